@@ -1,0 +1,276 @@
+"""Diagnostics, the registry of their codes, and the exceptions and warnings of measurelib.
+
+Exception and warning tree::
+
+    Exception
+    ├── MeasurelibError                 base of every error measurelib raises on purpose
+    │   ├── DefinitionError             a measure/bank definition is invalid (``.errors``)
+    │   ├── DataError                   response data cannot be used (``.errors``)
+    │   └── LicenceError                an action would break a measure's licence (``.errors``)
+    Warning
+    └── MeasurelibWarning
+        ├── ConvergenceWarning          an iterative estimate did not converge
+        ├── HeywoodWarning              a variance estimate is zero/negative, or a loading ≥ 1
+        ├── SmallSampleWarning          too few respondents to conclude
+        └── LicenceWarning              a licence obligation (registration, fees) applies
+
+Every finding is a :class:`Diagnostic`: a stable ``code`` registered in :data:`CODES`, a
+``message`` saying what is wrong, a ``hint`` saying what to do, a :class:`Location` and a
+``severity``.  ``docs/errors.md`` is generated from :data:`CODES`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+
+__all__ = [
+    "CODES",
+    "ConvergenceWarning",
+    "DataError",
+    "DefinitionError",
+    "Diagnostic",
+    "ErrorCode",
+    "HeywoodWarning",
+    "LicenceError",
+    "LicenceWarning",
+    "Location",
+    "MeasurelibError",
+    "MeasurelibWarning",
+    "SmallSampleWarning",
+    "register",
+]
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """One registered diagnostic code: its stable name, title and description."""
+
+    code: str
+    title: str
+    description: str
+    hint: str = ""
+    area: str = "definition"
+
+
+CODES: dict[str, ErrorCode] = {}
+
+
+def register(code: str, title: str, description: str, hint: str = "", area: str = "definition") -> str:
+    """Register a diagnostic code (idempotent) and return it."""
+    existing = CODES.get(code)
+    if existing is not None and existing.title != title:
+        raise ValueError(f"diagnostic code {code!r} is already registered with another title")
+    CODES[code] = ErrorCode(code, title, description, hint, area)
+    return code
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding is: a file position and YAML path, or a data row and column."""
+
+    file: str | None = None
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+    path: str | None = None  # e.g. "items[3].scale"
+    row: int | None = None  # data row, 1-based as shown in a spreadsheet (header = row 1)
+    field: str | None = None  # data column name
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        if self.file:
+            parts.append(self.file)
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        head = ":".join(parts)
+        extra = []
+        if self.row is not None:
+            extra.append(f"row {self.row}")
+        if self.field is not None:
+            extra.append(f"column {self.field!r}")
+        if self.path and not extra:
+            extra.append(self.path)
+        if head and extra:
+            return f"{head}: {', '.join(extra)}"
+        return head or ", ".join(extra) or "<unknown>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A finding about a definition or a dataset."""
+
+    code: str
+    message: str
+    hint: str = ""
+    location: Location = field(default_factory=Location)
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.severity}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+            "location": self.location.to_dict(),
+        }
+
+    def with_location(self, location: Location) -> Diagnostic:
+        return Diagnostic(self.code, self.message, self.hint, location, self.severity)
+
+
+class MeasurelibError(Exception):
+    """Base class of the errors measurelib raises for bad input; carries diagnostics."""
+
+    def __init__(self, errors: list[Diagnostic] | Diagnostic | str, *, title: str | None = None):
+        if isinstance(errors, str):
+            errors = [Diagnostic("error", errors)]
+        elif isinstance(errors, Diagnostic):
+            errors = [errors]
+        self.errors: list[Diagnostic] = list(errors)
+        self.title = title
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        lines = [self.title] if self.title else []
+        lines.extend(str(d) for d in self.errors)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self._text()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": False,
+            "title": self.title,
+            "errors": [d.to_dict() for d in self.errors],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+
+class DefinitionError(MeasurelibError):
+    """A measure, bank or schedule definition is invalid; ``.errors`` lists every problem."""
+
+
+class DataError(MeasurelibError):
+    """Response data cannot be used as given; ``.errors`` names each row and column."""
+
+
+class LicenceError(MeasurelibError):
+    """An action would break the licence of a measure; ``.errors`` says which and how to comply."""
+
+
+class MeasurelibWarning(UserWarning):
+    """Base class of measurelib's warnings."""
+
+
+class ConvergenceWarning(MeasurelibWarning):
+    """An iterative estimation did not converge; the result records it."""
+
+
+class HeywoodWarning(MeasurelibWarning):
+    """A Heywood case: a communality ≥ 1 or a negative/zero residual variance."""
+
+
+class SmallSampleWarning(MeasurelibWarning):
+    """The sample is too small for the statistic to support a conclusion."""
+
+
+class LicenceWarning(MeasurelibWarning):
+    """A licence obligation applies (registration, fees, non-commercial use)."""
+
+
+# --------------------------------------------------------------------------- registry
+# Definition format (loader and model).
+register("yaml-syntax", "YAML syntax error", "The file is not valid YAML.",
+         "Check indentation and quoting at the position shown; a colon inside text needs quotes.")
+register("yaml-duplicate-key", "Duplicate key", "A mapping holds the same key twice; YAML "
+         "parsers would silently keep the last one.", "Remove or rename one of the two keys.")
+register("file-not-found", "File not found", "A path given does not exist or cannot be read.",
+         "Check the path, or use a catalog id (see `measurelib catalog`).", area="usage")
+register("not-a-mapping", "Document is not a mapping", "The top level of a definition must be "
+         "a mapping of fields (format, id, version, ...).", "Start the file with `format: 1`.")
+register("missing-field", "Required field missing", "A field the format requires is absent.",
+         "Add the field; `docs/format.md` lists every field with an example.")
+register("unknown-field", "Unknown field", "A field name the format does not know, often a typo.",
+         "Rename it to the field suggested or remove it.")
+register("wrong-type", "Wrong type", "A value has the wrong type (e.g. text where a number is "
+         "expected).", "Change the value to the type named.")
+register("invalid-value", "Invalid value", "A value is not one of those allowed or is out of "
+         "range.", "Use one of the values named.")
+register("invalid-id", "Invalid identifier", "Ids are lowercase letters, digits, `_` and `-`.",
+         "Rename it, e.g. `feeling_optimistic`.")
+register("invalid-version", "Invalid version", "Versions follow semantic versioning: MAJOR.MINOR.PATCH.",
+         "Write it as e.g. `1.0.0`.")
+register("unsupported-format", "Unsupported format version", "The `format:` number is not one "
+         "this version of measurelib reads.", "Use `format: 1`.")
+register("unknown-scale", "Unknown scale", "An item refers to a scale id that is not declared.",
+         "Declare the scale under `scales:` or fix the id.")
+register("unknown-item", "Unknown item", "A score, alert or other rule names an item id that "
+         "does not exist.", "Fix the id or add the item.")
+register("unknown-score", "Unknown score", "A rule names a score id that does not exist.",
+         "Fix the id or add the score rule.")
+register("unknown-tag", "Unknown tag", "A score selects items by a tag that no item carries.",
+         "Tag the items, or fix the tag name.")
+register("unknown-table", "Unknown table", "A transform names a lookup table that is not "
+         "declared under `tables:`.", "Declare the table or fix its name.")
+register("duplicate-id", "Duplicate id", "Two items, scales, scores or options share an id.",
+         "Give each a unique id.")
+register("duplicate-option-value", "Duplicate option value", "Two options of one scale have the "
+         "same value, so a response could not be told apart.", "Give each option its own value.")
+register("reverse-non-ordinal", "Reverse scoring on a non-ordinal scale", "Only ordinal, numeric "
+         "and visual-analogue scales have an order to reverse.",
+         "Remove `reverse: true` or use an ordinal scale.")
+register("score-non-numeric-item", "Score uses a non-numeric item", "A free-text item cannot be "
+         "summed or averaged.", "Remove the item from the score's `items`.")
+register("score-no-items", "Score has no items", "The score selects no items.",
+         "List items, use `all`, or a tag that items carry.")
+register("band-overlap", "Bands overlap", "A score value falls into more than one band.",
+         "Make each band's range start after the previous band ends.")
+register("band-gap", "Bands leave a gap", "Some reachable score values fall into no band.",
+         "Widen a band so that the ranges meet (for scores that can be fractional, use "
+         "only `max:` bounds so consecutive bands meet exactly).")
+register("band-range", "Bands do not cover the score range", "The lowest or highest reachable "
+         "score falls outside every band.", "Extend the first/last band or leave its bound open.")
+register("band-order", "Bands out of order", "Bands must be listed from the lowest score to the "
+         "highest.", "Reorder the bands.")
+register("table-missing-value", "Lookup table misses a reachable raw score", "A transform "
+         "table has no entry for a raw score that can occur.", "Add the missing rows.")
+register("max-missing-too-large", "max_missing too large", "`max_missing` is not smaller than "
+         "the number of items in the score, so a score could be made of no answers.",
+         "Lower `max_missing` below the item count.")
+register("missing-translation", "Missing translation", "A text lacks a language the measure "
+         "declares in `languages:`.", "Add the translation, or remove the language.")
+register("undeclared-language", "Undeclared language", "A text has a language that the measure "
+         "does not declare in `languages:`.", "Add the language to `languages:`.")
+register("weights-mismatch", "Weights do not match items", "A weighted sum needs exactly one "
+         "weight per item of the score.", "Give a weight for each item and only those.")
+register("invalid-condition", "Invalid condition", "An alert or follow-up condition cannot be "
+         "evaluated.", "See `docs/format.md#conditions`.")
+register("invalid-range", "Invalid range", "A minimum is not below its maximum.",
+         "Swap or correct the bounds.")
+register("graphic-without-alt", "Graphic without alt text", "Every graphic needs a text "
+         "alternative for people who cannot see it.", "Add `alt:` describing the picture.")
+register("catalog-unknown", "Unknown catalog id", "No shipped measure or bank has this id.",
+         "See `measurelib catalog` for the ids.", area="usage")
+register("catalog-version", "Catalog version not available", "The catalog has the measure but "
+         "not the version asked for.", "Ask for a version the catalog lists.", area="usage")
+register("personalised-bounds", "Bad personalised item bounds", "`min_count`/`max_count` of a "
+         "personalised item are inconsistent.", "Use 1 ≤ min_count ≤ max_count ≤ 10.")
+register("schema-mismatch", "JSON Schema mismatch", "The definition does not validate against "
+         "the published JSON Schema.", "Fix the field named.")

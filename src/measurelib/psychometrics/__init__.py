@@ -1,0 +1,51 @@
+"""Psychometric evidence about a measure: reliability, factor structure, CFA, agreement.
+
+Functions load their implementation module on first use, so that ``import measurelib``
+stays light (numpy, pandas and scipy are imported only when a statistic is computed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> private module that defines it
+_LAZY: dict[str, str] = {
+    "reliability": "_reliability",
+    "ReliabilityResult": "_reliability",
+    "keying_check": "_reliability",
+    "KeyingResult": "_reliability",
+    "factor_structure": "_factors",
+    "FactorStructureResult": "_factors",
+    "polychoric": "_polychoric",
+    "PolychoricResult": "_polychoric",
+    "omega": "_omega",
+    "OmegaResult": "_omega",
+    "icc": "_agreement",
+    "ICCResult": "_agreement",
+    "test_retest": "_agreement",
+    "TestRetestResult": "_agreement",
+    "convergent_validity": "_agreement",
+    "CorrelationResult": "_agreement",
+    "simulate": "_simulate",
+    "plan": "_simulate",
+    "cfa": "_cfa",
+    "CFAResult": "_cfa",
+    "invariance": "_cfa",
+    "InvarianceResult": "_cfa",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'measurelib.psychometrics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
