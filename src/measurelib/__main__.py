@@ -1,0 +1,5 @@
+"""``python -m measurelib``."""
+
+from measurelib.cli import main
+
+raise SystemExit(main())
