@@ -205,10 +205,10 @@ class Option(_Model):
 class Anchor(_Model):
     """A labelled point of a numeric or visual-analogue scale (e.g. 0 = not at all)."""
 
-    value: Number
-    label: Text
-    graphic: str | None = None
-    alt: Text | None = None
+    value: Number = Field(description="The point of the scale.")
+    label: Text = Field(description="Its label, e.g. `Not at all`.")
+    graphic: str | None = Field(default=None, description="A pictogram shown at the anchor.")
+    alt: Text | None = Field(default=None, description="Text alternative for the graphic.")
 
 
 class _ScaleBase(_Model):
@@ -240,7 +240,7 @@ class _ScaleBase(_Model):
 class OrdinalScale(_ScaleBase):
     """Ordered response options, e.g. 1 None of the time ... 5 All of the time."""
 
-    type: Literal["ordinal"]
+    type: Literal["ordinal"] = Field(description="`ordinal`.")
     options: list[Option] = Field(min_length=2, description="Options in display order.")
 
     def values(self) -> list[float]:
@@ -250,11 +250,12 @@ class OrdinalScale(_ScaleBase):
 class YesNoScale(_ScaleBase):
     """A yes/no question; by default yes = 1, no = 0."""
 
-    type: Literal["yesno"]
+    type: Literal["yesno"] = Field(description="`yesno`.")
     options: list[Option] = Field(
         default_factory=lambda: [Option(value=1, label="Yes"), Option(value=0, label="No")],
         min_length=2,
         max_length=3,
+        description="Defaults to Yes = 1, No = 0; a third option may be e.g. `Not sure`.",
     )
 
     def values(self) -> list[float]:
@@ -265,10 +266,10 @@ class NumericScale(_ScaleBase):
     """A numeric rating such as 0–10, with optional anchor labels."""
 
     type: Literal["numeric"]
-    min: Number
-    max: Number
-    step: Number = Field(default=1, gt=0)
-    anchors: list[Anchor] = Field(default_factory=list)
+    min: Number = Field(description="Lowest value.")
+    max: Number = Field(description="Highest value.")
+    step: Number = Field(default=1, gt=0, description="Allowed increments from `min`.")
+    anchors: list[Anchor] = Field(default_factory=list, description="Labelled points.")
 
     def values(self) -> list[float]:
         n = round((float(self.max) - float(self.min)) / float(self.step))
@@ -279,10 +280,12 @@ class VisualAnalogueScale(_ScaleBase):
     """A visual-analogue scale, e.g. the EQ VAS 0–100; any value in range is valid."""
 
     type: Literal["vas"]
-    min: Number = 0
-    max: Number = 100
-    anchors: list[Anchor] = Field(default_factory=list)
-    orientation: Literal["vertical", "horizontal"] = "horizontal"
+    min: Number = Field(default=0, description="Lowest value.")
+    max: Number = Field(default=100, description="Highest value.")
+    anchors: list[Anchor] = Field(default_factory=list, description="Labelled points.")
+    orientation: Literal["vertical", "horizontal"] = Field(
+        default="horizontal", description="How the line is drawn (the EQ VAS is vertical)."
+    )
 
     def values(self) -> list[float]:
         return [float(self.min), float(self.max)]
@@ -292,7 +295,7 @@ class TextScale(_ScaleBase):
     """Free text; never scored."""
 
     type: Literal["text"]
-    max_length: int | None = Field(default=None, gt=0)
+    max_length: int | None = Field(default=None, gt=0, description="Longest answer allowed.")
 
     @property
     def is_numeric(self) -> bool:
@@ -329,7 +332,9 @@ class Condition(_Model):
         description="Comparison: gt >, ge ≥, lt <, le ≤, eq =, ne ≠, in (one of a list), "
         "answered (any answer given)."
     )
-    value: Number | list[Number] | None = Field(default=None)
+    value: Number | list[Number] | None = Field(
+        default=None, description="The number compared with (a list for `in`)."
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> Condition:
@@ -352,8 +357,8 @@ class FollowUp(_Model):
     Its response column is ``<item id>_<follow-up id>``.
     """
 
-    id: Id
-    text: Text
+    id: Id = Field(description="Follow-up id; the column is `<item id>_<follow-up id>`.")
+    text: Text = Field(description="The follow-up question.")
     scale: str = Field(description="Scale id of the follow-up answer.")
     when: Condition | None = Field(
         default=None, description="Ask only when this holds for the parent item."
@@ -367,8 +372,8 @@ class Personalised(_Model):
     each with a free-text column ``<id>_<n>_text`` for the person's own wording.
     """
 
-    min_count: int = Field(default=1, ge=0, le=10)
-    max_count: int = Field(ge=1, le=10)
+    min_count: int = Field(default=1, ge=0, le=10, description="Fewest the person must write.")
+    max_count: int = Field(ge=1, le=10, description="Most the person may write (at most 10).")
     label: Text | None = Field(default=None, description="Label for each, e.g. `Goal`.")
 
     @model_validator(mode="after")
@@ -409,9 +414,13 @@ class Item(_Model):
         "the person), `easy_read`, `telephone` (read aloud), `assisted`.",
     )
     source: Provenance | None = Field(default=None, description="Provenance when borrowed.")
-    follow_up: list[FollowUp] = Field(default_factory=list)
-    personalised: Personalised | None = None
-    codes: list[Code] = Field(default_factory=list)
+    follow_up: list[FollowUp] = Field(
+        default_factory=list, description="Questions asked after this one."
+    )
+    personalised: Personalised | None = Field(
+        default=None, description="The person writes this item themselves (e.g. goals)."
+    )
+    codes: list[Code] = Field(default_factory=list, description="Terminology codes.")
     help: Text | None = Field(default=None, description="Extra help shown under the question.")
 
     def columns(self) -> list[str]:
@@ -438,8 +447,8 @@ class MissingPolicy(_Model):
 class LinearTransform(_Model):
     """``value × multiply + add`` (applied after the raw score)."""
 
-    multiply: Number = 1
-    add: Number = 0
+    multiply: Number = Field(default=1, description="Multiplier.")
+    add: Number = Field(default=0, description="Added after multiplying.")
 
 
 class Transform(_Model):
@@ -449,7 +458,7 @@ class Transform(_Model):
         default=None,
         description="Lookup raw → converted, inline or the name of a table under `tables:`.",
     )
-    linear: LinearTransform | None = None
+    linear: LinearTransform | None = Field(default=None, description="A linear rescaling.")
     decimals: int | None = Field(default=None, ge=0, le=6, description="Round the result.")
 
     @model_validator(mode="after")
@@ -468,22 +477,24 @@ class Band(_Model):
     band's ``max``; an omitted ``max`` is open upwards (only on the last band).
     """
 
-    label: Text
-    min: Number | None = None
-    max: Number | None = None
+    label: Text = Field(description="Name of the band, e.g. `Mild`.")
+    min: Number | None = Field(default=None, description="Lowest score in the band (inclusive).")
+    max: Number | None = Field(default=None, description="Highest score in the band (inclusive).")
     advice: Text | None = Field(default=None, description="Plain-language advice for feedback.")
-    severity: Literal["none", "low", "moderate", "high", "severe"] | None = None
+    severity: Literal["none", "low", "moderate", "high", "severe"] | None = Field(
+        default=None, description="Severity level, used for colours and sorting in reports."
+    )
 
 
 class CutOff(_Model):
     """A clinical cut-off: the boundary of the clinical ('case') range."""
 
-    value: Number
+    value: Number = Field(description="The cut-off score.")
     clinical: Literal["ge", "gt", "le", "lt"] = Field(
         description="The clinical range is score ≥ (ge), > (gt), ≤ (le) or < (lt) value."
     )
-    label: Text | None = None
-    source: str | None = None
+    label: Text | None = Field(default=None, description="e.g. `Caseness`.")
+    source: str | None = Field(default=None, description="Where the cut-off is published.")
 
 
 class ReliableChange(_Model):
@@ -493,10 +504,14 @@ class ReliableChange(_Model):
     ``1.96 × sd × sqrt(2 × (1 − reliability))``.
     """
 
-    threshold: Number | None = Field(default=None, gt=0)
-    reliability: float | None = Field(default=None, gt=0, lt=1)
-    sd: float | None = Field(default=None, gt=0)
-    source: str | None = None
+    threshold: Number | None = Field(
+        default=None, gt=0, description="Smallest change in points that counts as reliable."
+    )
+    reliability: float | None = Field(
+        default=None, gt=0, lt=1, description="Reliability (e.g. alpha or test-retest) of the score."
+    )
+    sd: float | None = Field(default=None, gt=0, description="Reference standard deviation.")
+    source: str | None = Field(default=None, description="Where the figures come from.")
 
     @model_validator(mode="after")
     def _something(self) -> ReliableChange:
@@ -510,11 +525,11 @@ class ReliableChange(_Model):
 class ValueSet(_Model):
     """A preference-based value set (e.g. EQ-5D-5L index) named and versioned."""
 
-    id: str
-    version: str
-    title: Text | None = None
-    source: str | None = None
-    constant: Number = 0
+    id: str = Field(description="Value set id, e.g. `uk_crosswalk_vanhout2012`.")
+    version: str = Field(description="Version of the value set.")
+    title: Text | None = Field(default=None, description="Name shown in reports.")
+    source: str | None = Field(default=None, description="Citation of the value set.")
+    constant: Number = Field(default=0, description="Value added to the sum of decrements.")
     decrements: dict[str, dict[Number, Number]] = Field(
         default_factory=dict, description="Per item, the decrement for each level."
     )
@@ -529,27 +544,43 @@ ScoreItems = Union[Literal["all"], list[str], dict[Literal["tags"], list[str]]]
 class ScoreRule(_Model):
     """How a score is computed from items."""
 
-    id: Id
-    title: Text | None = None
+    id: Id = Field(description="Score id; also the output column name.")
+    title: Text | None = Field(default=None, description="Name shown in reports.")
     items: ScoreItems = Field(
         description="`all`, a list of item ids, or `{tags: [...]}` for items with any of the tags."
     )
-    method: Literal["sum", "mean", "weighted_sum", "value_set"] = "sum"
+    method: Literal["sum", "mean", "weighted_sum", "value_set"] = Field(
+        default="sum",
+        description="`sum`, `mean` (of answered items), `weighted_sum` (with `weights`) or "
+        "`value_set` (a preference-based index, with `value_set`).",
+    )
     weights: dict[str, Number] | None = Field(
         default=None, description="Weight per item for `weighted_sum`."
     )
-    value_set: ValueSet | None = None
-    missing: MissingPolicy = Field(default_factory=MissingPolicy)
-    transform: Transform | None = None
-    bands: list[Band] = Field(default_factory=list)
+    value_set: ValueSet | None = Field(default=None, description="For `method: value_set`.")
+    missing: MissingPolicy = Field(
+        default_factory=MissingPolicy, description="Missing-answer policy (default: none missing)."
+    )
+    transform: Transform | None = Field(
+        default=None, description="Conversion of the raw score (lookup table or linear)."
+    )
+    bands: list[Band] = Field(
+        default_factory=list, description="Labelled ranges, from the lowest score to the highest."
+    )
     higher_is_better: bool | None = Field(
         default=None, description="Direction; required for change analysis."
     )
-    reliable_change: ReliableChange | None = None
-    clinical_cutoff: CutOff | None = None
+    reliable_change: ReliableChange | None = Field(
+        default=None, description="Reliable-change criterion; a number is a threshold in points."
+    )
+    clinical_cutoff: CutOff | None = Field(
+        default=None, description="Boundary of the clinical range, for recovery analysis."
+    )
     decimals: int | None = Field(default=None, ge=0, le=6, description="Display precision.")
     codes: list[Code] = Field(default_factory=list, description="Terminology codes of the score.")
-    references: list[Reference] = Field(default_factory=list)
+    references: list[Reference] = Field(
+        default_factory=list, description="Sources of the scoring rules, bands and cut-offs."
+    )
 
     @field_validator("reliable_change", mode="before")
     @classmethod
@@ -562,20 +593,22 @@ class ScoreRule(_Model):
 class Alert(_Model):
     """A rule that raises a flagged alert, e.g. any answer above 0 on a self-harm item."""
 
-    id: Id
-    when: Condition
+    id: Id = Field(description="Alert id.")
+    when: Condition = Field(description="When the alert fires; see Conditions.")
     text: Text = Field(description="What the worker is told.")
-    severity: Literal["info", "warning", "urgent"] = "urgent"
+    severity: Literal["info", "warning", "urgent"] = Field(
+        default="urgent", description="How quickly the worker must act."
+    )
 
 
 # ----------------------------------------------------------------------------- composition
 class Permission(_Model):
     """A recorded permission from a licence holder for something the licence forbids."""
 
-    granted_by: str
+    granted_by: str = Field(description="Who granted the permission.")
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="ISO date, YYYY-MM-DD.")
     reference: str | None = Field(default=None, description="Letter, e-mail or licence number.")
-    scope: str | None = None
+    scope: str | None = Field(default=None, description="What the permission covers.")
 
 
 class ComposeEntry(_Model):
@@ -591,18 +624,18 @@ class ComposeEntry(_Model):
 
 
 class LockedSource(_Model):
-    id: str
-    version: str
-    sha256: str
-    path: str | None = None
+    id: str = Field(description="Source id.")
+    version: str = Field(description="Source version.")
+    sha256: str = Field(description="Hash of the source's canonical JSON form.")
+    path: str | None = Field(default=None, description="Path it was read from, if a file.")
 
 
 class Lock(_Model):
     """Written by `measurelib build`: versions and content hashes of every source."""
 
-    sources: list[LockedSource] = Field(default_factory=list)
+    sources: list[LockedSource] = Field(default_factory=list, description="Every source used.")
     sha256: str = Field(description="Hash of the built measure itself (without this block).")
-    measurelib: str | None = None
+    measurelib: str | None = Field(default=None, description="measurelib version that built it.")
 
 
 # ----------------------------------------------------------------------------- measure
@@ -618,19 +651,25 @@ class Measure(_Model):
     kind: Literal["measure", "bank"] = Field(
         default="measure", description="`bank`: a collection of items to compose from."
     )
-    title: Text
-    short_title: Text | None = None
-    description: Text | None = None
+    title: Text = Field(description="Full title, as printed on forms and reports.")
+    short_title: Text | None = Field(default=None, description="Short name, e.g. `PHQ-9`.")
+    description: Text | None = Field(default=None, description="What the measure measures.")
     language: LangCode = Field(default="en", description="Language of plain-string texts.")
     languages: list[LangCode] | None = Field(
         default=None,
         description="All languages the measure is available in; every text map must have each.",
     )
-    instructions: Text | None = None
-    recall: Recall | None = None
-    purpose: Purpose | None = None
-    validation: ValidationStatus | None = None
-    licence: Licence
+    instructions: Text | None = Field(
+        default=None, description="Instructions shown before the items."
+    )
+    recall: Recall | None = Field(default=None, description="The recall period asked about.")
+    purpose: Purpose | None = Field(
+        default=None, description="Why it is asked, who sees it, how it is used (on forms)."
+    )
+    validation: ValidationStatus | None = Field(
+        default=None, description="How far the measure has been tested (on forms and reports)."
+    )
+    licence: Licence = Field(description="The terms of use; every definition needs one.")
     respondents: list[Literal["self", "proxy"]] = Field(
         default_factory=lambda: ["self"], description="Who may answer: the person, or a proxy."
     )
@@ -638,17 +677,31 @@ class Measure(_Model):
     profile: bool = Field(
         default=False, description="Scored item by item with no total (e.g. ONS4)."
     )
-    codes: list[Code] = Field(default_factory=list)
-    references: list[Reference] = Field(default_factory=list)
-    scales: dict[str, Scale] = Field(default_factory=dict)
+    codes: list[Code] = Field(
+        default_factory=list, description="Terminology codes for the measure (e.g. LOINC panel)."
+    )
+    references: list[Reference] = Field(
+        default_factory=list, description="Sources: papers, manuals, licence pages."
+    )
+    scales: dict[str, Scale] = Field(
+        default_factory=dict, description="Response scales by id; items refer to them."
+    )
     tables: dict[str, dict[Number, Number]] = Field(
         default_factory=dict, description="Named lookup tables for transforms."
     )
-    items: list[Item] = Field(default_factory=list)
-    scores: list[ScoreRule] = Field(default_factory=list)
-    alerts: list[Alert] = Field(default_factory=list)
-    compose: list[ComposeEntry] = Field(default_factory=list)
-    lock: Lock | None = None
+    items: list[Item] = Field(default_factory=list, description="The questions, in form order.")
+    scores: list[ScoreRule] = Field(
+        default_factory=list, description="Score rules; the first is the primary score."
+    )
+    alerts: list[Alert] = Field(
+        default_factory=list, description="Rules that flag answers needing action (e.g. risk)."
+    )
+    compose: list[ComposeEntry] = Field(
+        default_factory=list, description="Items taken from banks or other measures."
+    )
+    lock: Lock | None = Field(
+        default=None, description="Written by `measurelib build`; do not edit by hand."
+    )
 
     @field_validator("format")
     @classmethod
@@ -755,7 +808,7 @@ class Measure(_Model):
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
     def to_yaml(self) -> str:
-        """The definition as YAML text that :func:`measurelib.loads` reads back to an equal model."""
+        """The definition as YAML that :func:`measurelib.loads` reads back to an equal model."""
         from measurelib.load import dump_yaml
 
         return dump_yaml(self.to_dict())
