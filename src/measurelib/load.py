@@ -97,6 +97,9 @@ class _Builder:
         self.value_marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if id(node) in self.active:
             raise _Recursive(node)
+        if node.tag not in _ALLOWED_TAGS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the tag {node.tag!r} is not allowed", node.start_mark)
         if isinstance(node, yaml.MappingNode):
             self.active.add(id(node))
             try:
@@ -111,24 +114,32 @@ class _Builder:
                 self.active.discard(id(node))
         return self.loader.construct_object(node, deep=True)
 
-    def _pairs(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+    def _pairs(
+        self, node: yaml.MappingNode
+    ) -> Iterator[tuple[yaml.Node, yaml.Node, bool]]:
+        """Key/value nodes; merged (``<<``) pairs first, flagged, so explicit keys win."""
+        explicit = []
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for src in sources:
                     if isinstance(src, yaml.MappingNode):
-                        yield from self._pairs(src)
+                        for k, v, _ in self._pairs(src):
+                            yield k, v, True
                     else:
                         self.errors.append(Diagnostic(
                             "yaml-syntax", "a merge key (<<) must refer to a mapping",
                             CODES["yaml-syntax"].hint, self.loc(src.start_mark)))
             else:
-                yield key_node, value_node
+                explicit.append((key_node, value_node))
+        for key_node, value_node in explicit:
+            yield key_node, value_node, False
 
     def _mapping(self, node: yaml.MappingNode, path: tuple[Any, ...]) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         first_seen: dict[Any, yaml.Mark] = {}
-        for key_node, value_node in self._pairs(node):
+        merged: set[Any] = set()
+        for key_node, value_node, from_merge in self._pairs(node):
             if not isinstance(key_node, yaml.ScalarNode):
                 self.errors.append(Diagnostic(
                     "wrong-type", "a mapping key must be plain text, not a list or mapping",
@@ -140,6 +151,14 @@ class _Builder:
             except TypeError:  # pragma: no cover - scalars are hashable
                 key = str(key)
             sub = (*path, key)
+            if from_merge:
+                if key not in result:
+                    merged.add(key)
+                    result[key] = self.build(value_node, sub)
+                continue
+            if key in merged:
+                merged.discard(key)
+                del result[key]
             if key in result:
                 prev = first_seen[key]
                 self.errors.append(Diagnostic(
@@ -153,6 +172,10 @@ class _Builder:
             self.key_marks[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = self.build(value_node, sub)
         return result
+
+
+_ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in
+                          ("map", "seq", "str", "int", "float", "bool", "null"))
 
 
 class _TooLarge(Exception):
@@ -547,7 +570,11 @@ def load(source: str | os.PathLike[str]) -> Any:
     if not path.exists():
         path = resolve(text_source)
     display = text_source if Path(text_source).exists() else _display_path(path)
-    return loads(read_text(path, display), display)
+    measure = loads(read_text(path, display), display)
+    from measurelib._resources import remember_source
+
+    remember_source(measure, path)
+    return measure
 
 
 def _display_path(path: Path) -> str:
