@@ -1,0 +1,865 @@
+"""Confirmatory factor analysis that reproduces lavaan's ``cfa()``.
+
+:func:`cfa` fits a measurement model by ML (complete data or FIML), MLR or WLSMV and
+returns a :class:`CFAResult`; :func:`invariance` fits the configural, metric and scalar
+models across groups and returns an :class:`InvarianceResult`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .._results import Result
+from ..errors import (
+    ConvergenceWarning,
+    DataError,
+    DefinitionError,
+    Diagnostic,
+    HeywoodWarning,
+    Location,
+    register,
+)
+from ._lavaan_syntax import CODE_UNIDENTIFIED, ModelSpec, parse_model
+
+__all__ = ["CFAResult", "InvarianceResult", "cfa", "invariance"]
+
+CODE_MISSING_ITEM = register(
+    "cfa-missing-item", "Model item not in the data",
+    "An item named in the CFA model is not a column of the data.",
+    "Rename the item in the model or the column in the data.", area="data",
+)
+CODE_NON_NUMERIC = register(
+    "cfa-non-numeric", "Non-numeric item",
+    "A column used as an indicator holds values that are not numbers.",
+    "Recode the responses as numbers (e.g. 1-5) before fitting.", area="data",
+)
+CODE_TOO_FEW_ROWS = register(
+    "cfa-too-few-rows", "Too few complete rows",
+    "After removing incomplete rows there are too few respondents to fit the model.",
+    "Use missing='fiml', or collect more responses.", area="data",
+)
+
+ESTIMATORS = ("ml", "mlr", "wlsmv")
+MISSING = ("listwise", "fiml")
+GROUP_EQUAL = (
+    "loadings", "intercepts", "means", "thresholds", "residuals",
+    "residual.covariances", "lv.variances", "lv.covariances",
+)
+
+
+# ============================================================================ results
+class CFAResult(Result):
+    """Result of :func:`cfa`.
+
+    Attributes
+    ----------
+    fit : dict
+        Fit measures named as lavaan's ``fitMeasures()`` with ``.`` replaced by ``_``.
+    estimates : pandas.DataFrame
+        One row per parameter: ``lhs, op, rhs, group, est, se, z, pvalue, std_all``
+        (as ``parameterEstimates()`` plus ``standardizedSolution()$est.std``).
+    standardized_loadings : pandas.DataFrame
+        Loadings only, with ``std_all``.
+    modification_indices : pandas.DataFrame
+        As ``modindices()``: ``lhs, op, rhs, group, mi, epc, sepc_all``.
+    """
+
+    model: dict[str, list[str]]
+    estimator: str
+    missing: str
+    n: int
+    n_groups: int
+    groups: list[str]
+    n_per_group: list[int]
+    n_items: int
+    n_rows_dropped: int
+    converged: bool
+    iterations: int
+    fit: dict[str, float]
+    estimates: Any
+    modification_indices: Any
+    options: dict[str, Any]
+    warnings: list[str]
+
+    @property
+    def standardized_loadings(self) -> Any:
+        est = self.estimates
+        return est[est["op"] == "=~"][["lhs", "op", "rhs", "group", "est", "std_all"]].reset_index(
+            drop=True
+        )
+
+    def to_frame(self) -> Any:
+        """The parameter table (``estimates``)."""
+        return self.estimates.copy()
+
+    def summary(self) -> str:
+        f = self.fit
+        lines = [
+            f"CFA ({self.estimator.upper()}, missing={self.missing}) on n = {self.n}"
+            + (f" in {self.n_groups} groups" if self.n_groups > 1 else "")
+            + ("" if self.converged else "  [NOT CONVERGED]"),
+            f"  chi-square = {f['chisq']:.3f}, df = {f['df']:.0f}, p = {f['pvalue']:.4g}",
+        ]
+        if "chisq_scaled" in f:
+            lines.append(
+                f"  scaled chi-square = {f['chisq_scaled']:.3f}, df = {f['df_scaled']:.4g}, "
+                f"p = {f['pvalue_scaled']:.4g}"
+            )
+        key = "_robust" if "cfi_robust" in f else ""
+        lines.append(
+            f"  CFI{key} = {f['cfi' + key]:.3f}, TLI{key} = {f['tli' + key]:.3f}, "
+            f"RMSEA{key} = {f['rmsea' + key]:.3f} "
+            f"[{f['rmsea_ci_lower' + key]:.3f}, {f['rmsea_ci_upper' + key]:.3f}], "
+            f"SRMR = {f['srmr']:.3f}"
+        )
+        verdicts = _verdicts(f, key)
+        lines.append("  " + "; ".join(verdicts))
+        for w in self.warnings:
+            lines.append(f"  warning: {w}")
+        return "\n".join(lines)
+
+
+def _verdicts(f: Mapping[str, float], key: str) -> list[str]:
+    out = []
+    cfi, tli, rmsea, srmr = f["cfi" + key], f["tli" + key], f["rmsea" + key], f["srmr"]
+    out.append(f"CFI {'meets' if cfi >= 0.95 else 'below'} .95")
+    out.append(f"TLI {'meets' if tli >= 0.95 else 'below'} .95")
+    out.append(f"RMSEA {'meets' if rmsea <= 0.06 else 'above'} .06")
+    out.append(f"SRMR {'meets' if srmr <= 0.08 else 'above'} .08 (Hu & Bentler 1999)")
+    return out
+
+
+class InvarianceResult(Result):
+    """Result of :func:`invariance`: one row per step (configural, metric, scalar)."""
+
+    model: dict[str, list[str]]
+    group: str
+    groups: list[str]
+    estimator: str
+    n: int
+    table: Any
+    fits: dict[str, Any]
+    warnings: list[str]
+
+    def to_frame(self) -> Any:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        lines = [f"Measurement invariance across {self.group!r} ({', '.join(self.groups)}), "
+                 f"n = {self.n}"]
+        for _, r in self.table.iterrows():
+            head = (f"  {r['step']:<10} chisq = {r['chisq']:.3f} (df {r['df']:.0f}), "
+                    f"CFI = {r['cfi']:.3f}, RMSEA = {r['rmsea']:.3f}, SRMR = {r['srmr']:.3f}")
+            lines.append(head)
+            if r["step"] != "configural":
+                lines.append(
+                    f"    Δχ² = {r['chisq_diff']:.3f} (Δdf {r['df_diff']:.0f}, p = "
+                    f"{r['pvalue_diff']:.4g}), ΔCFI = {r['delta_cfi']:+.4f}, ΔRMSEA = "
+                    f"{r['delta_rmsea']:+.4f}, ΔSRMR = {r['delta_srmr']:+.4f}: {r['verdict']}"
+                )
+        return "\n".join(lines)
+
+
+# ============================================================================ validation
+def _check_choice(name: str, value: Any, allowed: Sequence[str], func: str = "cfa") -> str:
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise ValueError(
+            f"{func}(): parameter {name!r} must be one of {', '.join(map(repr, allowed))}; "
+            f"got {value!r}"
+        )
+    return value.lower()
+
+
+def _did_you_mean(name: str, columns: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, [str(c) for c in columns], n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _prepare_data(
+    data: Any, items: list[str], group: str | None, func: str = "cfa"
+) -> Any:
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(
+            f"{func}(): parameter 'data' must be a pandas DataFrame, got {type(data).__name__}"
+        )
+    columns = [str(c) for c in data.columns]
+    shown = ", ".join(columns[:40]) + (", ..." if len(columns) > 40 else "")
+    diags = []
+    for it in items + ([group] if group is not None else []):
+        if it not in data.columns:
+            role = "group column" if it == group else "item"
+            diags.append(Diagnostic(
+                CODE_MISSING_ITEM,
+                f"the {role} {it!r} named in the model is not a column of the data",
+                f"{_did_you_mean(it, columns)}The data's columns are: {shown}",
+                Location(field=it),
+            ))
+    if diags:
+        raise DataError(diags, title="The CFA model names columns that the data lack")
+    out = {}
+    for it in items:
+        col = data[it]
+        num = pd.to_numeric(col, errors="coerce")
+        bad = num.isna() & col.notna()
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0]) + 2
+            diags.append(Diagnostic(
+                CODE_NON_NUMERIC, f"column {it!r} holds non-numeric values, e.g. "
+                f"{str(col[bad].iloc[0])!r}", "Recode the responses as numbers.",
+                Location(row=row, field=it),
+            ))
+        out[it] = num.astype(float)
+    if diags:
+        raise DataError(diags, title="The CFA items must be numeric")
+    frame = pd.DataFrame(out, index=data.index)
+    if group is not None:
+        frame["__group__"] = data[group]
+    return frame
+
+
+# ============================================================================ model
+def _spec_to_dict(spec: ModelSpec) -> dict[str, list[str]]:
+    return {f: [t.name for t in terms] for f, terms in spec.factors.items()}
+
+
+def _build_model(
+    spec: ModelSpec,
+    ov: list[str],
+    ngroups: int,
+    std_lv: bool,
+    meanstructure: bool,
+    group_equal: Sequence[str],
+    categorical: bool = False,
+    nthresholds: Sequence[int] = (),
+) -> Any:
+    from ._sem_engine import Model, ParRow
+
+    lv = list(spec.factors)
+    oidx = {n: i for i, n in enumerate(ov)}
+    lidx = {n: i for i, n in enumerate(lv)}
+    rows: list[ParRow] = []
+    counter = [0]
+    first_free: dict[tuple[str, str, str], int] = {}
+    kinds = {
+        "=~": "loadings", "|": "thresholds", "~1ov": "intercepts", "~1lv": "means",
+        "~~ov": "residuals", "~~ovcov": "residual.covariances", "~~lv": "lv.variances",
+        "~~lvcov": "lv.covariances",
+    }
+
+    def add(lhs: str, op: str, rhs: str, g: int, mat: str, i: int, j: int,
+            free: bool, value: float, kind: str) -> None:
+        idx = 0
+        if free:
+            key = (lhs, op, rhs)
+            if g > 1 and kinds.get(kind) in group_equal and key in first_free:
+                idx = first_free[key]
+            else:
+                counter[0] += 1
+                idx = counter[0]
+                if g == 1:
+                    first_free[key] = idx
+        rows.append(ParRow(lhs, op, rhs, g, mat, i, j, idx, value))
+
+    user_cov = {}
+    for lhs, term in spec.covariances:
+        user_cov[(lhs, term.name)] = term
+    th_item: list[int] = []
+    for k, n in enumerate(nthresholds):
+        th_item.extend([k] * n)
+    for g in range(1, ngroups + 1):
+        for f, terms in spec.factors.items():
+            for k, t in enumerate(terms):
+                if t.fixed is not None:
+                    add(f, "=~", t.name, g, "lambda", oidx[t.name], lidx[f], False, t.fixed, "=~")
+                elif k == 0 and not std_lv and not t.free:
+                    add(f, "=~", t.name, g, "lambda", oidx[t.name], lidx[f], False, 1.0, "=~")
+                else:
+                    add(f, "=~", t.name, g, "lambda", oidx[t.name], lidx[f], True, math.nan, "=~")
+        if categorical:
+            pos = 0
+            for k, n in enumerate(nthresholds):
+                for t in range(n):
+                    add(ov[k], "|", f"t{t + 1}", g, "tau", pos, 0, True, math.nan, "|")
+                    pos += 1
+        seen: set[tuple[str, str]] = set()
+        for (a, b), term in user_cov.items():
+            is_lv = a in lidx
+            ia, ib = (lidx[a], lidx[b]) if is_lv else (oidx[a], oidx[b])
+            kind = ("~~lv" if a == b else "~~lvcov") if is_lv else ("~~ov" if a == b else "~~ovcov")
+            free = term.fixed is None
+            val = term.fixed if term.fixed is not None else math.nan
+            add(a, "~~", b, g, "psi" if is_lv else "theta", ia, ib, free, val, kind)
+            seen.add((a, b))
+            seen.add((b, a))
+        for v in ov:
+            if (v, v) not in seen:
+                if categorical:
+                    add(v, "~~", v, g, "none", oidx[v], oidx[v], False, math.nan, "~~ov")
+                else:
+                    add(v, "~~", v, g, "theta", oidx[v], oidx[v], True, math.nan, "~~ov")
+        for f in lv:
+            if (f, f) not in seen:
+                add(f, "~~", f, g, "psi", lidx[f], lidx[f], not std_lv, 1.0, "~~lv")
+        for a_i, a in enumerate(lv):
+            for b in lv[a_i + 1:]:
+                if (a, b) not in seen:
+                    add(a, "~~", b, g, "psi", lidx[b], lidx[a], True, math.nan, "~~lvcov")
+        if categorical:
+            for v in ov:
+                add(v, "~*~", v, g, "none", oidx[v], oidx[v], False, 1.0, "scale")
+        if meanstructure:
+            for v in ov:
+                add(v, "~1", "", g, "nu", oidx[v], 0, not categorical,
+                    0.0 if categorical else math.nan, "~1ov")
+            free_means = (
+                g > 1
+                and ("intercepts" in group_equal or (categorical and "thresholds" in group_equal))
+                and "means" not in group_equal
+            )
+            for f in lv:
+                add(f, "~1", "", g, "alpha", lidx[f], 0, free_means, 0.0, "~1lv")
+    return Model(rows=rows, ov=ov, lv=lv, ngroups=ngroups, meanstructure=meanstructure,
+                 categorical=categorical, th_item=th_item)
+
+
+def _check_identified(spec: ModelSpec, model: Any, n_moments: int) -> None:
+    diags = []
+    fixed_resid = {t.name for lhs, t in spec.covariances if lhs == t.name and t.fixed is not None}
+    n_factors = len(spec.factors)
+    for f, terms in spec.factors.items():
+        k = len(terms)
+        if k == 1 and terms[0].name not in fixed_resid:
+            diags.append(Diagnostic(
+                CODE_UNIDENTIFIED,
+                f"factor {f!r} has one indicator ({terms[0].name}) and no constraint, so its "
+                "variance and the item's residual variance cannot both be estimated",
+                "Add indicators to the factor, or fix the residual variance "
+                f"(`{terms[0].name} ~~ 0*{terms[0].name}`).",
+                Location(path=f"model.{f}"),
+            ))
+        elif k == 2 and n_factors == 1:
+            diags.append(Diagnostic(
+                CODE_UNIDENTIFIED,
+                f"factor {f!r} has only two indicators and no other factor to covary with",
+                "A single-factor model needs at least three indicators.",
+                Location(path=f"model.{f}"),
+            ))
+    df = n_moments - model.npar
+    if not diags and df < 0:
+        diags.append(Diagnostic(
+            CODE_UNIDENTIFIED,
+            f"the model has {model.npar} free parameters but the data give only {n_moments} "
+            f"moments (df = {df}); factors: {', '.join(spec.factors)}",
+            "Fix parameters, add items, or simplify the model.",
+            Location(path="model"),
+        ))
+    if diags:
+        raise DefinitionError(diags, title="The CFA model is not identified")
+
+
+def _start_values(model: Any, stats: list[Any], spec: ModelSpec) -> Any:
+    """Start values: fabin-like loadings, half the observed variances, zero covariances."""
+    import numpy as np
+
+    theta = np.zeros(model.npar)
+    set_ = np.zeros(model.npar, dtype=bool)
+    for g in range(model.ngroups):
+        st = stats[g]
+        s = st.cov
+        lam_start: dict[tuple[str, str], float] = {}
+        psi_start: dict[str, float] = {}
+        for f, terms in spec.factors.items():
+            idx = [model.ov.index(t.name) for t in terms]
+            sub = s[np.ix_(idx, idx)]
+            if len(idx) >= 2:
+                vals, vecs = np.linalg.eigh(sub)
+                v = vecs[:, -1] * math.sqrt(max(vals[-1], 1e-6))
+            else:
+                v = np.array([math.sqrt(max(sub[0, 0], 1e-6) * 0.5)])
+            if v[0] < 0:
+                v = -v
+            marker = None
+            for r in model.rows:
+                if r.group == g + 1 and r.op == "=~" and r.lhs == f and r.free == 0:
+                    marker = r
+                    break
+            if marker is not None and abs(v[[t.name for t in terms].index(marker.rhs)]) > 1e-8:
+                mk = v[[t.name for t in terms].index(marker.rhs)]
+                scale = marker.value / mk
+                for t, val in zip(terms, v):
+                    lam_start[(f, t.name)] = float(val * scale)
+                psi_start[f] = float(1.0 / scale**2)
+            else:
+                for t, val in zip(terms, v):
+                    lam_start[(f, t.name)] = float(val)
+                psi_start[f] = 1.0
+        for r in model.rows:
+            if r.group != g + 1 or r.free == 0 or set_[r.free - 1]:
+                continue
+            k = r.free - 1
+            if r.op == "=~":
+                theta[k] = lam_start.get((r.lhs, r.rhs), 1.0)
+            elif r.op == "~~" and r.mat == "theta":
+                i = model.ov.index(r.lhs)
+                if r.lhs == r.rhs:
+                    theta[k] = 0.5 * s[i, i]
+                else:
+                    theta[k] = 0.0
+            elif r.op == "~~" and r.mat == "psi":
+                theta[k] = psi_start.get(r.lhs, 0.05) if r.lhs == r.rhs else 0.0
+            elif r.op == "~1" and r.mat == "nu":
+                theta[k] = st.mean[model.ov.index(r.lhs)]
+            elif r.op == "|":
+                theta[k] = st.wls_obs[r.row]
+            else:
+                theta[k] = 0.0
+            set_[k] = True
+    if model.categorical:
+        # keep the implied latent-response variances below one
+        for r in model.rows:
+            if r.op == "=~" and r.free > 0:
+                theta[r.free - 1] = 0.7 * np.sign(theta[r.free - 1] or 1.0) if (
+                    r.free - 1) >= 0 else 0.0
+            if r.op == "~~" and r.mat == "psi" and r.free > 0 and r.lhs == r.rhs:
+                theta[r.free - 1] = 0.5
+    return theta
+
+
+# ============================================================================ statistics
+def _group_stats(frame: Any, ov: list[str], missing: str, need_rows: bool) -> tuple[list[Any], list[str], int]:
+    """Sufficient statistics per group (order of first appearance, as lavaan)."""
+    import numpy as np
+
+    from ._sem_engine import GroupStats, Pattern
+
+    if "__group__" in frame.columns:
+        frame = frame[frame["__group__"].notna()]
+        labels = list(dict.fromkeys(frame["__group__"].tolist()))
+        parts = [frame[frame["__group__"] == lab] for lab in labels]
+    else:
+        labels = [""]
+        parts = [frame]
+    stats = []
+    dropped = 0
+    for lab, part in zip(labels, parts):
+        x = part[ov].to_numpy(dtype=float)
+        if missing == "listwise":
+            keep = ~np.isnan(x).any(axis=1)
+            dropped += int((~keep).sum())
+            x = x[keep]
+            n = x.shape[0]
+            if n < 2:
+                raise DataError(Diagnostic(
+                    CODE_TOO_FEW_ROWS, f"group {lab!r} has {n} complete row(s)" if lab else
+                    f"only {n} complete row(s)", "Use missing='fiml' or more data."),
+                    title="Too few complete rows to fit the model")
+            mean = x.mean(axis=0)
+            xc = x - mean
+            cov = xc.T @ xc / n
+            stats.append(GroupStats(n=n, cov=cov, mean=mean, rows=x if need_rows else None,
+                                    label=str(lab)))
+        else:
+            miss = np.isnan(x)
+            allmiss = miss.all(axis=1)
+            dropped += int(allmiss.sum())
+            x = x[~allmiss]
+            miss = miss[~allmiss]
+            n = x.shape[0]
+            keys, inverse = np.unique(miss, axis=0, return_inverse=True)
+            inverse = np.asarray(inverse).reshape(-1)
+            patterns = []
+            for k in range(keys.shape[0]):
+                o = np.nonzero(~keys[k])[0]
+                xs = x[inverse == k][:, o]
+                mp = xs.mean(axis=0)
+                xc = xs - mp
+                patterns.append(Pattern(obs=o, n=xs.shape[0], mean=mp, cov=xc.T @ xc / xs.shape[0]))
+            mean = np.nanmean(x, axis=0)
+            cov = np.diag(np.nanvar(x, axis=0))
+            stats.append(GroupStats(n=n, cov=cov, mean=mean, patterns=patterns,
+                                    rows=x if need_rows else None, label=str(lab)))
+    return stats, [str(lab) for lab in labels], dropped
+
+
+def _em_h1(stats: Any, max_iter: int = 10000, tol: float = 1e-12) -> tuple[Any, Any, float]:
+    """Saturated (H1) mean and covariance under missing data by EM, and its log-likelihood."""
+    import numpy as np
+
+    from ._sem_engine import LOG2PI
+
+    p = len(stats.mean)
+    mu = stats.mean.copy()
+    sigma = stats.cov.copy()
+    n = stats.n
+    for _ in range(max_iter):
+        t1 = np.zeros(p)
+        t2 = np.zeros((p, p))
+        for pat in stats.patterns:
+            o = pat.obs
+            mis = np.setdiff1d(np.arange(p), o)
+            if len(mis) == 0:
+                t1 += pat.n * pat.mean
+                t2 += pat.n * (pat.cov + np.outer(pat.mean, pat.mean))
+                continue
+            soo = sigma[np.ix_(o, o)]
+            beta = np.linalg.solve(soo, sigma[np.ix_(o, mis)])  # (o, mis)
+            resid = sigma[np.ix_(mis, mis)] - sigma[np.ix_(mis, o)] @ beta
+            # E[x_m | x_o] = mu_m + beta' (x_o - mu_o); use pattern mean and cov
+            em = mu[mis] + beta.T @ (pat.mean - mu[o])
+            full_mean = np.zeros(p)
+            full_mean[o] = pat.mean
+            full_mean[mis] = em
+            cxx = np.zeros((p, p))
+            cxx[np.ix_(o, o)] = pat.cov
+            cxx[np.ix_(o, mis)] = pat.cov @ beta
+            cxx[np.ix_(mis, o)] = beta.T @ pat.cov
+            cxx[np.ix_(mis, mis)] = beta.T @ pat.cov @ beta + resid
+            t1 += pat.n * full_mean
+            t2 += pat.n * (cxx + np.outer(full_mean, full_mean))
+        mu_new = t1 / n
+        sigma_new = t2 / n - np.outer(mu_new, mu_new)
+        delta = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sigma_new - sigma)))
+        mu, sigma = mu_new, sigma_new
+        if delta < tol:
+            break
+    logl = 0.0
+    for pat in stats.patterns:
+        o = pat.obs
+        soo = sigma[np.ix_(o, o)]
+        si = np.linalg.inv(soo)
+        d = pat.mean - mu[o]
+        logl -= 0.5 * pat.n * (len(o) * LOG2PI + np.linalg.slogdet(soo)[1]
+                               + np.sum(pat.cov * si) + d @ si @ d)
+    return mu, sigma, float(logl)
+
+
+# ============================================================================ fit measures
+def _rmsea_block(x2: float, df: float, n: int, g: int, c_hat: float = 1.0) -> dict[str, float]:
+    from scipy import optimize, stats as sst
+
+    out: dict[str, float] = {}
+    if df > 0:
+        out["rmsea"] = math.sqrt(max((x2 / n) / df - c_hat / n, 0.0)) * math.sqrt(g)
+    else:
+        out["rmsea"] = 0.0
+
+    def pchisq(x: float, lam: float) -> float:
+        return float(sst.chi2.cdf(x, df)) if lam <= 0 else float(sst.ncx2.cdf(x, df, lam))
+
+    lower_f = lambda lam: pchisq(x2, lam) - 0.95  # noqa: E731
+    upper_f = lambda lam: pchisq(x2, lam) - 0.05  # noqa: E731
+    if df < 1 or lower_f(0.0) < 0:
+        lo = 0.0
+    else:
+        lam = optimize.brentq(lower_f, 0.0, x2, xtol=1e-12, rtol=1e-14)
+        lo = math.sqrt(c_hat * lam / (n * df)) * (math.sqrt(g) if g > 1 else 1.0)
+    n_rmsea = max(n, x2 * 4)
+    if df < 1 or upper_f(n_rmsea) > 0 or upper_f(0.0) < 0:
+        hi = 0.0
+    else:
+        lam = optimize.brentq(upper_f, 0.0, n_rmsea, xtol=1e-12, rtol=1e-14)
+        hi = math.sqrt(c_hat * lam / (n * df)) * (math.sqrt(g) if g > 1 else 1.0)
+    out["rmsea_ci_lower"] = lo
+    out["rmsea_ci_upper"] = hi
+    if df > 0:
+        ncp = (n * df / c_hat * 0.05**2) / g
+        out["rmsea_pvalue"] = 1.0 - pchisq(x2, ncp)
+        ncp8 = (n * df / c_hat * 0.08**2) / g
+        out["rmsea_notclose_pvalue"] = pchisq(x2, ncp8)
+    else:
+        out["rmsea_pvalue"] = math.nan
+        out["rmsea_notclose_pvalue"] = math.nan
+    return out
+
+
+def _cfi(x2: float, df: float, x2b: float, dfb: float, c: float = 1.0, cb: float = 1.0) -> float:
+    if df > 0 and c != 1.0 and cb != 1.0:
+        t1 = max(x2 - c * df, 0.0)
+        t2 = max(x2 - c * df, x2b - cb * dfb, 0.0)
+    else:
+        t1 = max(x2 - df, 0.0)
+        t2 = max(x2 - df, x2b - dfb, 0.0)
+    if abs(t1) < 1.5e-8 and abs(t2) < 1.5e-8:
+        return 1.0
+    return 1.0 - t1 / t2
+
+
+def _tli(x2: float, df: float, x2b: float, dfb: float, c: float = 1.0, cb: float = 1.0) -> float:
+    if df > 0 and c != 1.0 and cb != 1.0:
+        t1 = (x2 - c * df) * dfb
+        t2 = (x2b - cb * dfb) * df
+    else:
+        t1 = (x2 - df) * dfb
+        t2 = (x2b - dfb) * df
+    if df > 0 and abs(t2) > 0:
+        return 1.0 - t1 / t2
+    return 1.0
+
+
+def _srmr(stats: list[Any], implied: list[Any], meanstructure: bool, ntotal: int,
+          categorical: bool = False) -> dict[str, float]:
+    """Bentler's SRMR (lavaan's ``srmr``), with and without the mean residuals."""
+    import numpy as np
+
+    from ._sem_engine import vech_idx, vech_offdiag_idx
+
+    tot, nomean = 0.0, 0.0
+    for st, (sigma, mu, _) in zip(stats, implied):
+        p = sigma.shape[0]
+        if categorical:
+            ri, ci = vech_offdiag_idx(p)
+            r = st.cov[ri, ci] - sigma[ri, ci]
+            val = math.sqrt(float(np.mean(r**2)))
+            tot += st.n / ntotal * val
+            nomean += st.n / ntotal * val
+            continue
+        sd = np.sqrt(np.diag(st.cov))
+        ri, ci = vech_idx(p)
+        r = (st.cov - sigma)[ri, ci] / (sd[ri] * sd[ci])
+        ss = float(np.sum(r**2))
+        nomean += st.n / ntotal * math.sqrt(ss / len(r))
+        if meanstructure:
+            rm = (st.mean - mu) / sd
+            tot += st.n / ntotal * math.sqrt((ss + float(np.sum(rm**2))) / (len(r) + p))
+        else:
+            tot += st.n / ntotal * math.sqrt(ss / len(r))
+    return {"srmr": tot, "srmr_bentler": tot, "srmr_bentler_nomean": nomean}
+
+
+# ============================================================================ public API
+def cfa(
+    data: Any,
+    model: Mapping[str, Sequence[str]] | str,
+    estimator: str = "ml",
+    missing: str = "listwise",
+    ordered: Iterable[str] | bool | None = None,
+    std_lv: bool = False,
+    group: str | None = None,
+    group_equal: Sequence[str] | str = (),
+) -> CFAResult:
+    """Fit a confirmatory factor analysis model, as lavaan's ``cfa()``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent; the items named in ``model`` must be numeric columns.
+    model : mapping or str
+        ``{"factor": ["item1", "item2", ...], ...}`` or lavaan model syntax with ``=~``
+        (and ``~~`` for residual or factor covariances), e.g.
+        ``"visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"``.
+    estimator : {"ml", "mlr", "wlsmv"}
+        ``"ml"``: normal-theory maximum likelihood, SEs from the expected information.
+        ``"mlr"``: ML estimates, Huber–White SEs and the Yuan–Bentler scaled test.
+        ``"wlsmv"``: DWLS on polychoric correlations of ``ordered`` items, robust SEs
+        and the mean-and-variance adjusted (scaled-shifted) test.
+    missing : {"listwise", "fiml"}
+        ``"fiml"`` is lavaan's ``missing = "ml"`` (casewise likelihood; SEs from the
+        observed information).
+    ordered : list of str or True, optional
+        Items to treat as ordinal (WLSMV); ``True`` means every item.
+    std_lv : bool
+        Identify factors by fixing their variances to 1 instead of the first loading.
+    group : str, optional
+        Column holding the group of each row: multi-group model as lavaan's ``group=``.
+    group_equal : sequence of str
+        Parameters held equal across groups: ``"loadings"``, ``"intercepts"``,
+        ``"thresholds"``, ``"residuals"``, ``"residual.covariances"``, ``"lv.variances"``,
+        ``"lv.covariances"``, ``"means"``.
+
+    Returns
+    -------
+    CFAResult
+
+    Notes
+    -----
+    The ML discrepancy function (lavaan's ``likelihood = "normal"``, sample covariance
+    with divisor N) for group g with :math:`n_g` of N rows is
+
+    .. math::
+
+        F = \\sum_g \\frac{n_g}{N}\\, \\tfrac12 \\left[\\log|\\Sigma_g| + \\operatorname{tr}
+        (S_g\\Sigma_g^{-1}) - \\log|S_g| - p + (\\bar x_g-\\mu_g)^\\top\\Sigma_g^{-1}
+        (\\bar x_g-\\mu_g)\\right], \\qquad T = 2NF_{\\min}.
+
+    Fit indices follow lavaan's ``fitMeasures()``:
+
+    .. math::
+
+        \\mathrm{CFI} = 1 - \\frac{\\max(T-d, 0)}{\\max(T-d, T_b-d_b, 0)},\\quad
+        \\mathrm{TLI} = \\frac{T_b/d_b - T/d}{T_b/d_b - 1},\\quad
+        \\mathrm{RMSEA} = \\sqrt{G}\\sqrt{\\max\\left(\\frac{T-d}{N d}, 0\\right)},
+
+    and SRMR is Bentler's root mean square of the correlation-scaled residuals. The
+    same numbers come from ``lavaan::cfa()`` followed by ``fitMeasures()``,
+    ``parameterEstimates()``, ``standardizedSolution()`` and ``modindices()``
+    (checked against lavaan 0.6.14). Unlike semopy, RMSEA uses N, not N - 1.
+
+    References
+    ----------
+    .. [1] Rosseel, Y. (2012). lavaan: An R package for structural equation modeling.
+       Journal of Statistical Software, 48(2), 1-36.
+    .. [2] Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance
+       structure analysis. Structural Equation Modeling, 6(1), 1-55.
+    .. [3] Browne, M. W., & Cudeck, R. (1993). Alternative ways of assessing model fit.
+       In K. A. Bollen & J. S. Long (Eds.), Testing structural equation models (pp.
+       136-162). Sage.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from measurelib.psychometrics import cfa
+    >>> hs = pd.read_csv("tests/data/holzinger_swineford_1939.csv")
+    >>> res = cfa(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+    ...                "speed": ["x7", "x8", "x9"]})
+    >>> round(res.fit["chisq"], 3), res.fit["df"]
+    (85.306, 24.0)
+    """
+    estimator = _check_choice("estimator", estimator, ESTIMATORS)
+    missing = _check_choice("missing", missing, MISSING)
+    if not isinstance(std_lv, bool):
+        raise TypeError(f"cfa(): parameter 'std_lv' must be True or False, got {std_lv!r}")
+    if group is not None and not isinstance(group, str):
+        raise TypeError(f"cfa(): parameter 'group' must be a column name (str), got {group!r}")
+    if isinstance(group_equal, str):
+        group_equal = [group_equal]
+    group_equal = list(group_equal)
+    for ge in group_equal:
+        if ge not in GROUP_EQUAL:
+            raise ValueError(
+                f"cfa(): parameter 'group_equal' accepts {', '.join(map(repr, GROUP_EQUAL))}; "
+                f"got {ge!r}"
+            )
+    spec = parse_model(model)
+    ov = spec.observed
+    ordered_items: list[str] = []
+    if ordered is True:
+        ordered_items = list(ov)
+    elif ordered not in (None, False):
+        if isinstance(ordered, str):
+            ordered = [ordered]
+        ordered_items = list(ordered)  # type: ignore[arg-type]
+        unknown = [o for o in ordered_items if o not in ov]
+        if unknown:
+            raise ValueError(
+                f"cfa(): parameter 'ordered' names {', '.join(map(repr, unknown))}, which "
+                f"the model does not use; the model's items are {', '.join(ov)}"
+            )
+    if estimator == "wlsmv":
+        if not ordered_items:
+            ordered_items = list(ov)
+        if set(ordered_items) != set(ov):
+            raise ValueError(
+                "cfa(): estimator='wlsmv' needs every item in 'ordered' (mixed continuous and "
+                f"ordinal items are not supported); not ordered: "
+                f"{', '.join(o for o in ov if o not in ordered_items)}"
+            )
+        if missing == "fiml":
+            raise ValueError("cfa(): missing='fiml' is not available with estimator='wlsmv'; "
+                             "use missing='listwise'")
+    elif ordered_items:
+        raise ValueError(
+            f"cfa(): parameter 'ordered' needs estimator='wlsmv'; got estimator={estimator!r}"
+        )
+    frame = _prepare_data(data, ov, group)
+    from ._sem_fit import fit_model
+
+    return fit_model(spec, frame, ov, estimator=estimator, missing=missing, std_lv=std_lv,
+                     group_equal=group_equal, group=group)
+
+
+def invariance(
+    data: Any,
+    model: Mapping[str, Sequence[str]] | str,
+    group: str,
+    estimator: str = "ml",
+    missing: str = "listwise",
+    std_lv: bool = False,
+) -> InvarianceResult:
+    """Test configural, metric and scalar measurement invariance across groups.
+
+    Fits the configural model, then equal loadings (metric), then equal loadings and
+    intercepts (scalar; latent means free in all but the first group), as lavaan's
+    ``cfa(group=, group.equal=)``, and compares each step with the previous one.
+
+    Notes
+    -----
+    The likelihood-ratio test is lavaan's ``lavTestLRT()`` (for ML,
+    :math:`\\Delta\\chi^2 = T_1 - T_0` on :math:`\\Delta df` degrees of freedom).
+    Changes in fit follow Chen (2007): for metric invariance a change
+    :math:`\\Delta\\mathrm{CFI} \\le -0.010` together with :math:`\\Delta\\mathrm{RMSEA}
+    \\ge 0.015` or :math:`\\Delta\\mathrm{SRMR} \\ge 0.030` signals non-invariance; for
+    scalar invariance the SRMR criterion is 0.010. Cheung & Rensvold (2002) proposed
+    :math:`\\Delta\\mathrm{CFI} \\le -0.01` alone.
+
+    References
+    ----------
+    .. [1] Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of
+       measurement invariance. Structural Equation Modeling, 14(3), 464-504.
+    .. [2] Cheung, G. W., & Rensvold, R. B. (2002). Evaluating goodness-of-fit indexes
+       for testing measurement invariance. Structural Equation Modeling, 9(2), 233-255.
+    """
+    import pandas as pd
+    from scipy import stats as sst
+
+    if not isinstance(group, str):
+        raise TypeError(f"invariance(): parameter 'group' must be a column name, got {group!r}")
+    estimator = _check_choice("estimator", estimator, ("ml", "mlr"), func="invariance")
+    steps = [("configural", []), ("metric", ["loadings"]), ("scalar", ["loadings", "intercepts"])]
+    fits: dict[str, CFAResult] = {}
+    for name, eq in steps:
+        fits[name] = cfa(data, model, estimator=estimator, missing=missing, std_lv=std_lv,
+                         group=group, group_equal=eq)
+    rows = []
+    prev: CFAResult | None = None
+    key = "_robust" if estimator == "mlr" else ""
+    for name, _ in steps:
+        f = fits[name].fit
+        row: dict[str, Any] = {
+            "step": name, "chisq": f["chisq"], "df": f["df"], "pvalue": f["pvalue"],
+            "cfi": f["cfi" + key], "tli": f["tli" + key], "rmsea": f["rmsea" + key],
+            "srmr": f["srmr"], "aic": f["aic"], "bic": f["bic"],
+        }
+        if prev is None:
+            row.update(chisq_diff=math.nan, df_diff=math.nan, pvalue_diff=math.nan,
+                       delta_cfi=math.nan, delta_rmsea=math.nan, delta_srmr=math.nan,
+                       verdict="baseline (configural) model")
+        else:
+            pf = prev.fit
+            if estimator == "mlr":
+                from ._sem_fit import satorra_bentler_2001
+
+                d, ddf, pv = satorra_bentler_2001(prev, fits[name])
+            else:
+                d = f["chisq"] - pf["chisq"]
+                ddf = f["df"] - pf["df"]
+                pv = float(sst.chi2.sf(d, ddf)) if ddf > 0 else math.nan
+            dcfi = f["cfi" + key] - pf["cfi" + key]
+            drmsea = f["rmsea" + key] - pf["rmsea" + key]
+            dsrmr = f["srmr"] - pf["srmr"]
+            srmr_crit = 0.030 if name == "metric" else 0.010
+            flagged = dcfi <= -0.010 and (drmsea >= 0.015 or dsrmr >= srmr_crit)
+            verdict = (
+                f"{name} invariance not supported: ΔCFI ≤ -0.010 with ΔRMSEA ≥ 0.015 or "
+                f"ΔSRMR ≥ {srmr_crit:.3f} (Chen 2007)" if flagged else
+                f"{name} invariance supported by the change in fit (Chen 2007)"
+            )
+            if not flagged and dcfi <= -0.010:
+                verdict += "; ΔCFI ≤ -0.01 alone would reject it (Cheung & Rensvold 2002)"
+            if not math.isnan(pv) and pv < 0.05:
+                verdict += f"; the Δχ² test rejects equality (p = {pv:.3g})"
+            row.update(chisq_diff=d, df_diff=ddf, pvalue_diff=pv, delta_cfi=dcfi,
+                       delta_rmsea=drmsea, delta_srmr=dsrmr, verdict=verdict)
+        rows.append(row)
+        prev = fits[name]
+    conf = fits["configural"]
+    warns = sorted({w for r in fits.values() for w in r.warnings})
+    return InvarianceResult(
+        model=conf.model, group=group, groups=conf.groups, estimator=estimator, n=conf.n,
+        table=pd.DataFrame(rows), fits=fits, warnings=warns,
+    )

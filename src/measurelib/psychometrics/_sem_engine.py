@@ -1,0 +1,440 @@
+"""Estimation engine behind :func:`measurelib.psychometrics.cfa`.
+
+The model is a LISREL-style measurement model per group ``g``:
+
+.. math::
+
+    \\Sigma_g = \\Lambda_g \\Psi_g \\Lambda_g^\\top + \\Theta_g, \\qquad
+    \\mu_g = \\nu_g + \\Lambda_g \\alpha_g .
+
+Parameters live in a parameter table (one row per ``lhs op rhs group`` as lavaan's
+``parTable``); rows sharing a free-parameter number are equal (``group.equal``).
+Everything works from sufficient statistics (covariance matrices and means, or
+missing-data patterns), so after one pass over the data the cost does not depend on n.
+
+Estimation is Fisher scoring (Gauss–Newton for DWLS) with step halving, using analytic
+first derivatives :math:`\\Delta = \\partial(\\sigma, \\mu)/\\partial\\theta`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+LOG2PI = float(np.log(2.0 * np.pi))
+
+
+# ----------------------------------------------------------------------------- table
+@dataclass
+class ParRow:
+    lhs: str
+    op: str
+    rhs: str
+    group: int  # 1-based
+    mat: str  # lambda | theta | psi | nu | alpha | tau | delta | none
+    row: int
+    col: int
+    free: int  # 0 fixed, else 1-based index into the free-parameter vector
+    value: float  # fixed value, or start value when free
+    label: str = ""
+
+
+@dataclass
+class GroupDims:
+    p: int
+    m: int
+    nth: int = 0  # number of thresholds
+
+
+@dataclass
+class Model:
+    """Parameter table plus the per-group index arrays needed to build the matrices."""
+
+    rows: list[ParRow]
+    ov: list[str]
+    lv: list[str]
+    ngroups: int
+    meanstructure: bool
+    categorical: bool = False  # delta parameterization, thresholds
+    th_item: list[int] = field(default_factory=list)  # item index of each threshold
+    npar: int = 0
+
+    def __post_init__(self) -> None:
+        self.npar = max((r.free for r in self.rows), default=0)
+        self.p = len(self.ov)
+        self.m = len(self.lv)
+        self.nth = len(self.th_item)
+        self._free_by_group: list[list[ParRow]] = [
+            [r for r in self.rows if r.group == g + 1 and r.free > 0 and r.mat != "none"]
+            for g in range(self.ngroups)
+        ]
+
+    # ------------------------------------------------------------------ matrices
+    def matrices(self, theta: np.ndarray) -> list[dict[str, np.ndarray]]:
+        out = []
+        p, m = self.p, self.m
+        for g in range(self.ngroups):
+            mats = {
+                "lambda": np.zeros((p, m)),
+                "theta": np.zeros((p, p)),
+                "psi": np.zeros((m, m)),
+                "nu": np.zeros(p),
+                "alpha": np.zeros(m),
+                "tau": np.zeros(self.nth),
+            }
+            for r in self.rows:
+                if r.group != g + 1 or r.mat not in mats:
+                    continue
+                val = theta[r.free - 1] if r.free > 0 else r.value
+                mat = mats[r.mat]
+                if mat.ndim == 1:
+                    mat[r.row] = val
+                else:
+                    mat[r.row, r.col] = val
+                    if r.mat != "lambda":
+                        mat[r.col, r.row] = val
+            if self.categorical:
+                lpl = mats["lambda"] @ mats["psi"] @ mats["lambda"].T
+                np.fill_diagonal(mats["theta"], 1.0 - np.diag(lpl))
+            out.append(mats)
+        return out
+
+    def implied(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Model-implied (Sigma, mu, tau) per group."""
+        res = []
+        for mats in self.matrices(theta):
+            lam, psi = mats["lambda"], mats["psi"]
+            sigma = lam @ psi @ lam.T + mats["theta"]
+            mu = mats["nu"] + lam @ mats["alpha"]
+            res.append((sigma, mu, mats["tau"]))
+        return res
+
+    def jacobian(
+        self, theta: np.ndarray, mats_list: list[dict[str, np.ndarray]] | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per group: dSigma (q, p, p), dmu (q, p), dtau (q, nth) for the q free parameters."""
+        if mats_list is None:
+            mats_list = self.matrices(theta)
+        q, p = self.npar, self.p
+        out = []
+        for g, mats in enumerate(mats_list):
+            lam, psi, alpha = mats["lambda"], mats["psi"], mats["alpha"]
+            lp = lam @ psi
+            ds = np.zeros((q, p, p))
+            dmu = np.zeros((q, p))
+            dtau = np.zeros((q, self.nth))
+            for r in self._free_by_group[g]:
+                k = r.free - 1
+                i, j = r.row, r.col
+                if r.mat == "lambda":
+                    v = lp[:, j]
+                    ds[k, i, :] += v
+                    ds[k, :, i] += v
+                    dmu[k, i] += alpha[j]
+                elif r.mat == "psi":
+                    if i == j:
+                        ds[k] += np.outer(lam[:, i], lam[:, i])
+                    else:
+                        o = np.outer(lam[:, i], lam[:, j])
+                        ds[k] += o + o.T
+                elif r.mat == "theta":
+                    ds[k, i, j] += 1.0
+                    if i != j:
+                        ds[k, j, i] += 1.0
+                elif r.mat == "nu":
+                    dmu[k, i] += 1.0
+                elif r.mat == "alpha":
+                    dmu[k] += lam[:, i]
+                elif r.mat == "tau":
+                    dtau[k, i] += 1.0
+            if self.categorical:
+                idx = np.arange(p)
+                ds[:, idx, idx] = 0.0
+            out.append((ds, dmu, dtau))
+        return out
+
+
+# ----------------------------------------------------------------------------- stats
+@dataclass
+class Pattern:
+    obs: np.ndarray  # indices of observed variables
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray  # about the pattern mean, divisor n
+
+
+@dataclass
+class GroupStats:
+    n: int
+    cov: np.ndarray  # ML covariance (divisor n), or EM estimate under FIML
+    mean: np.ndarray
+    patterns: list[Pattern] | None = None  # FIML
+    gamma: np.ndarray | None = None  # NACOV of (vech S, mean) for MLR / (tau, rho) for WLSMV
+    wls_obs: np.ndarray | None = None  # WLSMV sample statistics (thresholds, correlations)
+    wls_w: np.ndarray | None = None  # WLSMV diagonal weights
+    rows: np.ndarray | None = None  # raw complete rows (for MLR casewise scores)
+    label: str = ""
+
+
+def vech_idx(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row/col indices of lavaan's vech (column-wise lower triangle incl. diagonal)."""
+    rows, cols = [], []
+    for j in range(p):
+        for i in range(j, p):
+            rows.append(i)
+            cols.append(j)
+    return np.array(rows), np.array(cols)
+
+
+def vech_offdiag_idx(p: int) -> tuple[np.ndarray, np.ndarray]:
+    rows, cols = [], []
+    for j in range(p):
+        for i in range(j + 1, p):
+            rows.append(i)
+            cols.append(j)
+    return np.array(rows), np.array(cols)
+
+
+def _inv_logdet(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
+    try:
+        c = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        return None
+    ci = np.linalg.inv(c)
+    return ci.T @ ci, 2.0 * float(np.sum(np.log(np.diag(c))))
+
+
+# ----------------------------------------------------------------------------- objectives
+class Objective:
+    """Discrepancy function F(theta) with gradient and a Fisher-type information."""
+
+    def __init__(self, model: Model, stats: list[GroupStats]):
+        self.model = model
+        self.stats = stats
+        self.ntotal = int(sum(s.n for s in stats))
+        self.w = np.array([s.n / self.ntotal for s in stats])
+
+    def value(self, theta: np.ndarray) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def grad_info(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        raise NotImplementedError  # pragma: no cover
+
+
+class MLObjective(Objective):
+    """Normal-theory ML, complete data: lavaan's fmin with likelihood = "normal".
+
+    .. math:: F = \\sum_g \\frac{n_g}{N} \\tfrac12 [\\log|\\Sigma_g| + \\mathrm{tr}(S_g\\Sigma_g^{-1})
+              - \\log|S_g| - p + (\\bar x_g-\\mu_g)^\\top\\Sigma_g^{-1}(\\bar x_g-\\mu_g)]
+    """
+
+    def __init__(self, model: Model, stats: list[GroupStats]):
+        super().__init__(model, stats)
+        self.logdet_s = [float(np.linalg.slogdet(s.cov)[1]) for s in stats]
+
+    def value(self, theta: np.ndarray) -> float:
+        f = 0.0
+        for g, (sigma, mu, _) in enumerate(self.model.implied(theta)):
+            il = _inv_logdet(sigma)
+            if il is None:
+                return np.inf
+            si, ld = il
+            st = self.stats[g]
+            fg = ld + float(np.sum(st.cov * si)) - self.logdet_s[g] - self.model.p
+            if self.model.meanstructure:
+                d = st.mean - mu
+                fg += float(d @ si @ d)
+            f += self.w[g] * 0.5 * fg
+        return f
+
+    def grad_info(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        mats = self.model.matrices(theta)
+        jac = self.model.jacobian(theta, mats)
+        q = self.model.npar
+        grad = np.zeros(q)
+        info = np.zeros((q, q))
+        f = 0.0
+        for g, (sigma, mu, _) in enumerate(self.model.implied(theta)):
+            il = _inv_logdet(sigma)
+            if il is None:
+                return np.inf, grad, info
+            si, ld = il
+            st = self.stats[g]
+            ds, dmu, _ = jac[g]
+            m = st.cov.copy()
+            fg = ld + float(np.sum(st.cov * si)) - self.logdet_s[g] - self.model.p
+            d = st.mean - mu
+            if self.model.meanstructure:
+                fg += float(d @ si @ d)
+                m = m + np.outer(d, d)
+            f += self.w[g] * 0.5 * fg
+            gs = 0.5 * (si - si @ m @ si)
+            grad += self.w[g] * np.einsum("kij,ij->k", ds, gs)
+            a = np.einsum("ij,kjl->kil", si, ds)
+            info += self.w[g] * 0.5 * np.einsum("kij,lji->kl", a, a)
+            if self.model.meanstructure:
+                grad += self.w[g] * (dmu @ (-si @ d))
+                info += self.w[g] * (dmu @ si @ dmu.T)
+        return f, grad, info
+
+
+class FIMLObjective(Objective):
+    """Casewise (full-information) normal likelihood: F = -logl / N (lavaan missing = "ml")."""
+
+    def value(self, theta: np.ndarray) -> float:
+        f = 0.0
+        for g, (sigma, mu, _) in enumerate(self.model.implied(theta)):
+            for pat in self.stats[g].patterns or []:
+                o = pat.obs
+                il = _inv_logdet(sigma[np.ix_(o, o)])
+                if il is None:
+                    return np.inf
+                si, ld = il
+                d = pat.mean - mu[o]
+                f += pat.n * 0.5 * (len(o) * LOG2PI + ld + float(np.sum(pat.cov * si)) + d @ si @ d)
+        return f / self.ntotal
+
+    def grad_info(
+        self, theta: np.ndarray, need_info: bool = True
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """Value, gradient and (for the scoring steps) the complete-data expected information."""
+        mats = self.model.matrices(theta)
+        jac = self.model.jacobian(theta, mats)
+        q, p = self.model.npar, self.model.p
+        grad = np.zeros(q)
+        info = np.zeros((q, q))
+        f = 0.0
+        for g, (sigma, mu, _) in enumerate(self.model.implied(theta)):
+            ds, dmu, _ = jac[g]
+            gs = np.zeros((p, p))
+            gm = np.zeros(p)
+            for pat in self.stats[g].patterns or []:
+                o = pat.obs
+                il = _inv_logdet(sigma[np.ix_(o, o)])
+                if il is None:
+                    return np.inf, grad, info
+                si, ld = il
+                d = pat.mean - mu[o]
+                mm = pat.cov + np.outer(d, d)
+                f += pat.n * 0.5 * (len(o) * LOG2PI + ld + float(np.sum(mm * si)))
+                gs[np.ix_(o, o)] += pat.n * 0.5 * (si - si @ mm @ si)
+                gm[o] += -pat.n * (si @ d)
+            grad += np.einsum("kij,ij->k", ds, gs) + dmu @ gm
+            if need_info:
+                il = _inv_logdet(sigma)
+                if il is None:
+                    return np.inf, grad, info
+                si = il[0]
+                a = np.einsum("ij,kjl->kil", si, ds)
+                nn = self.stats[g].n
+                info += nn * 0.5 * np.einsum("kij,lji->kl", a, a)
+                info += nn * (dmu @ si @ dmu.T)
+        n = self.ntotal
+        return f / n, grad / n, info / n
+
+
+class DWLSObjective(Objective):
+    """Diagonally weighted least squares on thresholds and polychoric correlations.
+
+    .. math:: F = \\sum_g \\frac{n_g}{N} \\tfrac12 (s_g - \\sigma_g(\\theta))^\\top W_g
+              (s_g - \\sigma_g(\\theta))
+    """
+
+    def __init__(self, model: Model, stats: list[GroupStats]):
+        super().__init__(model, stats)
+        self.ri, self.ci = vech_offdiag_idx(model.p)
+
+    def moments(self, theta: np.ndarray) -> list[np.ndarray]:
+        return [np.concatenate([tau, sigma[self.ri, self.ci]])
+                for sigma, _, tau in self.model.implied(theta)]
+
+    def delta(self, theta: np.ndarray) -> list[np.ndarray]:
+        out = []
+        for ds, _, dtau in self.model.jacobian(theta):
+            out.append(np.concatenate([dtau, ds[:, self.ri, self.ci]], axis=1).T)
+        return out
+
+    def value(self, theta: np.ndarray) -> float:
+        f = 0.0
+        for g, sig in enumerate(self.moments(theta)):
+            st = self.stats[g]
+            r = st.wls_obs - sig
+            f += self.w[g] * 0.5 * float(r @ (st.wls_w * r))
+        return f
+
+    def grad_info(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        q = self.model.npar
+        grad = np.zeros(q)
+        info = np.zeros((q, q))
+        f = 0.0
+        for g, (sig, dl) in enumerate(zip(self.moments(theta), self.delta(theta))):
+            st = self.stats[g]
+            r = st.wls_obs - sig
+            f += self.w[g] * 0.5 * float(r @ (st.wls_w * r))
+            grad += self.w[g] * (-(dl.T @ (st.wls_w * r)))
+            info += self.w[g] * (dl.T @ (st.wls_w[:, None] * dl))
+        return f, grad, info
+
+
+# ----------------------------------------------------------------------------- optimizer
+@dataclass
+class OptimResult:
+    theta: np.ndarray
+    fmin: float
+    converged: bool
+    iterations: int
+    message: str = ""
+
+
+def fisher_scoring(
+    obj: Objective, theta0: np.ndarray, max_iter: int = 500, gtol: float = 1e-11
+) -> OptimResult:
+    """Minimise ``obj`` by Fisher scoring with step halving.
+
+    Stops when the largest absolute gradient element is below ``gtol`` or when no
+    step can lower the function any more while the gradient is already small.
+    """
+    theta = np.array(theta0, dtype=float)
+    f, g, info = obj.grad_info(theta)
+    if not np.isfinite(f):
+        return OptimResult(theta, f, False, 0, "start values give a non positive definite model")
+    for it in range(1, max_iter + 1):
+        if np.max(np.abs(g)) < gtol:
+            return OptimResult(theta, f, True, it - 1)
+        try:
+            step = np.linalg.solve(info + 1e-14 * np.eye(len(g)), g)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(info, g, rcond=None)[0]
+        t = 1.0
+        improved = False
+        for _ in range(40):
+            cand = theta - t * step
+            fc = obj.value(cand)
+            if np.isfinite(fc) and fc <= f + 1e-4 * t * float(g @ -step) + 1e-15 * abs(f):
+                improved = True
+                break
+            t *= 0.5
+        if not improved:
+            ok = np.max(np.abs(g)) < 1e-6
+            return OptimResult(theta, f, ok, it, "" if ok else "line search failed")
+        theta = cand
+        f_old = f
+        f, g, info = obj.grad_info(theta)
+        if abs(f_old - f) < 1e-16 * max(1.0, abs(f)) and np.max(np.abs(g)) < 1e-7:
+            return OptimResult(theta, f, True, it)
+    return OptimResult(theta, f, bool(np.max(np.abs(g)) < 1e-6), max_iter,
+                       "iteration limit reached")
+
+
+def numeric_hessian(grad_fn: Any, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Central-difference Hessian from an analytic gradient (symmetrised)."""
+    q = len(theta)
+    hess = np.zeros((q, q))
+    for k in range(q):
+        e = np.zeros(q)
+        step = h * max(1.0, abs(theta[k]))
+        e[k] = step
+        hess[:, k] = (grad_fn(theta + e) - grad_fn(theta - e)) / (2 * step)
+    return 0.5 * (hess + hess.T)

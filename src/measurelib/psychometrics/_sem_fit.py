@@ -1,0 +1,370 @@
+"""Fit a parsed CFA model: estimation, standard errors, fit measures, standardized
+solution and modification indices, as lavaan 0.6.14 computes them."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy import stats as sst
+
+from ..errors import ConvergenceWarning, HeywoodWarning
+from ._cfa import (
+    CFAResult,
+    _build_model,
+    _cfi,
+    _check_identified,
+    _em_h1,
+    _group_stats,
+    _rmsea_block,
+    _spec_to_dict,
+    _srmr,
+    _start_values,
+    _tli,
+)
+from ._lavaan_syntax import ModelSpec
+from ._sem_engine import (
+    LOG2PI,
+    DWLSObjective,
+    FIMLObjective,
+    MLObjective,
+    Model,
+    fisher_scoring,
+    numeric_hessian,
+)
+
+
+def fit_model(
+    spec: ModelSpec,
+    frame: Any,
+    ov: list[str],
+    *,
+    estimator: str,
+    missing: str,
+    std_lv: bool,
+    group_equal: list[str],
+    group: str | None,
+) -> CFAResult:
+    import pandas as pd
+
+    categorical = estimator == "wlsmv"
+    stats, labels, dropped = _group_stats(frame, ov, missing, need_rows=estimator in ("mlr",)
+                                          or categorical)
+    ngroups = len(stats)
+    meanstructure = ngroups > 1 or missing == "fiml" or categorical
+    nth: list[int] = []
+    if categorical:
+        from ._sem_ordinal import prepare_ordinal
+
+        nth = prepare_ordinal(stats, ov)
+    model = _build_model(spec, ov, ngroups, std_lv, meanstructure, group_equal,
+                         categorical=categorical, nthresholds=nth)
+    p = len(ov)
+    if categorical:
+        n_moments = ngroups * (sum(nth) + p * (p - 1) // 2)
+    else:
+        n_moments = ngroups * (p * (p + 1) // 2 + (p if meanstructure else 0))
+    _check_identified(spec, model, n_moments)
+    df = float(n_moments - model.npar)
+
+    ntotal = int(sum(s.n for s in stats))
+    h1_logl = None
+    if missing == "fiml":
+        h1_logl = 0.0
+        for st in stats:
+            mu, sig, ll = _em_h1(st)
+            st.mean, st.cov = mu, sig
+            h1_logl += ll
+        obj: Any = FIMLObjective(model, stats)
+    elif categorical:
+        obj = DWLSObjective(model, stats)
+    else:
+        obj = MLObjective(model, stats)
+
+    theta0 = _start_values(model, stats, spec)
+    res = fisher_scoring(obj, theta0)
+    theta = res.theta
+    warns: list[str] = []
+    if not res.converged:
+        msg = f"the model did not converge after {res.iterations} iterations ({res.message})"
+        warns.append(msg)
+        warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+
+    implied = model.implied(theta)
+    # ------------------------------------------------------------------ vcov
+    q = model.npar
+    _, grad, info = obj.grad_info(theta)
+    extra_fit: dict[str, float] = {}
+    if missing == "fiml":
+        def gfun(t: np.ndarray) -> np.ndarray:
+            return obj.grad_info(t, need_info=False)[1]
+
+        a_mat = numeric_hessian(gfun, theta)
+    else:
+        a_mat = info
+    vcov = _safe_inv(a_mat) / ntotal
+    if estimator == "mlr":
+        from ._sem_robust import mlr_robust
+
+        vcov, extra_fit = mlr_robust(model, stats, theta, obj, a_mat, df, missing)
+    elif categorical:
+        from ._sem_ordinal import wlsmv_robust
+
+        vcov, extra_fit = wlsmv_robust(model, stats, theta, obj, df)
+    se = np.sqrt(np.clip(np.diag(vcov), 0, None))
+
+    # ------------------------------------------------------------------ fit measures
+    fit: dict[str, float] = {"npar": float(q), "fmin": float(res.fmin)}
+    if missing == "fiml":
+        logl = -res.fmin * ntotal
+        chisq = 2.0 * (h1_logl - logl)
+        fit["fmin"] = chisq / (2 * ntotal)
+    elif categorical:
+        chisq = 2.0 * ntotal * res.fmin
+        logl = math.nan
+    else:
+        logl = 0.0
+        h1_logl = 0.0
+        for st, (sigma, mu, _) in zip(stats, implied):
+            si = np.linalg.inv(sigma)
+            d = st.mean - mu
+            quad = float(d @ si @ d) if meanstructure else 0.0
+            logl += -0.5 * st.n * (p * LOG2PI + np.linalg.slogdet(sigma)[1]
+                                   + float(np.sum(st.cov * si)) + quad)
+            h1_logl += -0.5 * st.n * (p * LOG2PI + np.linalg.slogdet(st.cov)[1] + p)
+        chisq = 2.0 * ntotal * res.fmin
+    chisq = max(chisq, 0.0) if chisq > -1e-10 else chisq
+    fit["chisq"] = chisq
+    fit["df"] = df
+    fit["pvalue"] = float(sst.chi2.sf(chisq, df)) if df > 0 else math.nan
+    fit.update({k: v for k, v in extra_fit.items() if not k.startswith("_")})
+
+    x2b, dfb = _baseline(model, stats, missing, categorical, h1_logl, extra_fit)
+    fit["baseline_chisq"] = x2b
+    fit["baseline_df"] = dfb
+    fit["baseline_pvalue"] = float(sst.chi2.sf(x2b, dfb))
+    fit["cfi"] = _cfi(chisq, df, x2b, dfb)
+    fit["tli"] = _tli(chisq, df, x2b, dfb)
+    if "chisq_scaled" in extra_fit:
+        x2bs = extra_fit["_baseline_chisq_scaled"]
+        dfbs = extra_fit["_baseline_df_scaled"]
+        fit["baseline_chisq_scaled"] = x2bs
+        fit["baseline_df_scaled"] = dfbs
+        fit["baseline_pvalue_scaled"] = float(sst.chi2.sf(x2bs, dfbs))
+        fit["baseline_chisq_scaling_factor"] = extra_fit["_baseline_scaling"]
+        fit["cfi_scaled"] = _cfi(fit["chisq_scaled"], fit["df_scaled"], x2bs, dfbs)
+        fit["tli_scaled"] = _tli(fit["chisq_scaled"], fit["df_scaled"], x2bs, dfbs)
+        c, cb = extra_fit["_c_hat"], extra_fit["_c_hat_null"]
+        fit["cfi_robust"] = _cfi(chisq, df, x2b, dfb, c, cb)
+        fit["tli_robust"] = _tli(chisq, df, x2b, dfb, c, cb)
+    if not categorical:
+        fit["logl"] = logl
+        fit["unrestricted_logl"] = float(h1_logl)
+        fit["aic"] = -2 * logl + 2 * q
+        fit["bic"] = -2 * logl + q * math.log(ntotal)
+        fit["bic2"] = -2 * logl + q * math.log((ntotal + 2) / 24)
+    fit["ntotal"] = float(ntotal)
+    fit.update(_rmsea_block(chisq, df, ntotal, ngroups))
+    if "chisq_scaled" in extra_fit:
+        if extra_fit.get("_scaled_shifted"):
+            xx2, df2 = fit["chisq_scaled"], df
+        else:
+            xx2, df2 = chisq, extra_fit["_trace_ugamma"]
+        blk = _rmsea_block(xx2, df2, ntotal, ngroups)
+        for k in ("rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
+                  "rmsea_notclose_pvalue"):
+            fit[k + "_scaled"] = blk[k]
+        c3 = extra_fit["_c_hat3"]
+        fit["rmsea_robust"] = _rmsea_block(chisq, df, ntotal, ngroups, c_hat=c3)["rmsea"]
+        blk = _rmsea_block(fit["chisq_scaled"], df, ntotal, ngroups,
+                           c_hat=extra_fit["_c_hat"])
+        for k in ("rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "rmsea_notclose_pvalue"):
+            fit[k + "_robust"] = blk[k]
+    fit.update(_srmr(stats, implied, meanstructure, ntotal, categorical))
+
+    # ------------------------------------------------------------------ estimates
+    est_rows = _estimates_table(model, theta, se, implied, labels)
+    estimates = pd.DataFrame(est_rows)
+    # Heywood cases
+    for r in est_rows:
+        if r["op"] == "~~" and r["lhs"] == r["rhs"] and r["est"] < 0:
+            grp = f" in group {labels[r['group'] - 1]}" if ngroups > 1 else ""
+            msg = (f"Heywood case: the variance of {r['lhs']} is negative "
+                   f"({r['est']:.4g}){grp}")
+            warns.append(msg)
+            warnings.warn(msg, HeywoodWarning, stacklevel=3)
+
+    mi = None
+    if estimator in ("ml",) and missing == "listwise":
+        mi = _modindices(model, stats, theta, implied, ntotal, spec)
+    else:
+        mi = pd.DataFrame(columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
+
+    return CFAResult(
+        model=_spec_to_dict(spec), estimator=estimator, missing=missing, n=ntotal,
+        n_groups=ngroups, groups=labels, n_per_group=[s.n for s in stats], n_items=p,
+        n_rows_dropped=dropped, converged=res.converged, iterations=res.iterations, fit=fit,
+        estimates=estimates, modification_indices=mi,
+        options={"std_lv": std_lv, "group": group, "group_equal": list(group_equal),
+                 "ordered": list(ov) if categorical else []},
+        warnings=warns,
+    )
+
+
+def _safe_inv(a: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(a)
+
+
+def _baseline(model: Model, stats: list[Any], missing: str, categorical: bool,
+              h1_logl: float | None, extra: dict[str, float]) -> tuple[float, float]:
+    """Independence (baseline) model: variances (and means) free, covariances zero."""
+    p = model.p
+    if categorical:
+        return extra["_baseline_chisq"], extra["_baseline_df"]
+    dfb = float(len(stats) * p * (p - 1) // 2)
+    if missing == "fiml":
+        ll = 0.0
+        for st in stats:
+            for j in range(p):
+                vals_n, s1, s2 = 0, 0.0, 0.0
+                for pat in st.patterns:
+                    k = np.nonzero(pat.obs == j)[0]
+                    if len(k) == 0:
+                        continue
+                    k = int(k[0])
+                    vals_n += pat.n
+                    s1 += pat.n * pat.mean[k]
+                    s2 += pat.n * (pat.cov[k, k] + pat.mean[k] ** 2)
+                mj = s1 / vals_n
+                vj = s2 / vals_n - mj**2
+                ll += -0.5 * vals_n * (LOG2PI + math.log(vj) + 1.0)
+        return 2.0 * (float(h1_logl) - ll), dfb
+    x2b = 0.0
+    for st in stats:
+        x2b += st.n * (float(np.sum(np.log(np.diag(st.cov)))) - np.linalg.slogdet(st.cov)[1])
+    return float(x2b), dfb
+
+
+def _std_all(model: Model, mats: dict[str, np.ndarray], sigma: np.ndarray,
+             r: Any, value: float) -> float:
+    ov_sd = np.sqrt(np.diag(sigma))
+    psi = mats["psi"]
+    lv_sd = np.sqrt(np.clip(np.diag(psi), 0, None))
+    theta_m = mats["theta"]
+    if r.op == "=~":
+        return value * lv_sd[r.col] / ov_sd[r.row]
+    if r.op == "~~":
+        if r.lhs in model.lv:
+            i, j = model.lv.index(r.lhs), model.lv.index(r.rhs)
+            return value / (lv_sd[i] * lv_sd[j]) if lv_sd[i] * lv_sd[j] > 0 else math.nan
+        i, j = model.ov.index(r.lhs), model.ov.index(r.rhs)
+        if i == j:
+            return value / sigma[i, i]
+        d = theta_m[i, i] * theta_m[j, j]
+        return value / math.sqrt(d) if d > 0 else math.nan
+    if r.op == "~1":
+        if r.lhs in model.lv:
+            i = model.lv.index(r.lhs)
+            return value / lv_sd[i] if lv_sd[i] > 0 else math.nan
+        return value / ov_sd[model.ov.index(r.lhs)]
+    if r.op == "|":
+        return value / ov_sd[model.th_item[r.row]]
+    return value
+
+
+def _estimates_table(model: Model, theta: np.ndarray, se: np.ndarray,
+                     implied: list[Any], labels: list[str]) -> list[dict[str, Any]]:
+    mats_list = model.matrices(theta)
+    out = []
+    for r in model.rows:
+        g = r.group - 1
+        mats = mats_list[g]
+        if r.free > 0:
+            est = float(theta[r.free - 1])
+            s = float(se[r.free - 1])
+            z = est / s if s > 0 else math.nan
+            pv = float(2 * sst.norm.sf(abs(z))) if s > 0 else math.nan
+        else:
+            if r.mat == "none" and r.op == "~~":
+                est = float(mats["theta"][r.row, r.col])
+            else:
+                est = float(r.value)
+            s, z, pv = 0.0, math.nan, math.nan
+        out.append({
+            "lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": r.group,
+            "group_label": labels[g], "est": est, "se": s, "z": z, "pvalue": pv,
+            "std_all": float(_std_all(model, mats, implied[g][0], r, est)),
+        })
+    return out
+
+
+def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list[Any],
+                ntotal: int, spec: ModelSpec) -> Any:
+    """Score tests for fixed-to-zero cross-loadings and residual covariances (modindices)."""
+    import pandas as pd
+
+    from ._sem_engine import ParRow
+
+    existing = {(r.lhs, r.op, r.rhs, r.group) for r in model.rows}
+    existing |= {(r.rhs, r.op, r.lhs, r.group) for r in model.rows if r.op == "~~"}
+    extra_rows: list[ParRow] = []
+    q = model.npar
+    k = q
+    for g in range(1, model.ngroups + 1):
+        for f in model.lv:
+            for v in model.ov:
+                if (f, "=~", v, g) not in existing:
+                    k += 1
+                    extra_rows.append(ParRow(f, "=~", v, g, "lambda", model.ov.index(v),
+                                             model.lv.index(f), k, 0.0))
+        for i, a in enumerate(model.ov):
+            for b in model.ov[i + 1:]:
+                if (a, "~~", b, g) not in existing:
+                    k += 1
+                    extra_rows.append(ParRow(a, "~~", b, g, "theta", model.ov.index(b),
+                                             model.ov.index(a), k, 0.0))
+    if not extra_rows:
+        return pd.DataFrame(columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
+    big = Model(rows=list(model.rows) + extra_rows, ov=model.ov, lv=model.lv,
+                ngroups=model.ngroups, meanstructure=model.meanstructure)
+    tfull = np.concatenate([theta, np.zeros(len(extra_rows))])
+    obj = MLObjective(big, stats)
+    _, grad, info = obj.grad_info(tfull)
+    i22 = info[:q, :q]
+    i11 = info[q:, q:]
+    i12 = info[q:, :q]
+    v = i11 - i12 @ np.linalg.solve(i22, i12.T)
+    vd = np.diag(v).copy()
+    vd[vd < np.finfo(float).eps ** (1 / 3)] = np.nan
+    score = grad[q:]
+    mi = ntotal * score**2 / vd
+    epc = -score / vd
+    mats_list = model.matrices(theta)
+    out = []
+    for r, m_, e in zip(extra_rows, mi, epc):
+        mats = mats_list[r.group - 1]
+        sigma = implied[r.group - 1][0]
+        if r.op == "=~":
+            s = e * math.sqrt(mats["psi"][r.col, r.col]) / math.sqrt(sigma[r.row, r.row])
+        else:
+            s = e / math.sqrt(mats["theta"][r.row, r.row] * mats["theta"][r.col, r.col])
+        out.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": r.group,
+                    "mi": float(m_), "epc": float(e), "sepc_all": float(s)})
+    return pd.DataFrame(out)
+
+
+def satorra_bentler_2001(m0: CFAResult, m1: CFAResult) -> tuple[float, float, float]:
+    """Scaled chi-square difference (lavTestLRT method = "satorra.bentler.2001")."""
+    f0, f1 = m0.fit, m1.fit
+    t0, t1 = f0["chisq"], f1["chisq"]
+    d0, d1 = f0["df"], f1["df"]
+    c0, c1 = f0["chisq_scaling_factor"], f1["chisq_scaling_factor"]
+    ddf = d1 - d0
+    cd = (d1 * c1 - d0 * c0) / ddf
+    stat = (t1 - t0) / cd
+    return float(stat), float(ddf), float(sst.chi2.sf(stat, ddf))

@@ -1,0 +1,99 @@
+# Reference values for measurelib.psychometrics.cfa / invariance, computed with lavaan.
+# Run from the repository root:  Rscript tests/reference/lavaan_cfa.R
+# Writes tests/reference/lavaan_cfa.json (R 4.2.2, lavaan 0.6.14 when generated).
+# Needs only base R and lavaan (the JSON writer below avoids jsonlite).
+suppressPackageStartupMessages(library(lavaan))
+
+num <- function(x) {
+  if (length(x) == 0 || is.null(x)) return("null")
+  if (is.na(x) || !is.finite(x)) return("null")
+  sprintf("%.17g", x)
+}
+str_json <- function(x) paste0('"', gsub('"', '\\\\"', x), '"')
+list_json <- function(x) {
+  # named numeric vector/list -> JSON object
+  keys <- names(x)
+  parts <- vapply(seq_along(x), function(i) paste0(str_json(keys[i]), ": ", num(as.numeric(x[[i]]))), "")
+  paste0("{", paste(parts, collapse = ", "), "}")
+}
+frame_json <- function(df) {
+  df <- as.data.frame(df)
+  rows <- vapply(seq_len(nrow(df)), function(i) {
+    parts <- vapply(names(df), function(col) {
+      v <- df[[col]][i]
+      if (is.character(v) || is.factor(v)) paste0(str_json(col), ": ", str_json(as.character(v)))
+      else paste0(str_json(col), ": ", num(as.numeric(v)))
+    }, "")
+    paste0("{", paste(parts, collapse = ", "), "}")
+  }, "")
+  paste0("[", paste(rows, collapse = ",\n  "), "]")
+}
+
+fit_entry <- function(fit, mi = TRUE) {
+  fm <- fitMeasures(fit)
+  pe <- parameterEstimates(fit)
+  keep <- intersect(c("lhs", "op", "rhs", "group", "est", "se", "z", "pvalue"), names(pe))
+  pe <- pe[, keep]
+  if (!"group" %in% names(pe)) pe$group <- 1L
+  std <- standardizedSolution(fit)
+  if (!"group" %in% names(std)) std$group <- 1L
+  std <- std[, c("lhs", "op", "rhs", "group", "est.std")]
+  parts <- c(
+    paste0('"fit": ', list_json(as.list(fm))),
+    paste0('"estimates": ', frame_json(pe)),
+    paste0('"std_all": ', frame_json(std)),
+    paste0('"converged": ', if (lavInspect(fit, "converged")) "true" else "false"),
+    paste0('"n": ', num(lavInspect(fit, "ntotal")))
+  )
+  if (mi) {
+    m <- modindices(fit)
+    if (!"group" %in% names(m)) m$group <- 1L
+    m <- m[, c("lhs", "op", "rhs", "group", "mi", "epc", "sepc.all")]
+    parts <- c(parts, paste0('"modindices": ', frame_json(m)))
+  }
+  paste0("{", paste(parts, collapse = ",\n"), "}")
+}
+
+hs <- read.csv("tests/data/holzinger_swineford_1939.csv")
+bfi <- read.csv("tests/data/bfi.csv")
+hs_model <- "visual =~ x1 + x2 + x3\n textual =~ x4 + x5 + x6\n speed =~ x7 + x8 + x9"
+big5 <- paste(
+  "agree =~ A1 + A2 + A3 + A4 + A5",
+  "consc =~ C1 + C2 + C3 + C4 + C5",
+  "extra =~ E1 + E2 + E3 + E4 + E5",
+  "neuro =~ N1 + N2 + N3 + N4 + N5",
+  "open =~ O1 + O2 + O3 + O4 + O5", sep = "\n")
+
+out <- list()
+out$hs_ml <- fit_entry(cfa(hs_model, data = hs))
+out$hs_ml_stdlv <- fit_entry(cfa(hs_model, data = hs, std.lv = TRUE))
+out$hs_ml_cov <- fit_entry(cfa(paste(hs_model, "x7 ~~ x8", sep = "\n"), data = hs))
+out$hs_mlr <- fit_entry(cfa(hs_model, data = hs, estimator = "MLR"), mi = FALSE)
+
+configural <- cfa(hs_model, data = hs, group = "school")
+metric <- cfa(hs_model, data = hs, group = "school", group.equal = "loadings")
+scalar <- cfa(hs_model, data = hs, group = "school", group.equal = c("loadings", "intercepts"))
+out$hs_configural <- fit_entry(configural, mi = FALSE)
+out$hs_metric <- fit_entry(metric, mi = FALSE)
+out$hs_scalar <- fit_entry(scalar, mi = FALSE)
+lrt <- lavTestLRT(configural, metric, scalar)
+out$hs_lrt <- frame_json(data.frame(Df = lrt$Df, Chisq = lrt$Chisq,
+                                    Chisq_diff = lrt[["Chisq diff"]],
+                                    Df_diff = lrt[["Df diff"]],
+                                    Pr = lrt[["Pr(>Chisq)"]]))
+
+out$bfi_fiml <- fit_entry(cfa(big5, data = bfi, missing = "ml"), mi = FALSE)
+out$bfi_listwise <- fit_entry(cfa(big5, data = bfi), mi = FALSE)
+
+nitems <- c("N1", "N2", "N3", "N4", "N5")
+out$bfi_n_wlsmv <- fit_entry(cfa("neuro =~ N1 + N2 + N3 + N4 + N5", data = bfi,
+                                 ordered = nitems, estimator = "WLSMV"), mi = FALSE)
+aitems <- c("A1", "A2", "A3", "A4", "A5")
+out$bfi_a_wlsmv <- fit_entry(cfa("agree =~ A1 + A2 + A3 + A4 + A5", data = bfi,
+                                 ordered = aitems, estimator = "WLSMV"), mi = FALSE)
+
+meta <- paste0('{"R": ', str_json(paste(R.version$major, R.version$minor, sep = ".")),
+               ', "lavaan": ', str_json(as.character(packageVersion("lavaan"))), "}")
+body <- paste0(str_json(names(out)), ": ", unlist(out), collapse = ",\n")
+writeLines(paste0("{", '"meta": ', meta, ",\n", body, "}"), "tests/reference/lavaan_cfa.json")
+cat("wrote tests/reference/lavaan_cfa.json\n")
