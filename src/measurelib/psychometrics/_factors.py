@@ -1,0 +1,907 @@
+"""Exploratory factor structure: KMO, Bartlett, parallel analysis and EFA, as R's ``psych``."""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from typing import Any
+
+from measurelib._results import Result
+from measurelib.errors import (
+    ConvergenceWarning,
+    DataError,
+    Diagnostic,
+    HeywoodWarning,
+    Location,
+    SmallSampleWarning,
+    register,
+)
+
+__all__ = [
+    "FactorAnalysisResult",
+    "FactorStructureResult",
+    "bartlett_sphericity",
+    "fa",
+    "factor_structure",
+    "kmo",
+    "parallel_analysis",
+]
+
+register(
+    "singular-correlation",
+    "Singular correlation matrix",
+    "The items are linearly dependent (for example a total score is included, or one item "
+    "duplicates another), so the correlation matrix cannot be inverted.",
+    "Remove the redundant item(s) named.",
+    area="data",
+)
+register(
+    "too-many-factors",
+    "Too many factors",
+    "The factor model has more parameters than the correlation matrix has distinct elements.",
+    "Ask for fewer factors.",
+    area="data",
+)
+
+METHODS = ("minres", "ml", "pa")
+ROTATIONS = ("oblimin", "varimax", "promax", "quartimax", "geominQ", "Promax", "none")
+CORS = ("pearson", "polychoric")
+MISSING = ("pairwise", "listwise")
+
+#: Kaiser's (1974) labels for the measure of sampling adequacy.
+KAISER_LABELS = (
+    (0.90, "marvelous"),
+    (0.80, "meritorious"),
+    (0.70, "middling"),
+    (0.60, "mediocre"),
+    (0.50, "miserable"),
+    (-math.inf, "unacceptable"),
+)
+
+
+def kaiser_label(msa: float) -> str:
+    """Kaiser's (1974) verbal label of a KMO value (in the 'marvelous' … 'unacceptable' scale)."""
+    if math.isnan(msa):
+        return "not available"
+    for cut, label in KAISER_LABELS:
+        if msa >= cut:
+            return label
+    return "unacceptable"  # pragma: no cover
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...], caller: str) -> None:
+    if value not in allowed:
+        raise ValueError(
+            f"{caller}(): parameter {name!r} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}"
+        )
+
+
+# --------------------------------------------------------------------------- input checks
+def _to_matrix(data: Any, caller: str) -> tuple[Any, list[str]]:
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        names = [str(c) for c in data.columns]
+        try:
+            arr = data.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            bad = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
+            raise TypeError(
+                f"{caller}(): parameter 'data' must hold numeric item responses; "
+                f"non-numeric columns: {bad} ({exc})"
+            ) from None
+    elif isinstance(data, np.ndarray) and data.ndim == 2:
+        arr = np.asarray(data, dtype=np.float64)
+        names = [f"V{i + 1}" for i in range(arr.shape[1])]
+    else:
+        raise TypeError(
+            f"{caller}(): parameter 'data' must be a pandas DataFrame or a 2-D numpy array; "
+            f"got {type(data).__name__}"
+        )
+    return arr, names
+
+
+def _check_items(arr: Any, names: list[str], caller: str, min_items: int = 3) -> None:
+    """Refuse data the methods cannot use: too few items, constant or empty items."""
+    import numpy as np
+
+    if arr.shape[1] < min_items:
+        raise DataError(
+            Diagnostic(
+                "too-few-items",
+                f"{caller} needs at least {min_items} items; got {arr.shape[1]}",
+                f"Give {min_items} or more item columns.",
+            ),
+            title=f"{caller}(): too few items",
+        )
+    diags = []
+    for j, nm in enumerate(names):
+        col = arr[:, j]
+        col = col[np.isfinite(col)]
+        if col.size < 2 or np.all(col == col[0]):
+            what = "has fewer than 2 answers" if col.size < 2 else "has no variance (every answer is the same)"
+            diags.append(
+                Diagnostic(
+                    "constant-item",
+                    f"item {nm!r} {what}",
+                    "Drop the item: a constant item has no correlation with the others.",
+                    Location(field=nm),
+                )
+            )
+    if diags:
+        raise DataError(diags, title=f"{caller}(): unusable items")
+
+
+def _is_correlation(x: Any) -> bool:
+    import numpy as np
+
+    return bool(
+        x.ndim == 2
+        and x.shape[0] == x.shape[1]
+        and np.all(np.isfinite(x))
+        and np.allclose(x, x.T, atol=1e-12, rtol=0)
+        and np.allclose(np.diag(x), 1.0, atol=1e-8)
+    )
+
+
+def _check_singular(r: Any, names: list[str], caller: str) -> None:
+    import numpy as np
+
+    vals, vecs = np.linalg.eigh(r)
+    if vals[0] < 1e-10 * max(vals[-1], 1.0):
+        v = vecs[:, 0]
+        involved = [names[i] for i in np.argsort(-np.abs(v)) if abs(v[i]) > 0.1][:6]
+        raise DataError(
+            Diagnostic(
+                "singular-correlation",
+                f"the correlation matrix is singular (smallest eigenvalue {vals[0]:.3g}); the "
+                f"dependency involves {', '.join(repr(n) for n in involved)}",
+                "Remove a redundant item (e.g. a total score, or a duplicated item).",
+            ),
+            title=f"{caller}(): singular correlation matrix",
+        )
+
+
+# --------------------------------------------------------------------------- KMO & Bartlett
+def kmo(r: Any) -> tuple[float, Any]:
+    r"""Kaiser–Meyer–Olkin measure of sampling adequacy, as ``psych::KMO``.
+
+    .. math::
+
+        \mathrm{MSA} = \frac{\sum_{i\ne j} r_{ij}^2}{\sum_{i\ne j} r_{ij}^2 + \sum_{i\ne j} q_{ij}^2},
+        \qquad q_{ij} = \frac{(R^{-1})_{ij}}{\sqrt{(R^{-1})_{ii}(R^{-1})_{jj}}}
+
+    (the :math:`q_{ij}` are the anti-image correlations, i.e. minus the partial
+    correlations); ``MSAi`` uses the column sums.  Returns ``(MSA, MSAi)``.
+    """
+    import numpy as np
+
+    try:
+        Q = np.linalg.inv(r)
+    except np.linalg.LinAlgError:
+        Q = r.copy()
+    d = np.sqrt(np.diag(Q))
+    Q = Q / d[:, None] / d[None, :]
+    np.fill_diagonal(Q, 0.0)
+    r0 = r.copy()
+    np.fill_diagonal(r0, 0.0)
+    sumq2 = float(np.sum(Q**2))
+    sumr2 = float(np.sum(r0**2))
+    msa = sumr2 / (sumr2 + sumq2)
+    msai = np.sum(r0**2, axis=0) / (np.sum(r0**2, axis=0) + np.sum(Q**2, axis=0))
+    return msa, msai
+
+
+def bartlett_sphericity(r: Any, n: int) -> dict[str, float]:
+    r"""Bartlett's (1950) test that the correlation matrix is an identity, as ``psych::cortest.bartlett``.
+
+    .. math::
+
+        \chi^2 = -\ln|R|\,\Bigl(n - 1 - \frac{2p + 5}{6}\Bigr),\qquad df = \frac{p(p-1)}{2}.
+    """
+    import numpy as np
+    from scipy.stats import chi2
+
+    p = r.shape[0]
+    rr = r.copy()
+    np.fill_diagonal(rr, 1.0)
+    sign, logdet = np.linalg.slogdet(rr)
+    stat = -logdet * (n - 1 - (2 * p + 5) / 6) if sign > 0 else math.inf
+    df = p * (p - 1) / 2
+    return {"chi2": float(stat), "df": float(df), "p": float(chi2.sf(stat, df))}
+
+
+# --------------------------------------------------------------------------- parallel analysis
+def _minres1_values_batch(C: Any) -> Any:
+    """Eigenvalues of each ``C`` with one-factor minres communalities on the diagonal.
+
+    The one-factor minres solution is the point where psych's gradient
+    :math:`g = \\psi + \\lambda_1 v_1^2 - 1` vanishes (uniquenesses bounded to [0.005, 1]).
+    It is found here by batched Newton steps on :math:`g` (with the analytic derivative of
+    the leading eigenpair), falling back to R's L-BFGS-B settings for any matrix that does
+    not converge.  This is what ``fa(C, nfactors = 1)$values`` gives, to the optimiser's
+    tolerance; it only serves the random (simulated/resampled) part of parallel analysis.
+    """
+    import numpy as np
+
+    from ._facore import fit_fa
+    from ._fanumeric import smc
+
+    b, p, _ = C.shape
+    psi = np.empty((b, p))
+    for i in range(b):
+        psi[i] = 1.0 - smc(C[i])
+    psi = np.clip(psi, 0.005, 1.0)
+    idx = np.arange(p)
+    done = np.zeros(b, dtype=bool)
+    for _ in range(60):
+        S = C.copy()
+        S[:, idx, idx] = 1.0 - psi
+        vals, vecs = np.linalg.eigh(S)
+        lam = vals[:, -1]
+        v = vecs[:, :, -1]
+        g = psi + np.maximum(lam, 0.0)[:, None] * v**2 - 1.0
+        interior = ~(((psi <= 0.005) & (g > 0)) | ((psi >= 1.0) & (g < 0)))
+        gmax = np.max(np.abs(np.where(interior, g, 0.0)), axis=1)
+        done = gmax < 1e-10
+        if done.all():
+            break
+        gaps = lam[:, None] - vals[:, :-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            U = vecs[:, :, :-1]
+            M = np.einsum("bik,bjk->bij", U / np.where(gaps == 0, np.inf, gaps)[:, None, :], U)
+        v2 = v**2
+        J = np.eye(p)[None] - v2[:, :, None] * v2[:, None, :] - 2.0 * lam[:, None, None] * v[:, :, None] * M * v[:, None, :]
+        try:
+            step = np.linalg.solve(J, g[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            step = g
+        bad = ~np.isfinite(step).all(axis=1)
+        step[bad] = g[bad]
+        newpsi = np.clip(psi - step, 0.005, 1.0)
+        psi = np.where(done[:, None], psi, newpsi)
+    out = np.empty((b, p))
+    for i in range(b):
+        if not done[i]:
+            out[i] = fit_fa(C[i], 1, "minres", "none").values
+            continue
+        S = C[i].copy()
+        np.fill_diagonal(S, 1.0 - psi[i])
+        vals, vecs = np.linalg.eigh(S)
+        load = vecs[:, -1] * math.sqrt(max(vals[-1], 0.0))
+        S2 = C[i].copy()
+        np.fill_diagonal(S2, load**2)
+        out[i] = np.linalg.eigvalsh(S2)[::-1]
+    return out
+
+
+def _progress(iterable: Any, total: int, label: str, show: bool) -> Any:
+    if not show:
+        yield from iterable
+        return
+    width = 30
+    for k, item in enumerate(iterable, 1):
+        yield item
+        filled = int(width * k / total)
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {k}/{total}")
+        sys.stderr.flush()
+    sys.stderr.write("\n")
+
+
+def parallel_analysis(
+    data: Any,
+    n_iter: int = 100,
+    seed: int | None = None,
+    cor: str = "pearson",
+    quantile: float = 0.95,
+    resample: bool = True,
+    progress: bool | None = None,
+    _r: Any = None,
+) -> dict[str, Any]:
+    """Horn's parallel analysis as ``psych::fa.parallel(x, fa = "both")``.
+
+    Observed eigenvalues of the correlation matrix (components) and of the one-factor
+    minres reduced matrix (factors) are compared with those of ``n_iter`` data sets of
+    independent normal variables of the same size (simulated) and of column-wise
+    resamples of the data (resampled).  The suggested numbers are the counts of leading
+    observed eigenvalues above the ``quantile`` of the simulated ones (psych's ``nfact``,
+    ``ncomp``).  Simulated correlation matrices are built and decomposed in batches.
+
+    Returns a dict with the observed, mean simulated, quantile and mean resampled
+    eigenvalues, the suggestions, the per-iteration simulated factor eigenvalues and the
+    stability of the factor suggestion under resampling of the iterations.
+    """
+    import numpy as np
+
+    from ._facore import eigen_desc, fit_fa, pairwise_cor, pairwise_cor_batch
+
+    arr = np.asarray(data, dtype=np.float64)
+    nsub, p = arr.shape
+    if _r is None:
+        r, _ = pairwise_cor(arr)
+    else:
+        r = _r
+    pc_obs = eigen_desc(r)[0]
+    fa_obs = fit_fa(r, 1, "minres", "none").values
+    rng = np.random.default_rng(seed)
+    show = sys.stderr.isatty() if progress is None else progress
+    chunk = max(1, min(n_iter, int(4e7 // max(nsub * p, 1))))
+    sim_pc = np.empty((n_iter, p))
+    sim_fa = np.empty((n_iter, p))
+    res_pc = np.full((n_iter, p), np.nan)
+    res_fa = np.full((n_iter, p), np.nan)
+    starts = list(range(0, n_iter, chunk))
+    for s in _progress(starts, len(starts), "parallel analysis", show):
+        b = min(chunk, n_iter - s)
+        Z = rng.standard_normal((b, nsub, p))
+        C = pairwise_cor_batch(Z)
+        sim_pc[s : s + b] = np.linalg.eigvalsh(C)[:, ::-1]
+        sim_fa[s : s + b] = _minres1_values_batch(C)
+        if resample:
+            pick = rng.integers(0, nsub, size=(b, nsub, p))
+            X = arr[pick, np.arange(p)[None, None, :]]
+            Cr = pairwise_cor_batch(X)
+            ok = np.isfinite(Cr).all(axis=(1, 2))
+            if ok.any():
+                res_pc[s : s + b][ok] = np.linalg.eigvalsh(Cr[ok])[:, ::-1]
+                res_fa[s : s + b][ok] = _minres1_values_batch(Cr[ok])
+    q_pc = np.quantile(sim_pc, quantile, axis=0)
+    q_fa = np.quantile(sim_fa, quantile, axis=0)
+
+    def first_fail(obs: Any, crit: Any) -> int:
+        fails = np.nonzero(~(obs > crit))[0]
+        return int(fails[0]) if fails.size else int(obs.size)
+
+    nfact = first_fail(fa_obs, q_fa)
+    ncomp = first_fail(pc_obs, q_pc)
+    # stability: resample the iterations and recompute the suggestion
+    boot_rng = np.random.default_rng(None if seed is None else seed + 1)
+    nb = 500
+    counts: dict[int, int] = {}
+    counts_c: dict[int, int] = {}
+    for _ in range(nb):
+        ii = boot_rng.integers(0, n_iter, n_iter)
+        k = first_fail(fa_obs, np.quantile(sim_fa[ii], quantile, axis=0))
+        counts[k] = counts.get(k, 0) + 1
+        kc = first_fail(pc_obs, np.quantile(sim_pc[ii], quantile, axis=0))
+        counts_c[kc] = counts_c.get(kc, 0) + 1
+    return {
+        "pc_values": pc_obs,
+        "fa_values": fa_obs,
+        "pc_sim": sim_pc.mean(axis=0),
+        "fa_sim": sim_fa.mean(axis=0),
+        "pc_sim_q": q_pc,
+        "fa_sim_q": q_fa,
+        "pc_simr": np.nanmean(res_pc, axis=0) if resample else np.full(p, np.nan),
+        "fa_simr": np.nanmean(res_fa, axis=0) if resample else np.full(p, np.nan),
+        "nfact": nfact,
+        "ncomp": ncomp,
+        "sim_fa_all": sim_fa,
+        "sim_pc_all": sim_pc,
+        "stability": {k: v / nb for k, v in sorted(counts.items())},
+        "stability_components": {k: v / nb for k, v in sorted(counts_c.items())},
+    }
+
+
+# --------------------------------------------------------------------------- results
+class FactorAnalysisResult(Result):
+    """One exploratory factor solution (``psych::fa``).
+
+    Attributes
+    ----------
+    loadings : pandas.DataFrame
+        Items × factors pattern loadings, reflected so each factor's loadings sum
+        positive and ordered by variance accounted for (psych's conventions).
+    communalities, uniquenesses : pandas.Series
+        ``h2`` (from the unrotated solution) and ``u2 = 1 - h2``.
+    factor_correlations : pandas.DataFrame or None
+        Factor correlations (oblique rotations only).
+    variance_explained : pandas.DataFrame
+        psych's ``Vaccounted``: SS loadings, proportion, cumulative, proportion explained.
+    eigenvalues : pandas.Series
+        Eigenvalues of the correlation matrix (psych's ``$e.values``).
+    reduced_eigenvalues : pandas.Series
+        Eigenvalues of the correlation matrix with communalities on the diagonal
+        (psych's ``$values``).
+    fit : dict
+        chi2 (likelihood), df, p, rmsea (+ 90% CI), tli, bic, sabic, objective,
+        rms, crms, empirical chi2, null-model chi2/df, fit, fit_off.
+    """
+
+    loadings: Any
+    communalities: Any
+    uniquenesses: Any
+    factor_correlations: Any
+    variance_explained: Any
+    eigenvalues: Any
+    reduced_eigenvalues: Any
+    structure: Any
+    fit: dict[str, Any]
+    n: int | None
+    n_items: int
+    n_factors: int
+    method: str
+    rotation: str
+    converged: bool
+    heywood: bool
+    warnings: list[str]
+
+    def to_frame(self) -> Any:
+        out = self.loadings.copy()
+        out["h2"] = self.communalities
+        out["u2"] = self.uniquenesses
+        return out
+
+    def summary(self) -> str:
+        f = self.fit
+        parts = [f"{self.n_factors}-factor {self.method} solution, rotation {self.rotation}"]
+        if f.get("chi2") is not None and not _isnan(f.get("chi2")):
+            parts.append(
+                f"chi2({f['df']:g}) = {f['chi2']:.2f}, RMSEA = {f['rmsea']:.3f}, TLI = {f['tli']:.3f}"
+            )
+        return "; ".join(parts)
+
+
+def _isnan(x: Any) -> bool:
+    try:
+        return math.isnan(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+class FactorStructureResult(FactorAnalysisResult):
+    """Factor-structure evidence: sampling adequacy, sphericity, parallel analysis and EFA.
+
+    Extends :class:`FactorAnalysisResult` with ``kmo``, ``kmo_items``, ``kmo_label``,
+    ``bartlett``, ``parallel`` (observed vs simulated/resampled eigenvalues),
+    ``n_factors_suggested``, ``n_components_suggested``, ``n_factors_stability`` (share of
+    bootstrap resamples of the parallel-analysis iterations that give each count),
+    ``cor`` and ``missing``.
+    """
+
+    kmo: float
+    kmo_items: Any
+    kmo_label: str
+    bartlett: dict[str, float]
+    parallel: Any
+    n_factors_suggested: int
+    n_components_suggested: int
+    n_factors_stability: dict[int, float]
+    n_components_stability: dict[int, float]
+    cor: str
+    missing: str
+    seed: int | None
+    n_iter: int
+
+    def summary(self) -> str:
+        b = self.bartlett
+        return "\n".join(
+            [
+                f"KMO = {self.kmo:.2f} ({self.kmo_label}); Bartlett chi2({b['df']:g}) = {b['chi2']:.1f}, p = {b['p']:.3g}",
+                f"Parallel analysis suggests {self.n_factors_suggested} factor(s) and "
+                f"{self.n_components_suggested} component(s) (n_iter = {self.n_iter})",
+                super().summary(),
+            ]
+        )
+
+
+# --------------------------------------------------------------------------- fa
+def _prepare(
+    data: Any, cor: str, missing: str, caller: str
+) -> tuple[Any, Any, list[str], int | None, Any, list[str], Any]:
+    """Correlations (and counts) from data; or pass a correlation matrix through."""
+    import numpy as np
+
+    from ._facore import pairwise_cor
+
+    arr, names = _to_matrix(data, caller)
+    msgs: list[str] = []
+    if _is_correlation(arr):
+        d = np.sqrt(np.diag(arr))
+        return arr / d[:, None] / d[None, :], None, names, None, None, msgs, True
+    if missing == "listwise":
+        keep = np.isfinite(arr).all(axis=1)
+        if (~keep).any():
+            msgs.append(f"{int((~keep).sum())} rows with missing answers were dropped (missing='listwise').")
+        arr = arr[keep]
+    _check_items(arr, names, caller)
+    if cor == "polychoric":
+        import pandas as pd
+
+        from ._polychoric import polychoric
+
+        pr = polychoric(pd.DataFrame(arr, columns=names))
+        r = pr.rho.to_numpy()
+        msgs.extend(pr.warnings)
+        obs = np.isfinite(arr).astype(np.float64)
+        npo = obs.T @ obs
+    else:
+        r, npo = pairwise_cor(arr)
+    if not np.isfinite(r).all():
+        bad = sorted({names[i] for i in np.nonzero(~np.isfinite(r))[0]})
+        raise DataError(
+            Diagnostic(
+                "constant-item",
+                f"some correlations cannot be computed (no overlapping answers) for {bad}",
+                "Drop the items with too few answers, or use missing='pairwise' with more data.",
+            )
+        )
+    return r, npo, names, int(arr.shape[0]), arr, msgs, False
+
+
+def _fa_from_r(
+    r: Any,
+    npo: Any,
+    names: list[str],
+    n: int | None,
+    n_factors: int,
+    method: str,
+    rotation: str,
+    msgs: list[str],
+    caller: str,
+) -> dict[str, Any]:
+    import numpy as np
+    import pandas as pd
+
+    from ._facore import fit_fa
+
+    p = r.shape[0]
+    dof = p * (p - 1) / 2 - p * n_factors + n_factors * (n_factors - 1) / 2
+    if n_factors > p or dof < 0:
+        raise ValueError(
+            f"{caller}(): parameter 'n_factors' = {n_factors} is too many for {p} items "
+            f"(model degrees of freedom {dof:g} < 0); use at most the largest number with df >= 0"
+        )
+    with np.errstate(all="ignore"):
+        f = fit_fa(r, n_factors, method, rotation, n_obs=n, np_obs=npo)
+    msgs = list(msgs) + f.messages
+    converged = f.converged and f.rotation_converged
+    if not converged:
+        for m in f.messages:
+            warnings.warn(f"{caller}(): {m}", ConvergenceWarning, stacklevel=3)
+    heywood = False
+    if np.max(f.communality) > 1.0:
+        heywood = True
+        m = "An ultra-Heywood case was detected (a communality > 1). Examine the results carefully."
+        msgs.append(m)
+        warnings.warn(f"{caller}(): {m}", HeywoodWarning, stacklevel=3)
+    elif method in ("minres", "ml") and np.any(1.0 - f.communalities <= 0.005 + 1e-9):
+        heywood = True
+        items = [names[i] for i in np.nonzero(1.0 - f.communalities <= 0.005 + 1e-9)[0]]
+        m = (
+            f"Heywood case: the uniqueness of {items} reached the lower bound 0.005 "
+            "(communality near 1). Consider fewer factors or removing the item."
+        )
+        msgs.append(m)
+        warnings.warn(f"{caller}(): {m}", HeywoodWarning, stacklevel=3)
+    prefix = {"minres": "MR", "ml": "ML", "pa": "PA"}[method]
+    fnames = [f"{prefix}{i + 1}" for i in range(n_factors)]
+    L = f.loadings
+    phi = f.phi
+    if phi is None:
+        vx = np.sum(L**2, axis=0)
+    else:
+        vx = np.diag(phi @ L.T @ L)
+    vtotal = float(np.sum(f.communality + f.uniquenesses))
+    rows = {"SS loadings": vx, "Proportion Var": vx / vtotal}
+    if n_factors > 1:
+        rows["Cumulative Var"] = np.cumsum(vx / vtotal)
+        rows["Proportion Explained"] = vx / vx.sum()
+        rows["Cumulative Proportion"] = np.cumsum(vx / vx.sum())
+    st = f.stats
+    fit = {
+        "chi2": st["STATISTIC"],
+        "df": st["dof"],
+        "p": st["PVAL"],
+        "rmsea": st["RMSEA"][0],
+        "rmsea_lower": st["RMSEA"][1],
+        "rmsea_upper": st["RMSEA"][2],
+        "tli": st["TLI"],
+        "bic": st["BIC"],
+        "sabic": st["SABIC"],
+        "objective": st["objective"],
+        "rms": st["rms"],
+        "crms": st["crms"],
+        "empirical_chi2": st["chi"],
+        "empirical_p": st["EPVAL"],
+        "empirical_bic": st["EBIC"],
+        "null_chi2": st["null_chisq"],
+        "null_df": st["null_dof"],
+        "fit": st["fit"],
+        "fit_off": st["fit_off"],
+        "harmonic_n": st["nh"],
+    }
+    structure = L if phi is None else L @ phi
+    return {
+        "loadings": pd.DataFrame(L, index=names, columns=fnames),
+        "communalities": pd.Series(f.communality, index=names, name="h2"),
+        "uniquenesses": pd.Series(f.uniquenesses, index=names, name="u2"),
+        "factor_correlations": None if phi is None else pd.DataFrame(phi, index=fnames, columns=fnames),
+        "variance_explained": pd.DataFrame(rows, index=fnames).T,
+        "eigenvalues": pd.Series(f.e_values, index=range(1, p + 1), name="eigenvalue"),
+        "reduced_eigenvalues": pd.Series(f.values, index=range(1, p + 1), name="eigenvalue"),
+        "structure": pd.DataFrame(structure, index=names, columns=fnames),
+        "fit": fit,
+        "n": n,
+        "n_items": p,
+        "n_factors": n_factors,
+        "method": method,
+        "rotation": rotation,
+        "converged": converged,
+        "heywood": heywood,
+        "warnings": msgs,
+    }
+
+
+def _check_common(n_factors: Any, method: str, rotation: str, caller: str, allow_none: bool) -> None:
+    _choice("method", method, METHODS, caller)
+    _choice("rotation", rotation, ROTATIONS, caller)
+    if n_factors is None and allow_none:
+        return
+    if not isinstance(n_factors, int) or isinstance(n_factors, bool) or n_factors < 1:
+        raise ValueError(f"{caller}(): parameter 'n_factors' must be an integer >= 1; got {n_factors!r}")
+
+
+def fa(
+    corr_or_data: Any,
+    n_factors: int = 1,
+    method: str = "minres",
+    rotation: str = "oblimin",
+    n_obs: int | None = None,
+    *,
+    cor: str = "pearson",
+    missing: str = "pairwise",
+) -> FactorAnalysisResult:
+    r"""Exploratory factor analysis, the same numbers as ``psych::fa``.
+
+    The common factor model :math:`R = \Lambda\Phi\Lambda' + \Psi` is fitted by
+
+    * ``minres`` (psych's default): :math:`\min_\Psi \sum_{i<j}(r_{ij} - (\Lambda\Lambda')_{ij})^2`;
+    * ``ml``: :math:`\min_\Psi \operatorname{tr}(\Sigma^{-1}R) - \ln|\Sigma^{-1}R| - p`;
+    * ``pa``: principal axes iterated from squared multiple correlations until the
+      communalities change by less than 0.001 (at most 50 iterations),
+
+    using the same optimiser settings as psych (``optim`` L-BFGS-B, uniquenesses in
+    [0.005, 1], ``parscale = 0.01``).  The solution is rotated (``oblimin`` — GPArotation's
+    quartimin, ``varimax`` — ``stats::varimax`` with Kaiser normalisation, ``promax`` —
+    psych's ``kaiser(…, "Promax")`` with power 4, ``quartimax``, ``geominQ``), every factor is
+    reflected to a positive loading sum and the factors are ordered by the variance they
+    account for.  Fit statistics are psych's ``factor.stats``: the likelihood chi-square
+    :math:`\chi^2 = F\,(n - 1 - (2p+5)/6 - 2k/3)`, RMSEA
+    :math:`\sqrt{\max(\chi^2/(df\,n) - 1/(n-1), 0)}` with its 90% interval, Tucker–Lewis
+    index and :math:`BIC = \chi^2 - df \ln n`.
+
+    Parameters
+    ----------
+    corr_or_data : pandas.DataFrame or numpy.ndarray
+        Respondents × items, or a correlation matrix (then give ``n_obs`` for the fit
+        statistics).
+    n_factors : int, default 1
+    method : {"minres", "ml", "pa"}, default "minres"
+    rotation : {"oblimin", "varimax", "promax", "quartimax", "geominQ", "Promax", "none"}
+    n_obs : int, optional
+        Number of respondents when a correlation matrix is given.
+    cor : {"pearson", "polychoric"}, default "pearson"
+    missing : {"pairwise", "listwise"}, default "pairwise"
+        Pairwise-complete correlations (R's ``use = "pairwise"``), or complete rows only.
+        Nothing is imputed.
+
+    Returns
+    -------
+    FactorAnalysisResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        The extraction or the rotation did not converge.
+    HeywoodWarning
+        A communality exceeds 1, or a uniqueness sits at its lower bound.
+
+    Notes
+    -----
+    R: ``psych::fa(x, nfactors, fm = method, rotate = rotation)`` (psych 2.2.9,
+    GPArotation 2022.10).  ``factor_analyzer.FactorAnalyzer`` differs by default: promax
+    rotation, median imputation of missing values, and no reflection or ordering.
+
+    References
+    ----------
+    .. [1] Revelle, W. (2022). *psych: Procedures for Psychological, Psychometric, and
+       Personality Research* (R package version 2.2.9).
+    .. [2] Harman, H. H., & Jones, W. H. (1966). Factor analysis by minimizing residuals
+       (minres). *Psychometrika*, 31(3), 351–368.
+    .. [3] Bernaards, C. A., & Jennrich, R. I. (2005). Gradient projection algorithms and
+       software for arbitrary rotation criteria in factor analysis. *Educational and
+       Psychological Measurement*, 65(5), 676–696.
+    .. [4] Kaiser, H. F. (1958). The varimax criterion for analytic rotation in factor
+       analysis. *Psychometrika*, 23(3), 187–200.
+    .. [5] Hendrickson, A. E., & White, P. O. (1964). Promax: a quick method for rotation
+       to oblique simple structure. *British Journal of Statistical Psychology*, 17, 65–70.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from measurelib.psychometrics._factors import fa
+    >>> hs = pd.read_csv("tests/data/holzinger_swineford_1939.csv")
+    >>> res = fa(hs[[f"x{i}" for i in range(1, 10)]], n_factors=3)
+    >>> res.loadings.shape
+    (9, 3)
+    """
+    caller = "fa"
+    _check_common(n_factors, method, rotation, caller, allow_none=False)
+    _choice("cor", cor, CORS, caller)
+    _choice("missing", missing, MISSING, caller)
+    if n_obs is not None and (not isinstance(n_obs, int) or isinstance(n_obs, bool) or n_obs < 2):
+        raise ValueError(f"fa(): parameter 'n_obs' must be an integer >= 2 or None; got {n_obs!r}")
+    r, npo, names, n, _arr, msgs, is_corr = _prepare(corr_or_data, cor, missing, caller)
+    if is_corr:
+        n = n_obs
+    out = _fa_from_r(r, npo, names, n, n_factors, method, rotation, msgs, caller)
+    return FactorAnalysisResult(**out)
+
+
+def factor_structure(
+    data: Any,
+    n_factors: int | None = None,
+    method: str = "minres",
+    rotation: str = "oblimin",
+    cor: str = "pearson",
+    seed: int | None = None,
+    n_iter: int = 100,
+    missing: str = "pairwise",
+    *,
+    progress: bool | None = None,
+) -> FactorStructureResult:
+    r"""Is the data fit for factoring, how many factors, and what structure?
+
+    Computes, on the item correlations (pairwise-complete Pearson, or polychoric):
+
+    * **KMO** (Kaiser 1974), ``psych::KMO``: overall and per item, with Kaiser's labels
+      (≥ .90 marvelous, ≥ .80 meritorious, ≥ .70 middling, ≥ .60 mediocre, ≥ .50 miserable,
+      below unacceptable; .60 is the usual minimum);
+    * **Bartlett's test of sphericity** (Bartlett 1950), ``psych::cortest.bartlett`` with
+      :math:`n` the number of rows:
+      :math:`\chi^2 = -\ln|R|\,(n - 1 - (2p+5)/6)`, :math:`df = p(p-1)/2`;
+    * **parallel analysis** (Horn 1965), ``psych::fa.parallel(fa = "both")``: the observed
+      component and (one-factor minres) factor eigenvalues against the 95th percentile of
+      those of ``n_iter`` simulated normal data sets of the same size, plus the means of
+      ``n_iter`` column-wise resamples; the suggestion is the number of leading observed
+      factor eigenvalues above the simulated percentile.  Because that count varies with
+      the random draws (R's default of 20 iterations flips between runs), the share of
+      500 bootstrap resamples of the iterations giving each count is reported in
+      ``n_factors_stability``;
+    * the **exploratory factor solution** of :func:`fa` with ``n_factors`` (default: the
+      parallel-analysis suggestion, at least 1).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or numpy.ndarray
+        Respondents × items (numeric codes; NaN for missing).
+    n_factors : int, optional
+        Number of factors; default the parallel-analysis suggestion.
+    method : {"minres", "ml", "pa"}, default "minres"
+    rotation : {"oblimin", "varimax", "promax", "quartimax", "geominQ", "Promax", "none"}
+        Default ``"oblimin"`` as psych (factor_analyzer defaults to promax).
+    cor : {"pearson", "polychoric"}, default "pearson"
+    seed : int, optional
+        Seed of the random draws of the parallel analysis (results are reproducible).
+    n_iter : int, default 100
+        Parallel-analysis iterations.
+    missing : {"pairwise", "listwise"}, default "pairwise"
+        Nothing is imputed (factor_analyzer silently imputes medians).
+    progress : bool, optional
+        Show a progress bar on stderr; default only when stderr is a terminal.
+
+    Returns
+    -------
+    FactorStructureResult
+
+    Raises
+    ------
+    DataError
+        Fewer than 3 items, constant items, or a singular correlation matrix.
+
+    Warns
+    -----
+    SmallSampleWarning
+        Fewer respondents than items.
+    ConvergenceWarning, HeywoodWarning
+        See :func:`fa`.
+
+    Notes
+    -----
+    R: ``psych::KMO(x)``, ``psych::cortest.bartlett(x)``, ``psych::fa.parallel(x, fa = "both")``
+    and ``psych::fa(x, nfactors, fm = method, rotate = rotation)``.  The observed
+    eigenvalues agree with R to ~1e-12; the simulated ones are random (R's and numpy's
+    generators differ), so only their distribution is comparable.  With
+    ``cor="polychoric"`` the resampled eigenvalues are not computed (psych recomputes
+    polychoric correlations for every resample); simulated data use Pearson correlations
+    as in psych.
+
+    References
+    ----------
+    .. [1] Kaiser, H. F. (1974). An index of factorial simplicity. *Psychometrika*, 39(1), 31–36.
+    .. [2] Bartlett, M. S. (1950). Tests of significance in factor analysis. *British
+       Journal of Statistical Psychology*, 3(2), 77–85.
+    .. [3] Horn, J. L. (1965). A rationale and test for the number of factors in factor
+       analysis. *Psychometrika*, 30(2), 179–185.
+    .. [4] Revelle, W. (2022). *psych* (R package version 2.2.9).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from measurelib.psychometrics import factor_structure
+    >>> hs = pd.read_csv("tests/data/holzinger_swineford_1939.csv")
+    >>> fs = factor_structure(hs[[f"x{i}" for i in range(1, 10)]], seed=1, n_iter=20)
+    >>> round(fs.kmo, 3), fs.kmo_label
+    (0.752, 'middling')
+    """
+    import numpy as np
+    import pandas as pd
+
+    caller = "factor_structure"
+    _check_common(n_factors, method, rotation, caller, allow_none=True)
+    _choice("cor", cor, CORS, caller)
+    _choice("missing", missing, MISSING, caller)
+    if not isinstance(n_iter, int) or isinstance(n_iter, bool) or n_iter < 1:
+        raise ValueError(f"factor_structure(): parameter 'n_iter' must be an integer >= 1; got {n_iter!r}")
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
+        raise TypeError(f"factor_structure(): parameter 'seed' must be an integer or None; got {seed!r}")
+    arr0, _ = _to_matrix(data, caller)
+    if _is_correlation(arr0):
+        raise ValueError(
+            "factor_structure(): parameter 'data' must be item responses (respondents × items), "
+            "not a correlation matrix; use fa() with n_obs for a correlation matrix"
+        )
+    r, npo, names, n, arr, msgs, _ = _prepare(data, cor, missing, caller)
+    if n is None or arr is None:  # pragma: no cover - _prepare only skips these for matrices
+        raise ValueError("factor_structure(): parameter 'data' must be item responses")
+    p = r.shape[0]
+    if n < p:
+        m = f"only {n} respondents for {p} items: the solution is unstable; collect more data."
+        msgs.append(m)
+        warnings.warn(f"factor_structure(): {m}", SmallSampleWarning, stacklevel=2)
+    _check_singular(r, names, caller)
+    msa, msai = kmo(r)
+    bart = bartlett_sphericity(r, n)
+    pa = parallel_analysis(
+        arr, n_iter=n_iter, seed=seed, cor=cor, resample=(cor == "pearson"), progress=progress, _r=r
+    )
+    suggested = int(pa["nfact"])
+    nf = n_factors if n_factors is not None else max(1, suggested)
+    if n_factors is None:
+        maxf = max(k for k in range(1, p + 1) if p * (p - 1) / 2 - p * k + k * (k - 1) / 2 >= 0)
+        if nf > maxf:
+            msgs.append(f"parallel analysis suggested {nf} factors; {maxf} (the most identifiable) were fitted")
+            nf = maxf
+    par = pd.DataFrame(
+        {
+            "pc_observed": pa["pc_values"],
+            "pc_simulated": pa["pc_sim"],
+            "pc_simulated_q95": pa["pc_sim_q"],
+            "pc_resampled": pa["pc_simr"],
+            "fa_observed": pa["fa_values"],
+            "fa_simulated": pa["fa_sim"],
+            "fa_simulated_q95": pa["fa_sim_q"],
+            "fa_resampled": pa["fa_simr"],
+        },
+        index=pd.RangeIndex(1, p + 1, name="number"),
+    )
+    out = _fa_from_r(r, npo, names, n, nf, method, rotation, msgs, caller)
+    return FactorStructureResult(
+        **out,
+        kmo=msa,
+        kmo_items=pd.Series(msai, index=names, name="MSA"),
+        kmo_label=kaiser_label(msa),
+        bartlett=bart,
+        parallel=par,
+        n_factors_suggested=suggested,
+        n_components_suggested=int(pa["ncomp"]),
+        n_factors_stability=pa["stability"],
+        n_components_stability=pa["stability_components"],
+        cor=cor,
+        missing=missing,
+        seed=None if seed is None else int(seed),
+        n_iter=n_iter,
+    )
