@@ -434,6 +434,11 @@ def check_measure(measure: Measure) -> list[Diagnostic]:
                           "Add `text:`; only measures whose licence forbids redistribution "
                           "may omit it.", "warning"))
     all_tags = {t for it in measure.items for t in it.tags}
+    if measure.compose:
+        # An unbuilt composer: scores and alerts may refer to items it takes from other
+        # measures; `measurelib build` checks them on the flat, built measure.
+        out.extend(_check_translations(measure))
+        return out
 
     # scores
     score_ids: dict[str, int] = {}

@@ -621,13 +621,49 @@ class ComposeEntry(_Model):
     scores: bool = Field(
         default=False, description="Take the source's score rules (only when taken whole)."
     )
+    prefix: str | None = Field(
+        default=None, pattern=r"^[a-z][a-z0-9_]*$", max_length=32,
+        description="Put this before every item id taken (e.g. `phq_`), to avoid id clashes.",
+    )
+    text: dict[str, Text] = Field(
+        default_factory=dict,
+        description="New wording per source item id (a rewording: the licence must allow it).",
+    )
+    rescale: dict[str, str] = Field(
+        default_factory=dict,
+        description="Source item id → id of a scale under this measure's `scales:` "
+        "(a re-scaling: the licence must allow it).",
+    )
+    overlay: str | None = Field(
+        default=None,
+        description="Path of a local overlay file holding the licensed item text of a source "
+        "whose licence forbids redistributing it (see docs/licences.md).",
+    )
 
 
 class LockedSource(_Model):
+    """One source of a built measure: what was used, its hash, and its licence obligations."""
+
     id: str = Field(description="Source id.")
     version: str = Field(description="Source version.")
     sha256: str = Field(description="Hash of the source's canonical JSON form.")
     path: str | None = Field(default=None, description="Path it was read from, if a file.")
+    title: Text | None = Field(default=None, description="Title of the source.")
+    items: list[str] = Field(default_factory=list, description="Source item ids taken.")
+    use: str | None = Field(
+        default=None, description="What the built measure does with the source, in words."
+    )
+    licence: Licence | None = Field(default=None, description="The source's licence.")
+    status: Literal["ok", "permission"] = Field(
+        default="ok",
+        description="`ok`: the use is within the licence; `permission`: it relies on a "
+        "recorded permission.",
+    )
+    permission: Permission | None = Field(default=None, description="The permission relied on.")
+    obligations: list[str] = Field(
+        default_factory=list,
+        description="What users of the built measure must do (register, pay, attribute, ...).",
+    )
 
 
 class Lock(_Model):
@@ -648,8 +684,10 @@ class Measure(_Model):
         description="Stable id: lowercase letters, digits and `-`.",
     )
     version: str = Field(pattern=SEMVER_PATTERN, description="Semantic version, e.g. 1.2.0.")
-    kind: Literal["measure", "bank"] = Field(
-        default="measure", description="`bank`: a collection of items to compose from."
+    kind: Literal["measure", "bank", "battery"] = Field(
+        default="measure",
+        description="`bank`: a collection of items to compose from; `battery`: whole measures "
+        "on one form, each keeping its own scores.",
     )
     title: Text = Field(description="Full title, as printed on forms and reports.")
     short_title: Text | None = Field(default=None, description="Short name, e.g. `PHQ-9`.")
@@ -698,6 +736,17 @@ class Measure(_Model):
     )
     compose: list[ComposeEntry] = Field(
         default_factory=list, description="Items taken from banks or other measures."
+    )
+    order: list[str] | None = Field(
+        default=None,
+        description="Form order of a composed measure: item ids, or a compose entry's `from` "
+        "(or its source id) standing for all its items. Default: composed items first, in "
+        "compose order, then the measure's own items.",
+    )
+    attributions: list[Text] = Field(
+        default_factory=list,
+        description="Attribution lines of every source, collected by `measurelib build`; "
+        "forms print them all.",
     )
     lock: Lock | None = Field(
         default=None, description="Written by `measurelib build`; do not edit by hand."
@@ -758,7 +807,8 @@ class Measure(_Model):
     def score_items(self, rule: ScoreRule) -> list[str]:
         """Item ids a score rule uses, in item order (personalised items are not expanded)."""
         if rule.items == "all":
-            return [it.id for it in self.items if self.scales[it.scale].is_numeric]
+            return [it.id for it in self.items
+                    if it.scale in self.scales and self.scales[it.scale].is_numeric]
         if isinstance(rule.items, dict):
             tags = set(rule.items.get("tags", []))
             return [it.id for it in self.items if tags & set(it.tags)]
