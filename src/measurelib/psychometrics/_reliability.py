@@ -224,8 +224,7 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
     X = _numeric_block(frame, items, caller)
     p.n_rows = X.shape[0]
     p.items = list(items)
-    # Drop rows with no answer at all (they carry no information) and, for listwise
-    # deletion, every incomplete row.
+    # Listwise deletion drops every incomplete row; pairwise keeps every row (psych).
     nan = np.isnan(X)
     has_nan = bool(nan.any())
     if has_nan:
@@ -609,38 +608,60 @@ def _warn(msgs: list[str], text: str, category: type[Warning] = MeasurelibWarnin
     _warnings.warn(text, category, stacklevel=3)
 
 
-def _omega(R: Any, items: list[str], n: int, n_factors: int,
+def _omega(X: Any, R: Any, items: list[str], n: int, n_factors: int,
            msgs: list[str]) -> tuple[float | None, float | None]:
-    """omega_total and omega_hierarchical via psychometrics.omega (psych::omega)."""
+    """omega_total and omega_hierarchical via psychometrics.omega (psych::omega).
+
+    Given the keyed data ``X`` (psych::omega correlates it pairwise, each pair on its own
+    complete cases) or, when ``X`` is None, the correlation matrix ``R`` (polychoric)."""
     import pandas as pd
+
+    from measurelib.errors import MeasurelibError
 
     k = len(items)
     if k < 3:
         msgs.append("omega not computed: it needs at least 3 items")
         return None, None
-    try:
-        from measurelib.psychometrics._omega import omega
-    except ImportError:  # pragma: no cover - omega ships with the package
-        msgs.append("omega not computed: measurelib.psychometrics.omega is unavailable")
-        return None, None
-    nf = n_factors
-    if k < 2 * nf:
-        msgs.append(f"omega_hierarchical not estimable: {k} items are too few for a general "
-                    f"factor over {nf} group factors (needs at least {2 * nf} items)")
-        nf = 1
-    corr = pd.DataFrame(R, index=items, columns=items)
-    try:
+    from measurelib.psychometrics._omega import omega
+
+    if X is None:
+        arg = pd.DataFrame(R, index=items, columns=items)
+        n_obs: int | None = n
+    else:
+        arg = pd.DataFrame(X, columns=items)
+        n_obs = None
+
+    def run(nf: int) -> Any:
         with _warnings.catch_warnings(record=True) as caught:
             _warnings.simplefilter("always")
-            res = omega(corr, n_factors=nf, n_obs=n)
-    except Exception as exc:  # omega reports its own problems; keep reliability usable
+            res = omega(arg, n_factors=nf, n_obs=n_obs)
+        for w in caught:
+            text = f"omega: {w.message}".splitlines()[0]
+            if text not in msgs:
+                msgs.append(text)
+        return res
+
+    try:
+        res = run(n_factors)
+    except MeasurelibError as exc:
+        reason = str(exc.errors[0].message) if exc.errors else str(exc)
+        msgs.append(f"omega_hierarchical not estimable with {n_factors} group factors: "
+                    f"{reason}; omega_total is from a one-factor model")
+        try:
+            res = run(1)
+        except MeasurelibError as exc2:
+            msgs.append(f"omega not computed: {exc2}".splitlines()[0])
+            return None, None
+        return float(res.omega_total), None
+    except (ValueError, FloatingPointError, ArithmeticError) as exc:
         msgs.append(f"omega not computed: {exc}".splitlines()[0])
         return None, None
-    for w in caught:
-        msgs.append(f"omega: {w.message}".splitlines()[0])
-    ot = getattr(res, "omega_total", None)
-    oh = getattr(res, "omega_hierarchical", None) if nf > 1 else None
-    return (None if ot is None else float(ot)), (None if oh is None else float(oh))
+    ot = float(res.omega_total)
+    if not getattr(res, "general_factor_estimable", True):
+        msgs.append(f"omega_hierarchical not estimable: a general factor needs at least 3 "
+                    f"group factors (omega_factors={n_factors})")
+        return ot, None
+    return ot, float(res.omega_hierarchical)
 
 
 def reliability(
@@ -911,7 +932,8 @@ def reliability(
         if evals[0] < 1e-10 * max(evals[-1], 1.0):
             msgs.append("omega not computed: the correlation matrix is singular")
         else:
-            omega_t, omega_h = _omega(R, p.items, n, int(omega_factors), msgs)
+            omega_t, omega_h = _omega(None if ordinal else X, R, p.items, n,
+                                      int(omega_factors), msgs)
 
     return ReliabilityResult(
         alpha=alpha,
