@@ -30,6 +30,8 @@ N_ITEMS = [f"N{i}" for i in range(1, 6)]
 A_ITEMS = [f"A{i}" for i in range(1, 6)]
 
 FIT_TOL = 1e-6
+SCALED_REL = 1e-6
+SCALED_CHISQ = {"chisq_scaled", "baseline_chisq_scaled"}
 EST_TOL = 1e-4
 
 # fit measures that measurelib computes (lavaan names with "." -> "_")
@@ -67,6 +69,7 @@ CASES: dict[str, Any] = {
                                      group_equal=["loadings", "intercepts"]),
     "bfi_listwise": lambda hs, bfi: cfa(bfi, BIG5),
     "bfi_fiml": lambda hs, bfi: cfa(bfi, BIG5, missing="fiml"),
+    "hs_mlr": lambda hs, bfi: cfa(hs, HS_MODEL, estimator="mlr"),
 }
 
 _cache: dict[str, Any] = {}
@@ -109,7 +112,11 @@ def test_fit_measure(name: str, key: str, hs: pd.DataFrame, bfi: pd.DataFrame) -
     res = fitted(name, hs, bfi)
     expected = _ref_fit(name, key)
     assert key in res.fit, f"{key} missing from {name}"
-    assert res.fit[key] == pytest.approx(expected, abs=FIT_TOL, rel=0)
+    # Scaled chi-squares carry lavaan's optimizer tolerance (its estimates are converged to
+    # ~1e-6): at lavaan's own estimates measurelib reproduces chisq.scaled to 1e-7, at its
+    # own (tighter) optimum the two differ by ~1e-5 on 87, i.e. 1.2e-7 relative.
+    rel = SCALED_REL if key in SCALED_CHISQ else 0
+    assert res.fit[key] == pytest.approx(expected, abs=FIT_TOL, rel=rel)
 
 
 def _ref_fit(name: str, key: str) -> float:
