@@ -274,3 +274,23 @@ register("personalised-bounds", "Bad personalised item bounds", "`min_count`/`ma
          "personalised item are inconsistent.", "Use 1 ≤ min_count ≤ max_count ≤ 10.")
 register("schema-mismatch", "JSON Schema mismatch", "The definition does not validate against "
          "the published JSON Schema.", "Fix the field named.")
+# Response data (scoring, validate_responses).
+register("invalid-answer", "Value is not a valid answer", "A response cell holds a number that "
+         "is not one of the item's answers: off the scale, or a fraction on a whole-number "
+         "scale.", "Correct the value from the paper form, leave it blank if unanswered, or "
+         "choose `on_invalid=reject|missing`.", area="data")
+register("not-a-number", "Text where a number is expected", "A response cell holds text that "
+         "is neither a number nor a blank (blank, NA, N/A, #N/A, -, . are read as missing).",
+         "Enter the number of the answer (not its label), or leave the cell blank.", area="data")
+register("missing-column", "Response column missing", "The data has no column for an item a "
+         "score or alert needs; columns are found by item id or by the item's code.",
+         "Rename the column, or map it with `columns=` / `--column HEADING=ITEM`.", area="data")
+register("unknown-column", "Unknown column in the column map", "The column map names a "
+         "heading the data does not have, or sends it to something that is not an item.",
+         "Fix the heading or the item id; the message suggests the closest names.", area="data")
+register("ambiguous-column", "Ambiguous column", "Two data columns match the same item (e.g. "
+         "both its id and its code), or a heading appears twice.",
+         "Remove one, or map the one to use explicitly.", area="data")
+register("column-replaced", "Data column replaced by a score", "The data already had a column "
+         "with the name of a computed column (e.g. from an earlier scoring); it was replaced.",
+         "Rename the data's column to keep both.", area="data")
