@@ -36,6 +36,8 @@ __version__ = "0.1.0"
 # Public names defined in modules that load on first access.
 _LAZY: dict[str, str] = {
     "psychometrics": "measurelib.psychometrics",
+    "Store": "measurelib.store:Store",
+    "change": "measurelib.outcomes:change",
     "score_partitions": "measurelib.score:score_partitions",
     "validate_responses": "measurelib.score:validate_responses",
 }

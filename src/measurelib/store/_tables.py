@@ -1,0 +1,143 @@
+"""Tables of the outcomes store (SQLAlchemy Core), as they stand after the newest migration.
+
+The migrations under ``measurelib/store/migrations/versions`` create and change these tables;
+``tests/store/test_migrations.py`` checks that a migrated database matches this metadata.
+
+Response data is health data: respondents are known only by a pseudonymous id, and
+equity fields are optional and stored only for services configured to collect them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
+
+metadata = MetaData()
+
+EQUITY_FIELDS = ("age_band", "sex", "ethnicity", "deprivation_decile", "first_language")
+"""Optional equity fields; a service lists those it collects (:meth:`Store.configure_service`)."""
+
+MODES = ("paper", "tablet", "online", "telephone", "sms", "assisted")
+RESPONDENT_TYPES = ("self", "proxy")
+OFFER_STATUSES = ("offered", "declined", "not_offered")
+
+measures = Table(
+    "measures", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("measure_id", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("lock_sha256", String(64), nullable=False),
+    Column("title", Text),
+    Column("definition", Text, nullable=False),
+    Column("added_at", DateTime, nullable=False),
+    UniqueConstraint("measure_id", "version", "lock_sha256", name="uq_measures_version_hash"),
+)
+
+respondents = Table(
+    "respondents", metadata,
+    Column("respondent_id", String(64), primary_key=True),
+    Column("added_at", DateTime, nullable=False),
+)
+
+episodes = Table(
+    "episodes", metadata,
+    Column("respondent_id", String(64), ForeignKey("respondents.respondent_id"),
+           primary_key=True),
+    Column("episode", String(64), primary_key=True),
+    Column("service", String(128)),
+    Column("start_date", Date),
+    Column("end_date", Date),
+)
+
+imports = Table(
+    "imports", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("measure_pk", Integer, ForeignKey("measures.pk"), nullable=False),
+    Column("source", Text),
+    Column("file_sha256", String(64)),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("n_rows", Integer, nullable=False),
+    Column("n_inserted", Integer, nullable=False),
+    Column("n_already_stored", Integer, nullable=False),
+    Column("n_rejected", Integer, nullable=False),
+    Column("engine_version", String(32), nullable=False),
+)
+
+administrations = Table(
+    "administrations", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=False),
+    Column("natural_key", String(400), nullable=False, unique=True),
+    Column("measure_pk", Integer, ForeignKey("measures.pk"), nullable=False),
+    Column("respondent_id", String(64), ForeignKey("respondents.respondent_id")),
+    Column("episode", String(64)),
+    Column("date", Date, nullable=False),
+    Column("timepoint", String(64), nullable=False),
+    Column("mode", String(16)),
+    Column("respondent_type", String(16)),
+    Column("site", String(128)),
+    Column("service", String(128)),
+    Column("worker", String(128)),
+    Column("retrospective", Boolean, nullable=False),
+    Column("responses", Text, nullable=False),
+    Column("import_pk", Integer, ForeignKey("imports.pk")),
+    # added by migration 0002
+    Column("anonymous", Boolean, nullable=False, server_default=false()),
+    Column("age_band", String(32)),
+    Column("sex", String(32)),
+    Column("ethnicity", String(64)),
+    Column("deprivation_decile", Integer),
+    Column("first_language", String(64)),
+    Index("ix_administrations_respondent", "respondent_id", "episode"),
+    Index("ix_administrations_measure_date", "measure_pk", "date"),
+)
+
+scores = Table(
+    "scores", metadata,
+    Column("administration_pk", Integer, ForeignKey("administrations.pk"), primary_key=True),
+    Column("score_id", String(64), primary_key=True),
+    Column("value", Float),
+    Column("band", Text),
+    Column("rule_sha256", String(64), nullable=False),
+    Column("measure_version", String(64), nullable=False),
+    Column("engine_version", String(32), nullable=False),
+)
+
+# added by migration 0002
+services = Table(
+    "services", metadata,
+    Column("service", String(128), primary_key=True),
+    Column("equity_fields", Text, nullable=False),
+    Column("schedule", Text),
+)
+
+offers = Table(
+    "offers", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("respondent_id", String(64), ForeignKey("respondents.respondent_id")),
+    Column("episode", String(64)),
+    Column("measure_id", String(64), nullable=False),
+    Column("timepoint", String(64)),
+    Column("date", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text),
+    Column("count", Integer, nullable=False, server_default="1"),
+    Column("site", String(128)),
+    Column("service", String(128)),
+    Column("worker", String(128)),
+    Index("ix_offers_measure_date", "measure_id", "date"),
+)
