@@ -217,55 +217,85 @@ def bartlett_sphericity(r: Any, n: int) -> dict[str, float]:
 def _minres1_values_batch(C: Any) -> Any:
     """Eigenvalues of each ``C`` with one-factor minres communalities on the diagonal.
 
-    The one-factor minres solution is the point where psych's gradient
-    :math:`g = \\psi + \\lambda_1 v_1^2 - 1` vanishes (uniquenesses bounded to [0.005, 1]).
-    It is found here by batched Newton steps on :math:`g` (with the analytic derivative of
-    the leading eigenpair), falling back to R's L-BFGS-B settings for any matrix that does
-    not converge.  This is what ``fa(C, nfactors = 1)$values`` gives, to the optimiser's
-    tolerance; it only serves the random (simulated/resampled) part of parallel analysis.
+    This is what ``fa(C, nfactors = 1)$values`` gives, for a stack of correlation
+    matrices at once (the random part of parallel analysis).  psych's minres optimum is
+    where its gradient :math:`g = \\psi + \\lambda_1 v_1^2 - 1` vanishes (uniquenesses
+    bounded to [0.005, 1]).  From psych's start (:math:`1 - \\mathrm{SMC}`) the stack
+    takes principal-axes steps :math:`\\psi \\leftarrow \\psi - g` (a descent step of the
+    least-squares criterion, so it stays in the basin an optimiser started there would
+    reach) until :math:`\\max|g| < 10^{-4}`, then Newton steps with the analytic
+    derivative of the leading eigenpair polish to :math:`10^{-10}`.  Matrices that do not
+    converge are refitted one by one with R's L-BFGS-B settings.
     """
     import numpy as np
 
-    from ._facore import fit_fa
-    from ._fanumeric import smc
+    from ._facore import extract
 
     b, p, _ = C.shape
-    psi = np.empty((b, p))
-    for i in range(b):
-        psi[i] = 1.0 - smc(C[i])
-    psi = np.clip(psi, 0.005, 1.0)
     idx = np.arange(p)
+    try:
+        inv = np.linalg.inv(C)
+        psi = 1.0 / np.einsum("bii->bi", inv)  # 1 - smc
+    except np.linalg.LinAlgError:
+        from ._fanumeric import smc
+
+        psi = np.stack([1.0 - smc(c) for c in C])
+    psi = np.clip(psi, 0.005, 1.0)
+    lo, hi = 0.005, 1.0
     done = np.zeros(b, dtype=bool)
-    for _ in range(60):
-        S = C.copy()
-        S[:, idx, idx] = 1.0 - psi
+    newton = np.zeros(b, dtype=bool)
+    prev_g = np.full(b, np.inf)
+    for _ in range(400):
+        act = ~done
+        if not act.any():
+            break
+        S = C[act].copy()
+        S[:, idx, idx] = 1.0 - psi[act]
         vals, vecs = np.linalg.eigh(S)
         lam = vals[:, -1]
         v = vecs[:, :, -1]
-        g = psi + np.maximum(lam, 0.0)[:, None] * v**2 - 1.0
-        interior = ~(((psi <= 0.005) & (g > 0)) | ((psi >= 1.0) & (g < 0)))
+        pa = psi[act]
+        g = pa + np.maximum(lam, 0.0)[:, None] * v**2 - 1.0
+        interior = ~(((pa <= lo) & (g > 0)) | ((pa >= hi) & (g < 0)))
         gmax = np.max(np.abs(np.where(interior, g, 0.0)), axis=1)
-        done = gmax < 1e-10
-        if done.all():
-            break
-        gaps = lam[:, None] - vals[:, :-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            U = vecs[:, :, :-1]
-            M = np.einsum("bik,bjk->bij", U / np.where(gaps == 0, np.inf, gaps)[:, None, :], U)
-        v2 = v**2
-        J = np.eye(p)[None] - v2[:, :, None] * v2[:, None, :] - 2.0 * lam[:, None, None] * v[:, :, None] * M * v[:, None, :]
-        try:
-            step = np.linalg.solve(J, g[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:
-            step = g
-        bad = ~np.isfinite(step).all(axis=1)
-        step[bad] = g[bad]
-        newpsi = np.clip(psi - step, 0.005, 1.0)
-        psi = np.where(done[:, None], psi, newpsi)
+        ai = np.nonzero(act)[0]
+        conv = gmax < 1e-10
+        # a Newton step that made things worse: back to principal-axes steps for good
+        worse = newton[ai] & (gmax > prev_g[ai])
+        newton[ai[worse]] = False
+        prev_g[ai] = gmax
+        done[ai[conv]] = True
+        newton[ai] = newton[ai] | ((gmax < 1e-4) & ~worse)
+        step = g.copy()
+        use_n = newton[ai] & ~conv
+        if use_n.any():
+            k = np.nonzero(use_n)[0]
+            gaps = lam[k, None] - vals[k, :-1]
+            U = vecs[k][:, :, :-1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                M = np.einsum("bik,bjk->bij", U / np.where(gaps == 0, np.inf, gaps)[:, None, :], U)
+            vk = v[k]
+            v2 = vk**2
+            J = (
+                np.eye(p)[None]
+                - v2[:, :, None] * v2[:, None, :]
+                - 2.0 * np.maximum(lam[k], 0.0)[:, None, None] * vk[:, :, None] * M * vk[:, None, :]
+            )
+            try:
+                sn = np.linalg.solve(J, g[k][:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                sn = g[k]
+            sn = np.where(np.isfinite(sn), sn, g[k])
+            step[k] = sn
+        newpsi = np.clip(pa - step, lo, hi)
+        psi[ai] = np.where(conv[:, None], pa, newpsi)
     out = np.empty((b, p))
     for i in range(b):
         if not done[i]:
-            out[i] = fit_fa(C[i], 1, "minres", "none").values
+            load1 = extract(C[i], 1, "minres")[0]
+            S2 = C[i].copy()
+            np.fill_diagonal(S2, np.sum(load1**2, axis=1))
+            out[i] = np.linalg.eigvalsh(S2)[::-1]
             continue
         S = C[i].copy()
         np.fill_diagonal(S, 1.0 - psi[i])
@@ -313,6 +343,17 @@ def parallel_analysis(
     eigenvalues, the suggestions, the per-iteration simulated factor eigenvalues and the
     stability of the factor suggestion under resampling of the iterations.
     """
+    del cor  # simulated data use Pearson correlations, as psych does
+
+    from ._fanumeric import single_thread
+
+    with single_thread():
+        return _parallel_analysis(data, n_iter, seed, quantile, resample, progress, _r)
+
+
+def _parallel_analysis(
+    data: Any, n_iter: int, seed: int | None, quantile: float, resample: bool, progress: bool | None, _r: Any
+) -> dict[str, Any]:
     import numpy as np
 
     from ._facore import eigen_desc, fit_fa, pairwise_cor, pairwise_cor_batch
@@ -554,7 +595,9 @@ def _fa_from_r(
             f"{caller}(): parameter 'n_factors' = {n_factors} is too many for {p} items "
             f"(model degrees of freedom {dof:g} < 0); use at most the largest number with df >= 0"
         )
-    with np.errstate(all="ignore"):
+    from ._fanumeric import single_thread
+
+    with np.errstate(all="ignore"), single_thread():
         f = fit_fa(r, n_factors, method, rotation, n_obs=n, np_obs=npo)
     msgs = list(msgs) + f.messages
     converged = f.converged and f.rotation_converged

@@ -328,5 +328,16 @@ def smc(r: FloatArray) -> FloatArray:
     return np.asarray(out, dtype=np.float64)
 
 
+def single_thread() -> Any:
+    """Limit BLAS/LAPACK to one thread (small dense problems run faster that way)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
 def as_float_matrix(x: Any) -> FloatArray:
     return np.asarray(x, dtype=np.float64)
