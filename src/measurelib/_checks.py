@@ -42,10 +42,22 @@ def _unknown_hint(name: str, choices: Iterable[str], what: str) -> str:
 
 
 # ----------------------------------------------------------------------------- ranges
+def round_half_away(v: float, decimals: int) -> float:
+    """Round half away from zero (2.5 → 3, −2.5 → −3), as scoring manuals do."""
+    f = 10.0 ** decimals
+    return math.copysign(math.floor(abs(v) * f + 0.5 + 1e-9) / f, v)
+
+
 def _column_values(measure: Measure, item_id: str) -> list[float]:
+    """Scored values an item column can take: option scores, recode, then reverse."""
     item = measure.item(item_id)
     scale = measure.scales[item.scale]
     vals = scale.values()
+    mapping = {float(o.value): float(o.score) for o in getattr(scale, "options", None) or []
+               if getattr(o, "score", None) is not None}
+    mapping.update({float(k): float(v) for k, v in (getattr(item, "recode", None) or {}).items()})
+    if mapping and vals:
+        vals = sorted({mapping.get(v, v) for v in vals})
     if item.reverse and vals:
         lo, hi = vals[0], vals[-1]
         vals = sorted(lo + hi - v for v in vals)
@@ -77,7 +89,7 @@ def _apply_transform(measure: Measure, rule: ScoreRule, values: Iterable[float])
             lin = rule.transform.linear
             v = v * float(lin.multiply) + float(lin.add)
         if rule.transform is not None and rule.transform.decimals is not None:
-            v = round(v, rule.transform.decimals)
+            v = round_half_away(v, rule.transform.decimals)
         out.append(v)
     return out
 
@@ -141,9 +153,14 @@ def raw_reachable(measure: Measure, rule: ScoreRule) -> set[float] | None:
                 if rule.method == "mean":
                     v = s / j
                 elif j < k and rule.missing.prorate:
-                    v = s * k / j
+                    if rule.method == "weighted_sum":  # prorate by the weight answered
+                        w_all = sum(abs(float(weights.get(c[0], 1.0))) for c in columns)
+                        w_sub = sum(abs(float(weights.get(columns[i][0], 1.0))) for i in subset)
+                        v = s * w_all / w_sub
+                    else:
+                        v = s * k / j
                     if rule.missing.round_prorated:
-                        v = math.floor(v + 0.5)
+                        v = math.floor(v + 0.5 + 1e-9)
                 else:
                     v = s
                 out.add(round(v, _ROUND))

@@ -199,6 +199,11 @@ class Option(_Model):
         default=False,
         description="This option (e.g. `Don't know`, `Not applicable`) counts as missing when scored.",
     )
+    score: Number | None = Field(
+        default=None,
+        description="Scored value (per-option weight) when it differs from the stored `value`; "
+        "default: the value itself.",
+    )
     codes: list[Code] = Field(default_factory=list, description="Terminology codes.")
 
 
@@ -400,6 +405,12 @@ class Item(_Model):
     )
     scale: str = Field(description="Id of a scale under `scales:`.")
     reverse: bool = Field(default=False, description="Reverse-score (max + min − value).")
+    recode: dict[Number, Number] | None = Field(
+        default=None,
+        description="Per-item recode of the stored answer before scoring, e.g. PROMIS Global07r "
+        "`{0: 5, 1: 4, 2: 4, 3: 4, 4: 3, ...}`; values not listed are scored as given. Applied "
+        "before `reverse` (which then uses the recoded minimum and maximum).",
+    )
     tags: list[str] = Field(default_factory=list, description="Tags (subscales, domains).")
     code: str | None = Field(
         default=None, description="Short code printed on paper forms for data entry (default: id)."

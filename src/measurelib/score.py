@@ -411,8 +411,6 @@ def _compute_rule(measure: Measure, rule: ScoreRule, scored: dict[str, np.ndarra
             value = value * float(tr.linear.multiply) + float(tr.linear.add)
         if tr.decimals is not None:
             value = round_half_away(value, tr.decimals)
-    if rule.decimals is not None:
-        value = round_half_away(value, rule.decimals)
     out.value = value
     out.n_missing = n_missing
     out.not_computed = int(np.count_nonzero(~ok))
