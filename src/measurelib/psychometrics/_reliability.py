@@ -255,7 +255,8 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
     if scale_range is not None:
         lo[:], hi[:] = float(scale_range[0]), float(scale_range[1])
         p.range_source = "given"
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN items: checked later
         obs_lo = np.nanmin(X, axis=0) if X.shape[0] else np.full(k, np.nan)
         obs_hi = np.nanmax(X, axis=0) if X.shape[0] else np.full(k, np.nan)
     p.obs_lo, p.obs_hi = obs_lo, obs_hi  # type: ignore[attr-defined]
@@ -271,7 +272,8 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
     fhi = np.where(np.isnan(hi), obs_hi, hi)
     if p.reversed and p.range_source == "observed":
         # after reversal with the pooled range an item's observed range moves
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)
             flo = np.nanmin(X, axis=0)
             fhi = np.nanmax(X, axis=0)
     p.lo, p.hi = flo, fhi
@@ -285,7 +287,8 @@ def _check_items(p: _Prepared, caller: str) -> tuple[Any, Any]:
     X = p.X
     n_i = (~np.isnan(X)).sum(axis=0)
     problems: list[Diagnostic] = []
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)
         sd = np.nanstd(X, axis=0, ddof=1) if X.shape[0] > 1 else np.full(X.shape[1], np.nan)
     for j, it in enumerate(p.items):
         if n_i[j] == 0:
@@ -846,7 +849,8 @@ def reliability(
 
     # perfectly collinear items
     evals, evecs = np.linalg.eigh(R)
-    if evals[0] < 1e-10 * max(evals[-1], 1.0):
+    singular = bool(evals[0] < 1e-10 * max(evals[-1], 1.0))
+    if singular and n > k:
         off = np.abs(R - np.eye(k))
         pairs = np.argwhere(np.triu(off > 1 - 1e-10, 1))
         named = ", ".join(f"{p.items[i]}~{p.items[j]}" for i, j in pairs[:10])
@@ -878,7 +882,8 @@ def reliability(
     else:
         r_total = None
     if r_total is None:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)  # rows with no answer
             total = np.nanmean(X, axis=1)
         r_total = np.empty(k)
         for j in range(k):
@@ -929,8 +934,9 @@ def reliability(
 
     omega_t = omega_h = None
     if compute_omega:
-        if evals[0] < 1e-10 * max(evals[-1], 1.0):
-            msgs.append("omega not computed: the correlation matrix is singular")
+        if singular:
+            msgs.append("omega not computed: the correlation matrix is singular"
+                        + (" (fewer respondents than items)" if n <= k else ""))
         else:
             omega_t, omega_h = _omega(None if ordinal else X, R, p.items, n,
                                       int(omega_factors), msgs)
