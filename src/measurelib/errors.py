@@ -198,7 +198,8 @@ class LicenceWarning(MeasurelibWarning):
 # --------------------------------------------------------------------------- registry
 # Definition format (loader and model).
 register("yaml-syntax", "YAML syntax error", "The file is not valid YAML.",
-         "Check indentation and quoting at the position shown; a colon inside text needs quotes.")
+         "Check indentation and quoting at the position shown; text containing `: `, ` #`, "
+         "or (inside `{...}`) `?`, `,` or `}` needs quotes.")
 register("yaml-duplicate-key", "Duplicate key", "A mapping holds the same key twice; YAML "
          "parsers would silently keep the last one.", "Remove or rename one of the two keys.")
 register("file-not-found", "File not found", "A path given does not exist or cannot be read.",
@@ -274,6 +275,110 @@ register("personalised-bounds", "Bad personalised item bounds", "`min_count`/`ma
          "personalised item are inconsistent.", "Use 1 ≤ min_count ≤ max_count ≤ 10.")
 register("schema-mismatch", "JSON Schema mismatch", "The definition does not validate against "
          "the published JSON Schema.", "Fix the field named.")
+# Forms (render, parse_submission).
+register("text-not-licensed", "Item text not licensed for redistribution", "The measure's "
+         "licence forbids shipping its item text, so a form cannot be printed from the catalog "
+         "alone.", "Register with the licence holder and supply the text in a licensed overlay "
+         "(`overlay=` / `--overlay FILE`).", area="licence")
+register("missing-item-text", "Item has no text", "An item has no question text and no "
+         "overlay supplies it.", "Add `text:` to the item or supply it in an overlay.")
+register("unknown-graphic", "Graphic not found", "A `graphic:` names neither a shipped "
+         "pictogram nor an image file beside the definition.", "Use a shipped pictogram "
+         "(`faces/1`, `frequency/3`, `amount/5`) or a path relative to the definition file.")
+register("overlay-invalid", "Overlay cannot be used", "A text overlay is not a mapping of item "
+         "id to text, or names items the measure does not have.", "Write the overlay as "
+         "`items: {item_id: text, ...}` using the measure's item ids.", area="usage")
+register("proxy-not-allowed", "Proxy answers not allowed", "The measure does not list `proxy` "
+         "under `respondents:`, so a proxy form cannot be made.", "Render for `self`, or add "
+         "`proxy` to `respondents:` if the measure was validated for proxy answers.")
+register("form-wrong-measure", "Form is for another measure", "A submitted form's hidden "
+         "measure id or version does not match the measure it is parsed with.",
+         "Parse the submission with the measure (and version) that rendered the form.",
+         area="data")
+# Composition (build), licences and batteries.
+register("compose-unknown-source", "Unknown compose source", "A `compose:` entry's `from:` is "
+         "neither a file (relative to the definition) nor a catalog id and version.",
+         "Use `<catalog id>@<version>` (see `measurelib catalog`) or a path relative to this "
+         "file.", area="compose")
+register("compose-unknown-item", "Item not in the source", "A `compose:` entry names an item "
+         "that the source measure or bank does not have.", "Use the source's item ids (see "
+         "the hint for the list) or `items: all`.", area="compose")
+register("compose-id-collision", "Item id collision", "Two items of the built measure would "
+         "have the same id.", "Rename one with `rename: {old: new}` or give the entry a "
+         "`prefix:`.", area="compose")
+register("compose-cycle", "Cyclic composition", "A measure composes (directly or through "
+         "others) from itself.", "Remove the `compose:` entry that closes the cycle.",
+         area="compose")
+register("compose-order", "Bad form order", "`order:` names something that is neither an item "
+         "nor a compose entry, names it twice, or leaves items out.", "List every item once "
+         "(a compose entry's `from` stands for all its items).", area="compose")
+register("compose-scores-partial", "Scores taken from a changed source", "`scores: true` "
+         "takes the source's score rules, which only hold when every item is taken unchanged.",
+         "Take `items: all` unchanged, or set `scores: false` and declare your own scores.",
+         area="compose")
+register("compose-derive", "Derived scoring not possible", "A measure cannot be scored from "
+         "another's items: an item is missing or its scale differs, or the holder does not "
+         "allow it.", "Check the items' `source:` provenance and scales.", area="compose")
+register("overlay-missing", "Licensed text overlay missing", "A source's licence forbids "
+         "shipping its item text, so the build needs the text from your licensed copy.",
+         "Register with the holder, then give the text in an overlay file: `overlay: FILE` on "
+         "the compose entry or `--overlay FILE` (see docs/licences.md).", area="licence")
+register("overlay-missing-item", "Overlay lacks an item", "The overlay file has no text for an "
+         "item the build needs.", "Add the item's text under `items:` in the overlay.",
+         area="licence")
+register("licence-modification", "Licence forbids this change", "The source's licence forbids "
+         "modification, and this measure takes a subset of its items, rewords, reorders or "
+         "re-scales them.", "Use all items unchanged and in order, or record the permission "
+         "you were given under `permission:`.", area="licence")
+register("licence-permission", "Change made under a recorded permission", "The licence forbids "
+         "the change, but a permission from the holder is recorded; it is reported with the "
+         "measure.", "Keep the permission letter; check that its scope covers this use.",
+         area="licence")
+register("licence-registration", "Registration or fees", "A source's licence requires "
+         "registration with the holder, or fees for some users.", "Register (and pay, if "
+         "you must) before using the measure.", area="licence")
+register("licence-non-commercial", "Non-commercial terms", "A source may be used only "
+         "non-commercially, or commercial users need a paid licence.", "Check that your "
+         "organisation's use is non-commercial, or obtain a commercial licence.", area="licence")
+register("licence-text-overlay", "Item text from your licensed copy", "The source's licence "
+         "forbids redistributing its item text; the built measure holds text from your overlay.",
+         "Do not publish the built file or forms made from it beyond what your licence allows.",
+         area="licence")
+# Linter.
+register("lint-reading-age", "Text above the target reading age", "The Flesch-Kincaid reading "
+         "age (grade + 5) of a text is above the target (default 11 years).", "Use shorter "
+         "sentences and everyday words.", area="lint")
+register("lint-double-barrelled", "Double-barrelled item", "The item asks two things at once "
+         "(`and`/`or` joining two questions), so an answer cannot be interpreted.",
+         "Split it into two items, or ask about one thing.", area="lint")
+register("lint-double-negative", "Double negative", "The item uses two negations, which many "
+         "respondents misread.", "Reword it positively.", area="lint")
+register("lint-recall-conflict", "Recall period conflict", "An item's wording names a recall "
+         "period that differs from the instructions or the measure's recall.", "Use one recall "
+         "period, or give the item its own `recall:`.", area="lint")
+register("lint-mixed-direction", "Mixed item direction without reverse keying", "A score adds "
+         "items worded in opposite directions without marking the minority `reverse: true`.",
+         "Mark negatively worded items `reverse: true` (or reword them).", area="lint")
+register("lint-anchor-label", "Unlabelled anchor", "The lowest or highest option of a scale has "
+         "no label, so respondents cannot tell which end is which.", "Label both ends.",
+         area="lint")
+register("lint-graphic-alt", "Graphic without alt text", "A graphic has no text alternative for "
+         "people who cannot see it.", "Add `alt:` describing the picture.", area="lint")
+register("lint-near-duplicate", "Near-duplicate items", "Two items have almost the same "
+         "wording.", "Remove one or make the difference clear.", area="lint")
+register("lint-few-items", "Score with fewer than 3 items", "Internal consistency (alpha, "
+         "omega) cannot be assessed for a score of fewer than 3 items.", "Add items, or report "
+         "the items one by one.", area="lint")
+register("lint-burden", "Respondent burden", "Estimated completion time: words read at 200 "
+         "words a minute plus 5 seconds per closed answer and 60 seconds per free-text answer "
+         "(docs/lint.md gives the basis).", "Shorten the measure if the estimate is "
+         "above your limit.", area="lint")
+register("lint-no-text", "Item text not available", "An item has no text in the definition "
+         "(its licence forbids shipping it), so its wording cannot be checked.", "Lint the "
+         "built measure with the licensed overlay to check the wording.", area="lint")
+register("lint-unpinned-source", "Unpinned compose source", "A catalog source is named without "
+         "a version, so a later catalog could change the measure.", "Write `from: id@version`.",
+         area="lint")
 # Response data (scoring, validate_responses).
 register("invalid-answer", "Value is not a valid answer", "A response cell holds a number that "
          "is not one of the item's answers: off the scale, or a fraction on a whole-number "

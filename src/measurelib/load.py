@@ -53,7 +53,18 @@ for _tag, _regexp, _first in [
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    """Quotes any string that YAML 1.1 *or* our 1.2-like loader would read as a non-string."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)
+        if kind is yaml.ScalarNode and implicit[0] and tag == self.DEFAULT_SCALAR_TAG:
+            ours = _Loader.resolve(_LOADER_RESOLVER, kind, value, implicit)
+            if ours != self.DEFAULT_SCALAR_TAG:
+                return ours
+        return tag
+
+
+_LOADER_RESOLVER = _Loader.__new__(_Loader)
 
 
 def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
@@ -248,7 +259,16 @@ def parse_path(text: str) -> tuple[Any, ...]:
 
 def parse_document(text: str, file: str = "<string>") -> Document:
     """Parse YAML text into a :class:`Document`; raise DefinitionError on syntax problems."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1
+        raise DefinitionError([Diagnostic(
+            "yaml-syntax", f"the text contains a control character (#x{exc.character:04x}) "
+            "that YAML does not allow", "Remove the character (often pasted from another program).",
+            Location(file, line, column))]) from None
     try:
         try:
             node = loader.get_single_node()

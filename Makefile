@@ -1,0 +1,46 @@
+# measurelib — two commands do everything on a fresh machine:
+#   make demo   set up, then build a bespoke measure, render its forms, score example
+#               responses and write a psychometric report into out/demo/
+#   make test   set up, then run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system venv demo test test-fast lint typecheck bench clean docs
+
+setup: system venv
+
+# Debian packages the tests need (PDF libraries, Chromium, PostgreSQL, pdftotext).
+system:
+	@bash scripts/setup-system.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[all,dev]'
+	@touch $(STAMP)
+
+demo: setup
+	@bash scripts/demo.sh
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: venv
+	$(PY) -m pytest -q -m "not slow and not browser and not postgres"
+
+lint: venv
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy
+
+docs: venv
+	$(PY) scripts/gen_docs.py
+
+bench: venv
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf out dist build .pytest_cache .mypy_cache .ruff_cache
