@@ -20,6 +20,7 @@ from measurelib.errors import (
 
 __all__ = [
     "FactorAnalysisResult",
+    "align_factors",
     "FactorStructureResult",
     "bartlett_sphericity",
     "fa",
@@ -162,6 +163,37 @@ def _check_singular(r: Any, names: list[str], caller: str) -> None:
             ),
             title=f"{caller}(): singular correlation matrix",
         )
+
+
+# --------------------------------------------------------------------------- alignment
+def align_factors(loadings: Any, target: Any) -> tuple[Any, Any, Any]:
+    """Reorder and reflect the columns of ``loadings`` to best match ``target``.
+
+    Factors are identified only up to order and sign, so solutions from different
+    programs (or samples) are compared after matching each factor to the target factor
+    with which its Tucker congruence is largest in absolute value (Hungarian assignment)
+    and flipping its sign when the congruence is negative.
+
+    Returns ``(aligned, order, signs)`` with ``aligned[:, j] = signs[j] * loadings[:, order[j]]``.
+    """
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    L = np.asarray(loadings, dtype=np.float64)
+    T = np.asarray(target, dtype=np.float64)
+    if L.shape != T.shape:
+        raise ValueError(
+            f"align_factors(): 'loadings' and 'target' must have the same shape; got {L.shape} and {T.shape}"
+        )
+    num = T.T @ L
+    den = np.sqrt(np.sum(T**2, axis=0))[:, None] * np.sqrt(np.sum(L**2, axis=0))[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cong = np.where(den > 0, num / den, 0.0)
+    rows, cols = linear_sum_assignment(-np.abs(cong))
+    order = cols[np.argsort(rows)]
+    signs = np.sign(cong[np.arange(T.shape[1]), order])
+    signs[signs == 0] = 1.0
+    return L[:, order] * signs, order, signs
 
 
 # --------------------------------------------------------------------------- KMO & Bartlett
