@@ -379,7 +379,14 @@ def _display(raw: Any) -> str:
         return f"{f:g}"
     if isinstance(raw, (int, np.integer)) and not isinstance(raw, bool):
         return str(int(raw))
-    return repr(str(raw).strip()) if isinstance(raw, str) else repr(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            return _display(float(text)) if text.lower() not in ("nan", "inf", "-inf") \
+                else repr(text)
+        except ValueError:
+            return repr(text)
+    return repr(raw)
 
 
 def validate_responses(

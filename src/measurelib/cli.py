@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("measurelib.cli", "check definition files and report every problem"),
     "schema": ("measurelib.cli", "print the JSON Schema of the definition format"),
     "catalog": ("measurelib.cli", "list the shipped measures and item banks"),
+    "score": ("measurelib._cli_score", "score response data (CSV, Excel, Parquet) in chunks"),
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
