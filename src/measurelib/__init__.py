@@ -38,6 +38,7 @@ _LAZY: dict[str, str] = {
     "psychometrics": "measurelib.psychometrics",
     "Store": "measurelib.store:Store",
     "change": "measurelib.outcomes:change",
+    "parse_submission": "measurelib.forms:parse_submission",
     "score_partitions": "measurelib.score:score_partitions",
     "validate_responses": "measurelib.score:validate_responses",
 }

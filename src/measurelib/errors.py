@@ -399,3 +399,19 @@ register("ambiguous-column", "Ambiguous column", "Two data columns match the sam
 register("column-replaced", "Data column replaced by a score", "The data already had a column "
          "with the name of a computed column (e.g. from an earlier scoring); it was replaced.",
          "Rename the data's column to keep both.", area="data")
+# Outcomes store (imports, double entry, schedules).
+register("store-missing-respondent", "No respondent id", "An administration to be followed up "
+         "over time needs the person's pseudonymous id.", "Fill in `respondent_id` (never a "
+         "name or NHS number), or import experience measures with `--anonymous`.", area="store")
+register("store-invalid-date", "Bad or missing date", "The date of an administration is "
+         "missing or not a date.", "Write dates as YYYY-MM-DD (or DD/MM/YYYY).", area="store")
+register("store-missing-timepoint", "No timepoint", "Each administration needs a timepoint "
+         "label such as baseline, review or exit.", "Fill in `timepoint`.", area="store")
+register("store-duplicate-row", "Same form twice in one file", "Two rows have the same "
+         "respondent, episode, timepoint and date.", "Remove the repeated row, or correct "
+         "its date or timepoint.", area="store")
+register("store-double-entry", "Double entry disagrees", "Two independent keyings of the same "
+         "paper forms differ in a cell.", "Check the paper form and correct the file that is "
+         "wrong, then import again with --verify.", area="store")
+register("schedule-invalid", "Invalid schedule", "A service schedule file does not follow the "
+         "schedule format.", "See docs/outcomes.md#schedules.", area="store")

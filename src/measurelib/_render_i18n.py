@@ -1,0 +1,110 @@
+"""Words of the form itself (headings, buttons, header fields) in the languages we ship.
+
+The measure's own texts come from its definition; these are the few words around them.
+A language missing here falls back to English, and the rendered element is then marked
+``lang="en"`` so that screen readers pronounce it correctly.
+
+The Welsh (``cy``) and Arabic (``ar``) strings are simple and were written with care, but
+should be checked by a native speaker before a form is used with the public.
+"""
+
+from __future__ import annotations
+
+UI: dict[str, dict[str, str]] = {
+    "en": {
+        "respondent_id": "Respondent ID",
+        "date": "Date",
+        "timepoint": "Timepoint (start, review, end)",
+        "worker": "Worker",
+        "submit": "Send my answers",
+        "why_we_ask": "Why we ask these questions",
+        "who_sees": "Who sees your answers",
+        "how_used": "How your answers are used",
+        "status": "About this questionnaire",
+        "status_validated": "Validated questionnaire, used as published.",
+        "status_adapted": "Adapted from a validated questionnaire; the changed version is not tested.",
+        "status_bespoke": "Written locally and tested.",
+        "status_untested": "Not yet tested.",
+        "page": "Page",
+        "of": "of",
+        "proxy_note": "Please answer for the person you support, as you think they would answer.",
+        "tick_one": "Tick one box for each question.",
+        "required": "required",
+        "question": "Question",
+        "write_number": "Write a number from {min} to {max}.",
+        "mark_line": "Mark the line, then write the number in the box.",
+        "number": "Number",
+        "for_office": "For office use",
+        "skip_if": "Answer only if it applies to you.",
+        "goal": "Goal",
+        "goal_text": "In your own words",
+        "rating": "Rating",
+        "script_title": "Script for reading aloud",
+        "script_intro": "Read the words in bold aloud, exactly as written. Read out every answer "
+                        "option, then note the number of the answer given.",
+        "say": "Say",
+        "read_options": "Read out the answers",
+        "note_answer": "Answer given (circle or write the number)",
+        "not_answered": "Did not want to answer",
+        "attribution": "Licence",
+        "measure_id": "Form",
+    },
+    "cy": {
+        "respondent_id": "Rhif adnabod",
+        "date": "Dyddiad",
+        "timepoint": "Adeg (dechrau, adolygiad, diwedd)",
+        "worker": "Gweithiwr",
+        "submit": "Anfon fy atebion",
+        "why_we_ask": "Pam rydyn ni'n gofyn y cwestiynau hyn",
+        "who_sees": "Pwy sy'n gweld eich atebion",
+        "how_used": "Sut rydyn ni'n defnyddio eich atebion",
+        "status": "Am yr holiadur hwn",
+        "status_validated": "Holiadur wedi'i ddilysu, wedi'i ddefnyddio fel y'i cyhoeddwyd.",
+        "status_adapted": "Wedi'i addasu o holiadur wedi'i ddilysu; nid yw'r fersiwn newydd "
+                          "wedi'i brofi.",
+        "status_bespoke": "Wedi'i ysgrifennu'n lleol a'i brofi.",
+        "status_untested": "Heb ei brofi eto.",
+        "page": "Tudalen",
+        "of": "o",
+        "proxy_note": "Atebwch ar ran y person rydych chi'n ei gefnogi, fel rydych chi'n meddwl "
+                      "y bydden nhw'n ateb.",
+        "tick_one": "Ticiwch un blwch ar gyfer pob cwestiwn.",
+        "required": "angenrheidiol",
+        "question": "Cwestiwn",
+        "write_number": "Ysgrifennwch rif o {min} i {max}.",
+        "number": "Rhif",
+    },
+    "ar": {
+        "respondent_id": "رقم المستجيب",
+        "date": "التاريخ",
+        "timepoint": "المرحلة (البداية، المراجعة، النهاية)",
+        "worker": "الموظف",
+        "submit": "إرسال إجاباتي",
+        "why_we_ask": "لماذا نطرح هذه الأسئلة",
+        "who_sees": "من يرى إجاباتك",
+        "how_used": "كيف نستخدم إجاباتك",
+        "status": "عن هذا الاستبيان",
+        "status_validated": "استبيان مُعتمد، يُستخدم كما نُشر.",
+        "status_adapted": "مقتبس من استبيان مُعتمد؛ النسخة المعدّلة لم تُختبر.",
+        "status_bespoke": "كُتب محليًا وتم اختباره.",
+        "status_untested": "لم يُختبر بعد.",
+        "page": "صفحة",
+        "of": "من",
+        "proxy_note": "يُرجى الإجابة نيابةً عن الشخص الذي تدعمه، كما تعتقد أنه سيجيب.",
+        "tick_one": "ضع علامة في مربع واحد لكل سؤال.",
+        "required": "مطلوب",
+        "question": "سؤال",
+        "write_number": "اكتب رقمًا من {min} إلى {max}.",
+        "number": "رقم",
+    },
+}
+
+
+def ui_text(key: str, lang: str) -> tuple[str, str]:
+    """The form word ``key`` in ``lang`` and the language it is actually in (fallback: en)."""
+    base = lang.split("-")[0]
+    for code in (lang, base):
+        table = UI.get(code)
+        if table and table.get(key):
+            return table[key], code
+    return UI["en"][key], "en"
