@@ -115,10 +115,10 @@ def _icc_core(Y: Any, ci_level: float) -> tuple[Any, dict[str, float]]:
     ss_tot = float(((Y - grand) ** 2).sum())
     ss_err = ss_tot - ss_rows - ss_cols
     df_b, df_j, df_e = n - 1, k - 1, (n - 1) * (k - 1)
-    MSB = ss_rows / df_b
-    MSJ = ss_cols / df_j
-    MSE = ss_err / df_e
-    MSW = (ss_cols + ss_err) / (df_j + df_e)
+    MSB = np.float64(ss_rows / df_b)
+    MSJ = np.float64(ss_cols / df_j)
+    MSE = np.float64(max(ss_err, 0.0) / df_e)
+    MSW = np.float64((ss_cols + max(ss_err, 0.0)) / (df_j + df_e))
     a = 1 - ci_level
     with np.errstate(all="ignore"):
         icc1 = (MSB - MSW) / (MSB + (k - 1) * MSW)
@@ -175,7 +175,7 @@ def _icc_core(Y: Any, ci_level: float) -> tuple[Any, dict[str, float]]:
         },
         index=pd.Index([f[0] for f in _FORMS], name="type"),
     )
-    ms = {"MSB": MSB, "MSJ": MSJ, "MSE": MSE, "MSW": MSW, "df_subjects": float(df_b),
+    ms = {"MSB": float(MSB), "MSJ": float(MSJ), "MSE": float(MSE), "MSW": float(MSW), "df_subjects": float(df_b),
           "df_raters": float(df_j), "df_residual": float(df_e)}
     return table, ms
 
@@ -273,10 +273,10 @@ def icc(
                                    f"{n} complete row(s); at least 2 are needed",
                                    "Each subject needs a value in every column."),
                         title="icc(): too few complete rows")
-    if np.all(Y.std(axis=1) == 0) or Y.std() == 0:
+    if Y.std() == 0:
         raise DataError(Diagnostic("data-constant-item",
-                                   "the ratings do not vary (every rater gives each subject the "
-                                   "same value, or all values are equal), so the ICC is 0/0",
+                                   "the ratings do not vary (all values are equal), so the ICC "
+                                   "is 0/0",
                                    "An ICC needs variation between subjects and residual "
                                    "variation; report the agreement as perfect instead."),
                         title="icc(): ICC undefined")
@@ -290,6 +290,13 @@ def icc(
         msgs.append(text)
         _w.warn(text, SmallSampleWarning, stacklevel=2)
     table, ms = _icc_core(Y, ci_level)
+    if np.all(Y.std(axis=1) == 0):
+        # every subject got the same value from every rater: perfect agreement
+        msgs.append("every subject has identical values in all columns: perfect agreement "
+                    "(ICC = 1; F is infinite)")
+        table[["icc", "ci_lower", "ci_upper"]] = 1.0
+        table["p"] = 0.0
+        table["koo_li"] = "excellent"
     return ICCResult(table=table, n=int(n), n_raters=int(k), n_rows=int(n_rows),
                      n_excluded=len(excluded), excluded_rows=excluded,
                      columns=[str(c) for c in cols], ci_level=ci_level, mean_squares=ms,
@@ -513,6 +520,9 @@ def test_retest(
         sdc=z * math.sqrt(2.0) * sem, ci_level=ci_level,
         simulated=_simulated(first) or _simulated(second), warnings=msgs,
     )
+
+
+test_retest.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
 # ----------------------------------------------------------------------------- correlation
