@@ -151,7 +151,9 @@ def _parse_keys(keys: Any, items: list[str], caller: str) -> list[str]:
                                  f"got {val!r} for {name!r}")
         return [i for i in items if i in out]
     seq = list(keys)
-    if seq and all(isinstance(v, str) for v in seq):
+    if not seq:
+        return []
+    if all(isinstance(v, str) for v in seq):
         unknown = [v for v in seq if v.lstrip("-") not in items]
         if unknown:
             raise ValueError(f"{caller}(): parameter 'keys' names {unknown}, not among the "
@@ -1049,10 +1051,15 @@ def keying_check(
             raise TypeError(f"{caller}(): parameter 'groups' must be a mapping of group name "
                             f"to item names; got {type(groups).__name__}")
         group_map = {str(g): list(v) for g, v in groups.items()}
+    all_items = list(dict.fromkeys(i for its in group_map.values() for i in its))
+    if measure is None:
+        # resolve the keys once over all items, then give each group its own
+        declared = set(_parse_keys(measure_or_keys, all_items, caller))
     rows = []
     n_used = 0
     for g, its in group_map.items():
-        p = _prepare(frame, its, measure_or_keys, "pairwise", None, caller, measure)
+        keys_g = measure if measure is not None else [i for i in its if i in declared]
+        p = _prepare(frame, its, keys_g, "pairwise", None, caller, measure)
         _check_items(p, caller)
         C, _, _ = _covariance(p.X, caller, p.items)
         parts = _alpha_parts(C)
@@ -1064,7 +1071,7 @@ def keying_check(
         n_used = max(n_used, p.X.shape[0])
         for j, it in enumerate(p.items):
             r_rest = float(parts["r_drop"][j])
-            neg = (r_rest < 0) + (load[j] < 0)
+            neg = int(r_rest < 0) + int(load[j] < 0)
             status = "contradicted" if neg == 2 else ("ambiguous" if neg == 1 else "consistent")
             rows.append({"item": it, "group": g, "declared_reverse": it in p.reversed,
                          "r_rest": r_rest, "pc1_loading": float(load[j]), "status": status})
