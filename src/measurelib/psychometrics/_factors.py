@@ -221,8 +221,10 @@ def kmo(r: Any) -> tuple[float, Any]:
     np.fill_diagonal(r0, 0.0)
     sumq2 = float(np.sum(Q**2))
     sumr2 = float(np.sum(r0**2))
-    msa = sumr2 / (sumr2 + sumq2)
-    msai = np.sum(r0**2, axis=0) / (np.sum(r0**2, axis=0) + np.sum(Q**2, axis=0))
+    tot = sumr2 + sumq2
+    msa = sumr2 / tot if tot > 0 else float("nan")  # R: 0/0 is NaN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        msai = np.sum(r0**2, axis=0) / (np.sum(r0**2, axis=0) + np.sum(Q**2, axis=0))
     return msa, msai
 
 
