@@ -361,7 +361,7 @@ class _Builder:
         if self.missing_text:
             lic = m.licence
             if lic.text_redistribution == "forbidden":
-                where = f" Register at {lic.url} and" if lic.url else " Obtain a licence and"
+                where = f"Register at {lic.url} and" if lic.url else "Obtain a licence and"
                 raise LicenceError([Diagnostic(
                     "text-not-licensed",
                     f"{m.id} ({m.text(m.title)}): the item text of "

@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("measurelib.cli", "print the JSON Schema of the definition format"),
     "catalog": ("measurelib.cli", "list the shipped measures and item banks"),
     "score": ("measurelib._cli_score", "score response data (CSV, Excel, Parquet) in chunks"),
+    "render": ("measurelib._cli_render", "make a form: web (HTML), paper (print, PDF) or read-aloud script"),
+    "template": ("measurelib._cli_template", "write an Excel entry sheet for keying paper forms"),
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

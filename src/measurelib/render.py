@@ -105,7 +105,7 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
             f"{measure.id} is not available in {lang!r} (languages: "
             f"{', '.join(measure.all_languages)})",
             f"Render in one of {', '.join(measure.all_languages)}, or add {lang!r} to "
-            "`languages:` and translate every text.", Location(path="languages"))])
+            "`languages:` and translate every text.", Location(_source(measure), path="languages"))])
     base_dir = options.get("base_dir")
     for flag in ("large_print", "easy_read", "header"):
         if flag in options and not isinstance(options[flag], bool):
@@ -132,6 +132,13 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
         overlay=load_overlay(options.get("overlay"), measure),
         header=bool(options.get("header", True)),
         hidden={k: str(v) for k, v in hidden.items()})
+
+
+def _source(measure: Any) -> str | None:
+    from measurelib._resources import source_path
+
+    src = source_path(measure)
+    return str(src) if src else None
 
 
 def render(measure: Measure, fmt: str = "html", path: str | os.PathLike[str] | None = None,
