@@ -86,6 +86,10 @@ def column_specs(measure: Measure) -> list[ColumnSpec]:
     return specs
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _norm(name: str) -> str:
     return re.sub(r"\s+", " ", name.strip()).casefold()
 
@@ -121,7 +125,7 @@ def resolve_columns(
                             f"code, not {type(columns).__name__}")
         for heading, target in columns.items():
             if str(heading) not in str_headings:
-                hint = did_you_mean(str(heading), str_headings).capitalize() or \
+                hint = _cap(did_you_mean(str(heading), str_headings)) or \
                     "Check the column names in the first row of the data."
                 problems.append(Diagnostic(
                     "unknown-column", f"the column map names heading {str(heading)!r}, which the "
@@ -133,7 +137,7 @@ def resolve_columns(
                 if t in text_cols:
                     continue  # free-text columns pass through under their heading
                 choices = list(by_name) + list(alias_of)
-                hint = did_you_mean(t, choices).capitalize() or \
+                hint = _cap(did_you_mean(t, choices)) or \
                     f"Map it to one of the measure's columns: {', '.join(list(by_name)[:12])}."
                 problems.append(Diagnostic(
                     "unknown-column", f"the column map sends {str(heading)!r} to {t!r}, which is "
@@ -184,7 +188,7 @@ def resolve_columns(
                 if guess:
                     break
             accepted = " or ".join(repr(n) for n in names)
-            hint = (guess.capitalize() + " " if guess else "") + \
+            hint = (_cap(guess) + " " if guess else "") + \
                 "Rename the column, or map it with `columns={'HEADING': " + \
                 f"{s.name!r}}}` (CLI: `--column HEADING={s.name}`)."
             problems.append(Diagnostic(
