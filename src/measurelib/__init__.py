@@ -36,6 +36,11 @@ __version__ = "0.1.0"
 # Public names defined in modules that load on first access.
 _LAZY: dict[str, str] = {
     "psychometrics": "measurelib.psychometrics",
+    "build": "measurelib.compose:build",
+    "lint": "measurelib.lint:lint",
+    "licence_report": "measurelib.licence:licence_report",
+    "version_map": "measurelib.compose:version_map",
+    "derive": "measurelib.compose:derive",
     "Store": "measurelib.store:Store",
     "change": "measurelib.outcomes:change",
     "parse_submission": "measurelib.forms:parse_submission",
