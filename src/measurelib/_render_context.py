@@ -143,27 +143,33 @@ def load_overlay(overlay: Any, measure: Measure) -> dict[str, Any]:
         return {}
     where = "overlay"
     if isinstance(overlay, (str, os.PathLike)):
-        from measurelib.load import parse_document, read_text
+        from measurelib.compose import load_overlays
 
         where = str(overlay)
-        doc = parse_document(read_text(Path(overlay), where), where)
-        data: Any = doc.data
+        blocks = load_overlays(overlay, default_measure=measure.id)
+        block = blocks.get(measure.id)
+        if block is None:
+            raise DefinitionError([Diagnostic(
+                "overlay-invalid", f"the overlay {where} has no text for {measure.id} (it is for "
+                f"{', '.join(sorted(blocks))})", f"Use the overlay file for {measure.id}.",
+                Location(where))])
+        if block.version and block.version != measure.version:
+            raise DefinitionError([Diagnostic(
+                "overlay-invalid", f"the overlay {where} is for {measure.id} {block.version}, not "
+                f"{measure.version}", "Use the overlay for this version of the measure.",
+                Location(where, path="measure"))])
+        data: Any = block.items
     elif isinstance(overlay, dict):
         data = overlay
+        if "items" in data and isinstance(data.get("items"), (dict, list)):
+            data = data["items"]
+            if isinstance(data, list):
+                data = {e.get("id"): e.get("text") for e in data if isinstance(e, dict)}
     else:
         raise TypeError(
             "render(): `overlay` must be a mapping of item id to text or the path of a YAML "
             f"file, not {type(overlay).__name__}"
         )
-    if isinstance(data, dict) and "items" in data and not isinstance(data.get("items"), str):
-        other = data.get("measure")
-        if other is not None and str(other).split("@")[0] != measure.id:
-            raise DefinitionError([Diagnostic(
-                "overlay-invalid", f"the overlay is for measure {other!r}, not {measure.id!r}",
-                f"Use the overlay for {measure.id!r}.", Location(where, path="measure"))])
-        data = data["items"]
-        if isinstance(data, list):
-            data = {e.get("id"): e.get("text") for e in data if isinstance(e, dict)}
     if not isinstance(data, dict):
         raise DefinitionError([Diagnostic(
             "overlay-invalid", "the overlay is not a mapping of item id to text",
@@ -208,7 +214,7 @@ class _Builder:
         if value is None:
             return None
         if isinstance(value, str):
-            if self.lang == self.m.language:
+            if self.lang.split("-")[0] == self.m.language.split("-")[0]:
                 return value
             found = None
         else:
@@ -407,8 +413,11 @@ class _Builder:
                 if d.message not in seen:
                     seen.add(d.message)
                     unique.append(d)
-            raise DefinitionError(unique, title=f"cannot render {m.id} in {self.lang!r}"
-                                  if self.missing_translation else None)
+            title = None
+            if self.missing_translation:
+                title = (f"cannot render {m.id} in {self.lang!r} (it has "
+                         f"{', '.join(m.all_languages)}): texts without a translation follow")
+            raise DefinitionError(unique, title=title)
         return FormContext(
             measure_id=m.id, measure_version=m.version, title=title, lang=self.lang,
             dir=m.direction(self.lang), instructions=instructions, recall=recall,

@@ -98,14 +98,6 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
     lang = options.get("lang") or measure.language
     if not isinstance(lang, str):
         raise TypeError(f"render(): `lang` must be a language code such as 'cy'; got {lang!r}")
-    if lang not in measure.all_languages and lang.split("-")[0] not in measure.all_languages \
-            and lang != measure.language:
-        raise DefinitionError([Diagnostic(
-            "missing-translation",
-            f"{measure.id} is not available in {lang!r} (languages: "
-            f"{', '.join(measure.all_languages)})",
-            f"Render in one of {', '.join(measure.all_languages)}, or add {lang!r} to "
-            "`languages:` and translate every text.", Location(_source(measure), path="languages"))])
     base_dir = options.get("base_dir")
     for flag in ("large_print", "easy_read", "header"):
         if flag in options and not isinstance(options[flag], bool):
@@ -132,6 +124,19 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
         overlay=load_overlay(options.get("overlay"), measure),
         header=bool(options.get("header", True)),
         hidden={k: str(v) for k, v in hidden.items()})
+
+
+def _built(measure: Any, overlay: Any) -> Any:
+    """Build a composer (``compose:``) so that the form shows every item it pulls in."""
+    from measurelib._resources import remember_source, source_path
+    from measurelib.compose import build
+
+    src = source_path(measure)
+    built = build(src if src is not None else measure,
+                  overlay=overlay if isinstance(overlay, (str, os.PathLike)) else None)
+    if src is not None:
+        remember_source(built, src)
+    return built
 
 
 def _source(measure: Any) -> str | None:
@@ -189,6 +194,9 @@ def render(measure: Measure, fmt: str = "html", path: str | os.PathLike[str] | N
     DefinitionError
         A text lacks a translation into ``lang``, or a graphic cannot be found.
     """
+    if getattr(measure, "compose", None):
+        measure = _built(measure, options.get("overlay"))
+        options = {**options, "overlay": None}  # the build has applied it
     opts = _check_options(measure, fmt, options)
     from measurelib._render_context import build_context
 
