@@ -100,6 +100,8 @@ class _Model(BaseModel):
         str_strip_whitespace=False,
         validate_default=False,
         protected_namespaces=(),
+        # Validators are built on first use, so `import measurelib` stays fast.
+        defer_build=True,
     )
 
 
