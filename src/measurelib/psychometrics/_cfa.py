@@ -420,14 +420,6 @@ def _start_values(model: Any, stats: list[Any], spec: ModelSpec) -> Any:
             else:
                 theta[k] = 0.0
             set_[k] = True
-    if model.categorical:
-        # keep the implied latent-response variances below one
-        for r in model.rows:
-            if r.op == "=~" and r.free > 0:
-                theta[r.free - 1] = 0.7 * np.sign(theta[r.free - 1] or 1.0) if (
-                    r.free - 1) >= 0 else 0.0
-            if r.op == "~~" and r.mat == "psi" and r.free > 0 and r.lhs == r.rhs:
-                theta[r.free - 1] = 0.5
     return theta
 
 
@@ -610,14 +602,18 @@ def _srmr(stats: list[Any], implied: list[Any], meanstructure: bool, ntotal: int
     from ._sem_engine import vech_idx, vech_offdiag_idx
 
     tot, nomean = 0.0, 0.0
-    for st, (sigma, mu, _) in zip(stats, implied):
+    for st, (sigma, mu, tau) in zip(stats, implied):
         p = sigma.shape[0]
         if categorical:
+            # residual correlations over vech (diagonal residuals are zero), thresholds
+            # as the "mean" part (lavaan: srmr = srmr_bentler_nomean)
             ri, ci = vech_offdiag_idx(p)
-            r = st.cov[ri, ci] - sigma[ri, ci]
-            val = math.sqrt(float(np.mean(r**2)))
-            tot += st.n / ntotal * val
-            nomean += st.n / ntotal * val
+            ss = float(np.sum((st.cov[ri, ci] - sigma[ri, ci]) ** 2))
+            nth = len(tau)
+            th_res = st.wls_obs[:nth] - tau
+            nomean += st.n / ntotal * math.sqrt(ss / (p * (p + 1) / 2))
+            tot += st.n / ntotal * math.sqrt(
+                (ss + float(np.sum(th_res**2))) / (p * (p + 1) / 2 + nth))
             continue
         sd = np.sqrt(np.diag(st.cov))
         ri, ci = vech_idx(p)
@@ -629,6 +625,8 @@ def _srmr(stats: list[Any], implied: list[Any], meanstructure: bool, ntotal: int
             tot += st.n / ntotal * math.sqrt((ss + float(np.sum(rm**2))) / (len(r) + p))
         else:
             tot += st.n / ntotal * math.sqrt(ss / len(r))
+    if categorical:
+        return {"srmr": nomean, "srmr_bentler": tot, "srmr_bentler_nomean": nomean}
     return {"srmr": tot, "srmr_bentler": tot, "srmr_bentler_nomean": nomean}
 
 

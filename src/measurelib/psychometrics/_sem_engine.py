@@ -176,6 +176,7 @@ class GroupStats:
     wls_w: np.ndarray | None = None  # WLSMV diagonal weights
     rows: np.ndarray | None = None  # raw complete rows (for MLR casewise scores)
     label: str = ""
+    levels: list[Any] | None = None  # observed categories of ordinal items
 
 
 def vech_idx(p: int) -> tuple[np.ndarray, np.ndarray]:

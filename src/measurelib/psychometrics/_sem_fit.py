@@ -156,9 +156,10 @@ def fit_model(
         fit["baseline_chisq_scaling_factor"] = extra_fit["_baseline_scaling"]
         fit["cfi_scaled"] = _cfi(fit["chisq_scaled"], fit["df_scaled"], x2bs, dfbs)
         fit["tli_scaled"] = _tli(fit["chisq_scaled"], fit["df_scaled"], x2bs, dfbs)
-        c, cb = extra_fit["_c_hat"], extra_fit["_c_hat_null"]
-        fit["cfi_robust"] = _cfi(chisq, df, x2b, dfb, c, cb)
-        fit["tli_robust"] = _tli(chisq, df, x2b, dfb, c, cb)
+        xx3, df3, c3 = extra_fit["_xx3"], extra_fit["_df3"], extra_fit["_c_hat3"]
+        xx3b, c3b = extra_fit["_xx3_null"], extra_fit["_c_hat3_null"]
+        fit["cfi_robust"] = _cfi(xx3, df, xx3b, dfb, c3, c3b)
+        fit["tli_robust"] = _tli(xx3, df, xx3b, dfb, c3, c3b)
     if not categorical:
         fit["logl"] = logl
         fit["unrestricted_logl"] = float(h1_logl)
@@ -166,20 +167,22 @@ def fit_model(
         fit["bic"] = -2 * logl + q * math.log(ntotal)
         fit["bic2"] = -2 * logl + q * math.log((ntotal + 2) / 24)
     fit["ntotal"] = float(ntotal)
-    fit.update(_rmsea_block(chisq, df, ntotal, ngroups))
+    # lavaan (lav_utils_get_ntotal): N for ML, N - G for the least-squares estimators
+    n_fit = ntotal - ngroups if categorical else ntotal
+    fit.update(_rmsea_block(chisq, df, n_fit, ngroups))
     if "chisq_scaled" in extra_fit:
         if extra_fit.get("_scaled_shifted"):
             xx2, df2 = fit["chisq_scaled"], df
         else:
             xx2, df2 = chisq, extra_fit["_trace_ugamma"]
-        blk = _rmsea_block(xx2, df2, ntotal, ngroups)
+        blk = _rmsea_block(xx2, df2, n_fit, ngroups)
         for k in ("rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
                   "rmsea_notclose_pvalue"):
             fit[k + "_scaled"] = blk[k]
-        c3 = extra_fit["_c_hat3"]
-        fit["rmsea_robust"] = _rmsea_block(chisq, df, ntotal, ngroups, c_hat=c3)["rmsea"]
-        blk = _rmsea_block(fit["chisq_scaled"], df, ntotal, ngroups,
-                           c_hat=extra_fit["_c_hat"])
+        xx3, df3, c3 = extra_fit["_xx3"], extra_fit["_df3"], extra_fit["_c_hat3"]
+        c_ci = c3 if categorical else extra_fit["_c_hat"]
+        fit["rmsea_robust"] = _rmsea_block(xx3, df3, n_fit, ngroups, c_hat=c3)["rmsea"]
+        blk = _rmsea_block(extra_fit["_xx3_scaled"], df3, n_fit, ngroups, c_hat=c_ci)
         for k in ("rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "rmsea_notclose_pvalue"):
             fit[k + "_robust"] = blk[k]
     fit.update(_srmr(stats, implied, meanstructure, ntotal, categorical))

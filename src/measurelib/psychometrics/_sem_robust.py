@@ -172,6 +172,8 @@ def mlr_robust(model: Model, stats: list[Any], theta: np.ndarray, obj: Any, a_ma
     out["_baseline_df_scaled"] = dfb
     out["_baseline_scaling"] = cb
     out["_c_hat_null"] = cb
+    out.update({"_xx3": chisq, "_df3": df, "_xx3_scaled": chisq / c, "_xx3_null": x2b,
+                "_c_hat3_null": cb})
     return vcov, out
 
 
