@@ -19,7 +19,14 @@ def bulk_insert(conn: Any, table: Any, df: Any) -> None:
     """Insert every row of ``df`` (columns named as in ``table``) in the current transaction."""
     if not len(df):
         return
+    import pandas as pd
+    from sqlalchemy import Integer
+
     cols = list(df.columns)
+    df = df.copy()
+    for col in cols:
+        if isinstance(table.c[col].type, Integer) and not pd.api.types.is_integer_dtype(df[col]):
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
     if conn.dialect.name == "postgresql":
         _copy(conn, table.name, df)
         return
@@ -31,18 +38,24 @@ def bulk_insert(conn: Any, table: Any, df: Any) -> None:
 def _copy(conn: Any, name: str, df: Any) -> None:
     import pandas as pd
 
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        s = df[col]
         if pd.api.types.is_bool_dtype(s):
-            out[col] = s.map({True: "t", False: "f"})
+            text = s.map({True: "t", False: "f"})
         elif pd.api.types.is_float_dtype(s):
-            out[col] = s.map(repr).where(s.notna(), None)
+            text = s.map(repr)
+        elif pd.api.types.is_integer_dtype(s):
+            text = s.astype("string")
+        else:
+            text = s
+        out[col] = text.astype(object).where(s.notna(), None)
     buf = io.StringIO()
-    out.to_csv(buf, index=False, header=False, na_rep="")
+    out.to_csv(buf, index=False, header=False, na_rep="\\N")
     cols = ", ".join(f'"{c}"' for c in out.columns)
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as cp:
+    sql = f"COPY {name} ({cols}) FROM STDIN (FORMAT csv, NULL '\\N')"
+    with raw.cursor() as cur, cur.copy(sql) as cp:
         cp.write(buf.getvalue())
 
 

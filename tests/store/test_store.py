@@ -1,0 +1,214 @@
+"""The outcomes store on SQLite and PostgreSQL: import, de-duplication, atomicity, reading."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import measurelib as ml
+from measurelib.store import compare_entries
+
+PHQ9 = ml.load("phq-9")
+CODES = [it.code for it in PHQ9.items[:9]]
+
+
+def frame(rows: list[tuple[str, str, str, int]], **extra: object) -> pd.DataFrame:
+    """(respondent, timepoint, date, answer to every item) → a PHQ-9 import frame."""
+    df = pd.DataFrame(rows, columns=["respondent_id", "timepoint", "date", "answer"])
+    for code in CODES:
+        df[code] = df["answer"].astype(str)
+    df = df.drop(columns="answer")
+    for k, v in extra.items():
+        df[k] = v
+    return df
+
+
+ROWS = [("p1", "baseline", "2025-01-06", 2), ("p1", "exit", "2025-03-03", 1),
+        ("p2", "baseline", "2025-01-07", 3), ("p3", "baseline", "13/01/2025", 1)]
+
+
+def test_new_store_is_at_newest_migration(store: ml.Store) -> None:
+    assert store.revision == "0002"
+    assert set(store.counts().values()) == {0}
+
+
+def test_import_stores_rows_scores_and_the_import(store: ml.Store) -> None:
+    res = store.import_frame(PHQ9, frame(ROWS, site="North", mode="paper"), source="a.csv")
+    assert (res.n_rows, res.n_inserted, res.n_already_stored, res.n_rejected) == (4, 4, 0, 0)
+    sc = store.scores("phq-9", "total")
+    assert sc["value"].tolist() == [18.0, 9.0, 27.0, 9.0]
+    assert sc["band"].tolist() == ["Moderately severe", "Mild", "Severe", "Mild"]
+    assert sc["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2025-01-06", "2025-03-03", "2025-01-07", "2025-01-13"]
+    assert set(sc["site"]) == {"North"} and set(sc["mode"]) == {"paper"}
+    adm = store.administrations("phq-9")
+    assert json.loads(adm["responses"].iloc[0])["interest"] == 2.0
+    imp = store.imports()
+    assert imp[["n_rows", "n_inserted", "n_rejected"]].iloc[0].tolist() == [4, 4, 0]
+    counts = store.counts()
+    assert counts["respondents"] == 3 and counts["episodes"] == 3 and counts["measures"] == 1
+
+
+def test_reimport_does_not_duplicate(store: ml.Store) -> None:
+    store.import_frame(PHQ9, frame(ROWS))
+    again = store.import_frame(PHQ9, frame(ROWS + [("p2", "exit", "2025-03-10", 0)]))
+    assert (again.n_inserted, again.n_already_stored) == (1, 4)
+    assert store.counts()["administrations"] == 5
+    assert store.counts()["scores"] == 5
+    assert len(store.imports()) == 2
+
+
+def test_bad_row_stops_the_whole_import(store: ml.Store) -> None:
+    bad = frame(ROWS)
+    bad.loc[2, "Q3"] = "7"
+    bad.loc[3, "date"] = "31/02/2025"
+    before = store.counts()
+    with pytest.raises(ml.DataError) as err:
+        store.import_frame(PHQ9, bad, source="forms.csv")
+    assert store.counts() == before
+    text = str(err.value)
+    assert "forms.csv: row 4, column 'Q3'" in text
+    assert "row 5, column 'date'" in text and "nothing was stored" in text
+
+
+def test_reject_bad_rows_keeps_the_good_ones(store: ml.Store) -> None:
+    bad = frame(ROWS)
+    bad.loc[1, "Q1"] = "x"
+    bad.loc[2, "respondent_id"] = None
+    res = store.import_frame(PHQ9, bad, reject_bad_rows=True)
+    assert (res.n_inserted, res.n_rejected) == (2, 2)
+    assert res.n_rows == res.n_inserted + res.n_already_stored + res.n_rejected
+    assert sorted(res.rejected["row"].unique().tolist()) == [3, 4]
+    assert set(res.rejected["code"]) == {"not-a-number", "store-missing-respondent"}
+
+
+def test_duplicate_key_in_one_file_is_rejected(store: ml.Store) -> None:
+    res = store.import_frame(PHQ9, frame(ROWS + [ROWS[0]]), reject_bad_rows=True)
+    assert res.n_inserted == 4 and res.n_rejected == 1
+    assert res.rejected["code"].tolist() == ["store-duplicate-row"]
+
+
+def test_new_measure_version_is_recorded_separately(store: ml.Store) -> None:
+    store.import_frame(PHQ9, frame(ROWS[:1]))
+    v2 = ml.loads(PHQ9.to_yaml().replace("version: 1.0.0", "version: 1.0.1", 1))
+    res = store.import_frame(v2, frame(ROWS))
+    assert (res.n_inserted, res.n_already_stored) == (3, 1)
+    assert sorted(store.scores("phq-9")["measure_version"].unique()) == ["1.0.0", "1.0.1"]
+    measures = store.table("measures")
+    assert len(measures) == 2 and measures["lock_sha256"].str.len().eq(64).all()
+
+
+def test_episodes_keep_services_apart(store: ml.Store) -> None:
+    df = frame([("p1", "baseline", "2025-01-06", 2), ("p1", "baseline", "2025-01-06", 1)])
+    df["episode"] = ["a", "b"]
+    df["service"] = ["counselling", "peer support"]
+    res = store.import_frame(PHQ9, df)
+    assert res.n_inserted == 2
+    ep = store.table("episodes").sort_values("episode")
+    assert ep["service"].tolist() == ["counselling", "peer support"]
+
+
+def test_equity_fields_only_for_configured_services(store: ml.Store) -> None:
+    store.configure_service("counselling", equity_fields=["age_band", "deprivation_decile"])
+    df = frame(ROWS[:2], service=["counselling", "other"], age_band="25-34", sex="female",
+               deprivation_decile="3")
+    store.import_frame(PHQ9, df)
+    adm = store.administrations().sort_values("pk")
+    assert adm["age_band"].iloc[0] == "25-34" and pd.isna(adm["age_band"].iloc[1])
+    assert adm["deprivation_decile"].iloc[0] == 3
+    assert adm["sex"].isna().all()
+    with pytest.raises(ValueError, match="equity_fields"):
+        store.configure_service("x", equity_fields=["religion"])
+
+
+def test_anonymous_experience_measure(store: ml.Store) -> None:
+    df = frame([("", "exit", "2025-02-01", 1), ("", "exit", "2025-02-01", 1),
+                ("", "exit", "2025-02-02", 0)])
+    res = store.import_frame(PHQ9, df, anonymous=True)
+    assert res.n_inserted == 3
+    again = store.import_frame(PHQ9, df, anonymous=True)
+    assert again.n_inserted == 0 and again.n_already_stored == 3
+    adm = store.administrations()
+    assert adm["anonymous"].all() and adm["respondent_id"].isna().all()
+    store.record_offers(pd.DataFrame({"measure_id": ["phq-9"], "date": ["2025-02-01"],
+                                      "status": ["offered"], "count": [10]}))
+    offers = store.table("offers")
+    assert offers["count"].sum() == 10
+
+
+def test_offers_need_valid_status(store: ml.Store) -> None:
+    with pytest.raises(ml.DataError, match="status"):
+        store.record_offers(pd.DataFrame({"measure_id": ["phq-9"], "date": ["2025-02-01"],
+                                          "status": ["maybe"]}))
+    n = store.record_offers(pd.DataFrame({
+        "respondent_id": ["p1", "p2"], "measure_id": "phq-9", "timepoint": "exit",
+        "date": ["2025-03-01", "2025-03-02"], "status": ["declined", "not_offered"],
+        "reason": ["did not want to", "discharged early"]}))
+    assert n == 2 and store.counts()["offers"] == 2
+
+
+def test_add_submission(store: ml.Store) -> None:
+    answers = {it.id: "1" for it in PHQ9.items[:9]}
+    res = store.add_submission(PHQ9, answers, respondent_id="p9", timepoint="baseline",
+                               date="2025-05-01")
+    assert res.n_inserted == 1
+    sc = store.scores("phq-9")
+    assert sc["value"].tolist() == [9.0] and sc["mode"].tolist() == ["online"]
+
+
+def test_import_file_csv_and_xlsx(store: ml.Store, tmp_path) -> None:
+    df = frame(ROWS)
+    csv = tmp_path / "a.csv"
+    df.to_csv(csv, index=False)
+    res = store.import_file(PHQ9, csv)
+    assert res.n_inserted == 4 and len(res.file_sha256 or "") == 64
+    xlsx = tmp_path / "a.xlsx"
+    frame(ROWS + [("p4", "baseline", "2025-02-01", 0)]).to_excel(xlsx, index=False)
+    res = store.import_file(PHQ9, xlsx)
+    assert (res.n_inserted, res.n_already_stored) == (1, 4)
+
+
+def test_double_entry_lists_every_disagreeing_cell(store: ml.Store, tmp_path) -> None:
+    a = frame(ROWS)
+    b = a.copy()
+    b.loc[1, "Q4"] = "3"
+    b.loc[3, "Q9"] = "0"
+    a.to_csv(tmp_path / "a.csv", index=False)
+    b.to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(ml.DataError) as err:
+        store.import_file(PHQ9, tmp_path / "a.csv", verify=tmp_path / "b.csv")
+    assert len(err.value.errors) == 2
+    assert store.counts()["administrations"] == 0
+    diff = compare_entries(a, b)
+    assert diff[["row_first", "column", "first", "second"]].values.tolist() == [
+        [3, "Q4", "1", "3"], [5, "Q9", "1", "0"]]
+    b.to_csv(tmp_path / "b.csv", index=False)
+    a.to_csv(tmp_path / "b.csv", index=False)
+    res = store.import_file(PHQ9, tmp_path / "a.csv", verify=tmp_path / "b.csv")
+    assert res.n_inserted == 4
+
+
+def test_double_entry_finds_rows_keyed_once() -> None:
+    a = frame(ROWS)
+    b = frame(ROWS[:3])
+    diff = compare_entries(a, b)
+    assert diff["column"].tolist() == ["<whole row>"]
+    assert diff["respondent_id"].tolist() == ["p3"]
+
+
+def test_close_episode(store: ml.Store) -> None:
+    store.import_frame(PHQ9, frame(ROWS))
+    store.close_episode("p1", "1", "2025-03-03")
+    ep = store.table("episodes").set_index("respondent_id")
+    assert str(ep.loc["p1", "end_date"]) == "2025-03-03"
+    with pytest.raises(ValueError, match="no such episode"):
+        store.close_episode("nobody")
+
+
+def test_change_from_the_store(store: ml.Store) -> None:
+    store.import_frame(PHQ9, frame(ROWS))
+    res = ml.change(store, PHQ9)
+    assert res.n_baseline == 3 and res.n_paired == 1
+    assert res.people.set_index("respondent_id").loc["p1", "change"] == -9.0
