@@ -1,0 +1,73 @@
+"""measurelib render: formats, options, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from measurelib.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "instruments" / "examples" / "feeling-today-cy-ar.yaml"
+
+
+def test_html_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "phq-9", "--action", "/post", "--hidden", "respondent_id=R1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("<!DOCTYPE html>") and 'action="/post"' in out
+    assert 'name="respondent_id" value="R1"' in out
+
+
+def test_formats_to_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt, name in (("print", "p.html"), ("script", "s.html"), ("script", "s.txt"),
+                      ("script-text", "t.txt")):
+        out = tmp_path / name
+        assert main(["render", str(EXAMPLE), "--format", fmt, "--lang", "ar", "-o", str(out)]) == 0
+        assert out.stat().st_size > 0
+    assert "<html" not in (tmp_path / "s.txt").read_text(encoding="utf-8")
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_variants(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", str(EXAMPLE), "--respondent", "proxy", "--easy-read",
+                 "--large-print"]) == 0
+    out = capsys.readouterr().out
+    assert "How does the person you support feel today?" in out
+    assert "large-print" in out
+
+
+def test_pdf_needs_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "phq-9", "--format", "pdf"]) == 2
+    assert "-o" in capsys.readouterr().err
+
+
+def test_licence_error_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "swemwbs"]) == 1
+    err = capsys.readouterr().err
+    assert "text-not-licensed" in err and "--overlay" in err
+
+
+def test_overlay_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = ROOT / "tests" / "unit" / "render" / "data" / "overlay-swemwbs.yaml"
+    assert main(["render", "swemwbs", "--overlay", str(overlay)]) == 0
+    assert "Placeholder one" in capsys.readouterr().out
+    assert main(["render", "swemwbs", "--overlay", str(tmp_path / "none.yaml")]) == 2
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "no-such-measure"]) == 2
+    assert main(["render", str(EXAMPLE), "--lang", "fr"]) == 1
+    assert "item 'mood' has no 'fr' translation" in capsys.readouterr().err
+    assert main(["render", "phq-9", "--respondent", "proxy"]) == 1
+    assert main(["render", "phq-9", "--hidden", "oops"]) == 2
+    assert main(["render", "phq-9", "--hidden", "measure_id=x"]) == 2
+
+
+def test_subprocess_no_traceback(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "measurelib", "render", "swemwbs"],
+                         capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr

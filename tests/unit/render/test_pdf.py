@@ -1,0 +1,88 @@
+"""PDF forms through WeasyPrint, read back with poppler's pdftotext."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import measurelib as ml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+EXAMPLE = ROOT / "instruments" / "examples" / "feeling-today-cy-ar.yaml"
+
+pytest.importorskip("weasyprint", reason="PDF output needs the 'pdf' extra (weasyprint)")
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
+                                reason="pdftotext (Debian poppler-utils) is not installed; "
+                                "run scripts/setup-system.sh")
+
+
+def pdf_text(path: Path, *extra: str) -> str:
+    out = subprocess.run(["pdftotext", *extra, str(path), "-"], capture_output=True, check=True)
+    return out.stdout.decode("utf-8")
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_phq9_pdf_has_every_item_and_the_attribution(tmp_path: Path) -> None:
+    m = ml.load("phq-9")
+    out = tmp_path / "phq9.pdf"
+    data = m.render("pdf", out)
+    assert isinstance(data, bytes) and data.startswith(b"%PDF")
+    assert out.read_bytes() == data
+    text = flat(pdf_text(out))
+    for item in m.items:
+        assert flat(m.text(item.text) or "")[:40] in text, item.id
+        assert item.code in text
+    assert "Developed by Drs. Robert L. Spitzer" in text
+    assert "Respondent ID" in text and "Worker" in text
+    assert re.search(r"Page 1 of \d", text)
+
+
+def test_pdf_escapes_definition_text(tmp_path: Path) -> None:
+    m = ml.load(HERE / "data" / "nasty.yaml")
+    out = tmp_path / "nasty.pdf"
+    m.render("pdf", out)
+    text = flat(pdf_text(out))
+    assert "Question <script>alert('q1')</script> with \"quotes\" & ampersands" in text
+    assert "© Holder & Sons <Ltd> \"2024\" <script>alert(4)</script>" in text
+    assert "Tick <b>one</b> box & don't \"worry\"" in text
+
+
+def test_pdf_in_arabic_and_welsh(tmp_path: Path) -> None:
+    m = ml.load(EXAMPLE)
+    for lang, phrase in (("cy", "Sut rydych chi'n teimlo heddiw?"), ("ar", "اليوم")):
+        out = tmp_path / f"{lang}.pdf"
+        m.render("pdf", out, lang=lang)
+        assert phrase in flat(pdf_text(out)), lang
+
+
+def test_easy_read_large_print_pdf(tmp_path: Path) -> None:
+    m = ml.load(EXAMPLE)
+    normal, big = tmp_path / "n.pdf", tmp_path / "b.pdf"
+    m.render("pdf", normal)
+    m.render("pdf", big, easy_read=True, large_print=True)
+    pages = [pdf_text(p).count("\f") for p in (normal, big)]
+    assert pages[1] > pages[0]
+    assert "Pick a face" in pdf_text(big)
+
+
+def test_no_item_split_across_pages(tmp_path: Path) -> None:
+    """Every item's question and its last answer option land on the same page."""
+    m = ml.load("phq-9")
+    out = tmp_path / "phq9.pdf"
+    m.render("pdf", out, large_print=True)
+    pages = [flat(p) for p in pdf_text(out).split("\f") if p.strip()]
+    assert len(pages) >= 2
+    for item in m.items:
+        start = flat(m.text(item.text) or "")[:30]
+        page = next(p for p in pages if start in p)
+        tail = page[page.index(start):]
+        last_label = "Extremely difficult" if item.id == "difficulty" else "Nearly every day"
+        assert last_label in tail, item.id
