@@ -643,6 +643,7 @@ def _assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
     alerts: list[dict[str, Any]] = [a.model_dump(mode="json", by_alias=True,
                                                  exclude_defaults=True) for a in m.alerts]
     attributions: list[Any] = []
+    used_codes = {it.code or it.id for it in m.items}
 
     def add_attr(text: Any) -> None:
         if text is not None and text not in attributions:
@@ -689,6 +690,11 @@ def _assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
             data["scale"] = use.entry.rescale[old] if scale_changed else import_scale(it.scale)
             for fu in data.get("follow_up", []):
                 fu["scale"] = import_scale(fu["scale"])
+            code = data.get("code")
+            if code is not None and code in used_codes:
+                # two sources print the same data-entry code (Q1 ...): make it unique
+                data["code"] = f"{src.id.upper().replace('-', '')}_{code}"
+            used_codes.add(data.get("code") or data["id"])
             data["source"] = {"measure": src.id, "item": old, "version": src.version}
             if text_changed:
                 data["source"]["text_changed"] = True
