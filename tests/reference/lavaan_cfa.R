@@ -82,6 +82,18 @@ out$hs_lrt <- frame_json(data.frame(Df = lrt$Df, Chisq = lrt$Chisq,
                                     Df_diff = lrt[["Df diff"]],
                                     Pr = lrt[["Pr(>Chisq)"]]))
 
+configural_r <- cfa(hs_model, data = hs, group = "school", estimator = "MLR")
+metric_r <- cfa(hs_model, data = hs, group = "school", group.equal = "loadings", estimator = "MLR")
+scalar_r <- cfa(hs_model, data = hs, group = "school", group.equal = c("loadings", "intercepts"),
+                estimator = "MLR")
+out$hs_configural_mlr <- fit_entry(configural_r, mi = FALSE)
+out$hs_scalar_mlr <- fit_entry(scalar_r, mi = FALSE)
+lrt_r <- lavTestLRT(configural_r, metric_r, scalar_r)
+out$hs_lrt_mlr <- frame_json(data.frame(Df = lrt_r$Df, Chisq = lrt_r$Chisq,
+                                        Chisq_diff = lrt_r[["Chisq diff"]],
+                                        Df_diff = lrt_r[["Df diff"]],
+                                        Pr = lrt_r[["Pr(>Chisq)"]]))
+
 out$bfi_fiml <- fit_entry(cfa(big5, data = bfi, missing = "ml"), mi = FALSE)
 out$bfi_listwise <- fit_entry(cfa(big5, data = bfi), mi = FALSE)
 

@@ -760,6 +760,9 @@ def cfa(
         if missing == "fiml":
             raise ValueError("cfa(): missing='fiml' is not available with estimator='wlsmv'; "
                              "use missing='listwise'")
+    elif estimator == "mlr" and missing == "fiml":
+        raise ValueError("cfa(): estimator='mlr' with missing='fiml' is not available yet; use "
+                         "missing='listwise' with 'mlr', or estimator='ml' with 'fiml'")
     elif ordered_items:
         raise ValueError(
             f"cfa(): parameter 'ordered' needs estimator='wlsmv'; got estimator={estimator!r}"

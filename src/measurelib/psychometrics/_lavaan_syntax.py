@@ -71,6 +71,8 @@ def _error(message: str, line: int | None = None, hint: str = "") -> DefinitionE
 
 def _parse_term(text: str, line: int) -> Term:
     text = text.strip()
+    if not text:
+        raise _error(f"line {line} has an empty term (a '+' with nothing on one side)", line)
     m = re.fullmatch(rf"(?:(NA|[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*\*\s*)?({_NAME})", text)
     if m is None:
         raise _error(f"cannot read the term {text!r} on line {line}", line)
