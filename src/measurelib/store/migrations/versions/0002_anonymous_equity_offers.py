@@ -17,14 +17,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("administrations") as batch:
-        batch.add_column(sa.Column("anonymous", sa.Boolean, nullable=False,
-                                   server_default=sa.false()))
-        batch.add_column(sa.Column("age_band", sa.String(32)))
-        batch.add_column(sa.Column("sex", sa.String(32)))
-        batch.add_column(sa.Column("ethnicity", sa.String(64)))
-        batch.add_column(sa.Column("deprivation_decile", sa.Integer))
-        batch.add_column(sa.Column("first_language", sa.String(64)))
+    # plain ADD COLUMN (no table rebuild, so SQLite keeps its foreign keys intact)
+    op.add_column("administrations", sa.Column("anonymous", sa.Boolean, nullable=False,
+                                               server_default=sa.false()))
+    op.add_column("administrations", sa.Column("age_band", sa.String(32)))
+    op.add_column("administrations", sa.Column("sex", sa.String(32)))
+    op.add_column("administrations", sa.Column("ethnicity", sa.String(64)))
+    op.add_column("administrations", sa.Column("deprivation_decile", sa.Integer))
+    op.add_column("administrations", sa.Column("first_language", sa.String(64)))
     op.create_table(
         "services",
         sa.Column("service", sa.String(128), primary_key=True),
@@ -53,7 +53,6 @@ def downgrade() -> None:
     op.drop_index("ix_offers_measure_date", "offers")
     op.drop_table("offers")
     op.drop_table("services")
-    with op.batch_alter_table("administrations") as batch:
-        for name in ("first_language", "deprivation_decile", "ethnicity", "sex", "age_band",
-                     "anonymous"):
-            batch.drop_column(name)
+    for name in ("first_language", "deprivation_decile", "ethnicity", "sex", "age_band",
+                 "anonymous"):
+        op.drop_column("administrations", name)
