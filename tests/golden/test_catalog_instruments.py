@@ -355,7 +355,8 @@ def _promis(g07r: int, level: int = 3, **over: int) -> dict[str, Any]:
 
 def test_promis_gph_gmh_tables() -> None:
     # Hays et al. (2009) working files: GPH raw 12 -> T 39.8; raw 4 -> 16.2; raw 20 -> 67.7;
-    # GMH raw 12 -> 43.5; raw 4 -> 21.1; raw 20 -> 67.6.
+    # GMH raw 12 -> 43.5; raw 20 -> 67.6; GMH raw 4 -> 21.2 in the later published tables
+    # (21.1 in Hays's June 2009 working file).
     rows = [
         _promis(5),                 # GPH 3 + 3 + recode(5)=3 + 3 = 12; GMH 12
         _promis(10, level=1),       # GPH 1 + 1 + recode(10)=1 + 1 = 4; GMH 4
@@ -364,7 +365,7 @@ def test_promis_gph_gmh_tables() -> None:
     s = _score("promis-global-10", rows)
     assert s["gph_raw"].tolist() == [12, 4, 20]
     assert s["gph"].tolist() == pytest.approx([39.8, 16.2, 67.7])
-    assert s["gmh"].tolist() == pytest.approx([43.5, 21.1, 67.6])
+    assert s["gmh"].tolist() == pytest.approx([43.5, 21.2, 67.6])
 
 
 def test_promis_global07r_recode() -> None:
