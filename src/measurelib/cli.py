@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("measurelib._cli_score", "score response data (CSV, Excel, Parquet) in chunks"),
     "render": ("measurelib._cli_render", "make a form: web (HTML), paper (print, PDF) or read-aloud script"),
     "template": ("measurelib._cli_template", "write an Excel entry sheet for keying paper forms"),
+    "import": ("measurelib._cli_import", "import response files into the outcomes store"),
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
