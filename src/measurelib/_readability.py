@@ -9,9 +9,9 @@ The Flesch-Kincaid grade (Kincaid et al. 1975) is computed by the ``textstat`` p
 
 and converted to a UK reading age by adding 5 years (US grade 1 is taught at age 6-7), the
 convention of UK readability guidance. The formula was made for running text: for texts of
-fewer than :data:`MIN_WORDS` words (most option labels) the reading age is reported but marked
-unreliable, and such a text is flagged only when it contains a word of
-:data:`HARD_SYLLABLES` or more syllables.
+fewer than :data:`MIN_WORDS` words (most option labels) the formula is not used: the reading
+age is estimated from the longest word as ``5 + 2 × syllables`` (a word of 3 syllables reads
+at 11, of 4 at 13), and marked unreliable.
 
 References
 ----------
@@ -46,9 +46,7 @@ class Readability:
 
     def above(self, target: float) -> bool:
         """Is the text harder than a reader of age ``target`` can manage?"""
-        if self.reliable:
-            return self.reading_age > target
-        return bool(self.hard_words)
+        return self.reading_age > target
 
 
 def _textstat():  # type: ignore[no-untyped-def]
@@ -71,6 +69,11 @@ def readability(text: str) -> Readability:
         return Readability(0, 0, 0.0, 5.0, False, ())
     syllables = int(ts.syllable_count(text))
     grade = float(ts.flesch_kincaid_grade(text))
-    hard = tuple(w for w in words if int(ts.syllable_count(w)) >= HARD_SYLLABLES)
-    age = max(5.0, round(grade + 5.0, 1))
-    return Readability(n, syllables, grade, age, n >= MIN_WORDS, hard)
+    counts = [int(ts.syllable_count(w)) for w in words]
+    hard = tuple(w for w, c in zip(words, counts) if c >= HARD_SYLLABLES)
+    reliable = n >= MIN_WORDS
+    if reliable:
+        age = max(5.0, round(grade + 5.0, 1))
+    else:
+        age = float(5 + 2 * max(counts))
+    return Readability(n, syllables, grade, age, reliable, hard)

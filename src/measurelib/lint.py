@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys as _sys
+import types as _types
 from collections.abc import Callable
 from typing import Any
 
@@ -415,8 +417,9 @@ def _check_wording(ctx: _Ctx, target: float) -> list[dict[str, Any]]:
                      "reading_age": r.reading_age, "reliable": r.reliable,
                      "above_target": above})
         if above:
-            why = (f"reading age {r.reading_age:g} (Flesch-Kincaid grade {r.grade:.1f} + 5)"
-                   if r.reliable else f"hard word(s): {', '.join(r.hard_words)}")
+            why = (f"reading age {r.reading_age:g}: Flesch-Kincaid grade {r.grade:.1f} + 5"
+                   if r.reliable else f"reading age {r.reading_age:g} from its longest word; "
+                   f"hard word(s): {', '.join(r.hard_words) or 'none of 4+ syllables'}")
             ctx.add("lint-reading-age", f"{what}: above the target reading age of {target:g} "
                     f"({why})", ctx.locate(*path), "info" if fixed else "warning",
                     CODES["lint-reading-age"].hint + (
@@ -616,3 +619,17 @@ def _burden(m: Measure) -> dict[str, Any]:
     if len(per_source) > 1:
         out["by_source"] = {k: round(v, 2) for k, v in per_source.items()}
     return out
+
+
+class _CallableModule(_types.ModuleType):
+    """``measurelib.lint`` is both this module and the :func:`lint` function.
+
+    Importing the module makes ``measurelib.lint`` (the package attribute) the module, which
+    would shadow the public function ``ml.lint``; calling the module calls the function.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> LintResult:
+        return lint(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule
