@@ -245,9 +245,10 @@ def section(measure: Any) -> list[str]:
 
 def measures() -> list[Any]:
     """The shipped measures (not banks, not examples), sorted by id."""
-    import measurelib as ml
+    from measurelib.catalog import catalog
+    from measurelib.load import load
 
-    out = [ml.load(e.path) for e in ml.catalog() if e.kind == "measure"]
+    out = [load(e.path) for e in catalog() if e.kind == "measure"]
     return sorted(out, key=lambda m: m.id)
 
 
