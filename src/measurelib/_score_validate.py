@@ -206,6 +206,8 @@ def _parse(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan), None
+    if dtype == np.float64:  # numpy-backed floats: a view, no copy (never written to)
+        return series.to_numpy(), None
     if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
         return vals, None
@@ -267,9 +269,11 @@ def scale_check(scale: Any, lang: str) -> _ScaleCheck:
     if scale.type in ("ordinal", "yesno"):
         allowed = np.array(sorted({float(o.value) for o in scale.options}))
         miss = np.array(sorted({float(o.value) for o in scale.options if o.missing}))
-        lo, hi = float(allowed[0]), float(allowed[-1])
+        scored = sorted({float(o.value) for o in scale.options if not o.missing}) or \
+            allowed.tolist()
+        lo, hi = float(scored[0]), float(scored[-1])
         consecutive = bool(
-            all(float(v).is_integer() for v in allowed) and len(allowed) == hi - lo + 1)
+            all(float(v).is_integer() for v in scored) and len(scored) == hi - lo + 1)
         labels: dict[str, float] = {}
         for o in scale.options:
             lab = o.label
@@ -290,6 +294,8 @@ def invalid_mask(vals: np.ndarray, chk: _ScaleCheck) -> np.ndarray:
                 bad = (vals < chk.lo) | (vals > chk.hi) | (np.rint(vals) != vals)
                 # NaN != NaN is True: clear missing cells
                 bad &= ~np.isnan(vals)
+                if chk.missing_values.size:
+                    bad &= ~np.isin(vals, chk.missing_values)
                 return bad
             near = np.round(vals, 9)
             return ~np.isin(near, chk.allowed) & ~np.isnan(vals)
@@ -300,6 +306,130 @@ def invalid_mask(vals: np.ndarray, chk: _ScaleCheck) -> np.ndarray:
             out &= ~np.isnan(vals)
             return out
         return (vals < chk.lo - _EPS) | (vals > chk.hi + _EPS) | np.isinf(vals)
+
+
+_BLOCK = 1 << 15
+
+
+def screen(vals: np.ndarray, chk: _ScaleCheck) -> tuple[int, float, float, bool]:
+    """One cache-friendly pass over a column: NaN count, min, max, all on the step grid.
+
+    When min and max lie on the scale and every value is a whole number of steps, no cell
+    can be invalid and the exact (slower) test is skipped.
+    """
+    n = len(vals)
+    n_nan, mn, mx, whole = 0, math.inf, -math.inf, True
+    if n == 0:
+        return 0, mn, mx, True
+    grid = chk.kind == "numeric" or (chk.kind in ("ordinal", "yesno") and chk.consecutive)
+    shift = chk.kind == "numeric" and (chk.lo != 0.0 or chk.step != 1.0)
+    buf = np.empty(min(n, _BLOCK))
+    buf2 = np.empty(min(n, _BLOCK) if shift else 0)
+    mask = np.empty(min(n, _BLOCK), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for s in range(0, n, _BLOCK):
+            b = vals[s:s + _BLOCK]
+            t, m = buf[: len(b)], mask[: len(b)]
+            np.isnan(b, out=m)
+            c = int(np.count_nonzero(m))
+            n_nan += c
+            if c == len(b):
+                continue
+            lo_b, hi_b = float(np.fmin.reduce(b)), float(np.fmax.reduce(b))
+            if lo_b < mn:
+                mn = lo_b
+            if hi_b > mx:
+                mx = hi_b
+            if grid and whole:
+                if shift:  # k = (v - min) / step must be whole
+                    t2 = buf2[: len(b)]
+                    np.subtract(b, chk.lo, out=t2)
+                    np.divide(t2, chk.step, out=t2)
+                    np.floor(t2, out=t)
+                    np.subtract(t2, t, out=t)
+                else:
+                    np.floor(b, out=t)
+                    np.subtract(b, t, out=t)
+                if float(np.fmax.reduce(t)) > 0.0:
+                    whole = False
+    return n_nan, mn, mx, whole
+
+
+def _root(a: np.ndarray) -> Any:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a.base if a.base is not None else a
+
+
+def stack_view(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """A read-only (rows × columns) view of 1-D float columns that sit side by side in one
+    buffer (e.g. the columns of a DataFrame built from a 2-D array), or None.
+
+    Working on row blocks of such a view reads the memory once, where column-by-column
+    work on strided columns would read it once per column.
+    """
+    k = len(arrays)
+    if k < 2:
+        return None
+    a0 = arrays[0]
+    if a0.ndim != 1 or a0.dtype != np.float64:
+        return None
+    n, stride = len(a0), a0.strides[0]
+    if n < 2 or stride == 8:
+        return None  # contiguous columns are already fast column by column
+    p0 = a0.__array_interface__["data"][0]
+    d = arrays[1].__array_interface__["data"][0] - p0
+    root = _root(a0)
+    for j, a in enumerate(arrays):
+        if a.ndim != 1 or a.dtype != np.float64 or len(a) != n or a.strides[0] != stride:
+            return None
+        if a.__array_interface__["data"][0] != p0 + j * d or _root(a) is not root:
+            return None
+    if not isinstance(root, np.ndarray):
+        return None
+    lo = root.__array_interface__["data"][0]
+    hi = lo + root.nbytes
+    first = p0 + min(0, (k - 1) * d) + min(0, (n - 1) * stride)
+    last = p0 + max(0, (k - 1) * d) + max(0, (n - 1) * stride) + 8
+    if first < lo or last > hi:
+        return None
+    return np.lib.stride_tricks.as_strided(a0, shape=(n, k), strides=(stride, d),
+                                           writeable=False)
+
+
+def screen2d(mat: np.ndarray, chk: _ScaleCheck) -> list[tuple[int, float, float, bool]]:
+    """:func:`screen` of every column of a (rows × columns) view, in row blocks."""
+    n, k = mat.shape
+    n_nan = np.zeros(k, dtype=np.int64)
+    mn = np.full(k, np.inf)
+    mx = np.full(k, -np.inf)
+    whole = np.ones(k, dtype=bool)
+    grid = chk.kind == "numeric" or (chk.kind in ("ordinal", "yesno") and chk.consecutive)
+    shift = chk.kind == "numeric" and (chk.lo != 0.0 or chk.step != 1.0)
+    rows = max(1024, (1 << 16) // k)
+    buf = np.empty((min(n, rows), k))
+    buf2 = np.empty((min(n, rows), k) if shift else (0, k))
+    mask = np.empty((min(n, rows), k), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for s in range(0, n, rows):
+            b = mat[s:s + rows]
+            t, m = buf[: len(b)], mask[: len(b)]
+            np.isnan(b, out=m)
+            n_nan += np.count_nonzero(m, axis=0)
+            np.fmin(mn, np.fmin.reduce(b, axis=0), out=mn)
+            np.fmax(mx, np.fmax.reduce(b, axis=0), out=mx)
+            if grid:
+                if shift:
+                    t2 = buf2[: len(b)]
+                    np.subtract(b, chk.lo, out=t2)
+                    np.divide(t2, chk.step, out=t2)
+                    np.floor(t2, out=t)
+                    np.subtract(t2, t, out=t)
+                else:
+                    np.floor(b, out=t)
+                    np.subtract(b, t, out=t)
+                whole &= ~(np.fmax.reduce(t, axis=0) > 0.0)
+    return [(int(n_nan[j]), float(mn[j]), float(mx[j]), bool(whole[j])) for j in range(k)]
 
 
 # ----------------------------------------------------------------------------- result
@@ -313,7 +443,7 @@ class ValidatedResponses(Result):
         names: item ids, ``goal_1`` ..., ``<item>_<follow-up>``), raw answers as given
         (not reversed), NaN where missing. Only the rows kept (not rejected); the index is
         that of the input.
-    rows : numpy.ndarray
+    rows : pandas.Index
         Spreadsheet row number (header = row 1) of each kept row.
     rejected : pandas.DataFrame
         One line per problem of each rejected row: ``row``, ``column``, ``reason``,
@@ -462,7 +592,26 @@ def validate_responses(
     arrays: dict[str, np.ndarray] = {}
     bad_cells: list[tuple[str, np.ndarray, str]] = []  # (column, row positions, code)
     missing: dict[str, int] = {}
-    count_masks: list[tuple[str, np.ndarray]] = []
+    # (reason, count over all rows, parsed values or mask, not-a-number mask)
+    counts: list[tuple[str, int, np.ndarray, np.ndarray | None]] = []
+    parsed: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    groups: dict[str, list[str]] = {}
+    for spec in specs:
+        heading = mapping.get(spec.name)
+        if heading is None:
+            continue
+        if spec.scale_id not in checks:
+            checks[spec.scale_id] = scale_check(measure.scales[spec.scale_id], lang)
+        parsed[spec.name] = _parse(df[heading])
+        if parsed[spec.name][1] is None:
+            groups.setdefault(spec.scale_id, []).append(spec.name)
+    # columns side by side in one buffer (a frame built from a 2-D array): screen them in
+    # row blocks, reading the memory once
+    screened: dict[str, tuple[int, float, float, bool]] = {}
+    for scale_id, names in groups.items():
+        mat = stack_view([parsed[c][0] for c in names])
+        if mat is not None:
+            screened.update(zip(names, screen2d(mat, checks[scale_id])))
     for spec in specs:
         heading = mapping.get(spec.name)
         if heading is None:
@@ -470,22 +619,28 @@ def validate_responses(
         chk = checks.get(spec.scale_id)
         if chk is None:
             chk = checks[spec.scale_id] = scale_check(measure.scales[spec.scale_id], lang)
-        vals, notnum = _parse(df[heading])
+        vals, notnum = parsed[spec.name]
+        stats = screened.get(spec.name)
+        n_nan, mn, mx, whole = stats if stats is not None else screen(vals, chk)
+        fast = whole and (n_nan == n or (mn >= chk.lo - _EPS and mx <= chk.hi + _EPS))
+        if chk.kind in ("ordinal", "yesno") and not chk.consecutive:
+            fast = False
         if spec.counts_missing:
-            blank = np.isnan(vals)
-            if notnum is not None:
-                blank &= ~notnum
-            count_masks.append(("blank", blank))
-        bad = invalid_mask(vals, chk)
-        if bad.any():
-            bad_cells.append((spec.name, np.flatnonzero(bad), "invalid-answer"))
+            n_notnum = int(np.count_nonzero(notnum)) if notnum is not None else 0
+            counts.append(("blank", n_nan - n_notnum, vals, notnum))
+        if not fast:
+            bad = invalid_mask(vals, chk)
+            if bad.any():
+                bad_cells.append((spec.name, np.flatnonzero(bad), "invalid-answer"))
         if notnum is not None:
             bad_cells.append((spec.name, np.flatnonzero(notnum), "not-a-number"))
-        if chk.missing_values.size:
+        if chk.missing_values.size and not fast and bool(
+                ((chk.missing_values >= mn) & (chk.missing_values <= mx)).any()):
             opt_missing = np.isin(vals, chk.missing_values)
             if opt_missing.any():
                 if spec.counts_missing:
-                    count_masks.append(("missing-option", opt_missing))
+                    counts.append(("missing-option", int(np.count_nonzero(opt_missing)),
+                                   opt_missing, None))
                 vals = np.where(opt_missing, np.nan, vals)
         arrays[spec.name] = vals
 
@@ -544,13 +699,17 @@ def validate_responses(
                 arr = arrays[name].copy()
                 arr[pos] = np.nan
                 arrays[name] = arr
-    for reason, mask in count_masks:
-        k = int(np.count_nonzero(mask if keep is None else mask & keep))
+    for reason, k, arr, notnum in counts:
+        if keep is not None:  # count kept rows only
+            mask = np.isnan(arr) if arr.dtype != np.bool_ else arr
+            if notnum is not None:
+                mask = mask & ~notnum
+            k = int(np.count_nonzero(mask & keep))
         if k:
             missing[reason] = missing.get(reason, 0) + k
     passthrough = [h for h in headings if h not in set(mapping.values())]
     values_cols = {s.name: arrays[s.name] for s in specs if s.name in arrays}
-    rows = np.arange(first_row, first_row + n)
+    rows: Any = pd.RangeIndex(first_row, first_row + n, name="row")  # lazy: no array
     index = df.index
     if keep is not None:
         rows = rows[keep]

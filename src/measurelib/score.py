@@ -269,8 +269,7 @@ def scored_item_values(measure: Measure, item_id: str, vals: np.ndarray) -> np.n
     if mapping is not None:
         out = _apply_map(out, mapping)
     if reverse:
-        scale = measure.scale_of(item_id)
-        svals = scale.values()
+        svals = measure.scale_of(item_id).values()
         if mapping is not None:
             svals = sorted({mapping.get(v, v) for v in svals})
         lo, hi = float(svals[0]), float(svals[-1])
@@ -330,77 +329,147 @@ class _Computed:
         self.prorated = 0
 
 
-def _compute_rule(measure: Measure, rule: ScoreRule, scored: dict[str, np.ndarray],
-                  raw: dict[str, np.ndarray], n: int, rows: np.ndarray,
-                  optional: set[str]) -> _Computed:
+_BLOCK = 1 << 15  # rows per block: a block of every column stays in the CPU cache
+
+
+def _linear_sum(terms: list[tuple[np.ndarray, float]], const: float, n: int) -> np.ndarray:
+    """``const + Σ coef × column``, NaN-propagating, summed block by block in cache."""
+    out = np.empty(n)
+    tmp = np.empty(min(n, _BLOCK))
+    for s in range(0, n, _BLOCK):
+        e = min(n, s + _BLOCK)
+        acc = out[s:e]
+        acc.fill(const)
+        for arr, coef in terms:
+            b = arr[s:e]
+            if coef == 1.0:
+                np.add(acc, b, out=acc)
+            elif coef == -1.0:
+                np.subtract(acc, b, out=acc)
+            else:
+                t = tmp[: e - s]
+                np.multiply(b, coef, out=t)
+                np.add(acc, t, out=acc)
+    return out
+
+
+def _general(rule: ScoreRule, columns: list[tuple[np.ndarray, float, bool]],
+             n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sum/mean/weighted score of rows that may have missing answers.
+
+    ``columns`` holds (scored values, weight, optional) per column. Returns the raw score
+    (NaN where not computed), the missing count, the computed mask and the prorated mask.
+    """
+    weighted = rule.method == "weighted_sum"
+    total = np.zeros(n)
+    answered = np.zeros(n, dtype=np.int64)
+    expected = np.zeros(n, dtype=np.int64)
+    w_answered = np.zeros(n)
+    w_expected = np.zeros(n)
+    for v, w, is_opt in columns:
+        m = ~np.isnan(v)
+        answered += m
+        aw = abs(w)
+        if is_opt:
+            expected += m
+            if weighted:
+                w_expected += m * aw
+        else:
+            expected += 1
+            if weighted:
+                w_expected += aw
+        if weighted:
+            w_answered += m * aw
+            total += np.where(m, v * w, 0.0)
+        else:
+            total += np.where(m, v, 0.0)
+    n_missing = expected - answered
+    ok = (n_missing <= rule.missing.max_missing) & (answered > 0)
+    prorated = np.zeros(n, dtype=bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if rule.method == "mean":
+            value = total / answered
+        else:
+            value = total
+            if rule.missing.prorate:
+                prorated = ok & (n_missing > 0)
+                if prorated.any():
+                    factor = w_expected / w_answered if weighted else expected / answered
+                    pro = total * factor
+                    if rule.missing.round_prorated:
+                        pro = np.floor(pro + 0.5 + _EPS)
+                    value = np.where(prorated, pro, value)
+    value = np.where(ok, value, np.nan)
+    return value, n_missing, ok, prorated
+
+
+def _compute_rule(measure: Measure, rule: ScoreRule, raw: dict[str, np.ndarray], n: int,
+                  rows: np.ndarray, optional: set[str]) -> _Computed:
     out = _Computed()
     cols = measure.score_columns(rule)
     item_of: dict[str, str] = {}
     for item_id in measure.score_items(rule):
         for c in measure.item(item_id).columns():
             item_of[c] = item_id
-    weights = rule.weights or {}
-    weighted = rule.method == "weighted_sum"
-    total = np.zeros(n)
-    answered = np.zeros(n, dtype=np.int64)
-    expected = np.zeros(n, dtype=np.int64)
-    w_answered = np.zeros(n) if weighted else None
-    w_expected = np.zeros(n) if weighted else None
-    for c in cols:
-        v = (raw if rule.method == "value_set" else scored).get(c)
-        is_opt = c in optional
-        if v is None:
-            if not is_opt:
-                expected += 1
-                if weighted:
-                    w_expected += abs(float(weights.get(item_of[c], 1.0)))  # type: ignore[operator]
-            continue
-        m = ~np.isnan(v)
-        answered += m
-        if is_opt:
-            expected += m
-        else:
-            expected += 1
-        if rule.method == "value_set":
-            continue
-        if weighted:
-            w = float(weights.get(item_of[c], 1.0))
-            total += np.where(m, v * w, 0.0)
-            w_answered += np.where(m, abs(w), 0.0)  # type: ignore[operator]
-            if is_opt:
-                w_expected += np.where(m, abs(w), 0.0)  # type: ignore[operator]
-            else:
-                w_expected += abs(w)  # type: ignore[operator]
-        else:
-            total += np.where(m, v, 0.0)
-    n_missing = expected - answered
-    ok = (n_missing <= rule.missing.max_missing) & (answered > 0)
     if rule.method == "value_set":
-        ok &= n_missing == 0
+        answered = np.zeros(n, dtype=np.int64)
+        expected = 0
+        for c in cols:
+            v = raw.get(c)
+            if v is not None:
+                answered += ~np.isnan(v)
+            if c not in optional:
+                expected += 1
+        n_missing = expected - answered
+        ok = n_missing == 0
         value = _value_set_index(measure, rule, raw, cols, item_of, ok, n, rows)
         vs = rule.value_set
         out.value_set = f"{vs.id} {vs.version}" if vs is not None else None
-    elif rule.method == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = total / answered
     else:
+        weights = rule.weights or {}
+        weighted = rule.method == "weighted_sum"
+        # per column: the raw array with coef/constant (reverse folded in), or mapped values
+        terms: list[tuple[np.ndarray, float]] = []
+        general_cols: list[tuple[str, float, bool]] = []
+        const = 0.0
+        for c in cols:
+            v = raw.get(c)
+            if v is None:  # an absent optional column (e.g. goal_3): nothing to add
+                continue
+            item_id = item_of[c]
+            w = float(weights.get(item_id, 1.0)) if weighted else 1.0
+            mapping, reverse = _item_value_map(measure, item_id)
+            if mapping is not None:
+                terms.append((scored_item_values(measure, item_id, v), w))
+            elif reverse:
+                lo, hi = _scale_ends(measure, item_id)
+                terms.append((v, -w))
+                const += w * (lo + hi)
+            else:
+                terms.append((v, w))
+            general_cols.append((c, w, c in optional))
+        k = sum(1 for _c, _w, o in general_cols if not o)
+        total = _linear_sum(terms, const, n) if terms else np.full(n, np.nan)
+        n_missing = np.zeros(n, dtype=np.int64)
+        if rule.method == "mean" and terms:
+            total /= len(terms)
+        # rows with any missing answer (NaN in the plain sum) take the general path
+        sub = np.flatnonzero(np.isnan(total))
+        prorated_n = 0
+        if sub.size:
+            gathered = [(scored_item_values(measure, item_of[c], raw[c][sub]), w, o)
+                        for c, w, o in general_cols]
+            if not gathered:
+                value_s = np.full(sub.size, np.nan)
+                nm_s = np.full(sub.size, k, dtype=np.int64)
+                pro_s = np.zeros(sub.size, dtype=bool)
+            else:
+                value_s, nm_s, _ok_s, pro_s = _general(rule, gathered, sub.size)
+            total[sub] = value_s
+            n_missing[sub] = nm_s
+            prorated_n = int(np.count_nonzero(pro_s))
         value = total
-        if rule.missing.prorate:
-            part = ok & (n_missing > 0)
-            if part.any():
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    if weighted:
-                        factor = w_expected / w_answered  # type: ignore[operator]
-                    else:
-                        factor = expected / answered
-                    pro = total * factor
-                if rule.missing.round_prorated:
-                    pro = np.floor(pro + 0.5 + _EPS)
-                value = np.where(part, pro, value)
-                out.prorated = int(np.count_nonzero(part))
-    value = np.where(ok, value, np.nan)
-    if rule.method in ("mean", "weighted_sum") or rule.missing.prorate:
-        value = np.round(value, _ROUND)
+        out.prorated = prorated_n
     tr = rule.transform
     if tr is not None:
         if tr.table is not None:
@@ -413,8 +482,12 @@ def _compute_rule(measure: Measure, rule: ScoreRule, scored: dict[str, np.ndarra
             value = round_half_away(value, tr.decimals)
     out.value = value
     out.n_missing = n_missing
-    out.not_computed = int(np.count_nonzero(~ok))
     return out
+
+
+def _scale_ends(measure: Measure, item_id: str) -> tuple[float, float]:
+    vals = measure.scale_of(item_id).values()
+    return float(vals[0]), float(vals[-1])
 
 
 def _value_set_index(measure: Measure, rule: ScoreRule, raw: dict[str, np.ndarray],
@@ -452,14 +525,37 @@ def _value_set_index(measure: Measure, rule: ScoreRule, raw: dict[str, np.ndarra
     return np.where(ok, index, np.nan)
 
 
+def _band_codes(rule: ScoreRule, value: np.ndarray) -> np.ndarray:
+    """Index of the band of each value (-1: none, or no score), as band_intervals defines."""
+    iv = band_intervals(list(rule.bands))
+    contiguous = all(iv[i][0] == iv[i - 1][2] and iv[i][1] != iv[i - 1][3]
+                     for i in range(1, len(iv)))
+    with np.errstate(invalid="ignore"):
+        if contiguous and len(iv) < 127:
+            # a value lies above an inclusive upper edge e when v > e + eps, above an
+            # exclusive one when v >= e - eps: the band index counts the edges passed
+            codes = np.zeros(len(value), dtype=np.int8)
+            for _lo, _li, hi, hi_inc in iv[:-1]:
+                codes += (value > hi + _EPS) if hi_inc else (value > hi - _EPS)
+            lo, lo_inc, hi, hi_inc = iv[0][0], iv[0][1], iv[-1][2], iv[-1][3]
+            outside = np.isnan(value)
+            if math.isfinite(lo):
+                outside |= (value < lo - _EPS) if lo_inc else (value <= lo + _EPS)
+            if math.isfinite(hi):
+                outside |= (value > hi + _EPS) if hi_inc else (value >= hi - _EPS)
+            codes[outside] = -1
+            return codes
+        codes = np.full(len(value), -1, dtype=np.int64)
+        for i, (lo, lo_inc, hi, hi_inc) in enumerate(iv):
+            above = (value >= lo - _EPS) if lo_inc else (value > lo + _EPS)
+            below = (value <= hi + _EPS) if hi_inc else (value < hi - _EPS)
+            codes[above & below & (codes == -1)] = i
+        return codes
+
+
 def _bands(measure: Measure, rule: ScoreRule, value: np.ndarray, lang: str) -> Any:
     labels = [measure.text(b.label, lang) or "" for b in rule.bands]
-    codes = np.full(len(value), -1, dtype=np.int64)
-    r = np.round(value, _ROUND)
-    for i, (lo, lo_inc, hi, hi_inc) in enumerate(band_intervals(list(rule.bands))):
-        above = (r >= lo) if lo_inc else (r > lo)
-        below = (r <= hi) if hi_inc else (r < hi)
-        codes[above & below & (codes == -1)] = i
+    codes = _band_codes(rule, value)
     if len(set(labels)) == len(labels):
         return pd.Categorical.from_codes(codes, categories=labels, ordered=True)
     arr = np.array(labels + [None], dtype=object)
@@ -488,22 +584,23 @@ def _condition(cond: Any, raw: dict[str, np.ndarray], values: dict[str, np.ndarr
     return fired
 
 
-def _alert_strings(masks: list[tuple[str, np.ndarray]], n: int) -> np.ndarray:
+def _alert_strings(masks: list[tuple[str, np.ndarray]], n: int) -> Any:
+    """The ``alerts`` column: fired alert ids joined by ``;`` ("" when none), categorical."""
     if not masks:
-        return np.full(n, "", dtype=object)
-    if len(masks) > 20:
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[""])
+    if len(masks) > 30:
         out = np.full(n, "", dtype=object)
         for aid, m in masks:
             out[m] = np.where(out[m] == "", aid, out[m] + ";" + aid)
-        return out
+        return pd.Categorical(out)
     code = np.zeros(n, dtype=np.int64)
     for i, (_aid, m) in enumerate(masks):
         code |= m.astype(np.int64) << i
-    present = np.flatnonzero(np.bincount(code, minlength=1))
-    table = np.full(int(present.max()) + 1 if present.size else 1, "", dtype=object)
-    for c in present:
-        table[c] = ";".join(aid for i, (aid, _m) in enumerate(masks) if c >> i & 1)
-    return table[code]
+    present = np.unique(code) if n else np.zeros(1, dtype=np.int64)
+    if 0 not in present:
+        present = np.concatenate([[0], present])
+    labels = [";".join(aid for i, (aid, _m) in enumerate(masks) if c >> i & 1) for c in present]
+    return pd.Categorical.from_codes(np.searchsorted(present, code), categories=labels)
 
 
 def output_columns(measure: Measure, passthrough: list[Any] | None = None) -> list[str]:
@@ -651,7 +748,7 @@ def _score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponse
     n = checked.n_rows
     raw: dict[str, np.ndarray] = checked.arrays
     first_row = checked.first_row
-    all_rows = np.arange(n) + first_row
+    all_rows: Any = pd.RangeIndex(first_row, first_row + n)  # row numbers, lazily
     item_of_col: dict[str, str] = {}
     for item in m.items:
         for c in item.columns():
@@ -660,20 +757,10 @@ def _score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponse
     for item in m.items:
         if item.personalised is not None:
             optional.update(item.columns()[item.personalised.min_count:])
-    needed_scored = set()
-    for rule in m.scores:
-        if rule.method != "value_set":
-            needed_scored.update(m.score_columns(rule))
-    needed_scored.update(_profile_items(m))
-    scored: dict[str, np.ndarray] = {}
-    for c in needed_scored:
-        if c in raw:
-            scored[c] = scored_item_values(m, item_of_col[c], raw[c])
-
     computed: dict[str, _Computed] = {}
     values: dict[str, np.ndarray] = {}
     for rule in m.scores:
-        comp = _compute_rule(m, rule, scored, raw, n, all_rows, optional)
+        comp = _compute_rule(m, rule, raw, n, all_rows, optional)
         computed[rule.id] = comp
         values[rule.id] = comp.value  # type: ignore[assignment]
         if rule.bands:
@@ -693,10 +780,7 @@ def _score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponse
             "column-replaced", f"the data's column {str(h)!r} was replaced by the computed "
             "column of the same name", "Rename the column in the data to keep both.",
             Location(field=str(h)), "warning"))
-    for h in checked.passthrough:
-        if h in replaced:
-            continue
-        out[h] = frame[h] if keep is None else frame[h][keep]
+    kept_pt = [h for h in checked.passthrough if h not in replaced]
     index = frame.index if keep is None else frame.index[keep]
     for rule in m.scores:
         comp = computed[rule.id]
@@ -705,12 +789,12 @@ def _score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponse
             out[f"{rule.id}_band"] = sel(comp.band)
         out[f"{rule.id}_n_missing"] = sel(comp.n_missing)
         if rule.method == "value_set":
-            vs = pd.Categorical([comp.value_set] * 0, categories=[comp.value_set])
-            codes = np.zeros(n if keep is None else int(keep.sum()), dtype=np.int8)
-            out[f"{rule.id}_value_set"] = pd.Categorical.from_codes(codes, categories=vs.categories)
+            codes = np.zeros(len(index), dtype=np.int8)
+            out[f"{rule.id}_value_set"] = pd.Categorical.from_codes(
+                codes, categories=[comp.value_set])
     for item_id in _profile_items(m):
-        if item_id in scored:
-            out[item_id] = sel(scored[item_id])
+        if item_id in raw:
+            out[item_id] = sel(scored_item_values(m, item_id, raw[item_id]))
         else:
             out[item_id] = np.full(len(index), np.nan)
     for item in m.items:
@@ -720,17 +804,17 @@ def _score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponse
             if scale is not None and scale.is_numeric:
                 out[name] = sel(raw[name]) if name in raw else np.full(len(index), np.nan)
     out["alerts"] = sel(alerts)
-    scores = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v)
-                           for k, v in out.items()}, index=index)
-    if keep is not None:
-        for h in checked.passthrough:
-            if h in scores.columns and isinstance(out[h], pd.Series):
-                scores[h] = out[h].to_numpy()
+    computed_frame = pd.DataFrame(out, index=index, copy=False)
+    if kept_pt:
+        base = frame[kept_pt] if keep is None else frame.loc[keep, kept_pt]
+        scores = _concat_columns(base, computed_frame)
+    else:
+        scores = computed_frame
     rejected = checked.rejected
     if len(rejected) and keep is not None:
         rej_pos = rejected["row"].to_numpy() - first_row
         rejected = rejected.copy()
-        rejected["alerts"] = alerts[rej_pos]
+        rejected["alerts"] = np.asarray(alerts[rej_pos], dtype=object)
     elif "alerts" not in rejected.columns:
         rejected = rejected.copy()
         rejected["alerts"] = pd.Series(dtype=object)
@@ -759,6 +843,13 @@ def _score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponse
         column_map={k: str(v) for k, v in checked.column_map.items()},
         score_ids=[r.id for r in m.scores],
     )
+
+
+def _concat_columns(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """Side-by-side frames with the same index (no alignment work, no copies if possible)."""
+    if not right.index.equals(left.index):
+        right = right.set_axis(left.index, axis=0)
+    return pd.concat([left, right], axis=1)
 
 
 # ----------------------------------------------------------------------------- dask
