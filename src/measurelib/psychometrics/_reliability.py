@@ -104,6 +104,11 @@ def _numeric_block(frame: Any, columns: Sequence[str], caller: str) -> Any:
                        f"columns found: {found}", Location(field=str(c)))
             for c in missing
         ])
+    all_dtypes = dict(zip(frame.columns, frame.dtypes))  # frame[c] copies attrs: slow
+    dtypes = [all_dtypes[c] for c in columns]
+    if all(isinstance(d, np.dtype) and d.kind in "biuf" for d in dtypes):
+        # plain numpy dtypes: one conversion of the whole block
+        return frame[list(columns)].to_numpy(dtype=float)
     problems: list[Diagnostic] = []
     out = np.empty((len(frame), len(columns)), dtype=float)
     for j, c in enumerate(columns):
@@ -189,6 +194,8 @@ class _Prepared:
         self.n_rows = 0
         self.n_excluded = 0
         self.n_empty = 0
+        self.nan: Any = None
+        self.n_i: Any = None
         self.notes: list[str] = []
         self.simulated = False
 
@@ -227,8 +234,12 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
     p.n_rows = X.shape[0]
     p.items = list(items)
     # Listwise deletion drops every incomplete row; pairwise keeps every row (psych).
-    nan = np.isnan(X)
-    has_nan = bool(nan.any())
+    dtypes = dict(zip(frame.columns, frame.dtypes))
+    ints = all(isinstance(dtypes[c], np.dtype) and dtypes[c].kind in "biu" for c in items)
+    # integer columns cannot hold NaN; for floats a column sum is NaN iff the column
+    # holds a NaN (cheaper than a full mask when nothing is missing)
+    has_nan = not ints and bool(np.isnan(X.sum(axis=0)).any())
+    nan = np.isnan(X) if has_nan else None
     if has_nan:
         empty = int(nan.all(axis=1).sum())
         if missing == "listwise":
@@ -242,6 +253,10 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
             p.notes.append(f"{empty} of {p.n_rows} rows have no answer to any item; as in "
                            "psych::alpha they count in n (the n of the Feldt and Duhachek "
                            "intervals); drop them beforehand if they are not respondents")
+    if has_nan and missing == "listwise":
+        has_nan = False
+    p.nan = np.isnan(X) if has_nan else None
+    p.n_i = (X.shape[0] - p.nan.sum(axis=0)) if has_nan else np.full(len(items), X.shape[0])
     p.X = X
     # Reversal range: the measure's option range, a stated range, or psych's pooled
     # observed minimum and maximum of all items.
@@ -257,15 +272,25 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
     if scale_range is not None:
         lo[:], hi[:] = float(scale_range[0]), float(scale_range[1])
         p.range_source = "given"
-    with np.errstate(all="ignore"), _warnings.catch_warnings():
-        _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN items: checked later
-        obs_lo = np.nanmin(X, axis=0) if X.shape[0] else np.full(k, np.nan)
-        obs_hi = np.nanmax(X, axis=0) if X.shape[0] else np.full(k, np.nan)
+    if not X.shape[0]:
+        obs_lo = obs_hi = np.full(k, np.nan)
+    elif p.nan is None:
+        # column by column: contiguous slices of the Fortran-ordered block (much faster
+        # than a reduction over axis 0)
+        obs_lo = np.array([X[:, j].min() for j in range(k)])
+        obs_hi = np.array([X[:, j].max() for j in range(k)])
+    else:
+        with np.errstate(all="ignore"), _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN items: checked later
+            obs_lo = np.nanmin(X, axis=0)
+            obs_hi = np.nanmax(X, axis=0)
     p.obs_lo, p.obs_hi = obs_lo, obs_hi  # type: ignore[attr-defined]
     p.reversed = _parse_keys(keys, p.items, caller)
     if p.reversed:
         idx = [items.index(i) for i in p.reversed]
         pooled = float(np.nanmin(obs_lo)) + float(np.nanmax(obs_hi))
+        if not X.flags.writeable:
+            X = p.X = X.copy()
         for j in idx:
             adjust = lo[j] + hi[j] if not np.isnan(lo[j]) else pooled
             X[:, j] = adjust - X[:, j]
@@ -273,68 +298,87 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
     flo = np.where(np.isnan(lo), obs_lo, lo)
     fhi = np.where(np.isnan(hi), obs_hi, hi)
     if p.reversed and p.range_source == "observed":
-        # after reversal with the pooled range an item's observed range moves
-        with np.errstate(all="ignore"), _warnings.catch_warnings():
-            _warnings.simplefilter("ignore", RuntimeWarning)
-            flo = np.nanmin(X, axis=0)
-            fhi = np.nanmax(X, axis=0)
+        # after reversal with the pooled range the reversed items' observed range moves
+        pooled = float(np.nanmin(obs_lo)) + float(np.nanmax(obs_hi))
+        idx = [items.index(i) for i in p.reversed]
+        flo, fhi = flo.copy(), fhi.copy()
+        flo[idx], fhi[idx] = pooled - obs_hi[idx], pooled - obs_lo[idx]
     p.lo, p.hi = flo, fhi
     return p
 
 
-def _check_items(p: _Prepared, caller: str) -> tuple[Any, Any]:
-    """Raise DataError for empty/constant items; return per-item n and sd."""
+def _check_counts(p: _Prepared, caller: str) -> None:
+    """Raise DataError for items with fewer than two answers, or too few rows."""
     import numpy as np
 
-    X = p.X
-    n_i = (~np.isnan(X)).sum(axis=0)
     problems: list[Diagnostic] = []
-    with np.errstate(all="ignore"), _warnings.catch_warnings():
-        _warnings.simplefilter("ignore", RuntimeWarning)
-        sd = np.nanstd(X, axis=0, ddof=1) if X.shape[0] > 1 else np.full(X.shape[1], np.nan)
     for j, it in enumerate(p.items):
-        if n_i[j] == 0:
+        if p.n_i[j] == 0:
             problems.append(Diagnostic("data-empty-item", f"item {it!r} has no answers",
                                        "Leave it out with `items=`.", Location(field=it)))
-        elif n_i[j] < 2 or not (sd[j] > 0):
-            val = X[~np.isnan(X[:, j]), j][0]
-            problems.append(Diagnostic(
-                "data-constant-item",
-                f"item {it!r} has no variance: all {int(n_i[j])} answers are {val:g}",
-                "Leave it out with `items=` and report its distribution separately "
-                "(psych::alpha drops such items with a warning).", Location(field=it)))
+        elif p.n_i[j] == 1:
+            val = p.X[~np.isnan(p.X[:, j]), j][0]
+            problems.append(_constant(it, 1, val))
     if problems:
         raise DataError(problems, title=f"{caller}(): some items cannot be analysed")
-    if X.shape[0] < 2:
+    if p.X.shape[0] < 2:
         raise DataError(Diagnostic(
-            "data-too-few-respondents", f"{X.shape[0]} usable respondent(s); at least 2 needed",
+            "data-too-few-respondents", f"{p.X.shape[0]} usable respondent(s); at least 2 needed",
             "Collect more responses, or use missing='pairwise'."),
             title=f"{caller}(): too few respondents")
-    return n_i, sd
 
 
-def _covariance(X: Any, caller: str, items: list[str]) -> tuple[Any, Any, bool]:
-    """Covariance matrix (pairwise complete, like R's ``cov(use="pairwise")``).
+def _constant(item: str, n: int, value: float) -> Diagnostic:
+    return Diagnostic(
+        "data-constant-item", f"item {item!r} has no variance: all {int(n)} answers are {value:g}",
+        "Leave it out with `items=` and report its distribution separately "
+        "(psych::alpha drops such items with a warning).", Location(field=item))
 
-    Returns ``(C, N, complete)`` with N the pairwise counts (None for complete data).
+
+def _check_variances(p: _Prepared, C: Any, means: Any, caller: str) -> Any:
+    """Raise DataError for constant items; return the item standard deviations."""
+    import numpy as np
+
+    var = np.diag(C)
+    tol = 1e-12 * np.maximum(1.0, means**2)
+    bad = np.flatnonzero(~(var > tol))
+    if len(bad):
+        raise DataError([_constant(p.items[j], int(p.n_i[j]), float(means[j])) for j in bad],
+                        title=f"{caller}(): some items cannot be analysed")
+    return np.sqrt(var)
+
+
+def _check_items(p: _Prepared, caller: str) -> tuple[Any, Any, Any]:
+    """All checks; return (C, means, sd)."""
+    _check_counts(p, caller)
+    C, means, _ = _covariance(p.X, caller, p.items, p.nan)
+    sd = _check_variances(p, C, means, caller)
+    return C, means, sd
+
+
+def _covariance(X: Any, caller: str, items: list[str],
+                nan: Any = None) -> tuple[Any, Any, Any]:
+    """Covariance matrix (pairwise complete, like R's ``cov(use="pairwise")``) and means.
+
+    ``nan`` is the missing-value mask (None: no missing values). Returns
+    ``(C, means, N)`` with N the pairwise counts (None for complete data).
     """
     import numpy as np
 
     n, k = X.shape
-    nan = np.isnan(X)
-    if not nan.any():
-        m = X.mean(axis=0)
+    if nan is None:
+        m = X.sum(axis=0) / n
         G = X.T @ X
         C = (G - n * np.outer(m, m)) / (n - 1)
         # guard against cancellation when means are large relative to the spread
         if np.any(np.diag(C) <= 1e-9 * np.abs(np.diag(G)) / n):
             Xc = X - m
             C = (Xc.T @ Xc) / (n - 1)
-        return (C + C.T) / 2, None, True
+        return (C + C.T) / 2, m, None
     M = (~nan).astype(float)
-    m = np.nanmean(X, axis=0)
-    X0 = np.where(nan, 0.0, X - m)
     N = M.T @ M
+    m = np.where(nan, 0.0, X).sum(axis=0) / np.diag(N)
+    X0 = np.where(nan, 0.0, X - m)
     low = np.argwhere(np.triu(N < 2, 1))
     if len(low):
         raise DataError([
@@ -346,8 +390,23 @@ def _covariance(X: Any, caller: str, items: list[str]) -> tuple[Any, Any, bool]:
         ], title=f"{caller}(): some item pairs cannot be correlated")
     S = X0.T @ M  # S[i, j] = sum of centred x_i over rows where j is observed
     P = X0.T @ X0
-    C = (P - S * S.T / N) / (N - 1)
-    return (C + C.T) / 2, N, False
+    with np.errstate(all="ignore"):
+        C = (P - S * S.T / N) / (N - 1)
+    return (C + C.T) / 2, m, N
+
+
+def _eigh(R: Any) -> tuple[Any, Any]:
+    """Eigen-decomposition of a small symmetric matrix (scipy's LAPACK call is much faster
+    than numpy's for k ~ 50)."""
+    import numpy as np
+    from scipy.linalg import eigh, eigvalsh
+
+    k = R.shape[0]
+    vals = eigvalsh(R)
+    _, top = eigh(R, subset_by_index=[k - 1, k - 1])
+    vecs = np.zeros((k, k))
+    vecs[:, -1] = top[:, 0]  # only the first principal component is used
+    return vals, vecs
 
 
 def _alpha_parts(C: Any) -> dict[str, Any]:
@@ -823,7 +882,9 @@ def reliability(
         raise TypeError(f"{caller}(): parameter 'seed' must be an integer or None; got {seed!r}")
 
     p = _prepare(data, items, keys, missing, scale_range, caller)
-    n_i, item_sd = _check_items(p, caller)
+    C, means, item_sd = _check_items(p, caller)
+    n_i = p.n_i
+    complete = p.nan is None
     X = p.X
     n, k = X.shape
     msgs: list[str] = []
@@ -832,11 +893,11 @@ def reliability(
         _warn(msgs, "only 2 items: alpha is computed but is a poor summary of two items "
                     "(it equals the Spearman–Brown coefficient only for equal variances); "
                     "alpha-if-deleted needs at least 3 items")
-    if n < k:
-        _warn(msgs, f"fewer respondents ({n}) than items ({k}): alpha and its interval are "
-                    "unstable; collect more data", SmallSampleWarning)
+    if n <= k:
+        _warn(msgs, f"only {n} respondents for {k} items: the correlation matrix is singular "
+                    "and alpha and its interval are unstable; collect more data",
+              SmallSampleWarning)
 
-    C, N, complete = _covariance(X, caller, p.items)
     if ordinal:
         from measurelib.psychometrics._polychoric import polychoric
 
@@ -850,7 +911,7 @@ def reliability(
     R = parts["R"] if ordinal else parts["R"]
 
     # perfectly collinear items
-    evals, evecs = np.linalg.eigh(R)
+    evals, evecs = _eigh(R)
     singular = bool(evals[0] < 1e-10 * max(evals[-1], 1.0))
     if singular and n > k:
         off = np.abs(R - np.eye(k))
@@ -892,10 +953,9 @@ def reliability(
             ok = ~np.isnan(X[:, j]) & ~np.isnan(total)
             r_total[j] = np.corrcoef(total[ok], X[ok, j])[0, 1]
 
-    means = np.nanmean(X, axis=0)
-    with np.errstate(all="ignore"):
-        floor = (X == p.lo).sum(axis=0) / n_i
-        ceiling = (X == p.hi).sum(axis=0) / n_i
+    # column by column: contiguous for the Fortran-ordered block pandas returns
+    floor = np.array([np.count_nonzero(X[:, j] == p.lo[j]) for j in range(k)]) / n_i
+    ceiling = np.array([np.count_nonzero(X[:, j] == p.hi[j]) for j in range(k)]) / n_i
     stats = pd.DataFrame(
         {
             "n": n_i.astype(int),
@@ -1060,11 +1120,10 @@ def keying_check(
     for g, its in group_map.items():
         keys_g = measure if measure is not None else [i for i in its if i in declared]
         p = _prepare(frame, its, keys_g, "pairwise", None, caller, measure)
-        _check_items(p, caller)
-        C, _, _ = _covariance(p.X, caller, p.items)
+        C, _, _ = _check_items(p, caller)
         parts = _alpha_parts(C)
         R = parts["R"]
-        evals, evecs = np.linalg.eigh(R)
+        evals, evecs = _eigh(R)
         load = evecs[:, -1] * math.sqrt(max(evals[-1], 0.0))
         if load.sum() < 0:
             load = -load

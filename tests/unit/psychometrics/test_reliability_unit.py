@@ -248,7 +248,7 @@ def test_collinear_items_warn() -> None:
 
 def test_fewer_respondents_than_items() -> None:
     df = small().iloc[:3]
-    with pytest.warns(SmallSampleWarning, match="fewer respondents"):
+    with pytest.warns(SmallSampleWarning, match="respondents for"):
         res = reliability(df, compute_omega=False)
     assert res.n == 3
 
