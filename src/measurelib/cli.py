@@ -34,7 +34,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("measurelib._cli_score", "score response data (CSV, Excel, Parquet) in chunks"),
     "render": ("measurelib._cli_render", "make a form: web (HTML), paper (print, PDF) or read-aloud script"),
     "template": ("measurelib._cli_template", "write an Excel entry sheet for keying paper forms"),
+    "assess": ("measurelib._cli_assess", "assess reliability and validity from responses (report)"),
     "import": ("measurelib._cli_import", "import response files into the outcomes store"),
+    "due": ("measurelib._cli_due", "list who is due or overdue for a measure (CSV for mail-merge/SMS)"),
+    "report": ("measurelib._cli_report", "write the impact report of a service (HTML, PDF, JSON)"),
+    "feedback": ("measurelib._cli_feedback", "write a person's one-page feedback sheet (HTML, PDF)"),
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

@@ -1,0 +1,60 @@
+"""``measurelib due``: who is due or overdue for which measure, as a CSV for mail-merge/SMS."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from measurelib.cli import EXIT_OK, add_format_option, print_json
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=None, metavar="PATH|URL",
+                   help="store: a SQLite file (default measurelib.db) or a PostgreSQL URL")
+    p.add_argument("--schedule", required=True, metavar="FILE",
+                   help="the service's schedule (YAML): timepoints and measures")
+    p.add_argument("--worker", default=None, help="only this worker's caseload")
+    p.add_argument("--on", default=None, metavar="YYYY-MM-DD", help="date (default: today)")
+    p.add_argument("-o", "--output", default=None, metavar="FILE.csv",
+                   help="write the list as CSV (pseudonymous ids only)")
+    add_format_option(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from measurelib.errors import DataError, Diagnostic, Location
+    from measurelib.schedule import completion, due, load_schedule
+    from measurelib.store import Store
+
+    if args.on is not None:
+        try:
+            dt.date.fromisoformat(args.on)
+        except ValueError:
+            raise DataError(Diagnostic("usage", f"--on {args.on!r} is not a date",
+                                       "Write the date as YYYY-MM-DD.",
+                                       Location(field="--on"))) from None
+    schedule = load_schedule(args.schedule)
+    store = Store(args.db)
+    try:
+        table = due(store, schedule, on=args.on, worker=args.worker)
+        comp = completion(store, schedule, on=args.on)
+    finally:
+        store.close()
+    if args.output:
+        table.to_csv(args.output, index=False)
+    if args.format == "json":
+        print_json({"due": table.to_dict(orient="records"),
+                    "completion": comp.to_dict(orient="records"),
+                    "output": args.output})
+        return EXIT_OK
+    n_over = int((table["status"] == "overdue").sum()) if len(table) else 0
+    sys.stdout.write(f"{len(table)} measure(s) due, {n_over} overdue"
+                     + (f"; list written to {args.output}" if args.output else "") + "\n")
+    if not args.output and len(table):
+        sys.stdout.write(table[["respondent_id", "episode", "measure_id", "timepoint",
+                                "due_date", "status"]].to_string(index=False) + "\n")
+    for rec in comp.itertuples(index=False):
+        sys.stdout.write(f"completion {rec.measure_id} {rec.timepoint}: {rec.completed} of "
+                         f"{rec.expected} ({100 * rec.rate:.0f}%)\n")
+    return EXIT_OK

@@ -1,0 +1,586 @@
+"""The impact report for commissioners, and the feedback sheet for the person.
+
+:func:`impact_report` turns the store into one self-contained HTML page (or PDF, or JSON):
+headline figures, before/after distributions, reliable-change categories, completion over
+time with an XmR run chart, breakdowns, and a methods box with citations and caveats.
+Every aggregate count below ``min_cell`` (default 5) is shown as ``<5``, in every format.
+
+:func:`feedback_sheet` writes a one-page, large-print sheet for one person: their scores
+over time against the measure's bands, with each band's advice, in the measure's language.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from measurelib._results import Result, to_jsonable
+from measurelib.model import Measure
+
+__all__ = ["ImpactReport", "feedback_sheet", "impact_report", "xmr_limits"]
+
+JT_CITATION = ("Jacobson NS, Truax P (1991). Clinical significance: a statistical approach to "
+               "defining meaningful change in psychotherapy research. Journal of Consulting and "
+               "Clinical Psychology 59(1):12-19. doi:10.1037/0022-006X.59.1.12")
+XMR_CITATION = ("Provost LP, Murray SK (2011). The Health Care Data Guide: Learning from Data "
+                "for Improvement. Jossey-Bass (XmR / individuals charts, limits mean ± 2.66 × "
+                "mean moving range).")
+
+
+def xmr_limits(values: Sequence[float]) -> dict[str, float | None]:
+    """Individuals (XmR) chart limits: mean ± 2.66 × mean moving range.
+
+    Returns ``{"centre", "mean_moving_range", "lower", "upper"}`` (None with < 2 values).
+    """
+    vals = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    if len(vals) < 2:
+        return {"centre": vals[0] if vals else None, "mean_moving_range": None,
+                "lower": None, "upper": None}
+    centre = sum(vals) / len(vals)
+    mr = sum(abs(b - a) for a, b in zip(vals, vals[1:])) / (len(vals) - 1)
+    return {"centre": centre, "mean_moving_range": mr, "lower": centre - 2.66 * mr,
+            "upper": centre + 2.66 * mr}
+
+
+# ----------------------------------------------------------------------------- suppression
+class _Suppressor:
+    def __init__(self, min_cell: int) -> None:
+        if not isinstance(min_cell, int) or min_cell < 1:
+            raise ValueError(f"min_cell must be a whole number ≥ 1; got {min_cell!r}")
+        self.min_cell = min_cell
+        self.label = f"<{min_cell}"
+
+    def count(self, n: Any) -> Any:
+        if n is None or (isinstance(n, float) and math.isnan(n)):
+            return None
+        n = int(n)
+        return self.label if 0 < n < self.min_cell else n
+
+    def share(self, k: Any, n: Any, value: Any) -> Any:
+        """A proportion, hidden when its numerator or denominator is a small number."""
+        if value is None or n is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if 0 < int(k) < self.min_cell or int(n) < self.min_cell:
+            return self.label
+        return float(value)
+
+    def stat(self, n: Any, value: Any) -> Any:
+        """A mean or other statistic, hidden when it rests on fewer than min_cell people."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        return self.label if int(n or 0) < self.min_cell else float(value)
+
+
+def _figures(row: dict[str, Any], sup: _Suppressor) -> dict[str, Any]:
+    n = int(row.get("n_paired") or 0)
+    nb = int(row.get("n_baseline") or 0)
+    out: dict[str, Any] = {
+        "n_baseline": sup.count(nb), "n_paired": sup.count(n),
+        "completion_rate": sup.share(n, nb, row.get("completion_rate")),
+    }
+    for k in ("mean_baseline", "mean_follow_up", "mean_change", "change_ci_low",
+              "change_ci_high", "d_z", "d_z_ci_low", "d_z_ci_high", "d_av", "d_av_ci_low",
+              "d_av_ci_high"):
+        out[k] = sup.stat(n, row.get(k))
+    for name in ("improved", "no_change", "deteriorated"):
+        k = int(row.get(f"n_{name}") or 0)
+        out[f"n_{name}"] = sup.count(k)
+        out[f"share_{name}"] = sup.share(k, n, row.get(f"share_{name}"))
+        out[f"share_{name}_ci_low"] = sup.share(k, n, row.get(f"share_{name}_ci_low"))
+        out[f"share_{name}_ci_high"] = sup.share(k, n, row.get(f"share_{name}_ci_high"))
+    ncb = int(row.get("n_clinical_baseline") or 0)
+    for name, col in (("recovered", "recovery"), ("reliable_recovery", "reliable_recovery")):
+        k = int(row.get(f"n_{name}") or 0)
+        out[f"n_{name}"] = sup.count(k)
+        out[f"{col}_rate"] = sup.share(k, ncb, row.get(f"{col}_rate"))
+    out["n_clinical_baseline"] = sup.count(ncb)
+    return out
+
+
+# ----------------------------------------------------------------------------- SVG
+def _fmt(v: Any, digits: int = 1) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float) and math.isnan(v):
+        return "–"
+    if isinstance(v, int):
+        return str(v)
+    return f"{v:.{digits}f}"
+
+
+def _pct(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, str):
+        return v
+    return f"{100 * float(v):.0f}%"
+
+
+def _svg_open(w: int, h: int, title: str, desc: str, uid: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" '
+            f'role="img" aria-labelledby="{uid}-t {uid}-d" style="max-width:{w}px">'
+            f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>')
+
+
+def bar_chart(rows: list[tuple[str, Any]], title: str, desc: str, uid: str,
+              colours: Sequence[str] | None = None, width: int = 560) -> Markup:
+    """Horizontal bars of counts (suppressed counts are drawn as an outlined stub)."""
+    h = 34 * len(rows) + 10
+    label_w = 190
+    numeric = [v for _, v in rows if isinstance(v, (int, float))]
+    top = max(numeric) if numeric else 1
+    top = top or 1
+    parts = [_svg_open(width, h, title, desc, uid)]
+    for i, (label, v) in enumerate(rows):
+        y = 8 + 34 * i
+        colour = (colours[i % len(colours)] if colours else "#1d70b8")
+        parts.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" '
+                     f'font-size="14" fill="#0b0c0c">{escape(label)}</text>')
+        if isinstance(v, (int, float)):
+            bw = (width - label_w - 70) * float(v) / top
+            parts.append(f'<rect x="{label_w}" y="{y}" width="{bw:.1f}" height="24" '
+                         f'fill="{colour}"/>')
+            parts.append(f'<text x="{label_w + bw + 6:.1f}" y="{y + 18}" font-size="14" '
+                         f'fill="#0b0c0c">{escape(_fmt(v))}</text>')
+        else:
+            parts.append(f'<rect x="{label_w}" y="{y}" width="8" height="24" fill="none" '
+                         f'stroke="{colour}" stroke-dasharray="2 2"/>')
+            parts.append(f'<text x="{label_w + 14}" y="{y + 18}" font-size="14" '
+                         f'fill="#0b0c0c">{escape(_fmt(v))}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def line_chart(points: list[tuple[str, Any]], title: str, desc: str, uid: str, *,
+               limits: dict[str, Any] | None = None, bands: list[tuple[float, float, str]]
+               | None = None, y_range: tuple[float, float] | None = None, width: int = 600,
+               height: int = 240, percent: bool = False, big: bool = False) -> Markup:
+    """A line of values over labelled points, with optional XmR limits or band shading."""
+    left, right, top_pad, bottom = (60, 20, 16, 44)
+    fs = 18 if big else 12
+    vals = [float(v) for _, v in points if isinstance(v, (int, float))]
+    if y_range is None:
+        lo = min(vals + [limits["lower"]] if limits and limits.get("lower") is not None
+                 else vals) if vals else 0.0
+        hi = max(vals + [limits["upper"]] if limits and limits.get("upper") is not None
+                 else vals) if vals else 1.0
+        pad = (hi - lo) * 0.1 or 1.0
+        y_range = (lo - pad, hi + pad)
+    y0, y1 = y_range
+    pw, ph = width - left - right, height - top_pad - bottom
+
+    def sx(i: int) -> float:
+        return left + (pw * (i + 0.5) / max(len(points), 1))
+
+    def sy(v: float) -> float:
+        return top_pad + ph * (1 - (v - y0) / ((y1 - y0) or 1))
+
+    parts = [_svg_open(width, height, title, desc, uid)]
+    for lo_b, hi_b, label in bands or []:
+        a, b = max(lo_b, y0), min(hi_b, y1)
+        if b <= a:
+            continue
+        idx = (bands or []).index((lo_b, hi_b, label))
+        shade = ["#e8f1f8", "#f3f2f1"][idx % 2]
+        parts.append(f'<rect x="{left}" y="{sy(b):.1f}" width="{pw}" '
+                     f'height="{sy(a) - sy(b):.1f}" fill="{shade}"/>')
+        parts.append(f'<text x="{left + pw - 4}" y="{sy(b) + fs + 2:.1f}" text-anchor="end" '
+                     f'font-size="{fs}" fill="#505a5f">{escape(label)}</text>')
+    parts.append(f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + ph}" '
+                 'stroke="#0b0c0c"/>')
+    parts.append(f'<line x1="{left}" y1="{top_pad + ph}" x2="{left + pw}" y2="{top_pad + ph}" '
+                 'stroke="#0b0c0c"/>')
+    for frac in (0, 0.5, 1):
+        v = y0 + (y1 - y0) * frac
+        text = f"{100 * v:.0f}%" if percent else f"{v:.0f}"
+        parts.append(f'<text x="{left - 6}" y="{sy(v) + 4:.1f}" text-anchor="end" '
+                     f'font-size="{fs}" fill="#0b0c0c">{escape(text)}</text>')
+    if limits and limits.get("centre") is not None:
+        for key, dash in (("centre", ""), ("lower", "6 4"), ("upper", "6 4")):
+            v = limits.get(key)
+            if v is None or not (y0 <= v <= y1):
+                continue
+            parts.append(f'<line x1="{left}" y1="{sy(v):.1f}" x2="{left + pw}" y2="{sy(v):.1f}" '
+                         f'stroke="#d4351c" stroke-width="1" stroke-dasharray="{dash}"/>')
+    step = max(1, math.ceil(len(points) / 12))
+    prev: tuple[float, float] | None = None
+    for i, (label, v) in enumerate(points):
+        if i % step == 0:
+            parts.append(f'<text x="{sx(i):.1f}" y="{top_pad + ph + fs + 6}" '
+                         f'text-anchor="middle" font-size="{fs}" '
+                         f'fill="#0b0c0c">{escape(label)}</text>')
+        if not isinstance(v, (int, float)):
+            prev = None
+            continue
+        x, y = sx(i), sy(float(v))
+        if prev is not None:
+            parts.append(f'<line x1="{prev[0]:.1f}" y1="{prev[1]:.1f}" x2="{x:.1f}" '
+                         f'y2="{y:.1f}" stroke="#1d70b8" stroke-width="{3 if big else 2}"/>')
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{7 if big else 4}" '
+                     'fill="#1d70b8"/>')
+        if big:
+            parts.append(f'<text x="{x:.1f}" y="{y - 12:.1f}" text-anchor="middle" '
+                         f'font-size="{fs}" font-weight="bold">{escape(_fmt(v, 0))}</text>')
+        prev = (x, y)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+# ----------------------------------------------------------------------------- report
+class ImpactReport(Result):
+    """The figures of an impact report, with small numbers already suppressed."""
+
+    measure_id: str
+    measure_version: str
+    title: str
+    score_id: str
+    generated: str
+    period_from: str | None
+    period_to: str | None
+    service: str | None
+    min_cell: int
+    data: dict[str, Any]
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(self.data.get("breakdowns", []))
+
+    def summary(self) -> str:
+        h = self.data["headline"]
+        return (f"{self.title}: {h['n_baseline']} started, {h['n_paired']} followed up; "
+                f"reliably improved {_pct(h['share_improved'])}")
+
+    def to_html(self) -> str:
+        """One self-contained HTML page (inline CSS and SVG; no external requests)."""
+        return _render("report.html.j2", report=self, d=self.data, fmt=_fmt, pct=_pct,
+                       charts=self._charts())
+
+    def _charts(self) -> dict[str, Markup]:
+        d, h = self.data, self.data["headline"]
+        cats = [("Reliably improved", h["n_improved"]), ("No reliable change", h["n_no_change"]),
+                ("Reliably deteriorated", h["n_deteriorated"])]
+        charts = {"categories": bar_chart(
+            cats, "Reliable change categories",
+            "Number of people followed up in each category: " + "; ".join(
+                f"{k}: {_fmt(v)}" for k, v in cats), "cat",
+            colours=["#00703c", "#b1b4b6", "#d4351c"])}
+        rows = []
+        for r in d["distribution"]:
+            rows += [(f"{r['band']}, before", r["baseline"]), (f"{r['band']}, after",
+                                                                 r["follow_up"])]
+        charts["distribution"] = bar_chart(
+            rows, "Score bands before and after",
+            "People in each band at baseline and follow-up: " + "; ".join(
+                f"{k}: {_fmt(v)}" for k, v in rows), "dist", colours=["#b1b4b6", "#1d70b8"])
+        months = d["months"]
+        lim = d["run_chart_limits"]
+        charts["run_mean"] = line_chart(
+            [(m["month"], m["mean"]) for m in months], "Mean score by month",
+            "Run chart (XmR) of the mean score of all forms each month, with the centre line "
+            "and limits at mean ± 2.66 × mean moving range; months with fewer than "
+            f"{self.min_cell} forms are left out. See the data table.", "runm",
+            limits=lim["mean"])
+        charts["run_completion"] = line_chart(
+            [(m["month"], m["completion"]) for m in months],
+            "Follow-up completion by month of start",
+            "Share of people starting each month who have a follow-up, with XmR limits. "
+            "See the data table.", "runc", limits=lim["completion"], y_range=(0, 1),
+            percent=True)
+        return charts
+
+    def write(self, path: str | Path) -> Path:
+        """Write ``.html``, ``.pdf`` or ``.json`` by the file's suffix."""
+        return _write(path, self.to_html, self.to_json)
+
+
+def _write(path: str | Path, html: Any, json_text: Any) -> Path:
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".html", ".htm"):
+        p.write_text(html(), encoding="utf-8")
+    elif suffix == ".pdf":
+        try:
+            from weasyprint import HTML
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise ImportError("PDF output needs WeasyPrint: pip install 'measurelib[pdf]'") \
+                from None
+        HTML(string=html()).write_pdf(str(p))
+    elif suffix == ".json" and json_text is not None:
+        p.write_text(json_text(), encoding="utf-8")
+    else:
+        allowed = ".html, .pdf, .json" if json_text is not None else ".html, .pdf"
+        raise ValueError(f"output: allowed file types are {allowed}; got {p.name!r}")
+    return p
+
+
+def _render(template: str, **context: Any) -> str:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from measurelib._resources import data_dir
+
+    env = Environment(loader=FileSystemLoader(str(data_dir("templates") / "outcomes")),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    return env.get_template(template).render(**context)
+
+
+def _band_ranges(measure: Measure, rule: Any) -> list[tuple[float, float, str]]:
+    from measurelib._checks import band_intervals, reachable
+
+    if not rule.bands:
+        return []
+    lo_hi = measure.score_range(rule)
+    values = reachable(measure, rule)
+    whole = values is not None and all(float(v).is_integer() for v in values)
+    out = []
+    for band, (lo, li, hi, _hi) in zip(rule.bands, band_intervals(rule.bands)):
+        if whole and not li and not math.isinf(lo) and float(lo).is_integer():
+            lo += 1  # integer scores: "above 4" is "from 5"
+        a = lo_hi[0] if math.isinf(lo) else lo
+        b = lo_hi[1] if math.isinf(hi) else hi
+        out.append((float(a), float(b), measure.text(band.label) or ""))
+    return out
+
+
+def impact_report(store: Any, measure: Measure | str, *, score: str | None = None,
+                  start: Any = None, end: Any = None, service: str | None = None,
+                  by: Sequence[str] = ("site",), min_cell: int = 5,
+                  baseline: str = "baseline", follow_up: str = "last",
+                  title: str | None = None) -> ImpactReport:
+    """Compute the figures of an impact report from a store (or a frame of scores).
+
+    Parameters
+    ----------
+    store : Store or pandas.DataFrame
+    measure : Measure or str
+    score : str, optional
+        Score id (default the first).
+    start, end : date-like, optional
+        Episodes whose baseline falls in this period.
+    service : str, optional
+        Only this service.
+    by : sequence of str
+        Breakdowns (``site``, ``service``, ``worker``, ...). Mode and the equity fields
+        recorded are always broken down.
+    min_cell : int, default 5
+        Counts from 1 to ``min_cell - 1`` are shown as ``<min_cell``, and proportions and
+        means resting on them are hidden, in HTML, PDF and JSON alike.
+    """
+    import pandas as pd
+
+    from measurelib.outcomes import GROUPABLE, _resolve, change
+
+    measure, rule = _resolve(measure, score)
+    sup = _Suppressor(min_cell)
+    extra = ["mode", "age_band", "sex", "ethnicity", "deprivation_decile", "first_language"]
+    res = change(store, measure, baseline, follow_up, rule.id,
+                 by=[b for b in dict.fromkeys([*by, *extra]) if b in GROUPABLE],
+                 period="M", start=start, end=end, service=service)
+    people = res.people
+    head = _figures(res.overall, sup)
+    # before/after distribution over the bands (paired people)
+    bands = _band_ranges(measure, rule)
+    paired = people[people["follow_up"].notna()]
+    dist = []
+    if rule.bands:
+        from measurelib._checks import band_intervals
+
+        ivs = band_intervals(rule.bands)
+
+        def band_of(values: Any) -> Any:
+            import numpy as np
+
+            out = np.full(len(values), -1)
+            v = values.to_numpy(dtype=float)
+            for i, (lo, li, hi, hi_inc) in enumerate(ivs):
+                m = ((v > lo) | (li & (v == lo))) & ((v < hi) | (hi_inc & (v == hi)))
+                out[(out < 0) & m] = i
+            return out
+
+        import numpy as np
+
+        b_idx, f_idx = band_of(paired["baseline"]), band_of(paired["follow_up"])
+        for i, band in enumerate(rule.bands):
+            dist.append({"band": measure.text(band.label),
+                         "baseline": sup.count(int(np.sum(b_idx == i))),
+                         "follow_up": sup.count(int(np.sum(f_idx == i)))})
+    # breakdowns
+    breakdowns = []
+    for rec in res.groups.to_dict(orient="records"):
+        if rec["by"] in ("mode", "age_band", "sex", "ethnicity", "deprivation_decile",
+                         "first_language") and set(res.groups.loc[
+                res.groups["by"] == rec["by"], "group"]) == {"(not recorded)"}:
+            continue
+        if rec["by"] == "period":
+            continue
+        breakdowns.append({"by": rec["by"], "group": rec["group"], **_figures(rec, sup)})
+    # run chart by month: mean score of all administrations and completion of baselines
+    frame = store.scores(measure.id, rule.id) if not isinstance(store, pd.DataFrame) else store
+    if service is not None and "service" in frame.columns:
+        frame = frame[frame["service"] == service]
+    frame = frame[frame["value"].notna()] if "value" in frame.columns else frame
+    months = []
+    if len(frame):
+        fr = frame.assign(month=pd.to_datetime(frame["date"]).dt.to_period("M").astype(str))
+        if start is not None:
+            fr = fr[pd.to_datetime(fr["date"]) >= pd.Timestamp(start)]
+        if end is not None:
+            fr = fr[pd.to_datetime(fr["date"]) <= pd.Timestamp(end)]
+        val = fr["value"] if "value" in fr.columns else fr[rule.id]
+        g = val.groupby(fr["month"]).agg(["size", "mean"])
+        comp = people.assign(month=people["baseline_date"].dt.to_period("M").astype(str)) \
+            .groupby("month").agg(started=("baseline", "size"),
+                                  followed=("follow_up", lambda s: int(s.notna().sum())))
+        all_months = pd.period_range(min(g.index.min(), comp.index.min() if len(comp) else
+                                         g.index.min()),
+                                     max(g.index.max(), comp.index.max() if len(comp) else
+                                         g.index.max()), freq="M").astype(str)
+        for mth in all_months:
+            n = int(g["size"].get(mth, 0))
+            started = int(comp["started"].get(mth, 0)) if len(comp) else 0
+            followed = int(comp["followed"].get(mth, 0)) if len(comp) else 0
+            months.append({
+                "month": mth, "n": sup.count(n),
+                "mean": sup.stat(n, g["mean"].get(mth)) if n else None,
+                "started": sup.count(started), "followed_up": sup.count(followed),
+                "completion": sup.share(followed, started,
+                                        followed / started if started else None)})
+    means = [m["mean"] for m in months if isinstance(m["mean"], float)]
+    comps = [m["completion"] for m in months if isinstance(m["completion"], float)]
+    run = {"mean": xmr_limits(means), "completion": xmr_limits(comps)}
+    # anonymous administrations and response rates
+    refs = [JT_CITATION]
+    refs += [r.citation for r in measure.references]
+    refs += [r.citation for r in rule.references if r.citation not in refs]
+    refs.append(XMR_CITATION)
+    rc = rule.reliable_change
+    if res.rc_method == "threshold":
+        rc_text = (f"a change of at least {res.rc_threshold:g} points"
+                   + (f" ({rc.source})" if rc is not None and rc.source else ""))
+    elif res.rc_method:
+        rc_text = (f"|RCI| > 1.96 with S_diff = {_fmt(res.s_diff, 2)} (reliability "
+                   f"{rc.reliability if rc else ''}, SD {rc.sd if rc else ''}), i.e. a change "
+                   f"of more than {res.rc_threshold:.2f} points")
+    else:
+        rc_text = "no reliable-change criterion is declared for this score"
+    caveats = [
+        "There is no comparison group: the change shown cannot be attributed to the "
+        "service alone (people often improve with time, and extreme scores tend to move "
+        "towards the average on re-testing).",
+        f"Only people with both a baseline and a follow-up are in the change figures "
+        f"({_fmt(head['n_paired'])} of {_fmt(head['n_baseline'])}).",
+        f"Counts below {min_cell} are shown as <{min_cell} to protect privacy; rates and "
+        "means resting on them are hidden.",
+        *res.warnings,
+    ]
+    data = {
+        "headline": head,
+        "direction": "higher is better" if rule.higher_is_better else "lower is better",
+        "reliable_change": rc_text,
+        "cutoff": res.cutoff,
+        "distribution": dist,
+        "breakdowns": breakdowns,
+        "months": months,
+        "run_chart_limits": run,
+        "attrition": {k: (sup.count(v) if k.startswith("n_") else v)
+                      for k, v in res.attrition.items()},
+        "references": refs,
+        "caveats": caveats,
+        "validation": (measure.validation.status if measure.validation else None),
+        "bands": [{"label": b[2], "min": b[0], "max": b[1]} for b in bands],
+    }
+    data = to_jsonable(data)
+    score_title = measure.text(rule.title) or rule.id
+    return ImpactReport(
+        measure_id=measure.id, measure_version=measure.version,
+        title=title or f"{measure.text(measure.short_title) or measure.text(measure.title)}: "
+        "outcomes report", score_id=rule.id,
+        generated=_dt.date.today().isoformat(),
+        period_from=str(pd.Timestamp(start).date()) if start is not None else None,
+        period_to=str(pd.Timestamp(end).date()) if end is not None else None,
+        service=service, min_cell=min_cell, data={**data, "score_title": score_title})
+
+
+# ----------------------------------------------------------------------------- feedback
+def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
+                   score: str | None = None, episode: str | None = None,
+                   lang: str | None = None) -> str:
+    """A one-page, large-print HTML sheet of one person's scores over time.
+
+    Shows each score against the bands, the advice of the band of the latest score and what
+    changed since the first (with the reliable-change criterion, in plain words).
+    """
+    import pandas as pd
+
+    from measurelib.outcomes import _resolve
+
+    measure, rule = _resolve(measure, score)
+    lang = lang or measure.language
+    frame = store.scores(measure.id, rule.id)
+    mine = frame[frame["respondent_id"] == str(respondent_id)]
+    if episode is not None:
+        mine = mine[mine["episode"] == str(episode)]
+    if mine.empty:
+        raise ValueError(f"feedback_sheet(respondent_id=...): no {measure.id} scores stored "
+                         f"for {respondent_id!r}")
+    mine = mine.sort_values("date")
+    points = [(pd.Timestamp(d).strftime("%d %b %Y"), float(v))
+              for d, v in zip(mine["date"], mine["value"]) if pd.notna(v)]
+    bands = _band_ranges(measure, rule)
+    lo, hi = measure.score_range(rule)
+    chart = line_chart(points, f"Your {measure.text(rule.title, lang) or rule.id} over time",
+                       "Scores: " + "; ".join(f"{d}: {_fmt(v, 0)}" for d, v in points),
+                       "fb", bands=bands, y_range=(lo, hi), width=640, height=300, big=True)
+    latest = mine.iloc[-1]
+    first = mine.iloc[0]
+    band_obj = None
+    from measurelib._checks import band_intervals
+
+    for band, (blo, bli, bhi, bhi_inc) in zip(rule.bands, band_intervals(rule.bands)):
+        v = float(latest["value"])
+        if (v > blo or (bli and v == blo)) and (v < bhi or (bhi_inc and v == bhi)):
+            band_obj = band
+            break
+    diff = float(latest["value"]) - float(first["value"])
+    better = (diff > 0) == bool(rule.higher_is_better) and diff != 0
+    rc = rule.reliable_change
+    thr = None
+    if rc is not None:
+        thr = float(rc.threshold) if rc.threshold is not None else (
+            1.96 * float(rc.sd or 0) * math.sqrt(2 * (1 - float(rc.reliability or 0))))
+    if len(mine) < 2:
+        what = "This is your first score. Next time we can show you what has changed."
+    elif diff == 0:
+        what = "Your score is the same as the first time."
+    else:
+        size = "a big enough change to be sure it is real" if thr and abs(diff) >= thr else \
+            "a small change, which could be day-to-day ups and downs"
+        what = (f"Your score has gone {'up' if diff > 0 else 'down'} by {_fmt(abs(diff), 0)} "
+                f"points since {pd.Timestamp(first['date']).strftime('%d %B %Y')}. "
+                f"{'That is better' if better else 'That is worse'}: {size}.")
+    direction = ("Higher scores are better." if rule.higher_is_better else
+                 "Lower scores are better.")
+    return _render("feedback.html.j2", measure=measure, lang=lang,
+                   title=measure.text(measure.short_title, lang) or measure.text(measure.title,
+                                                                                 lang),
+                   score_title=measure.text(rule.title, lang) or rule.id, chart=chart,
+                   rows=[(d, _fmt(v, 0)) for d, v in points],
+                   band=None if band_obj is None else {
+                       "label": measure.text(band_obj.label, lang),
+                       "advice": measure.text(band_obj.advice, lang)},
+                   bands=bands, latest=_fmt(float(latest["value"]), 0), what=what,
+                   direction=direction, dir=measure.direction(lang),
+                   today=_dt.date.today().strftime("%d %B %Y"))
+
+
+def write_feedback(path: str | Path, html: str) -> Path:
+    """Write a feedback sheet as ``.html`` or ``.pdf``."""
+    return _write(path, lambda: html, None)
