@@ -248,6 +248,10 @@ def bartlett_sphericity(r: Any, n: int) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- parallel analysis
+#: principal-axes steps until max|g| falls below this, then Newton steps
+_NEWTON_SWITCH = 1e-3
+
+
 def _minres1_values_batch(C: Any) -> Any:
     """Eigenvalues of each ``C`` with one-factor minres communalities on the diagonal.
 
@@ -299,7 +303,7 @@ def _minres1_values_batch(C: Any) -> Any:
         newton[ai[worse]] = False
         prev_g[ai] = gmax
         done[ai[conv]] = True
-        newton[ai] = newton[ai] | ((gmax < 1e-4) & ~worse)
+        newton[ai] = newton[ai] | ((gmax < _NEWTON_SWITCH) & ~worse)
         step = g.copy()
         use_n = newton[ai] & ~conv
         if use_n.any():
@@ -391,6 +395,7 @@ def _parallel_analysis(
     import numpy as np
 
     from ._facore import eigen_desc, fit_fa, pairwise_cor, pairwise_cor_batch
+    from ._fanumeric import blas_threads
 
     arr = np.asarray(data, dtype=np.float64)
     nsub, p = arr.shape
@@ -402,22 +407,51 @@ def _parallel_analysis(
     fa_obs = fit_fa(r, 1, "minres", "none").values
     rng = np.random.default_rng(seed)
     show = sys.stderr.isatty() if progress is None else progress
-    chunk = max(1, min(n_iter, int(4e7 // max(nsub * p, 1))))
-    sim_pc = np.empty((n_iter, p))
-    sim_fa = np.empty((n_iter, p))
+    # Simulated data: the correlation matrix of nsub independent N(0, I_p) rows is the
+    # cov2cor of a Wishart(nsub - 1, I_p) matrix, drawn directly by Bartlett's
+    # decomposition (the same distribution as psych's cor(matrix(rnorm(nsub * p), nsub)),
+    # at O(p^2) instead of O(nsub p^2) cost per iteration).
+    Lw = np.zeros((n_iter, p, p))
+    il, jl = np.tril_indices(p, -1)
+    Lw[:, il, jl] = rng.standard_normal((n_iter, il.size))
+    dfs = (nsub - 1) - np.arange(p)
+    Lw[:, np.arange(p), np.arange(p)] = np.sqrt(rng.chisquare(dfs, size=(n_iter, p)))
+    W = Lw @ np.swapaxes(Lw, 1, 2)
+    dw = np.sqrt(np.einsum("bii->bi", W))
+    C = W / dw[:, :, None] / dw[:, None, :]
+    sim_pc = np.linalg.eigvalsh(C)[:, ::-1]
+    sim_fa = _minres1_values_batch(C)
     res_pc = np.full((n_iter, p), np.nan)
     res_fa = np.full((n_iter, p), np.nan)
-    starts = list(range(0, n_iter, chunk))
-    for s in _progress(starts, len(starts), "parallel analysis", show):
-        b = min(chunk, n_iter - s)
-        Z = rng.standard_normal((b, nsub, p))
-        C = pairwise_cor_batch(Z)
-        sim_pc[s : s + b] = np.linalg.eigvalsh(C)[:, ::-1]
-        sim_fa[s : s + b] = _minres1_values_batch(C)
-        if resample:
-            pick = rng.integers(0, nsub, size=(b, nsub, p))
-            X = arr[pick, np.arange(p)[None, None, :]]
-            Cr = pairwise_cor_batch(X)
+    if resample:
+        # column-wise bootstrap (psych: apply(x, 2, sample, replace = TRUE)), in chunks
+        complete = bool(np.isfinite(arr).all())
+        # small integer codes (Likert data): cross-products are exact in float32
+        exact32 = bool(
+            complete
+            and np.all(arr == np.round(arr))
+            and nsub * float(np.max(np.abs(arr))) ** 2 < 2.0**24
+        )
+        dt = np.float32 if exact32 else np.float64
+        cols = [np.ascontiguousarray(arr[:, j], dtype=dt) for j in range(p)]
+        chunk = max(1, min(n_iter, int(2e7 // max(nsub * p, 1))))
+        starts = list(range(0, n_iter, chunk))
+        for s in _progress(starts, len(starts), "parallel analysis", show):
+            b = min(chunk, n_iter - s)
+            X = np.empty((b, nsub, p), dtype=dt)
+            for j in range(p):
+                X[:, :, j] = cols[j][rng.integers(0, nsub, size=(b, nsub), dtype=np.int32)]
+            if complete:
+                sums = X.sum(axis=1, dtype=np.float64)
+                with blas_threads():
+                    cp = (np.swapaxes(X, 1, 2) @ X).astype(np.float64)
+                cov = cp - sums[:, :, None] * sums[:, None, :] / nsub
+                d = np.sqrt(np.einsum("bii->bi", cov))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    Cr = cov / d[:, :, None] / d[:, None, :]
+                Cr[:, np.arange(p), np.arange(p)] = 1.0
+            else:
+                Cr = pairwise_cor_batch(X)
             ok = np.isfinite(Cr).all(axis=(1, 2))
             if ok.any():
                 res_pc[s : s + b][ok] = np.linalg.eigvalsh(Cr[ok])[:, ::-1]
@@ -434,13 +468,15 @@ def _parallel_analysis(
     # stability: resample the iterations and recompute the suggestion
     boot_rng = np.random.default_rng(None if seed is None else seed + 1)
     nb = 500
+    ii = boot_rng.integers(0, n_iter, size=(nb, n_iter))
+    qf = np.quantile(sim_fa[ii], quantile, axis=1)
+    qp = np.quantile(sim_pc[ii], quantile, axis=1)
     counts: dict[int, int] = {}
     counts_c: dict[int, int] = {}
-    for _ in range(nb):
-        ii = boot_rng.integers(0, n_iter, n_iter)
-        k = first_fail(fa_obs, np.quantile(sim_fa[ii], quantile, axis=0))
+    for k_b in range(nb):
+        k = first_fail(fa_obs, qf[k_b])
         counts[k] = counts.get(k, 0) + 1
-        kc = first_fail(pc_obs, np.quantile(sim_pc[ii], quantile, axis=0))
+        kc = first_fail(pc_obs, qp[k_b])
         counts_c[kc] = counts_c.get(kc, 0) + 1
     return {
         "pc_values": pc_obs,

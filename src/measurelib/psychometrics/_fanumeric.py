@@ -339,5 +339,16 @@ def single_thread() -> Any:
     return threadpool_limits(1)
 
 
+def blas_threads() -> Any:
+    """Let BLAS use all its threads again (inside :func:`single_thread`) for a large product."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(None)
+
+
 def as_float_matrix(x: Any) -> FloatArray:
     return np.asarray(x, dtype=np.float64)
