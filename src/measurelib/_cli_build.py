@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                   f"{len(summary['sources'])} source(s), scores: "
                   f"{', '.join(summary['scores']) or 'none'}; estimated completion time "
                   f"{burden['minutes']:.1f} min"
-                  + (f" (by source: " + ", ".join(f"{k} {v:.1f}" for k, v in
+                  + (" (by source: " + ", ".join(f"{k} {v:.1f}" for k, v in
                                                   burden["by_source"].items()) + ")"
                      if "by_source" in burden else "")
                   + (f"; written to {args.output}" if args.output else "") + "\n")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 __all__ = ["HARD_SYLLABLES", "MIN_WORDS", "Readability", "readability"]
 
@@ -49,9 +50,9 @@ class Readability:
         return self.reading_age > target
 
 
-def _textstat():  # type: ignore[no-untyped-def]
+def _textstat() -> Any:
     try:
-        import textstat
+        import textstat  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - textstat is a core dependency
         raise ImportError("The linter needs textstat: pip install 'textstat>=0.7.7,<0.7.9'") \
             from exc
@@ -72,8 +73,5 @@ def readability(text: str) -> Readability:
     counts = [int(ts.syllable_count(w)) for w in words]
     hard = tuple(w for w, c in zip(words, counts) if c >= HARD_SYLLABLES)
     reliable = n >= MIN_WORDS
-    if reliable:
-        age = max(5.0, round(grade + 5.0, 1))
-    else:
-        age = float(5 + 2 * max(counts))
+    age = max(5.0, round(grade + 5.0, 1)) if reliable else float(5 + 2 * max(counts))
     return Readability(n, syllables, grade, age, reliable, hard)

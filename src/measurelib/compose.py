@@ -103,7 +103,8 @@ class Overlay:
     def location(self, *path: Any) -> Location:
         if self.doc is None:
             return Location(self.file)
-        return self.doc.location(tuple(path))
+        found: Location = self.doc.location(tuple(path))
+        return found
 
 
 def _is_text(value: Any) -> bool:
@@ -193,9 +194,9 @@ class _PathDoc:
         self.items_path = items_path
 
     def location(self, path: tuple[Any, ...]) -> Location:
-        if path and path[0] == "items":
-            return self.doc.location((*self.items_path, *path[1:]))
-        return self.doc.location(path)
+        full = (*self.items_path, *path[1:]) if path and path[0] == "items" else path
+        found: Location = self.doc.location(full)
+        return found
 
 
 # ----------------------------------------------------------------------------- plan
@@ -263,7 +264,8 @@ class Plan:
     def location(self, *path: Any) -> Location:
         if self.doc is None:
             return Location(self.file, path=_fmt_path(path) or None)
-        return self.doc.location(tuple(path))
+        found: Location = self.doc.location(tuple(path))
+        return found
 
 
 def _fmt_path(path: tuple[Any, ...]) -> str:
@@ -348,7 +350,8 @@ def plan(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> P
     def loc(*path: Any) -> Location:
         if doc is None:
             return Location(shown, path=_fmt_path(path) or None)
-        return doc.location(tuple(path))
+        found: Location = doc.location(tuple(path))
+        return found
 
     problems: list[Diagnostic] = []
     uses: list[SourceUse] = []
@@ -408,13 +411,13 @@ def plan(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> P
         for old in taken:
             new = entry.rename.get(old, f"{entry.prefix or ''}{old}")
             new_ids[old] = new
-            where = loc("compose", i, "rename", old) if old in entry.rename else from_loc
+            at = loc("compose", i, "rename", old) if old in entry.rename else from_loc
             if new in taken_ids:
                 problems.append(Diagnostic(
                     "compose-id-collision", f"item id {new!r} (from {src_measure.id}) is already "
                     f"used by {taken_ids[new]}", f"Rename it: `rename: {{{old}: "
                     f"{_slug(src_measure.id).replace('-', '_')}_{old}}}`, or give the entry a "
-                    "`prefix:`.", where))
+                    "`prefix:`.", at))
             else:
                 taken_ids[new] = f"item {old!r} of {src_measure.id}"
                 origins[new] = ("compose", i)
@@ -753,11 +756,11 @@ def _assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
     seen: set[tuple[str, str, str | None]] = set()
     rows = {row.index: row for row in report if row.index is not None}
     for use in p.uses:
-        k = (use.source.id, use.source.version, use.path)
+        key = (use.source.id, use.source.version, use.path)
         row = rows.get(use.index)
-        if k in seen:
+        if key in seen:
             continue
-        seen.add(k)
+        seen.add(key)
         sources.append({
             "id": use.source.id, "version": use.source.version, "sha256": use.sha256,
             **({"path": use.path} if use.path else {}),
@@ -1010,11 +1013,7 @@ def version_map(old: Any, new: Any) -> VersionMapResult:
         Measures, paths or catalog ids; composers are built first.
     """
     def get(x: Any) -> Measure:
-        if isinstance(x, Measure):
-            m = x
-        else:
-            m = _plain_or_built(x)
-        return m
+        return x if isinstance(x, Measure) else _plain_or_built(x)
 
     a, b = get(old), get(new)
 

@@ -103,7 +103,8 @@ _FIXED_PAIRS = re.compile(
     r"\b(more or less|now and then|up and down|on and off|again and again|over and over|"
     r"and so on|or so|whether or not|or not|and/or|one or more|two or more|or other|"
     r"and other|or anything|and so forth|sooner or later|black and white|rock and roll|"
-    r"family and friends|friends and family|day and night|(?:in|over|during) (?:the )?(?:last|past))\b",
+    r"family and friends|friends and family|day and night|"
+    r"(?:in|over|during) (?:the )?(?:last|past))\b",
     re.I)
 
 _RECALLS: list[tuple[re.Pattern[str], int, str]] = [

@@ -17,14 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 BFI = ROOT / "instruments" / "banks" / "ipip-bfi.yaml"
 IDS = [it.id for it in ml.load(str(BFI)).items]
 
-HEAD = f"""\
+HEAD = """\
 format: 1
 id: bespoke
 version: 1.0.0
 title: Bespoke
-licence: {{holder: Us, spdx: CC-BY-4.0, text_redistribution: allowed, modification: allowed}}
+licence: {holder: Us, spdx: CC-BY-4.0, text_redistribution: allowed, modification: allowed}
 scales:
-  yn: {{type: yesno}}
+  yn: {type: yesno}
 """
 
 _settings = settings(max_examples=25, deadline=None,

@@ -225,10 +225,10 @@ compose:
 
 
 def test_rewording_a_forbidden_source_is_a_licence_error(write) -> None:
-    path = write("m.yaml", HEAD + f"""\
+    path = write("m.yaml", HEAD + """\
 compose:
   - from: phq-9@1.0.0
-    text: {{down: Feeling low}}
+    text: {down: Feeling low}
 """)
     with pytest.raises(ml.LicenceError) as exc:
         _build(path)
