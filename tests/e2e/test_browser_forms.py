@@ -1,0 +1,221 @@
+"""Forms in a real headless Chromium: keyboard-only answering, submission, scoring, axe-core.
+
+Needs Debian's ``chromium`` (scripts/setup-system.sh) and the ``browser`` extra (Playwright,
+axe-playwright-python). Skipped, with a message, only when Chromium is absent.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import measurelib as ml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _browser import (  # noqa: E402
+    CHROMIUM_ARGS,
+    FormServer,
+    axe_source,
+    axe_violations,
+    chromium_path,
+    describe,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "instruments" / "examples"
+FEELING = EXAMPLES / "feeling-today-cy-ar.yaml"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None,
+                       reason="Chromium is not installed (Debian package `chromium`; run "
+                       "scripts/setup-system.sh)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the 'browser' extra is part of 'all'
+        pytest.fail("Playwright is missing: pip install 'measurelib[browser]'")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def _focused(page: Any) -> dict[str, Any]:
+    return page.evaluate(
+        "() => { const e = document.activeElement; const l = e.closest('label');"
+        " return {tag: e.tagName.toLowerCase(), name: e.name || '', type: e.type || '',"
+        " value: e.value || '',"
+        " outline: l ? getComputedStyle(l).outlineStyle : getComputedStyle(e).outlineStyle}; }")
+
+
+def answer_by_keyboard(page: Any, plan: list[tuple[str, Any]]) -> None:
+    """Answer each question in order with Tab, arrow keys, Space and typing only.
+
+    ``plan`` holds ``(field name, position)``: for a radio group the 0-based position of the
+    option to choose; for a text field the text to type.
+    """
+    for name, choice in plan:
+        page.keyboard.press("Tab")
+        f = _focused(page)
+        assert f["name"] == name, f"Tab reached {f}, expected the question {name!r}"
+        assert f["outline"] != "none", f"no visible focus on {name!r}"
+        if f["type"] == "radio":
+            page.keyboard.press("Space")  # choose the first option
+            for _ in range(int(choice)):
+                page.keyboard.press("ArrowDown")  # next option (also in right-to-left forms)
+        else:
+            page.keyboard.type(str(choice))
+    page.keyboard.press("Tab")
+    f = _focused(page)
+    assert f["tag"] == "button", f"after the last question Tab reached {f}"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_phq9_keyboard_only_submit_and_score(page: Any) -> None:
+    m = ml.load("phq-9")
+    html = str(m.render("html", action="/submit", hidden={"respondent_id": "R042"}))
+    answers = {"interest": 1, "down": 2, "sleep": 0, "tired": 3, "appetite": 1, "failure": 0,
+               "concentration": 2, "psychomotor": 0, "self_harm": 0, "difficulty": 1}
+    server = FormServer(html)
+    with server.running():
+        page.goto(server.url)
+        answer_by_keyboard(page, list(answers.items()))
+        assert page.title() == "Thank you"
+    assert len(server.posts) == 1
+    posted = server.posts[0]
+    sub = ml.parse_submission(m, {k: v if len(v) > 1 else v[0] for k, v in posted.items()})
+    assert sub.metadata == {"respondent_id": "R042", "respondent_type": "self"}
+    assert sub.responses == answers
+    result = m.score(sub.to_frame())
+    assert float(result.scores["total"].iloc[0]) == 9.0
+    assert str(result.scores["total_band"].iloc[0]) == "Mild"
+    assert result.scores["alerts"].iloc[0] == ""
+
+
+def test_arabic_example_keyboard_only(page: Any) -> None:
+    m = ml.load(FEELING)
+    html = str(m.render("html", lang="ar", action="/submit"))
+    server = FormServer(html)
+    with server.running():
+        page.goto(server.url)
+        assert page.evaluate("document.documentElement.dir") == "rtl"
+        answer_by_keyboard(page, [("mood", 4), ("calm", 2), ("talk", 0), ("coping", 7),
+                                  ("comments", "شكرًا & <b>bye</b>")])
+    posted = {k: v[0] for k, v in server.posts[0].items()}
+    sub = ml.parse_submission(m, posted)
+    assert sub.lang == "ar"
+    assert sub.responses == {"mood": 5, "calm": 3, "talk": 1, "coping": 7,
+                             "comments": "شكرًا & <b>bye</b>"}
+    assert float(m.score(sub.to_frame()).scores["wellbeing"].iloc[0]) == 9.0
+
+
+def test_required_and_touch_targets(page: Any) -> None:
+    m = ml.load(FEELING)
+    page.set_content(str(m.render("html", easy_read=True)))
+    sizes = page.evaluate(
+        "() => [...document.querySelectorAll('label.option')].map(l => l.getBoundingClientRect())"
+        ".map(r => [r.width, r.height])")
+    assert sizes and all(w >= 44 and h >= 44 for w, h in sizes), sizes
+    # no horizontal scrolling on a phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# ----------------------------------------------------------------------------- axe-core
+def _forms() -> list[tuple[str, str, dict[str, Any]]]:
+    """(measure source, format, options) of every shipped measure with text, and the examples."""
+    cases: list[tuple[str, str, dict[str, Any]]] = []
+    for entry in ml.catalog():
+        if entry.kind != "measure":
+            continue
+        m = ml.load(entry.id)
+        if any(it.text is None for it in m.items):
+            continue  # licence: text not shipped
+        for fmt in ("html", "print"):
+            cases.append((entry.id, fmt, {}))
+    for lang in ("en", "cy", "ar"):
+        for fmt in ("html", "print", "script"):
+            cases.append((str(FEELING), fmt, {"lang": lang}))
+    cases.append((str(FEELING), "html", {"easy_read": True, "large_print": True,
+                                        "respondent": "proxy"}))
+    cases.append((str(FEELING), "print", {"easy_read": True, "respondent": "proxy"}))
+    overlay = EXAMPLES / "swemwbs-overlay.example.yaml"
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        if path.name in (FEELING.name, overlay.name) or "overlay" in path.name:
+            continue
+        if path.name == "breaks-licence.yaml":  # shows the licence check refusing a build
+            continue
+        for fmt in ("html", "print"):
+            cases.append((str(path), fmt, {"overlay": str(overlay)}))
+    cases.append(("swemwbs", "html", {"overlay": str(overlay)}))
+    return cases
+
+
+def _id(case: tuple[str, str, dict[str, Any]]) -> str:
+    source, fmt, options = case
+    extra = ",".join(f"{k}={v}" for k, v in options.items() if k != "overlay")
+    return f"{Path(source).stem}-{fmt}" + (f"[{extra}]" if extra else "")
+
+
+@pytest.fixture(scope="module")
+def axe() -> str:
+    return axe_source()
+
+
+@pytest.mark.parametrize("case", _forms(), ids=_id)
+def test_axe_wcag21_aa(browser: Any, axe: str, case: tuple[str, str, dict[str, Any]]) -> None:
+    source, fmt, options = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ml.LicenceWarning)  # composed examples warn on build
+        try:
+            measure = ml.load(source)
+            html = str(measure.render(fmt, **options))
+        except (ml.LicenceError, ml.DefinitionError) as exc:
+            pytest.fail(f"{source} could not be rendered: {exc}")
+    context = browser.new_context(viewport={"width": 1024, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_content(html)
+        violations = axe_violations(page, axe)
+        assert not violations, f"{_id(case)}:\n{describe(violations)}"
+        if fmt == "html":
+            page.set_viewport_size({"width": 375, "height": 812})
+            violations = axe_violations(page, axe)
+            assert not violations, f"{_id(case)} (phone width):\n{describe(violations)}"
+    finally:
+        context.close()
+
+
+def test_axe_finds_violations_when_there_are_some(browser: Any, axe: str) -> None:
+    """The scan is live: a page with an unlabelled input and an image without alt fails."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content("<!DOCTYPE html><html><title>x</title><body><img src='data:,'>"
+                         "<input type='radio' name='a'></body></html>")
+        ids = {v["id"] for v in axe_violations(page, axe)}
+        assert {"image-alt", "html-has-lang"} <= ids
+    finally:
+        context.close()
