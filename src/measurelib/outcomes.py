@@ -22,6 +22,7 @@ from measurelib.model import Measure, ScoreRule
 __all__ = ["CATEGORIES", "ChangeResult", "change", "wilson_interval"]
 
 Z95 = 1.959963984540054
+RCI_CRITERION = 1.96  # as published by Jacobson & Truax (1991)
 CATEGORIES = ("reliably improved", "no reliable change", "reliably deteriorated")
 JT_CATEGORIES = ("recovered", "improved", "unchanged", "deteriorated")
 GROUPABLE = ("site", "service", "worker", "mode", "respondent_type", "period", "age_band", "sex",
@@ -419,13 +420,13 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     s_diff: float | None = None
     if rc is not None and rc.threshold is not None:
         rc_method, threshold = "threshold", float(rc.threshold)
-        s_diff = threshold / Z95
+        s_diff = threshold / RCI_CRITERION
         reliable = people["change"].abs() >= threshold - 1e-9
     elif rc is not None and rc.reliability is not None and rc.sd is not None:
         rc_method = "jacobson-truax"
         s_diff = float(rc.sd) * math.sqrt(2 * (1 - float(rc.reliability)))
-        threshold = Z95 * s_diff
-        reliable = (people["change"] / s_diff).abs() > Z95
+        threshold = RCI_CRITERION * s_diff
+        reliable = (people["change"] / s_diff).abs() > RCI_CRITERION
     else:
         reliable = pd.Series(False, index=people.index)
         warnings.append(f"score {rule.id!r} declares no reliable_change criterion: reliable "
