@@ -812,9 +812,9 @@ def _overlay_for(use: SourceUse, p: Plan, overlays: dict[str, Overlay],
                 f"{src.id} (it is for {', '.join(sorted(found))})",
                 f"Use the overlay for {src.id}.", p.location("compose", use.index, "overlay")))
             return None
-        return found[src.id]
+        return _check_version(found[src.id], src, problems)
     if src.id in overlays:
-        return overlays[src.id]
+        return _check_version(overlays[src.id], src, problems)
     if src.licence.text_redistribution == "forbidden":
         problems.append(Diagnostic(
             "overlay-missing", f"{src.id}'s licence ({src.licence.holder}) forbids shipping its "
@@ -823,6 +823,17 @@ def _overlay_for(use: SourceUse, p: Plan, overlays: dict[str, Overlay],
             f"{src.id}` and `items: {{{needs[0]}: ...}}`) and name it with `overlay: FILE` on "
             "this compose entry or `--overlay FILE`; see docs/licences.md.", use.location))
     return None
+
+
+def _check_version(overlay: Overlay, src: Measure, problems: list[Diagnostic]) -> Overlay | None:
+    if overlay.version is not None and overlay.version != src.version:
+        problems.append(Diagnostic(
+            "overlay-invalid", f"the overlay {overlay.file} is for {src.id} {overlay.version}, "
+            f"but the build uses {src.id} {src.version}", "Use the overlay for this version "
+            "(the wording may differ between versions), or take the version it is for.",
+            overlay.location("measure")))
+        return None
+    return overlay
 
 
 def _validate_built(data: dict[str, Any], p: Plan) -> Measure:

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from measurelib.compose import Plan, SourceUse
     from measurelib.model import Licence, Measure
 
-__all__ = ["LicenceReport", "LicenceRow", "assess", "licence_report", "obligations", "terms"]
+__all__ = ["LicenceReport", "LicenceRow", "assess", "licence_report", "locked_findings",
+           "obligations", "terms"]
 
 
 def terms(lic: Licence) -> str:
@@ -272,3 +273,44 @@ def licence_report(source: Any, *, overlay: Any = None) -> LicenceReport:
     return LicenceReport(measure=p.measure.id, version=p.measure.version,
                          rows=[r.to_dict() for r in rows],
                          ok=all(r.status != "violation" for r in rows))
+
+
+def locked_findings(measure: Measure, loc: Location) -> list[Diagnostic]:
+    """Licence findings of a built measure, from the sources recorded in its ``lock:``.
+
+    Registration and fees are warnings; non-commercial terms, licensed text and recorded
+    permissions are reported as ``info``. A measure that is not built gets ``info`` findings
+    for its own licence's registration and non-commercial terms.
+    """
+    out: list[Diagnostic] = []
+    sources = measure.lock.sources if measure.lock is not None else []
+    entries: list[tuple[str, Licence, Any, str]] = [
+        (f"{s.id} {s.version}", s.licence, s, "warning") for s in sources
+        if s.licence is not None]
+    if not sources:
+        entries = [(f"{measure.id} {measure.version}", measure.licence, None, "info")]
+    for label, lic, src, sev in entries:
+        if lic.registration_required or lic.fees is not None:
+            what = [f"requires registration with {lic.holder}"] if lic.registration_required \
+                else []
+            if lic.fees is not None:
+                what.append(f"fees: {(_text(lic.fees) or '').rstrip('.')}")
+            out.append(Diagnostic("licence-registration", f"{label}: {'; '.join(what)}",
+                                  CODES["licence-registration"].hint, loc, sev))  # type: ignore[arg-type]
+        if lic.commercial_use != "allowed":
+            out.append(Diagnostic(
+                "licence-non-commercial", f"{label}: " + (
+                    "non-commercial use only" if lic.commercial_use == "forbidden"
+                    else "commercial users need a paid licence"),
+                CODES["licence-non-commercial"].hint, loc, "info"))
+        if src is not None and lic.text_redistribution == "forbidden":
+            out.append(Diagnostic("licence-text-overlay", f"{label}: the item text comes from "
+                                  "a licensed overlay", CODES["licence-text-overlay"].hint, loc,
+                                  "info"))
+        if src is not None and src.status == "permission" and src.permission is not None:
+            perm = src.permission
+            out.append(Diagnostic(
+                "licence-permission", f"{label}: {src.use} under the permission granted by "
+                f"{perm.granted_by} on {perm.date}", CODES["licence-permission"].hint, loc,
+                "info"))
+    return out

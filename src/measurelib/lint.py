@@ -339,7 +339,8 @@ def _prepare(source: Any, overlay: Any) -> tuple[Measure, Callable[..., Location
 
             return Location(m.id, path=format_path(path) or None)
 
-        return m, loc_plain, _fixed_for(m, {}), []
+        return m, loc_plain, _fixed_for(m, _locked_licences(m)), \
+            licence.locked_findings(m, loc_plain("licence"))
     try:
         p = compose.plan(source, overlay=overlay)
     except LicenceError as err:  # a source's own build broke a licence
@@ -359,6 +360,7 @@ def _prepare(source: Any, overlay: Any) -> tuple[Measure, Callable[..., Location
         flat = compose._assemble(p, rows, compose._global_overlays(overlay), lenient=True)
     else:
         flat = p.measure
+        extra.extend(licence.locked_findings(flat, p.location("licence")))
     own_index = {it.id: i for i, it in enumerate(p.measure.items)}
     entry_of = {use.new_ids[t]: use for use in p.uses for t in use.taken}
 
@@ -380,8 +382,14 @@ def _prepare(source: Any, overlay: Any) -> tuple[Measure, Callable[..., Location
             return p.location("compose")
         return p.location(*path)
 
-    licences = {use.source.id: use.source.licence for use in p.uses}
+    licences = {use.source.id: use.source.licence for use in p.uses} or _locked_licences(flat)
     return flat, locate, _fixed_for(flat, licences), extra
+
+
+def _locked_licences(m: Measure) -> dict[str, Any]:
+    if m.lock is None:
+        return {}
+    return {s.id: s.licence for s in m.lock.sources if s.licence is not None}
 
 
 def _fixed_for(m: Measure, licences: dict[str, Any]) -> Callable[[Any], bool]:

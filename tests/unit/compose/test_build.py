@@ -334,3 +334,12 @@ def test_api_misuse() -> None:
         ml.build(42)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="overlay"):
         _build(EXAMPLES / "charity-wellbeing.yaml", overlay=3)
+
+
+def test_overlay_for_another_version_is_refused(write) -> None:
+    ov = write("ov.yaml", OVERLAY.read_text().replace("swemwbs@1.0.0", "swemwbs@2.0.0"))
+    path = write("m.yaml", HEAD + "compose:\n  - from: swemwbs@1.0.0\n")
+    with pytest.raises(ml.DefinitionError) as exc:
+        _build(path, overlay=str(ov))
+    (d,) = exc.value.errors
+    assert d.code == "overlay-invalid" and "2.0.0" in d.message and d.location.line == 10

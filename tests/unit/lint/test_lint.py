@@ -268,3 +268,14 @@ def test_cli_usage_errors() -> None:
     assert r.returncode == 2 and "catalog-unknown" in r.stderr and "Traceback" not in r.stderr
     r = run("phq-9", "--reading-age", "abc")
     assert r.returncode == 2
+
+
+def test_built_measure_keeps_its_licence_findings() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ml.LicenceWarning)
+        built = ml.build(EXAMPLES / "charity-wellbeing.yaml")
+    res = ml.lint(built)
+    reg = find(res, "licence-registration")
+    assert reg and reg[0]["severity"] == "warning" and "swemwbs 1.0.0" in reg[0]["message"]
+    own = ml.lint("swemwbs")
+    assert [f["severity"] for f in find(own, "licence-registration")] == ["info"]
