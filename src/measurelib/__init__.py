@@ -36,6 +36,8 @@ __version__ = "0.1.0"
 # Public names defined in modules that load on first access.
 _LAZY: dict[str, str] = {
     "psychometrics": "measurelib.psychometrics",
+    "assess": "measurelib.assessment:assess",
+    "write_rci": "measurelib.assessment:write_rci",
     "build": "measurelib.compose:build",
     "lint": "measurelib.lint:lint",
     "licence_report": "measurelib.licence:licence_report",

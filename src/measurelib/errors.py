@@ -415,3 +415,8 @@ register("store-double-entry", "Double entry disagrees", "Two independent keying
          "wrong, then import again with --verify.", area="store")
 register("schedule-invalid", "Invalid schedule", "A service schedule file does not follow the "
          "schedule format.", "See docs/outcomes.md#schedules.", area="store")
+
+# Assessment.
+register("assess-too-few-items", "Too few items to assess", "The data hold fewer than two "
+         "scorable items of the measure.", "Check that the data's columns are the measure's "
+         "items (or map them with --column).", area="data")
