@@ -6,10 +6,11 @@
 ...                    "Q4": [1, 3], "Q5": [0, 3], "Q6": [0, 3], "Q7": [0, 3], "Q8": [0, 3],
 ...                    "Q9": [0, 1]})
 >>> res = phq9.score(df)
->>> res.scores[["id", "total", "total_band", "alerts"]]
-  id  total     total_band              alerts
-0  a    2.0   None-minimal
-1  b   25.0         Severe  self_harm_thoughts
+>>> res.scores[["id", "total", "total_band", "alerts"]].values.tolist()
+[['a', 2.0, 'None-minimal', ''], ['b', 25.0, 'Severe', 'self_harm_thoughts']]
+>>> print(res.account.summary())
+rows: 2 in, 2 scored, 0 rejected
+cells treated as missing: 0
 
 Scoring is a pure function of the rows given, vectorised with NumPy over whole columns:
 it scales to millions of rows in memory, to larger files in chunks

@@ -132,3 +132,21 @@ def test_account_balances_on_random_dirty_data(four, mode):
     assert acc.rows_in == 300 == acc.rows_scored + acc.rows_rejected
     assert len(res.scores) == acc.rows_scored
     assert res.rejected["row"].nunique() == acc.rows_rejected
+
+
+def test_frame_sharing_a_2d_array_is_screened_in_row_blocks(four):
+    from measurelib._score_validate import stack_view
+
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 4, size=(5000, 4)).astype(float)
+    x[rng.random((5000, 4)) < 0.05] = np.nan
+    x[17, 2] = 9.0  # "Don't know": valid, counts as missing
+    view = pd.DataFrame(x, columns=list("abcd"), copy=False)  # strided columns
+    assert stack_view([view[c].to_numpy() for c in "abcd"]) is not None
+    copied = pd.DataFrame({c: x[:, j].copy() for j, c in enumerate("abcd")})
+    a, b = four.score(view), four.score(copied)
+    pd.testing.assert_frame_equal(a.scores, b.scores)
+    assert a.account == b.account
+    x[99, 1] = 2.5
+    with pytest.raises(ml.DataError, match="row 101, column 'b'"):
+        four.score(pd.DataFrame(x, columns=list("abcd"), copy=False))
