@@ -260,6 +260,7 @@ class Plan:
     uses: list[SourceUse]
     order: list[str]
     origins: dict[str, tuple[str, int]]  # built item id -> ("own", i) | ("compose", i)
+    deferred: list[Diagnostic] = field(default_factory=list)  # raised after licence checks
 
     def location(self, *path: Any) -> Location:
         if self.doc is None:
@@ -450,16 +451,16 @@ def plan(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> P
             use.reordered = "puts its items in a different order"
         elif positions and positions[-1] - positions[0] + 1 != len(positions):
             use.reordered = "places other items between its items"
+    deferred: list[Diagnostic] = []
     for use in uses:
         if use.take_scores and not use.whole:
             what = "a battery takes whole measures" if battery else "`scores: true`"
-            problems.append(Diagnostic(
+            deferred.append(Diagnostic(
                 "compose-scores-partial", f"{what}, but this entry {'; '.join(use.changes())} of "
                 f"{use.source.id}, so its scores would not hold",
                 CODES["compose-scores-partial"].hint, use.location))
-    if problems:
-        raise DefinitionError(problems)
-    return Plan(measure, doc, shown, base_dir, uses, order, origins)
+            use.take_scores = False
+    return Plan(measure, doc, shown, base_dir, uses, order, origins, deferred)
 
 
 def _rel(path: Path, base: Path) -> str:
@@ -591,6 +592,8 @@ def build(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> 
     if violations:
         raise LicenceError(violations, title=f"{p.measure.id}: the build would break "
                            "the licence of a source")
+    if p.deferred:
+        raise DefinitionError(p.deferred)
     for row in report:
         if row.warning:
             warnings.warn(LicenceWarning(row.warning), stacklevel=2)

@@ -345,7 +345,7 @@ def _prepare(source: Any, overlay: Any) -> tuple[Measure, Callable[..., Location
         p = compose.plan(source, overlay=overlay)
     except LicenceError as err:  # a source's own build broke a licence
         raise DefinitionError(err.errors) from None
-    extra: list[Diagnostic] = []
+    extra: list[Diagnostic] = list(p.deferred)
     if p.uses:
         rows = licence.assess(p)
         for row in rows:

@@ -343,3 +343,13 @@ def test_overlay_for_another_version_is_refused(write) -> None:
         _build(path, overlay=str(ov))
     (d,) = exc.value.errors
     assert d.code == "overlay-invalid" and "2.0.0" in d.message and d.location.line == 10
+
+
+def test_licence_error_comes_before_the_scores_problem(write) -> None:
+    path = write("m.yaml", HEAD + "compose:\n  - from: swemwbs@1.0.0\n    items: [useful]\n"
+                 "    scores: true\n")
+    with pytest.raises(ml.LicenceError):
+        _build(path)
+    res = ml.lint(str(path))
+    assert {f["code"] for f in res.at_or_above("error")} == {"licence-modification",
+                                                             "compose-scores-partial"}
