@@ -105,7 +105,11 @@ def context(result: Any) -> dict[str, Any]:
     ctx: dict[str, Any] = {"r": result, "num": _num, "pct": _pct, "pval": _p,
                            "status_label": STATUS_LABEL}
     ctx["reliability"] = []
+    shown: dict[int, str] = {}
     for sid, rel in result.reliability.items():
+        if id(rel) in shown:  # same items as a score already shown
+            continue
+        shown[id(rel)] = sid
         stats = rel.item_stats.reset_index().rename(columns={"index": "item"})
         first = stats.columns[0]
         ctx["reliability"].append({

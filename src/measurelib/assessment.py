@@ -378,13 +378,15 @@ def assess(
     reliability: dict[str, Any] = {}
     rules = [r for r in m.scores if r.method in ("sum", "mean", "weighted_sum")]
     primary = score or (rules[0].id if rules else None)
+    seen_sets: dict[frozenset[str], str] = {}
     for rule in rules:
         ids = [i for i in m.score_items(rule) if i in items_df]
         if len(ids) < 2:
             continue
-        if any(r == ids for r in [list(v) for v in reliability.values()
-                                  if isinstance(v, list)]):
+        if frozenset(ids) in seen_sets:  # e.g. a raw and a converted score of the same items
+            reliability[rule.id] = reliability[seen_sets[frozenset(ids)]]
             continue
+        seen_sets[frozenset(ids)] = rule.id
         ranges = {_scored_range(m, i) for i in ids}
         scale_range = next(iter(ranges)) if len(ranges) == 1 else None
         with _warnings.catch_warnings(record=True) as caught:
@@ -415,6 +417,8 @@ def assess(
                                      "meets" if ok else "does not meet",
                                      f"omega total {_fmt(rel.omega_total)} "
                                      f"({'at least' if ok else 'below'} 0.70)."))
+        if len(ids) < 3:
+            continue
         stats = rel.item_stats
         weak = [str(i) for i, r in stats["r_drop"].items() if r < 0.30]
         verdicts.append(_verdict(

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The demo: everything measurelib does, on shipped example data, into out/demo/.
+# Run through `make demo` (which sets up the environment first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ML=".venv/bin/measurelib"
+OUT="out/demo"
+EX="instruments/examples"
+rm -rf "$OUT" && mkdir -p "$OUT"
+step() { printf '\n== %s\n' "$*"; }
+
+step "1. The catalog of shipped instruments"
+$ML catalog
+
+step "2. Build a bespoke measure from an item bank, SWEMWBS and the charity's own questions"
+$ML build "$EX/charity-wellbeing.yaml" -o "$OUT/charity-wellbeing.built.yaml"
+$ML licence "$EX/charity-wellbeing.yaml"
+$ML lint "$OUT/charity-wellbeing.built.yaml" || true   # findings are advice, not failure
+
+step "3. Render its forms: web, paper (HTML and PDF), read-aloud script, Excel entry sheet"
+$ML render "$OUT/charity-wellbeing.built.yaml" --format html -o "$OUT/form.html"
+$ML render "$OUT/charity-wellbeing.built.yaml" --format print -o "$OUT/form-print.html"
+$ML render "$OUT/charity-wellbeing.built.yaml" --format pdf -o "$OUT/form.pdf"
+$ML render "$OUT/charity-wellbeing.built.yaml" --format pdf --large-print -o "$OUT/form-large-print.pdf"
+$ML render "$OUT/charity-wellbeing.built.yaml" --format script -o "$OUT/telephone-script.html"
+$ML render "$EX/feeling-today-cy-ar.yaml" --format html --lang ar -o "$OUT/feeling-today-ar.html"
+$ML template "$OUT/charity-wellbeing.built.yaml" -o "$OUT/entry-sheet.xlsx"
+
+step "4. Score example responses (simulated baseline and review)"
+$ML score "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-baseline.csv" -o "$OUT/scores-baseline.csv"
+$ML score "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-review.csv" -o "$OUT/scores-review.csv"
+
+step "5. Psychometric report of the bespoke measure (simulated data: the report says so)"
+$ML assess "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-baseline.csv" \
+  --report "$OUT/assessment-charity-wellbeing.html" --write-rci "$OUT/charity-wellbeing.rci.yaml" \
+  --score swemwbs_metric
+
+step "6. Psychometric report on real data: the IPIP Big Five items of the bfi data (n = 2,800)"
+$ML assess instruments/banks/ipip-bfi.yaml tests/data/bfi.csv --on-invalid missing \
+  --report "$OUT/assessment-ipip-bfi.html"
+$ML assess instruments/banks/ipip-bfi.yaml tests/data/bfi.csv --on-invalid missing \
+  --report "$OUT/assessment-ipip-bfi.pdf" > /dev/null
+
+printf '\nDone. Open the files in %s/:\n' "$OUT"
+ls -1 "$OUT"
