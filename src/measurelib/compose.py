@@ -379,6 +379,11 @@ def plan(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> P
         src_ids = [it.id for it in src_measure.items]
         if entry.items == "all":
             taken = list(src_ids)
+        elif not entry.items:
+            problems.append(Diagnostic(
+                "compose-unknown-item", f"the entry takes no items of {src_measure.id}",
+                "List the items to take, or write `items: all`.", loc("compose", i, "items")))
+            continue
         else:
             taken = []
             for j, item_id in enumerate(entry.items):

@@ -402,23 +402,26 @@ def _fixed_for(m: Measure, licences: dict[str, Any]) -> Callable[[Any], bool]:
 
 
 def _texts(m: Measure, value: Any) -> str | None:
-    """The text in the measure's language, when English (the readability formula's language)."""
-    text = text_in(value, m.language, m.language)
-    if text is None and isinstance(value, dict):
-        text = value.get("en")
-    return text
+    """The English text of ``value`` (the wording checks and the readability formula are
+    for English), or None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if m.language.split("-")[0] == "en" else None
+    for lang, text in value.items():
+        if lang.split("-")[0] == "en":
+            return str(text)
+    return None
 
 
 def _check_wording(ctx: _Ctx, target: float) -> list[dict[str, Any]]:
     from measurelib._readability import readability
 
     m = ctx.m
-    english = m.language.split("-")[0] == "en" or (
-        m.languages is not None and "en" in m.languages)
     rows: list[dict[str, Any]] = []
 
     def read(text: str | None, path: tuple[Any, ...], what: str, fixed: bool) -> None:
-        if not text or not english:
+        if not text:
             return
         r = readability(text)
         above = r.above(target)

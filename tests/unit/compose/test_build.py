@@ -353,3 +353,10 @@ def test_licence_error_comes_before_the_scores_problem(write) -> None:
     res = ml.lint(str(path))
     assert {f["code"] for f in res.at_or_above("error")} == {"licence-modification",
                                                              "compose-scores-partial"}
+
+
+def test_empty_item_list(write, bank) -> None:
+    path = write("m.yaml", HEAD + "compose:\n  - from: bank.yaml\n    items: []\n")
+    with pytest.raises(ml.DefinitionError, match="takes no items") as exc:
+        _build(path)
+    assert exc.value.errors[0].location.line == 8

@@ -279,3 +279,9 @@ def test_built_measure_keeps_its_licence_findings() -> None:
     assert reg and reg[0]["severity"] == "warning" and "swemwbs 1.0.0" in reg[0]["message"]
     own = ml.lint("swemwbs")
     assert [f["severity"] for f in find(own, "licence-registration")] == ["info"]
+
+
+def test_multilingual_measure_is_checked_in_english() -> None:
+    res = ml.lint(str(EXAMPLES / "feeling-today-cy-ar.yaml"))
+    assert res.readability and all(r["words"] > 0 for r in res.readability)
+    assert res.counts["error"] == 0
