@@ -195,6 +195,7 @@ class _Prepared:
         self.n_excluded = 0
         self.n_empty = 0
         self.nan: Any = None
+        self.colstats: Any = None
         self.n_i: Any = None
         self.notes: list[str] = []
         self.simulated = False
@@ -238,7 +239,9 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
     ints = all(isinstance(dtypes[c], np.dtype) and dtypes[c].kind in "biu" for c in items)
     # integer columns cannot hold NaN; for floats a column sum is NaN iff the column
     # holds a NaN (cheaper than a full mask when nothing is missing)
-    has_nan = not ints and bool(np.isnan(X.sum(axis=0)).any())
+    colstats = _column_pass(X)
+    has_nan = not ints and bool(np.isnan(colstats[0]).any())
+    p.colstats = None if has_nan else colstats
     nan = np.isnan(X) if has_nan else None
     if has_nan:
         empty = int(nan.all(axis=1).sum())
@@ -255,6 +258,8 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
                            "intervals); drop them beforehand if they are not respondents")
     if has_nan and missing == "listwise":
         has_nan = False
+        colstats = _column_pass(X)  # of the complete rows
+        p.colstats = colstats
     p.nan = np.isnan(X) if has_nan else None
     p.n_i = (X.shape[0] - p.nan.sum(axis=0)) if has_nan else np.full(len(items), X.shape[0])
     p.X = X
@@ -275,10 +280,7 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
     if not X.shape[0]:
         obs_lo = obs_hi = np.full(k, np.nan)
     elif p.nan is None:
-        # column by column: contiguous slices of the Fortran-ordered block (much faster
-        # than a reduction over axis 0)
-        obs_lo = np.array([X[:, j].min() for j in range(k)])
-        obs_hi = np.array([X[:, j].max() for j in range(k)])
+        obs_lo, obs_hi = colstats[1].copy(), colstats[2].copy()
     else:
         with np.errstate(all="ignore"), _warnings.catch_warnings():
             _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN items: checked later
@@ -294,6 +296,11 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
         for j in idx:
             adjust = lo[j] + hi[j] if not np.isnan(lo[j]) else pooled
             X[:, j] = adjust - X[:, j]
+            if p.colstats is not None:
+                sums, mins, maxs, nmin, nmax = p.colstats
+                sums[j] = adjust * X.shape[0] - sums[j]
+                mins[j], maxs[j] = adjust - maxs[j], adjust - mins[j]
+                nmin[j], nmax[j] = nmax[j], nmin[j]
     # Floor/ceiling range: measure or stated range, else each item's observed range.
     flo = np.where(np.isnan(lo), obs_lo, lo)
     fhi = np.where(np.isnan(hi), obs_hi, hi)
@@ -305,6 +312,48 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
         flo[idx], fhi[idx] = pooled - obs_hi[idx], pooled - obs_lo[idx]
     p.lo, p.hi = flo, fhi
     return p
+
+
+def _column_pass(X: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """Sum, minimum, maximum and the counts of the minimum and maximum of every column,
+    in one pass over memory: each column is read once while it sits in cache (the
+    passes are memory-bound; separate whole-matrix reductions would each re-read it)."""
+    import numpy as np
+
+    k = X.shape[1]
+    sums, mins, maxs = np.empty(k), np.empty(k), np.empty(k)
+    nmin, nmax = np.zeros(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
+    if X.shape[0] == 0:
+        return sums * np.nan, mins, maxs, nmin, nmax
+    for j in range(k):
+        c = X[:, j]
+        sums[j] = c.sum()
+        if sums[j] != sums[j]:  # NaN present: the caller switches to the missing-data path
+            continue
+        mins[j] = c.min()
+        maxs[j] = c.max()
+        nmin[j] = np.count_nonzero(c == mins[j])
+        nmax[j] = np.count_nonzero(c == maxs[j])
+    return sums, mins, maxs, nmin, nmax
+
+
+def _count_equal(X: Any, j: int, value: float, colstats: Any, which: str) -> int:
+    """How many answers of column j equal ``value`` (from the column pass when possible)."""
+    import numpy as np
+
+    if colstats is not None:
+        _, mins, maxs, nmin, nmax = colstats
+        if which == "floor":
+            if value == mins[j]:
+                return int(nmin[j])
+            if value < mins[j]:
+                return 0
+        else:
+            if value == maxs[j]:
+                return int(nmax[j])
+            if value > maxs[j]:
+                return 0
+    return int(np.count_nonzero(X[:, j] == value))
 
 
 def _check_counts(p: _Prepared, caller: str) -> None:
@@ -351,13 +400,14 @@ def _check_variances(p: _Prepared, C: Any, means: Any, caller: str) -> Any:
 def _check_items(p: _Prepared, caller: str) -> tuple[Any, Any, Any]:
     """All checks; return (C, means, sd)."""
     _check_counts(p, caller)
-    C, means, _ = _covariance(p.X, caller, p.items, p.nan)
+    sums = None if p.colstats is None else p.colstats[0]
+    C, means, _ = _covariance(p.X, caller, p.items, p.nan, sums)
     sd = _check_variances(p, C, means, caller)
     return C, means, sd
 
 
 def _covariance(X: Any, caller: str, items: list[str],
-                nan: Any = None) -> tuple[Any, Any, Any]:
+                nan: Any = None, sums: Any = None) -> tuple[Any, Any, Any]:
     """Covariance matrix (pairwise complete, like R's ``cov(use="pairwise")``) and means.
 
     ``nan`` is the missing-value mask (None: no missing values). Returns
@@ -367,7 +417,7 @@ def _covariance(X: Any, caller: str, items: list[str],
 
     n, k = X.shape
     if nan is None:
-        m = X.sum(axis=0) / n
+        m = (X.sum(axis=0) if sums is None else sums) / n
         G = X.T @ X
         C = (G - n * np.outer(m, m)) / (n - 1)
         # guard against cancellation when means are large relative to the spread
@@ -953,9 +1003,9 @@ def reliability(
             ok = ~np.isnan(X[:, j]) & ~np.isnan(total)
             r_total[j] = np.corrcoef(total[ok], X[ok, j])[0, 1]
 
-    # column by column: contiguous for the Fortran-ordered block pandas returns
-    floor = np.array([np.count_nonzero(X[:, j] == p.lo[j]) for j in range(k)]) / n_i
-    ceiling = np.array([np.count_nonzero(X[:, j] == p.hi[j]) for j in range(k)]) / n_i
+    floor = np.array([_count_equal(X, j, p.lo[j], p.colstats, "floor") for j in range(k)]) / n_i
+    ceiling = np.array([_count_equal(X, j, p.hi[j], p.colstats, "ceiling")
+                        for j in range(k)]) / n_i
     stats = pd.DataFrame(
         {
             "n": n_i.astype(int),
