@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"--hidden {spec!r} is not NAME=VALUE", "Write e.g. --hidden "
                          "respondent_id=R001.")
         hidden[name.strip()] = value
-    from measurelib import load
+    from measurelib.load import load
     from measurelib.render import render
 
     measure = load(args.measure)

@@ -31,8 +31,8 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.rows <= 2000:
         sys.stderr.write(f"measurelib template: error: --rows must be 1 to 2000, not {args.rows}\n")
         return EXIT_USAGE
-    from measurelib import load
     from measurelib._entry_sheet import HEADER_FIELDS, entry_columns, write_entry_sheet
+    from measurelib.load import load
 
     measure = load(args.measure)
     try:

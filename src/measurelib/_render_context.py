@@ -229,7 +229,7 @@ class _Builder:
                 f"{', '.join(self.m.all_languages)}.",
                 Location(self.file, path=path)))
             return self.m.text(value) or ""
-        return found
+        return str(found)
 
     def variant_text(self, item: Any, path: str) -> str | None:
         order: list[str] = []
@@ -347,8 +347,8 @@ class _Builder:
             for k, fu in enumerate(item.follow_up):
                 fpath = f"{path}.follow_up[{k}]"
                 ftext = self.tr(fu.text, f"{fpath}.text", f"follow-up {fu.id!r} of {item.id!r}")
-                sub = self.question(f"{item.id}_{fu.id}", f"{code}_{fu.id}", f"{number}{chr(97 + k)}",
-                                    ftext or "", fu.scale, item, fpath)
+                sub = self.question(f"{item.id}_{fu.id}", f"{code}_{fu.id}",
+                                    f"{number}{chr(97 + k)}", ftext or "", fu.scale, item, fpath)
                 sub.condition = self.condition_text(fu.when)
                 q.sub.append(sub)
             out.append(q)
@@ -413,11 +413,11 @@ class _Builder:
                 if d.message not in seen:
                     seen.add(d.message)
                     unique.append(d)
-            title = None
+            heading: str | None = None
             if self.missing_translation:
-                title = (f"cannot render {m.id} in {self.lang!r} (it has "
-                         f"{', '.join(m.all_languages)}): texts without a translation follow")
-            raise DefinitionError(unique, title=title)
+                heading = (f"cannot render {m.id} in {self.lang!r} (it has "
+                           f"{', '.join(m.all_languages)}): texts without a translation follow")
+            raise DefinitionError(unique, title=heading)
         return FormContext(
             measure_id=m.id, measure_version=m.version, title=title, lang=self.lang,
             dir=m.direction(self.lang), instructions=instructions, recall=recall,

@@ -22,7 +22,8 @@ UI: dict[str, dict[str, str]] = {
         "how_used": "How your answers are used",
         "status": "About this questionnaire",
         "status_validated": "Validated questionnaire, used as published.",
-        "status_adapted": "Adapted from a validated questionnaire; the changed version is not tested.",
+        "status_adapted": "Adapted from a validated questionnaire; the changed version is "
+                          "not tested.",
         "status_bespoke": "Written locally and tested.",
         "status_untested": "Not yet tested.",
         "page": "Page",

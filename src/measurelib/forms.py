@@ -12,7 +12,7 @@ exactly the same rules.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from measurelib._results import Result
 from measurelib.errors import DataError, Diagnostic, Location
@@ -188,7 +188,8 @@ def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = 
 
     numeric = [s.name for s in column_specs(measure)]
     frame = pd.DataFrame([{c: raw[c] for c in numeric}], columns=numeric, dtype=object)
-    checked = validate_responses(measure, frame, on_invalid=on_invalid, file=_WHERE,
+    policy: Literal["error", "missing"] = "missing" if on_invalid == "missing" else "error"
+    checked = validate_responses(measure, frame, on_invalid=policy, file=_WHERE,
                                  first_row=1, lang=lang)
     responses: dict[str, Any] = {}
     n_answered = n_missing = 0

@@ -31,8 +31,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from measurelib.errors import DefinitionError, Diagnostic, Location
-
 if TYPE_CHECKING:
     from jinja2 import Environment
 
