@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,35 @@ import pytest
 import measurelib as ml
 from measurelib.score import score
 
-from .conftest import FOUR, make
+HEAD = """\
+format: 1
+id: t
+version: 1.0.0
+title: Test
+licence: {holder: T, spdx: CC-BY-4.0, text_redistribution: allowed, modification: allowed}
+"""
+
+FOUR = """\
+scales:
+  f4:
+    type: ordinal
+    options:
+      - {value: 0, label: Never}
+      - {value: 1, label: Sometimes}
+      - {value: 2, label: Often}
+      - {value: 3, label: Always}
+      - {value: 9, label: Don't know, missing: true}
+items:
+  - {id: a, code: Q1, text: A, scale: f4, tags: [x]}
+  - {id: b, code: Q2, text: B, scale: f4, tags: [x]}
+  - {id: c, code: Q3, text: C, scale: f4, reverse: true, tags: [y]}
+  - {id: d, code: Q4, text: D, scale: f4, tags: [y]}
+"""
+
+
+def make(body: str) -> ml.Measure:
+    """A measure from the YAML body below a standard header."""
+    return ml.loads(HEAD + textwrap.dedent(body))
 
 
 def frame(**cols):
