@@ -330,7 +330,8 @@ def test_vectorised_bootstrap_equals_loop(with_missing: bool) -> None:
     if not with_missing:
         X = X[~np.isnan(X).any(axis=1)]
     ci, alphas = _bootstrap_alpha(X, 50, 7, 0.95)
-    idx = np.random.default_rng(7).integers(0, X.shape[0], size=(50, X.shape[0]))
+    idx = np.random.default_rng(7).integers(0, X.shape[0], size=(50, X.shape[0]),
+                                            dtype=np.int32)
     np.testing.assert_allclose(alphas, _naive_boot(X, idx), atol=1e-10)
     np.testing.assert_allclose(ci, np.quantile(alphas, [0.025, 0.975]))
 
