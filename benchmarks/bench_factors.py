@@ -95,12 +95,18 @@ def main() -> None:
 
     df = likert_data(args.n, args.items)
     x = df.to_numpy(float)
-    print(f"data: {args.n} x {args.items} seeded Likert (1-5), 5 factors; parallel analysis n_iter={args.iter}")
+    print(
+        f"data: {args.n} x {args.items} seeded Likert (1-5), 5 factors; parallel analysis n_iter={args.iter}"
+    )
 
     rows: list[tuple[str, float | None, float | None, float | None]] = []
-    t_pa = best_of(lambda: parallel_analysis(x, n_iter=args.iter, seed=1, progress=False), args.repeat)
+    t_pa = best_of(
+        lambda: parallel_analysis(x, n_iter=args.iter, seed=1, progress=False), args.repeat
+    )
     t_fa = best_of(lambda: fa(df, 5, "minres", "oblimin"), args.repeat)
-    t_fs = best_of(lambda: factor_structure(df, n_factors=5, seed=1, n_iter=args.iter, progress=False), 1)
+    t_fs = best_of(
+        lambda: factor_structure(df, n_factors=5, seed=1, n_iter=args.iter, progress=False), 1
+    )
 
     t_fa_peer: float | None = None
     try:
@@ -117,8 +123,12 @@ def main() -> None:
 
     r_times = None if args.no_r else time_r(df, args.iter)
 
-    rows.append(("parallel analysis (fa='both')", t_pa, None, r_times.get("parallel") if r_times else None))
-    rows.append(("EFA minres + oblimin, 5 factors", t_fa, t_fa_peer, r_times.get("fa") if r_times else None))
+    rows.append(
+        ("parallel analysis (fa='both')", t_pa, None, r_times.get("parallel") if r_times else None)
+    )
+    rows.append(
+        ("EFA minres + oblimin, 5 factors", t_fa, t_fa_peer, r_times.get("fa") if r_times else None)
+    )
     rows.append(("factor_structure (KMO+Bartlett+PA+EFA)", t_fs, None, None))
 
     def fmt(v: float | None) -> str:
@@ -128,9 +138,13 @@ def main() -> None:
         return "   n/a" if a is None or b is None else f"{b / a:6.1f}x"
 
     print()
-    print(f"{'task':42s} {'measurelib':>10s} {'f_analyzer':>10s} {'R psych':>9s} {'vs f_a':>8s} {'vs R':>8s}")
+    print(
+        f"{'task':42s} {'measurelib':>10s} {'f_analyzer':>10s} {'R psych':>9s} {'vs f_a':>8s} {'vs R':>8s}"
+    )
     for name, ours, peer_t, r_t in rows:
-        print(f"{name:42s} {fmt(ours):>10s} {fmt(peer_t):>10s} {fmt(r_t):>9s} {ratio(ours, peer_t):>8s} {ratio(ours, r_t):>8s}")
+        print(
+            f"{name:42s} {fmt(ours):>10s} {fmt(peer_t):>10s} {fmt(r_t):>9s} {ratio(ours, peer_t):>8s} {ratio(ours, r_t):>8s}"
+        )
     print("\nseconds; ratios are (other time) / (measurelib time): > 1 means measurelib is faster.")
     print("factor_analyzer has no parallel analysis; its EFA median-imputes missing values.")
 

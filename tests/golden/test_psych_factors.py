@@ -71,7 +71,9 @@ def test_kmo_bartlett_parallel_observed(dataset: str, frames: dict[str, pd.DataF
     ref = REF[dataset]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fs = factor_structure(frames[dataset], n_factors=ref["nf"], seed=7, n_iter=20, progress=False)
+        fs = factor_structure(
+            frames[dataset], n_factors=ref["nf"], seed=7, n_iter=20, progress=False
+        )
     assert fs.n == ref["n"]
     assert fs.kmo == pytest.approx(ref["kmo"]["MSA"], abs=STAT_TOL)
     np.testing.assert_allclose(fs.kmo_items.to_numpy(), ref["kmo"]["MSAi"], atol=STAT_TOL, rtol=0)
@@ -85,7 +87,9 @@ def test_kmo_bartlett_parallel_observed(dataset: str, frames: dict[str, pd.DataF
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
-def test_parallel_simulated_match_r_in_distribution(dataset: str, frames: dict[str, pd.DataFrame]) -> None:
+def test_parallel_simulated_match_r_in_distribution(
+    dataset: str, frames: dict[str, pd.DataFrame]
+) -> None:
     """Random eigenvalues: R's mean of 20 simulations lies within the spread of ours."""
     ref = REF[dataset]["parallel"]
     with warnings.catch_warnings():
@@ -121,9 +125,13 @@ def test_fa_matches_psych(dataset: str, key: str, frames: dict[str, pd.DataFrame
     np.testing.assert_allclose(res.uniquenesses, r["uniquenesses"], atol=STAT_TOL, rtol=0)
     np.testing.assert_allclose(res.reduced_eigenvalues, r["values"], atol=STAT_TOL, rtol=0)
     np.testing.assert_allclose(res.eigenvalues, r["e_values"], atol=STAT_TOL, rtol=0)
-    np.testing.assert_allclose(res.variance_explained.to_numpy(), _mat(r["Vaccounted"]), atol=STAT_TOL, rtol=0)
+    np.testing.assert_allclose(
+        res.variance_explained.to_numpy(), _mat(r["Vaccounted"]), atol=STAT_TOL, rtol=0
+    )
     if r["Phi"] is not None:
-        np.testing.assert_allclose(res.factor_correlations.to_numpy(), _mat(r["Phi"]), atol=STAT_TOL, rtol=0)
+        np.testing.assert_allclose(
+            res.factor_correlations.to_numpy(), _mat(r["Phi"]), atol=STAT_TOL, rtol=0
+        )
     else:
         assert res.factor_correlations is None
     f = res.fit
@@ -153,8 +161,12 @@ def test_fa_matches_psych(dataset: str, key: str, frames: dict[str, pd.DataFrame
     np.testing.assert_allclose(rmsea, _vec(r["RMSEA"]), atol=STAT_TOL, rtol=0, equal_nan=True)
 
 
-@pytest.mark.parametrize(("name", "dataset", "nf"), [("fa_poly_bfi", "bfi", 5), ("fa_poly_ability", "ability", 4)])
-def test_fa_on_polychoric(name: str, dataset: str, nf: int, frames: dict[str, pd.DataFrame]) -> None:
+@pytest.mark.parametrize(
+    ("name", "dataset", "nf"), [("fa_poly_bfi", "bfi", 5), ("fa_poly_ability", "ability", 4)]
+)
+def test_fa_on_polychoric(
+    name: str, dataset: str, nf: int, frames: dict[str, pd.DataFrame]
+) -> None:
     r = REF[name]
     res = _quiet_fa(frames[dataset], n_factors=nf, cor="polychoric")
     aligned, _, _ = align_factors(res.loadings.to_numpy(), _mat(r["loadings"]))
@@ -178,7 +190,9 @@ def test_polychoric_matches_psych(name: str, frames: dict[str, pd.DataFrame]) ->
     np.testing.assert_allclose(res.rho.to_numpy(), _mat(r["rho"]), atol=STAT_TOL, rtol=0)
     tau_ref = _mat(r["tau"])
     ours = res.thresholds.to_numpy()
-    np.testing.assert_array_equal(np.isinf(ours), np.isinf(tau_ref) | np.isnan(tau_ref) & np.isinf(ours))
+    np.testing.assert_array_equal(
+        np.isinf(ours), np.isinf(tau_ref) | np.isnan(tau_ref) & np.isinf(ours)
+    )
     finite = np.isfinite(tau_ref)
     np.testing.assert_allclose(ours[finite], tau_ref[finite], atol=STAT_TOL, rtol=0)
     assert res.n == r["n"]
@@ -219,8 +233,12 @@ def test_omega_matches_psych(case: str, frames: dict[str, pd.DataFrame]) -> None
     assert res.omega_limit == pytest.approx(r["omega_lim"], abs=tol)
     assert res.g6 == pytest.approx(r["G6"], abs=STAT_TOL)
     assert res.ecv == pytest.approx(r["ECV"], abs=tol)
-    np.testing.assert_allclose(res.schmid_leiman.to_numpy(), _mat(r["sl"]), atol=max(tol, LOADING_TOL), rtol=0)
-    np.testing.assert_allclose(res.omega_subscales.to_numpy(), _mat(r["omega_group"]), atol=tol, rtol=0)
+    np.testing.assert_allclose(
+        res.schmid_leiman.to_numpy(), _mat(r["sl"]), atol=max(tol, LOADING_TOL), rtol=0
+    )
+    np.testing.assert_allclose(
+        res.omega_subscales.to_numpy(), _mat(r["omega_group"]), atol=tol, rtol=0
+    )
     np.testing.assert_allclose(res.keys.to_numpy(), r["key"], atol=0)
     assert list(res.schmid_leiman.columns) == _load_cols(r["sl"])
 

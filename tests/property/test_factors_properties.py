@@ -27,7 +27,9 @@ def loading_matrices(draw: st.DrawFn) -> np.ndarray:
     return a
 
 
-@given(loading_matrices(), st.sampled_from(["varimax", "oblimin", "promax", "quartimax", "geominQ"]))
+@given(
+    loading_matrices(), st.sampled_from(["varimax", "oblimin", "promax", "quartimax", "geominQ"])
+)
 def test_rotation_leaves_communalities_unchanged(a: np.ndarray, method: str) -> None:
     rot = rotate(a, method)
     phi = np.eye(a.shape[1]) if rot.phi is None else rot.phi
@@ -80,7 +82,9 @@ def test_polychoric_invariant_to_code_shift_and_order(shift: int, n: int, seed: 
     b = polychoric(x + shift, smooth=False).rho
     c = polychoric(x[["c", "b", "a"]], smooth=False).rho
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), atol=1e-12)
-    np.testing.assert_allclose(a.loc[["c", "b", "a"], ["c", "b", "a"]].to_numpy(), c.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        a.loc[["c", "b", "a"], ["c", "b", "a"]].to_numpy(), c.to_numpy(), atol=1e-6
+    )
 
 
 @given(st.floats(-0.95, 0.95), st.floats(-2, 2), st.floats(-2, 2))

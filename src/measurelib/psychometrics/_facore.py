@@ -86,7 +86,8 @@ def pairwise_cor_batch(x: FloatArray) -> FloatArray:
         xc = x - x.mean(axis=1, keepdims=True)
         cov = np.einsum("bni,bnj->bij", xc, xc, optimize=True)
         d = np.sqrt(np.einsum("bii->bi", cov))
-        return cov / d[:, :, None] / d[:, None, :]
+        out: FloatArray = cov / d[:, :, None] / d[:, None, :]
+        return out
     m = obs.astype(np.float64)
     mu = np.nanmean(x, axis=1, keepdims=True)
     x0 = np.where(obs, x - mu, 0.0)
@@ -149,7 +150,9 @@ def _fa_gr(psi: FloatArray, S: FloatArray, nf: int) -> FloatArray:
     return np.asarray(np.diag(g) / psi**2, dtype=np.float64)
 
 
-def _lbfgsb(fn: Any, gr: Any, start: FloatArray, upper: float, args: tuple[Any, ...]) -> tuple[FloatArray, bool, int]:
+def _lbfgsb(
+    fn: Any, gr: Any, start: FloatArray, upper: float, args: tuple[Any, ...]
+) -> tuple[FloatArray, bool, int]:
     """R's ``optim(start, fn, gr, method = "L-BFGS-B", lower = 0.005, upper = upper,
     control = list(parscale = rep(0.01, p)))``."""
     from scipy.optimize import minimize
@@ -161,9 +164,19 @@ def _lbfgsb(fn: Any, gr: Any, start: FloatArray, upper: float, args: tuple[Any, 
         jac=lambda z: gr(z * ps, *args) * ps,
         method="L-BFGS-B",
         bounds=[(0.005 / ps, upper / ps)] * start.size,
-        options={"maxcor": 5, "ftol": 1e7 * DBL_EPSILON, "gtol": 0.0, "maxiter": 100, "maxfun": 10**6},
+        options={
+            "maxcor": 5,
+            "ftol": 1e7 * DBL_EPSILON,
+            "gtol": 0.0,
+            "maxiter": 100,
+            "maxfun": 10**6,
+        },
     )
-    return np.asarray(res.x * ps, dtype=np.float64), bool(res.nit < 100 and res.status == 0), int(res.nit)
+    return (
+        np.asarray(res.x * ps, dtype=np.float64),
+        bool(res.nit < 100 and res.status == 0),
+        int(res.nit),
+    )
 
 
 # ------------------------------------------------------------------ extraction
@@ -198,7 +211,9 @@ def extract(
             np.fill_diagonal(rmat, new)
             err = abs(comm - comm1)
             if math.isnan(err):
-                msgs.append("imaginary eigenvalue encountered in principal axes; iterations stopped")
+                msgs.append(
+                    "imaginary eigenvalue encountered in principal axes; iterations stopped"
+                )
                 converged = False
                 break
             comm = comm1
@@ -244,7 +259,6 @@ def fit_fa(
     np_obs: FloatArray | None = None,
 ) -> FAFit:
     """``psych::fa(r, nfactors = nf, fm = fm, rotate = rotation, n.obs = n_obs)``."""
-    p = r.shape[0]
     load, comms, _psi, conv, nit, msgs = extract(r, nf, fm)
     e_values = eigen_desc(r)[0]
     model0 = load @ load.T

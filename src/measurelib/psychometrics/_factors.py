@@ -122,7 +122,11 @@ def _check_items(arr: Any, names: list[str], caller: str, min_items: int = 3) ->
         col = arr[:, j]
         col = col[np.isfinite(col)]
         if col.size < 2 or np.all(col == col[0]):
-            what = "has fewer than 2 answers" if col.size < 2 else "has no variance (every answer is the same)"
+            what = (
+                "has fewer than 2 answers"
+                if col.size < 2
+                else "has no variance (every answer is the same)"
+            )
             diags.append(
                 Diagnostic(
                     "constant-item",
@@ -390,12 +394,17 @@ def parallel_analysis(
 
 
 def _parallel_analysis(
-    data: Any, n_iter: int, seed: int | None, quantile: float, resample: bool, progress: bool | None, _r: Any
+    data: Any,
+    n_iter: int,
+    seed: int | None,
+    quantile: float,
+    resample: bool,
+    progress: bool | None,
+    _r: Any,
 ) -> dict[str, Any]:
     import numpy as np
 
     from ._facore import eigen_desc, fit_fa, pairwise_cor, pairwise_cor_batch
-    from ._fanumeric import blas_threads
 
     arr = np.asarray(data, dtype=np.float64)
     nsub, p = arr.shape
@@ -436,22 +445,25 @@ def _parallel_analysis(
         cols = [np.ascontiguousarray(arr[:, j], dtype=dt) for j in range(p)]
         chunk = max(1, min(n_iter, int(2e7 // max(nsub * p, 1))))
         starts = list(range(0, n_iter, chunk))
+        itype = np.int32 if nsub < 2**31 else np.int64
         for s in _progress(starts, len(starts), "parallel analysis", show):
             b = min(chunk, n_iter - s)
-            X = np.empty((b, nsub, p), dtype=dt)
+            # Xt[b, j, :] is a resample (with replacement) of column j
+            Xt = np.empty((b, p, nsub), dtype=dt)
             for j in range(p):
-                X[:, :, j] = cols[j][rng.integers(0, nsub, size=(b, nsub), dtype=np.int32)]
+                np.take(
+                    cols[j], rng.integers(0, nsub, size=(b, nsub), dtype=itype), out=Xt[:, j, :]
+                )
             if complete:
-                sums = X.sum(axis=1, dtype=np.float64)
-                with blas_threads():
-                    cp = (np.swapaxes(X, 1, 2) @ X).astype(np.float64)
+                sums = Xt.sum(axis=2, dtype=np.float64)
+                cp = (Xt @ np.swapaxes(Xt, 1, 2)).astype(np.float64)
                 cov = cp - sums[:, :, None] * sums[:, None, :] / nsub
                 d = np.sqrt(np.einsum("bii->bi", cov))
                 with np.errstate(divide="ignore", invalid="ignore"):
                     Cr = cov / d[:, :, None] / d[:, None, :]
                 Cr[:, np.arange(p), np.arange(p)] = 1.0
             else:
-                Cr = pairwise_cor_batch(X)
+                Cr = pairwise_cor_batch(np.swapaxes(Xt, 1, 2))
             ok = np.isfinite(Cr).all(axis=(1, 2))
             if ok.any():
                 res_pc[s : s + b][ok] = np.linalg.eigvalsh(Cr[ok])[:, ::-1]
@@ -615,7 +627,9 @@ def _prepare(
     if missing == "listwise":
         keep = np.isfinite(arr).all(axis=1)
         if (~keep).any():
-            msgs.append(f"{int((~keep).sum())} rows with missing answers were dropped (missing='listwise').")
+            msgs.append(
+                f"{int((~keep).sum())} rows with missing answers were dropped (missing='listwise')."
+            )
         arr = arr[keep]
     _check_items(arr, names, caller)
     if cor == "polychoric":
@@ -731,7 +745,9 @@ def _fa_from_r(
         "loadings": pd.DataFrame(L, index=names, columns=fnames),
         "communalities": pd.Series(f.communality, index=names, name="h2"),
         "uniquenesses": pd.Series(f.uniquenesses, index=names, name="u2"),
-        "factor_correlations": None if phi is None else pd.DataFrame(phi, index=fnames, columns=fnames),
+        "factor_correlations": None
+        if phi is None
+        else pd.DataFrame(phi, index=fnames, columns=fnames),
         "variance_explained": pd.DataFrame(rows, index=fnames).T,
         "eigenvalues": pd.Series(f.e_values, index=range(1, p + 1), name="eigenvalue"),
         "reduced_eigenvalues": pd.Series(f.values, index=range(1, p + 1), name="eigenvalue"),
@@ -748,13 +764,17 @@ def _fa_from_r(
     }
 
 
-def _check_common(n_factors: Any, method: str, rotation: str, caller: str, allow_none: bool) -> None:
+def _check_common(
+    n_factors: Any, method: str, rotation: str, caller: str, allow_none: bool
+) -> None:
     _choice("method", method, METHODS, caller)
     _choice("rotation", rotation, ROTATIONS, caller)
     if n_factors is None and allow_none:
         return
     if not isinstance(n_factors, int) or isinstance(n_factors, bool) or n_factors < 1:
-        raise ValueError(f"{caller}(): parameter 'n_factors' must be an integer >= 1; got {n_factors!r}")
+        raise ValueError(
+            f"{caller}(): parameter 'n_factors' must be an integer >= 1; got {n_factors!r}"
+        )
 
 
 def fa(
@@ -958,9 +978,13 @@ def factor_structure(
     _choice("cor", cor, CORS, caller)
     _choice("missing", missing, MISSING, caller)
     if not isinstance(n_iter, int) or isinstance(n_iter, bool) or n_iter < 1:
-        raise ValueError(f"factor_structure(): parameter 'n_iter' must be an integer >= 1; got {n_iter!r}")
+        raise ValueError(
+            f"factor_structure(): parameter 'n_iter' must be an integer >= 1; got {n_iter!r}"
+        )
     if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
-        raise TypeError(f"factor_structure(): parameter 'seed' must be an integer or None; got {seed!r}")
+        raise TypeError(
+            f"factor_structure(): parameter 'seed' must be an integer or None; got {seed!r}"
+        )
     arr0, _ = _to_matrix(data, caller)
     if _is_correlation(arr0):
         raise ValueError(
@@ -986,7 +1010,9 @@ def factor_structure(
     if n_factors is None:
         maxf = max(k for k in range(1, p + 1) if p * (p - 1) / 2 - p * k + k * (k - 1) / 2 >= 0)
         if nf > maxf:
-            msgs.append(f"parallel analysis suggested {nf} factors; {maxf} (the most identifiable) were fitted")
+            msgs.append(
+                f"parallel analysis suggested {nf} factors; {maxf} (the most identifiable) were fitted"
+            )
             nf = maxf
     par = pd.DataFrame(
         {

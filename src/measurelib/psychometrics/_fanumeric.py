@@ -146,7 +146,9 @@ def bvnu(h: FloatArray, k: FloatArray, r: FloatArray) -> FloatArray:
     finite arrays of one shape.
     """
     h, k, r = np.broadcast_arrays(
-        np.asarray(h, dtype=np.float64), np.asarray(k, dtype=np.float64), np.asarray(r, dtype=np.float64)
+        np.asarray(h, dtype=np.float64),
+        np.asarray(k, dtype=np.float64),
+        np.asarray(r, dtype=np.float64),
     )
     shape = h.shape
     h = h.ravel()
@@ -189,8 +191,14 @@ def bvnu(h: FloatArray, k: FloatArray, r: FloatArray) -> FloatArray:
                     bs = (h1 - k1) ** 2
                     c = (4.0 - hk1) / 8.0
                     d = (12.0 - hk1) / 16.0
-                    val = a * np.exp(-(bs / as_ + hk1) / 2.0) * (
-                        1.0 - c * (bs - as_) * (1.0 - d * bs / 5.0) / 3.0 + c * d * as_ * as_ / 5.0
+                    val = (
+                        a
+                        * np.exp(-(bs / as_ + hk1) / 2.0)
+                        * (
+                            1.0
+                            - c * (bs - as_) * (1.0 - d * bs / 5.0) / 3.0
+                            + c * d * as_ * as_ / 5.0
+                        )
                     )
                     b = np.sqrt(bs)
                     corr = (
@@ -267,7 +275,16 @@ def bvn_rect(
         out[s2] = _phi(u2[s2]) - _phi(l2[s2])
     two = ~degenerate & ~one_dim
     cases: list[tuple[int, int, list[tuple[float, FloatArray, FloatArray, float]]]] = [
-        (2, 2, [(1.0, fl1, fl2, 1.0), (-1.0, fu1, fl2, 1.0), (-1.0, fl1, fu2, 1.0), (1.0, fu1, fu2, 1.0)]),
+        (
+            2,
+            2,
+            [
+                (1.0, fl1, fl2, 1.0),
+                (-1.0, fu1, fl2, 1.0),
+                (-1.0, fl1, fu2, 1.0),
+                (1.0, fu1, fu2, 1.0),
+            ],
+        ),
         (2, 1, [(1.0, fl1, fl2, 1.0), (-1.0, fu1, fl2, 1.0)]),
         (1, 2, [(1.0, fl1, fl2, 1.0), (-1.0, fl1, fu2, 1.0)]),
         (2, 0, [(1.0, -fu1, -fu2, 1.0), (-1.0, -fl1, -fu2, 1.0)]),
@@ -312,7 +329,8 @@ def pinv(x: FloatArray) -> FloatArray:
     keep = s > tol * s[0]
     if not keep.any():
         return np.zeros_like(x.T)
-    return (vt[keep].T / s[keep]) @ u[:, keep].T
+    out: FloatArray = (vt[keep].T / s[keep]) @ u[:, keep].T
+    return out
 
 
 def smc(r: FloatArray) -> FloatArray:
@@ -331,23 +349,12 @@ def smc(r: FloatArray) -> FloatArray:
 def single_thread() -> Any:
     """Limit BLAS/LAPACK to one thread (small dense problems run faster that way)."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         import contextlib
 
         return contextlib.nullcontext()
     return threadpool_limits(1)
-
-
-def blas_threads() -> Any:
-    """Let BLAS use all its threads again (inside :func:`single_thread`) for a large product."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(None)
 
 
 def as_float_matrix(x: Any) -> FloatArray:

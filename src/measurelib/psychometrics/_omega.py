@@ -109,7 +109,11 @@ def _is_correlation(x: Any) -> bool:
 
 
 def schmid_leiman(
-    r: Any, n_factors: int, fm: str = "minres", rotation: str = "oblimin", n_obs: float | None = None
+    r: Any,
+    n_factors: int,
+    fm: str = "minres",
+    rotation: str = "oblimin",
+    n_obs: float | None = None,
 ) -> dict[str, Any]:
     """``psych::schmid``: Schmid–Leiman transformation of an oblique solution.
 
@@ -276,13 +280,17 @@ def omega(
     from ._fanumeric import smc
 
     if not isinstance(n_factors, int) or isinstance(n_factors, bool) or n_factors < 1:
-        raise ValueError(f"omega(): parameter 'n_factors' must be an integer >= 1; got {n_factors!r}")
+        raise ValueError(
+            f"omega(): parameter 'n_factors' must be an integer >= 1; got {n_factors!r}"
+        )
     if fm not in _FMS:
         raise ValueError(f"omega(): parameter 'fm' must be one of {_FMS}; got {fm!r}")
     if rotation not in _ROTS:
         raise ValueError(f"omega(): parameter 'rotation' must be one of {_ROTS}; got {rotation!r}")
     if n_obs is not None and (not isinstance(n_obs, (int, np.integer)) or n_obs < 2):
-        raise ValueError(f"omega(): parameter 'n_obs' must be an integer >= 2 or None; got {n_obs!r}")
+        raise ValueError(
+            f"omega(): parameter 'n_obs' must be an integer >= 2 or None; got {n_obs!r}"
+        )
 
     if isinstance(data_or_corr, pd.DataFrame):
         names = [str(c) for c in data_or_corr.columns]
@@ -420,7 +428,9 @@ def omega(
         g_loadings=pd.Series(sl[:, 0], index=names, name="g"),
         schmid_leiman=pd.DataFrame(sl, index=names, columns=sl_cols),
         factor_correlations=pd.DataFrame(
-            sch["phi"], index=[f"F{i + 1}" for i in range(nf)], columns=[f"F{i + 1}" for i in range(nf)]
+            sch["phi"],
+            index=[f"F{i + 1}" for i in range(nf)],
+            columns=[f"F{i + 1}" for i in range(nf)],
         ),
         keys=pd.Series(key.astype(int), index=names, name="key"),
         n=n,

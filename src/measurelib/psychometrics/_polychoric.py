@@ -311,7 +311,7 @@ def polychoric(
     >>> from measurelib.psychometrics import polychoric
     >>> df = pd.DataFrame({"a": [1, 2, 3, 1, 2, 3, 2, 1], "b": [1, 2, 3, 2, 2, 3, 1, 1]})
     >>> round(float(polychoric(df).rho.loc["a", "b"]), 3)
-    0.87
+    0.906
     """
     import numpy as np
     import pandas as pd
@@ -343,7 +343,9 @@ def polychoric(
         )
     gmax = int(item_max.max())
     # global thresholds from each item's marginal frequencies
-    freq = np.stack([np.bincount(xi[:, j], minlength=nvalues + 1)[1 : nvalues + 1] for j in range(nvar)], 1)
+    freq = np.stack(
+        [np.bincount(xi[:, j], minlength=nvalues + 1)[1 : nvalues + 1] for j in range(nvar)], 1
+    )
     n_item = freq.sum(axis=0)
     prop = freq / n_item
     tau = ndtri(np.cumsum(prop, axis=0)[: nvalues - 1, :])  # (nvalues-1, nvar)
@@ -408,7 +410,9 @@ def polychoric(
     mat[jl, il] = rho
     smoothed = False
     if np.isnan(mat).any():
-        msgs.append("Some correlations could not be estimated (too few complete pairs); smoothing turned off.")
+        msgs.append(
+            "Some correlations could not be estimated (too few complete pairs); smoothing turned off."
+        )
     elif smooth:
         mat, smoothed = cor_smooth(mat)
         if smoothed:

@@ -99,7 +99,7 @@ def gpf_oblique(
     s = np.inf
     it = 0
     Tt = T
-    for it in range(maxit + 1):
+    for it in range(maxit + 1):  # noqa: B007 - the count is reported
         Gp = G - T @ np.diag(np.sum(T * G, axis=0))
         s = float(np.sqrt(np.sum(Gp * Gp)))
         if s < eps:
@@ -141,7 +141,7 @@ def gpf_orthogonal(
     s = np.inf
     it = 0
     Tt = T
-    for it in range(maxit + 1):
+    for it in range(maxit + 1):  # noqa: B007 - the count is reported
         M = T.T @ G
         S = (M + M.T) / 2.0
         Gp = G - T @ S
@@ -176,7 +176,7 @@ def varimax_stats(x: FloatArray, normalize: bool = True, eps: float = 1e-5) -> R
     d = 0.0
     converged = False
     i = 0
-    for i in range(1, 1001):
+    for i in range(1, 1001):  # noqa: B007 - the count is reported
         z = z0 @ TT
         B = z0.T @ (z**3 - z @ np.diag(np.ones(p) @ z**2) / p)
         u, sv, vt = np.linalg.svd(B)
@@ -210,7 +210,7 @@ def promax_psych(x: FloatArray, m: float = 4.0) -> Rotation:
         d = np.diag(np.linalg.inv(UU))
     U = U @ np.diag(np.sqrt(d))
     z = xv @ U
-    U = xx.rotmat @ U  # type: ignore[operator]
+    U = xx.rotmat @ U if xx.rotmat is not None else U
     ui = np.linalg.inv(U)
     phi = ui @ ui.T
     return Rotation(z, phi, U, xx.converged, xx.iterations, "Promax")
@@ -239,7 +239,9 @@ def rotate(loadings: FloatArray, method: str) -> Rotation:
         h2 = np.sum(L**2, axis=1)
         w = np.sqrt(h2)
         r = promax_psych(L / w[:, None])
-        return Rotation(r.loadings * w[:, None], r.phi, r.rotmat, r.converged, r.iterations, "promax")
+        return Rotation(
+            r.loadings * w[:, None], r.phi, r.rotmat, r.converged, r.iterations, "promax"
+        )
     raise ValueError(
         f"rotation must be one of {', '.join(repr(m) for m in ROTATIONS)}; got {method!r}"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from pathlib import Path
@@ -74,7 +75,12 @@ def test_factor_structure_result_shape(hs: pd.DataFrame) -> None:
         "Cumulative Proportion",
     ]
     assert fs.kmo_label == kaiser_label(fs.kmo)
-    assert set(fs.parallel.columns) >= {"pc_observed", "fa_observed", "fa_simulated_q95", "pc_resampled"}
+    assert set(fs.parallel.columns) >= {
+        "pc_observed",
+        "fa_observed",
+        "fa_simulated_q95",
+        "pc_resampled",
+    }
     assert sum(fs.n_factors_stability.values()) == pytest.approx(1.0)
     assert fs.converged and not fs.heywood and fs.method == "minres" and fs.rotation == "oblimin"
     d = fs.to_dict()
@@ -126,7 +132,14 @@ def test_kmo_and_bartlett_on_identity() -> None:
 
 @pytest.mark.parametrize(
     ("value", "label"),
-    [(0.95, "marvelous"), (0.85, "meritorious"), (0.75, "middling"), (0.65, "mediocre"), (0.55, "miserable"), (0.3, "unacceptable")],
+    [
+        (0.95, "marvelous"),
+        (0.85, "meritorious"),
+        (0.75, "middling"),
+        (0.65, "mediocre"),
+        (0.55, "miserable"),
+        (0.3, "unacceptable"),
+    ],
 )
 def test_kaiser_labels(value: float, label: str) -> None:
     assert kaiser_label(value) == label
@@ -162,7 +175,10 @@ def test_heywood_case_warns_and_is_recorded() -> None:
     # two nearly identical items force a communality to the bound
     rng = np.random.default_rng(4)
     f = rng.standard_normal(300)
-    x = np.column_stack([f + 0.01 * rng.standard_normal(300), f + 0.01 * rng.standard_normal(300)] + [0.5 * f + rng.standard_normal(300) for _ in range(3)])
+    x = np.column_stack(
+        [f + 0.01 * rng.standard_normal(300), f + 0.01 * rng.standard_normal(300)]
+        + [0.5 * f + rng.standard_normal(300) for _ in range(3)]
+    )
     with pytest.warns(HeywoodWarning):
         res = fa(pd.DataFrame(x), 1, method="ml")
     assert res.heywood
@@ -189,10 +205,8 @@ def test_small_sample_warning() -> None:
     with pytest.warns(SmallSampleWarning), warnings.catch_warnings():
         warnings.simplefilter("ignore", HeywoodWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
-        try:
+        with contextlib.suppress(DataError):
             factor_structure(x, n_factors=1, seed=1, n_iter=5, progress=False)
-        except DataError:
-            pass
 
 
 # ----------------------------------------------------------------------------- errors
@@ -230,7 +244,9 @@ def test_singular_matrix_names_items() -> None:
         ({"n_iter": 0}, "n_iter"),
     ],
 )
-def test_bad_parameters_name_parameter(kwargs: dict[str, object], param: str, hs: pd.DataFrame) -> None:
+def test_bad_parameters_name_parameter(
+    kwargs: dict[str, object], param: str, hs: pd.DataFrame
+) -> None:
     with pytest.raises(ValueError, match=f"'{param}'") as exc:
         factor_structure(hs, **kwargs)  # type: ignore[arg-type]
     assert "got" in str(exc.value)
@@ -338,7 +354,12 @@ def test_omega_accepts_correlation_matrix(hs: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "param"),
-    [({"n_factors": 0}, "n_factors"), ({"fm": "uls"}, "fm"), ({"rotation": "x"}, "rotation"), ({"n_obs": 1}, "n_obs")],
+    [
+        ({"n_factors": 0}, "n_factors"),
+        ({"fm": "uls"}, "fm"),
+        ({"rotation": "x"}, "rotation"),
+        ({"n_obs": 1}, "n_obs"),
+    ],
 )
 def test_omega_bad_parameters(kwargs: dict[str, object], param: str, hs: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match=f"'{param}'"):
