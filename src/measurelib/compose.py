@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,7 @@ from measurelib.errors import (
     LicenceWarning,
     Location,
 )
-from measurelib.model import ComposeEntry, Measure
+from measurelib.model import ID_PATTERN, ComposeEntry, Measure
 
 __all__ = [
     "Overlay",
@@ -414,19 +415,37 @@ def plan(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> P
                     "this measure does not declare", "Declare the scale under `scales:`.",
                     loc("compose", i, "rescale", old)))
         new_ids: dict[str, str] = {}
+        clashes: list[tuple[str, str]] = []
         for old in taken:
             new = entry.rename.get(old, f"{entry.prefix or ''}{old}")
             new_ids[old] = new
-            at = loc("compose", i, "rename", old) if old in entry.rename else from_loc
-            if new in taken_ids:
+            if old in entry.rename and not re.match(ID_PATTERN, new):
                 problems.append(Diagnostic(
-                    "compose-id-collision", f"item id {new!r} (from {src_measure.id}) is already "
-                    f"used by {taken_ids[new]}", f"Rename it: `rename: {{{old}: "
-                    f"{_slug(src_measure.id).replace('-', '_')}_{old}}}`, or give the entry a "
-                    "`prefix:`.", at))
+                    "invalid-id", f"`rename:` gives {old!r} the id {new!r}, which is not a valid "
+                    "item id", "Use lowercase letters, digits and `_`, starting with a letter, "
+                    "e.g. `feeling_today`.", loc("compose", i, "rename", old)))
+            elif new in taken_ids:
+                if old in entry.rename:
+                    problems.append(Diagnostic(
+                        "compose-id-collision", f"`rename:` gives {old!r} the id {new!r}, which "
+                        f"is already used by {taken_ids[new]}", "Choose another new id.",
+                        loc("compose", i, "rename", old)))
+                else:
+                    clashes.append((old, new))
             else:
                 taken_ids[new] = f"item {old!r} of {src_measure.id}"
                 origins[new] = ("compose", i)
+        if clashes:
+            first_old, first_new = clashes[0]
+            shown = ", ".join(repr(n) for _, n in clashes[:8]) + (
+                f" and {len(clashes) - 8} more" if len(clashes) > 8 else "")
+            problems.append(Diagnostic(
+                "compose-id-collision", f"item id(s) {shown} (from {src_measure.id}) are already "
+                f"used by {taken_ids[first_new]}" + (" and others" if len(clashes) > 1 else ""),
+                f"Rename them (`rename: {{{first_old}: "
+                f"{_slug(src_measure.id).replace('-', '_')}_{first_old}}}`), or give the entry "
+                f"a `prefix:` such as `prefix: {_slug(src_measure.id).replace('-', '_')}_`.",
+                from_loc))
         if len(set(new_ids.values())) != len(new_ids):  # pragma: no cover - caught above
             pass
         take_scores = entry.scores or battery
@@ -854,9 +873,11 @@ def _validate_built(data: dict[str, Any], p: Plan) -> Measure:
     except DefinitionError as err:
         diags = err.errors
     except ValidationError as exc:
-        diags = [Diagnostic("invalid-value", f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}",
+        from measurelib.load import format_path
+
+        diags = [Diagnostic("invalid-value", f"{format_path(tuple(e['loc']))}: {e['msg']}",
                             CODES["invalid-value"].hint,
-                            Location(path=".".join(str(x) for x in e["loc"])))
+                            Location(path=format_path(tuple(e["loc"]))))
                  for e in exc.errors(include_url=False)]
     out = []
     n_own_scores = len(p.measure.scores)
