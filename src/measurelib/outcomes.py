@@ -386,22 +386,26 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     base_label, fu_label = baseline.lower(), follow_up.lower()
     direction = 1.0 if rule.higher_is_better else -1.0
     key = ["respondent_id", "episode"]
-    df = df.sort_values([*key, "date"], kind="stable")
-    is_base = df["timepoint"] == base_label
-    base = df[is_base].drop_duplicates(key, keep="first")
+    # one integer code per person and episode: every later step works on integers
+    df = df.assign(_k=df.groupby(key, sort=False, dropna=False).ngroup().to_numpy())
+    df = df.sort_values(["_k", "date"], kind="stable")
+    is_base = (df["timepoint"] == base_label).to_numpy(dtype=bool, na_value=False)
+    base = df[is_base].drop_duplicates("_k", keep="first")
     if start is not None:
         base = base[base["date"] >= pd.Timestamp(start)]
     if end is not None:
         base = base[base["date"] <= pd.Timestamp(end)]
-    base = base.set_index(key)
+    base = base.sort_values(key, kind="stable").set_index("_k")
     rest = df[~is_base]
     if fu_label not in ("last", "first"):
-        rest = rest[rest["timepoint"] == fu_label]
-    rest = rest.join(base["date"].rename("base_date"), on=key, how="inner")
-    rest = rest[rest["date"] > rest["base_date"]]
-    fu = rest.drop_duplicates(key, keep="first" if fu_label == "first" else "last").set_index(key)
+        rest = rest[(rest["timepoint"] == fu_label).to_numpy(dtype=bool, na_value=False)]
+    base_date = rest["_k"].map(base["date"])
+    rest = rest[(rest["date"] > base_date).to_numpy(dtype=bool)]
+    fu = rest.drop_duplicates("_k", keep="first" if fu_label == "first" else "last") \
+        .set_index("_k")
 
     people = pd.DataFrame({
+        "respondent_id": base["respondent_id"], "episode": base["episode"],
         "baseline_date": base["date"], "baseline": base["value"]}, index=base.index)
     extra = [c for c in GROUPABLE if c in base.columns]
     for c in extra:
@@ -461,7 +465,7 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
         if cut is not None:
             jt = jt.mask(rel_rec, "recovered")
     people["jt_category"] = jt
-    people = people.reset_index()
+    people = people.reset_index(drop=True)
 
     # ----------------------------------------------------------------- service level
     work = pd.DataFrame({
