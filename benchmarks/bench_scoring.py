@@ -28,6 +28,8 @@ import pandas as pd
 import measurelib as ml
 
 ITEMS = 14
+ITEM_LINES = "\n".join(f"  - {{id: q{i}, text: Item {i}, scale: freq5}}"
+                       for i in range(1, ITEMS + 1))
 YAML = """\
 format: 1
 id: bench-wellbeing
@@ -44,7 +46,7 @@ scales:
       - {value: 4, label: Often}
       - {value: 5, label: All of the time}
 items:
-%s
+{items}
 scores:
   - id: total
     items: all
@@ -54,7 +56,7 @@ scores:
       - {max: 40, label: Low}
       - {max: 58, label: Moderate}
       - {label: High}
-""" % "\n".join(f"  - {{id: q{i}, text: Item {i}, scale: freq5}}" for i in range(1, ITEMS + 1))
+""".replace("{items}", ITEM_LINES)
 
 
 def make_data(rows: int, seed: int = 0) -> np.ndarray:
@@ -121,8 +123,8 @@ def main() -> None:
     got = res.scores["total"].to_numpy()
     exp = np.array(py_tot)
     same = bool(np.allclose(got, exp, equal_nan=True))
-    same_bands = bool((res.scores["total_band"].astype(object).where(
-        res.scores["total_band"].notna(), None).tolist() == py_band))
+    same_bands = bool(res.scores["total_band"].astype(object).where(
+        res.scores["total_band"].notna(), None).tolist() == py_band)
 
     print(f"Scoring {args.rows:,} administrations x {ITEMS} items "
           f"(1-5, sum, 3 bands, max_missing 1 + prorating, validation)")

@@ -26,7 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", metavar="DATA", help="responses: .csv, .tsv, .xlsx or .parquet, one "
                    "row per administration")
     p.add_argument("-o", "--output", metavar="FILE",
-                   help="write the scores here (.csv, .tsv, .xlsx, .parquet); default: CSV to stdout")
+                   help="write the scores here (.csv, .tsv, .xlsx, .parquet); "
+                   "default: CSV to stdout")
     p.add_argument("--columns", metavar="MAP.yaml",
                    help="YAML file mapping data headings to item ids: {'Q1 interest': interest}")
     p.add_argument("--column", action="append", default=[], metavar="HEADING=ITEM",
@@ -53,8 +54,8 @@ def _fail(message: str, hint: str = "") -> int:
 def _column_map(args: argparse.Namespace) -> dict[str, str] | None | int:
     mapping: dict[str, str] = {}
     if args.columns:
-        from measurelib.load import parse_document
         from measurelib.errors import DefinitionError
+        from measurelib.load import parse_document
 
         path = Path(args.columns)
         if not path.is_file():

@@ -296,16 +296,17 @@ def invalid_mask(vals: np.ndarray, chk: _ScaleCheck) -> np.ndarray:
                 bad &= ~np.isnan(vals)
                 if chk.missing_values.size:
                     bad &= ~np.isin(vals, chk.missing_values)
-                return bad
+                return np.asarray(bad, dtype=bool)
             near = np.round(vals, 9)
-            return ~np.isin(near, chk.allowed) & ~np.isnan(vals)
+            return np.asarray(~np.isin(near, chk.allowed) & ~np.isnan(vals), dtype=bool)
         if chk.kind == "numeric":
             k = (vals - chk.lo) / chk.step
             off = np.abs(k - np.rint(k)) > 1e-7
             out = (vals < chk.lo - _EPS) | (vals > chk.hi + _EPS) | off
             out &= ~np.isnan(vals)
-            return out
-        return (vals < chk.lo - _EPS) | (vals > chk.hi + _EPS) | np.isinf(vals)
+            return np.asarray(out, dtype=bool)
+        return np.asarray((vals < chk.lo - _EPS) | (vals > chk.hi + _EPS) | np.isinf(vals),
+                          dtype=bool)
 
 
 _BLOCK = 1 << 15
@@ -675,8 +676,9 @@ def validate_responses(
                 Location(file=file, row=p + first_row, field=str(heading)),
                 severity))  # type: ignore[arg-type]
         if on_invalid == "error":
-            rows = len({c[0] for c in cells})
-            raise DataError(diagnostics, title=f"{len(cells)} invalid value(s) in {rows} row(s) "
+            n_bad_rows = len({c[0] for c in cells})
+            raise DataError(diagnostics, title=f"{len(cells)} invalid value(s) in {n_bad_rows} "
+                            "row(s) "
                             f"of {file or 'the data'}")
         if on_invalid == "missing":
             for name, pos, code in bad_cells:

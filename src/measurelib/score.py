@@ -34,7 +34,7 @@ from measurelib._score_validate import (
     ValidatedResponses,
     validate_responses,
 )
-from measurelib.errors import DataError, DefinitionError, Diagnostic, Location
+from measurelib.errors import DefinitionError, Diagnostic, Location
 
 if TYPE_CHECKING:
     from measurelib.model import Measure, ScoreRule
@@ -235,7 +235,7 @@ class ScoreResult(Result):
 def round_half_away(x: np.ndarray, decimals: int) -> np.ndarray:
     """Round half away from zero (2.5 → 3, −2.5 → −3), as scoring manuals do."""
     f = 10.0 ** decimals
-    return np.sign(x) * np.floor(np.abs(x) * f + 0.5 + _EPS) / f
+    return np.asarray(np.sign(x) * np.floor(np.abs(x) * f + 0.5 + _EPS) / f)
 
 
 def _item_value_map(measure: Measure, item_id: str) -> tuple[dict[float, float] | None, bool]:
@@ -291,10 +291,7 @@ def _lookup(values: np.ndarray, table: dict[float, float], *, what: str, rule_id
     r = np.round(values, _ROUND)
     idx = np.clip(np.searchsorted(keys, r), 0, max(len(keys) - 1, 0))
     ok = np.isnan(r)
-    if len(keys):
-        hit = keys[idx] == r
-    else:
-        hit = np.zeros(len(r), dtype=bool)
+    hit = keys[idx] == r if len(keys) else np.zeros(len(r), dtype=bool)
     bad = ~hit & ~ok
     if bad.any():
         pos = np.flatnonzero(bad)
@@ -771,7 +768,9 @@ def _score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponse
     alerts = _alert_strings(alert_masks, n)
 
     keep = checked.keep
-    sel = (lambda a: a) if keep is None else (lambda a: a[keep])
+    def sel(a: Any) -> Any:
+        return a if keep is None else a[keep]
+
     out: dict[Any, Any] = {}
     added = output_columns(m)
     replaced = [h for h in checked.passthrough if str(h) in set(added)]
@@ -898,6 +897,6 @@ def score_partitions(ddf: Any, measure: Measure | str, **kw: Any) -> Any:
     def _one(part: pd.DataFrame, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
         number = partition_info["number"] if partition_info else 0
         res = score(m, part, first_row=2 + offsets[number], **kw)
-        return res.scores  # type: ignore[no-any-return]
+        return res.scores
 
     return ddf.map_partitions(_one, meta=meta)
