@@ -751,6 +751,8 @@ def _omega(X: Any, R: Any, items: list[str], n: int, n_factors: int,
         with _warnings.catch_warnings(record=True) as caught:
             _warnings.simplefilter("always")
             res = omega(arg, n_factors=nf, n_obs=n_obs)
+        if nf == 1:
+            return res  # omega_hierarchical of one factor is not reported: nothing to add
         for w in caught:
             text = f"omega: {w.message}".splitlines()[0]
             if text not in msgs:
