@@ -170,6 +170,10 @@ def _forms() -> list[tuple[str, str, dict[str, Any]]]:
         for fmt in ("html", "print"):
             cases.append((str(path), fmt, {"overlay": str(overlay)}))
     cases.append(("swemwbs", "html", {"overlay": str(overlay)}))
+    kitchen = ROOT / "tests" / "unit" / "render" / "data" / "kitchen-sink.yaml"
+    for fmt in ("html", "print", "script"):
+        cases.append((str(kitchen), fmt, {}))
+    cases.append((str(kitchen), "html", {"easy_read": True, "respondent": "proxy"}))
     return cases
 
 

@@ -45,6 +45,9 @@ class _Collect(HTMLParser):
         return [a for t, a in self.tags if t == tag
                 and all(a.get(k.rstrip("_")) == v for k, v in attrs.items())]
 
+    def tags_named(self, tag: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == tag]
+
     @property
     def all_text(self) -> str:
         return re.sub(r"\s+", " ", "".join(self.text))
@@ -334,3 +337,34 @@ def test_composed_measure_is_built_before_rendering() -> None:
                         / "swemwbs-overlay.example.yaml")
     text = parse(html).all_text
     assert "PLACEHOLDER" in text and "Warwick" in text
+
+
+# ----------------------------------------------------------------------------- every kind
+@pytest.mark.parametrize("fmt", ["html", "print", "script", "script-text"])
+@pytest.mark.parametrize("options", [{}, {"large_print": True, "easy_read": True},
+                                     {"respondent": "proxy"}])
+def test_every_kind_of_question_renders(fmt: str, options: dict[str, object]) -> None:
+    m = ml.load(DATA / "kitchen-sink.yaml")
+    out = str(m.render(fmt, **options))
+    for text in ("Your health today", "The worst health you can imagine", "Pain (0-20)",
+                 "Do you want more help with this?", "Tell us why", "Goal 1", "Goal 2",
+                 "Don't know"):
+        assert text in out.replace("&#39;", "'"), (fmt, text)
+    if options.get("respondent") == "proxy":
+        assert "They agree with their plan" in out
+
+
+def test_every_kind_of_question_fields_round_trip() -> None:
+    m = ml.load(DATA / "kitchen-sink.yaml")
+    doc = parse(m.render("html"))
+    names = {a["name"] for a in doc.tags_named("input") if a.get("type") != "hidden"}
+    names |= {a["name"] for a in doc.tags_named("textarea")}
+    assert names == set(m.response_columns())
+    vas = doc.find("input", name="health")[0]
+    assert (vas["type"], vas["min"], vas["max"], vas["step"]) == ("number", "0", "100", "any")
+    assert "required" in vas
+    sub = ml.parse_submission(m, {"health": "72.5", "pain": "3", "helped": "0",
+                                  "helped_more_help": "1", "helped_why": "too far",
+                                  "agree_plan": "9", "goal_1": "4", "goal_1_text": "Sleep"})
+    assert sub.responses["health"] == 72.5 and sub.responses["agree_plan"] is None
+    assert sub.responses["goal_1_text"] == "Sleep" and sub.responses["goal_2"] is None
