@@ -673,6 +673,7 @@ def _assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
     alerts: list[dict[str, Any]] = [a.model_dump(mode="json", by_alias=True,
                                                  exclude_defaults=True) for a in m.alerts]
     attributions: list[Any] = []
+    instruction_parts: list[tuple[str, Any]] = []
     used_codes = {it.code or it.id for it in m.items}
 
     def add_attr(text: Any) -> None:
@@ -701,6 +702,13 @@ def _assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
             return new
 
         overlay = _overlay_for(use, p, overlays, collect)
+        if use.whole:
+            # a whole measure keeps its instructions, after the composer's own
+            instr = overlay.instructions if overlay is not None and overlay.instructions \
+                else src.instructions
+            if instr is not None:
+                label = src.text(src.short_title) or src.text(src.title) or src.id
+                instruction_parts.append((label, instr))
         for old in use.taken:
             it = src.item(old)
             data = it.model_dump(mode="json", by_alias=True, exclude_defaults=True)
@@ -725,6 +733,9 @@ def _assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
                 # two sources print the same data-entry code (Q1 ...): make it unique
                 data["code"] = f"{src.id.upper().replace('-', '')}_{code}"
             used_codes.add(data.get("code") or data["id"])
+            if it.recall is None and src.recall is not None and src.recall != m.recall:
+                # keep the source's recall period with its items (not a change of wording)
+                data["recall"] = src.recall.model_dump(mode="json", exclude_defaults=True)
             data["source"] = {"measure": src.id, "item": old, "version": src.version}
             if text_changed:
                 data["source"]["text_changed"] = True
@@ -768,6 +779,8 @@ def _assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
         raise DefinitionError(problems)
 
     built: dict[str, Any] = dict(base)
+    if instruction_parts:
+        built["instructions"] = _join_instructions(m, instruction_parts)
     built["scales"] = scales
     if tables:
         built["tables"] = tables
@@ -811,6 +824,26 @@ def _assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
     final["lock"] = {"sources": sources, "sha256": content_hash(final),
                      "measurelib": __version__}
     return _validate_built(final, p)
+
+
+def _join_instructions(m: Measure, parts: list[tuple[str, Any]]) -> Any:
+    """The composer's instructions followed by each whole source's, labelled by its name."""
+    texts: list[tuple[str | None, Any]] = []
+    if m.instructions is not None:
+        texts.append((None, m.instructions))
+    texts.extend(parts)
+    if all(isinstance(t, str) for _, t in texts):
+        return "\n\n".join(f"{label}: {t}" if label else t for label, t in texts)
+    langs = m.all_languages
+    out: dict[str, str] = {}
+    for lang in langs:
+        pieces = []
+        for label, t in texts:
+            got = t if isinstance(t, str) else (t.get(lang) or t.get(m.language)
+                                                or next(iter(t.values())))
+            pieces.append(f"{label}: {got}" if label else got)
+        out[lang] = "\n\n".join(pieces)
+    return out
 
 
 def _overlay_for(use: SourceUse, p: Plan, overlays: dict[str, Overlay],

@@ -360,3 +360,13 @@ def test_empty_item_list(write, bank) -> None:
     with pytest.raises(ml.DefinitionError, match="takes no items") as exc:
         _build(path)
     assert exc.value.errors[0].location.line == 8
+
+
+def test_whole_measures_keep_their_instructions_and_recall() -> None:
+    built = _build(EXAMPLES / "battery-phq9-gad7.yaml")
+    assert built.instructions.startswith("PHQ-9: Over the last 2 weeks")
+    assert "\n\nGAD-7: Over the last 2 weeks" in built.instructions
+    assert built.item("interest").recall.days == 14
+    assert not built.item("interest").source.text_changed
+    again = ml.loads(built.to_yaml())
+    assert again.instructions == built.instructions
