@@ -12,6 +12,8 @@ entry into one flat measure:
 * the form order is ``order:`` if given (item ids, or a compose entry's ``from`` / source id
   standing for all its items), else the composed items in compose order followed by the
   composer's own items;
+* a source taken whole keeps its instructions (after the composer's, labelled with its
+  name) and every borrowed item keeps its source's recall period;
 * scores are the composer's own; ``scores: true`` also takes the source's scores (and alerts)
   when it is taken whole and unchanged, with ids prefixed by the source id
   (``phq-9_total``). A ``kind: battery`` takes every entry whole with its scores;
@@ -27,6 +29,7 @@ entry into one flat measure:
 Overlay files (licensed item text) have one of two shapes::
 
     measure: swemwbs@1.0.0          # one measure
+    instructions: "..."             # optional: licensed instructions of a whole measure
     items:
       optimistic: "..."             # or {en: ..., cy: ...}
 
