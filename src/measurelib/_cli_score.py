@@ -140,7 +140,7 @@ def _chunks(path: Path, chunksize: int, sheet: str | None, progress: _Progress) 
             yield frame
             progress.update(done, done)
         return
-    size = path.stat().st_size
+    progress.total = path.stat().st_size
     with open(path, "rb") as fh:
         reader = pd.read_csv(fh, sep=_sep(path), dtype=str, keep_default_na=False,
                              na_filter=False, chunksize=chunksize, encoding="utf-8-sig",
@@ -150,7 +150,6 @@ def _chunks(path: Path, chunksize: int, sheet: str | None, progress: _Progress) 
             rows += len(frame)
             yield frame
             progress.update(fh.tell(), rows)
-    del size
 
 
 class _Usage(Exception):

@@ -182,3 +182,54 @@ def test_parquet_in_and_out(tmp_path):
     out = pd.read_parquet(tmp_path / "out.parquet")
     assert out["total"].tolist() == [2, 25, 9, 16] * 5
     assert "rows: 20 in, 20 scored" in r.stdout
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path):
+    pty = pytest.importorskip("pty")
+    import os
+
+    write(tmp_path, GOOD * 10)
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "measurelib", "score", "phq-9", "data.csv", "-o", "out.csv",
+             "--chunksize", "7"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=secondary,
+            text=True, timeout=120, env={**os.environ, "TERM": "xterm"})
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                data = os.read(primary, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0
+    err = b"".join(chunks).decode()
+    assert "scoring [" in err and "40 rows" in err
+    assert "rows: 40 in, 40 scored" in proc.stdout
+
+
+@pytest.mark.slow
+def test_large_file_in_bounded_memory(tmp_path):
+    import resource
+
+    import numpy as np
+
+    rows = 1_000_000
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({f"Q{i}": rng.integers(0, 4, rows) for i in range(1, 10)})
+    frame.insert(0, "respondent_id", np.arange(rows))
+    frame.to_csv(tmp_path / "big.csv", index=False)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    r = run("phq-9", "big.csv", "-o", "out.csv", "--chunksize", "50000", cwd=tmp_path)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert r.returncode == 0, r.stderr
+    assert f"rows: {rows} in, {rows} scored" in r.stdout
+    with open(tmp_path / "out.csv") as fh:
+        assert sum(1 for _ in fh) == rows + 1
+    # the whole file as strings in pandas would take well over 1 GB; chunks stay small
+    assert max(peak_kb, before) < 600_000, peak_kb
