@@ -181,9 +181,15 @@ def load_overlays(path: str | os.PathLike[str], *, default_measure: str | None =
                     doc.location((*items_path, key))))
                 continue
             items[str(key)] = value
+        instructions = block.get("instructions")
+        if instructions is not None and not _is_text(instructions):
+            problems.append(Diagnostic(
+                "overlay-invalid", f"the overlay's instructions for {mid!r} are not text",
+                "Give them as a string, or a map of language code to string.",
+                doc.location((*base, "instructions"))))
         if block is data and "measure" in data and isinstance(data["measure"], str):
             version = version or str(data["measure"]).partition("@")[2]
-        out[mid] = Overlay(mid, version or None, items, block.get("instructions"), shown, doc)
+        out[mid] = Overlay(mid, version or None, items, instructions, shown, doc)
         out[mid].doc = _PathDoc(doc, items_path)
     if problems:
         raise DefinitionError(problems)

@@ -370,3 +370,14 @@ def test_whole_measures_keep_their_instructions_and_recall() -> None:
     assert not built.item("interest").source.text_changed
     again = ml.loads(built.to_yaml())
     assert again.instructions == built.instructions
+
+
+def test_overlay_instructions_of_a_whole_measure(write) -> None:
+    text = OVERLAY.read_text().replace("items:\n", "instructions: Licensed instructions.\nitems:\n")
+    ov = write("ov.yaml", text)
+    path = write("m.yaml", HEAD + "compose:\n  - from: swemwbs@1.0.0\n")
+    built = _build(path, overlay=str(ov))
+    assert built.instructions == "SWEMWBS: Licensed instructions."
+    bad = write("bad.yaml", OVERLAY.read_text().replace("items:\n", "instructions: [1, 2]\nitems:\n"))
+    with pytest.raises(ml.DefinitionError, match="instructions"):
+        _build(path, overlay=str(bad))
