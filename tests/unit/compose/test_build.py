@@ -378,6 +378,7 @@ def test_overlay_instructions_of_a_whole_measure(write) -> None:
     path = write("m.yaml", HEAD + "compose:\n  - from: swemwbs@1.0.0\n")
     built = _build(path, overlay=str(ov))
     assert built.instructions == "SWEMWBS: Licensed instructions."
-    bad = write("bad.yaml", OVERLAY.read_text().replace("items:\n", "instructions: [1, 2]\nitems:\n"))
+    bad = write("bad.yaml", OVERLAY.read_text().replace("items:\n",
+                                                         "instructions: [1, 2]\nitems:\n"))
     with pytest.raises(ml.DefinitionError, match="instructions"):
         _build(path, overlay=str(bad))
