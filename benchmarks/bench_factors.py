@@ -1,4 +1,4 @@
-"""Parallel analysis and EFA on 10,000 × 50 seeded Likert data: measurelib vs factor_analyzer vs R psych.
+"""Parallel analysis and EFA on 10,000 × 50 Likert data: measurelib, factor_analyzer, R psych.
 
 All timings come from one run of this script.  R (when ``Rscript`` and psych are
 installed) is timed inside R with ``system.time`` so that R's start-up and CSV reading
@@ -53,8 +53,10 @@ suppressPackageStartupMessages(library(psych))
 x <- read.csv("{csv}")
 set.seed(1)
 invisible(fa(x[1:200, ], 2))  # warm-up (loads GPArotation, byte-compiles)
-tp <- system.time(suppressWarnings(fa.parallel(x, fa = "both", n.iter = {n_iter}, plot = FALSE)))[["elapsed"]]
-tf <- system.time(suppressWarnings(fa(x, nfactors = 5, fm = "minres", rotate = "oblimin")))[["elapsed"]]
+tp <- system.time(suppressWarnings(
+  fa.parallel(x, fa = "both", n.iter = {n_iter}, plot = FALSE)))[["elapsed"]]
+tf <- system.time(suppressWarnings(
+  fa(x, nfactors = 5, fm = "minres", rotate = "oblimin")))[["elapsed"]]
 tk <- system.time(KMO(x))[["elapsed"]]
 cat(sprintf("RESULT parallel %.6f\nRESULT fa %.6f\nRESULT kmo %.6f\n", tp, tf, tk))
 """
@@ -96,7 +98,8 @@ def main() -> None:
     df = likert_data(args.n, args.items)
     x = df.to_numpy(float)
     print(
-        f"data: {args.n} x {args.items} seeded Likert (1-5), 5 factors; parallel analysis n_iter={args.iter}"
+        f"data: {args.n} x {args.items} seeded Likert (1-5), 5 factors; "
+        f"parallel analysis n_iter={args.iter}"
     )
 
     rows: list[tuple[str, float | None, float | None, float | None]] = []
@@ -139,11 +142,13 @@ def main() -> None:
 
     print()
     print(
-        f"{'task':42s} {'measurelib':>10s} {'f_analyzer':>10s} {'R psych':>9s} {'vs f_a':>8s} {'vs R':>8s}"
+        f"{'task':42s} {'measurelib':>10s} {'f_analyzer':>10s} {'R psych':>9s} "
+        f"{'vs f_a':>8s} {'vs R':>8s}"
     )
     for name, ours, peer_t, r_t in rows:
         print(
-            f"{name:42s} {fmt(ours):>10s} {fmt(peer_t):>10s} {fmt(r_t):>9s} {ratio(ours, peer_t):>8s} {ratio(ours, r_t):>8s}"
+            f"{name:42s} {fmt(ours):>10s} {fmt(peer_t):>10s} {fmt(r_t):>9s} "
+            f"{ratio(ours, peer_t):>8s} {ratio(ours, r_t):>8s}"
         )
     print("\nseconds; ratios are (other time) / (measurelib time): > 1 means measurelib is faster.")
     print("factor_analyzer has no parallel analysis; its EFA median-imputes missing values.")

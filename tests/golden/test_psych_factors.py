@@ -245,3 +245,22 @@ def test_omega_matches_psych(case: str, frames: dict[str, pd.DataFrame]) -> None
 
 def _load_cols(m: dict[str, Any]) -> list[str]:
     return list(m["cols"])
+
+
+def test_factor_structure_on_polychoric_uses_psych_polychoric(
+    frames: dict[str, pd.DataFrame],
+) -> None:
+    """Observed eigenvalues with cor="polychoric" are those of psych's polychoric matrix."""
+    rho = _mat(REF["polychoric"]["ability"]["rho"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fs = factor_structure(
+            frames["ability"], n_factors=4, cor="polychoric", seed=3, n_iter=20, progress=False
+        )
+    expected = np.sort(np.linalg.eigvalsh(rho))[::-1]
+    np.testing.assert_allclose(fs.parallel["pc_observed"], expected, atol=STAT_TOL, rtol=0)
+    assert fs.parallel["pc_resampled"].isna().all()  # not computed for polychoric
+    ref = REF["fa_poly_ability"]
+    aligned, _, _ = align_factors(fs.loadings.to_numpy(), _mat(ref["loadings"]))
+    np.testing.assert_allclose(aligned, _mat(ref["loadings"]), atol=LOADING_TOL, rtol=0)
+    assert fs.cor == "polychoric"

@@ -233,10 +233,7 @@ def extract(
         vals, vecs = eigen_desc(Sd)
         load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
     elif fm == "ml":
-        if np.sum(s_smc) == nf and nf > 1:
-            start = np.full(nf, 0.5)
-        else:
-            start = np.diag(r) - s_smc
+        start = np.full(nf, 0.5) if np.sum(s_smc) == nf and nf > 1 else np.diag(r) - s_smc
         psi, conv, nit = _lbfgsb(_fa_fn, _fa_gr, start, upper, (r, nf))
         sc = 1.0 / np.sqrt(psi)
         Sstar = r * sc[:, None] * sc[None, :]

@@ -74,7 +74,8 @@ def kaiser_label(msa: float) -> str:
 def _choice(name: str, value: Any, allowed: tuple[str, ...], caller: str) -> None:
     if value not in allowed:
         raise ValueError(
-            f"{caller}(): parameter {name!r} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}"
+            f"{caller}(): parameter {name!r} must be one of "
+            f"{', '.join(repr(a) for a in allowed)}; got {value!r}"
         )
 
 
@@ -187,7 +188,8 @@ def align_factors(loadings: Any, target: Any) -> tuple[Any, Any, Any]:
     T = np.asarray(target, dtype=np.float64)
     if L.shape != T.shape:
         raise ValueError(
-            f"align_factors(): 'loadings' and 'target' must have the same shape; got {L.shape} and {T.shape}"
+            "align_factors(): 'loadings' and 'target' must have the same shape; "
+            f"got {L.shape} and {T.shape}"
         )
     num = T.T @ L
     den = np.sqrt(np.sum(T**2, axis=0))[:, None] * np.sqrt(np.sum(L**2, axis=0))[None, :]
@@ -206,7 +208,8 @@ def kmo(r: Any) -> tuple[float, Any]:
 
     .. math::
 
-        \mathrm{MSA} = \frac{\sum_{i\ne j} r_{ij}^2}{\sum_{i\ne j} r_{ij}^2 + \sum_{i\ne j} q_{ij}^2},
+        \mathrm{MSA} = \frac{\sum_{i\ne j} r_{ij}^2}
+                            {\sum_{i\ne j} r_{ij}^2 + \sum_{i\ne j} q_{ij}^2},
         \qquad q_{ij} = \frac{(R^{-1})_{ij}}{\sqrt{(R^{-1})_{ii}(R^{-1})_{jj}}}
 
     (the :math:`q_{ij}` are the anti-image correlations, i.e. minus the partial
@@ -233,7 +236,7 @@ def kmo(r: Any) -> tuple[float, Any]:
 
 
 def bartlett_sphericity(r: Any, n: int) -> dict[str, float]:
-    r"""Bartlett's (1950) test that the correlation matrix is an identity, as ``psych::cortest.bartlett``.
+    r"""Bartlett's (1950) test that the correlations are zero, as ``psych::cortest.bartlett``.
 
     .. math::
 
@@ -562,7 +565,8 @@ class FactorAnalysisResult(Result):
         parts = [f"{self.n_factors}-factor {self.method} solution, rotation {self.rotation}"]
         if f.get("chi2") is not None and not _isnan(f.get("chi2")):
             parts.append(
-                f"chi2({f['df']:g}) = {f['chi2']:.2f}, RMSEA = {f['rmsea']:.3f}, TLI = {f['tli']:.3f}"
+                f"chi2({f['df']:g}) = {f['chi2']:.2f}, RMSEA = {f['rmsea']:.3f}, "
+                f"TLI = {f['tli']:.3f}"
             )
         return "; ".join(parts)
 
@@ -602,7 +606,8 @@ class FactorStructureResult(FactorAnalysisResult):
         b = self.bartlett
         return "\n".join(
             [
-                f"KMO = {self.kmo:.2f} ({self.kmo_label}); Bartlett chi2({b['df']:g}) = {b['chi2']:.1f}, p = {b['p']:.3g}",
+                f"KMO = {self.kmo:.2f} ({self.kmo_label}); "
+                f"Bartlett chi2({b['df']:g}) = {b['chi2']:.1f}, p = {b['p']:.3g}",
                 f"Parallel analysis suggests {self.n_factors_suggested} factor(s) and "
                 f"{self.n_components_suggested} component(s) (n_iter = {self.n_iter})",
                 super().summary(),
@@ -707,10 +712,7 @@ def _fa_from_r(
     fnames = [f"{prefix}{i + 1}" for i in range(n_factors)]
     L = f.loadings
     phi = f.phi
-    if phi is None:
-        vx = np.sum(L**2, axis=0)
-    else:
-        vx = np.diag(phi @ L.T @ L)
+    vx = np.sum(L**2, axis=0) if phi is None else np.diag(phi @ L.T @ L)
     vtotal = float(np.sum(f.communality + f.uniquenesses))
     rows = {"SS loadings": vx, "Proportion Var": vx / vtotal}
     if n_factors > 1:
@@ -1011,7 +1013,8 @@ def factor_structure(
         maxf = max(k for k in range(1, p + 1) if p * (p - 1) / 2 - p * k + k * (k - 1) / 2 >= 0)
         if nf > maxf:
             msgs.append(
-                f"parallel analysis suggested {nf} factors; {maxf} (the most identifiable) were fitted"
+                f"parallel analysis suggested {nf} factors; "
+                f"{maxf} (the most identifiable) were fitted"
             )
             nf = maxf
     par = pd.DataFrame(

@@ -372,10 +372,7 @@ def omega(
     omt = np.full(nf + 1, np.nan)
     omgo = np.full(nf + 1, np.nan)
     omg = np.full(nf + 1, np.nan)
-    if nf > 1:
-        sub = np.argmax(np.abs(sl[:, 1 : nf + 1]), axis=1)
-    else:
-        sub = np.zeros(nvar, dtype=int)
+    sub = np.argmax(np.abs(sl[:, 1 : nf + 1]), axis=1) if nf > 1 else np.zeros(nvar, dtype=int)
     grs = 0.0
     for grp in range(nf):
         gi = np.nonzero(sub == grp)[0]

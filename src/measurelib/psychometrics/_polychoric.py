@@ -325,7 +325,8 @@ def polychoric(
         )
     if not isinstance(max_categories, int) or max_categories < 2:
         raise ValueError(
-            f"polychoric(): parameter 'max_categories' must be an integer >= 2; got {max_categories!r}"
+            "polychoric(): parameter 'max_categories' must be an integer >= 2; "
+            f"got {max_categories!r}"
         )
     x, names = _check_data(data, max_categories)
     nsub, nvar = x.shape
@@ -339,7 +340,8 @@ def polychoric(
         use_global = False
         msgs.append(
             "The items do not have an equal number of response alternatives; "
-            "per-pair thresholds with the continuity correction were used (psych: global set to FALSE)."
+            "per-pair thresholds with the continuity correction were used "
+            "(psych: global set to FALSE)."
         )
     gmax = int(item_max.max())
     # global thresholds from each item's marginal frequencies
@@ -411,12 +413,16 @@ def polychoric(
     smoothed = False
     if np.isnan(mat).any():
         msgs.append(
-            "Some correlations could not be estimated (too few complete pairs); smoothing turned off."
+            "Some correlations could not be estimated (too few complete pairs); "
+            "smoothing turned off."
         )
     elif smooth:
         mat, smoothed = cor_smooth(mat)
         if smoothed:
-            msg = "The polychoric matrix was not positive definite; it was smoothed (psych::cor.smooth)."
+            msg = (
+                "The polychoric matrix was not positive definite; "
+                "it was smoothed (psych::cor.smooth)."
+            )
             msgs.append(msg)
             warnings.warn(msg, MeasurelibWarning, stacklevel=2)
     npw = np.zeros((nvar, nvar), dtype=np.int64)
