@@ -353,9 +353,11 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
         mats = mats_list[r.group - 1]
         sigma = implied[r.group - 1][0]
         if r.op == "=~":
-            s = e * math.sqrt(mats["psi"][r.col, r.col]) / math.sqrt(sigma[r.row, r.row])
+            scale = mats["psi"][r.col, r.col] / sigma[r.row, r.row]
+            s = e * math.sqrt(scale) if scale > 0 else math.nan
         else:
-            s = e / math.sqrt(mats["theta"][r.row, r.row] * mats["theta"][r.col, r.col])
+            prod = mats["theta"][r.row, r.row] * mats["theta"][r.col, r.col]
+            s = e / math.sqrt(prod) if prod > 0 else math.nan
         out.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": r.group,
                     "mi": float(m_), "epc": float(e), "sepc_all": float(s)})
     return pd.DataFrame(out)
