@@ -194,6 +194,40 @@ def _norm(text: str) -> str:
     return " ".join(_words(text))
 
 
+_STOPWORDS = {"i", "you", "a", "an", "the", "to", "of", "can", "do", "be", "am", "is", "are",
+              "my", "your", "it", "that", "this", "so", "very", "really", "just", "about",
+              "with", "in", "on", "at", "for", "have", "has", "been", "me", "feel", "felt"}
+
+
+def near_duplicate(a: str, b: str) -> float | None:
+    """The similarity of two normalised texts when they are near-duplicates, else None.
+
+    The texts must be similar overall (``difflib`` ratio ≥ 0.85) *and* in the words where
+    they differ (after removing the words they share at the start and end): the differing
+    words are alike (ratio ≥ 0.6, e.g. a typo) or only small words. Items that share a
+    long stem and differ in their one content word ("... feel nervous?" and "... feel
+    hopeless?") are not duplicates.
+    """
+    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    if ratio < DUPLICATE_SIMILARITY:
+        return None
+    ta, tb = a.split(), b.split()
+    k = 0
+    while k < min(len(ta), len(tb)) and ta[k] == tb[k]:
+        k += 1
+    e = 0
+    while e < min(len(ta), len(tb)) - k and ta[-1 - e] == tb[-1 - e]:
+        e += 1
+    rest_a, rest_b = ta[k:len(ta) - e], tb[k:len(tb) - e]
+    content_a = [w for w in rest_a if w not in _STOPWORDS]
+    content_b = [w for w in rest_b if w not in _STOPWORDS]
+    if not content_a and not content_b:
+        return ratio
+    if difflib.SequenceMatcher(None, " ".join(rest_a), " ".join(rest_b)).ratio() >= 0.6:
+        return ratio
+    return None
+
+
 # ----------------------------------------------------------------------------- result
 class LintResult(Result):
     """Findings of :func:`lint`, with the readability table and the burden estimate.
@@ -486,8 +520,8 @@ def _check_wording(ctx: _Ctx, target: float) -> list[dict[str, Any]]:
                     CODES["lint-recall-conflict"].hint + note)
         norm = _norm(text)
         for other, j in seen_texts:
-            ratio = difflib.SequenceMatcher(None, other, norm).ratio()
-            if ratio >= DUPLICATE_SIMILARITY:
+            ratio = near_duplicate(other, norm)
+            if ratio is not None:
                 ctx.add("lint-near-duplicate", f"{label} is almost the same as item "
                         f"{m.items[j].id!r} (similarity {ratio:.2f})",
                         ctx.locate("items", i, "text"), sev, CODES["lint-near-duplicate"].hint)

@@ -285,3 +285,15 @@ def test_multilingual_measure_is_checked_in_english() -> None:
     res = ml.lint(str(EXAMPLES / "feeling-today-cy-ar.yaml"))
     assert res.readability and all(r["words"] > 0 for r in res.readability)
     assert res.counts["error"] == 0
+
+
+def test_near_duplicate_needs_alike_differences() -> None:
+    from measurelib.lint import _norm, near_duplicate
+
+    stem = "During the past 30 days, about how often did you feel "
+    assert near_duplicate(_norm(stem + "nervous?"), _norm(stem + "hopeless?")) is None
+    assert near_duplicate(_norm("I have someone I can talk to."),
+                          _norm("I have someone to talk to.")) is not None
+    assert near_duplicate(_norm("I feel optimistic about the future"),
+                          _norm("I feel optimistc about the future")) is not None
+    assert not find(ml.lint("k10"), "lint-near-duplicate")
