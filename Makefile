@@ -38,6 +38,7 @@ lint: venv
 
 docs: venv
 	$(PY) scripts/gen_docs.py
+	$(PY) scripts/gen_catalog_doc.py
 
 bench: venv
 	$(PY) -m benchmarks
