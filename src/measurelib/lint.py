@@ -202,11 +202,11 @@ _STOPWORDS = {"i", "you", "a", "an", "the", "to", "of", "can", "do", "be", "am",
 def near_duplicate(a: str, b: str) -> float | None:
     """The similarity of two normalised texts when they are near-duplicates, else None.
 
-    The texts must be similar overall (``difflib`` ratio ≥ 0.85) *and* in the words where
-    they differ (after removing the words they share at the start and end): the differing
-    words are alike (ratio ≥ 0.6, e.g. a typo) or only small words. Items that share a
-    long stem and differ in their one content word ("... feel nervous?" and "... feel
-    hopeless?") are not duplicates.
+    The texts must be similar overall (``difflib`` ratio ≥ 0.85) *and* every content word
+    found in only one of them must have an alike word (ratio ≥ 0.8, e.g. a typo) in the
+    other; small words (I, can, to, ...) do not count. Items that share a long stem and
+    differ in their content words ("... feel nervous?" and "... feel hopeless?") are not
+    duplicates.
     """
     ratio = difflib.SequenceMatcher(None, a, b).ratio()
     if ratio < DUPLICATE_SIMILARITY:
@@ -219,11 +219,13 @@ def near_duplicate(a: str, b: str) -> float | None:
     while e < min(len(ta), len(tb)) - k and ta[-1 - e] == tb[-1 - e]:
         e += 1
     rest_a, rest_b = ta[k:len(ta) - e], tb[k:len(tb) - e]
-    content_a = [w for w in rest_a if w not in _STOPWORDS]
-    content_b = [w for w in rest_b if w not in _STOPWORDS]
-    if not content_a and not content_b:
-        return ratio
-    if difflib.SequenceMatcher(None, " ".join(rest_a), " ".join(rest_b)).ratio() >= 0.6:
+    only_a = [w for w in rest_a if w not in _STOPWORDS and w not in rest_b]
+    only_b = [w for w in rest_b if w not in _STOPWORDS and w not in rest_a]
+
+    def alike(word: str, others: list[str]) -> bool:
+        return any(difflib.SequenceMatcher(None, word, o).ratio() >= 0.8 for o in others)
+
+    if all(alike(w, only_b) for w in only_a) and all(alike(w, only_a) for w in only_b):
         return ratio
     return None
 
