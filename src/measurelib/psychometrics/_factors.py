@@ -952,7 +952,8 @@ def factor_structure(
     generators differ), so only their distribution is comparable.  With
     ``cor="polychoric"`` the resampled eigenvalues are not computed (psych recomputes
     polychoric correlations for every resample); simulated data use Pearson correlations
-    as in psych.
+    as in psych; KMO and Bartlett's test use the polychoric matrix (R:
+    ``KMO(polychoric(x)$rho)``, ``cortest.bartlett(polychoric(x)$rho, n = nrow(x))``).
 
     References
     ----------
