@@ -175,8 +175,8 @@ def _icc_core(Y: Any, ci_level: float) -> tuple[Any, dict[str, float]]:
         },
         index=pd.Index([f[0] for f in _FORMS], name="type"),
     )
-    ms = {"MSB": float(MSB), "MSJ": float(MSJ), "MSE": float(MSE), "MSW": float(MSW), "df_subjects": float(df_b),
-          "df_raters": float(df_j), "df_residual": float(df_e)}
+    ms = {"MSB": float(MSB), "MSJ": float(MSJ), "MSE": float(MSE), "MSW": float(MSW),
+          "df_subjects": float(df_b), "df_raters": float(df_j), "df_residual": float(df_e)}
     return table, ms
 
 
@@ -244,7 +244,11 @@ def icc(
     >>> from measurelib.psychometrics import icc
     >>> sf = pd.DataFrame({"J1": [9, 6, 8, 7, 10, 6], "J2": [2, 1, 4, 1, 5, 2],
     ...                    "J3": [5, 3, 6, 2, 6, 4], "J4": [8, 2, 8, 6, 9, 7]})
-    >>> round(icc(sf)["ICC2"], 2)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # 6 subjects: a small-sample warning
+    ...     res = icc(sf)
+    >>> round(res["ICC2"], 2)
     0.29
     """
     import warnings as _w

@@ -242,8 +242,8 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
     colstats = _column_pass(X)
     has_nan = not ints and bool(np.isnan(colstats[0]).any())
     p.colstats = None if has_nan else colstats
-    nan = np.isnan(X) if has_nan else None
     if has_nan:
+        nan = np.isnan(X)
         empty = int(nan.all(axis=1).sum())
         if missing == "listwise":
             keep = ~nan.any(axis=1)
@@ -535,8 +535,10 @@ def _progress(total: int, desc: str) -> Any:
 
     if total < 200 or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
         return None
+    import importlib
+
     try:
-        from tqdm.auto import tqdm
+        tqdm = importlib.import_module("tqdm.auto").tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
     return tqdm(total=total, desc=desc, leave=False)
@@ -878,10 +880,10 @@ def reliability(
         \bigl(\operatorname{tr} C^2 + (\operatorname{tr} C)^2\bigr)
         - 2 \operatorname{tr} C\; \mathbf 1' C^2 \mathbf 1\Bigr].
 
-    The corrected item–total correlation is
-    :math:`r_{drop,i} = (\mathbf 1'C_{\cdot i} - C_{ii}) / \sqrt{C_{ii}\,\mathbf 1'C_{-i,-i}\mathbf 1}`
-    and alpha-if-deleted is alpha of :math:`C_{-i,-i}`; both are computed for all items
-    from the one covariance matrix.
+    The corrected item–total correlation is :math:`r_{drop,i} = (\mathbf 1'C_{\cdot i} -
+    C_{ii}) / \sqrt{C_{ii}\,\mathbf 1'C_{-i,-i}\mathbf 1}` and alpha-if-deleted is
+    alpha of :math:`C_{-i,-i}`; both are computed for all items from the one covariance
+    matrix.
 
     Same numbers as ``psych::alpha(x, keys=)`` (``raw_alpha``, ``std.alpha``,
     ``average_r``, ``feldt``, the Duhachek row printed from ``total$ase`` with
@@ -917,7 +919,7 @@ def reliability(
     ...                    "c": [1, 3, 3, 4, 5, 2]})
     >>> res = reliability(df, compute_omega=False)
     >>> round(res.alpha, 3)
-    0.906
+    0.932
     """
     import numpy as np
     import pandas as pd
@@ -994,10 +996,7 @@ def reliability(
         boot_n = int(n_boot)
 
     # item-total correlation (psych's raw.r): total = mean of answered items
-    if complete:
-        r_total = parts["r_total_cov"] if not ordinal else None
-    else:
-        r_total = None
+    r_total = parts["r_total_cov"] if complete and not ordinal else None
     if r_total is None:
         with np.errstate(all="ignore"), _warnings.catch_warnings():
             _warnings.simplefilter("ignore", RuntimeWarning)  # rows with no answer
@@ -1151,7 +1150,6 @@ def keying_check(
 
     is ``psych::alpha``'s ``r.drop``; the loading is ``psych::principal(x, 1)``'s.
     """
-    import numpy as np
     import pandas as pd
 
     caller = "keying_check"
@@ -1194,10 +1192,10 @@ def keying_check(
     messages = []
     for i in contradicted:
         r = table.loc[i]
-        declared = "reverse-scored" if r["declared_reverse"] else "not reverse-scored"
+        stated = "reverse-scored" if r["declared_reverse"] else "not reverse-scored"
         want = "should not be" if r["declared_reverse"] else "should probably be"
         messages.append(
-            f"{i}: declared {declared}, but once keyed it correlates negatively with the other "
+            f"{i}: declared {stated}, but once keyed it correlates negatively with the other "
             f"items (r with rest = {r['r_rest']:.2f}) and loads negatively on the first "
             f"component ({r['pc1_loading']:.2f}); it {want} reversed — check the item wording "
             f"and the data entry")

@@ -87,7 +87,9 @@ def test_result_shape_and_echo() -> None:
 
 def test_result_is_frozen() -> None:
     res = reliability(small(), compute_omega=False)
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
         res.alpha = 0.0  # type: ignore[misc]
 
 
