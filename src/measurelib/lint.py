@@ -559,6 +559,8 @@ def _check_scales(ctx: _Ctx) -> None:
     for sid, scale in m.scales.items():
         if sid not in used:
             continue
+        users = [it for it in m.items if it.scale == sid]
+        sev = "info" if all(ctx.fixed(it) for it in users) else "warning"
         if scale.type in ("ordinal", "yesno"):
             opts = [(j, o) for j, o in enumerate(scale.options) if not o.missing]
             for j, o in enumerate(scale.options):
@@ -570,7 +572,7 @@ def _check_scales(ctx: _Ctx) -> None:
                 if o.label is None:
                     ctx.add("lint-anchor-label", f"the {'lowest' if j == opts[0][0] else 'highest'}"
                             f" option ({o.value}) of scale {sid!r} has no label",
-                            ctx.locate("scales", sid, "options", j))
+                            ctx.locate("scales", sid, "options", j), sev)
         elif scale.type in ("numeric", "vas"):
             values = {float(a.value) for a in scale.anchors}
             for a_j, a in enumerate(scale.anchors):
@@ -580,7 +582,7 @@ def _check_scales(ctx: _Ctx) -> None:
             for end, name in ((float(scale.min), "lowest"), (float(scale.max), "highest")):
                 if end not in values:
                     ctx.add("lint-anchor-label", f"the {name} point ({end:g}) of scale {sid!r} "
-                            "has no anchor label", ctx.locate("scales", sid))
+                            "has no anchor label", ctx.locate("scales", sid), sev)
 
 
 def _check_scores(ctx: _Ctx) -> None:
