@@ -90,3 +90,36 @@ def test_licence_report_rows() -> None:
     own = ml.licence_report("core-10")
     assert own.rows[0]["use"] == "this definition, as published"
     assert "non-commercial" in own.rows[0]["terms"]
+
+
+def test_whole_bank_with_scores_scores_like_the_bank(write) -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    path = write("m.yaml", HEAD + """\
+scales:
+  yn: {type: yesno}
+items:
+  - {id: consent, text: I agree to answer., scale: yn}
+compose:
+  - from: ipip-bfi@1.0.0
+    scores: true
+""")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ml.LicenceWarning)
+        built = ml.build(path)
+    bank = ml.load("ipip-bfi")
+    df = pd.read_csv(root / "tests" / "data" / "bfi.csv")
+    items = df[[c for c in df.columns if len(c) == 2]]
+    got = built.score(items, on_invalid="reject").scores
+    want = bank.score(items, on_invalid="reject").scores
+    for trait in ("agreeableness", "conscientiousness", "extraversion", "neuroticism",
+                  "openness"):
+        np.testing.assert_allclose(got[f"ipip-bfi_{trait}"], want[trait], equal_nan=True)
+    # by hand, as psych::scoreItems with the keys list (reverse = 7 - x), complete rows
+    a = items[["A1", "A2", "A3", "A4", "A5"]].copy()
+    a["A1"] = 7 - a["A1"]
+    complete = a.notna().all(axis=1)
+    np.testing.assert_allclose(got.loc[complete.to_numpy(), "ipip-bfi_agreeableness"],
+                               a[complete].mean(axis=1))
+    assert built.instructions.startswith("IPIP-BFI-25: Describe yourself")
