@@ -224,19 +224,20 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
     elif isinstance(items, str):
         raise TypeError(f"{caller}(): parameter 'items' must be a list of column names; got "
                         f"the string {items!r} (write items=[{items!r}])")
-    items = [str(i) if not isinstance(i, str) else i for i in items]
+    cols = list(items)  # column labels as in the frame (may be non-strings)
+    items = [str(i) for i in cols]  # item names in results
     if len(set(items)) != len(items):
         raise ValueError(f"{caller}(): parameter 'items' lists a column twice: {items}")
     if len(items) < 2:
         raise DataError(Diagnostic(
             "data-too-few-items", f"{len(items)} item(s) given; at least 2 are needed",
             "Pass two or more item columns with `items=`."), title=f"{caller}(): too few items")
-    X = _numeric_block(frame, items, caller)
+    X = _numeric_block(frame, cols, caller)
     p.n_rows = X.shape[0]
     p.items = list(items)
     # Listwise deletion drops every incomplete row; pairwise keeps every row (psych).
     dtypes = dict(zip(frame.columns, frame.dtypes))
-    ints = all(isinstance(dtypes[c], np.dtype) and dtypes[c].kind in "biu" for c in items)
+    ints = all(isinstance(dtypes[c], np.dtype) and dtypes[c].kind in "biu" for c in cols)
     # integer columns cannot hold NaN; for floats a column sum is NaN iff the column
     # holds a NaN (cheaper than a full mask when nothing is missing)
     colstats = _column_pass(X)

@@ -124,6 +124,8 @@ def test_test_retest_values() -> None:
     pd.testing.assert_frame_equal(res.icc, direct)
     assert res.sem == pytest.approx(sd / math.sqrt(2))
     assert "limits of agreement" in res.summary()
+    assert json.loads(res.to_json())["n_pairs"] == n
+    assert len(res.to_frame()) == 6
 
 
 def test_test_retest_sums_items_and_matches_order() -> None:
@@ -177,6 +179,8 @@ def test_convergent_validity_pearson_and_spearman() -> None:
     se = 1 / math.sqrt(len(a) - 3)
     assert res.ci == pytest.approx((math.tanh(z - 1.959963984540054 * se),
                                     math.tanh(z + 1.959963984540054 * se)))
+    assert json.loads(res.to_json())["method"] == "pearson"
+    assert res.to_frame().loc[0, "n"] == len(a)
     rs = convergent_validity(a, b, method="spearman")
     assert rs.r == pytest.approx(stats.spearmanr(a, b)[0])
     assert "rho" in rs.summary()

@@ -99,6 +99,13 @@ def test_numpy_input() -> None:
     assert res.alpha == pytest.approx(reliability(small(), compute_omega=False).alpha)
 
 
+def test_integer_column_labels() -> None:
+    df = pd.DataFrame(small().to_numpy())  # columns 0, 1, 2, 3
+    res = reliability(df, compute_omega=False)
+    assert res.items == ["0", "1", "2", "3"]
+    assert res.alpha == pytest.approx(reliability(small(), compute_omega=False).alpha)
+
+
 def test_alpha_formula_by_hand() -> None:
     df = small()
     C = df.cov().to_numpy()

@@ -167,6 +167,8 @@ def test_keying_bfi_declared_keys_hold() -> None:
     assert isinstance(res, KeyingResult)
     assert res.contradicted == [] and res.n_items == 25
     assert "behave as keyed" in res.summary()
+    assert len(json.loads(res.to_json())["table"]) == 25
+    assert list(res.to_frame().columns[:2]) == ["item", "group"]
 
 
 def test_keying_names_a_missing_reverse_flag() -> None:
