@@ -330,12 +330,21 @@ class _Computed:
 _BLOCK = 1 << 15  # rows per block: a block of every column stays in the CPU cache
 
 
-def _linear_sum(terms: list[tuple[np.ndarray, float]], const: float, n: int) -> np.ndarray:
-    """``const + Σ coef × column``, NaN-propagating, summed block by block in cache."""
+def _linear_sum(terms: list[tuple[np.ndarray, float]], const: float, n: int,
+                block: int = 8192) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """``const + Σ coef × column`` block by block, NaN-propagating.
+
+    Returns the sums, the positions of the rows whose sum is NaN (a missing answer) and,
+    for each term, its values on those rows, gathered while the block is in the cache.
+    """
     out = np.empty(n)
-    tmp = np.empty(min(n, _BLOCK))
-    for s in range(0, n, _BLOCK):
-        e = min(n, s + _BLOCK)
+    size = min(n, block)
+    tmp = np.empty(size)
+    nan = np.empty(size, dtype=bool)
+    subs: list[np.ndarray] = []
+    gathered: list[list[np.ndarray]] = [[] for _ in terms]
+    for s in range(0, n, block):
+        e = min(n, s + block)
         acc = out[s:e]
         acc.fill(const)
         for arr, coef in terms:
@@ -348,7 +357,16 @@ def _linear_sum(terms: list[tuple[np.ndarray, float]], const: float, n: int) -> 
                 t = tmp[: e - s]
                 np.multiply(b, coef, out=t)
                 np.add(acc, t, out=acc)
-    return out
+        m = nan[: e - s]
+        np.isnan(acc, out=m)
+        if m.any():
+            loc = np.flatnonzero(m)
+            subs.append(loc + s)
+            for j, (arr, _coef) in enumerate(terms):
+                gathered[j].append(arr[s:e][loc])
+    if not subs:
+        return out, np.empty(0, dtype=np.intp), [np.empty(0) for _ in terms]
+    return out, np.concatenate(subs), [np.concatenate(g) for g in gathered]
 
 
 def _general(rule: ScoreRule, columns: list[tuple[np.ndarray, float, bool]],
@@ -428,7 +446,7 @@ def _compute_rule(measure: Measure, rule: ScoreRule, raw: dict[str, np.ndarray],
         weighted = rule.method == "weighted_sum"
         # per column: the raw array with coef/constant (reverse folded in), or mapped values
         terms: list[tuple[np.ndarray, float]] = []
-        general_cols: list[tuple[str, float, bool]] = []
+        info: list[tuple[float, float | None, bool]] = []  # weight, lo + hi if reversed, optional
         const = 0.0
         for c in cols:
             v = raw.get(c)
@@ -439,30 +457,34 @@ def _compute_rule(measure: Measure, rule: ScoreRule, raw: dict[str, np.ndarray],
             mapping, reverse = _item_value_map(measure, item_id)
             if mapping is not None:
                 terms.append((scored_item_values(measure, item_id, v), w))
+                info.append((w, None, c in optional))
             elif reverse:
                 lo, hi = _scale_ends(measure, item_id)
                 terms.append((v, -w))
                 const += w * (lo + hi)
+                info.append((w, lo + hi, c in optional))
             else:
                 terms.append((v, w))
-            general_cols.append((c, w, c in optional))
-        k = sum(1 for _c, _w, o in general_cols if not o)
-        total = _linear_sum(terms, const, n) if terms else np.full(n, np.nan)
+                info.append((w, None, c in optional))
+        k = sum(1 for _w, _r, o in info if not o)
         n_missing = np.zeros(n, dtype=np.int64)
-        if rule.method == "mean" and terms:
-            total /= len(terms)
-        # rows with any missing answer (NaN in the plain sum) take the general path
-        sub = np.flatnonzero(np.isnan(total))
         prorated_n = 0
+        if terms:
+            total, sub, gathered = _linear_sum(terms, const, n)
+            if rule.method == "mean":
+                total /= len(terms)
+        else:
+            total, sub, gathered = np.full(n, np.nan), np.arange(n), []
+        # rows with any missing answer (NaN in the plain sum) take the general path
         if sub.size:
-            gathered = [(scored_item_values(measure, item_of[c], raw[c][sub]), w, o)
-                        for c, w, o in general_cols]
             if not gathered:
                 value_s = np.full(sub.size, np.nan)
                 nm_s = np.full(sub.size, k, dtype=np.int64)
                 pro_s = np.zeros(sub.size, dtype=bool)
             else:
-                value_s, nm_s, _ok_s, pro_s = _general(rule, gathered, sub.size)
+                columns = [((lohi - g) if lohi is not None else g, w, o)
+                           for g, (w, lohi, o) in zip(gathered, info)]
+                value_s, nm_s, _ok_s, pro_s = _general(rule, columns, sub.size)
             total[sub] = value_s
             n_missing[sub] = nm_s
             prorated_n = int(np.count_nonzero(pro_s))
