@@ -540,10 +540,11 @@ def validate_responses(
     ----------
     measure : Measure
         The measure the data answers.
-    df : pandas.DataFrame
-        Wide data: one row per administration. Response columns are found by item id, by
-        the item's ``code`` (as printed on paper forms) or through ``columns``; every other
-        column passes through untouched.
+    df : pandas.DataFrame, list of dict or dict
+        Wide data: one row per administration (a list of records, or a dict of columns or
+        of one record's values, is turned into a DataFrame). Response columns are found by
+        item id, by the item's ``code`` (as printed on paper forms) or through ``columns``;
+        every other column passes through untouched.
     columns : dict, optional
         Data heading → item id (or code) for files with other headings,
         e.g. ``{"Q1 interest": "interest"}``.
@@ -575,9 +576,14 @@ def validate_responses(
     if on_invalid not in ON_INVALID:
         raise ValueError(f"on_invalid must be one of {', '.join(map(repr, ON_INVALID))}; "
                          f"got {on_invalid!r}")
+    if isinstance(df, (list, tuple)) and all(isinstance(r, dict) for r in df):
+        df = pd.DataFrame(list(df))  # records: one dict per administration
+    elif isinstance(df, dict):
+        df = pd.DataFrame({k: (v if isinstance(v, (list, tuple)) else [v])
+                           for k, v in df.items()})  # columns, or a single record
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame (one row per administration), not "
-                        f"{type(df).__name__}")
+        raise TypeError(f"data must be a pandas DataFrame (one row per administration), a "
+                        f"list of records or a dict of columns, not {type(df).__name__}")
     if not isinstance(first_row, int) or first_row < 1:
         raise ValueError(f"first_row must be a positive integer; got {first_row!r}")
     headings = list(df.columns)

@@ -673,8 +673,11 @@ def _as_measure(measure: Any) -> Measure:
 def _as_frame(data: Any) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data
-    if isinstance(data, (list, dict)):
-        return pd.DataFrame(data)
+    if isinstance(data, (list, tuple)) and all(isinstance(r, dict) for r in data):
+        return pd.DataFrame(list(data))
+    if isinstance(data, dict):
+        return pd.DataFrame({k: (v if isinstance(v, (list, tuple)) else [v])
+                             for k, v in data.items()})
     raise TypeError(f"data must be a pandas DataFrame (one row per administration), not "
                     f"{type(data).__name__}")
 

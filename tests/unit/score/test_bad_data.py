@@ -150,3 +150,11 @@ def test_frame_sharing_a_2d_array_is_screened_in_row_blocks(four):
     x[99, 1] = 2.5
     with pytest.raises(ml.DataError, match="row 101, column 'b'"):
         four.score(pd.DataFrame(x, columns=list("abcd"), copy=False))
+
+
+def test_records_and_single_submission(four):
+    one = {"Q1": "1", "Q2": "2", "Q3": "0", "Q4": "3", "respondent_id": "r1"}
+    v = validate_responses(four, one)
+    assert v.values.iloc[0].tolist() == [1.0, 2.0, 0.0, 3.0] and v.passthrough == ["respondent_id"]
+    res = four.score([one, dict(one, Q1="")], on_invalid="missing")
+    assert res.scores["pro"].tolist() == pytest.approx([9.0, 8 * 4 / 3])
