@@ -287,7 +287,6 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
             _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN items: checked later
             obs_lo = np.nanmin(X, axis=0)
             obs_hi = np.nanmax(X, axis=0)
-    p.obs_lo, p.obs_hi = obs_lo, obs_hi  # type: ignore[attr-defined]
     p.reversed = _parse_keys(keys, p.items, caller)
     if p.reversed:
         idx = [items.index(i) for i in p.reversed]
@@ -965,7 +964,7 @@ def reliability(
         parts = _alpha_parts(R_use)
     else:
         parts = _alpha_parts(C)
-    R = parts["R"] if ordinal else parts["R"]
+    R = parts["R"]  # Pearson (from C) or polychoric
 
     # perfectly collinear items
     evals, evecs = _eigh(R)
