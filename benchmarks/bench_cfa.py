@@ -87,7 +87,8 @@ times <- numeric({repeat})
 for (i in seq_len({repeat})) {{
   times[i] <- system.time({{ fit <- cfa(model, data = x); fm <- fitMeasures(fit) }})[["elapsed"]]
 }}
-cat(min(times), fm[["chisq"]], fm[["df"]], fm[["cfi"]], fm[["tli"]], fm[["rmsea"]], fm[["srmr"]], "\n")
+cat(min(times), fm[["chisq"]], fm[["df"]], fm[["cfi"]], fm[["tli"]], fm[["rmsea"]],
+    fm[["srmr"]], "\n")
 """
 
 

@@ -70,6 +70,6 @@ def test_chisq_nonnegative_and_indices_in_range(seed: int, n: int) -> None:
     assert 0 <= f["cfi"] <= 1
     assert f["rmsea"] >= 0
     assert f["rmsea_ci_lower"] <= f["rmsea"] <= f["rmsea_ci_upper"]
-    assert 0 <= f["srmr"]
+    assert f["srmr"] >= 0
     assert 0 <= f["pvalue"] <= 1
     assert f["bic"] > f["aic"] or n < 8  # log(n) > 2

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import difflib
 import math
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .._results import Result
 from ..errors import (
-    ConvergenceWarning,
     DataError,
     DefinitionError,
     Diagnostic,
-    HeywoodWarning,
     Location,
     register,
 )
@@ -284,8 +281,8 @@ def _build_model(
         if categorical:
             pos = 0
             for k, n in enumerate(nthresholds):
-                for t in range(n):
-                    add(ov[k], "|", f"t{t + 1}", g, "tau", pos, 0, True, math.nan, "|")
+                for th in range(n):
+                    add(ov[k], "|", f"t{th + 1}", g, "tau", pos, 0, True, math.nan, "|")
                     pos += 1
         seen: set[tuple[str, str]] = set()
         for (a, b), term in user_cov.items():
@@ -424,7 +421,9 @@ def _start_values(model: Any, stats: list[Any], spec: ModelSpec) -> Any:
 
 
 # ============================================================================ statistics
-def _group_stats(frame: Any, ov: list[str], missing: str, need_rows: bool) -> tuple[list[Any], list[str], int]:
+def _group_stats(
+    frame: Any, ov: list[str], missing: str, need_rows: bool
+) -> tuple[list[Any], list[str], int]:
     """Sufficient statistics per group (order of first appearance, as lavaan)."""
     import numpy as np
 
@@ -533,7 +532,8 @@ def _em_h1(stats: Any, max_iter: int = 10000, tol: float = 1e-12) -> tuple[Any, 
 
 # ============================================================================ fit measures
 def _rmsea_block(x2: float, df: float, n: int, g: int, c_hat: float = 1.0) -> dict[str, float]:
-    from scipy import optimize, stats as sst
+    from scipy import optimize
+    from scipy import stats as sst
 
     out: dict[str, float] = {}
     if df > 0:
@@ -544,8 +544,12 @@ def _rmsea_block(x2: float, df: float, n: int, g: int, c_hat: float = 1.0) -> di
     def pchisq(x: float, lam: float) -> float:
         return float(sst.chi2.cdf(x, df)) if lam <= 0 else float(sst.ncx2.cdf(x, df, lam))
 
-    lower_f = lambda lam: pchisq(x2, lam) - 0.95  # noqa: E731
-    upper_f = lambda lam: pchisq(x2, lam) - 0.05  # noqa: E731
+    def lower_f(lam: float) -> float:
+        return pchisq(x2, lam) - 0.95
+
+    def upper_f(lam: float) -> float:
+        return pchisq(x2, lam) - 0.05
+
     if df < 1 or lower_f(0.0) < 0:
         lo = 0.0
     else:

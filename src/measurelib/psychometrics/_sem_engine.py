@@ -227,7 +227,8 @@ class Objective:
 class MLObjective(Objective):
     """Normal-theory ML, complete data: lavaan's fmin with likelihood = "normal".
 
-    .. math:: F = \\sum_g \\frac{n_g}{N} \\tfrac12 [\\log|\\Sigma_g| + \\mathrm{tr}(S_g\\Sigma_g^{-1})
+    .. math:: F = \\sum_g \\frac{n_g}{N} \\tfrac12 [\\log|\\Sigma_g|
+              + \\mathrm{tr}(S_g\\Sigma_g^{-1})
               - \\log|S_g| - p + (\\bar x_g-\\mu_g)^\\top\\Sigma_g^{-1}(\\bar x_g-\\mu_g)]
     """
 
@@ -346,6 +347,8 @@ class DWLSObjective(Objective):
     def __init__(self, model: Model, stats: list[GroupStats]):
         super().__init__(model, stats)
         self.ri, self.ci = vech_offdiag_idx(model.p)
+        self.obs = [np.asarray(s.wls_obs, dtype=float) for s in stats]
+        self.weights = [np.asarray(s.wls_w, dtype=float) for s in stats]
 
     def moments(self, theta: np.ndarray) -> list[np.ndarray]:
         return [np.concatenate([tau, sigma[self.ri, self.ci]])
@@ -360,9 +363,8 @@ class DWLSObjective(Objective):
     def value(self, theta: np.ndarray) -> float:
         f = 0.0
         for g, sig in enumerate(self.moments(theta)):
-            st = self.stats[g]
-            r = st.wls_obs - sig
-            f += self.w[g] * 0.5 * float(r @ (st.wls_w * r))
+            r = self.obs[g] - sig
+            f += self.w[g] * 0.5 * float(r @ (self.weights[g] * r))
         return f
 
     def grad_info(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -371,11 +373,10 @@ class DWLSObjective(Objective):
         info = np.zeros((q, q))
         f = 0.0
         for g, (sig, dl) in enumerate(zip(self.moments(theta), self.delta(theta))):
-            st = self.stats[g]
-            r = st.wls_obs - sig
-            f += self.w[g] * 0.5 * float(r @ (st.wls_w * r))
-            grad += self.w[g] * (-(dl.T @ (st.wls_w * r)))
-            info += self.w[g] * (dl.T @ (st.wls_w[:, None] * dl))
+            r = self.obs[g] - sig
+            f += self.w[g] * 0.5 * float(r @ (self.weights[g] * r))
+            grad += self.w[g] * (-(dl.T @ (self.weights[g] * r)))
+            info += self.w[g] * (dl.T @ (self.weights[g][:, None] * dl))
         return f, grad, info
 
 

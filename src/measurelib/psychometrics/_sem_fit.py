@@ -70,9 +70,8 @@ def fit_model(
     df = float(n_moments - model.npar)
 
     ntotal = int(sum(s.n for s in stats))
-    h1_logl = None
+    h1_logl = 0.0
     if missing == "fiml":
-        h1_logl = 0.0
         for st in stats:
             mu, sig, ll = _em_h1(st)
             st.mean, st.cov = mu, sig
@@ -99,7 +98,8 @@ def fit_model(
     extra_fit: dict[str, float] = {}
     if missing == "fiml":
         def gfun(t: np.ndarray) -> np.ndarray:
-            return obj.grad_info(t, need_info=False)[1]
+            out: np.ndarray = obj.grad_info(t, need_info=False)[1]
+            return out
 
         a_mat = numeric_hessian(gfun, theta)
     else:
@@ -224,7 +224,7 @@ def _safe_inv(a: np.ndarray) -> np.ndarray:
 
 
 def _baseline(model: Model, stats: list[Any], missing: str, categorical: bool,
-              h1_logl: float | None, extra: dict[str, float]) -> tuple[float, float]:
+              h1_logl: float, extra: dict[str, float]) -> tuple[float, float]:
     """Independence (baseline) model: variances (and means) free, covariances zero."""
     p = model.p
     if categorical:
@@ -236,10 +236,10 @@ def _baseline(model: Model, stats: list[Any], missing: str, categorical: bool,
             for j in range(p):
                 vals_n, s1, s2 = 0, 0.0, 0.0
                 for pat in st.patterns:
-                    k = np.nonzero(pat.obs == j)[0]
-                    if len(k) == 0:
+                    hit = np.nonzero(pat.obs == j)[0]
+                    if len(hit) == 0:
                         continue
-                    k = int(k[0])
+                    k = int(hit[0])
                     vals_n += pat.n
                     s1 += pat.n * pat.mean[k]
                     s2 += pat.n * (pat.cov[k, k] + pat.mean[k] ** 2)
@@ -260,24 +260,24 @@ def _std_all(model: Model, mats: dict[str, np.ndarray], sigma: np.ndarray,
     lv_sd = np.sqrt(np.clip(np.diag(psi), 0, None))
     theta_m = mats["theta"]
     if r.op == "=~":
-        return value * lv_sd[r.col] / ov_sd[r.row]
+        return float(value * lv_sd[r.col] / ov_sd[r.row])
     if r.op == "~~":
         if r.lhs in model.lv:
             i, j = model.lv.index(r.lhs), model.lv.index(r.rhs)
-            return value / (lv_sd[i] * lv_sd[j]) if lv_sd[i] * lv_sd[j] > 0 else math.nan
+            return float(value / (lv_sd[i] * lv_sd[j])) if lv_sd[i] * lv_sd[j] > 0 else math.nan
         i, j = model.ov.index(r.lhs), model.ov.index(r.rhs)
         if i == j:
-            return value / sigma[i, i]
+            return float(value / sigma[i, i])
         d = theta_m[i, i] * theta_m[j, j]
-        return value / math.sqrt(d) if d > 0 else math.nan
+        return float(value / math.sqrt(d)) if d > 0 else math.nan
     if r.op == "~1":
         if r.lhs in model.lv:
             i = model.lv.index(r.lhs)
-            return value / lv_sd[i] if lv_sd[i] > 0 else math.nan
-        return value / ov_sd[model.ov.index(r.lhs)]
+            return float(value / lv_sd[i]) if lv_sd[i] > 0 else math.nan
+        return float(value / ov_sd[model.ov.index(r.lhs)])
     if r.op == "|":
-        return value / ov_sd[model.th_item[r.row]]
-    return value
+        return float(value / ov_sd[model.th_item[r.row]])
+    return float(value)
 
 
 def _estimates_table(model: Model, theta: np.ndarray, se: np.ndarray,

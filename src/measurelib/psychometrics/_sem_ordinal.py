@@ -14,7 +14,8 @@ with :math:`A_{11}` the per-item outer products of threshold scores, :math:`A_{2
 cross-products of correlation scores with bivariate threshold scores and :math:`A_{22}` the
 diagonal of the correlation-score outer products. DWLS uses the weights
 :math:`W = \\mathrm{diag}(\\Gamma)^{-1}`; standard errors are the sandwich
-:math:`N^{-1}(\\Delta^\\top W\\Delta)^{-1}\\Delta^\\top W\\Gamma W\\Delta(\\Delta^\\top W\\Delta)^{-1}`
+:math:`N^{-1}(\\Delta^\\top W\\Delta)^{-1}\\Delta^\\top W\\Gamma W\\Delta
+(\\Delta^\\top W\\Delta)^{-1}`
 and the test is the scaled-shifted statistic :math:`aT + b` with
 :math:`a = \\sqrt{df/\\mathrm{tr}((U\\Gamma)^2)}`, :math:`b = df - a\\,\\mathrm{tr}(U\\Gamma)`,
 :math:`U = W - W\\Delta(\\Delta^\\top W\\Delta)^{-1}\\Delta^\\top W`.
@@ -132,13 +133,15 @@ class _Pair:
 
     def probs(self, r: float) -> np.ndarray:
         f = self.cdf_grid(r)
-        return f[1:, 1:] - f[:-1, 1:] - f[1:, :-1] + f[:-1, :-1]
+        out: np.ndarray = f[1:, 1:] - f[:-1, 1:] - f[1:, :-1] + f[:-1, :-1]
+        return out
 
     def dprob_drho(self, r: float) -> np.ndarray:
         x = self.t1[:, None] * np.ones((1, self.k2 + 1))
         y = np.ones((self.k1 + 1, 1)) * self.t2[None, :]
         d = _dbinorm(x, y, r)
-        return d[1:, 1:] - d[:-1, 1:] - d[1:, :-1] + d[:-1, :-1]
+        out: np.ndarray = d[1:, 1:] - d[:-1, 1:] - d[1:, :-1] + d[:-1, :-1]
+        return out
 
     def score_rho(self, r: float) -> float:
         p = self.probs(r)
@@ -285,7 +288,8 @@ def prepare_ordinal(stats: list[Any], ov: list[str]) -> list[int]:
 def _ndtri(p: np.ndarray) -> np.ndarray:
     from scipy.special import ndtri
 
-    return ndtri(p)
+    out: np.ndarray = ndtri(p)
+    return out
 
 
 def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
@@ -300,7 +304,6 @@ def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
         e += fg * deltas[g].T @ (st.wls_w[:, None] * deltas[g])
     e_inv = np.linalg.inv(e)
     meat = np.zeros((q, q))
-    blocks_u = []
     blocks_g = []
     for g, st in enumerate(stats):
         fg = st.n / ntotal
@@ -309,7 +312,7 @@ def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
     vcov = e_inv @ meat @ e_inv / ntotal
     # U Gamma over all groups (block structure)
     v_all = [fg_w for fg_w in (st.n / ntotal * st.wls_w for st in stats)]
-    for g, st in enumerate(stats):
+    for st in stats:
         blocks_g.append(st.gamma / (st.n / ntotal))
     d_all = np.vstack(deltas)
     v_diag = np.concatenate(v_all)

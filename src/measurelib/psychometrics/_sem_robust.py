@@ -139,7 +139,7 @@ def mlr_robust(model: Model, stats: list[Any], theta: np.ndarray, obj: Any, a_ma
     e_b = np.zeros((q_b, q_b))
     deltas = []
     col = 0
-    for g, st in enumerate(stats):
+    for st in stats:
         fg = st.n / ntotal
         sig_b = np.diag(np.diag(st.cov))
         a = _h1_info_observed(st.cov, st.mean, sig_b, st.mean)
@@ -187,8 +187,10 @@ def _h1_info_observed(s: np.ndarray, xbar: np.ndarray, sigma: np.ndarray,
     aaa = si @ (2 * w - sigma) @ si
     ri, ci = vech_idx(p)
     # 0.5 * D' (Si x AAA) D, symmetrised in vech coordinates
-    full = 0.5 * (si[np.ix_(ri, ri)] * aaa[np.ix_(ci, ci)] + si[np.ix_(ri, ci)] * aaa[np.ix_(ci, ri)]
-                  + si[np.ix_(ci, ri)] * aaa[np.ix_(ri, ci)] + si[np.ix_(ci, ci)] * aaa[np.ix_(ri, ri)])
+    full = 0.5 * (
+        si[np.ix_(ri, ri)] * aaa[np.ix_(ci, ci)] + si[np.ix_(ri, ci)] * aaa[np.ix_(ci, ri)]
+        + si[np.ix_(ci, ri)] * aaa[np.ix_(ri, ci)] + si[np.ix_(ci, ci)] * aaa[np.ix_(ri, ri)]
+    )
     mult = np.where(ri == ci, 0.5, 1.0)
     i22 = 0.5 * full * np.outer(mult, mult) * 2.0
     k = len(ri)
