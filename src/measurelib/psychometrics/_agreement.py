@@ -331,6 +331,7 @@ class TestRetestResult(Result):
     lower_limit_ci: tuple[float, float]
     upper_limit_ci: tuple[float, float]
     sem: float
+    item_icc: Any = None
     sdc: float
     ci_level: float
     simulated: bool
@@ -382,6 +383,35 @@ def _score_column(frame: Any, items: Any, id_column: str, caller: str, which: st
     return pd.Series(total, index=frame.index), "sum of " + ", ".join(map(str, items))
 
 
+def _item_icc(first: Any, second: Any, id_column: str, cols: list[Any], ids: list[Any],
+              ci_level: float, caller: str) -> Any:
+    """ICC(A,1) and ICC(C,1) of each item over the matched ids answering it both times."""
+    import numpy as np
+    import pandas as pd
+
+    a = pd.DataFrame(_numeric_block(first, cols, caller), index=first[id_column].to_numpy())
+    b = pd.DataFrame(_numeric_block(second, cols, caller), index=second[id_column].to_numpy())
+    A = a.loc[ids].to_numpy(dtype=float)
+    B = b.loc[ids].to_numpy(dtype=float)
+    rows = []
+    for j, c in enumerate(cols):
+        ok = ~(np.isnan(A[:, j]) | np.isnan(B[:, j]))
+        Y = np.column_stack([A[ok, j], B[ok, j]])
+        row: dict[str, Any] = {"item": str(c), "n_pairs": int(ok.sum())}
+        if ok.sum() >= 3 and Y.std() > 0 and not np.all(Y[:, 0] == Y[:, 1]):
+            t, _ = _icc_core(Y, ci_level)
+            for form, key in (("ICC2", "icc_agreement"), ("ICC3", "icc_consistency")):
+                row[key] = float(t.loc[form, "icc"])
+                row[key + "_lower"] = float(t.loc[form, "ci_lower"])
+                row[key + "_upper"] = float(t.loc[form, "ci_upper"])
+        elif ok.sum() >= 1 and np.all(Y[:, 0] == Y[:, 1]) and Y.std() > 0:
+            for key in ("icc_agreement", "icc_consistency"):
+                row[key] = row[key + "_lower"] = row[key + "_upper"] = 1.0
+        row["mean_difference"] = float((Y[:, 1] - Y[:, 0]).mean()) if ok.any() else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("item")
+
+
 def test_retest(
     first: Any,
     second: Any,
@@ -411,7 +441,9 @@ def test_retest(
         The six ICCs (:func:`icc` on the matched pairs), the ids found only in one
         administration and the pairs with a missing score (never silently dropped), the
         mean difference with Bland–Altman limits of agreement and their CIs, the standard
-        error of measurement and the smallest detectable change.
+        error of measurement and the smallest detectable change. With item columns,
+        ``item_icc`` gives each item's ICC(A,1) and ICC(C,1) with CIs over the matched
+        people who answered it both times (items that do not vary have no ICC).
 
     Notes
     -----
@@ -470,6 +502,11 @@ def test_retest(
                                        Location(row=pos + 2, field=id_column)))
     if problems:
         raise DataError(problems, title="test_retest(): the ids do not identify people")
+    item_cols: list[Any] | None = None
+    if not isinstance(items, str):
+        cand = (list(items) if items is not None else
+                [c for c in first.columns if c != id_column and c != "simulated"])
+        item_cols = cand if len(cand) > 1 else None
     s1, label = _score_column(first, items, id_column, caller, "first")
     s2, _ = _score_column(second, items, id_column, caller, "second")
     a = pd.Series(s1.to_numpy(), index=first[id_column].to_numpy())
@@ -504,6 +541,9 @@ def test_retest(
                 "(Koo & Li 2016 recommend at least 30)")
         msgs.append(text)
         _w.warn(text, SmallSampleWarning, stacklevel=2)
+    item_table = None
+    if item_cols is not None:
+        item_table = _item_icc(first, second, id_column, item_cols, both, ci_level, caller)
     d = pb - pa
     md = float(d.mean())
     sd = float(d.std(ddof=1))
@@ -521,7 +561,7 @@ def test_retest(
         mean_difference_ci=(md - t * se_md, md + t * se_md), sd_difference=sd,
         limits_of_agreement=(lo, hi), lower_limit_ci=(lo - t * se_loa, lo + t * se_loa),
         upper_limit_ci=(hi - t * se_loa, hi + t * se_loa), sem=sem,
-        sdc=z * math.sqrt(2.0) * sem, ci_level=ci_level,
+        sdc=z * math.sqrt(2.0) * sem, item_icc=item_table, ci_level=ci_level,
         simulated=_simulated(first) or _simulated(second), warnings=msgs,
     )
 

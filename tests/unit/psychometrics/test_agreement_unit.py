@@ -136,6 +136,22 @@ def test_test_retest_sums_items_and_matches_order() -> None:
     assert res.n_pairs == 60
     assert res.mean_difference == pytest.approx(0.0)
     assert res.icc.loc["ICC2", "icc"] == 1.0  # perfect agreement once matched by id
+    assert list(res.item_icc.index) == ["item1", "item2", "item3", "item4"]
+    assert (res.item_icc["icc_agreement"] == 1.0).all()
+
+
+def test_test_retest_item_icc() -> None:
+    df1 = simulate({"n_items": 3}, 120, seed=4).assign(id=range(120))
+    df2 = simulate({"n_items": 3}, 120, seed=5).assign(id=range(120))
+    df2.loc[0, "item2"] = np.nan
+    res = test_retest(df1, df2, "id", items=["item1", "item2", "item3"])
+    tab = res.item_icc
+    assert tab.loc["item2", "n_pairs"] == 119 and tab.loc["item1", "n_pairs"] == 120
+    direct = icc(pd.DataFrame({"a": df1["item1"], "b": df2["item1"]})).table
+    assert tab.loc["item1", "icc_agreement"] == pytest.approx(direct.loc["ICC2", "icc"])
+    assert tab.loc["item1", "icc_consistency_lower"] == pytest.approx(
+        direct.loc["ICC3", "ci_lower"])
+    assert res.n_incomplete_pairs == 1  # the sum score is missing for id 0
     assert res.score.startswith("sum of")
     assert res.simulated and res.to_dict()["note"] == "computed on simulated data"
 
