@@ -29,6 +29,7 @@ from measurelib.model import (
 __all__ = ["FormContext", "RenderOptions", "build_context", "load_overlay"]
 
 HEADER_FIELDS = ("respondent_id", "date", "timepoint", "worker")
+_INSTRUCTIONS = "__instructions__"  # key of an overlay's instructions in load_overlay()
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class RenderOptions:
     overlay: dict[str, Any] = field(default_factory=dict)
     header: bool = True
     hidden: dict[str, str] = field(default_factory=dict)
+    overlay_instructions: Any = None
 
 
 @dataclass
@@ -93,6 +95,7 @@ class QuestionView:
     text_field: str | None = None  # personalised items: the column for the person's wording
     text_label: str | None = None
     compact: bool = False  # a numeric rating shown as a row of numbered choices
+    recall: str | None = None  # the item's own recall period, when it differs from the measure's
     sub: list[QuestionView] = field(default_factory=list)
 
 
@@ -106,7 +109,7 @@ class FormContext:
     lang: str
     dir: str
     instructions: str | None
-    recall: str | None
+    recall: str | None  # the measure's recall period, when the instructions do not say it
     purpose: dict[str, str]
     validation_status: str | None
     validation_text: str
@@ -159,6 +162,8 @@ def load_overlay(overlay: Any, measure: Measure) -> dict[str, Any]:
                 f"{measure.version}", "Use the overlay for this version of the measure.",
                 Location(where, path="measure"))])
         data: Any = block.items
+        if block.instructions is not None:
+            data = {**data, _INSTRUCTIONS: block.instructions}
     elif isinstance(overlay, dict):
         data = overlay
         if "items" in data and isinstance(data.get("items"), (dict, list)):
@@ -174,7 +179,7 @@ def load_overlay(overlay: Any, measure: Measure) -> dict[str, Any]:
         raise DefinitionError([Diagnostic(
             "overlay-invalid", "the overlay is not a mapping of item id to text",
             "Write it as `items: {item_id: text, ...}`.", Location(where))])
-    known = {it.id for it in measure.items}
+    known = {it.id for it in measure.items} | {_INSTRUCTIONS}
     problems = []
     out: dict[str, Any] = {}
     for key, value in data.items():
@@ -344,6 +349,9 @@ class _Builder:
                 continue
             q = self.question(item.id, code, number, text, item.scale, item, path)
             q.required, q.help, q.graphic = item.required, help_text, graphic
+            if item.recall is not None and (self.m.recall is None
+                                            or item.recall.text != self.m.recall.text):
+                q.recall = self.tr(item.recall.text, f"{path}.recall.text", f"item {item.id!r}")
             for k, fu in enumerate(item.follow_up):
                 fpath = f"{path}.follow_up[{k}]"
                 ftext = self.tr(fu.text, f"{fpath}.text", f"follow-up {fu.id!r} of {item.id!r}")
@@ -384,6 +392,11 @@ class _Builder:
         title = self.tr(m.title, "title", "the title") or m.id
         instructions = self.tr(m.instructions, "instructions", "the instructions")
         recall = self.tr(m.recall.text, "recall.text", "the recall period") if m.recall else None
+        if instructions is None and self.o.overlay_instructions is not None:
+            instructions = self.tr(self.o.overlay_instructions, "instructions",
+                                   "the overlay's instructions")
+        if recall and instructions and recall.casefold() in instructions.casefold():
+            recall = None  # the instructions already say it
         purpose: dict[str, str] = {}
         if m.purpose is not None:
             for key in ("why", "who_sees", "how_used"):

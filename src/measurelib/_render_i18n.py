@@ -37,9 +37,9 @@ UI: dict[str, dict[str, str]] = {
         "number": "Number",
         "for_office": "For office use",
         "skip_if": "Answer only if it applies to you.",
+        "recall": "Think about",
         "goal": "Goal",
         "goal_text": "In your own words",
-        "rating": "Rating",
         "script_title": "Script for reading aloud",
         "script_intro": "Read the words in bold aloud, exactly as written. Read out every answer "
                         "option, then note the number of the answer given.",
@@ -47,8 +47,6 @@ UI: dict[str, dict[str, str]] = {
         "read_options": "Read out the answers",
         "note_answer": "Answer given (circle or write the number)",
         "not_answered": "Did not want to answer",
-        "attribution": "Licence",
-        "measure_id": "Form",
     },
     "cy": {
         "respondent_id": "Rhif adnabod",
@@ -74,6 +72,19 @@ UI: dict[str, dict[str, str]] = {
         "question": "Cwestiwn",
         "write_number": "Ysgrifennwch rif o {min} i {max}.",
         "number": "Rhif",
+        "recall": "Meddyliwch am",
+        "mark_line": "Marciwch y llinell, yna ysgrifennwch y rhif yn y blwch.",
+        "skip_if": "Atebwch dim ond os yw'n berthnasol i chi.",
+        "goal": "Nod",
+        "goal_text": "Yn eich geiriau eich hun",
+        "script_title": "Sgript i'w darllen yn uchel",
+        "script_intro": "Darllenwch y geiriau mewn print trwm yn uchel, yn union fel y maen "
+                        "nhw wedi'u hysgrifennu. Darllenwch bob dewis ateb, yna nodwch rif yr "
+                        "ateb a roddwyd.",
+        "say": "Dywedwch",
+        "read_options": "Darllenwch yr atebion",
+        "note_answer": "Yr ateb a roddwyd (cylchwch neu ysgrifennwch y rhif)",
+        "not_answered": "Ddim eisiau ateb",
     },
     "ar": {
         "respondent_id": "رقم المستجيب",
@@ -97,6 +108,18 @@ UI: dict[str, dict[str, str]] = {
         "question": "سؤال",
         "write_number": "اكتب رقمًا من {min} إلى {max}.",
         "number": "رقم",
+        "recall": "فكّر في",
+        "mark_line": "ضع علامة على الخط، ثم اكتب الرقم في المربع.",
+        "skip_if": "أجب فقط إذا كان هذا ينطبق عليك.",
+        "goal": "الهدف",
+        "goal_text": "بكلماتك الخاصة",
+        "script_title": "نص للقراءة بصوت عالٍ",
+        "script_intro": "اقرأ الكلمات المكتوبة بخط عريض بصوت عالٍ كما هي تمامًا. اقرأ كل "
+                        "خيارات الإجابة، ثم سجّل رقم الإجابة المعطاة.",
+        "say": "قل",
+        "read_options": "اقرأ الإجابات بصوت عالٍ",
+        "note_answer": "الإجابة المعطاة (ضع دائرة حول الرقم أو اكتبه)",
+        "not_answered": "لم يرغب في الإجابة",
     },
 }
 

@@ -73,7 +73,7 @@ def _asset(name: str) -> str:
 
 
 def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
-    from measurelib._render_context import RenderOptions, load_overlay
+    from measurelib._render_context import _INSTRUCTIONS, RenderOptions, load_overlay
     from measurelib.model import Measure
 
     if not isinstance(measure, Measure):
@@ -114,12 +114,13 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
     if clash:
         raise ValueError(f"render(): `hidden` may not set {', '.join(clash)}: the form sets "
                          "those itself")
+    overlay = dict(load_overlay(options.get("overlay"), measure))
     return RenderOptions(
         fmt=fmt, lang=lang, large_print=bool(options.get("large_print", False)),
         easy_read=bool(options.get("easy_read", False)), respondent=respondent,
         action=action, method=method,
         base_dir=Path(base_dir) if base_dir is not None else None,
-        overlay=load_overlay(options.get("overlay"), measure),
+        overlay=overlay, overlay_instructions=overlay.pop(_INSTRUCTIONS, None),
         header=bool(options.get("header", True)),
         hidden={k: str(v) for k, v in hidden.items()})
 

@@ -192,9 +192,36 @@ def test_welsh_and_arabic(example: ml.Measure) -> None:
     assert pr.find("html")[0]["dir"] == "rtl"
 
 
-def test_form_words_fall_back_to_english_marked(example: ml.Measure) -> None:
-    html = example.render("script", lang="cy")
-    assert '<span lang="en" dir="ltr">Script for reading aloud</span>' in html
+def test_form_words_in_welsh_and_arabic(example: ml.Measure) -> None:
+    assert "Sgript i&#39;w darllen yn uchel" in example.render("script", lang="cy")
+    for fmt in ("html", "print", "script"):
+        for lang in ("cy", "ar"):
+            out = str(example.render(fmt, lang=lang, respondent="proxy"))
+            assert '<span lang="en"' not in out, (fmt, lang)  # every form word translated
+
+
+def test_form_words_fall_back_to_english_marked(write_yaml) -> None:  # type: ignore[no-untyped-def]
+    path = write_yaml(text="""
+        format: 1
+        id: bonjour
+        version: 1.0.0
+        title: {en: Hello, fr: Bonjour}
+        language: en
+        languages: [en, fr]
+        licence: {holder: x, text_redistribution: allowed, modification: allowed}
+        scales:
+          yn:
+            type: ordinal
+            options:
+              - {value: 1, label: {en: Yes, fr: Oui}}
+              - {value: 0, label: {en: No, fr: Non}}
+        items:
+          - {id: q, text: {en: "Well?", fr: "Bien ?"}, scale: yn}
+    """, name="fr.yaml")
+    html = ml.load(path).render("html", lang="fr")
+    assert '<html lang="fr" dir="ltr">' in html
+    assert "Bien ?" in html and "Oui" in html
+    assert '<span lang="en" dir="ltr">Send my answers</span>' in html
 
 
 def test_missing_translation_names_the_items(example: ml.Measure) -> None:
