@@ -183,11 +183,16 @@ def line_chart(points: list[tuple[str, Any]], title: str, desc: str, uid: str, *
         return top_pad + ph * (1 - (v - y0) / ((y1 - y0) or 1))
 
     parts = [_svg_open(width, height, title, desc, uid)]
-    for lo_b, hi_b, label in bands or []:
+    blist = bands or []
+    for idx, (lo_b, hi_b, label) in enumerate(blist):
+        # shade up to the midpoint between bands, so whole-number bands meet
+        if idx > 0:
+            lo_b = (blist[idx - 1][1] + lo_b) / 2
+        if idx + 1 < len(blist):
+            hi_b = (hi_b + blist[idx + 1][0]) / 2
         a, b = max(lo_b, y0), min(hi_b, y1)
         if b <= a:
             continue
-        idx = (bands or []).index((lo_b, hi_b, label))
         shade = ["#e8f1f8", "#f3f2f1"][idx % 2]
         parts.append(f'<rect x="{left}" y="{sy(b):.1f}" width="{pw}" '
                      f'height="{sy(a) - sy(b):.1f}" fill="{shade}"/>')
@@ -283,7 +288,7 @@ class ImpactReport(Result):
         months = d["months"]
         lim = d["run_chart_limits"]
         charts["run_mean"] = line_chart(
-            [(m["month"], m["mean"]) for m in months], "Mean score by month",
+            [(m["month"], m["mean"]) for m in months], "Mean score of all forms, by month",
             "Run chart (XmR) of the mean score of all forms each month, with the centre line "
             "and limits at mean ± 2.66 × mean moving range; months with fewer than "
             f"{self.min_cell} forms are left out. See the data table.", "runm",
@@ -456,7 +461,8 @@ def impact_report(store: Any, measure: Measure | str, *, score: str | None = Non
     means = [m["mean"] for m in months if isinstance(m["mean"], float)]
     comps = [m["completion"] for m in months if isinstance(m["completion"], float)]
     run = {"mean": xmr_limits(means), "completion": xmr_limits(comps)}
-    # anonymous administrations and response rates
+    # offers (the true denominator) and anonymous forms with response rates
+    participation = _participation(store, measure.id, sup, start, end, service)
     refs = [JT_CITATION]
     refs += [r.citation for r in measure.references]
     refs += [r.citation for r in rule.references if r.citation not in refs]
@@ -496,6 +502,7 @@ def impact_report(store: Any, measure: Measure | str, *, score: str | None = Non
         "caveats": caveats,
         "validation": (measure.validation.status if measure.validation else None),
         "bands": [{"label": b[2], "min": b[0], "max": b[1]} for b in bands],
+        "participation": participation,
     }
     data = to_jsonable(data)
     score_title = measure.text(rule.title) or rule.id
@@ -507,6 +514,45 @@ def impact_report(store: Any, measure: Measure | str, *, score: str | None = Non
         period_from=str(pd.Timestamp(start).date()) if start is not None else None,
         period_to=str(pd.Timestamp(end).date()) if end is not None else None,
         service=service, min_cell=min_cell, data={**data, "score_title": score_title})
+
+
+def _participation(store: Any, measure_id: str, sup: _Suppressor, start: Any, end: Any,
+                   service: str | None) -> dict[str, Any]:
+    """Offer records by status, and anonymous forms against forms handed out."""
+    import pandas as pd
+
+    out: dict[str, Any] = {"offers": [], "anonymous": []}
+    if isinstance(store, pd.DataFrame):
+        return out
+
+    def window(df: Any) -> Any:
+        d = pd.to_datetime(df["date"])
+        keep = pd.Series(True, index=df.index)
+        if start is not None:
+            keep &= d >= pd.Timestamp(start)
+        if end is not None:
+            keep &= d <= pd.Timestamp(end)
+        if service is not None:
+            keep &= df["service"] == service
+        return df[keep.to_numpy()]
+
+    offers = window(store.table("offers"))
+    offers = offers[offers["measure_id"] == measure_id]
+    named = offers[offers["respondent_id"].notna()]
+    for status, n in named.groupby("status")["count"].sum().items():
+        out["offers"].append({"status": str(status).replace("_", " "), "n": sup.count(int(n))})
+    adm = store.administrations(measure_id)
+    anon = window(adm[adm["anonymous"].astype(bool)])
+    handed = offers[offers["respondent_id"].isna() & (offers["status"] == "offered")]
+    if len(anon) or len(handed):
+        got = anon.assign(site=anon["site"].fillna("(all)")).groupby("site").size()
+        given = handed.assign(site=handed["site"].fillna("(all)")).groupby("site")["count"].sum()
+        for site in sorted(set(got.index) | set(given.index)):
+            k, n = int(got.get(site, 0)), int(given.get(site, 0))
+            out["anonymous"].append({
+                "site": site, "returned": sup.count(k), "handed_out": sup.count(n),
+                "response_rate": sup.share(k, n, k / n if n else None)})
+    return out
 
 
 # ----------------------------------------------------------------------------- feedback

@@ -12,6 +12,7 @@ A schedule is a small YAML file, validated with positions like a measure definit
 ``at: entry`` falls due on the first day of an episode (window: that day to ``tolerance``
 after); ``every`` falls due every period after the start (window: ± ``tolerance``) until
 the episode ends; ``at: exit`` falls due when an episode is closed (window ± tolerance).
+An episode ends on its closing date (:meth:`Store.close_episode`) or at its first exit form.
 """
 
 from __future__ import annotations
@@ -104,6 +105,13 @@ def _plan(store: Any, schedule: Schedule, on: _dt.date) -> tuple[Any, Any]:
     ep = ep.copy()
     ep["start_date"] = pd.to_datetime(ep["start_date"])
     ep["end_date"] = pd.to_datetime(ep["end_date"])
+    # an exit form ends the episode for scheduling, even if it was never closed
+    exit_ids = [t.id for t in schedule.timepoints if t.at == "exit"]
+    exits = adm[adm["timepoint"].isin(exit_ids)].groupby(["respondent_id", "episode"])["date"] \
+        .min().rename("exit_date").reset_index()
+    ep = ep.merge(exits, on=["respondent_id", "episode"], how="left")
+    ep["end_date"] = ep["end_date"].fillna(pd.to_datetime(ep["exit_date"]))
+    ep = ep.drop(columns="exit_date")
     last = adm.sort_values("date").drop_duplicates(["respondent_id", "episode"], keep="last")
     ep = ep.merge(last[["respondent_id", "episode", "worker", "site"]],
                   on=["respondent_id", "episode"], how="left")
@@ -175,8 +183,10 @@ def due(store: Any, schedule: Schedule | str | os.PathLike[str], *,
         ["respondent_id", "episode", "measure_id", "timepoint"], keep="last")
     todo = latest[~latest["done"]].copy()
     # an episode that has ended needs no more reviews, only its exit measure
-    ended = todo["end_date"].notna() & (todo["end_date"] < todo["window_start"])
-    todo = todo[~ended]
+    exit_ids = [t.id for t in schedule.timepoints if t.at == "exit"]
+    ended = todo["end_date"].notna() & (todo["end_date"] <= ts) & \
+        ~todo["timepoint"].isin(exit_ids)
+    todo = todo[~ended.to_numpy(dtype=bool)]
     todo["status"] = (todo["window_end"] < ts).map({True: "overdue", False: "due"})
     todo["days_overdue"] = (ts - todo["window_end"]).dt.days.clip(lower=0)
     out = todo.drop(columns=["done", "end_date"]).sort_values(
