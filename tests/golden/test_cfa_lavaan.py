@@ -93,25 +93,8 @@ def _keys(name: str) -> list[str]:
     return [k for k in FIT_KEYS if k in ref]
 
 
-# lavaan also reports "robust" CFI/TLI/RMSEA under FIML for plain ML
-# (lav_fit_fiml_corrected); measurelib does not compute these yet.
-NOT_IMPLEMENTED = {
-    ("bfi_fiml", k) for k in ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust",
-                              "rmsea_ci_upper_robust", "rmsea_pvalue_robust",
-                              "rmsea_notclose_pvalue_robust")
-}
-
-
 def _fit_params() -> list[Any]:
-    out = []
-    for name in CASES:
-        for key in _keys(name):
-            marks = []
-            if (name, key) in NOT_IMPLEMENTED:
-                marks = [pytest.mark.xfail(reason="FIML-corrected robust index not implemented",
-                                           strict=True)]
-            out.append(pytest.param(name, key, id=f"{name}-{key}", marks=marks))
-    return out
+    return [pytest.param(name, key, id=f"{name}-{key}") for name in CASES for key in _keys(name)]
 
 
 @pytest.mark.parametrize(("name", "key"), _fit_params())

@@ -32,7 +32,6 @@ from ._sem_engine import (
     MLObjective,
     Model,
     fisher_scoring,
-    numeric_hessian,
 )
 
 
@@ -97,11 +96,9 @@ def fit_model(
     _, grad, info = obj.grad_info(theta)
     extra_fit: dict[str, float] = {}
     if missing == "fiml":
-        def gfun(t: np.ndarray) -> np.ndarray:
-            out: np.ndarray = obj.grad_info(t, need_info=False)[1]
-            return out
+        from ._sem_robust import fiml_hessian
 
-        a_mat = numeric_hessian(gfun, theta)
+        a_mat = fiml_hessian(model, stats, theta)
     else:
         a_mat = info
     vcov = _safe_inv(a_mat) / ntotal
@@ -147,6 +144,15 @@ def fit_model(
     fit["baseline_pvalue"] = float(sst.chi2.sf(x2b, dfb))
     fit["cfi"] = _cfi(chisq, df, x2b, dfb)
     fit["tli"] = _tli(chisq, df, x2b, dfb)
+    if missing == "fiml" and estimator == "ml":
+        from ._sem_robust import fiml_corrected
+
+        extra_fit.update(fiml_corrected(model, stats, theta, df, dfb))
+    if "_xx3" in extra_fit:
+        xx3, df3, c3 = extra_fit["_xx3"], extra_fit["_df3"], extra_fit["_c_hat3"]
+        xx3b, c3b = extra_fit["_xx3_null"], extra_fit["_c_hat3_null"]
+        fit["cfi_robust"] = _cfi(xx3, df, xx3b, dfb, c3, c3b)
+        fit["tli_robust"] = _tli(xx3, df, xx3b, dfb, c3, c3b)
     if "chisq_scaled" in extra_fit:
         x2bs = extra_fit["_baseline_chisq_scaled"]
         dfbs = extra_fit["_baseline_df_scaled"]
@@ -156,10 +162,6 @@ def fit_model(
         fit["baseline_chisq_scaling_factor"] = extra_fit["_baseline_scaling"]
         fit["cfi_scaled"] = _cfi(fit["chisq_scaled"], fit["df_scaled"], x2bs, dfbs)
         fit["tli_scaled"] = _tli(fit["chisq_scaled"], fit["df_scaled"], x2bs, dfbs)
-        xx3, df3, c3 = extra_fit["_xx3"], extra_fit["_df3"], extra_fit["_c_hat3"]
-        xx3b, c3b = extra_fit["_xx3_null"], extra_fit["_c_hat3_null"]
-        fit["cfi_robust"] = _cfi(xx3, df, xx3b, dfb, c3, c3b)
-        fit["tli_robust"] = _tli(xx3, df, xx3b, dfb, c3, c3b)
     if not categorical:
         fit["logl"] = logl
         fit["unrestricted_logl"] = float(h1_logl)
@@ -179,8 +181,9 @@ def fit_model(
         for k in ("rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
                   "rmsea_notclose_pvalue"):
             fit[k + "_scaled"] = blk[k]
+    if "_xx3" in extra_fit:
         xx3, df3, c3 = extra_fit["_xx3"], extra_fit["_df3"], extra_fit["_c_hat3"]
-        c_ci = c3 if categorical else extra_fit["_c_hat"]
+        c_ci = extra_fit["_c_hat"] if estimator == "mlr" else c3
         fit["rmsea_robust"] = _rmsea_block(xx3, df3, n_fit, ngroups, c_hat=c3)["rmsea"]
         blk = _rmsea_block(extra_fit["_xx3_scaled"], df3, n_fit, ngroups, c_hat=c_ci)
         for k in ("rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "rmsea_notclose_pvalue"):

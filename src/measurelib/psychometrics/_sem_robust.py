@@ -203,3 +203,169 @@ def _h1_info_observed(s: np.ndarray, xbar: np.ndarray, sigma: np.ndarray,
     out[:p, p:] = i21.T
     out[p:, p:] = i22
     return out
+
+
+def _h1_info_padded(si: np.ndarray, aaa: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """[[Si, I12], [I21, I22]] of lavaan's lav_mvnorm_*_information_observed, from the
+    (zero-padded) inverse ``si``, ``aaa = si (2W - Sigma) si`` and ``v = si (xbar - mu)``."""
+    p = si.shape[0]
+    ri, ci = vech_idx(p)
+    full = 0.5 * (
+        si[np.ix_(ri, ri)] * aaa[np.ix_(ci, ci)] + si[np.ix_(ri, ci)] * aaa[np.ix_(ci, ri)]
+        + si[np.ix_(ci, ri)] * aaa[np.ix_(ri, ci)] + si[np.ix_(ci, ci)] * aaa[np.ix_(ri, ri)]
+    )
+    mult = np.where(ri == ci, 0.5, 1.0)
+    out = np.zeros((p + len(ri), p + len(ri)))
+    out[:p, :p] = si
+    i21 = (v[ri][:, None] * si[ci, :] + v[ci][:, None] * si[ri, :]) * mult[:, None]
+    out[p:, :p] = i21
+    out[:p, p:] = i21.T
+    out[p:, p:] = full * np.outer(mult, mult)
+    return out
+
+
+def _missing_h1_info_observed(st: Any, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Observed information (per case) of the missing-data normal likelihood at (mu, Sigma)
+    (lavaan's lav_mvnorm_missing_information_observed_samplestats)."""
+    p = sigma.shape[0]
+    total = None
+    for pat in st.patterns:
+        o = pat.obs
+        soo = sigma[np.ix_(o, o)]
+        sinv = np.linalg.inv(soo)
+        d = pat.mean - mu[o]
+        w = pat.cov + np.outer(d, d)
+        si = np.zeros((p, p))
+        si[np.ix_(o, o)] = sinv
+        aaa = np.zeros((p, p))
+        aaa[np.ix_(o, o)] = sinv @ (2 * w - soo) @ sinv
+        v = np.zeros(p)
+        v[o] = sinv @ d
+        part = pat.n * _h1_info_padded(si, aaa, v)
+        total = part if total is None else total + part
+    out: np.ndarray = np.asarray(total) / st.n
+    return out
+
+
+def fiml_corrected(model: Model, stats: list[Any], theta: np.ndarray, df: float,
+                   dfb: float) -> dict[str, float]:
+    """Robust CFI/TLI/RMSEA for FIML with ML (lavaan's lav_fit_fiml_corrected, "V6").
+
+    :math:`T_3` is the complete-data ML statistic of the FIML estimates against the EM
+    (H1) moments; its correction :math:`\\hat c_3 = \\mathrm{tr}(W_c W_m^{-1} U W_m^{-1})/df`
+    uses the observed missing-data information :math:`W_m`, the complete-data information
+    :math:`W_c` at the EM moments and :math:`U = W_m - W_m\\Delta E^{-1}\\Delta^\\top W_m`
+    (Zhang & Savalei 2023).
+    """
+    from scipy.linalg import block_diag
+
+    ntotal = int(sum(s.n for s in stats))
+    p = model.p
+    ri, ci = vech_idx(p)
+    diag_pos = np.nonzero(ri == ci)[0]
+    implied = model.implied(theta)
+    deltas = _delta_full(model, theta)
+    xx3 = xx3_null = 0.0
+    wc_b, wm_b, wmi_b, db_blocks = [], [], [], []
+    for g, st in enumerate(stats):
+        fg = st.n / ntotal
+        sig_t, mu_t = st.cov, st.mean  # EM estimates
+        sigma, mu = implied[g][0], implied[g][1]
+        si = np.linalg.inv(sigma)
+        d = mu_t - mu
+        xx3 += st.n * (np.linalg.slogdet(sigma)[1] + float(np.sum(sig_t * si))
+                       - np.linalg.slogdet(sig_t)[1] - p + float(d @ si @ d))
+        # baseline (independence) FIML estimates: available-case means and variances
+        mb = np.zeros(p)
+        vb = np.zeros(p)
+        for j in range(p):
+            nj = s1 = s2 = 0.0
+            for pat in st.patterns:
+                hit = np.nonzero(pat.obs == j)[0]
+                if len(hit):
+                    k = int(hit[0])
+                    nj += pat.n
+                    s1 += pat.n * pat.mean[k]
+                    s2 += pat.n * (pat.cov[k, k] + pat.mean[k] ** 2)
+            mb[j] = s1 / nj
+            vb[j] = s2 / nj - mb[j] ** 2
+        db = mu_t - mb
+        xx3_null += st.n * (float(np.sum(np.log(vb))) + float(np.sum(np.diag(sig_t) / vb))
+                            - np.linalg.slogdet(sig_t)[1] - p + float(np.sum(db**2 / vb)))
+        wm = _missing_h1_info_observed(st, sig_t, mu_t)
+        wc = _h1_info_unstructured(sig_t)
+        wc_b.append(fg * wc)
+        wm_b.append(fg * wm)
+        wmi_b.append(np.linalg.inv(wm) / fg)
+        # baseline model: Jacobian and its observed information (linear model)
+        dB = np.zeros((p + len(ri), 2 * p))
+        for j in range(p):
+            dB[j, j] = 1.0
+            dB[p + diag_pos[j], p + j] = 1.0
+        db_blocks.append(dB)
+    wc_all = block_diag(*wc_b)
+    wm_all = block_diag(*wm_b)
+    wmi_all = block_diag(*wmi_b)
+    d_all = np.vstack(deltas)
+    # lavaan switches to observed.information = "h1" (unstructured) before asking for the
+    # inverted information, so E = Delta' W_m Delta here, not the Hessian used for the SEs
+    e_inv = np.linalg.inv(d_all.T @ wm_all @ d_all)
+    u = wm_all - wm_all @ d_all @ e_inv @ d_all.T @ wm_all
+    k_fimlc = float(np.trace(wc_all @ wmi_all @ u @ wmi_all))
+    c3 = k_fimlc / df
+    dB_all = block_diag(*db_blocks)
+    eb_inv = np.linalg.inv(dB_all.T @ wm_all @ dB_all)
+    ub = wm_all - wm_all @ dB_all @ eb_inv @ dB_all.T @ wm_all
+    kb = float(np.trace(wc_all @ wmi_all @ ub @ wmi_all))
+    c3b = kb / dfb
+    return {"_xx3": xx3, "_df3": df, "_c_hat3": c3, "_xx3_scaled": xx3 / c3,
+            "_xx3_null": xx3_null, "_c_hat3_null": c3b}
+
+
+def fiml_hessian(model: Model, stats: list[Any], theta: np.ndarray) -> np.ndarray:
+    """Analytic Hessian of the FIML discrepancy F = -logL / N (observed information).
+
+    .. math:: \\frac{\\partial^2 F}{\\partial\\theta\\partial\\theta^\\top} = \\sum_g \\frac{n_g}{N}
+              \\Delta_g^\\top H_g \\Delta_g + \\sum_m \\frac{\\partial F}{\\partial m}
+              \\frac{\\partial^2 m}{\\partial\\theta\\partial\\theta^\\top}
+
+    with :math:`H_g` the observed information of the missing-data normal likelihood in
+    :math:`m = (\\mu, \\mathrm{vech}\\,\\Sigma)`. The moments are quadratic in
+    :math:`\\theta`, so central differences of :math:`\\Delta` give their second derivatives
+    exactly.
+    """
+    ntotal = int(sum(s.n for s in stats))
+    p = model.p
+    q = model.npar
+    ri, ci = vech_idx(p)
+    mult = np.where(ri == ci, 1.0, 2.0)
+    implied = model.implied(theta)
+    deltas = _delta_full(model, theta)
+    hess = np.zeros((q, q))
+    gvecs = []
+    for g, st in enumerate(stats):
+        fg = st.n / ntotal
+        sigma, mu = implied[g][0], implied[g][1]
+        gs = np.zeros((p, p))
+        gm = np.zeros(p)
+        for pat in st.patterns:
+            o = pat.obs
+            sinv = np.linalg.inv(sigma[np.ix_(o, o)])
+            d = pat.mean - mu[o]
+            mm = pat.cov + np.outer(d, d)
+            gs[np.ix_(o, o)] += pat.n * 0.5 * (sinv - sinv @ mm @ sinv)
+            gm[o] += -pat.n * (sinv @ d)
+        gvecs.append(np.concatenate([gm, gs[ri, ci] * mult]) / ntotal)
+        w_obs = _missing_h1_info_observed(st, sigma, mu)
+        hess += fg * deltas[g].T @ w_obs @ deltas[g]
+    for k in range(q):
+        h = 1e-4 * max(1.0, abs(theta[k]))
+        tp = theta.copy()
+        tm = theta.copy()
+        tp[k] += h
+        tm[k] -= h
+        dp = _delta_full(model, tp)
+        dm = _delta_full(model, tm)
+        for g in range(len(stats)):
+            hess[:, k] += (dp[g] - dm[g]).T @ gvecs[g] / (2 * h)
+    return 0.5 * (hess + hess.T)
