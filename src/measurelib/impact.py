@@ -88,16 +88,16 @@ def _figures(row: dict[str, Any], sup: _Suppressor) -> dict[str, Any]:
               "d_av_ci_high"):
         out[k] = sup.stat(n, row.get(k))
     for name in ("improved", "no_change", "deteriorated"):
-        k = int(row.get(f"n_{name}") or 0)
-        out[f"n_{name}"] = sup.count(k)
-        out[f"share_{name}"] = sup.share(k, n, row.get(f"share_{name}"))
-        out[f"share_{name}_ci_low"] = sup.share(k, n, row.get(f"share_{name}_ci_low"))
-        out[f"share_{name}_ci_high"] = sup.share(k, n, row.get(f"share_{name}_ci_high"))
+        cnt = int(row.get(f"n_{name}") or 0)
+        out[f"n_{name}"] = sup.count(cnt)
+        out[f"share_{name}"] = sup.share(cnt, n, row.get(f"share_{name}"))
+        out[f"share_{name}_ci_low"] = sup.share(cnt, n, row.get(f"share_{name}_ci_low"))
+        out[f"share_{name}_ci_high"] = sup.share(cnt, n, row.get(f"share_{name}_ci_high"))
     ncb = int(row.get("n_clinical_baseline") or 0)
     for name, col in (("recovered", "recovery"), ("reliable_recovery", "reliable_recovery")):
-        k = int(row.get(f"n_{name}") or 0)
-        out[f"n_{name}"] = sup.count(k)
-        out[f"{col}_rate"] = sup.share(k, ncb, row.get(f"{col}_rate"))
+        cnt = int(row.get(f"n_{name}") or 0)
+        out[f"n_{name}"] = sup.count(cnt)
+        out[f"{col}_rate"] = sup.share(cnt, ncb, row.get(f"{col}_rate"))
     out["n_clinical_baseline"] = sup.count(ncb)
     return out
 
@@ -209,10 +209,11 @@ def line_chart(points: list[tuple[str, Any]], title: str, desc: str, uid: str, *
                      f'font-size="{fs}" fill="#0b0c0c">{escape(text)}</text>')
     if limits and limits.get("centre") is not None:
         for key, dash in (("centre", ""), ("lower", "6 4"), ("upper", "6 4")):
-            v = limits.get(key)
-            if v is None or not (y0 <= v <= y1):
+            lim = limits.get(key)
+            if lim is None or not (y0 <= lim <= y1):
                 continue
-            parts.append(f'<line x1="{left}" y1="{sy(v):.1f}" x2="{left + pw}" y2="{sy(v):.1f}" '
+            parts.append(f'<line x1="{left}" y1="{sy(lim):.1f}" x2="{left + pw}" '
+                         f'y2="{sy(lim):.1f}" '
                          f'stroke="#d4351c" stroke-width="1" stroke-dasharray="{dash}"/>')
     step = max(1, math.ceil(len(points) / 12))
     prev: tuple[float, float] | None = None
