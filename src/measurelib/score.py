@@ -316,14 +316,13 @@ def _fmt(v: float) -> str:
 
 # ----------------------------------------------------------------------------- engine
 class _Computed:
-    __slots__ = ("band", "n_missing", "not_computed", "prorated", "value", "value_set")
+    __slots__ = ("band", "n_missing", "prorated", "value", "value_set")
 
     def __init__(self) -> None:
         self.value: np.ndarray | None = None
         self.n_missing: np.ndarray | None = None
         self.band: Any = None
         self.value_set: str | None = None
-        self.not_computed = 0
         self.prorated = 0
 
 
@@ -772,10 +771,6 @@ def _score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponse
     raw: dict[str, np.ndarray] = checked.arrays
     first_row = checked.first_row
     all_rows: Any = pd.RangeIndex(first_row, first_row + n)  # row numbers, lazily
-    item_of_col: dict[str, str] = {}
-    for item in m.items:
-        for c in item.columns():
-            item_of_col[c] = item.id
     optional: set[str] = set()
     for item in m.items:
         if item.personalised is not None:
