@@ -420,3 +420,7 @@ register("schedule-invalid", "Invalid schedule", "A service schedule file does n
 register("assess-too-few-items", "Too few items to assess", "The data hold fewer than two "
          "scorable items of the measure.", "Check that the data's columns are the measure's "
          "items (or map them with --column).", area="data")
+register("measure-not-built", "Measure not built", "The measure takes items from banks or other "
+         "measures (`compose:`) and has not been built, so its scores cannot be computed yet.",
+         "Run `measurelib build FILE -o built.yaml` (or `ml.build(path)`) and score the built "
+         "measure.", area="data")

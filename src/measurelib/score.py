@@ -752,6 +752,12 @@ def score(
     (24.0, 21.54)
     """
     m = _as_measure(measure)
+    if m.compose:
+        from measurelib.errors import CODES
+
+        raise DefinitionError([Diagnostic(
+            "measure-not-built", f"{m.id} takes items from other measures or banks and has not "
+            "been built", CODES["measure-not-built"].hint, Location(path="compose"))])
     frame = _as_frame(data)
     if on_invalid not in ON_INVALID:
         raise ValueError(f"score(): on_invalid must be one of "

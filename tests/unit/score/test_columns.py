@@ -78,3 +78,16 @@ def test_computed_column_replaces_stale_one(four):
     res = four.score(df)
     assert res.scores["total"].iloc[0] == 1 + 1 + 2 + 1
     assert [d.code for d in res.diagnostics] == ["column-replaced"]
+
+
+def test_unbuilt_composer_is_a_clear_error():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "instruments" / "examples" / \
+        "charity-wellbeing.yaml"
+    m = ml.load(path)
+    assert m.compose
+    with pytest.raises(ml.DefinitionError) as exc:
+        m.score(pd.DataFrame({"x": [1]}))
+    assert exc.value.errors[0].code == "measure-not-built"
+    assert "measurelib build" in exc.value.errors[0].hint
