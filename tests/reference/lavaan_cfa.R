@@ -73,9 +73,9 @@ out$hs_mlr <- fit_entry(cfa(hs_model, data = hs, estimator = "MLR"), mi = FALSE)
 configural <- cfa(hs_model, data = hs, group = "school")
 metric <- cfa(hs_model, data = hs, group = "school", group.equal = "loadings")
 scalar <- cfa(hs_model, data = hs, group = "school", group.equal = c("loadings", "intercepts"))
-out$hs_configural <- fit_entry(configural, mi = FALSE)
-out$hs_metric <- fit_entry(metric, mi = FALSE)
-out$hs_scalar <- fit_entry(scalar, mi = FALSE)
+out$hs_configural <- fit_entry(configural)
+out$hs_metric <- fit_entry(metric)
+out$hs_scalar <- fit_entry(scalar)
 lrt <- lavTestLRT(configural, metric, scalar)
 out$hs_lrt <- frame_json(data.frame(Df = lrt$Df, Chisq = lrt$Chisq,
                                     Chisq_diff = lrt[["Chisq diff"]],

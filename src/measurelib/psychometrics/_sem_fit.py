@@ -319,26 +319,37 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
     existing = {(r.lhs, r.op, r.rhs, r.group) for r in model.rows}
     existing |= {(r.rhs, r.op, r.lhs, r.group) for r in model.rows if r.op == "~~"}
     extra_rows: list[ParRow] = []
+    extra_start: list[float] = []
     q = model.npar
     k = q
     for g in range(1, model.ngroups + 1):
+        # fixed (marker) loadings: freeing one is identified once loadings are held equal
+        # across groups; where it is not, V is singular and the row is dropped (lavaan)
+        for r in model.rows:
+            if r.group == g and r.op == "=~" and r.free == 0:
+                k += 1
+                extra_rows.append(ParRow(r.lhs, "=~", r.rhs, g, "lambda", r.row, r.col, k,
+                                         r.value))
+                extra_start.append(r.value)
         for f in model.lv:
             for v in model.ov:
                 if (f, "=~", v, g) not in existing:
                     k += 1
                     extra_rows.append(ParRow(f, "=~", v, g, "lambda", model.ov.index(v),
                                              model.lv.index(f), k, 0.0))
+                    extra_start.append(0.0)
         for i, a in enumerate(model.ov):
             for b in model.ov[i + 1:]:
                 if (a, "~~", b, g) not in existing:
                     k += 1
                     extra_rows.append(ParRow(a, "~~", b, g, "theta", model.ov.index(b),
                                              model.ov.index(a), k, 0.0))
+                    extra_start.append(0.0)
     if not extra_rows:
         return pd.DataFrame(columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
     big = Model(rows=list(model.rows) + extra_rows, ov=model.ov, lv=model.lv,
                 ngroups=model.ngroups, meanstructure=model.meanstructure)
-    tfull = np.concatenate([theta, np.zeros(len(extra_rows))])
+    tfull = np.concatenate([theta, np.array(extra_start)])
     obj = MLObjective(big, stats)
     _, grad, info = obj.grad_info(tfull)
     i22 = info[:q, :q]
@@ -361,6 +372,8 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
         else:
             prod = mats["theta"][r.row, r.row] * mats["theta"][r.col, r.col]
             s = e / math.sqrt(prod) if prod > 0 else math.nan
+        if not np.isfinite(m_):
+            continue
         out.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": r.group,
                     "mi": float(m_), "epc": float(e), "sepc_all": float(s)})
     return pd.DataFrame(out)
