@@ -41,6 +41,12 @@ def simulate(n: int = 320, seed: int = 7) -> pd.DataFrame:
         if rng.random() < 0.55 + 0.1 * (sev < 3):
             gain = rng.integers(-1, 3, 9)
             fu = np.clip(base - gain, 0, 3)
+            if rng.random() < 0.6:
+                mid = np.clip(base - gain // 2, 0, 3)
+                review = start + pd.Timedelta(days=int(rng.integers(38, 47)))
+                rows.append({**meta, "timepoint": "review", "date": review.date().isoformat(),
+                             "mode": "paper",
+                             **{it.code: int(v) for it, v in zip(phq.items[:9], mid)}})
             when = start + pd.Timedelta(days=int(rng.integers(60, 110)))
             rows.append({**meta, "timepoint": "exit", "date": when.date().isoformat(),
                          "mode": "paper", **{it.code: int(v) for it, v in zip(phq.items[:9], fu)}})
