@@ -395,3 +395,13 @@ def test_every_kind_of_question_fields_round_trip() -> None:
                                   "agree_plan": "9", "goal_1": "4", "goal_1_text": "Sleep"})
     assert sub.responses["health"] == 72.5 and sub.responses["agree_plan"] is None
     assert sub.responses["goal_1_text"] == "Sleep" and sub.responses["goal_2"] is None
+
+
+def test_graphic_must_be_an_image_file(tmp_path: Path) -> None:
+    text = (DATA / "own-picture.yaml").read_text(encoding="utf-8")
+    for bad in ("../nasty.yaml", "/etc/passwd", "faces/9", "missing.png"):
+        m = ml.loads(text.replace("graphic: picture.svg", f"graphic: {bad}"))
+        with pytest.raises(ml.DefinitionError) as exc:
+            m.render("html", base_dir=DATA)
+        assert exc.value.errors[0].code == "unknown-graphic", bad
+        assert "outdoors" in exc.value.errors[0].message
