@@ -66,9 +66,15 @@ def insert_ignore(conn: Any, table: Any, df: Any, key: list[str]) -> None:
     cols = list(df.columns)
     quoted = ", ".join(cols)
     if conn.dialect.name == "postgresql":
-        marks = ", ".join("%s" for _ in cols)
-    else:
-        marks = ", ".join("?" for _ in cols)
+        # COPY into a temporary table, then one INSERT ... SELECT: no row-by-row round trips
+        stage = f"_stage_{table.name}"
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} (LIKE {table.name}) ON COMMIT DROP")
+        _copy(conn, stage, df)
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {stage} "
+                             f"ON CONFLICT ({', '.join(key)}) DO NOTHING")
+        conn.exec_driver_sql(f"DROP TABLE {stage}")
+        return
+    marks = ", ".join("?" for _ in cols)
     sql = (f"INSERT INTO {table.name} ({quoted}) VALUES ({marks}) "
            f"ON CONFLICT ({', '.join(key)}) DO NOTHING")
     conn.exec_driver_sql(sql, _records(df))
