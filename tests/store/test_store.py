@@ -158,6 +158,21 @@ def test_add_submission(store: ml.Store) -> None:
     assert sc["value"].tolist() == [9.0] and sc["mode"].tolist() == ["online"]
 
 
+def test_add_parsed_form_submission(store: ml.Store) -> None:
+    posted = {"measure_id": "phq-9", "measure_version": PHQ9.version,
+              "respondent_id": "p7", "timepoint": "review", "date": "2025-06-01",
+              **{it.id: "2" for it in PHQ9.items[:9]}}
+    sub = ml.parse_submission(PHQ9, posted)
+    res = store.add_submission(PHQ9, sub)
+    assert res.n_inserted == 1
+    sc = store.scores("phq-9")
+    assert sc["respondent_id"].tolist() == ["p7"] and sc["value"].tolist() == [18.0]
+    assert sc["timepoint"].tolist() == ["review"]
+    assert store.add_submission(PHQ9, sub).n_already_stored == 1
+    with pytest.raises(ValueError, match="answers 'phq-9'"):
+        store.add_submission(ml.load("gad-7"), sub)
+
+
 def test_import_file_csv_and_xlsx(store: ml.Store, tmp_path) -> None:
     df = frame(ROWS)
     csv = tmp_path / "a.csv"

@@ -493,6 +493,10 @@ class Store:
         """
         import pandas as pd
 
+        sub_id = getattr(submission, "measure_id", None)
+        if isinstance(sub_id, str) and sub_id != measure.id:
+            raise ValueError(f"add_submission(submission=...): the submission answers "
+                             f"{sub_id!r}, not {measure.id!r}")
         if hasattr(submission, "to_frame") and callable(submission.to_frame):
             df = submission.to_frame()
         else:
