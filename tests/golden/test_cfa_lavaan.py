@@ -71,6 +71,7 @@ CASES: dict[str, Any] = {
     "bfi_listwise": lambda hs, bfi: cfa(bfi, BIG5),
     "bfi_fiml": lambda hs, bfi: cfa(bfi, BIG5, missing="fiml"),
     "hs_mlr": lambda hs, bfi: cfa(hs, HS_MODEL, estimator="mlr"),
+    "bfi_fiml_mlr": lambda hs, bfi: cfa(bfi, BIG5, missing="fiml", estimator="mlr"),
     "hs_configural_mlr": lambda hs, bfi: cfa(hs, HS_MODEL, group="school", estimator="mlr"),
     "hs_scalar_mlr": lambda hs, bfi: cfa(hs, HS_MODEL, group="school", estimator="mlr",
                                          group_equal=["loadings", "intercepts"]),

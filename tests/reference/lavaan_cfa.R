@@ -95,6 +95,7 @@ out$hs_lrt_mlr <- frame_json(data.frame(Df = lrt_r$Df, Chisq = lrt_r$Chisq,
                                         Pr = lrt_r[["Pr(>Chisq)"]]))
 
 out$bfi_fiml <- fit_entry(cfa(big5, data = bfi, missing = "ml"), mi = FALSE)
+out$bfi_fiml_mlr <- fit_entry(cfa(big5, data = bfi, missing = "ml", estimator = "MLR"), mi = FALSE)
 out$bfi_listwise <- fit_entry(cfa(big5, data = bfi), mi = FALSE)
 
 nitems <- c("N1", "N2", "N3", "N4", "N5")

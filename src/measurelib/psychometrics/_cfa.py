@@ -470,7 +470,8 @@ def _group_stats(
                 xs = x[inverse == k][:, o]
                 mp = xs.mean(axis=0)
                 xc = xs - mp
-                patterns.append(Pattern(obs=o, n=xs.shape[0], mean=mp, cov=xc.T @ xc / xs.shape[0]))
+                patterns.append(Pattern(obs=o, n=xs.shape[0], mean=mp, cov=xc.T @ xc / xs.shape[0],
+                                        rows=xs if need_rows else None))
             mean = np.nanmean(x, axis=0)
             cov = np.diag(np.nanvar(x, axis=0))
             stats.append(GroupStats(n=n, cov=cov, mean=mean, patterns=patterns,
@@ -764,9 +765,6 @@ def cfa(
         if missing == "fiml":
             raise ValueError("cfa(): missing='fiml' is not available with estimator='wlsmv'; "
                              "use missing='listwise'")
-    elif estimator == "mlr" and missing == "fiml":
-        raise ValueError("cfa(): estimator='mlr' with missing='fiml' is not available yet; use "
-                         "missing='listwise' with 'mlr', or estimator='ml' with 'fiml'")
     elif ordered_items:
         raise ValueError(
             f"cfa(): parameter 'ordered' needs estimator='wlsmv'; got estimator={estimator!r}"

@@ -163,6 +163,7 @@ class Pattern:
     n: int
     mean: np.ndarray
     cov: np.ndarray  # about the pattern mean, divisor n
+    rows: np.ndarray | None = None  # raw rows of the pattern (observed columns), for MLR
 
 
 @dataclass

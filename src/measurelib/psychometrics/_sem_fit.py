@@ -137,6 +137,7 @@ def fit_model(
     fit["df"] = df
     fit["pvalue"] = float(sst.chi2.sf(chisq, df)) if df > 0 else math.nan
     fit.update({k: v for k, v in extra_fit.items() if not k.startswith("_")})
+    fit.pop("_needs_chisq", None)
 
     x2b, dfb = _baseline(model, stats, missing, categorical, h1_logl, extra_fit)
     fit["baseline_chisq"] = x2b
@@ -144,6 +145,13 @@ def fit_model(
     fit["baseline_pvalue"] = float(sst.chi2.sf(x2b, dfb))
     fit["cfi"] = _cfi(chisq, df, x2b, dfb)
     fit["tli"] = _tli(chisq, df, x2b, dfb)
+    if "_needs_chisq" in extra_fit:  # MLR with FIML: the statistic is known only now
+        c_mlr = extra_fit["_c_hat"]
+        fit["chisq_scaled"] = extra_fit["chisq_scaled"] = chisq / c_mlr
+        fit["df_scaled"] = df
+        fit["pvalue_scaled"] = float(sst.chi2.sf(chisq / c_mlr, df))
+        fit["chisq_scaling_factor"] = c_mlr
+        extra_fit["_baseline_chisq_scaled"] = x2b / extra_fit["_cb"]
     if missing == "fiml" and estimator == "ml":
         from ._sem_robust import fiml_corrected
 
@@ -183,7 +191,7 @@ def fit_model(
             fit[k + "_scaled"] = blk[k]
     if "_xx3" in extra_fit:
         xx3, df3, c3 = extra_fit["_xx3"], extra_fit["_df3"], extra_fit["_c_hat3"]
-        c_ci = extra_fit["_c_hat"] if estimator == "mlr" else c3
+        c_ci = extra_fit.get("_c_hat_ci", c3)
         fit["rmsea_robust"] = _rmsea_block(xx3, df3, n_fit, ngroups, c_hat=c3)["rmsea"]
         blk = _rmsea_block(extra_fit["_xx3_scaled"], df3, n_fit, ngroups, c_hat=c_ci)
         for k in ("rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "rmsea_notclose_pvalue"):

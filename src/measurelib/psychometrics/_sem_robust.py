@@ -96,9 +96,8 @@ def _yb_trace(model_delta: list[np.ndarray], e_inv: np.ndarray, stats: list[Any]
 def mlr_robust(model: Model, stats: list[Any], theta: np.ndarray, obj: Any, a_mat: np.ndarray,
                df: float, missing: str) -> tuple[np.ndarray, dict[str, float]]:
     """Robust vcov and the scaled test entries of the fit dictionary."""
-    if missing != "listwise":
-        raise ValueError("cfa(): estimator='mlr' with missing='fiml' is not supported yet; "
-                         "use missing='listwise' or estimator='ml'")
+    if missing == "fiml":
+        return mlr_fiml(model, stats, theta, a_mat, df)
     ntotal = int(sum(s.n for s in stats))
 
     def gfun(t: np.ndarray) -> np.ndarray:
@@ -173,7 +172,7 @@ def mlr_robust(model: Model, stats: list[Any], theta: np.ndarray, obj: Any, a_ma
     out["_baseline_scaling"] = cb
     out["_c_hat_null"] = cb
     out.update({"_xx3": chisq, "_df3": df, "_xx3_scaled": chisq / c, "_xx3_null": x2b,
-                "_c_hat3_null": cb})
+                "_c_hat3_null": cb, "_c_hat_ci": c})
     return vcov, out
 
 
@@ -248,14 +247,16 @@ def _missing_h1_info_observed(st: Any, sigma: np.ndarray, mu: np.ndarray) -> np.
 
 
 def fiml_corrected(model: Model, stats: list[Any], theta: np.ndarray, df: float,
-                   dfb: float) -> dict[str, float]:
+                   dfb: float, version: str = "V6") -> dict[str, float]:
     """Robust CFI/TLI/RMSEA for FIML with ML (lavaan's lav_fit_fiml_corrected, "V6").
 
     :math:`T_3` is the complete-data ML statistic of the FIML estimates against the EM
     (H1) moments; its correction :math:`\\hat c_3 = \\mathrm{tr}(W_c W_m^{-1} U W_m^{-1})/df`
     uses the observed missing-data information :math:`W_m`, the complete-data information
     :math:`W_c` at the EM moments and :math:`U = W_m - W_m\\Delta E^{-1}\\Delta^\\top W_m`
-    (Zhang & Savalei 2023).
+    (Zhang & Savalei 2023). With a scaled test (MLR) lavaan uses version "V3":
+    :math:`\\mathrm{tr}(U W_m^{-1} W_c W_m^{-1} U \\Gamma)` with
+    :math:`\\Gamma = W_m^{-1} J_m W_m^{-1}` and :math:`J_m` the first-order information.
     """
     from scipy.linalg import block_diag
 
@@ -266,7 +267,7 @@ def fiml_corrected(model: Model, stats: list[Any], theta: np.ndarray, df: float,
     implied = model.implied(theta)
     deltas = _delta_full(model, theta)
     xx3 = xx3_null = 0.0
-    wc_b, wm_b, wmi_b, db_blocks = [], [], [], []
+    wc_b, wm_b, wmi_b, db_blocks, gam_b = [], [], [], [], []
     for g, st in enumerate(stats):
         fg = st.n / ntotal
         sig_t, mu_t = st.cov, st.mean  # EM estimates
@@ -296,7 +297,12 @@ def fiml_corrected(model: Model, stats: list[Any], theta: np.ndarray, df: float,
         wc = _h1_info_unstructured(sig_t)
         wc_b.append(fg * wc)
         wm_b.append(fg * wm)
-        wmi_b.append(np.linalg.inv(wm) / fg)
+        wmi = np.linalg.inv(wm)
+        wmi_b.append(wmi / fg)
+        if version == "V3":
+            sc = _missing_scores(st, sig_t, mu_t)
+            jm = sc.T @ sc / st.n
+            gam_b.append(wmi @ jm @ wmi / fg)
         # baseline model: Jacobian and its observed information (linear model)
         dB = np.zeros((p + len(ri), 2 * p))
         for j in range(p):
@@ -311,12 +317,19 @@ def fiml_corrected(model: Model, stats: list[Any], theta: np.ndarray, df: float,
     # inverted information, so E = Delta' W_m Delta here, not the Hessian used for the SEs
     e_inv = np.linalg.inv(d_all.T @ wm_all @ d_all)
     u = wm_all - wm_all @ d_all @ e_inv @ d_all.T @ wm_all
-    k_fimlc = float(np.trace(wc_all @ wmi_all @ u @ wmi_all))
+    if version == "V3":
+        gam_all = block_diag(*gam_b)
+        k_fimlc = float(np.trace(u @ wmi_all @ wc_all @ wmi_all @ u @ gam_all))
+    else:
+        k_fimlc = float(np.trace(wc_all @ wmi_all @ u @ wmi_all))
     c3 = k_fimlc / df
     dB_all = block_diag(*db_blocks)
     eb_inv = np.linalg.inv(dB_all.T @ wm_all @ dB_all)
     ub = wm_all - wm_all @ dB_all @ eb_inv @ dB_all.T @ wm_all
-    kb = float(np.trace(wc_all @ wmi_all @ ub @ wmi_all))
+    if version == "V3":
+        kb = float(np.trace(ub @ wmi_all @ wc_all @ wmi_all @ ub @ gam_all))
+    else:
+        kb = float(np.trace(wc_all @ wmi_all @ ub @ wmi_all))
     c3b = kb / dfb
     return {"_xx3": xx3, "_df3": df, "_c_hat3": c3, "_xx3_scaled": xx3 / c3,
             "_xx3_null": xx3_null, "_c_hat3_null": c3b}
@@ -369,3 +382,104 @@ def fiml_hessian(model: Model, stats: list[Any], theta: np.ndarray) -> np.ndarra
         for g in range(len(stats)):
             hess[:, k] += (dp[g] - dm[g]).T @ gvecs[g] / (2 * h)
     return 0.5 * (hess + hess.T)
+
+
+def _missing_scores(st: Any, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Casewise scores of the missing-data normal log-likelihood in (mu, vech Sigma)."""
+    p = sigma.shape[0]
+    ri, ci = vech_idx(p)
+    pos = np.zeros((p, p), dtype=int)
+    pos[ri, ci] = np.arange(len(ri))
+    pos[ci, ri] = np.arange(len(ri))
+    blocks = []
+    for pat in st.patterns:
+        o = pat.obs
+        sinv = np.linalg.inv(sigma[np.ix_(o, o)])
+        a = (pat.rows - mu[o]) @ sinv
+        out = np.zeros((pat.n, p + len(ri)))
+        out[:, o] = a
+        rs, cs = vech_idx(len(o))
+        val = a[:, rs] * a[:, cs] - sinv[rs, cs]
+        val[:, rs == cs] *= 0.5
+        out[:, p + pos[o[rs], o[cs]]] = val
+        blocks.append(out)
+    return np.vstack(blocks)
+
+
+def _available_case(st: Any, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Available-case means and variances (ML estimates of the independence model)."""
+    mb = np.zeros(p)
+    vb = np.zeros(p)
+    for j in range(p):
+        nj = s1 = s2 = 0.0
+        for pat in st.patterns:
+            hit = np.nonzero(pat.obs == j)[0]
+            if len(hit):
+                k = int(hit[0])
+                nj += pat.n
+                s1 += pat.n * pat.mean[k]
+                s2 += pat.n * (pat.cov[k, k] + pat.mean[k] ** 2)
+        mb[j] = s1 / nj
+        vb[j] = s2 / nj - mb[j] ** 2
+    return mb, vb
+
+
+def mlr_fiml(model: Model, stats: list[Any], theta: np.ndarray, a_mat: np.ndarray,
+             df: float) -> tuple[np.ndarray, dict[str, float]]:
+    """MLR with missing data (lavaan ``estimator = "MLR", missing = "ml"``).
+
+    Huber–White SEs from the observed information and the casewise missing-data scores;
+    Yuan–Bentler (Mplus) scaled test with the saturated model's observed information and
+    first-order information at the EM moments.
+    """
+    ntotal = int(sum(s.n for s in stats))
+    p = model.p
+    ri, ci = vech_idx(p)
+    diag_pos = np.nonzero(ri == ci)[0]
+    e_inv = np.linalg.inv(a_mat)
+    implied = model.implied(theta)
+    deltas = _delta_full(model, theta)
+    q = model.npar
+    meat = np.zeros((q, q))
+    trace_h1 = trace_h0 = 0.0
+    b0b_blocks, eb_blocks = [], []
+    for g, st in enumerate(stats):
+        fg = st.n / ntotal
+        sigma, mu = implied[g][0], implied[g][1]
+        s0 = _missing_scores(st, sigma, mu)
+        b0 = deltas[g].T @ (s0.T @ s0 / st.n) @ deltas[g]
+        meat += fg * b0
+        trace_h0 += fg * float(np.sum(b0 * e_inv.T))
+        s1 = _missing_scores(st, st.cov, st.mean)
+        b1 = s1.T @ s1 / st.n
+        a1 = _missing_h1_info_observed(st, st.cov, st.mean)
+        trace_h1 += float(np.sum(b1 * np.linalg.inv(a1).T))
+        # baseline
+        mb, vb = _available_case(st, p)
+        dB = np.zeros((p + len(ri), 2 * p))
+        for j in range(p):
+            dB[j, j] = 1.0
+            dB[p + diag_pos[j], p + j] = 1.0
+        sb = _missing_scores(st, np.diag(vb), mb)
+        b0b_blocks.append((fg, dB.T @ (sb.T @ sb / st.n) @ dB))
+        eb_blocks.append(fg * dB.T @ _missing_h1_info_observed(st, np.diag(vb), mb) @ dB)
+    vcov = e_inv @ meat @ e_inv / ntotal
+    trace_ug = trace_h1 - trace_h0
+    c = trace_ug / df
+    from scipy.linalg import block_diag
+
+    eb_inv = np.linalg.inv(block_diag(*eb_blocks))
+    trace_b0 = 0.0
+    col = 0
+    for fg, b0b in b0b_blocks:
+        k = b0b.shape[0]
+        trace_b0 += fg * float(np.sum(b0b * eb_inv[col:col + k, col:col + k].T))
+        col += k
+    dfb = float(len(stats) * p * (p - 1) // 2)
+    cb = (trace_h1 - trace_b0) / dfb
+    out: dict[str, float] = {"_trace_ugamma": trace_ug, "_c_hat": c,
+                             "_baseline_scaling": cb, "_baseline_df_scaled": dfb,
+                             "chisq_scaling_factor": c, "df_scaled": df,
+                             "_needs_chisq": 1.0, "_cb": cb}
+    out.update(fiml_corrected(model, stats, theta, df, dfb, version="V3"))
+    return vcov, out

@@ -140,7 +140,6 @@ def test_negative_df_is_unidentified(hs: pd.DataFrame) -> None:
         ({"group": 3}, TypeError, "group"),
         ({"group": "school", "group_equal": ["loading"]}, ValueError, "got 'loading'"),
         ({"ordered": ["x1"]}, ValueError, "needs estimator='wlsmv'"),
-        ({"estimator": "mlr", "missing": "fiml"}, ValueError, "not available"),
         ({"estimator": "wlsmv", "ordered": ["x1"]}, ValueError, "needs every item"),
         ({"estimator": "wlsmv", "ordered": ["zz"]}, ValueError, "'zz'"),
     ],
