@@ -297,3 +297,19 @@ def test_near_duplicate_needs_alike_differences() -> None:
     assert near_duplicate(_norm("I feel optimistic about the future"),
                           _norm("I feel optimistc about the future")) is not None
     assert not find(ml.lint("k10"), "lint-near-duplicate")
+
+
+def test_unpinned_source_and_composed_item_locations(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(HEAD + """\
+items:
+  - {id: own, text: I can cope when things go wrong and I feel happy., scale: agree5}
+compose:
+  - from: wellbeing-bank
+    items: [support_talk]
+""", encoding="utf-8")
+    res = ml.lint(str(path))
+    (unpinned,) = find(res, "lint-unpinned-source")
+    assert unpinned["location"]["line"] == 18 and "wellbeing-bank@1.0.0" in unpinned["hint"]
+    (dbl,) = find(res, "lint-double-barrelled")
+    assert dbl["location"]["line"] == 16  # the composer's own item, in the composer's file
