@@ -214,8 +214,23 @@ def format_md() -> str:
     return "\n".join(parts)
 
 
+def _import_all_modules() -> None:
+    """Import every module of the package, so that codes registered outside errors.py count."""
+    import importlib
+    import pkgutil
+
+    import measurelib
+
+    for info in pkgutil.walk_packages(measurelib.__path__, "measurelib."):
+        if info.name.endswith("__main__") or ".migrations" in info.name:
+            continue  # entry points and Alembic scripts run only in their own context
+        importlib.import_module(info.name)
+
+
 def errors_md() -> str:
     from measurelib.errors import CODES
+
+    _import_all_modules()
 
     areas: dict[str, list[typing.Any]] = {}
     for code in CODES.values():
