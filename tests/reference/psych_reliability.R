@@ -4,7 +4,8 @@
 #     Rscript tests/reference/psych_reliability.R
 # It reads the CSV files in tests/data/ and writes tests/reference/psych_reliability.json,
 # which tests/golden/test_psych_reliability.py compares against to 1e-6.
-# Needs R with psych (checked with R 4.2.2, psych 2.2.9). No JSON package is needed:
+# Needs R with psych and lme4 (checked with R 4.2.2, psych 2.2.9, lme4 1.1-31; Debian:
+# r-cran-psych, r-cran-psychtools, r-cran-lme4). No JSON package is needed:
 # a small writer below prints numbers with 17 significant digits.
 suppressPackageStartupMessages(library(psych))
 
@@ -144,16 +145,17 @@ omega_cases <- list(
 )
 
 # Bootstrapped CI (psych resamples rows, pairwise covariances, quantile type 7). Not
-# reproducible across languages: the tests compare it loosely.
+# reproducible across languages, nor from run to run in R (psych resamples in forked
+# mclapply workers): the tests compare it loosely.
 set.seed(42)
 boot_bfi_A <- alpha(bfi[paste0("A", 1:5)], keys = "A1", n.iter = 1000, warnings = FALSE)$boot.ci
 
 # ------------------------------------------------------------------ ICC cases
 # lmer = FALSE: the two-way ANOVA mean squares (complete rows only); with complete data and
 # positive variance components psych's default lmer = TRUE path gives the same numbers.
-icc_case <- function(x) {
+icc_case <- function(x, lmer = FALSE) {
   x <- na.omit(x)
-  r <- ICC(x, lmer = FALSE)$results
+  r <- suppressMessages(ICC(x, lmer = lmer))$results
   list(columns = colnames(x), n = nrow(x), k = ncol(x),
        type = r$type,
        ICC = named(r$ICC, r$type), F = named(r$F, r$type),
@@ -170,6 +172,20 @@ icc_cases <- list(
   sat_act_satv_satq = icc_case(sat[c("SATV", "SATQ")]),
   bfi_A2_A5 = icc_case(bfi[paste0("A", 2:5)]),
   epi_V1_V5 = icc_case(epi[paste0("V", 1:5)])
+)
+
+# psych's default lmer = TRUE (REML variance components, lme4): equal to the ANOVA
+# numbers up to lme4's tolerance unless a variance component would be negative (then REML
+# puts it at zero); the tests compare these more loosely (lme4 stops at ~1e-6 relative).
+set.seed(3)
+n_tr <- 60; t_tr <- rnorm(n_tr)
+retest <- data.frame(t1 = round(t_tr + rnorm(n_tr, 0, .5), 2),
+                     t2 = round(t_tr + rnorm(n_tr, 0, .5), 2))
+icc_reml_cases <- list(
+  holzinger_x1_x3 = icc_case(hs[c("x1", "x2", "x3")], lmer = TRUE),
+  sat_act_satv_satq = icc_case(sat[c("SATV", "SATQ")], lmer = TRUE),
+  simulated_retest = c(icc_case(retest, lmer = TRUE), list(data = unname(as.list(retest)))),
+  shrout_fleiss_1979 = c(icc_case(sf, lmer = TRUE), list(data = unname(as.list(sf))))
 )
 
 # ------------------------------------------------------------------ correlations
@@ -195,6 +211,7 @@ out <- list(
   bootstrap = list(bfi_A_keyed = list(seed = 42, n_iter = 1000,
                                       ci = named(boot_bfi_A, c("lower", "median", "upper")))),
   icc = icc_cases,
+  icc_reml = icc_reml_cases,
   correlation = cor_cases
 )
 writeLines(to_json(out), out_file)

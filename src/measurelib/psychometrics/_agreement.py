@@ -66,6 +66,7 @@ class ICCResult(Result):
     excluded_rows: list[int]
     columns: list[str]
     ci_level: float
+    icc_method: str
     mean_squares: dict[str, float]
     simulated: bool
     warnings: list[str]
@@ -100,8 +101,32 @@ class ICCResult(Result):
         return "\n".join(lines)
 
 
-def _icc_core(Y: Any, ci_level: float) -> tuple[Any, dict[str, float]]:
-    """Six ICCs of a complete n × k matrix (psych::ICC with lmer = FALSE)."""
+def _reml_mean_squares(ss: dict[str, float], df: dict[str, int]) -> dict[str, float]:
+    r"""Expected mean squares under REML for the balanced two-way random model.
+
+    The REML likelihood of balanced data factorises into independent scaled chi-squares
+    for the subject, rater and residual sums of squares, with expectations
+    :math:`\theta_B = k\sigma^2_s + \sigma^2_e \ge \theta_E`,
+    :math:`\theta_J = n\sigma^2_r + \sigma^2_e \ge \theta_E` and
+    :math:`\theta_E = \sigma^2_e`. Without a violated constraint the estimates are the
+    mean squares; a mean square below the residual one is pooled with it (weighted by
+    degrees of freedom), which is where lme4 puts a zero variance component.
+    """
+    pooled_ss, pooled_df = ss["E"], df["E"]
+    pooled = {"E"}
+    for name in sorted(("B", "J"), key=lambda g: ss[g] / df[g]):
+        if ss[name] / df[name] < pooled_ss / pooled_df:
+            pooled_ss += ss[name]
+            pooled_df += df[name]
+            pooled.add(name)
+    theta_e = pooled_ss / pooled_df
+    return {g: (theta_e if g in pooled else ss[g] / df[g]) for g in ("B", "J", "E")}
+
+
+def _icc_core(Y: Any, ci_level: float,
+              method: str = "anova") -> tuple[Any, dict[str, float]]:
+    """Six ICCs of a complete n × k matrix: psych::ICC with lmer = FALSE ("anova"), or
+    its default REML variance components ("reml")."""
     import numpy as np
     import pandas as pd
     from scipy import stats
@@ -115,10 +140,18 @@ def _icc_core(Y: Any, ci_level: float) -> tuple[Any, dict[str, float]]:
     ss_tot = float(((Y - grand) ** 2).sum())
     ss_err = ss_tot - ss_rows - ss_cols
     df_b, df_j, df_e = n - 1, k - 1, (n - 1) * (k - 1)
-    MSB = np.float64(ss_rows / df_b)
-    MSJ = np.float64(ss_cols / df_j)
-    MSE = np.float64(max(ss_err, 0.0) / df_e)
-    MSW = np.float64((ss_cols + max(ss_err, 0.0)) / (df_j + df_e))
+    ss_err = max(ss_err, 0.0)
+    if method == "reml":
+        th = _reml_mean_squares({"B": ss_rows, "J": ss_cols, "E": ss_err},
+                                {"B": df_b, "J": df_j, "E": df_e})
+        MSB, MSJ, MSE = np.float64(th["B"]), np.float64(th["J"]), np.float64(th["E"])
+        # psych: MSW = error + rater variance = MSE + (MSJ - MSE) / n
+        MSW = np.float64(MSE + (MSJ - MSE) / n)
+    else:
+        MSB = np.float64(ss_rows / df_b)
+        MSJ = np.float64(ss_cols / df_j)
+        MSE = np.float64(ss_err / df_e)
+        MSW = np.float64((ss_cols + ss_err) / (df_j + df_e))
     a = 1 - ci_level
     with np.errstate(all="ignore"):
         icc1 = (MSB - MSW) / (MSB + (k - 1) * MSW)
@@ -185,6 +218,7 @@ def icc(
     columns: Sequence[str] | None = None,
     *,
     ci_level: float = 0.95,
+    method: Literal["anova", "reml"] = "anova",
 ) -> ICCResult:
     r"""Intraclass correlations: all six Shrout & Fleiss forms with F tests and CIs.
 
@@ -197,6 +231,12 @@ def icc(
         The rater/occasion columns (default: all).
     ci_level : float, default 0.95
         Confidence level.
+    method : {"anova", "reml"}, default "anova"
+        Mean squares from the two-way ANOVA (``psych::ICC(x, lmer = FALSE)``, SPSS,
+        pingouin), or from REML variance components (``psych::ICC``'s default
+        ``lmer = TRUE``). They differ only when a variance component would be negative,
+        e.g. raters' (occasions') mean square below the residual one — common in
+        test–retest data without systematic change — where REML sets it to zero.
 
     Returns
     -------
@@ -223,9 +263,12 @@ def icc(
     :math:`(n-1, (n-1)(k-1))`; the intervals are those of Shrout & Fleiss (1979) and, for
     ICC2, McGraw & Wong's (1996) Satterthwaite approximation.
 
-    Same numbers as ``psych::ICC(x, lmer = FALSE)``; with complete data and positive
-    variance components psych's default (``lmer = TRUE``, REML) gives the same. psych
-    with ``lmer = TRUE`` also uses incomplete rows; here they are reported and left out.
+    Same numbers as ``psych::ICC(x, lmer = FALSE)``. With ``method="reml"`` the mean
+    squares are the REML expectations of the balanced model, computed in closed form
+    (a mean square below the residual one is pooled with it), which is what
+    ``psych::ICC(x)`` (``lmer = TRUE``) estimates iteratively with lme4: the two agree to
+    lme4's convergence tolerance (about 1e-5). psych with ``lmer = TRUE`` also uses
+    incomplete rows; here they are reported and left out.
     ``pingouin.intraclass_corr`` gives the same estimates and uses the same formulas.
 
     References
@@ -256,6 +299,7 @@ def icc(
     import numpy as np
 
     caller = "icc"
+    _check_choice("method", method, ("anova", "reml"), caller)
     if not (isinstance(ci_level, float) and 0 < ci_level < 1):
         raise ValueError(f"{caller}(): parameter 'ci_level' must be a float between 0 and 1; "
                          f"got {ci_level!r}")
@@ -293,7 +337,7 @@ def icc(
                 "recommend at least 30 subjects")
         msgs.append(text)
         _w.warn(text, SmallSampleWarning, stacklevel=2)
-    table, ms = _icc_core(Y, ci_level)
+    table, ms = _icc_core(Y, ci_level, method)
     if np.all(Y.std(axis=1) == 0):
         # every subject got the same value from every rater: perfect agreement
         msgs.append("every subject has identical values in all columns: perfect agreement "
@@ -303,7 +347,8 @@ def icc(
         table["koo_li"] = "excellent"
     return ICCResult(table=table, n=int(n), n_raters=int(k), n_rows=int(n_rows),
                      n_excluded=len(excluded), excluded_rows=excluded,
-                     columns=[str(c) for c in cols], ci_level=ci_level, mean_squares=ms,
+                     columns=[str(c) for c in cols], ci_level=ci_level, icc_method=method,
+                     mean_squares=ms,
                      simulated=_simulated(frame), warnings=msgs)
 
 
@@ -419,6 +464,7 @@ def test_retest(
     items: str | Sequence[str] | None = None,
     *,
     ci_level: float = 0.95,
+    icc_method: Literal["anova", "reml"] = "anova",
 ) -> TestRetestResult:
     r"""Test–retest reliability of two administrations matched by id.
 
@@ -434,6 +480,8 @@ def test_retest(
         other column, or the sum of all other columns.
     ci_level : float, default 0.95
         Confidence level.
+    icc_method : {"anova", "reml"}, default "anova"
+        Passed to :func:`icc` as ``method`` ("reml" reproduces ``psych::ICC``'s default).
 
     Returns
     -------
@@ -476,6 +524,7 @@ def test_retest(
     from scipy import stats
 
     caller = "test_retest"
+    _check_choice("icc_method", icc_method, ("anova", "reml"), caller)
     for name, fr in (("first", first), ("second", second)):
         if not isinstance(fr, pd.DataFrame):
             raise TypeError(f"{caller}(): parameter {name!r} must be a pandas DataFrame; got "
@@ -535,7 +584,8 @@ def test_retest(
                         title="test_retest(): too few pairs")
     with _w.catch_warnings():
         _w.simplefilter("ignore", SmallSampleWarning)
-        res = icc(pd.DataFrame({"first": pa, "second": pb}), ci_level=ci_level)
+        res = icc(pd.DataFrame({"first": pa, "second": pb}), ci_level=ci_level,
+                  method=icc_method)
     if n < 30:
         text = (f"only {n} matched pairs: ICC and limits of agreement are imprecise "
                 "(Koo & Li 2016 recommend at least 30)")

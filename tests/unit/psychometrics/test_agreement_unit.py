@@ -213,3 +213,32 @@ def test_convergent_validity_missing_and_errors() -> None:
         convergent_validity([1, 2, 3, 4, 5], [1, 2, 3, 4])
     with pytest.raises(DataError):
         convergent_validity([1, 1, 1, 1, 1], [1, 2, 3, 4, 5])
+
+
+def test_reml_pools_a_negative_rater_component() -> None:
+    from measurelib.psychometrics._agreement import _reml_mean_squares
+
+    # no violation: the mean squares themselves
+    th = _reml_mean_squares({"B": 90.0, "J": 10.0, "E": 18.0}, {"B": 9, "J": 2, "E": 18})
+    assert th == pytest.approx({"B": 10.0, "J": 5.0, "E": 1.0})
+    # rater mean square 0.5 < residual 1.0: pooled (1 + 18) / (2 + 18)
+    th = _reml_mean_squares({"B": 90.0, "J": 1.0, "E": 18.0}, {"B": 9, "J": 2, "E": 18})
+    assert th["J"] == th["E"] == pytest.approx(19.0 / 20.0) and th["B"] == 10.0
+    # both below: everything pooled
+    th = _reml_mean_squares({"B": 4.5, "J": 1.0, "E": 18.0}, {"B": 9, "J": 2, "E": 18})
+    assert th["B"] == th["J"] == th["E"] == pytest.approx(23.5 / 29.0)
+
+
+def test_icc_reml_equals_anova_without_boundary() -> None:
+    df = HS[["x1", "x2", "x3"]]
+    a = icc(df).table
+    r = icc(df, method="reml").table
+    np.testing.assert_allclose(r["icc"], a["icc"], atol=1e-12)
+    with pytest.raises(ValueError, match="method"):
+        icc(df, method="lmer")
+    first, second = _two_waves()
+    res = test_retest(first, second, "id", "score", icc_method="reml")
+    assert res.icc.loc["ICC1", "icc"] == pytest.approx(
+        test_retest(first, second, "id", "score").icc.loc["ICC1", "icc"])
+    with pytest.raises(ValueError, match="icc_method"):
+        test_retest(first, second, "id", "score", icc_method="x")
