@@ -77,6 +77,8 @@ CASES: dict[str, Any] = {
                                          group_equal=["loadings", "intercepts"]),
     "bfi_n_wlsmv": lambda hs, bfi: cfa(bfi, {"neuro": N_ITEMS}, estimator="wlsmv",
                                        ordered=N_ITEMS),
+    "bfi_n_wlsmv_gender": lambda hs, bfi: cfa(bfi, {"neuro": N_ITEMS}, estimator="wlsmv",
+                                              ordered=True, group="gender"),
     "bfi_a_wlsmv": lambda hs, bfi: cfa(bfi, {"agree": A_ITEMS}, estimator="wlsmv",
                                        ordered=A_ITEMS),
 }

@@ -101,6 +101,9 @@ out$bfi_listwise <- fit_entry(cfa(big5, data = bfi), mi = FALSE)
 nitems <- c("N1", "N2", "N3", "N4", "N5")
 out$bfi_n_wlsmv <- fit_entry(cfa("neuro =~ N1 + N2 + N3 + N4 + N5", data = bfi,
                                  ordered = nitems, estimator = "WLSMV"), mi = FALSE)
+out$bfi_n_wlsmv_gender <- fit_entry(cfa("neuro =~ N1 + N2 + N3 + N4 + N5", data = bfi,
+                                        ordered = nitems, estimator = "WLSMV",
+                                        group = "gender"), mi = FALSE)
 aitems <- c("A1", "A2", "A3", "A4", "A5")
 out$bfi_a_wlsmv <- fit_entry(cfa("agree =~ A1 + A2 + A3 + A4 + A5", data = bfi,
                                  ordered = aitems, estimator = "WLSMV"), mi = FALSE)

@@ -765,6 +765,12 @@ def cfa(
         if missing == "fiml":
             raise ValueError("cfa(): missing='fiml' is not available with estimator='wlsmv'; "
                              "use missing='listwise'")
+        if group_equal:
+            raise ValueError(
+                "cfa(): parameter 'group_equal' is not available with estimator='wlsmv' yet "
+                "(lavaan then frees the scale factors of the latent responses); got "
+                f"{group_equal!r}. Fit the configural model, or use estimator='mlr'."
+            )
     elif ordered_items:
         raise ValueError(
             f"cfa(): parameter 'ordered' needs estimator='wlsmv'; got estimator={estimator!r}"

@@ -172,7 +172,8 @@ class GroupStats:
     cov: np.ndarray  # ML covariance (divisor n), or EM estimate under FIML
     mean: np.ndarray
     patterns: list[Pattern] | None = None  # FIML
-    gamma: np.ndarray | None = None  # NACOV of (vech S, mean) for MLR / (tau, rho) for WLSMV
+    gamma: np.ndarray | None = None  # NACOV of (thresholds, correlations) for WLSMV
+    gamma_raw: np.ndarray | None = None  # the same without lavaan's n / (n - 1) factor
     wls_obs: np.ndarray | None = None  # WLSMV sample statistics (thresholds, correlations)
     wls_w: np.ndarray | None = None  # WLSMV diagonal weights
     rows: np.ndarray | None = None  # raw complete rows (for MLR casewise scores)

@@ -304,10 +304,8 @@ def _estimates_table(model: Model, theta: np.ndarray, se: np.ndarray,
             z = est / s if s > 0 else math.nan
             pv = float(2 * sst.norm.sf(abs(z))) if s > 0 else math.nan
         else:
-            if r.mat == "none" and r.op == "~~":
-                est = float(mats["theta"][r.row, r.col])
-            else:
-                est = float(r.value)
+            derived = r.mat == "none" and r.op == "~~"  # delta-parameterization residuals
+            est = float(mats["theta"][r.row, r.col]) if derived else float(r.value)
             s, z, pv = 0.0, math.nan, math.nan
         out.append({
             "lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": r.group,

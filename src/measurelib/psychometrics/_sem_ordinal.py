@@ -274,9 +274,12 @@ def prepare_ordinal(stats: list[Any], ov: list[str]) -> list[int]:
         a22_inv = np.diag(1.0 / a22_diag)
         a21_inv = -a22_inv @ a21 @ a11_inv
         b_inv = np.block([[a11_inv, np.zeros((ntot, pstar))], [a21_inv, a22_inv]])
-        # lavaan's NACOV for ordinal data carries the factor n / (n - 1)
-        gamma = b_inv @ inner @ b_inv.T * n * n / (n - 1)
+        # lavaan's DWLS weights and test statistics use NACOV * n / (n - 1); its robust
+        # SEs use NACOV itself with the divisor N - G (lav_model_vcov)
+        gamma_raw = b_inv @ inner @ b_inv.T * n
+        gamma = gamma_raw * n / (n - 1)
         st.gamma = gamma
+        st.gamma_raw = gamma_raw
         st.wls_obs = np.concatenate(th + [cor[ri, ci]])
         st.wls_w = 1.0 / np.diag(gamma)
         st.cov = cor
@@ -308,8 +311,8 @@ def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
     for g, st in enumerate(stats):
         fg = st.n / ntotal
         wd = st.wls_w[:, None] * deltas[g]
-        meat += fg * wd.T @ st.gamma @ wd
-    vcov = e_inv @ meat @ e_inv / ntotal
+        meat += fg * wd.T @ st.gamma_raw @ wd
+    vcov = e_inv @ meat @ e_inv / (ntotal - len(stats))
     # U Gamma over all groups (block structure)
     v_all = [fg_w for fg_w in (st.n / ntotal * st.wls_w for st in stats)]
     for st in stats:

@@ -19,6 +19,7 @@ scaled statistic is :math:`T/c`.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -204,22 +205,33 @@ def _h1_info_observed(s: np.ndarray, xbar: np.ndarray, sigma: np.ndarray,
     return out
 
 
+@lru_cache(maxsize=8)
+def _flat_pairs(p: int) -> tuple[np.ndarray, ...]:
+    """Flat indices of (i,k), (j,l), (i,l), (j,k) for vech pairs a = (i,j), b = (k,l)."""
+    ri, ci = vech_idx(p)
+    ik = (ri[:, None] * p + ri[None, :]).ravel()
+    jl = (ci[:, None] * p + ci[None, :]).ravel()
+    il = (ri[:, None] * p + ci[None, :]).ravel()
+    jk = (ci[:, None] * p + ri[None, :]).ravel()
+    mult = np.where(ri == ci, 0.5, 1.0)
+    return ik, jl, il, jk, np.outer(mult, mult).ravel(), mult, ri, ci
+
+
 def _h1_info_padded(si: np.ndarray, aaa: np.ndarray, v: np.ndarray) -> np.ndarray:
     """[[Si, I12], [I21, I22]] of lavaan's lav_mvnorm_*_information_observed, from the
     (zero-padded) inverse ``si``, ``aaa = si (2W - Sigma) si`` and ``v = si (xbar - mu)``."""
     p = si.shape[0]
-    ri, ci = vech_idx(p)
-    full = 0.5 * (
-        si[np.ix_(ri, ri)] * aaa[np.ix_(ci, ci)] + si[np.ix_(ri, ci)] * aaa[np.ix_(ci, ri)]
-        + si[np.ix_(ci, ri)] * aaa[np.ix_(ri, ci)] + si[np.ix_(ci, ci)] * aaa[np.ix_(ri, ri)]
-    )
-    mult = np.where(ri == ci, 0.5, 1.0)
-    out = np.zeros((p + len(ri), p + len(ri)))
+    ik, jl, il, jk, mm, mult, ri, ci = _flat_pairs(p)
+    s_f = si.ravel()
+    a_f = aaa.ravel()
+    k = len(ri)
+    full = 0.5 * (s_f[ik] * a_f[jl] + s_f[il] * a_f[jk] + s_f[jk] * a_f[il] + s_f[jl] * a_f[ik])
+    out = np.zeros((p + k, p + k))
     out[:p, :p] = si
     i21 = (v[ri][:, None] * si[ci, :] + v[ci][:, None] * si[ri, :]) * mult[:, None]
     out[p:, :p] = i21
     out[:p, p:] = i21.T
-    out[p:, p:] = full * np.outer(mult, mult)
+    out[p:, p:] = (full * mm).reshape(k, k)
     return out
 
 

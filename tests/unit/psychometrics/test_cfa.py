@@ -142,6 +142,8 @@ def test_negative_df_is_unidentified(hs: pd.DataFrame) -> None:
         ({"ordered": ["x1"]}, ValueError, "needs estimator='wlsmv'"),
         ({"estimator": "wlsmv", "ordered": ["x1"]}, ValueError, "needs every item"),
         ({"estimator": "wlsmv", "ordered": ["zz"]}, ValueError, "'zz'"),
+        ({"estimator": "wlsmv", "group": "school", "group_equal": "loadings"}, ValueError,
+         "not available with estimator='wlsmv'"),
     ],
 )
 def test_api_misuse(hs: pd.DataFrame, kwargs: dict[str, object], exc: type,
