@@ -56,9 +56,11 @@ def _scree(factors: Any) -> tuple[str, list[dict[str, Any]]]:
 def _loadings(factors: Any) -> tuple[str, list[str], list[dict[str, Any]]]:
     lo = factors.loadings
     cols = [str(c) for c in lo.columns]
-    rows = [{"item": str(i), "values": [float(x) for x in lo.loc[i]],
-             "h2": float(factors.communalities.loc[i])} for i in lo.index]
-    svg = heatmap([r["item"] for r in rows], cols, [r["values"] for r in rows],
+    items = [str(i) for i in lo.index]
+    values: list[list[float | None]] = [[float(x) for x in lo.loc[i]] for i in lo.index]
+    rows = [{"item": item, "values": vals, "h2": float(factors.communalities.loc[i])}
+            for item, vals, i in zip(items, values, lo.index)]
+    svg = heatmap(items, cols, values,
                   title="Factor loadings",
                   desc=("Heatmap of the rotated factor loadings, items by factors; orange cells "
                         "are positive, blue negative, stronger colour is a larger loading. The "
@@ -71,9 +73,9 @@ def _histograms(result: Any) -> dict[str, str]:
     for sid, fc in result.floor_ceiling.items():
         h = fc["histogram"]
         total = sum(h["count"]) or 1
+        labels = [f"{x:g}" if float(x).is_integer() else f"{x:.1f}" for x in h["x"]]
         out[sid] = bar_chart(
-            [f"{x:g}" if float(x).is_integer() else f"{x:.1f}" for x in h["x"]], [Series("Share of respondents",
-                                                [c / total for c in h["count"]])],
+            labels, [Series("Share of respondents", [c / total for c in h["count"]])],
             title=f"Distribution of {sid}",
             desc=(f"Share of respondents at each value of {sid}, from {fc['min_possible']:g} "
                   f"to {fc['max_possible']:g}; {fc['floor']:.0%} at the lowest possible score "

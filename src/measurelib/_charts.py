@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -61,6 +61,21 @@ def _frame(title: str, desc: str, width: int, height: int, body: list[str]) -> s
     )
 
 
+def _reference_lines(body: list[str], hlines: Sequence[tuple[float, str]], left: float,
+                     plot_w: float, y: Callable[[float], float]) -> None:
+    for yv, label in hlines:
+        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(yv):.1f}" y2="{y(yv):.1f}" '
+                    'stroke="#444" stroke-dasharray="2 3"/>')
+        body.append(f'<text x="{left + plot_w - 4}" y="{y(yv) - 4:.1f}" text-anchor="end">'
+                    f'{escape(label)}</text>')
+
+
+def _y_title(body: list[str], title: str, middle: float) -> None:
+    if title:
+        body.append(f'<text transform="translate(14,{middle:.1f}) rotate(-90)" '
+                    f'text-anchor="middle">{escape(title)}</text>')
+
+
 def line_chart(
     series: Sequence[Series],
     x_labels: Sequence[str],
@@ -101,11 +116,7 @@ def line_chart(
                         f'{escape(str(label))}</text>')
     body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" '
                 f'y2="{top + plot_h}" stroke="#444"/>')
-    for yv, label in hlines:
-        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(yv):.1f}" y2="{y(yv):.1f}" '
-                    'stroke="#444" stroke-dasharray="2 3"/>')
-        body.append(f'<text x="{left + plot_w - 4}" y="{y(yv) - 4:.1f}" text-anchor="end">'
-                    f'{escape(label)}</text>')
+    _reference_lines(body, hlines, left, plot_w, y)
     for k, s in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
         pts = [(x(i), y(v)) for i, v in enumerate(s.values) if v is not None and math.isfinite(v)]
@@ -120,9 +131,7 @@ def line_chart(
     if x_title:
         body.append(f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h + 34}" '
                     f'text-anchor="middle">{escape(x_title)}</text>')
-    if y_title:
-        body.append(f'<text transform="translate(14,{top + plot_h / 2:.1f}) rotate(-90)" '
-                    f'text-anchor="middle">{escape(y_title)}</text>')
+    _y_title(body, y_title, top + plot_h / 2)
     ly = top + plot_h + 48
     for k, s in enumerate(series):
         lx = left + (k % 2) * (plot_w / 2)
@@ -183,14 +192,8 @@ def bar_chart(
                     f'{escape(str(label))}</text>')
     body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" '
                 f'y2="{top + plot_h}" stroke="#444"/>')
-    for yv, label in hlines:
-        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(yv):.1f}" y2="{y(yv):.1f}" '
-                    'stroke="#444" stroke-dasharray="2 3"/>')
-        body.append(f'<text x="{left + plot_w - 4}" y="{y(yv) - 4:.1f}" text-anchor="end">'
-                    f'{escape(label)}</text>')
-    if y_title:
-        body.append(f'<text transform="translate(14,{top + plot_h / 2:.1f}) rotate(-90)" '
-                    f'text-anchor="middle">{escape(y_title)}</text>')
+    _reference_lines(body, hlines, left, plot_w, y)
+    _y_title(body, y_title, top + plot_h / 2)
     ly = top + plot_h + 40
     for k, s in enumerate(series):
         lx = left + (k % 2) * (plot_w / 2)

@@ -113,7 +113,7 @@ def raw_reachable(measure: Measure, rule: ScoreRule) -> set[float] | None:
         vals = _column_values(measure, item_id)
         if not vals:
             return None
-        for col in measure.item(item_id).columns():
+        for _col in measure.item(item_id).columns():
             columns.append((item_id, vals))
     if not columns:
         return set()
@@ -491,10 +491,10 @@ def check_measure(measure: Measure) -> list[Diagnostic]:
             continue
         bad_scale = False
         for item_id in used:
-            scale = measure.scales.get(measure.item(item_id).scale)
-            if scale is None:
+            maybe_scale = measure.scales.get(measure.item(item_id).scale)
+            if maybe_scale is None:
                 bad_scale = True
-            elif not scale.is_numeric:
+            elif not maybe_scale.is_numeric:
                 out.append(_d("score-non-numeric-item", f"score {rule.id!r} uses free-text item "
                               f"{item_id!r}", f"{path}.items", "Remove it from the score."))
                 bad_scale = True

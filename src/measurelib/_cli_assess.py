@@ -52,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
                     columns=columns or None, on_invalid=args.on_invalid, seed=args.seed,
                     n_iter=args.iterations, score=args.score)
     if args.report:
-        fmt = "pdf" if args.report.lower().endswith(".pdf") else "html"
-        result.render(fmt, args.report)
+        result.render("pdf" if args.report.lower().endswith(".pdf") else "html", args.report)
         sys.stderr.write(f"report written to {args.report}\n")
     if args.write_rci:
         new = write_rci(measure, result, args.score)

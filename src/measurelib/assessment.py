@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import warnings as _warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -471,11 +471,12 @@ def assess(
                                  "meets" if kmo >= 0.60 else "does not meet",
                                  f"KMO {_fmt(kmo)} ({factors.kmo_label})."))
         b = factors.bartlett
-        p = float(b["p"] if isinstance(b, Mapping) else getattr(b, "p"))
+        p = float(_get(b, "p"))
+        p_text = "< 0.001" if p < 0.001 else "= " + _fmt(p, 3)
         verdicts.append(_verdict("Sampling adequacy", "Bartlett p", p, "bartlett",
                                  "meets" if p < 0.05 else "does not meet",
                                  f"Bartlett's test chi2 = {_fmt(float(_get(b, 'chi2')), 1)}, "
-                                 f"df = {int(_get(b, 'df'))}, p {'< 0.001' if p < 0.001 else '= ' + _fmt(p, 3)}."))
+                                 f"df = {int(_get(b, 'df'))}, p {p_text}."))
         declared = max(1, len(structure))
         suggested = factors.n_factors_suggested
         stab = factors.n_factors_stability
@@ -523,7 +524,8 @@ def assess(
             else:
                 status = "meets" if ok else "does not meet"
                 text = f"{name} {_fmt(float(v), 3)} ({'meets' if ok else 'misses'} {op} {cut})."
-            verdicts.append(_verdict("Structural validity (CFA)", name, float(v), key, status, text))
+            verdicts.append(_verdict("Structural validity (CFA)", name, float(v), key, status,
+                                     text))
 
     # -- floor and ceiling of each score --------------------------------------------------
     floor_ceiling: dict[str, dict[str, Any]] = {}
@@ -605,13 +607,13 @@ def assess(
             f"r = {_fmt(r)} with {ref_col} (n = {len(merged)})."))
 
     if primary in rci:
-        p = rci[primary]
+        est = rci[primary]
         verdicts.append(_verdict(
-            f"Reliable change — {primary}", "proposed threshold", p["threshold"], "rci",
+            f"Reliable change — {primary}", "proposed threshold", est["threshold"], "rci",
             "information",
-            f"SEM = {p['sd']:.2f} × sqrt(1 − {p['alpha']:.2f}) = {p['sem']:.2f}; a change of more "
-            f"than {p['threshold']:.2f} points is reliable (Jacobson & Truax)."
-            + (f" The measure declares {p['declared']:g}." if p["declared"] else "")))
+            f"SEM = {est['sd']:.2f} × sqrt(1 − {est['alpha']:.2f}) = {est['sem']:.2f}; a change "
+            f"of more than {est['threshold']:.2f} points is reliable (Jacobson & Truax)."
+            + (f" The measure declares {est['declared']:g}." if est["declared"] else "")))
     if sample["n_used"] < 100:
         warns.append(f"Only {sample['n_used']} respondents: estimates are imprecise; COSMIN asks "
                      "for at least 100 for very good ratings.")
@@ -655,12 +657,12 @@ def _stability_text(stab: Any) -> str:
 def _histogram(values: pd.Series, lo: float, hi: float, bins: int = 12) -> dict[str, list[float]]:
     uniq = np.unique(values)
     if len(uniq) <= 20:
-        counts = [int((np.isclose(values, u)).sum()) for u in uniq]
-        return {"x": [float(u) for u in uniq], "count": [float(c) for c in counts]}
+        counts = [float((np.isclose(values, u)).sum()) for u in uniq]
+        return {"x": [float(u) for u in uniq], "count": counts}
     edges = np.linspace(lo, hi, bins + 1)
-    counts, _ = np.histogram(values, bins=edges)
+    binned, _ = np.histogram(values, bins=edges)
     mids = (edges[:-1] + edges[1:]) / 2
-    return {"x": [float(x) for x in mids], "count": [float(c) for c in counts]}
+    return {"x": [float(x) for x in mids], "count": [float(c) for c in binned]}
 
 
 def _declared_threshold(rule: ScoreRule) -> float | None:

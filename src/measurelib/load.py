@@ -56,9 +56,9 @@ class _Dumper(yaml.SafeDumper):
     """Quotes any string that YAML 1.1 *or* our 1.2-like loader would read as a non-string."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        tag = super().resolve(kind, value, implicit)
+        tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         if kind is yaml.ScalarNode and implicit[0] and tag == self.DEFAULT_SCALAR_TAG:
-            ours = _Loader.resolve(_LOADER_RESOLVER, kind, value, implicit)
+            ours = _Loader.resolve(_LOADER_RESOLVER, kind, value, implicit)  # type: ignore[no-untyped-call]
             if ours != self.DEFAULT_SCALAR_TAG:
                 return ours
         return tag
@@ -447,7 +447,7 @@ def _diagnostics_from_validation(
         if path not in grouped:
             grouped[path] = []
             order.append(path)
-        grouped[path].append(err)
+        grouped[path].append(dict(err))
     out: list[Diagnostic] = []
     for path in order:
         errs = grouped[path]

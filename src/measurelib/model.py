@@ -722,7 +722,8 @@ class Measure(_Model):
     )
     licence: Licence = Field(description="The terms of use; every definition needs one.")
     respondents: list[Literal["self", "proxy"]] = Field(
-        default_factory=lambda: ["self"], description="Who may answer: the person, or a proxy."
+        default_factory=lambda: ["self"],  # type: ignore[arg-type]
+        description="Who may answer: the person, or a proxy."
     )
     population: Text | None = Field(default=None, description="Who the measure is for.")
     profile: bool = Field(
