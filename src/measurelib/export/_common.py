@@ -80,7 +80,8 @@ def prepare(measure: Any, overlay: Any = None) -> tuple[Measure, list[Diagnostic
     for it in data.get("items", []):
         if it["id"] in texts:
             it["text"] = texts[it["id"]]
-        elif it.pop("text", None) is not None:
+        else:
+            it.pop("text", None)
             withheld.append(it["id"])
         for key in ("help", "variants"):
             if it.pop(key, None):
@@ -99,7 +100,8 @@ def prepare(measure: Any, overlay: Any = None) -> tuple[Measure, list[Diagnostic
         diags.append(Diagnostic(
             "export-text-withheld",
             f"the licence of {m.id} forbids redistributing its wording: the export leaves out "
-            f"{len(withheld)} text(s) ({', '.join(withheld[:6])}{' ...' if len(withheld) > 6 else ''})",
+            f"{len(withheld)} text(s) ({', '.join(withheld[:6])}{' ...' if len(withheld) > 6 else ''}); "
+            "a placeholder names each item",
             "Pass your licensed overlay (overlay=... or --overlay FILE) to include your "
             "licensed text in a file you keep private.",
             Location(path="items"), "warning"))
