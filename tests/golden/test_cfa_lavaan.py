@@ -47,6 +47,7 @@ FIT_KEYS = [
     "rmsea_scaled", "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled", "rmsea_pvalue_scaled",
     "rmsea_notclose_pvalue_scaled", "rmsea_robust", "rmsea_ci_lower_robust",
     "rmsea_ci_upper_robust", "rmsea_pvalue_robust", "rmsea_notclose_pvalue_robust",
+    "nnfi", "rni", "nfi", "rfi", "pnfi", "ifi", "mfi", "ecvi", "wrmr",
 ]
 
 

@@ -145,6 +145,10 @@ def fit_model(
     fit["baseline_pvalue"] = float(sst.chi2.sf(x2b, dfb))
     fit["cfi"] = _cfi(chisq, df, x2b, dfb)
     fit["tli"] = _tli(chisq, df, x2b, dfb)
+    fit.update(_other_incremental(chisq, df, x2b, dfb, q,
+                                  ntotal - ngroups if categorical else ntotal,
+                                  fit["cfi"], fit["tli"],
+                                  n_wls=(len(stats[0].wls_obs) if categorical else 0)))
     if "_needs_chisq" in extra_fit:  # MLR with FIML: the statistic is known only now
         c_mlr = extra_fit["_c_hat"]
         fit["chisq_scaled"] = extra_fit["chisq_scaled"] = chisq / c_mlr
@@ -225,6 +229,22 @@ def fit_model(
                  "ordered": list(ov) if categorical else []},
         warnings=warns,
     )
+
+
+def _other_incremental(x2: float, df: float, x2b: float, dfb: float, npar: int, n: int,
+                       cfi: float, tli: float, n_wls: int) -> dict[str, float]:
+    """NNFI, RFI, NFI, PNFI, IFI, RNI, McDonald's MFI, ECVI and WRMR (lavaan's formulas)."""
+    out = {"nnfi": tli, "rni": cfi}
+    out["nfi"] = (x2b - x2) / x2b if x2b > 0 else math.nan
+    out["rfi"] = ((x2b / dfb) - (x2 / df)) / (x2b / dfb) if df > 0 and x2b > 0 else math.nan
+    out["pnfi"] = (df / dfb) * out["nfi"]
+    out["ifi"] = (x2b - x2) / (x2b - df) if x2b != df else math.nan
+    out["mfi"] = math.exp(-0.5 * (x2 - df) / n)
+    if n_wls:  # least squares: WRMR instead of ECVI; N is N - G there (lavaan)
+        out["wrmr"] = math.sqrt(x2 / n_wls)
+    else:
+        out["ecvi"] = x2 / n + 2 * npar / n
+    return out
 
 
 def _safe_inv(a: np.ndarray) -> np.ndarray:
