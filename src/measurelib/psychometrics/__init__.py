@@ -29,6 +29,7 @@ _LAZY: dict[str, str] = {
     "CorrelationResult": "_agreement",
     "simulate": "_simulate",
     "plan": "_simulate",
+    "PlanResult": "_simulate",
     "cfa": "_cfa",
     "CFAResult": "_cfa",
     "invariance": "_cfa",
