@@ -187,7 +187,8 @@ def _did_you_mean(name: str, columns: Sequence[str]) -> str:
 
 def _prepare_data(
     data: Any, items: list[str], group: str | None, func: str = "cfa"
-) -> Any:
+) -> tuple[Any, Any]:
+    """The items as a float array (rows x items) and the group labels (or None)."""
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
@@ -208,9 +209,14 @@ def _prepare_data(
             ))
     if diags:
         raise DataError(diags, title="The CFA model names columns that the data lack")
-    out = {}
-    for it in items:
+    import numpy as np
+
+    out = np.empty((len(data), len(items)))
+    for j, it in enumerate(items):
         col = data[it]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            out[:, j] = col.to_numpy(dtype=float, na_value=np.nan)
+            continue
         num = pd.to_numeric(col, errors="coerce")
         bad = num.isna() & col.notna()
         if bad.any():
@@ -220,13 +226,11 @@ def _prepare_data(
                 f"{str(col[bad].iloc[0])!r}", "Recode the responses as numbers.",
                 Location(row=row, field=it),
             ))
-        out[it] = num.astype(float)
+        out[:, j] = num.to_numpy(dtype=float, na_value=np.nan)
     if diags:
         raise DataError(diags, title="The CFA items must be numeric")
-    frame = pd.DataFrame(out, index=data.index)
-    if group is not None:
-        frame["__group__"] = data[group]
-    return frame
+    groups = data[group].to_numpy() if group is not None else None
+    return out, groups
 
 
 # ============================================================================ model
@@ -431,24 +435,25 @@ def _start_values(model: Any, stats: list[Any], spec: ModelSpec) -> Any:
 
 # ============================================================================ statistics
 def _group_stats(
-    frame: Any, ov: list[str], missing: str, need_rows: bool
+    frame: tuple[Any, Any], ov: list[str], missing: str, need_rows: bool
 ) -> tuple[list[Any], list[str], int]:
     """Sufficient statistics per group (order of first appearance, as lavaan)."""
     import numpy as np
+    import pandas as pd
 
     from ._sem_engine import GroupStats, Pattern
 
-    if "__group__" in frame.columns:
-        frame = frame[frame["__group__"].notna()]
-        labels = list(dict.fromkeys(frame["__group__"].tolist()))
-        parts = [frame[frame["__group__"] == lab] for lab in labels]
+    data, groups = frame
+    if groups is not None:
+        keep = pd.notna(groups)
+        labels = list(pd.unique(groups[keep]))
+        parts = [data[keep & (groups == lab)] for lab in labels]
     else:
         labels = [""]
-        parts = [frame]
+        parts = [data]
     stats = []
     dropped = 0
-    for lab, part in zip(labels, parts):
-        x = part[ov].to_numpy(dtype=float)
+    for lab, x in zip(labels, parts):
         if missing == "listwise":
             keep = ~np.isnan(x).any(axis=1)
             dropped += int((~keep).sum())
