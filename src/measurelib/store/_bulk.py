@@ -10,9 +10,14 @@ def _records(df: Any) -> list[tuple[Any, ...]]:
     """Rows as tuples of plain Python values, missing values as None."""
     import pandas as pd
 
-    obj = df.astype(object)
-    obj = obj.where(pd.notna(obj), None)
-    return list(obj.itertuples(index=False, name=None))
+    columns = []
+    for col in df.columns:
+        s = df[col]
+        missing = s.isna().to_numpy()
+        if missing.any():
+            s = s.astype(object).where(~missing, None)
+        columns.append(s.tolist())  # plain Python values, converted in C
+    return list(zip(*columns))
 
 
 def bulk_insert(conn: Any, table: Any, df: Any) -> None:
