@@ -73,7 +73,8 @@ def _write_rejected(source: str, rejected: object, path: object) -> None:
     from measurelib.store._frames import read_table
 
     raw = read_table(source)
-    assert isinstance(rejected, pd.DataFrame)
+    if not isinstance(rejected, pd.DataFrame):  # pragma: no cover - defensive
+        return
     reasons = (rejected.assign(text=rejected["column"] + ": " + rejected["message"])
                .groupby("row")["text"].agg("; ".join))
     rows = raw.iloc[reasons.index.to_numpy() - 2].copy()

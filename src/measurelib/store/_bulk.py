@@ -8,7 +8,6 @@ from typing import Any
 
 def _records(df: Any) -> list[tuple[Any, ...]]:
     """Rows as tuples of plain Python values, missing values as None."""
-    import pandas as pd
 
     columns = []
     for col in df.columns:

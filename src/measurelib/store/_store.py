@@ -130,7 +130,16 @@ class Store:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url == "sqlite://":
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
-        self.engine = create_engine(self.url, **kwargs)
+        try:
+            self.engine = create_engine(self.url, **kwargs)
+        except ModuleNotFoundError as exc:
+            raise ImportError(f"the store at {self.url.split('://')[0]}:// needs {exc.name}: "
+                              "pip install 'measurelib[store]'") from None
+        except Exception as exc:  # noqa: BLE001 - a malformed URL is a usage error
+            raise DataError(Diagnostic("file-not-found", f"cannot use the store URL: {exc}",
+                                       "Give a file path (SQLite) or a URL such as "
+                                       "postgresql+psycopg://user@host/db.",
+                                       Location(file=str(url)))) from None
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             @event.listens_for(self.engine, "connect")
@@ -148,7 +157,19 @@ class Store:
             raise ValueError(f"Store(url=...): only SQLite and PostgreSQL are supported, got "
                              f"a {self.dialect!r} URL")
         if upgrade:
-            self.upgrade()
+            from sqlalchemy.exc import OperationalError
+
+            try:
+                self.upgrade()
+            except OperationalError as exc:
+                self.engine.dispose()
+                shown = self.engine.url.render_as_string(hide_password=True)
+                raise DataError(Diagnostic(
+                    "file-not-found", f"cannot open the store {shown}: "
+                    f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}",
+                    "Check the path (its folder must exist) or that the database server is "
+                    "running and the URL, user and password are right.",
+                    Location(file=shown))) from None
 
     # ------------------------------------------------------------------ lifecycle
     def __repr__(self) -> str:
@@ -373,16 +394,13 @@ class Store:
 
         measure_pk = self.add_measure(measure, conn)
         pks_same_id = select(measures.c.pk).where(measures.c.measure_id == measure.id)
-        existing: set[str] = set()
         if len(key):
             q = select(administrations.c.natural_key).where(
                 administrations.c.measure_pk.in_(pks_same_id))
             existing_keys = pd.Series(conn.execute(q).scalars().all(), dtype="string")
-            existing = set()
             is_old = key.isin(existing_keys).to_numpy()
         else:
             is_old = pd.Series([], dtype=bool).to_numpy()
-        del existing
         new = ~is_old
         n_already = int(is_old.sum())
         meta, key, responses = meta[new], key[new], responses[new]
