@@ -49,6 +49,7 @@ _LAZY: dict[str, str] = {
     "score_partitions": "measurelib.score:score_partitions",
     "validate_responses": "measurelib.score:validate_responses",
     "export": "measurelib.export:export",
+    "import_definition": "measurelib.importers:import_definition",
 }
 
 __all__ = sorted([

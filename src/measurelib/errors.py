@@ -424,3 +424,32 @@ register("measure-not-built", "Measure not built", "The measure takes items from
          "measures (`compose:`) and has not been built, so its scores cannot be computed yet.",
          "Run `measurelib build FILE -o built.yaml` (or `ml.build(path)`) and score the built "
          "measure.", area="data")
+
+# Export and import of definitions (FHIR, XLSForm, REDCap, JSON Schema).
+register("export-text-withheld", "Licensed text left out of an export", "The measure's licence "
+         "forbids redistributing its wording, so the export holds a placeholder for each item "
+         "(or, with an overlay, the user's licensed text, which must stay private).",
+         "Pass your licensed overlay (overlay=... or --overlay FILE) and keep the file private.",
+         area="export")
+register("export-score-not-expressible", "Score not carried by the target", "The target format "
+         "cannot compute this score (a lookup table, a value set, a recoded continuous scale); "
+         "the exported file says so in the score's description or note.",
+         "Score the returned data with measurelib (`measurelib score`).", area="export")
+register("export-field-renamed", "Field renamed for the target", "The target's naming rules "
+         "(REDCap: lowercase, at most 26 characters, unique; Stata: 32 characters) needed a "
+         "new name; the mapping is reported.", "Use the reported map (ExportResult.field_map) "
+         "to match data back; measurelib's REDCap import does it for you.", area="export")
+register("export-translations-dropped", "Translations left out", "The target holds one "
+         "language per file (REDCap data dictionaries).", "Export once per language "
+         "(lang=...), or use the target's own translation tools.", area="export")
+register("export-media-missing", "Picture not found", "A picture named by the measure was not "
+         "found, so the exported form names a file that must be uploaded by hand.",
+         "Check the `graphic:` path, relative to the definition file.", area="export")
+register("import-not-carried", "Not carried over by the import", "Part of the source file "
+         "(licence terms, score calculations, branching, pictures) has no place in the "
+         "imported definition and must be added by hand.", "Edit the YAML as the message "
+         "says, then run `measurelib validate`.", area="definition")
+register("import-invalid", "File cannot be imported", "The file is not of the format given "
+         "(FHIR Questionnaire, XLSForm, REDCap data dictionary) or does not make a valid "
+         "measure.", "Export the file again from its system, or fix the field named.",
+         area="definition")
