@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import measurelib as ml
 
@@ -167,6 +168,10 @@ def _forms() -> list[tuple[str, str, dict[str, Any]]]:
             continue
         if path.name == "breaks-licence.yaml":  # shows the licence check refusing a build
             continue
+        head = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not (isinstance(head, dict) and "format" in head and ("items" in head
+                                                                  or "compose" in head)):
+            continue  # not a measure definition (e.g. a follow-up schedule)
         for fmt in ("html", "print"):
             cases.append((str(path), fmt, {"overlay": str(overlay)}))
     cases.append(("swemwbs", "html", {"overlay": str(overlay)}))
