@@ -11,8 +11,9 @@ from measurelib.cli import EXIT_OK, add_format_option, print_json
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", default=None, metavar="PATH|URL",
                    help="store: a SQLite file (default measurelib.db) or a PostgreSQL URL")
-    p.add_argument("--schedule", required=True, metavar="FILE",
-                   help="the service's schedule (YAML): timepoints and measures")
+    p.add_argument("--schedule", default=None, metavar="FILE",
+                   help="the service's schedule (YAML): timepoints and measures (default: "
+                        "the schedules stored with Store.configure_service)")
     p.add_argument("--worker", default=None, help="only this worker's caseload")
     p.add_argument("--on", default=None, metavar="YYYY-MM-DD", help="date (default: today)")
     p.add_argument("-o", "--output", default=None, metavar="FILE.csv",
@@ -34,11 +35,22 @@ def run(args: argparse.Namespace) -> int:
             raise DataError(Diagnostic("usage", f"--on {args.on!r} is not a date",
                                        "Write the date as YYYY-MM-DD.",
                                        Location(field="--on"))) from None
-    schedule = load_schedule(args.schedule)
+    import pandas as pd
+
+    from measurelib.schedule import stored_schedules
+
     store = Store(args.db)
     try:
-        table = due(store, schedule, on=args.on, worker=args.worker)
-        comp = completion(store, schedule, on=args.on)
+        schedules = [load_schedule(args.schedule)] if args.schedule else stored_schedules(store)
+        if not schedules:
+            raise DataError(Diagnostic(
+                "usage", "no schedule given and none stored in the store",
+                "Give --schedule FILE, or store one with "
+                "Store.configure_service(service, schedule=TEXT).", Location(field="--schedule")))
+        table = pd.concat([due(store, s, on=args.on, worker=args.worker) for s in schedules],
+                          ignore_index=True)
+        comp = pd.concat([completion(store, s, on=args.on) for s in schedules],
+                         ignore_index=True)
     finally:
         store.close()
     if args.output:

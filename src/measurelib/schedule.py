@@ -25,7 +25,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-__all__ = ["Duration", "Schedule", "Timepoint", "completion", "due", "load_schedule"]
+__all__ = ["Duration", "Schedule", "Timepoint", "completion", "due", "load_schedule",
+           "loads_schedule", "stored_schedules"]
 
 
 class _Model(BaseModel):
@@ -91,6 +92,29 @@ def load_schedule(source: str | os.PathLike[str]) -> Schedule:
     text = read_text(Path(source), str(source))
     doc = parse_document(text, str(source))
     return load_document(doc, Schedule)  # type: ignore[no-any-return]
+
+
+def loads_schedule(text: str, file: str = "<schedule>") -> Schedule:
+    """Load a schedule from YAML text (errors carry line and column)."""
+    from measurelib.load import load_document, parse_document
+
+    return load_document(parse_document(text, file), Schedule)  # type: ignore[no-any-return]
+
+
+def stored_schedules(store: Any) -> list[Schedule]:
+    """The schedules stored with :meth:`Store.configure_service`, one per service.
+
+    A stored schedule without ``service:`` applies to the service it is stored for.
+    """
+    out = []
+    services = store.table("services")
+    for rec in services.itertuples(index=False):
+        if rec.schedule:
+            sched = loads_schedule(rec.schedule, f"<schedule of service {rec.service}>")
+            if sched.service is None:
+                sched = sched.model_copy(update={"service": rec.service})
+            out.append(sched)
+    return out
 
 
 def _plan(store: Any, schedule: Schedule, on: _dt.date) -> tuple[Any, Any]:

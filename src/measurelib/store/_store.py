@@ -246,9 +246,15 @@ class Store:
         """Declare which optional equity fields a service collects (none are ever required).
 
         Equity columns of an import are stored only for rows of services that list them.
+        ``schedule`` is the service's schedule as YAML text (see :mod:`measurelib.schedule`);
+        ``measurelib due`` uses it when no ``--schedule`` is given.
         """
         from measurelib.store._tables import EQUITY_FIELDS, services
 
+        if schedule is not None:
+            from measurelib.schedule import loads_schedule
+
+            loads_schedule(schedule, f"<schedule of service {service}>")  # check it now
         unknown = [f for f in equity_fields if f not in EQUITY_FIELDS]
         if unknown:
             raise ValueError(f"configure_service(equity_fields=...): allowed values are "

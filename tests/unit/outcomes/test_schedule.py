@@ -75,3 +75,14 @@ def test_invalid_schedule_has_positions(tmp_path) -> None:
     text = str(err.value)
     assert "bad.yaml:3:5" in text and "schedule-invalid" in text
     assert "bad.yaml:4:18" in text and "Did you mean 'every'" in text
+
+
+def test_stored_schedule(setup) -> None:
+    from measurelib.schedule import stored_schedules
+
+    store, schedule = setup
+    store.configure_service("counselling", schedule=SCHEDULE)
+    (stored,) = stored_schedules(store)
+    assert stored.service == "counselling" and stored.timepoints == schedule.timepoints
+    with pytest.raises(ml.DefinitionError, match="schedule of service x"):
+        store.configure_service("x", schedule="measures: []\ntimepoints: []\n")
