@@ -30,12 +30,21 @@ step "4. Score example responses (simulated baseline and review)"
 $ML score "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-baseline.csv" -o "$OUT/scores-baseline.csv"
 $ML score "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-review.csv" -o "$OUT/scores-review.csv"
 
-step "5. Psychometric report of the bespoke measure (simulated data: the report says so)"
+step "5. Outcomes: store the forms, list who is due, the commissioner's report, a person's feedback"
+DB="$OUT/measurelib.db"
+$ML import "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-baseline.csv" --db "$DB" --service "Wellbeing support"
+$ML import "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-review.csv" --db "$DB" --service "Wellbeing support"
+$ML due --db "$DB" --schedule "$EX/charity-wellbeing-schedule.yaml" --on 2026-08-01 -o "$OUT/due.csv"
+$ML report --db "$DB" --measure "$OUT/charity-wellbeing.built.yaml" --score swemwbs_metric -o "$OUT/impact-report.html"
+$ML report --db "$DB" --measure "$OUT/charity-wellbeing.built.yaml" --score swemwbs_metric -o "$OUT/impact-report.pdf"
+$ML feedback --db "$DB" --respondent CW0001 -o "$OUT/feedback-CW0001.html"
+
+step "6. Psychometric report of the bespoke measure (simulated data: the report says so)"
 $ML assess "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-baseline.csv" \
   --report "$OUT/assessment-charity-wellbeing.html" --write-rci "$OUT/charity-wellbeing.rci.yaml" \
   --score swemwbs_metric
 
-step "6. Psychometric report on real data: the IPIP Big Five items of the bfi data (n = 2,800)"
+step "7. Psychometric report on real data: the IPIP Big Five items of the bfi data (n = 2,800)"
 $ML assess instruments/banks/ipip-bfi.yaml tests/data/bfi.csv --on-invalid missing \
   --report "$OUT/assessment-ipip-bfi.html"
 $ML assess instruments/banks/ipip-bfi.yaml tests/data/bfi.csv --on-invalid missing \
