@@ -478,6 +478,10 @@ def impact_report(store: Any, measure: Measure | str, *, score: str | None = Non
                    f"of more than {res.rc_threshold:.2f} points")
     else:
         rc_text = "no reliable-change criterion is declared for this score"
+    retro = 0
+    if "retrospective" in frame.columns and "timepoint" in frame.columns:
+        retro = int((frame["retrospective"].fillna(False).astype(bool)
+                     & (frame["timepoint"] == baseline)).sum())
     caveats = [
         "There is no comparison group: the change shown cannot be attributed to the "
         "service alone (people often improve with time, and extreme scores tend to move "
@@ -488,6 +492,9 @@ def impact_report(store: Any, measure: Measure | str, *, score: str | None = Non
         "means resting on them are hidden.",
         *res.warnings,
     ]
+    if retro:
+        caveats.append(f"{_fmt(sup.count(retro))} baseline(s) were completed retrospectively "
+                       "(thinking back to the start), which tends to exaggerate change.")
     data = {
         "headline": head,
         "direction": "higher is better" if rule.higher_is_better else "lower is better",
