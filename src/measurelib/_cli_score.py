@@ -116,12 +116,16 @@ class _Progress:
 
 
 def _chunks(path: Path, chunksize: int, sheet: str | None, progress: _Progress) -> Any:
+    import numpy as np
     import pandas as pd
 
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         frame = pd.read_excel(path, sheet_name=sheet or 0, engine="openpyxl", dtype=object)
-        frame = frame.dropna(how="all")
+        # drop trailing empty rows (formatted but empty cells); keep the others so that
+        # row numbers stay those the spreadsheet shows
+        filled = np.flatnonzero(frame.notna().any(axis=1).to_numpy())
+        frame = frame.iloc[: int(filled[-1]) + 1 if filled.size else 0]
         yield frame
         return
     if suffix in (".parquet", ".pq"):
@@ -144,7 +148,7 @@ def _chunks(path: Path, chunksize: int, sheet: str | None, progress: _Progress) 
     with open(path, "rb") as fh:
         reader = pd.read_csv(fh, sep=_sep(path), dtype=str, keep_default_na=False,
                              na_filter=False, chunksize=chunksize, encoding="utf-8-sig",
-                             skip_blank_lines=True)
+                             skip_blank_lines=False)  # keep row numbers those of the file
         rows = 0
         for frame in reader:
             rows += len(frame)

@@ -233,3 +233,11 @@ def test_large_file_in_bounded_memory(tmp_path):
         assert sum(1 for _ in fh) == rows + 1
     # the whole file as strings in pandas would take well over 1 GB; chunks stay small
     assert max(peak_kb, before) < 600_000, peak_kb
+
+
+def test_row_numbers_count_blank_lines(tmp_path):
+    (tmp_path / "data.csv").write_text(HEADER + GOOD[0] + "\n\n" +
+                                       "011,2024-01-06,1,1,1,7,1,1,1,1,0\n", encoding="utf-8")
+    r = run("phq-9", "data.csv", "-o", "out.csv", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "data.csv: row 4, column 'Q4': value 7" in r.stderr
