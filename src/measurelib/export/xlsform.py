@@ -251,6 +251,11 @@ def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic],
     st.append(["form_title", "form_id", "version", "default_language", "style"])
     st.append([m.text(m.title, lang), m.id.replace("-", "_"), _version(m.version),
                language_column(lang), "pages" if len(rows) > 15 else None])
+    for sheet in wb.worksheets:  # text such as "=x" is text, never a formula
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
     return wb, diags, media
 
 

@@ -74,6 +74,10 @@ def _slug(text: str, pattern: str = r"[^a-z0-9]+", sep: str = "-") -> str:
 
 
 def _item_id(name: str) -> str:
+    from measurelib.model import ID_PATTERN
+
+    if re.match(ID_PATTERN, name) and len(name) <= 64:
+        return name
     s = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
     if not s or not s[0].isalpha():
         s = "q_" + s
