@@ -145,6 +145,7 @@ def export(measure: Any, to: str = "fhir", *, lang: str | None = None, overlay: 
                          f"(the languages of {m.id}); got {lang!r}")
     field_map: dict[str, str] = {}
     media: dict[str, bytes] = {}
+    content: Any
     if to == "fhir":
         from measurelib.export.fhir import questionnaire
 

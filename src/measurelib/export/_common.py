@@ -144,7 +144,7 @@ def column_specs(m: Measure) -> list[ColumnSpec]:
     out: list[ColumnSpec] = []
 
     def spec(col: str, item_id: str, scale_id: str, text: Any, **kw: Any) -> ColumnSpec:
-        sc = m.scales[scale_id]
+        sc: Any = m.scales[scale_id]
         if sc.type in ("ordinal", "yesno"):
             return ColumnSpec(col, item_id, "choice", scale_id, text, list(sc.options), **kw)
         if sc.type == "text":
@@ -256,7 +256,7 @@ def _terms(m: Measure, rule: ScoreRule) -> list[Term]:
     terms: list[Term] = []
     for item_id in m.score_items(rule):
         item = m.item(item_id)
-        sc = m.scales[item.scale]
+        sc: Any = m.scales[item.scale]
         w = float(weights.get(item_id, 1.0)) if rule.method == "weighted_sum" else 1.0
         mapping_raw, reverse = _item_value_map(m, item_id)
         for col in item.columns():

@@ -56,6 +56,10 @@ class _Parser:
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
 
+    def _peek_text(self) -> str | None:
+        tok = self.peek()
+        return tok[1] if tok is not None else None
+
     def take(self, value: str | None = None) -> tuple[str, str]:
         tok = self.peek()
         if tok is None or (value is not None and tok[1] != value):
@@ -88,7 +92,7 @@ class _Parser:
 
     def cmp(self) -> Any:
         v = self.add()
-        while self.peek() is not None and self.peek()[1] in ("=", "!=", "<>", "<", "<=",
+        while self.peek() is not None and self._peek_text() in ("=", "!=", "<>", "<", "<=",
                                                              ">", ">="):
             op = self.take()[1]
             r = self.add()
@@ -110,7 +114,7 @@ class _Parser:
 
     def add(self) -> Any:
         v = self.mul()
-        while self.peek() is not None and self.peek()[1] in ("+", "-"):
+        while self.peek() is not None and self._peek_text() in ("+", "-"):
             op = self.take()[1]
             r = self.mul()
             v = _num(v) + _num(r) if op == "+" else _num(v) - _num(r)
@@ -118,18 +122,15 @@ class _Parser:
 
     def mul(self) -> Any:
         v = self.unary()
-        while self.peek() is not None and self.peek()[1] in ("*", "/", "div"):
+        while self.peek() is not None and self._peek_text() in ("*", "/", "div"):
             op = self.take()[1]
             r = self.unary()
             x, y = _num(v), _num(r)
-            if op == "*":
-                v = x * y
-            else:
-                v = math.nan if y == 0 or math.isnan(y) else x / y
+            v = x * y if op == "*" else math.nan if y == 0 or math.isnan(y) else x / y
         return v
 
     def unary(self) -> Any:
-        if self.peek() is not None and self.peek()[1] == "-":
+        if self._peek_text() == "-":
             self.take()
             return -_num(self.unary())
         return self.primary()

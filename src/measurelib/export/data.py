@@ -168,10 +168,10 @@ def write_data(data: Any, path: str | Path, measure: Measure | None = None, *,
         # Stata value labels: integer values only
         val = {k: v for k, v in val.items() if all(isinstance(x, int) for x in v)}
         var = {k: v[:80] for k, v in var.items()}
-        pyreadstat.write_dta(frame, str(path), column_labels=var or None,
+        pyreadstat.write_dta(frame, str(path), column_labels=dict(var) or None,
                              variable_value_labels=val or None)
     else:
-        pyreadstat.write_sav(frame, str(path), column_labels=var or None,
+        pyreadstat.write_sav(frame, str(path), column_labels=dict(var) or None,
                              variable_value_labels=val or None)
     return diags
 
@@ -233,7 +233,7 @@ def read_redcap(measure: Measure, data: Any) -> pd.DataFrame:
             values = frame[col].tolist()
             if s.kind == "choice":
                 codes = {c: v for v, c in scale_codes(s.options).items()}
-                conv = []
+                conv: list[Any] = []
                 for i, v in enumerate(values):
                     key = "" if v is None or (isinstance(v, float) and v != v) else str(v).strip()
                     if key.endswith(".0") and key[:-2] in codes:

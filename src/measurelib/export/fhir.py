@@ -211,7 +211,7 @@ def to_fhirpath(e: Expr) -> str:
 
 
 # ----------------------------------------------------------------------------- Questionnaire
-def _question(m: Measure, spec: ColumnSpec, lang: str, scored: dict[str, float] | None,
+def _question(m: Measure, spec: ColumnSpec, lang: str, scored: dict[float, float] | None,
               item_meta: dict[str, Any] | None) -> dict[str, Any]:
     it = m.item(spec.item_id)
     q: dict[str, Any] = {"linkId": spec.column}
@@ -286,9 +286,9 @@ def _question(m: Measure, spec: ColumnSpec, lang: str, scored: dict[str, float] 
             q["item"] = children
     else:
         q["type"] = "text"
-        sc = m.scales.get(spec.scale_id)
-        if sc is not None and getattr(sc, "max_length", None):
-            q["maxLength"] = sc.max_length
+        tsc: Any = m.scales.get(spec.scale_id)
+        if tsc is not None and getattr(tsc, "max_length", None):
+            q["maxLength"] = tsc.max_length
     if spec.follow_up_of is not None and spec.when is not None:
         ext.append({"url": EXT_ENABLE_EXPR, "valueExpression": {
             "language": "text/fhirpath",
@@ -313,7 +313,8 @@ def _condition_fhirpath(m: Measure, item_id: str, cond: Any) -> str:
 
 
 def _rule_meta(rule: Any) -> dict[str, Any]:
-    return rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    out: dict[str, Any] = rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    return out
 
 
 def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], list[Diagnostic]]:
@@ -395,9 +396,8 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
                 if it.personalised else None}.items() if v is not None}
         elif spec.follow_up_of is not None:
             meta_i = {"scale": spec.scale_id, "follow_up": spec.column[len(it.id) + 1:]}
-        if spec.kind == "choice" or spec.kind in ("integer", "decimal"):
-            if meta_i is not None:
-                meta_i["scale_def"] = _scale_meta(m, spec.scale_id)
+        if (spec.kind == "choice" or spec.kind in ("integer", "decimal")) and meta_i is not None:
+            meta_i["scale_def"] = _scale_meta(m, spec.scale_id)
         items.append(_question(m, spec, lang, scored_maps.get(spec.column), meta_i))
     for p in plans:
         si: dict[str, Any] = {"linkId": f"score.{p.rule.id}", "type": "decimal",
@@ -433,9 +433,10 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
 
 
 def _scale_meta(m: Measure, scale_id: str) -> dict[str, Any]:
-    return m.scales[scale_id].model_dump(mode="json", exclude_defaults=True,
-                                         exclude={"options", "anchors"}) | {
-        "type": m.scales[scale_id].type}
+    out: dict[str, Any] = m.scales[scale_id].model_dump(
+        mode="json", exclude_defaults=True, exclude={"options", "anchors"})
+    out["type"] = m.scales[scale_id].type
+    return out
 
 
 def _copyright(m: Measure, lang: str) -> str:

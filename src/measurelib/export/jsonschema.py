@@ -59,7 +59,7 @@ def response_schema(m: Measure, lang: str | None = None) -> dict[str, Any]:
                 p["multipleOf"] = _n(spec.step)
         else:
             p["type"] = "string"
-            sc = m.scales.get(spec.scale_id)
+            sc: Any = m.scales.get(spec.scale_id)
             if sc is not None and getattr(sc, "max_length", None):
                 p["maxLength"] = sc.max_length
         if spec.required:
@@ -68,7 +68,7 @@ def response_schema(m: Measure, lang: str | None = None) -> dict[str, Any]:
         else:
             props[spec.column] = {"anyOf": [p, {"type": "null"}]} if "enum" not in p else {
                 **p, "enum": [*p["enum"], None]}
-    meta = dict(METADATA_COLUMNS)
+    meta: dict[str, Any] = dict(METADATA_COLUMNS)
     meta["measure_id"] = {"const": m.id}
     meta["measure_version"] = {"const": m.version}
     for k, v in meta.items():

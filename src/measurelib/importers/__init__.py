@@ -278,8 +278,9 @@ def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> Import
                     scale_id = tail[len(mid) + 1:] if tail.startswith(mid + "-") else tail
                 scale_id = scale_id or f"scale_{len(scales) + 1}"
                 sdef = ml_meta.get("scale_def", {})
-                sc = {"type": "yesno" if sdef.get("type") == "yesno" else "ordinal",
-                      "options": opts}
+                sc: dict[str, Any] = {
+                    "type": "yesno" if sdef.get("type") == "yesno" else "ordinal",
+                    "options": opts}
                 if sdef.get("title"):
                     sc["title"] = sdef["title"]
                 scales.setdefault(scale_id, sc)
@@ -442,9 +443,9 @@ def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> Import
     langs: list[str] = []
     for row in survey + choices:
         for col in row:
-            lo = lang_of(col)
-            if lo and lo[1] not in langs:
-                langs.append(lo[1])
+            lc = lang_of(col)
+            if lc and lc[1] not in langs:
+                langs.append(lc[1])
     main = main or (langs[0] if langs else "en")
     if main not in langs:
         langs.insert(0, main)

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from pyxform.xls2xform import convert
 
 import measurelib as ml
-from measurelib.export._common import column_specs, fmt_num
+from measurelib.export._common import fmt_num
 from measurelib.export._evaluate import evaluate_xpath
 
 HAVE_JAVA = shutil.which("java") is not None
