@@ -322,6 +322,8 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
     lang = lang or m.language
     diags: list[Diagnostic] = []
     _VAR_INDEX.clear()
+    _SPECS.clear()
+    _SPECS[id(m)] = {s.column: s for s in column_specs(m)}
     for i, spec in enumerate(column_specs(m), start=1):
         _VAR_INDEX[spec.column] = i
     plans = score_plans(m)

@@ -107,3 +107,22 @@ def test_odk_validate_rejects_a_broken_form() -> None:
     wb.save(buf)
     with pytest.raises((PyXFormError, ODKValidateError)):
         convert(xlsform=io.BytesIO(buf.getvalue()), validate=True, file_type=".xlsx")
+
+
+def test_text_starting_with_equals_is_text_not_a_formula(write_yaml: Any) -> None:
+    path = write_yaml("""
+        format: 1
+        id: eq-text
+        version: 1.0.0
+        title: "=HYPERLINK(\\"x\\")"
+        licence: {holder: x, text_redistribution: allowed, modification: allowed}
+        scales:
+          s: {type: ordinal, options: [{value: 0, label: "=1+1"}, {value: 1, label: ok}]}
+        items:
+          - {id: a, text: "=cmd()", scale: s}
+        """)
+    res = ml.export(path, to="xlsform")
+    wb = load_workbook(io.BytesIO(res.content))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and c.value.startswith("=")]
+    assert cells and all(c.data_type == "s" for c in cells)
