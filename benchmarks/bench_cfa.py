@@ -9,7 +9,7 @@ inside ``cfa()``).
 The fit statistics are printed next to the timings. semopy reports RMSEA with N - 1 and
 has no SRMR, so its RMSEA differs from lavaan's in the last digits (see docs/cfa.md).
 
-Run:  python benchmarks/bench_cfa.py [--n 100000] [--repeat 3]
+Run:  python benchmarks/bench_cfa.py [--n 100000] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def run_lavaan(data: pd.DataFrame, repeat: int) -> tuple[float, dict[str, float]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     data = synthetic(args.n)
     print(f"CFA, {args.n:,} rows x 15 items, 3 factors (best of {args.repeat})")

@@ -456,8 +456,9 @@ def _group_stats(
     for lab, x in zip(labels, parts):
         if missing == "listwise":
             keep = ~np.isnan(x).any(axis=1)
-            dropped += int((~keep).sum())
-            x = x[keep]
+            if not keep.all():
+                dropped += int((~keep).sum())
+                x = x[keep]
             n = x.shape[0]
             if n < 2:
                 raise DataError(Diagnostic(

@@ -200,6 +200,13 @@ def vech_offdiag_idx(p: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(rows), np.array(cols)
 
 
+def _trace_products(a: np.ndarray) -> np.ndarray:
+    """M[k, l] = tr(A_k A_l) for a stack A (q, p, p), with one BLAS product."""
+    q = a.shape[0]
+    out: np.ndarray = a.reshape(q, -1) @ a.transpose(0, 2, 1).reshape(q, -1).T
+    return out
+
+
 def _inv_logdet(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
     try:
         c = np.linalg.cholesky(sigma)
@@ -275,9 +282,9 @@ class MLObjective(Objective):
                 m = m + np.outer(d, d)
             f += self.w[g] * 0.5 * fg
             gs = 0.5 * (si - si @ m @ si)
-            grad += self.w[g] * np.einsum("kij,ij->k", ds, gs)
-            a = np.einsum("ij,kjl->kil", si, ds)
-            info += self.w[g] * 0.5 * np.einsum("kij,lji->kl", a, a)
+            grad += self.w[g] * (ds.reshape(len(ds), -1) @ gs.ravel())
+            a = (si @ ds)
+            info += self.w[g] * 0.5 * _trace_products(a)
             if self.model.meanstructure:
                 grad += self.w[g] * (dmu @ (-si @ d))
                 info += self.w[g] * (dmu @ si @ dmu.T)
@@ -325,15 +332,15 @@ class FIMLObjective(Objective):
                 f += pat.n * 0.5 * (len(o) * LOG2PI + ld + float(np.sum(mm * si)))
                 gs[np.ix_(o, o)] += pat.n * 0.5 * (si - si @ mm @ si)
                 gm[o] += -pat.n * (si @ d)
-            grad += np.einsum("kij,ij->k", ds, gs) + dmu @ gm
+            grad += (ds.reshape(len(ds), -1) @ gs.ravel()) + dmu @ gm
             if need_info:
                 il = _inv_logdet(sigma)
                 if il is None:
                     return np.inf, grad, info
                 si = il[0]
-                a = np.einsum("ij,kjl->kil", si, ds)
+                a = (si @ ds)
                 nn = self.stats[g].n
-                info += nn * 0.5 * np.einsum("kij,lji->kl", a, a)
+                info += nn * 0.5 * _trace_products(a)
                 info += nn * (dmu @ si @ dmu.T)
         n = self.ntotal
         return f / n, grad / n, info / n
