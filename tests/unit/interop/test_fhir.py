@@ -211,3 +211,27 @@ def test_bad_arguments() -> None:
         ml.export("phq-9", to="fhir", lang="xx")
     with pytest.raises(TypeError, match="measure"):
         ml.export(3, to="fhir")
+
+
+@pytest.mark.parametrize("fmt", ["fhir", "xlsform", "redcap", "jsonschema"])
+def test_no_format_ships_text_the_licence_forbids(fmt: str) -> None:
+    import io
+
+    m = ml.load("wemwbs")
+    data = m.to_dict()
+    for it in data["items"]:
+        it["text"] = f"SECRET {it['id']}"
+        it["help"] = "SECRET help"
+    data["instructions"] = "SECRET instructions"
+    leaky = ml.Measure.model_validate(data)
+    res = ml.export(leaky, to=fmt)
+    if fmt == "xlsform":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(io.BytesIO(res.content))
+        text = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows()
+                        for c in row if c.value is not None)
+    else:
+        text = res.content if isinstance(res.content, str) else json.dumps(res.content)
+    assert "SECRET" not in text
+    assert any(d.code == "export-text-withheld" for d in res.diagnostics)
