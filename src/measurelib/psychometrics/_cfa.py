@@ -115,7 +115,7 @@ class CFAResult(Result):
                 f"  scaled chi-square = {f['chisq_scaled']:.3f}, df = {f['df_scaled']:.4g}, "
                 f"p = {f['pvalue_scaled']:.4g}"
             )
-        key = "_robust" if "cfi_robust" in f else ""
+        key = "_robust" if self.estimator in ("mlr", "wlsmv") and "cfi_robust" in f else ""
         lines.append(
             f"  CFI{key} = {f['cfi' + key]:.3f}, TLI{key} = {f['tli' + key]:.3f}, "
             f"RMSEA{key} = {f['rmsea' + key]:.3f} "
