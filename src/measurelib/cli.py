@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("measurelib._cli_build", "build a composed measure into a flat, locked definition"),
     "lint": ("measurelib._cli_lint", "check wording, scales, scores, burden and licences"),
     "licence": ("measurelib._cli_licence", "show the licence obligations of a measure's sources"),
-    "score": ("measurelib._cli_score", "score response data (CSV, Excel, Parquet) in chunks"),
+    "score": ("measurelib._cli_score", "score response files in chunks; every row accounted for"),
     "render": ("measurelib._cli_render", "make a form: web (HTML), paper (print, PDF) or read-aloud script"),
     "template": ("measurelib._cli_template", "write an Excel entry sheet for keying paper forms"),
     "assess": ("measurelib._cli_assess", "assess reliability and validity from responses (report)"),
