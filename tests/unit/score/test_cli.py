@@ -241,3 +241,25 @@ def test_row_numbers_count_blank_lines(tmp_path):
     r = run("phq-9", "data.csv", "-o", "out.csv", cwd=tmp_path)
     assert r.returncode == 1
     assert "data.csv: row 4, column 'Q4': value 7" in r.stderr
+
+
+def test_entry_sheet_scores_without_a_map(tmp_path):
+    import openpyxl
+
+    made = subprocess.run([sys.executable, "-m", "measurelib", "template", "phq-9", "-o",
+                           "entry.xlsx"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert made.returncode == 0, made.stderr
+    wb = openpyxl.load_workbook(tmp_path / "entry.xlsx")
+    ws = wb.worksheets[0]
+    headings = [c.value for c in ws[1]]
+    row = {"respondent_id": "r1", "date": "2024-01-01", "timepoint": "baseline",
+           **{f"Q{i}": 1 for i in range(1, 10)}}
+    for j, h in enumerate(headings, start=1):
+        if h in row:
+            ws.cell(2, j, row[h])
+    wb.save(tmp_path / "entry.xlsx")
+    r = run("phq-9", "entry.xlsx", "-o", "out.csv", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert out["total"].tolist() == [9] and out["respondent_id"].tolist() == ["r1"]
