@@ -32,7 +32,11 @@ A_ITEMS = [f"A{i}" for i in range(1, 6)]
 
 FIT_TOL = 1e-6
 CHISQ_REL = 2e-7
-CHISQ_KEYS = {"chisq", "chisq_scaled", "baseline_chisq", "baseline_chisq_scaled"}
+CHISQ_KEYS = {"chisq", "chisq_scaled", "baseline_chisq", "baseline_chisq_scaled",
+              # log-likelihoods and information criteria are of order 1e5 on bfi: lavaan's
+              # two-group five-factor estimates leave -2logL 1.5e-6 (8e-12 relative) above
+              # the maximum that measurelib reaches
+              "logl", "unrestricted_logl", "aic", "bic", "bic2"}
 EST_TOL = 1e-4
 
 # fit measures that measurelib computes (lavaan names with "." -> "_")
@@ -80,6 +84,11 @@ CASES: dict[str, Any] = {
                                        ordered=N_ITEMS),
     "bfi_n_wlsmv_gender": lambda hs, bfi: cfa(bfi, {"neuro": N_ITEMS}, estimator="wlsmv",
                                               ordered=True, group="gender"),
+    "bfi_an_wlsmv_stdlv": lambda hs, bfi: cfa(
+        bfi, "agree =~ A1 + A2 + A3 + A4 + A5\nneuro =~ N1 + N2 + N3 + N4 + N5",
+        estimator="wlsmv", ordered=True, std_lv=True),
+    "bfi_gender_scalar": lambda hs, bfi: cfa(bfi, BIG5, group="gender",
+                                             group_equal=["loadings", "intercepts"]),
     "bfi_a_wlsmv": lambda hs, bfi: cfa(bfi, {"agree": A_ITEMS}, estimator="wlsmv",
                                        ordered=A_ITEMS),
 }

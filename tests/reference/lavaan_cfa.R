@@ -104,6 +104,11 @@ out$bfi_n_wlsmv <- fit_entry(cfa("neuro =~ N1 + N2 + N3 + N4 + N5", data = bfi,
 out$bfi_n_wlsmv_gender <- fit_entry(cfa("neuro =~ N1 + N2 + N3 + N4 + N5", data = bfi,
                                         ordered = nitems, estimator = "WLSMV",
                                         group = "gender"), mi = FALSE)
+out$bfi_an_wlsmv_stdlv <- fit_entry(cfa("agree =~ A1 + A2 + A3 + A4 + A5\nneuro =~ N1 + N2 + N3 + N4 + N5",
+                                         data = bfi, ordered = c(paste0("A", 1:5), nitems),
+                                         estimator = "WLSMV", std.lv = TRUE), mi = FALSE)
+out$bfi_gender_scalar <- fit_entry(cfa(big5, data = bfi, group = "gender",
+                                       group.equal = c("loadings", "intercepts")), mi = FALSE)
 aitems <- c("A1", "A2", "A3", "A4", "A5")
 out$bfi_a_wlsmv <- fit_entry(cfa("agree =~ A1 + A2 + A3 + A4 + A5", data = bfi,
                                  ordered = aitems, estimator = "WLSMV"), mi = FALSE)
