@@ -41,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="rows scored at a time for CSV and Parquet (default: 100000)")
     p.add_argument("--sheet", default=None, help="Excel sheet to read (default: the first)")
     p.add_argument("--lang", default=None, help="language of band labels")
+    p.add_argument("--suppress-below", type=int, default=0, metavar="N",
+                   help="in the summary, show band, alert and score counts from 1 to N-1 as "
+                   "'<N' (small-number suppression for summaries that will be shared)")
     add_format_option(p)
 
 
@@ -275,21 +278,46 @@ class _Stats:
         return out
 
 
+def _small(v: int, below: int) -> str:
+    """A count, or ``<N`` when it is 1..N-1 (small-number suppression)."""
+    return f"<{below}" if 0 < v < below else str(v)
+
+
+def _suppress(stats: dict[str, Any], alerts: dict[str, int],
+              below: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Statistics and alert counts with small numbers replaced by None (JSON output)."""
+    if below <= 1:
+        return stats, dict(alerts)
+    out: dict[str, Any] = {}
+    for sid, d in stats.items():
+        d = dict(d)
+        if 0 < d["n"] < below:
+            d = {"n": None}
+        if "bands" in d:
+            d["bands"] = {k: (None if 0 < v < below else v) for k, v in d["bands"].items()}
+        out[sid] = d
+    return out, {k: (None if 0 < v < below else v) for k, v in alerts.items()}
+
+
 def _summary_text(measure: Any, account: Any, stats: dict[str, Any], out: str | None,
-                  rejected_path: str | None) -> str:
+                  rejected_path: str | None, below: int = 0) -> str:
     lines = [f"{measure.id} {measure.version}: {account.summary()}"]
     for sid, d in stats.items():
-        if d["n"]:
+        if d["n"] and not d["n"] < below:
             sd = "-" if d.get("sd") is None else f"{d['sd']:.2f}"
             lines.append(f"{sid}: n={d['n']} mean={d['mean']:.2f} sd={sd} min={d['min']:g} "
                          f"max={d['max']:g}")
         else:
-            lines.append(f"{sid}: n=0")
+            lines.append(f"{sid}: n={_small(d['n'], below)}")
         if d.get("bands"):
-            lines.append("  bands: " + ", ".join(f"{k} {v}" for k, v in d["bands"].items()))
+            lines.append("  bands: " + ", ".join(
+                f"{k} {_small(v, below)}" for k, v in d["bands"].items()))
     fired = sum(account.alerts.values())
-    lines.append(f"alerts fired: {fired}" + (" (" + ", ".join(
-        f"{k} {v}" for k, v in account.alerts.items() if v) + ")" if fired else ""))
+    lines.append(f"alerts fired: {_small(fired, below)}" + (" (" + ", ".join(
+        f"{k} {_small(v, below)}" for k, v in account.alerts.items() if v) + ")"
+        if fired else ""))
+    if below > 1:
+        lines.append(f"(counts from 1 to {below - 1} are shown as <{below})")
     if out:
         lines.append(f"scores written to {out}")
     if rejected_path and account.rows_rejected:
@@ -312,6 +340,8 @@ def run(args: argparse.Namespace) -> int:
     from measurelib.load import load
     from measurelib.score import ScoreAccount, score
 
+    if args.suppress_below < 0:
+        return _fail(f"--suppress-below must be 0 (off) or more; got {args.suppress_below}")
     if args.chunksize < 1:
         return _fail(f"--chunksize must be a positive number of rows; got {args.chunksize}")
     data_path = Path(args.data)
@@ -409,6 +439,7 @@ def run(args: argparse.Namespace) -> int:
     except _Usage as err:
         return _fail(err.message, err.hint)
     statistics = stats.to_dict()
+    statistics_json, alerts_json = _suppress(statistics, account.alerts, args.suppress_below)
     if args.format == "json":
         print_json({
             "valid": True,
@@ -418,15 +449,17 @@ def run(args: argparse.Namespace) -> int:
             "rejected_file": args.rejected,
             "options": {"on_invalid": args.on_invalid, "chunksize": args.chunksize,
                         "columns": mapping},
-            "account": account.to_dict(),
-            "statistics": statistics,
+            "account": {**account.to_dict(), "alerts": alerts_json},
+            "statistics": statistics_json,
+            "suppressed_below": args.suppress_below or None,
             "value_sets": {r.id: {"id": r.value_set.id, "version": r.value_set.version}
                            for r in measure.scores if r.value_set is not None},
             **({"scores": [r for f in writer.frames for r in _records(f)]}
                if writer.kind == "collect" else {}),
         })
     else:
-        info.write(_summary_text(measure, account, statistics, args.output, args.rejected) + "\n")
+        info.write(_summary_text(measure, account, statistics, args.output, args.rejected,
+                                 args.suppress_below) + "\n")
         if account.rows_rejected and not args.rejected:
             info.write("    hint: add --rejected FILE to list the rejected rows and why.\n")
     return EXIT_OK

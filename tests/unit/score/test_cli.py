@@ -263,3 +263,18 @@ def test_entry_sheet_scores_without_a_map(tmp_path):
     assert r.returncode == 0, r.stderr
     out = pd.read_csv(tmp_path / "out.csv")
     assert out["total"].tolist() == [9] and out["respondent_id"].tolist() == ["r1"]
+
+
+def test_small_numbers_suppressed_on_request(tmp_path):
+    write(tmp_path, GOOD)
+    r = run("phq-9", "data.csv", "-o", "out.csv", "--suppress-below", "5", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "total: n=<5" in r.stdout and "Severe <5" in r.stdout and "Moderate 0" in r.stdout
+    assert "alerts fired: <5" in r.stdout
+    r = run("phq-9", "data.csv", "-o", "out.csv", "--suppress-below", "3", "--format", "json",
+            cwd=tmp_path)
+    doc = json.loads(r.stdout)
+    assert doc["statistics"]["total"]["n"] == 4
+    assert doc["statistics"]["total"]["bands"]["Severe"] is None
+    assert doc["account"]["alerts"]["self_harm_thoughts"] is None
+    assert doc["account"]["rows_in"] == 4  # row counts are the account, never suppressed
