@@ -18,6 +18,7 @@ first derivatives :math:`\\Delta = \\partial(\\sigma, \\mu)/\\partial\\theta`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -410,7 +411,8 @@ def fisher_scoring(
     which converge superlinearly. Every step is backtracked until the function falls.
     Stops when the largest absolute gradient element is below ``gtol``, the Newton
     decrement :math:`g^\\top H^{-1} g` is below 1e-20, or three steps in a row leave F
-    unchanged to machine precision with the gradient below 1e-6.
+    unchanged to machine precision with the gradient below 1e-6 or the Fisher decrement
+    :math:`g^\\top I^{-1} g` below 1e-12.
     """
     theta = np.array(theta0, dtype=float)
     f, g, info = obj.grad_info(theta)
@@ -451,8 +453,14 @@ def fisher_scoring(
         f, g, info = obj.grad_info(theta)
         # at the limit of floating point: three steps in a row that no longer change F
         stall = stall + 1 if abs(f_old - f) <= 4e-16 * max(1.0, abs(f)) else 0
-        if stall >= 3 and np.max(np.abs(g)) < 1e-6:
-            return OptimResult(theta, f, True, it)
+        if stall >= 3:
+            # scale-free test (a rescaled item rescales its gradient): Fisher decrement
+            try:
+                fisher_dec = float(g @ np.linalg.solve(info, g))
+            except np.linalg.LinAlgError:
+                fisher_dec = math.inf
+            if np.max(np.abs(g)) < 1e-6 or fisher_dec < 1e-12:
+                return OptimResult(theta, f, True, it)
         if not quasi and decrement < 1e-4:
             quasi = True
             hess = info
