@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from measurelib.psychometrics import cfa
@@ -25,15 +25,20 @@ def _data(seed: int, n: int = 250) -> pd.DataFrame:
 MODEL = {"f1": ["y1", "y2", "y3"], "f2": ["y4", "y5", "y6"]}
 
 
+# Small random samples can give Heywood cases or empirically unidentified solutions (a
+# factor variance drifting to zero); those warnings are the correct outcome there.
 HEYWOOD_OK = pytest.mark.filterwarnings("ignore::measurelib.errors.HeywoodWarning")
+NONCONVERGENCE_OK = pytest.mark.filterwarnings("ignore::measurelib.errors.ConvergenceWarning")
 
 
 @HEYWOOD_OK
+@NONCONVERGENCE_OK
 @settings(max_examples=15)
 @given(seed=st.integers(0, 10_000), perm=st.permutations(range(3)))
 def test_item_order_within_a_factor_does_not_change_fit(seed: int, perm: list[int]) -> None:
     data = _data(seed)
     base = cfa(data, MODEL, std_lv=True)
+    assume(base.converged)
     shuffled = {"f1": [MODEL["f1"][i] for i in perm], "f2": MODEL["f2"]}
     other = cfa(data[list(reversed(ITEMS))], shuffled, std_lv=True)
     assert other.fit["chisq"] == pytest.approx(base.fit["chisq"], abs=1e-7)
@@ -45,6 +50,7 @@ def test_item_order_within_a_factor_does_not_change_fit(seed: int, perm: list[in
 
 
 @HEYWOOD_OK
+@NONCONVERGENCE_OK
 @settings(max_examples=15)
 @given(seed=st.integers(0, 10_000), scale=st.floats(0.05, 50.0), item=st.sampled_from(ITEMS))
 def test_rescaling_an_indicator_keeps_fit_and_std_all(seed: int, scale: float, item: str) -> None:
@@ -53,6 +59,7 @@ def test_rescaling_an_indicator_keeps_fit_and_std_all(seed: int, scale: float, i
     scaled[item] = scaled[item] * scale
     a = cfa(data, MODEL)
     b = cfa(scaled, MODEL)
+    assume(a.converged and b.converged)
     for key in ("chisq", "cfi", "tli", "rmsea", "srmr"):
         assert b.fit[key] == pytest.approx(a.fit[key], abs=1e-6)
     sa = a.estimates.set_index(["lhs", "op", "rhs"])["std_all"]
@@ -61,6 +68,7 @@ def test_rescaling_an_indicator_keeps_fit_and_std_all(seed: int, scale: float, i
 
 
 @HEYWOOD_OK
+@NONCONVERGENCE_OK
 @settings(max_examples=20)
 @given(seed=st.integers(0, 10_000), n=st.integers(60, 400))
 def test_chisq_nonnegative_and_indices_in_range(seed: int, n: int) -> None:
