@@ -140,6 +140,35 @@ def _var_name(col: str) -> str:
     return f"v{n}" + re.sub(r"[^A-Za-z0-9]", "", col)
 
 
+def scale_codings(m: Measure, spec: ColumnSpec) -> dict[float, tuple[str, str]]:
+    """Stored value → (system, code) of each option of a choice column.
+
+    Options with a LOINC answer code (``LA…``) use it; the others (or all, when the LOINC
+    codes of a scale are not unique) use the measure's code system with the stored value.
+    """
+    loinc = {}
+    for o in spec.options:
+        code = next((c.code for c in o.codes if c.system in ("loinc", CODE_SYSTEMS["loinc"])),
+                    None)
+        if code is not None:
+            loinc[float(o.value)] = code
+    unique = len(set(loinc.values())) == len(loinc)
+    own = code_system(m, spec.scale_id)
+    return {float(o.value): (CODE_SYSTEMS["loinc"], loinc[float(o.value)])
+            if unique and float(o.value) in loinc else (own, fmt_num(o.value))
+            for o in spec.options}
+
+
+def _choice_chain(codes: dict[float, tuple[str, str]], values: dict[float, float]) -> str:
+    """``iif(code = 'a', 1, iif(code = 'b', 2))``: a coding's code → a number."""
+    items = sorted(values.items())
+    chain = ""
+    for i, (v, s) in enumerate(items):
+        last = i == len(items) - 1
+        chain += f"iif(code = '{codes[v][1]}', {fmt_num(s)}" + (")" if last else ", ")
+    return chain + ")" * (len(items) - 1)
+
+
 # ----------------------------------------------------------------------------- FHIRPath
 def _answer(col: str) -> str:
     return f"%resource.item.where(linkId='{col}').answer.value"
@@ -150,13 +179,7 @@ def _scored_var(m: Measure, t: Term) -> str:
     if t.kind == "map":
         spec = _spec_of(m, t.column)
         if spec is not None and spec.kind == "choice":
-            chain = ""
-            items = sorted(t.mapping.items())
-            for i, (v, s) in enumerate(items):
-                last = i == len(items) - 1
-                cond = f"code = '{fmt_num(v)}'"
-                chain += f"iif({cond}, {fmt_num(s)}" + (")" if last else ", ")
-            chain += ")" * (len(items) - 1)
+            chain = _choice_chain(scale_codings(m, spec), t.mapping)
             return f"{_answer(t.column)}.select({chain})"
         items = sorted(t.mapping.items())
         chain = ""
@@ -239,18 +262,23 @@ def _question(m: Measure, spec: ColumnSpec, lang: str, scored: dict[float, float
     if spec.kind == "choice":
         q["type"] = "choice"
         ext.append(_item_control("radio-button"))
-        system = code_system(m, spec.scale_id)
+        codings = scale_codings(m, spec)
+        own = code_system(m, spec.scale_id)
         opts = []
         for o in spec.options:
             label = m.text(o.label, lang)
-            coding: dict[str, Any] = {"system": system, "code": fmt_num(o.value)}
+            system, code = codings[float(o.value)]
+            coding: dict[str, Any] = {"system": system, "code": code}
             xh = _graphic_xhtml(m, o.graphic, o.alt, label, lang) if o.graphic else None
             if label is not None:
                 _text_field(coding, "display", o.label, m, lang, xh)
             elif xh is not None:
                 coding["_display"] = {"extension": [xh]}
             ao: dict[str, Any] = {"valueCoding": coding}
-            oext = []
+            oext: list[dict[str, Any]] = []
+            if system != own:
+                oext.append({"url": f"{MEASURELIB_EXT}/option-value",
+                             "valueDecimal": float(o.value)})
             if scored is not None and float(o.value) in scored:
                 oext.append({"url": EXT_ORDINAL, "valueDecimal": scored[float(o.value)]})
             if o.missing:
@@ -302,7 +330,8 @@ def _condition_fhirpath(m: Measure, item_id: str, cond: Any) -> str:
     spec = _spec_of(m, item_id)
     value = _answer(item_id)
     if spec is not None and spec.kind == "choice":
-        value += ".code.toDecimal()"
+        codes = scale_codings(m, spec)
+        value += ".select(" + _choice_chain(codes, {v: v for v in codes}) + ")"
     if cond.op == "answered":
         return f"{_answer(item_id)}.exists()"
     ops = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=", "ne": "!="}
@@ -476,7 +505,8 @@ def questionnaire_response(m: Measure, row: dict[str, Any], *, subject: str | No
             for o in spec.options:
                 if float(o.value) == float(v):
                     label = m.text(o.label)
-            coding = {"system": code_system(m, spec.scale_id), "code": fmt_num(float(v))}
+            system, code = scale_codings(m, spec)[float(v)]
+            coding = {"system": system, "code": code}
             if label:
                 coding["display"] = label
             ans: dict[str, Any] = {"valueCoding": coding}
@@ -525,6 +555,8 @@ def rows_from_fhir(m: Measure, resource: Any) -> list[dict[str, Any]]:
             "Export QuestionnaireResponse resources (or a Bundle of them) from the server.",
             Location(path="resourceType"))])
     specs = {s.column: s for s in column_specs(m)}
+    back = {col: {code: v for v, code in scale_codings(m, s).items()}
+            for col, s in specs.items() if s.kind == "choice"}
     row: dict[str, Any] = {}
     subj = (resource.get("subject") or {}).get("reference")
     if subj:
@@ -540,7 +572,10 @@ def rows_from_fhir(m: Measure, resource: Any) -> list[dict[str, Any]]:
             if link in specs and answers:
                 a = answers[0]
                 if "valueCoding" in a:
-                    row[link] = _number(a["valueCoding"].get("code"))
+                    c = a["valueCoding"]
+                    coded = (c.get("system"), c.get("code"))
+                    value = back.get(link, {}).get(coded)
+                    row[link] = _number(c.get("code")) if value is None else _number(value)
                 else:
                     for key in ("valueInteger", "valueDecimal", "valueString"):
                         if key in a:

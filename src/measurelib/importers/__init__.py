@@ -261,6 +261,8 @@ def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> Import
                     system = system or coding.get("system")
                     code = coding.get("code")
                     o: dict[str, Any] = {"value": _num(code) if _is_num(code) else i}
+                    for e in _ext(ao, "/StructureDefinition/option-value"):
+                        o["value"] = _num(e["valueDecimal"])
                     label = _fhir_text(coding, "display")
                     if isinstance(label, dict):
                         langs.update(k for k in label if k != "__main__")

@@ -121,6 +121,16 @@ def test_phq9_answer_options_carry_scored_values() -> None:
             for o in item["answerOption"]]
     assert ords == [0, 1, 2, 3]
     assert item["code"][0] == {"system": "http://loinc.org", "code": "44250-9"}
+    # LOINC answer codes where the measure has them; the stored value rides along
+    first = item["answerOption"][0]
+    assert first["valueCoding"]["system"] == "http://loinc.org"
+    assert first["valueCoding"]["code"] == "LA6568-5"
+    m = ml.load("phq-9")
+    row = {it.id: 2 for it in m.items}
+    qr = questionnaire_response(m, row)
+    assert qr["item"][0]["answer"][0]["valueCoding"]["code"] == "LA6570-1"
+    assert rows_from_fhir(m, qr) == [row]
+    assert fhir_scores(ml.export(m, to="fhir").content, qr) == {"total": 18.0}
 
 
 def test_reversed_item_ordinal_values_are_reversed() -> None:
