@@ -183,3 +183,41 @@ def test_random_rows_survive_fhir_responses(m: ml.Measure, seed: int) -> None:
                 assert got is None or got != got
             else:
                 assert float(got) == float(want)
+
+
+_FP: dict[str, Any] = {}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(measures(), st.integers(0, 10_000))
+def test_fhirpath_scores_equal_measurelib(m: ml.Measure, seed: int) -> None:
+    from fhirpathpy import compile as fp_compile
+    from fhirpathpy.models import models
+
+    q = ml.export(m, to="fhir").content
+
+    def run(expr: str, qr: dict[str, Any], env: dict[str, Any]) -> list[Any]:
+        if expr not in _FP:
+            _FP[expr] = fp_compile(expr, models["r4"])
+        return list(_FP[expr](qr, dict(env)))
+
+    rng = random.Random(seed)
+    specs = column_specs(m)
+    rows = [{s.column: (rng.choice(s.options).value if s.kind == "choice"
+                        else rng.randint(int(s.minimum or 0), int(s.maximum or 0)))
+             for s in specs if rng.random() < 0.75} for _ in range(6)]
+    want = m.score(pd.DataFrame(rows, columns=[s.column for s in specs])).scores["total"]
+    calc = next(e["valueExpression"]["expression"] for it in q["item"]
+                for e in it.get("extension", []) if e["url"].endswith("calculatedExpression"))
+    for row, w in zip(rows, want.tolist()):
+        qr = questionnaire_response(m, row)
+        env: dict[str, Any] = {"resource": qr}
+        for e in q["extension"]:
+            if e["url"].endswith("/variable"):
+                ve = e["valueExpression"]
+                env[ve["name"]] = run(ve["expression"], qr, env)
+        got = run(calc, qr, env)
+        if w is None or (isinstance(w, float) and math.isnan(w)):
+            assert got == []
+        else:
+            assert len(got) == 1 and abs(float(got[0]) - w) < 1e-9, (row, got, w)
