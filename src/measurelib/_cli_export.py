@@ -30,11 +30,20 @@ def run(args: argparse.Namespace) -> int:
     if args.to == "xlsform" and not args.output:
         sys.stderr.write("measurelib export: --to xlsform writes a workbook: give -o FILE.xlsx\n")
         return 2
+    import warnings
+
+    from measurelib.errors import LicenceWarning
+
     try:
-        res = export(args.measure, to=args.to, lang=args.lang, overlay=args.overlay)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LicenceWarning)
+            res = export(args.measure, to=args.to, lang=args.lang, overlay=args.overlay)
     except ValueError as exc:
         sys.stderr.write(f"measurelib export: {exc}\n")
         return 2
+    for w in caught:
+        if issubclass(w.category, LicenceWarning):
+            sys.stderr.write(f"licence: {w.message}\n")
     if args.output:
         try:
             res.write(args.output)

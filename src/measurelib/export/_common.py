@@ -41,10 +41,11 @@ def fmt_num(v: float | int) -> str:
 
 
 # ----------------------------------------------------------------------------- preparation
-def resolve_measure(measure: Any) -> Measure:
+def resolve_measure(measure: Any, overlay: Any = None) -> Measure:
     """A Measure from a Measure, a catalog id or a path; composed measures are built."""
     from measurelib.model import Measure
 
+    source: Any = measure
     if isinstance(measure, Measure):
         m = measure
     elif isinstance(measure, str) or hasattr(measure, "__fspath__"):
@@ -57,7 +58,12 @@ def resolve_measure(measure: Any) -> Measure:
     if m.compose:
         from measurelib.compose import build
 
-        m = build(m)
+        if isinstance(measure, Measure):
+            from measurelib._resources import source_path
+
+            source = source_path(measure) or measure
+        # a file keeps the overlays named on its compose entries relative to itself
+        m = build(source, overlay=overlay)
     return m
 
 
@@ -68,8 +74,17 @@ def prepare(measure: Any, overlay: Any = None) -> tuple[Measure, list[Diagnostic
     follow-up texts and instructions are removed unless ``overlay`` supplies the item text
     (the user's licensed copy). Returns the measure to export and what was withheld.
     """
-    m = resolve_measure(measure)
+    m = resolve_measure(measure, overlay)
     diags: list[Diagnostic] = []
+    licensed = [s.id for s in (m.lock.sources if m.lock else [])
+                if s.licence is not None and s.licence.text_redistribution == "forbidden"]
+    if licensed:
+        diags.append(Diagnostic(
+            "export-text-withheld",
+            f"{m.id} is built from {', '.join(licensed)}, whose licence forbids "
+            "redistributing the wording: the export holds the text of your overlay",
+            "Keep the exported file private, as the licence requires.",
+            Location(path="items"), "warning"))
     if m.licence.text_redistribution != "forbidden":
         return m, diags
     from measurelib._render_context import load_overlay

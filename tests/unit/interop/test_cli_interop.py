@@ -71,3 +71,13 @@ def test_import_definition_errors(tmp_path: Any) -> None:
     assert p.returncode == 2
     p = run("import-definition", str(tmp_path / "x.txt"))
     assert p.returncode == 2
+
+
+def test_export_composed_measure_from_its_file(tmp_path: Path) -> None:
+    out = tmp_path / "cw.csv"
+    p = run("export", "instruments/examples/charity-wellbeing.yaml", "--to", "redcap", "-o",
+            str(out))
+    assert p.returncode == 0, p.stderr
+    assert "licence: swemwbs" in p.stderr and "Traceback" not in p.stderr
+    assert "export-text-withheld" in p.stderr  # the overlay's licensed text: keep it private
+    assert "optimistic" in out.read_text()
