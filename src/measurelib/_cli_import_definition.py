@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="source", choices=("xlsform", "fhir", "redcap"),
                         help="source format (default: from the file's suffix)")
     parser.add_argument("--schema", default=None, metavar="PATH_OR_URL",
-                        help="schema for the `# yaml-language-server` comment")
+                        help="schema for the `# yaml-language-server` comment (default: the installed "
+                        "schema, relative to OUT; the published URL on stdout)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="format of the report (default: text)")
 
@@ -31,7 +32,19 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         sys.stderr.write(f"measurelib import-definition: {exc}\n")
         return 2
-    text = res.to_yaml(args.schema or SCHEMA_URL)
+    schema = args.schema
+    if schema is None and args.output:
+        # a path relative to the output, so that editors find the installed schema
+        import os
+
+        from measurelib._resources import schema_path
+
+        out_dir = os.path.dirname(os.path.abspath(args.output))
+        try:
+            schema = os.path.relpath(schema_path(), out_dir).replace(os.sep, "/")
+        except ValueError:  # another drive (Windows)
+            schema = schema_path().as_uri()
+    text = res.to_yaml(schema or SCHEMA_URL)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:

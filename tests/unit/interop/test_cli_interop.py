@@ -55,7 +55,9 @@ def test_import_definition_round_trip(tmp_path: Path) -> None:
     p = run("import-definition", str(src), "-o", str(out))
     assert p.returncode == 0, p.stderr
     assert "import-not-carried" in p.stderr  # licence and scores
-    assert out.read_text().startswith("# yaml-language-server: $schema=")
+    first = out.read_text().splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    assert (out.parent / first.split("=", 1)[1]).resolve().is_file()  # editors find it
     assert run("validate", str(out)).returncode == 0
     p = run("import-definition", str(src), "--format", "json")
     assert json.loads(p.stdout)["measure"]["languages"] == ["en", "cy", "ar"]
