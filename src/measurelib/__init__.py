@@ -39,7 +39,7 @@ _LAZY: dict[str, str] = {
     "assess": "measurelib.assessment:assess",
     "write_rci": "measurelib.assessment:write_rci",
     "build": "measurelib.compose:build",
-    "lint": "measurelib.lint:lint",
+    "lint": "measurelib.linter:lint",
     "licence_report": "measurelib.licence:licence_report",
     "version_map": "measurelib.compose:version_map",
     "derive": "measurelib.compose:derive",

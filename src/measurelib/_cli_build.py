@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from measurelib.cli import print_json
     from measurelib.compose import build, version_map
     from measurelib.errors import LicenceWarning
-    from measurelib.lint import _burden
+    from measurelib.linter import _burden
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LicenceWarning)

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from measurelib.cli import print_json
     from measurelib.errors import DefinitionError
-    from measurelib.lint import lint
+    from measurelib.linter import lint
 
     if not 5 <= args.reading_age <= 25:
         sys.stderr.write(f"measurelib lint: error: --reading-age must be from 5 to 25 years, "

@@ -48,3 +48,13 @@ def test_validate_command_is_light(tmp_path) -> None:  # type: ignore[no-untyped
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "HEAVY:\n" in out.stdout
+
+
+def test_no_lazy_function_is_also_a_module_name() -> None:
+    """A submodule named like a lazily loaded public function would replace it once imported."""
+    import pkgutil
+
+    modules = {m.name for m in pkgutil.iter_modules(measurelib.__path__)}
+    functions = {name for name, target in measurelib._LAZY.items() if ":" in target}
+    clashes = functions & modules
+    assert not clashes, f"rename the module(s) {sorted(clashes)}"

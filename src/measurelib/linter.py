@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys as _sys
-import types as _types
 from collections.abc import Callable
 from typing import Any
 
@@ -669,17 +667,3 @@ def _burden(m: Measure) -> dict[str, Any]:
     if len(per_source) > 1:
         out["by_source"] = {k: round(v, 2) for k, v in per_source.items()}
     return out
-
-
-class _CallableModule(_types.ModuleType):
-    """``measurelib.lint`` is both this module and the :func:`lint` function.
-
-    Importing the module makes ``measurelib.lint`` (the package attribute) the module, which
-    would shadow the public function ``ml.lint``; calling the module calls the function.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> LintResult:
-        return lint(*args, **kwargs)
-
-
-_sys.modules[__name__].__class__ = _CallableModule
