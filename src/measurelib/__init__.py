@@ -52,7 +52,7 @@ _LAZY: dict[str, str] = {
     "import_definition": "measurelib.importers:import_definition",
 }
 
-__all__ = sorted([
+__all__ = [
     "CatalogEntry",
     "ConvergenceWarning",
     "DataError",
@@ -66,12 +66,26 @@ __all__ = sorted([
     "MeasurelibError",
     "MeasurelibWarning",
     "SmallSampleWarning",
+    "Store",
     "__version__",
+    "assess",
+    "build",
     "catalog",
+    "change",
+    "derive",
+    "export",
+    "import_definition",
+    "licence_report",
+    "lint",
     "load",
     "loads",
-    *_LAZY,
-])
+    "parse_submission",
+    "psychometrics",
+    "score_partitions",
+    "validate_responses",
+    "version_map",
+    "write_rci",
+]
 
 
 def __getattr__(name: str) -> Any:

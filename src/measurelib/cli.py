@@ -39,8 +39,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "due": ("measurelib._cli_due", "list who is due or overdue for a measure (CSV for mail-merge/SMS)"),
     "report": ("measurelib._cli_report", "write the impact report of a service (HTML, PDF, JSON)"),
     "feedback": ("measurelib._cli_feedback", "write a person's one-page feedback sheet (HTML, PDF)"),
-    "export": ("measurelib._cli_export", "export a measure to FHIR, XLSForm (ODK/Kobo), REDCap or JSON Schema"),
-    "import-definition": ("measurelib._cli_import_definition", "make a measure definition from an XLSForm, FHIR Questionnaire or REDCap dictionary"),
+    "export": ("measurelib._cli_export", "export a measure to FHIR, XLSForm, REDCap or JSON Schema"),
+    "import-definition": ("measurelib._cli_import_definition",
+                          "make a definition from an XLSForm, FHIR Questionnaire or REDCap file"),
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

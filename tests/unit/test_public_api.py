@@ -12,6 +12,10 @@ def test_all_is_sorted_and_unique() -> None:
     assert list(measurelib.__all__) == sorted(set(measurelib.__all__))
 
 
+def test_all_lists_every_lazy_name() -> None:
+    assert set(measurelib._LAZY) <= set(measurelib.__all__)
+
+
 def test_every_public_name_resolves() -> None:
     for name in measurelib.__all__:
         assert getattr(measurelib, name) is not None, name
