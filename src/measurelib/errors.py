@@ -97,7 +97,7 @@ class Location:
             extra.append(self.path)
         if head and extra:
             return f"{head}: {', '.join(extra)}"
-        return head or ", ".join(extra) or "<unknown>"
+        return head or ", ".join(extra)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -114,7 +114,8 @@ class Diagnostic:
     severity: Severity = "error"
 
     def __str__(self) -> str:
-        text = f"{self.location}: {self.severity}[{self.code}]: {self.message}"
+        where = str(self.location)
+        text = f"{where + ': ' if where else ''}{self.severity}[{self.code}]: {self.message}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text
@@ -453,3 +454,7 @@ register("import-invalid", "File cannot be imported", "The file is not of the fo
          "(FHIR Questionnaire, XLSForm, REDCap data dictionary) or does not make a valid "
          "measure.", "Export the file again from its system, or fix the field named.",
          area="definition")
+register("no-baseline", "No baseline scores", "The store or table holds no baseline "
+         "administrations of the measure (for the filters given), so no change can be computed.",
+         "Import the forms first, or check the measure, service and timepoint labels.",
+         area="data")

@@ -384,6 +384,14 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     if service is not None and "service" in df.columns:
         df = df[df["service"] == service]
     base_label, fu_label = baseline.lower(), follow_up.lower()
+    if not (df["timepoint"].astype(str).str.lower() == base_label).any() if len(df) else True:
+        from measurelib.errors import DataError, Diagnostic, Location
+
+        where = f" for service {service!r}" if service is not None else ""
+        raise DataError([Diagnostic(
+            "no-baseline", f"no {base_label!r} scores of {measure.id} {rule.id}{where}: "
+            "nothing to compare", "Import the forms first (`measurelib import`), or check "
+            "the measure, the service and the timepoint labels.", Location())])
     direction = 1.0 if rule.higher_is_better else -1.0
     key = ["respondent_id", "episode"]
     # one integer code per person and episode: every later step works on integers

@@ -50,7 +50,8 @@ def read_table(path: str | Path) -> Any:
             df = df.astype(object).where(df.notna(), None)
             df = df.map(lambda v: None if v is None else _cell_text(v))
         else:
-            raise DataError(Diagnostic("usage", f"{shown}: cannot read {suffix or 'this'} files",
+            kind = f"{suffix} files" if suffix else "files without an extension"
+            raise DataError(Diagnostic("usage", f"{shown}: cannot read {kind}",
                                        "Give a .csv or .xlsx file.", Location(shown)))
     except DataError:
         raise

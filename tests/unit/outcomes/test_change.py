@@ -226,3 +226,16 @@ def test_wilson_matches_hand_values() -> None:
     lo, hi = wilson_interval([0, 10], [10, 10])
     assert lo[0] == 0 and hi[0] == pytest.approx(0.27753, abs=1e-5)
     assert lo[1] == pytest.approx(0.72247, abs=1e-5) and hi[1] == pytest.approx(1)
+
+
+def test_empty_store_or_frame_is_a_clear_error() -> None:
+    import pandas as pd
+    import pytest
+
+    import measurelib as ml
+
+    empty = pd.DataFrame({"respondent_id": [], "timepoint": [], "date": [], "total": []})
+    with pytest.raises(ml.DataError) as info:
+        ml.change(empty, "phq-9")
+    assert info.value.errors[0].code == "no-baseline"
+    assert "Import the forms first" in info.value.errors[0].hint
