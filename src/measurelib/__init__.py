@@ -48,7 +48,7 @@ _LAZY: dict[str, str] = {
     "parse_submission": "measurelib.forms:parse_submission",
     "score_partitions": "measurelib.score:score_partitions",
     "validate_responses": "measurelib.score:validate_responses",
-    "export": "measurelib.export:export",
+    "export": "measurelib.exporters:export",
     "import_definition": "measurelib.importers:import_definition",
 }
 

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from measurelib.cli import print_diagnostics, print_json
-    from measurelib.export import export
+    from measurelib.exporters import export
 
     if args.to == "xlsform" and not args.output:
         sys.stderr.write("measurelib export: --to xlsform writes a workbook: give -o FILE.xlsx\n")

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 import measurelib as ml
-from measurelib.export._common import column_specs, fmt_num
-from measurelib.export._evaluate import evaluate_redcap, evaluate_xpath
-from measurelib.export.data import read_data, read_fhir, write_data
-from measurelib.export.fhir import questionnaire_response
-from measurelib.export.redcap import scale_codes
+from measurelib.exporters._common import column_specs, fmt_num
+from measurelib.exporters._evaluate import evaluate_redcap, evaluate_xpath
+from measurelib.exporters.data import read_data, read_fhir, write_data
+from measurelib.exporters.fhir import questionnaire_response
+from measurelib.exporters.redcap import scale_codes
 from measurelib.importers import from_fhir, from_redcap, from_xlsform
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzÀéß ,.?'!=-", min_size=1, max_size=12)

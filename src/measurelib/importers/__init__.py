@@ -169,7 +169,7 @@ def _fix_text(value: Any, lang: str) -> Any:
 
 def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> ImportResult:
     """A measure from a FHIR R4 Questionnaire (dict or JSON text)."""
-    from measurelib.export._common import FHIR_BASE
+    from measurelib.exporters._common import FHIR_BASE
 
     q = json.loads(resource) if isinstance(resource, str) else resource
     if not isinstance(q, dict) or q.get("resourceType") != "Questionnaire":
@@ -389,7 +389,7 @@ def _fix_all(obj: Any, lang: str) -> None:
 
 
 def _code_back(c: dict[str, Any]) -> dict[str, Any]:
-    from measurelib.export.fhir import SYSTEM_NAMES
+    from measurelib.exporters.fhir import SYSTEM_NAMES
 
     out = {"system": SYSTEM_NAMES.get(c.get("system", ""), c.get("system", "")),
            "code": c.get("code", "")}
@@ -596,7 +596,7 @@ def _version_back(v: Any) -> str:
 def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | None = None
                 ) -> ImportResult:
     """A measure from a REDCap data dictionary (CSV)."""
-    from measurelib.export.redcap import COLUMNS
+    from measurelib.exporters.redcap import COLUMNS
 
     file = file or str(path)
     if text is None:

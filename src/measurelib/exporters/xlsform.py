@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from measurelib.errors import Diagnostic
-from measurelib.export._common import (
+from measurelib.exporters._common import (
     ColumnSpec,
     Expr,
     Term,

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys as _sys
-import types as _types
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +135,7 @@ def export(measure: Any, to: str = "fhir", *, lang: str | None = None, overlay: 
     """
     if to not in FORMATS:
         raise ValueError(f"export(): `to` must be one of {', '.join(FORMATS)}; got {to!r}")
-    from measurelib.export._common import prepare
+    from measurelib.exporters._common import prepare
 
     m, diags = prepare(measure, overlay)
     if lang is not None and lang not in m.all_languages:
@@ -147,22 +145,22 @@ def export(measure: Any, to: str = "fhir", *, lang: str | None = None, overlay: 
     media: dict[str, bytes] = {}
     content: Any
     if to == "fhir":
-        from measurelib.export.fhir import questionnaire
+        from measurelib.exporters.fhir import questionnaire
 
         content, more = questionnaire(m, lang)
     elif to == "jsonschema":
-        from measurelib.export.jsonschema import response_schema
+        from measurelib.exporters.jsonschema import response_schema
 
         content, more = response_schema(m, lang), []
     elif to == "xlsform":
-        from measurelib.export.xlsform import xlsform
+        from measurelib.exporters.xlsform import xlsform
 
         book, more, media = xlsform(m, lang)
         buf = io.BytesIO()
         book.save(buf)
         content = buf.getvalue()
     else:
-        from measurelib.export.redcap import data_dictionary
+        from measurelib.exporters.redcap import data_dictionary
 
         content, more, field_map = data_dictionary(m, lang)
     res = ExportResult(format=to, measure_id=m.id, measure_version=m.version, content=content,
@@ -171,16 +169,3 @@ def export(measure: Any, to: str = "fhir", *, lang: str | None = None, overlay: 
         res.write(path)
     return res
 
-
-class _CallableModule(_types.ModuleType):
-    """``measurelib.export`` is both this package and the :func:`export` function.
-
-    Importing the package makes ``measurelib.export`` (the package attribute) the module,
-    which would shadow the public function ``ml.export``; calling the module calls it.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ExportResult:
-        return export(*args, **kwargs)
-
-
-_sys.modules[__name__].__class__ = _CallableModule

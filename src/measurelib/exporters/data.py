@@ -1,7 +1,7 @@
 """Response and score data out (CSV, Excel, Parquet, SPSS, Stata) and in (REDCap, FHIR).
 
 >>> import measurelib as ml, pandas as pd
->>> from measurelib.export.data import write_data
+>>> from measurelib.exporters.data import write_data
 >>> m = ml.load("phq-9")
 >>> res = m.score(pd.DataFrame({it.id: [1, 2] for it in m.items}))
 >>> write_data(res.scores, "/tmp/phq9.sav", measure=m)  # doctest: +SKIP
@@ -57,7 +57,7 @@ def labels_of(m: Measure | None, columns: list[str], lang: str | None = None,
     """Variable labels and value labels of the columns that belong to ``m``."""
     if m is None:
         return {}, {}
-    from measurelib.export._common import column_specs
+    from measurelib.exporters._common import column_specs
 
     var: dict[str, str] = {}
     val: dict[str, dict[Any, str]] = {}
@@ -207,8 +207,8 @@ def read_redcap(measure: Measure, data: Any) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from measurelib.export._common import column_specs, prepare
-    from measurelib.export.redcap import data_dictionary, scale_codes
+    from measurelib.exporters._common import column_specs, prepare
+    from measurelib.exporters.redcap import data_dictionary, scale_codes
 
     if isinstance(data, (str, Path)):
         try:
@@ -269,8 +269,8 @@ def read_fhir(measure: Measure, resource: Any) -> pd.DataFrame:
 
     import pandas as pd
 
-    from measurelib.export._common import column_specs, prepare
-    from measurelib.export.fhir import rows_from_fhir
+    from measurelib.exporters._common import column_specs, prepare
+    from measurelib.exporters.fhir import rows_from_fhir
 
     if isinstance(resource, Path) or (isinstance(resource, str)
                                       and not resource.lstrip().startswith("{")):

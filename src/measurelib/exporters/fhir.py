@@ -26,7 +26,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from measurelib.errors import Diagnostic
-from measurelib.export._common import (
+from measurelib.exporters._common import (
     FHIR_BASE,
     MEASURELIB_EXT,
     ColumnSpec,

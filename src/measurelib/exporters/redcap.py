@@ -21,7 +21,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from measurelib.errors import Diagnostic, Location
-from measurelib.export._common import (
+from measurelib.exporters._common import (
     ColumnSpec,
     Expr,
     Term,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from measurelib.export._common import FHIR_BASE, column_specs
+from measurelib.exporters._common import FHIR_BASE, column_specs
 
 if TYPE_CHECKING:
     from measurelib.model import Measure
