@@ -166,6 +166,22 @@ class _Usage(Exception):
 
 
 # ----------------------------------------------------------------------------- writing
+def _spreadsheet_safe(frame: Any) -> Any:
+    """Text cells starting with =, +, -, @ made inert (formula injection); numbers untouched."""
+    import pandas as pd
+
+    from measurelib.exporters.data import neutralise
+
+    text = [c for c in frame.columns
+            if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
+    if not text:
+        return frame
+    frame = frame.copy()
+    for col in text:
+        frame[col] = frame[col].map(neutralise)
+    return frame
+
+
 class _Writer:
     """Writes frames chunk by chunk (CSV, Parquet) or all at the end (Excel)."""
 
@@ -177,6 +193,8 @@ class _Writer:
         self.parquet: Any = None
 
     def write(self, frame: Any) -> None:
+        if self.kind in (".csv", ".tsv", ".xlsx"):
+            frame = _spreadsheet_safe(frame)
         if self.kind in (".xlsx", "collect"):
             self.frames.append(frame)
             return

@@ -299,3 +299,18 @@ def test_small_numbers_suppressed_on_request(tmp_path):
     assert doc["statistics"]["total"]["bands"]["Severe"] is None
     assert doc["account"]["alerts"]["self_harm_thoughts"] is None
     assert doc["account"]["rows_in"] == 4  # row counts are the account, never suppressed
+
+
+def test_formula_injection_is_neutralised_in_csv_and_excel(tmp_path):
+    (tmp_path / "data.csv").write_text(
+        "respondent_id,note,Q1,Q2,Q3,Q4,Q5,Q6,Q7,Q8,Q9\n"
+        "=HYPERLINK(\"http://x\"),@SUM(A1),0,1,2,3,0,1,2,3,0\n"
+        "-5,+cmd,0,0,0,0,0,0,0,0,0\n", encoding="utf-8")
+    for out in ("out.csv", "out.xlsx"):
+        r = run("phq-9", "data.csv", "-o", out, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        back = (pd.read_csv(tmp_path / out, dtype=str) if out.endswith(".csv")
+                else pd.read_excel(tmp_path / out, dtype=str))
+        assert back["respondent_id"].tolist() == ["'=HYPERLINK(\"http://x\")", "-5"]
+        assert back["note"].tolist() == ["'@SUM(A1)", "'+cmd"]
+        assert [float(x) for x in back["total"]] == [12.0, 0.0]
