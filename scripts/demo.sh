@@ -30,6 +30,12 @@ step "4. Score example responses (simulated baseline and review)"
 $ML score "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-baseline.csv" -o "$OUT/scores-baseline.csv"
 $ML score "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-review.csv" -o "$OUT/scores-review.csv"
 
+step "4b. Export the measure for other systems: FHIR, XLSForm (ODK/Kobo), REDCap, JSON Schema"
+$ML export "$OUT/charity-wellbeing.built.yaml" --to fhir -o "$OUT/charity-wellbeing.fhir.json"
+$ML export "$OUT/charity-wellbeing.built.yaml" --to xlsform -o "$OUT/charity-wellbeing.xlsform.xlsx"
+$ML export "$OUT/charity-wellbeing.built.yaml" --to redcap -o "$OUT/charity-wellbeing.redcap.csv"
+$ML export "$OUT/charity-wellbeing.built.yaml" --to jsonschema -o "$OUT/charity-wellbeing.row.schema.json"
+
 step "5. Outcomes: store the forms, list who is due, the commissioner's report, a person's feedback"
 DB="$OUT/measurelib.db"
 $ML import "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-baseline.csv" --db "$DB" --service "Wellbeing support"
