@@ -10,7 +10,7 @@ from measurelib.errors import DataError, Diagnostic, Location
 from measurelib.store._tables import EQUITY_FIELDS, MODES, RESPONDENT_TYPES
 
 META_COLUMNS = ("respondent_id", "episode", "date", "timepoint", "mode", "respondent_type",
-                "site", "service", "worker", "retrospective")
+                "site", "service", "worker", "retrospective", "simulated")
 """Columns of an import file that describe the administration rather than answer items."""
 
 KEY_COLUMNS = ("respondent_id", "episode", "timepoint", "date")
@@ -149,6 +149,12 @@ def check_metadata(df: Any, *, anonymous: bool) -> tuple[Any, Any]:
         out["retrospective"] = retro.astype(bool)
     else:
         out["retrospective"] = False
+    if "simulated" in df.columns:
+        sim, bad = parse_bools(df["simulated"])
+        flag(bad, "simulated", "invalid-value", "simulated must be yes/no (or 1/0)")
+        out["simulated"] = sim.astype(bool)
+    else:
+        out["simulated"] = False
     for col in EQUITY_FIELDS:
         if col == "deprivation_decile":
             raw = text(col)

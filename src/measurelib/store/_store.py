@@ -117,7 +117,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0002'
+    '0003'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,
@@ -453,6 +453,7 @@ class Store:
                 "site": meta["site"].to_numpy(), "service": meta["service"].to_numpy(),
                 "worker": meta["worker"].to_numpy(),
                 "retrospective": meta["retrospective"].to_numpy(dtype=bool),
+                "simulated": meta["simulated"].to_numpy(dtype=bool),
                 "responses": resp_json, "import_pk": import_pk,
                 "anonymous": anonymous,
                 **{c: equity[c].to_numpy() for c in EQUITY_FIELDS},
@@ -635,7 +636,8 @@ class Store:
         """Scores with their administration's metadata, one row per administration and score.
 
         Columns: administration, respondent_id, episode, date, timepoint, mode,
-        respondent_type, site, service, worker, retrospective, anonymous, equity fields,
+        respondent_type, site, service, worker, retrospective, anonymous, simulated, equity
+        fields,
         measure_id, measure_version, score_id, value, band.
         """
         import pandas as pd
@@ -646,7 +648,7 @@ class Store:
         a, m, s = administrations, measures, scores
         q = select(a.c.pk.label("administration"), a.c.respondent_id, a.c.episode, a.c.date,
                    a.c.timepoint, a.c.mode, a.c.respondent_type, a.c.site, a.c.service,
-                   a.c.worker, a.c.retrospective, a.c.anonymous,
+                   a.c.worker, a.c.retrospective, a.c.anonymous, a.c.simulated,
                    *[a.c[c] for c in EQUITY_FIELDS],
                    m.c.measure_id, m.c.version.label("measure_version"), s.c.score_id,
                    s.c.value, s.c.band).select_from(

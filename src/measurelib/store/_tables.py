@@ -97,6 +97,8 @@ administrations = Table(
     Column("import_pk", Integer, ForeignKey("imports.pk")),
     # added by migration 0002
     Column("anonymous", Boolean, nullable=False, server_default=false()),
+    # added by migration 0003: responses made by a simulation, never by people
+    Column("simulated", Boolean, nullable=False, server_default=false()),
     Column("age_band", String(32)),
     Column("sex", String(32)),
     Column("ethnicity", String(64)),
