@@ -39,22 +39,15 @@ def spark():
     session.stop()
 
 
-def responses(n: int = 600) -> pd.DataFrame:
-    rng = np.random.default_rng(5)
-    data = {f"Q{i}": rng.integers(0, 4, n).astype(float) for i in range(1, 10)}
-    df = pd.DataFrame({"respondent_id": [f"r{i:04d}" for i in range(n)], **data})
-    df.loc[rng.random(n) < 0.05, "Q3"] = np.nan
-    return df
-
 
 def _collect(sdf) -> pd.DataFrame:
     return (pd.DataFrame([r.asDict() for r in sdf.collect()])
             .sort_values("respondent_id").reset_index(drop=True))
 
 
-def test_numbers_in_several_batches_match_in_memory(spark):
+def test_numbers_in_several_batches_match_in_memory(spark, phq9_responses):
     m = ml.load("phq-9")
-    df = responses()
+    df = phq9_responses(1000, 5)
     expected = m.score(df).scores
     sdf = spark.createDataFrame(df).repartition(3)
     got = _collect(ml.score_spark(sdf, m))
@@ -67,9 +60,9 @@ def test_numbers_in_several_batches_match_in_memory(spark):
     assert got["alerts"].fillna("").tolist() == exp["alerts"].astype(str).tolist()
 
 
-def test_csv_strings_and_invalid_codes(spark, tmp_path):
+def test_csv_strings_and_invalid_codes(spark, tmp_path, phq9_responses):
     m = ml.load("phq-9")
-    df = responses(200)
+    df = phq9_responses(200, 5)
     df.loc[17, "Q1"] = 7  # not a PHQ-9 answer
     path = tmp_path / "responses.csv"
     df.to_csv(path, index=False)
@@ -82,7 +75,7 @@ def test_csv_strings_and_invalid_codes(spark, tmp_path):
     assert len(rejected) == 199 and "r0017" not in set(rejected["respondent_id"])
 
 
-def test_error_policy_is_refused(spark):
-    sdf = spark.createDataFrame(responses(5))
+def test_error_policy_is_refused(spark, phq9_responses):
+    sdf = spark.createDataFrame(phq9_responses(5, 5))
     with pytest.raises(ValueError, match="no position"):
         ml.score_spark(sdf, "phq-9", on_invalid="error")
