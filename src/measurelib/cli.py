@@ -99,7 +99,7 @@ def _validate(args: argparse.Namespace) -> int:
             path = Path(source)
             if not path.exists():
                 path = resolve(source)
-            doc: Document = parse_document(read_text(path, source), source)
+            doc: Document = parse_document(read_text(path, source), source, path.parent)
             measure = load_document(doc)
             warnings = [doc.locate(d) for d in check_measure(measure) if d.severity != "error"]
             report.update(valid=not (args.strict and warnings), id=measure.id,

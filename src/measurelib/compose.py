@@ -300,7 +300,7 @@ def _read(source: Any) -> tuple[Measure, Any, str, Path]:
     if not path.exists():
         path = resolve(shown)
         shown = _display(path)
-    doc = parse_document(read_text(path, shown), shown)
+    doc = parse_document(read_text(path, shown), shown, path.parent)
     return load_document(doc), doc, shown, path.resolve().parent
 
 
@@ -521,7 +521,7 @@ def _load_source(path: Path, overlay: Any, stack: tuple[str, ...]) -> Measure:
         raise DefinitionError([Diagnostic("compose-cycle", f"cyclic composition: {chain}",
                                           CODES["compose-cycle"].hint, Location(_display(path)))])
     shown = _display(path)
-    doc = parse_document(read_text(path, shown), shown)
+    doc = parse_document(read_text(path, shown), shown, path.parent)
     measure: Measure = load_document(doc)
     if measure.compose:
         with warnings.catch_warnings():

@@ -231,6 +231,9 @@ register("unknown-tag", "Unknown tag", "A score selects items by a tag that no i
          "Tag the items, or fix the tag name.")
 register("unknown-table", "Unknown table", "A transform names a lookup table that is not "
          "declared under `tables:`.", "Declare the table or fix its name.")
+register("table-file", "Table file problem", "A table under `tables:` names a CSV file that "
+         "cannot be read, lacks a named column, or has a row that is not two numbers.",
+         "Put the CSV beside the definition with a header row and one `key,value` row per entry.")
 register("duplicate-id", "Duplicate id", "Two items, scales, scores or options share an id.",
          "Give each a unique id.")
 register("duplicate-option-value", "Duplicate option value", "Two options of one scale have the "

@@ -13,6 +13,7 @@ Every error carries the file, line and column, and the path inside the document
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -213,11 +214,14 @@ def format_path(path: tuple[Any, ...]) -> str:
 class Document:
     """A parsed YAML document with the positions of its values and keys."""
 
-    def __init__(self, data: Any, file: str, value_marks: Marks, key_marks: Marks):
+    def __init__(self, data: Any, file: str, value_marks: Marks, key_marks: Marks,
+                 base: Path | None = None):
         self.data = data
         self.file = file
         self.value_marks = value_marks
         self.key_marks = key_marks
+        #: folder that files named in the document (table files) are relative to
+        self.base = base
 
     def location(self, path: tuple[Any, ...], *, key: bool = False) -> Location:
         """The position of ``path`` (or of its nearest existing ancestor)."""
@@ -257,8 +261,12 @@ def parse_path(text: str) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def parse_document(text: str, file: str = "<string>") -> Document:
-    """Parse YAML text into a :class:`Document`; raise DefinitionError on syntax problems."""
+def parse_document(text: str, file: str = "<string>", base: Path | None = None) -> Document:
+    """Parse YAML text into a :class:`Document`; raise DefinitionError on syntax problems.
+
+    ``base`` is the folder of the definition file (files it names are read from there);
+    by default the folder of ``file`` if that is a file, else the working folder.
+    """
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:
@@ -309,7 +317,9 @@ def parse_document(text: str, file: str = "<string>") -> Document:
                 Location(file, 1, 1))]) from None
         if builder.errors:
             raise DefinitionError(builder.errors)
-        return Document(data, file, builder.value_marks, builder.key_marks)
+        if base is None:
+            base = Path(file).parent if file != "<string>" and Path(file).is_file() else None
+        return Document(data, file, builder.value_marks, builder.key_marks, base)
     finally:
         loader.dispose()
 
@@ -539,8 +549,9 @@ def load_document(doc: Document, model: type[BaseModel] | None = None) -> Any:
             "not-a-mapping", f"the document is {_describe(doc.data)}, not a mapping of fields",
             "Start the file with `format: 1` and the other fields, one per line.",
             Location(doc.file, 1, 1))])
+    data = _read_table_files(doc) if model is Measure else doc.data
     try:
-        return model.model_validate(doc.data)
+        return model.model_validate(data)
     except ValidationError as exc:
         diags = _diagnostics_from_validation(exc, doc, model)
         raise DefinitionError(diags) from None
@@ -590,7 +601,7 @@ def load(source: str | os.PathLike[str]) -> Any:
     if not path.exists():
         path = resolve(text_source)
     display = text_source if Path(text_source).exists() else _display_path(path)
-    measure = loads(read_text(path, display), display)
+    measure = load_document(parse_document(read_text(path, display), display, path.parent))
     from measurelib._resources import remember_source
 
     remember_source(measure, path)
@@ -602,3 +613,108 @@ def _display_path(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:  # pragma: no cover - other drive on Windows
         return str(path)
+
+
+# ----------------------------------------------------------------------------- table files
+def _read_table_files(doc: Document) -> Any:
+    """``tables: {name: {file: x.csv}}`` → the table read from the CSV beside the definition.
+
+    Returns the document's data with every file table replaced by its ``key → value``
+    mapping (the document itself is not changed); every problem is collected and raised
+    together, located at the ``file:`` line or at the CSV row.
+    """
+    data = doc.data
+    tables = data.get("tables") if isinstance(data, dict) else None
+    if not isinstance(tables, dict) or not any(
+            isinstance(t, dict) and "file" in t for t in tables.values()):
+        return data
+    problems: list[Diagnostic] = []
+    resolved: dict[Any, Any] = {}
+    for name, spec in tables.items():
+        if not (isinstance(spec, dict) and "file" in spec):
+            resolved[name] = spec
+            continue
+        where = ("tables", name)
+        extra = sorted(set(map(str, spec)) - {"file", "key", "value"})
+        if extra:
+            problems.append(Diagnostic(
+                "table-file", f"table {name!r}: unknown field(s) {', '.join(extra)}",
+                "A file table takes `file:` and, optionally, `key:` and `value:` (column names).",
+                doc.location((*where, extra[0]), key=True)))
+            continue
+        table, errs = _read_table_csv(doc, name, spec)
+        problems.extend(errs)
+        resolved[name] = table
+    if problems:
+        raise DefinitionError(problems)
+    return {**data, "tables": resolved}
+
+
+def _read_table_csv(doc: Document, name: Any, spec: dict[str, Any]
+                    ) -> tuple[dict[float, float], list[Diagnostic]]:
+    import csv
+
+    here = doc.location(("tables", name, "file"))
+    rel = spec.get("file")
+    if not isinstance(rel, str) or not rel.strip():
+        return {}, [Diagnostic("table-file", f"table {name!r}: `file:` must name a CSV file",
+                               "Write e.g. `file: value-set.csv` (a path relative to this "
+                               "definition).", here)]
+    base = doc.base if doc.base is not None else Path.cwd()
+    path = (base / rel) if not Path(rel).is_absolute() else Path(rel)
+    shown = os.path.relpath(path) if path.is_absolute() else str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        return {}, [Diagnostic("table-file", f"table {name!r}: cannot read {shown}: "
+                               f"{exc.strerror or exc}",
+                               "Put the CSV file beside the definition, or correct `file:` "
+                               "(paths are relative to the definition's folder).", here)]
+    rows = list(csv.reader(text.splitlines()))
+    if len(rows) < 2:
+        return {}, [Diagnostic("table-file", f"table {name!r}: {shown} has no rows below its "
+                               "header", "Give a header row, then one `key,value` row per entry.",
+                               Location(shown, 1, 1))]
+    header = [h.strip() for h in rows[0]]
+    cols: list[int] = []
+    for role, default in (("key", 0), ("value", 1)):
+        wanted = spec.get(role)
+        if wanted is None:
+            cols.append(default)
+        elif str(wanted) in header:
+            cols.append(header.index(str(wanted)))
+        else:
+            return {}, [Diagnostic("table-file", f"table {name!r}: {shown} has no column "
+                                   f"{wanted!r} (its columns: {', '.join(header)})",
+                                   f"Correct `{role}:` or the CSV header.",
+                                   doc.location(("tables", name, role)))]
+    table: dict[float, float] = {}
+    problems: list[Diagnostic] = []
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        try:
+            key, value = (_csv_number(row[c]) for c in cols)
+        except (IndexError, ValueError):
+            problems.append(Diagnostic(
+                "table-file", f"table {name!r}: row {lineno} of {shown} is not two numbers: "
+                f"{','.join(row)!r}", "Each row holds a numeric key and a numeric value.",
+                Location(shown, lineno, 1)))
+            if len(problems) >= 10:
+                break
+            continue
+        if key in table:
+            problems.append(Diagnostic(
+                "table-file", f"table {name!r}: key {row[cols[0]]} appears twice in {shown} "
+                f"(row {lineno})", "Keep one row per key.", Location(shown, lineno, 1)))
+            continue
+        table[key] = value
+    return table, problems
+
+
+def _csv_number(text: str) -> float:
+    value = float(text.strip())
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() \
+        else value

@@ -24,6 +24,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -77,6 +78,29 @@ Text = Union[str, dict[LangCode, str]]
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 Number = Union[int, float]
+
+#: A table file, as written in YAML; the loader reads it into the mapping before validation.
+_TABLE_FILE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "TableFile",
+    "description": "A table read from a CSV file beside the definition.",
+    "properties": {
+        "file": {"type": "string", "minLength": 1,
+                 "description": "CSV file, relative to the definition's folder."},
+        "key": {"type": "string", "description": "Column of keys (default: the first)."},
+        "value": {"type": "string", "description": "Column of values (default: the second)."},
+    },
+    "required": ["file"],
+    "additionalProperties": False,
+}
+LookupTable = Annotated[
+    dict[Number, Number],
+    WithJsonSchema({"anyOf": [
+        {"type": "object", "additionalProperties": {"type": "number"},
+         "description": "Inline `key: value` pairs."},
+        _TABLE_FILE_SCHEMA,
+    ]}),
+]
 
 
 def text_in(text: Text | None, lang: str, default_lang: str | None = None) -> str | None:
@@ -738,8 +762,12 @@ class Measure(_Model):
     scales: dict[str, Scale] = Field(
         default_factory=dict, description="Response scales by id; items refer to them."
     )
-    tables: dict[str, dict[Number, Number]] = Field(
-        default_factory=dict, description="Named lookup tables for transforms."
+    tables: dict[str, LookupTable] = Field(
+        default_factory=dict,
+        description="Named lookup tables for transforms and value sets: inline `key: value` "
+        "pairs, or `{file: table.csv}`, a CSV file beside the definition read when it is "
+        "loaded (header row; the first column is the key and the second the value, or name "
+        "them with `key:` and `value:`).",
     )
     items: list[Item] = Field(default_factory=list, description="The questions, in form order.")
     scores: list[ScoreRule] = Field(

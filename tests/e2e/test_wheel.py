@@ -43,6 +43,7 @@ def test_wheel_contains_data(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "measurelib/_data/instruments/phq-9.yaml" in names
     assert "measurelib/_data/instruments/swemwbs.yaml" in names
+    assert "measurelib/_data/instruments/tables/eq-5d-5l.uk-crosswalk-vanhout2012.csv" in names
     assert any(n.startswith("measurelib/_data/templates/") for n in names)
     assert "measurelib/schema/measure.schema.json" in names
     assert "measurelib/py.typed" in names
@@ -76,7 +77,7 @@ def test_installed_wheel_renders_a_shipped_measure(clean_env: Path) -> None:
 
 def test_installed_console_script(clean_env: Path) -> None:
     exe = clean_env / "bin" / "measurelib"
-    out = subprocess.run([str(exe), "validate", "phq-9", "swemwbs"], capture_output=True,
+    out = subprocess.run([str(exe), "validate", "phq-9", "swemwbs", "eq-5d-5l"], capture_output=True,
                          text=True, cwd="/")
     assert out.returncode == 0, out.stdout + out.stderr
     out = subprocess.run([str(clean_env / "bin" / "python"), "-m", "measurelib", "catalog"],
