@@ -418,14 +418,18 @@ def test_eq5d5l_profile_and_vas() -> None:
 
 
 def test_eq5d5l_value_sets_and_no_text() -> None:
-    # Value sets: UK 5L (Rowen et al. 2026) and England 5L (Devlin et al. 2018, which NICE's
+    # Value sets: UK 5L (Rowen et al. 2026), the UK crosswalk (van Hout et al. 2012, a table
+    # file of all states) and England 5L (Devlin et al. 2018, which NICE's
     # position statement ECD16 does not recommend); index values are checked in
     # test_eq5d_value_sets.py. The VAS stays the primary score; no item text is shipped.
     m = ml.load("eq-5d-5l")
     assert m.scores[0].id == "vas"
     sets = {r.id: (r.value_set.id, r.value_set.version)
             for r in m.scores if r.method == "value_set" and r.value_set is not None}
-    assert sets == {"index_uk": ("eq5d5l-uk", "2026"), "index_england": ("eq5d5l-england", "2018")}
+    assert sets == {"index_uk": ("eq5d5l-uk", "2026"),
+                    "index_uk_crosswalk": ("eq5d5l-uk-crosswalk", "2012"),
+                    "index_england": ("eq5d5l-england", "2018")}
+    assert len(m.tables["uk_crosswalk_vanhout2012"]) == 5**5  # every health state
     assert "not recommended by NICE" in str(m.score_rule("index_england").title)
     assert all(it.text is None for it in m.items)
 

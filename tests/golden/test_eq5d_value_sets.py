@@ -9,6 +9,11 @@ definition:
   sheejamk/valueEQ5D (data-raw/EQ5D5L_indexvalues.csv, column England, commit 24a8cba).
 - UK (Rowen et al. 2026, Value Health, doi:10.1016/j.jval.2026.03.008): state values of
   Maths in Health's eq5dsuite-value-sets, EQ-5D-5L/UK.csv (commit 3604fbb).
+- UK crosswalk (van Hout et al. 2012, Value Health 15:708-715, to the UK 3L value set of
+  Dolan 1997): state values of the EuroQol crosswalk calculator as copied, identically, in
+  fragla/eq5d (data-raw/CW.csv, column UK) and sheejamk/valueEQ5D
+  (data-raw/EQ5D5L_crosswalk_indexvalues.csv, column UK); 55555 = -0.594 is the UK 3L value
+  of the worst 3L state (33333).
 """
 
 from __future__ import annotations
@@ -49,6 +54,11 @@ UK_2026 = {
     "44444": -0.209, "45355": -0.341, "52555": -0.399,
 }
 
+UK_CROSSWALK = {
+    "11111": 1.0, "55555": -0.594, "11112": 0.879, "21111": 0.877, "11211": 0.906,
+    "12345": 0.063, "23245": -0.004, "33333": 0.516, "44444": 0.036, "54321": 0.071,
+}
+
 
 def _row(state: str, vas: float = 50) -> dict[str, Any]:
     return {**{d: int(c) for d, c in zip(DIMS, state)}, "vas": vas}
@@ -62,7 +72,8 @@ def _score(rows: list[dict[str, Any]]) -> Any:
 
 
 @pytest.mark.parametrize(("score_id", "expected"), [("index_england", ENGLAND),
-                                                     ("index_uk", UK_2026)])
+                                                     ("index_uk", UK_2026),
+                                                     ("index_uk_crosswalk", UK_CROSSWALK)])
 def test_published_state_values(score_id: str, expected: dict[str, float]) -> None:
     states = list(expected)
     scores = _score([_row(s) for s in states]).scores.reset_index(drop=True)
@@ -71,7 +82,8 @@ def test_published_state_values(score_id: str, expected: dict[str, float]) -> No
 
 
 @pytest.mark.parametrize(("score_id", "label"), [("index_england", "eq5d5l-england 2018"),
-                                                 ("index_uk", "eq5d5l-uk 2026")])
+                                                 ("index_uk", "eq5d5l-uk 2026"),
+                                                 ("index_uk_crosswalk", "eq5d5l-uk-crosswalk 2012")])
 def test_value_set_is_recorded(score_id: str, label: str) -> None:
     result = _score([_row("11111"), _row("12345")])
     assert result.scores[f"{score_id}_value_set"].astype(str).tolist() == [label, label]
@@ -83,11 +95,12 @@ def test_missing_dimension_gives_no_index_and_vas_is_not_needed() -> None:
     rows = [{**_row("11111"), "pain_discomfort": float("nan")},
             {**_row("21111"), "vas": float("nan")}]
     s = _score(rows).scores.reset_index(drop=True)
-    for score_id in ("index_england", "index_uk"):
+    for score_id in ("index_england", "index_uk", "index_uk_crosswalk"):
         assert math.isnan(s.loc[0, score_id])
         assert s.loc[0, f"{score_id}_n_missing"] == 1
     assert s.loc[1, "index_england"] == pytest.approx(0.942)
     assert s.loc[1, "index_uk"] == pytest.approx(0.968)
+    assert s.loc[1, "index_uk_crosswalk"] == pytest.approx(0.877)
     assert math.isnan(s.loc[1, "vas"])
 
 
@@ -96,3 +109,4 @@ def test_ranges_and_primary_score() -> None:
     assert m.primary_score is not None and m.primary_score.id == "vas"
     assert m.score_range("index_england") == pytest.approx((-0.285, 1.0))
     assert m.score_range("index_uk") == pytest.approx((-0.567, 1.0))
+    assert m.score_range("index_uk_crosswalk") == pytest.approx((-0.594, 1.0))

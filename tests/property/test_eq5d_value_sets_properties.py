@@ -33,7 +33,7 @@ def index_by_state() -> pd.DataFrame:
 
 
 def test_every_value_set_score_is_checked() -> None:
-    assert INDEX_SCORES == ["index_uk", "index_england"]
+    assert INDEX_SCORES == ["index_uk", "index_uk_crosswalk", "index_england"]
 
 
 @pytest.mark.parametrize("score_id", INDEX_SCORES)
