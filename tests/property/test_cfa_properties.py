@@ -86,7 +86,7 @@ def test_chisq_nonnegative_and_indices_in_range(seed: int, n: int) -> None:
 @HEYWOOD_OK
 @NONCONVERGENCE_OK
 @settings(max_examples=15)
-@given(seed=st.integers(0, 10_000), shift=st.sampled_from([0.5, 30.0, 1e3, 1e6, -1e8]))
+@given(seed=st.integers(0, 10_000), shift=st.sampled_from([0.5, 30.0, 1e3, -1e5, 1e6]))
 def test_shifting_the_items_keeps_fit(seed: int, shift: float) -> None:
     # the covariance comes from X'X minus the means' outer product unless the means are
     # large next to the standard deviations; either way a shift leaves the fit unchanged
