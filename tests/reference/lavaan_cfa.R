@@ -68,7 +68,7 @@ out <- list()
 out$hs_ml <- fit_entry(cfa(hs_model, data = hs))
 out$hs_ml_stdlv <- fit_entry(cfa(hs_model, data = hs, std.lv = TRUE))
 out$hs_ml_cov <- fit_entry(cfa(paste(hs_model, "x7 ~~ x8", sep = "\n"), data = hs))
-out$hs_mlr <- fit_entry(cfa(hs_model, data = hs, estimator = "MLR"), mi = FALSE)
+out$hs_mlr <- fit_entry(cfa(hs_model, data = hs, estimator = "MLR"))
 
 configural <- cfa(hs_model, data = hs, group = "school")
 metric <- cfa(hs_model, data = hs, group = "school", group.equal = "loadings")
@@ -86,32 +86,34 @@ configural_r <- cfa(hs_model, data = hs, group = "school", estimator = "MLR")
 metric_r <- cfa(hs_model, data = hs, group = "school", group.equal = "loadings", estimator = "MLR")
 scalar_r <- cfa(hs_model, data = hs, group = "school", group.equal = c("loadings", "intercepts"),
                 estimator = "MLR")
-out$hs_configural_mlr <- fit_entry(configural_r, mi = FALSE)
-out$hs_scalar_mlr <- fit_entry(scalar_r, mi = FALSE)
+out$hs_configural_mlr <- fit_entry(configural_r)
+out$hs_scalar_mlr <- fit_entry(scalar_r)
 lrt_r <- lavTestLRT(configural_r, metric_r, scalar_r)
 out$hs_lrt_mlr <- frame_json(data.frame(Df = lrt_r$Df, Chisq = lrt_r$Chisq,
                                         Chisq_diff = lrt_r[["Chisq diff"]],
                                         Df_diff = lrt_r[["Df diff"]],
                                         Pr = lrt_r[["Pr(>Chisq)"]]))
 
-out$bfi_fiml <- fit_entry(cfa(big5, data = bfi, missing = "ml"), mi = FALSE)
-out$bfi_fiml_mlr <- fit_entry(cfa(big5, data = bfi, missing = "ml", estimator = "MLR"), mi = FALSE)
-out$bfi_listwise <- fit_entry(cfa(big5, data = bfi), mi = FALSE)
+out$bfi_fiml <- fit_entry(cfa(big5, data = bfi, missing = "ml"))
+out$bfi_fiml_mlr <- fit_entry(cfa(big5, data = bfi, missing = "ml", estimator = "MLR"))
+out$bfi_listwise <- fit_entry(cfa(big5, data = bfi))
 
 nitems <- c("N1", "N2", "N3", "N4", "N5")
 out$bfi_n_wlsmv <- fit_entry(cfa("neuro =~ N1 + N2 + N3 + N4 + N5", data = bfi,
-                                 ordered = nitems, estimator = "WLSMV"), mi = FALSE)
+                                 ordered = nitems, estimator = "WLSMV"))
 out$bfi_n_wlsmv_gender <- fit_entry(cfa("neuro =~ N1 + N2 + N3 + N4 + N5", data = bfi,
                                         ordered = nitems, estimator = "WLSMV",
-                                        group = "gender"), mi = FALSE)
+                                        group = "gender"))
 out$bfi_an_wlsmv_stdlv <- fit_entry(cfa("agree =~ A1 + A2 + A3 + A4 + A5\nneuro =~ N1 + N2 + N3 + N4 + N5",
                                          data = bfi, ordered = c(paste0("A", 1:5), nitems),
-                                         estimator = "WLSMV", std.lv = TRUE), mi = FALSE)
+                                         estimator = "WLSMV", std.lv = TRUE))
 out$bfi_gender_scalar <- fit_entry(cfa(big5, data = bfi, group = "gender",
-                                       group.equal = c("loadings", "intercepts")), mi = FALSE)
+                                       group.equal = c("loadings", "intercepts")))
 aitems <- c("A1", "A2", "A3", "A4", "A5")
 out$bfi_a_wlsmv <- fit_entry(cfa("agree =~ A1 + A2 + A3 + A4 + A5", data = bfi,
-                                 ordered = aitems, estimator = "WLSMV"), mi = FALSE)
+                                 ordered = aitems, estimator = "WLSMV"))
+out$bfi_an_fiml_gender <- fit_entry(cfa("agree =~ A1 + A2 + A3 + A4 + A5\nneuro =~ N1 + N2 + N3 + N4 + N5",
+                                         data = bfi, missing = "ml", group = "gender"))
 
 meta <- paste0('{"R": ', str_json(paste(R.version$major, R.version$minor, sep = ".")),
                ', "lavaan": ', str_json(as.character(packageVersion("lavaan"))), "}")

@@ -66,8 +66,8 @@ class CFAResult(Result):
     standardized_loadings : pandas.DataFrame
         Loadings only, with ``std_all``.
     modification_indices : pandas.DataFrame
-        As ``modindices()``: ``lhs, op, rhs, group, mi, epc, sepc_all`` (ML with complete
-        data; empty otherwise).
+        As ``modindices()``: ``lhs, op, rhs, group, mi, epc, sepc_all`` for every
+        estimator (ML, MLR, FIML, WLSMV); computed on first use.
     converged : bool
         Whether the optimizer reached the optimum (else a ConvergenceWarning was issued).
     n, n_groups, groups, n_per_group, n_items, n_rows_dropped

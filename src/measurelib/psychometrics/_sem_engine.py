@@ -494,6 +494,19 @@ class DWLSObjective(Objective):
             info += self.w[g] * (dl.T @ (self.weights[g][:, None] * dl))
         return f, grad, info
 
+    def info_blocks(self, theta: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+        """lavaan's expected information for DWLS: sum_g (n_g / N) Delta' V_g Delta with
+        its WLS.VD = 1 / diag(NACOV), i.e. the weights here times n_g / (n_g - 1)."""
+        n = self.model.npar
+        block = np.zeros((n, q))
+        diag = np.zeros(n)
+        for g, dl in enumerate(self.delta(theta)):
+            ng = self.stats[g].n
+            wd = (self.w[g] * ng / (ng - 1)) * self.weights[g][:, None] * dl
+            block += wd.T @ dl[:, :q]
+            diag += np.einsum("ij,ij->j", wd, dl)
+        return block, diag
+
 
 # ----------------------------------------------------------------------------- optimizer
 @dataclass

@@ -32,6 +32,7 @@ from ._sem_engine import (
     MLObjective,
     Model,
     fisher_scoring,
+    vech_offdiag_idx,
 )
 
 
@@ -200,6 +201,7 @@ def fit_model(
         for k in ("rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "rmsea_notclose_pvalue"):
             fit[k + "_robust"] = blk[k]
     fit.update(_srmr(stats, implied, meanstructure, ntotal, categorical))
+    fit.update(_gfi(stats, implied, meanstructure, missing, categorical, df))
 
     # ------------------------------------------------------------------ estimates
     estimates = _estimates_table(model, theta, se, implied, labels)
@@ -220,9 +222,92 @@ def fit_model(
                  "ordered": list(ov) if categorical else []},
         warnings=warns,
     )
-    if estimator == "ml" and missing == "listwise":
-        result._mi_inputs = (model, stats, theta, implied, ntotal, spec)
+    kind = "dwls" if categorical else "fiml" if missing == "fiml" else "ml"
+    result._mi_inputs = (model, _lean_stats(stats), theta, implied, ntotal, spec, kind)
     return result
+
+
+def _gfi(stats: list[Any], implied: list[Any], meanstructure: bool, missing: str,
+         categorical: bool, df: float) -> dict[str, float]:
+    """GFI, AGFI and PGFI as lavaan's ``fitMeasures()`` (``lav_fit_gfi``).
+
+    Per group :math:`\\mathrm{GFI}_g = 1 - e^\\top V e / s^\\top V s`, with s the sample
+    statistics (means when modelled, then vech of the covariance matrix; thresholds and
+    polychoric correlations for WLSMV), e = s minus their model-implied values, and V
+    lavaan's weight matrix: the expected information of the normal model at the implied
+    moments (pattern by pattern under FIML), or the diagonal DWLS weights. Groups are
+    averaged with weights :math:`n_g/N`; with e elements in all groups,
+    :math:`\\mathrm{AGFI} = 1 - (e/d)(1-\\mathrm{GFI})` and
+    :math:`\\mathrm{PGFI} = (d/e)\\,\\mathrm{GFI}`.
+    """
+    gfis, ns = [], []
+    nel = 0
+    for st, (sigma, mu, tau) in zip(stats, implied):
+        p = sigma.shape[0]
+        if categorical:
+            ri, ci = vech_offdiag_idx(p)
+            obs = np.asarray(st.wls_obs, dtype=float)
+            est = np.concatenate([tau, sigma[ri, ci]])
+            w = np.asarray(st.wls_w, dtype=float)
+            t1 = float(np.sum(w * (obs - est) ** 2))
+            t2 = float(np.sum(w * obs**2))
+            nel += len(obs)
+        else:
+            # blocks of the normal information: (Sigma^-1 for the means,
+            # 1/2 D'(Sigma^-1 x Sigma^-1)D for vech), whose quadratic form in vech(M)
+            # is tr(M Sigma^-1 M Sigma^-1) / 2
+            if missing == "fiml":
+                # lavaan's sample statistics under missing = "ml" (lav_samplestats_from_data):
+                # available-case means and pairwise covariances times (N - 1) / N
+                parts = [(pat.n / st.n, pat.obs) for pat in st.patterns]
+                obs_m, obs_c = _pairwise_moments(st.patterns, p)
+                obs_c = obs_c * (st.n - 1) / st.n
+            else:
+                parts = [(1.0, np.arange(p))]
+                obs_m, obs_c = st.mean, st.cov
+            res_c, res_m = obs_c - sigma, obs_m - mu
+            t1 = t2 = 0.0
+            for wt, o in parts:
+                si = np.linalg.inv(sigma[np.ix_(o, o)])
+                rc, oc = res_c[np.ix_(o, o)] @ si, obs_c[np.ix_(o, o)] @ si
+                t1 += wt * 0.5 * float(np.sum(rc * rc.T))
+                t2 += wt * 0.5 * float(np.sum(oc * oc.T))
+                if meanstructure:
+                    t1 += wt * float(res_m[o] @ si @ res_m[o])
+                    t2 += wt * float(obs_m[o] @ si @ obs_m[o])
+            nel += p * (p + 1) // 2 + (p if meanstructure else 0)
+        gfis.append(1.0 - t1 / t2)
+        ns.append(st.n)
+    gfi = float(np.dot(ns, gfis) / np.sum(ns))
+    agfi = 1.0 - (nel / df) * (1.0 - gfi) if df > 0 else 1.0
+    return {"gfi": gfi, "agfi": agfi, "pgfi": (df / nel) * gfi if nel else math.nan}
+
+
+def _pairwise_moments(patterns: list[Any], p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Available-case means and pairwise-complete covariances (divisor n_ij - 1, as R's
+    ``cov(use = "pairwise")``) from the missing-data patterns' means and covariances."""
+    cnt = np.zeros((p, p))
+    sums = np.zeros((p, p))  # sums[i, j]: sum of x_i over the rows where i and j are observed
+    for pat in patterns:
+        o = np.zeros(p, dtype=bool)
+        o[pat.obs] = True
+        m = np.zeros(p)
+        m[pat.obs] = pat.mean
+        both = np.outer(o, o)
+        cnt += pat.n * both
+        sums += pat.n * both * m[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_ij = sums / cnt  # mean of x_i over the rows complete on (i, j)
+    cross = np.zeros((p, p))
+    for pat in patterns:
+        o = pat.obs
+        mo_i = mean_ij[np.ix_(o, o)]
+        dev_i = pat.mean[:, None] - mo_i
+        dev_j = pat.mean[None, :] - mo_i.T
+        cross[np.ix_(o, o)] += pat.n * (pat.cov + dev_i * dev_j)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = cross / (cnt - 1)
+    return np.diag(mean_ij).copy(), cov
 
 
 def _other_incremental(x2: float, df: float, x2b: float, dfb: float, npar: int, n: int,
@@ -338,9 +423,25 @@ def _estimates_table(model: Model, theta: np.ndarray, se: np.ndarray,
     })
 
 
+def _lean_stats(stats: list[Any]) -> list[Any]:
+    """The sufficient statistics without the raw rows (kept for modification indices)."""
+    from dataclasses import replace
+
+    return [replace(st, rows=None, gamma=None, gamma_raw=None,
+                    patterns=None if st.patterns is None
+                    else [replace(pat, rows=None) for pat in st.patterns])
+            for st in stats]
+
+
 def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list[Any],
-                ntotal: int, spec: ModelSpec) -> Any:
-    """Score tests for fixed-to-zero cross-loadings and residual covariances (modindices)."""
+                ntotal: int, spec: ModelSpec, kind: str = "ml") -> Any:
+    """Score tests for fixed-to-zero cross-loadings and residual covariances (modindices).
+
+    As lavaan's ``modindices()``: the expected information of the model extended by the
+    fixed parameters, evaluated at the estimates (``kind`` "ml": complete data; "fiml":
+    the information of each missing-data pattern; "dwls": Delta' W Delta), and the
+    gradient of the discrepancy function there.
+    """
     import pandas as pd
 
     from ._sem_engine import ParRow
@@ -377,9 +478,16 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
     if not extra_rows:
         return pd.DataFrame(columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
     big = Model(rows=list(model.rows) + extra_rows, ov=model.ov, lv=model.lv,
-                ngroups=model.ngroups, meanstructure=model.meanstructure)
+                ngroups=model.ngroups, meanstructure=model.meanstructure,
+                categorical=model.categorical, th_item=list(model.th_item))
     tfull = np.concatenate([theta, np.array(extra_start)])
-    obj = MLObjective(big, stats)
+    obj: Any
+    if kind == "fiml":
+        obj = FIMLObjective(big, stats)
+    elif kind == "dwls":
+        obj = DWLSObjective(big, stats)
+    else:
+        obj = MLObjective(big, stats)
     grad = obj.gradient(tfull)
     block, diag = obj.info_blocks(tfull, q)
     i22 = block[:q]
