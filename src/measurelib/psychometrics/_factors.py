@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import warnings
@@ -257,6 +258,47 @@ def bartlett_sphericity(r: Any, n: int) -> dict[str, float]:
 # --------------------------------------------------------------------------- parallel analysis
 #: principal-axes steps until max|g| falls below this, then Newton steps
 _NEWTON_SWITCH = 1e-3
+_PSI_LO, _PSI_HI = 0.005, 1.0
+
+
+def _start_uniquenesses(C: Any) -> Any:
+    """psych's start for each matrix of a stack: ``1 - SMC`` (bounded to [0.005, 1])."""
+    import numpy as np
+
+    try:
+        psi = 1.0 / np.einsum("bii->bi", np.linalg.inv(C))
+    except np.linalg.LinAlgError:
+        from ._fanumeric import smc
+
+        psi = np.stack([1.0 - smc(c) for c in C])
+    return np.clip(psi, _PSI_LO, _PSI_HI)
+
+
+def _leading_eigenpairs(S: Any) -> tuple[Any, Any]:
+    """Largest eigenvalue and its vector of each symmetric matrix of a stack.
+
+    LAPACK's ``dsyevx`` (bisection and inverse iteration) for the one eigenpair costs a
+    third of a full ``eigh``.
+    """
+    import numpy as np
+    from scipy.linalg import lapack
+
+    k, p, _ = S.shape
+    if p < 16:  # small matrices: one batched call costs less than k LAPACK calls
+        vals, vecs = np.linalg.eigh(S)
+        return vals[:, -1], vecs[:, :, -1]
+    lam = np.empty(k)
+    v = np.empty((k, p))
+    for i in range(k):
+        w, z, m, _, info = lapack.dsyevx(S[i], range="I", il=p, iu=p)
+        if info == 0 and m == 1:
+            lam[i] = w[0]
+            v[i] = z[:, 0]
+        else:  # pragma: no cover - LAPACK failure
+            vals, vecs = np.linalg.eigh(S[i])
+            lam[i] = vals[-1]
+            v[i] = vecs[:, -1]
+    return lam, v
 
 
 def _minres1_values_batch(C: Any) -> Any:
@@ -268,9 +310,113 @@ def _minres1_values_batch(C: Any) -> Any:
     bounded to [0.005, 1]).  From psych's start (:math:`1 - \\mathrm{SMC}`) the stack
     takes principal-axes steps :math:`\\psi \\leftarrow \\psi - g` (a descent step of the
     least-squares criterion, so it stays in the basin an optimiser started there would
-    reach) until :math:`\\max|g| < 10^{-4}`, then Newton steps with the analytic
-    derivative of the leading eigenpair polish to :math:`10^{-10}`.  Matrices that do not
-    converge are refitted one by one with R's L-BFGS-B settings.
+    reach) until :math:`\\max|g| < 10^{-3}`, then Newton steps with the analytic
+    derivative of the leading eigenpair polish to :math:`10^{-10}`; a Newton step that
+    makes :math:`\\max|g|` larger sends the matrix back to principal-axes steps for good.
+    Matrices that do not converge are refitted one by one with R's L-BFGS-B settings.
+
+    Only the leading eigenpair is computed at each step (LAPACK ``dsyevx``), and the
+    Newton derivative :math:`\\sum_{k>1} u_k u_k' / (\\lambda_1 - \\lambda_k)` is
+    :math:`(\\lambda_1 I - S + v_1 v_1')^{-1} - v_1 v_1'`: the same steps as
+    :func:`_minres1_values_reference`, which takes a full ``eigh`` at every step.
+    """
+    import numpy as np
+
+    from ._facore import extract
+
+    b, p, _ = C.shape
+    idx = np.arange(p)
+    psi = _start_uniquenesses(C)
+    lo, hi = _PSI_LO, _PSI_HI
+    done = np.zeros(b, dtype=bool)
+    newton = np.zeros(b, dtype=bool)
+    prev_g = np.full(b, np.inf)
+    load = np.zeros((b, p))
+    for _ in range(400):
+        ai = np.nonzero(~done)[0]
+        if ai.size == 0:
+            break
+        pa = psi[ai]
+        S = C[ai]  # a copy
+        S[:, idx, idx] = 1.0 - pa
+        lam, v = _leading_eigenpairs(S)
+        lam0 = np.maximum(lam, 0.0)
+        g = pa + lam0[:, None] * v**2 - 1.0
+        interior = ~(((pa <= lo) & (g > 0)) | ((pa >= hi) & (g < 0)))
+        gmax = np.max(np.abs(np.where(interior, g, 0.0)), axis=1)
+        conv = gmax < 1e-10
+        # a Newton step that made things worse: back to principal-axes steps for good
+        worse = newton[ai] & (gmax > prev_g[ai])
+        newton[ai[worse]] = False
+        prev_g[ai] = gmax
+        done[ai[conv]] = True
+        load[ai[conv]] = v[conv] * np.sqrt(lam0[conv])[:, None]
+        newton[ai] = newton[ai] | ((gmax < _NEWTON_SWITCH) & ~worse)
+        step = g.copy()
+        use_n = newton[ai] & ~conv
+        if use_n.any():
+            k = np.nonzero(use_n)[0]
+            vk = v[k]
+            vv = vk[:, :, None] * vk[:, None, :]
+            B = vv - S[k]
+            B[:, idx, idx] += lam[k, None]
+            M = _inverse_each(B) - vv
+            v2 = vk**2
+            J = -v2[:, :, None] * v2[:, None, :] - 2.0 * lam0[k, None, None] * vv * M
+            J[:, idx, idx] += 1.0
+            sn = _solve_each(J, g[k])
+            step[k] = np.where(np.isfinite(sn), sn, g[k])
+        newpsi = np.clip(pa - step, lo, hi)
+        psi[ai] = np.where(conv[:, None], pa, newpsi)
+    out = np.empty((b, p))
+    ok = np.nonzero(done)[0]
+    if ok.size:
+        S2 = C[ok]
+        S2[:, idx, idx] = load[ok] ** 2
+        out[ok] = np.linalg.eigvalsh(S2)[:, ::-1]
+    for i in np.nonzero(~done)[0]:
+        load1 = extract(C[i], 1, "minres")[0]
+        S2 = C[i].copy()
+        np.fill_diagonal(S2, np.sum(load1**2, axis=1))
+        out[i] = np.linalg.eigvalsh(S2)[::-1]
+    return out
+
+
+def _inverse_each(B: Any) -> Any:
+    """``inv(B[i])`` for a stack; a singular ``B[i]`` gives a matrix of nan."""
+    import numpy as np
+
+    try:
+        return np.linalg.inv(B)
+    except np.linalg.LinAlgError:
+        out = np.full(B.shape, np.nan)
+        for i in range(B.shape[0]):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                out[i] = np.linalg.inv(B[i])
+        return out
+
+
+def _solve_each(J: Any, F: Any) -> Any:
+    """``solve(J[i], F[i])`` for a stack; a singular ``J[i]`` gives a row of nan."""
+    import numpy as np
+
+    try:
+        return np.linalg.solve(J, F[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        out = np.full(F.shape, np.nan)
+        for i in range(J.shape[0]):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                out[i] = np.linalg.solve(J[i], F[i])
+        return out
+
+
+def _minres1_values_reference(C: Any) -> Any:
+    """:func:`_minres1_values_batch` the plain way (full ``eigh`` at every step).
+
+    Principal-axes steps until :math:`\\max|g| < 10^{-3}`, then Newton steps on
+    :math:`\\psi` with the analytic derivative of the leading eigenpair to
+    :math:`\\max|g| < 10^{-10}`; matrices that do not converge are refitted one by one
+    with R's L-BFGS-B settings.  The reference for :func:`_minres1_values_batch`.
     """
     import numpy as np
 
@@ -285,8 +431,8 @@ def _minres1_values_batch(C: Any) -> Any:
         from ._fanumeric import smc
 
         psi = np.stack([1.0 - smc(c) for c in C])
-    psi = np.clip(psi, 0.005, 1.0)
-    lo, hi = 0.005, 1.0
+    psi = np.clip(psi, _PSI_LO, _PSI_HI)
+    lo, hi = _PSI_LO, _PSI_HI
     done = np.zeros(b, dtype=bool)
     newton = np.zeros(b, dtype=bool)
     prev_g = np.full(b, np.inf)
@@ -350,6 +496,102 @@ def _minres1_values_batch(C: Any) -> Any:
         np.fill_diagonal(S2, load**2)
         out[i] = np.linalg.eigvalsh(S2)[::-1]
     return out
+
+
+def _resample_tables(cols: Any) -> tuple[list[Any], list[Any], Any, list[Any]]:
+    """The draw of :func:`_column_resampler` for each column (``cols``: one per row).
+
+    Per column: the distinct values, how many of the 2^16 table slots each one fills (in
+    order, from slot 0), the first slot ``thr[j]`` that calls for a second draw, and the
+    integer weights of the values in that second draw.  Value :math:`a` of column ``j``
+    has probability (its slots + its weight / n) / 2^16 = :math:`c_a / n`.
+    """
+    import numpy as np
+
+    nsub = cols.shape[1]
+    slots = 2**16
+    values: list[Any] = []
+    shares: list[Any] = []
+    weights: list[Any] = []
+    thr = np.empty(cols.shape[0], dtype=np.int64)
+    for j, col in enumerate(cols):
+        vals, counts = np.unique(col, return_counts=True)
+        share = counts * slots // nsub
+        left = slots - int(share.sum())
+        if left == 0:  # keep one slot for the second draw
+            share[np.argmax(share)] -= 1
+            left = 1
+        values.append(vals)
+        shares.append(share)
+        weights.append(counts * slots - share * nsub)  # sums to left * nsub
+        thr[j] = slots - left
+    return values, shares, thr, weights
+
+
+def _table_row(values: Any, share: Any, thr: int, dtype: Any) -> Any:
+    """The 2^16 look-up slots of one column (those from ``thr`` on are never kept)."""
+    import numpy as np
+
+    row = np.empty(2**16, dtype=dtype)
+    row[:thr] = np.repeat(values, share)
+    row[thr:] = values[0]
+    return row
+
+
+def _column_resampler(arr: Any, dt: Any, rng: Any) -> Any:
+    """A function filling ``out[j, k, :]`` with a bootstrap resample of column ``j``.
+
+    Every entry is an independent draw among the ``nsub`` values of its column, each row
+    with probability ``1/nsub``: psych's ``apply(x, 2, sample, replace = TRUE)``.  A column
+    with distinct values :math:`a` of counts :math:`c_a` is drawn from that distribution
+    directly with 16 random bits per entry: a table of 2^16 slots gives value :math:`a`
+    :math:`\\lfloor 2^{16} c_a / n \\rfloor` slots, and the few slots left over (fewer
+    than the number of distinct values) stand for a second, exact draw of the remaining
+    probability (:math:`(2^{16} c_a \\bmod n) / (2^{16} n)` for value :math:`a`).  For
+    Likert items that second draw is needed for about one entry in 10^4, so this costs a
+    table look-up per entry instead of a bounded integer draw and a gather.  Data with
+    many distinct values (or more than 2^16 rows) draw row indices instead.
+    """
+    import numpy as np
+
+    nsub, p = arr.shape
+    cols = np.ascontiguousarray(arr.T, dtype=dt)
+    tables = _resample_tables(cols) if nsub <= 2**16 else None
+    if tables is None or np.sum(2**16 - tables[2]) > 0.02 * 2**16 * p:
+        # many distinct values: uniform row indices, then a gather
+        itype = np.int32 if nsub < 2**31 else np.int64
+
+        def draw_rows(out: Any) -> None:
+            for j in range(out.shape[0]):
+                np.take(cols[j], rng.integers(0, nsub, size=out.shape[1:], dtype=itype), out=out[j])
+
+        return draw_rows
+
+    values, shares, thr, weights = tables
+    rows: list[Any] | None = None
+    if p * 2**16 * cols.itemsize <= 2**26:  # keep the tables (up to 64 MB)
+        rows = [_table_row(values[j], shares[j], int(thr[j]), dt) for j in range(p)]
+    thr16 = thr.astype(np.uint16)[:, None, None]
+    cum = np.cumsum(np.concatenate(weights))
+    ends = np.cumsum([int(w.sum()) for w in weights])
+    starts = ends - np.array([int(w.sum()) for w in weights])
+    flat_values = np.concatenate(values)
+
+    def draw(out: Any) -> None:
+        shape = out.shape
+        size = int(np.prod(shape))
+        u = rng.bit_generator.random_raw(-(-size // 4)).view(np.uint16)[:size].reshape(shape)
+        for j in range(shape[0]):
+            row = rows[j] if rows is not None else _table_row(values[j], shares[j], int(thr[j]), dt)
+            np.take(row, u[j], out=out[j], mode="clip")  # in range: the fast loop
+        second = np.flatnonzero(u >= thr16)
+        if second.size:
+            where = np.unravel_index(second, shape)
+            jj = where[0]
+            r = starts[jj] + rng.integers(0, ends[jj] - starts[jj])
+            out[where] = flat_values[np.searchsorted(cum, r, side="right")]
+
+    return draw
 
 
 def _progress(iterable: Any, total: int, label: str, show: bool) -> Any:
@@ -445,28 +687,27 @@ def _parallel_analysis(
             and nsub * float(np.max(np.abs(arr))) ** 2 < 2.0**24
         )
         dt = np.float32 if exact32 else np.float64
-        cols = [np.ascontiguousarray(arr[:, j], dtype=dt) for j in range(p)]
-        chunk = max(1, min(n_iter, int(2e7 // max(nsub * p, 1))))
+        chunk = max(1, min(n_iter, int(1e7 // max(nsub * p, 1))))
         starts = list(range(0, n_iter, chunk))
-        itype = np.int32 if nsub < 2**31 else np.int64
+        # Xt[j, k, :] is resample k of column j; a row of ones gives the column sums
+        # within the cross-product matrix
+        Xt = np.empty((p + 1, chunk, nsub), dtype=dt)
+        Xt[p] = 1.0
+        draw = _column_resampler(arr, dt, rng)
         for s in _progress(starts, len(starts), "parallel analysis", show):
             b = min(chunk, n_iter - s)
-            # Xt[b, j, :] is a resample (with replacement) of column j
-            Xt = np.empty((b, p, nsub), dtype=dt)
-            for j in range(p):
-                np.take(
-                    cols[j], rng.integers(0, nsub, size=(b, nsub), dtype=itype), out=Xt[:, j, :]
-                )
+            draw(Xt[:p, :b, :])
             if complete:
-                sums = Xt.sum(axis=2, dtype=np.float64)
-                cp = (Xt @ np.swapaxes(Xt, 1, 2)).astype(np.float64)
-                cov = cp - sums[:, :, None] * sums[:, None, :] / nsub
+                Xb = np.swapaxes(Xt[:, :b, :], 0, 1)
+                cp = (Xb @ np.swapaxes(Xb, 1, 2)).astype(np.float64)
+                sums = cp[:, p, :p]
+                cov = cp[:, :p, :p] - sums[:, :, None] * sums[:, None, :] / nsub
                 d = np.sqrt(np.einsum("bii->bi", cov))
                 with np.errstate(divide="ignore", invalid="ignore"):
                     Cr = cov / d[:, :, None] / d[:, None, :]
                 Cr[:, np.arange(p), np.arange(p)] = 1.0
             else:
-                Cr = pairwise_cor_batch(np.swapaxes(Xt, 1, 2))
+                Cr = pairwise_cor_batch(np.transpose(Xt[:p, :b, :], (1, 2, 0)))
             ok = np.isfinite(Cr).all(axis=(1, 2))
             if ok.any():
                 res_pc[s : s + b][ok] = np.linalg.eigvalsh(Cr[ok])[:, ::-1]
@@ -484,15 +725,21 @@ def _parallel_analysis(
     boot_rng = np.random.default_rng(None if seed is None else seed + 1)
     nb = 500
     ii = boot_rng.integers(0, n_iter, size=(nb, n_iter))
-    qf = np.quantile(sim_fa[ii], quantile, axis=1)
-    qp = np.quantile(sim_pc[ii], quantile, axis=1)
-    counts: dict[int, int] = {}
-    counts_c: dict[int, int] = {}
-    for k_b in range(nb):
-        k = first_fail(fa_obs, qf[k_b])
-        counts[k] = counts.get(k, 0) + 1
-        kc = first_fail(pc_obs, qp[k_b])
-        counts_c[kc] = counts_c.get(kc, 0) + 1
+
+    def boot_suggestions(obs: Any, sims: Any) -> dict[int, float]:
+        # first_fail(obs, quantile of sims[ii[k]]) for each k; a column's quantiles are
+        # computed only for the resamples still passing
+        sugg = np.full(nb, obs.size)
+        rest = np.arange(nb)
+        for j in range(obs.size):
+            if rest.size == 0:
+                break
+            fail = ~(obs[j] > np.quantile(sims[ii[rest], j], quantile, axis=1))
+            sugg[rest[fail]] = j
+            rest = rest[~fail]
+        ks, ns = np.unique(sugg, return_counts=True)
+        return {int(k): int(c) / nb for k, c in zip(ks, ns, strict=True)}
+
     return {
         "pc_values": pc_obs,
         "fa_values": fa_obs,
@@ -506,8 +753,8 @@ def _parallel_analysis(
         "ncomp": ncomp,
         "sim_fa_all": sim_fa,
         "sim_pc_all": sim_pc,
-        "stability": {k: v / nb for k, v in sorted(counts.items())},
-        "stability_components": {k: v / nb for k, v in sorted(counts_c.items())},
+        "stability": boot_suggestions(fa_obs, sim_fa),
+        "stability_components": boot_suggestions(pc_obs, sim_pc),
     }
 
 
