@@ -160,6 +160,12 @@ def fit_model(
         from ._sem_robust import fiml_corrected
 
         extra_fit.update(fiml_corrected(model, stats, theta, df, dfb))
+    robust_na = "_xx3" in extra_fit and math.isnan(extra_fit["_xx3"])
+    if robust_na:  # lavaan 0.6.14 reports NA (WLSMV with thresholds equal across groups)
+        extra_fit.pop("_xx3")
+        for k in ("cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
+                  "rmsea_notclose_pvalue"):
+            fit[k + "_robust"] = math.nan
     if "_xx3" in extra_fit:
         xx3, df3, c3 = extra_fit["_xx3"], extra_fit["_df3"], extra_fit["_c_hat3"]
         xx3b, c3b = extra_fit["_xx3_null"], extra_fit["_c_hat3_null"]
@@ -220,7 +226,7 @@ def fit_model(
     else:
         mi = pd.DataFrame(columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
 
-    return CFAResult(
+    result = CFAResult(
         model=_spec_to_dict(spec), estimator=estimator, missing=missing, n=ntotal,
         n_groups=ngroups, groups=labels, n_per_group=[s.n for s in stats], n_items=p,
         n_rows_dropped=dropped, converged=res.converged, iterations=res.iterations, fit=fit,
@@ -229,15 +235,21 @@ def fit_model(
                  "ordered": list(ov) if categorical else []},
         warnings=warns,
     )
+    if categorical:  # for the scaled difference test of nested WLSMV fits (lavTestLRT)
+        from ._sem_ordinal import WLSFitInfo
+
+        result._wls = WLSFitInfo(model=model, stats=stats, theta=theta, objective=obj)
+    return result
 
 
 def _other_incremental(x2: float, df: float, x2b: float, dfb: float, npar: int, n: int,
                        cfi: float, tli: float, n_wls: int) -> dict[str, float]:
     """NNFI, RFI, NFI, PNFI, IFI, RNI, McDonald's MFI, ECVI and WRMR (lavaan's formulas)."""
     out = {"nnfi": tli, "rni": cfi}
-    out["nfi"] = (x2b - x2) / x2b if x2b > 0 else math.nan
-    out["rfi"] = ((x2b / dfb) - (x2 / df)) / (x2b / dfb) if df > 0 and x2b > 0 else math.nan
-    out["pnfi"] = (df / dfb) * out["nfi"]
+    # lavaan: NFI and RFI are NA when the model has more df than the baseline
+    out["nfi"] = (x2b - x2) / x2b if x2b > 0 and df <= dfb else math.nan
+    out["rfi"] = ((x2b / dfb) - (x2 / df)) / (x2b / dfb) if 0 < df <= dfb and x2b > 0 else math.nan
+    out["pnfi"] = (df / dfb) * (x2b - x2) / x2b if dfb > 0 and x2b > 0 else math.nan
     out["ifi"] = (x2b - x2) / (x2b - df) if x2b != df else math.nan
     out["mfi"] = math.exp(-0.5 * (x2 - df) / n)
     if n_wls:  # least squares: WRMR instead of ECVI; N is N - G there (lavaan)
@@ -286,6 +298,10 @@ def _baseline(model: Model, stats: list[Any], missing: str, categorical: bool,
 
 def _std_all(model: Model, mats: dict[str, np.ndarray], sigma: np.ndarray,
              r: Any, value: float) -> float:
+    if r.op == "~*~":
+        return 1.0
+    if model.categorical:  # latent-response variances 1/delta^2 (lavaan's computeVY)
+        sigma = mats["lambda"] @ mats["psi"] @ mats["lambda"].T + mats["theta"]
     ov_sd = np.sqrt(np.diag(sigma))
     psi = mats["psi"]
     lv_sd = np.sqrt(np.clip(np.diag(psi), 0, None))
