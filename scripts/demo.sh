@@ -43,7 +43,8 @@ $ML import "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-revie
 $ML due --db "$DB" --schedule "$EX/charity-wellbeing-schedule.yaml" --on 2026-08-01 -o "$OUT/due.csv"
 $ML report --db "$DB" --measure "$OUT/charity-wellbeing.built.yaml" --score swemwbs_metric -o "$OUT/impact-report.html"
 $ML report --db "$DB" --measure "$OUT/charity-wellbeing.built.yaml" --score swemwbs_metric -o "$OUT/impact-report.pdf"
-$ML feedback --db "$DB" --respondent CW0001 -o "$OUT/feedback-CW0001.html"
+$ML feedback --db "$DB" --respondent CW0065 -o "$OUT/feedback-CW0065.html"
+$ML feedback --db "$DB" --respondent CW0065 --score coping -o "$OUT/feedback-CW0065-coping.pdf"
 
 step "6. Psychometric report of the bespoke measure (simulated data: the report says so)"
 $ML assess "$OUT/charity-wellbeing.built.yaml" "$EX/data/charity-wellbeing-baseline.csv" \

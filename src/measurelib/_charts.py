@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["Series", "bar_chart", "heatmap", "line_chart"]
+__all__ = ["Series", "bar_chart", "hbar_chart", "heatmap", "line_chart", "run_chart"]
 
 # Colour-blind-safe palette (Okabe & Ito 2008), dark enough for 3:1 contrast on white.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -248,3 +248,126 @@ def heatmap(
                             f'fill="#111">{v:.2f}</text>')
     body.append("</g>")
     return _frame(title, desc, width, height, body)
+
+
+def _value(v: object, digits: int = 1) -> str:
+    """A count or score as printed beside a bar or point; text (``"<5"``) as it is."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return "–"
+    if isinstance(v, int):
+        return str(v)
+    return "–" if math.isnan(v) else f"{v:.{digits}f}"
+
+
+def hbar_chart(rows: Sequence[tuple[str, object]], title: str, desc: str,
+               colours: Sequence[str] | None = None, width: int = 560) -> str:
+    """Horizontal bars of counts; a value that is not a number (a suppressed count such as
+    ``"<5"``) is drawn as an outlined stub with its text."""
+    h = 34 * len(rows) + 10
+    label_w = 190
+    numeric = [v for _, v in rows if isinstance(v, (int, float))]
+    top = max(numeric) if numeric else 1
+    top = top or 1
+    parts: list[str] = []
+    for i, (label, v) in enumerate(rows):
+        y = 8 + 34 * i
+        colour = (colours[i % len(colours)] if colours else "#1d70b8")
+        parts.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" '
+                     f'font-size="14" fill="#0b0c0c">{escape(label)}</text>')
+        if isinstance(v, (int, float)):
+            bw = (width - label_w - 70) * float(v) / top
+            parts.append(f'<rect x="{label_w}" y="{y}" width="{bw:.1f}" height="24" '
+                         f'fill="{colour}"/>')
+            parts.append(f'<text x="{label_w + bw + 6:.1f}" y="{y + 18}" font-size="14" '
+                         f'fill="#0b0c0c">{escape(_value(v))}</text>')
+        else:
+            parts.append(f'<rect x="{label_w}" y="{y}" width="8" height="24" fill="none" '
+                         f'stroke="{colour}" stroke-dasharray="2 2"/>')
+            parts.append(f'<text x="{label_w + 14}" y="{y + 18}" font-size="14" '
+                         f'fill="#0b0c0c">{escape(_value(v))}</text>')
+    return _frame(title, desc, width, h, parts)
+
+
+def run_chart(points: Sequence[tuple[str, object]], title: str, desc: str, *,
+              limits: Mapping[str, float | None] | None = None,
+              bands: Sequence[tuple[float, float, str]] | None = None,
+              y_range: tuple[float, float] | None = None, width: int = 600,
+              height: int = 240, percent: bool = False, big: bool = False) -> str:
+    """Values over labelled points (e.g. months), with optional XmR limits (``centre``,
+    ``lower``, ``upper``) or band shading; ``big`` is the large-print variant with each value
+    printed above its point."""
+    left, right, top_pad, bottom = (60, 20, 16, 44)
+    fs = 18 if big else 12
+    vals = [float(v) for _, v in points if isinstance(v, (int, float))]
+    if y_range is None:
+        lower = limits.get("lower") if limits else None
+        upper = limits.get("upper") if limits else None
+        lo = min(vals + ([lower] if lower is not None else [])) if vals else 0.0
+        hi = max(vals + ([upper] if upper is not None else [])) if vals else 1.0
+        pad = (hi - lo) * 0.1 or 1.0
+        y_range = (lo - pad, hi + pad)
+    y0, y1 = y_range
+    pw, ph = width - left - right, height - top_pad - bottom
+
+    def sx(i: int) -> float:
+        return left + (pw * (i + 0.5) / max(len(points), 1))
+
+    def sy(v: float) -> float:
+        return top_pad + ph * (1 - (v - y0) / ((y1 - y0) or 1))
+
+    parts: list[str] = []
+    blist = bands or []
+    for idx, (lo_b, hi_b, label) in enumerate(blist):
+        # shade up to the midpoint between bands, so whole-number bands meet
+        if idx > 0:
+            lo_b = (blist[idx - 1][1] + lo_b) / 2
+        if idx + 1 < len(blist):
+            hi_b = (hi_b + blist[idx + 1][0]) / 2
+        a, b = max(lo_b, y0), min(hi_b, y1)
+        if b <= a:
+            continue
+        shade = ["#e8f1f8", "#f3f2f1"][idx % 2]
+        parts.append(f'<rect x="{left}" y="{sy(b):.1f}" width="{pw}" '
+                     f'height="{sy(a) - sy(b):.1f}" fill="{shade}"/>')
+        parts.append(f'<text x="{left + pw - 4}" y="{sy(b) + fs + 2:.1f}" text-anchor="end" '
+                     f'font-size="{fs}" fill="#505a5f">{escape(label)}</text>')
+    parts.append(f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + ph}" '
+                 'stroke="#0b0c0c"/>')
+    parts.append(f'<line x1="{left}" y1="{top_pad + ph}" x2="{left + pw}" y2="{top_pad + ph}" '
+                 'stroke="#0b0c0c"/>')
+    for frac in (0, 0.5, 1):
+        tick = y0 + (y1 - y0) * frac
+        text = f"{100 * tick:.0f}%" if percent else f"{tick:.0f}"
+        parts.append(f'<text x="{left - 6}" y="{sy(tick) + 4:.1f}" text-anchor="end" '
+                     f'font-size="{fs}" fill="#0b0c0c">{escape(text)}</text>')
+    if limits and limits.get("centre") is not None:
+        for key, dash in (("centre", ""), ("lower", "6 4"), ("upper", "6 4")):
+            lim = limits.get(key)
+            if lim is None or not (y0 <= lim <= y1):
+                continue
+            parts.append(f'<line x1="{left}" y1="{sy(lim):.1f}" x2="{left + pw}" '
+                         f'y2="{sy(lim):.1f}" '
+                         f'stroke="#d4351c" stroke-width="1" stroke-dasharray="{dash}"/>')
+    step = max(1, math.ceil(len(points) / 12))
+    prev: tuple[float, float] | None = None
+    for i, (label, v) in enumerate(points):
+        if i % step == 0:
+            parts.append(f'<text x="{sx(i):.1f}" y="{top_pad + ph + fs + 6}" '
+                         f'text-anchor="middle" font-size="{fs}" '
+                         f'fill="#0b0c0c">{escape(label)}</text>')
+        if not isinstance(v, (int, float)):
+            prev = None
+            continue
+        x, y = sx(i), sy(float(v))
+        if prev is not None:
+            parts.append(f'<line x1="{prev[0]:.1f}" y1="{prev[1]:.1f}" x2="{x:.1f}" '
+                         f'y2="{y:.1f}" stroke="#1d70b8" stroke-width="{3 if big else 2}"/>')
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{7 if big else 4}" '
+                     'fill="#1d70b8"/>')
+        if big:
+            parts.append(f'<text x="{x:.1f}" y="{y - 12:.1f}" text-anchor="middle" '
+                         f'font-size="{fs}" font-weight="bold">{escape(_value(v, 0))}</text>')
+        prev = (x, y)
+    return _frame(title, desc, width, height, parts)

@@ -179,6 +179,20 @@ def resolve_columns(
             taken.add(found[0])
 
     leftover = [str(h) for h in headings if h not in taken]
+    required = [s for s in specs if s.required]
+    if len(required) >= 3 and not problems and not any(s.name in mapping for s in required):
+        # nothing matches at all: one message, not one per item
+        shown = ", ".join(repr(h) for h in leftover[:12]) + (", ..." if len(leftover) > 12 else "")
+        expected = ", ".join(repr(s.name) for s in required[:6]) + \
+            (", ..." if len(required) > 6 else "")
+        raise DataError([Diagnostic(
+            "missing-column",
+            f"none of the {len(required)} item columns is in the data (expected {expected}; "
+            f"the data has {shown or 'no columns'})",
+            "Check that this is the right file for this measure. Name the columns by item id "
+            "or item code, or map them with `columns={'HEADING': 'item_id'}` (CLI: "
+            "`--column HEADING=item_id`).", Location(file=file))],
+            title=f"no item columns in {file or 'the data'}")
     for s in specs:
         if s.required and s.name not in mapping:
             names = (s.name, *s.aliases)

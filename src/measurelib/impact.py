@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from measurelib._charts import hbar_chart, run_chart
 from measurelib._results import Result, to_jsonable
 from measurelib.model import Measure
 
@@ -123,122 +124,6 @@ def _pct(v: Any) -> str:
     return f"{100 * float(v):.0f}%"
 
 
-def _svg_open(w: int, h: int, title: str, desc: str, uid: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" '
-            f'role="img" aria-labelledby="{uid}-t {uid}-d" style="max-width:{w}px">'
-            f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(desc)}</desc>')
-
-
-def bar_chart(rows: list[tuple[str, Any]], title: str, desc: str, uid: str,
-              colours: Sequence[str] | None = None, width: int = 560) -> Markup:
-    """Horizontal bars of counts (suppressed counts are drawn as an outlined stub)."""
-    h = 34 * len(rows) + 10
-    label_w = 190
-    numeric = [v for _, v in rows if isinstance(v, (int, float))]
-    top = max(numeric) if numeric else 1
-    top = top or 1
-    parts = [_svg_open(width, h, title, desc, uid)]
-    for i, (label, v) in enumerate(rows):
-        y = 8 + 34 * i
-        colour = (colours[i % len(colours)] if colours else "#1d70b8")
-        parts.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" '
-                     f'font-size="14" fill="#0b0c0c">{escape(label)}</text>')
-        if isinstance(v, (int, float)):
-            bw = (width - label_w - 70) * float(v) / top
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{bw:.1f}" height="24" '
-                         f'fill="{colour}"/>')
-            parts.append(f'<text x="{label_w + bw + 6:.1f}" y="{y + 18}" font-size="14" '
-                         f'fill="#0b0c0c">{escape(_fmt(v))}</text>')
-        else:
-            parts.append(f'<rect x="{label_w}" y="{y}" width="8" height="24" fill="none" '
-                         f'stroke="{colour}" stroke-dasharray="2 2"/>')
-            parts.append(f'<text x="{label_w + 14}" y="{y + 18}" font-size="14" '
-                         f'fill="#0b0c0c">{escape(_fmt(v))}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-def line_chart(points: list[tuple[str, Any]], title: str, desc: str, uid: str, *,
-               limits: dict[str, Any] | None = None, bands: list[tuple[float, float, str]]
-               | None = None, y_range: tuple[float, float] | None = None, width: int = 600,
-               height: int = 240, percent: bool = False, big: bool = False) -> Markup:
-    """A line of values over labelled points, with optional XmR limits or band shading."""
-    left, right, top_pad, bottom = (60, 20, 16, 44)
-    fs = 18 if big else 12
-    vals = [float(v) for _, v in points if isinstance(v, (int, float))]
-    if y_range is None:
-        lo = min(vals + [limits["lower"]] if limits and limits.get("lower") is not None
-                 else vals) if vals else 0.0
-        hi = max(vals + [limits["upper"]] if limits and limits.get("upper") is not None
-                 else vals) if vals else 1.0
-        pad = (hi - lo) * 0.1 or 1.0
-        y_range = (lo - pad, hi + pad)
-    y0, y1 = y_range
-    pw, ph = width - left - right, height - top_pad - bottom
-
-    def sx(i: int) -> float:
-        return left + (pw * (i + 0.5) / max(len(points), 1))
-
-    def sy(v: float) -> float:
-        return top_pad + ph * (1 - (v - y0) / ((y1 - y0) or 1))
-
-    parts = [_svg_open(width, height, title, desc, uid)]
-    blist = bands or []
-    for idx, (lo_b, hi_b, label) in enumerate(blist):
-        # shade up to the midpoint between bands, so whole-number bands meet
-        if idx > 0:
-            lo_b = (blist[idx - 1][1] + lo_b) / 2
-        if idx + 1 < len(blist):
-            hi_b = (hi_b + blist[idx + 1][0]) / 2
-        a, b = max(lo_b, y0), min(hi_b, y1)
-        if b <= a:
-            continue
-        shade = ["#e8f1f8", "#f3f2f1"][idx % 2]
-        parts.append(f'<rect x="{left}" y="{sy(b):.1f}" width="{pw}" '
-                     f'height="{sy(a) - sy(b):.1f}" fill="{shade}"/>')
-        parts.append(f'<text x="{left + pw - 4}" y="{sy(b) + fs + 2:.1f}" text-anchor="end" '
-                     f'font-size="{fs}" fill="#505a5f">{escape(label)}</text>')
-    parts.append(f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + ph}" '
-                 'stroke="#0b0c0c"/>')
-    parts.append(f'<line x1="{left}" y1="{top_pad + ph}" x2="{left + pw}" y2="{top_pad + ph}" '
-                 'stroke="#0b0c0c"/>')
-    for frac in (0, 0.5, 1):
-        v = y0 + (y1 - y0) * frac
-        text = f"{100 * v:.0f}%" if percent else f"{v:.0f}"
-        parts.append(f'<text x="{left - 6}" y="{sy(v) + 4:.1f}" text-anchor="end" '
-                     f'font-size="{fs}" fill="#0b0c0c">{escape(text)}</text>')
-    if limits and limits.get("centre") is not None:
-        for key, dash in (("centre", ""), ("lower", "6 4"), ("upper", "6 4")):
-            lim = limits.get(key)
-            if lim is None or not (y0 <= lim <= y1):
-                continue
-            parts.append(f'<line x1="{left}" y1="{sy(lim):.1f}" x2="{left + pw}" '
-                         f'y2="{sy(lim):.1f}" '
-                         f'stroke="#d4351c" stroke-width="1" stroke-dasharray="{dash}"/>')
-    step = max(1, math.ceil(len(points) / 12))
-    prev: tuple[float, float] | None = None
-    for i, (label, v) in enumerate(points):
-        if i % step == 0:
-            parts.append(f'<text x="{sx(i):.1f}" y="{top_pad + ph + fs + 6}" '
-                         f'text-anchor="middle" font-size="{fs}" '
-                         f'fill="#0b0c0c">{escape(label)}</text>')
-        if not isinstance(v, (int, float)):
-            prev = None
-            continue
-        x, y = sx(i), sy(float(v))
-        if prev is not None:
-            parts.append(f'<line x1="{prev[0]:.1f}" y1="{prev[1]:.1f}" x2="{x:.1f}" '
-                         f'y2="{y:.1f}" stroke="#1d70b8" stroke-width="{3 if big else 2}"/>')
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{7 if big else 4}" '
-                     'fill="#1d70b8"/>')
-        if big:
-            parts.append(f'<text x="{x:.1f}" y="{y - 12:.1f}" text-anchor="middle" '
-                         f'font-size="{fs}" font-weight="bold">{escape(_fmt(v, 0))}</text>')
-        prev = (x, y)
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
 # ----------------------------------------------------------------------------- report
 class ImpactReport(Result):
     """The figures of an impact report, with small numbers already suppressed."""
@@ -273,34 +158,34 @@ class ImpactReport(Result):
         d, h = self.data, self.data["headline"]
         cats = [("Reliably improved", h["n_improved"]), ("No reliable change", h["n_no_change"]),
                 ("Reliably deteriorated", h["n_deteriorated"])]
-        charts = {"categories": bar_chart(
+        charts = {"categories": hbar_chart(
             cats, "Reliable change categories",
             "Number of people followed up in each category: " + "; ".join(
-                f"{k}: {_fmt(v)}" for k, v in cats), "cat",
+                f"{k}: {_fmt(v)}" for k, v in cats),
             colours=["#00703c", "#b1b4b6", "#d4351c"])}
         rows = []
         for r in d["distribution"]:
             rows += [(f"{r['band']}, before", r["baseline"]), (f"{r['band']}, after",
                                                                  r["follow_up"])]
-        charts["distribution"] = bar_chart(
+        charts["distribution"] = hbar_chart(
             rows, "Score bands before and after",
             "People in each band at baseline and follow-up: " + "; ".join(
-                f"{k}: {_fmt(v)}" for k, v in rows), "dist", colours=["#b1b4b6", "#1d70b8"])
+                f"{k}: {_fmt(v)}" for k, v in rows), colours=["#b1b4b6", "#1d70b8"])
         months = d["months"]
         lim = d["run_chart_limits"]
-        charts["run_mean"] = line_chart(
+        charts["run_mean"] = run_chart(
             [(m["month"], m["mean"]) for m in months], "Mean score of all forms, by month",
             "Run chart (XmR) of the mean score of all forms each month, with the centre line "
             "and limits at mean ± 2.66 × mean moving range; months with fewer than "
-            f"{self.min_cell} forms are left out. See the data table.", "runm",
+            f"{self.min_cell} forms are left out. See the data table.",
             limits=lim["mean"])
-        charts["run_completion"] = line_chart(
+        charts["run_completion"] = run_chart(
             [(m["month"], m["completion"]) for m in months],
             "Follow-up completion by month of start",
             "Share of people starting each month who have a follow-up, with XmR limits. "
-            "See the data table.", "runc", limits=lim["completion"], y_range=(0, 1),
+            "See the data table.", limits=lim["completion"], y_range=(0, 1),
             percent=True)
-        return charts
+        return {name: Markup(svg) for name, svg in charts.items()}
 
     def write(self, path: str | Path) -> Path:
         """Write ``.html``, ``.pdf`` or ``.json`` by the file's suffix."""
@@ -598,9 +483,10 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
               for d, v in zip(mine["date"], mine["value"]) if pd.notna(v)]
     bands = _band_ranges(measure, rule)
     lo, hi = measure.score_range(rule)
-    chart = line_chart(points, f"Your {measure.text(rule.title, lang) or rule.id} over time",
-                       "Scores: " + "; ".join(f"{d}: {_fmt(v, 0)}" for d, v in points),
-                       "fb", bands=bands, y_range=(lo, hi), width=640, height=300, big=True)
+    chart = Markup(run_chart(
+        points, f"Your {measure.text(rule.title, lang) or rule.id} over time",
+        "Scores: " + "; ".join(f"{d}: {_fmt(v, 0)}" for d, v in points),
+        bands=bands, y_range=(lo, hi), width=640, height=300, big=True))
     latest = mine.iloc[-1]
     first = mine.iloc[0]
     band_obj = None

@@ -46,6 +46,7 @@ __all__ = [
     "output_columns",
     "score",
     "score_partitions",
+    "score_spark",
     "validate_responses",
 ]
 
@@ -926,3 +927,75 @@ def score_partitions(ddf: Any, measure: Measure | str, **kw: Any) -> Any:
         return res.scores
 
     return ddf.map_partitions(_one, meta=meta)
+
+
+def score_spark(sdf: Any, measure: Measure | str, *, columns: dict[str, str] | None = None,
+                on_invalid: OnInvalid = "missing", lang: str | None = None) -> Any:
+    """Score a Spark DataFrame with ``mapInPandas``; returns a lazy Spark DataFrame.
+
+    Each Arrow batch is scored independently by :func:`score` on the executors; the result
+    has the pass-through columns with their Spark types, then the columns of
+    :func:`output_columns` (scores ``double``, missing counts ``bigint``, bands, value-set
+    names and alerts ``string``). Item columns may be strings (as ``spark.read.csv`` gives
+    them) or numbers: codes are validated as in :func:`score`.
+
+    ``on_invalid`` is ``"missing"`` (default: an invalid answer counts as missing and the
+    score's missing-data rule applies) or ``"reject"`` (rows with an invalid answer are left
+    out; score the same rows with :func:`score` to see why). ``"error"`` is refused: rows of
+    a distributed table have no position to report, and a failure on an executor would
+    stop the whole job.
+
+    Parameters
+    ----------
+    sdf : pyspark.sql.DataFrame
+        Wide response data.
+    measure : Measure, str or path
+        The measure (a pydantic model: it is pickled to the executors).
+    columns : dict, optional
+        Data heading → item id or code.
+    on_invalid : {"missing", "reject"}
+    lang : str, optional
+        Language of band labels.
+    """
+    try:
+        from pyspark.sql import types as T
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("score_spark needs PySpark: pip install 'measurelib[spark]'") from exc
+    if on_invalid not in ("missing", "reject"):
+        raise ValueError(
+            f"score_spark(): on_invalid must be 'missing' or 'reject', got {on_invalid!r}: "
+            "rows of a distributed table have no position to report an error against. Score "
+            "a sample with measurelib.score(..., on_invalid='error') to list invalid cells.")
+    m = _as_measure(measure)
+    added = output_columns(m)
+    fields = []
+    renamed = {k: v for k, v in (columns or {}).items()}
+    item_keys = {i.id for i in m.items} | {i.code for i in m.items if i.code}
+    for f in sdf.schema.fields:
+        target = renamed.get(f.name, f.name)
+        if target in item_keys or f.name in added:
+            continue
+        fields.append(f)
+    for name in added:
+        if name.endswith("_n_missing"):
+            typ: Any = T.LongType()
+        elif name == "alerts" or name.endswith(("_band", "_value_set")):
+            typ = T.StringType()
+        else:
+            typ = T.DoubleType()
+        fields.append(T.StructField(name, typ, True))
+    schema = T.StructType(fields)
+    names = [f.name for f in fields]
+    strings = [f.name for f in fields if isinstance(f.dataType, T.StringType)]
+
+    def _batches(batches: Any) -> Any:
+        for pdf in batches:
+            out = score(m, pdf, columns=columns, on_invalid=on_invalid, lang=lang).scores
+            out = out.reset_index(drop=True)
+            for col in strings:
+                if col in out.columns:
+                    vals = out[col].astype(object)
+                    out[col] = vals.where(out[col].notna(), None)
+            yield out[names]
+
+    return sdf.mapInPandas(_batches, schema)

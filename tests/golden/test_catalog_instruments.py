@@ -405,20 +405,28 @@ DIMS = ["mobility", "self_care", "usual_activities", "pain_discomfort", "anxiety
 
 def test_eq5d5l_profile_and_vas() -> None:
     # Herdman et al. (2011): five dimensions with five levels form a profile (e.g. 11223);
-    # the EQ VAS (0-100) is reported on its own; no index without a value set.
-    rows = [dict(zip(DIMS, [1, 1, 2, 2, 3]), vas=75), dict(zip(DIMS, [5, 5, 5, 5, 5]), vas=0),
-            {**dict(zip(DIMS, [1, 1, 1, 1, 1])), "mobility": NaN, "vas": 100}]
+    # the EQ VAS (0-100) is reported on its own; an index needs all five dimensions.
+    rows: list[dict[str, Any]] = [dict(zip(DIMS, [1, 1, 2, 2, 3]), vas=75),
+                                  dict(zip(DIMS, [5, 5, 5, 5, 5]), vas=0),
+                                  {**dict(zip(DIMS, [1, 1, 1, 1, 1])), "mobility": NaN, "vas": 100}]
     s = _score("eq-5d-5l", rows)
     profile = ["".join(str(int(s.loc[i, d])) for d in DIMS) for i in range(2)]
     assert profile == ["11223", "55555"]
     assert s["vas"].tolist() == [75, 0, 100]
     assert _is_missing(s.loc[2, "mobility"]) and s.loc[2, "self_care"] == 1
-    assert "index" not in s.columns
+    assert _is_missing(s.loc[2, "index_uk"]) and _is_missing(s.loc[2, "index_england"])
 
 
-def test_eq5d5l_ships_no_value_set_and_no_text() -> None:
+def test_eq5d5l_value_sets_and_no_text() -> None:
+    # Value sets: UK 5L (Rowen et al. 2026) and England 5L (Devlin et al. 2018, which NICE's
+    # position statement ECD16 does not recommend); index values are checked in
+    # test_eq5d_value_sets.py. The VAS stays the primary score; no item text is shipped.
     m = ml.load("eq-5d-5l")
-    assert all(r.method != "value_set" for r in m.scores)
+    assert m.scores[0].id == "vas"
+    sets = {r.id: (r.value_set.id, r.value_set.version)
+            for r in m.scores if r.method == "value_set" and r.value_set is not None}
+    assert sets == {"index_uk": ("eq5d5l-uk", "2026"), "index_england": ("eq5d5l-england", "2018")}
+    assert "not recommended by NICE" in str(m.score_rule("index_england").title)
     assert all(it.text is None for it in m.items)
 
 

@@ -81,3 +81,19 @@ def test_chisq_nonnegative_and_indices_in_range(seed: int, n: int) -> None:
     assert f["srmr"] >= 0
     assert 0 <= f["pvalue"] <= 1
     assert f["bic"] > f["aic"] or n < 8  # log(n) > 2
+
+
+@HEYWOOD_OK
+@NONCONVERGENCE_OK
+@settings(max_examples=15)
+@given(seed=st.integers(0, 10_000), shift=st.sampled_from([0.5, 30.0, 1e3, 1e6, -1e8]))
+def test_shifting_the_items_keeps_fit(seed: int, shift: float) -> None:
+    # the covariance comes from X'X minus the means' outer product unless the means are
+    # large next to the standard deviations; either way a shift leaves the fit unchanged
+    data = _data(seed)
+    a = cfa(data, MODEL)
+    b = cfa(data + shift, MODEL)
+    assume(a.converged and b.converged)
+    for key in ("chisq", "cfi", "tli", "rmsea", "srmr"):
+        assert b.fit[key] == pytest.approx(a.fit[key], rel=1e-7, abs=1e-9)
+    assert np.allclose(a.estimates["est"], b.estimates["est"], rtol=1e-6, atol=1e-9)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, computed_field
 
-from .._results import Result
+from .._results import Result, to_jsonable
 from ..errors import (
     DataError,
     DefinitionError,
@@ -89,10 +90,31 @@ class CFAResult(Result):
     iterations: int
     fit: dict[str, float]
     estimates: Any
-    modification_indices: Any
     options: dict[str, Any]
     warnings: list[str]
     _wls: Any = PrivateAttr(default=None)  # WLSMV internals for scaled difference tests
+    # what the modification indices are computed from, on first use (they cost as much
+    # as the fit itself on small models); None gives the empty table
+    _mi_inputs: Any = PrivateAttr(default=None)
+
+    @computed_field(repr=False)  # type: ignore[prop-decorator]
+    @cached_property
+    def modification_indices(self) -> Any:
+        if self._mi_inputs is None:
+            import pandas as pd
+
+            return pd.DataFrame(columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
+        from ._sem_fit import _modindices
+
+        return _modindices(*self._mi_inputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in super().to_dict().items():
+            out[key] = value
+            if key == "estimates":
+                out["modification_indices"] = to_jsonable(self.modification_indices)
+        return out
 
     @property
     def standardized_loadings(self) -> Any:
@@ -217,24 +239,30 @@ def _prepare_data(
         raise DataError(diags, title="The CFA model names columns that the data lack")
     import numpy as np
 
-    out = np.empty((len(data), len(items)))
-    for j, it in enumerate(items):
-        col = data[it]
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-            out[:, j] = col.to_numpy(dtype=float, na_value=np.nan)
-            continue
-        num = pd.to_numeric(col, errors="coerce")
-        bad = num.isna() & col.notna()
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0]) + 2
-            diags.append(Diagnostic(
-                CODE_NON_NUMERIC, f"column {it!r} holds non-numeric values, e.g. "
-                f"{str(col[bad].iloc[0])!r}", "Recode the responses as numbers.",
-                Location(row=row, field=it),
-            ))
-        out[:, j] = num.to_numpy(dtype=float, na_value=np.nan)
-    if diags:
-        raise DataError(diags, title="The CFA items must be numeric")
+    block = data if list(data.columns) == items else data[items]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+           for t in block.dtypes):
+        # one read of the whole item block (a view when it is one float64 block)
+        out = block.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        out = np.empty((len(data), len(items)))
+        for j, it in enumerate(items):
+            col = block.iloc[:, j]
+            if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+                out[:, j] = col.to_numpy(dtype=float, na_value=np.nan)
+                continue
+            num = pd.to_numeric(col, errors="coerce")
+            bad = num.isna() & col.notna()
+            if bad.any():
+                row = int(bad.to_numpy().nonzero()[0][0]) + 2
+                diags.append(Diagnostic(
+                    CODE_NON_NUMERIC, f"column {it!r} holds non-numeric values, e.g. "
+                    f"{str(col[bad].iloc[0])!r}", "Recode the responses as numbers.",
+                    Location(row=row, field=it),
+                ))
+            out[:, j] = num.to_numpy(dtype=float, na_value=np.nan)
+        if diags:
+            raise DataError(diags, title="The CFA items must be numeric")
     groups = data[group].to_numpy() if group is not None else None
     return out, groups
 
@@ -474,19 +502,21 @@ def _group_stats(
     dropped = 0
     for lab, x in zip(labels, parts):
         if missing == "listwise":
-            keep = ~np.isnan(x).any(axis=1)
-            if not keep.all():
-                dropped += int((~keep).sum())
-                x = x[keep]
+            # a NaN anywhere makes its column sum NaN: one pass finds missing values
+            colsum = x.sum(axis=0)
+            if not np.isfinite(colsum).all():
+                keep = ~np.isnan(x).any(axis=1)
+                if not keep.all():
+                    dropped += int((~keep).sum())
+                    x = x[keep]
+                colsum = x.sum(axis=0)
             n = x.shape[0]
             if n < 2:
                 raise DataError(Diagnostic(
                     CODE_TOO_FEW_ROWS, f"group {lab!r} has {n} complete row(s)" if lab else
                     f"only {n} complete row(s)", "Use missing='fiml' or more data."),
                     title="Too few complete rows to fit the model")
-            mean = x.mean(axis=0)
-            xc = x - mean
-            cov = xc.T @ xc / n
+            mean, cov = _mean_cov(x, colsum / n)
             stats.append(GroupStats(n=n, cov=cov, mean=mean, rows=x if need_rows else None,
                                     label=str(lab)))
         else:
@@ -511,6 +541,28 @@ def _group_stats(
             stats.append(GroupStats(n=n, cov=cov, mean=mean, patterns=patterns,
                                     rows=x if need_rows else None, label=str(lab)))
     return stats, [str(lab) for lab in labels], dropped
+
+
+def _mean_cov(x: Any, mean: Any) -> tuple[Any, Any]:
+    """Mean and covariance (divisor n) of the rows of ``x`` given its column means.
+
+    The covariance comes from one BLAS product, :math:`X^\\top X / n - \\bar x\\bar x^\\top`.
+    That loses about :math:`\\log_{10}(1 + \\bar x_j^2 / s_j^2)` digits to cancellation,
+    so when a mean is large next to its standard deviation (ratio above 30, i.e. more
+    than three digits lost) the rows are centred first and the product taken again.
+    """
+    import numpy as np
+
+    n = x.shape[0]
+    xtx = x.T @ x
+    cov = xtx / n - np.outer(mean, mean)
+    var = np.diag(cov)
+    if np.all(var > 0) and np.all(mean * mean <= 1e3 * var):
+        cov = 0.5 * (cov + cov.T)
+        return mean, cov
+    xc = x - mean
+    d = xc.sum(axis=0) / n  # corrects the rounding error of the first mean
+    return mean + d, xc.T @ xc / n - np.outer(d, d)
 
 
 def _em_h1(stats: Any, max_iter: int = 10000, tol: float = 1e-12) -> tuple[Any, Any, float]:

@@ -71,11 +71,57 @@ class Model:
             [r for r in self.rows if r.group == g + 1 and r.free > 0 and r.mat != "none"]
             for g in range(self.ngroups)
         ]
+        self._scatter = [self._scatter_index(g) for g in range(self.ngroups)]
+        self._jac_index = [self._jacobian_index(g) for g in range(self.ngroups)]
+
+    # ------------------------------------------------------------------ index arrays
+    def _scatter_index(self, g: int) -> dict[str, tuple[np.ndarray, ...]]:
+        """Per matrix: positions (row, col), free index (0 = fixed) and fixed value."""
+        out: dict[str, tuple[np.ndarray, ...]] = {}
+        for name in ("lambda", "theta", "psi", "nu", "alpha", "tau"):
+            rs = [r for r in self.rows if r.group == g + 1 and r.mat == name]
+            if rs:
+                out[name] = (
+                    np.array([r.row for r in rs], dtype=np.intp),
+                    np.array([r.col for r in rs], dtype=np.intp),
+                    np.array([r.free for r in rs], dtype=np.intp),
+                    np.array([r.value for r in rs], dtype=float),
+                )
+        return out
+
+    def _jacobian_index(self, g: int) -> dict[str, Any]:
+        """Index arrays of the free parameters of group g by matrix, and the constant part
+        of the Jacobian (residual (co)variances, intercepts and thresholds enter linearly)."""
+        q, p = self.npar, self.p
+        ds0 = np.zeros((q, p, p))
+        dmu0 = np.zeros((q, p))
+        dtau0 = np.zeros((q, self.nth))
+        idx: dict[str, Any] = {}
+        for name in ("lambda", "psi", "alpha"):
+            rs = [r for r in self._free_by_group[g] if r.mat == name]
+            idx[name] = (
+                np.array([r.free - 1 for r in rs], dtype=np.intp),
+                np.array([r.row for r in rs], dtype=np.intp),
+                np.array([r.col for r in rs], dtype=np.intp),
+            )
+        for r in self._free_by_group[g]:
+            k, i, j = r.free - 1, r.row, r.col
+            if r.mat == "theta":
+                ds0[k, i, j] += 1.0
+                if i != j:
+                    ds0[k, j, i] += 1.0
+            elif r.mat == "nu":
+                dmu0[k, i] += 1.0
+            elif r.mat == "tau":
+                dtau0[k, i] += 1.0
+        idx["const"] = (ds0, dmu0, dtau0)
+        return idx
 
     # ------------------------------------------------------------------ matrices
     def matrices(self, theta: np.ndarray) -> list[dict[str, np.ndarray]]:
         out = []
         p, m = self.p, self.m
+        tp = np.concatenate(([0.0], np.asarray(theta, dtype=float)))
         for g in range(self.ngroups):
             mats = {
                 "lambda": np.zeros((p, m)),
@@ -85,17 +131,15 @@ class Model:
                 "alpha": np.zeros(m),
                 "tau": np.zeros(self.nth),
             }
-            for r in self.rows:
-                if r.group != g + 1 or r.mat not in mats:
-                    continue
-                val = theta[r.free - 1] if r.free > 0 else r.value
-                mat = mats[r.mat]
+            for name, (ri, ci, fr, fixed) in self._scatter[g].items():
+                val = np.where(fr > 0, tp[fr], fixed)
+                mat = mats[name]
                 if mat.ndim == 1:
-                    mat[r.row] = val
+                    mat[ri] = val
                 else:
-                    mat[r.row, r.col] = val
-                    if r.mat != "lambda":
-                        mat[r.col, r.row] = val
+                    mat[ri, ci] = val
+                    if name != "lambda":
+                        mat[ci, ri] = val
             if self.categorical:
                 lpl = mats["lambda"] @ mats["psi"] @ mats["lambda"].T
                 np.fill_diagonal(mats["theta"], 1.0 - np.diag(lpl))
@@ -104,8 +148,14 @@ class Model:
 
     def implied(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Model-implied (Sigma, mu, tau) per group."""
+        return self.implied_from(self.matrices(theta))
+
+    @staticmethod
+    def implied_from(
+        mats_list: list[dict[str, np.ndarray]]
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         res = []
-        for mats in self.matrices(theta):
+        for mats in mats_list:
             lam, psi = mats["lambda"], mats["psi"]
             sigma = lam @ psi @ lam.T + mats["theta"]
             mu = mats["nu"] + lam @ mats["alpha"]
@@ -118,41 +168,31 @@ class Model:
         """Per group: dSigma (q, p, p), dmu (q, p), dtau (q, nth) for the q free parameters."""
         if mats_list is None:
             mats_list = self.matrices(theta)
-        q, p = self.npar, self.p
+        p = self.p
         out = []
         for g, mats in enumerate(mats_list):
             lam, psi, alpha = mats["lambda"], mats["psi"], mats["alpha"]
-            lp = lam @ psi
-            ds = np.zeros((q, p, p))
-            dmu = np.zeros((q, p))
-            dtau = np.zeros((q, self.nth))
-            for r in self._free_by_group[g]:
-                k = r.free - 1
-                i, j = r.row, r.col
-                if r.mat == "lambda":
-                    v = lp[:, j]
-                    ds[k, i, :] += v
-                    ds[k, :, i] += v
-                    dmu[k, i] += alpha[j]
-                elif r.mat == "psi":
-                    if i == j:
-                        ds[k] += np.outer(lam[:, i], lam[:, i])
-                    else:
-                        o = np.outer(lam[:, i], lam[:, j])
-                        ds[k] += o + o.T
-                elif r.mat == "theta":
-                    ds[k, i, j] += 1.0
-                    if i != j:
-                        ds[k, j, i] += 1.0
-                elif r.mat == "nu":
-                    dmu[k, i] += 1.0
-                elif r.mat == "alpha":
-                    dmu[k] += lam[:, i]
-                elif r.mat == "tau":
-                    dtau[k, i] += 1.0
+            idx = self._jac_index[g]
+            ds0, dmu0, dtau0 = idx["const"]
+            ds, dmu, dtau = ds0.copy(), dmu0.copy(), dtau0.copy()
+            k, i, j = idx["lambda"]
+            if len(k):
+                # d(Lambda Psi Lambda')/d lambda_ij = e_i (Lambda Psi)_j' + its transpose
+                v = (lam @ psi)[:, j].T
+                np.add.at(ds, (k, i), v)
+                np.add.at(ds.transpose(0, 2, 1), (k, i), v)
+                np.add.at(dmu, (k, i), alpha[j])
+            k, i, j = idx["psi"]
+            if len(k):
+                o = lam[:, i].T[:, :, None] * lam[:, j].T[:, None, :]
+                off = (i != j)[:, None, None]
+                np.add.at(ds, k, o + np.where(off, o.transpose(0, 2, 1), 0.0))
+            k, i, _ = idx["alpha"]
+            if len(k):
+                np.add.at(dmu, k, lam[:, i].T)
             if self.categorical:
-                idx = np.arange(p)
-                ds[:, idx, idx] = 0.0
+                d = np.arange(p)
+                ds[:, d, d] = 0.0
             out.append((ds, dmu, dtau))
         return out
 
@@ -233,6 +273,23 @@ class Objective:
     def grad_info(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         raise NotImplementedError  # pragma: no cover
 
+    def gradient(self, theta: np.ndarray) -> np.ndarray:
+        return self.grad_info(theta)[1]
+
+    def info_blocks(self, theta: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+        """Columns ``:q`` of the expected information and its diagonal (what the score
+        tests of modification indices need when the first q parameters are the model's)."""
+        info = self.grad_info(theta)[2]
+        return info[:, :q], np.diag(info).copy()
+
+
+def _trace_blocks(a: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """tr(A_k A_l) for all k and l < q, and tr(A_k A_k), for a stack A (Q, p, p)."""
+    n = a.shape[0]
+    af = a.reshape(n, -1)
+    at = a.transpose(0, 2, 1).reshape(n, -1)
+    return af @ at[:q].T, np.einsum("ij,ij->i", af, at)
+
 
 class MLObjective(Objective):
     """Normal-theory ML, complete data: lavaan's fmin with likelihood = "normal".
@@ -261,14 +318,16 @@ class MLObjective(Objective):
             f += self.w[g] * 0.5 * fg
         return f
 
-    def grad_info(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    def grad_info(
+        self, theta: np.ndarray, need_info: bool = True
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         mats = self.model.matrices(theta)
         jac = self.model.jacobian(theta, mats)
         q = self.model.npar
         grad = np.zeros(q)
         info = np.zeros((q, q))
         f = 0.0
-        for g, (sigma, mu, _) in enumerate(self.model.implied(theta)):
+        for g, (sigma, mu, _) in enumerate(self.model.implied_from(mats)):
             il = _inv_logdet(sigma)
             if il is None:
                 return np.inf, grad, info
@@ -284,12 +343,34 @@ class MLObjective(Objective):
             f += self.w[g] * 0.5 * fg
             gs = 0.5 * (si - si @ m @ si)
             grad += self.w[g] * (ds.reshape(len(ds), -1) @ gs.ravel())
-            a = (si @ ds)
-            info += self.w[g] * 0.5 * _trace_products(a)
             if self.model.meanstructure:
                 grad += self.w[g] * (dmu @ (-si @ d))
-                info += self.w[g] * (dmu @ si @ dmu.T)
+            if need_info:
+                info += self.w[g] * 0.5 * _trace_products(si @ ds)
+                if self.model.meanstructure:
+                    info += self.w[g] * (dmu @ si @ dmu.T)
         return f, grad, info
+
+    def gradient(self, theta: np.ndarray) -> np.ndarray:
+        return self.grad_info(theta, need_info=False)[1]
+
+    def info_blocks(self, theta: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+        mats = self.model.matrices(theta)
+        jac = self.model.jacobian(theta, mats)
+        n = self.model.npar
+        block = np.zeros((n, q))
+        diag = np.zeros(n)
+        for g, (sigma, _, _) in enumerate(self.model.implied_from(mats)):
+            si = np.linalg.inv(sigma)
+            ds, dmu, _ = jac[g]
+            b, d = _trace_blocks(si @ ds, q)
+            block += self.w[g] * 0.5 * b
+            diag += self.w[g] * 0.5 * d
+            if self.model.meanstructure:
+                dms = dmu @ si
+                block += self.w[g] * (dms @ dmu[:q].T)
+                diag += self.w[g] * np.einsum("ij,ij->i", dms, dmu)
+        return block, diag
 
 
 class FIMLObjective(Objective):
@@ -318,7 +399,7 @@ class FIMLObjective(Objective):
         grad = np.zeros(q)
         info = np.zeros((q, q))
         f = 0.0
-        for g, (sigma, mu, _) in enumerate(self.model.implied(theta)):
+        for g, (sigma, mu, _) in enumerate(self.model.implied_from(mats)):
             ds, dmu, _ = jac[g]
             gs = np.zeros((p, p))
             gm = np.zeros(p)
@@ -345,6 +426,30 @@ class FIMLObjective(Objective):
                 info += nn * (dmu @ si @ dmu.T)
         n = self.ntotal
         return f / n, grad / n, info / n
+
+    def gradient(self, theta: np.ndarray) -> np.ndarray:
+        return self.grad_info(theta, need_info=False)[1]
+
+    def info_blocks(self, theta: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+        """Expected information given the missing-data patterns (lavaan's
+        ``lav_mvnorm_missing_information_expected``, h1.information = "structured"):
+        each pattern contributes the normal information of its observed variables."""
+        mats = self.model.matrices(theta)
+        jac = self.model.jacobian(theta, mats)
+        n = self.model.npar
+        block = np.zeros((n, q))
+        diag = np.zeros(n)
+        for g, (sigma, _, _) in enumerate(self.model.implied_from(mats)):
+            ds, dmu, _ = jac[g]
+            for pat in self.stats[g].patterns or []:
+                o = pat.obs
+                si = np.linalg.inv(sigma[np.ix_(o, o)])
+                b, d = _trace_blocks(si @ ds[:, o][:, :, o], q)
+                dmo = dmu[:, o]
+                dms = dmo @ si
+                block += pat.n * (0.5 * b + dms @ dmo[:q].T)
+                diag += pat.n * (0.5 * d + np.einsum("ij,ij->i", dms, dmo))
+        return block / self.ntotal, diag / self.ntotal
 
 
 class DWLSObjective(Objective):
@@ -398,6 +503,8 @@ class OptimResult:
     converged: bool
     iterations: int
     message: str = ""
+    grad: np.ndarray | None = None  # gradient and information at theta
+    info: np.ndarray | None = None
 
 
 def fisher_scoring(
@@ -417,7 +524,8 @@ def fisher_scoring(
     theta = np.array(theta0, dtype=float)
     f, g, info = obj.grad_info(theta)
     if not np.isfinite(f):
-        return OptimResult(theta, f, False, 0, "start values give a non positive definite model")
+        return OptimResult(theta, f, False, 0, "start values give a non positive definite model",
+                           g, info)
     hess = info
     quasi = False
     stall = 0
@@ -429,28 +537,39 @@ def fisher_scoring(
         # Newton decrement: scale-free measure of the distance to the optimum
         decrement = float(g @ step)
         if np.max(np.abs(g)) < gtol or abs(decrement) < 1e-20:
-            return OptimResult(theta, f, True, it - 1)
+            return OptimResult(theta, f, True, it - 1, "", g, info)
         if decrement <= 0:  # curvature lost: restart from the information
             hess = info
             quasi = False
             continue
         t = 1.0
         improved = False
+        full: tuple[float, np.ndarray, np.ndarray] | None = None
         for _ in range(40):
             cand = theta - t * step
-            fc = obj.value(cand)
+            # the full step is usually taken: evaluate the gradient with the function
+            full = obj.grad_info(cand) if t == 1.0 else None
+            fc = full[0] if full is not None else obj.value(cand)
             if np.isfinite(fc) and fc <= f - 1e-4 * t * decrement + 1e-15 * abs(f):
+                improved = True
+                break
+            # at the optimum F changes by rounding only (its terms, log|Sigma| and the
+            # trace, are O(p) while F is small): accept a full step that leaves F equal
+            # to 1e-14 and reduces the gradient
+            if (full is not None and np.isfinite(fc) and decrement < 1e-12
+                    and fc <= f + 1e-14 * max(1.0, abs(f))
+                    and np.max(np.abs(full[1])) < 0.5 * np.max(np.abs(g))):
                 improved = True
                 break
             t *= 0.5
         if not improved:
             ok = decrement < 1e-12
-            return OptimResult(theta, f, ok, it, "" if ok else "line search failed")
+            return OptimResult(theta, f, ok, it, "" if ok else "line search failed", g, info)
         g_old = g
         s_vec = cand - theta
         theta = cand
         f_old = f
-        f, g, info = obj.grad_info(theta)
+        f, g, info = full if full is not None else obj.grad_info(theta)
         # at the limit of floating point: three steps in a row that no longer change F
         stall = stall + 1 if abs(f_old - f) <= 4e-16 * max(1.0, abs(f)) else 0
         if stall >= 3:
@@ -460,7 +579,7 @@ def fisher_scoring(
             except np.linalg.LinAlgError:
                 fisher_dec = math.inf
             if np.max(np.abs(g)) < 1e-6 or fisher_dec < 1e-12:
-                return OptimResult(theta, f, True, it)
+                return OptimResult(theta, f, True, it, "", g, info)
         if not quasi and decrement < 1e-4:
             quasi = True
             hess = info
@@ -472,7 +591,7 @@ def fisher_scoring(
                 hess = hess + np.outer(y_vec, y_vec) / sy - np.outer(hs_, hs_) / float(s_vec @ hs_)
         else:
             hess = info
-    return OptimResult(theta, f, False, max_iter, "iteration limit reached")
+    return OptimResult(theta, f, False, max_iter, "iteration limit reached", g, info)
 
 
 def numeric_hessian(grad_fn: Any, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:

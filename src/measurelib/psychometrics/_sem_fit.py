@@ -46,7 +46,6 @@ def fit_model(
     group_equal: list[str],
     group: str | None,
 ) -> CFAResult:
-    import pandas as pd
 
     categorical = estimator == "wlsmv"
     stats, labels, dropped = _group_stats(frame, ov, missing, need_rows=estimator in ("mlr",)
@@ -93,7 +92,7 @@ def fit_model(
     implied = model.implied(theta)
     # ------------------------------------------------------------------ vcov
     q = model.npar
-    _, grad, info = obj.grad_info(theta)
+    info = res.info if res.info is not None else obj.grad_info(theta)[2]
     extra_fit: dict[str, float] = {}
     if missing == "fiml":
         from ._sem_robust import fiml_hessian
@@ -209,32 +208,26 @@ def fit_model(
     fit.update(_srmr(stats, implied, meanstructure, ntotal, categorical))
 
     # ------------------------------------------------------------------ estimates
-    est_rows = _estimates_table(model, theta, se, implied, labels)
-    estimates = pd.DataFrame(est_rows)
+    estimates = _estimates_table(model, theta, se, implied, labels)
     # Heywood cases
-    for r in est_rows:
-        if r["op"] == "~~" and r["lhs"] == r["rhs"] and r["est"] < 0:
-            grp = f" in group {labels[r['group'] - 1]}" if ngroups > 1 else ""
-            msg = (f"Heywood case: the variance of {r['lhs']} is negative "
-                   f"({r['est']:.4g}){grp}")
+    for r, value in zip(model.rows, estimates["est"].to_numpy()):
+        if r.op == "~~" and r.lhs == r.rhs and value < 0:
+            grp = f" in group {labels[r.group - 1]}" if ngroups > 1 else ""
+            msg = f"Heywood case: the variance of {r.lhs} is negative ({value:.4g}){grp}"
             warns.append(msg)
             warnings.warn(msg, HeywoodWarning, stacklevel=3)
-
-    mi = None
-    if estimator in ("ml",) and missing == "listwise":
-        mi = _modindices(model, stats, theta, implied, ntotal, spec)
-    else:
-        mi = pd.DataFrame(columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
 
     result = CFAResult(
         model=_spec_to_dict(spec), estimator=estimator, missing=missing, n=ntotal,
         n_groups=ngroups, groups=labels, n_per_group=[s.n for s in stats], n_items=p,
         n_rows_dropped=dropped, converged=res.converged, iterations=res.iterations, fit=fit,
-        estimates=estimates, modification_indices=mi,
+        estimates=estimates,
         options={"std_lv": std_lv, "group": group, "group_equal": list(group_equal),
                  "ordered": list(ov) if categorical else []},
         warnings=warns,
     )
+    if estimator == "ml" and missing == "listwise":
+        result._mi_inputs = (model, stats, theta, implied, ntotal, spec)
     if categorical:  # for the scaled difference test of nested WLSMV fits (lavTestLRT)
         from ._sem_ordinal import WLSFitInfo
 
@@ -296,59 +289,68 @@ def _baseline(model: Model, stats: list[Any], missing: str, categorical: bool,
     return float(x2b), dfb
 
 
-def _std_all(model: Model, mats: dict[str, np.ndarray], sigma: np.ndarray,
-             r: Any, value: float) -> float:
-    if r.op == "~*~":
-        return 1.0
-    if model.categorical:  # latent-response variances 1/delta^2 (lavaan's computeVY)
-        sigma = mats["lambda"] @ mats["psi"] @ mats["lambda"].T + mats["theta"]
-    ov_sd = np.sqrt(np.diag(sigma))
-    psi = mats["psi"]
-    lv_sd = np.sqrt(np.clip(np.diag(psi), 0, None))
-    theta_m = mats["theta"]
-    if r.op == "=~":
-        return float(value * lv_sd[r.col] / ov_sd[r.row])
-    if r.op == "~~":
-        if r.lhs in model.lv:
-            i, j = model.lv.index(r.lhs), model.lv.index(r.rhs)
-            return float(value / (lv_sd[i] * lv_sd[j])) if lv_sd[i] * lv_sd[j] > 0 else math.nan
-        i, j = model.ov.index(r.lhs), model.ov.index(r.rhs)
-        if i == j:
-            return float(value / sigma[i, i])
-        d = theta_m[i, i] * theta_m[j, j]
-        return float(value / math.sqrt(d)) if d > 0 else math.nan
-    if r.op == "~1":
-        if r.lhs in model.lv:
-            i = model.lv.index(r.lhs)
-            return float(value / lv_sd[i]) if lv_sd[i] > 0 else math.nan
-        return float(value / ov_sd[model.ov.index(r.lhs)])
-    if r.op == "|":
-        return float(value / ov_sd[model.th_item[r.row]])
-    return float(value)
-
-
 def _estimates_table(model: Model, theta: np.ndarray, se: np.ndarray,
-                     implied: list[Any], labels: list[str]) -> list[dict[str, Any]]:
+                     implied: list[Any], labels: list[str]) -> Any:
+    """parameterEstimates() with standardizedSolution()'s est.std (std.all) as a frame."""
+    import pandas as pd
+    from scipy.special import ndtr
+
+    rows = model.rows
     mats_list = model.matrices(theta)
-    out = []
-    for r in model.rows:
-        g = r.group - 1
-        mats = mats_list[g]
-        if r.free > 0:
-            est = float(theta[r.free - 1])
-            s = float(se[r.free - 1])
-            z = est / s if s > 0 else math.nan
-            pv = float(2 * sst.norm.sf(abs(z))) if s > 0 else math.nan
-        else:
-            derived = r.mat == "none" and r.op == "~~"  # delta-parameterization residuals
-            est = float(mats["theta"][r.row, r.col]) if derived else float(r.value)
-            s, z, pv = 0.0, math.nan, math.nan
-        out.append({
-            "lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": r.group,
-            "group_label": labels[g], "est": est, "se": s, "z": z, "pvalue": pv,
-            "std_all": float(_std_all(model, mats, implied[g][0], r, est)),
-        })
-    return out
+    n_rows = len(rows)
+    free = np.array([r.free for r in rows], dtype=np.intp)
+    grp = np.array([r.group for r in rows], dtype=np.intp)
+    est = np.array([r.value for r in rows], dtype=float)
+    is_free = free > 0
+    est[is_free] = theta[free[is_free] - 1]
+    s = np.zeros(n_rows)
+    s[is_free] = se[free[is_free] - 1]
+    std = np.full(n_rows, np.nan)
+    for k, r in enumerate(rows):
+        mats = mats_list[r.group - 1]
+        if not r.free and r.mat == "none" and r.op == "~~":  # delta-parameterization residuals
+            est[k] = mats["theta"][r.row, r.col]
+    for g, mats in enumerate(mats_list):
+        sigma = implied[g][0]
+        if model.categorical:  # latent-response variances 1/delta^2 (lavaan's computeVY)
+            sigma = mats["lambda"] @ mats["psi"] @ mats["lambda"].T + mats["theta"]
+        ov_sd = np.sqrt(np.diag(sigma))
+        lv_sd = np.sqrt(np.clip(np.diag(mats["psi"]), 0, None))
+        th = np.diag(mats["theta"])
+        for k, r in enumerate(rows):
+            if r.group != g + 1:
+                continue
+            value = est[k]
+            if r.op == "~*~":  # scale factors
+                std[k] = 1.0
+            elif r.op == "=~":
+                std[k] = value * lv_sd[r.col] / ov_sd[r.row]
+            elif r.op == "~~" and r.mat == "psi":
+                d = lv_sd[r.row] * lv_sd[r.col]
+                std[k] = value / d if d > 0 else math.nan
+            elif r.op == "~~":
+                if r.row == r.col:
+                    std[k] = value / sigma[r.row, r.row]
+                else:
+                    d = th[r.row] * th[r.col]
+                    std[k] = value / math.sqrt(d) if d > 0 else math.nan
+            elif r.op == "~1" and r.mat == "alpha":
+                std[k] = value / lv_sd[r.row] if lv_sd[r.row] > 0 else math.nan
+            elif r.op == "~1":
+                std[k] = value / ov_sd[r.row]
+            elif r.op == "|":
+                std[k] = value / ov_sd[model.th_item[r.row]]
+            else:
+                std[k] = value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(s > 0, est / np.where(s > 0, s, 1.0), np.nan)
+    pv = np.where(s > 0, 2.0 * ndtr(-np.abs(z)), np.nan)
+    return pd.DataFrame({
+        "lhs": [r.lhs for r in rows], "op": [r.op for r in rows],
+        "rhs": [r.rhs for r in rows], "group": grp,
+        "group_label": [labels[r.group - 1] for r in rows], "est": est, "se": s, "z": z,
+        "pvalue": pv, "std_all": std,
+    })
 
 
 def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list[Any],
@@ -393,12 +395,12 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
                 ngroups=model.ngroups, meanstructure=model.meanstructure)
     tfull = np.concatenate([theta, np.array(extra_start)])
     obj = MLObjective(big, stats)
-    _, grad, info = obj.grad_info(tfull)
-    i22 = info[:q, :q]
-    i11 = info[q:, q:]
-    i12 = info[q:, :q]
-    v = i11 - i12 @ np.linalg.solve(i22, i12.T)
-    vd = np.diag(v).copy()
+    grad = obj.gradient(tfull)
+    block, diag = obj.info_blocks(tfull, q)
+    i22 = block[:q]
+    i12 = block[q:]
+    # diagonal of V = I11 - I12 I22^-1 I21
+    vd = diag[q:] - np.einsum("ij,ji->i", i12, np.linalg.solve(i22, i12.T))
     vd[vd < np.finfo(float).eps ** (1 / 3)] = np.nan
     score = grad[q:]
     mi = ntotal * score**2 / vd

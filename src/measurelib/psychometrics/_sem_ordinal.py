@@ -71,40 +71,35 @@ class OrdinalModel(Model):
     derived diagonal and ``delta``.
     """
 
-    def matrices(self, theta: np.ndarray) -> list[dict[str, np.ndarray]]:
-        out = []
-        p, m = self.p, self.m
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._delta_index: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for g in range(self.ngroups):
-            mats = {
-                "lambda": np.zeros((p, m)),
-                "theta": np.zeros((p, p)),
-                "psi": np.zeros((m, m)),
-                "nu": np.zeros(p),
-                "alpha": np.zeros(m),
-                "tau": np.zeros(self.nth),
-                "delta": np.ones(p),
-            }
-            for r in self.rows:
-                if r.group != g + 1 or r.mat not in mats:
-                    continue
-                val = theta[r.free - 1] if r.free > 0 else r.value
-                mat = mats[r.mat]
-                if mat.ndim == 1:
-                    mat[r.row] = val
-                else:
-                    mat[r.row, r.col] = val
-                    if r.mat != "lambda":
-                        mat[r.col, r.row] = val
-            lam, psi, delta = mats["lambda"], mats["psi"], mats["delta"]
-            lpl = lam @ psi @ lam.T
+            rs = [r for r in self.rows if r.group == g + 1 and r.mat == "delta"]
+            self._delta_index.append((
+                np.array([r.row for r in rs], dtype=np.intp),
+                np.array([r.free for r in rs], dtype=np.intp),
+                np.array([r.value for r in rs], dtype=float),
+            ))
+
+    def matrices(self, theta: np.ndarray) -> list[dict[str, np.ndarray]]:
+        out = super().matrices(theta)
+        tp = np.concatenate(([0.0], np.asarray(theta, dtype=float)))
+        for mats, (ri, fr, fixed) in zip(out, self._delta_index):
+            delta = np.ones(self.p)
+            delta[ri] = np.where(fr > 0, tp[fr], fixed)
+            mats["delta"] = delta
+            lpl = mats["lambda"] @ mats["psi"] @ mats["lambda"].T
             np.fill_diagonal(mats["theta"], 1.0 / (delta * delta) - np.diag(lpl))
-            out.append(mats)
         return out
 
-    def implied(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def implied_from(  # type: ignore[override]
+        self, mats_list: list[dict[str, np.ndarray]]
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per group: latent-response correlations, means and standardized thresholds."""
         res = []
-        ti = np.asarray(self.th_item, dtype=int)
-        for mats in self.matrices(theta):
+        ti = np.asarray(self.th_item, dtype=np.intp)
+        for mats in mats_list:
             lam, psi, delta = mats["lambda"], mats["psi"], mats["delta"]
             vy = lam @ psi @ lam.T + mats["theta"]
             sigma = delta[:, None] * vy * delta[None, :]
@@ -114,61 +109,40 @@ class OrdinalModel(Model):
             res.append((sigma, mu, tau))
         return res
 
+    def implied(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        return self.implied_from(self.matrices(theta))
+
     def jacobian(
         self, theta: np.ndarray, mats_list: list[dict[str, np.ndarray]] | None = None
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per group: d(P*) (q, p, p) with a zero diagonal, dmu (q, p), d(tau*) (q, nth)."""
+        """Per group: d(P*) (q, p, p) with a zero diagonal, dmu (q, p), d(tau*) (q, nth).
+
+        From the derivatives of the unscaled :math:`\\Lambda\\Psi\\Lambda^\\top + \\Theta`,
+        :math:`\\mu` and :math:`\\tau` (the base model's), by the product rule for the
+        scale factors.
+        """
         if mats_list is None:
             mats_list = self.matrices(theta)
-        q, p = self.npar, self.p
-        ti = np.asarray(self.th_item, dtype=int)
-        idx = np.arange(p)
+        ti = np.asarray(self.th_item, dtype=np.intp)
+        idx = np.arange(self.p)
         out = []
-        for g, mats in enumerate(mats_list):
-            lam, psi, alpha, delta = mats["lambda"], mats["psi"], mats["alpha"], mats["delta"]
-            lp = lam @ psi
-            vy = lp @ lam.T + mats["theta"]
-            mu = mats["nu"] + lam @ alpha
-            ds = np.zeros((q, p, p))
-            dmu = np.zeros((q, p))
-            dtau = np.zeros((q, self.nth))
-            ddelta = np.zeros((q, p))
-            for r in self.rows:
-                if r.group != g + 1 or r.free <= 0:
-                    continue
-                k = r.free - 1
-                i, j = r.row, r.col
-                if r.mat == "lambda":
-                    v = lp[:, j]
-                    ds[k, i, :] += v
-                    ds[k, :, i] += v
-                    dmu[k, i] += alpha[j]
-                elif r.mat == "psi":
-                    if i == j:
-                        ds[k] += np.outer(lam[:, i], lam[:, i])
-                    else:
-                        o = np.outer(lam[:, i], lam[:, j])
-                        ds[k] += o + o.T
-                elif r.mat == "theta" and i != j:
-                    ds[k, i, j] += 1.0
-                    ds[k, j, i] += 1.0
-                elif r.mat == "nu":
-                    dmu[k, i] += 1.0
-                elif r.mat == "alpha":
-                    dmu[k] += lam[:, i]
-                elif r.mat == "tau":
-                    dtau[k, i] += 1.0
-                elif r.mat == "delta":
-                    ddelta[k, i] += 1.0
-            # correlations: delta_i delta_j VY_ij, so d = delta_i delta_j dVY_ij
-            # + (d delta_i delta_j + delta_i d delta_j) VY_ij
+        for g, (mats, (ds, dmu, dtau)) in enumerate(
+                zip(mats_list, super().jacobian(theta, mats_list))):
+            delta = mats["delta"]
+            vy = mats["lambda"] @ mats["psi"] @ mats["lambda"].T + mats["theta"]
+            mu = mats["nu"] + mats["lambda"] @ mats["alpha"]
+            ri, fr, _ = self._delta_index[g]
+            ddelta = np.zeros((self.npar, self.p))
+            free = fr > 0
+            ddelta[fr[free] - 1, ri[free]] = 1.0
+            # correlations delta_i delta_j VY_ij
             dd = ddelta[:, :, None] * delta[None, None, :]
-            ds = ds * np.outer(delta, delta)[None] + (dd + dd.transpose(0, 2, 1)) * vy[None]
-            ds[:, idx, idx] = 0.0
-            # thresholds: delta_j (tau_k - mu_j)
+            dsc = ds * np.outer(delta, delta)[None] + (dd + dd.transpose(0, 2, 1)) * vy[None]
+            dsc[:, idx, idx] = 0.0
+            # thresholds delta_j (tau_k - mu_j)
             dts = delta[ti][None, :] * (dtau - dmu[:, ti]) + ddelta[:, ti] * (
                 mats["tau"] - mu[ti])[None, :]
-            out.append((ds, dmu, dts))
+            out.append((dsc, dmu, dts))
         return out
 
 

@@ -62,3 +62,19 @@ alerts:
   - {id: d_high, when: {item: d, op: ge, value: 3}, text: D is high}
   - {id: total_high, when: {score: total, op: gt, value: 10}, text: Total is high}
 """)
+
+
+@pytest.fixture
+def phq9_responses():
+    """A maker of seeded PHQ-9 response frames (codes Q1-Q9, 5% of Q3 missing)."""
+    import numpy as np
+    import pandas as pd
+
+    def make_responses(n: int = 1000, seed: int = 3) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        data = {f"Q{i}": rng.integers(0, 4, n).astype(float) for i in range(1, 10)}
+        df = pd.DataFrame({"respondent_id": [f"r{i:04d}" for i in range(n)], **data})
+        df.loc[rng.random(n) < 0.05, "Q3"] = np.nan
+        return df
+
+    return make_responses

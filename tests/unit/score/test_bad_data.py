@@ -158,3 +158,23 @@ def test_records_and_single_submission(four):
     assert v.values.iloc[0].tolist() == [1.0, 2.0, 0.0, 3.0] and v.passthrough == ["respondent_id"]
     res = four.score([one, dict(one, Q1="")], on_invalid="missing")
     assert res.scores["pro"].tolist() == pytest.approx([9.0, 8 * 4 / 3])
+
+
+def test_wrong_file_gives_one_message_naming_both_sides():
+    df = pd.DataFrame({"name": ["a"], "postcode": ["X1"]})
+    with pytest.raises(ml.DataError) as err:
+        ml.load("phq-9").score(df)
+    (diag,) = err.value.errors
+    assert diag.code == "missing-column"
+    assert "none of the 9 item columns" in diag.message
+    assert "'interest'" in diag.message and "'postcode'" in diag.message
+    assert "right file" in diag.hint
+
+
+def test_one_missing_column_is_named_with_a_guess():
+    m = ml.load("phq-9")
+    df = pd.DataFrame({i.id: [1] for i in m.items if i.id != "sleep"} | {"slep": [1]})
+    with pytest.raises(ml.DataError) as err:
+        m.score(df)
+    (diag,) = err.value.errors
+    assert "'sleep'" in diag.message and "slep" in diag.hint

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -11,27 +10,20 @@ import measurelib as ml
 dd = pytest.importorskip("dask.dataframe")
 
 
-def responses(n: int = 1000) -> pd.DataFrame:
-    rng = np.random.default_rng(3)
-    data = {f"Q{i}": rng.integers(0, 4, n).astype(float) for i in range(1, 10)}
-    df = pd.DataFrame({"respondent_id": [f"r{i:04d}" for i in range(n)], **data})
-    df.loc[rng.random(n) < 0.05, "Q3"] = np.nan
-    return df
 
-
-def test_threaded_scheduler_matches_in_memory():
+def test_threaded_scheduler_matches_in_memory(phq9_responses):
     m = ml.load("phq-9")
-    df = responses()
+    df = phq9_responses()
     expected = m.score(df).scores
     ddf = dd.from_pandas(df, npartitions=5)
     got = ml.score_partitions(ddf, m).compute(scheduler="threads")
     pd.testing.assert_frame_equal(got, expected, check_categorical=False, check_dtype=False)
 
 
-def test_local_cluster_matches_in_memory():
+def test_local_cluster_matches_in_memory(phq9_responses):
     distributed = pytest.importorskip("distributed")
     m = ml.load("phq-9")
-    df = responses(2000)
+    df = phq9_responses(2000)
     expected = m.score(df).scores
     with distributed.LocalCluster(processes=False, n_workers=2, threads_per_worker=1,
                                   dashboard_address=None) as cluster, \
@@ -42,9 +34,9 @@ def test_local_cluster_matches_in_memory():
     assert got["alerts"].tolist() == expected["alerts"].astype(str).tolist()
 
 
-def test_rejected_rows_are_dropped_and_numbered_across_partitions():
+def test_rejected_rows_are_dropped_and_numbered_across_partitions(phq9_responses):
     m = ml.load("phq-9")
-    df = responses(100)
+    df = phq9_responses(100)
     df["Q1"] = df["Q1"].astype(object)
     df.loc[57, "Q1"] = "7"
     ddf = dd.from_pandas(df, npartitions=4)
@@ -54,8 +46,8 @@ def test_rejected_rows_are_dropped_and_numbered_across_partitions():
         ml.score_partitions(ddf, m).compute(scheduler="threads")
 
 
-def test_bad_keyword():
-    ddf = dd.from_pandas(responses(10), npartitions=2)
+def test_bad_keyword(phq9_responses):
+    ddf = dd.from_pandas(phq9_responses(10), npartitions=2)
     with pytest.raises(TypeError, match="first_row"):
         ml.score_partitions(ddf, "phq-9", first_row=3)
     with pytest.raises(TypeError, match="unexpected keyword"):
