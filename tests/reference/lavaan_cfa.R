@@ -115,6 +115,35 @@ out$bfi_a_wlsmv <- fit_entry(cfa("agree =~ A1 + A2 + A3 + A4 + A5", data = bfi,
 out$bfi_an_fiml_gender <- fit_entry(cfa("agree =~ A1 + A2 + A3 + A4 + A5\nneuro =~ N1 + N2 + N3 + N4 + N5",
                                          data = bfi, missing = "ml", group = "gender"))
 
+# Ordinal measurement invariance (WLSMV, delta parameterization) across gender: lavaan frees
+# the scale factors (~*~) and the latent means in group 2 when thresholds are held equal;
+# the intercepts of ordinal items stay fixed at 0, so adding "intercepts" changes nothing.
+nmodel <- "neuro =~ N1 + N2 + N3 + N4 + N5"
+wlsmv_g <- function(model, items, eq, ...) {
+  cfa(model, data = bfi, ordered = items, estimator = "WLSMV", group = "gender",
+      group.equal = eq, ...)
+}
+lrt_json <- function(...) {
+  lrt <- lavTestLRT(...)
+  frame_json(data.frame(Df = lrt$Df, Chisq = lrt$Chisq, Chisq_diff = lrt[["Chisq diff"]],
+                        Df_diff = lrt[["Df diff"]], Pr = lrt[["Pr(>Chisq)"]]))
+}
+n_conf <- wlsmv_g(nmodel, nitems, "")
+n_th <- wlsmv_g(nmodel, nitems, "thresholds")
+n_thl <- wlsmv_g(nmodel, nitems, c("thresholds", "loadings"))
+n_thli <- wlsmv_g(nmodel, nitems, c("thresholds", "loadings", "intercepts"))
+n_l <- wlsmv_g(nmodel, nitems, "loadings")
+out$bfi_n_wlsmv_gender_th <- fit_entry(n_th, mi = FALSE)
+out$bfi_n_wlsmv_gender_thl <- fit_entry(n_thl, mi = FALSE)
+out$bfi_n_wlsmv_gender_thli <- fit_entry(n_thli, mi = FALSE)
+out$bfi_n_wlsmv_gender_l <- fit_entry(n_l, mi = FALSE)
+out$bfi_n_wlsmv_lrt <- lrt_json(n_conf, n_th, n_thl)
+out$bfi_n_wlsmv_lrt_l <- lrt_json(n_conf, n_l, n_thl)
+out$bfi_n_wlsmv_lrt_cthl <- lrt_json(n_conf, n_thl)
+anmodel <- "agree =~ A1 + A2 + A3 + A4 + A5\nneuro =~ N1 + N2 + N3 + N4 + N5"
+out$bfi_an_wlsmv_gender_thl_stdlv <- fit_entry(
+  wlsmv_g(anmodel, c(aitems, nitems), c("thresholds", "loadings"), std.lv = TRUE), mi = FALSE)
+
 meta <- paste0('{"R": ', str_json(paste(R.version$major, R.version$minor, sep = ".")),
                ', "lavaan": ', str_json(as.character(packageVersion("lavaan"))), "}")
 body <- paste0(str_json(names(out)), ": ", unlist(out), collapse = ",\n")

@@ -92,6 +92,7 @@ class CFAResult(Result):
     estimates: Any
     options: dict[str, Any]
     warnings: list[str]
+    _wls: Any = PrivateAttr(default=None)  # WLSMV internals for scaled difference tests
     # what the modification indices are computed from, on first use (they cost as much
     # as the fit itself on small models); None gives the empty table
     _mi_inputs: Any = PrivateAttr(default=None)
@@ -181,8 +182,11 @@ class InvarianceResult(Result):
     def summary(self) -> str:
         lines = [f"Measurement invariance across {self.group!r} ({', '.join(self.groups)}), "
                  f"n = {self.n}"]
+        scaled = self.estimator in ("mlr", "wlsmv")
         for _, r in self.table.iterrows():
-            head = (f"  {r['step']:<10} chisq = {r['chisq']:.3f} (df {r['df']:.0f}), "
+            chisq = f"scaled chisq = {r['chisq_scaled']:.3f}" if scaled else (
+                f"chisq = {r['chisq']:.3f}")
+            head = (f"  {r['step']:<10} {chisq} (df {r['df']:.0f}), "
                     f"CFI = {r['cfi']:.3f}, RMSEA = {r['rmsea']:.3f}, SRMR = {r['srmr']:.3f}")
             lines.append(head)
             if r["step"] != "configural":
@@ -343,16 +347,22 @@ def _build_model(
                     add(v, "~~", v, g, "none", oidx[v], oidx[v], False, math.nan, "~~ov")
                 else:
                     add(v, "~~", v, g, "theta", oidx[v], oidx[v], True, math.nan, "~~ov")
+        # with std_lv, equal loadings free the factor variances of groups 2.. (lavaan)
+        free_lv_var = not std_lv or (
+            g > 1 and "loadings" in group_equal and "lv.variances" not in group_equal)
         for f in lv:
             if (f, f) not in seen:
-                add(f, "~~", f, g, "psi", lidx[f], lidx[f], not std_lv, 1.0, "~~lv")
+                add(f, "~~", f, g, "psi", lidx[f], lidx[f], free_lv_var, 1.0, "~~lv")
         for a_i, a in enumerate(lv):
             for b in lv[a_i + 1:]:
                 if (a, b) not in seen:
                     add(a, "~~", b, g, "psi", lidx[b], lidx[a], True, math.nan, "~~lvcov")
         if categorical:
+            # delta parameterization: scale factors fixed at 1, free in groups 2.. when the
+            # thresholds are held equal (lavaan's lav_partable_flat, auto.delta)
+            free_delta = g > 1 and "thresholds" in group_equal
             for v in ov:
-                add(v, "~*~", v, g, "none", oidx[v], oidx[v], False, 1.0, "scale")
+                add(v, "~*~", v, g, "delta", oidx[v], oidx[v], free_delta, 1.0, "scale")
         if meanstructure:
             for v in ov:
                 add(v, "~1", "", g, "nu", oidx[v], 0, not categorical,
@@ -364,6 +374,11 @@ def _build_model(
             )
             for f in lv:
                 add(f, "~1", "", g, "alpha", lidx[f], 0, free_means, 0.0, "~1lv")
+    if categorical:
+        from ._sem_ordinal import OrdinalModel
+
+        return OrdinalModel(rows=rows, ov=ov, lv=lv, ngroups=ngroups,
+                            meanstructure=meanstructure, categorical=True, th_item=th_item)
     return Model(rows=rows, ov=ov, lv=lv, ngroups=ngroups, meanstructure=meanstructure,
                  categorical=categorical, th_item=th_item)
 
@@ -457,6 +472,8 @@ def _start_values(model: Any, stats: list[Any], spec: ModelSpec) -> Any:
                 theta[k] = st.mean[model.ov.index(r.lhs)]
             elif r.op == "|":
                 theta[k] = st.wls_obs[r.row]
+            elif r.op == "~*~":
+                theta[k] = 1.0
             else:
                 theta[k] = 0.0
             set_[k] = True
@@ -835,12 +852,6 @@ def cfa(
         if missing == "fiml":
             raise ValueError("cfa(): missing='fiml' is not available with estimator='wlsmv'; "
                              "use missing='listwise'")
-        if group_equal:
-            raise ValueError(
-                "cfa(): parameter 'group_equal' is not available with estimator='wlsmv' yet "
-                "(lavaan then frees the scale factors of the latent responses); got "
-                f"{group_equal!r}. Fit the configural model, or use estimator='mlr'."
-            )
     elif ordered_items:
         raise ValueError(
             f"cfa(): parameter 'ordered' needs estimator='wlsmv'; got estimator={estimator!r}"
@@ -859,12 +870,15 @@ def invariance(
     estimator: str = "ml",
     missing: str = "listwise",
     std_lv: bool = False,
+    ordered: Iterable[str] | bool | None = None,
 ) -> InvarianceResult:
     """Test configural, metric and scalar measurement invariance across groups.
 
     Fits the configural model, then equal loadings (metric), then equal loadings and
     intercepts (scalar; latent means free in all but the first group), as lavaan's
-    ``cfa(group=, group.equal=)``, and compares each step with the previous one.
+    ``cfa(group=, group.equal=)``, and compares each step with the previous one. For
+    ordinal items (``estimator="wlsmv"``) the scalar step holds the thresholds (not the
+    intercepts) equal, as below.
 
     Parameters
     ----------
@@ -874,18 +888,25 @@ def invariance(
         As for :func:`cfa`.
     group : str
         Column holding the group of each row (groups in order of first appearance).
-    estimator : {"ml", "mlr"}
+    estimator : {"ml", "mlr", "wlsmv"}
         With ``"mlr"`` the difference tests are Satorra–Bentler (2001) scaled and the
-        changes in fit use the robust CFI and RMSEA.
+        changes in fit use the robust CFI and RMSEA. With ``"wlsmv"`` (ordinal items) the
+        difference tests are Satorra's (2000) scaled-shifted tests and the changes in fit
+        use the scaled CFI and RMSEA.
     missing : {"listwise", "fiml"}
     std_lv : bool
         Identify factors by their variances instead of marker loadings.
+    ordered : list of str or True, optional
+        Ordinal items, as for :func:`cfa` (``estimator="wlsmv"`` treats every item as
+        ordinal).
 
     Returns
     -------
     InvarianceResult
         ``table`` has one row per step (``configural``, ``metric``, ``scalar``) with
-        ``chisq, df, pvalue, cfi, tli, rmsea, srmr, aic, bic``, the differences
+        ``chisq, df, pvalue`` (the unscaled statistic, as lavTestLRT's ``Chisq``),
+        ``chisq_scaled, df_scaled, pvalue_scaled`` (MLR and WLSMV; the statistic to report
+        per model), ``cfi, tli, rmsea, srmr, aic, bic``, the differences
         ``chisq_diff, df_diff, pvalue_diff, delta_cfi, delta_rmsea, delta_srmr`` and a
         plain-language ``verdict``; ``fits`` holds the three :class:`CFAResult`.
 
@@ -899,6 +920,21 @@ def invariance(
     scalar invariance the SRMR criterion is 0.010. Cheung & Rensvold (2002) proposed
     :math:`\\Delta\\mathrm{CFI} \\le -0.01` alone.
 
+    Ordinal items (WLSMV, lavaan's delta parameterization) follow lavaan's ``group.equal``,
+    which is Mplus's ``MODEL = CONFIGURAL METRIC SCALAR`` for polytomous items: configural
+    (scale factors 1 and latent means 0 in every group); metric, ``group.equal =
+    "loadings"`` (factor variances free in groups 2..; scale factors and means as
+    configural); scalar, ``group.equal = c("thresholds", "loadings")`` (scale factors and
+    latent means free in groups 2..). The intercepts of ordinal items are fixed at 0, so
+    adding ``"intercepts"`` does not change the scalar model. The difference test is
+    lavTestLRT's default for WLSMV, ``method = "satorra.2000"`` (scaled-shifted). The CFI,
+    TLI and RMSEA are the scaled versions (``cfi.scaled``, ``rmsea.scaled``; the values
+    Mplus reports), because lavaan 0.6.14 gives no robust versions once thresholds are
+    equal. Chen's cut-offs were derived for continuous data and ML; with ordinal data and
+    WLSMV the changes in fit behave differently (Sass, Schmitt & Marsh 2014). Wu &
+    Estabrook (2016) test thresholds before loadings under a different identification;
+    that sequence (semTools' ``measEq.syntax``) is not this one.
+
     References
     ----------
     .. [1] Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of
@@ -907,6 +943,17 @@ def invariance(
        for testing measurement invariance. Structural Equation Modeling, 9(2), 233-255.
     .. [3] Satorra, A., & Bentler, P. M. (2001). A scaled difference chi-square test
        statistic for moment structure analysis. Psychometrika, 66, 507-514.
+    .. [4] Satorra, A. (2000). Scaled and adjusted restricted tests in multi-sample
+       analysis of moment structures. In R. D. H. Heijmans, D. S. G. Pollock & A. Satorra
+       (Eds.), Innovations in multivariate statistical analysis (pp. 233-247). Kluwer.
+    .. [5] Muthén, L. K., & Muthén, B. O. (1998-2017). Mplus user's guide (8th ed.),
+       chapter 14 (measurement invariance for categorical outcomes).
+    .. [6] Sass, D. A., Schmitt, T. A., & Marsh, H. W. (2014). Evaluating model fit with
+       ordered categorical data within a measurement invariance framework: A comparison
+       of estimators. Structural Equation Modeling, 21(2), 167-180.
+    .. [7] Wu, H., & Estabrook, R. (2016). Identification of confirmatory factor analysis
+       models of different levels of invariance for ordered categorical outcomes.
+       Psychometrika, 81(4), 1014-1045.
 
     The same numbers come from ``lavaan::cfa(..., group =, group.equal =)``,
     ``fitMeasures()`` and ``lavTestLRT()``.
@@ -928,21 +975,26 @@ def invariance(
 
     if not isinstance(group, str):
         raise TypeError(f"invariance(): parameter 'group' must be a column name, got {group!r}")
-    estimator = _check_choice("estimator", estimator, ("ml", "mlr"), func="invariance")
-    steps = [("configural", []), ("metric", ["loadings"]), ("scalar", ["loadings", "intercepts"])]
+    estimator = _check_choice("estimator", estimator, ESTIMATORS, func="invariance")
+    ordinal = estimator == "wlsmv"
+    scalar_eq = ["thresholds", "loadings"] if ordinal else ["loadings", "intercepts"]
+    steps = [("configural", []), ("metric", ["loadings"]), ("scalar", scalar_eq)]
     fits: dict[str, CFAResult] = {}
     for name, eq in steps:
         fits[name] = cfa(data, model, estimator=estimator, missing=missing, std_lv=std_lv,
-                         group=group, group_equal=eq)
+                         group=group, group_equal=eq, ordered=ordered)
     rows = []
     prev: CFAResult | None = None
-    key = "_robust" if estimator == "mlr" else ""
+    key = {"mlr": "_robust", "wlsmv": "_scaled"}.get(estimator, "")
     for name, _ in steps:
         f = fits[name].fit
         row: dict[str, Any] = {
             "step": name, "chisq": f["chisq"], "df": f["df"], "pvalue": f["pvalue"],
+            "chisq_scaled": f.get("chisq_scaled", math.nan),
+            "df_scaled": f.get("df_scaled", math.nan),
+            "pvalue_scaled": f.get("pvalue_scaled", math.nan),
             "cfi": f["cfi" + key], "tli": f["tli" + key], "rmsea": f["rmsea" + key],
-            "srmr": f["srmr"], "aic": f["aic"], "bic": f["bic"],
+            "srmr": f["srmr"], "aic": f.get("aic", math.nan), "bic": f.get("bic", math.nan),
         }
         if prev is None:
             row.update(chisq_diff=math.nan, df_diff=math.nan, pvalue_diff=math.nan,
@@ -954,6 +1006,10 @@ def invariance(
                 from ._sem_fit import satorra_bentler_2001
 
                 d, ddf, pv = satorra_bentler_2001(prev, fits[name])
+            elif ordinal:
+                from ._sem_ordinal import satorra_2000
+
+                d, ddf, pv = satorra_2000(prev, fits[name])
             else:
                 d = f["chisq"] - pf["chisq"]
                 ddf = f["df"] - pf["df"]

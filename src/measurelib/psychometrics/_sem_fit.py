@@ -160,6 +160,12 @@ def fit_model(
         from ._sem_robust import fiml_corrected
 
         extra_fit.update(fiml_corrected(model, stats, theta, df, dfb))
+    robust_na = "_xx3" in extra_fit and math.isnan(extra_fit["_xx3"])
+    if robust_na:  # lavaan 0.6.14 reports NA (WLSMV with thresholds equal across groups)
+        extra_fit.pop("_xx3")
+        for k in ("cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
+                  "rmsea_notclose_pvalue"):
+            fit[k + "_robust"] = math.nan
     if "_xx3" in extra_fit:
         xx3, df3, c3 = extra_fit["_xx3"], extra_fit["_df3"], extra_fit["_c_hat3"]
         xx3b, c3b = extra_fit["_xx3_null"], extra_fit["_c_hat3_null"]
@@ -224,6 +230,10 @@ def fit_model(
     )
     kind = "dwls" if categorical else "fiml" if missing == "fiml" else "ml"
     result._mi_inputs = (model, _lean_stats(stats), theta, implied, ntotal, spec, kind)
+    if categorical:  # for the scaled difference test of nested WLSMV fits (lavTestLRT)
+        from ._sem_ordinal import WLSFitInfo
+
+        result._wls = WLSFitInfo(model=model, stats=stats, theta=theta, objective=obj)
     return result
 
 
@@ -314,9 +324,10 @@ def _other_incremental(x2: float, df: float, x2b: float, dfb: float, npar: int, 
                        cfi: float, tli: float, n_wls: int) -> dict[str, float]:
     """NNFI, RFI, NFI, PNFI, IFI, RNI, McDonald's MFI, ECVI and WRMR (lavaan's formulas)."""
     out = {"nnfi": tli, "rni": cfi}
-    out["nfi"] = (x2b - x2) / x2b if x2b > 0 else math.nan
-    out["rfi"] = ((x2b / dfb) - (x2 / df)) / (x2b / dfb) if df > 0 and x2b > 0 else math.nan
-    out["pnfi"] = (df / dfb) * out["nfi"]
+    # lavaan: NFI and RFI are NA when the model has more df than the baseline
+    out["nfi"] = (x2b - x2) / x2b if x2b > 0 and df <= dfb else math.nan
+    out["rfi"] = ((x2b / dfb) - (x2 / df)) / (x2b / dfb) if 0 < df <= dfb and x2b > 0 else math.nan
+    out["pnfi"] = (df / dfb) * (x2b - x2) / x2b if dfb > 0 and x2b > 0 else math.nan
     out["ifi"] = (x2b - x2) / (x2b - df) if x2b != df else math.nan
     out["mfi"] = math.exp(-0.5 * (x2 - df) / n)
     if n_wls:  # least squares: WRMR instead of ECVI; N is N - G there (lavaan)
@@ -386,6 +397,8 @@ def _estimates_table(model: Model, theta: np.ndarray, se: np.ndarray,
             est[k] = mats["theta"][r.row, r.col]
     for g, mats in enumerate(mats_list):
         sigma = implied[g][0]
+        if model.categorical:  # latent-response variances 1/delta^2 (lavaan's computeVY)
+            sigma = mats["lambda"] @ mats["psi"] @ mats["lambda"].T + mats["theta"]
         ov_sd = np.sqrt(np.diag(sigma))
         lv_sd = np.sqrt(np.clip(np.diag(mats["psi"]), 0, None))
         th = np.diag(mats["theta"])
@@ -393,7 +406,9 @@ def _estimates_table(model: Model, theta: np.ndarray, se: np.ndarray,
             if r.group != g + 1:
                 continue
             value = est[k]
-            if r.op == "=~":
+            if r.op == "~*~":  # scale factors
+                std[k] = 1.0
+            elif r.op == "=~":
                 std[k] = value * lv_sd[r.col] / ov_sd[r.row]
             elif r.op == "~~" and r.mat == "psi":
                 d = lv_sd[r.row] * lv_sd[r.col]
@@ -477,7 +492,7 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
                     extra_start.append(0.0)
     if not extra_rows:
         return pd.DataFrame(columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
-    big = Model(rows=list(model.rows) + extra_rows, ov=model.ov, lv=model.lv,
+    big = type(model)(rows=list(model.rows) + extra_rows, ov=model.ov, lv=model.lv,
                 ngroups=model.ngroups, meanstructure=model.meanstructure,
                 categorical=model.categorical, th_item=list(model.th_item))
     tfull = np.concatenate([theta, np.array(extra_start)])

@@ -22,11 +22,16 @@ and the test is the scaled-shifted statistic :math:`aT + b` with
 
 The bivariate normal probabilities use Genz's (2004) algorithm (as in lavaan's
 ``pbinorm``), accurate to about 1e-15.
+
+The model for several groups (:class:`OrdinalModel`) is lavaan's delta parameterization,
+with the scale factors and latent means that lavaan frees when thresholds are held equal;
+:func:`satorra_2000` is lavTestLRT's scaled-shifted difference test for nested fits.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,10 +39,111 @@ from scipy import optimize
 from scipy.special import ndtr
 
 from ..errors import DataError, Diagnostic, Location
-from ._sem_engine import vech_offdiag_idx
+from ._sem_engine import Model, vech_offdiag_idx
 
 _SQRT2PI = math.sqrt(2 * math.pi)
 _GL = {n: np.polynomial.legendre.leggauss(n) for n in (6, 12, 20)}
+
+
+class OrdinalModel(Model):
+    """Measurement model for ordinal items in lavaan's delta parameterization.
+
+    Each item :math:`j` has a latent response :math:`y^*_j = \\nu_j + \\lambda_j^\\top\\eta
+    + \\epsilon_j` cut at thresholds :math:`\\tau_{jk}`, and a scale factor
+    :math:`\\delta_j` (the inverse standard deviation of :math:`y^*_j`; op ``~*~``). The
+    residual variances are not free: :math:`\\theta_{jj} = \\delta_j^{-2} -
+    (\\Lambda\\Psi\\Lambda^\\top)_{jj}`. The moments fitted by DWLS are the standardized
+    thresholds and the correlations of the latent responses,
+
+    .. math::
+
+        \\tau^*_{jk} = \\delta_j\\,(\\tau_{jk} - \\nu_j - \\lambda_j^\\top\\alpha),\\qquad
+        \\rho^*_{ij} = \\delta_i\\delta_j\\,(\\Lambda\\Psi\\Lambda^\\top + \\Theta)_{ij}
+        \\quad (i \\ne j),
+
+    as lavaan's ``computeTH`` and ``computeSigmaHat`` with ``setResidualElements``. With one
+    group (or no equality constraints) :math:`\\delta = 1`, :math:`\\nu = 0`,
+    :math:`\\alpha = 0`; when thresholds are held equal across groups lavaan frees
+    :math:`\\delta` and :math:`\\alpha` in the groups after the first.
+
+    ``implied`` returns, per group, :math:`(P^*, \\mu, \\tau^*)` with :math:`P^*` the
+    implied correlation matrix (unit diagonal); ``matrices`` holds ``theta`` with the
+    derived diagonal and ``delta``.
+    """
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._delta_index: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for g in range(self.ngroups):
+            rs = [r for r in self.rows if r.group == g + 1 and r.mat == "delta"]
+            self._delta_index.append((
+                np.array([r.row for r in rs], dtype=np.intp),
+                np.array([r.free for r in rs], dtype=np.intp),
+                np.array([r.value for r in rs], dtype=float),
+            ))
+
+    def matrices(self, theta: np.ndarray) -> list[dict[str, np.ndarray]]:
+        out = super().matrices(theta)
+        tp = np.concatenate(([0.0], np.asarray(theta, dtype=float)))
+        for mats, (ri, fr, fixed) in zip(out, self._delta_index):
+            delta = np.ones(self.p)
+            delta[ri] = np.where(fr > 0, tp[fr], fixed)
+            mats["delta"] = delta
+            lpl = mats["lambda"] @ mats["psi"] @ mats["lambda"].T
+            np.fill_diagonal(mats["theta"], 1.0 / (delta * delta) - np.diag(lpl))
+        return out
+
+    def implied_from(  # type: ignore[override]
+        self, mats_list: list[dict[str, np.ndarray]]
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per group: latent-response correlations, means and standardized thresholds."""
+        res = []
+        ti = np.asarray(self.th_item, dtype=np.intp)
+        for mats in mats_list:
+            lam, psi, delta = mats["lambda"], mats["psi"], mats["delta"]
+            vy = lam @ psi @ lam.T + mats["theta"]
+            sigma = delta[:, None] * vy * delta[None, :]
+            np.fill_diagonal(sigma, 1.0)
+            mu = mats["nu"] + lam @ mats["alpha"]
+            tau = delta[ti] * (mats["tau"] - mu[ti])
+            res.append((sigma, mu, tau))
+        return res
+
+    def implied(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        return self.implied_from(self.matrices(theta))
+
+    def jacobian(
+        self, theta: np.ndarray, mats_list: list[dict[str, np.ndarray]] | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per group: d(P*) (q, p, p) with a zero diagonal, dmu (q, p), d(tau*) (q, nth).
+
+        From the derivatives of the unscaled :math:`\\Lambda\\Psi\\Lambda^\\top + \\Theta`,
+        :math:`\\mu` and :math:`\\tau` (the base model's), by the product rule for the
+        scale factors.
+        """
+        if mats_list is None:
+            mats_list = self.matrices(theta)
+        ti = np.asarray(self.th_item, dtype=np.intp)
+        idx = np.arange(self.p)
+        out = []
+        for g, (mats, (ds, dmu, dtau)) in enumerate(
+                zip(mats_list, super().jacobian(theta, mats_list))):
+            delta = mats["delta"]
+            vy = mats["lambda"] @ mats["psi"] @ mats["lambda"].T + mats["theta"]
+            mu = mats["nu"] + mats["lambda"] @ mats["alpha"]
+            ri, fr, _ = self._delta_index[g]
+            ddelta = np.zeros((self.npar, self.p))
+            free = fr > 0
+            ddelta[fr[free] - 1, ri[free]] = 1.0
+            # correlations delta_i delta_j VY_ij
+            dd = ddelta[:, :, None] * delta[None, None, :]
+            dsc = ds * np.outer(delta, delta)[None] + (dd + dd.transpose(0, 2, 1)) * vy[None]
+            dsc[:, idx, idx] = 0.0
+            # thresholds delta_j (tau_k - mu_j)
+            dts = delta[ti][None, :] * (dtau - dmu[:, ti]) + ddelta[:, ti] * (
+                mats["tau"] - mu[ti])[None, :]
+            out.append((dsc, dmu, dts))
+        return out
 
 
 def _phi(x: np.ndarray) -> np.ndarray:
@@ -297,33 +403,35 @@ def _ndtri(p: np.ndarray) -> np.ndarray:
 
 def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
                  df: float) -> tuple[np.ndarray, dict[str, float]]:
-    """Robust (sandwich) vcov and the scaled-shifted test (lavaan's WLSMV defaults)."""
+    """Robust (sandwich) vcov and the scaled-shifted test (lavaan's WLSMV defaults).
+
+    As lavaan, these use the weights :math:`W_g = \\mathrm{diag}(\\Gamma_g)^{-1}` of the
+    NACOV :math:`\\Gamma_g` itself and the group weights :math:`n_g/N` in the expected
+    information :math:`E = \\sum_g (n_g/N)\\,\\Delta_g^\\top W_g\\Delta_g` (the objective
+    carries the extra :math:`(n_g-1)/n_g`). With parameters shared by groups the relative
+    group weights matter.
+    """
     ntotal = int(sum(s.n for s in stats))
     deltas = obj.delta(theta)
     q = model.npar
+    fgs = [st.n / ntotal for st in stats]
+    ws = [1.0 / np.diag(st.gamma_raw) for st in stats]
     e = np.zeros((q, q))
-    for g, st in enumerate(stats):
-        fg = st.n / ntotal
-        e += fg * deltas[g].T @ (st.wls_w[:, None] * deltas[g])
-    e_inv = np.linalg.inv(e)
     meat = np.zeros((q, q))
-    blocks_g = []
     for g, st in enumerate(stats):
-        fg = st.n / ntotal
-        wd = st.wls_w[:, None] * deltas[g]
-        meat += fg * wd.T @ st.gamma_raw @ wd
+        wd = ws[g][:, None] * deltas[g]
+        e += fgs[g] * deltas[g].T @ wd
+        meat += fgs[g] * wd.T @ st.gamma_raw @ wd
+    e_inv = np.linalg.inv(e)
     vcov = e_inv @ meat @ e_inv / (ntotal - len(stats))
     # U Gamma over all groups (block structure)
-    v_all = [fg_w for fg_w in (st.n / ntotal * st.wls_w for st in stats)]
-    for st in stats:
-        blocks_g.append(st.gamma / (st.n / ntotal))
-    d_all = np.vstack(deltas)
-    v_diag = np.concatenate(v_all)
-    vd = v_diag[:, None] * d_all
-    u = np.diag(v_diag) - vd @ e_inv @ vd.T
     from scipy.linalg import block_diag
 
-    g_all = block_diag(*blocks_g)
+    v_diag = np.concatenate([fg * w for fg, w in zip(fgs, ws)])
+    g_all = block_diag(*[st.gamma_raw / fg for st, fg in zip(stats, fgs)])
+    d_all = np.vstack(deltas)
+    vd = v_diag[:, None] * d_all
+    u = np.diag(v_diag) - vd @ e_inv @ vd.T
     ug = u @ g_all
     tr1 = float(np.trace(ug))
     tr2 = float(np.sum(ug * ug.T))
@@ -336,6 +444,7 @@ def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
         "chisq_scaling_factor": 1.0 / a,
         "chisq_shift_parameter": b,
         "_trace_ugamma": tr1,
+        "_trace_ugamma2": tr2,
         "_scaled_shifted": 1.0,
         "_c_hat": (1.0 / a) * (df - b) / df,
     }
@@ -345,13 +454,12 @@ def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
     # baseline: thresholds free, correlations zero
     x2b = 0.0
     ub_blocks = []
-    for st in stats:
-        fg = st.n / ntotal
-        nth = len(model.th_item)
+    nth = len(model.th_item)
+    for st, fg, w in zip(stats, fgs, ws):
         rho = st.wls_obs[nth:]
         x2b += st.n * float(np.sum(st.wls_w[nth:] * rho**2))
-        ub = np.zeros(len(st.wls_w))
-        ub[nth:] = fg * st.wls_w[nth:]
+        ub = np.zeros(len(w))
+        ub[nth:] = fg * w[nth:]
         ub_blocks.append(ub)
     ub_all = np.concatenate(ub_blocks)
     ugb = ub_all[:, None] * g_all
@@ -366,18 +474,29 @@ def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
     out["_baseline_df_scaled"] = dfb
     out["_baseline_scaling"] = 1.0 / ab
     out["_c_hat_null"] = (1.0 / ab) * (dfb - bb) / dfb
-    out.update(_catml_robust(model, stats, theta, deltas, e_inv, df, ntotal))
+    out.update(_catml_robust(model, stats, theta, deltas, e_inv, ws, ntotal))
     return vcov, out
 
 
 def _catml_robust(model: Any, stats: list[Any], theta: np.ndarray, deltas: list[np.ndarray],
-                  e_inv: np.ndarray, df: float, ntotal: int) -> dict[str, float]:
+                  e_inv: np.ndarray, ws: list[np.ndarray], ntotal: int) -> dict[str, float]:
     """lavaan's lav_fit_catml_dwls: robust CFI/RMSEA from the ML fit to the polychorics.
 
     The ML discrepancy between the polychoric matrix R and the DWLS-implied correlation
     matrix gives :math:`T_3`; its scaling :math:`\\hat c_3 = \\mathrm{tr}(U^\\top V U\\Gamma)/df`
     with :math:`U = I - \\Delta E^{-1}\\Delta^\\top W` (Savalei 2021).
+
+    lavaan builds that ML model from the parameter table without the thresholds and
+    intercepts (``~1``) but keeps the equality constraints that name them; lavaan 0.6.14
+    then fails and reports the robust indices as NA. So do these: when thresholds are held
+    equal across groups, :math:`T_3` and its scalings are NaN.
     """
+    th_rows = [r_ for r_ in model.rows if r_.op == "|" and r_.free > 0]
+    th_params = {r_.free for r_ in th_rows}
+    if len(th_params) < len(th_rows):  # a threshold shared by groups
+        nan = math.nan
+        return {"_xx3": nan, "_df3": nan, "_c_hat3": nan, "_xx3_scaled": nan,
+                "_xx3_null": nan, "_c_hat3_null": nan}
     p = model.p
     ri, ci = vech_offdiag_idx(p)
     nth = len(model.th_item)
@@ -395,9 +514,8 @@ def _catml_robust(model: Any, stats: list[Any], theta: np.ndarray, deltas: list[
         xx3_null += st.n * (-ld_r)
         base = si[np.ix_(ri, ri)] * si[np.ix_(ci, ci)] + si[np.ix_(ri, ci)] * si[np.ix_(ci, ri)]
         v_blocks.append(fg * base)
-        w_blocks.append(fg * st.wls_w[nth:])
-        # lavTech(, "gamma") as used by lav_fit_catml_dwls lacks the n / (n - 1) factor
-        g_blocks.append(st.gamma[nth:, nth:] * (st.n - 1) / st.n / fg)
+        w_blocks.append(fg * ws[g][nth:])
+        g_blocks.append(st.gamma_raw[nth:, nth:] / fg)
         d_blocks.append(deltas[g][nth:, :])
     from scipy.linalg import block_diag
 
@@ -406,11 +524,91 @@ def _catml_robust(model: Any, stats: list[Any], theta: np.ndarray, deltas: list[
     g_all = block_diag(*g_blocks)
     d_all = np.vstack(d_blocks)
     wiu = np.eye(len(w_all)) - d_all @ e_inv @ d_all.T * w_all[None, :]
-    th_params = {r_.free for r_ in model.rows if r_.op == "|" and r_.free > 0}
-    df3 = float(len(stats) * len(ri) - (model.npar - len(th_params)))
+    # the ML model lacks the thresholds and intercepts/means (ops "|" and "~1")
+    dropped = {r_.free for r_ in model.rows if r_.op in ("|", "~1") and r_.free > 0}
+    df3 = float(len(stats) * len(ri) - (model.npar - len(dropped)))
     ks = float(np.trace(wiu.T @ v_all @ wiu @ g_all))
     c3 = ks / df3
     df3_null = float(len(stats) * len(ri))
     c3_null = float(np.trace(g_all)) / df3_null
     return {"_xx3": xx3, "_df3": df3, "_c_hat3": c3, "_xx3_scaled": xx3 / c3,
             "_xx3_null": xx3_null, "_c_hat3_null": c3_null}
+
+
+@dataclass
+class WLSFitInfo:
+    """What a scaled difference test needs from a WLSMV fit (kept on the CFAResult)."""
+
+    model: Any
+    stats: list[Any]
+    theta: np.ndarray
+    objective: Any
+
+    def parts(self) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[float],
+                             np.ndarray]:
+        """Jacobians, DWLS weights, NACOVs and group weights (as lavaan), information."""
+        ntotal = sum(st.n for st in self.stats)
+        deltas = self.objective.delta(self.theta)
+        ws = [1.0 / np.diag(st.gamma_raw) for st in self.stats]
+        gammas = [st.gamma_raw for st in self.stats]
+        fgs = [st.n / ntotal for st in self.stats]
+        q = self.model.npar
+        e = np.zeros((q, q))
+        for d, w, fg in zip(deltas, ws, fgs):
+            e += fg * d.T @ (w[:, None] * d)
+        return deltas, ws, gammas, fgs, e
+
+
+def satorra_2000(fit1: Any, fit0: Any) -> tuple[float, float, float]:
+    """Scaled-shifted difference test of nested WLSMV fits (lavTestLRT's default for WLSMV).
+
+    ``fit1`` is the less restricted model, ``fit0`` the model nested in it. As lavaan's
+    ``lav_test_diff_Satorra2000`` (``A.method = "delta"``, ``scaled.shifted = TRUE``): with
+    :math:`\\Delta_1`, :math:`\\Delta_0` the Jacobians of the moments (stacked over groups), the
+    restrictions are the rows :math:`A` spanning the orthogonal complement of
+    :math:`\\Delta_1^+\\Delta_0`; with :math:`P` the expected information of ``fit1``,
+
+    .. math::
+
+        U = V\\Delta_1 P^{-1}A^\\top (AP^{-1}A^\\top)^{-1} A P^{-1}\\Delta_1^\\top V,\\qquad
+        a = \\sqrt{m / \\mathrm{tr}((U\\Gamma)^2)},\\quad b = m - a\\,\\mathrm{tr}(U\\Gamma),
+
+    (:math:`V` the DWLS weights, :math:`\\Gamma` the NACOV of ``fit1`` with group weights
+    :math:`n_g/N`) and the statistic is :math:`a(T_0 - T_1) + b` on
+    :math:`m = df_0 - df_1` degrees of freedom, :math:`T` the unscaled DWLS statistics
+    (Satorra 2000; Asparouhov & Muthén 2006). Returns (statistic, df, p-value).
+    """
+    from scipy import linalg
+    from scipy import stats as sst
+
+    info1, info0 = fit1._wls, fit0._wls
+    if info1 is None or info0 is None:
+        raise ValueError("the scaled difference test needs two WLSMV fits")
+    t1, t0 = fit1.fit["chisq"], fit0.fit["chisq"]
+    m = fit0.fit["df"] - fit1.fit["df"]
+    if m == 0:
+        return float(t0 - t1), 0.0, math.nan
+    if m < 0:
+        raise ValueError("the second model must be nested in the first (more degrees of freedom)")
+    deltas, ws, gammas, fgs, p = info1.parts()
+    d1 = np.vstack(deltas)
+    d0 = np.vstack(info0.objective.delta(info0.theta))
+    h = np.linalg.pinv(d1) @ d0
+    a_mat = linalg.null_space(h.T).T  # rows: orthogonal complement of the columns of H
+    p_inv = np.linalg.inv(p)
+    apa = a_mat @ p_inv @ a_mat.T
+    keep = ~((np.abs(apa.sum(axis=0)) < np.sqrt(np.finfo(float).eps))
+             & (np.abs(apa.sum(axis=1)) < np.sqrt(np.finfo(float).eps)))
+    a_mat = a_mat[keep]
+    pa = p_inv @ a_mat.T
+    x = pa @ np.linalg.pinv(a_mat @ pa) @ pa.T
+    v_all = np.concatenate(ws)
+    vd = v_all[:, None] * d1
+    u = vd @ x @ vd.T
+    ug = u @ linalg.block_diag(*[fg * g for fg, g in zip(fgs, gammas)])
+    tr1 = float(np.trace(ug))
+    tr2 = float(np.sum(ug * ug.T))
+    a = math.sqrt(m / tr2)
+    b = m - a * tr1
+    stat = (t0 - t1) * a + b
+    return float(stat), float(m), float(sst.chi2.sf(stat, m))
