@@ -265,13 +265,44 @@ def _start_uniquenesses(C: Any) -> Any:
     """psych's start for each matrix of a stack: ``1 - SMC`` (bounded to [0.005, 1])."""
     import numpy as np
 
-    try:
-        psi = 1.0 / np.einsum("bii->bi", np.linalg.inv(C))
-    except np.linalg.LinAlgError:
+    psi = 1.0 / np.einsum("bii->bi", _spd_inverse_each(C))
+    bad = ~np.isfinite(psi).all(axis=1)
+    if bad.any():
         from ._fanumeric import smc
 
-        psi = np.stack([1.0 - smc(c) for c in C])
+        psi[bad] = np.stack([1.0 - smc(c) for c in C[bad]])
     return np.clip(psi, _PSI_LO, _PSI_HI)
+
+
+def _spd_inverse_each(A: Any) -> Any:
+    """Inverse of each symmetric positive definite matrix of a stack (Cholesky, LAPACK).
+
+    A matrix that is not positive definite is inverted by LU instead, and a singular one
+    gives a matrix of nan.
+    """
+    import numpy as np
+    from scipy.linalg import lapack
+
+    if A.shape[1] < 16:  # small matrices: one batched call costs less than k LAPACK calls
+        try:
+            return np.linalg.inv(A)
+        except np.linalg.LinAlgError:
+            pass
+    out = np.empty_like(A)
+    for i in range(A.shape[0]):
+        cf, info = lapack.dpotrf(A[i], lower=1, clean=0)
+        if info == 0:
+            ci, info = lapack.dpotri(cf, lower=1)
+        if info == 0:
+            out[i] = ci  # the lower triangle; mirrored below
+        else:
+            try:
+                out[i] = np.tril(np.linalg.inv(A[i]))
+            except np.linalg.LinAlgError:
+                out[i] = np.nan
+    il, jl = np.tril_indices(A.shape[1], -1)
+    out[:, jl, il] = out[:, il, jl]
+    return out
 
 
 def _leading_eigenpairs(S: Any) -> tuple[Any, Any]:
@@ -290,7 +321,7 @@ def _leading_eigenpairs(S: Any) -> tuple[Any, Any]:
     lam = np.empty(k)
     v = np.empty((k, p))
     for i in range(k):
-        w, z, m, _, info = lapack.dsyevx(S[i], range="I", il=p, iu=p)
+        w, z, m, _, info = lapack.dsyevx(S[i], range="I", il=p, iu=p, lower=1)
         if info == 0 and m == 1:
             lam[i] = w[0]
             v[i] = z[:, 0]
@@ -360,7 +391,7 @@ def _minres1_values_batch(C: Any) -> Any:
             vv = vk[:, :, None] * vk[:, None, :]
             B = vv - S[k]
             B[:, idx, idx] += lam[k, None]
-            M = _inverse_each(B) - vv
+            M = _spd_inverse_each(B) - vv
             v2 = vk**2
             J = -v2[:, :, None] * v2[:, None, :] - 2.0 * lam0[k, None, None] * vv * M
             J[:, idx, idx] += 1.0
@@ -380,20 +411,6 @@ def _minres1_values_batch(C: Any) -> Any:
         np.fill_diagonal(S2, np.sum(load1**2, axis=1))
         out[i] = np.linalg.eigvalsh(S2)[::-1]
     return out
-
-
-def _inverse_each(B: Any) -> Any:
-    """``inv(B[i])`` for a stack; a singular ``B[i]`` gives a matrix of nan."""
-    import numpy as np
-
-    try:
-        return np.linalg.inv(B)
-    except np.linalg.LinAlgError:
-        out = np.full(B.shape, np.nan)
-        for i in range(B.shape[0]):
-            with contextlib.suppress(np.linalg.LinAlgError):
-                out[i] = np.linalg.inv(B[i])
-        return out
 
 
 def _solve_each(J: Any, F: Any) -> Any:
@@ -632,6 +649,8 @@ def parallel_analysis(
     """
     del cor  # simulated data use Pearson correlations, as psych does
 
+    import scipy.linalg  # noqa: F401 - its BLAS must be loaded for single_thread() to limit it
+
     from ._fanumeric import single_thread
 
     with single_thread():
@@ -673,10 +692,7 @@ def _parallel_analysis(
     W = Lw @ np.swapaxes(Lw, 1, 2)
     dw = np.sqrt(np.einsum("bii->bi", W))
     C = W / dw[:, :, None] / dw[:, None, :]
-    sim_pc = np.linalg.eigvalsh(C)[:, ::-1]
-    sim_fa = _minres1_values_batch(C)
-    res_pc = np.full((n_iter, p), np.nan)
-    res_fa = np.full((n_iter, p), np.nan)
+    res_C = np.full((n_iter if resample else 0, p, p), np.nan)
     if resample:
         # column-wise bootstrap (psych: apply(x, 2, sample, replace = TRUE)), in chunks
         complete = bool(np.isfinite(arr).all())
@@ -708,10 +724,17 @@ def _parallel_analysis(
                 Cr[:, np.arange(p), np.arange(p)] = 1.0
             else:
                 Cr = pairwise_cor_batch(np.transpose(Xt[:p, :b, :], (1, 2, 0)))
-            ok = np.isfinite(Cr).all(axis=(1, 2))
-            if ok.any():
-                res_pc[s : s + b][ok] = np.linalg.eigvalsh(Cr[ok])[:, ::-1]
-                res_fa[s : s + b][ok] = _minres1_values_batch(Cr[ok])
+            res_C[s : s + b] = Cr
+    # all random matrices at once: simulated, then the usable resampled ones
+    ok = np.isfinite(res_C).all(axis=(1, 2))
+    allC = np.concatenate([C, res_C[ok]])
+    pcs = np.linalg.eigvalsh(allC)[:, ::-1]
+    fas = _minres1_values_batch(allC)
+    sim_pc, sim_fa = pcs[:n_iter], fas[:n_iter]
+    res_pc = np.full((res_C.shape[0], p), np.nan)
+    res_fa = np.full((res_C.shape[0], p), np.nan)
+    res_pc[ok] = pcs[n_iter:]
+    res_fa[ok] = fas[n_iter:]
     q_pc = np.quantile(sim_pc, quantile, axis=0)
     q_fa = np.quantile(sim_fa, quantile, axis=0)
 
