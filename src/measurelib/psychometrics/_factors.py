@@ -515,41 +515,44 @@ def _minres1_values_reference(C: Any) -> Any:
     return out
 
 
+#: table slots of the bootstrap draws (12 random bits per entry; small enough for the cache)
+_SLOTS = 2**12
+
+
 def _resample_tables(cols: Any) -> tuple[list[Any], list[Any], Any, list[Any]]:
     """The draw of :func:`_column_resampler` for each column (``cols``: one per row).
 
-    Per column: the distinct values, how many of the 2^16 table slots each one fills (in
-    order, from slot 0), the first slot ``thr[j]`` that calls for a second draw, and the
-    integer weights of the values in that second draw.  Value :math:`a` of column ``j``
-    has probability (its slots + its weight / n) / 2^16 = :math:`c_a / n`.
+    Per column: the distinct values, how many of the ``_SLOTS`` table slots each one fills
+    (in order, from slot 0), the first slot ``thr[j]`` that calls for a second draw, and
+    the integer weights of the values in that second draw.  Value :math:`a` of column
+    ``j`` has probability (its slots + its weight / n) / ``_SLOTS`` = :math:`c_a / n`.
     """
     import numpy as np
 
     nsub = cols.shape[1]
-    slots = 2**16
     values: list[Any] = []
     shares: list[Any] = []
     weights: list[Any] = []
     thr = np.empty(cols.shape[0], dtype=np.int64)
     for j, col in enumerate(cols):
         vals, counts = np.unique(col, return_counts=True)
-        share = counts * slots // nsub
-        left = slots - int(share.sum())
+        share = counts * _SLOTS // nsub
+        left = _SLOTS - int(share.sum())
         if left == 0:  # keep one slot for the second draw
             share[np.argmax(share)] -= 1
             left = 1
         values.append(vals)
         shares.append(share)
-        weights.append(counts * slots - share * nsub)  # sums to left * nsub
-        thr[j] = slots - left
+        weights.append(counts * _SLOTS - share * nsub)  # sums to left * nsub
+        thr[j] = _SLOTS - left
     return values, shares, thr, weights
 
 
 def _table_row(values: Any, share: Any, thr: int, dtype: Any) -> Any:
-    """The 2^16 look-up slots of one column (those from ``thr`` on are never kept)."""
+    """The look-up slots of one column (those from ``thr`` on are never kept)."""
     import numpy as np
 
-    row = np.empty(2**16, dtype=dtype)
+    row = np.empty(_SLOTS, dtype=dtype)
     row[:thr] = np.repeat(values, share)
     row[thr:] = values[0]
     return row
@@ -561,20 +564,21 @@ def _column_resampler(arr: Any, dt: Any, rng: Any) -> Any:
     Every entry is an independent draw among the ``nsub`` values of its column, each row
     with probability ``1/nsub``: psych's ``apply(x, 2, sample, replace = TRUE)``.  A column
     with distinct values :math:`a` of counts :math:`c_a` is drawn from that distribution
-    directly with 16 random bits per entry: a table of 2^16 slots gives value :math:`a`
-    :math:`\\lfloor 2^{16} c_a / n \\rfloor` slots, and the few slots left over (fewer
-    than the number of distinct values) stand for a second, exact draw of the remaining
-    probability (:math:`(2^{16} c_a \\bmod n) / (2^{16} n)` for value :math:`a`).  For
-    Likert items that second draw is needed for about one entry in 10^4, so this costs a
-    table look-up per entry instead of a bounded integer draw and a gather.  Data with
-    many distinct values (or more than 2^16 rows) draw row indices instead.
+    directly, with 12 random bits per entry: a table of :math:`2^{12}` slots gives value
+    :math:`a` :math:`\\lfloor 2^{12} c_a / n \\rfloor` slots, and the few slots left over
+    (fewer than the number of distinct values) stand for a second, exact draw of the
+    remaining probability (:math:`(2^{12} c_a \\bmod n) / (2^{12} n)` for value
+    :math:`a`).  For Likert items that second draw is needed for about one entry in 1000,
+    so this costs a look-up in a table that stays in the cache instead of a bounded
+    integer draw and a gather from the whole column.  Data with many distinct values
+    draw row indices instead.
     """
     import numpy as np
 
     nsub, p = arr.shape
     cols = np.ascontiguousarray(arr.T, dtype=dt)
-    tables = _resample_tables(cols) if nsub <= 2**16 else None
-    if tables is None or np.sum(2**16 - tables[2]) > 0.02 * 2**16 * p:
+    values, shares, thr, weights = _resample_tables(cols)
+    if np.sum(_SLOTS - thr) > 0.02 * _SLOTS * p:
         # many distinct values: uniform row indices, then a gather
         itype = np.int32 if nsub < 2**31 else np.int64
 
@@ -584,9 +588,8 @@ def _column_resampler(arr: Any, dt: Any, rng: Any) -> Any:
 
         return draw_rows
 
-    values, shares, thr, weights = tables
     rows: list[Any] | None = None
-    if p * 2**16 * cols.itemsize <= 2**26:  # keep the tables (up to 64 MB)
+    if p * _SLOTS * cols.itemsize <= 2**24:  # keep the tables (up to 16 MB)
         rows = [_table_row(values[j], shares[j], int(thr[j]), dt) for j in range(p)]
     thr16 = thr.astype(np.uint16)[:, None, None]
     cum = np.cumsum(np.concatenate(weights))
@@ -598,6 +601,7 @@ def _column_resampler(arr: Any, dt: Any, rng: Any) -> Any:
         shape = out.shape
         size = int(np.prod(shape))
         u = rng.bit_generator.random_raw(-(-size // 4)).view(np.uint16)[:size].reshape(shape)
+        np.bitwise_and(u, np.uint16(_SLOTS - 1), out=u)
         for j in range(shape[0]):
             row = rows[j] if rows is not None else _table_row(values[j], shares[j], int(thr[j]), dt)
             np.take(row, u[j], out=out[j], mode="clip")  # in range: the fast loop

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from measurelib.psychometrics._factors import (
+    _SLOTS,
     _column_resampler,
     _minres1_values_batch,
     _minres1_values_reference,
@@ -105,13 +106,13 @@ def _distinct(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         np.array([4.0] * 10),  # constant
         np.array([1.0, 2.0, np.nan, np.nan, 2.0]),  # missing answers are resampled too
         np.arange(3.0),
-        np.arange(2.0**16),  # every slot used once: one is kept for the second draw
+        np.arange(float(_SLOTS)),  # every slot used once: one is kept for the second draw
         np.random.default_rng(0).standard_normal(30_000),
     ],
 )
 def test_resample_tables_give_exact_probabilities(col: np.ndarray) -> None:
     values, shares, thr, weights = _resample_tables(col[None, :])
-    nsub, slots = col.size, 2**16
+    nsub, slots = col.size, _SLOTS
     vals, counts = _distinct(col)
     np.testing.assert_array_equal(values[0], vals)
     assert 0 < slots - thr[0] <= vals.size
@@ -121,7 +122,7 @@ def test_resample_tables_give_exact_probabilities(col: np.ndarray) -> None:
     where = np.searchsorted(vals, head)  # nan sorts last in both
     np.testing.assert_array_equal(vals[where], head)
     k = np.bincount(where, minlength=vals.size)
-    # P(value) = (slots in the head + weight / nsub) / 2^16 = count / nsub, in integers
+    # P(value) = (slots in the head + weight / nsub) / _SLOTS = count / nsub, in integers
     np.testing.assert_array_equal(k * nsub + weights[0], counts * slots)
 
 
@@ -227,11 +228,11 @@ def test_stability_is_the_bootstrap_of_the_iterations() -> None:
 
 
 def test_column_resampler_builds_tables_per_column_when_many_items() -> None:
-    # 130 float64 columns would need 130 * 2^16 * 8 bytes of tables: built as needed
+    # 520 float64 columns would need more than 16 MB of tables: built as needed
     rng = np.random.default_rng(6)
-    n, p = 40, 130
+    n, p = 40, 520
     x = rng.integers(1, 6, size=(n, p)).astype(float)
-    out = np.empty((p, 3, 4000))
+    out = np.empty((p, 2, 500))
     _column_resampler(x, np.float64, np.random.default_rng(7))(out)
     pooled_obs = np.zeros(5)
     pooled_exp = np.zeros(5)
