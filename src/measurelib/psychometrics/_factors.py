@@ -672,7 +672,7 @@ def _parallel_analysis(
 ) -> dict[str, Any]:
     import numpy as np
 
-    from ._facore import eigen_desc, fit_fa, pairwise_cor, pairwise_cor_batch
+    from ._facore import eigen_desc, extract, pairwise_cor, pairwise_cor_batch
 
     arr = np.asarray(data, dtype=np.float64)
     nsub, p = arr.shape
@@ -681,7 +681,11 @@ def _parallel_analysis(
     else:
         r = _r
     pc_obs = eigen_desc(r)[0]
-    fa_obs = fit_fa(r, 1, "minres", "none").values
+    # fit_fa(r, 1, "minres").values, without the fit statistics
+    load1 = extract(r, 1, "minres")[0]
+    r1 = r.copy()
+    np.fill_diagonal(r1, np.sum(load1**2, axis=1))
+    fa_obs = eigen_desc(r1)[0]
     rng = np.random.default_rng(seed)
     show = sys.stderr.isatty() if progress is None else progress
     # Simulated data: the correlation matrix of nsub independent N(0, I_p) rows is the
