@@ -101,6 +101,7 @@ def main() -> None:
         f"data: {args.n} x {args.items} seeded Likert (1-5), 5 factors; "
         f"parallel analysis n_iter={args.iter}"
     )
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
     rows: list[tuple[str, float | None, float | None, float | None]] = []
     t_pa = best_of(
@@ -150,7 +151,8 @@ def main() -> None:
             f"{name:42s} {fmt(ours):>10s} {fmt(peer_t):>10s} {fmt(r_t):>9s} "
             f"{ratio(ours, peer_t):>8s} {ratio(ours, r_t):>8s}"
         )
-    print("\nseconds; ratios are (other time) / (measurelib time): > 1 means measurelib is faster.")
+    print("\nload average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print("seconds; ratios are (other time) / (measurelib time): > 1 means measurelib is faster.")
     print("factor_analyzer has no parallel analysis; its EFA median-imputes missing values.")
 
 
