@@ -653,8 +653,6 @@ def parallel_analysis(
     """
     del cor  # simulated data use Pearson correlations, as psych does
 
-    import scipy.linalg  # noqa: F401 - its BLAS must be loaded for single_thread() to limit it
-
     from ._fanumeric import single_thread
 
     with single_thread():

@@ -347,7 +347,13 @@ def smc(r: FloatArray) -> FloatArray:
 
 
 def single_thread() -> Any:
-    """Limit BLAS/LAPACK to one thread (small dense problems run faster that way)."""
+    """Limit BLAS/LAPACK to one thread (small dense problems run faster that way).
+
+    scipy.linalg is imported first: threadpoolctl limits only the BLAS libraries already
+    loaded, and scipy brings its own OpenBLAS.
+    """
+    import scipy.linalg  # noqa: F401
+
     try:
         from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
