@@ -369,16 +369,24 @@ class MLObjective(Objective):
         block = np.zeros((n, q))
         diag = np.zeros(n)
         for g, (sigma, _, _) in enumerate(self.model.implied_from(mats)):
-            si = np.linalg.inv(sigma)
             ds, dmu, _ = jac[g]
-            b, d = _trace_blocks(_times(ds, si), q)
-            block += self.w[g] * 0.5 * b
-            diag += self.w[g] * 0.5 * d
-            if self.model.meanstructure:
-                dms = dmu @ si
-                block += self.w[g] * (dms @ dmu[:q].T)
-                diag += self.w[g] * np.einsum("ij,ij->i", dms, dmu)
+            b, d = _normal_info_block(ds, dmu, np.linalg.inv(sigma), q, self.model.meanstructure)
+            block += self.w[g] * b
+            diag += self.w[g] * d
         return block, diag
+
+
+def _normal_info_block(ds: np.ndarray, dmu: np.ndarray, si: np.ndarray, q: int,
+                       means: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Normal-theory expected information of one group (or missing-data pattern) with
+    inverse covariance ``si``: its columns for the first ``q`` parameters, and its diagonal."""
+    b, d = _trace_blocks(_times(ds, si), q)
+    b, d = 0.5 * b, 0.5 * d
+    if means:
+        dms = dmu @ si
+        b = b + dms @ dmu[:q].T
+        d = d + np.einsum("ij,ij->i", dms, dmu)
+    return b, d
 
 
 class FIMLObjective(Objective):
@@ -451,12 +459,10 @@ class FIMLObjective(Objective):
             ds, dmu, _ = jac[g]
             for pat in self.stats[g].patterns or []:
                 o = pat.obs
-                si = np.linalg.inv(sigma[np.ix_(o, o)])
-                b, d = _trace_blocks(_times(ds[:, o][:, :, o], si), q)
-                dmo = dmu[:, o]
-                dms = dmo @ si
-                block += pat.n * (0.5 * b + dms @ dmo[:q].T)
-                diag += pat.n * (0.5 * d + np.einsum("ij,ij->i", dms, dmo))
+                b, d = _normal_info_block(ds[:, o][:, :, o], dmu[:, o],
+                                          np.linalg.inv(sigma[np.ix_(o, o)]), q, True)
+                block += pat.n * b
+                diag += pat.n * d
         return block / self.ntotal, diag / self.ntotal
 
 
