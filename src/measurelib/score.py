@@ -542,7 +542,9 @@ def _value_set_index(measure: Measure, rule: ScoreRule, raw: dict[str, np.ndarra
         idx = np.clip(np.searchsorted(keys, r), 0, len(keys) - 1)
         hit = keys[idx] == r
         index += np.where(hit, vals[idx], 0.0)
-    return np.where(ok, index, np.nan)
+    # the sum of decimal decrements carries binary rounding noise (1 - 1.285 is
+    # -0.28500000000000014): round it away, as the value set's own tables show
+    return np.where(ok, np.round(index, _ROUND), np.nan)
 
 
 def _band_codes(rule: ScoreRule, value: np.ndarray) -> np.ndarray:

@@ -110,3 +110,11 @@ def test_ranges_and_primary_score() -> None:
     assert m.score_range("index_england") == pytest.approx((-0.285, 1.0))
     assert m.score_range("index_uk") == pytest.approx((-0.567, 1.0))
     assert m.score_range("index_uk_crosswalk") == pytest.approx((-0.594, 1.0))
+
+
+def test_index_values_carry_no_binary_noise() -> None:
+    # 1 - 1.285 is -0.28500000000000014 in binary floating point; the index is the
+    # published -0.285, so that written files show the value set's own figures
+    s = _score([_row("55555")]).scores.reset_index(drop=True)
+    assert s.loc[0, "index_england"] == -0.285
+    assert repr(float(s.loc[0, "index_england"])) == "-0.285"
