@@ -936,9 +936,11 @@ def score_spark(sdf: Any, measure: Measure | str, *, columns: dict[str, str] | N
     """Score a Spark DataFrame with ``mapInPandas``; returns a lazy Spark DataFrame.
 
     Each Arrow batch is scored independently by :func:`score` on the executors; the result
-    has the pass-through columns with their Spark types, then the columns of
+    has the columns of :func:`score`'s ``.scores`` in the same order: the pass-through
+    columns (identifiers, free-text answers) with their Spark types, then the columns of
     :func:`output_columns` (scores ``double``, missing counts ``bigint``, bands, value-set
-    names and alerts ``string``). Item columns may be strings (as ``spark.read.csv`` gives
+    names and alerts ``string``). Missing item columns are reported at once, before any
+    job runs. Item columns may be strings (as ``spark.read.csv`` gives
     them) or numbers: codes are validated as in :func:`score`.
 
     ``on_invalid`` is ``"missing"`` (default: an invalid answer counts as missing and the
@@ -969,16 +971,17 @@ def score_spark(sdf: Any, measure: Measure | str, *, columns: dict[str, str] | N
             "rows of a distributed table have no position to report an error against. Score "
             "a sample with measurelib.score(..., on_invalid='error') to list invalid cells.")
     m = _as_measure(measure)
-    added = output_columns(m)
+    added = set(output_columns(m))
+    # the columns of .scores, in order: scoring an empty frame of the same headings says
+    # which pass through (identifiers, free-text answers) and checks the column mapping
+    empty = pd.DataFrame({f.name: pd.Series([], dtype=object) for f in sdf.schema.fields})
+    meta = score(m, empty, columns=columns, on_invalid=on_invalid, lang=lang).scores
+    spark_fields = {f.name: f for f in sdf.schema.fields}
     fields = []
-    renamed = {k: v for k, v in (columns or {}).items()}
-    item_keys = {i.id for i in m.items} | {i.code for i in m.items if i.code}
-    for f in sdf.schema.fields:
-        target = renamed.get(f.name, f.name)
-        if target in item_keys or f.name in added:
+    for name in meta.columns:
+        if name not in added and name in spark_fields:
+            fields.append(spark_fields[name])
             continue
-        fields.append(f)
-    for name in added:
         if name.endswith("_n_missing"):
             typ: Any = T.LongType()
         elif name == "alerts" or name.endswith(("_band", "_value_set")):

@@ -79,3 +79,16 @@ def test_error_policy_is_refused(spark, phq9_responses):
     sdf = spark.createDataFrame(phq9_responses(5, 5))
     with pytest.raises(ValueError, match="no position"):
         ml.score_spark(sdf, "phq-9", on_invalid="error")
+
+
+def test_free_text_passes_through_and_missing_columns_fail_before_the_job(spark, phq9_responses):
+    m = ml.load("wellbeing-bank")
+    codes = {i.id: [1, 2, 3] for i in m.items if i.id != "anything_else"}
+    df = pd.DataFrame({"rid": ["a", "b", "c"], **codes,
+                       "anything_else": ["more groups", None, "thanks"]})
+    rows = sorted(ml.score_spark(spark.createDataFrame(df), m).collect(), key=lambda r: r["rid"])
+    assert list(rows[0].asDict()) == list(m.score(df).scores.columns)
+    assert [r["anything_else"] for r in rows] == ["more groups", None, "thanks"]
+    no_q1 = spark.createDataFrame(phq9_responses(20, 5).drop(columns=["Q1"]))
+    with pytest.raises(ml.DataError, match="no column for item 'interest'"):
+        ml.score_spark(no_q1, "phq-9")
