@@ -2,7 +2,8 @@
 
 The form goes to ``-o FILE`` (or to stdout for the text formats); a one-line note of what
 was written goes to stderr. ``--format`` here picks the kind of form (``html``, ``print``,
-``pdf``, ``script``, ``script-text``).
+``pdf``, ``script``, ``script-text``); ``--json`` prints what was written (or, without
+``-o``, the form itself) as JSON, and errors as JSON too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from measurelib.cli import EXIT_OK, EXIT_USAGE
+from measurelib.cli import EXIT_OK, EXIT_USAGE, print_json
 
 _FORMATS = ("html", "print", "pdf", "script", "script-text")
 
@@ -41,28 +42,39 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="extra hidden field of the HTML form, e.g. respondent_id=R001 (repeatable)")
     p.add_argument("--no-header", action="store_true",
                    help="leave out the respondent id / date / timepoint / worker boxes")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON record of what was written (without -o: the form in "
+                   "it), and errors as JSON (--format names the kind of form here)")
 
 
-def _fail(message: str, hint: str = "") -> int:
+def _fail(message: str, hint: str = "", as_json: bool = False) -> int:
     sys.stderr.write(f"measurelib render: error: {message}\n")
     if hint:
         sys.stderr.write(f"    hint: {hint}\n")
+    if as_json:
+        print_json({"errors": [{"code": "usage", "severity": "error", "message": message,
+                                "hint": hint}]})
     return EXIT_USAGE
 
 
 def run(args: argparse.Namespace) -> int:
+    as_json = bool(getattr(args, "json", False))
+
+    def fail(message: str, hint: str = "") -> int:
+        return _fail(message, hint, as_json)
+
     fmt = args.format
     if fmt == "script" and args.output and args.output.lower().endswith(".txt"):
         fmt = "script-text"
     if fmt == "pdf" and not args.output:
-        return _fail("--format pdf needs -o FILE.pdf", "Add -o form.pdf.")
+        return fail("--format pdf needs -o FILE.pdf", "Add -o form.pdf.")
     if args.overlay and not Path(args.overlay).is_file():
-        return _fail(f"overlay file {args.overlay} not found", "Give the path of a YAML file.")
+        return fail(f"overlay file {args.overlay} not found", "Give the path of a YAML file.")
     hidden: dict[str, str] = {}
     for spec in args.hidden:
         name, sep, value = spec.partition("=")
         if not sep or not name.strip():
-            return _fail(f"--hidden {spec!r} is not NAME=VALUE", "Write e.g. --hidden "
+            return fail(f"--hidden {spec!r} is not NAME=VALUE", "Write e.g. --hidden "
                          "respondent_id=R001.")
         hidden[name.strip()] = value
     from measurelib.load import load
@@ -75,12 +87,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         out = render(measure, fmt, args.output, **options)
     except (TypeError, ValueError) as exc:
-        return _fail(str(exc).replace("render(): ", ""))
+        return fail(str(exc).replace("render(): ", ""))
     except OSError as exc:
-        return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    record = {"measure": measure.id, "version": measure.version, "form": fmt,
+              "language": args.lang or measure.language}
     if args.output:
-        size = len(out)
+        size = len(out.encode("utf-8")) if isinstance(out, str) else len(out)
         sys.stderr.write(f"wrote {args.output} ({fmt}, {size:,} bytes)\n")
+        if as_json:
+            print_json({**record, "path": args.output, "bytes": size})
+    elif as_json:
+        print_json({**record, "content": out if isinstance(out, str) else out.decode("utf-8")})
     else:
         sys.stdout.write(out if isinstance(out, str) else out.decode("utf-8"))
     return EXIT_OK

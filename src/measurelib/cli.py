@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args._run(args))
     except MeasurelibError as err:
         print_diagnostics(err.errors)
-        if getattr(args, "format", "text") == "json":
+        if getattr(args, "format", "text") == "json" or getattr(args, "json", False):
             print_json(err.to_dict())
         codes = {d.code for d in err.errors}
         usage = codes <= {"file-not-found", "catalog-unknown", "catalog-version", "usage"}

@@ -71,3 +71,20 @@ def test_subprocess_no_traceback(tmp_path: Path) -> None:
                          capture_output=True, text=True)
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
+
+
+def test_json_record_and_json_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    out = tmp_path / "f.html"
+    assert main(["render", "phq-9", "-o", str(out), "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec == {"measure": "phq-9", "version": rec["version"], "form": "html",
+                   "language": "en", "path": str(out), "bytes": out.stat().st_size}
+    assert main(["render", "phq-9", "--format", "script-text", "--json"]) == 0
+    assert "Little interest or pleasure" in json.loads(capsys.readouterr().out)["content"]
+    assert main(["render", "phq-9", "--format", "pdf", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["errors"][0]["message"].startswith("--format pdf")
+    assert main(["render", "swemwbs", "--json"]) == 1
+    err = json.loads(capsys.readouterr().out)
+    assert err["errors"][0]["code"] == "text-not-licensed"
