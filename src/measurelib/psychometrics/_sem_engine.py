@@ -363,17 +363,28 @@ class MLObjective(Objective):
         return self.grad_info(theta, need_info=False)[1]
 
     def info_blocks(self, theta: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
-        mats = self.model.matrices(theta)
-        jac = self.model.jacobian(theta, mats)
-        n = self.model.npar
-        block = np.zeros((n, q))
-        diag = np.zeros(n)
-        for g, (sigma, _, _) in enumerate(self.model.implied_from(mats)):
-            ds, dmu, _ = jac[g]
-            b, d = _normal_info_block(ds, dmu, np.linalg.inv(sigma), q, self.model.meanstructure)
-            block += self.w[g] * b
-            diag += self.w[g] * d
-        return block, diag
+        return _normal_info_blocks(self, theta, q)
+
+    def group_info(self, g: int, sigma: np.ndarray, ds: np.ndarray, dmu: np.ndarray,
+                   q: int) -> tuple[np.ndarray, np.ndarray]:
+        b, d = _normal_info_block(ds, dmu, np.linalg.inv(sigma), q, self.model.meanstructure)
+        return self.w[g] * b, self.w[g] * d
+
+
+def _normal_info_blocks(obj: Any, theta: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sum over groups of ``obj.group_info`` (normal-theory expected information): columns
+    ``:q`` and the diagonal, as :meth:`Objective.info_blocks` returns them."""
+    mats = obj.model.matrices(theta)
+    jac = obj.model.jacobian(theta, mats)
+    n = obj.model.npar
+    block = np.zeros((n, q))
+    diag = np.zeros(n)
+    for g, (sigma, _, _) in enumerate(obj.model.implied_from(mats)):
+        ds, dmu, _ = jac[g]
+        b, d = obj.group_info(g, sigma, ds, dmu, q)
+        block += b
+        diag += d
+    return block, diag
 
 
 def _normal_info_block(ds: np.ndarray, dmu: np.ndarray, si: np.ndarray, q: int,
@@ -450,19 +461,18 @@ class FIMLObjective(Objective):
         """Expected information given the missing-data patterns (lavaan's
         ``lav_mvnorm_missing_information_expected``, h1.information = "structured"):
         each pattern contributes the normal information of its observed variables."""
-        mats = self.model.matrices(theta)
-        jac = self.model.jacobian(theta, mats)
-        n = self.model.npar
-        block = np.zeros((n, q))
-        diag = np.zeros(n)
-        for g, (sigma, _, _) in enumerate(self.model.implied_from(mats)):
-            ds, dmu, _ = jac[g]
-            for pat in self.stats[g].patterns or []:
-                o = pat.obs
-                b, d = _normal_info_block(ds[:, o][:, :, o], dmu[:, o],
-                                          np.linalg.inv(sigma[np.ix_(o, o)]), q, True)
-                block += pat.n * b
-                diag += pat.n * d
+        return _normal_info_blocks(self, theta, q)
+
+    def group_info(self, g: int, sigma: np.ndarray, ds: np.ndarray, dmu: np.ndarray,
+                   q: int) -> tuple[np.ndarray, np.ndarray]:
+        block = np.zeros((ds.shape[0], q))
+        diag = np.zeros(ds.shape[0])
+        for pat in self.stats[g].patterns or []:
+            o = pat.obs
+            b, d = _normal_info_block(ds[:, o][:, :, o], dmu[:, o],
+                                      np.linalg.inv(sigma[np.ix_(o, o)]), q, True)
+            block += pat.n * b
+            diag += pat.n * d
         return block / self.ntotal, diag / self.ntotal
 
 
