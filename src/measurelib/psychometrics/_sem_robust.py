@@ -289,19 +289,7 @@ def fiml_corrected(model: Model, stats: list[Any], theta: np.ndarray, df: float,
         xx3 += st.n * (np.linalg.slogdet(sigma)[1] + float(np.sum(sig_t * si))
                        - np.linalg.slogdet(sig_t)[1] - p + float(d @ si @ d))
         # baseline (independence) FIML estimates: available-case means and variances
-        mb = np.zeros(p)
-        vb = np.zeros(p)
-        for j in range(p):
-            nj = s1 = s2 = 0.0
-            for pat in st.patterns:
-                hit = np.nonzero(pat.obs == j)[0]
-                if len(hit):
-                    k = int(hit[0])
-                    nj += pat.n
-                    s1 += pat.n * pat.mean[k]
-                    s2 += pat.n * (pat.cov[k, k] + pat.mean[k] ** 2)
-            mb[j] = s1 / nj
-            vb[j] = s2 / nj - mb[j] ** 2
+        mb, vb = _available_case(st, p)
         db = mu_t - mb
         xx3_null += st.n * (float(np.sum(np.log(vb))) + float(np.sum(np.diag(sig_t) / vb))
                             - np.linalg.slogdet(sig_t)[1] - p + float(np.sum(db**2 / vb)))
