@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from measurelib.catalog import CatalogEntry, catalog
+from measurelib.definition._catalog import CatalogEntry, catalog
 from measurelib.errors import (
     ConvergenceWarning,
     DataError,
@@ -28,29 +28,29 @@ from measurelib.errors import (
     MeasurelibWarning,
     SmallSampleWarning,
 )
-from measurelib.load import load, loads
-from measurelib.model import Measure
+from measurelib.definition._load import load, loads
+from measurelib.definition._model import Measure
 
 __version__ = "0.1.0"
 
 # Public names defined in modules that load on first access.
 _LAZY: dict[str, str] = {
     "psychometrics": "measurelib.psychometrics",
-    "assess": "measurelib.assessment:assess",
-    "write_rci": "measurelib.assessment:write_rci",
-    "build": "measurelib.compose:build",
-    "lint": "measurelib.linter:lint",
-    "licence_report": "measurelib.licence:licence_report",
-    "version_map": "measurelib.compose:version_map",
-    "derive": "measurelib.compose:derive",
-    "Store": "measurelib.store:Store",
-    "change": "measurelib.outcomes:change",
-    "parse_submission": "measurelib.forms:parse_submission",
-    "score_partitions": "measurelib.score:score_partitions",
-    "score_spark": "measurelib.score:score_spark",
-    "validate_responses": "measurelib.score:validate_responses",
-    "export": "measurelib.exporters:export",
-    "import_definition": "measurelib.importers:import_definition",
+    "assess": "measurelib.assess._assess:assess",
+    "write_rci": "measurelib.assess._assess:write_rci",
+    "build": "measurelib.compose._compose:build",
+    "lint": "measurelib.lint._linter:lint",
+    "licence_report": "measurelib.compose._licence:licence_report",
+    "version_map": "measurelib.compose._compose:version_map",
+    "derive": "measurelib.compose._compose:derive",
+    "Store": "measurelib.outcomes.store:Store",
+    "change": "measurelib.outcomes._change:change",
+    "parse_submission": "measurelib.forms._submission:parse_submission",
+    "score_partitions": "measurelib.scoring._score:score_partitions",
+    "score_spark": "measurelib.scoring._score:score_spark",
+    "validate_responses": "measurelib.scoring._score:validate_responses",
+    "export": "measurelib.interop.export:export",
+    "import_definition": "measurelib.interop._import:import_definition",
 }
 
 __all__ = [

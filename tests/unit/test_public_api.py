@@ -32,8 +32,8 @@ def test_import_is_light() -> None:
     heavy = ["pandas", "numpy", "scipy", "pingouin", "factor_analyzer", "weasyprint",
              "sqlalchemy", "jinja2", "openpyxl", "sklearn", "jsonschema"]
     code = (
-        "import sys, measurelib, measurelib.cli\n"
-        "m = measurelib.load('phq-9')\n"
+        "import sys, measurelib, measurelib.cli._main\n"
+        "m = measurelib.definition._load('phq-9')\n"
         f"print(','.join(n for n in {heavy!r} if n in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -43,7 +43,7 @@ def test_import_is_light() -> None:
 def test_validate_command_is_light(tmp_path) -> None:  # type: ignore[no-untyped-def]
     code = (
         "import sys\n"
-        "from measurelib.cli import main\n"
+        "from measurelib.cli._main import main\n"
         "rc = main(['validate', 'phq-9', 'swemwbs'])\n"
         "heavy = [n for n in ('pandas', 'numpy', 'scipy', 'jinja2') if n in sys.modules]\n"
         "print('HEAVY:' + ','.join(heavy))\n"

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 
 import measurelib as ml
-from measurelib.load import parse_document
-from measurelib.schema import generate_schema, load_schema, schema_text
+from measurelib.definition._load import parse_document
+from measurelib.definition.schema import generate_schema, load_schema, schema_text
 
 ROOT = Path(__file__).resolve().parents[3]
 def _is_definition(path: Path) -> bool:
