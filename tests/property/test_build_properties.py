@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import measurelib as ml
-from measurelib.compose._compose import content_hash
+from measurelib.compose import content_hash
 
 ROOT = Path(__file__).resolve().parents[2]
 BFI = ROOT / "instruments" / "banks" / "ipip-bfi.yaml"

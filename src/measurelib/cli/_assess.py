@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from measurelib.cli._main import add_format_option, print_json
+from measurelib.definition import dump_yaml, load
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,8 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from measurelib.assess._assess import assess, write_rci
-    from measurelib.definition._load import load
+
+    from measurelib.assessment import assess, write_rci
 
     columns = {}
     for pair in args.column:
@@ -56,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"report written to {args.report}\n")
     if args.write_rci:
         new = write_rci(measure, result, args.score)
-        from measurelib.definition._load import dump_yaml
 
         text = dump_yaml(new.to_dict())
         Path(args.write_rci).write_text(text, encoding="utf-8")

@@ -6,6 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from measurelib.compose import build, version_map
+from measurelib.errors import LicenceWarning
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -27,9 +30,7 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     from measurelib.cli._main import print_json
-    from measurelib.compose._compose import build, version_map
-    from measurelib.errors import LicenceWarning
-    from measurelib.lint._linter import _burden
+    from measurelib.linting import burden
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LicenceWarning)
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             fh.write(header + text)
     elif args.version_map is None:
         sys.stdout.write(header + text)
-    burden = _burden(built)
+    burden = burden(built)
     summary: dict[str, Any] = {
         "id": built.id, "version": built.version, "items": len(built.items),
         "scores": [s.id for s in built.scores],

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from measurelib.cli._main import EXIT_OK, add_format_option, print_json
+from measurelib.errors import DataError, Diagnostic, Location
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,8 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from measurelib.errors import DataError, Diagnostic, Location
-    from measurelib.outcomes._schedule import completion, due, load_schedule
+    from measurelib.outcomes import completion, due, load_schedule, stored_schedules
     from measurelib.outcomes.store import Store
 
     if args.on is not None:
@@ -36,8 +36,6 @@ def run(args: argparse.Namespace) -> int:
                                        "Write the date as YYYY-MM-DD.",
                                        Location(field="--on"))) from None
     import pandas as pd
-
-    from measurelib.outcomes._schedule import stored_schedules
 
     store = Store(args.db)
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from measurelib.errors import LicenceWarning
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -25,14 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from measurelib.cli._main import print_diagnostics, print_json
-    from measurelib.interop.export import export
+    from measurelib.interop._export import export
 
     if args.to == "xlsform" and not args.output:
         sys.stderr.write("measurelib export: --to xlsform writes a workbook: give -o FILE.xlsx\n")
         return 2
     import warnings
-
-    from measurelib.errors import LicenceWarning
 
     try:
         with warnings.catch_warnings(record=True) as caught:

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from measurelib.cli._main import EXIT_OK, add_format_option, print_json
+from measurelib.definition import dump_yaml, load, loads
+from measurelib.errors import DataError, Diagnostic, Location
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,9 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from measurelib.errors import DataError, Diagnostic, Location
-    from measurelib.outcomes._impact import feedback_sheet, write_feedback
-    from measurelib.definition._load import load, loads
+    from measurelib.outcomes import feedback_sheet, write_feedback
     from measurelib.outcomes.store import Store
 
     store = Store(args.db)
@@ -44,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
                     Location(field="--respondent")))
             defs = store.table("measures")
             latest = defs[defs["measure_id"] == ids[0]].iloc[-1]
-            from measurelib.definition._load import dump_yaml
 
             measure = loads(dump_yaml(json.loads(latest["definition"])), ids[0])
         try:

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from measurelib.cli._main import EXIT_INVALID, EXIT_OK, add_format_option, print_json
+from measurelib.definition import load
+from measurelib.errors import DataError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,8 +34,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from measurelib.errors import DataError
-    from measurelib.definition._load import load
     from measurelib.outcomes.store import Store
 
     measure = load(args.measure)
@@ -70,9 +70,9 @@ def _write_rejected(source: str, rejected: object, path: object) -> None:
     """The rejected rows as they were in the file, with a `reasons` column."""
     import pandas as pd
 
-    from measurelib.outcomes.store._frames import read_table
+    from measurelib.scoring import read_responses
 
-    raw = read_table(source)
+    raw = read_responses(source)
     if not isinstance(rejected, pd.DataFrame):  # pragma: no cover - defensive
         return
     reasons = (rejected.assign(text=rejected["column"] + ": " + rejected["message"])

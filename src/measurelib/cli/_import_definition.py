@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from measurelib.definition import schema_path
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -36,8 +38,6 @@ def run(args: argparse.Namespace) -> int:
     if schema is None and args.output:
         # a path relative to the output, so that editors find the installed schema
         import os
-
-        from measurelib._resources import schema_path
 
         out_dir = os.path.dirname(os.path.abspath(args.output))
         try:

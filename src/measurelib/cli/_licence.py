@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from measurelib.compose import licence_report
+from measurelib.errors import Diagnostic, Location
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -17,8 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from measurelib.cli._main import print_diagnostics, print_json
-    from measurelib.errors import Diagnostic, Location
-    from measurelib.compose._licence import licence_report
 
     report = licence_report(args.path)
     if args.format == "json":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from measurelib.errors import DefinitionError
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -37,8 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from measurelib.cli._main import print_json
-    from measurelib.errors import DefinitionError
-    from measurelib.lint._linter import lint
+    from measurelib.linting import lint
 
     if not 5 <= args.reading_age <= 25:
         sys.stderr.write(f"measurelib lint: error: --reading-age must be from 5 to 25 years, "

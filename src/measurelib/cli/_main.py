@@ -18,6 +18,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from measurelib.definition import (
+    Document,
+    catalog,
+    check_measure,
+    load_document,
+    parse_document,
+    read_text,
+    resolve,
+    schema_text,
+)
 from measurelib.errors import DefinitionError, Diagnostic, MeasurelibError
 
 __all__ = ["COMMANDS", "main"]
@@ -84,15 +94,11 @@ def _usage_problem(err: MeasurelibError) -> bool:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from measurelib.definition._checks import check_measure
-    from measurelib.definition._load import Document, load_document, parse_document, read_text
 
     reports: list[dict[str, Any]] = []
     worst = EXIT_OK
     for source in args.paths:
         from pathlib import Path
-
-        from measurelib.definition._catalog import resolve
 
         report: dict[str, Any] = {"path": source, "valid": False, "errors": [], "warnings": []}
         try:
@@ -134,7 +140,6 @@ def _schema_args(p: argparse.ArgumentParser) -> None:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from measurelib.definition.schema import schema_text
 
     text = schema_text()
     if args.output:
@@ -152,7 +157,6 @@ def _catalog_args(p: argparse.ArgumentParser) -> None:
 
 
 def _catalog(args: argparse.Namespace) -> int:
-    from measurelib.definition._catalog import catalog
 
     entries = [e for e in catalog() if args.kind in ("all", e.kind)]
     if args.format == "json":
@@ -175,7 +179,7 @@ _BUILTIN = {
 
 # ----------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
-    from measurelib import __version__
+    from measurelib._version import __version__
 
     parser = _Parser(prog="measurelib", description="Patient-reported outcome measures: "
                      "define, render, score, store and assess them.")

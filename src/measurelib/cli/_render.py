@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from measurelib.cli._main import EXIT_OK, EXIT_USAGE, print_json
+from measurelib.definition import load
 
 _FORMATS = ("html", "print", "pdf", "script", "script-text")
 
@@ -58,6 +59,8 @@ def _fail(message: str, hint: str = "", as_json: bool = False) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from measurelib.forms import render
+
     as_json = bool(getattr(args, "json", False))
 
     def fail(message: str, hint: str = "") -> int:
@@ -77,8 +80,6 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"--hidden {spec!r} is not NAME=VALUE", "Write e.g. --hidden "
                          "respondent_id=R001.")
         hidden[name.strip()] = value
-    from measurelib.definition._load import load
-    from measurelib.forms._render import render
 
     measure = load(args.measure)
     options = dict(lang=args.lang, large_print=args.large_print, easy_read=args.easy_read,

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from measurelib.cli._main import EXIT_OK, add_format_option, print_json
+from measurelib.definition import load
+from measurelib.errors import DataError, Diagnostic, Location
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,9 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from measurelib.errors import DataError, Diagnostic, Location
-    from measurelib.outcomes._impact import impact_report
-    from measurelib.definition._load import load
+    from measurelib.outcomes import impact_report
     from measurelib.outcomes.store import Store
 
     for flag, value in (("--from", args.start), ("--to", args.end)):

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from measurelib.cli._main import EXIT_OK, EXIT_USAGE, add_format_option, print_json
+from measurelib.definition import load
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,6 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from measurelib.forms import HEADER_FIELDS, entry_columns, write_entry_sheet
+
     if not args.output.lower().endswith((".xlsx", ".xlsm")):
         sys.stderr.write("measurelib template: error: the entry sheet is an Excel file\n"
                          "    hint: Give -o a name ending in .xlsx.\n")
@@ -31,8 +34,6 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.rows <= 2000:
         sys.stderr.write(f"measurelib template: error: --rows must be 1 to 2000, not {args.rows}\n")
         return EXIT_USAGE
-    from measurelib.forms._entry_sheet import HEADER_FIELDS, entry_columns, write_entry_sheet
-    from measurelib.definition._load import load
 
     measure = load(args.measure)
     try:

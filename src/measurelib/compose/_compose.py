@@ -49,6 +49,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from measurelib.compose._licence import assess as _assess_licences
+from measurelib.definition import (
+    ID_PATTERN,
+    ComposeEntry,
+    Measure,
+    Origin,
+    did_you_mean,
+    format_path,
+    load,
+    load_document,
+    parse_document,
+    parse_path,
+    read_text,
+    resolve,
+)
 from measurelib.errors import (
     CODES,
     DefinitionError,
@@ -57,7 +72,6 @@ from measurelib.errors import (
     LicenceWarning,
     Location,
 )
-from measurelib.definition._model import ID_PATTERN, ComposeEntry, Measure
 
 __all__ = [
     "Overlay",
@@ -134,7 +148,6 @@ def load_overlays(path: str | os.PathLike[str], *, default_measure: str | None =
     DefinitionError
         ``file-not-found`` or ``overlay-invalid``, with file, line and column.
     """
-    from measurelib.definition._load import parse_document, read_text
 
     shown = str(path)
     doc = parse_document(read_text(Path(path), shown), shown)
@@ -280,18 +293,18 @@ class Plan:
 
 
 def _fmt_path(path: tuple[Any, ...]) -> str:
-    from measurelib.definition._load import format_path
 
     return format_path(path)
 
 
 def _read(source: Any) -> tuple[Measure, Any, str, Path]:
     """Load a composer: (measure, document or None, display name, folder)."""
-    from measurelib.definition._catalog import resolve
-    from measurelib.definition._load import load_document, parse_document, read_text
 
     if isinstance(source, Measure):
-        return source, None, source.id, Path.cwd()
+        origin = source.origin
+        if origin is None:
+            return source, None, source.id, Path.cwd()
+        return source, origin.document, origin.display, origin.base
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError("build(): `source` must be a path, a catalog id or a Measure, not "
                         f"{type(source).__name__}")
@@ -301,7 +314,9 @@ def _read(source: Any) -> tuple[Measure, Any, str, Path]:
         path = resolve(shown)
         shown = _display(path)
     doc = parse_document(read_text(path, shown), shown, path.parent)
-    return load_document(doc), doc, shown, path.resolve().parent
+    folder = path.resolve().parent
+    measure = load_document(doc).with_origin(Origin(path.resolve(), shown, doc, folder))
+    return measure, doc, shown, folder
 
 
 def _display(path: Path) -> str:
@@ -317,7 +332,6 @@ def _looks_like_path(ref: str) -> bool:
 
 
 def _resolve_source(ref: str, base_dir: Path, loc: Location) -> tuple[Path, bool]:
-    from measurelib.definition._catalog import resolve
 
     candidate = (base_dir / ref) if not Path(ref).is_absolute() else Path(ref)
     if candidate.is_file():
@@ -504,7 +518,6 @@ def _rel(path: Path, base: Path) -> str:
 
 
 def _items_hint(name: str, choices: list[str], source_id: str) -> str:
-    from measurelib.definition._checks import did_you_mean
 
     suggestion = did_you_mean(name, choices)
     shown = ", ".join(choices[:30]) + (" ..." if len(choices) > 30 else "")
@@ -513,7 +526,6 @@ def _items_hint(name: str, choices: list[str], source_id: str) -> str:
 
 
 def _load_source(path: Path, overlay: Any, stack: tuple[str, ...]) -> Measure:
-    from measurelib.definition._load import load_document, parse_document, read_text
 
     key = str(path)
     if key in stack:
@@ -550,7 +562,6 @@ def _order(measure: Measure, uses: list[SourceUse], loc: Any,
             use = groups[name]
             ids = [use.new_ids[t] for t in use.taken]
         else:
-            from measurelib.definition._checks import did_you_mean
 
             suggestion = did_you_mean(name, [*all_ids, *groups])
             problems.append(Diagnostic(
@@ -617,10 +628,9 @@ def build(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> 
     ...                  overlay="instruments/examples/swemwbs-overlay.example.yaml")
     ... # doctest: +SKIP
     """
-    from measurelib import licence as _licence
 
     p = plan(source, overlay=overlay, _stack=_stack)
-    report = _licence.assess(p)
+    report = _assess_licences(p)
     violations = [d for row in report for d in row.diagnostics if d.severity == "error"]
     if violations:
         raise LicenceError(violations, title=f"{p.measure.id}: the build would break "
@@ -630,11 +640,14 @@ def build(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> 
     for row in report:
         if row.warning:
             warnings.warn(LicenceWarning(row.warning), stacklevel=2)
-    overlays = _global_overlays(overlay)
-    return _assemble(p, report, overlays)
+    overlays = global_overlays(overlay)
+    built = assemble(p, report, overlays)
+    composer = p.measure.origin
+    return built.with_origin(Origin(composer.path if composer else None, p.file, None,
+                                    p.base_dir))
 
 
-def _global_overlays(overlay: Any) -> dict[str, Overlay]:
+def global_overlays(overlay: Any) -> dict[str, Overlay]:
     if overlay is None:
         return {}
     if isinstance(overlay, (str, os.PathLike)):
@@ -655,13 +668,13 @@ def _global_overlays(overlay: Any) -> dict[str, Overlay]:
     if isinstance(overlay, (list, tuple)):
         merged: dict[str, Overlay] = {}
         for one in overlay:
-            merged.update(_global_overlays(one))
+            merged.update(global_overlays(one))
         return merged
     raise TypeError("build(): `overlay` must be a path, a list of paths or a mapping "
                     f"{{measure id: {{item id: text}}}}, not {type(overlay).__name__}")
 
 
-def _assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
+def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
               lenient: bool = False) -> Measure:
     """Flatten a plan; ``lenient`` (the linter) leaves text missing when an overlay is."""
     m = p.measure
@@ -827,7 +840,7 @@ def _assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
             **({"obligations": list(row.obligations)} if row is not None and row.obligations
                else {}),
         })
-    from measurelib import __version__
+    from measurelib._version import __version__
 
     final = measure.to_dict()
     final["lock"] = {"sources": sources, "sha256": content_hash(final),
@@ -908,14 +921,11 @@ def _check_version(overlay: Overlay, src: Measure, problems: list[Diagnostic]) -
 def _validate_built(data: dict[str, Any], p: Plan) -> Measure:
     from pydantic import ValidationError
 
-    from measurelib.definition._load import parse_path
-
     try:
         return Measure.model_validate(data)
     except DefinitionError as err:
         diags = err.errors
     except ValidationError as exc:
-        from measurelib.definition._load import format_path
 
         diags = [Diagnostic("invalid-value", f"{format_path(tuple(e['loc']))}: {e['msg']}",
                             CODES["invalid-value"].hint,
@@ -967,7 +977,6 @@ def derive(target: Any, source: Any) -> Measure:
         ``compose-derive``: an item has no counterpart, or its scale differs, or the holder
         does not allow it.
     """
-    from measurelib.definition._load import load
 
     tgt = target if isinstance(target, Measure) else load(target)
     src = source if isinstance(source, Measure) else load(source)

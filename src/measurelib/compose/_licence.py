@@ -29,10 +29,10 @@ from measurelib.errors import CODES, Diagnostic, Location
 
 if TYPE_CHECKING:
     from measurelib.compose._compose import Plan, SourceUse
-    from measurelib.definition._model import Licence, Measure
+    from measurelib.definition import Licence, Measure
 
-__all__ = ["LicenceReport", "LicenceRow", "assess", "licence_report", "locked_findings",
-           "obligations", "terms"]
+__all__ = ["LicenceReport", "LicenceRow", "assess", "locked_findings", "obligations", "terms",
+           "own_row"]
 
 
 def terms(lic: Licence) -> str:
@@ -174,7 +174,7 @@ def assess(p: Plan) -> list[LicenceRow]:
     return [_assess_use(use) for use in p.uses]
 
 
-def _own_row(m: Measure, file: str) -> LicenceRow:
+def own_row(m: Measure, file: str) -> LicenceRow:
     lic = m.licence
     diags = []
     warning = None
@@ -247,32 +247,6 @@ class LicenceReport(Result):
                   + ("licences respected" if self.ok else
                      f"{len(self.violations)} licence violation(s)")]
         return "\n".join(lines)
-
-
-def licence_report(source: Any, *, overlay: Any = None) -> LicenceReport:
-    """The licence obligations table of a measure or composer (nothing is raised for breaches).
-
-    Parameters
-    ----------
-    source
-        A path, catalog id or Measure. A composer's sources are resolved (not built).
-    overlay
-        Unused for the table; accepted so that callers can pass the same options as to
-        :func:`measurelib.build`.
-
-    Raises
-    ------
-    DefinitionError
-        The composer cannot be resolved (unknown source, item, ...).
-    """
-    from measurelib.compose._compose import plan
-
-    del overlay
-    p = plan(source)
-    rows = [_own_row(p.measure, p.file)] if not p.uses else assess(p)
-    return LicenceReport(measure=p.measure.id, version=p.measure.version,
-                         rows=[r.to_dict() for r in rows],
-                         ok=all(r.status != "violation" for r in rows))
 
 
 def locked_findings(measure: Measure, loc: Location) -> list[Diagnostic]:

@@ -7,8 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from measurelib.definition._checks import did_you_mean
 from measurelib._resources import data_dir
+from measurelib.definition._checks import did_you_mean
+from measurelib.definition._document import parse_document
 from measurelib.errors import CODES, DefinitionError, Diagnostic, Location
 
 __all__ = ["CatalogEntry", "catalog", "resolve"]
@@ -61,8 +62,6 @@ def _title(value: Any, lang: str) -> str:
 
 @lru_cache(maxsize=1)
 def _scan(root: str) -> tuple[CatalogEntry, ...]:
-    from measurelib.definition._load import parse_document
-
     base = Path(root)
     entries: list[CatalogEntry] = []
     files = sorted(p for p in base.rglob("*.yaml") if "examples" not in p.relative_to(base).parts)

@@ -13,6 +13,7 @@ import typing
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from measurelib.definition._types import Text
 from measurelib.errors import Diagnostic, Location
 
 if TYPE_CHECKING:
@@ -311,8 +312,6 @@ def _check_bands(measure: Measure, rule: ScoreRule, path: str) -> Iterator[Diagn
 # ----------------------------------------------------------------------------- texts
 def _text_fields(cls: type) -> tuple[list[str], list[str]]:
     """Names of the fields of a model class that hold Text, and that hold dicts of Text."""
-    from measurelib.definition._model import Text
-
     cache = _TEXT_FIELD_CACHE.get(cls)
     if cache is not None:
         return cache

@@ -18,13 +18,15 @@ JSON Schema are generated from them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    WithJsonSchema,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -63,57 +65,49 @@ __all__ = [
     "text_in",
 ]
 
-ID_PATTERN = r"^[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*$"
-MEASURE_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-SEMVER_PATTERN = (
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
+from measurelib.definition._checks import check_measure
+from measurelib.definition._checks import score_range as _score_range
+from measurelib.definition._document import dump_yaml
+from measurelib.definition._types import (
+    ID_PATTERN,
+    MEASURE_ID_PATTERN,
+    RTL_LANGUAGES,
+    SEMVER_PATTERN,
+    Id,
+    LangCode,
+    LookupTable,
+    Number,
+    Text,
+    text_in,
 )
-LANG_PATTERN = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
-RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "ckb", "dv"})
-
-LangCode = Annotated[str, Field(pattern=LANG_PATTERN)]
-Text = Union[str, dict[LangCode, str]]
-"""Any human-readable text: a string in the measure's language, or a map ``{lang: text}``."""
-
-Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
-Number = Union[int, float]
-
-#: A table file, as written in YAML; the loader reads it into the mapping before validation.
-_TABLE_FILE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "title": "TableFile",
-    "description": "A table read from a CSV file beside the definition.",
-    "properties": {
-        "file": {"type": "string", "minLength": 1,
-                 "description": "CSV file, relative to the definition's folder."},
-        "key": {"type": "string", "description": "Column of keys (default: the first)."},
-        "value": {"type": "string", "description": "Column of values (default: the second)."},
-    },
-    "required": ["file"],
-    "additionalProperties": False,
-}
-LookupTable = Annotated[
-    dict[Number, Number],
-    WithJsonSchema({"anyOf": [
-        {"type": "object", "additionalProperties": {"type": "number"},
-         "description": "Inline `key: value` pairs."},
-        _TABLE_FILE_SCHEMA,
-    ]}),
-]
+from measurelib.errors import DefinitionError
 
 
-def text_in(text: Text | None, lang: str, default_lang: str | None = None) -> str | None:
-    """Return ``text`` in language ``lang`` (falling back to ``default_lang``), or None."""
-    if text is None:
-        return None
-    if isinstance(text, str):
-        return text
-    if lang in text:
-        return text[lang]
-    if default_lang is not None and default_lang in text:
-        return text[default_lang]
-    return None
+@dataclass(frozen=True)
+class Origin:
+    """Where a measure was read from: what build, render and export need of its file.
+
+    A loaded measure keeps its origin so that no later stage reads the file again: the
+    parsed document (with the position of every value, for located errors) and the folder
+    that files it names (overlays, pictures, table files) are relative to. Where a measure
+    came from is not part of its value: two measures with equal fields are equal.
+    """
+
+    path: Path | None
+    """The definition file (absolute), or None for a measure made from text or in memory."""
+    display: str
+    """The name messages show for the file."""
+    document: Any = None
+    """The parsed YAML document (:class:`~measurelib.definition.Document`), or None."""
+    folder: Path | None = None
+    """The folder that relative paths in the definition are relative to."""
+
+    @property
+    def base(self) -> Path:
+        """The folder relative paths are resolved against (the working folder if none)."""
+        if self.folder is not None:
+            return self.folder
+        return self.path.parent if self.path is not None else Path.cwd()
 
 
 class _Model(BaseModel):
@@ -715,6 +709,8 @@ class Lock(_Model):
 class Measure(_Model):
     """A measure (questionnaire), item bank or battery."""
 
+    _origin: Origin | None = PrivateAttr(default=None)
+
     format: int = Field(description="Version of this file format; currently 1.")
     id: str = Field(
         pattern=MEASURE_ID_PATTERN, max_length=64,
@@ -817,13 +813,38 @@ class Measure(_Model):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Measure:
-        from measurelib.definition._checks import check_measure
-        from measurelib.errors import DefinitionError
-
         problems = [d for d in check_measure(self) if d.severity == "error"]
         if problems:
             raise DefinitionError(problems)
         return self
+
+    # ------------------------------------------------------------------ origin
+    @property
+    def origin(self) -> Origin | None:
+        """Where the measure was read from (file, parsed document), or None."""
+        return self._origin
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder that files named in the definition are relative to, or None."""
+        o = self._origin
+        if o is None:
+            return None
+        return o.folder or (o.path.parent if o.path is not None else None)
+
+    def with_origin(self, origin: Origin | None) -> Measure:
+        """The same measure, remembering that it was read from ``origin``."""
+        copy = self.model_copy()
+        copy._origin = origin
+        return copy
+
+    def __eq__(self, other: object) -> bool:
+        """Measures are equal when their fields are; where they were read from does not count."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ conveniences
     @property
@@ -881,11 +902,9 @@ class Measure(_Model):
 
     def score_range(self, rule: ScoreRule | str) -> tuple[float, float]:
         """Lowest and highest value the score can take (after any transform)."""
-        from measurelib.definition._checks import score_range
-
         if isinstance(rule, str):
             rule = self.score_rule(rule)
-        return score_range(self, rule)
+        return _score_range(self, rule)
 
     def direction(self, lang: str | None = None) -> Literal["ltr", "rtl"]:
         code = (lang or self.language).split("-")[0]
@@ -901,19 +920,17 @@ class Measure(_Model):
 
     def to_yaml(self) -> str:
         """The definition as YAML that :func:`measurelib.loads` reads back to an equal model."""
-        from measurelib.definition._load import dump_yaml
-
         return dump_yaml(self.to_dict())
 
     # Stage methods: implemented in their own modules, loaded on first use.
     def score(self, data: Any, **kwargs: Any) -> Any:
         """Score response data; see :func:`measurelib.scoring._score.score`."""
-        from measurelib.scoring._score import score
+        from measurelib.scoring import score
 
         return score(self, data, **kwargs)
 
     def render(self, fmt: str = "html", path: Any = None, **kwargs: Any) -> Any:
         """Render a form; see :func:`measurelib.forms._render.render`."""
-        from measurelib.forms._render import render
+        from measurelib.forms import render
 
         return render(self, fmt, path, **kwargs)

@@ -13,11 +13,8 @@ from typing import Any, Literal
 
 from markupsafe import Markup, escape
 
-from measurelib.forms._graphics import graphic_data_uri, resolve_graphic
-from measurelib.forms._i18n import ui_text
-from measurelib._resources import source_path
-from measurelib.errors import DefinitionError, Diagnostic, LicenceError, Location
-from measurelib.definition._model import (
+from measurelib.compose import load_overlays
+from measurelib.definition import (
     Measure,
     NumericScale,
     OrdinalScale,
@@ -25,6 +22,9 @@ from measurelib.definition._model import (
     VisualAnalogueScale,
     YesNoScale,
 )
+from measurelib.errors import DefinitionError, Diagnostic, LicenceError, Location
+from measurelib.forms._graphics import graphic_data_uri, resolve_graphic
+from measurelib.forms._i18n import ui_text
 
 __all__ = ["FormContext", "RenderOptions", "build_context", "load_overlay"]
 
@@ -146,7 +146,6 @@ def load_overlay(overlay: Any, measure: Measure) -> dict[str, Any]:
         return {}
     where = "overlay"
     if isinstance(overlay, (str, os.PathLike)):
-        from measurelib.compose._compose import load_overlays
 
         where = str(overlay)
         blocks = load_overlays(overlay, default_measure=measure.id)
@@ -209,8 +208,8 @@ class _Builder:
         self.missing_translation: list[Diagnostic] = []
         self.missing_text: list[str] = []
         self.graphic_problems: list[Diagnostic] = []
-        src = source_path(measure)
-        self.base_dir = opts.base_dir or (src.parent if src else None)
+        src = measure.origin.path if measure.origin is not None else None
+        self.base_dir = opts.base_dir or measure.folder
         self.file = str(src) if src else None
 
     # -------------------------------------------------------------- texts

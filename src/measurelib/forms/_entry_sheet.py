@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from measurelib.definition._model import (
+from measurelib.definition import (
     Measure,
     NumericScale,
     OrdinalScale,

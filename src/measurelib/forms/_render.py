@@ -27,15 +27,13 @@ Every text from a definition is escaped: a definition cannot inject markup or sc
 from __future__ import annotations
 
 import os
-import threading
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from jinja2 import Environment
-
-    from measurelib.definition._model import Measure
+from measurelib._output import asset, render_template, write_pdf
+from measurelib.compose import as_measure
+from measurelib.definition import Measure
+from measurelib.forms._context import _INSTRUCTIONS, RenderOptions, build_context, load_overlay
 
 __all__ = ["FORMATS", "render"]
 
@@ -49,33 +47,7 @@ _TEMPLATES = {
 }
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    from measurelib._resources import data_dir
-
-    env = Environment(
-        loader=FileSystemLoader(str(data_dir("templates"))),
-        autoescape=lambda name: name is None or not name.endswith(".txt.j2"),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    return env
-
-
-@lru_cache(maxsize=8)
-def _asset(name: str) -> str:
-    from measurelib._resources import data_dir
-
-    return (data_dir("templates") / "forms" / name).read_text(encoding="utf-8")
-
-
 def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
-    from measurelib.forms._context import _INSTRUCTIONS, RenderOptions, load_overlay
-    from measurelib.definition._model import Measure
 
     if not isinstance(measure, Measure):
         raise TypeError(f"render(): `measure` must be a measurelib.Measure, not "
@@ -126,26 +98,6 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
         hidden={k: str(v) for k, v in hidden.items()})
 
 
-def _built(measure: Any, overlay: Any) -> Any:
-    """Build a composer (``compose:``) so that the form shows every item it pulls in."""
-    from measurelib._resources import remember_source, source_path
-    from measurelib.compose._compose import build
-
-    src = source_path(measure)
-    built = build(src if src is not None else measure,
-                  overlay=overlay if isinstance(overlay, (str, os.PathLike)) else None)
-    if src is not None:
-        remember_source(built, src)
-    return built
-
-
-def _source(measure: Any) -> str | None:
-    from measurelib._resources import source_path
-
-    src = source_path(measure)
-    return str(src) if src else None
-
-
 def render(measure: Measure, fmt: str = "html", path: str | os.PathLike[str] | None = None,
            **options: Any) -> str | bytes:
     """Render a measure as a form or script.
@@ -194,63 +146,24 @@ def render(measure: Measure, fmt: str = "html", path: str | os.PathLike[str] | N
     DefinitionError
         A text lacks a translation into ``lang``, or a graphic cannot be found.
     """
-    if getattr(measure, "compose", None):
-        measure = _built(measure, options.get("overlay"))
+    if isinstance(measure, Measure) and measure.compose:
+        overlay = options.get("overlay")
+        measure = as_measure(measure, overlay=overlay if isinstance(overlay, (str, os.PathLike))
+                             else None)
         options = {**options, "overlay": None}  # the build has applied it
     opts = _check_options(measure, fmt, options)
-    from measurelib.forms._context import build_context
-
     ctx = build_context(measure, opts)
-    template = _environment().get_template(_TEMPLATES[fmt])
-    css = _asset("forms.css")
+    css = asset("forms/forms.css")
     if fmt in ("print", "pdf"):
-        css += "\n" + _asset("print.css")
-    text = template.render(ctx=ctx, q=ctx.questions, opts=opts, css=css)
+        css += "\n" + asset("forms/print.css")
     if fmt == "pdf":
-        data = _pdf(text)
+        # the stylesheet goes to the PDF writer apart from the page (parsed once, reused)
+        page = render_template(_TEMPLATES[fmt], ctx=ctx, q=ctx.questions, opts=opts, css="")
+        data = write_pdf(page, css)
         if path is not None:
             Path(path).write_bytes(data)
         return data
+    text = render_template(_TEMPLATES[fmt], ctx=ctx, q=ctx.questions, opts=opts, css=css)
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text
-
-
-_PDF_CACHE = threading.local()  # per thread: WeasyPrint font configuration and parsed CSS
-
-
-def _pdf(html: str) -> bytes:
-    try:
-        from weasyprint import CSS, HTML
-        from weasyprint.text.fonts import FontConfiguration
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("PDF output needs WeasyPrint: pip install 'measurelib[pdf]' "
-                          f"(and the Pango libraries of your system); {exc}") from None
-    import logging
-    import re
-
-    # WeasyPrint logs CSS it ignores (screen-only rules) at warning level; forms are
-    # generated by us, so keep those out of users' logs.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    # The stylesheet is parsed once per thread and reused with the same font configuration
-    # (about a third faster than parsing the inlined <style> on every PDF).
-    cache = _PDF_CACHE.__dict__
-    if "fonts" not in cache:
-        cache["fonts"] = FontConfiguration()
-        cache["css"] = {}
-    fonts = cache["fonts"]
-    match = re.search(r"<style>\n?(.*?)</style>", html, flags=re.S)
-    stylesheets = []
-    if match is not None:
-        css_text = match.group(1)
-        css = cache["css"].get(css_text)
-        if css is None:
-            if len(cache["css"]) > 32:
-                cache["css"].clear()
-            css = cache["css"][css_text] = CSS(string=css_text, font_config=fonts)
-        stylesheets.append(css)
-        html = html[:match.start()] + html[match.end():]
-    result: bytes = HTML(string=html, base_url=None).write_pdf(stylesheets=stylesheets,
-                                                               font_config=fonts)
-    return result

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from measurelib._results import Result
+from measurelib.definition import Measure
 from measurelib.errors import DataError, Diagnostic, Location
-from measurelib.definition._model import Measure
+from measurelib.scoring import column_specs, validate_responses
 
 __all__ = ["METADATA_FIELDS", "Submission", "parse_submission"]
 
@@ -145,8 +146,6 @@ def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = 
     """
     import pandas as pd
 
-    from measurelib.scoring._score import validate_responses
-
     if not isinstance(measure, Measure):
         raise TypeError("parse_submission(): `measure` must be a measurelib.Measure, not "
                         f"{type(measure).__name__}")
@@ -183,8 +182,6 @@ def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = 
     ignored = sorted(k for k in fields if k not in known)
     if problems:
         raise DataError(problems, title="the form submission cannot be used")
-
-    from measurelib.scoring._validate import column_specs
 
     numeric = [s.name for s in column_specs(measure)]
     frame = pd.DataFrame([{c: raw[c] for c in numeric}], columns=numeric, dtype=object)

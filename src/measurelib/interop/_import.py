@@ -20,15 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from measurelib._results import Result
+from measurelib.definition import ID_PATTERN, Measure, dump_yaml
 from measurelib.errors import DefinitionError, Diagnostic, Location
 
-__all__ = ["ImportResult", "from_fhir", "from_redcap", "from_xlsform", "import_definition"]
+__all__ = ["ImportDefinitionResult", "from_fhir", "from_redcap", "from_xlsform", "import_definition"]
 
 SCHEMA_URL = ("https://raw.githubusercontent.com/measurelib/measurelib/main/src/measurelib/"
               "schema/measure.schema.json")
 
 
-class ImportResult(Result):
+class ImportDefinitionResult(Result):
     """An imported definition.
 
     Attributes
@@ -47,7 +48,6 @@ class ImportResult(Result):
 
     def to_yaml(self, schema: str | None = SCHEMA_URL) -> str:
         """The definition as YAML with the ``# yaml-language-server`` schema comment."""
-        from measurelib.definition._load import dump_yaml
 
         return dump_yaml(self.measure.to_dict(), schema_comment=schema)
 
@@ -74,7 +74,6 @@ def _slug(text: str, pattern: str = r"[^a-z0-9]+", sep: str = "-") -> str:
 
 
 def _item_id(name: str) -> str:
-    from measurelib.definition._model import ID_PATTERN
 
     if re.match(ID_PATTERN, name) and len(name) <= 64:
         return name
@@ -106,8 +105,7 @@ def _licence(holder: str | None, notes: str | None) -> dict[str, Any]:
 
 
 def _finish(data: dict[str, Any], fmt: str, diags: list[Diagnostic], file: str
-            ) -> ImportResult:
-    from measurelib.definition._model import Measure
+            ) -> ImportDefinitionResult:
 
     data = {k: v for k, v in data.items() if v not in (None, [], {})}
     try:
@@ -120,7 +118,7 @@ def _finish(data: dict[str, Any], fmt: str, diags: list[Diagnostic], file: str
         raise DefinitionError([Diagnostic(
             "import-invalid", f"{file}: the imported definition is not valid: {err}",
             "Check the source file; the message names the field.", Location(file))]) from None
-    return ImportResult(measure=m, source_format=fmt, diagnostics=diags)
+    return ImportDefinitionResult(measure=m, source_format=fmt, diagnostics=diags)
 
 
 def _dedupe_scales(scales: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -167,9 +165,9 @@ def _fix_text(value: Any, lang: str) -> Any:
     return value
 
 
-def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> ImportResult:
+def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> ImportDefinitionResult:
     """A measure from a FHIR R4 Questionnaire (dict or JSON text)."""
-    from measurelib.interop.export._common import FHIR_BASE
+    from measurelib.interop._export._common import FHIR_BASE
 
     q = json.loads(resource) if isinstance(resource, str) else resource
     if not isinstance(q, dict) or q.get("resourceType") != "Questionnaire":
@@ -389,7 +387,7 @@ def _fix_all(obj: Any, lang: str) -> None:
 
 
 def _code_back(c: dict[str, Any]) -> dict[str, Any]:
-    from measurelib.interop.export._fhir import SYSTEM_NAMES
+    from measurelib.interop._export._fhir import SYSTEM_NAMES
 
     out = {"system": SYSTEM_NAMES.get(c.get("system", ""), c.get("system", "")),
            "code": c.get("code", "")}
@@ -402,7 +400,7 @@ def _code_back(c: dict[str, Any]) -> dict[str, Any]:
 _LANG_COL = re.compile(r"^(label|hint|media::image)::(.+?)(?:\s*\(([A-Za-z-]+)\))?$")
 
 
-def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> ImportResult:
+def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> ImportDefinitionResult:
     """A measure from an XLSForm workbook (``.xlsx``)."""
     from openpyxl import load_workbook
 
@@ -594,9 +592,9 @@ def _version_back(v: Any) -> str:
 
 # ----------------------------------------------------------------------------- REDCap
 def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | None = None
-                ) -> ImportResult:
+                ) -> ImportDefinitionResult:
     """A measure from a REDCap data dictionary (CSV)."""
-    from measurelib.interop.export._redcap import COLUMNS
+    from measurelib.interop._export._redcap import COLUMNS
 
     file = file or str(path)
     if text is None:
@@ -713,7 +711,7 @@ def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | 
 
 
 # ----------------------------------------------------------------------------- entry
-def import_definition(path: str | Path, *, format: str | None = None) -> ImportResult:
+def import_definition(path: str | Path, *, format: str | None = None) -> ImportDefinitionResult:
     """Import a measure definition from another system's file.
 
     Parameters
@@ -726,7 +724,7 @@ def import_definition(path: str | Path, *, format: str | None = None) -> ImportR
 
     Returns
     -------
-    ImportResult
+    ImportDefinitionResult
         ``.measure``, ``.diagnostics`` (what was not carried over), ``.to_yaml()``.
 
     Raises

@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from measurelib._results import Result
-from measurelib.definition._model import Measure, ScoreRule
+from measurelib.compose import as_measure
+from measurelib.definition import Measure, ScoreRule
+from measurelib.errors import DataError, Diagnostic, Location
 
 __all__ = ["CATEGORIES", "ChangeResult", "change", "wilson_interval"]
 
@@ -55,14 +57,9 @@ def wilson_interval(k: Any, n: Any, z: float = Z95) -> tuple[Any, Any]:
     return lo, hi
 
 
-def _resolve(measure: Measure | str, score: str | None) -> tuple[Measure, ScoreRule]:
-    if isinstance(measure, str):
-        from measurelib.definition._load import load
-
-        measure = load(measure)
-    if not isinstance(measure, Measure):
-        raise TypeError(f"change(measure=...): expected a Measure or a catalog id, got "
-                        f"{type(measure).__name__}")
+def resolve_score(measure: Measure | str, score: str | None) -> tuple[Measure, ScoreRule]:
+    """The measure (through :func:`measurelib.as_measure`) and its score rule ``score``."""
+    measure = as_measure(measure, caller="change(measure=...)")
     if not measure.scores:
         raise ValueError(f"change(measure=...): {measure.id} has no score rules")
     if score is None:
@@ -368,7 +365,7 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     import pandas as pd
     from scipy import stats
 
-    measure, rule = _resolve(measure, score)
+    measure, rule = resolve_score(measure, score)
     if not isinstance(baseline, str) or not baseline:
         raise ValueError(f"change(baseline=...): expected a timepoint label, got {baseline!r}")
     if not isinstance(follow_up, str) or not follow_up:
@@ -385,7 +382,6 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
         df = df[df["service"] == service]
     base_label, fu_label = baseline.lower(), follow_up.lower()
     if not (df["timepoint"].astype(str).str.lower() == base_label).any() if len(df) else True:
-        from measurelib.errors import DataError, Diagnostic, Location
 
         where = f" for service {service!r}" if service is not None else ""
         raise DataError([Diagnostic(

@@ -19,9 +19,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from measurelib._output._charts import hbar_chart, run_chart
+from measurelib._output import hbar_chart, render_template, run_chart, write_pdf
 from measurelib._results import Result, to_jsonable
-from measurelib.definition._model import Measure
+from measurelib.definition import Measure, band_intervals, reachable
+from measurelib.outcomes._change import GROUPABLE, change, resolve_score
 
 __all__ = ["ImpactReport", "feedback_sheet", "impact_report", "xmr_limits"]
 
@@ -198,12 +199,7 @@ def _write(path: str | Path, html: Any, json_text: Any) -> Path:
     if suffix in (".html", ".htm"):
         p.write_text(html(), encoding="utf-8")
     elif suffix == ".pdf":
-        try:
-            from weasyprint import HTML
-        except ImportError:  # pragma: no cover - depends on the installation
-            raise ImportError("PDF output needs WeasyPrint: pip install 'measurelib[pdf]'") \
-                from None
-        HTML(string=html()).write_pdf(str(p))
+        p.write_bytes(write_pdf(html()))
     elif suffix == ".json" and json_text is not None:
         p.write_text(json_text(), encoding="utf-8")
     else:
@@ -213,18 +209,10 @@ def _write(path: str | Path, html: Any, json_text: Any) -> Path:
 
 
 def _render(template: str, **context: Any) -> str:
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    from measurelib._resources import data_dir
-
-    env = Environment(loader=FileSystemLoader(str(data_dir("templates") / "outcomes")),
-                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
-                      lstrip_blocks=True)
-    return env.get_template(template).render(**context)
+    return render_template(f"outcomes/{template}", **context)
 
 
 def _band_ranges(measure: Measure, rule: Any) -> list[tuple[float, float, str]]:
-    from measurelib.definition._checks import band_intervals, reachable
 
     if not rule.bands:
         return []
@@ -267,9 +255,7 @@ def impact_report(store: Any, measure: Measure | str, *, score: str | None = Non
     """
     import pandas as pd
 
-    from measurelib.outcomes._change import GROUPABLE, _resolve, change
-
-    measure, rule = _resolve(measure, score)
+    measure, rule = resolve_score(measure, score)
     sup = _Suppressor(min_cell)
     extra = ["mode", "age_band", "sex", "ethnicity", "deprivation_decile", "first_language"]
     res = change(store, measure, baseline, follow_up, rule.id,
@@ -282,7 +268,6 @@ def impact_report(store: Any, measure: Measure | str, *, score: str | None = Non
     paired = people[people["follow_up"].notna()]
     dist = []
     if rule.bands:
-        from measurelib.definition._checks import band_intervals
 
         ivs = band_intervals(rule.bands)
 
@@ -467,9 +452,7 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
     """
     import pandas as pd
 
-    from measurelib.outcomes._change import _resolve
-
-    measure, rule = _resolve(measure, score)
+    measure, rule = resolve_score(measure, score)
     lang = lang or measure.language
     frame = store.scores(measure.id, rule.id)
     mine = frame[frame["respondent_id"] == str(respondent_id)]
@@ -490,7 +473,6 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
     latest = mine.iloc[-1]
     first = mine.iloc[0]
     band_obj = None
-    from measurelib.definition._checks import band_intervals
 
     for band, (blo, bli, bhi, bhi_inc) in zip(rule.bands, band_intervals(rule.bands)):
         v = float(latest["value"])

@@ -25,6 +25,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from measurelib.definition import load_document, parse_document, read_text
+
 __all__ = ["Duration", "Schedule", "Timepoint", "completion", "due", "load_schedule",
            "loads_schedule", "stored_schedules"]
 
@@ -87,7 +89,6 @@ class Schedule(_Model):
 
 def load_schedule(source: str | os.PathLike[str]) -> Schedule:
     """Load a schedule YAML file; errors carry file, line and column (DefinitionError)."""
-    from measurelib.definition._load import load_document, parse_document, read_text
 
     text = read_text(Path(source), str(source))
     doc = parse_document(text, str(source))
@@ -96,7 +97,6 @@ def load_schedule(source: str | os.PathLike[str]) -> Schedule:
 
 def loads_schedule(text: str, file: str = "<schedule>") -> Schedule:
     """Load a schedule from YAML text (errors carry line and column)."""
-    from measurelib.definition._load import load_document, parse_document
 
     return load_document(parse_document(text, file), Schedule)  # type: ignore[no-any-return]
 

@@ -16,6 +16,7 @@ from measurelib.errors import (
     DataError,
     Diagnostic,
     Location,
+    MeasurelibError,
     MeasurelibWarning,
     SmallSampleWarning,
     register,
@@ -733,8 +734,6 @@ def _omega(X: Any, R: Any, items: list[str], n: int, n_factors: int,
     Given the keyed data ``X`` (psych::omega correlates it pairwise, each pair on its own
     complete cases) or, when ``X`` is None, the correlation matrix ``R`` (polychoric)."""
     import pandas as pd
-
-    from measurelib.errors import MeasurelibError
 
     k = len(items)
     if k < 3:

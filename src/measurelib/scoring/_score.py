@@ -26,18 +26,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from measurelib.definition._checks import band_intervals
 from measurelib._results import Result, to_jsonable
+from measurelib.compose import as_measure
+from measurelib.definition import Measure, band_intervals
+from measurelib.errors import CODES, DefinitionError, Diagnostic, Location
 from measurelib.scoring._validate import (
     ON_INVALID,
     OnInvalid,
     ValidatedResponses,
     validate_responses,
 )
-from measurelib.errors import DefinitionError, Diagnostic, Location
 
 if TYPE_CHECKING:
-    from measurelib.definition._model import Measure, ScoreRule
+    from measurelib.definition import Measure, ScoreRule
 
 __all__ = [
     "ScoreAccount",
@@ -239,7 +240,7 @@ def round_half_away(x: np.ndarray, decimals: int) -> np.ndarray:
     return np.asarray(np.sign(x) * np.floor(np.abs(x) * f + 0.5 + _EPS) / f)
 
 
-def _item_value_map(measure: Measure, item_id: str) -> tuple[dict[float, float] | None, bool]:
+def item_value_map(measure: Measure, item_id: str) -> tuple[dict[float, float] | None, bool]:
     """The answer → scored value map of an item (None: identity), and whether reversed."""
     item = measure.item(item_id)
     scale = measure.scales[item.scale]
@@ -255,7 +256,7 @@ def _item_value_map(measure: Measure, item_id: str) -> tuple[dict[float, float] 
     return (mapping or None), bool(item.reverse)
 
 
-def _apply_map(vals: np.ndarray, mapping: dict[float, float]) -> np.ndarray:
+def apply_map(vals: np.ndarray, mapping: dict[float, float]) -> np.ndarray:
     keys = np.array(sorted(mapping))
     out_vals = np.array([mapping[k] for k in keys])
     r = np.round(vals, _ROUND)
@@ -266,10 +267,10 @@ def _apply_map(vals: np.ndarray, mapping: dict[float, float]) -> np.ndarray:
 
 def scored_item_values(measure: Measure, item_id: str, vals: np.ndarray) -> np.ndarray:
     """Answers of one item column turned into the values scores use (recode, reverse)."""
-    mapping, reverse = _item_value_map(measure, item_id)
+    mapping, reverse = item_value_map(measure, item_id)
     out = vals
     if mapping is not None:
-        out = _apply_map(out, mapping)
+        out = apply_map(out, mapping)
     if reverse:
         svals = measure.scale_of(item_id).values()
         if mapping is not None:
@@ -454,7 +455,7 @@ def _compute_rule(measure: Measure, rule: ScoreRule, raw: dict[str, np.ndarray],
                 continue
             item_id = item_of[c]
             w = float(weights.get(item_id, 1.0)) if weighted else 1.0
-            mapping, reverse = _item_value_map(measure, item_id)
+            mapping, reverse = item_value_map(measure, item_id)
             if mapping is not None:
                 terms.append((scored_item_values(measure, item_id, v), w))
                 info.append((w, None, c in optional))
@@ -660,16 +661,7 @@ def _profile_items(measure: Measure) -> list[str]:
 
 
 def _as_measure(measure: Any) -> Measure:
-    from measurelib.definition._model import Measure
-
-    if isinstance(measure, Measure):
-        return measure
-    if isinstance(measure, str) or hasattr(measure, "__fspath__"):
-        from measurelib.definition._load import load
-
-        return load(measure)  # type: ignore[no-any-return]
-    raise TypeError(f"measure must be a Measure, a path or a catalog id, not "
-                    f"{type(measure).__name__}")
+    return as_measure(measure, caller="score(measure=...)")
 
 
 def _as_frame(data: Any) -> pd.DataFrame:
@@ -756,7 +748,6 @@ def score(
     """
     m = _as_measure(measure)
     if m.compose:
-        from measurelib.errors import CODES
 
         raise DefinitionError([Diagnostic(
             "measure-not-built", f"{m.id} takes items from other measures or banks and has not "
@@ -771,10 +762,10 @@ def score(
                          f"got {lang!r}")
     checked = validate_responses(m, frame, columns, on_invalid, file=file, first_row=first_row,
                                  lang=lang)
-    return _score_validated(m, frame, checked, lang=lang, columns=columns)
+    return score_validated(m, frame, checked, lang=lang, columns=columns)
 
 
-def _score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponses, *,
+def score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponses, *,
                      lang: str, columns: dict[str, str] | None) -> ScoreResult:
     n = checked.n_rows
     raw: dict[str, np.ndarray] = checked.arrays
@@ -969,7 +960,7 @@ def score_spark(sdf: Any, measure: Measure | str, *, columns: dict[str, str] | N
         raise ValueError(
             f"score_spark(): on_invalid must be 'missing' or 'reject', got {on_invalid!r}: "
             "rows of a distributed table have no position to report an error against. Score "
-            "a sample with measurelib.scoring._score(..., on_invalid='error') to list invalid cells.")
+            "a sample with measurelib.score(..., on_invalid='error') to list invalid cells.")
     m = _as_measure(measure)
     added = set(output_columns(m))
     # the columns of .scores, in order: scoring an empty frame of the same headings says

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from measurelib.definition._checks import did_you_mean
 from measurelib._results import Result, to_jsonable
+from measurelib.definition import did_you_mean
 from measurelib.errors import DataError, Diagnostic, Location
 
 if TYPE_CHECKING:
-    from measurelib.definition._model import Measure
+    from measurelib.definition import Measure
 
 __all__ = ["BLANKS", "OnInvalid", "ValidatedResponses", "validate_responses"]
 

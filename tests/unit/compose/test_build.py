@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import measurelib as ml
-from measurelib.compose._compose import content_hash
+from measurelib.compose import content_hash
 
 from .conftest import EXAMPLES, HEAD
 

@@ -175,7 +175,7 @@ def test_personalised_and_follow_up_columns(minimal_yaml: str) -> None:
 
 
 def test_graphic_without_alt_is_a_warning(minimal_yaml: str) -> None:
-    from measurelib.definition._checks import check_measure
+    from measurelib.definition import check_measure
 
     text = minimal_yaml.replace("{value: 0, label: Never}", "{value: 0, label: Never, graphic: faces/1}")
     m = ml.loads(text)
@@ -191,7 +191,7 @@ def test_score_range_and_reachable(minimal_yaml: str) -> None:
 
 
 def test_shipped_phq9_bands() -> None:
-    from measurelib.definition._checks import band_intervals
+    from measurelib.definition import band_intervals
 
     m = ml.load("phq-9")
     rule = m.score_rule("total")

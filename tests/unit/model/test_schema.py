@@ -11,8 +11,7 @@ import jsonschema
 import pytest
 
 import measurelib as ml
-from measurelib.definition._load import parse_document
-from measurelib.definition.schema import generate_schema, load_schema, schema_text
+from measurelib.definition import generate_schema, load_schema, parse_document, schema_text
 
 ROOT = Path(__file__).resolve().parents[3]
 def _is_definition(path: Path) -> bool:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import measurelib as ml
-from measurelib.outcomes._change import wilson_interval
+from measurelib.outcomes import wilson_interval
 
 PHQ9 = ml.load("phq-9")  # lower is better; reliable change 6 points; caseness >= 10
 

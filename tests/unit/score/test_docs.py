@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import doctest
 
-import measurelib.scoring._validate
 import measurelib.scoring._score
+import measurelib.scoring._validate
 
 
 def test_docstring_examples():

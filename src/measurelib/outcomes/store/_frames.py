@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from measurelib.errors import DataError, Diagnostic, Location
 from measurelib.outcomes.store._tables import EQUITY_FIELDS, MODES, RESPONDENT_TYPES
 
 META_COLUMNS = ("respondent_id", "episode", "date", "timepoint", "mode", "respondent_type",
@@ -26,50 +25,6 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def read_table(path: str | Path) -> Any:
-    """Read a .csv or .xlsx file as text cells (nothing is guessed), raising DataError."""
-    import pandas as pd
-
-    p = Path(path)
-    shown = str(path)
-    if not p.is_file():
-        raise DataError(Diagnostic("file-not-found", f"{shown} does not exist or is not a file",
-                                   "Check the path of the data file.", Location(shown)))
-    suffix = p.suffix.lower()
-    try:
-        if suffix in (".csv", ".txt"):
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""],
-                             encoding="utf-8-sig")
-        elif suffix in (".xlsx", ".xlsm"):
-            df = pd.read_excel(p, dtype=object)
-            for col in df.columns:
-                if df[col].map(lambda v: hasattr(v, "date") and hasattr(v, "year")).any():
-                    df[col] = pd.to_datetime(df[col], errors="coerce").dt.strftime("%Y-%m-%d")
-            df = df.astype(object).where(df.notna(), None)
-            df = df.map(lambda v: None if v is None else _cell_text(v))
-        else:
-            kind = f"{suffix} files" if suffix else "files without an extension"
-            raise DataError(Diagnostic("usage", f"{shown}: cannot read {kind}",
-                                       "Give a .csv or .xlsx file.", Location(shown)))
-    except DataError:
-        raise
-    except UnicodeDecodeError:
-        raise DataError(Diagnostic("file-not-found", f"{shown} is not UTF-8 text",
-                                   "Save the file as CSV UTF-8.", Location(shown))) from None
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file for the user
-        raise DataError(Diagnostic("file-not-found", f"cannot read {shown}: {exc}",
-                                   "Check that the file is a valid CSV or Excel workbook.",
-                                   Location(shown))) from None
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
-
-
-def _cell_text(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def parse_dates(values: Any) -> Any:

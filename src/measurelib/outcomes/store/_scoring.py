@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from measurelib.definition._model import Measure
+from measurelib.definition import Measure
+from measurelib.scoring import score_validated, validate_responses
 
 
 def score_frame(measure: Measure, df: Any) -> tuple[Any, Any, Any]:
@@ -18,11 +19,8 @@ def score_frame(measure: Measure, df: Any) -> tuple[Any, Any, Any]:
     import numpy as np
     import pandas as pd
 
-    from measurelib.scoring._validate import validate_responses
-    from measurelib.scoring._score import _score_validated
-
     checked = validate_responses(measure, df, None, "reject", first_row=2)
-    result = _score_validated(measure, df, checked, lang=measure.language, columns=None)
+    result = score_validated(measure, df, checked, lang=measure.language, columns=None)
     rej = result.rejected
     problems = pd.DataFrame({
         "index": (rej["row"].to_numpy(dtype=int) - 2) if len(rej) else np.array([], dtype=int),

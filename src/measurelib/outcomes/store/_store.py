@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from measurelib._results import Result
+from measurelib.definition import Measure
 from measurelib.errors import CODES, DataError, Diagnostic, Location
-from measurelib.definition._model import Measure
 
 __all__ = ["ImportResult", "Store", "measure_hash"]
 
@@ -387,7 +387,7 @@ class Store:
         import pandas as pd
         from sqlalchemy import func, select
 
-        from measurelib import __version__
+        from measurelib._version import __version__
         from measurelib.outcomes.store._bulk import bulk_insert, insert_ignore
         from measurelib.outcomes.store._tables import (
             EQUITY_FIELDS,
@@ -489,11 +489,12 @@ class Store:
         are compared first and nothing is stored if any cell disagrees (raises DataError
         listing every disagreeing cell).
         """
-        from measurelib.outcomes.store._frames import compare_entries, file_sha256, read_table
+        from measurelib.outcomes.store._frames import compare_entries, file_sha256
+        from measurelib.scoring import read_responses
 
-        df = read_table(path)
+        df = read_responses(path)
         if verify is not None:
-            second = read_table(verify)
+            second = read_responses(verify)
             diff = compare_entries(df, second)
             if len(diff):
                 diags = [Diagnostic(

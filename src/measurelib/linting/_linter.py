@@ -9,7 +9,7 @@ hint. The checks:
 code                      what
 ========================  =====================================================================
 lint-reading-age          Flesch-Kincaid reading age of every item, instruction and label above
-                          the target (default 11 years; :mod:`measurelib.lint._readability`)
+                          the target (default 11 years; :mod:`measurelib.linting._readability`)
 lint-double-barrelled     ``and``/``or`` joining two predicates ("sad or worried")
 lint-double-negative      two negations ("I am not unhappy")
 lint-recall-conflict      an item's wording names a recall period other than the measure's
@@ -42,8 +42,10 @@ from collections.abc import Callable
 from typing import Any
 
 from measurelib._results import Result
+from measurelib.compose import assemble, global_overlays, locked_findings, plan
+from measurelib.compose._licence import assess as assess_licences
+from measurelib.definition import Measure, format_path, text_in
 from measurelib.errors import CODES, DefinitionError, Diagnostic, LicenceError, Location
-from measurelib.definition._model import Measure, text_in
 
 __all__ = ["SEVERITIES", "LintResult", "lint"]
 
@@ -342,11 +344,11 @@ def lint(measure: Any, *, reading_age: float = 11, max_minutes: float = 10,
     rows = _check_wording(ctx, float(reading_age))
     _check_scales(ctx)
     _check_scores(ctx)
-    burden = _burden(flat)
-    sev = "warning" if burden["minutes"] > max_minutes else "info"
-    ctx.add("lint-burden", f"estimated completion time {burden['minutes']:.1f} minutes "
-            f"({burden['words']} words read, {burden['closed_items']} answers"
-            + (f", {burden['free_text_items']} free-text" if burden["free_text_items"] else "")
+    load = burden(flat)
+    sev = "warning" if load["minutes"] > max_minutes else "info"
+    ctx.add("lint-burden", f"estimated completion time {load['minutes']:.1f} minutes "
+            f"({load['words']} words read, {load['closed_items']} answers"
+            + (f", {load['free_text_items']} free-text" if load["free_text_items"] else "")
             + ")" + (f", above the limit of {max_minutes:g} minutes" if sev == "warning" else ""),
             locate(), sev)
     order = {"error": 0, "warning": 1, "info": 2}
@@ -357,31 +359,29 @@ def lint(measure: Any, *, reading_age: float = 11, max_minutes: float = 10,
     return LintResult(measure=flat.id, version=flat.version,
                       target_reading_age=float(reading_age), max_minutes=float(max_minutes),
                       findings=[d.to_dict() for d in findings], readability=rows,
-                      burden=burden, counts=counts)
+                      burden=load, counts=counts)
 
 
 def _prepare(source: Any, overlay: Any) -> tuple[Measure, Callable[..., Location],
                                                  Callable[[Any], bool], list[Diagnostic]]:
     """The flat measure to lint, a locator, a "wording cannot change" test, licence findings."""
-    from measurelib import compose, licence
 
     if isinstance(source, Measure) and not source.compose:
         m = source
 
         def loc_plain(*path: Any) -> Location:
-            from measurelib.definition._load import format_path
 
             return Location(m.id, path=format_path(path) or None)
 
         return m, loc_plain, _fixed_for(m, _locked_licences(m)), \
-            licence.locked_findings(m, loc_plain("licence"))
+            locked_findings(m, loc_plain("licence"))
     try:
-        p = compose.plan(source, overlay=overlay)
+        p = plan(source, overlay=overlay)
     except LicenceError as err:  # a source's own build broke a licence
         raise DefinitionError(err.errors) from None
     extra: list[Diagnostic] = list(p.deferred)
     if p.uses:
-        rows = licence.assess(p)
+        rows = assess_licences(p)
         for row in rows:
             extra.extend(row.diagnostics)
         for use in p.uses:
@@ -391,10 +391,10 @@ def _prepare(source: Any, overlay: Any) -> tuple[Measure, Callable[..., Location
                                         f"version (resolved to {use.source.version})",
                                         f"Write `from: {ref}@{use.source.version}`.",
                                         use.location, "warning"))
-        flat = compose._assemble(p, rows, compose._global_overlays(overlay), lenient=True)
+        flat = assemble(p, rows, global_overlays(overlay), lenient=True)
     else:
         flat = p.measure
-        extra.extend(licence.locked_findings(flat, p.location("licence")))
+        extra.extend(locked_findings(flat, p.location("licence")))
     own_index = {it.id: i for i, it in enumerate(p.measure.items)}
     entry_of = {use.new_ids[t]: use for use in p.uses for t in use.taken}
 
@@ -449,7 +449,7 @@ def _texts(m: Measure, value: Any) -> str | None:
 
 
 def _check_wording(ctx: _Ctx, target: float) -> list[dict[str, Any]]:
-    from measurelib.lint._readability import readability
+    from measurelib.linting._readability import readability
 
     m = ctx.m
     rows: list[dict[str, Any]] = []
@@ -617,7 +617,7 @@ def _check_scores(ctx: _Ctx) -> None:
                     " or reword it.")
 
 
-def _burden(m: Measure) -> dict[str, Any]:
+def burden(m: Measure) -> dict[str, Any]:
     def count(value: Any) -> int:
         text = text_in(value, m.language, m.language)
         if text is None and isinstance(value, dict) and value:

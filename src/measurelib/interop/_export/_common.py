@@ -13,10 +13,14 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from measurelib.compose import as_measure
+from measurelib.definition import Measure, band_intervals
 from measurelib.errors import Diagnostic, Location
+from measurelib.forms import load_overlay
+from measurelib.scoring import item_value_map, scored_item_values
 
 if TYPE_CHECKING:
-    from measurelib.definition._model import Measure, ScoreRule
+    from measurelib.definition import Measure, ScoreRule
 
 __all__ = [
     "Expr",
@@ -43,28 +47,7 @@ def fmt_num(v: float | int) -> str:
 # ----------------------------------------------------------------------------- preparation
 def resolve_measure(measure: Any, overlay: Any = None) -> Measure:
     """A Measure from a Measure, a catalog id or a path; composed measures are built."""
-    from measurelib.definition._model import Measure
-
-    source: Any = measure
-    if isinstance(measure, Measure):
-        m = measure
-    elif isinstance(measure, str) or hasattr(measure, "__fspath__"):
-        from measurelib.definition._load import load
-
-        m = load(measure)
-    else:
-        raise TypeError("export(): `measure` must be a Measure, a catalog id or a path, not "
-                        f"{type(measure).__name__}")
-    if m.compose:
-        from measurelib.compose._compose import build
-
-        if isinstance(measure, Measure):
-            from measurelib._resources import source_path
-
-            source = source_path(measure) or measure
-        # a file keeps the overlays named on its compose entries relative to itself
-        m = build(source, overlay=overlay)
-    return m
+    return as_measure(measure, overlay=overlay, caller="export(measure=...)")
 
 
 def prepare(measure: Any, overlay: Any = None) -> tuple[Measure, list[Diagnostic]]:
@@ -87,7 +70,6 @@ def prepare(measure: Any, overlay: Any = None) -> tuple[Measure, list[Diagnostic
             Location(path="items"), "warning"))
     if m.licence.text_redistribution != "forbidden":
         return m, diags
-    from measurelib.forms._context import load_overlay
 
     texts = load_overlay(overlay, m) if overlay is not None else {}
     data = m.to_dict()
@@ -103,14 +85,8 @@ def prepare(measure: Any, overlay: Any = None) -> tuple[Measure, list[Diagnostic
                 withheld.append(f"{it['id']}.{key}")
     if data.pop("instructions", None) is not None:
         withheld.append("instructions")
-    from measurelib.definition._model import Measure
 
-    m2 = Measure.model_validate(data)
-    from measurelib._resources import remember_source, source_path
-
-    src = source_path(m)
-    if src is not None:
-        remember_source(m2, src)
+    m2 = Measure.model_validate(data).with_origin(m.origin)
     if withheld:
         diags.append(Diagnostic(
             "export-text-withheld",
@@ -261,8 +237,6 @@ class ScorePlan:
 def _terms(m: Measure, rule: ScoreRule) -> list[Term]:
     import numpy as np
 
-    from measurelib.scoring._score import _item_value_map, scored_item_values
-
     optional: set[str] = set()
     for it in m.items:
         if it.personalised is not None:
@@ -273,7 +247,7 @@ def _terms(m: Measure, rule: ScoreRule) -> list[Term]:
         item = m.item(item_id)
         sc: Any = m.scales[item.scale]
         w = float(weights.get(item_id, 1.0)) if rule.method == "weighted_sum" else 1.0
-        mapping_raw, reverse = _item_value_map(m, item_id)
+        mapping_raw, reverse = item_value_map(m, item_id)
         for col in item.columns():
             t = Term(col, item_id, w, col in optional, "linear")
             if sc.type in ("ordinal", "yesno"):
@@ -373,7 +347,6 @@ def not_expressible(plan: ScorePlan, target: str) -> Diagnostic:
 
 def band_text(m: Measure, rule: ScoreRule, lang: str | None = None) -> str:
     """Bands as one line, e.g. ``0–4 None-minimal; 5–9 Mild; ...``."""
-    from measurelib.definition._checks import band_intervals
 
     parts = []
     for band, (lo, lo_inc, hi, hi_inc) in zip(rule.bands, band_intervals(list(rule.bands))):

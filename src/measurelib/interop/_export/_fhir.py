@@ -25,8 +25,9 @@ import re
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from measurelib.errors import Diagnostic
-from measurelib.interop.export._common import (
+from measurelib.errors import DataError, Diagnostic, Location
+from measurelib.forms import graphic_data_uri, resolve_graphic
+from measurelib.interop._export._common import (
     FHIR_BASE,
     MEASURELIB_EXT,
     ColumnSpec,
@@ -43,7 +44,7 @@ from measurelib.interop.export._common import (
 )
 
 if TYPE_CHECKING:
-    from measurelib.definition._model import Measure
+    from measurelib.definition import Measure
 
 __all__ = [
     "observations",
@@ -96,11 +97,8 @@ def _translations(value: Any, m: Measure, lang: str) -> list[dict[str, Any]]:
 
 def _graphic_xhtml(m: Measure, graphic: str, alt: Any, label: str | None,
                    lang: str) -> dict[str, Any]:
-    from measurelib.forms._graphics import graphic_data_uri, resolve_graphic
-    from measurelib._resources import source_path
 
-    src_path = source_path(m)
-    path = resolve_graphic(graphic, src_path.parent if src_path else None)
+    path = resolve_graphic(graphic, m.folder)
     src = graphic_data_uri(path) if path is not None else None
     alt_text = m.text(alt, lang) or ""
     img = f'<img src="{escape(src or graphic)}" alt="{escape(alt_text)}"/>'
@@ -548,7 +546,6 @@ def rows_from_fhir(m: Measure, resource: Any) -> list[dict[str, Any]]:
                 out.extend(rows_from_fhir(m, res))
         return out
     if kind != "QuestionnaireResponse":
-        from measurelib.errors import DataError, Location
 
         raise DataError([Diagnostic(
             "import-invalid", f"expected a QuestionnaireResponse or a Bundle, found {kind!r}",

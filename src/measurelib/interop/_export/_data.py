@@ -1,7 +1,7 @@
 """Response and score data out (CSV, Excel, Parquet, SPSS, Stata) and in (REDCap, FHIR).
 
 >>> import measurelib as ml, pandas as pd
->>> from measurelib.interop.export._data import write_data
+>>> from measurelib.interop._export._data import write_data
 >>> m = ml.load("phq-9")
 >>> res = m.score(pd.DataFrame({it.id: [1, 2] for it in m.items}))
 >>> write_data(res.scores, "/tmp/phq9.sav", measure=m)  # doctest: +SKIP
@@ -22,12 +22,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from measurelib._output import neutralise
 from measurelib.errors import DataError, Diagnostic, Location
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from measurelib.definition._model import Measure
+    from measurelib.definition import Measure
 
 __all__ = [
     "DATA_FORMATS",
@@ -41,15 +42,6 @@ __all__ = [
 
 DATA_FORMATS = {".csv": "csv", ".xlsx": "excel", ".parquet": "parquet", ".sav": "spss",
                 ".dta": "stata"}
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell made safe for spreadsheets; numbers and other values unchanged."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS) and not _NUMBER.match(value):
-        return "'" + value
-    return value
 
 
 def labels_of(m: Measure | None, columns: list[str], lang: str | None = None,
@@ -57,7 +49,7 @@ def labels_of(m: Measure | None, columns: list[str], lang: str | None = None,
     """Variable labels and value labels of the columns that belong to ``m``."""
     if m is None:
         return {}, {}
-    from measurelib.interop.export._common import column_specs
+    from measurelib.interop._export._common import column_specs
 
     var: dict[str, str] = {}
     val: dict[str, dict[Any, str]] = {}
@@ -207,8 +199,8 @@ def read_redcap(measure: Measure, data: Any) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from measurelib.interop.export._common import column_specs, prepare
-    from measurelib.interop.export._redcap import data_dictionary, scale_codes
+    from measurelib.interop._export._common import column_specs, prepare
+    from measurelib.interop._export._redcap import data_dictionary, scale_codes
 
     if isinstance(data, (str, Path)):
         try:
@@ -269,8 +261,8 @@ def read_fhir(measure: Measure, resource: Any) -> pd.DataFrame:
 
     import pandas as pd
 
-    from measurelib.interop.export._common import column_specs, prepare
-    from measurelib.interop.export._fhir import rows_from_fhir
+    from measurelib.interop._export._common import column_specs, prepare
+    from measurelib.interop._export._fhir import rows_from_fhir
 
     if isinstance(resource, Path) or (isinstance(resource, str)
                                       and not resource.lstrip().startswith("{")):

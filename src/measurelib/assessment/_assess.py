@@ -21,8 +21,16 @@ import numpy as np
 import pandas as pd
 
 from measurelib._results import Result, to_jsonable
+from measurelib.compose import as_measure
+from measurelib.definition import Measure, ScoreRule
 from measurelib.errors import DataError, Diagnostic, Location, MeasurelibWarning
-from measurelib.definition._model import Measure, ScoreRule
+from measurelib.scoring import (
+    apply_map,
+    item_value_map,
+    read_responses,
+    scored_item_values,
+    validate_responses,
+)
 
 __all__ = ["CRITERIA", "AssessmentResult", "Verdict", "assess", "write_rci"]
 
@@ -146,30 +154,22 @@ class AssessmentResult(Result):
 
     def render(self, fmt: Literal["html", "pdf"] = "html", path: Any = None) -> str | bytes:
         """The self-contained HTML report (or PDF); written to ``path`` when given."""
-        from measurelib.assess._report import render_report
+        from measurelib.assessment._report import render_report
 
         return render_report(self, fmt, path)
 
 
 # ----------------------------------------------------------------------------- helpers
 def _as_measure(measure: Measure | str) -> Measure:
-    if isinstance(measure, Measure):
-        return measure
-    if isinstance(measure, str):
-        from measurelib.definition._load import load
-
-        return load(measure)  # type: ignore[no-any-return]
-    raise TypeError(f"assess(): `measure` must be a Measure or a catalog id/path, not "
-                    f"{type(measure).__name__}")
+    return as_measure(measure, caller="assess(measure=...)")
 
 
 def _as_frame(data: Any, name: str) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
-        from measurelib.scoring._io import read_table
 
-        return read_table(data)
+        return read_responses(data)
     raise TypeError(f"assess(): `{name}` must be a pandas DataFrame or a path to a CSV/Excel "
                     f"file, not {type(data).__name__}")
 
@@ -177,7 +177,6 @@ def _as_frame(data: Any, name: str) -> pd.DataFrame:
 def _item_matrix(measure: Measure, frame: pd.DataFrame, columns: Mapping[str, str] | None,
                  on_invalid: str, file: str | None) -> tuple[pd.DataFrame, Any]:
     """Validated answers turned into scored item values (recodes and reverse keys applied)."""
-    from measurelib.scoring._score import scored_item_values, validate_responses
 
     checked = validate_responses(measure, frame, dict(columns) if columns else None,
                                  on_invalid, file=file)  # type: ignore[arg-type]
@@ -198,7 +197,6 @@ def _item_matrix(measure: Measure, frame: pd.DataFrame, columns: Mapping[str, st
 
 
 def _scored_range(measure: Measure, item_id: str) -> tuple[float, float]:
-    from measurelib.scoring._score import scored_item_values
 
     vals = np.array(measure.scale_of(item_id).values(), dtype=float)
     scored = scored_item_values(measure, item_id, vals)
@@ -635,10 +633,9 @@ def assess(
 
 def _recoded(measure: Measure, item_id: str, vals: np.ndarray) -> np.ndarray:
     """Answers with option scores and recodes applied, but not reverse-keyed."""
-    from measurelib.scoring._score import _apply_map, _item_value_map
 
-    mapping, _ = _item_value_map(measure, item_id)
-    return _apply_map(vals, mapping) if mapping else vals
+    mapping, _ = item_value_map(measure, item_id)
+    return apply_map(vals, mapping) if mapping else vals
 
 
 def _get(obj: Any, key: str) -> Any:

@@ -135,7 +135,7 @@ def export(measure: Any, to: str = "fhir", *, lang: str | None = None, overlay: 
     """
     if to not in FORMATS:
         raise ValueError(f"export(): `to` must be one of {', '.join(FORMATS)}; got {to!r}")
-    from measurelib.interop.export._common import prepare
+    from measurelib.interop._export._common import prepare
 
     m, diags = prepare(measure, overlay)
     if lang is not None and lang not in m.all_languages:
@@ -145,22 +145,22 @@ def export(measure: Any, to: str = "fhir", *, lang: str | None = None, overlay: 
     media: dict[str, bytes] = {}
     content: Any
     if to == "fhir":
-        from measurelib.interop.export._fhir import questionnaire
+        from measurelib.interop._export._fhir import questionnaire
 
         content, more = questionnaire(m, lang)
     elif to == "jsonschema":
-        from measurelib.interop.export._jsonschema import response_schema
+        from measurelib.interop._export._jsonschema import response_schema
 
         content, more = response_schema(m, lang), []
     elif to == "xlsform":
-        from measurelib.interop.export._xlsform import xlsform
+        from measurelib.interop._export._xlsform import xlsform
 
         book, more, media = xlsform(m, lang)
         buf = io.BytesIO()
         book.save(buf)
         content = buf.getvalue()
     else:
-        from measurelib.interop.export._redcap import data_dictionary
+        from measurelib.interop._export._redcap import data_dictionary
 
         content, more, field_map = data_dictionary(m, lang)
     res = ExportResult(format=to, measure_id=m.id, measure_version=m.version, content=content,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from measurelib.interop.export._common import FHIR_BASE, column_specs
+from measurelib.interop._export._common import FHIR_BASE, column_specs
 
 if TYPE_CHECKING:
-    from measurelib.definition._model import Measure
+    from measurelib.definition import Measure
 
 __all__ = ["METADATA_COLUMNS", "response_schema"]
 

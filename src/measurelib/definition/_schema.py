@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from measurelib._resources import schema_path
+from measurelib.definition._model import Measure
 
-__all__ = ["SCHEMA_ID", "generate_schema", "load_schema", "schema_text"]
+__all__ = ["SCHEMA_ID", "generate_schema", "load_schema", "schema_path", "schema_text"]
 
 SCHEMA_ID = "https://measurelib.org/schema/measure-1.schema.json"
 
 
 def generate_schema() -> dict[str, Any]:
     """Generate the JSON Schema of a measure definition from the pydantic model."""
-    from measurelib.definition._model import Measure
-
     schema = Measure.model_json_schema(by_alias=True, mode="validation")
     out: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -36,3 +35,8 @@ def schema_text() -> str:
 def load_schema() -> dict[str, Any]:
     """The committed schema file."""
     return json.loads(schema_path().read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def schema_path() -> Path:
+    """The committed JSON Schema file of the definition format (``measurelib/schema/``)."""
+    return Path(__file__).resolve().parent.parent / "schema" / "measure.schema.json"

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from measurelib.errors import Diagnostic
-from measurelib.interop.export._common import (
+from measurelib.forms import resolve_graphic
+from measurelib.interop._export._common import (
     ColumnSpec,
     Expr,
     Term,
@@ -29,7 +30,7 @@ from measurelib.interop.export._common import (
 )
 
 if TYPE_CHECKING:
-    from measurelib.definition._model import Measure
+    from measurelib.definition import Measure
 
 __all__ = ["LANGUAGE_NAMES", "language_column", "to_xpath", "xlsform"]
 
@@ -124,18 +125,14 @@ def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic],
     """The XLSForm workbook (openpyxl), notes, and media files of a prepared measure."""
     from openpyxl import Workbook
 
-    from measurelib.forms._graphics import resolve_graphic
-    from measurelib._resources import source_path
-
     lang = lang or m.language
     langs = [lang] + [x for x in m.all_languages if x != lang]
     diags: list[Diagnostic] = []
     media: dict[str, bytes] = {}
-    src = source_path(m)
 
     def add_media(graphic: str) -> str:
         name = _media_name(graphic)
-        path = resolve_graphic(graphic, src.parent if src else None)
+        path = resolve_graphic(graphic, m.folder)
         if path is not None:
             name = _media_name(graphic.rsplit(".", 1)[0] + path.suffix) if "." not in \
                 graphic.rsplit("/", 1)[-1] else name

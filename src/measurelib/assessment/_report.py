@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from measurelib._output._charts import Series, bar_chart, heatmap, line_chart
+from measurelib._output import Series, bar_chart, heatmap, line_chart, render_template, write_pdf
 
 STATUS_LABEL = {"meets": "Meets", "does not meet": "Does not meet",
                 "cannot conclude": "Cannot conclude", "information": "For information"}
@@ -147,13 +147,12 @@ def context(result: Any) -> dict[str, Any]:
 
 
 def render_report(result: Any, fmt: str = "html", path: Any = None) -> str | bytes:
-    from measurelib.forms._render import _environment, _pdf
 
     if fmt not in ("html", "pdf"):
         raise ValueError(f"render(): fmt must be 'html' or 'pdf', not {fmt!r}")
-    html = _environment().get_template("assess/report.html.j2").render(**context(result))
+    html = render_template("assess/report.html.j2", **context(result))
     if fmt == "pdf":
-        data = _pdf(html)
+        data = write_pdf(html)
         if path is not None:
             Path(path).write_bytes(data)
         return data

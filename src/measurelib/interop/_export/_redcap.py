@@ -21,7 +21,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from measurelib.errors import Diagnostic, Location
-from measurelib.interop.export._common import (
+from measurelib.interop._export._common import (
     ColumnSpec,
     Expr,
     Term,
@@ -34,7 +34,7 @@ from measurelib.interop.export._common import (
 )
 
 if TYPE_CHECKING:
-    from measurelib.definition._model import Measure
+    from measurelib.definition import Measure
 
 __all__ = ["COLUMNS", "MAX_NAME", "choice_code", "data_dictionary", "field_name", "to_calc"]
 
