@@ -18,6 +18,8 @@ most users need.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from measurelib._lazy import attach
 from measurelib._version import __version__
 from measurelib.definition import CatalogEntry, Measure, catalog, load, loads
@@ -34,6 +36,48 @@ from measurelib.errors import (
     MeasurelibWarning,
     SmallSampleWarning,
 )
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from measurelib import psychometrics
+    from measurelib.assessment import (
+        assess,
+        write_rci,
+    )
+    from measurelib.compose import (
+        as_measure,
+        build,
+        derive,
+        licence_report,
+        version_map,
+    )
+    from measurelib.forms import (
+        parse_submission,
+        render,
+        write_entry_sheet,
+    )
+    from measurelib.interop import (
+        export,
+        import_definition,
+    )
+    from measurelib.linting import (
+        lint,
+    )
+    from measurelib.outcomes import (
+        Store,
+        change,
+        due,
+        feedback_sheet,
+        impact_report,
+        load_schedule,
+    )
+    from measurelib.scoring import (
+        read_responses,
+        score,
+        score_file,
+        score_partitions,
+        score_spark,
+        validate_responses,
+    )
 
 # Public names defined in stage packages that load on first access.
 _LAZY: dict[str, str] = {

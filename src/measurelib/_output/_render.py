@@ -37,7 +37,8 @@ def environment() -> Environment:
 
 def render_template(name: str, **context: Any) -> str:
     """Render the template ``name`` (relative to ``templates/``) with ``context``."""
-    return environment().get_template(name).render(**context)
+    text: str = environment().get_template(name).render(**context)
+    return text
 
 
 @lru_cache(maxsize=16)

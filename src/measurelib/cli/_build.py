@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     from measurelib.cli._main import print_json
-    from measurelib.linting import burden
+    from measurelib.linting import burden as estimate_burden
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LicenceWarning)
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             fh.write(header + text)
     elif args.version_map is None:
         sys.stdout.write(header + text)
-    burden = burden(built)
+    burden = estimate_burden(built)
     summary: dict[str, Any] = {
         "id": built.id, "version": built.version, "items": len(built.items),
         "scores": [s.id for s in built.scores],

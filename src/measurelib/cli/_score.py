@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     mapping = _column_map(args)
     if isinstance(mapping, int):
         return mapping
-    measure = as_measure(args.measure)
+    measure = as_measure(args.measure, build=False)
     if args.lang and args.lang not in measure.all_languages:
         return _fail(f"--lang {args.lang}: {measure.id} is available in "
                      f"{', '.join(measure.all_languages)}")

@@ -8,7 +8,42 @@ scores; :func:`change` turns them into before/after evidence; :func:`impact_repo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from measurelib._lazy import attach
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from measurelib.outcomes._change import (
+        CATEGORIES,
+        GROUPABLE,
+        ChangeResult,
+        change,
+        resolve_score,
+        wilson_interval,
+    )
+    from measurelib.outcomes._impact import (
+        ImpactReport,
+        feedback_sheet,
+        impact_report,
+        write_feedback,
+        xmr_limits,
+    )
+    from measurelib.outcomes._schedule import (
+        Duration,
+        Schedule,
+        Timepoint,
+        completion,
+        due,
+        load_schedule,
+        loads_schedule,
+        stored_schedules,
+    )
+    from measurelib.outcomes.store import (
+        ImportResult,
+        Store,
+        compare_entries,
+        measure_hash,
+    )
 
 _LAZY = {
     "CATEGORIES": "_change",
@@ -35,5 +70,29 @@ _LAZY = {
     "compare_entries": "store",
     "measure_hash": "store",
 }
-__all__ = sorted(_LAZY)
+__all__ = [
+    "CATEGORIES",
+    "ChangeResult",
+    "Duration",
+    "GROUPABLE",
+    "ImpactReport",
+    "ImportResult",
+    "Schedule",
+    "Store",
+    "Timepoint",
+    "change",
+    "compare_entries",
+    "completion",
+    "due",
+    "feedback_sheet",
+    "impact_report",
+    "load_schedule",
+    "loads_schedule",
+    "measure_hash",
+    "resolve_score",
+    "stored_schedules",
+    "wilson_interval",
+    "write_feedback",
+    "xmr_limits",
+]
 __getattr__, __dir__ = attach(__name__, _LAZY)

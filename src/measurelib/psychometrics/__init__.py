@@ -36,7 +36,31 @@ _LAZY: dict[str, str] = {
     "InvarianceResult": "_cfa",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "CATEGORIES",
+    "ChangeResult",
+    "Duration",
+    "GROUPABLE",
+    "ImpactReport",
+    "ImportResult",
+    "Schedule",
+    "Store",
+    "Timepoint",
+    "change",
+    "compare_entries",
+    "completion",
+    "due",
+    "feedback_sheet",
+    "impact_report",
+    "load_schedule",
+    "loads_schedule",
+    "measure_hash",
+    "resolve_score",
+    "stored_schedules",
+    "wilson_interval",
+    "write_feedback",
+    "xmr_limits",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -802,9 +802,9 @@ def cfa(
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> from measurelib.datasets import load_dataset
     >>> from measurelib.psychometrics import cfa
-    >>> hs = pd.read_csv("tests/data/holzinger_swineford_1939.csv")
+    >>> hs = load_dataset("holzinger_swineford_1939")
     >>> res = cfa(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
     ...                "speed": ["x7", "x8", "x9"]})
     >>> round(res.fit["chisq"], 3), res.fit["df"]
@@ -960,9 +960,9 @@ def invariance(
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> from measurelib.datasets import load_dataset
     >>> from measurelib.psychometrics import invariance
-    >>> hs = pd.read_csv("tests/data/holzinger_swineford_1939.csv")
+    >>> hs = load_dataset("holzinger_swineford_1939")
     >>> res = invariance(hs, "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
     ...                  "speed =~ x7 + x8 + x9", group="school")
     >>> res.table[["step", "df"]].values.tolist()

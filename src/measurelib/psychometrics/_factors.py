@@ -1132,9 +1132,9 @@ def fa(
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> from measurelib.datasets import load_dataset
     >>> from measurelib.psychometrics._factors import fa
-    >>> hs = pd.read_csv("tests/data/holzinger_swineford_1939.csv")
+    >>> hs = load_dataset("holzinger_swineford_1939")
     >>> res = fa(hs[[f"x{i}" for i in range(1, 10)]], n_factors=3)
     >>> res.loadings.shape
     (9, 3)
@@ -1242,9 +1242,9 @@ def factor_structure(
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> from measurelib.datasets import load_dataset
     >>> from measurelib.psychometrics import factor_structure
-    >>> hs = pd.read_csv("tests/data/holzinger_swineford_1939.csv")
+    >>> hs = load_dataset("holzinger_swineford_1939")
     >>> fs = factor_structure(hs[[f"x{i}" for i in range(1, 10)]], seed=1, n_iter=20)
     >>> round(fs.kmo, 3), fs.kmo_label
     (0.752, 'middling')

@@ -266,9 +266,9 @@ def omega(
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> from measurelib.datasets import load_dataset
     >>> from measurelib.psychometrics import omega
-    >>> hs = pd.read_csv("tests/data/holzinger_swineford_1939.csv")
+    >>> hs = load_dataset("holzinger_swineford_1939")
     >>> res = omega(hs[[f"x{i}" for i in range(1, 10)]], n_factors=3)
     >>> round(res.omega_total, 2)
     0.85

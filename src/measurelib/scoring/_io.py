@@ -409,7 +409,7 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
         When ``errors`` is not empty (invalid values with ``on_invalid="error"``), nothing
         was written.
     """
-    m = as_measure(measure)
+    m = as_measure(measure, build=False, caller="score_file(measure=...)")
     data_path = Path(data)
     collect = output == "collect"
     writer = ResponseWriter(None if collect else output)

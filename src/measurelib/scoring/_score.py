@@ -661,7 +661,9 @@ def _profile_items(measure: Measure) -> list[str]:
 
 
 def _as_measure(measure: Any) -> Measure:
-    return as_measure(measure, caller="score(measure=...)")
+    # Scores come from a locked definition: a composer must be built (and its lock
+    # recorded) before scoring, so it is not built here (``measure-not-built``).
+    return as_measure(measure, build=False, caller="score(measure=...)")
 
 
 def _as_frame(data: Any) -> pd.DataFrame:
