@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from measurelib._compat import install as install_deprecated_paths
 from measurelib._lazy import attach
 from measurelib._version import __version__
 from measurelib.definition import CatalogEntry, Measure, catalog, load, loads
@@ -156,3 +157,5 @@ __all__ = [
 ]
 
 __getattr__, __dir__ = attach(__name__, _LAZY)
+
+install_deprecated_paths()

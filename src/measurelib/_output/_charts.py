@@ -264,7 +264,8 @@ def _value(v: object, digits: int = 1) -> str:
 def hbar_chart(rows: Sequence[tuple[str, object]], title: str, desc: str,
                colours: Sequence[str] | None = None, width: int = 560) -> str:
     """Horizontal bars of counts; a value that is not a number (a suppressed count such as
-    ``"<5"``) is drawn as an outlined stub with its text."""
+    ``"<5"``) is drawn as an outlined stub with its text.
+    """
     h = 34 * len(rows) + 10
     label_w = 190
     numeric = [v for _, v in rows if isinstance(v, (int, float))]
@@ -297,7 +298,8 @@ def run_chart(points: Sequence[tuple[str, object]], title: str, desc: str, *,
               height: int = 240, percent: bool = False, big: bool = False) -> str:
     """Values over labelled points (e.g. months), with optional XmR limits (``centre``,
     ``lower``, ``upper``) or band shading; ``big`` is the large-print variant with each value
-    printed above its point."""
+    printed above its point.
+    """
     left, right, top_pad, bottom = (60, 20, 16, 44)
     fs = 18 if big else 12
     vals = [float(v) for _, v in points if isinstance(v, (int, float))]

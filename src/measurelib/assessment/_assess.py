@@ -129,6 +129,7 @@ class AssessmentResult(Result):
         return pd.DataFrame([v.to_dict() for v in self.verdicts])
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
@@ -142,6 +143,7 @@ class AssessmentResult(Result):
         return out
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         lines = [f"{self.measure_title} ({self.measure_id} {self.measure_version}): "
                  f"{self.sample['n_used']} respondents, {self.n_items} items"]
         if self.simulated:
@@ -177,7 +179,6 @@ def _as_frame(data: Any, name: str) -> pd.DataFrame:
 def _item_matrix(measure: Measure, frame: pd.DataFrame, columns: Mapping[str, str] | None,
                  on_invalid: str, file: str | None) -> tuple[pd.DataFrame, Any]:
     """Validated answers turned into scored item values (recodes and reverse keys applied)."""
-
     checked = validate_responses(measure, frame, dict(columns) if columns else None,
                                  on_invalid, file=file)  # type: ignore[arg-type]
     values = checked.values
@@ -263,7 +264,7 @@ def _cosmin_retest(n: int) -> str:
 
 
 # ----------------------------------------------------------------------------- main
-def assess(
+def assess(  # noqa: C901 - one pass of checks in report order; split in the assessment rework
     measure: Measure | str,
     responses: Any,
     retest: Any = None,
@@ -277,7 +278,7 @@ def assess(
     n_iter: int = 100,
     score: str | None = None,
 ) -> AssessmentResult:
-    """Assess a measure's reliability and validity from its responses.
+    r"""Assess a measure's reliability and validity from its responses.
 
     Parameters
     ----------
@@ -322,7 +323,7 @@ def assess(
     and CFA ``lavaan::cfa`` (ML, or WLSMV when every item is ordinal with at most 7
     options and the sample allows it). The reliable-change proposal is Jacobson & Truax's:
 
-    .. math:: SEM = SD\\sqrt{1-\\alpha}, \\qquad RC = 1.96\\sqrt{2}\\,SEM
+    .. math:: SEM = SD\sqrt{1-\alpha}, \qquad RC = 1.96\sqrt{2}\,SEM
 
     References
     ----------
@@ -633,7 +634,6 @@ def assess(
 
 def _recoded(measure: Measure, item_id: str, vals: np.ndarray) -> np.ndarray:
     """Answers with option scores and recodes applied, but not reverse-keyed."""
-
     mapping, _ = item_value_map(measure, item_id)
     return apply_map(vals, mapping) if mapping else vals
 

@@ -119,6 +119,7 @@ class Overlay:
     doc: Any = None
 
     def location(self, *path: Any) -> Location:
+        """The position in the overlay file of the value at ``path``."""
         if self.doc is None:
             return Location(self.file)
         found: Location = self.doc.location(tuple(path))
@@ -148,7 +149,6 @@ def load_overlays(path: str | os.PathLike[str], *, default_measure: str | None =
     DefinitionError
         ``file-not-found`` or ``overlay-invalid``, with file, line and column.
     """
-
     shown = str(path)
     doc = parse_document(read_text(Path(path), shown), shown)
     data = doc.data
@@ -244,10 +244,12 @@ class SourceUse:
 
     @property
     def subset(self) -> bool:
+        """True when the composer takes some, not all, of the source's items."""
         return len(self.taken) < len(self.source.items)
 
     @property
     def whole(self) -> bool:
+        """True when the composer takes the whole source unchanged."""
         return not (self.subset or self.reworded or self.rescaled or self.reordered)
 
     def changes(self) -> list[str]:
@@ -265,6 +267,7 @@ class SourceUse:
         return out
 
     def use_text(self) -> str:
+        """A short description of what the composer does with the source."""
         changes = self.changes()
         n = len(self.source.items)
         if not changes:
@@ -286,6 +289,7 @@ class Plan:
     deferred: list[Diagnostic] = field(default_factory=list)  # raised after licence checks
 
     def location(self, *path: Any) -> Location:
+        """The position in the composer's file of the value at ``path``."""
         if self.doc is None:
             return Location(self.file, path=_fmt_path(path) or None)
         found: Location = self.doc.location(tuple(path))
@@ -299,7 +303,6 @@ def _fmt_path(path: tuple[Any, ...]) -> str:
 
 def _read(source: Any) -> tuple[Measure, Any, str, Path]:
     """Load a composer: (measure, document or None, display name, folder)."""
-
     if isinstance(source, Measure):
         origin = source.origin
         if origin is None:
@@ -354,7 +357,7 @@ def _slug(measure_id: str) -> str:
     return measure_id if measure_id[0].isalpha() else f"m{measure_id}"
 
 
-def plan(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> Plan:
+def plan(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> Plan:  # noqa: C901 - resolves every compose entry kind in one place, so errors keep their order
     """Resolve a composer's sources and form order, without applying licences or overlays.
 
     Raises
@@ -628,7 +631,6 @@ def build(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> 
     ...                  overlay="instruments/examples/swemwbs-overlay.example.yaml")
     ... # doctest: +SKIP
     """
-
     p = plan(source, overlay=overlay, _stack=_stack)
     report = _assess_licences(p)
     violations = [d for row in report for d in row.diagnostics if d.severity == "error"]
@@ -648,6 +650,7 @@ def build(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> 
 
 
 def global_overlays(overlay: Any) -> dict[str, Overlay]:
+    """The overlays given for the whole build: a path, a list of paths or a mapping."""
     if overlay is None:
         return {}
     if isinstance(overlay, (str, os.PathLike)):
@@ -674,7 +677,7 @@ def global_overlays(overlay: Any) -> dict[str, Overlay]:
                     f"{{measure id: {{item id: text}}}}, not {type(overlay).__name__}")
 
 
-def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
+def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,  # noqa: C901 - one pass over the plan keeps item order, overlays and the lock consistent
               lenient: bool = False) -> Measure:
     """Flatten a plan; ``lenient`` (the linter) leaves text missing when an overlay is."""
     m = p.measure
@@ -977,7 +980,6 @@ def derive(target: Any, source: Any) -> Measure:
         ``compose-derive``: an item has no counterpart, or its scale differs, or the holder
         does not allow it.
     """
-
     tgt = target if isinstance(target, Measure) else load(target)
     src = source if isinstance(source, Measure) else load(source)
     problems: list[Diagnostic] = []
@@ -1060,11 +1062,13 @@ class VersionMapResult(Result):
     comparable: bool
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         import pandas as pd
 
         return pd.DataFrame(self.items)
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         lines = [f"{self.old_id} {self.old_version} → {self.new_id} {self.new_version}"]
         for row in self.items:
             lines.append(f"  {row['old'] or '-':<24} → {row['new'] or '-':<24} {row['match']}")

@@ -100,6 +100,7 @@ class LicenceRow:
     warning: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         return {
             "source": self.source, "version": self.version, "holder": self.holder,
             "terms": self.terms, "use": self.use, "status": self.status,
@@ -214,15 +215,18 @@ class LicenceReport(Result):
 
     @property
     def violations(self) -> list[dict[str, Any]]:
+        """The rows whose use the source's licence does not allow."""
         return [r for r in self.rows if r["status"] == "violation"]
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         import pandas as pd
 
         return pd.DataFrame([{k: v for k, v in r.items() if k != "diagnostics"}
                              for r in self.rows])
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         head = ("source", "holder", "terms", "use", "status")
         table = [head] + [(f"{r['source']}@{r['version']}", r["holder"], r["terms"], r["use"],
                            r["status"]) for r in self.rows]

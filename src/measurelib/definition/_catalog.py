@@ -28,6 +28,7 @@ class CatalogEntry:
     path: Path
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         return {
             "id": self.id,
             "version": self.version,

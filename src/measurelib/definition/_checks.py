@@ -380,7 +380,7 @@ def _check_translations(measure: Measure) -> Iterator[Diagnostic]:
 
 
 # ----------------------------------------------------------------------------- main check
-def check_measure(measure: Measure) -> list[Diagnostic]:
+def check_measure(measure: Measure) -> list[Diagnostic]:  # noqa: C901 - the cross-reference checks of the format, one block per field
     """All cross-reference problems of a structurally valid measure (errors and warnings)."""
     out: list[Diagnostic] = []
     scale_ids = list(measure.scales)

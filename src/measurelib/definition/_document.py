@@ -345,6 +345,7 @@ def read_text(path: Path, display: str | None = None) -> str:
 
 
 def display_path(path: Path) -> str:
+    """A path as messages show it: relative to the working folder when inside it."""
     try:
         return os.path.relpath(path)
     except ValueError:  # pragma: no cover - other drive on Windows

@@ -324,10 +324,12 @@ class TextScale(_ScaleBase):
 
     @property
     def is_numeric(self) -> bool:
+        """False: free-text answers are not numbers."""
         return False
 
     @property
     def is_ordered(self) -> bool:
+        """False: free-text answers have no order."""
         return False
 
 
@@ -849,9 +851,11 @@ class Measure(_Model):
     # ------------------------------------------------------------------ conveniences
     @property
     def all_languages(self) -> list[str]:
+        """Every language the measure is available in (its own first)."""
         return list(self.languages) if self.languages else [self.language]
 
     def item(self, item_id: str) -> Item:
+        """The item with id ``item_id``; raises KeyError if there is none."""
         for it in self.items:
             if it.id == item_id:
                 return it
@@ -862,6 +866,7 @@ class Measure(_Model):
         return self.scales[self.item(item_id).scale]
 
     def score_rule(self, score_id: str) -> ScoreRule:
+        """The score rule with id ``score_id``; raises KeyError if there is none."""
         for s in self.scores:
             if s.id == score_id:
                 return s
@@ -907,6 +912,7 @@ class Measure(_Model):
         return _score_range(self, rule)
 
     def direction(self, lang: str | None = None) -> Literal["ltr", "rtl"]:
+        """The text direction of ``lang`` (default: the measure's language): ``ltr`` or ``rtl``."""
         code = (lang or self.language).split("-")[0]
         return "rtl" if code in RTL_LANGUAGES else "ltr"
 

@@ -131,6 +131,7 @@ class FormContext:
         return escape(text)
 
     def ui_plain(self, key: str, **fmt: Any) -> str:
+        """An interface string of the form in its language, as plain text."""
         text, _ = ui_text(key, self.lang)
         return text.format(**fmt) if fmt else text
 

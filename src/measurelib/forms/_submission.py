@@ -69,6 +69,7 @@ class Submission(Result):
         return pd.DataFrame([self.row])
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         who = self.metadata.get("respondent_id", "(no respondent id)")
         return (f"{self.measure_id} {self.measure_version}: {self.n_answered} answered, "
                 f"{self.n_missing} missing, respondent {who}")

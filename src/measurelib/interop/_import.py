@@ -48,14 +48,15 @@ class ImportDefinitionResult(Result):
 
     def to_yaml(self, schema: str | None = SCHEMA_URL) -> str:
         """The definition as YAML with the ``# yaml-language-server`` schema comment."""
-
         return dump_yaml(self.measure.to_dict(), schema_comment=schema)
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         return {"source_format": self.source_format, "measure": self.measure.to_dict(),
                 "diagnostics": [d.to_dict() for d in self.diagnostics]}
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         m = self.measure
         lines = [f"{m.id} {m.version} from {self.source_format}: {len(m.items)} items, "
                  f"{len(m.scales)} scales, {len(m.scores)} scores"]
@@ -165,7 +166,7 @@ def _fix_text(value: Any, lang: str) -> Any:
     return value
 
 
-def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> ImportDefinitionResult:
+def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> ImportDefinitionResult:  # noqa: C901 - one branch per FHIR item type and extension
     """A measure from a FHIR R4 Questionnaire (dict or JSON text)."""
     from measurelib.interop._export._common import FHIR_BASE
 
@@ -215,7 +216,7 @@ def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> Import
     by_col: dict[str, dict[str, Any]] = {}
     lost_graphics = 0
 
-    def walk(q_items: list[dict[str, Any]]) -> None:
+    def walk(q_items: list[dict[str, Any]]) -> None:  # noqa: C901 - one branch per FHIR item type and extension
         nonlocal lost_graphics
         for it in q_items:
             link = str(it.get("linkId", ""))
@@ -400,7 +401,7 @@ def _code_back(c: dict[str, Any]) -> dict[str, Any]:
 _LANG_COL = re.compile(r"^(label|hint|media::image)::(.+?)(?:\s*\(([A-Za-z-]+)\))?$")
 
 
-def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> ImportDefinitionResult:
+def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> ImportDefinitionResult:  # noqa: C901 - one branch per XLSForm question type
     """A measure from an XLSForm workbook (``.xlsx``)."""
     from openpyxl import load_workbook
 
@@ -591,7 +592,7 @@ def _version_back(v: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- REDCap
-def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | None = None
+def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | None = None  # noqa: C901 - one branch per REDCap field type
                 ) -> ImportDefinitionResult:
     """A measure from a REDCap data dictionary (CSV)."""
     from measurelib.interop._export._redcap import COLUMNS

@@ -276,6 +276,7 @@ class LintResult(Result):
         return [f for f in self.findings if SEVERITIES.index(f["severity"]) >= level]
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         import pandas as pd
 
         return pd.DataFrame([{**{k: v for k, v in f.items() if k != "location"},
@@ -283,6 +284,7 @@ class LintResult(Result):
                              for f in self.findings])
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         c = self.counts
         return (f"{self.measure} {self.version}: {c.get('error', 0)} error(s), "
                 f"{c.get('warning', 0)} warning(s), {c.get('info', 0)} note(s); estimated "
@@ -365,7 +367,6 @@ def lint(measure: Any, *, reading_age: float = 11, max_minutes: float = 10,
 def _prepare(source: Any, overlay: Any) -> tuple[Measure, Callable[..., Location],
                                                  Callable[[Any], bool], list[Diagnostic]]:
     """The flat measure to lint, a locator, a "wording cannot change" test, licence findings."""
-
     if isinstance(source, Measure) and not source.compose:
         m = source
 
@@ -437,7 +438,8 @@ def _fixed_for(m: Measure, licences: dict[str, Any]) -> Callable[[Any], bool]:
 
 def _texts(m: Measure, value: Any) -> str | None:
     """The English text of ``value`` (the wording checks and the readability formula are
-    for English), or None."""
+    for English), or None.
+    """
     if value is None:
         return None
     if isinstance(value, str):
@@ -618,6 +620,7 @@ def _check_scores(ctx: _Ctx) -> None:
 
 
 def burden(m: Measure) -> dict[str, Any]:
+    """Estimated completion burden of a measure: words read, answers, minutes."""
     def count(value: Any) -> int:
         text = text_in(value, m.language, m.language)
         if text is None and isinstance(value, dict) and value:

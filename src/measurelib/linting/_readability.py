@@ -1,11 +1,11 @@
-"""Reading age of short questionnaire texts, from the Flesch-Kincaid grade level.
+r"""Reading age of short questionnaire texts, from the Flesch-Kincaid grade level.
 
 The Flesch-Kincaid grade (Kincaid et al. 1975) is computed by the ``textstat`` package:
 
 .. math::
 
-    \\text{grade} = 0.39 \\frac{\\text{words}}{\\text{sentences}}
-        + 11.8 \\frac{\\text{syllables}}{\\text{words}} - 15.59
+    \text{grade} = 0.39 \frac{\text{words}}{\text{sentences}}
+        + 11.8 \frac{\text{syllables}}{\text{words}} - 15.59
 
 and converted to a UK reading age by adding 5 years (US grade 1 is taught at age 6-7), the
 convention of UK readability guidance. The formula was made for running text: for texts of

@@ -32,11 +32,11 @@ GROUPABLE = ("site", "service", "worker", "mode", "respondent_type", "period", "
 
 
 def wilson_interval(k: Any, n: Any, z: float = Z95) -> tuple[Any, Any]:
-    """Wilson score interval for a proportion ``k / n`` (vectorised; NaN where n = 0).
+    r"""Wilson score interval for a proportion ``k / n`` (vectorised; NaN where n = 0).
 
     .. math::
 
-        \\frac{\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2}}{1 + z^2/n}
+        \frac{\hat p + z^2/2n \pm z\sqrt{\hat p(1-\hat p)/n + z^2/4n^2}}{1 + z^2/n}
 
     References
     ----------
@@ -234,14 +234,17 @@ class ChangeResult(Result):
     warnings: list[str]
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.people
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         out = super().to_dict()
         out.pop("people")
         return out
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         o = self.overall
         lines = [
             f"{self.measure_id} {self.score_id}: {self.n_baseline} with a baseline, "
@@ -274,7 +277,7 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
            by: Sequence[str] | str | None = None, period: str = "Q",
            start: Any = None, end: Any = None, service: str | None = None,
            attrition_threshold: float = 0.2) -> ChangeResult:
-    """Pair baselines with follow-ups and classify each person's change.
+    r"""Pair baselines with follow-ups and classify each person's change.
 
     Parameters
     ----------
@@ -316,11 +319,11 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
 
     .. math::
 
-        S_{diff} = s_1\\sqrt{2(1-r_{xx})}, \\qquad RCI = \\frac{x_2 - x_1}{S_{diff}}
+        S_{diff} = s_1\sqrt{2(1-r_{xx})}, \qquad RCI = \frac{x_2 - x_1}{S_{diff}}
 
     and the change is reliable when :math:`|RCI| > 1.96`. With a declared
     ``reliable_change.threshold`` (e.g. 6 points on the PHQ-9, as the NHS Talking Therapies
-    manual publishes it) the change is reliable when :math:`|x_2 - x_1| \\ge` threshold, and
+    manual publishes it) the change is reliable when :math:`|x_2 - x_1| \ge` threshold, and
     ``rci`` is reported on the same scale (change / (threshold / 1.96)). A declared
     threshold takes precedence over reliability and SD.
 
@@ -328,16 +331,16 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     follow-up; *reliable recovery* adds reliable improvement, which is Jacobson & Truax's
     "recovered" category (clinically significant change).
 
-    Effect sizes: :math:`d_z = \\bar d / s_d` (the paired, "standardised response mean")
-    with the normal-approximation standard error :math:`\\sqrt{1/n + d_z^2/2n}`; and
-    :math:`d_{av} = \\bar d / ((s_1 + s_2)/2)` (Lakens 2013) with the standard error of
-    Borenstein et al. (2009, eq. 4.28), :math:`\\sqrt{(1/n + d^2/2n)\\,2(1-r)}`. Their sign
+    Effect sizes: :math:`d_z = \bar d / s_d` (the paired, "standardised response mean")
+    with the normal-approximation standard error :math:`\sqrt{1/n + d_z^2/2n}`; and
+    :math:`d_{av} = \bar d / ((s_1 + s_2)/2)` (Lakens 2013) with the standard error of
+    Borenstein et al. (2009, eq. 4.28), :math:`\sqrt{(1/n + d^2/2n)\,2(1-r)}`. Their sign
     follows the score (negative when scores fall). Proportions have Wilson intervals; the
     mean change a t interval.
 
     The attrition check compares baseline scores of people with and without a follow-up by
     Welch's t test and the standardised difference
-    :math:`(\\bar x_{paired} - \\bar x_{lost}) / \\sqrt{(s^2_{paired} + s^2_{lost})/2}`.
+    :math:`(\bar x_{paired} - \bar x_{lost}) / \sqrt{(s^2_{paired} + s^2_{lost})/2}`.
 
     References
     ----------

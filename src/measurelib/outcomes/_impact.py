@@ -141,11 +141,13 @@ class ImpactReport(Result):
     data: dict[str, Any]
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         import pandas as pd
 
         return pd.DataFrame(self.data.get("breakdowns", []))
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         h = self.data["headline"]
         return (f"{self.title}: {h['n_baseline']} started, {h['n_paired']} followed up; "
                 f"reliably improved {_pct(h['share_improved'])}")

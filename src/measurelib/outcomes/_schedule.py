@@ -43,6 +43,7 @@ class Duration(_Model):
 
     @property
     def total_days(self) -> int:
+        """The duration in days (weeks and months counted as 7 and 30.44 days)."""
         return self.weeks * 7 + self.days
 
 
@@ -89,7 +90,6 @@ class Schedule(_Model):
 
 def load_schedule(source: str | os.PathLike[str]) -> Schedule:
     """Load a schedule YAML file; errors carry file, line and column (DefinitionError)."""
-
     text = read_text(Path(source), str(source))
     doc = parse_document(text, str(source))
     return load_document(doc, Schedule)  # type: ignore[no-any-return]
@@ -97,7 +97,6 @@ def load_schedule(source: str | os.PathLike[str]) -> Schedule:
 
 def loads_schedule(text: str, file: str = "<schedule>") -> Schedule:
     """Load a schedule from YAML text (errors carry line and column)."""
-
     return load_document(parse_document(text, file), Schedule)  # type: ignore[no-any-return]
 
 
@@ -223,7 +222,8 @@ def due(store: Any, schedule: Schedule | str | os.PathLike[str], *,
 def completion(store: Any, schedule: Schedule | str | os.PathLike[str], *,
                on: _dt.date | str | None = None) -> Any:
     """Completion against the schedule: per measure and timepoint, the administrations
-    expected (windows closed by ``on``), completed, and the rate."""
+    expected (windows closed by ``on``), completed, and the rate.
+    """
     if not isinstance(schedule, Schedule):
         schedule = load_schedule(schedule)
     day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()

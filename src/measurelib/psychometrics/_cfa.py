@@ -109,6 +109,7 @@ class CFAResult(Result):
         return _modindices(*self._mi_inputs)
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         out: dict[str, Any] = {}
         for key, value in super().to_dict().items():
             out[key] = value
@@ -118,6 +119,7 @@ class CFAResult(Result):
 
     @property
     def standardized_loadings(self) -> Any:
+        """The completely standardised loadings (lavaan's ``std.all``), one row per indicator."""
         est = self.estimates
         return est[est["op"] == "=~"][["lhs", "op", "rhs", "group", "est", "std_all"]].reset_index(
             drop=True
@@ -128,6 +130,7 @@ class CFAResult(Result):
         return self.estimates.copy()
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         f = self.fit
         lines = [
             f"CFA ({self.estimator.upper()}, missing={self.missing}) on n = {self.n}"
@@ -177,9 +180,11 @@ class InvarianceResult(Result):
     warnings: list[str]
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.table.copy()
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         lines = [f"Measurement invariance across {self.group!r} ({', '.join(self.groups)}), "
                  f"n = {self.n}"]
         scaled = self.estimator in ("mlr", "wlsmv")
@@ -272,7 +277,7 @@ def _spec_to_dict(spec: ModelSpec) -> dict[str, list[str]]:
     return {f: [t.name for t in terms] for f, terms in spec.factors.items()}
 
 
-def _build_model(
+def _build_model(  # noqa: C901 - lavaan's model-syntax rules (fixed, free, equal, std.lv, groups)
     spec: ModelSpec,
     ov: list[str],
     ngroups: int,
@@ -544,10 +549,10 @@ def _group_stats(
 
 
 def _mean_cov(x: Any, mean: Any) -> tuple[Any, Any]:
-    """Mean and covariance (divisor n) of the rows of ``x`` given its column means.
+    r"""Mean and covariance (divisor n) of the rows of ``x`` given its column means.
 
-    The covariance comes from one BLAS product, :math:`X^\\top X / n - \\bar x\\bar x^\\top`.
-    That loses about :math:`\\log_{10}(1 + \\bar x_j^2 / s_j^2)` digits to cancellation,
+    The covariance comes from one BLAS product, :math:`X^\top X / n - \bar x\bar x^\top`.
+    That loses about :math:`\log_{10}(1 + \bar x_j^2 / s_j^2)` digits to cancellation,
     so when a mean is large next to its standard deviation (ratio above 30, i.e. more
     than three digits lost) the rows are centred first and the product taken again.
     """
@@ -733,7 +738,7 @@ def cfa(
     group: str | None = None,
     group_equal: Sequence[str] | str = (),
 ) -> CFAResult:
-    """Fit a confirmatory factor analysis model, as lavaan's ``cfa()``.
+    r"""Fit a confirmatory factor analysis model, as lavaan's ``cfa()``.
 
     Parameters
     ----------
@@ -742,7 +747,7 @@ def cfa(
     model : mapping or str
         ``{"factor": ["item1", "item2", ...], ...}`` or lavaan model syntax with ``=~``
         (and ``~~`` for residual or factor covariances), e.g.
-        ``"visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6"``.
+        ``"visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6"``.
     estimator : {"ml", "mlr", "wlsmv"}
         ``"ml"``: normal-theory maximum likelihood, SEs from the expected information.
         ``"mlr"``: ML estimates, Huber–White SEs and the Yuan–Bentler scaled test.
@@ -773,17 +778,17 @@ def cfa(
 
     .. math::
 
-        F = \\sum_g \\frac{n_g}{N}\\, \\tfrac12 \\left[\\log|\\Sigma_g| + \\operatorname{tr}
-        (S_g\\Sigma_g^{-1}) - \\log|S_g| - p + (\\bar x_g-\\mu_g)^\\top\\Sigma_g^{-1}
-        (\\bar x_g-\\mu_g)\\right], \\qquad T = 2NF_{\\min}.
+        F = \sum_g \frac{n_g}{N}\, \tfrac12 \left[\log|\Sigma_g| + \operatorname{tr}
+        (S_g\Sigma_g^{-1}) - \log|S_g| - p + (\bar x_g-\mu_g)^\top\Sigma_g^{-1}
+        (\bar x_g-\mu_g)\right], \qquad T = 2NF_{\min}.
 
     Fit indices follow lavaan's ``fitMeasures()``:
 
     .. math::
 
-        \\mathrm{CFI} = 1 - \\frac{\\max(T-d, 0)}{\\max(T-d, T_b-d_b, 0)},\\quad
-        \\mathrm{TLI} = \\frac{T_b/d_b - T/d}{T_b/d_b - 1},\\quad
-        \\mathrm{RMSEA} = \\sqrt{G}\\sqrt{\\max\\left(\\frac{T-d}{N d}, 0\\right)},
+        \mathrm{CFI} = 1 - \frac{\max(T-d, 0)}{\max(T-d, T_b-d_b, 0)},\quad
+        \mathrm{TLI} = \frac{T_b/d_b - T/d}{T_b/d_b - 1},\quad
+        \mathrm{RMSEA} = \sqrt{G}\sqrt{\max\left(\frac{T-d}{N d}, 0\right)},
 
     and SRMR is Bentler's root mean square of the correlation-scaled residuals. The
     same numbers come from ``lavaan::cfa()`` followed by ``fitMeasures()``,
@@ -872,7 +877,7 @@ def invariance(
     std_lv: bool = False,
     ordered: Iterable[str] | bool | None = None,
 ) -> InvarianceResult:
-    """Test configural, metric and scalar measurement invariance across groups.
+    r"""Test configural, metric and scalar measurement invariance across groups.
 
     Fits the configural model, then equal loadings (metric), then equal loadings and
     intercepts (scalar; latent means free in all but the first group), as lavaan's
@@ -913,12 +918,12 @@ def invariance(
     Notes
     -----
     The likelihood-ratio test is lavaan's ``lavTestLRT()`` (for ML,
-    :math:`\\Delta\\chi^2 = T_1 - T_0` on :math:`\\Delta df` degrees of freedom).
+    :math:`\Delta\chi^2 = T_1 - T_0` on :math:`\Delta df` degrees of freedom).
     Changes in fit follow Chen (2007): for metric invariance a change
-    :math:`\\Delta\\mathrm{CFI} \\le -0.010` together with :math:`\\Delta\\mathrm{RMSEA}
-    \\ge 0.015` or :math:`\\Delta\\mathrm{SRMR} \\ge 0.030` signals non-invariance; for
+    :math:`\Delta\mathrm{CFI} \le -0.010` together with :math:`\Delta\mathrm{RMSEA}
+    \ge 0.015` or :math:`\Delta\mathrm{SRMR} \ge 0.030` signals non-invariance; for
     scalar invariance the SRMR criterion is 0.010. Cheung & Rensvold (2002) proposed
-    :math:`\\Delta\\mathrm{CFI} \\le -0.01` alone.
+    :math:`\Delta\mathrm{CFI} \le -0.01` alone.
 
     Ordinal items (WLSMV, lavaan's delta parameterization) follow lavaan's ``group.equal``,
     which is Mplus's ``MODEL = CONFIGURAL METRIC SCALAR`` for polytomous items: configural
@@ -963,7 +968,7 @@ def invariance(
     >>> from measurelib.datasets import load_dataset
     >>> from measurelib.psychometrics import invariance
     >>> hs = load_dataset("holzinger_swineford_1939")
-    >>> res = invariance(hs, "visual =~ x1 + x2 + x3\\ntextual =~ x4 + x5 + x6\\n"
+    >>> res = invariance(hs, "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
     ...                  "speed =~ x7 + x8 + x9", group="school")
     >>> res.table[["step", "df"]].values.tolist()
     [['configural', 48.0], ['metric', 54.0], ['scalar', 60.0]]

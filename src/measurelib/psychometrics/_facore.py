@@ -154,7 +154,8 @@ def _lbfgsb(
     fn: Any, gr: Any, start: FloatArray, upper: float, args: tuple[Any, ...]
 ) -> tuple[FloatArray, bool, int]:
     """R's ``optim(start, fn, gr, method = "L-BFGS-B", lower = 0.005, upper = upper,
-    control = list(parscale = rep(0.01, p)))``."""
+    control = list(parscale = rep(0.01, p)))``.
+    """
     from scipy.optimize import minimize
 
     ps = 0.01

@@ -262,7 +262,7 @@ _PSI_LO, _PSI_HI = 0.005, 1.0
 
 
 def _start_uniquenesses(C: Any) -> Any:
-    """psych's start for each matrix of a stack: ``1 - SMC`` (bounded to [0.005, 1])."""
+    """Psych's start for each matrix of a stack: ``1 - SMC`` (bounded to [0.005, 1])."""
     import numpy as np
 
     psi = 1.0 / np.einsum("bii->bi", _spd_inverse_each(C))
@@ -333,22 +333,22 @@ def _leading_eigenpairs(S: Any) -> tuple[Any, Any]:
 
 
 def _minres1_values_batch(C: Any) -> Any:
-    """Eigenvalues of each ``C`` with one-factor minres communalities on the diagonal.
+    r"""Eigenvalues of each ``C`` with one-factor minres communalities on the diagonal.
 
     This is what ``fa(C, nfactors = 1)$values`` gives, for a stack of correlation
     matrices at once (the random part of parallel analysis).  psych's minres optimum is
-    where its gradient :math:`g = \\psi + \\lambda_1 v_1^2 - 1` vanishes (uniquenesses
-    bounded to [0.005, 1]).  From psych's start (:math:`1 - \\mathrm{SMC}`) the stack
-    takes principal-axes steps :math:`\\psi \\leftarrow \\psi - g` (a descent step of the
+    where its gradient :math:`g = \psi + \lambda_1 v_1^2 - 1` vanishes (uniquenesses
+    bounded to [0.005, 1]).  From psych's start (:math:`1 - \mathrm{SMC}`) the stack
+    takes principal-axes steps :math:`\psi \leftarrow \psi - g` (a descent step of the
     least-squares criterion, so it stays in the basin an optimiser started there would
-    reach) until :math:`\\max|g| < 10^{-3}`, then Newton steps with the analytic
+    reach) until :math:`\max|g| < 10^{-3}`, then Newton steps with the analytic
     derivative of the leading eigenpair polish to :math:`10^{-10}`; a Newton step that
-    makes :math:`\\max|g|` larger sends the matrix back to principal-axes steps for good.
+    makes :math:`\max|g|` larger sends the matrix back to principal-axes steps for good.
     Matrices that do not converge are refitted one by one with R's L-BFGS-B settings.
 
     Only the leading eigenpair is computed at each step (LAPACK ``dsyevx``), and the
-    Newton derivative :math:`\\sum_{k>1} u_k u_k' / (\\lambda_1 - \\lambda_k)` is
-    :math:`(\\lambda_1 I - S + v_1 v_1')^{-1} - v_1 v_1'`: the same steps as
+    Newton derivative :math:`\sum_{k>1} u_k u_k' / (\lambda_1 - \lambda_k)` is
+    :math:`(\lambda_1 I - S + v_1 v_1')^{-1} - v_1 v_1'`: the same steps as
     :func:`_minres1_values_reference`, which takes a full ``eigh`` at every step.
     """
     import numpy as np
@@ -428,11 +428,11 @@ def _solve_each(J: Any, F: Any) -> Any:
 
 
 def _minres1_values_reference(C: Any) -> Any:
-    """:func:`_minres1_values_batch` the plain way (full ``eigh`` at every step).
+    r""":func:`_minres1_values_batch` the plain way (full ``eigh`` at every step).
 
-    Principal-axes steps until :math:`\\max|g| < 10^{-3}`, then Newton steps on
-    :math:`\\psi` with the analytic derivative of the leading eigenpair to
-    :math:`\\max|g| < 10^{-10}`; matrices that do not converge are refitted one by one
+    Principal-axes steps until :math:`\max|g| < 10^{-3}`, then Newton steps on
+    :math:`\psi` with the analytic derivative of the leading eigenpair to
+    :math:`\max|g| < 10^{-10}`; matrices that do not converge are refitted one by one
     with R's L-BFGS-B settings.  The reference for :func:`_minres1_values_batch`.
     """
     import numpy as np
@@ -559,15 +559,15 @@ def _table_row(values: Any, share: Any, thr: int, dtype: Any) -> Any:
 
 
 def _column_resampler(arr: Any, dt: Any, rng: Any) -> Any:
-    """A function filling ``out[j, k, :]`` with a bootstrap resample of column ``j``.
+    r"""A function filling ``out[j, k, :]`` with a bootstrap resample of column ``j``.
 
     Every entry is an independent draw among the ``nsub`` values of its column, each row
     with probability ``1/nsub``: psych's ``apply(x, 2, sample, replace = TRUE)``.  A column
     with distinct values :math:`a` of counts :math:`c_a` is drawn from that distribution
     directly, with 12 random bits per entry: a table of :math:`2^{12}` slots gives value
-    :math:`a` :math:`\\lfloor 2^{12} c_a / n \\rfloor` slots, and the few slots left over
+    :math:`a` :math:`\lfloor 2^{12} c_a / n \rfloor` slots, and the few slots left over
     (fewer than the number of distinct values) stand for a second, exact draw of the
-    remaining probability (:math:`(2^{12} c_a \\bmod n) / (2^{12} n)` for value
+    remaining probability (:math:`(2^{12} c_a \bmod n) / (2^{12} n)` for value
     :math:`a`).  For Likert items that second draw is needed for about one entry in 1000,
     so this costs a look-up in a table that stays in the cache instead of a bounded
     integer draw and a gather from the whole column.  Data with many distinct values
@@ -879,6 +879,7 @@ class FactorStructureResult(FactorAnalysisResult):
     n_iter: int
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         b = self.bartlett
         return "\n".join(
             [

@@ -86,9 +86,11 @@ class OmegaResult(Result):
     warnings: list[str]
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.schmid_leiman.copy()
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         return (
             f"omega_h = {self.omega_hierarchical:.3f}, omega_t = {self.omega_total:.3f}, "
             f"alpha = {self.alpha:.3f}, ECV = {self.ecv:.3f} "

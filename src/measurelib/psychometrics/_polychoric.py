@@ -79,9 +79,11 @@ class PolychoricResult(Result):
     warnings: list[str]
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.rho.copy()
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         return (
             f"Polychoric correlations of {self.n_items} items (n = {self.n}); "
             f"{'global' if self.global_thresholds else 'pairwise'} thresholds"

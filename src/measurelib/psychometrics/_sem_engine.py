@@ -1,11 +1,11 @@
-"""Estimation engine behind :func:`measurelib.psychometrics.cfa`.
+r"""Estimation engine behind :func:`measurelib.psychometrics.cfa`.
 
 The model is a LISREL-style measurement model per group ``g``:
 
 .. math::
 
-    \\Sigma_g = \\Lambda_g \\Psi_g \\Lambda_g^\\top + \\Theta_g, \\qquad
-    \\mu_g = \\nu_g + \\Lambda_g \\alpha_g .
+    \Sigma_g = \Lambda_g \Psi_g \Lambda_g^\top + \Theta_g, \qquad
+    \mu_g = \nu_g + \Lambda_g \alpha_g .
 
 Parameters live in a parameter table (one row per ``lhs op rhs group`` as lavaan's
 ``parTable``); rows sharing a free-parameter number are equal (``group.equal``).
@@ -13,7 +13,7 @@ Everything works from sufficient statistics (covariance matrices and means, or
 missing-data patterns), so after one pass over the data the cost does not depend on n.
 
 Estimation is Fisher scoring (Gauss–Newton for DWLS) with step halving, using analytic
-first derivatives :math:`\\Delta = \\partial(\\sigma, \\mu)/\\partial\\theta`.
+first derivatives :math:`\Delta = \partial(\sigma, \mu)/\partial\theta`.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ class Model:
 
     def _jacobian_index(self, g: int) -> dict[str, Any]:
         """Index arrays of the free parameters of group g by matrix, and the constant part
-        of the Jacobian (residual (co)variances, intercepts and thresholds enter linearly)."""
+        of the Jacobian (residual (co)variances, intercepts and thresholds enter linearly).
+        """
         q, p = self.npar, self.p
         ds0 = np.zeros((q, p, p))
         dmu0 = np.zeros((q, p))
@@ -243,7 +244,8 @@ def vech_offdiag_idx(p: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _times(ds: np.ndarray, si: np.ndarray) -> np.ndarray:
     """The stack ds_k @ si (q, p, p) in one BLAS product. With ds_k symmetric,
-    tr((ds_k si)(ds_l si)) = tr(si ds_k si ds_l), so it serves the trace products."""
+    tr((ds_k si)(ds_l si)) = tr(si ds_k si ds_l), so it serves the trace products.
+    """
     q, p, _ = ds.shape
     out: np.ndarray = (ds.reshape(q * p, p) @ si).reshape(q, p, p)
     return out
@@ -286,7 +288,8 @@ class Objective:
 
     def info_blocks(self, theta: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
         """Columns ``:q`` of the expected information and its diagonal (what the score
-        tests of modification indices need when the first q parameters are the model's)."""
+        tests of modification indices need when the first q parameters are the model's).
+        """
         info = self.grad_info(theta)[2]
         return info[:, :q], np.diag(info).copy()
 
@@ -300,11 +303,11 @@ def _trace_blocks(a: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class MLObjective(Objective):
-    """Normal-theory ML, complete data: lavaan's fmin with likelihood = "normal".
+    r"""Normal-theory ML, complete data: lavaan's fmin with likelihood = "normal".
 
-    .. math:: F = \\sum_g \\frac{n_g}{N} \\tfrac12 [\\log|\\Sigma_g|
-              + \\mathrm{tr}(S_g\\Sigma_g^{-1})
-              - \\log|S_g| - p + (\\bar x_g-\\mu_g)^\\top\\Sigma_g^{-1}(\\bar x_g-\\mu_g)]
+    .. math:: F = \sum_g \frac{n_g}{N} \tfrac12 [\log|\Sigma_g|
+              + \mathrm{tr}(S_g\Sigma_g^{-1})
+              - \log|S_g| - p + (\bar x_g-\mu_g)^\top\Sigma_g^{-1}(\bar x_g-\mu_g)]
     """
 
     def __init__(self, model: Model, stats: list[GroupStats]):
@@ -373,7 +376,8 @@ class MLObjective(Objective):
 
 def _normal_info_blocks(obj: Any, theta: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
     """Sum over groups of ``obj.group_info`` (normal-theory expected information): columns
-    ``:q`` and the diagonal, as :meth:`Objective.info_blocks` returns them."""
+    ``:q`` and the diagonal, as :meth:`Objective.info_blocks` returns them.
+    """
     mats = obj.model.matrices(theta)
     jac = obj.model.jacobian(theta, mats)
     n = obj.model.npar
@@ -390,7 +394,8 @@ def _normal_info_blocks(obj: Any, theta: np.ndarray, q: int) -> tuple[np.ndarray
 def _normal_info_block(ds: np.ndarray, dmu: np.ndarray, si: np.ndarray, q: int,
                        means: bool) -> tuple[np.ndarray, np.ndarray]:
     """Normal-theory expected information of one group (or missing-data pattern) with
-    inverse covariance ``si``: its columns for the first ``q`` parameters, and its diagonal."""
+    inverse covariance ``si``: its columns for the first ``q`` parameters, and its diagonal.
+    """
     b, d = _trace_blocks(_times(ds, si), q)
     b, d = 0.5 * b, 0.5 * d
     if means:
@@ -460,7 +465,8 @@ class FIMLObjective(Objective):
     def info_blocks(self, theta: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
         """Expected information given the missing-data patterns (lavaan's
         ``lav_mvnorm_missing_information_expected``, h1.information = "structured"):
-        each pattern contributes the normal information of its observed variables."""
+        each pattern contributes the normal information of its observed variables.
+        """
         return _normal_info_blocks(self, theta, q)
 
     def group_info(self, g: int, sigma: np.ndarray, ds: np.ndarray, dmu: np.ndarray,
@@ -477,10 +483,10 @@ class FIMLObjective(Objective):
 
 
 class DWLSObjective(Objective):
-    """Diagonally weighted least squares on thresholds and polychoric correlations.
+    r"""Diagonally weighted least squares on thresholds and polychoric correlations.
 
-    .. math:: F = \\sum_g \\frac{n_g}{N} \\tfrac12 (s_g - \\sigma_g(\\theta))^\\top W_g
-              (s_g - \\sigma_g(\\theta))
+    .. math:: F = \sum_g \frac{n_g}{N} \tfrac12 (s_g - \sigma_g(\theta))^\top W_g
+              (s_g - \sigma_g(\theta))
     """
 
     def __init__(self, model: Model, stats: list[GroupStats]):
@@ -519,8 +525,9 @@ class DWLSObjective(Objective):
         return f, grad, info
 
     def info_blocks(self, theta: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
-        """lavaan's expected information for DWLS: sum_g (n_g / N) Delta' V_g Delta with
-        its WLS.VD = 1 / diag(NACOV), i.e. the weights here times n_g / (n_g - 1)."""
+        """Lavaan's expected information for DWLS: sum_g (n_g / N) Delta' V_g Delta with
+        its WLS.VD = 1 / diag(NACOV), i.e. the weights here times n_g / (n_g - 1).
+        """
         n = self.model.npar
         block = np.zeros((n, q))
         diag = np.zeros(n)
@@ -547,16 +554,16 @@ class OptimResult:
 def fisher_scoring(
     obj: Objective, theta0: np.ndarray, max_iter: int = 500, gtol: float = 1e-11
 ) -> OptimResult:
-    """Minimise ``obj``: Fisher scoring, then BFGS updates of the information.
+    r"""Minimise ``obj``: Fisher scoring, then BFGS updates of the information.
 
     Fisher scoring (the expected information as curvature) is robust far from the
     optimum but only linearly convergent when the model does not fit exactly; once
     the Newton decrement is small, the curvature matrix is refined by BFGS updates,
     which converge superlinearly. Every step is backtracked until the function falls.
     Stops when the largest absolute gradient element is below ``gtol``, the Newton
-    decrement :math:`g^\\top H^{-1} g` is below 1e-20, or three steps in a row leave F
+    decrement :math:`g^\top H^{-1} g` is below 1e-20, or three steps in a row leave F
     unchanged to machine precision with the gradient below 1e-6 or the Fisher decrement
-    :math:`g^\\top I^{-1} g` below 1e-12.
+    :math:`g^\top I^{-1} g` below 1e-12.
     """
     theta = np.array(theta0, dtype=float)
     f, g, info = obj.grad_info(theta)

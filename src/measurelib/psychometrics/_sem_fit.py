@@ -1,5 +1,6 @@
 """Fit a parsed CFA model: estimation, standard errors, fit measures, standardized
-solution and modification indices, as lavaan 0.6.14 computes them."""
+solution and modification indices, as lavaan 0.6.14 computes them.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from ._sem_engine import (
 )
 
 
-def fit_model(
+def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in one dispatch
     spec: ModelSpec,
     frame: Any,
     ov: list[str],
@@ -239,16 +240,16 @@ def fit_model(
 
 def _gfi(stats: list[Any], implied: list[Any], meanstructure: bool, missing: str,
          categorical: bool, df: float) -> dict[str, float]:
-    """GFI, AGFI and PGFI as lavaan's ``fitMeasures()`` (``lav_fit_gfi``).
+    r"""GFI, AGFI and PGFI as lavaan's ``fitMeasures()`` (``lav_fit_gfi``).
 
-    Per group :math:`\\mathrm{GFI}_g = 1 - e^\\top V e / s^\\top V s`, with s the sample
+    Per group :math:`\mathrm{GFI}_g = 1 - e^\top V e / s^\top V s`, with s the sample
     statistics (means when modelled, then vech of the covariance matrix; thresholds and
     polychoric correlations for WLSMV), e = s minus their model-implied values, and V
     lavaan's weight matrix: the expected information of the normal model at the implied
     moments (pattern by pattern under FIML), or the diagonal DWLS weights. Groups are
     averaged with weights :math:`n_g/N`; with e elements in all groups,
-    :math:`\\mathrm{AGFI} = 1 - (e/d)(1-\\mathrm{GFI})` and
-    :math:`\\mathrm{PGFI} = (d/e)\\,\\mathrm{GFI}`.
+    :math:`\mathrm{AGFI} = 1 - (e/d)(1-\mathrm{GFI})` and
+    :math:`\mathrm{PGFI} = (d/e)\,\mathrm{GFI}`.
     """
     gfis, ns = [], []
     nel = 0
@@ -295,7 +296,8 @@ def _gfi(stats: list[Any], implied: list[Any], meanstructure: bool, missing: str
 
 def _pairwise_moments(patterns: list[Any], p: int) -> tuple[np.ndarray, np.ndarray]:
     """Available-case means and pairwise-complete covariances (divisor n_ij - 1, as R's
-    ``cov(use = "pairwise")``) from the missing-data patterns' means and covariances."""
+    ``cov(use = "pairwise")``) from the missing-data patterns' means and covariances.
+    """
     cnt = np.zeros((p, p))
     sums = np.zeros((p, p))  # sums[i, j]: sum of x_i over the rows where i and j are observed
     for pat in patterns:

@@ -1,24 +1,24 @@
-"""Ordinal items for WLSMV, as lavaan 0.6.14 computes them (``muthen1984``).
+r"""Ordinal items for WLSMV, as lavaan 0.6.14 computes them (``muthen1984``).
 
 Step 1: thresholds of each item from its marginal proportions (univariate probit,
-:math:`\\tau_{jk} = \\Phi^{-1}(P(y_j \\le k))`). Step 2: each polychoric correlation by
+:math:`\tau_{jk} = \Phi^{-1}(P(y_j \le k))`). Step 2: each polychoric correlation by
 maximum likelihood with the thresholds held fixed. The asymptotic covariance matrix of
 (thresholds, correlations) is the two-stage sandwich built from casewise scores,
 
 .. math::
 
-    \\Gamma = N\\, B^{-1} \\Big(\\sum_i s_i s_i^\\top\\Big) B^{-\\top},\\qquad
-    B = \\begin{pmatrix} A_{11} & 0 \\\\ A_{21} & A_{22} \\end{pmatrix},
+    \Gamma = N\, B^{-1} \Big(\sum_i s_i s_i^\top\Big) B^{-\top},\qquad
+    B = \begin{pmatrix} A_{11} & 0 \\ A_{21} & A_{22} \end{pmatrix},
 
 with :math:`A_{11}` the per-item outer products of threshold scores, :math:`A_{21}` the
 cross-products of correlation scores with bivariate threshold scores and :math:`A_{22}` the
 diagonal of the correlation-score outer products. DWLS uses the weights
-:math:`W = \\mathrm{diag}(\\Gamma)^{-1}`; standard errors are the sandwich
-:math:`N^{-1}(\\Delta^\\top W\\Delta)^{-1}\\Delta^\\top W\\Gamma W\\Delta
-(\\Delta^\\top W\\Delta)^{-1}`
+:math:`W = \mathrm{diag}(\Gamma)^{-1}`; standard errors are the sandwich
+:math:`N^{-1}(\Delta^\top W\Delta)^{-1}\Delta^\top W\Gamma W\Delta
+(\Delta^\top W\Delta)^{-1}`
 and the test is the scaled-shifted statistic :math:`aT + b` with
-:math:`a = \\sqrt{df/\\mathrm{tr}((U\\Gamma)^2)}`, :math:`b = df - a\\,\\mathrm{tr}(U\\Gamma)`,
-:math:`U = W - W\\Delta(\\Delta^\\top W\\Delta)^{-1}\\Delta^\\top W`.
+:math:`a = \sqrt{df/\mathrm{tr}((U\Gamma)^2)}`, :math:`b = df - a\,\mathrm{tr}(U\Gamma)`,
+:math:`U = W - W\Delta(\Delta^\top W\Delta)^{-1}\Delta^\top W`.
 
 The bivariate normal probabilities use Genz's (2004) algorithm (as in lavaan's
 ``pbinorm``), accurate to about 1e-15.
@@ -46,27 +46,27 @@ _GL = {n: np.polynomial.legendre.leggauss(n) for n in (6, 12, 20)}
 
 
 class OrdinalModel(Model):
-    """Measurement model for ordinal items in lavaan's delta parameterization.
+    r"""Measurement model for ordinal items in lavaan's delta parameterization.
 
-    Each item :math:`j` has a latent response :math:`y^*_j = \\nu_j + \\lambda_j^\\top\\eta
-    + \\epsilon_j` cut at thresholds :math:`\\tau_{jk}`, and a scale factor
-    :math:`\\delta_j` (the inverse standard deviation of :math:`y^*_j`; op ``~*~``). The
-    residual variances are not free: :math:`\\theta_{jj} = \\delta_j^{-2} -
-    (\\Lambda\\Psi\\Lambda^\\top)_{jj}`. The moments fitted by DWLS are the standardized
+    Each item :math:`j` has a latent response :math:`y^*_j = \nu_j + \lambda_j^\top\eta
+    + \epsilon_j` cut at thresholds :math:`\tau_{jk}`, and a scale factor
+    :math:`\delta_j` (the inverse standard deviation of :math:`y^*_j`; op ``~*~``). The
+    residual variances are not free: :math:`\theta_{jj} = \delta_j^{-2} -
+    (\Lambda\Psi\Lambda^\top)_{jj}`. The moments fitted by DWLS are the standardized
     thresholds and the correlations of the latent responses,
 
     .. math::
 
-        \\tau^*_{jk} = \\delta_j\\,(\\tau_{jk} - \\nu_j - \\lambda_j^\\top\\alpha),\\qquad
-        \\rho^*_{ij} = \\delta_i\\delta_j\\,(\\Lambda\\Psi\\Lambda^\\top + \\Theta)_{ij}
-        \\quad (i \\ne j),
+        \tau^*_{jk} = \delta_j\,(\tau_{jk} - \nu_j - \lambda_j^\top\alpha),\qquad
+        \rho^*_{ij} = \delta_i\delta_j\,(\Lambda\Psi\Lambda^\top + \Theta)_{ij}
+        \quad (i \ne j),
 
     as lavaan's ``computeTH`` and ``computeSigmaHat`` with ``setResidualElements``. With one
-    group (or no equality constraints) :math:`\\delta = 1`, :math:`\\nu = 0`,
-    :math:`\\alpha = 0`; when thresholds are held equal across groups lavaan frees
-    :math:`\\delta` and :math:`\\alpha` in the groups after the first.
+    group (or no equality constraints) :math:`\delta = 1`, :math:`\nu = 0`,
+    :math:`\alpha = 0`; when thresholds are held equal across groups lavaan frees
+    :math:`\delta` and :math:`\alpha` in the groups after the first.
 
-    ``implied`` returns, per group, :math:`(P^*, \\mu, \\tau^*)` with :math:`P^*` the
+    ``implied`` returns, per group, :math:`(P^*, \mu, \tau^*)` with :math:`P^*` the
     implied correlation matrix (unit diagonal); ``matrices`` holds ``theta`` with the
     derived diagonal and ``delta``.
     """
@@ -115,10 +115,10 @@ class OrdinalModel(Model):
     def jacobian(
         self, theta: np.ndarray, mats_list: list[dict[str, np.ndarray]] | None = None
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per group: d(P*) (q, p, p) with a zero diagonal, dmu (q, p), d(tau*) (q, nth).
+        r"""Per group: d(P*) (q, p, p) with a zero diagonal, dmu (q, p), d(tau*) (q, nth).
 
-        From the derivatives of the unscaled :math:`\\Lambda\\Psi\\Lambda^\\top + \\Theta`,
-        :math:`\\mu` and :math:`\\tau` (the base model's), by the product rule for the
+        From the derivatives of the unscaled :math:`\Lambda\Psi\Lambda^\top + \Theta`,
+        :math:`\mu` and :math:`\tau` (the base model's), by the product rule for the
         scale factors.
         """
         if mats_list is None:
@@ -403,11 +403,11 @@ def _ndtri(p: np.ndarray) -> np.ndarray:
 
 def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
                  df: float) -> tuple[np.ndarray, dict[str, float]]:
-    """Robust (sandwich) vcov and the scaled-shifted test (lavaan's WLSMV defaults).
+    r"""Robust (sandwich) vcov and the scaled-shifted test (lavaan's WLSMV defaults).
 
-    As lavaan, these use the weights :math:`W_g = \\mathrm{diag}(\\Gamma_g)^{-1}` of the
-    NACOV :math:`\\Gamma_g` itself and the group weights :math:`n_g/N` in the expected
-    information :math:`E = \\sum_g (n_g/N)\\,\\Delta_g^\\top W_g\\Delta_g` (the objective
+    As lavaan, these use the weights :math:`W_g = \mathrm{diag}(\Gamma_g)^{-1}` of the
+    NACOV :math:`\Gamma_g` itself and the group weights :math:`n_g/N` in the expected
+    information :math:`E = \sum_g (n_g/N)\,\Delta_g^\top W_g\Delta_g` (the objective
     carries the extra :math:`(n_g-1)/n_g`). With parameters shared by groups the relative
     group weights matter.
     """
@@ -480,11 +480,11 @@ def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
 
 def _catml_robust(model: Any, stats: list[Any], theta: np.ndarray, deltas: list[np.ndarray],
                   e_inv: np.ndarray, ws: list[np.ndarray], ntotal: int) -> dict[str, float]:
-    """lavaan's lav_fit_catml_dwls: robust CFI/RMSEA from the ML fit to the polychorics.
+    r"""Lavaan's lav_fit_catml_dwls: robust CFI/RMSEA from the ML fit to the polychorics.
 
     The ML discrepancy between the polychoric matrix R and the DWLS-implied correlation
-    matrix gives :math:`T_3`; its scaling :math:`\\hat c_3 = \\mathrm{tr}(U^\\top V U\\Gamma)/df`
-    with :math:`U = I - \\Delta E^{-1}\\Delta^\\top W` (Savalei 2021).
+    matrix gives :math:`T_3`; its scaling :math:`\hat c_3 = \mathrm{tr}(U^\top V U\Gamma)/df`
+    with :math:`U = I - \Delta E^{-1}\Delta^\top W` (Savalei 2021).
 
     lavaan builds that ML model from the parameter table without the thresholds and
     intercepts (``~1``) but keeps the equality constraints that name them; lavaan 0.6.14
@@ -560,20 +560,20 @@ class WLSFitInfo:
 
 
 def satorra_2000(fit1: Any, fit0: Any) -> tuple[float, float, float]:
-    """Scaled-shifted difference test of nested WLSMV fits (lavTestLRT's default for WLSMV).
+    r"""Scaled-shifted difference test of nested WLSMV fits (lavTestLRT's default for WLSMV).
 
     ``fit1`` is the less restricted model, ``fit0`` the model nested in it. As lavaan's
     ``lav_test_diff_Satorra2000`` (``A.method = "delta"``, ``scaled.shifted = TRUE``): with
-    :math:`\\Delta_1`, :math:`\\Delta_0` the Jacobians of the moments (stacked over groups), the
+    :math:`\Delta_1`, :math:`\Delta_0` the Jacobians of the moments (stacked over groups), the
     restrictions are the rows :math:`A` spanning the orthogonal complement of
-    :math:`\\Delta_1^+\\Delta_0`; with :math:`P` the expected information of ``fit1``,
+    :math:`\Delta_1^+\Delta_0`; with :math:`P` the expected information of ``fit1``,
 
     .. math::
 
-        U = V\\Delta_1 P^{-1}A^\\top (AP^{-1}A^\\top)^{-1} A P^{-1}\\Delta_1^\\top V,\\qquad
-        a = \\sqrt{m / \\mathrm{tr}((U\\Gamma)^2)},\\quad b = m - a\\,\\mathrm{tr}(U\\Gamma),
+        U = V\Delta_1 P^{-1}A^\top (AP^{-1}A^\top)^{-1} A P^{-1}\Delta_1^\top V,\qquad
+        a = \sqrt{m / \mathrm{tr}((U\Gamma)^2)},\quad b = m - a\,\mathrm{tr}(U\Gamma),
 
-    (:math:`V` the DWLS weights, :math:`\\Gamma` the NACOV of ``fit1`` with group weights
+    (:math:`V` the DWLS weights, :math:`\Gamma` the NACOV of ``fit1`` with group weights
     :math:`n_g/N`) and the statistic is :math:`a(T_0 - T_1) + b` on
     :math:`m = df_0 - df_1` degrees of freedom, :math:`T` the unscaled DWLS statistics
     (Satorra 2000; Asparouhov & Muthén 2006). Returns (statistic, df, p-value).

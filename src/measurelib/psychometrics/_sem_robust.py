@@ -1,16 +1,16 @@
-"""MLR for complete data: Huber–White standard errors and the Yuan–Bentler (Mplus
+r"""MLR for complete data: Huber–White standard errors and the Yuan–Bentler (Mplus
 variant) scaled test, as lavaan 0.6.14 (``estimator = "MLR"``: observed information,
 ``se = "robust.huber.white"``, ``test = "yuan.bentler.mplus"``).
 
 With :math:`E` the observed information of the model, :math:`B_1` the mean cross-product
-of the casewise scores of the saturated model and :math:`\\Delta` the model Jacobian,
+of the casewise scores of the saturated model and :math:`\Delta` the model Jacobian,
 
 .. math::
 
-    \\mathrm{vcov} = \\frac{1}{N} E^{-1} \\Big(\\sum_g \\tfrac{n_g}{N}\\Delta_g^\\top B_{1g}
-    \\Delta_g\\Big) E^{-1}, \\qquad
-    c = \\frac{\\sum_g \\mathrm{tr}(B_{1g}A_{1g}^{-1}) - \\sum_g \\tfrac{n_g}{N}
-    \\mathrm{tr}(\\Delta_g^\\top B_{1g}\\Delta_g E^{-1})}{df},
+    \mathrm{vcov} = \frac{1}{N} E^{-1} \Big(\sum_g \tfrac{n_g}{N}\Delta_g^\top B_{1g}
+    \Delta_g\Big) E^{-1}, \qquad
+    c = \frac{\sum_g \mathrm{tr}(B_{1g}A_{1g}^{-1}) - \sum_g \tfrac{n_g}{N}
+    \mathrm{tr}(\Delta_g^\top B_{1g}\Delta_g E^{-1})}{df},
 
 where :math:`A_{1g}` is the saturated model's information at the sample moments. The
 scaled statistic is :math:`T/c`.
@@ -179,7 +179,7 @@ def mlr_robust(model: Model, stats: list[Any], theta: np.ndarray, obj: Any, a_ma
 
 def _h1_info_observed(s: np.ndarray, xbar: np.ndarray, sigma: np.ndarray,
                       mu: np.ndarray) -> np.ndarray:
-    """lavaan's lav_mvnorm_information_observed_samplestats (means first, then vech)."""
+    """Lavaan's lav_mvnorm_information_observed_samplestats (means first, then vech)."""
     p = s.shape[0]
     si = np.linalg.inv(sigma)
     d = xbar - mu
@@ -219,7 +219,8 @@ def _flat_pairs(p: int) -> tuple[np.ndarray, ...]:
 
 def _h1_info_padded(si: np.ndarray, aaa: np.ndarray, v: np.ndarray) -> np.ndarray:
     """[[Si, I12], [I21, I22]] of lavaan's lav_mvnorm_*_information_observed, from the
-    (zero-padded) inverse ``si``, ``aaa = si (2W - Sigma) si`` and ``v = si (xbar - mu)``."""
+    (zero-padded) inverse ``si``, ``aaa = si (2W - Sigma) si`` and ``v = si (xbar - mu)``.
+    """
     p = si.shape[0]
     ik, jl, il, jk, mm, mult, ri, ci = _flat_pairs(p)
     s_f = si.ravel()
@@ -237,7 +238,8 @@ def _h1_info_padded(si: np.ndarray, aaa: np.ndarray, v: np.ndarray) -> np.ndarra
 
 def _missing_h1_info_observed(st: Any, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
     """Observed information (per case) of the missing-data normal likelihood at (mu, Sigma)
-    (lavaan's lav_mvnorm_missing_information_observed_samplestats)."""
+    (lavaan's lav_mvnorm_missing_information_observed_samplestats).
+    """
     p = sigma.shape[0]
     total = None
     for pat in st.patterns:
@@ -260,15 +262,15 @@ def _missing_h1_info_observed(st: Any, sigma: np.ndarray, mu: np.ndarray) -> np.
 
 def fiml_corrected(model: Model, stats: list[Any], theta: np.ndarray, df: float,
                    dfb: float, version: str = "V6") -> dict[str, float]:
-    """Robust CFI/TLI/RMSEA for FIML with ML (lavaan's lav_fit_fiml_corrected, "V6").
+    r"""Robust CFI/TLI/RMSEA for FIML with ML (lavaan's lav_fit_fiml_corrected, "V6").
 
     :math:`T_3` is the complete-data ML statistic of the FIML estimates against the EM
-    (H1) moments; its correction :math:`\\hat c_3 = \\mathrm{tr}(W_c W_m^{-1} U W_m^{-1})/df`
+    (H1) moments; its correction :math:`\hat c_3 = \mathrm{tr}(W_c W_m^{-1} U W_m^{-1})/df`
     uses the observed missing-data information :math:`W_m`, the complete-data information
-    :math:`W_c` at the EM moments and :math:`U = W_m - W_m\\Delta E^{-1}\\Delta^\\top W_m`
+    :math:`W_c` at the EM moments and :math:`U = W_m - W_m\Delta E^{-1}\Delta^\top W_m`
     (Zhang & Savalei 2023). With a scaled test (MLR) lavaan uses version "V3":
-    :math:`\\mathrm{tr}(U W_m^{-1} W_c W_m^{-1} U \\Gamma)` with
-    :math:`\\Gamma = W_m^{-1} J_m W_m^{-1}` and :math:`J_m` the first-order information.
+    :math:`\mathrm{tr}(U W_m^{-1} W_c W_m^{-1} U \Gamma)` with
+    :math:`\Gamma = W_m^{-1} J_m W_m^{-1}` and :math:`J_m` the first-order information.
     """
     from scipy.linalg import block_diag
 
@@ -336,15 +338,15 @@ def fiml_corrected(model: Model, stats: list[Any], theta: np.ndarray, df: float,
 
 
 def fiml_hessian(model: Model, stats: list[Any], theta: np.ndarray) -> np.ndarray:
-    """Analytic Hessian of the FIML discrepancy F = -logL / N (observed information).
+    r"""Analytic Hessian of the FIML discrepancy F = -logL / N (observed information).
 
-    .. math:: \\frac{\\partial^2 F}{\\partial\\theta\\partial\\theta^\\top} = \\sum_g \\frac{n_g}{N}
-              \\Delta_g^\\top H_g \\Delta_g + \\sum_m \\frac{\\partial F}{\\partial m}
-              \\frac{\\partial^2 m}{\\partial\\theta\\partial\\theta^\\top}
+    .. math:: \frac{\partial^2 F}{\partial\theta\partial\theta^\top} = \sum_g \frac{n_g}{N}
+              \Delta_g^\top H_g \Delta_g + \sum_m \frac{\partial F}{\partial m}
+              \frac{\partial^2 m}{\partial\theta\partial\theta^\top}
 
     with :math:`H_g` the observed information of the missing-data normal likelihood in
-    :math:`m = (\\mu, \\mathrm{vech}\\,\\Sigma)`. The moments are quadratic in
-    :math:`\\theta`, so central differences of :math:`\\Delta` give their second derivatives
+    :math:`m = (\mu, \mathrm{vech}\,\Sigma)`. The moments are quadratic in
+    :math:`\theta`, so central differences of :math:`\Delta` give their second derivatives
     exactly.
     """
     ntotal = int(sum(s.n for s in stats))

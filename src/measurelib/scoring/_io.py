@@ -144,6 +144,7 @@ class ResponseWriter:
         self.parquet: Any = None
 
     def write(self, frame: Any) -> None:
+        """Write one chunk of rows (formula-neutralised for CSV, TSV and Excel)."""
         if self.kind in (".csv", ".tsv", ".xlsx"):
             frame = spreadsheet_safe(frame)
         if self.kind in (".xlsx", "collect"):
@@ -167,6 +168,7 @@ class ResponseWriter:
         self.started = True
 
     def close(self, empty: Any = None) -> None:
+        """Finish the file (Excel is written here); write ``empty``'s headings if nothing was written."""
         if self.kind == ".xlsx" and self.path:
             import pandas as pd
 
@@ -186,6 +188,7 @@ class ResponseWriter:
             self.write(empty)
 
     def discard(self) -> None:
+        """Remove what was written (nothing is left behind after an error)."""
         if self.parquet is not None:
             self.parquet.close()
         if self.path and os.path.exists(self.path):
@@ -206,6 +209,7 @@ class ScoreStats:
         self.bands: dict[str, dict[str, int]] = {}
 
     def add(self, frame: Any) -> None:
+        """Add one chunk of scored rows to the running statistics."""
         import numpy as np
 
         for sid in self.ids:
@@ -233,6 +237,7 @@ class ScoreStats:
                     counts[str(k)] = counts.get(str(k), 0) + int(v)
 
     def to_dict(self) -> dict[str, Any]:
+        """n, mean, sd, min and max per score, and band counts, as plain data."""
         out: dict[str, Any] = {}
         for sid in self.ids:
             n = self.n[sid]

@@ -118,6 +118,7 @@ class ScoreAccount(Result):
         )
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         rows = [("rows", "in", self.rows_in), ("rows", "scored", self.rows_scored),
                 ("rows", "rejected", self.rows_rejected)]
         rows += [("rejected", k, v) for k, v in sorted(self.rejected_reasons.items())]
@@ -128,6 +129,7 @@ class ScoreAccount(Result):
         return pd.DataFrame(rows, columns=["what", "detail", "n"])
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         lines = [f"rows: {self.rows_in} in, {self.rows_scored} scored, "
                  f"{self.rows_rejected} rejected"]
         if self.rejected_reasons:
@@ -180,9 +182,11 @@ class ScoreResult(Result):
     score_ids: list[str] = []
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.scores
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         return {
             "measure": {"id": self.measure_id, "version": self.measure_version},
             "options": to_jsonable(self.options),
@@ -215,6 +219,7 @@ class ScoreResult(Result):
         return out
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         lines = [f"{self.measure_id} {self.measure_version}", self.account.summary()]
         for sid, d in self.statistics().items():
             if d["n"]:
@@ -257,6 +262,7 @@ def item_value_map(measure: Measure, item_id: str) -> tuple[dict[float, float] |
 
 
 def apply_map(vals: np.ndarray, mapping: dict[float, float]) -> np.ndarray:
+    """Map item values through ``mapping`` (recoding and reverse-keying), keeping missing values."""
     keys = np.array(sorted(mapping))
     out_vals = np.array([mapping[k] for k in keys])
     r = np.round(vals, _ROUND)
@@ -689,7 +695,7 @@ def score(
     file: str | None = None,
     first_row: int = 2,
 ) -> ScoreResult:
-    """Score response data.
+    r"""Score response data.
 
     Parameters
     ----------
@@ -726,14 +732,14 @@ def score(
     Notes
     -----
     For a score over items :math:`i = 1..k` with scored answers :math:`x_i` (reversed items
-    give :math:`\\min + \\max - x`), of which :math:`a` are answered:
+    give :math:`\min + \max - x`), of which :math:`a` are answered:
 
     .. math::
 
-        \\text{sum} = \\sum_i x_i, \\qquad
-        \\text{mean} = \\frac{1}{a}\\sum_i x_i, \\qquad
-        \\text{weighted} = \\sum_i w_i x_i, \\qquad
-        \\text{prorated} = \\frac{k}{a}\\sum_i x_i
+        \text{sum} = \sum_i x_i, \qquad
+        \text{mean} = \frac{1}{a}\sum_i x_i, \qquad
+        \text{weighted} = \sum_i w_i x_i, \qquad
+        \text{prorated} = \frac{k}{a}\sum_i x_i
 
     A score is computed when at most ``max_missing`` answers are missing; otherwise it is
     empty (the row stays in ``.scores``, and its alerts are still evaluated).
@@ -769,6 +775,7 @@ def score(
 
 def score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponses, *,
                      lang: str, columns: dict[str, str] | None) -> ScoreResult:
+    """Score responses that :func:`validate_responses` has already checked."""
     n = checked.n_rows
     raw: dict[str, np.ndarray] = checked.arrays
     first_row = checked.first_row

@@ -492,6 +492,7 @@ class ValidatedResponses(Result):
     reject_codes: dict[str, int] = {}
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         return {
             "n_rows": self.n_rows,
             "n_kept": int(len(self.rows)),
@@ -504,6 +505,7 @@ class ValidatedResponses(Result):
         }
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.values
 
     @property
@@ -512,6 +514,7 @@ class ValidatedResponses(Result):
         return self.values.to_numpy(dtype=np.float64)
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         n_kept = len(self.rows)
         lines = [f"{self.n_rows} row(s) in, {n_kept} kept, {self.n_rows - n_kept} rejected"]
         if self.missing:
@@ -538,7 +541,7 @@ def _display(raw: Any) -> str:
     return repr(raw)
 
 
-def validate_responses(
+def validate_responses(  # noqa: C901 - every validation rule of a response cell, vectorised in one pass
     measure: Measure,
     df: Any,
     columns: dict[str, str] | None = None,

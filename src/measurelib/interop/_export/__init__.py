@@ -64,6 +64,7 @@ class ExportResult(Result):
 
     @property
     def suffix(self) -> str:
+        """The file suffix of the export format (``.json``, ``.xlsx``, ...)."""
         return FORMATS[self.format]
 
     def to_bytes(self) -> bytes:
@@ -86,6 +87,7 @@ class ExportResult(Result):
         return path
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         content = self.content
         if isinstance(content, bytes):
             content = f"<{len(content)} bytes>"
@@ -96,6 +98,7 @@ class ExportResult(Result):
                 "content": content}
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         lines = [f"{self.measure_id} {self.measure_version} → {self.format}"]
         lines += [str(d) for d in self.diagnostics]
         if self.field_map:

@@ -347,7 +347,6 @@ def not_expressible(plan: ScorePlan, target: str) -> Diagnostic:
 
 def band_text(m: Measure, rule: ScoreRule, lang: str | None = None) -> str:
     """Bands as one line, e.g. ``0–4 None-minimal; 5–9 Mild; ...``."""
-
     parts = []
     for band, (lo, lo_inc, hi, hi_inc) in zip(rule.bands, band_intervals(list(rule.bands))):
         lab = m.text(band.label, lang) or ""

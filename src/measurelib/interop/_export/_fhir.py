@@ -232,7 +232,7 @@ def to_fhirpath(e: Expr) -> str:
 
 
 # ----------------------------------------------------------------------------- Questionnaire
-def _question(m: Measure, spec: ColumnSpec, lang: str, scored: dict[float, float] | None,
+def _question(m: Measure, spec: ColumnSpec, lang: str, scored: dict[float, float] | None,  # noqa: C901 - one branch per item kind of FHIR's Questionnaire.item
               item_meta: dict[str, Any] | None) -> dict[str, Any]:
     it = m.item(spec.item_id)
     q: dict[str, Any] = {"linkId": spec.column}
@@ -344,7 +344,7 @@ def _rule_meta(rule: Any) -> dict[str, Any]:
     return out
 
 
-def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], list[Diagnostic]]:
+def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], list[Diagnostic]]:  # noqa: C901 - one branch per element of FHIR's Questionnaire
     """The Questionnaire of a prepared measure, and notes on what it cannot carry."""
     lang = lang or m.language
     diags: list[Diagnostic] = []

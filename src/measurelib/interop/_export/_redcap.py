@@ -140,7 +140,7 @@ def _clean(text: str | None) -> str:
     return "" if text is None else " ".join(str(text).split())
 
 
-def data_dictionary(m: Measure, lang: str | None = None, *, record_id: bool = True,
+def data_dictionary(m: Measure, lang: str | None = None, *, record_id: bool = True,  # noqa: C901 - one branch per REDCap field type
                     ) -> tuple[str, list[Diagnostic], dict[str, str]]:
     """The data dictionary CSV of a prepared measure, notes, and renamed fields."""
     lang = lang or m.language

@@ -121,7 +121,7 @@ def _media_name(graphic: str) -> str:
     return name if "." in name.rsplit("-", 1)[-1] else name + ".svg"
 
 
-def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic], dict[str, bytes]]:
+def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic], dict[str, bytes]]:  # noqa: C901 - one branch per XLSForm sheet and question type
     """The XLSForm workbook (openpyxl), notes, and media files of a prepared measure."""
     from openpyxl import Workbook
 

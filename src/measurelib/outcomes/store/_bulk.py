@@ -8,7 +8,6 @@ from typing import Any
 
 def _records(df: Any) -> list[tuple[Any, ...]]:
     """Rows as tuples of plain Python values, missing values as None."""
-
     columns = []
     for col in df.columns:
         s = df[col]

@@ -82,9 +82,11 @@ class ImportResult(Result):
         return self.n_inserted + self.n_already_stored
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.rejected
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         return (f"{self.source or 'data'}: {self.n_rows} row(s): {self.n_inserted} stored, "
                 f"{self.n_already_stored} already in the store, {self.n_rejected} rejected")
 
