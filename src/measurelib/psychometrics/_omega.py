@@ -125,8 +125,8 @@ def schmid_leiman(
     """
     import numpy as np
 
-    from ._facore import fit_fa
-    from ._rotation import gpf_oblique, promax_psych, rotate
+    from measurelib.psychometrics.efa._core import fit_fa
+    from measurelib.psychometrics.efa._rotation import gpf_oblique, promax_psych, rotate
 
     msgs: list[str] = []
     fact = fit_fa(r, n_factors, fm, "varimax", n_obs=n_obs)
@@ -278,8 +278,8 @@ def omega(
     import numpy as np
     import pandas as pd
 
-    from ._facore import pairwise_cor
-    from ._fanumeric import smc
+    from measurelib.psychometrics._numeric import smc
+    from measurelib.psychometrics.efa._core import pairwise_cor
 
     if not isinstance(n_factors, int) or isinstance(n_factors, bool) or n_factors < 1:
         raise ValueError(
@@ -324,14 +324,14 @@ def omega(
         r = arr / d[:, None] / d[None, :]
         n = int(n_obs) if n_obs is not None else None
     elif poly:
-        from ._polychoric import polychoric
+        from measurelib.psychometrics._polychoric import polychoric
 
         pr = polychoric(pd.DataFrame(arr, columns=names))
         r = pr.rho.to_numpy()
         n = pr.n
         msgs.extend(pr.warnings)
     else:
-        from ._factors import _check_items
+        from measurelib.psychometrics.efa._factors import _check_items
 
         _check_items(arr, names, "omega")
         r, _npw = pairwise_cor(arr)

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as sst
 
-from ..errors import ConvergenceWarning, HeywoodWarning
-from ._cfa import (
+from measurelib.errors import ConvergenceWarning, HeywoodWarning
+from measurelib.psychometrics.sem._cfa import (
     CFAResult,
     _build_model,
     _cfi,
@@ -25,8 +25,7 @@ from ._cfa import (
     _start_values,
     _tli,
 )
-from ._lavaan_syntax import ModelSpec
-from ._sem_engine import (
+from measurelib.psychometrics.sem._engine import (
     LOG2PI,
     DWLSObjective,
     FIMLObjective,
@@ -35,6 +34,7 @@ from ._sem_engine import (
     fisher_scoring,
     vech_offdiag_idx,
 )
+from measurelib.psychometrics.sem._syntax import ModelSpec
 
 
 def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in one dispatch
@@ -56,7 +56,7 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
     meanstructure = ngroups > 1 or missing == "fiml" or categorical
     nth: list[int] = []
     if categorical:
-        from ._sem_ordinal import prepare_ordinal
+        from measurelib.psychometrics.sem._ordinal import prepare_ordinal
 
         nth = prepare_ordinal(stats, ov)
     model = _build_model(spec, ov, ngroups, std_lv, meanstructure, group_equal,
@@ -97,18 +97,18 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
     info = res.info if res.info is not None else obj.grad_info(theta)[2]
     extra_fit: dict[str, float] = {}
     if missing == "fiml":
-        from ._sem_robust import fiml_hessian
+        from measurelib.psychometrics.sem._robust import fiml_hessian
 
         a_mat = fiml_hessian(model, stats, theta)
     else:
         a_mat = info
     vcov = _safe_inv(a_mat) / ntotal
     if estimator == "mlr":
-        from ._sem_robust import mlr_robust
+        from measurelib.psychometrics.sem._robust import mlr_robust
 
         vcov, extra_fit = mlr_robust(model, stats, theta, obj, a_mat, df, missing)
     elif categorical:
-        from ._sem_ordinal import wlsmv_robust
+        from measurelib.psychometrics.sem._ordinal import wlsmv_robust
 
         vcov, extra_fit = wlsmv_robust(model, stats, theta, obj, df)
     se = np.sqrt(np.clip(np.diag(vcov), 0, None))
@@ -158,7 +158,7 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
         fit["chisq_scaling_factor"] = c_mlr
         extra_fit["_baseline_chisq_scaled"] = x2b / extra_fit["_cb"]
     if missing == "fiml" and estimator == "ml":
-        from ._sem_robust import fiml_corrected
+        from measurelib.psychometrics.sem._robust import fiml_corrected
 
         extra_fit.update(fiml_corrected(model, stats, theta, df, dfb))
     robust_na = "_xx3" in extra_fit and math.isnan(extra_fit["_xx3"])
@@ -232,7 +232,7 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
     kind = "dwls" if categorical else "fiml" if missing == "fiml" else "ml"
     result._mi_inputs = (model, _lean_stats(stats), theta, implied, ntotal, spec, kind)
     if categorical:  # for the scaled difference test of nested WLSMV fits (lavTestLRT)
-        from ._sem_ordinal import WLSFitInfo
+        from measurelib.psychometrics.sem._ordinal import WLSFitInfo
 
         result._wls = WLSFitInfo(model=model, stats=stats, theta=theta, objective=obj)
     return result
@@ -461,7 +461,7 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
     """
     import pandas as pd
 
-    from ._sem_engine import ParRow
+    from measurelib.psychometrics.sem._engine import ParRow
 
     existing = {(r.lhs, r.op, r.rhs, r.group) for r in model.rows}
     existing |= {(r.rhs, r.op, r.lhs, r.group) for r in model.rows if r.op == "~~"}

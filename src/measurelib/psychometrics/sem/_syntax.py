@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DefinitionError, Diagnostic, Location, register
+from measurelib.errors import DefinitionError, Diagnostic, Location, register
 
 CODE_SYNTAX = register(
     "cfa-model-syntax", "CFA model syntax error",

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ._fanumeric import DBL_EPSILON, FloatArray, cor_smooth, smc
-from ._rotation import rotate as _rotate
+from measurelib.psychometrics._numeric import DBL_EPSILON, FloatArray, cor_smooth, smc
+from measurelib.psychometrics.efa._rotation import rotate as _rotate
 
 METHODS = ("minres", "ml", "pa")
 

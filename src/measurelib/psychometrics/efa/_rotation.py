@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._fanumeric import DBL_EPSILON, FloatArray
+from measurelib.psychometrics._numeric import DBL_EPSILON, FloatArray
 
 __all__ = [
     "ROTATIONS",

@@ -15,15 +15,15 @@ from typing import Any
 
 from pydantic import PrivateAttr, computed_field
 
-from .._results import Result, to_jsonable
-from ..errors import (
+from measurelib._results import Result, to_jsonable
+from measurelib.errors import (
     DataError,
     DefinitionError,
     Diagnostic,
     Location,
     register,
 )
-from ._lavaan_syntax import CODE_UNIDENTIFIED, ModelSpec, parse_model
+from measurelib.psychometrics.sem._syntax import CODE_UNIDENTIFIED, ModelSpec, parse_model
 
 __all__ = ["CFAResult", "InvarianceResult", "cfa", "invariance"]
 
@@ -104,7 +104,7 @@ class CFAResult(Result):
             import pandas as pd
 
             return pd.DataFrame(columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
-        from ._sem_fit import _modindices
+        from measurelib.psychometrics.sem._fit import _modindices
 
         return _modindices(*self._mi_inputs)
 
@@ -287,7 +287,7 @@ def _build_model(  # noqa: C901 - lavaan's model-syntax rules (fixed, free, equa
     categorical: bool = False,
     nthresholds: Sequence[int] = (),
 ) -> Any:
-    from ._sem_engine import Model, ParRow
+    from measurelib.psychometrics.sem._engine import Model, ParRow
 
     lv = list(spec.factors)
     oidx = {n: i for i, n in enumerate(ov)}
@@ -380,7 +380,7 @@ def _build_model(  # noqa: C901 - lavaan's model-syntax rules (fixed, free, equa
             for f in lv:
                 add(f, "~1", "", g, "alpha", lidx[f], 0, free_means, 0.0, "~1lv")
     if categorical:
-        from ._sem_ordinal import OrdinalModel
+        from measurelib.psychometrics.sem._ordinal import OrdinalModel
 
         return OrdinalModel(rows=rows, ov=ov, lv=lv, ngroups=ngroups,
                             meanstructure=meanstructure, categorical=True, th_item=th_item)
@@ -493,7 +493,7 @@ def _group_stats(
     import numpy as np
     import pandas as pd
 
-    from ._sem_engine import GroupStats, Pattern
+    from measurelib.psychometrics.sem._engine import GroupStats, Pattern
 
     data, groups = frame
     if groups is not None:
@@ -574,7 +574,7 @@ def _em_h1(stats: Any, max_iter: int = 10000, tol: float = 1e-12) -> tuple[Any, 
     """Saturated (H1) mean and covariance under missing data by EM, and its log-likelihood."""
     import numpy as np
 
-    from ._sem_engine import LOG2PI
+    from measurelib.psychometrics.sem._engine import LOG2PI
 
     p = len(stats.mean)
     mu = stats.mean.copy()
@@ -696,7 +696,7 @@ def _srmr(stats: list[Any], implied: list[Any], meanstructure: bool, ntotal: int
     """Bentler's SRMR (lavaan's ``srmr``), with and without the mean residuals."""
     import numpy as np
 
-    from ._sem_engine import vech_idx, vech_offdiag_idx
+    from measurelib.psychometrics.sem._engine import vech_idx, vech_offdiag_idx
 
     tot, nomean = 0.0, 0.0
     for st, (sigma, mu, tau) in zip(stats, implied):
@@ -862,7 +862,7 @@ def cfa(
             f"cfa(): parameter 'ordered' needs estimator='wlsmv'; got estimator={estimator!r}"
         )
     frame = _prepare_data(data, ov, group)
-    from ._sem_fit import fit_model
+    from measurelib.psychometrics.sem._fit import fit_model
 
     return fit_model(spec, frame, ov, estimator=estimator, missing=missing, std_lv=std_lv,
                      group_equal=group_equal, group=group)
@@ -1008,11 +1008,11 @@ def invariance(
         else:
             pf = prev.fit
             if estimator == "mlr":
-                from ._sem_fit import satorra_bentler_2001
+                from measurelib.psychometrics.sem._fit import satorra_bentler_2001
 
                 d, ddf, pv = satorra_bentler_2001(prev, fits[name])
             elif ordinal:
-                from ._sem_ordinal import satorra_2000
+                from measurelib.psychometrics.sem._ordinal import satorra_2000
 
                 d, ddf, pv = satorra_2000(prev, fits[name])
             else:

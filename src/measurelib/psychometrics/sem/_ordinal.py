@@ -38,8 +38,8 @@ import numpy as np
 from scipy import optimize
 from scipy.special import ndtr
 
-from ..errors import DataError, Diagnostic, Location
-from ._sem_engine import Model, vech_offdiag_idx
+from measurelib.errors import DataError, Diagnostic, Location
+from measurelib.psychometrics.sem._engine import Model, vech_offdiag_idx
 
 _SQRT2PI = math.sqrt(2 * math.pi)
 _GL = {n: np.polynomial.legendre.leggauss(n) for n in (6, 12, 20)}

@@ -268,7 +268,7 @@ def _start_uniquenesses(C: Any) -> Any:
     psi = 1.0 / np.einsum("bii->bi", _spd_inverse_each(C))
     bad = ~np.isfinite(psi).all(axis=1)
     if bad.any():
-        from ._fanumeric import smc
+        from measurelib.psychometrics._numeric import smc
 
         psi[bad] = np.stack([1.0 - smc(c) for c in C[bad]])
     return np.clip(psi, _PSI_LO, _PSI_HI)
@@ -353,7 +353,7 @@ def _minres1_values_batch(C: Any) -> Any:
     """
     import numpy as np
 
-    from ._facore import extract
+    from measurelib.psychometrics.efa._core import extract
 
     b, p, _ = C.shape
     idx = np.arange(p)
@@ -437,7 +437,7 @@ def _minres1_values_reference(C: Any) -> Any:
     """
     import numpy as np
 
-    from ._facore import extract
+    from measurelib.psychometrics.efa._core import extract
 
     b, p, _ = C.shape
     idx = np.arange(p)
@@ -445,7 +445,7 @@ def _minres1_values_reference(C: Any) -> Any:
         inv = np.linalg.inv(C)
         psi = 1.0 / np.einsum("bii->bi", inv)  # 1 - smc
     except np.linalg.LinAlgError:
-        from ._fanumeric import smc
+        from measurelib.psychometrics._numeric import smc
 
         psi = np.stack([1.0 - smc(c) for c in C])
     psi = np.clip(psi, _PSI_LO, _PSI_HI)
@@ -653,7 +653,7 @@ def parallel_analysis(
     """
     del cor  # simulated data use Pearson correlations, as psych does
 
-    from ._fanumeric import single_thread
+    from measurelib.psychometrics._numeric import single_thread
 
     with single_thread():
         return _parallel_analysis(data, n_iter, seed, quantile, resample, progress, _r)
@@ -670,7 +670,7 @@ def _parallel_analysis(
 ) -> dict[str, Any]:
     import numpy as np
 
-    from ._facore import eigen_desc, extract, pairwise_cor, pairwise_cor_batch
+    from measurelib.psychometrics.efa._core import eigen_desc, extract, pairwise_cor, pairwise_cor_batch
 
     arr = np.asarray(data, dtype=np.float64)
     nsub, p = arr.shape
@@ -899,7 +899,7 @@ def _prepare(
     """Correlations (and counts) from data; or pass a correlation matrix through."""
     import numpy as np
 
-    from ._facore import pairwise_cor
+    from measurelib.psychometrics.efa._core import pairwise_cor
 
     arr, names = _to_matrix(data, caller)
     msgs: list[str] = []
@@ -917,7 +917,7 @@ def _prepare(
     if cor == "polychoric":
         import pandas as pd
 
-        from ._polychoric import polychoric
+        from measurelib.psychometrics._polychoric import polychoric
 
         pr = polychoric(pd.DataFrame(arr, columns=names))
         r = pr.rho.to_numpy()
@@ -952,7 +952,7 @@ def _fa_from_r(
     import numpy as np
     import pandas as pd
 
-    from ._facore import fit_fa
+    from measurelib.psychometrics.efa._core import fit_fa
 
     p = r.shape[0]
     dof = p * (p - 1) / 2 - p * n_factors + n_factors * (n_factors - 1) / 2
@@ -961,7 +961,7 @@ def _fa_from_r(
             f"{caller}(): parameter 'n_factors' = {n_factors} is too many for {p} items "
             f"(model degrees of freedom {dof:g} < 0); use at most the largest number with df >= 0"
         )
-    from ._fanumeric import single_thread
+    from measurelib.psychometrics._numeric import single_thread
 
     with np.errstate(all="ignore"), single_thread():
         f = fit_fa(r, n_factors, method, rotation, n_obs=n, np_obs=npo)
@@ -1134,7 +1134,7 @@ def fa(
     Examples
     --------
     >>> from measurelib.datasets import load_dataset
-    >>> from measurelib.psychometrics._factors import fa
+    >>> from measurelib.psychometrics.efa._factors import fa
     >>> hs = load_dataset("holzinger_swineford_1939")
     >>> res = fa(hs[[f"x{i}" for i in range(1, 10)]], n_factors=3)
     >>> res.loadings.shape

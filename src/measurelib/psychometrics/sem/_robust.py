@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sst
 
-from ._sem_engine import Model, numeric_hessian, vech_idx
+from measurelib.psychometrics.sem._engine import Model, numeric_hessian, vech_idx
 
 
 def _scores(rows: np.ndarray, sigma: np.ndarray, mu: np.ndarray) -> np.ndarray:
