@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from measurelib._results import Result
 from measurelib.errors import DataError, Diagnostic, Location, SmallSampleWarning
+from measurelib.psychometrics._numeric import blas_policy
 from measurelib.psychometrics._reliability import (
     _as_frame,
     _check_choice,
@@ -217,6 +218,7 @@ def _icc_core(Y: Any, ci_level: float,
     return table, ms
 
 
+@blas_policy
 def icc(
     data: Any,
     columns: Sequence[str] | None = None,
@@ -464,6 +466,7 @@ def _item_icc(first: Any, second: Any, id_column: str, cols: list[Any], ids: lis
     return pd.DataFrame(rows).set_index("item")
 
 
+@blas_policy
 def test_retest(
     first: Any,
     second: Any,
@@ -658,6 +661,7 @@ class CorrelationResult(Result):
         return text
 
 
+@blas_policy
 def convergent_validity(
     score_a: Any,
     score_b: Any,

@@ -14,6 +14,7 @@ from measurelib.errors import (
     MeasurelibWarning,
     register,
 )
+from measurelib.psychometrics._numeric import blas_policy
 
 __all__ = ["OmegaResult", "omega", "schmid_leiman"]
 
@@ -189,6 +190,7 @@ def schmid_leiman(
     }
 
 
+@blas_policy
 def omega(
     data_or_corr: Any,
     n_factors: int = 3,

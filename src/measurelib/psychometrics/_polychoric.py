@@ -7,6 +7,7 @@ from typing import Any
 
 from measurelib._results import Result
 from measurelib.errors import DataError, Diagnostic, Location, MeasurelibWarning, register
+from measurelib.psychometrics._numeric import blas_policy
 
 __all__ = ["PolychoricResult", "polychoric"]
 
@@ -230,6 +231,7 @@ def _check_data(data: Any, max_categories: int) -> tuple[Any, list[str]]:
     return x, names
 
 
+@blas_policy
 def polychoric(
     data: Any,
     correct: float = 0.5,

@@ -21,6 +21,7 @@ from measurelib.errors import (
     SmallSampleWarning,
     register,
 )
+from measurelib.psychometrics._numeric import blas_policy
 
 __all__ = ["KeyingResult", "ReliabilityResult", "keying_check", "reliability"]
 
@@ -790,6 +791,7 @@ def _omega(X: Any, R: Any, items: list[str], n: int, n_factors: int,
     return ot, float(res.omega_hierarchical)
 
 
+@blas_policy
 def reliability(
     data: Any,
     items: Sequence[str] | None = None,
@@ -1059,7 +1061,9 @@ def reliability(
             msgs.append("omega not computed: the correlation matrix is singular"
                         + (" (fewer respondents than items)" if n <= k else ""))
         else:
-            omega_t, omega_h = _omega(None if ordinal else X, R, p.items, n,
+            # with complete data the pairwise correlations psych::omega computes are the
+            # Pearson matrix already in hand: no second pass over the data
+            omega_t, omega_h = _omega(None if (ordinal or complete) else X, R, p.items, n,
                                       int(omega_factors), msgs)
 
     return ReliabilityResult(
@@ -1117,6 +1121,7 @@ class KeyingResult(Result):
         return "\n".join(self.messages)
 
 
+@blas_policy
 def keying_check(
     data: Any,
     measure_or_keys: Any,

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from measurelib._results import Result
+from measurelib.psychometrics._numeric import blas_policy
 from measurelib.psychometrics._reliability import _check_choice, _is_measure
 
 __all__ = ["PlanResult", "plan", "simulate"]
@@ -95,6 +96,7 @@ def _default_cuts(n_cat: int) -> Any:
     return stats.norm.ppf(np.cumsum(probs)[:-1])
 
 
+@blas_policy
 def simulate(  # noqa: C901 - one branch per generating model and option, validated up front
     measure_or_spec: Any,
     n: int,
@@ -333,6 +335,7 @@ def _expected_width(n: int, k: int, alpha: float, level: float) -> float:
     return (1 - alpha) * (n - 1) / (n - 3) * (fh - fl)
 
 
+@blas_policy
 def plan(
     n_items: int,
     n: int | Sequence[int] | None = None,

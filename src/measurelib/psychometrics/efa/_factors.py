@@ -18,6 +18,7 @@ from measurelib.errors import (
     SmallSampleWarning,
     register,
 )
+from measurelib.psychometrics._numeric import blas_policy
 
 __all__ = [
     "FactorAnalysisResult",
@@ -172,6 +173,7 @@ def _check_singular(r: Any, names: list[str], caller: str) -> None:
 
 
 # --------------------------------------------------------------------------- alignment
+@blas_policy
 def align_factors(loadings: Any, target: Any) -> tuple[Any, Any, Any]:
     """Reorder and reflect the columns of ``loadings`` to best match ``target``.
 
@@ -1056,6 +1058,7 @@ def _check_common(
         )
 
 
+@blas_policy
 def fa(
     corr_or_data: Any,
     n_factors: int = 1,
@@ -1153,6 +1156,7 @@ def fa(
     return FactorAnalysisResult(**out)
 
 
+@blas_policy
 def factor_structure(
     data: Any,
     n_factors: int | None = None,

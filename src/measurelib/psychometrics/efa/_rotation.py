@@ -14,6 +14,7 @@ Each returns a :class:`Rotation` with the rotated pattern, the factor correlatio
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,12 +48,13 @@ class Rotation:
 
 # --------------------------------------------------------------------------- criteria
 def _vgq_oblimin(L: FloatArray, gam: float = 0.0) -> tuple[FloatArray, float]:
-    k = L.shape[1]
-    X = (L**2) @ (1.0 - np.eye(k))
+    L2 = L * L
+    # (L^2) @ (1 - I): each entry is the row's sum of squares less its own square
+    X = L2.sum(axis=1, keepdims=True) - L2
     if gam != 0.0:
-        p = L.shape[0]
-        X = (np.eye(p) - np.full((p, p), gam / p)) @ X
-    return L * X, float(np.sum(L**2 * X) / 4.0)
+        # (I - gam/p 11') @ X
+        X = X - (gam / L.shape[0]) * X.sum(axis=0, keepdims=True)
+    return L * X, float(np.vdot(L2, X)) / 4.0
 
 
 def _vgq_geomin(L: FloatArray, delta: float = 0.01) -> tuple[FloatArray, float]:
@@ -99,25 +101,25 @@ def gpf_oblique(
     s = np.inf
     it = 0
     Tt = T
+    inv = np.linalg.inv
     for it in range(maxit + 1):  # noqa: B007 - the count is reported
-        Gp = G - T @ np.diag(np.sum(T * G, axis=0))
-        s = float(np.sqrt(np.sum(Gp * Gp)))
+        Gp = G - T * (T * G).sum(axis=0)  # T @ diag(colSums(T * G))
+        s = math.sqrt(float(np.vdot(Gp, Gp)))
         if s < eps:
             break
         al = 2.0 * al
         for _ in range(11):
             X = T - al * Gp
-            v = 1.0 / np.sqrt(np.sum(X**2, axis=0))
-            Tt = X * v[None, :]
-            L = A @ np.linalg.inv(Tt).T
+            Tt = X / np.sqrt((X * X).sum(axis=0))
+            Tinv = inv(Tt)
+            L = A @ Tinv.T
             Gqt, ft = vgq(L, **method_args)
-            improvement = f - ft
-            if improvement > 0.5 * s**2 * al:
+            if f - ft > 0.5 * s * s * al:
                 break
             al = al / 2.0
         T = Tt
         f = ft
-        G = -(L.T @ Gqt @ np.linalg.inv(Tt)).T
+        G = -(Tinv.T @ Gqt.T @ L)
     converged = bool(s < eps)
     return Rotation(L, T.T @ T, T, converged, it, method)
 

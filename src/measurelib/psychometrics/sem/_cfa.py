@@ -23,6 +23,7 @@ from measurelib.errors import (
     Location,
     register,
 )
+from measurelib.psychometrics._numeric import blas_policy
 from measurelib.psychometrics.sem._syntax import CODE_UNIDENTIFIED, ModelSpec, parse_model
 
 __all__ = ["CFAResult", "InvarianceResult", "cfa", "invariance"]
@@ -728,6 +729,7 @@ def _srmr(stats: list[Any], implied: list[Any], meanstructure: bool, ntotal: int
 
 
 # ============================================================================ public API
+@blas_policy
 def cfa(
     data: Any,
     model: Mapping[str, Sequence[str]] | str,
@@ -868,6 +870,7 @@ def cfa(
                      group_equal=group_equal, group=group)
 
 
+@blas_policy
 def invariance(
     data: Any,
     model: Mapping[str, Sequence[str]] | str,
