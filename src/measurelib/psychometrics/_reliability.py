@@ -11,6 +11,7 @@ import warnings as _warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from measurelib._progress import progress
 from measurelib._results import Result
 from measurelib.errors import (
     DataError,
@@ -534,21 +535,6 @@ def _z(level: float) -> float:
     return float(stats.norm.ppf(1 - (1 - level) / 2))
 
 
-def _progress(total: int, desc: str) -> Any:
-    """A tqdm progress bar on a terminal, else None."""
-    import sys
-
-    if total < 200 or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
-        return None
-    import importlib
-
-    try:
-        tqdm = importlib.import_module("tqdm.auto").tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return None
-    return tqdm(total=total, desc=desc, leave=False)
-
-
 def _bootstrap_alpha(X: Any, n_boot: int, seed: int | None, level: float) -> tuple[Any, Any]:
     """Percentile bootstrap of raw alpha: rows resampled with replacement, pairwise
     covariances (as ``psych::alpha(n.iter=)``), computed for all resamples at once from
@@ -573,7 +559,7 @@ def _bootstrap_alpha(X: Any, n_boot: int, seed: int | None, level: float) -> tup
     # rows of W per chunk so that a chunk holds ~ 2e7 numbers
     chunk = max(1, min(n_boot, int(2e7 // max(n, 1))))
     alphas = np.empty(n_boot)
-    bar = _progress(n_boot, "bootstrap")
+    bar = progress(total=n_boot, desc="bootstrap", unit="resample", min_total=200)
     done = 0
     while done < n_boot:
         b = min(chunk, n_boot - done)
@@ -598,10 +584,8 @@ def _bootstrap_alpha(X: Any, n_boot: int, seed: int | None, level: float) -> tup
         Cs[:, iu[1], iu[0]] = cov_u
         alphas[done:done + b] = _alpha_raw_batch(Cs)
         done += b
-        if bar is not None:
-            bar.update(b)
-    if bar is not None:
-        bar.close()
+        bar.update(b)
+    bar.close()
     ok = np.isfinite(alphas)
     p = 1 - level
     ci = np.quantile(alphas[ok], [p / 2, 1 - p / 2])
@@ -616,7 +600,7 @@ def _bootstrap_ordinal(X: Any, n_boot: int, seed: int | None, level: float) -> t
     rng = np.random.default_rng(seed)
     n, k = X.shape
     alphas = np.empty(n_boot)
-    bar = _progress(n_boot, "bootstrap (polychoric)")
+    bar = progress(total=n_boot, desc="bootstrap (polychoric)", unit="resample", min_total=200)
     for b in range(n_boot):
         Xb = X[rng.integers(0, n, size=n)]
         with _warnings.catch_warnings():
@@ -626,10 +610,8 @@ def _bootstrap_ordinal(X: Any, n_boot: int, seed: int | None, level: float) -> t
                 alphas[b] = (1 - k / R.sum()) * k / (k - 1)
             except Exception:  # a resample with a constant item
                 alphas[b] = np.nan
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+        bar.update(1)
+    bar.close()
     ok = np.isfinite(alphas)
     p = 1 - level
     return np.quantile(alphas[ok], [p / 2, 1 - p / 2]), alphas

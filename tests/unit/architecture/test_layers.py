@@ -15,7 +15,8 @@ SRC = Path(__file__).resolve().parents[3] / "src" / "measurelib"
 
 #: Lower numbers are lower layers. A stage may import from its own or lower layers only.
 LAYERS = {
-    "errors": 0, "_results": 0, "_resources": 0, "_lazy": 0, "_version": 0, "datasets": 0, "_compat": 0,
+    "errors": 0, "_results": 0, "_resources": 0, "_lazy": 0, "_version": 0, "_progress": 0,
+    "datasets": 0, "_compat": 0,
     "_output": 1,
     "definition": 2,
     "compose": 3,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 import warnings
 from typing import Any
 
+from measurelib._progress import progress as progress_bar
 from measurelib._results import Result
 from measurelib.errors import (
     ConvergenceWarning,
@@ -617,19 +617,6 @@ def _column_resampler(arr: Any, dt: Any, rng: Any) -> Any:
     return draw
 
 
-def _progress(iterable: Any, total: int, label: str, show: bool) -> Any:
-    if not show:
-        yield from iterable
-        return
-    width = 30
-    for k, item in enumerate(iterable, 1):
-        yield item
-        filled = int(width * k / total)
-        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {k}/{total}")
-        sys.stderr.flush()
-    sys.stderr.write("\n")
-
-
 def parallel_analysis(
     data: Any,
     n_iter: int = 100,
@@ -687,7 +674,6 @@ def _parallel_analysis(
     np.fill_diagonal(r1, np.sum(load1**2, axis=1))
     fa_obs = eigen_desc(r1)[0]
     rng = np.random.default_rng(seed)
-    show = sys.stderr.isatty() if progress is None else progress
     # Simulated data: the correlation matrix of nsub independent N(0, I_p) rows is the
     # cov2cor of a Wishart(nsub - 1, I_p) matrix, drawn directly by Bartlett's
     # decomposition (the same distribution as psych's cor(matrix(rnorm(nsub * p), nsub)),
@@ -718,7 +704,8 @@ def _parallel_analysis(
         Xt = np.empty((p + 1, chunk, nsub), dtype=dt)
         Xt[p] = 1.0
         draw = _column_resampler(arr, dt, rng)
-        for s in _progress(starts, len(starts), "parallel analysis", show):
+        for s in progress_bar(starts, total=len(starts), desc="parallel analysis",
+                              unit="batch", enabled=progress):
             b = min(chunk, n_iter - s)
             draw(Xt[:p, :b, :])
             if complete:
