@@ -8,8 +8,7 @@ names. Only module paths that the documentation showed are kept; see CHANGELOG.m
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.util
+import importlib.machinery
 import sys
 import warnings
 from collections.abc import Sequence
@@ -41,12 +40,16 @@ _INSTEAD = {
 }
 
 
-class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _Alias:
+    """A meta path finder and loader for the moved paths (duck-typed: importing
+    importlib.abc would cost every ``import measurelib`` several modules).
+    """
+
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> Any:
         if fullname not in MOVED:
             return None
-        return importlib.util.spec_from_loader(fullname, self, is_package=True)
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: Any) -> ModuleType:
         warnings.warn(f"{spec.name} is deprecated and will be removed in measurelib "
