@@ -49,7 +49,7 @@ class _Alias:
                   target: ModuleType | None = None) -> Any:
         if fullname not in MOVED:
             return None
-        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)  # type: ignore[arg-type]
 
     def create_module(self, spec: Any) -> ModuleType:
         warnings.warn(f"{spec.name} is deprecated and will be removed in measurelib "
