@@ -47,7 +47,7 @@ def test_upgrade_from_first_migration_keeps_data(store_url: str) -> None:
             rule_sha256="b" * 64, measure_version="1.0.0", engine_version="0.0.1"))
     old.close()
     new = ml.Store(store_url)  # upgrades to the newest layout
-    assert new.revision == "0003"
+    assert new.revision == "0004"
     sc = new.scores("phq-9")
     assert sc["value"].tolist() == [17.0] and sc["anonymous"].tolist() == [False]
     # the old row and new imports live side by side; the natural key still de-duplicates

@@ -17,6 +17,10 @@ from measurelib.errors import CODES, DataError, Diagnostic, Location
 __all__ = ["ImportResult", "Store", "measure_hash"]
 
 DEFAULT_PATH = "measurelib.db"
+_MIGRATION_LOCK = 7_283_514_926
+"""PostgreSQL advisory lock key held while a store's tables are created or upgraded."""
+BUSY_TIMEOUT_MS = 300_000
+"""How long a SQLite writer waits for another writer's transaction to end (5 minutes)."""
 
 
 def measure_hash(measure: Measure) -> str:
@@ -32,6 +36,17 @@ def _rule_hash(rule: Any) -> str:
     text = json.dumps(rule.model_dump(mode="json", by_alias=True), sort_keys=True,
                       separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _insert_if_absent(conn: Any, table: Any, key: list[str]) -> Any:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING`` for the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=key)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=key)
 
 
 def _now() -> _dt.datetime:
@@ -117,7 +132,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0003'
+    '0004'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,
@@ -147,7 +162,7 @@ class Store:
                 dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
                 cur.close()
 
             @event.listens_for(self.engine, "begin")
@@ -194,10 +209,25 @@ class Store:
         return cfg
 
     def upgrade(self, revision: str = "head") -> None:
-        """Run the migrations up to ``revision`` (default: the newest)."""
-        from alembic import command
+        """Run the migrations up to ``revision`` (default: the newest).
 
+        Stores opened by several processes at once upgrade once: the upgrade runs under a
+        lock (SQLite's write lock; a PostgreSQL advisory lock) and re-reads the revision
+        after taking it.
+        """
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        if revision == "head":
+            with self.engine.connect() as conn:
+                current = MigrationContext.configure(conn).get_current_revision()
+                heads = ScriptDirectory.from_config(self._alembic_config(conn)).get_heads()
+            if current in heads:
+                return
         with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             command.upgrade(self._alembic_config(conn), revision)
 
     @property
@@ -234,12 +264,15 @@ class Store:
         pk = conn.execute(q).scalar()
         if pk is not None:
             return int(pk)
-        res = conn.execute(measures.insert().values(
-            measure_id=measure.id, version=measure.version, lock_sha256=digest,
-            title=measure.text(measure.title),
-            definition=json.dumps(measure.to_dict(), ensure_ascii=False, sort_keys=True),
-            added_at=_now()))
-        return int(res.inserted_primary_key[0])
+        # a concurrent writer may record the same version at the same moment: both insert
+        # "if absent" and read the one row back
+        conn.execute(_insert_if_absent(conn, measures, ["measure_id", "version", "lock_sha256"])
+                     .values(measure_id=measure.id, version=measure.version, lock_sha256=digest,
+                             title=measure.text(measure.title),
+                             definition=json.dumps(measure.to_dict(), ensure_ascii=False,
+                                                   sort_keys=True),
+                             added_at=_now()))
+        return int(conn.execute(q).scalar_one())
 
     def configure_service(self, service: str, *, equity_fields: Sequence[str] = (),
                           schedule: str | None = None) -> None:
@@ -385,38 +418,26 @@ class Store:
                 scored: Any, *, anonymous: bool, source: str | None,
                 file_sha256: str | None, n_rows: int, n_rejected: int) -> tuple[int, int, int]:
         import pandas as pd
-        from sqlalchemy import func, select
 
         from measurelib._version import __version__
-        from measurelib.outcomes.store._bulk import bulk_insert, insert_ignore
+        from measurelib.outcomes.store._bulk import insert_ignore, stage, unstage
         from measurelib.outcomes.store._tables import (
             EQUITY_FIELDS,
             administrations,
             episodes,
             imports,
-            measures,
             respondents,
         )
 
         measure_pk = self.add_measure(measure, conn)
-        pks_same_id = select(measures.c.pk).where(measures.c.measure_id == measure.id)
-        if len(key):
-            q = select(administrations.c.natural_key).where(
-                administrations.c.measure_pk.in_(pks_same_id))
-            existing_keys = pd.Series(conn.execute(q).scalars().all(), dtype="string")
-            is_old = key.isin(existing_keys).to_numpy()
-        else:
-            is_old = pd.Series([], dtype=bool).to_numpy()
-        new = ~is_old
-        n_already = int(is_old.sum())
-        meta, key, responses = meta[new], key[new], responses[new]
         now = _now()
         res = conn.execute(imports.insert().values(
             measure_pk=measure_pk, source=source, file_sha256=file_sha256, started_at=now,
-            finished_at=None, n_rows=n_rows, n_inserted=int(new.sum()),
-            n_already_stored=n_already, n_rejected=n_rejected, engine_version=__version__))
+            finished_at=None, n_rows=n_rows, n_inserted=0, n_already_stored=0,
+            n_rejected=n_rejected, engine_version=__version__))
         import_pk = int(res.inserted_primary_key[0])
         n_new = len(meta)
+        inserted = 0
         if n_new:
             rids = meta["respondent_id"].dropna().unique()
             if len(rids):
@@ -429,9 +450,6 @@ class Store:
                 ep["start_date"] = ep["start_date"].dt.strftime("%Y-%m-%d")
                 ep["end_date"] = None
                 insert_ignore(conn, episodes, ep, ["respondent_id", "episode"])
-            start = int(conn.execute(select(func.coalesce(func.max(administrations.c.pk), 0)))
-                        .scalar()) + 1
-            pks = pd.RangeIndex(start, start + n_new)
             # equity fields only for services configured to collect them
             allowed = self._equity_by_service(conn)
             equity = {}
@@ -441,9 +459,9 @@ class Store:
                 equity[col] = meta[col].where(keep) if col != "deprivation_decile" else \
                     meta[col].where(pd.Series(keep, index=meta.index))
             resp_json = responses.to_json(orient="records", lines=True,
-                                          force_ascii=False).splitlines() if n_new else []
+                                          force_ascii=False).splitlines()
             admin = pd.DataFrame({
-                "pk": pks, "natural_key": key.to_numpy(), "measure_pk": measure_pk,
+                "natural_key": key.to_numpy(), "measure_pk": measure_pk,
                 "respondent_id": meta["respondent_id"].to_numpy(),
                 "episode": meta["episode"].to_numpy(),
                 "date": meta["date"].dt.strftime("%Y-%m-%d").to_numpy(),
@@ -457,28 +475,44 @@ class Store:
                 "responses": resp_json, "import_pk": import_pk,
                 "anonymous": anonymous,
                 **{c: equity[c].to_numpy() for c in EQUITY_FIELDS},
+                "idx": meta.index.to_numpy(),
             })
-            bulk_insert(conn, administrations, admin)
-            pk_of = pd.Series(pks, index=meta.index)
+            # the database gives the keys; a natural key already stored (by an earlier import
+            # or a concurrent writer) is left as it is: one row per administration
+            cols = [c for c in admin.columns if c != "idx"]
+            names = ", ".join(cols)
+            stage(conn, administrations, admin, "_stage_adm", {"idx": "INTEGER"})
+            inserted = int(conn.exec_driver_sql(
+                f"INSERT INTO administrations ({names}) SELECT {names} FROM _stage_adm "
+                "ORDER BY natural_key ON CONFLICT (natural_key) DO NOTHING").rowcount)
             sc = scored[scored["index"].isin(meta.index)]
-            if len(sc):
+            if len(sc) and inserted:
                 rules = {r.id: r for r in measure.scores}
                 rule_sha = sc["score_id"].map({k: _rule_hash(v) for k, v in rules.items()})
                 frame = pd.DataFrame({
-                    "administration_pk": pk_of.loc[sc["index"]].to_numpy(),
                     "score_id": sc["score_id"].to_numpy(),
                     "value": sc["value"].to_numpy(dtype=float),
                     "band": sc["band"].to_numpy(),
                     "rule_sha256": rule_sha.to_numpy(),
                     "measure_version": measure.version,
                     "engine_version": __version__,
+                    "idx": sc["index"].to_numpy(),
                 })
                 from measurelib.outcomes.store._tables import scores as scores_table
 
-                bulk_insert(conn, scores_table, frame)
+                stage(conn, scores_table, frame, "_stage_scores", {"idx": "INTEGER"})
+                conn.exec_driver_sql(
+                    "INSERT INTO scores (administration_pk, score_id, value, band, rule_sha256, "
+                    "measure_version, engine_version) SELECT a.pk, t.score_id, t.value, t.band, "
+                    "t.rule_sha256, t.measure_version, t.engine_version FROM _stage_scores t "
+                    "JOIN _stage_adm s ON s.idx = t.idx "
+                    "JOIN administrations a ON a.natural_key = s.natural_key "
+                    f"WHERE a.import_pk = {import_pk}")
+                unstage(conn, "_stage_scores")
+            unstage(conn, "_stage_adm")
         conn.execute(imports.update().where(imports.c.pk == import_pk).values(
-            finished_at=_now()))
-        return n_new, n_already, import_pk
+            n_inserted=inserted, n_already_stored=n_new - inserted, finished_at=_now()))
+        return inserted, n_new - inserted, import_pk
 
     def import_file(self, measure: Measure, path: str | Path, *, reject_bad_rows: bool = False,
                     anonymous: bool = False, defaults: Mapping[str, Any] | None = None,
@@ -604,9 +638,7 @@ class Store:
                 insert_ignore(conn, respondents, pd.DataFrame(
                     {"respondent_id": rids, "added_at": _now().isoformat(sep=" ")}),
                     ["respondent_id"])
-            start = conn.exec_driver_sql("SELECT COALESCE(MAX(pk), 0) FROM offers").scalar()
-            frame.insert(0, "pk", range(int(start) + 1, int(start) + 1 + len(frame)))
-            bulk_insert(conn, offers, frame)
+            bulk_insert(conn, offers, frame)  # keys given by the database
         return len(frame)
 
     def close_episode(self, respondent_id: str, episode: str = "1",

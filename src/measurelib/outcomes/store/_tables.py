@@ -80,7 +80,7 @@ imports = Table(
 
 administrations = Table(
     "administrations", metadata,
-    Column("pk", Integer, primary_key=True, autoincrement=False),
+    Column("pk", Integer, primary_key=True),  # given by the database (migration 0004)
     Column("natural_key", String(400), nullable=False, unique=True),
     Column("measure_pk", Integer, ForeignKey("measures.pk"), nullable=False),
     Column("respondent_id", String(64), ForeignKey("respondents.respondent_id")),
