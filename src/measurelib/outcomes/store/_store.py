@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from measurelib._results import Result
 from measurelib.definition import Measure
 from measurelib.errors import CODES, DataError, Diagnostic, Location
 
-__all__ = ["ImportResult", "Store", "measure_hash"]
+__all__ = ["ExportResult", "ImportResult", "Store", "mask_credentials", "measure_hash"]
 
 DEFAULT_PATH = "measurelib.db"
 _MIGRATION_LOCK = 7_283_514_926
@@ -62,6 +63,20 @@ def _require_store_extra() -> None:
                           "pip install 'measurelib[store]'") from None
 
 
+_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\r\n]*:)[^@\r\n]*@")
+_PASSWORD_PARAM = re.compile(r"(?i)(?P<head>\bpassword=)[^&\s'\"]*")
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``.
+
+    >>> mask_credentials("postgresql://ann:s3cret@db/outcomes")
+    'postgresql://ann:***@db/outcomes'
+    """
+    text = _CREDENTIALS.sub(lambda m: m.group("head") + "***@", text)
+    return _PASSWORD_PARAM.sub(lambda m: m.group("head") + "***", text)
+
+
 def normalise_url(url: str | Path | None) -> str:
     """A SQLAlchemy URL from ``None`` (``measurelib.db``), a file path or a URL."""
     if url is None:
@@ -104,6 +119,18 @@ class ImportResult(Result):
                 f"{self.n_already_stored} already in the store, {self.n_rejected} rejected")
 
 
+class ExportResult(Result):
+    """What :meth:`Store.export_responses` wrote."""
+
+    measure_id: str
+    output: str
+    n_rows: int
+    columns: list[str]
+
+    def summary(self) -> str:
+        return f"{self.n_rows} administration(s) of {self.measure_id} written to {self.output}"
+
+
 def _diagnostics(rejected: Any, source: str | None) -> list[Diagnostic]:
     out = []
     for rec in rejected.itertuples(index=False):
@@ -136,25 +163,30 @@ class Store:
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,
-                 echo: bool = False) -> None:
+                 create: bool = True, echo: bool = False) -> None:
         _require_store_extra()
         from sqlalchemy import create_engine, event
         from sqlalchemy.pool import StaticPool
 
-        self.url = normalise_url(url)
+        self._url = normalise_url(url)
+        shown = mask_credentials(self._url)
         kwargs: dict[str, Any] = {"echo": echo}
-        if self.url == "sqlite://":
+        if self._url == "sqlite://":
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        elif not create and self._url.startswith("sqlite:///"):
+            path = Path(self._url[len("sqlite:///"):])
+            if not path.is_file():
+                raise DataError(_no_store(str(url if url is not None else DEFAULT_PATH),
+                                          "the file does not exist"))
         try:
-            self.engine = create_engine(self.url, **kwargs)
+            self.engine = create_engine(self._url, **kwargs)
         except ModuleNotFoundError as exc:
-            raise ImportError(f"the store at {self.url.split('://')[0]}:// needs {exc.name}: "
+            raise ImportError(f"the store at {shown.split('://')[0]}:// needs {exc.name}: "
                               "pip install 'measurelib[store]'") from None
         except Exception as exc:  # noqa: BLE001 - a malformed URL is a usage error
-            raise DataError(Diagnostic("file-not-found", f"cannot use the store URL: {exc}",
-                                       "Give a file path (SQLite) or a URL such as "
-                                       "postgresql+psycopg://user@host/db.",
-                                       Location(file=str(url)))) from None
+            raise DataError(Diagnostic(
+                "store-url-invalid", f"cannot use the store URL: {mask_credentials(str(exc))}",
+                CODES["store-url-invalid"].hint, Location(file=shown))) from None
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             @event.listens_for(self.engine, "connect")
@@ -171,20 +203,27 @@ class Store:
         elif self.dialect != "postgresql":
             raise ValueError(f"Store(url=...): only SQLite and PostgreSQL are supported, got "
                              f"a {self.dialect!r} URL")
-        if upgrade:
-            from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import DBAPIError
 
-            try:
-                self.upgrade()
-            except OperationalError as exc:
+        try:
+            if not create and self.revision is None:
                 self.engine.dispose()
-                shown = self.engine.url.render_as_string(hide_password=True)
-                raise DataError(Diagnostic(
-                    "file-not-found", f"cannot open the store {shown}: "
-                    f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}",
-                    "Check the path (its folder must exist) or that the database server is "
-                    "running and the URL, user and password are right.",
-                    Location(file=shown))) from None
+                raise DataError(_no_store(shown, "the database holds no measurelib tables"))
+            if upgrade:
+                self.upgrade()
+        except DBAPIError as exc:
+            self.engine.dispose()
+            first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise DataError(Diagnostic(
+                "file-not-found", f"cannot open the store {shown}: {mask_credentials(first)}",
+                "Check the path (its folder must exist) or that the database server is "
+                "running and the URL, user and password are right.",
+                Location(file=shown))) from None
+
+    @property
+    def url(self) -> str:
+        """The store's URL, its password (if any) shown as ``***``."""
+        return mask_credentials(self._url)
 
     # ------------------------------------------------------------------ lifecycle
     def __repr__(self) -> str:
@@ -714,6 +753,129 @@ class Store:
         df["date"] = pd.to_datetime(df["date"])
         return df
 
+    def measure(self, measure_id: str, version: str | None = None) -> Measure:
+        """The definition of a measure as stored with its data (the newest version stored).
+
+        Raises ``LookupError`` when the store holds no such measure (or version).
+        """
+        from sqlalchemy import select
+
+        from measurelib.definition import dump_yaml, loads
+        from measurelib.outcomes.store._tables import measures
+
+        q = select(measures.c.version, measures.c.definition).where(
+            measures.c.measure_id == measure_id)
+        if version is not None:
+            q = q.where(measures.c.version == version)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.order_by(measures.c.pk.desc())).all()
+        if not rows:
+            raise LookupError(f"the store holds no measure {measure_id!r}"
+                              + (f" version {version}" if version else ""))
+        return loads(dump_yaml(json.loads(rows[0][1])),  # type: ignore[no-any-return]
+                     f"<{measure_id} {rows[0][0]} as stored in {self.url}>")
+
+    def measure_ids(self) -> list[str]:
+        """Ids of the measures the store holds data of, sorted."""
+        from sqlalchemy import select
+
+        from measurelib.outcomes.store._tables import measures
+
+        with self.engine.connect() as conn:
+            return sorted(set(conn.execute(select(measures.c.measure_id)).scalars()))
+
+    def find_measure(self, ref: str | Path | Measure) -> Measure:
+        """A measure named by a definition file, an id the store holds, or a catalog id.
+
+        In that order: an existing file is loaded; an id (``hub-check`` or
+        ``hub-check@1.2.0``) of a measure stored with its data gives the definition the data
+        were scored with; anything else goes to :func:`measurelib.load` (the catalog).
+        """
+        from measurelib.definition import load
+
+        if isinstance(ref, Measure):
+            return ref
+        text = str(ref)
+        if not Path(text).exists():
+            mid, _, version = text.partition("@")
+            try:
+                return self.measure(mid, version or None)
+            except LookupError:
+                pass
+        return load(text)  # type: ignore[no-any-return]
+
+    def export_responses(self, measure: Measure | str, output: str | Path, *,
+                         scores: bool = True, chunksize: int = 100_000) -> ExportResult:
+        """Write the stored responses (and scores) of a measure to .csv, .tsv, .xlsx or .parquet.
+
+        One row per administration of every stored version of the measure: metadata,
+        the answers as stored (columns named by item id), and with ``scores`` each score's
+        value and band. Respondent ids are written as stored (pseudonymous). Text cells are
+        made safe for spreadsheets (formula-neutralised). Read in chunks of ``chunksize``
+        administrations, so memory does not grow with the store (Excel files excepted).
+        """
+        import pandas as pd
+        from sqlalchemy import select
+
+        from measurelib.outcomes.store._tables import EQUITY_FIELDS, administrations, measures
+        from measurelib.outcomes.store._tables import scores as scores_table
+        from measurelib.scoring import WRITE_SUFFIXES, ResponseWriter
+
+        if not isinstance(measure, Measure):
+            measure = self.find_measure(measure)
+        out = Path(output)
+        if out.suffix.lower() not in WRITE_SUFFIXES:
+            raise ValueError(f"export_responses(output=...): allowed file types are "
+                             f"{', '.join(WRITE_SUFFIXES)}; got {out.name!r}")
+        a, m = administrations, measures
+        meta = [a.c.respondent_id, a.c.episode, a.c.date, a.c.timepoint, a.c.mode,
+                a.c.respondent_type, a.c.site, a.c.service, a.c.worker, a.c.retrospective,
+                a.c.anonymous, a.c.simulated, *[a.c[c] for c in EQUITY_FIELDS]]
+        items = [c for c in measure.response_columns()]
+        rules = [r.id for r in measure.scores] if scores else []
+        writer = ResponseWriter(str(out))
+        n = 0
+        last = 0
+        try:
+            with self.engine.connect() as conn:
+                while True:
+                    q = (select(a.c.pk, m.c.version.label("measure_version"), *meta,
+                                a.c.responses)
+                         .select_from(a.join(m, a.c.measure_pk == m.c.pk))
+                         .where(m.c.measure_id == measure.id, a.c.pk > last)
+                         .order_by(a.c.pk).limit(chunksize))
+                    res = conn.execute(q)
+                    chunk = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+                    if not len(chunk):
+                        break
+                    last = int(chunk["pk"].iloc[-1])
+                    answers = pd.DataFrame.from_records(
+                        [json.loads(t) for t in chunk.pop("responses")], index=chunk.index)
+                    frame = pd.concat([chunk, answers.reindex(columns=items)], axis=1)
+                    if rules:
+                        sq = select(scores_table.c.administration_pk, scores_table.c.score_id,
+                                    scores_table.c.value, scores_table.c.band).where(
+                            scores_table.c.administration_pk.between(
+                                int(chunk["pk"].iloc[0]), last))
+                        sres = conn.execute(sq)
+                        sc = pd.DataFrame(sres.fetchall(), columns=list(sres.keys()))
+                        for rid in rules:
+                            one = sc[sc["score_id"] == rid].set_index("administration_pk")
+                            frame[rid] = chunk["pk"].map(one["value"])
+                            frame[f"{rid}_band"] = chunk["pk"].map(one["band"])
+                    frame = frame.rename(columns={"pk": "administration"})
+                    frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
+                    writer.write(frame)
+                    n += len(frame)
+            writer.close()
+        except BaseException:
+            writer.discard()
+            raise
+        return ExportResult(measure_id=measure.id, output=str(out), n_rows=n,
+                            columns=[*["administration", "measure_version"],
+                                     *[c.name for c in meta], *items,
+                                     *[x for r in rules for x in (r, f"{r}_band")]])
+
     def table(self, name: str) -> Any:
         """A whole table as a DataFrame (``imports``, ``episodes``, ``offers``, ...)."""
         from measurelib.outcomes.store._tables import metadata
@@ -739,6 +901,11 @@ class Store:
         with self.engine.connect() as conn:
             return {name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
                     for name, t in sorted(metadata.tables.items())}
+
+
+def _no_store(where: str, why: str) -> Diagnostic:
+    return Diagnostic("store-not-found", f"no store at {mask_credentials(where)}: {why}",
+                      CODES["store-not-found"].hint, Location(file=mask_credentials(where)))
 
 
 def _row(value: Any) -> int | None:
