@@ -45,7 +45,10 @@ def _copy(conn: Any, name: str, df: Any) -> None:
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         s = df[col]
-        if pd.api.types.is_bool_dtype(s):
+        first = s.dropna().iloc[0] if s.notna().any() else None
+        if isinstance(first, bytes):  # bytea in COPY's text form
+            text = s.map(lambda b: "\\x" + b.hex() if isinstance(b, bytes) else None)
+        elif pd.api.types.is_bool_dtype(s):
             text = s.map({True: "t", False: "f"})
         elif pd.api.types.is_float_dtype(s):
             text = s.map(repr)

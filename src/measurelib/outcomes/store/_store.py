@@ -159,7 +159,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0004'
+    '0005'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,
@@ -465,9 +465,16 @@ class Store:
             administrations,
             episodes,
             imports,
+            key_hash,
             respondents,
         )
 
+        if conn.dialect.name == "postgresql":
+            # writers of one measure take turns (SQLite's write lock does the same): rows keep
+            # the file's order and no two transactions wait for each other's keys in a cycle
+            lock = int.from_bytes(hashlib.sha256(measure.id.encode()).digest()[:8], "big",
+                                  signed=True)
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock})")
         measure_pk = self.add_measure(measure, conn)
         now = _now()
         res = conn.execute(imports.insert().values(
@@ -500,7 +507,7 @@ class Store:
             resp_json = responses.to_json(orient="records", lines=True,
                                           force_ascii=False).splitlines()
             admin = pd.DataFrame({
-                "natural_key": key.to_numpy(), "measure_pk": measure_pk,
+                "key_hash": [key_hash(k) for k in key.tolist()], "measure_pk": measure_pk,
                 "respondent_id": meta["respondent_id"].to_numpy(),
                 "episode": meta["episode"].to_numpy(),
                 "date": meta["date"].dt.strftime("%Y-%m-%d").to_numpy(),
@@ -516,42 +523,60 @@ class Store:
                 **{c: equity[c].to_numpy() for c in EQUITY_FIELDS},
                 "idx": meta.index.to_numpy(),
             })
-            # the database gives the keys; a natural key already stored (by an earlier import
-            # or a concurrent writer) is left as it is: one row per administration
+            # the database gives the keys, in the file's order; a natural key already stored
+            # (by an earlier import or a concurrent writer) is left as it is
             cols = [c for c in admin.columns if c != "idx"]
             names = ", ".join(cols)
             stage(conn, administrations, admin, "_stage_adm", {"idx": "INTEGER"})
             inserted = int(conn.exec_driver_sql(
                 f"INSERT INTO administrations ({names}) SELECT {names} FROM _stage_adm "
-                "ORDER BY natural_key ON CONFLICT (natural_key) DO NOTHING").rowcount)
+                "ORDER BY idx ON CONFLICT (key_hash) DO NOTHING").rowcount)
             sc = scored[scored["index"].isin(meta.index)]
             if len(sc) and inserted:
-                rules = {r.id: r for r in measure.scores}
-                rule_sha = sc["score_id"].map({k: _rule_hash(v) for k, v in rules.items()})
+                run_pk = self._scoring_run(conn, measure, measure_pk)
                 frame = pd.DataFrame({
                     "score_id": sc["score_id"].to_numpy(),
                     "value": sc["value"].to_numpy(dtype=float),
                     "band": sc["band"].to_numpy(),
-                    "rule_sha256": rule_sha.to_numpy(),
-                    "measure_version": measure.version,
-                    "engine_version": __version__,
+                    "run_pk": run_pk,
                     "idx": sc["index"].to_numpy(),
                 })
                 from measurelib.outcomes.store._tables import scores as scores_table
 
                 stage(conn, scores_table, frame, "_stage_scores", {"idx": "INTEGER"})
                 conn.exec_driver_sql(
-                    "INSERT INTO scores (administration_pk, score_id, value, band, rule_sha256, "
-                    "measure_version, engine_version) SELECT a.pk, t.score_id, t.value, t.band, "
-                    "t.rule_sha256, t.measure_version, t.engine_version FROM _stage_scores t "
+                    "INSERT INTO scores (administration_pk, score_id, value, band, run_pk) "
+                    "SELECT a.pk, t.score_id, t.value, t.band, t.run_pk FROM _stage_scores t "
                     "JOIN _stage_adm s ON s.idx = t.idx "
-                    "JOIN administrations a ON a.natural_key = s.natural_key "
+                    "JOIN administrations a ON a.key_hash = s.key_hash "
                     f"WHERE a.import_pk = {import_pk}")
                 unstage(conn, "_stage_scores")
             unstage(conn, "_stage_adm")
         conn.execute(imports.update().where(imports.c.pk == import_pk).values(
             n_inserted=inserted, n_already_stored=n_new - inserted, finished_at=_now()))
         return inserted, n_new - inserted, import_pk
+
+    def _scoring_run(self, conn: Any, measure: Measure, measure_pk: int) -> int:
+        """The key of this (measure version, score rules, engine version): provenance once."""
+        from sqlalchemy import select
+
+        from measurelib._version import __version__
+        from measurelib.outcomes.store._tables import scoring_runs
+
+        rules = json.dumps(sorted([r.id, _rule_hash(r)] for r in measure.scores),
+                           separators=(",", ":"))
+        digest = hashlib.sha256(rules.encode("utf-8")).hexdigest()
+        q = select(scoring_runs.c.pk).where(scoring_runs.c.measure_pk == measure_pk,
+                                            scoring_runs.c.rules_sha256 == digest,
+                                            scoring_runs.c.engine_version == __version__)
+        pk = conn.execute(q).scalar()
+        if pk is None:
+            conn.execute(_insert_if_absent(conn, scoring_runs,
+                                           ["measure_pk", "rules_sha256", "engine_version"])
+                         .values(measure_pk=measure_pk, rules=rules, rules_sha256=digest,
+                                 engine_version=__version__))
+            pk = conn.execute(q).scalar_one()
+        return int(pk)
 
     def import_file(self, measure: Measure, path: str | Path, *, reject_bad_rows: bool = False,
                     anonymous: bool = False, defaults: Mapping[str, Any] | None = None,
