@@ -422,6 +422,13 @@ register("store-duplicate-row", "Same form twice in one file", "Two rows have th
 register("store-double-entry", "Double entry disagrees", "Two independent keyings of the same "
          "paper forms differ in a cell.", "Check the paper form and correct the file that is "
          "wrong, then import again with --verify.", area="store")
+register("store-not-found", "No such store", "A command that reads the outcomes store was "
+         "given a store that does not exist (a mistyped `--db` would otherwise open a new, "
+         "empty store).", "Check `--db` (file path or URL); `measurelib import` creates a "
+         "store.", area="store")
+register("store-url-invalid", "Malformed store URL", "The store URL cannot be understood.",
+         "Give a file path (SQLite) or a URL such as "
+         "postgresql+psycopg://user@host/db.", area="store")
 register("schedule-invalid", "Invalid schedule", "A service schedule file does not follow the "
          "schedule format.", "See docs/outcomes.md#schedules.", area="store")
 

@@ -98,6 +98,7 @@ def test_usage_errors(folder: Path) -> None:
     assert res.returncode == 2 and "allowed file types" in res.stderr
     res = run("import", "phq-9", "missing.csv", "--db", "s.db", cwd=folder)
     assert res.returncode == 2 and "missing.csv" in res.stderr
+    assert run("import", "phq-9", "forms.csv", "--db", "s.db", cwd=folder).returncode == 0
     res = run("due", "--db", "s.db", cwd=folder)
     assert res.returncode == 2 and "no schedule given" in res.stderr
     res = run("import", "phq-9", "forms.csv", "--db", "no/such/dir/s.db", cwd=folder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 from alembic.autogenerate import compare_metadata
@@ -47,7 +48,7 @@ def test_upgrade_from_first_migration_keeps_data(store_url: str) -> None:
             rule_sha256="b" * 64, measure_version="1.0.0", engine_version="0.0.1"))
     old.close()
     new = ml.Store(store_url)  # upgrades to the newest layout
-    assert new.revision == "0003"
+    assert new.revision == "0005"
     sc = new.scores("phq-9")
     assert sc["value"].tolist() == [17.0] and sc["anonymous"].tolist() == [False]
     # the old row and new imports live side by side; the natural key still de-duplicates
@@ -58,4 +59,65 @@ def test_upgrade_from_first_migration_keeps_data(store_url: str) -> None:
     res = new.import_frame(PHQ9, df)
     assert (res.n_inserted, res.n_already_stored) == (1, 1)
     assert ml.change(new, PHQ9).people["change"].tolist() == [-8.0]
+    new.close()
+
+
+def test_upgrade_to_compact_keys_keeps_every_row_and_score(store_url: str) -> None:
+    """A 0003 store with 60 administrations, two scores each, from two engine versions."""
+    from sqlalchemy import MetaData, Table
+
+    old = ml.Store(store_url, upgrade=False)
+    old.upgrade("0003")
+    md = MetaData()
+    t = {name: Table(name, md, autoload_with=old.engine) for name in
+         ("measures", "respondents", "imports", "administrations", "scores")}
+    now = dt.datetime(2025, 1, 1, 12, 0)
+    expected = {}
+    with old.engine.begin() as conn:
+        mpk = conn.execute(insert(t["measures"]).values(
+            measure_id="phq-9", version=PHQ9.version, lock_sha256="a" * 64, title="PHQ-9",
+            definition="{}", added_at=now)).inserted_primary_key[0]
+        for i in range(30):
+            conn.execute(insert(t["respondents"]).values(respondent_id=f"p{i}", added_at=now))
+        pk = 0
+        for i in range(30):
+            for tp, day in (("baseline", 6), ("exit", 27)):
+                pk += 1
+                date = dt.date(2025, 1, day)
+                conn.execute(insert(t["administrations"]).values(
+                    pk=pk, natural_key=f"phq-9|p{i}|1|{tp}|{date}", measure_pk=mpk,
+                    respondent_id=f"p{i}", episode="1", date=date, timepoint=tp,
+                    retrospective=False, responses='{"interest": 1.0}', simulated=i == 3))
+                for sid, value in (("total", float(i + (tp == "baseline"))),
+                                   ("severity", None)):
+                    conn.execute(insert(t["scores"]).values(
+                        administration_pk=pk, score_id=sid, value=value, band="b" + tp,
+                        rule_sha256=sid[0] * 64, measure_version=PHQ9.version,
+                        engine_version="0.1" if i < 10 else "0.2"))
+                    expected[(f"p{i}", tp, sid)] = value
+    old.close()
+    new = ml.Store(store_url)
+    assert new.revision == "0005"
+    counts = new.counts()
+    assert counts["administrations"] == 60 and counts["scores"] == 120
+    assert counts["scoring_runs"] == 2  # one per engine version, not one per score
+    sc = new.scores("phq-9")
+    got = {(r.respondent_id, r.timepoint, r.score_id): r.value for r in sc.itertuples()}
+    assert got.keys() == expected.keys()
+    assert all((pd.isna(v) and pd.isna(got[k])) or v == got[k] for k, v in expected.items())
+    assert set(sc["band"]) == {"bbaseline", "bexit"}
+    assert new.administrations()["simulated"].sum() == 2
+    runs = new.table("scoring_runs")
+    assert sorted(runs["engine_version"]) == ["0.1", "0.2"]
+    assert all(set(dict(json.loads(r))) == {"total", "severity"} for r in runs["rules"])
+    # converted keys still de-duplicate: the stored baselines are found again
+    df = pd.DataFrame({"respondent_id": ["p0", "p1", "new"], "timepoint": "baseline",
+                       "date": "2025-01-06"})
+    for it in PHQ9.items[:9]:
+        df[it.id] = 1
+    res = new.import_frame(PHQ9, df)
+    assert (res.n_inserted, res.n_already_stored) == (1, 2)
+    assert new.counts()["administrations"] == 61
+    adm = new.administrations()  # new keys come after the migrated ones (PostgreSQL may
+    assert adm.loc[adm["respondent_id"] == "new", "pk"].item() > 60  # leave gaps)
     new.close()

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
                                        Location(field="--on"))) from None
     import pandas as pd
 
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     try:
         schedules = [load_schedule(args.schedule)] if args.schedule else stored_schedules(store)
         if not schedules:

@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from measurelib.cli._main import EXIT_OK, add_format_option, print_json
-from measurelib.definition import dump_yaml, load, loads
 from measurelib.errors import DataError, Diagnostic, Location
 
 
@@ -15,7 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="store: a SQLite file (default measurelib.db) or a PostgreSQL URL")
     p.add_argument("--respondent", required=True, metavar="ID", help="pseudonymous id")
     p.add_argument("--measure", default=None,
-                   help="definition file or catalog id (default: the person's only measure)")
+                   help="definition file, id of a measure in the store, or catalog id "
+                        "(default: the person's only measure)")
     p.add_argument("--score", default=None, help="score id (default: the first)")
     p.add_argument("--episode", default=None, help="only this episode")
     p.add_argument("--lang", default=None, help="language of the sheet (default: the measure's)")
@@ -24,15 +24,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from measurelib.outcomes import feedback_sheet, write_feedback
     from measurelib.outcomes.store import Store
 
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     try:
         if args.measure:
-            measure = load(args.measure)
+            measure = store.find_measure(args.measure)
         else:
             frame = store.scores()
             mine = frame[frame["respondent_id"] == args.respondent]
@@ -42,10 +40,7 @@ def run(args: argparse.Namespace) -> int:
                     "usage", f"{args.respondent!r} has scores of {len(ids)} measures "
                     f"({', '.join(ids) or 'none'})", "Name one with --measure.",
                     Location(field="--respondent")))
-            defs = store.table("measures")
-            latest = defs[defs["measure_id"] == ids[0]].iloc[-1]
-
-            measure = loads(dump_yaml(json.loads(latest["definition"])), ids[0])
+            measure = store.measure(ids[0])
         try:
             html = feedback_sheet(store, measure, args.respondent, score=args.score,
                                   episode=args.episode, lang=args.lang)

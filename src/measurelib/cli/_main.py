@@ -48,6 +48,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("measurelib.cli._import", "import response files into the outcomes store"),
     "due": ("measurelib.cli._due", "list who is due or overdue for a measure (CSV for mail-merge/SMS)"),
     "report": ("measurelib.cli._report", "write the impact report of a service (HTML, PDF, JSON)"),
+    "export-responses": ("measurelib.cli._export_responses",
+                         "write a measure's stored responses and scores (CSV, XLSX, Parquet)"),
     "feedback": ("measurelib.cli._feedback", "write a person's one-page feedback sheet (HTML, PDF)"),
     "export": ("measurelib.cli._export", "export a measure to FHIR, XLSForm, REDCap or JSON Schema"),
     "import-definition": ("measurelib.cli._import_definition",
@@ -212,7 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "format", "text") == "json" or getattr(args, "json", False):
             print_json(err.to_dict())
         codes = {d.code for d in err.errors}
-        usage = codes <= {"file-not-found", "catalog-unknown", "catalog-version", "usage"}
+        usage = codes <= {"file-not-found", "catalog-unknown", "catalog-version", "usage",
+                          "store-not-found", "store-url-invalid"}
         return EXIT_USAGE if usage else EXIT_INVALID
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -6,14 +6,14 @@ import argparse
 import sys
 
 from measurelib.cli._main import EXIT_OK, add_format_option, print_json
-from measurelib.definition import load
 from measurelib.errors import DataError, Diagnostic, Location
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", default=None, metavar="PATH|URL",
                    help="store: a SQLite file (default measurelib.db) or a PostgreSQL URL")
-    p.add_argument("--measure", required=True, help="definition file (.yaml) or catalog id")
+    p.add_argument("--measure", required=True,
+                   help="definition file (.yaml), id of a measure in the store, or catalog id")
     p.add_argument("--score", default=None, help="score id (default: the first)")
     p.add_argument("--from", dest="start", default=None, metavar="YYYY-MM-DD",
                    help="episodes whose baseline is on or after this date")
@@ -51,12 +51,16 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(Diagnostic("usage", f"-o {args.output!r}: allowed file types are "
                                    ".html, .pdf, .json", "Name the output e.g. impact.html.",
                                    Location(field="--output")))
-    measure = load(args.measure)
-    store = Store(args.db)
+    store = Store(args.db, create=False)
     try:
-        rep = impact_report(store, measure, score=args.score, start=args.start, end=args.end,
-                            service=args.service, by=args.by or ["site"],
-                            min_cell=args.min_cell)
+        measure = store.find_measure(args.measure)
+        try:
+            rep = impact_report(store, measure, score=args.score, start=args.start,
+                                end=args.end, service=args.service, by=args.by or ["site"],
+                                min_cell=args.min_cell)
+        except ValueError as exc:  # a measure or option the report cannot use
+            raise DataError(Diagnostic("usage", str(exc), "Check --measure and --score.",
+                                       Location(field="--measure"))) from None
     finally:
         store.close()
     rep.write(args.output)

@@ -3,7 +3,7 @@
 >>> import measurelib as ml
 >>> store = ml.Store(":memory:")          # or ml.Store() for ./measurelib.db
 >>> store.revision
-'0003'
+'0005'
 
 SQLAlchemy and Alembic load when a :class:`Store` is first made (``pip install
 'measurelib[store]'``; PostgreSQL also needs ``psycopg``).
@@ -12,6 +12,13 @@ SQLAlchemy and Alembic load when a :class:`Store` is first made (``pip install
 from __future__ import annotations
 
 from measurelib.outcomes.store._frames import compare_entries
-from measurelib.outcomes.store._store import ImportResult, Store, measure_hash
+from measurelib.outcomes.store._store import (
+    ExportResult,
+    ImportResult,
+    Store,
+    mask_credentials,
+    measure_hash,
+)
 
-__all__ = ["ImportResult", "Store", "compare_entries", "measure_hash"]
+__all__ = ["ExportResult", "ImportResult", "Store", "compare_entries", "mask_credentials",
+           "measure_hash"]

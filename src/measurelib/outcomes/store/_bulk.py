@@ -44,7 +44,10 @@ def _copy(conn: Any, name: str, df: Any) -> None:
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         s = df[col]
-        if pd.api.types.is_bool_dtype(s):
+        first = s.dropna().iloc[0] if s.notna().any() else None
+        if isinstance(first, bytes):  # bytea in COPY's text form
+            text = s.map(lambda b: "\\x" + b.hex() if isinstance(b, bytes) else None)
+        elif pd.api.types.is_bool_dtype(s):
             text = s.map({True: "t", False: "f"})
         elif pd.api.types.is_float_dtype(s):
             text = s.map(repr)
@@ -66,6 +69,9 @@ def insert_ignore(conn: Any, table: Any, df: Any, key: list[str]) -> None:
     """Insert rows whose ``key`` is not in ``table`` yet (ON CONFLICT DO NOTHING)."""
     if not len(df):
         return
+    # one order for every writer: concurrent transactions then lock keys in the same order
+    # and wait for each other instead of deadlocking
+    df = df.sort_values(key, kind="stable")
     cols = list(df.columns)
     quoted = ", ".join(cols)
     if conn.dialect.name == "postgresql":
@@ -74,10 +80,43 @@ def insert_ignore(conn: Any, table: Any, df: Any, key: list[str]) -> None:
         conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} (LIKE {table.name}) ON COMMIT DROP")
         _copy(conn, stage, df)
         conn.exec_driver_sql(f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {stage} "
-                             f"ON CONFLICT ({', '.join(key)}) DO NOTHING")
+                             f"ORDER BY {', '.join(key)} ON CONFLICT ({', '.join(key)}) DO NOTHING")
         conn.exec_driver_sql(f"DROP TABLE {stage}")
         return
     marks = ", ".join("?" for _ in cols)
     sql = (f"INSERT INTO {table.name} ({quoted}) VALUES ({marks}) "
            f"ON CONFLICT ({', '.join(key)}) DO NOTHING")
     conn.exec_driver_sql(sql, _records(df))
+
+
+def stage(conn: Any, table: Any, df: Any, name: str, extra: dict[str, str] | None = None) -> str:
+    """Copy ``df`` into a temporary table shaped like ``table`` (plus ``extra`` columns).
+
+    Writers then move rows from the stage with one ``INSERT ... SELECT ... ON CONFLICT DO
+    NOTHING``, so that keys are given by the database and concurrent writers of the same
+    natural key resolve to one row. Returns the stage's name; drop it with :func:`unstage`.
+    """
+    from sqlalchemy import Integer, Table
+
+    unstage(conn, name)
+    own = [c for c in df.columns if c in table.c]
+    cols = ", ".join(own)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS "
+                             f"SELECT {cols} FROM {table.name} WITH NO DATA")
+    else:
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {name} AS SELECT {cols} FROM {table.name} "
+                             "WHERE 0")
+    for col, sqltype in (extra or {}).items():
+        conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {col} {sqltype}")
+    from sqlalchemy import Column, MetaData
+
+    shadow = Table(name, MetaData(), *[Column(c, table.c[c].type) for c in own],
+                   *[Column(c, Integer) for c in (extra or {})])
+    bulk_insert(conn, shadow, df)
+    return name
+
+
+def unstage(conn: Any, name: str) -> None:
+    """Drop a stage made by :func:`stage` (if it exists)."""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")

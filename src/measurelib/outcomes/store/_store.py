@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,9 +15,13 @@ from measurelib._results import Result
 from measurelib.definition import Measure
 from measurelib.errors import CODES, DataError, Diagnostic, Location
 
-__all__ = ["ImportResult", "Store", "measure_hash"]
+__all__ = ["ExportResult", "ImportResult", "Store", "mask_credentials", "measure_hash"]
 
 DEFAULT_PATH = "measurelib.db"
+_MIGRATION_LOCK = 7_283_514_926
+"""PostgreSQL advisory lock key held while a store's tables are created or upgraded."""
+BUSY_TIMEOUT_MS = 300_000
+"""How long a SQLite writer waits for another writer's transaction to end (5 minutes)."""
 
 
 def measure_hash(measure: Measure) -> str:
@@ -34,6 +39,17 @@ def _rule_hash(rule: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _insert_if_absent(conn: Any, table: Any, key: list[str]) -> Any:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING`` for the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=key)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=key)
+
+
 def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
@@ -45,6 +61,20 @@ def _require_store_extra() -> None:
     except ImportError:  # pragma: no cover - depends on the installation
         raise ImportError("the outcomes store needs SQLAlchemy and Alembic: "
                           "pip install 'measurelib[store]'") from None
+
+
+_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\r\n]*:)[^@\r\n]*@")
+_PASSWORD_PARAM = re.compile(r"(?i)(?P<head>\bpassword=)[^&\s'\"]*")
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``.
+
+    >>> mask_credentials("postgresql://ann:s3cret@db/outcomes")
+    'postgresql://ann:***@db/outcomes'
+    """
+    text = _CREDENTIALS.sub(lambda m: m.group("head") + "***@", text)
+    return _PASSWORD_PARAM.sub(lambda m: m.group("head") + "***", text)
 
 
 def normalise_url(url: str | Path | None) -> str:
@@ -91,6 +121,18 @@ class ImportResult(Result):
                 f"{self.n_already_stored} already in the store, {self.n_rejected} rejected")
 
 
+class ExportResult(Result):
+    """What :meth:`Store.export_responses` wrote."""
+
+    measure_id: str
+    output: str
+    n_rows: int
+    columns: list[str]
+
+    def summary(self) -> str:
+        return f"{self.n_rows} administration(s) of {self.measure_id} written to {self.output}"
+
+
 def _diagnostics(rejected: Any, source: str | None) -> list[Diagnostic]:
     out = []
     for rec in rejected.itertuples(index=False):
@@ -119,29 +161,34 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0003'
+    '0005'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,
-                 echo: bool = False) -> None:
+                 create: bool = True, echo: bool = False) -> None:
         _require_store_extra()
         from sqlalchemy import create_engine, event
         from sqlalchemy.pool import StaticPool
 
-        self.url = normalise_url(url)
+        self._url = normalise_url(url)
+        shown = mask_credentials(self._url)
         kwargs: dict[str, Any] = {"echo": echo}
-        if self.url == "sqlite://":
+        if self._url == "sqlite://":
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        elif not create and self._url.startswith("sqlite:///"):
+            path = Path(self._url[len("sqlite:///"):])
+            if not path.is_file():
+                raise DataError(_no_store(str(url if url is not None else DEFAULT_PATH),
+                                          "the file does not exist"))
         try:
-            self.engine = create_engine(self.url, **kwargs)
+            self.engine = create_engine(self._url, **kwargs)
         except ModuleNotFoundError as exc:
-            raise ImportError(f"the store at {self.url.split('://')[0]}:// needs {exc.name}: "
+            raise ImportError(f"the store at {shown.split('://')[0]}:// needs {exc.name}: "
                               "pip install 'measurelib[store]'") from None
         except Exception as exc:  # noqa: BLE001 - a malformed URL is a usage error
-            raise DataError(Diagnostic("file-not-found", f"cannot use the store URL: {exc}",
-                                       "Give a file path (SQLite) or a URL such as "
-                                       "postgresql+psycopg://user@host/db.",
-                                       Location(file=str(url)))) from None
+            raise DataError(Diagnostic(
+                "store-url-invalid", f"cannot use the store URL: {mask_credentials(str(exc))}",
+                CODES["store-url-invalid"].hint, Location(file=shown))) from None
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             @event.listens_for(self.engine, "connect")
@@ -149,7 +196,7 @@ class Store:
                 dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
                 cur.close()
 
             @event.listens_for(self.engine, "begin")
@@ -158,20 +205,27 @@ class Store:
         elif self.dialect != "postgresql":
             raise ValueError(f"Store(url=...): only SQLite and PostgreSQL are supported, got "
                              f"a {self.dialect!r} URL")
-        if upgrade:
-            from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import DBAPIError
 
-            try:
-                self.upgrade()
-            except OperationalError as exc:
+        try:
+            if not create and self.revision is None:
                 self.engine.dispose()
-                shown = self.engine.url.render_as_string(hide_password=True)
-                raise DataError(Diagnostic(
-                    "file-not-found", f"cannot open the store {shown}: "
-                    f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}",
-                    "Check the path (its folder must exist) or that the database server is "
-                    "running and the URL, user and password are right.",
-                    Location(file=shown))) from None
+                raise DataError(_no_store(shown, "the database holds no measurelib tables"))
+            if upgrade:
+                self.upgrade()
+        except DBAPIError as exc:
+            self.engine.dispose()
+            first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise DataError(Diagnostic(
+                "file-not-found", f"cannot open the store {shown}: {mask_credentials(first)}",
+                "Check the path (its folder must exist) or that the database server is "
+                "running and the URL, user and password are right.",
+                Location(file=shown))) from None
+
+    @property
+    def url(self) -> str:
+        """The store's URL, its password (if any) shown as ``***``."""
+        return mask_credentials(self._url)
 
     # ------------------------------------------------------------------ lifecycle
     def __repr__(self) -> str:
@@ -196,10 +250,25 @@ class Store:
         return cfg
 
     def upgrade(self, revision: str = "head") -> None:
-        """Run the migrations up to ``revision`` (default: the newest)."""
-        from alembic import command
+        """Run the migrations up to ``revision`` (default: the newest).
 
+        Stores opened by several processes at once upgrade once: the upgrade runs under a
+        lock (SQLite's write lock; a PostgreSQL advisory lock) and re-reads the revision
+        after taking it.
+        """
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        if revision == "head":
+            with self.engine.connect() as conn:
+                current = MigrationContext.configure(conn).get_current_revision()
+                heads = ScriptDirectory.from_config(self._alembic_config(conn)).get_heads()
+            if current in heads:
+                return
         with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             command.upgrade(self._alembic_config(conn), revision)
 
     @property
@@ -236,12 +305,15 @@ class Store:
         pk = conn.execute(q).scalar()
         if pk is not None:
             return int(pk)
-        res = conn.execute(measures.insert().values(
-            measure_id=measure.id, version=measure.version, lock_sha256=digest,
-            title=measure.text(measure.title),
-            definition=json.dumps(measure.to_dict(), ensure_ascii=False, sort_keys=True),
-            added_at=_now()))
-        return int(res.inserted_primary_key[0])
+        # a concurrent writer may record the same version at the same moment: both insert
+        # "if absent" and read the one row back
+        conn.execute(_insert_if_absent(conn, measures, ["measure_id", "version", "lock_sha256"])
+                     .values(measure_id=measure.id, version=measure.version, lock_sha256=digest,
+                             title=measure.text(measure.title),
+                             definition=json.dumps(measure.to_dict(), ensure_ascii=False,
+                                                   sort_keys=True),
+                             added_at=_now()))
+        return int(conn.execute(q).scalar_one())
 
     def configure_service(self, service: str, *, equity_fields: Sequence[str] = (),
                           schedule: str | None = None) -> None:
@@ -387,38 +459,33 @@ class Store:
                 scored: Any, *, anonymous: bool, source: str | None,
                 file_sha256: str | None, n_rows: int, n_rejected: int) -> tuple[int, int, int]:
         import pandas as pd
-        from sqlalchemy import func, select
 
         from measurelib._version import __version__
-        from measurelib.outcomes.store._bulk import bulk_insert, insert_ignore
+        from measurelib.outcomes.store._bulk import insert_ignore, stage, unstage
         from measurelib.outcomes.store._tables import (
             EQUITY_FIELDS,
             administrations,
             episodes,
             imports,
-            measures,
+            key_hash,
             respondents,
         )
 
+        if conn.dialect.name == "postgresql":
+            # writers of one measure take turns (SQLite's write lock does the same): rows keep
+            # the file's order and no two transactions wait for each other's keys in a cycle
+            lock = int.from_bytes(hashlib.sha256(measure.id.encode()).digest()[:8], "big",
+                                  signed=True)
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock})")
         measure_pk = self.add_measure(measure, conn)
-        pks_same_id = select(measures.c.pk).where(measures.c.measure_id == measure.id)
-        if len(key):
-            q = select(administrations.c.natural_key).where(
-                administrations.c.measure_pk.in_(pks_same_id))
-            existing_keys = pd.Series(conn.execute(q).scalars().all(), dtype="string")
-            is_old = key.isin(existing_keys).to_numpy()
-        else:
-            is_old = pd.Series([], dtype=bool).to_numpy()
-        new = ~is_old
-        n_already = int(is_old.sum())
-        meta, key, responses = meta[new], key[new], responses[new]
         now = _now()
         res = conn.execute(imports.insert().values(
             measure_pk=measure_pk, source=source, file_sha256=file_sha256, started_at=now,
-            finished_at=None, n_rows=n_rows, n_inserted=int(new.sum()),
-            n_already_stored=n_already, n_rejected=n_rejected, engine_version=__version__))
+            finished_at=None, n_rows=n_rows, n_inserted=0, n_already_stored=0,
+            n_rejected=n_rejected, engine_version=__version__))
         import_pk = int(res.inserted_primary_key[0])
         n_new = len(meta)
+        inserted = 0
         if n_new:
             rids = meta["respondent_id"].dropna().unique()
             if len(rids):
@@ -431,9 +498,6 @@ class Store:
                 ep["start_date"] = ep["start_date"].dt.strftime("%Y-%m-%d")
                 ep["end_date"] = None
                 insert_ignore(conn, episodes, ep, ["respondent_id", "episode"])
-            start = int(conn.execute(select(func.coalesce(func.max(administrations.c.pk), 0)))
-                        .scalar()) + 1
-            pks = pd.RangeIndex(start, start + n_new)
             # equity fields only for services configured to collect them
             allowed = self._equity_by_service(conn)
             equity = {}
@@ -443,9 +507,9 @@ class Store:
                 equity[col] = meta[col].where(keep) if col != "deprivation_decile" else \
                     meta[col].where(pd.Series(keep, index=meta.index))
             resp_json = responses.to_json(orient="records", lines=True,
-                                          force_ascii=False).splitlines() if n_new else []
+                                          force_ascii=False).splitlines()
             admin = pd.DataFrame({
-                "pk": pks, "natural_key": key.to_numpy(), "measure_pk": measure_pk,
+                "key_hash": [key_hash(k) for k in key.tolist()], "measure_pk": measure_pk,
                 "respondent_id": meta["respondent_id"].to_numpy(),
                 "episode": meta["episode"].to_numpy(),
                 "date": meta["date"].dt.strftime("%Y-%m-%d").to_numpy(),
@@ -459,28 +523,62 @@ class Store:
                 "responses": resp_json, "import_pk": import_pk,
                 "anonymous": anonymous,
                 **{c: equity[c].to_numpy() for c in EQUITY_FIELDS},
+                "idx": meta.index.to_numpy(),
             })
-            bulk_insert(conn, administrations, admin)
-            pk_of = pd.Series(pks, index=meta.index)
+            # the database gives the keys, in the file's order; a natural key already stored
+            # (by an earlier import or a concurrent writer) is left as it is
+            cols = [c for c in admin.columns if c != "idx"]
+            names = ", ".join(cols)
+            stage(conn, administrations, admin, "_stage_adm", {"idx": "INTEGER"})
+            inserted = int(conn.exec_driver_sql(
+                f"INSERT INTO administrations ({names}) SELECT {names} FROM _stage_adm "
+                "ORDER BY idx ON CONFLICT (key_hash) DO NOTHING").rowcount)
             sc = scored[scored["index"].isin(meta.index)]
-            if len(sc):
-                rules = {r.id: r for r in measure.scores}
-                rule_sha = sc["score_id"].map({k: _rule_hash(v) for k, v in rules.items()})
+            if len(sc) and inserted:
+                run_pk = self._scoring_run(conn, measure, measure_pk)
                 frame = pd.DataFrame({
-                    "administration_pk": pk_of.loc[sc["index"]].to_numpy(),
                     "score_id": sc["score_id"].to_numpy(),
                     "value": sc["value"].to_numpy(dtype=float),
                     "band": sc["band"].to_numpy(),
-                    "rule_sha256": rule_sha.to_numpy(),
-                    "measure_version": measure.version,
-                    "engine_version": __version__,
+                    "run_pk": run_pk,
+                    "idx": sc["index"].to_numpy(),
                 })
                 from measurelib.outcomes.store._tables import scores as scores_table
 
-                bulk_insert(conn, scores_table, frame)
+                stage(conn, scores_table, frame, "_stage_scores", {"idx": "INTEGER"})
+                conn.exec_driver_sql(
+                    "INSERT INTO scores (administration_pk, score_id, value, band, run_pk) "
+                    "SELECT a.pk, t.score_id, t.value, t.band, t.run_pk FROM _stage_scores t "
+                    "JOIN _stage_adm s ON s.idx = t.idx "
+                    "JOIN administrations a ON a.key_hash = s.key_hash "
+                    f"WHERE a.import_pk = {import_pk}")
+                unstage(conn, "_stage_scores")
+            unstage(conn, "_stage_adm")
         conn.execute(imports.update().where(imports.c.pk == import_pk).values(
-            finished_at=_now()))
-        return n_new, n_already, import_pk
+            n_inserted=inserted, n_already_stored=n_new - inserted, finished_at=_now()))
+        return inserted, n_new - inserted, import_pk
+
+    def _scoring_run(self, conn: Any, measure: Measure, measure_pk: int) -> int:
+        """The key of this (measure version, score rules, engine version): provenance once."""
+        from sqlalchemy import select
+
+        from measurelib._version import __version__
+        from measurelib.outcomes.store._tables import scoring_runs
+
+        rules = json.dumps(sorted([r.id, _rule_hash(r)] for r in measure.scores),
+                           separators=(",", ":"))
+        digest = hashlib.sha256(rules.encode("utf-8")).hexdigest()
+        q = select(scoring_runs.c.pk).where(scoring_runs.c.measure_pk == measure_pk,
+                                            scoring_runs.c.rules_sha256 == digest,
+                                            scoring_runs.c.engine_version == __version__)
+        pk = conn.execute(q).scalar()
+        if pk is None:
+            conn.execute(_insert_if_absent(conn, scoring_runs,
+                                           ["measure_pk", "rules_sha256", "engine_version"])
+                         .values(measure_pk=measure_pk, rules=rules, rules_sha256=digest,
+                                 engine_version=__version__))
+            pk = conn.execute(q).scalar_one()
+        return int(pk)
 
     def import_file(self, measure: Measure, path: str | Path, *, reject_bad_rows: bool = False,
                     anonymous: bool = False, defaults: Mapping[str, Any] | None = None,
@@ -606,9 +704,7 @@ class Store:
                 insert_ignore(conn, respondents, pd.DataFrame(
                     {"respondent_id": rids, "added_at": _now().isoformat(sep=" ")}),
                     ["respondent_id"])
-            start = conn.exec_driver_sql("SELECT COALESCE(MAX(pk), 0) FROM offers").scalar()
-            frame.insert(0, "pk", range(int(start) + 1, int(start) + 1 + len(frame)))
-            bulk_insert(conn, offers, frame)
+            bulk_insert(conn, offers, frame)  # keys given by the database
         return len(frame)
 
     def close_episode(self, respondent_id: str, episode: str = "1",
@@ -684,6 +780,129 @@ class Store:
         df["date"] = pd.to_datetime(df["date"])
         return df
 
+    def measure(self, measure_id: str, version: str | None = None) -> Measure:
+        """The definition of a measure as stored with its data (the newest version stored).
+
+        Raises ``LookupError`` when the store holds no such measure (or version).
+        """
+        from sqlalchemy import select
+
+        from measurelib.definition import dump_yaml, loads
+        from measurelib.outcomes.store._tables import measures
+
+        q = select(measures.c.version, measures.c.definition).where(
+            measures.c.measure_id == measure_id)
+        if version is not None:
+            q = q.where(measures.c.version == version)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.order_by(measures.c.pk.desc())).all()
+        if not rows:
+            raise LookupError(f"the store holds no measure {measure_id!r}"
+                              + (f" version {version}" if version else ""))
+        return loads(dump_yaml(json.loads(rows[0][1])),  # type: ignore[no-any-return]
+                     f"<{measure_id} {rows[0][0]} as stored in {self.url}>")
+
+    def measure_ids(self) -> list[str]:
+        """Ids of the measures the store holds data of, sorted."""
+        from sqlalchemy import select
+
+        from measurelib.outcomes.store._tables import measures
+
+        with self.engine.connect() as conn:
+            return sorted(set(conn.execute(select(measures.c.measure_id)).scalars()))
+
+    def find_measure(self, ref: str | Path | Measure) -> Measure:
+        """A measure named by a definition file, an id the store holds, or a catalog id.
+
+        In that order: an existing file is loaded; an id (``hub-check`` or
+        ``hub-check@1.2.0``) of a measure stored with its data gives the definition the data
+        were scored with; anything else goes to :func:`measurelib.load` (the catalog).
+        """
+        from measurelib.definition import load
+
+        if isinstance(ref, Measure):
+            return ref
+        text = str(ref)
+        if not Path(text).exists():
+            mid, _, version = text.partition("@")
+            try:
+                return self.measure(mid, version or None)
+            except LookupError:
+                pass
+        return load(text)  # type: ignore[no-any-return]
+
+    def export_responses(self, measure: Measure | str, output: str | Path, *,
+                         scores: bool = True, chunksize: int = 100_000) -> ExportResult:
+        """Write the stored responses (and scores) of a measure to .csv, .tsv, .xlsx or .parquet.
+
+        One row per administration of every stored version of the measure: metadata,
+        the answers as stored (columns named by item id), and with ``scores`` each score's
+        value and band. Respondent ids are written as stored (pseudonymous). Text cells are
+        made safe for spreadsheets (formula-neutralised). Read in chunks of ``chunksize``
+        administrations, so memory does not grow with the store (Excel files excepted).
+        """
+        import pandas as pd
+        from sqlalchemy import select
+
+        from measurelib.outcomes.store._tables import EQUITY_FIELDS, administrations, measures
+        from measurelib.outcomes.store._tables import scores as scores_table
+        from measurelib.scoring import WRITE_SUFFIXES, ResponseWriter
+
+        if not isinstance(measure, Measure):
+            measure = self.find_measure(measure)
+        out = Path(output)
+        if out.suffix.lower() not in WRITE_SUFFIXES:
+            raise ValueError(f"export_responses(output=...): allowed file types are "
+                             f"{', '.join(WRITE_SUFFIXES)}; got {out.name!r}")
+        a, m = administrations, measures
+        meta = [a.c.respondent_id, a.c.episode, a.c.date, a.c.timepoint, a.c.mode,
+                a.c.respondent_type, a.c.site, a.c.service, a.c.worker, a.c.retrospective,
+                a.c.anonymous, a.c.simulated, *[a.c[c] for c in EQUITY_FIELDS]]
+        items = [c for c in measure.response_columns()]
+        rules = [r.id for r in measure.scores] if scores else []
+        writer = ResponseWriter(str(out))
+        n = 0
+        last = 0
+        try:
+            with self.engine.connect() as conn:
+                while True:
+                    q = (select(a.c.pk, m.c.version.label("measure_version"), *meta,
+                                a.c.responses)
+                         .select_from(a.join(m, a.c.measure_pk == m.c.pk))
+                         .where(m.c.measure_id == measure.id, a.c.pk > last)
+                         .order_by(a.c.pk).limit(chunksize))
+                    res = conn.execute(q)
+                    chunk = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+                    if not len(chunk):
+                        break
+                    last = int(chunk["pk"].iloc[-1])
+                    answers = pd.DataFrame.from_records(
+                        [json.loads(t) for t in chunk.pop("responses")], index=chunk.index)
+                    frame = pd.concat([chunk, answers.reindex(columns=items)], axis=1)
+                    if rules:
+                        sq = select(scores_table.c.administration_pk, scores_table.c.score_id,
+                                    scores_table.c.value, scores_table.c.band).where(
+                            scores_table.c.administration_pk.between(
+                                int(chunk["pk"].iloc[0]), last))
+                        sres = conn.execute(sq)
+                        sc = pd.DataFrame(sres.fetchall(), columns=list(sres.keys()))
+                        for rid in rules:
+                            one = sc[sc["score_id"] == rid].set_index("administration_pk")
+                            frame[rid] = chunk["pk"].map(one["value"])
+                            frame[f"{rid}_band"] = chunk["pk"].map(one["band"])
+                    frame = frame.rename(columns={"pk": "administration"})
+                    frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
+                    writer.write(frame)
+                    n += len(frame)
+            writer.close()
+        except BaseException:
+            writer.discard()
+            raise
+        return ExportResult(measure_id=measure.id, output=str(out), n_rows=n,
+                            columns=[*["administration", "measure_version"],
+                                     *[c.name for c in meta], *items,
+                                     *[x for r in rules for x in (r, f"{r}_band")]])
+
     def table(self, name: str) -> Any:
         """A whole table as a DataFrame (``imports``, ``episodes``, ``offers``, ...)."""
         from measurelib.outcomes.store._tables import metadata
@@ -709,6 +928,11 @@ class Store:
         with self.engine.connect() as conn:
             return {name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
                     for name, t in sorted(metadata.tables.items())}
+
+
+def _no_store(where: str, why: str) -> Diagnostic:
+    return Diagnostic("store-not-found", f"no store at {mask_credentials(where)}: {why}",
+                      CODES["store-not-found"].hint, Location(file=mask_credentials(where)))
 
 
 def _row(value: Any) -> int | None:

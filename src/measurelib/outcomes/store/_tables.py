@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -78,10 +79,23 @@ imports = Table(
     Column("engine_version", String(32), nullable=False),
 )
 
+def key_hash(natural_key: str) -> bytes:
+    """The stored form of an administration's natural key: 16 bytes of its SHA-256.
+
+    The natural key is ``measure id|respondent|episode|timepoint|date`` (anonymous forms:
+    ``measure id|anon|row hash|occurrence``); its fields are also columns of the row, so
+    only this fixed-size digest is kept, unique-indexed (migration 0005).
+    """
+    import hashlib
+
+    return hashlib.sha256(natural_key.encode("utf-8")).digest()[:16]
+
+
 administrations = Table(
     "administrations", metadata,
-    Column("pk", Integer, primary_key=True, autoincrement=False),
-    Column("natural_key", String(400), nullable=False, unique=True),
+    Column("pk", Integer, primary_key=True),  # given by the database (migration 0004)
+    # migration 0005: a 16-byte digest of the natural key replaces the 400-character text
+    Column("key_hash", LargeBinary(16), nullable=False),
     Column("measure_pk", Integer, ForeignKey("measures.pk"), nullable=False),
     Column("respondent_id", String(64), ForeignKey("respondents.respondent_id")),
     Column("episode", String(64)),
@@ -104,8 +118,20 @@ administrations = Table(
     Column("ethnicity", String(64)),
     Column("deprivation_decile", Integer),
     Column("first_language", String(64)),
+    Index("ux_administrations_key", "key_hash", unique=True),
     Index("ix_administrations_respondent", "respondent_id", "episode"),
     Index("ix_administrations_measure_date", "measure_pk", "date"),
+)
+
+# migration 0005: the provenance of scores, once per scoring run instead of on every row
+scoring_runs = Table(
+    "scoring_runs", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("measure_pk", Integer, ForeignKey("measures.pk"), nullable=False),
+    Column("rules", Text, nullable=False),  # JSON: [[score id, rule SHA-256], ...]
+    Column("rules_sha256", String(64), nullable=False),
+    Column("engine_version", String(32), nullable=False),
+    UniqueConstraint("measure_pk", "rules_sha256", "engine_version", name="uq_scoring_runs"),
 )
 
 scores = Table(
@@ -114,9 +140,8 @@ scores = Table(
     Column("score_id", String(64), primary_key=True),
     Column("value", Float),
     Column("band", Text),
-    Column("rule_sha256", String(64), nullable=False),
-    Column("measure_version", String(64), nullable=False),
-    Column("engine_version", String(32), nullable=False),
+    Column("run_pk", Integer, ForeignKey("scoring_runs.pk"), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # added by migration 0002
