@@ -171,7 +171,8 @@ def resolve_columns(
             shown = " and ".join(repr(str(h)) for h in found)
             problems.append(Diagnostic(
                 "ambiguous-column", f"columns {shown} both match {s.name!r}",
-                "Remove one of them, or map the one to use with `columns=` / `--column`.",
+                "Remove one of them, or map the one to use with `columns={'HEADING': "
+                f"{s.name!r}}}` (CLI: `--column HEADING={s.name}`).",
                 Location(file=file, field=str(found[1]))))
             continue
         if found:
@@ -490,6 +491,7 @@ class ValidatedResponses(Result):
     arrays: dict[str, Any] = {}
     keep: Any = None
     reject_codes: dict[str, int] = {}
+    row_numbers: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -521,20 +523,30 @@ class ValidatedResponses(Result):
 
 
 def _display(raw: Any) -> str:
+    """A cell as the file has it, for messages: text as written, numbers in full.
+
+    Text that reads as a number is shown as written (``3.0000001``, ``1e308``), other text
+    quoted; a float shows its shortest exact form (``3.0000001``, ``1e+308``), never
+    rounded and never expanded to hundreds of digits.
+    """
     if isinstance(raw, (float, np.floating)):
         f = float(raw)
-        if math.isfinite(f) and f.is_integer():
+        if math.isfinite(f) and f.is_integer() and abs(f) < 1e15:
             return str(int(f))
-        return f"{f:g}"
+        return repr(f)
     if isinstance(raw, (int, np.integer)) and not isinstance(raw, bool):
-        return str(int(raw))
+        text = str(int(raw))
+        return text if len(text) <= 40 else text[:20] + "..." + text[-10:]
     if isinstance(raw, str):
         text = raw.strip()
+        if len(text) > 40:
+            text = text[:37] + "..."
         try:
-            return _display(float(text)) if text.lower() not in ("nan", "inf", "-inf") \
-                else repr(text)
+            float(text)
         except ValueError:
             return repr(text)
+        return text if text.lower().lstrip("+-") not in ("nan", "inf", "infinity") \
+            else repr(text)
     return repr(raw)
 
 
@@ -547,6 +559,7 @@ def validate_responses(
     file: str | None = None,
     first_row: int = 2,
     lang: str | None = None,
+    row_numbers: Any = None,
 ) -> ValidatedResponses:
     """Check response data against a measure and return the numbers to score.
 
@@ -575,6 +588,9 @@ def validate_responses(
         Spreadsheet row number of the first data row (2 when the header is row 1).
     lang : str, optional
         Language of option labels mentioned in messages.
+    row_numbers : array of int, optional
+        The spreadsheet row number of each row, when they are not consecutive from
+        ``first_row`` (a file whose blank rows were dropped); overrides ``first_row``.
 
     Returns
     -------
@@ -600,6 +616,14 @@ def validate_responses(
                         f"list of records or a dict of columns, not {type(df).__name__}")
     if not isinstance(first_row, int) or first_row < 1:
         raise ValueError(f"first_row must be a positive integer; got {first_row!r}")
+    if row_numbers is not None:
+        row_numbers = np.asarray(row_numbers, dtype=np.int64)
+        if row_numbers.shape != (len(df),):
+            raise ValueError(f"row_numbers must give one number per row ({len(df)}); got "
+                             f"{row_numbers.shape[0] if row_numbers.ndim else 0}")
+
+    def row_of(p: int) -> int:
+        return int(row_numbers[p]) if row_numbers is not None else p + first_row
     headings = list(df.columns)
     if len(set(map(str, headings))) != len(headings):
         dup = sorted({str(h) for h in headings if list(map(str, headings)).count(str(h)) > 1})
@@ -693,7 +717,7 @@ def validate_responses(
                 hint = "Correct the value from the paper form, or leave it blank if unanswered."
             diagnostics.append(Diagnostic(
                 code, msg, hint,
-                Location(file=file, row=p + first_row, field=str(heading)),
+                Location(file=file, row=row_of(p), field=str(heading)),
                 severity))  # type: ignore[arg-type]
         if on_invalid == "error":
             n_bad_rows = len({c[0] for c in cells})
@@ -714,7 +738,7 @@ def validate_responses(
             for (p, _, name, code), d in zip(cells, diagnostics):
                 keep[p] = False
                 reject_codes[code] = reject_codes.get(code, 0) + 1
-                rejected_rows.append({"_pos": p, "row": p + first_row,
+                rejected_rows.append({"_pos": p, "row": row_of(p),
                                       "column": str(mapping[name]), "reason": code,
                                       "message": d.message})
             for name, pos, _code in bad_cells:
@@ -731,7 +755,8 @@ def validate_responses(
             missing[reason] = missing.get(reason, 0) + k
     passthrough = [h for h in headings if h not in set(mapping.values())]
     values_cols = {s.name: arrays[s.name] for s in specs if s.name in arrays}
-    rows: Any = pd.RangeIndex(first_row, first_row + n, name="row")  # lazy: no array
+    rows: Any = pd.RangeIndex(first_row, first_row + n, name="row") if row_numbers is None \
+        else pd.Index(row_numbers, name="row")  # lazy when consecutive: no array
     index = df.index
     if keep is not None:
         rows = rows[keep]
@@ -745,7 +770,7 @@ def validate_responses(
         passthrough=passthrough, column_map={k: v for k, v in mapping.items()},
         missing=missing, n_rows=n, on_invalid=on_invalid, first_row=first_row,
         arrays=arrays, keep=keep,
-        reject_codes=reject_codes,
+        reject_codes=reject_codes, row_numbers=row_numbers,
     )
 
 
