@@ -779,7 +779,7 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
                            stats.to_dict(), errors, writer.frames if collect else [])
 
 
-_INVALID = ("invalid-answer", "not-a-number")
+_INVALID = ("invalid-answer", "not-a-number", "invalid-respondent-id")
 
 
 def _score_chunk(m: Any, frame: Any, kw: dict[str, Any]) -> Any:

@@ -24,7 +24,8 @@ from measurelib.errors import DataError, Diagnostic, Location
 if TYPE_CHECKING:
     from measurelib.definition import Measure
 
-__all__ = ["BLANKS", "OnInvalid", "ValidatedResponses", "validate_responses"]
+__all__ = ["BLANKS", "MAX_RESPONDENT_ID", "OnInvalid", "ValidatedResponses",
+           "invalid_respondent_ids", "validate_responses"]
 
 OnInvalid = Literal["error", "reject", "missing"]
 ON_INVALID = ("error", "reject", "missing")
@@ -36,6 +37,36 @@ BLANKS = frozenset({
 })
 
 _EPS = 1e-9
+
+#: Columns that hold the respondent's (pseudonymous) id: checked at the door.
+RESPONDENT_ID_COLUMNS = ("respondent_id",)
+#: The longest respondent id accepted.
+MAX_RESPONDENT_ID = 64
+_ID = "\0respondent id"
+_CONTROL = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"
+CODES_HINT_ID = ("Use short pseudonymous ids (at most 64 characters) without line breaks, "
+                 "tabs or other control characters; correct the id in the file.")
+
+
+def invalid_respondent_ids(values: Any) -> np.ndarray:
+    """Which respondent ids are not allowed (vectorised): too long or with control characters.
+
+    Blank ids are not flagged here (whether an id is required is the caller's rule). A
+    control character (a line break, a tab, a bare carriage return) in an id would split a
+    row of every CSV written from it and can smuggle a spreadsheet formula past the
+    neutraliser, so ids are checked where data comes in: scoring and the store's import.
+    """
+    s = pd.Series(values).astype("string")
+    bad = (s.str.len() > MAX_RESPONDENT_ID) | s.str.contains(_CONTROL, regex=True)
+    return np.asarray(bad.fillna(False).to_numpy(dtype=bool), dtype=bool)
+
+
+def respondent_id_problem(value: Any) -> str:
+    """What is wrong with one respondent id, for messages."""
+    text = str(value)
+    if re.search(_CONTROL, text):
+        return "holds a control character (a line break, tab or carriage return)"
+    return f"is longer than {MAX_RESPONDENT_ID} characters ({len(text)})"
 
 
 # ----------------------------------------------------------------------------- specs
@@ -693,17 +724,28 @@ def validate_responses(
     keep: np.ndarray | None = None
     rejected_rows: list[dict[str, Any]] = []
     reject_codes: dict[str, int] = {}
-    if bad_cells:
+    id_heading = next((h for h in headings if str(h) in RESPONDENT_ID_COLUMNS
+                       and h not in set(mapping.values())), None)
+    id_bad = np.flatnonzero(invalid_respondent_ids(df[id_heading])) \
+        if id_heading is not None else np.empty(0, dtype=np.intp)
+    if bad_cells or id_bad.size:
         order = {s.name: i for i, s in enumerate(specs)}
         cells: list[tuple[int, int, str, str]] = []
         for name, pos, code in bad_cells:
             cells.extend((int(p), order[name], name, code) for p in pos)
+        cells.extend((int(p), -1, _ID, "invalid-respondent-id") for p in id_bad)
         cells.sort()
         severity = "warning" if on_invalid == "missing" else "error"
         spec_by_name = {s.name: s for s in specs}
+        heading_of = {**mapping, _ID: id_heading}
         for p, _, name, code in cells:
-            heading = mapping[name]
+            heading = heading_of[name]
             raw = df[heading].iloc[p]
+            if code == "invalid-respondent-id":
+                diagnostics.append(Diagnostic(
+                    code, f"respondent id {_display(raw)} {respondent_id_problem(raw)}",
+                    CODES_HINT_ID, Location(file=file, row=row_of(p), field=str(heading))))
+                continue
             chk = checks[spec_by_name[name].scale_id]
             if code == "not-a-number":
                 msg = f"value {_display(raw)} is not a number (allowed: {chk.text})"
@@ -725,6 +767,15 @@ def validate_responses(
                             "row(s) "
                             f"of {file or 'the data'}")
         if on_invalid == "missing":
+            if id_bad.size:  # a row without a usable id cannot be kept
+                keep = np.ones(n, dtype=bool)
+                for (p, _, _name, code), d in zip(cells, diagnostics):
+                    if code == "invalid-respondent-id":
+                        keep[p] = False
+                        reject_codes[code] = reject_codes.get(code, 0) + 1
+                        rejected_rows.append({"_pos": p, "row": row_of(p),
+                                              "column": str(id_heading), "reason": code,
+                                              "message": d.message})
             for name, pos, code in bad_cells:
                 arr = arrays[name]
                 if not arr.flags.writeable or np.shares_memory(arr, df[mapping[name]].to_numpy()):
@@ -739,7 +790,7 @@ def validate_responses(
                 keep[p] = False
                 reject_codes[code] = reject_codes.get(code, 0) + 1
                 rejected_rows.append({"_pos": p, "row": row_of(p),
-                                      "column": str(mapping[name]), "reason": code,
+                                      "column": str(heading_of[name]), "reason": code,
                                       "message": d.message})
             for name, pos, _code in bad_cells:
                 arr = arrays[name].copy()
