@@ -22,6 +22,7 @@ Every finding is a :class:`Diagnostic`: a stable ``code`` registered in :data:`C
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -41,6 +42,7 @@ __all__ = [
     "MeasurelibError",
     "MeasurelibWarning",
     "SmallSampleWarning",
+    "for_cli",
     "register",
 ]
 
@@ -66,6 +68,17 @@ def register(code: str, title: str, description: str, hint: str = "", area: str 
         raise ValueError(f"diagnostic code {code!r} is already registered with another title")
     CODES[code] = ErrorCode(code, title, description, hint, area)
     return code
+
+
+_PY_AND_CLI = re.compile(r"`[^`]*`(?: or `[^`]*`)?(?: / `[^`]*`)? \(CLI: (`[^`]*`)\)")
+
+
+def for_cli(text: str) -> str:
+    """A hint as the command line shows it: "`opt=x` (CLI: `--opt x`)" becomes "`--opt x`".
+
+    Library hints name an option in both spellings; the command line shows only its own.
+    """
+    return _PY_AND_CLI.sub(r"\1", text)
 
 
 @dataclass(frozen=True)
@@ -392,7 +405,7 @@ register("lint-unpinned-source", "Unpinned compose source", "A catalog source is
 register("invalid-answer", "Value is not a valid answer", "A response cell holds a number that "
          "is not one of the item's answers: off the scale, or a fraction on a whole-number "
          "scale.", "Correct the value from the paper form, leave it blank if unanswered, or "
-         "choose `on_invalid=reject|missing`.", area="data")
+         "choose `on_invalid='reject'` or `'missing'` (CLI: `--on-invalid reject|missing`).", area="data")
 register("not-a-number", "Text where a number is expected", "A response cell holds text that "
          "is neither a number nor a blank (blank, NA, N/A, #N/A, -, . are read as missing).",
          "Enter the number of the answer (not its label), or leave the cell blank.", area="data")
@@ -405,6 +418,23 @@ register("unknown-column", "Unknown column in the column map", "The column map n
 register("ambiguous-column", "Ambiguous column", "Two data columns match the same item (e.g. "
          "both its id and its code), or a heading appears twice.",
          "Remove one, or map the one to use explicitly.", area="data")
+register("data-file-type", "File is not what its name says", "The content of a data file "
+         "is not of the type its extension names (an Excel workbook renamed .csv, a Parquet "
+         "file named .xlsx).", "Rename the file to the extension of its content, or save it "
+         "again as CSV UTF-8 from the program that made it.", area="usage")
+register("data-not-utf8", "Data file is not UTF-8", "A text data file holds bytes that are "
+         "not UTF-8 (often a CSV saved by Excel as 'CSV' rather than 'CSV UTF-8').",
+         "Save the file as CSV UTF-8 (Excel: File > Save As > CSV UTF-8).", area="usage")
+register("data-unreadable", "Data file cannot be read", "The file could not be parsed as CSV, "
+         "Excel or Parquet.", "Open it in the program that made it and save it again.",
+         area="usage")
+register("data-too-many-fields", "Row with too many fields", "A row of a CSV file has more "
+         "fields than the heading row (often an unquoted separator inside a cell).",
+         "Remove the extra separators, or put the cell in double quotes.", area="data")
+register("invalid-respondent-id", "Respondent id not allowed", "A respondent id is too long or "
+         "holds control characters (line breaks, tabs) that would corrupt files and reports.",
+         "Use short pseudonymous ids of letters, digits and - _ . / : (at most 64 characters).",
+         area="data")
 register("column-replaced", "Data column replaced by a score", "The data already had a column "
          "with the name of a computed column (e.g. from an earlier scoring); it was replaced.",
          "Rename the data's column to keep both.", area="data")

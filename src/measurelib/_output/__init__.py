@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         line_chart,
         run_chart,
     )
+    from measurelib._output._progress import (
+        progress_bar,
+    )
     from measurelib._output._render import (
         asset,
         environment,
@@ -26,7 +29,13 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         write_pdf,
     )
     from measurelib._output._tabular import (
+        XlsxStream,
+        is_neutral,
         neutralise,
+        neutralise_frame,
+        neutralise_workbook,
+        write_csv,
+        write_xlsx,
     )
 
 _LAZY = {
@@ -35,6 +44,13 @@ _LAZY = {
     "asset": "_render",
     "write_pdf": "_render",
     "neutralise": "_tabular",
+    "progress_bar": "_progress",
+    "neutralise_frame": "_tabular",
+    "neutralise_workbook": "_tabular",
+    "is_neutral": "_tabular",
+    "write_csv": "_tabular",
+    "write_xlsx": "_tabular",
+    "XlsxStream": "_tabular",
     "Series": "_charts",
     "bar_chart": "_charts",
     "hbar_chart": "_charts",
@@ -44,15 +60,22 @@ _LAZY = {
 }
 __all__ = [
     "Series",
+    "XlsxStream",
     "asset",
     "bar_chart",
     "environment",
     "hbar_chart",
     "heatmap",
+    "is_neutral",
     "line_chart",
     "neutralise",
+    "neutralise_frame",
+    "neutralise_workbook",
+    "progress_bar",
     "render_template",
     "run_chart",
+    "write_csv",
     "write_pdf",
+    "write_xlsx",
 ]
 __getattr__, __dir__ = attach(__name__, _LAZY)

@@ -52,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.output:
-        table.to_csv(args.output, index=False)
+        from measurelib._output import write_csv
+
+        write_csv(table, args.output)
     if args.format == "json":
         print_json({"due": table.to_dict(orient="records"),
                     "completion": comp.to_dict(orient="records"),

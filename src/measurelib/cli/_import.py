@@ -80,4 +80,6 @@ def _write_rejected(source: str, rejected: object, path: object) -> None:
     rows = raw.iloc[reasons.index.to_numpy() - 2].copy()
     rows.insert(0, "row", reasons.index.to_numpy())
     rows["reasons"] = reasons.to_numpy()
-    rows.to_csv(path, index=False)
+    from measurelib._output import write_csv
+
+    write_csv(rows, str(path))

@@ -28,7 +28,7 @@ from measurelib.definition import (
     resolve,
     schema_text,
 )
-from measurelib.errors import DefinitionError, Diagnostic, MeasurelibError
+from measurelib.errors import DefinitionError, Diagnostic, MeasurelibError, for_cli
 
 __all__ = ["COMMANDS", "main"]
 
@@ -79,7 +79,7 @@ def print_json(data: Any) -> None:
 def print_diagnostics(diags: Sequence[Diagnostic], stream: Any = None) -> None:
     stream = stream or sys.stderr
     for d in diags:
-        stream.write(str(d) + "\n")
+        stream.write(for_cli(str(d)) + "\n")
 
 
 # ----------------------------------------------------------------------------- validate
@@ -215,7 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_json(err.to_dict())
         codes = {d.code for d in err.errors}
         usage = codes <= {"file-not-found", "catalog-unknown", "catalog-version", "usage",
-                          "store-not-found", "store-url-invalid"}
+                          "store-not-found", "store-url-invalid", "data-file-type",
+                          "data-not-utf8", "data-unreadable"}
         return EXIT_USAGE if usage else EXIT_INVALID
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -15,7 +15,7 @@ from pathlib import Path
 from measurelib.cli._main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, add_format_option, print_json
 from measurelib.compose import as_measure
 from measurelib.definition import parse_document
-from measurelib.errors import DataError, DefinitionError
+from measurelib.errors import DataError, DefinitionError, for_cli
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,7 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rejected", metavar="FILE",
                    help="write rejected rows (row, column, reason) to this .csv or .xlsx file")
     p.add_argument("--chunksize", type=int, default=100_000, metavar="N",
-                   help="rows scored at a time for CSV and Parquet (default: 100000)")
+                   help="rows read and scored at a time; memory is bounded by it "
+                   "(default: 100000)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (it is shown only on a terminal anyway)")
     p.add_argument("--sheet", default=None, help="Excel sheet to read (default: the first)")
     p.add_argument("--lang", default=None, help="language of band labels")
     p.add_argument("--suppress-below", type=int, default=0, metavar="N",
@@ -119,18 +122,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = score_file(measure, data_path, output, columns=mapping,
                             on_invalid=args.on_invalid, rejected=args.rejected,
-                            chunksize=args.chunksize, sheet=args.sheet, lang=args.lang)
+                            chunksize=args.chunksize, sheet=args.sheet, lang=args.lang,
+                            quiet=args.quiet or args.format == "json")
     except FileUsageError as err:
         return _fail(err.message, err.hint)
     except (OSError, UnicodeDecodeError) as err:
         return _fail(f"{args.data}: cannot read the file ({err})",
                      "Check that it is a valid, UTF-8 encoded data file.")
     except ValueError as err:
-
         if isinstance(err, DataError):
             raise
-        return _fail(f"{args.data}: cannot read the file ({err})",
-                     "Check that it is a valid, UTF-8 encoded data file.")
+        return _fail(f"{args.data}: cannot read the file ({type(err).__name__})",
+                     "Check that it is a CSV (UTF-8), Excel (.xlsx) or Parquet file.")
     if result.errors:
         errors = result.errors
         n_rows = len({d.location.row for d in errors})
@@ -138,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             print_json({"valid": False, "title": f"{len(errors)} invalid value(s) in {n_rows} "
                         f"row(s)", "errors": [d.to_dict() for d in errors]})
         for d in errors:
-            sys.stderr.write(f"{d.location}: {d.message}\n")
+            sys.stderr.write(f"{d.location}: {for_cli(d.message)}\n")
         sys.stderr.write(
             f"{len(errors)} invalid value(s) in {n_rows} row(s); nothing was written.\n"
             "    hint: correct the values, or rerun with --on-invalid reject (drop those rows; "

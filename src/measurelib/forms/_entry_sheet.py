@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from measurelib._output import neutralise_workbook
 from measurelib.definition import (
     Measure,
     NumericScale,
@@ -187,5 +188,6 @@ def write_entry_sheet(measure: Measure, path: str | os.PathLike[str], *, rows: i
     cs.append([f"{measure.id} {measure.version}. Leave a cell blank when the question was not "
                "answered. Score this sheet with: measurelib score " + measure.id + " FILE"])
     out = Path(path)
+    neutralise_workbook(wb)  # author text such as "=x" is text, never a formula
     wb.save(out)
     return out

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         ResponseWriter,
         ScoreFileResult,
         ScoreStats,
+        check_data_file,
         detect_separator,
         iter_response_chunks,
         read_responses,
@@ -40,14 +41,19 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
     )
     from measurelib.scoring._validate import (
         BLANKS,
+        MAX_RESPONDENT_ID,
         ColumnSpec,
         ValidatedResponses,
         column_specs,
+        invalid_respondent_ids,
         validate_responses,
     )
 
 _LAZY = {
     "BLANKS": "_validate",
+    "MAX_RESPONDENT_ID": "_validate",
+    "invalid_respondent_ids": "_validate",
+    "check_data_file": "_io",
     "ColumnSpec": "_validate",
     "ValidatedResponses": "_validate",
     "column_specs": "_validate",
@@ -77,6 +83,7 @@ _LAZY = {
 }
 __all__ = [
     "BLANKS",
+    "MAX_RESPONDENT_ID",
     "ColumnSpec",
     "FileUsageError",
     "READ_SUFFIXES",
@@ -88,8 +95,10 @@ __all__ = [
     "ValidatedResponses",
     "WRITE_SUFFIXES",
     "apply_map",
+    "check_data_file",
     "column_specs",
     "detect_separator",
+    "invalid_respondent_ids",
     "item_value_map",
     "iter_response_chunks",
     "output_columns",

@@ -10,6 +10,9 @@ chunks, with memory bounded by the chunk size.
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import math
 import os
 import sys
@@ -17,96 +20,371 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from measurelib._output import neutralise
+import numpy as np
+
+from measurelib._output import XlsxStream, neutralise_frame, write_csv
 from measurelib._results import to_jsonable
 from measurelib.compose import as_measure
 from measurelib.errors import DataError, Diagnostic, Location
 from measurelib.scoring._score import ScoreAccount, score
 
 __all__ = ["READ_SUFFIXES", "WRITE_SUFFIXES", "FileUsageError", "ResponseWriter", "ScoreFileResult",
-           "ScoreStats", "detect_separator", "iter_response_chunks", "read_responses",
-           "records", "score_file", "spreadsheet_safe", "summary_text", "suppress_counts"]
+           "ScoreStats", "check_data_file", "detect_separator", "iter_response_chunks",
+           "read_responses", "records", "score_file", "spreadsheet_safe", "summary_text",
+           "suppress_counts"]
 
 READ_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
 WRITE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
 
 
 # ----------------------------------------------------------------------------- reading
+_EXCEL = (".xlsx", ".xlsm")
+_PARQUET = (".parquet", ".pq")
+_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx)", ".xlsx"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)", ".xls"),
+    (b"PAR1", "a Parquet file", ".parquet"),
+)
+
+
+def _where(path: Path) -> str:
+    return str(path)
+
+
+def check_data_file(path: str | os.PathLike[str]) -> str:
+    """The kind of a data file (``"text"``, ``"excel"``, ``"parquet"``), checked by content.
+
+    Raises :class:`DataError` (``file-not-found``, ``usage``, ``data-file-type``) when the
+    file is missing, of a type not read, or not what its name says: an Excel workbook
+    renamed ``.csv`` is named as such, with what to do.
+    """
+    p = Path(path)
+    shown = _where(p)
+    if not p.is_file():
+        raise DataError([Diagnostic("file-not-found", f"{shown}: no such file",
+                                    "Check the path of the data file.", Location(shown))])
+    suffix = p.suffix.lower()
+    if suffix not in READ_SUFFIXES:
+        kind = f"{suffix} files" if suffix else "files without an extension"
+        raise DataError([Diagnostic("usage", f"{shown}: cannot read {kind}",
+                                    "Give a .csv, .tsv, .xlsx or .parquet file.", Location(shown))])
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    found = next(((what, ext) for sig, what, ext in _SIGNATURES if head.startswith(sig)), None)
+    expected = "excel" if suffix in _EXCEL else "parquet" if suffix in _PARQUET else "text"
+    actual = "text" if found is None else ("parquet" if found[1] == ".parquet" else "excel")
+    if found is not None and found[1] == ".xls":
+        raise DataError([Diagnostic(
+            "data-file-type", f"{shown} is {found[0]}, which is not read",
+            "Open it in Excel and save it as .xlsx or as CSV UTF-8.", Location(shown))])
+    if actual != expected:
+        if found is not None:
+            msg = f"{shown} is {found[0]}, not a {suffix} file"
+            hint = f"Rename it to {p.stem}{found[1]}, or save it from Excel as CSV UTF-8."
+        else:
+            msg = f"{shown} is not {'an Excel workbook' if expected == 'excel' else 'a Parquet file'}"
+            hint = "Rename it to .csv if it is text, or save it again from the program that made it."
+        raise DataError([Diagnostic("data-file-type", msg, hint, Location(shown))])
+    return expected
+
+
 def detect_separator(path: Path) -> str:
-    """The field separator of a delimited text file: tab for .tsv, else sniffed from the heading."""
+    """The field separator of a delimited text file: the one rule for every reader.
+
+    Tab for ``.tsv``; otherwise the most frequent of comma, semicolon and tab in the heading
+    row (outside double quotes), comma when there is none.
+    """
     if path.suffix.lower() == ".tsv":
         return "\t"
     with open(path, encoding="utf-8-sig", errors="replace") as fh:
         head = fh.readline()
-    counts = {s: head.count(s) for s in (",", ";", "\t")}
+    outside = "".join(head.split('"')[::2])  # drop quoted parts
+    counts = {s: outside.count(s) for s in (",", ";", "\t")}
     return max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
 
 
-class _Progress:
-    """A one-line progress bar on stderr, only when stderr is a terminal."""
+def _column_label(j: int) -> str:
+    """Spreadsheet column letters of 0-based column ``j`` (0 → A, 26 → AA)."""
+    out = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        out = chr(65 + r) + out
+    return out
 
-    def __init__(self, total: int | None) -> None:
-        self.total = total
-        self.on = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
-    def update(self, done: int, rows: int) -> None:
-        if not self.on:
+def _check_headings(headings: list[Any], shown: str) -> list[str]:
+    """Headings stripped of spaces; a heading that appears twice is a located error."""
+    names = ["" if h is None else str(h).strip() for h in headings]
+    seen: dict[str, int] = {}
+    problems = []
+    for j, h in enumerate(names):
+        if h and h in seen:
+            problems.append(Diagnostic(
+                "ambiguous-column", f"the heading {h!r} appears twice (columns "
+                f"{_column_label(seen[h])} and {_column_label(j)})",
+                "Rename or remove one of the two columns.",
+                Location(file=shown, row=1, field=h)))
+        seen.setdefault(h, j)
+    if problems:
+        raise DataError(problems, title=f"duplicate column headings in {shown}")
+    return names
+
+
+def _text_headings(path: Path, sep: str) -> tuple[list[str], int]:
+    """The heading row of a text file and the byte offset just after it."""
+    with open(path, "rb") as fh:
+        first = fh.readline()
+        offset = fh.tell()
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _not_utf8(path, 1) from None
+    row = next(csv.reader([text.rstrip("\r\n")], delimiter=sep), [])
+    return _check_headings(row, _where(path)), offset
+
+
+def _not_utf8(path: Path, row: int | None) -> DataError:
+    where = f" (at row {row} or after)" if row and row > 1 else ""
+    return DataError([Diagnostic(
+        "data-not-utf8", f"{_where(path)} is not UTF-8 text{where}",
+        "Save the file as CSV UTF-8 (Excel: File > Save As > CSV UTF-8).",
+        Location(_where(path), row=row))])
+
+
+def _too_many_fields(block: bytes, sep: str, n_fields: int, first_row: int,
+                     path: Path) -> DataError:
+    """Every row of a block with more fields than the heading row, located."""
+    text = block.decode("utf-8", errors="replace")
+    problems = []
+    for k, fields in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=sep)):
+        if len(fields) > n_fields:
+            problems.append(Diagnostic(
+                "data-too-many-fields", f"row {first_row + k} has {len(fields)} fields but the "
+                f"heading row has {n_fields}",
+                "Remove the extra separators in that row, or put the cell that holds one in "
+                "double quotes.", Location(_where(path), row=first_row + k)))
+            if len(problems) >= 50:
+                break
+    if not problems:
+        problems.append(Diagnostic("data-unreadable", f"{_where(path)}: rows from {first_row} "
+                                   "cannot be read as CSV", "Check the quotes in those rows.",
+                                   Location(_where(path), row=first_row)))
+    return DataError(problems, title=f"{len(problems)} malformed row(s) in {_where(path)}")
+
+
+def _line_blocks(fh: Any, chunksize: int) -> Any:
+    """Blocks of whole records (at most ``chunksize`` lines; never cutting a quoted cell)."""
+    import itertools
+
+    while True:
+        lines = list(itertools.islice(fh, chunksize))
+        if not lines:
             return
-        if self.total:
-            frac = min(done / self.total, 1.0)
-            bar = "#" * int(frac * 30)
-            sys.stderr.write(f"\rscoring [{bar:<30}] {frac:4.0%}  {rows:,} rows")
-        else:
-            sys.stderr.write(f"\rscoring {rows:,} rows")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.on:
-            sys.stderr.write("\n")
+        block = b"".join(lines)
+        while block.count(b'"') % 2:  # a quoted cell runs on: take lines until it closes
+            more = fh.readline()
+            if not more:
+                break
+            block += more
+        yield block
 
 
-def iter_response_chunks(path: Path, chunksize: int, sheet: str | None = None,
-                         progress: _Progress | None = None) -> Any:
-    """Yield the rows of a data file as DataFrames of at most ``chunksize`` rows (text cells)."""
-    progress = progress or _Progress(None)
+@dataclass
+class _Chunk:
+    frame: Any  # rows kept (blank rows dropped); index = spreadsheet row numbers
+    raw: bytes | None  # the text of a CSV block read with numeric columns, to read again
+    rows_read: int  # records read, blank ones included
+    done: int  # progress: bytes or rows so far
+    again: Any = None  # () -> the same rows read as text
+
+    def reread(self) -> Any:
+        return self.again() if self.again is not None else self.frame
+
+
+def _blank_rows(frame: Any) -> Any:
+    """Wholly blank rows (every cell missing or empty), found column by column."""
     import numpy as np
+
+    n = len(frame)
+    if n == 0 or frame.shape[1] == 0:
+        return np.zeros(n, dtype=bool)
+    blank = np.ones(n, dtype=bool)
+    for j in range(frame.shape[1]):
+        idx = np.flatnonzero(blank)
+        if idx.size == 0:
+            break
+        col = frame.iloc[idx, j]
+        arr = col.to_numpy()
+        if arr.dtype.kind == "f":
+            empty = np.isnan(arr)
+        else:
+            empty = col.isna().to_numpy() | (col.astype(object) == "").to_numpy()
+        blank[idx[~empty]] = False
+    return blank
+
+
+def _finish(frame: Any, first_row: int) -> Any:
+    """Blank rows dropped; the index is each row's spreadsheet row number."""
     import pandas as pd
 
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, sheet_name=sheet or 0, engine="openpyxl", dtype=object)
-        # drop trailing empty rows (formatted but empty cells); keep the others so that
-        # row numbers stay those the spreadsheet shows
-        filled = np.flatnonzero(frame.notna().any(axis=1).to_numpy())
-        frame = frame.iloc[: int(filled[-1]) + 1 if filled.size else 0]
-        yield frame
-        return
-    if suffix in (".parquet", ".pq"):
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise FileUsageError("reading Parquet needs pyarrow", "pip install 'measurelib[dask]' "
-                         "(or pyarrow)") from None
-        pf = pq.ParquetFile(path)
-        total = pf.metadata.num_rows
-        progress.total = total
-        done = 0
-        for batch in pf.iter_batches(batch_size=chunksize):
-            frame = batch.to_pandas()
-            done += len(frame)
-            yield frame
-            progress.update(done, done)
-        return
-    progress.total = path.stat().st_size
+    frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+    blank = _blank_rows(frame)
+    return frame.loc[~blank] if blank.any() else frame
+
+
+def _read_block(block: bytes, headings: list[str], sep: str, numeric: set[str] | None,
+                path: Path, first_row: int) -> Any:
+    import pandas as pd
+    from pandas.errors import ParserError
+
+    dtype: Any = str
+    if numeric:
+        dtype = {h: (np.float64 if h in numeric else object) for h in headings}
+    try:
+        return pd.read_csv(io.BytesIO(block), header=None, names=headings, sep=sep,
+                           index_col=False, dtype=dtype, keep_default_na=False,
+                           na_values=[""], skip_blank_lines=False, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _not_utf8(path, first_row) from None
+    except ParserError:
+        raise _too_many_fields(block, sep, len(headings), first_row, path) from None
+
+
+def _text_chunks(path: Path, chunksize: int, numeric: set[str] | None) -> Any:
+    import pandas as pd
+
+    sep = detect_separator(path)
+    headings, offset = _text_headings(path, sep)
+    if len(set(headings)) < len(headings):  # blank headings twice: name them by position
+        headings = [h or f"column {_column_label(j)}" for j, h in enumerate(headings)]
+    numeric = {h for h in headings if h in numeric} if numeric else None
+    first = 2
+    any_rows = False
     with open(path, "rb") as fh:
-        reader = pd.read_csv(fh, sep=detect_separator(path), dtype=str, keep_default_na=False,
-                             na_filter=False, chunksize=chunksize, encoding="utf-8-sig",
-                             skip_blank_lines=False)  # keep row numbers those of the file
-        rows = 0
-        for frame in reader:
-            rows += len(frame)
-            yield frame
-            progress.update(fh.tell(), rows)
+        fh.seek(offset)
+        for block in _line_blocks(fh, chunksize):
+            def as_text(block: bytes = block, first: int = first) -> Any:
+                return _finish(_read_block(block, headings, sep, None, path, first), first)
+
+            frame = None
+            if numeric:
+                try:
+                    frame = _read_block(block, headings, sep, numeric, path, first)
+                except DataError:
+                    raise
+                except ValueError:  # a cell that is not a number: read the block as text
+                    frame = None
+            if frame is None:
+                text = _read_block(block, headings, sep, None, path, first)
+                n = len(text)
+                yield _Chunk(_finish(text, first), None, n, fh.tell())
+            else:
+                n = len(frame)
+                yield _Chunk(_finish(frame, first), block, n, fh.tell(), as_text)
+            any_rows = True
+            first += n
+    if not any_rows:
+        yield _Chunk(pd.DataFrame({h: pd.Series(dtype=object) for h in headings}), None, 0, 0)
+
+
+def _excel_chunks(path: Path, chunksize: int, sheet: str | None) -> Any:
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure of openpyxl is a bad workbook
+        raise DataError([Diagnostic("data-unreadable", f"{_where(path)} cannot be read as an "
+                                    f"Excel workbook ({type(exc).__name__})",
+                                    "Open it in Excel and save it again as .xlsx.",
+                                    Location(_where(path)))]) from None
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise DataError([Diagnostic("usage", f"{_where(path)} has no sheet {sheet!r} (it "
+                                        f"has {', '.join(map(repr, wb.sheetnames))})",
+                                        "Name one of its sheets with --sheet.",
+                                        Location(_where(path)))])
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        head = next(rows, None) or ()
+        headings = _check_headings(list(head), _where(path))
+        while headings and not headings[-1]:
+            headings.pop()
+        width = len(headings)
+        first = 2
+        pending: list[list[Any]] = []  # trailing blank rows are held back, then dropped
+        buf: list[list[Any]] = []
+        n_read = 0
+        for row in rows:
+            cells = [None if v is None or v == "" else _cell_text(v) for v in row[:width]]
+            if len(cells) < width:
+                cells += [None] * (width - len(cells))
+            if all(c is None for c in cells):
+                pending.append(cells)
+                continue
+            buf.extend(pending)
+            pending.clear()
+            buf.append(cells)
+            if len(buf) >= chunksize:
+                frame = pd.DataFrame(buf, columns=headings, dtype=object)
+                n_read += len(buf)
+                yield _Chunk(_finish(frame, first), None, len(buf), n_read)
+                first += len(buf)
+                buf = []
+        if buf or not n_read:
+            frame = pd.DataFrame(buf, columns=headings, dtype=object)
+            n_read += len(buf)
+            yield _Chunk(_finish(frame, first), None, len(buf), n_read)
+    finally:
+        wb.close()
+
+
+def _parquet_chunks(path: Path, chunksize: int) -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise FileUsageError("reading Parquet needs pyarrow", "pip install 'measurelib[dask]' "
+                             "(or pyarrow)") from None
+    pf = pq.ParquetFile(path)
+    _check_headings(list(pf.schema_arrow.names), _where(path))
+    first, done = 2, 0
+    for batch in pf.iter_batches(batch_size=chunksize):
+        frame = batch.to_pandas()
+        n = len(frame)
+        done += n
+        yield _Chunk(_finish(frame, first), None, n, done)
+        first += n
+    if not done:
+        yield _Chunk(pf.schema_arrow.empty_table().to_pandas(), None, 0, 0)
+
+
+def _chunks(path: Path, chunksize: int, sheet: str | None = None,
+            numeric: set[str] | None = None) -> tuple[Any, int | None, str]:
+    """The chunk generator of a file, the total for a progress bar, and its unit."""
+    kind = check_data_file(path)
+    if kind == "excel":
+        return _excel_chunks(path, chunksize, sheet), None, "rows"
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        total = pq.ParquetFile(path).metadata.num_rows
+        return _parquet_chunks(path, chunksize), total, "rows"
+    return _text_chunks(path, chunksize, numeric), path.stat().st_size, "B"
+
+
+def iter_response_chunks(path: str | os.PathLike[str], chunksize: int = 100_000,
+                         sheet: str | None = None) -> Any:
+    """Yield the rows of a data file as DataFrames of at most ``chunksize`` rows.
+
+    The same rule as :func:`read_responses`, chunk by chunk: cells are text as the file
+    holds them (Parquet keeps its column types), wholly blank rows are dropped, and the
+    index of each row is its spreadsheet row number (the heading is row 1), continuing
+    across chunks. Memory is bounded by the chunk size.
+    """
+    gen, _total, _unit = _chunks(Path(path), chunksize, sheet)
+    for chunk in gen:
+        yield chunk.frame
 
 
 class FileUsageError(Exception):
@@ -117,38 +395,41 @@ class FileUsageError(Exception):
         self.message, self.hint = message, hint
 
 
-
 # ----------------------------------------------------------------------------- writing
 def spreadsheet_safe(frame: Any) -> Any:
-    """Text cells starting with =, +, -, @ made inert (formula injection); numbers untouched."""
-    import pandas as pd
+    """Text cells and headings that a spreadsheet would run as formulas made inert.
 
-    text = [c for c in frame.columns
-            if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
-    if not text:
-        return frame
-    frame = frame.copy()
-    for col in text:
-        frame[col] = frame[col].map(neutralise)
-    return frame
+    The one neutraliser (:func:`measurelib._output.neutralise_frame`), vectorised.
+    """
+    return neutralise_frame(frame)
 
 
 class ResponseWriter:
-    """Writes frames chunk by chunk (CSV, Parquet) or all at the end (Excel)."""
+    """Writes frames chunk by chunk: CSV/TSV and Parquet appended, Excel row by row."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, *, quiet: bool = True) -> None:
         self.path = path
         self.kind = Path(path).suffix.lower() if path else ".csv"
         self.started = False
         self.frames: list[Any] = []
         self.parquet: Any = None
+        self.xlsx: Any = None
+        self.quiet = quiet
 
     def write(self, frame: Any) -> None:
         """Write one chunk of rows (formula-neutralised for CSV, TSV and Excel)."""
-        if self.kind in (".csv", ".tsv", ".xlsx"):
-            frame = spreadsheet_safe(frame)
-        if self.kind in (".xlsx", "collect"):
+        if self.kind == "collect":
             self.frames.append(frame)
+            return
+        if self.kind == ".xlsx":
+            if self.xlsx is None:
+                self.xlsx = XlsxStream(str(self.path))
+                self.xlsx.sheet("scores", list(frame.columns))
+            if self.xlsx.rows - 1 + len(frame) > XlsxStream.MAX_ROWS - 1:
+                raise FileUsageError(f"more than {XlsxStream.MAX_ROWS - 1:,} rows do not fit "
+                                     "in an Excel sheet", "Write .csv or .parquet instead.")
+            self.xlsx.write_frame(frame)
+            self.started = True
             return
         if self.kind == ".parquet":
             import pyarrow as pa
@@ -158,41 +439,36 @@ class ResponseWriter:
             if self.parquet is None:
                 self.parquet = pq.ParquetWriter(self.path, table.schema)
             self.parquet.write_table(table.cast(self.parquet.schema))
+            self.started = True
             return
         sep = "\t" if self.kind == ".tsv" else ","
-        if self.path is None:
-            frame.to_csv(sys.stdout, index=False, header=not self.started, sep=sep)
-        else:
-            frame.to_csv(self.path, index=False, header=not self.started, sep=sep,
-                         mode="a" if self.started else "w", encoding="utf-8")
+        write_csv(frame, sys.stdout if self.path is None else self.path, sep=sep,
+                  header=not self.started, append=self.started)
         self.started = True
 
     def close(self, empty: Any = None) -> None:
-        """Finish the file (Excel is written here); write ``empty``'s headings if nothing was written."""
-        if self.kind == ".xlsx" and self.path:
-            import pandas as pd
-
-            frame = pd.concat(self.frames, ignore_index=True) if self.frames else empty
-            if frame is None:
-                frame = pd.DataFrame()
-            if len(frame) > 1_048_575:
-                raise FileUsageError(f"{len(frame):,} rows do not fit in an Excel sheet",
-                             "Write .csv or .parquet instead.")
-            for col in frame.columns:  # Excel has no categorical type
-                if isinstance(frame[col].dtype, pd.CategoricalDtype):
-                    frame[col] = frame[col].astype(object)
-            frame.to_excel(self.path, index=False, engine="openpyxl")
-        elif self.parquet is not None:
-            self.parquet.close()
-        elif not self.started and empty is not None:
+        """Finish the file; write ``empty``'s headings if nothing was written."""
+        if not self.started and empty is not None and self.kind != "collect":
             self.write(empty)
+        if self.xlsx is not None:
+            self.xlsx.close()
+            self.xlsx = None
+        if self.parquet is not None:
+            self.parquet.close()
+            self.parquet = None
 
     def discard(self) -> None:
         """Remove what was written (nothing is left behind after an error)."""
+        if self.xlsx is not None:
+            with contextlib.suppress(Exception):  # the file is removed next
+                self.xlsx.close()
+            self.xlsx = None
         if self.parquet is not None:
             self.parquet.close()
-        if self.path and os.path.exists(self.path):
+            self.parquet = None
+        if self.path and self.kind != "collect" and os.path.exists(self.path):
             os.remove(self.path)
+
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -309,59 +585,61 @@ def read_responses(path: str | os.PathLike[str], *, sheet: str | None = None) ->
     """Read a whole file of responses (CSV/TSV, Excel or Parquet) as text cells.
 
     The one reader of response files: ``score``, ``import``, ``assess`` and the importers
-    all use it, so blank rows, blank cells and row numbers follow one rule. Cells are text
-    as the file holds them (nothing is guessed: ``007`` stays ``007``); Excel dates become
-    ISO ``YYYY-MM-DD`` text and whole numbers lose Excel's ``.0``; a blank cell is missing
-    (None); wholly blank rows are dropped, and the index of each row is its row number as
-    a spreadsheet shows it (the heading is row 1). The separator of a text file is
-    detected from its heading (comma, semicolon or tab). Headings are stripped of spaces.
+    all use it, and :func:`iter_response_chunks` (behind ``measurelib score``) follows the
+    same rule chunk by chunk. Cells are text as the file holds them (nothing is guessed:
+    ``007`` stays ``007``); Excel dates become ISO ``YYYY-MM-DD`` text and whole numbers
+    lose Excel's ``.0``; a blank cell is missing; wholly blank rows are dropped, and the
+    index of each row is its row number as a spreadsheet shows it (the heading is row 1).
+    The separator of a text file is detected from its heading (comma, semicolon or tab).
+    Headings are stripped of spaces; a heading that appears twice is an error.
 
     Raises
     ------
     DataError
-        ``file-not-found`` when the file cannot be read, ``usage`` for a type not read.
+        ``file-not-found`` when the file does not exist, ``usage`` for a type not read,
+        ``data-file-type`` when the content is not what the name says (an Excel workbook
+        named ``.csv``), ``data-not-utf8``, ``data-too-many-fields`` (naming each row),
+        ``ambiguous-column`` for a repeated heading, ``data-unreadable`` otherwise.
     """
     import pandas as pd
 
     p = Path(path)
-    shown = str(path)
-    if not p.is_file():
-        raise DataError([Diagnostic("file-not-found", f"{shown}: no such file",
-                                    "Check the path of the data file.", Location(shown))])
-    suffix = p.suffix.lower()
-    if suffix not in READ_SUFFIXES:
-        kind = f"{suffix} files" if suffix else "files without an extension"
-        raise DataError([Diagnostic("usage", f"{shown}: cannot read {kind}",
-                                    "Give a .csv, .tsv, .xlsx or .parquet file.", Location(shown))])
     try:
-        if suffix in (".xlsx", ".xlsm"):
-            df = pd.read_excel(p, sheet_name=sheet or 0, engine="openpyxl", dtype=object)
-            for col in df.columns:
-                if df[col].map(lambda v: hasattr(v, "date") and hasattr(v, "year")).any():
-                    df[col] = pd.to_datetime(df[col], errors="coerce").dt.strftime("%Y-%m-%d")
-            df = df.astype(object).where(df.notna(), None)
-            df = df.map(lambda v: None if v is None else _cell_text(v))
-        elif suffix in (".parquet", ".pq"):
-            df = pd.read_parquet(p)
-        else:
-            df = pd.read_csv(p, sep=detect_separator(p), dtype=str, keep_default_na=False,
-                             na_values=[""], encoding="utf-8-sig", skip_blank_lines=False)
-    except UnicodeDecodeError:
-        raise DataError([Diagnostic("file-not-found", f"{shown} is not UTF-8 text",
-                                    "Save the file as CSV UTF-8.", Location(shown))]) from None
+        frames = list(iter_response_chunks(p, 1_000_000, sheet))
+    except FileUsageError as err:
+        raise DataError([Diagnostic("usage", err.message, err.hint, Location(str(p)))]) from None
+    except DataError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file for the user
-        raise DataError([Diagnostic("file-not-found", f"cannot read {shown}: {exc}",
-                                    "Check that the file is a valid CSV, Excel or Parquet file.",
-                                    Location(shown))]) from None
-    df.columns = [str(c).strip() for c in df.columns]
-    df.index = range(2, len(df) + 2)
-    blank = df.isna().all(axis=1) if len(df.columns) else df.index.to_series().astype(bool)
-    return df.loc[~blank.to_numpy()] if len(df.columns) else df
+        raise _unreadable(p, exc) from None
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames)
+
+
+def _unreadable(path: Path, exc: BaseException) -> DataError:
+    return DataError([Diagnostic(
+        "data-unreadable", f"{path} cannot be read as a data file ({type(exc).__name__})",
+        "Check that it is a CSV (UTF-8), Excel (.xlsx) or Parquet file; open it in the "
+        "program that made it and save it again.", Location(str(path)))])
 
 
 def _cell_text(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
+    """A cell of a workbook as the text a person sees (dates ISO, whole numbers bare)."""
+    import datetime as dt
+
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    if isinstance(v, dt.datetime):
+        if v.time() == dt.time(0):
+            return v.strftime("%Y-%m-%d")
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
     return str(v)
 
 
@@ -389,7 +667,7 @@ class ScoreFileResult:
 def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = None, *,
                columns: dict[str, str] | None = None, on_invalid: str = "error",
                rejected: str | None = None, chunksize: int = 100_000, sheet: str | None = None,
-               lang: str | None = None) -> ScoreFileResult:
+               lang: str | None = None, quiet: bool = True) -> ScoreFileResult:
     """Score a data file of any size in chunks, writing the scores as it goes.
 
     Parameters
@@ -398,6 +676,7 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
         A :class:`~measurelib.Measure`, a catalog id or a definition file.
     data
         Responses: ``.csv``, ``.tsv``, ``.xlsx`` or ``.parquet``, one row per administration.
+        Read as :func:`read_responses` reads (blank rows dropped, row numbers kept).
     output
         Where the scores go (``.csv``, ``.tsv``, ``.xlsx``, ``.parquet``); None writes CSV
         to stdout; ``"collect"`` keeps the scored frames in the result.
@@ -406,16 +685,37 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
     rejected
         A ``.csv``, ``.tsv`` or ``.xlsx`` file for the rejected rows (row, column, reason).
     chunksize
-        Rows scored at a time for CSV and Parquet; memory is bounded by it.
+        Rows read and scored at a time, for every input type; memory is bounded by it
+        (``docs/performance.md`` gives the bound).
+    quiet
+        No progress bar (one is shown on a terminal only).
 
     Returns
     -------
     ScoreFileResult
         When ``errors`` is not empty (invalid values with ``on_invalid="error"``), nothing
         was written.
+
+    Notes
+    -----
+    Response columns of CSV and TSV files are parsed straight to numbers by the CSV
+    parser; a chunk holding anything else (text, a value off the scale) is read again as
+    text, so that every message and the rejected file show the cell as the file has it.
     """
+    from measurelib._output import progress_bar
+    from measurelib.scoring._validate import resolve_columns
+
     m = as_measure(measure, build=False, caller="score_file(measure=...)")
     data_path = Path(data)
+    kind = check_data_file(data_path)
+    numeric: set[str] | None = None
+    if kind == "text":
+        try:
+            headings, _ = _text_headings(data_path, detect_separator(data_path))
+            mapping, _specs = resolve_columns(m, headings, columns, file=data_path.name)
+            numeric = {str(h) for h in mapping.values()} or None
+        except DataError:
+            numeric = None  # the first chunk reports it, located
     collect = output == "collect"
     writer = ResponseWriter(None if collect else output)
     if collect:
@@ -424,21 +724,35 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
     account = ScoreAccount()
     stats = ScoreStats([r.id for r in m.scores])
     errors: list[Diagnostic] = []
-    rows_before = 0
-    progress = _Progress(None)
     empty = None
+    gen, total, unit = _chunks(data_path, chunksize, sheet, numeric)
+    bar = progress_bar(total, desc=f"scoring {data_path.name}", unit=unit, quiet=quiet,
+                       unit_scale=unit == "B")
+    kw: dict[str, Any] = {"columns": columns, "on_invalid": on_invalid, "lang": lang,
+                          "file": data_path.name}
     try:
-        for frame in iter_response_chunks(data_path, chunksize, sheet, progress):
+        for chunk in gen:
+            bar.update(chunk.done - bar.n)
+            res = None
             try:
-                res = score(m, frame, columns=columns, on_invalid=on_invalid,  # type: ignore[arg-type]
-                            lang=lang, file=data_path.name, first_row=2 + rows_before)
+                res = _score_chunk(m, chunk.frame, kw)
+                redo = chunk.raw is not None and bool(res.diagnostics or len(res.rejected))
             except DataError as err:
-                if any(d.code in ("invalid-answer", "not-a-number") for d in err.errors):
+                if not any(d.code in _INVALID for d in err.errors):
+                    raise
+                if chunk.raw is None:
                     errors.extend(err.errors)
-                    rows_before += len(frame)
                     continue
-                raise
-            rows_before += len(frame)
+                redo = True
+            if redo:  # echo the cells as the file has them: score the text of the block
+                try:
+                    res = _score_chunk(m, chunk.reread(), kw)
+                except DataError as err:
+                    if not any(d.code in _INVALID for d in err.errors):
+                        raise
+                    errors.extend(err.errors)
+                    continue
+            assert res is not None
             account = account + res.account
             if errors:
                 continue  # keep validating, write nothing
@@ -448,7 +762,7 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
                 empty = res.scores.iloc[:0]
             if rej_writer is not None and len(res.rejected):
                 rej_writer.write(res.rejected)
-        progress.close()
+        bar.close()
         if errors:
             writer.discard()
             if rej_writer is not None:
@@ -461,8 +775,25 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
                 rej_writer.close(pd.DataFrame(columns=["row", "column", "reason", "message",
                                                        "alerts"]))
     except BaseException:
-        progress.close()
+        bar.close()
         writer.discard()
+        if rej_writer is not None:
+            rej_writer.discard()
         raise
     return ScoreFileResult(m.id, m.version, str(data_path), output, rejected, account,
                            stats.to_dict(), errors, writer.frames if collect else [])
+
+
+_INVALID = ("invalid-answer", "not-a-number", "invalid-respondent-id")
+
+
+def _score_chunk(m: Any, frame: Any, kw: dict[str, Any]) -> Any:
+    """Score the rows of one chunk; its index holds the spreadsheet row numbers."""
+    import numpy as np
+
+    index = frame.index
+    n = len(index)
+    first = int(index[0]) if n else 2
+    contiguous = n == 0 or int(index[-1]) - first == n - 1
+    rows = None if contiguous else np.asarray(index, dtype=np.int64)
+    return score(m, frame, first_row=first, row_numbers=rows, **kw)

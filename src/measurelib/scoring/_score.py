@@ -694,6 +694,7 @@ def score(
     lang: str | None = None,
     file: str | None = None,
     first_row: int = 2,
+    row_numbers: Any = None,
 ) -> ScoreResult:
     r"""Score response data.
 
@@ -717,6 +718,9 @@ def score(
         Name of the data file, used in messages.
     first_row : int
         Spreadsheet row number of the first data row (default 2: header = row 1).
+    row_numbers : array of int, optional
+        Spreadsheet row number of each row when they are not consecutive (blank rows of a
+        file dropped, as :func:`~measurelib.read_responses` does); overrides ``first_row``.
 
     Returns
     -------
@@ -769,7 +773,7 @@ def score(
         raise ValueError(f"score(): lang must be one of {', '.join(m.all_languages)}; "
                          f"got {lang!r}")
     checked = validate_responses(m, frame, columns, on_invalid, file=file, first_row=first_row,
-                                 lang=lang)
+                                 lang=lang, row_numbers=row_numbers)
     return score_validated(m, frame, checked, lang=lang, columns=columns)
 
 
@@ -779,7 +783,8 @@ def score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponses
     n = checked.n_rows
     raw: dict[str, np.ndarray] = checked.arrays
     first_row = checked.first_row
-    all_rows: Any = pd.RangeIndex(first_row, first_row + n)  # row numbers, lazily
+    all_rows: Any = pd.RangeIndex(first_row, first_row + n) if checked.row_numbers is None \
+        else checked.row_numbers  # row numbers, lazily when consecutive
     optional: set[str] = set()
     for item in m.items:
         if item.personalised is not None:
@@ -841,7 +846,10 @@ def score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponses
         scores = computed_frame
     rejected = checked.rejected
     if len(rejected) and keep is not None:
-        rej_pos = rejected["row"].to_numpy() - first_row
+        if checked.row_numbers is None:
+            rej_pos = rejected["row"].to_numpy() - first_row
+        else:
+            rej_pos = np.searchsorted(checked.row_numbers, rejected["row"].to_numpy())
         rejected = rejected.copy()
         rejected["alerts"] = np.asarray(alerts[rej_pos], dtype=object)
     elif "alerts" not in rejected.columns:

@@ -24,7 +24,8 @@ from measurelib.errors import DataError, Diagnostic, Location
 if TYPE_CHECKING:
     from measurelib.definition import Measure
 
-__all__ = ["BLANKS", "OnInvalid", "ValidatedResponses", "validate_responses"]
+__all__ = ["BLANKS", "MAX_RESPONDENT_ID", "OnInvalid", "ValidatedResponses",
+           "invalid_respondent_ids", "validate_responses"]
 
 OnInvalid = Literal["error", "reject", "missing"]
 ON_INVALID = ("error", "reject", "missing")
@@ -36,6 +37,36 @@ BLANKS = frozenset({
 })
 
 _EPS = 1e-9
+
+#: Columns that hold the respondent's (pseudonymous) id: checked at the door.
+RESPONDENT_ID_COLUMNS = ("respondent_id",)
+#: The longest respondent id accepted.
+MAX_RESPONDENT_ID = 64
+_ID = "\0respondent id"
+_CONTROL = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"
+CODES_HINT_ID = ("Use short pseudonymous ids (at most 64 characters) without line breaks, "
+                 "tabs or other control characters; correct the id in the file.")
+
+
+def invalid_respondent_ids(values: Any) -> np.ndarray:
+    """Which respondent ids are not allowed (vectorised): too long or with control characters.
+
+    Blank ids are not flagged here (whether an id is required is the caller's rule). A
+    control character (a line break, a tab, a bare carriage return) in an id would split a
+    row of every CSV written from it and can smuggle a spreadsheet formula past the
+    neutraliser, so ids are checked where data comes in: scoring and the store's import.
+    """
+    s = pd.Series(values).astype("string")
+    bad = (s.str.len() > MAX_RESPONDENT_ID) | s.str.contains(_CONTROL, regex=True)
+    return np.asarray(bad.fillna(False).to_numpy(dtype=bool), dtype=bool)
+
+
+def respondent_id_problem(value: Any) -> str:
+    """What is wrong with one respondent id, for messages."""
+    text = str(value)
+    if re.search(_CONTROL, text):
+        return "holds a control character (a line break, tab or carriage return)"
+    return f"is longer than {MAX_RESPONDENT_ID} characters ({len(text)})"
 
 
 # ----------------------------------------------------------------------------- specs
@@ -171,7 +202,8 @@ def resolve_columns(
             shown = " and ".join(repr(str(h)) for h in found)
             problems.append(Diagnostic(
                 "ambiguous-column", f"columns {shown} both match {s.name!r}",
-                "Remove one of them, or map the one to use with `columns=` / `--column`.",
+                "Remove one of them, or map the one to use with `columns={'HEADING': "
+                f"{s.name!r}}}` (CLI: `--column HEADING={s.name}`).",
                 Location(file=file, field=str(found[1]))))
             continue
         if found:
@@ -490,6 +522,7 @@ class ValidatedResponses(Result):
     arrays: dict[str, Any] = {}
     keep: Any = None
     reject_codes: dict[str, int] = {}
+    row_numbers: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain data: the JSON document that ``--format json`` prints."""
@@ -524,20 +557,30 @@ class ValidatedResponses(Result):
 
 
 def _display(raw: Any) -> str:
+    """A cell as the file has it, for messages: text as written, numbers in full.
+
+    Text that reads as a number is shown as written (``3.0000001``, ``1e308``), other text
+    quoted; a float shows its shortest exact form (``3.0000001``, ``1e+308``), never
+    rounded and never expanded to hundreds of digits.
+    """
     if isinstance(raw, (float, np.floating)):
         f = float(raw)
-        if math.isfinite(f) and f.is_integer():
+        if math.isfinite(f) and f.is_integer() and abs(f) < 1e15:
             return str(int(f))
-        return f"{f:g}"
+        return repr(f)
     if isinstance(raw, (int, np.integer)) and not isinstance(raw, bool):
-        return str(int(raw))
+        text = str(int(raw))
+        return text if len(text) <= 40 else text[:20] + "..." + text[-10:]
     if isinstance(raw, str):
         text = raw.strip()
+        if len(text) > 40:
+            text = text[:37] + "..."
         try:
-            return _display(float(text)) if text.lower() not in ("nan", "inf", "-inf") \
-                else repr(text)
+            float(text)
         except ValueError:
             return repr(text)
+        return text if text.lower().lstrip("+-") not in ("nan", "inf", "infinity") \
+            else repr(text)
     return repr(raw)
 
 
@@ -550,6 +593,7 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
     file: str | None = None,
     first_row: int = 2,
     lang: str | None = None,
+    row_numbers: Any = None,
 ) -> ValidatedResponses:
     """Check response data against a measure and return the numbers to score.
 
@@ -578,6 +622,9 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
         Spreadsheet row number of the first data row (2 when the header is row 1).
     lang : str, optional
         Language of option labels mentioned in messages.
+    row_numbers : array of int, optional
+        The spreadsheet row number of each row, when they are not consecutive from
+        ``first_row`` (a file whose blank rows were dropped); overrides ``first_row``.
 
     Returns
     -------
@@ -603,6 +650,14 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
                         f"list of records or a dict of columns, not {type(df).__name__}")
     if not isinstance(first_row, int) or first_row < 1:
         raise ValueError(f"first_row must be a positive integer; got {first_row!r}")
+    if row_numbers is not None:
+        row_numbers = np.asarray(row_numbers, dtype=np.int64)
+        if row_numbers.shape != (len(df),):
+            raise ValueError(f"row_numbers must give one number per row ({len(df)}); got "
+                             f"{row_numbers.shape[0] if row_numbers.ndim else 0}")
+
+    def row_of(p: int) -> int:
+        return int(row_numbers[p]) if row_numbers is not None else p + first_row
     headings = list(df.columns)
     if len(set(map(str, headings))) != len(headings):
         dup = sorted({str(h) for h in headings if list(map(str, headings)).count(str(h)) > 1})
@@ -672,17 +727,28 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
     keep: np.ndarray | None = None
     rejected_rows: list[dict[str, Any]] = []
     reject_codes: dict[str, int] = {}
-    if bad_cells:
+    id_heading = next((h for h in headings if str(h) in RESPONDENT_ID_COLUMNS
+                       and h not in set(mapping.values())), None)
+    id_bad = np.flatnonzero(invalid_respondent_ids(df[id_heading])) \
+        if id_heading is not None else np.empty(0, dtype=np.intp)
+    if bad_cells or id_bad.size:
         order = {s.name: i for i, s in enumerate(specs)}
         cells: list[tuple[int, int, str, str]] = []
         for name, pos, code in bad_cells:
             cells.extend((int(p), order[name], name, code) for p in pos)
+        cells.extend((int(p), -1, _ID, "invalid-respondent-id") for p in id_bad)
         cells.sort()
         severity = "warning" if on_invalid == "missing" else "error"
         spec_by_name = {s.name: s for s in specs}
+        heading_of = {**mapping, _ID: id_heading}
         for p, _, name, code in cells:
-            heading = mapping[name]
+            heading = heading_of[name]
             raw = df[heading].iloc[p]
+            if code == "invalid-respondent-id":
+                diagnostics.append(Diagnostic(
+                    code, f"respondent id {_display(raw)} {respondent_id_problem(raw)}",
+                    CODES_HINT_ID, Location(file=file, row=row_of(p), field=str(heading))))
+                continue
             chk = checks[spec_by_name[name].scale_id]
             if code == "not-a-number":
                 msg = f"value {_display(raw)} is not a number (allowed: {chk.text})"
@@ -696,7 +762,7 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
                 hint = "Correct the value from the paper form, or leave it blank if unanswered."
             diagnostics.append(Diagnostic(
                 code, msg, hint,
-                Location(file=file, row=p + first_row, field=str(heading)),
+                Location(file=file, row=row_of(p), field=str(heading)),
                 severity))  # type: ignore[arg-type]
         if on_invalid == "error":
             n_bad_rows = len({c[0] for c in cells})
@@ -704,6 +770,15 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
                             "row(s) "
                             f"of {file or 'the data'}")
         if on_invalid == "missing":
+            if id_bad.size:  # a row without a usable id cannot be kept
+                keep = np.ones(n, dtype=bool)
+                for (p, _, _name, code), d in zip(cells, diagnostics):
+                    if code == "invalid-respondent-id":
+                        keep[p] = False
+                        reject_codes[code] = reject_codes.get(code, 0) + 1
+                        rejected_rows.append({"_pos": p, "row": row_of(p),
+                                              "column": str(id_heading), "reason": code,
+                                              "message": d.message})
             for name, pos, code in bad_cells:
                 arr = arrays[name]
                 if not arr.flags.writeable or np.shares_memory(arr, df[mapping[name]].to_numpy()):
@@ -717,8 +792,8 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
             for (p, _, name, code), d in zip(cells, diagnostics):
                 keep[p] = False
                 reject_codes[code] = reject_codes.get(code, 0) + 1
-                rejected_rows.append({"_pos": p, "row": p + first_row,
-                                      "column": str(mapping[name]), "reason": code,
+                rejected_rows.append({"_pos": p, "row": row_of(p),
+                                      "column": str(heading_of[name]), "reason": code,
                                       "message": d.message})
             for name, pos, _code in bad_cells:
                 arr = arrays[name].copy()
@@ -734,7 +809,8 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
             missing[reason] = missing.get(reason, 0) + k
     passthrough = [h for h in headings if h not in set(mapping.values())]
     values_cols = {s.name: arrays[s.name] for s in specs if s.name in arrays}
-    rows: Any = pd.RangeIndex(first_row, first_row + n, name="row")  # lazy: no array
+    rows: Any = pd.RangeIndex(first_row, first_row + n, name="row") if row_numbers is None \
+        else pd.Index(row_numbers, name="row")  # lazy when consecutive: no array
     index = df.index
     if keep is not None:
         rows = rows[keep]
@@ -748,7 +824,7 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
         passthrough=passthrough, column_map={k: v for k, v in mapping.items()},
         missing=missing, n_rows=n, on_invalid=on_invalid, first_row=first_row,
         arrays=arrays, keep=keep,
-        reject_codes=reject_codes,
+        reject_codes=reject_codes, row_numbers=row_numbers,
     )
 
 

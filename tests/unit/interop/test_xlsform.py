@@ -123,6 +123,7 @@ def test_text_starting_with_equals_is_text_not_a_formula(write_yaml: Any) -> Non
         """)
     res = ml.export(path, to="xlsform")
     wb = load_workbook(io.BytesIO(res.content))
-    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
-             if isinstance(c.value, str) and c.value.startswith("=")]
-    assert cells and all(c.data_type == "s" for c in cells)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert not [c for c in cells if isinstance(c.value, str) and c.value.startswith("=")]
+    assert {"'=cmd()", "'=1+1"} <= {c.value for c in cells}  # the one neutraliser's rule

@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from measurelib._output import neutralise
+from measurelib._output import neutralise, write_csv, write_xlsx
 from measurelib.errors import DataError, Diagnostic, Location
 
 if TYPE_CHECKING:
@@ -114,14 +114,11 @@ def write_data(data: Any, path: str | Path, measure: Measure | None = None, *,
                          f"got {path.name!r}")
     frame = _frame(data).copy()
     diags: list[Diagnostic] = []
-    if kind in ("csv", "excel"):
-        for col in frame.columns:
-            if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-                frame[col] = frame[col].map(neutralise)
+    if kind in ("csv", "excel"):  # through the one neutraliser, headings included
         if kind == "csv":
-            frame.to_csv(path, index=False)
+            write_csv(frame, path)
         else:
-            frame.to_excel(path, index=False)
+            write_xlsx({"data": frame}, path)
         return diags
     if kind == "parquet":
         frame.to_parquet(path, index=False)

@@ -20,6 +20,7 @@ import io
 import re
 from typing import TYPE_CHECKING, Any
 
+from measurelib._output import neutralise
 from measurelib.errors import Diagnostic, Location
 from measurelib.interop._export._common import (
     ColumnSpec,
@@ -47,6 +48,7 @@ COLUMNS = [
     "Matrix Group Name", "Matrix Ranking?", "Field Annotation",
 ]
 MAX_NAME = 26
+_LOGIC = {"Branching Logic (Show field only if...)"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _CODE = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -247,8 +249,11 @@ def data_dictionary(m: Measure, lang: str | None = None, *, record_id: bool = Tr
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
-    for r in rows:
-        w.writerow({c: r.get(c, "") for c in COLUMNS})
+    for r in rows:  # every cell through the one neutraliser; logic and calculations keep
+        # their meaning (wrapped in parentheses when they would start like a formula)
+        calc = r.get("Field Type") == "calc"
+        w.writerow({c: neutralise(r.get(c, ""), expression=c in _LOGIC or (
+            calc and c == "Choices, Calculations, OR Slider Labels")) for c in COLUMNS})
     return buf.getvalue(), diags, field_map
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from measurelib._output import neutralise, neutralise_workbook
 from measurelib.errors import Diagnostic
 from measurelib.forms import resolve_graphic
 from measurelib.interop._export._common import (
@@ -43,6 +44,10 @@ LANGUAGE_NAMES = {
     "uk": "Ukrainian", "sw": "Swahili", "ja": "Japanese", "ko": "Korean",
 }
 
+
+#: XLSForm columns that hold expressions (XPath), not text for people.
+_EXPRESSIONS = frozenset({"relevant", "constraint", "calculation", "choice_filter",
+                          "repeat_count", "default", "required"})
 
 def language_column(code: str) -> str:
     """XLSForm's language label, e.g. ``English (en)``."""
@@ -223,8 +228,8 @@ def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic],
     ws.title = "survey"
     used = [h for h in survey_head if h in ("type", "name") or any(h in r for r in rows)]
     ws.append(used)
-    for r in rows:
-        ws.append([r.get(h) for h in used])
+    for r in rows:  # expressions keep their meaning: wrapped, never prefixed
+        ws.append([neutralise(r.get(h), expression=h in _EXPRESSIONS) for h in used])
     ch = wb.create_sheet("choices")
     clabels = [f"label::{language_column(x)}" for x in langs]
     crows = []
@@ -248,11 +253,7 @@ def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic],
     st.append(["form_title", "form_id", "version", "default_language", "style"])
     st.append([m.text(m.title, lang), m.id.replace("-", "_"), _version(m.version),
                language_column(lang), "pages" if len(rows) > 15 else None])
-    for sheet in wb.worksheets:  # text such as "=x" is text, never a formula
-        for row in sheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
+    neutralise_workbook(wb)  # the one neutraliser: text such as "=x" is never a formula
     return wb, diags, media
 
 

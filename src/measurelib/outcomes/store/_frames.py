@@ -75,8 +75,12 @@ def check_metadata(df: Any, *, anonymous: bool) -> tuple[Any, Any]:
     else:
         flag(rid.isna(), "respondent_id", "store-missing-respondent",
              "no respondent id (a pseudonymous id is needed to follow a person over time)")
-        flag(rid.str.len().fillna(0) > 64, "respondent_id", "invalid-value",
-             "respondent id is longer than 64 characters")
+        from measurelib.scoring import invalid_respondent_ids
+
+        raw_id = df["respondent_id"] if "respondent_id" in df.columns else rid
+        flag(pd.Series(invalid_respondent_ids(raw_id), index=df.index), "respondent_id",
+             "invalid-respondent-id", "respondent id is longer than 64 characters or holds a "
+             "control character (line break, tab, carriage return)")
         out["respondent_id"] = rid
     out["episode"] = text("episode").fillna("1") if not anonymous else text("episode")
     dates = parse_dates(df["date"]) if "date" in df.columns else pd.Series(
@@ -149,14 +153,16 @@ def compare_entries(first: Any, second: Any, *, key: list[str] | None = None) ->
                         f"{type(first).__name__} and {type(second).__name__}")
     if key is None:
         key = [c for c in KEY_COLUMNS if c in first.columns and c in second.columns]
-    a = first.astype("string").apply(lambda s: s.str.strip()).copy()
-    b = second.astype("string").apply(lambda s: s.str.strip()).copy()
-    a["__row"] = range(2, len(a) + 2)
-    b["__row"] = range(2, len(b) + 2)
-    if not key:
-        a["__pos"] = range(len(a))
-        b["__pos"] = range(len(b))
-        key = ["__pos"]
+    # compare what the values mean, not how they were typed: 2025-01-23 = 23/01/2025,
+    # 3 = 3.0, blank = NA; the values reported are those of the files
+    a = first.apply(_normalised).copy()
+    b = second.apply(_normalised).copy()
+    shown_a = first.astype("string").apply(lambda s: s.str.strip())
+    shown_b = second.astype("string").apply(lambda s: s.str.strip())
+    a["__row"] = _row_numbers(first)
+    b["__row"] = _row_numbers(second)
+    a["__i"] = range(len(a))
+    b["__i"] = range(len(b))
     cols = [c for c in dict.fromkeys([*first.columns, *second.columns]) if c not in key]
     for c in cols:
         if c not in a.columns:
@@ -183,13 +189,75 @@ def compare_entries(first: Any, second: Any, *, key: list[str] | None = None) ->
         differ = (x.fillna("\0") != y.fillna("\0")).to_numpy(dtype=bool)
         if differ.any():
             sub = both[differ]
+            i1 = sub["__i__1"].to_numpy(dtype=int)
+            i2 = sub["__i__2"].to_numpy(dtype=int)
             out.append(pd.DataFrame({
                 **{k: sub[k] for k in key},
                 "row_first": sub["__row__1"], "row_second": sub["__row__2"],
-                "column": c, "first": sub[f"{c}__1"], "second": sub[f"{c}__2"]}))
+                "column": c,
+                "first": _shown(shown_a, c, i1, sub.index),
+                "second": _shown(shown_b, c, i2, sub.index)}))
     cols_out = [*key, "row_first", "row_second", "column", "first", "second"]
     if not out:
         return pd.DataFrame(columns=[c for c in cols_out if c != "__pos"])
     table = pd.concat(out, ignore_index=True)[cols_out]
     table = table.sort_values(["row_first", "column"], na_position="last").reset_index(drop=True)
     return table.drop(columns=["__pos"], errors="ignore")
+
+
+def _row_numbers(frame: Any) -> Any:
+    """Spreadsheet row numbers: the index that ``read_responses`` gives, else 2, 3, ..."""
+    import pandas as pd
+
+    idx = frame.index
+    rows_like = (len(idx) > 0 and pd.api.types.is_integer_dtype(idx.dtype) and idx.is_unique
+                 and idx.is_monotonic_increasing and int(idx[0]) >= 2)
+    return idx.to_numpy() if rows_like else range(2, len(frame) + 2)
+
+
+def _shown(shown: Any, column: str, pos: Any, index: Any) -> Any:
+    import pandas as pd
+
+    if column not in shown.columns:
+        return pd.Series(pd.NA, index=index, dtype="string")
+    return pd.Series(shown[column].to_numpy()[pos], index=index, dtype="string")
+
+
+def _normalised(values: Any) -> Any:
+    """Cells compared by meaning: blanks are missing, numbers canonical, dates ISO."""
+    import numpy as np
+    import pandas as pd
+
+    from measurelib.scoring import BLANKS
+
+    text = values.astype("string").str.strip()
+    text = text.mask(text.isna() | text.str.casefold().isin(BLANKS))
+    num = pd.to_numeric(text, errors="coerce")
+    is_num = num.notna().to_numpy(dtype=bool)
+    out = text.copy()
+    if is_num.any():
+        out[is_num] = [repr(float(v)) for v in num[is_num]]
+    rest = text.notna().to_numpy(dtype=bool) & ~is_num
+    if rest.any():
+        dates = parse_dates(text[rest])
+        ok = dates.notna().to_numpy(dtype=bool)
+        if ok.any():
+            where = np.flatnonzero(rest)[ok]
+            out.iloc[where] = dates[ok].dt.strftime("%Y-%m-%d").to_numpy()
+    return out
+
+
+def double_entry_message(rec: Any, first: str, second: str) -> str:
+    """One disagreement of :func:`compare_entries`, naming both rows and the column."""
+    import pandas as pd
+
+    def row(v: Any) -> int | None:
+        return None if v is None or pd.isna(v) else int(v)
+
+    r1, r2 = row(rec.row_first), row(rec.row_second)
+    if rec.column == "<whole row>":
+        if r2 is None:
+            return f"the form on row {r1} of {first} is not in {second}"
+        return f"the form on row {r2} of {second} is not in {first}"
+    return (f"column {rec.column!r}: first keying {rec.first!r} (row {r1} of {first}), "
+            f"second keying {rec.second!r} (row {r2} of {second})")

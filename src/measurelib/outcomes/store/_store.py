@@ -589,7 +589,11 @@ class Store:
         are compared first and nothing is stored if any cell disagrees (raises DataError
         listing every disagreeing cell).
         """
-        from measurelib.outcomes.store._frames import compare_entries, file_sha256
+        from measurelib.outcomes.store._frames import (
+            compare_entries,
+            double_entry_message,
+            file_sha256,
+        )
         from measurelib.scoring import read_responses
 
         df = read_responses(path)
@@ -598,8 +602,7 @@ class Store:
             diff = compare_entries(df, second)
             if len(diff):
                 diags = [Diagnostic(
-                    "store-double-entry", f"{rec.column}: first keying {rec.first!r}, second "
-                    f"keying {rec.second!r} (row {_row(rec.row_second)} of {verify})",
+                    "store-double-entry", double_entry_message(rec, str(path), str(verify)),
                     CODES["store-double-entry"].hint,
                     Location(file=str(path), row=_row(rec.row_first), field=str(rec.column)))
                     for rec in diff.itertuples(index=False)]
