@@ -1,4 +1,5 @@
-"""The shared output layer: one Jinja environment, one PDF writer, charts, safe tabular cells.
+"""The shared output layer: one Jinja environment, one PDF writer, charts, safe tabular cells,
+disclosure control of published counts.
 
 Used by forms (``measurelib.forms``) and by reports (outcomes, assessment); it imports no
 pipeline stage.
@@ -19,6 +20,12 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         line_chart,
         run_chart,
     )
+    from measurelib._output._disclosure import (
+        MARKER,
+        Cells,
+        Protected,
+        protect,
+    )
     from measurelib._output._render import (
         asset,
         environment,
@@ -30,6 +37,10 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
     )
 
 _LAZY = {
+    "MARKER": "_disclosure",
+    "Cells": "_disclosure",
+    "Protected": "_disclosure",
+    "protect": "_disclosure",
     "environment": "_render",
     "render_template": "_render",
     "asset": "_render",
@@ -43,6 +54,9 @@ _LAZY = {
     "run_chart": "_charts",
 }
 __all__ = [
+    "Cells",
+    "MARKER",
+    "Protected",
     "Series",
     "asset",
     "bar_chart",
@@ -51,6 +65,7 @@ __all__ = [
     "heatmap",
     "line_chart",
     "neutralise",
+    "protect",
     "render_template",
     "run_chart",
     "write_pdf",

@@ -63,9 +63,13 @@ def test_xmr_limits_by_hand() -> None:
 def test_small_numbers_are_suppressed_everywhere() -> None:
     rep = impact_report(service(), PHQ9, by=["site"])
     data = json.loads(rep.to_json())
-    site_b = [r for r in data["data"]["breakdowns"] if r["group"] == "B"][0]
-    assert site_b["n_baseline"] == "<5" and site_b["n_paired"] == "<5"
-    assert site_b["mean_change"] == "<5" and site_b["completion_rate"] == "<5"
+    sec = data["data"]["sections"][0]
+    site_b = [r for r in sec["breakdowns"] if r["group"] == "B"][0]
+    assert site_b["n_baseline"] == "[c]" and site_b["n_paired"] == "[c]"
+    assert site_b["mean_change"] is None and site_b["completion_rate"] is None
+    # site A would give site B away by subtraction from the total: hidden too
+    site_a = [r for r in sec["breakdowns"] if r["group"] == "A"][0]
+    assert site_a["n_baseline"] == "[c]"
 
     def walk(obj, key=""):
         if isinstance(obj, dict):
@@ -81,9 +85,9 @@ def test_small_numbers_are_suppressed_everywhere() -> None:
         if key.startswith("n") and isinstance(value, int) and not isinstance(value, bool):
             assert value == 0 or value >= 5, (key, value)
     html = rep.to_html()
-    assert "&lt;5" in html
+    assert "[c]: hidden to protect privacy" in html
     rep10 = impact_report(service(), PHQ9, min_cell=10)
-    assert "<10" in rep10.to_json()
+    assert "Counts from 1 to 9 are shown as [c]" in rep10.to_json()
 
 
 def test_html_is_self_contained_and_accessible() -> None:
