@@ -694,22 +694,7 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
             band_obj = band
             break
     diff = float(latest["value"]) - float(first["value"])
-    better = (diff > 0) == bool(rule.higher_is_better) and diff != 0
-    rc = rule.reliable_change
-    thr = None
-    if rc is not None:
-        thr = float(rc.threshold) if rc.threshold is not None else (
-            1.96 * float(rc.sd or 0) * math.sqrt(2 * (1 - float(rc.reliability or 0))))
-    if len(mine) < 2:
-        what = "This is your first score. Next time we can show you what has changed."
-    elif diff == 0:
-        what = "Your score is the same as the first time."
-    else:
-        size = "a big enough change to be sure it is real" if thr and abs(diff) >= thr else \
-            "a small change, which could be day-to-day ups and downs"
-        what = (f"Your score has gone {'up' if diff > 0 else 'down'} by {_fmt(abs(diff), 0)} "
-                f"points since {pd.Timestamp(first['date']).strftime('%d %B %Y')}. "
-                f"{'That is better' if better else 'That is worse'}: {size}.")
+    what = change_sentence(diff, rule, len(mine), pd.Timestamp(first["date"]))
     direction = ("Higher scores are better." if rule.higher_is_better else
                  "Lower scores are better.")
     return _render("feedback.html.j2", measure=measure, lang=lang,
@@ -723,6 +708,63 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
                    bands=bands, latest=_fmt(float(latest["value"]), 0), what=what,
                    direction=direction, dir=measure.direction(lang),
                    today=_dt.date.today().strftime("%d %B %Y"))
+
+
+def _digits(*values: float) -> int:
+    """Fewest decimals (0-6) at which every value prints as itself to within 1e-9."""
+    for d in range(7):
+        if all(abs(round(v, d) - v) < 1e-9 for v in values):
+            return d
+    return 6
+
+
+def consistent_digits(change: float, threshold: float) -> int:
+    """Decimals at which ``change`` and ``threshold``, both printed, compare as they are.
+
+    The fewest decimals (at least those each value needs to print exactly, up to 2) such
+    that the printed numbers are in the same order as the numbers themselves: a change of
+    2.80 against a threshold of 2.87 prints as "2.8" and "2.87", never "3" and "2.87".
+    """
+    a, t = abs(change), threshold
+    base = min(_digits(a), 2)
+    for d in range(base, 7):
+        ra, rt = round(a, d), round(t, d)
+        same = (a < t) == (ra < rt) and (a >= t) == (ra >= rt)
+        if same and (ra != rt or a == t):
+            return d
+    return 6
+
+
+def change_sentence(diff: float, rule: Any, n_scores: int, since: Any) -> str:
+    """The feedback sheet's sentence about change: compared with the reliable-change
+    threshold first, then printed with enough decimals to agree with that comparison."""
+    rc = rule.reliable_change
+    thr: float | None = None
+    if rc is not None and rc.threshold is not None:
+        thr = float(rc.threshold)
+    elif rc is not None and rc.reliability is not None and rc.sd is not None:
+        thr = 1.96 * float(rc.sd) * math.sqrt(2 * (1 - float(rc.reliability)))
+    if n_scores < 2:
+        return "This is your first score. Next time we can show you what has changed."
+    if diff == 0:
+        return "Your score is the same as the first time."
+    better = (diff > 0) == bool(rule.higher_is_better)
+    when = since.strftime("%d %B %Y")
+    if thr is None:
+        d = _digits(abs(diff)) if _digits(abs(diff)) <= 2 else 2
+        return (f"Your score has gone {'up' if diff > 0 else 'down'} by {abs(diff):.{d}f} "
+                f"points since {when}. {'That is better' if better else 'That is worse'}. "
+                "This measure does not say how big a change must be to be sure it is real.")
+    # reliable when |change| reaches the threshold (threshold rule) or exceeds it (RCI)
+    reliable = abs(diff) >= thr - 1e-9 if rc is not None and rc.threshold is not None \
+        else abs(diff) > thr
+    d = max(consistent_digits(diff, thr), min(_digits(thr), 2))
+    size = (f"a change of {thr:.{d}f} points or more is big enough to be sure it is real"
+            if reliable else
+            f"a change needs to be at least {thr:.{d}f} points to be sure it is real, so "
+            "this one could be day-to-day ups and downs")
+    return (f"Your score has gone {'up' if diff > 0 else 'down'} by {abs(diff):.{d}f} points "
+            f"since {when}. {'That is better' if better else 'That is worse'}: {size}.")
 
 
 def write_feedback(path: str | Path, html: str) -> Path:
