@@ -168,7 +168,8 @@ def test_feedback_change_is_compared_before_it_is_rounded() -> None:
     text = change_sentence(-6.0, _rule("reliable_change: 3"), 2, since)
     assert "down by 6 points" in text and "3 points or more" in text
     # no criterion: no claim either way about day-to-day ups and downs
-    text = change_sentence(2.0, ml.loads(WELLBEING.replace("    reliable_change: 3\n", "")).scores[0], 2, since)
+    no_rc = ml.loads(WELLBEING.replace("    reliable_change: 3\n", "")).scores[0]
+    text = change_sentence(2.0, no_rc, 2, since)
     assert "ups and downs" not in text and "does not say how big" in text
 
 
