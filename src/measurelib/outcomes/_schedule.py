@@ -29,8 +29,9 @@ from measurelib._results import Result
 from measurelib.definition import did_you_mean, load_document, parse_document, read_text
 from measurelib.errors import DefinitionError, Diagnostic, Location
 
-__all__ = ["DueResult", "Duration", "Schedule", "Timepoint", "check_schedule", "completion",
-           "due", "due_list", "load_schedule", "loads_schedule", "stored_schedules"]
+__all__ = ["DueResult", "Duration", "Schedule", "Timepoint", "allowed_timepoints",
+           "check_schedule", "completion", "due", "due_list", "load_schedule",
+           "loads_schedule", "stored_schedules"]
 
 
 class _Model(BaseModel):
@@ -143,6 +144,59 @@ def check_schedule(schedule: Schedule, store: Any = None) -> list[Diagnostic]:
             f"the schedule names measure {mid!r}, which is neither in the catalog nor in "
             "the store", (hint + " " if hint else "") + f"Known measures: {shown}. Import "
             "the measure's forms first, or correct the id.", _where(schedule, path)))
+    # one list of timepoints: a measure that declares its own must agree with the schedule
+    from measurelib.definition import load
+
+    for mid in dict.fromkeys(m for _, m in places if m in known):
+        try:
+            m = load(mid)
+        except DefinitionError:  # a stored-only measure: nothing declared to compare with
+            continue
+        if not m.timepoints:
+            continue
+        for j, tp in enumerate(schedule.timepoints):
+            if mid in (tp.measures or schedule.measures) and tp.id not in m.timepoints:
+                out.append(Diagnostic(
+                    "timepoint-unknown", f"timepoint {tp.id!r} is not one of the timepoints "
+                    f"{mid} declares ({', '.join(m.timepoints)})",
+                    (did_you_mean(tp.id, m.timepoints).capitalize() + " " if did_you_mean(
+                        tp.id, m.timepoints) else "") + "Use the measure's labels, so that "
+                    "forms, imports and reports share one list.",
+                    _where(schedule, ("timepoints", j, "id"))))
+    return out
+
+
+def allowed_timepoints(measure: Any, store: Any = None) -> tuple[str, ...]:
+    """The one declared list of timepoints of ``measure``.
+
+    The timepoints of the schedules stored in ``store`` that ask the measure (all services
+    together), else the measure's own ``timepoints:``, else ``baseline, review, exit``.
+    """
+    if store is not None:
+        ids: list[str] = []
+        for sched in stored_schedules(store):
+            for tp in sched.timepoints:
+                if measure.id in (tp.measures or sched.measures) and tp.id not in ids:
+                    ids.append(tp.id)
+        if ids:
+            return tuple(ids)
+    return tuple(measure.timepoint_ids)
+
+
+def timepoint_problems(labels: Any, allowed: Any) -> list[Any]:
+    """One problem frame per unknown timepoint label (``index``, ``column``, ``code``,
+    ``message``), each naming the declared list and the closest label."""
+    import pandas as pd
+
+    allowed = list(allowed)
+    bad = labels.notna() & ~labels.isin(allowed)
+    out = []
+    for label, idx in labels[bad].groupby(labels[bad]).groups.items():
+        hint = did_you_mean(str(label), allowed)
+        out.append(pd.DataFrame({
+            "index": list(idx), "column": "timepoint", "code": "timepoint-unknown",
+            "message": f"timepoint {str(label)!r} is not one of the declared timepoints "
+                       f"({', '.join(allowed)})" + (f": {hint}" if hint else "")}))
     return out
 
 
