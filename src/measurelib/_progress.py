@@ -60,7 +60,7 @@ def progress(iterable: Iterable[Any] | None = None, *, total: float | None = Non
     show = _enabled() if enabled is None else enabled
     if not show or (total is not None and total < min_total):
         return _Silent(iterable)
-    from tqdm.auto import tqdm  # type: ignore[import-untyped]
+    from tqdm.auto import tqdm
 
     return tqdm(iterable, total=total, desc=desc, unit=unit, leave=False, file=sys.stderr,
                 dynamic_ncols=True)

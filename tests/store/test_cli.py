@@ -49,7 +49,7 @@ def test_import_report_feedback_due(folder: Path) -> None:
     rep = run("report", "--db", "s.db", "--measure", "phq-9", "-o", "impact.json",
               "--min-cell", "10", cwd=folder)
     data = json.loads((folder / "impact.json").read_text())
-    assert data["data"]["headline"]["n_paired"] == "<10"
+    assert data["data"]["sections"][0]["headline"]["n_paired"] == "[c]"
     fb = run("feedback", "--db", "s.db", "--respondent", "p1", "-o", "me.html", cwd=folder)
     assert fb.returncode == 0, fb.stderr
     assert "your results" in (folder / "me.html").read_text()

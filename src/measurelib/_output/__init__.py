@@ -1,4 +1,5 @@
-"""The shared output layer: one Jinja environment, one PDF writer, charts, safe tabular cells.
+"""The shared output layer: one Jinja environment, one PDF writer, charts, safe tabular cells,
+disclosure control of published counts.
 
 Used by forms (``measurelib.forms``) and by reports (outcomes, assessment); it imports no
 pipeline stage.
@@ -18,6 +19,12 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         heatmap,
         line_chart,
         run_chart,
+    )
+    from measurelib._output._disclosure import (
+        MARKER,
+        Cells,
+        Protected,
+        protect,
     )
     from measurelib._output._progress import (
         progress_bar,
@@ -39,6 +46,10 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
     )
 
 _LAZY = {
+    "MARKER": "_disclosure",
+    "Cells": "_disclosure",
+    "Protected": "_disclosure",
+    "protect": "_disclosure",
     "environment": "_render",
     "render_template": "_render",
     "asset": "_render",
@@ -59,6 +70,9 @@ _LAZY = {
     "run_chart": "_charts",
 }
 __all__ = [
+    "Cells",
+    "MARKER",
+    "Protected",
     "Series",
     "XlsxStream",
     "asset",
@@ -72,6 +86,7 @@ __all__ = [
     "neutralise_frame",
     "neutralise_workbook",
     "progress_bar",
+    "protect",
     "render_template",
     "run_chart",
     "write_csv",

@@ -1,9 +1,9 @@
-"""The one neutraliser of spreadsheet formulas: every tabular writer passes its cells here.
+r"""The one neutraliser of spreadsheet formulas: every tabular writer passes its cells here.
 
 A text cell that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return) gets a leading apostrophe, so that Excel and LibreOffice
 show it as text (OWASP, "CSV Injection"). Numbers, including signed ones, are unchanged.
-Line breaks inside a cell become ``\\n`` (a bare carriage return is what spreadsheets read
+Line breaks inside a cell become ``\n`` (a bare carriage return is what spreadsheets read
 as a new row, so it must never reach a file unquoted), and the CSV writers here quote every
 cell holding one. Column headings are cells too.
 
@@ -33,7 +33,7 @@ _CR = re.compile(r"\r\n?")
 
 
 def neutralise(value: Any, *, expression: bool = False) -> Any:
-    """A text cell made safe for spreadsheets; numbers and other values unchanged.
+    r"""A text cell made safe for spreadsheets; numbers and other values unchanged.
 
     Parameters
     ----------
@@ -43,8 +43,8 @@ def neutralise(value: Any, *, expression: bool = False) -> Any:
         The text is an expression for a program (an XLSForm calculation, REDCap logic):
         wrap it in parentheses rather than prefix an apostrophe.
 
-    >>> neutralise("=1+1"), neutralise("-3"), neutralise("plain"), neutralise("a\\r=1")
-    ("'=1+1", '-3', 'plain', 'a\\n=1')
+    >>> neutralise("=1+1"), neutralise("-3"), neutralise("plain"), neutralise("a\r=1")
+    ("'=1+1", '-3', 'plain', 'a\n=1')
     """
     if not isinstance(value, str):
         return value
@@ -130,7 +130,7 @@ def _unique_labels(labels: list[Any]) -> list[Any]:
 
 def write_csv(frame: Any, target: str | Path | TextIO, *, sep: str = ",", header: bool = True,
               append: bool = False) -> None:
-    """Write a DataFrame as CSV (or TSV with ``sep="\\t"``), neutralised, UTF-8, no index.
+    r"""Write a DataFrame as CSV (or TSV with ``sep="\t"``), neutralised, UTF-8, no index.
 
     Cells with line breaks are quoted; nothing else is. ``append`` adds to an existing file
     (chunked writers).

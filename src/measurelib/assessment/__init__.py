@@ -9,14 +9,18 @@ from measurelib._lazy import attach
 if TYPE_CHECKING:  # the names as type checkers and editors see them
     from measurelib.assessment._assess import (
         CRITERIA,
+        MIN_RCI_RELIABILITY,
         AssessmentResult,
         Verdict,
         assess,
+        responses_from_store,
         write_rci,
     )
 
 _LAZY = {
     "CRITERIA": "_assess",
+    "MIN_RCI_RELIABILITY": "_assess",
+    "responses_from_store": "_assess",
     "AssessmentResult": "_assess",
     "Verdict": "_assess",
     "assess": "_assess",
@@ -25,8 +29,10 @@ _LAZY = {
 __all__ = [
     "AssessmentResult",
     "CRITERIA",
+    "MIN_RCI_RELIABILITY",
     "Verdict",
     "assess",
+    "responses_from_store",
     "write_rci",
 ]
 __getattr__, __dir__ = attach(__name__, _LAZY)

@@ -32,9 +32,19 @@ from measurelib.scoring import (
     validate_responses,
 )
 
-__all__ = ["CRITERIA", "AssessmentResult", "Verdict", "assess", "write_rci"]
+__all__ = ["CRITERIA", "MIN_RCI_RELIABILITY", "AssessmentResult", "Verdict", "assess",
+           "responses_from_store", "write_rci"]
 
-Status = Literal["meets", "does not meet", "cannot conclude", "information"]
+Status = Literal["meets", "does not meet", "cannot conclude", "not assessable", "information"]
+
+#: No reliable-change threshold is proposed from a score less reliable than this (alpha):
+#: Nunnally's 0.70 for group use, the threshold below which a measure's scores are not
+#: considered reliable enough to judge change (Jacobson & Truax 1991 assume a reliable
+#: measure; Wise 2004, J Pers Assess 82:50-59, recommends published reliabilities ≥ 0.70).
+MIN_RCI_RELIABILITY = 0.70
+#: The null-model RMSEA below which CFA fit is not informative (Kenny 2015, "Measuring model
+#: fit", davidakenny.net/cm/fit.htm): the items hardly correlate, so any model "fits".
+BASELINE_RMSEA_MIN = 0.158
 
 #: The published criteria the verdicts use: key → (text, citation).
 CRITERIA: dict[str, tuple[str, str]] = {
@@ -150,7 +160,7 @@ class AssessmentResult(Result):
             lines.append("NOTE: these responses are SIMULATED, not real data.")
         for v in self.verdicts:
             mark = {"meets": "ok", "does not meet": "NO", "cannot conclude": "??",
-                    "information": "--"}[v.status]
+                    "not assessable": "na", "information": "--"}[v.status]
             lines.append(f"  [{mark}] {v.topic}: {v.text}")
         return "\n".join(lines)
 
@@ -349,29 +359,45 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
             "data: nothing to assess", "Check that the data's columns are the measure's items.",
             Location())])
     warns: list[str] = []
+    frame, dup = _deduplicate(frame, id_column)
+    if dup["n_same_id"] or dup["n_identical"]:
+        items_df = items_df.loc[items_df.index.intersection(frame.index)]
     simulated = bool(frame.attrs.get("simulated")) or (
         "simulated" in frame.columns and bool(frame["simulated"].astype(bool).all()))
-    n_rows = len(frame)
+    n_rows = len(frame) + dup["n_same_id"]
     complete = int(items_df.notna().all(axis=1).sum())
     missing_share = {c: float(items_df[c].isna().mean()) for c in items_df}
     sample: dict[str, Any] = {
         "n_rows": n_rows, "n_used": int(len(items_df)), "n_complete": complete,
         "n_rejected": int(n_rows - len(items_df)), "missing_share": missing_share,
-        "simulated": simulated,
+        "simulated": simulated, **dup,
     }
     verdicts: list[Verdict] = []
     structure = declared_structure(m)
     k_all = items_df.shape[1]
-    rating = _cosmin_structural(complete, k_all)
+    # identical rows may be the same forms entered twice: rate the sample on distinct rows
+    distinct = complete - int(items_df[items_df.notna().all(axis=1)].duplicated().sum()) \
+        if dup["n_identical"] else complete
+    rating = _cosmin_structural(distinct, k_all)
     sample["cosmin_structural"] = rating
+    if dup["n_same_id"]:
+        warns.append(f"{dup['n_same_id']} row(s) repeat a respondent id already in the data "
+                     f"(column {dup['id_column']!r}): only each respondent's first row is used.")
+    if dup["n_identical"]:
+        warns.append(f"{dup['n_identical']} row(s) are exact copies of an earlier row: if they "
+                     "are the same forms entered twice, remove them (or give the respondent id "
+                     "column with --id-column). The sample size is rated on distinct rows.")
     if rating in ("doubtful", "inadequate"):
-        warns.append(f"The sample ({complete} complete responses for {k_all} items) is "
-                     f"{rating} for factor analysis by COSMIN's standard: treat the factor "
-                     "results as provisional.")
+        warns.append(f"The sample ({distinct} complete, distinct responses for {k_all} items) "
+                     f"is {rating} for factor analysis by COSMIN's standard"
+                     + (": no verdict is given on factor structure." if rating == "inadequate"
+                        else ": treat the factor results as provisional."))
     verdicts.append(_verdict(
-        "Sample size", "complete responses", float(complete), "sample_structural",
+        "Sample size", "complete responses", float(distinct), "sample_structural",
         "meets" if rating in ("very good", "adequate") else "cannot conclude",
-        f"{complete} complete responses for {k_all} items: {rating} by COSMIN's standard."))
+        f"{distinct} complete{', distinct' if dup['n_identical'] else ''} responses for "
+        f"{k_all} items: {rating} by COSMIN's standard."))
+    powered = rating != "inadequate"
 
     # -- reliability per declared score ---------------------------------------------------
     reliability: dict[str, Any] = {}
@@ -464,7 +490,13 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
                          if issubclass(w.category, Warning))
         except Exception as exc:  # noqa: BLE001
             warns.append(f"factor analysis not possible: {exc}")
-    if factors is not None:
+    if factors is not None and not powered:
+        verdicts.append(_not_assessable(
+            "Factor structure (EFA)", "sample_structural",
+            f"the sample is inadequate by COSMIN's standard ({distinct} complete responses "
+            f"for {k_all} items): KMO, parallel analysis and loadings are shown for "
+            "information only."))
+    if factors is not None and powered:
         kmo = float(factors.kmo)
         verdicts.append(_verdict("Sampling adequacy", "KMO", kmo, "kmo",
                                  "meets" if kmo >= 0.60 else "does not meet",
@@ -508,7 +540,22 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
         except Exception as exc:  # noqa: BLE001
             cfa_error = str(exc)
             warns.append(f"CFA of the declared structure not possible: {exc}")
+    improper = _improper(cfa_result) if cfa_result is not None else []
     if cfa_result is not None:
+        base_rmsea = _baseline_rmsea(cfa_result.fit)
+        if base_rmsea is not None and base_rmsea < BASELINE_RMSEA_MIN:
+            improper.append(f"the items hardly correlate (RMSEA of the independence model "
+                            f"{base_rmsea:.3f} < {BASELINE_RMSEA_MIN}, Kenny 2015), so there "
+                            "is no common structure to confirm and any model fits")
+    if cfa_result is not None and (improper or not powered):
+        why = "; ".join(improper) if improper else (
+            f"the sample is inadequate by COSMIN's standard ({distinct} complete responses "
+            f"for {k_all} items)")
+        verdicts.append(_not_assessable(
+            "Structural validity (CFA)", "cfi",
+            f"{why}: the fit indices of this model cannot be interpreted, so no verdict is "
+            "given."))
+    elif cfa_result is not None:
         fit = cfa_result.fit
         for key, name, op, cut in (("cfi", "CFI", ">=", 0.95), ("tli", "TLI", ">=", 0.95),
                                    ("rmsea", "RMSEA", "<=", 0.06), ("srmr", "SRMR", "<=", 0.08)):
@@ -520,6 +567,7 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
                 status: Status = "cannot conclude"
                 text = f"{name} {_fmt(float(v), 3)}: the model has 0 degrees of freedom, so fit " \
                        "cannot be tested."
+
             else:
                 status = "meets" if ok else "does not meet"
                 text = f"{name} {_fmt(float(v), 3)} ({'meets' if ok else 'misses'} {op} {cut})."
@@ -552,7 +600,13 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
             f"highest ({hi_s:g})."))
         rel = reliability.get(rule.id)
         sd = floor_ceiling[rule.id]["sd"]
-        if rel is not None and rel.alpha is not None and sd and 0 < rel.alpha < 1:
+        if rel is not None and rel.alpha is not None and sd and 0 < rel.alpha < 1 and \
+                rel.alpha < MIN_RCI_RELIABILITY:
+            rci[rule.id] = {"alpha": rel.alpha, "sd": sd, "sem": None, "threshold": None,
+                            "n": int(len(values)), "declared": _declared_threshold(rule),
+                            "refused": f"alpha {rel.alpha:.2f} is below "
+                                       f"{MIN_RCI_RELIABILITY:.2f}"}
+        elif rel is not None and rel.alpha is not None and sd and 0 < rel.alpha < 1:
             sem = sd * math.sqrt(1 - rel.alpha)
             rci[rule.id] = {"alpha": rel.alpha, "sd": sd, "sem": sem,
                             "threshold": 1.96 * math.sqrt(2) * sem, "n": int(len(values)),
@@ -605,7 +659,14 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
             "meets" if abs(r) >= 0.50 else "does not meet",
             f"r = {_fmt(r)} with {ref_col} (n = {len(merged)})."))
 
-    if primary in rci:
+    if primary in rci and rci[primary]["threshold"] is None:
+        est = rci[primary]
+        verdicts.append(_verdict(
+            f"Reliable change — {primary}", "proposed threshold", None, "rci", "not assessable",
+            f"no reliable-change threshold is proposed: {est['refused']} (the least "
+            f"reliability for one, after Nunnally 1978 and Wise 2004), so a threshold from it "
+            "would be meaningless."))
+    elif primary in rci:
         est = rci[primary]
         verdicts.append(_verdict(
             f"Reliable change — {primary}", "proposed threshold", est["threshold"], "rci",
@@ -630,6 +691,88 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
         verdicts=verdicts, seed=seed, simulated=simulated, warnings=warns,
         created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
+
+
+def _not_assessable(topic: str, key: str, why: str) -> Verdict:
+    crit, source = CRITERIA[key]
+    return Verdict(topic=topic, statistic="verdict", value=None, criterion=crit,
+                   source=source, status="not assessable", text=f"not assessable: {why}")
+
+
+def _improper(cfa: Any) -> list[str]:
+    """Why a CFA solution cannot be interpreted: non-convergence, Heywood cases."""
+    out = []
+    if not cfa.converged:
+        out.append(f"the model did not converge ({cfa.iterations} iterations)")
+    est = cfa.estimates
+    var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])]
+    neg = var[var["est"].astype(float) < 0]
+    if len(neg):
+        out.append("a variance is negative (Heywood case: " + ", ".join(
+            sorted(set(neg["lhs"].astype(str)))) + ")")
+    if "std_all" in est.columns:
+        loads = est[est["op"] == "=~"]
+        big = loads[np.abs(loads["std_all"].astype(float)) > 1]
+        if len(big):
+            out.append("a standardised loading exceeds 1 (" + ", ".join(
+                sorted(set(big["rhs"].astype(str)))) + ")")
+    return out
+
+
+def _baseline_rmsea(fit: Mapping[str, Any]) -> float | None:
+    """RMSEA of the independence (baseline) model, from its chi-square and df."""
+    chi, df, n = fit.get("baseline_chisq"), fit.get("baseline_df"), fit.get("ntotal")
+    if chi is None or not df or not n:
+        return None
+    return math.sqrt(max(0.0, (float(chi) - float(df)) / (float(df) * (float(n) - 1))))
+
+
+def _deduplicate(frame: pd.DataFrame, id_column: str | None) -> tuple[pd.DataFrame,
+                                                                        dict[str, Any]]:
+    """Drop repeated respondent ids (keeping the first row); count identical rows."""
+    col = id_column if id_column is not None else (
+        "respondent_id" if "respondent_id" in frame.columns else None)
+    n_same = 0
+    if col is not None and col in frame.columns:
+        ids = frame[col].astype("string")
+        rep = ids.notna() & ids.duplicated(keep="first")
+        n_same = int(rep.sum())
+        frame = frame[~rep.to_numpy()]
+    identical = int(frame.duplicated(keep="first").sum())
+    return frame, {"id_column": col, "n_same_id": n_same, "n_identical": identical}
+
+
+def responses_from_store(store: Any, measure: Measure | str, *,
+                         timepoint: str | None = None) -> pd.DataFrame:
+    """The stored answers to ``measure``, one row per respondent, for :func:`assess`.
+
+    Each respondent's first administration (earliest date), or their first at
+    ``timepoint``; anonymous forms each count once. Simulated forms are left out unless
+    every form is simulated (then the frame is marked ``attrs["simulated"]``).
+    """
+    import json
+
+    m = as_measure(measure, caller="responses_from_store(measure=...)")
+    adm = store.administrations(m.id)
+    if timepoint is not None:
+        adm = adm[adm["timepoint"] == timepoint]
+    sim = adm["simulated"].astype(bool)
+    all_sim = bool(len(adm)) and bool(sim.all())
+    if not all_sim:
+        adm = adm[~sim.to_numpy()]
+    if adm.empty:
+        raise DataError([Diagnostic(
+            "no-baseline", f"the store holds no forms of {m.id}"
+            + (f" at timepoint {timepoint!r}" if timepoint else ""),
+            "Import the forms first (`measurelib import`), or check the measure id.",
+            Location())])
+    adm = adm.sort_values(["date", "pk"], kind="stable")
+    named = adm[adm["respondent_id"].notna()].drop_duplicates("respondent_id", keep="first")
+    adm = pd.concat([named, adm[adm["respondent_id"].isna()]])
+    answers = pd.DataFrame([json.loads(t) for t in adm["responses"]], index=adm.index)
+    out = pd.concat([adm[["respondent_id"]], answers], axis=1).reset_index(drop=True)
+    out.attrs["simulated"] = all_sim
+    return out
 
 
 def _recoded(measure: Measure, item_id: str, vals: np.ndarray) -> np.ndarray:
@@ -703,6 +846,9 @@ def write_rci(measure: Measure | str, result: AssessmentResult, score: str | Non
         raise ValueError(f"write_rci(): no reliable-change estimate for score {target!r}; "
                          f"available: {sorted(result.rci)}")
     est = result.rci[target]
+    if est["threshold"] is None:
+        raise ValueError(f"write_rci(): no reliable-change threshold for score {target!r}: "
+                         f"{est['refused']} (at least {MIN_RCI_RELIABILITY:.2f} is needed)")
     major, minor, patch = (int(x) for x in m.version.split("-")[0].split("+")[0].split("."))
     version = f"{major}.{minor + 1}.0" if bump == "minor" else f"{major}.{minor}.{patch + 1}"
     data = m.to_dict()

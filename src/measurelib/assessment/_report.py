@@ -12,7 +12,8 @@ import pandas as pd
 from measurelib._output import Series, bar_chart, heatmap, line_chart, render_template, write_pdf
 
 STATUS_LABEL = {"meets": "Meets", "does not meet": "Does not meet",
-                "cannot conclude": "Cannot conclude", "information": "For information"}
+                "cannot conclude": "Cannot conclude", "not assessable": "Not assessable",
+                "information": "For information"}
 
 
 def _num(v: Any, nd: int = 2) -> str:

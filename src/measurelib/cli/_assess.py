@@ -12,7 +12,13 @@ from measurelib.definition import dump_yaml, load
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("measure", help="definition file or catalog id")
-    p.add_argument("responses", help="responses: CSV, TSV, Excel or Parquet, one row per form")
+    p.add_argument("responses", nargs="?", default=None,
+                   help="responses: CSV, TSV, Excel or Parquet, one row per form (or --db)")
+    p.add_argument("--db", default=None, metavar="PATH|URL",
+                   help="read the responses from the outcomes store instead of a file: each "
+                        "respondent's first form (or first at --timepoint)")
+    p.add_argument("--timepoint", default=None, metavar="LABEL",
+                   help="with --db: use each respondent's first form at this timepoint")
     p.add_argument("--report", metavar="FILE", help="write the report (.html or .pdf)")
     p.add_argument("--retest", metavar="FILE", help="second administration, for test-retest")
     p.add_argument("--reference", metavar="FILE",
@@ -47,8 +53,23 @@ def run(args: argparse.Namespace) -> int:
     if args.report and Path(args.report).suffix.lower() not in (".html", ".htm", ".pdf"):
         sys.stderr.write("measurelib assess: --report must end in .html or .pdf\n")
         return 2
+    if (args.responses is None) == (args.db is None):
+        sys.stderr.write("measurelib assess: give a responses file or --db (one of them)\n")
+        return 2
     measure = load(args.measure)
-    result = assess(measure, args.responses, retest=args.retest, reference=args.reference,
+    responses = args.responses
+    if args.db is not None:
+        from measurelib.assessment import responses_from_store
+        from measurelib.outcomes.store import Store
+
+        store = Store(args.db)
+        try:
+            responses = responses_from_store(store, measure, timepoint=args.timepoint)
+        finally:
+            store.close()
+        if args.id_column is None:
+            args.id_column = "respondent_id"
+    result = assess(measure, responses, retest=args.retest, reference=args.reference,
                     id_column=args.id_column, reference_score=args.reference_score,
                     columns=columns or None, on_invalid=args.on_invalid, seed=args.seed,
                     n_iter=args.iterations, score=args.score)

@@ -14,7 +14,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="store: a SQLite file (default measurelib.db) or a PostgreSQL URL")
     p.add_argument("--schedule", default=None, metavar="FILE",
                    help="the service's schedule (YAML): timepoints and measures (default: "
-                        "the schedules stored with Store.configure_service)")
+                        "the schedules stored with `measurelib service`)")
+    p.add_argument("--service", default=None, metavar="NAME",
+                   help="only this service: its stored schedule, or --schedule applied to it")
     p.add_argument("--worker", default=None, help="only this worker's caseload")
     p.add_argument("--on", default=None, metavar="YYYY-MM-DD", help="date (default: today)")
     p.add_argument("-o", "--output", default=None, metavar="FILE.csv",
@@ -25,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from measurelib.outcomes import completion, due, load_schedule, stored_schedules
+    from measurelib.outcomes import due_list, load_schedule
     from measurelib.outcomes.store import Store
 
     if args.on is not None:
@@ -35,30 +37,19 @@ def run(args: argparse.Namespace) -> int:
             raise DataError(Diagnostic("usage", f"--on {args.on!r} is not a date",
                                        "Write the date as YYYY-MM-DD.",
                                        Location(field="--on"))) from None
-    import pandas as pd
-
+    schedule = load_schedule(args.schedule) if args.schedule else None
     store = Store(args.db, create=False)
     try:
-        schedules = [load_schedule(args.schedule)] if args.schedule else stored_schedules(store)
-        if not schedules:
-            raise DataError(Diagnostic(
-                "usage", "no schedule given and none stored in the store",
-                "Give --schedule FILE, or store one with "
-                "Store.configure_service(service, schedule=TEXT).", Location(field="--schedule")))
-        table = pd.concat([due(store, s, on=args.on, worker=args.worker) for s in schedules],
-                          ignore_index=True)
-        comp = pd.concat([completion(store, s, on=args.on) for s in schedules],
-                         ignore_index=True)
+        res = due_list(store, schedule, on=args.on, worker=args.worker, service=args.service)
     finally:
         store.close()
+    table, comp = res.table, res.completion
     if args.output:
         from measurelib._output import write_csv
 
         write_csv(table, args.output)
     if args.format == "json":
-        print_json({"due": table.to_dict(orient="records"),
-                    "completion": comp.to_dict(orient="records"),
-                    "output": args.output})
+        print_json({**res.to_dict(), "output": args.output})
         return EXIT_OK
     n_over = int((table["status"] == "overdue").sum()) if len(table) else 0
     sys.stdout.write(f"{len(table)} measure(s) due, {n_over} overdue"
@@ -69,4 +60,6 @@ def run(args: argparse.Namespace) -> int:
     for rec in comp.itertuples(index=False):
         sys.stdout.write(f"completion {rec.measure_id} {rec.timepoint}: {rec.completed} of "
                          f"{rec.expected} ({100 * rec.rate:.0f}%)\n")
+    for note in res.notes:
+        sys.stderr.write(f"note: {note}\n")
     return EXIT_OK

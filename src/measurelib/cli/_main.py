@@ -47,6 +47,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("measurelib.cli._assess", "assess reliability and validity from responses (report)"),
     "import": ("measurelib.cli._import", "import response files into the outcomes store"),
     "due": ("measurelib.cli._due", "list who is due or overdue for a measure (CSV for mail-merge/SMS)"),
+    "service": ("measurelib.cli._service",
+                "store a service's schedule and equity fields (used by `due` and `import`)"),
     "report": ("measurelib.cli._report", "write the impact report of a service (HTML, PDF, JSON)"),
     "export-responses": ("measurelib.cli._export_responses",
                          "write a measure's stored responses and scores (CSV, XLSX, Parquet)"),

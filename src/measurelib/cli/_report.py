@@ -14,7 +14,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="store: a SQLite file (default measurelib.db) or a PostgreSQL URL")
     p.add_argument("--measure", required=True,
                    help="definition file (.yaml), id of a measure in the store, or catalog id")
-    p.add_argument("--score", default=None, help="score id (default: the first)")
+    p.add_argument("--score", action="append", default=None,
+                   help="score id (repeatable: one section each; 'all' for every score; "
+                        "default: the first)")
     p.add_argument("--from", dest="start", default=None, metavar="YYYY-MM-DD",
                    help="episodes whose baseline is on or after this date")
     p.add_argument("--to", dest="end", default=None, metavar="YYYY-MM-DD",
@@ -25,6 +27,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="break down by this (repeatable; default: site)")
     p.add_argument("--min-cell", type=int, default=5,
                    help="show counts below this as '<N' (default 5)")
+    p.add_argument("--organisation", default=None, metavar="NAME",
+                   help="the organisation's name, printed under the title")
+    p.add_argument("--logo", default=None, metavar="FILE",
+                   help="the organisation's logo (PNG or JPEG, at most 512 KB, inside the "
+                        "current folder), inlined into the report")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="impact.html, impact.pdf or impact.json")
     add_format_option(p)
@@ -54,11 +61,17 @@ def run(args: argparse.Namespace) -> int:
     store = Store(args.db, create=False)
     try:
         measure = store.find_measure(args.measure)
+        score = args.score
+        if score is not None:
+            score = "all" if "all" in score else (score[0] if len(score) == 1 else score)
         try:
-            rep = impact_report(store, measure, score=args.score, start=args.start,
-                                end=args.end, service=args.service, by=args.by or ["site"],
-                                min_cell=args.min_cell)
+            rep = impact_report(store, measure, score=score, start=args.start, end=args.end,
+                                service=args.service, by=args.by or ["site"],
+                                min_cell=args.min_cell, organisation=args.organisation,
+                                logo=args.logo)
         except ValueError as exc:  # a measure or option the report cannot use
+            if isinstance(exc, DataError):
+                raise
             raise DataError(Diagnostic("usage", str(exc), "Check --measure and --score.",
                                        Location(field="--measure"))) from None
     finally:

@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -708,6 +709,12 @@ class Lock(_Model):
 
 
 # ----------------------------------------------------------------------------- measure
+#: A timepoint label: lowercase, starting with a letter (as schedules require).
+TIMEPOINT_PATTERN = r"^[a-z][a-z0-9_-]*$"
+#: The timepoints of a measure that declares none (and of the change figures' defaults).
+DEFAULT_TIMEPOINTS = ("baseline", "review", "exit")
+
+
 class Measure(_Model):
     """A measure (questionnaire), item bank or battery."""
 
@@ -748,6 +755,14 @@ class Measure(_Model):
         description="Who may answer: the person, or a proxy."
     )
     population: Text | None = Field(default=None, description="Who the measure is for.")
+    timepoints: list[Annotated[str, StringConstraints(pattern=TIMEPOINT_PATTERN,
+                                                      max_length=64)]] | None = Field(
+        default=None, min_length=1,
+        description="The timepoints at which the measure is asked (e.g. `[baseline, review, "
+        "exit]`): forms and entry sheets offer exactly these, and an import refuses any other "
+        "label. A service's schedule, when stored, takes precedence. Default: baseline, "
+        "review, exit.",
+    )
     profile: bool = Field(
         default=False, description="Scored item by item with no total (e.g. ONS4)."
     )
@@ -791,6 +806,20 @@ class Measure(_Model):
     lock: Lock | None = Field(
         default=None, description="Written by `measurelib build`; do not edit by hand."
     )
+
+    @field_validator("timepoints")
+    @classmethod
+    def _unique_timepoints(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and len(set(v)) != len(v):
+            dup = sorted({t for t in v if v.count(t) > 1})
+            raise PydanticCustomError("duplicate-id", "timepoint {dup} is listed twice",
+                                      {"dup": ", ".join(dup)})
+        return v
+
+    @property
+    def timepoint_ids(self) -> tuple[str, ...]:
+        """The declared timepoints, or :data:`DEFAULT_TIMEPOINTS` when none are declared."""
+        return tuple(self.timepoints) if self.timepoints else DEFAULT_TIMEPOINTS
 
     @field_validator("format")
     @classmethod

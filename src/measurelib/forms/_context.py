@@ -120,10 +120,13 @@ class FormContext:
     options: RenderOptions
     header_fields: tuple[str, ...] = HEADER_FIELDS
     proxy: bool = False
+    timepoints: tuple[str, ...] = ()  # the measure's declared timepoints, in the header
 
     def ui(self, key: str, **fmt: Any) -> Markup:
         """A form word, marked with its language when it falls back to English."""
         text, code = ui_text(key, self.lang)
+        if key == "timepoint":
+            fmt.setdefault("timepoints", ", ".join(self.timepoints))
         if fmt:
             text = text.format(**fmt)
         if code.split("-")[0] != self.lang.split("-")[0]:
@@ -133,6 +136,8 @@ class FormContext:
     def ui_plain(self, key: str, **fmt: Any) -> str:
         """An interface string of the form in its language, as plain text."""
         text, _ = ui_text(key, self.lang)
+        if key == "timepoint":
+            fmt.setdefault("timepoints", ", ".join(self.timepoints))
         return text.format(**fmt) if fmt else text
 
 
@@ -437,7 +442,8 @@ class _Builder:
             purpose=purpose, validation_status=status,
             validation_text=ui_text(f"status_{status}", self.lang)[0],
             validation_note=note, attribution=attribution, licence_holder=m.licence.holder,
-            questions=questions, options=self.o, proxy=self.o.respondent == "proxy")
+            questions=questions, options=self.o, proxy=self.o.respondent == "proxy",
+            timepoints=m.timepoint_ids)
 
 
 def build_context(measure: Measure, opts: RenderOptions) -> FormContext:

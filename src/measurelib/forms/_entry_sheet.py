@@ -9,6 +9,7 @@ mapping: the scoring engine matches columns by item id or item code.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,8 @@ def entry_columns(measure: Measure) -> list[tuple[str, str, str]]:
 
 
 def write_entry_sheet(measure: Measure, path: str | os.PathLike[str], *, rows: int = 500,
-                      lang: str | None = None) -> Path:
+                      lang: str | None = None,
+                      timepoints: Sequence[str] | None = None) -> Path:
     """Write an Excel workbook for keying paper forms of ``measure``.
 
     Parameters
@@ -67,6 +69,9 @@ def write_entry_sheet(measure: Measure, path: str | os.PathLike[str], *, rows: i
         How many rows get drop-down validation (1–2000).
     lang : str, optional
         Language of the labels on the "codes" sheet.
+    timepoints : sequence of str, optional
+        The labels the ``timepoint`` column offers as a drop-down (default: the measure's
+        declared timepoints; give a service's schedule's to match it).
 
     Returns
     -------
@@ -111,6 +116,15 @@ def write_entry_sheet(measure: Measure, path: str | os.PathLike[str], *, rows: i
     dv_date.add(f"{date_col}2:{date_col}{last}")
     ws.add_data_validation(dv_date)
     ws.column_dimensions[date_col].number_format = "yyyy-mm-dd"
+
+    # timepoints: exactly the declared ones (an import refuses any other label)
+    tps = list(timepoints) if timepoints is not None else list(measure.timepoint_ids)
+    tp_col = get_column_letter(HEADER_FIELDS.index("timepoint") + 1)
+    dv_tp = DataValidation(type="list", formula1='"' + ",".join(tps) + '"', allow_blank=True,
+                           showErrorMessage=True, errorTitle="Timepoint",
+                           error=f"Choose one of: {', '.join(tps)}.")
+    dv_tp.add(f"{tp_col}2:{tp_col}{last}")
+    ws.add_data_validation(dv_tp)
 
     for offset, (heading, _col, scale_id) in enumerate(columns):
         letter = get_column_letter(len(HEADER_FIELDS) + 1 + offset)

@@ -14,7 +14,7 @@ UI: dict[str, dict[str, str]] = {
     "en": {
         "respondent_id": "Respondent ID",
         "date": "Date",
-        "timepoint": "Timepoint (start, review, end)",
+        "timepoint": "Timepoint ({timepoints})",
         "worker": "Worker",
         "submit": "Send my answers",
         "why_we_ask": "Why we ask these questions",
@@ -51,7 +51,7 @@ UI: dict[str, dict[str, str]] = {
     "cy": {
         "respondent_id": "Rhif adnabod",
         "date": "Dyddiad",
-        "timepoint": "Adeg (dechrau, adolygiad, diwedd)",
+        "timepoint": "Adeg ({timepoints})",
         "worker": "Gweithiwr",
         "submit": "Anfon fy atebion",
         "why_we_ask": "Pam rydyn ni'n gofyn y cwestiynau hyn",
@@ -89,7 +89,7 @@ UI: dict[str, dict[str, str]] = {
     "ar": {
         "respondent_id": "رقم المستجيب",
         "date": "التاريخ",
-        "timepoint": "المرحلة (البداية، المراجعة، النهاية)",
+        "timepoint": "المرحلة ({timepoints})",
         "worker": "الموظف",
         "submit": "إرسال إجاباتي",
         "why_we_ask": "لماذا نطرح هذه الأسئلة",

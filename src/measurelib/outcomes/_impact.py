@@ -3,7 +3,9 @@
 :func:`impact_report` turns the store into one self-contained HTML page (or PDF, or JSON):
 headline figures, before/after distributions, reliable-change categories, completion over
 time with an XmR run chart, breakdowns, and a methods box with citations and caveats.
-Every aggregate count below ``min_cell`` (default 5) is shown as ``<5``, in every format.
+Disclosure control: every count from 1 to ``min_cell - 1`` (default 5), and every count
+that would let one be worked out by subtraction, is shown as ``[c]`` in every format, and no
+statistic of a hidden group is published (:mod:`measurelib._output._disclosure`).
 
 :func:`feedback_sheet` writes a one-page, large-print sheet for one person: their scores
 over time against the measure's bands, with each band's advice, in the measure's language.
@@ -49,61 +51,6 @@ def xmr_limits(values: Sequence[float]) -> dict[str, float | None]:
             "upper": centre + 2.66 * mr}
 
 
-# ----------------------------------------------------------------------------- suppression
-class _Suppressor:
-    def __init__(self, min_cell: int) -> None:
-        if not isinstance(min_cell, int) or min_cell < 1:
-            raise ValueError(f"min_cell must be a whole number ≥ 1; got {min_cell!r}")
-        self.min_cell = min_cell
-        self.label = f"<{min_cell}"
-
-    def count(self, n: Any) -> Any:
-        if n is None or (isinstance(n, float) and math.isnan(n)):
-            return None
-        n = int(n)
-        return self.label if 0 < n < self.min_cell else n
-
-    def share(self, k: Any, n: Any, value: Any) -> Any:
-        """A proportion, hidden when its numerator or denominator is a small number."""
-        if value is None or n is None or (isinstance(value, float) and math.isnan(value)):
-            return None
-        if 0 < int(k) < self.min_cell or int(n) < self.min_cell:
-            return self.label
-        return float(value)
-
-    def stat(self, n: Any, value: Any) -> Any:
-        """A mean or other statistic, hidden when it rests on fewer than min_cell people."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return None
-        return self.label if int(n or 0) < self.min_cell else float(value)
-
-
-def _figures(row: dict[str, Any], sup: _Suppressor) -> dict[str, Any]:
-    n = int(row.get("n_paired") or 0)
-    nb = int(row.get("n_baseline") or 0)
-    out: dict[str, Any] = {
-        "n_baseline": sup.count(nb), "n_paired": sup.count(n),
-        "completion_rate": sup.share(n, nb, row.get("completion_rate")),
-    }
-    for k in ("mean_baseline", "mean_follow_up", "mean_change", "change_ci_low",
-              "change_ci_high", "d_z", "d_z_ci_low", "d_z_ci_high", "d_av", "d_av_ci_low",
-              "d_av_ci_high"):
-        out[k] = sup.stat(n, row.get(k))
-    for name in ("improved", "no_change", "deteriorated"):
-        cnt = int(row.get(f"n_{name}") or 0)
-        out[f"n_{name}"] = sup.count(cnt)
-        out[f"share_{name}"] = sup.share(cnt, n, row.get(f"share_{name}"))
-        out[f"share_{name}_ci_low"] = sup.share(cnt, n, row.get(f"share_{name}_ci_low"))
-        out[f"share_{name}_ci_high"] = sup.share(cnt, n, row.get(f"share_{name}_ci_high"))
-    ncb = int(row.get("n_clinical_baseline") or 0)
-    for name, col in (("recovered", "recovery"), ("reliable_recovery", "reliable_recovery")):
-        cnt = int(row.get(f"n_{name}") or 0)
-        out[f"n_{name}"] = sup.count(cnt)
-        out[f"{col}_rate"] = sup.share(cnt, ncb, row.get(f"{col}_rate"))
-    out["n_clinical_baseline"] = sup.count(ncb)
-    return out
-
-
 # ----------------------------------------------------------------------------- SVG
 def _fmt(v: Any, digits: int = 1) -> str:
     if v is None:
@@ -126,62 +73,92 @@ def _pct(v: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- report
+_CATS = (("improved", "Reliably improved"), ("no_change", "No reliable change"),
+         ("deteriorated", "Reliably deteriorated"))
+_EQUITY = ("mode", "age_band", "sex", "ethnicity", "deprivation_decile", "first_language")
+#: The largest logo accepted (bytes); logos are inlined into every report.
+LOGO_MAX_BYTES = 512 * 1024
+_LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
 class ImpactReport(Result):
-    """The figures of an impact report, with small numbers already suppressed."""
+    """The figures of an impact report, with disclosure control already applied.
+
+    ``data`` is the one object every sentence, table, chart and JSON field is written from:
+    ``data["sections"]`` holds one section per score (headline, reliable-change categories
+    when a criterion is declared, bands, breakdowns, months, attrition, caveats), and
+    ``data["participation"]`` the offers and anonymous forms. Hidden counts are
+    ``data["marker"]`` (``"[c]"``); statistics of hidden groups are ``None``.
+    """
 
     measure_id: str
     measure_version: str
     title: str
     score_id: str
+    score_ids: list[str]
     generated: str
     period_from: str | None
     period_to: str | None
     service: str | None
     min_cell: int
+    organisation: str | None = None
+    logo: str | None = None
     data: dict[str, Any]
 
     def to_frame(self) -> Any:
         """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         import pandas as pd
 
-        return pd.DataFrame(self.data.get("breakdowns", []))
+        rows = [{"score_id": s["score_id"], **b} for s in self.data["sections"]
+                for b in s["breakdowns"]]
+        return pd.DataFrame(rows)
 
     def summary(self) -> str:
-        """A short plain-text summary of the result."""
-        h = self.data["headline"]
-        return (f"{self.title}: {h['n_baseline']} started, {h['n_paired']} followed up; "
-                f"reliably improved {_pct(h['share_improved'])}")
+        """A short plain-text summary: one line per score."""
+        lines = []
+        for s in self.data["sections"]:
+            h = s["headline"]
+            line = (f"{s['score_title']}: {_fmt(h['n_baseline'])} started, "
+                    f"{_fmt(h['n_paired'])} followed up")
+            if s["categories_reported"]:
+                line += f"; reliably improved {_pct(h['share_improved'])}"
+            else:
+                line += "; reliable change not reported (no criterion declared)"
+            lines.append(line)
+        return f"{self.title}\n" + "\n".join(lines) if len(lines) > 1 else lines[0]
 
     def to_html(self) -> str:
         """One self-contained HTML page (inline CSS and SVG; no external requests)."""
+        charts = [self._charts(s) for s in self.data["sections"]]
         return _render("report.html.j2", report=self, d=self.data, fmt=_fmt, pct=_pct,
-                       charts=self._charts())
+                       charts=charts)
 
-    def _charts(self) -> dict[str, Markup]:
-        d, h = self.data, self.data["headline"]
-        cats = [("Reliably improved", h["n_improved"]), ("No reliable change", h["n_no_change"]),
-                ("Reliably deteriorated", h["n_deteriorated"])]
-        charts = {"categories": hbar_chart(
-            cats, "Reliable change categories",
-            "Number of people followed up in each category: " + "; ".join(
-                f"{k}: {_fmt(v)}" for k, v in cats),
-            colours=["#00703c", "#b1b4b6", "#d4351c"])}
+    def _charts(self, s: dict[str, Any]) -> dict[str, Markup]:
+        h = s["headline"]
+        charts: dict[str, str] = {}
+        if s["categories_reported"]:
+            cats = [(label, h[f"n_{key}"]) for key, label in _CATS]
+            charts["categories"] = hbar_chart(
+                cats, "Reliable change categories",
+                "Number of people followed up in each category: " + "; ".join(
+                    f"{k}: {_fmt(v)}" for k, v in cats),
+                colours=["#00703c", "#b1b4b6", "#d4351c"])
         rows = []
-        for r in d["distribution"]:
-            rows += [(f"{r['band']}, before", r["baseline"]), (f"{r['band']}, after",
-                                                                 r["follow_up"])]
-        charts["distribution"] = hbar_chart(
-            rows, "Score bands before and after",
-            "People in each band at baseline and follow-up: " + "; ".join(
-                f"{k}: {_fmt(v)}" for k, v in rows), colours=["#b1b4b6", "#1d70b8"])
-        months = d["months"]
-        lim = d["run_chart_limits"]
+        for r in s["distribution"]:
+            rows += [(f"{r['band']}, before", r["baseline"]),
+                     (f"{r['band']}, after", r["follow_up"])]
+        if rows:
+            charts["distribution"] = hbar_chart(
+                rows, "Score bands before and after",
+                "People in each band at baseline and follow-up: " + "; ".join(
+                    f"{k}: {_fmt(v)}" for k, v in rows), colours=["#b1b4b6", "#1d70b8"])
+        months = s["months"]
+        lim = s["run_chart_limits"]
         charts["run_mean"] = run_chart(
             [(m["month"], m["mean"]) for m in months], "Mean score of all forms, by month",
             "Run chart (XmR) of the mean score of all forms each month, with the centre line "
-            "and limits at mean ± 2.66 × mean moving range; months with fewer than "
-            f"{self.min_cell} forms are left out. See the data table.",
-            limits=lim["mean"])
+            "and limits at mean ± 2.66 × mean moving range; months whose number of forms is "
+            "hidden are left out. See the data table.", limits=lim["mean"])
         charts["run_completion"] = run_chart(
             [(m["month"], m["completion"]) for m in months],
             "Follow-up completion by month of start",
@@ -231,19 +208,75 @@ def _band_ranges(measure: Measure, rule: Any) -> list[tuple[float, float, str]]:
     return out
 
 
-def impact_report(store: Any, measure: Measure | str, *, score: str | None = None,
+def read_logo(path: str | Path, *, base: str | Path | None = None,
+              max_bytes: int = LOGO_MAX_BYTES) -> str:
+    """A PNG or JPEG logo as a ``data:`` URL, read from inside ``base`` (default: cwd).
+
+    The file must resolve (symbolic links followed) to a path inside ``base`` and be at most
+    ``max_bytes`` long; it is identified by its first bytes, not its name. SVG is refused:
+    it can reference other files.
+    """
+    import base64
+
+    from measurelib.errors import DataError, Diagnostic, Location
+
+    root = Path(base if base is not None else Path.cwd()).resolve()
+    target = Path(root, path).resolve()
+
+    def fail(msg: str, hint: str) -> DataError:
+        return DataError([Diagnostic("report-logo", msg, hint, Location(file=str(path)))])
+
+    if target != root and root not in target.parents:
+        raise fail(f"the logo {str(path)!r} is outside {root}",
+                   "Copy the logo into the folder you run the report from.")
+    if not target.is_file():
+        raise fail(f"the logo {str(path)!r} is not a file", "Give a PNG or JPEG file.")
+    size = target.stat().st_size
+    if size > max_bytes:
+        raise fail(f"the logo is {size} bytes; the limit is {max_bytes}",
+                   "Use a smaller image (a logo of a few hundred pixels is enough).")
+    data = target.read_bytes()[:max_bytes + 1]
+    mime = next((m for magic, m in _LOGO_TYPES.items() if data.startswith(magic)), None)
+    if mime is None:
+        raise fail(f"the logo {str(path)!r} is not a PNG or JPEG image",
+                   "Save the logo as .png or .jpg.")
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
+def _rules(measure: Measure, score: str | Sequence[str] | None) -> list[Any]:
+    if score is None:
+        ids: list[str | None] = [None]
+    elif score == "all":
+        ids = [r.id for r in measure.scores if r.higher_is_better is not None]
+        if not ids:
+            raise ValueError(f"impact_report(score='all'): no score of {measure.id} declares "
+                             "`higher_is_better`")
+    elif isinstance(score, str):
+        ids = [score]
+    else:
+        ids = list(dict.fromkeys(score))
+        if not ids:
+            raise ValueError("impact_report(score=...): give at least one score id")
+    return [resolve_score(measure, sid)[1] for sid in ids]
+
+
+def impact_report(store: Any, measure: Measure | str, *,
+                  score: str | Sequence[str] | None = None,
                   start: Any = None, end: Any = None, service: str | None = None,
                   by: Sequence[str] = ("site",), min_cell: int = 5,
                   baseline: str = "baseline", follow_up: str = "last",
-                  title: str | None = None) -> ImpactReport:
+                  title: str | None = None, organisation: str | None = None,
+                  logo: str | Path | None = None,
+                  logo_base: str | Path | None = None) -> ImpactReport:
     """Compute the figures of an impact report from a store (or a frame of scores).
 
     Parameters
     ----------
     store : Store or pandas.DataFrame
     measure : Measure or str
-    score : str, optional
-        Score id (default the first).
+    score : str, list of str or "all", optional
+        Score id, several score ids (one section each), or ``"all"`` (every score that
+        declares ``higher_is_better``). Default: the first score.
     start, end : date-like, optional
         Episodes whose baseline falls in this period.
     service : str, optional
@@ -252,30 +285,113 @@ def impact_report(store: Any, measure: Measure | str, *, score: str | None = Non
         Breakdowns (``site``, ``service``, ``worker``, ...). Mode and the equity fields
         recorded are always broken down.
     min_cell : int, default 5
-        Counts from 1 to ``min_cell - 1`` are shown as ``<min_cell``, and proportions and
-        means resting on them are hidden, in HTML, PDF and JSON alike.
+        Disclosure control: counts from 1 to ``min_cell - 1`` are hidden, and so are the
+        counts that would let them be worked out by subtraction (complementary
+        suppression, :mod:`measurelib._output._disclosure`); rates, means and statistics
+        of hidden groups are not published. The same in HTML, PDF and JSON.
+    title : str, optional
+        Report title (default: the measure's title + "outcomes report").
+    organisation : str, optional
+        The organisation's name, printed under the title.
+    logo : path, optional
+        A PNG or JPEG logo (at most :data:`LOGO_MAX_BYTES`), inlined as a data URL; it must
+        be inside ``logo_base`` (default: the current folder).
     """
     import pandas as pd
 
-    measure, rule = resolve_score(measure, score)
-    sup = _Suppressor(min_cell)
-    extra = ["mode", "age_band", "sex", "ethnicity", "deprivation_decile", "first_language"]
-    res = change(store, measure, baseline, follow_up, rule.id,
-                 by=[b for b in dict.fromkeys([*by, *extra]) if b in GROUPABLE],
+    from measurelib._output import MARKER, Cells, protect
+    from measurelib.compose import as_measure
+
+    measure = as_measure(measure, caller="impact_report(measure=...)")
+    rules = _rules(measure, score)
+    cells = Cells(min_cell)
+    logo_url = read_logo(logo, base=logo_base) if logo is not None else None
+    frame_all = None
+    raws = []
+    for rule in rules:
+        raws.append(_section_raw(store, measure, rule, cells, start, end, service, by,
+                                 baseline, follow_up))
+        frame_all = raws[-1]["frame"]
+    part_raw = _participation_raw(store, measure.id, cells, start, end, service)
+    simulated = 0
+    if frame_all is not None and "simulated" in frame_all.columns:
+        simulated = int(frame_all["simulated"].fillna(False).astype(bool).sum())
+    cells.add(("simulated",), simulated)
+    prot = protect(cells)
+    sections = [_section(measure, raw, prot) for raw in raws]
+    participation = _participation(part_raw, prot)
+    refs = [JT_CITATION]
+    refs += [r.citation for r in measure.references]
+    for rule in rules:
+        refs += [r.citation for r in rule.references if r.citation not in refs]
+    refs.append(XMR_CITATION)
+    sim = prot.count(("simulated",))
+    data = {
+        "caveats": ([f"{_fmt(sim)} of these forms are SIMULATED (generated by a model, not "
+                     "completed by people): the figures describe the simulation, not the "
+                     "service."] if simulated else []),
+        "marker": MARKER,
+        "sections": sections,
+        "simulated": sim,
+        "validation": (measure.validation.status if measure.validation else None),
+        "references": refs,
+        "participation": participation,
+        "suppression": (f"Counts from 1 to {min_cell - 1} are shown as {MARKER}, and so "
+                        "are other counts that would let one be worked out by subtraction "
+                        "from totals; rates, means and statistics of hidden groups are not "
+                        "shown." if min_cell > 1 else "No counts are hidden (min_cell = 1)."),
+        "n_hidden": prot.n_hidden,
+    }
+    data = to_jsonable(data)
+    name = measure.text(measure.short_title) or measure.text(measure.title)
+    return ImpactReport(
+        measure_id=measure.id, measure_version=measure.version,
+        title=title or f"{name}: outcomes report", score_id=rules[0].id,
+        score_ids=[r.id for r in rules], generated=_dt.date.today().isoformat(),
+        period_from=str(pd.Timestamp(start).date()) if start is not None else None,
+        period_to=str(pd.Timestamp(end).date()) if end is not None else None,
+        service=service, min_cell=min_cell, organisation=organisation, logo=logo_url,
+        data=data)
+
+
+def _relate(cells: Any, total: Any, parts: Sequence[Any]) -> None:
+    """Declare total = sum(parts) when it holds (it always should; a mismatch is skipped)."""
+    if sum(cells.values[p] for p in parts) == cells.values[total]:
+        cells.relate(total, parts)
+
+
+def _section_raw(store: Any, measure: Measure, rule: Any, cells: Any, start: Any, end: Any,
+                 service: str | None, by: Sequence[str], baseline: str,
+                 follow_up: str) -> dict[str, Any]:
+    """Everything one score's section needs, with its counts added to ``cells``."""
+    import numpy as np
+    import pandas as pd
+
+    sid = rule.id
+    res = change(store, measure, baseline, follow_up, sid,
+                 by=[b for b in dict.fromkeys([*by, *_EQUITY]) if b in GROUPABLE],
                  period="M", start=start, end=end, service=service)
     people = res.people
-    head = _figures(res.overall, sup)
+    reported = res.rc_method is not None
+    o = res.overall
+    head = (sid, "head")
+    nb = cells.add((*head, "n_baseline"), o.get("n_baseline") or 0)
+    np_ = cells.add((*head, "n_paired"), o.get("n_paired") or 0)
+    lost = cells.add((*head, "n_lost"), res.attrition["n_lost"])
+    _relate(cells, nb, [np_, lost])
+    if reported:
+        cats = [cells.add((*head, f"n_{k}"), o.get(f"n_{k}") or 0) for k, _ in _CATS]
+        _relate(cells, np_, cats)
+    if res.cutoff is not None:
+        for k in ("n_clinical_baseline", "n_recovered", "n_reliable_recovery"):
+            cells.add((*head, k), o.get(k) or 0)
     # before/after distribution over the bands (paired people)
-    bands = _band_ranges(measure, rule)
     paired = people[people["follow_up"].notna()]
-    dist = []
+    dist_raw = []
     if rule.bands:
-
         ivs = band_intervals(rule.bands)
 
         def band_of(values: Any) -> Any:
-            import numpy as np
-
             out = np.full(len(values), -1)
             v = values.to_numpy(dtype=float)
             for i, (lo, li, hi, hi_inc) in enumerate(ivs):
@@ -283,28 +399,38 @@ def impact_report(store: Any, measure: Measure | str, *, score: str | None = Non
                 out[(out < 0) & m] = i
             return out
 
-        import numpy as np
-
-        b_idx, f_idx = band_of(paired["baseline"]), band_of(paired["follow_up"])
-        for i, band in enumerate(rule.bands):
-            dist.append({"band": measure.text(band.label),
-                         "baseline": sup.count(int(np.sum(b_idx == i))),
-                         "follow_up": sup.count(int(np.sum(f_idx == i)))})
+        idx = {"baseline": band_of(paired["baseline"]), "follow_up": band_of(paired["follow_up"])}
+        for when, b_idx in idx.items():
+            keys = [cells.add((sid, "dist", when, i), int(np.sum(b_idx == i)))
+                    for i in range(len(rule.bands))]
+            _relate(cells, np_, keys)
+        dist_raw = [measure.text(b.label) for b in rule.bands]
     # breakdowns
-    breakdowns = []
-    for rec in res.groups.to_dict(orient="records"):
-        if rec["by"] in ("mode", "age_band", "sex", "ethnicity", "deprivation_decile",
-                         "first_language") and set(res.groups.loc[
-                res.groups["by"] == rec["by"], "group"]) == {"(not recorded)"}:
+    groups = []
+    for name in res.by:
+        sub = res.groups[res.groups["by"] == name]
+        if name == "period" or sub.empty:
             continue
-        if rec["by"] == "period":
+        if name in _EQUITY and set(sub["group"]) == {"(not recorded)"}:
             continue
-        breakdowns.append({"by": rec["by"], "group": rec["group"], **_figures(rec, sup)})
+        recs = sub.to_dict(orient="records")
+        for col in ("n_baseline", "n_paired", *([f"n_{k}" for k, _ in _CATS] if reported
+                                                else [])):
+            keys = [cells.add((sid, "by", name, r["group"], col), r[col] or 0) for r in recs]
+            _relate(cells, (*head, col), keys)
+        if reported:
+            for r in recs:
+                g = (sid, "by", name, r["group"])
+                _relate(cells, (*g, "n_paired"), [(*g, f"n_{k}") for k, _ in _CATS])
+        groups.extend(recs)
     # run chart by month: mean score of all administrations and completion of baselines
-    frame = store.scores(measure.id, rule.id) if not isinstance(store, pd.DataFrame) else store
+    frame = store.scores(measure.id, sid) if not isinstance(store, pd.DataFrame) else store
     if service is not None and "service" in frame.columns:
         frame = frame[frame["service"] == service]
-    frame = frame[frame["value"].notna()] if "value" in frame.columns else frame
+    if "value" in frame.columns:
+        frame = frame[frame["value"].notna()]
+    if "score_id" in frame.columns:
+        frame = frame[frame["score_id"] == sid]
     months = []
     if len(frame):
         fr = frame.assign(month=pd.to_datetime(frame["date"]).dt.to_period("M").astype(str))
@@ -312,100 +438,174 @@ def impact_report(store: Any, measure: Measure | str, *, score: str | None = Non
             fr = fr[pd.to_datetime(fr["date"]) >= pd.Timestamp(start)]
         if end is not None:
             fr = fr[pd.to_datetime(fr["date"]) <= pd.Timestamp(end)]
-        val = fr["value"] if "value" in fr.columns else fr[rule.id]
+        val = fr["value"] if "value" in fr.columns else fr[sid]
         g = val.groupby(fr["month"]).agg(["size", "mean"])
         comp = people.assign(month=people["baseline_date"].dt.to_period("M").astype(str)) \
             .groupby("month").agg(started=("baseline", "size"),
                                   followed=("follow_up", lambda s: int(s.notna().sum())))
-        all_months = pd.period_range(min(g.index.min(), comp.index.min() if len(comp) else
-                                         g.index.min()),
-                                     max(g.index.max(), comp.index.max() if len(comp) else
-                                         g.index.max()), freq="M").astype(str)
+        lo_m = [x for x in (g.index.min() if len(g) else None,
+                            comp.index.min() if len(comp) else None) if x is not None]
+        hi_m = [x for x in (g.index.max() if len(g) else None,
+                            comp.index.max() if len(comp) else None) if x is not None]
+        all_months = (pd.period_range(min(lo_m), max(hi_m), freq="M").astype(str)
+                      if lo_m else [])
+        started_keys, followed_keys = [], []
         for mth in all_months:
-            n = int(g["size"].get(mth, 0))
-            started = int(comp["started"].get(mth, 0)) if len(comp) else 0
-            followed = int(comp["followed"].get(mth, 0)) if len(comp) else 0
-            months.append({
-                "month": mth, "n": sup.count(n),
-                "mean": sup.stat(n, g["mean"].get(mth)) if n else None,
-                "started": sup.count(started), "followed_up": sup.count(followed),
-                "completion": sup.share(followed, started,
-                                        followed / started if started else None)})
-    means = [m["mean"] for m in months if isinstance(m["mean"], float)]
-    comps = [m["completion"] for m in months if isinstance(m["completion"], float)]
-    run = {"mean": xmr_limits(means), "completion": xmr_limits(comps)}
-    # offers (the true denominator) and anonymous forms with response rates
-    participation = _participation(store, measure.id, sup, start, end, service)
-    refs = [JT_CITATION]
-    refs += [r.citation for r in measure.references]
-    refs += [r.citation for r in rule.references if r.citation not in refs]
-    refs.append(XMR_CITATION)
-    rc = rule.reliable_change
-    if res.rc_method == "threshold":
-        rc_text = (f"a change of at least {res.rc_threshold:g} points"
-                   + (f" ({rc.source})" if rc is not None and rc.source else ""))
-    elif res.rc_method:
-        rc_text = (f"|RCI| > 1.96 with S_diff = {_fmt(res.s_diff, 2)} (reliability "
-                   f"{rc.reliability if rc else ''}, SD {rc.sd if rc else ''}), i.e. a change "
-                   f"of more than {res.rc_threshold:.2f} points")
-    else:
-        rc_text = "no reliable-change criterion is declared for this score"
+            n = int(g["size"].get(mth, 0)) if len(g) else 0
+            cells.add((sid, "month", mth, "forms"), n)
+            started_keys.append(cells.add((sid, "month", mth, "started"),
+                                          int(comp["started"].get(mth, 0)) if len(comp) else 0))
+            followed_keys.append(cells.add((sid, "month", mth, "followed_up"),
+                                           int(comp["followed"].get(mth, 0)) if len(comp)
+                                           else 0))
+            months.append({"month": mth, "mean": float(g["mean"].get(mth)) if n else None})
+        _relate(cells, nb, started_keys)
+        _relate(cells, np_, followed_keys)
     retro = 0
     if "retrospective" in frame.columns and "timepoint" in frame.columns:
         retro = int((frame["retrospective"].fillna(False).astype(bool)
                      & (frame["timepoint"] == baseline)).sum())
+    cells.add((sid, "retrospective"), retro)
+    return {"rule": rule, "res": res, "dist": dist_raw, "groups": groups, "months": months,
+            "frame": frame}
+
+
+def _section(measure: Measure, raw: dict[str, Any], prot: Any) -> dict[str, Any]:
+    """One score's section, written from the protected counts."""
+    rule, res = raw["rule"], raw["res"]
+    sid = rule.id
+    head = (sid, "head")
+    reported = res.rc_method is not None
+    o = res.overall
+
+    def figures(prefix: tuple[Any, ...], row: dict[str, Any], full: bool) -> dict[str, Any]:
+        nb, np_ = (*prefix, "n_baseline"), (*prefix, "n_paired")
+        out: dict[str, Any] = {"n_baseline": prot.count(nb), "n_paired": prot.count(np_),
+                               "completion_rate": _val(row.get("completion_rate"))
+                               if prot.shown(np_, group=nb) else None}
+        stats = ("mean_baseline", "mean_follow_up", "mean_change", "change_ci_low",
+                 "change_ci_high", "d_z", "d_z_ci_low", "d_z_ci_high", "d_av", "d_av_ci_low",
+                 "d_av_ci_high") if full else ("mean_change", "change_ci_low",
+                                               "change_ci_high")
+        ok = prot.shown(group=np_)
+        for k in stats:
+            out[k] = _val(row.get(k)) if ok else None
+        if reported:
+            for key, _ in _CATS:
+                cnt = (*prefix, f"n_{key}")
+                out[f"n_{key}"] = prot.count(cnt)
+                show = prot.shown(cnt, group=np_)
+                for suffix in ("", "_ci_low", "_ci_high"):
+                    out[f"share_{key}{suffix}"] = (_val(row.get(f"share_{key}{suffix}"))
+                                                   if show else None)
+        return out
+
+    headline = figures(head, o, True)
+    if res.cutoff is not None:
+        ncb = (*head, "n_clinical_baseline")
+        headline["n_clinical_baseline"] = prot.count(ncb)
+        for name, col in (("recovered", "recovery"), ("reliable_recovery",
+                                                      "reliable_recovery")):
+            cnt = (*head, f"n_{name}")
+            headline[f"n_{name}"] = prot.count(cnt)
+            headline[f"{col}_rate"] = (_val(o.get(f"{col}_rate"))
+                                       if prot.shown(cnt, group=ncb) else None)
+    dist = [{"band": label, "baseline": prot.count((sid, "dist", "baseline", i)),
+             "follow_up": prot.count((sid, "dist", "follow_up", i))}
+            for i, label in enumerate(raw["dist"])]
+    breakdowns = [{"by": r["by"], "group": r["group"],
+                   **figures((sid, "by", r["by"], r["group"]), r, False)}
+                  for r in raw["groups"]]
+    months = []
+    for m in raw["months"]:
+        k = (sid, "month", m["month"])
+        st, fu, forms = (*k, "started"), (*k, "followed_up"), (*k, "forms")
+        months.append({
+            "month": m["month"], "n": prot.count(forms),
+            "mean": m["mean"] if prot.shown(group=forms) else None,
+            "started": prot.count(st), "followed_up": prot.count(fu),
+            "completion": (prot.values[fu] / prot.values[st]
+                           if prot.shown(fu, group=st) else None)})
+    means = [m["mean"] for m in months if isinstance(m["mean"], float)]
+    comps = [m["completion"] for m in months if isinstance(m["completion"], float)]
+    # attrition: each group's statistics only when its count is shown and large enough
+    a = res.attrition
+    kept_ok = prot.shown(group=(*head, "n_paired"))
+    lost_ok = prot.shown(group=(*head, "n_lost"))
+    both = kept_ok and lost_ok
+    attrition = {
+        "n_followed_up": prot.count((*head, "n_paired")), "n_lost": prot.count((*head, "n_lost")),
+        "mean_followed_up": a["mean_followed_up"] if kept_ok else None,
+        "sd_followed_up": a["sd_followed_up"] if kept_ok else None,
+        "mean_lost": a["mean_lost"] if lost_ok else None,
+        "sd_lost": a["sd_lost"] if lost_ok else None,
+        **{k: (a[k] if both else None) for k in ("welch_t", "df", "p",
+                                                 "standardised_difference")},
+        "differs": bool(a["differs"]) if both else None,
+    }
+    rc = rule.reliable_change
+    thr = res.rc_threshold
+    if res.rc_method == "threshold":
+        rc_text = (f"a change of at least {thr:g} points"
+                   + (f" ({rc.source})" if rc is not None and rc.source else ""))
+    elif res.rc_method:
+        rc_text = (f"|RCI| > 1.96 with S_diff = {_fmt(res.s_diff, 2)} (reliability "
+                   f"{rc.reliability if rc else ''}, SD {rc.sd if rc else ''}), i.e. a change "
+                   f"of more than {thr:.2f} points")
+    else:
+        rc_text = ("no reliable-change criterion is declared for this score, so the reliable "
+                   "change categories are not reported")
     caveats = [
         "There is no comparison group: the change shown cannot be attributed to the "
         "service alone (people often improve with time, and extreme scores tend to move "
         "towards the average on re-testing).",
         f"Only people with both a baseline and a follow-up are in the change figures "
-        f"({_fmt(head['n_paired'])} of {_fmt(head['n_baseline'])}).",
-        f"Counts below {min_cell} are shown as <{min_cell} to protect privacy; rates and "
-        "means resting on them are hidden.",
-        *res.warnings,
+        f"({_fmt(headline['n_paired'])} of {_fmt(headline['n_baseline'])}).",
     ]
-    simulated = 0
-    if "simulated" in frame.columns:  # one row per administration of this score
-        simulated = int(frame["simulated"].fillna(False).astype(bool).sum())
-    if simulated:
-        caveats.insert(0, f"{simulated} of these forms are SIMULATED (generated by a model, not "
-                          "completed by people): the figures describe the simulation, not the "
-                          "service.")
-    if retro:
-        caveats.append(f"{_fmt(sup.count(retro))} baseline(s) were completed retrospectively "
-                       "(thinking back to the start), which tends to exaggerate change.")
-    data = {
-        "headline": head,
+    if attrition["differs"]:
+        smd = float(attrition["standardised_difference"])
+        better = (smd * (1 if rule.higher_is_better else -1)) > 0
+        caveats.append(
+            f"People followed up had {'better' if better else 'worse'} baseline scores than "
+            f"those without a follow-up (standardised difference {smd:+.2f}, Welch p = "
+            f"{float(attrition['p']):.3f}): the change seen may not hold for everyone who "
+            "started.")
+    n_paired = prot.values[(*head, "n_paired")]
+    if 0 < n_paired < 10:
+        caveats.append("Fewer than 10 people have a baseline and a follow-up: the figures are "
+                       "uncertain.")
+    retro = prot.count((sid, "retrospective"))
+    if retro != 0:
+        caveats.append(f"{_fmt(retro)} baseline(s) were completed retrospectively (thinking "
+                       "back to the start), which tends to exaggerate change.")
+    return {
+        "score_id": sid,
+        "score_title": measure.text(rule.title) or sid,
         "direction": "higher is better" if rule.higher_is_better else "lower is better",
-        "reliable_change": rc_text,
+        "categories_reported": reported,
+        "reliable_change": {"method": res.rc_method, "threshold": thr, "text": rc_text},
         "cutoff": res.cutoff,
+        "headline": headline,
         "distribution": dist,
         "breakdowns": breakdowns,
         "months": months,
-        "run_chart_limits": run,
-        "attrition": {k: (sup.count(v) if k.startswith("n_") else v)
-                      for k, v in res.attrition.items()},
-        "references": refs,
+        "run_chart_limits": {"mean": xmr_limits(means), "completion": xmr_limits(comps)},
+        "attrition": attrition,
+        "bands": [{"label": b[2], "min": b[0], "max": b[1]}
+                  for b in _band_ranges(measure, rule)],
         "caveats": caveats,
-        "simulated": simulated,
-        "validation": (measure.validation.status if measure.validation else None),
-        "bands": [{"label": b[2], "min": b[0], "max": b[1]} for b in bands],
-        "participation": participation,
     }
-    data = to_jsonable(data)
-    score_title = measure.text(rule.title) or rule.id
-    return ImpactReport(
-        measure_id=measure.id, measure_version=measure.version,
-        title=title or f"{measure.text(measure.short_title) or measure.text(measure.title)}: "
-        "outcomes report", score_id=rule.id,
-        generated=_dt.date.today().isoformat(),
-        period_from=str(pd.Timestamp(start).date()) if start is not None else None,
-        period_to=str(pd.Timestamp(end).date()) if end is not None else None,
-        service=service, min_cell=min_cell, data={**data, "score_title": score_title})
 
 
-def _participation(store: Any, measure_id: str, sup: _Suppressor, start: Any, end: Any,
-                   service: str | None) -> dict[str, Any]:
+def _val(v: Any) -> Any:
+    if v is None:
+        return None
+    f = float(v)
+    return None if math.isnan(f) else f
+
+
+def _participation_raw(store: Any, measure_id: str, cells: Any, start: Any, end: Any,
+                       service: str | None) -> dict[str, Any]:
     """Offer records by status, and anonymous forms against forms handed out."""
     import pandas as pd
 
@@ -428,7 +628,8 @@ def _participation(store: Any, measure_id: str, sup: _Suppressor, start: Any, en
     offers = offers[offers["measure_id"] == measure_id]
     named = offers[offers["respondent_id"].notna()]
     for status, n in named.groupby("status")["count"].sum().items():
-        out["offers"].append({"status": str(status).replace("_", " "), "n": sup.count(int(n))})
+        out["offers"].append(str(status))
+        cells.add(("offers", str(status)), int(n))
     adm = store.administrations(measure_id)
     anon = window(adm[adm["anonymous"].astype(bool)])
     handed = offers[offers["respondent_id"].isna() & (offers["status"] == "offered")]
@@ -436,10 +637,23 @@ def _participation(store: Any, measure_id: str, sup: _Suppressor, start: Any, en
         got = anon.assign(site=anon["site"].fillna("(all)")).groupby("site").size()
         given = handed.assign(site=handed["site"].fillna("(all)")).groupby("site")["count"].sum()
         for site in sorted(set(got.index) | set(given.index)):
-            k, n = int(got.get(site, 0)), int(given.get(site, 0))
-            out["anonymous"].append({
-                "site": site, "returned": sup.count(k), "handed_out": sup.count(n),
-                "response_rate": sup.share(k, n, k / n if n else None)})
+            cells.add(("anonymous", site, "returned"), int(got.get(site, 0)))
+            cells.add(("anonymous", site, "handed_out"), int(given.get(site, 0)))
+            out["anonymous"].append(site)
+    return out
+
+
+def _participation(raw: dict[str, Any], prot: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "offers": [{"status": s.replace("_", " "), "n": prot.count(("offers", s))}
+                   for s in raw["offers"]],
+        "anonymous": []}
+    for site in raw["anonymous"]:
+        k, n = ("anonymous", site, "returned"), ("anonymous", site, "handed_out")
+        out["anonymous"].append({
+            "site": site, "returned": prot.count(k), "handed_out": prot.count(n),
+            "response_rate": (prot.values[k] / prot.values[n]
+                              if prot.values[n] and prot.shown(k, group=n) else None)})
     return out
 
 
@@ -482,22 +696,7 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
             band_obj = band
             break
     diff = float(latest["value"]) - float(first["value"])
-    better = (diff > 0) == bool(rule.higher_is_better) and diff != 0
-    rc = rule.reliable_change
-    thr = None
-    if rc is not None:
-        thr = float(rc.threshold) if rc.threshold is not None else (
-            1.96 * float(rc.sd or 0) * math.sqrt(2 * (1 - float(rc.reliability or 0))))
-    if len(mine) < 2:
-        what = "This is your first score. Next time we can show you what has changed."
-    elif diff == 0:
-        what = "Your score is the same as the first time."
-    else:
-        size = "a big enough change to be sure it is real" if thr and abs(diff) >= thr else \
-            "a small change, which could be day-to-day ups and downs"
-        what = (f"Your score has gone {'up' if diff > 0 else 'down'} by {_fmt(abs(diff), 0)} "
-                f"points since {pd.Timestamp(first['date']).strftime('%d %B %Y')}. "
-                f"{'That is better' if better else 'That is worse'}: {size}.")
+    what = change_sentence(diff, rule, len(mine), pd.Timestamp(first["date"]))
     direction = ("Higher scores are better." if rule.higher_is_better else
                  "Lower scores are better.")
     return _render("feedback.html.j2", measure=measure, lang=lang,
@@ -511,6 +710,64 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
                    bands=bands, latest=_fmt(float(latest["value"]), 0), what=what,
                    direction=direction, dir=measure.direction(lang),
                    today=_dt.date.today().strftime("%d %B %Y"))
+
+
+def _digits(*values: float) -> int:
+    """Fewest decimals (0-6) at which every value prints as itself to within 1e-9."""
+    for d in range(7):
+        if all(abs(round(v, d) - v) < 1e-9 for v in values):
+            return d
+    return 6
+
+
+def consistent_digits(change: float, threshold: float) -> int:
+    """Decimals at which ``change`` and ``threshold``, both printed, compare as they are.
+
+    The fewest decimals (at least those each value needs to print exactly, up to 2) such
+    that the printed numbers are in the same order as the numbers themselves: a change of
+    2.80 against a threshold of 2.87 prints as "2.8" and "2.87", never "3" and "2.87".
+    """
+    a, t = abs(change), threshold
+    base = min(_digits(a), 2)
+    for d in range(base, 7):
+        ra, rt = round(a, d), round(t, d)
+        same = (a < t) == (ra < rt) and (a >= t) == (ra >= rt)
+        if same and (ra != rt or a == t):
+            return d
+    return 6
+
+
+def change_sentence(diff: float, rule: Any, n_scores: int, since: Any) -> str:
+    """The feedback sheet's sentence about change: compared with the reliable-change
+    threshold first, then printed with enough decimals to agree with that comparison.
+    """
+    rc = rule.reliable_change
+    thr: float | None = None
+    if rc is not None and rc.threshold is not None:
+        thr = float(rc.threshold)
+    elif rc is not None and rc.reliability is not None and rc.sd is not None:
+        thr = 1.96 * float(rc.sd) * math.sqrt(2 * (1 - float(rc.reliability)))
+    if n_scores < 2:
+        return "This is your first score. Next time we can show you what has changed."
+    if diff == 0:
+        return "Your score is the same as the first time."
+    better = (diff > 0) == bool(rule.higher_is_better)
+    when = since.strftime("%d %B %Y")
+    if thr is None:
+        d = _digits(abs(diff)) if _digits(abs(diff)) <= 2 else 2
+        return (f"Your score has gone {'up' if diff > 0 else 'down'} by {abs(diff):.{d}f} "
+                f"points since {when}. {'That is better' if better else 'That is worse'}. "
+                "This measure does not say how big a change must be to be sure it is real.")
+    # reliable when |change| reaches the threshold (threshold rule) or exceeds it (RCI)
+    reliable = abs(diff) >= thr - 1e-9 if rc is not None and rc.threshold is not None \
+        else abs(diff) > thr
+    d = max(consistent_digits(diff, thr), min(_digits(thr), 2))
+    size = (f"a change of {thr:.{d}f} points or more is big enough to be sure it is real"
+            if reliable else
+            f"a change needs to be at least {thr:.{d}f} points to be sure it is real, so "
+            "this one could be day-to-day ups and downs")
+    return (f"Your score has gone {'up' if diff > 0 else 'down'} by {abs(diff):.{d}f} points "
+            f"since {when}. {'That is better' if better else 'That is worse'}: {size}.")
 
 
 def write_feedback(path: str | Path, html: str) -> Path:

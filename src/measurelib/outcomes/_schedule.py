@@ -22,12 +22,15 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
-from measurelib.definition import load_document, parse_document, read_text
+from measurelib._results import Result
+from measurelib.definition import did_you_mean, load_document, parse_document, read_text
+from measurelib.errors import DefinitionError, Diagnostic, Location
 
-__all__ = ["Duration", "Schedule", "Timepoint", "completion", "due", "load_schedule",
+__all__ = ["DueResult", "Duration", "Schedule", "Timepoint", "allowed_timepoints",
+           "check_schedule", "completion", "due", "due_list", "load_schedule",
            "loads_schedule", "stored_schedules"]
 
 
@@ -76,6 +79,8 @@ class Timepoint(_Model):
 class Schedule(_Model):
     """The timepoints at which a service asks its measures."""
 
+    _document: Any = PrivateAttr(default=None)
+
     service: str | None = Field(default=None, description="Only episodes of this service.")
     measures: list[str] = Field(min_length=1, description="Measure ids asked.")
     timepoints: list[Timepoint] = Field(min_length=1)
@@ -91,13 +96,108 @@ class Schedule(_Model):
 def load_schedule(source: str | os.PathLike[str]) -> Schedule:
     """Load a schedule YAML file; errors carry file, line and column (DefinitionError)."""
     text = read_text(Path(source), str(source))
-    doc = parse_document(text, str(source))
-    return load_document(doc, Schedule)  # type: ignore[no-any-return]
+    return loads_schedule(text, str(source))
 
 
 def loads_schedule(text: str, file: str = "<schedule>") -> Schedule:
     """Load a schedule from YAML text (errors carry line and column)."""
-    return load_document(parse_document(text, file), Schedule)  # type: ignore[no-any-return]
+    doc = parse_document(text, file)
+    sched: Schedule = load_document(doc, Schedule)
+    sched._document = doc
+    return sched
+
+
+def _where(schedule: Schedule, path: tuple[Any, ...]) -> Location:
+    doc = schedule._document
+    if doc is None:
+        from measurelib.definition._document import format_path
+
+        return Location(path=format_path(path))
+    return doc.location(path)  # type: ignore[no-any-return]
+
+
+def check_schedule(schedule: Schedule, store: Any = None) -> list[Diagnostic]:
+    """Problems of a schedule that its shape alone does not show, each located.
+
+    Every measure it names must be a catalog measure or one stored in ``store``; an unknown
+    id gets a did-you-mean against both.
+    """
+    from measurelib.definition import catalog
+
+    known = {e.id for e in catalog() if e.kind == "measure"}
+    if store is not None:
+        known |= set(store.table("measures")["measure_id"].astype(str))
+    out = []
+    places: list[tuple[tuple[Any, ...], str]] = [
+        (("measures", i), m) for i, m in enumerate(schedule.measures)]
+    for j, tp in enumerate(schedule.timepoints):
+        places += [(("timepoints", j, "measures", i), m)
+                   for i, m in enumerate(tp.measures or [])]
+    for path, mid in places:
+        if mid in known:
+            continue
+        hint = did_you_mean(mid, known).capitalize()
+        shown = ", ".join(sorted(known)[:12])
+        out.append(Diagnostic(
+            "schedule-unknown-measure",
+            f"the schedule names measure {mid!r}, which is neither in the catalog nor in "
+            "the store", (hint + " " if hint else "") + f"Known measures: {shown}. Import "
+            "the measure's forms first, or correct the id.", _where(schedule, path)))
+    # one list of timepoints: a measure that declares its own must agree with the schedule
+    from measurelib.definition import load
+
+    for mid in dict.fromkeys(m for _, m in places if m in known):
+        try:
+            m = load(mid)
+        except DefinitionError:  # a stored-only measure: nothing declared to compare with
+            continue
+        if not m.timepoints:
+            continue
+        for j, tp in enumerate(schedule.timepoints):
+            if mid in (tp.measures or schedule.measures) and tp.id not in m.timepoints:
+                out.append(Diagnostic(
+                    "timepoint-unknown", f"timepoint {tp.id!r} is not one of the timepoints "
+                    f"{mid} declares ({', '.join(m.timepoints)})",
+                    (did_you_mean(tp.id, m.timepoints).capitalize() + " " if did_you_mean(
+                        tp.id, m.timepoints) else "") + "Use the measure's labels, so that "
+                    "forms, imports and reports share one list.",
+                    _where(schedule, ("timepoints", j, "id"))))
+    return out
+
+
+def allowed_timepoints(measure: Any, store: Any = None) -> tuple[str, ...]:
+    """The one declared list of timepoints of ``measure``.
+
+    The timepoints of the schedules stored in ``store`` that ask the measure (all services
+    together), else the measure's own ``timepoints:``, else ``baseline, review, exit``.
+    """
+    if store is not None:
+        ids: list[str] = []
+        for sched in stored_schedules(store):
+            for tp in sched.timepoints:
+                if measure.id in (tp.measures or sched.measures) and tp.id not in ids:
+                    ids.append(tp.id)
+        if ids:
+            return tuple(ids)
+    return tuple(measure.timepoint_ids)
+
+
+def timepoint_problems(labels: Any, allowed: Any) -> list[Any]:
+    """One problem frame per unknown timepoint label (``index``, ``column``, ``code``,
+    ``message``), each naming the declared list and the closest label.
+    """
+    import pandas as pd
+
+    allowed = list(allowed)
+    bad = labels.notna() & ~labels.isin(allowed)
+    out = []
+    for label, idx in labels[bad].groupby(labels[bad]).groups.items():
+        hint = did_you_mean(str(label), allowed)
+        out.append(pd.DataFrame({
+            "index": list(idx), "column": "timepoint", "code": "timepoint-unknown",
+            "message": f"timepoint {str(label)!r} is not one of the declared timepoints "
+                       f"({', '.join(allowed)})" + (f": {hint}" if hint else "")}))
+    return out
 
 
 def stored_schedules(store: Any) -> list[Schedule]:
@@ -198,6 +298,9 @@ def due(store: Any, schedule: Schedule | str | os.PathLike[str], *,
 
     if not isinstance(schedule, Schedule):
         schedule = load_schedule(schedule)
+    problems = check_schedule(schedule, store)
+    if problems:
+        raise DefinitionError(problems)
     day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()
     plan, ts = _plan(store, schedule, day)
     if worker is not None:
@@ -205,10 +308,11 @@ def due(store: Any, schedule: Schedule | str | os.PathLike[str], *,
     latest = plan.sort_values("occasion").drop_duplicates(
         ["respondent_id", "episode", "measure_id", "timepoint"], keep="last")
     todo = latest[~latest["done"]].copy()
-    # an episode that has ended needs no more reviews, only its exit measure
+    # an episode that has ended needs no more reviews, only its exit measure while the
+    # exit window is open; once it has closed the person is not due for anything
     exit_ids = [t.id for t in schedule.timepoints if t.at == "exit"]
-    ended = todo["end_date"].notna() & (todo["end_date"] <= ts) & \
-        ~todo["timepoint"].isin(exit_ids)
+    closed = todo["end_date"].notna() & (todo["end_date"] <= ts)
+    ended = closed & (~todo["timepoint"].isin(exit_ids) | (todo["window_end"] < ts))
     todo = todo[~ended.to_numpy(dtype=bool)]
     todo["status"] = (todo["window_end"] < ts).map({True: "overdue", False: "due"})
     todo["days_overdue"] = (ts - todo["window_end"]).dt.days.clip(lower=0)
@@ -226,6 +330,9 @@ def completion(store: Any, schedule: Schedule | str | os.PathLike[str], *,
     """
     if not isinstance(schedule, Schedule):
         schedule = load_schedule(schedule)
+    problems = check_schedule(schedule, store)
+    if problems:
+        raise DefinitionError(problems)
     day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()
     plan, ts = _plan(store, schedule, day)
     closed = plan[(plan["window_end"] < ts) | plan["done"]]
@@ -234,3 +341,118 @@ def completion(store: Any, schedule: Schedule | str | os.PathLike[str], *,
     out["completed"] = out["completed"].astype(int)
     out["rate"] = out["completed"] / out["expected"]
     return out
+
+
+class DueResult(Result):
+    """Who is due, completion against the schedules, and why the list is what it is.
+
+    ``notes`` says, in plain words, why nothing (or less than expected) is due: no episodes
+    in the store, episodes without a service while the schedule is for one service, every
+    episode closed, or everyone up to date.
+    """
+
+    on: str
+    services: list[str | None]
+    table: Any
+    completion: Any
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        from measurelib._results import to_jsonable
+
+        return {"on": self.on, "services": self.services,
+                "due": to_jsonable(self.table), "completion": to_jsonable(self.completion),
+                "notes": self.notes}
+
+    def to_frame(self) -> Any:
+        return self.table
+
+
+def due_list(store: Any, schedules: Schedule | list[Schedule] | None = None, *,
+             on: _dt.date | str | None = None, worker: str | None = None,
+             service: str | None = None) -> DueResult:
+    """:func:`due` and :func:`completion` over one or more schedules, with the reasons.
+
+    Parameters
+    ----------
+    store : Store
+    schedules : Schedule or list of Schedule, optional
+        Default: the schedules stored with :meth:`Store.configure_service`.
+    on : date, optional
+        Default today.
+    worker : str, optional
+        Only this worker's caseload.
+    service : str, optional
+        Only this service: a stored schedule of this service, or the given schedule(s)
+        applied to this service (a schedule without ``service:`` applies to every episode).
+    """
+    import pandas as pd
+
+    day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()
+    if schedules is None:
+        scheds = stored_schedules(store)
+        if service is not None:
+            scheds = [s for s in scheds if s.service == service]
+            if not scheds:
+                raise DefinitionError([Diagnostic(
+                    "schedule-missing", f"no schedule is stored for service {service!r}",
+                    "Give --schedule FILE, or store one with `measurelib service "
+                    f"{service} --schedule FILE`.", Location(field="--service"))])
+    else:
+        scheds = [schedules] if isinstance(schedules, Schedule) else list(schedules)
+        if service is not None:
+            scheds = [s.model_copy(update={"service": service}) for s in scheds]
+            for old, new in zip([schedules] if isinstance(schedules, Schedule)
+                                else schedules, scheds):
+                new._document = old._document
+    if not scheds:
+        raise DefinitionError([Diagnostic(
+            "schedule-missing", "no schedule given and none stored in the store",
+            "Give --schedule FILE, or store one with `measurelib service NAME --schedule "
+            "FILE`.", Location(field="--schedule"))])
+    problems = [d for s in scheds for d in check_schedule(s, store)]
+    if problems:
+        raise DefinitionError(problems)
+    tables = [due(store, s, on=day, worker=worker) for s in scheds]
+    comps = [completion(store, s, on=day) for s in scheds]
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    comp = pd.concat(comps, ignore_index=True) if comps else pd.DataFrame()
+    notes = _why(store, scheds, day, table, worker)
+    return DueResult(on=day.isoformat(), services=[s.service for s in scheds], table=table,
+                     completion=comp, notes=notes)
+
+
+def _why(store: Any, scheds: list[Schedule], day: _dt.date, table: Any,
+         worker: str | None) -> list[str]:
+    """Plain reasons for an empty or short due list."""
+    import pandas as pd
+
+    ep = store.table("episodes")
+    notes: list[str] = []
+    if ep.empty:
+        return ["the store holds no episodes of care: import forms first (`measurelib "
+                "import`)"]
+    no_service = int(ep["service"].isna().sum())
+    for s in scheds:
+        if s.service is None:
+            continue
+        mine = ep[ep["service"] == s.service]
+        if no_service:
+            notes.append(
+                f"{no_service} episode(s) have no service recorded, so the schedule of "
+                f"service {s.service!r} does not apply to them: import with `--service "
+                f"{s.service}` (or a `service` column), or run `measurelib due --service "
+                f"{s.service}` with a schedule that has no `service:` line")
+        if mine.empty:
+            have = sorted(str(x) for x in ep["service"].dropna().unique())
+            notes.append(f"no episode belongs to service {s.service!r}"
+                         + (f" (services in the store: {', '.join(have)})" if have else ""))
+    ends = pd.to_datetime(ep["end_date"])
+    if len(table) == 0:
+        if worker is not None:
+            notes.append(f"nobody in worker {worker!r}'s caseload is due")
+        if bool((ends.notna() & (ends <= pd.Timestamp(day))).all()):
+            notes.append("every episode in the store is closed")
+        elif not notes:
+            notes.append("everyone is up to date with the schedule on " + day.isoformat())
+    return notes

@@ -55,7 +55,8 @@ def test_every_verdict_names_its_criterion_and_source(result) -> None:  # type: 
     assert result.verdicts
     for v in result.verdicts:
         assert v.criterion and v.source and v.text
-        assert v.status in ("meets", "does not meet", "cannot conclude", "information")
+        assert v.status in ("meets", "does not meet", "cannot conclude", "not assessable",
+                            "information")
     topics = {v.topic.split(" — ")[0] for v in result.verdicts}
     assert {"Sample size", "Internal consistency", "Item analysis", "Keying",
             "Sampling adequacy", "Dimensionality", "Structural validity (CFA)",

@@ -63,9 +63,13 @@ def test_xmr_limits_by_hand() -> None:
 def test_small_numbers_are_suppressed_everywhere() -> None:
     rep = impact_report(service(), PHQ9, by=["site"])
     data = json.loads(rep.to_json())
-    site_b = [r for r in data["data"]["breakdowns"] if r["group"] == "B"][0]
-    assert site_b["n_baseline"] == "<5" and site_b["n_paired"] == "<5"
-    assert site_b["mean_change"] == "<5" and site_b["completion_rate"] == "<5"
+    sec = data["data"]["sections"][0]
+    site_b = [r for r in sec["breakdowns"] if r["group"] == "B"][0]
+    assert site_b["n_baseline"] == "[c]" and site_b["n_paired"] == "[c]"
+    assert site_b["mean_change"] is None and site_b["completion_rate"] is None
+    # site A would give site B away by subtraction from the total: hidden too
+    site_a = [r for r in sec["breakdowns"] if r["group"] == "A"][0]
+    assert site_a["n_baseline"] == "[c]"
 
     def walk(obj, key=""):
         if isinstance(obj, dict):
@@ -81,9 +85,9 @@ def test_small_numbers_are_suppressed_everywhere() -> None:
         if key.startswith("n") and isinstance(value, int) and not isinstance(value, bool):
             assert value == 0 or value >= 5, (key, value)
     html = rep.to_html()
-    assert "&lt;5" in html
+    assert "[c]: hidden to protect privacy" in html
     rep10 = impact_report(service(), PHQ9, min_cell=10)
-    assert "<10" in rep10.to_json()
+    assert "Counts from 1 to 9 are shown as [c]" in rep10.to_json()
 
 
 def test_html_is_self_contained_and_accessible() -> None:
@@ -118,7 +122,7 @@ def test_feedback_sheet(tmp_path) -> None:
     assert "Your latest score is <strong>8</strong>" in html
     assert "You are doing well." in html
     assert "gone up by 6 points" in html and "That is better" in html
-    assert "big enough change" in html
+    assert "big enough to be sure it is real" in html
     assert 'role="img"' in html and "other" not in html
     with pytest.raises(ValueError, match="no feel-good scores"):
         feedback_sheet(store, m, "nobody")
@@ -145,3 +149,41 @@ def test_simulated_forms_are_flagged_in_the_report(tmp_path) -> None:
     real = ml.Store(tmp_path / "real.db")
     real.import_frame(phq9, pd.DataFrame(rows).drop(columns="simulated"))
     assert impact_report(real, phq9).data["simulated"] == 0
+
+
+def _rule(yaml_rc: str):
+    return ml.loads(WELLBEING.replace("reliable_change: 3", yaml_rc)).scores[0]
+
+
+def test_feedback_change_is_compared_before_it_is_rounded() -> None:
+    """2.80 against a threshold of 2.87 is not reliable, and never prints as '3 points'."""
+    from measurelib.outcomes._impact import change_sentence
+
+    since = pd.Timestamp("2025-01-10")
+    text = change_sentence(2.8, _rule("reliable_change: 2.87"), 2, since)
+    assert "by 2.80 points" in text and "at least 2.87 points" in text
+    assert "3 points" not in text
+    text = change_sentence(2.87, _rule("reliable_change: 2.87"), 2, since)
+    assert "by 2.87 points" in text and "big enough" in text
+    text = change_sentence(-6.0, _rule("reliable_change: 3"), 2, since)
+    assert "down by 6 points" in text and "3 points or more" in text
+    # no criterion: no claim either way about day-to-day ups and downs
+    no_rc = ml.loads(WELLBEING.replace("    reliable_change: 3\n", "")).scores[0]
+    text = change_sentence(2.0, no_rc, 2, since)
+    assert "ups and downs" not in text and "does not say how big" in text
+
+
+def test_no_criterion_means_no_category_anywhere() -> None:
+    """No reliable-change criterion: no 0% headline, no category bar, no category column."""
+    m = ml.loads(WELLBEING.replace("    reliable_change: 3\n", ""))
+    df = service().rename(columns={"total": "a"}).assign(b=0)
+    df["a"] = df["a"].clip(0, 5)
+    rep = impact_report(df.rename(columns={"a": "total"}), m)
+    sec = rep.data["sections"][0]
+    assert sec["categories_reported"] is False
+    assert "share_improved" not in sec["headline"]
+    html = rep.to_html()
+    assert "reliably improved" not in html.lower().replace("not reported", "")
+    assert "No reliable change" not in html
+    assert "not reported" in html
+    assert "reliable change not reported" in rep.summary()

@@ -86,3 +86,66 @@ def test_stored_schedule(setup) -> None:
     assert stored.service == "counselling" and stored.timepoints == schedule.timepoints
     with pytest.raises(ml.DefinitionError, match="schedule of service x"):
         store.configure_service("x", schedule="measures: []\ntimepoints: []\n")
+
+
+def test_schedule_with_unknown_measure_is_a_located_error(setup, tmp_path) -> None:
+    store, _ = setup
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SCHEDULE.replace("[phq-9]", "[phq-9, phq-99]"))
+    with pytest.raises(ml.DefinitionError) as err:
+        due(store, load_schedule(bad), on="2025-03-10")
+    text = str(err.value)
+    assert "bad.yaml:1:19" in text and "schedule-unknown-measure" in text
+    assert "phq-99" in text and "Did you mean 'phq-9'" in text
+
+
+def test_due_says_why_nothing_is_due(setup, tmp_path) -> None:
+    from measurelib.outcomes import due_list
+
+    store, _ = setup
+    sched = ml.outcomes.loads_schedule("service: counselling\n" + SCHEDULE)
+    res = due_list(store, sched, on="2025-03-10")
+    assert len(res.table) == 0
+    assert any("4 episode(s) have no service recorded" in n for n in res.notes)
+    assert any("no episode belongs to service 'counselling'" in n for n in res.notes)
+    # --service applies a schedule to a service; episodes without one are not in it
+    res = due_list(store, ml.outcomes.loads_schedule(SCHEDULE), on="2025-03-10")
+    assert len(res.table) == 3 and res.notes == []
+
+
+def test_closed_episodes_are_not_due_once_the_exit_window_has_passed(setup) -> None:
+    store, schedule = setup
+    later = due(store, schedule, on="2025-04-30")
+    assert "c" not in set(later["respondent_id"])  # closed 5 Mar, exit window to 19 Mar
+
+
+def test_due_cli_service_and_notes(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    m = ml.load("phq-9")
+    db = tmp_path / "s.db"
+    store = ml.Store(db)
+    df = pd.DataFrame({"respondent_id": ["a"], "timepoint": ["baseline"],
+                       "date": ["2025-01-01"], **{it.id: [1] for it in m.items[:9]}})
+    store.import_frame(m, df)
+    store.close()
+    sched = tmp_path / "sched.yaml"
+    sched.write_text("service: counselling\n" + SCHEDULE)
+
+    def run(*a):
+        return subprocess.run([sys.executable, "-m", "measurelib", *a], capture_output=True,
+                              text=True, cwd=tmp_path)
+
+    r = run("due", "--db", str(db), "--schedule", str(sched), "--on", "2025-03-10")
+    assert r.returncode == 0, r.stderr
+    assert "0 measure(s) due" in r.stdout and "no service recorded" in r.stderr
+    r = run("service", "counselling", "--db", str(db), "--schedule", str(sched))
+    assert r.returncode == 0, r.stderr
+    r = run("due", "--db", str(db), "--service", "counselling", "--on", "2025-03-10")
+    assert r.returncode == 0 and "no service recorded" in r.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SCHEDULE.replace("phq-9", "hub-chek"))
+    r = run("due", "--db", str(db), "--schedule", str(bad))
+    assert r.returncode == 1 and "schedule-unknown-measure" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -26,6 +26,9 @@ def test_columns_and_validation(tmp_path: Path) -> None:
         f"Q{i}" for i in range(1, 11)]
     assert ws.freeze_panes == "B2"
     lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    timepoint = [dv for dv in lists if str(dv.sqref) == "C2:C51"]
+    assert len(timepoint) == 1 and timepoint[0].formula1 == '"baseline,review,exit"'
+    lists = [dv for dv in lists if dv not in timepoint]
     assert len(lists) == 10
     assert all(dv.formula1 == '"0,1,2,3"' for dv in lists)
     assert any(str(dv.sqref) == "E2:E51" for dv in lists)

@@ -46,8 +46,12 @@ def parse_bools(values: Any) -> tuple[Any, Any]:
     return true, bad
 
 
-def check_metadata(df: Any, *, anonymous: bool) -> tuple[Any, Any]:
+def check_metadata(df: Any, *, anonymous: bool, timepoints: Any = None,
+                   today: Any = None) -> tuple[Any, Any]:
     """Normalise the metadata columns; return (frame, problems).
+
+    ``timepoints``: the declared timepoint labels (any other is a ``timepoint-unknown``
+    problem, with a did-you-mean); ``today``: dates after it are ``date-in-future``.
 
     ``problems`` is a DataFrame with one row per bad cell: ``index`` (the frame's index),
     ``column``, ``code`` and ``message``.
@@ -87,11 +91,18 @@ def check_metadata(df: Any, *, anonymous: bool) -> tuple[Any, Any]:
         pd.NaT, index=df.index, dtype="datetime64[ns]")
     flag(dates.isna(), "date", "store-invalid-date",
          "date missing or not a date (write YYYY-MM-DD or DD/MM/YYYY)")
+    if today is not None:
+        flag(dates.notna() & (dates > pd.Timestamp(today)), "date", "date-in-future",
+             f"the date is after today ({today}): correct it")
     out["date"] = dates
     tp = text("timepoint")
     flag(tp.isna(), "timepoint", "store-missing-timepoint",
          "no timepoint (e.g. baseline, review, exit)")
     out["timepoint"] = tp.str.lower()
+    if timepoints is not None:
+        from measurelib.outcomes._schedule import timepoint_problems
+
+        problems.extend(timepoint_problems(out["timepoint"], timepoints))
     mode = text("mode").str.lower()
     flag(mode.notna() & ~mode.isin(MODES), "mode", "invalid-value",
          f"mode must be one of {', '.join(MODES)}")

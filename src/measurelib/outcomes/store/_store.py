@@ -408,7 +408,10 @@ class Store:
                 else:
                     df[k] = df[k].where(df[k].notna(), v)
         n_rows = len(df)
-        meta, problems = check_metadata(df, anonymous=anonymous)
+        from measurelib.outcomes._schedule import allowed_timepoints
+
+        meta, problems = check_metadata(df, anonymous=anonymous, today=_dt.date.today(),
+                                        timepoints=allowed_timepoints(measure, self))
         scored, score_problems, responses = score_frame(measure, df)
         problems = pd.concat([problems, score_problems], ignore_index=True)
         # natural keys and duplicates inside the file
