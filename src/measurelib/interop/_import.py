@@ -324,6 +324,8 @@ def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> Import
                 parent = link[: -len(ml_meta["follow_up"]) - 1]
                 if parent in by_col:
                     fu = {"id": ml_meta["follow_up"], "text": text or "", "scale": scale_id}
+                    if isinstance(ml_meta.get("when"), dict):
+                        fu["when"] = ml_meta["when"]
                     by_col[parent].setdefault("follow_up", []).append(fu)
                 continue
             if link.endswith("_text") and link[:-5] in [c for c in by_col] + []:
