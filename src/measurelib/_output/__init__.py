@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
     from measurelib._output._render import (
         asset,
         environment,
+        pdf_tagging,
         render_template,
         write_pdf,
     )
@@ -34,6 +35,7 @@ _LAZY = {
     "render_template": "_render",
     "asset": "_render",
     "write_pdf": "_render",
+    "pdf_tagging": "_render",
     "neutralise": "_tabular",
     "Series": "_charts",
     "bar_chart": "_charts",
@@ -51,6 +53,7 @@ __all__ = [
     "heatmap",
     "line_chart",
     "neutralise",
+    "pdf_tagging",
     "render_template",
     "run_chart",
     "write_pdf",
