@@ -31,6 +31,7 @@ Overlay files (licensed text, and translations of borrowed text) have one of two
     measure: swemwbs@1.0.0          # one measure
     instructions: "..."             # optional: licensed instructions of a whole measure
     recall: {cy: "..."}             # optional: the recall period (a translation of it)
+    scores: {metric: {cy: "..."}}   # optional: titles of the measure's scores
     items:
       optimistic: "..."             # or {en: ..., cy: ...}
       control:                      # or an item's text, option labels and variant wording
@@ -141,6 +142,7 @@ class Overlay:
     scales: dict[str, dict[float, Any]] = field(default_factory=dict)  # scale -> value -> Text
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)  # item -> variant -> Text
     recall: Any = None
+    scores: dict[str, Any] = field(default_factory=dict)  # score id -> title Text
 
     @property
     def languages(self) -> set[str]:
@@ -300,6 +302,20 @@ def _overlays_from_text(text: str, shown: str, default_measure: str | None
                         continue
                     scale_labels[str(sid)] = _labels(sblock["options"], f"scale {sid!r}", doc,
                                                      (*where, "options"), problems)
+        score_titles: dict[str, Any] = {}
+        scores_block = block.get("scores")
+        if scores_block is not None:
+            if not isinstance(scores_block, dict):
+                problems.append(Diagnostic(
+                    "overlay-invalid", f"the overlay's scores for {mid!r} are not a mapping",
+                    "Write `scores: {score_id: title}`.", doc.location((*base, "scores"))))
+            else:
+                for sid, title in scores_block.items():
+                    if _is_text(title):
+                        score_titles[str(sid)] = title
+                    else:
+                        problems.append(_not_text(f"the overlay's title of score {sid!r}",
+                                                  doc.location((*base, "scores", sid))))
         recall = block.get("recall")
         if recall is not None and not _is_text(recall):
             problems.append(_not_text(f"the overlay's recall period for {mid!r}",
@@ -314,7 +330,7 @@ def _overlays_from_text(text: str, shown: str, default_measure: str | None
             version = version or str(data["measure"]).partition("@")[2]
         out[mid] = Overlay(mid, version or None, items, instructions, shown, doc,
                            options=item_options, scales=scale_labels, variants=item_variants,
-                           recall=recall)
+                           recall=recall, scores=score_titles)
         out[mid].doc = _PathDoc(doc, items_path)
     if problems:
         raise DefinitionError(problems)
@@ -459,7 +475,21 @@ def apply_overlay(measure: Measure, overlay: Overlay) -> tuple[Measure, list[Dia
                                      f"item {it.id!r}", overlay.location("items", it.id))
             update["scale"] = new_id
         items.append(it.model_copy(update=update) if update else it)
-    update_m: dict[str, Any] = {"items": items, "scales": scales}
+    rules = []
+    for rule in measure.scores:
+        if rule.id in overlay.scores:
+            title, clashes = merge_text(rule.title, overlay.scores[rule.id], lang)
+            if clashes:
+                clash(f"title of score {rule.id!r}", clashes, overlay.location("scores", rule.id))
+            rule = rule.model_copy(update={"title": title})
+        rules.append(rule)
+    for key in overlay.scores:
+        if key not in {r.id for r in measure.scores}:
+            problems.append(Diagnostic(
+                "overlay-invalid", f"the overlay names score {key!r}, which {measure.id} does "
+                "not have", f"Score ids of {measure.id}: "
+                f"{', '.join(r.id for r in measure.scores)}.", overlay.location("scores", key)))
+    update_m: dict[str, Any] = {"items": items, "scales": scales, "scores": rules}
     if overlay.instructions is not None:
         text, clashes = merge_text(measure.instructions, overlay.instructions, lang)
         if clashes:
@@ -1003,6 +1033,10 @@ def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
         src = use.source
         slug = _slug(src.id)
         scale_map: dict[str, str] = {}
+        overlay = _overlay_for(use, p, overlays, collect)
+        if overlay is not None:
+            src, overlay_problems = apply_overlay(src, overlay)
+            problems.extend(overlay_problems)
 
         def import_scale(sid: str, src: Measure = src, slug: str = slug,
                          scale_map: dict[str, str] = scale_map) -> str:
@@ -1020,10 +1054,6 @@ def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,
             scale_map[sid] = new
             return new
 
-        overlay = _overlay_for(use, p, overlays, collect)
-        if overlay is not None:
-            src, overlay_problems = apply_overlay(src, overlay)
-            problems.extend(overlay_problems)
         if use.whole:
             # a whole measure keeps its instructions, after the composer's own
             instr = src.instructions

@@ -128,6 +128,8 @@ class FormContext:
     options: RenderOptions
     header_fields: tuple[str, ...] = HEADER_FIELDS
     proxy: bool = False
+    #: attribution lines printed in another language than the form's: line -> language
+    attribution_lang: dict[str, str] = field(default_factory=dict)
     #: licensed texts shown as placeholders (what is missing, e.g. "question A1")
     placeholders: list[str] = field(default_factory=list)
     #: variant wording asked for but missing: variant -> items ("3 (A3)") shown as standard
@@ -267,6 +269,19 @@ class _Builder:
         if text is not None and text.lstrip().upper().startswith("[PLACEHOLDER"):
             self.placeholders.append(what)
         return text
+
+    def legal_text(self, value: Any) -> tuple[str | None, str | None]:
+        """Text in the form's language, else as written; and its language when that is
+        another one."""
+        base = self.lang.split("-")[0]
+        if isinstance(value, str):
+            same = self.m.language.split("-")[0] == base
+            return value, None if same else self.m.language
+        found = value.get(self.lang) or value.get(base)
+        if found is not None:
+            return str(found), None
+        fallback = self.m.language if self.m.language in value else next(iter(value))
+        return str(value[fallback]), fallback
 
     def variant_text(self, item: Any, path: str, number: str = "") -> str | None:
         label = f"{number} ({item.code or item.id})" if number else (item.code or item.id)
@@ -444,13 +459,18 @@ class _Builder:
         attribution: list[str] = []
         sources = [(m.licence.attribution, "licence.attribution")] + [
             (a, f"attributions[{k}]") for k, a in enumerate(getattr(m, "attributions", []) or [])]
-        for value, apath in sources:
+        attribution_lang: dict[str, str] = {}
+        for value, _apath in sources:
             if value is None:
                 continue
-            text = self.tr(value, apath, "the attribution")
+            # a copyright notice without a translation is printed as written (marked with
+            # its language): a legal notice, not something the respondent answers
+            text, in_lang = self.legal_text(value)
             for line in (text or "").splitlines():
                 if line.strip() and line.strip() not in attribution:
                     attribution.append(line.strip())
+                    if in_lang is not None:
+                        attribution_lang[line.strip()] = in_lang
         problems = self.missing_translation + self.graphic_problems
         if problems:
             # one diagnostic per item is enough to say what to fix
@@ -471,6 +491,7 @@ class _Builder:
             purpose=purpose, validation_status=status,
             validation_text=ui_text(f"status_{status}", self.lang)[0],
             validation_note=note, attribution=attribution, licence_holder=m.licence.holder,
+            attribution_lang=attribution_lang,
             questions=questions, options=self.o, proxy=self.o.respondent == "proxy",
             placeholders=list(dict.fromkeys(self.placeholders)), fallbacks=self.fallbacks)
 
