@@ -12,7 +12,10 @@ Exception and warning tree::
         ├── ConvergenceWarning          an iterative estimate did not converge
         ├── HeywoodWarning              a variance estimate is zero/negative, or a loading ≥ 1
         ├── SmallSampleWarning          too few respondents to conclude
-        └── LicenceWarning              a licence obligation (registration, fees) applies
+        ├── LicenceWarning              a licence obligation (registration, fees) applies
+        └── FormWarning                 a form is not what was asked for, as it stands
+            ├── VariantFallbackWarning  proxy/easy-read/telephone wording falls back to standard
+            └── PlaceholderWarning      licensed text is missing; the form shows placeholders
 
 Every finding is a :class:`Diagnostic`: a stable ``code`` registered in :data:`CODES`, a
 ``message`` saying what is wrong, a ``hint`` saying what to do, a :class:`Location` and a
@@ -35,13 +38,16 @@ __all__ = [
     "DefinitionError",
     "Diagnostic",
     "ErrorCode",
+    "FormWarning",
     "HeywoodWarning",
     "LicenceError",
     "LicenceWarning",
     "Location",
     "MeasurelibError",
     "MeasurelibWarning",
+    "PlaceholderWarning",
     "SmallSampleWarning",
+    "VariantFallbackWarning",
     "for_cli",
     "register",
 ]
@@ -214,6 +220,20 @@ class LicenceWarning(MeasurelibWarning):
     """A licence obligation applies (registration, fees, non-commercial use)."""
 
 
+class FormWarning(MeasurelibWarning):
+    """A form (or the measure behind it) is not what was asked for, as it stands."""
+
+
+class VariantFallbackWarning(FormWarning):
+    """Items without the proxy / easy-read / telephone wording asked for use their standard
+    wording; the message lists them.
+    """
+
+
+class PlaceholderWarning(FormWarning):
+    """Licensed text (item text, option labels) is missing and the form shows placeholders."""
+
+
 # --------------------------------------------------------------------------- registry
 # Definition format (loader and model).
 register("yaml-syntax", "YAML syntax error", "The file is not valid YAML.",
@@ -310,6 +330,15 @@ register("unknown-graphic", "Graphic not found", "A `graphic:` names neither a s
 register("overlay-invalid", "Overlay cannot be used", "A text overlay is not a mapping of item "
          "id to text, or names items the measure does not have.", "Write the overlay as "
          "`items: {item_id: text, ...}` using the measure's item ids.", area="usage")
+register("variant-fallback", "Variant wording falls back", "A proxy, easy-read or telephone "
+         "form was asked for, but some items have no such wording under `variants:` and are "
+         "shown as written for the person themselves.", "Add `variants: {proxy: ...}` (or "
+         "`easy_read`, `telephone`) to each item listed, in the definition or a licensed "
+         "overlay; a form for staff lists the items in a note.", area="definition")
+register("text-placeholder", "Placeholder for licensed text", "Licensed text (item text or "
+         "option labels) was not supplied, so the form shows a placeholder.", "Supply the "
+         "text in a licensed overlay (`overlay=` / `--overlay FILE`); a PDF is made only with "
+         "`placeholders=True` / `--placeholders`.", area="licence")
 register("proxy-not-allowed", "Proxy answers not allowed", "The measure does not list `proxy` "
          "under `respondents:`, so a proxy form cannot be made.", "Render for `self`, or add "
          "`proxy` to `respondents:` if the measure was validated for proxy answers.")

@@ -6,6 +6,7 @@ axe-playwright-python). Skipped, with a message, only when Chromium is absent.
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from collections.abc import Iterator
@@ -135,13 +136,84 @@ def test_arabic_example_keyboard_only(page: Any) -> None:
 
 def test_required_and_touch_targets(page: Any) -> None:
     m = ml.load(FEELING)
-    page.set_content(str(m.render("html", easy_read=True)))
+    with pytest.warns(ml.VariantFallbackWarning, match="easy-read"):
+        page.set_content(str(m.render("html", easy_read=True)))
     sizes = page.evaluate(
         "() => [...document.querySelectorAll('label.option')].map(l => l.getBoundingClientRect())"
         ".map(r => [r.width, r.height])")
     assert sizes and all(w >= 44 and h >= 44 for w, h in sizes), sizes
     # no horizontal scrolling on a phone
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# ----------------------------------------------------------------------------- standalone
+PHQ9_ANSWERS = {"interest": 1, "down": 2, "sleep": 0, "tired": 3, "appetite": 1, "failure": 0,
+                "concentration": 2, "psychomotor": 0, "self_harm": 0, "difficulty": 1}
+
+
+def test_standalone_form_saves_a_file_that_import_accepts(browser: Any, tmp_path: Path) -> None:
+    """Without `action`, "Save my answers" (JavaScript on) downloads one CSV row; nothing is
+    posted, the page stays, and `measurelib import` stores the row."""
+    import subprocess
+
+    m = ml.load("phq-9")
+    html = str(m.render("html", timepoints=["baseline", "review", "exit"]))
+    server = FormServer(html)
+    context = browser.new_context(accept_downloads=True, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        with server.running():
+            page.goto(server.url)
+            note = page.locator("#standalone-js")
+            assert note.is_visible() and "saved as a file" in note.inner_text()
+            page.fill("#who-respondent_id", "=R042")  # a formula-like id is neutralised
+            page.select_option("#who-timepoint", "baseline")
+            for name, value in PHQ9_ANSWERS.items():
+                page.check(f"input[name='{name}'][value='{value}']")
+            with page.expect_download() as info:
+                page.click("button[type=submit]")
+            download = info.value
+            path = tmp_path / download.suggested_filename
+            download.save_as(path)
+            assert page.url == server.url and not server.posts  # nothing sent, no reload
+            assert download.suggested_filename in page.locator("#save-status").inner_text()
+        assert re.match(r"phq-9-R042-\d{4}-\d{2}-\d{2}-\d{6}\.csv$", path.name)
+        rows = path.read_text(encoding="utf-8").splitlines()
+        assert len(rows) == 2
+        head, values = rows[0].split(","), rows[1].split(",")
+        row = dict(zip(head, values))
+        assert row["respondent_id"] == "'=R042" and row["timepoint"] == "baseline"
+        assert row["mode"] == "online" and re.match(r"\d{4}-\d{2}-\d{2}$", row["date"])
+        assert {k: int(row[k]) for k in PHQ9_ANSWERS} == PHQ9_ANSWERS
+        # the file is what `measurelib import` reads (the id as the spreadsheet shows it)
+        path.write_text(path.read_text(encoding="utf-8").replace("'=R042", "R042"),
+                        encoding="utf-8")
+        db = tmp_path / "store.db"
+        out = subprocess.run([sys.executable, "-m", "measurelib", "import", "phq-9", str(path),
+                              "--db", str(db)], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert "1 stored" in out.stdout
+        scored = m.score(ml.read_responses(path))
+        assert float(scored.scores["total"].iloc[0]) == 9.0
+    finally:
+        context.close()
+
+
+def test_standalone_form_without_javascript_says_it_needs_a_target(page: Any) -> None:
+    """JavaScript off: the button stays disabled and the page explains; nothing reloads."""
+    html = str(ml.load("phq-9").render("html"))
+    server = FormServer(html)
+    with server.running():
+        page.goto(server.url)
+        assert page.locator("button[type=submit]").is_disabled()
+        text = page.locator("#standalone-note").inner_text()
+        assert "measurelib render --action URL" in text and "JavaScript" in text
+        assert not page.locator("#standalone-js").is_visible()
+        page.fill("#who-respondent_id", "R1")
+        page.keyboard.press("Enter")  # implicit submission is blocked by the disabled button
+        page.wait_for_timeout(300)
+        assert not server.posts and page.url == server.url
+        assert page.input_value("#who-respondent_id") == "R1"  # answers still there
 
 
 # ----------------------------------------------------------------------------- axe-core
@@ -175,6 +247,8 @@ def _forms() -> list[tuple[str, str, dict[str, Any]]]:
         for fmt in ("html", "print"):
             cases.append((str(path), fmt, {"overlay": str(overlay)}))
     cases.append(("swemwbs", "html", {"overlay": str(overlay)}))
+    cases.append(("ascot-sct4", "html", {}))  # placeholders for licensed text and answers
+    cases.append(("phq-9", "html", {"timepoints": ["baseline", "review", "exit"]}))
     kitchen = ROOT / "tests" / "unit" / "render" / "data" / "kitchen-sink.yaml"
     for fmt in ("html", "print", "script"):
         cases.append((str(kitchen), fmt, {}))
@@ -198,6 +272,7 @@ def test_axe_wcag21_aa(browser: Any, axe: str, case: tuple[str, str, dict[str, A
     source, fmt, options = case
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ml.LicenceWarning)  # composed examples warn on build
+        warnings.simplefilter("ignore", ml.FormWarning)  # placeholders, variant fallbacks
         try:
             measure = ml.load(source)
             html = str(measure.render(fmt, **options))

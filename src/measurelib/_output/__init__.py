@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
     from measurelib._output._render import (
         asset,
         environment,
+        pdf_tagging,
         render_template,
         write_pdf,
     )
@@ -54,6 +55,7 @@ _LAZY = {
     "render_template": "_render",
     "asset": "_render",
     "write_pdf": "_render",
+    "pdf_tagging": "_render",
     "neutralise": "_tabular",
     "progress_bar": "_progress",
     "neutralise_frame": "_tabular",
@@ -85,6 +87,7 @@ __all__ = [
     "neutralise",
     "neutralise_frame",
     "neutralise_workbook",
+    "pdf_tagging",
     "progress_bar",
     "protect",
     "render_template",

@@ -17,7 +17,7 @@ from measurelib._resources import data_dir
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-__all__ = ["asset", "environment", "render_template", "write_pdf"]
+__all__ = ["asset", "environment", "pdf_tagging", "render_template", "write_pdf"]
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +80,24 @@ def write_pdf(html: str, css: str | None = None) -> bytes:
                 cache["css"].clear()
             sheet = cache["css"][css] = CSS(string=css, font_config=fonts)
         stylesheets.append(sheet)
-    result: bytes = HTML(string=html, base_url=None).write_pdf(stylesheets=stylesheets,
-                                                               font_config=fonts)
+    result: bytes = HTML(string=html, base_url=None).write_pdf(
+        stylesheets=stylesheets, font_config=fonts, **pdf_tagging())
     return result
+
+
+def pdf_tagging() -> dict[str, Any]:
+    """WeasyPrint options for a tagged, accessible PDF, by what the installed WeasyPrint has:
+    the PDF/UA-1 variant (a structure tree, the document language and title, PDF 1.7), else
+    plain tagging (``pdf_tags``), else nothing (an old WeasyPrint makes untagged PDFs).
+    """
+    import weasyprint
+
+    try:
+        from weasyprint.pdf import VARIANTS
+    except ImportError:  # pragma: no cover - depends on the installed version
+        VARIANTS = {}  # noqa: N806
+    if "pdf/ua-1" in VARIANTS:
+        return {"pdf_variant": "pdf/ua-1"}
+    if "pdf_tags" in getattr(weasyprint, "DEFAULT_OPTIONS", {}):  # pragma: no cover
+        return {"pdf_tags": True}
+    return {}  # pragma: no cover

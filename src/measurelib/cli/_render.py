@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from measurelib.cli._main import EXIT_OK, EXIT_USAGE, print_json
 from measurelib.definition import load
+from measurelib.errors import FormWarning
 
 _FORMATS = ("html", "print", "pdf", "script", "script-text")
 
@@ -33,7 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--respondent", choices=("self", "proxy"), default="self",
                    help="proxy: wording for a carer answering for the person (variants.proxy)")
     p.add_argument("--action", default="", metavar="URL",
-                   help="where the HTML form posts (default: the page itself)")
+                   help="where the HTML form posts; without it the web form is standalone: "
+                   "it saves the answers as a file for `measurelib import` (needs JavaScript)")
     p.add_argument("--method", choices=("post", "get"), default="post",
                    help="how the HTML form is sent (default: post)")
     p.add_argument("--overlay", metavar="FILE",
@@ -41,6 +44,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "licence forbids shipping it")
     p.add_argument("--hidden", action="append", default=[], metavar="NAME=VALUE",
                    help="extra hidden field of the HTML form, e.g. respondent_id=R001 (repeatable)")
+    p.add_argument("--ask", default=None, metavar="FIELDS",
+                   help="who/when fields the web form asks, comma-separated: respondent_id, "
+                   "timepoint, date (default: respondent_id,timepoint without --action, none "
+                   "with it; 'none' for none)")
+    p.add_argument("--timepoints", default=None, metavar="LIST",
+                   help="timepoints the timepoint field offers, comma-separated, e.g. "
+                   "baseline,review,exit")
+    p.add_argument("--placeholders", action="store_true",
+                   help="make a PDF even though licensed text is missing and the form shows "
+                   "placeholders (to check the layout; never for respondents)")
     p.add_argument("--no-header", action="store_true",
                    help="leave out the respondent id / date / timepoint / worker boxes")
     p.add_argument("--json", action="store_true",
@@ -81,18 +94,41 @@ def run(args: argparse.Namespace) -> int:
                          "respondent_id=R001.")
         hidden[name.strip()] = value
 
+    def split(text: str | None) -> list[str] | None:
+        if text is None:
+            return None
+        return [] if text.strip().lower() == "none" else [
+            t.strip() for t in text.split(",") if t.strip()]
+
     measure = load(args.measure)
     options = dict(lang=args.lang, large_print=args.large_print, easy_read=args.easy_read,
                    respondent=args.respondent, action=args.action, method=args.method,
-                   overlay=args.overlay, header=not args.no_header, hidden=hidden)
+                   overlay=args.overlay, header=not args.no_header, hidden=hidden,
+                   ask=split(getattr(args, "ask", None)),
+                   timepoints=split(getattr(args, "timepoints", None)),
+                   placeholders=bool(getattr(args, "placeholders", False)))
     try:
-        out = render(measure, fmt, args.output, **options)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", FormWarning)
+            out = render(measure, fmt, args.output, **options)
     except (TypeError, ValueError) as exc:
-        return fail(str(exc).replace("render(): ", ""))
+        return fail(str(exc).replace("render(): ", "").replace("`ask`", "--ask")
+                    .replace("`timepoints`", "--timepoints"))
     except OSError as exc:
         return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    notes = [str(w.message) for w in caught if issubclass(w.category, FormWarning)]
+    for w in caught:
+        if not issubclass(w.category, FormWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if fmt == "html" and not args.action:
+        notes.append("no --action: this web form sends nothing. With JavaScript on, \"Save "
+                     "my answers\" saves a CSV file that `measurelib import` reads; with "
+                     "JavaScript off it cannot be used (the page says so). Give --action URL "
+                     "when a service receives the answers.")
+    for note in notes:
+        sys.stderr.write(f"measurelib render: warning: {note}\n")
     record = {"measure": measure.id, "version": measure.version, "form": fmt,
-              "language": args.lang or measure.language}
+              "language": args.lang or measure.language, "warnings": notes}
     if args.output:
         size = len(out.encode("utf-8")) if isinstance(out, str) else len(out)
         sys.stderr.write(f"wrote {args.output} ({fmt}, {size:,} bytes)\n")

@@ -26,16 +26,30 @@ entry into one flat measure:
   measure. The hash is the SHA-256 of the canonical JSON form (sorted keys, no whitespace,
   defaults left out), so building the same inputs twice gives byte-identical output.
 
-Overlay files (licensed item text) have one of two shapes::
+Overlay files (licensed text, and translations of borrowed text) have one of two shapes::
 
     measure: swemwbs@1.0.0          # one measure
     instructions: "..."             # optional: licensed instructions of a whole measure
+    recall: {cy: "..."}             # optional: the recall period (a translation of it)
+    scores: {metric: {cy: "..."}}   # optional: titles of the measure's scores
     items:
       optimistic: "..."             # or {en: ..., cy: ...}
+      control:                      # or an item's text, option labels and variant wording
+        text: {en: "...", cy: "..."}
+        options: {1: "...", 2: "...", 3: "...", 4: "..."}   # this item's answer labels
+        variants: {proxy: "..."}
+    scales:
+      freq5:                        # option labels of a scale, for every item that uses it
+        options: {1: {cy: "..."}, 2: {cy: "..."}}
 
     measures:                       # several measures in one file
       swemwbs:
         items: {optimistic: "...", ...}
+
+Every text is a string or a map ``{language: text}``. An overlay *adds* what is missing: text
+the licence keeps out of the catalog, and languages a shipped text lacks. It never rewords
+shipped text (a different string for a language the text already has is an error; reword
+with ``text:`` on the compose entry, which the licence must allow). See :func:`apply_overlay`.
 """
 
 from __future__ import annotations
@@ -71,10 +85,16 @@ from measurelib.errors import (
     LicenceError,
     LicenceWarning,
     Location,
+    VariantFallbackWarning,
 )
 
 __all__ = [
     "Overlay",
+    "apply_overlay",
+    "fallback_message",
+    "merge_text",
+    "overlays_from_mapping",
+    "variant_fallbacks",
     "Plan",
     "SourceUse",
     "VersionMapResult",
@@ -109,14 +129,39 @@ def content_hash(measure: Measure | dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- overlays
 @dataclass
 class Overlay:
-    """Licensed item text for one measure, read from a user's overlay file."""
+    """Licensed text for one measure (item text, option labels, variant wording, translations),
+    read from a user's overlay file.
+    """
 
     measure: str
     version: str | None
-    items: dict[str, Any]
+    items: dict[str, Any]  # item id -> Text
     instructions: Any
     file: str
     doc: Any = None
+    options: dict[str, dict[float, Any]] = field(default_factory=dict)  # item -> value -> Text
+    scales: dict[str, dict[float, Any]] = field(default_factory=dict)  # scale -> value -> Text
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)  # item -> variant -> Text
+    recall: Any = None
+    scores: dict[str, Any] = field(default_factory=dict)  # score id -> title Text
+
+    @property
+    def languages(self) -> set[str]:
+        """Languages the overlay's texts are given in (plain strings count as none)."""
+        out: set[str] = set()
+
+        def add(t: Any) -> None:
+            if isinstance(t, dict):
+                out.update(t)
+
+        for t in (*self.items.values(), self.instructions, self.recall):
+            add(t)
+        groups: list[dict[Any, Any]] = [*self.options.values(), *self.scales.values(),
+                                        *self.variants.values()]
+        for group in groups:
+            for t in group.values():
+                add(t)
+        return out
 
     def location(self, *path: Any) -> Location:
         """The position in the overlay file of the value at ``path``."""
@@ -130,6 +175,19 @@ def _is_text(value: Any) -> bool:
     return isinstance(value, str) or (
         isinstance(value, dict) and bool(value)
         and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()))
+
+
+def overlays_from_mapping(data: dict[str, Any], *, default_measure: str | None = None,
+                          name: str = "overlay") -> dict[str, Overlay]:
+    """Overlays given as a Python mapping, in any shape an overlay file may have."""
+    import yaml
+
+    try:
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    except yaml.YAMLError as exc:
+        raise TypeError(f"`overlay` must hold only text, numbers, lists and mappings: {exc}"
+                        ) from None
+    return _overlays_from_text(text, name, default_measure)
 
 
 def load_overlays(path: str | os.PathLike[str], *, default_measure: str | None = None
@@ -150,7 +208,12 @@ def load_overlays(path: str | os.PathLike[str], *, default_measure: str | None =
         ``file-not-found`` or ``overlay-invalid``, with file, line and column.
     """
     shown = str(path)
-    doc = parse_document(read_text(Path(path), shown), shown)
+    return _overlays_from_text(read_text(Path(path), shown), shown, default_measure)
+
+
+def _overlays_from_text(text: str, shown: str, default_measure: str | None  # noqa: C901 - one branch per kind of overlay text (items, options, variants, translations)
+                        ) -> dict[str, Overlay]:
+    doc = parse_document(text, shown)
     data = doc.data
     bad = Diagnostic("overlay-invalid", "the overlay is not a mapping", "Write it as `measure: "
                      "<id>` and `items: {item_id: text, ...}` (see docs/licences.md).",
@@ -186,14 +249,78 @@ def load_overlays(path: str | os.PathLike[str], *, default_measure: str | None =
             continue
         items_path = (*base, "items") if base or "items" in data else base
         items: dict[str, Any] = {}
+        item_options: dict[str, dict[float, Any]] = {}
+        item_variants: dict[str, dict[str, Any]] = {}
         for key, value in block["items"].items():
+            if isinstance(value, dict) and value and set(value) <= _ITEM_KEYS:
+                # the structured form: text, options and variants of one item
+                where = (*items_path, key)
+                if "text" in value:
+                    if _is_text(value["text"]):
+                        items[str(key)] = value["text"]
+                    else:
+                        problems.append(_not_text(f"the overlay text of item {key!r}",
+                                                  doc.location((*where, "text"))))
+                if "options" in value:
+                    item_options[str(key)] = _labels(value["options"], f"item {key!r}",
+                                                     doc, (*where, "options"), problems)
+                if "variants" in value:
+                    variants = value["variants"]
+                    if not isinstance(variants, dict) or not set(variants) <= _VARIANTS or not \
+                            all(_is_text(v) for v in variants.values()):
+                        problems.append(Diagnostic(
+                            "overlay-invalid", f"the overlay variants of item {key!r} are not "
+                            f"a map of {', '.join(sorted(_VARIANTS))} to text",
+                            "Write e.g. `variants: {proxy: ..., easy_read: ...}`.",
+                            doc.location((*where, "variants"))))
+                    else:
+                        item_variants[str(key)] = {str(k): v for k, v in variants.items()}
+                continue
             if not _is_text(value):
                 problems.append(Diagnostic(
                     "overlay-invalid", f"the overlay text of item {key!r} is not text",
-                    "Give the text as a string, or a map of language code to string.",
+                    "Give the text as a string, or a map of language code to string (or "
+                    "`{text: ..., options: {value: label}, variants: {proxy: ...}}`).",
                     doc.location((*items_path, key))))
                 continue
             items[str(key)] = value
+        scale_labels: dict[str, dict[float, Any]] = {}
+        scales_block = block.get("scales")
+        if scales_block is not None:
+            if not isinstance(scales_block, dict):
+                problems.append(Diagnostic(
+                    "overlay-invalid", f"the overlay's scales for {mid!r} are not a mapping",
+                    "Write `scales: {scale_id: {options: {value: label}}}`.",
+                    doc.location((*base, "scales"))))
+            else:
+                for sid, sblock in scales_block.items():
+                    where = (*base, "scales", sid)
+                    if not isinstance(sblock, dict) or set(sblock) != {"options"}:
+                        problems.append(Diagnostic(
+                            "overlay-invalid", f"the overlay for scale {sid!r} has no "
+                            "`options:` mapping", "Write `options: {value: label, ...}`.",
+                            doc.location(where)))
+                        continue
+                    scale_labels[str(sid)] = _labels(sblock["options"], f"scale {sid!r}", doc,
+                                                     (*where, "options"), problems)
+        score_titles: dict[str, Any] = {}
+        scores_block = block.get("scores")
+        if scores_block is not None:
+            if not isinstance(scores_block, dict):
+                problems.append(Diagnostic(
+                    "overlay-invalid", f"the overlay's scores for {mid!r} are not a mapping",
+                    "Write `scores: {score_id: title}`.", doc.location((*base, "scores"))))
+            else:
+                for sid, title in scores_block.items():
+                    if _is_text(title):
+                        score_titles[str(sid)] = title
+                    else:
+                        problems.append(_not_text(f"the overlay's title of score {sid!r}",
+                                                  doc.location((*base, "scores", sid))))
+        recall = block.get("recall")
+        if recall is not None and not _is_text(recall):
+            problems.append(_not_text(f"the overlay's recall period for {mid!r}",
+                                      doc.location((*base, "recall"))))
         instructions = block.get("instructions")
         if instructions is not None and not _is_text(instructions):
             problems.append(Diagnostic(
@@ -202,11 +329,208 @@ def load_overlays(path: str | os.PathLike[str], *, default_measure: str | None =
                 doc.location((*base, "instructions"))))
         if block is data and "measure" in data and isinstance(data["measure"], str):
             version = version or str(data["measure"]).partition("@")[2]
-        out[mid] = Overlay(mid, version or None, items, instructions, shown, doc)
+        out[mid] = Overlay(mid, version or None, items, instructions, shown, doc,
+                           options=item_options, scales=scale_labels, variants=item_variants,
+                           recall=recall, scores=score_titles)
         out[mid].doc = _PathDoc(doc, items_path)
     if problems:
         raise DefinitionError(problems)
     return out
+
+
+_ITEM_KEYS = {"text", "options", "variants"}
+_VARIANTS = {"proxy", "easy_read", "telephone", "assisted"}
+
+
+def _not_text(what: str, loc: Location) -> Diagnostic:
+    return Diagnostic("overlay-invalid", f"{what} is not text", "Give the text as a string, or "
+                      "a map of language code to string.", loc)
+
+
+def _labels(value: Any, what: str, doc: Any, path: tuple[Any, ...],
+            problems: list[Diagnostic]) -> dict[float, Any]:
+    """``{option value: label}`` of an overlay (values as numbers)."""
+    if not isinstance(value, dict):
+        problems.append(Diagnostic(
+            "overlay-invalid", f"the overlay's option labels of {what} are not a mapping",
+            "Write `options: {1: label, 2: label, ...}` with the option values as keys.",
+            doc.location(path)))
+        return {}
+    out: dict[float, Any] = {}
+    for k, v in value.items():
+        try:
+            num = float(k)
+        except (TypeError, ValueError):
+            num = float("nan")
+        if num != num or isinstance(k, bool):
+            problems.append(Diagnostic(
+                "overlay-invalid", f"the overlay's option {k!r} of {what} is not an option value",
+                "Key option labels by the option's value (a number), e.g. `1: ...`.",
+                doc.location((*path, k))))
+        elif not _is_text(v):
+            problems.append(_not_text(f"the overlay's label of option {k} of {what}",
+                                      doc.location((*path, k))))
+        else:
+            out[num] = v
+    return out
+
+
+def merge_text(shipped: Any, added: Any, language: str) -> tuple[Any, list[str]]:
+    """``shipped`` text with the languages ``added`` supplies; and the languages where
+    ``added`` would reword shipped text (then the shipped wording is kept).
+
+    A plain string counts as the measure's ``language``.
+    """
+    if added is None:
+        return shipped, []
+    if shipped is None:
+        return added, []
+    old = {language: shipped} if isinstance(shipped, str) else dict(shipped)
+    new = {language: added} if isinstance(added, str) else dict(added)
+    clashes = sorted(k for k, v in new.items() if k in old and old[k] != v)
+    merged = {**new, **old}
+    if set(merged) == {language} and isinstance(shipped, str):
+        return shipped, clashes
+    return merged, clashes
+
+
+def apply_overlay(measure: Measure, overlay: Overlay) -> tuple[Measure, list[Diagnostic]]:  # noqa: C901 - one branch per kind of text a measure holds
+    """``measure`` with the overlay's texts merged in (see :func:`merge_text`), and problems.
+
+    Item text, item variants, option labels (of a scale, or of one item: the item then gets
+    a copy of its scale, ``<scale>__<item>``), the recall period and the instructions. The
+    result is not re-validated: a plain measure given a translation keeps its declared
+    languages (a form can show them); a build validates the measure it assembles.
+    """
+    problems: list[Diagnostic] = []
+    lang = measure.language
+    ids = {it.id for it in measure.items}
+
+    def clash(what: str, langs: list[str], loc: Location) -> None:
+        problems.append(Diagnostic(
+            "overlay-invalid", f"the overlay rewords the shipped {what} of {measure.id} "
+            f"(language {', '.join(langs)})", "An overlay adds missing text and translations; "
+            "leave the shipped wording out of it, or reword with `text:` on a compose entry "
+            "(if the licence allows changes).", loc))
+
+    for key in [*overlay.items, *overlay.options, *overlay.variants]:
+        if key not in ids:
+            problems.append(Diagnostic(
+                "overlay-invalid", f"the overlay names item {key!r}, which {measure.id} does "
+                "not have", f"Item ids of {measure.id}: {', '.join(sorted(ids))}.",
+                overlay.location("items", key)))
+    for key in overlay.scales:
+        if key not in measure.scales:
+            problems.append(Diagnostic(
+                "overlay-invalid", f"the overlay names scale {key!r}, which {measure.id} does "
+                "not have", f"Scale ids of {measure.id}: {', '.join(sorted(measure.scales))}.",
+                overlay.location("scales", key)))
+
+    def relabel(scale: Any, labels: dict[float, Any], what: str, loc: Location) -> Any:
+        opts = getattr(scale, "options", None)
+        if opts is None:
+            problems.append(Diagnostic(
+                "overlay-invalid", f"the overlay gives option labels for {what}, whose scale "
+                "has no options", "Give option labels only for ordinal and yes/no scales.", loc))
+            return scale
+        values = {float(o.value) for o in opts}
+        for v in labels:
+            if v not in values:
+                problems.append(Diagnostic(
+                    "overlay-invalid", f"the overlay labels option {v:g} of {what}, which has "
+                    "no such option", f"Its option values: {', '.join(f'{x:g}' for x in sorted(values))}.",
+                    loc))
+        new_opts = []
+        for o in opts:
+            label, clashes = merge_text(o.label, labels.get(float(o.value)), lang)
+            if clashes:
+                clash(f"label of option {float(o.value):g} of {what}", clashes, loc)
+            new_opts.append(o.model_copy(update={"label": label}))
+        return scale.model_copy(update={"options": new_opts})
+
+    scales = dict(measure.scales)
+    for sid, labels in overlay.scales.items():
+        if sid in scales:
+            scales[sid] = relabel(scales[sid], labels, f"scale {sid!r}",
+                                  overlay.location("scales", sid))
+    items = []
+    for it in measure.items:
+        update: dict[str, Any] = {}
+        if it.id in overlay.items:
+            text, clashes = merge_text(it.text, overlay.items[it.id], lang)
+            if clashes:
+                clash(f"text of item {it.id!r}", clashes, overlay.location("items", it.id))
+            update["text"] = text
+        if it.id in overlay.variants:
+            variants = dict(it.variants)
+            for key, value in overlay.variants[it.id].items():
+                merged, clashes = merge_text(variants.get(key), value, lang)  # type: ignore[call-overload]
+                if clashes:
+                    clash(f"{key} wording of item {it.id!r}", clashes,
+                          overlay.location("items", it.id))
+                variants[key] = merged  # type: ignore[index]
+            update["variants"] = variants
+        if it.id in overlay.options and it.scale in scales:
+            new_id = f"{it.scale}__{it.id}"
+            scales[new_id] = relabel(scales[it.scale], overlay.options[it.id],
+                                     f"item {it.id!r}", overlay.location("items", it.id))
+            update["scale"] = new_id
+        items.append(it.model_copy(update=update) if update else it)
+    rules = []
+    for rule in measure.scores:
+        if rule.id in overlay.scores:
+            title, clashes = merge_text(rule.title, overlay.scores[rule.id], lang)
+            if clashes:
+                clash(f"title of score {rule.id!r}", clashes, overlay.location("scores", rule.id))
+            rule = rule.model_copy(update={"title": title})
+        rules.append(rule)
+    for key in overlay.scores:
+        if key not in {r.id for r in measure.scores}:
+            problems.append(Diagnostic(
+                "overlay-invalid", f"the overlay names score {key!r}, which {measure.id} does "
+                "not have", f"Score ids of {measure.id}: "
+                f"{', '.join(r.id for r in measure.scores)}.", overlay.location("scores", key)))
+    update_m: dict[str, Any] = {"items": items, "scales": scales, "scores": rules}
+    if overlay.instructions is not None:
+        text, clashes = merge_text(measure.instructions, overlay.instructions, lang)
+        if clashes:
+            clash("instructions", clashes, overlay.location("instructions"))
+        update_m["instructions"] = text
+    if overlay.recall is not None and measure.recall is not None:
+        text, clashes = merge_text(measure.recall.text, overlay.recall, lang)
+        if clashes:
+            clash("recall period", clashes, overlay.location("recall"))
+        update_m["recall"] = measure.recall.model_copy(update={"text": text})
+    out = measure.model_copy(update=update_m)
+    out._origin = measure._origin
+    return out, problems
+
+
+def variant_fallbacks(measure: Measure) -> dict[str, list[str]]:
+    """Items without a wording variant that the measure offers: ``{variant: [item ids]}``.
+
+    A measure offers ``proxy`` when ``respondents`` lists it, and ``easy_read`` when any
+    item has that variant; a form of that kind shows the other items as written for the
+    person themselves. (A telephone script reads the standard wording where an item has no
+    telephone wording: that is what the script is for, so it is not listed.)
+    """
+    out: dict[str, list[str]] = {}
+    offered = ["proxy"] if "proxy" in measure.respondents else []
+    offered += [v for v in ("easy_read",) if any(v in it.variants for it in measure.items)]
+    for v in offered:
+        missing = [it.id for it in measure.items if v not in it.variants]
+        if missing:
+            out[v] = missing
+    return out
+
+
+def fallback_message(measure_id: str, variant: str, item_ids: list[str]) -> str:
+    shown = ", ".join(item_ids[:12]) + (f" and {len(item_ids) - 12} more"
+                                        if len(item_ids) > 12 else "")
+    return (f"{measure_id}: {len(item_ids)} item(s) have no {variant.replace('_', '-')} wording "
+            f"and fall back to the standard wording on {variant.replace('_', '-')} forms: "
+            f"{shown}. Add `variants: {{{variant}: ...}}` to them (in the definition or a "
+            "licensed overlay).")
 
 
 class _PathDoc:
@@ -644,6 +968,9 @@ def build(source: Any, *, overlay: Any = None, _stack: tuple[str, ...] = ()) -> 
             warnings.warn(LicenceWarning(row.warning), stacklevel=2)
     overlays = global_overlays(overlay)
     built = assemble(p, report, overlays)
+    for variant, ids in variant_fallbacks(built).items():
+        warnings.warn(VariantFallbackWarning(fallback_message(built.id, variant, ids)),
+                      stacklevel=2)
     composer = p.measure.origin
     return built.with_origin(Origin(composer.path if composer else None, p.file, None,
                                     p.base_dir))
@@ -657,16 +984,17 @@ def global_overlays(overlay: Any) -> dict[str, Overlay]:
         return load_overlays(overlay)
     if isinstance(overlay, dict):
         out: dict[str, Overlay] = {}
+        blocks: dict[str, Any] = {}
         for mid, items in overlay.items():
             if isinstance(items, Overlay):
                 out[str(mid)] = items
             elif isinstance(items, dict):
-                block = items.get("items", items)
-                out[str(mid)] = Overlay(str(mid), None, dict(block), items.get("instructions")
-                                        if "items" in items else None, "overlay")
+                blocks[str(mid)] = items if "items" in items else {"items": items}
             else:
                 raise TypeError("build(): `overlay` mapping values must be {item id: text}, "
                                 f"not {type(items).__name__} (for {mid!r})")
+        if blocks:
+            out.update(overlays_from_mapping({"measures": blocks}))
         return out
     if isinstance(overlay, (list, tuple)):
         merged: dict[str, Overlay] = {}
@@ -709,6 +1037,10 @@ def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,  # noq
         src = use.source
         slug = _slug(src.id)
         scale_map: dict[str, str] = {}
+        overlay = _overlay_for(use, p, overlays, collect)
+        if overlay is not None:
+            src, overlay_problems = apply_overlay(src, overlay)
+            problems.extend(overlay_problems)
 
         def import_scale(sid: str, src: Measure = src, slug: str = slug,
                          scale_map: dict[str, str] = scale_map) -> str:
@@ -726,11 +1058,9 @@ def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,  # noq
             scale_map[sid] = new
             return new
 
-        overlay = _overlay_for(use, p, overlays, collect)
         if use.whole:
             # a whole measure keeps its instructions, after the composer's own
-            instr = overlay.instructions if overlay is not None and overlay.instructions \
-                else src.instructions
+            instr = src.instructions
             if instr is not None:
                 label = src.text(src.short_title) or src.text(src.title) or src.id
                 instruction_parts.append((label, instr))
@@ -743,13 +1073,11 @@ def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,  # noq
             if text_changed:
                 data["text"] = use.entry.text[old]
             elif it.text is None and overlay is not None:
-                if old in overlay.items:
-                    data["text"] = overlay.items[old]
-                else:
-                    collect.append(Diagnostic(
-                        "overlay-missing-item", f"the overlay for {src.id} ({overlay.file}) has "
-                        f"no text for item {old!r}", f"Add `{old}: <text>` under `items:` in "
-                        f"{overlay.file}.", overlay.location("items")))
+                # the overlay (applied above) has no text for it
+                collect.append(Diagnostic(
+                    "overlay-missing-item", f"the overlay for {src.id} ({overlay.file}) has "
+                    f"no text for item {old!r}", f"Add `{old}: <text>` under `items:` in "
+                    f"{overlay.file}.", overlay.location("items")))
             data["scale"] = use.entry.rescale[old] if scale_changed else import_scale(it.scale)
             for fu in data.get("follow_up", []):
                 fu["scale"] = import_scale(fu["scale"])
@@ -875,8 +1203,6 @@ def _overlay_for(use: SourceUse, p: Plan, overlays: dict[str, Overlay],
                  problems: list[Diagnostic]) -> Overlay | None:
     src = use.source
     needs = [t for t in use.taken if src.item(t).text is None and t not in use.entry.text]
-    if not needs:
-        return None
     if use.entry.overlay is not None:
         path = p.base_dir / use.entry.overlay
         if not path.is_file():
@@ -900,7 +1226,7 @@ def _overlay_for(use: SourceUse, p: Plan, overlays: dict[str, Overlay],
         return _check_version(found[src.id], src, problems)
     if src.id in overlays:
         return _check_version(overlays[src.id], src, problems)
-    if src.licence.text_redistribution == "forbidden":
+    if needs and src.licence.text_redistribution == "forbidden":
         problems.append(Diagnostic(
             "overlay-missing", f"{src.id}'s licence ({src.licence.holder}) forbids shipping its "
             f"item text, so the build needs your licensed copy of items {', '.join(needs)}",

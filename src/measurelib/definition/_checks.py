@@ -344,7 +344,7 @@ def _walk_texts(obj: Any, path: str) -> Iterator[tuple[str, Any]]:
             elif name in mapped:
                 for k, v in (value or {}).items():
                     yield f"{sub}.{k}", v
-            else:
+            elif sub != "lock":  # the lock records each source as it is, untranslated
                 yield from _walk_texts(value, sub)
     elif isinstance(obj, list):
         for i, v in enumerate(obj):

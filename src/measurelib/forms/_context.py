@@ -22,7 +22,7 @@ from measurelib.definition import (
     VisualAnalogueScale,
     YesNoScale,
 )
-from measurelib.errors import DefinitionError, Diagnostic, LicenceError, Location
+from measurelib.errors import DefinitionError, Diagnostic, Location
 from measurelib.forms._graphics import graphic_data_uri, resolve_graphic
 from measurelib.forms._i18n import ui_text
 
@@ -48,6 +48,14 @@ class RenderOptions:
     header: bool = True
     hidden: dict[str, str] = field(default_factory=dict)
     overlay_instructions: Any = None
+    ask: tuple[str, ...] = ()  # who/when fields the web form asks: respondent_id, timepoint, date
+    timepoints: tuple[str, ...] = ()  # the timepoints a timepoint field offers
+    placeholders: bool = False  # a PDF may show placeholders for missing licensed text
+
+    @property
+    def standalone(self) -> bool:
+        """A web form without a target: it saves the answers as a file instead of posting."""
+        return self.fmt == "html" and not self.action
 
 
 @dataclass
@@ -121,6 +129,18 @@ class FormContext:
     header_fields: tuple[str, ...] = HEADER_FIELDS
     proxy: bool = False
     timepoints: tuple[str, ...] = ()  # the measure's declared timepoints, in the header
+    #: attribution lines printed in another language than the form's: line -> language
+    attribution_lang: dict[str, str] = field(default_factory=dict)
+    #: licensed texts shown as placeholders (what is missing, e.g. "question A1")
+    placeholders: list[str] = field(default_factory=list)
+    #: variant wording asked for but missing: variant -> items ("3 (A3)") shown as standard
+    fallbacks: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def fallback_notes(self) -> list[str]:
+        """One note per variant that falls back, for forms staff read (print, PDF, script)."""
+        return [self.ui_plain("fallback_note", variant=self.ui_plain(f"variant_{v}"),
+                              items=", ".join(ids)) for v, ids in self.fallbacks.items()]
 
     def ui(self, key: str, **fmt: Any) -> Markup:
         """A form word, marked with its language when it falls back to English."""
@@ -213,7 +233,10 @@ class _Builder:
         self.lang = opts.lang
         self.missing_translation: list[Diagnostic] = []
         self.missing_text: list[str] = []
+        self.placeholders: list[str] = []
+        self.fallbacks: dict[str, list[str]] = {}
         self.graphic_problems: list[Diagnostic] = []
+        self.licensed = measure.licence.text_redistribution == "forbidden"
         src = measure.origin.path if measure.origin is not None else None
         self.base_dir = opts.base_dir or measure.folder
         self.file = str(src) if src else None
@@ -241,7 +264,39 @@ class _Builder:
             return self.m.text(value) or ""
         return str(found)
 
-    def variant_text(self, item: Any, path: str) -> str | None:
+    def placeholder(self, what: str) -> str:
+        """The visible stand-in for licensed text that was not supplied."""
+        self.placeholders.append(what)
+        return ui_text("placeholder", self.lang)[0].format(what=what)
+
+    def checked(self, text: str | None, what: str) -> str | None:
+        """``text``, recording it as a placeholder when it is one (``[PLACEHOLDER ...``, as
+        the example overlays write them).
+        """
+        if text is not None and text.lstrip().upper().startswith("[PLACEHOLDER"):
+            self.placeholders.append(what)
+        return text
+
+    def legal_text(self, value: Any) -> tuple[str | None, str | None]:
+        """Text in the form's language, else as written; and its language when that is
+        another one.
+        """
+        base = self.lang.split("-")[0]
+        if isinstance(value, str):
+            same = self.m.language.split("-")[0] == base
+            return value, None if same else self.m.language
+        found = value.get(self.lang) or value.get(base)
+        if found is not None:
+            return str(found), None
+        fallback = self.m.language if self.m.language in value else next(iter(value))
+        return str(value[fallback]), fallback
+
+    def variant_text(self, item: Any, path: str, number: str = "") -> str | None:
+        label = f"{number} ({item.code or item.id})" if number else (item.code or item.id)
+        for wanted in (["proxy"] if self.o.respondent == "proxy" else []) + (
+                ["easy_read"] if self.o.easy_read else []):
+            if wanted not in item.variants:
+                self.fallbacks.setdefault(wanted, []).append(label)
         order: list[str] = []
         if self.o.respondent == "proxy":
             order.append("proxy")
@@ -249,14 +304,18 @@ class _Builder:
             order.append("telephone")
         if self.o.easy_read:
             order.append("easy_read")
+        what = f"question {label}"
         for key in order:
             if key in item.variants:
-                return self.tr(item.variants[key], f"{path}.variants.{key}", f"item {item.id!r}")
+                return self.checked(self.tr(item.variants[key], f"{path}.variants.{key}",
+                                            f"item {item.id!r}"), what)
         text = item.text if item.text is not None else self.o.overlay.get(item.id)
         if text is None:
+            if self.licensed:
+                return self.placeholder(what)
             self.missing_text.append(item.id)
             return ""
-        return self.tr(text, f"{path}.text", f"item {item.id!r}")
+        return self.checked(self.tr(text, f"{path}.text", f"item {item.id!r}"), what)
 
     # -------------------------------------------------------------- graphics
     def graphic(self, name: str | None, alt: Any, path: str, what: str) -> GraphicView | None:
@@ -286,6 +345,11 @@ class _Builder:
                 label = self.tr(opt.label, f"scales.{scale_id}.options[{j}].label",
                                 f"option {j + 1} of scale {scale_id!r}")
                 value = _num(opt.value)
+                what = f"answer {value} of question {code}"
+                if label is None and opt.graphic is None and self.licensed:
+                    label = self.placeholder(what)  # licensed answer wording not supplied
+                else:
+                    label = self.checked(label, what)
                 q.options.append(OptionView(
                     value=value, label=label if label is not None else value,
                     input_id=f"{name}-{value}".replace(".", "_"),
@@ -332,9 +396,9 @@ class _Builder:
         out: list[QuestionView] = []
         for i, item in enumerate(self.m.items):
             path = f"items[{i}]"
-            text = self.variant_text(item, path) or ""
             code = item.code or item.id
             number = str(i + 1)
+            text = self.variant_text(item, path, number) or ""
             help_text = self.tr(item.help, f"{path}.help", f"item {item.id!r}")
             graphic = self.graphic(item.graphic, item.alt, path, f"item {item.id!r}")
             if item.personalised is not None:
@@ -378,18 +442,6 @@ class _Builder:
                 "measure may be answered by a carer.", Location(self.file, path="respondents"))])
         questions = self.items()
         if self.missing_text:
-            lic = m.licence
-            if lic.text_redistribution == "forbidden":
-                where = f"Register at {lic.url} and" if lic.url else "Obtain a licence and"
-                raise LicenceError([Diagnostic(
-                    "text-not-licensed",
-                    f"{m.id} ({m.text(m.title)}): the item text of "
-                    f"{', '.join(self.missing_text)} is not shipped because the licence of "
-                    f"{lic.holder} forbids redistributing it",
-                    f"{where} supply the text in a licensed overlay: render(..., "
-                    "overlay='my-overlay.yaml') or `measurelib render ... --overlay FILE`, with "
-                    "`items: {item_id: text}` for each item.", Location(self.file, path="items"))],
-                    title=f"cannot render {m.id}: item text not licensed for redistribution")
             raise DefinitionError([Diagnostic(
                 "missing-item-text", f"item {iid!r} has no text", "Add `text:` to the item or "
                 "supply it with overlay=.", Location(self.file, path=f"items[{i}].text"))
@@ -415,13 +467,18 @@ class _Builder:
         attribution: list[str] = []
         sources = [(m.licence.attribution, "licence.attribution")] + [
             (a, f"attributions[{k}]") for k, a in enumerate(getattr(m, "attributions", []) or [])]
-        for value, apath in sources:
+        attribution_lang: dict[str, str] = {}
+        for value, _apath in sources:
             if value is None:
                 continue
-            text = self.tr(value, apath, "the attribution")
+            # a copyright notice without a translation is printed as written (marked with
+            # its language): a legal notice, not something the respondent answers
+            text, in_lang = self.legal_text(value)
             for line in (text or "").splitlines():
                 if line.strip() and line.strip() not in attribution:
                     attribution.append(line.strip())
+                    if in_lang is not None:
+                        attribution_lang[line.strip()] = in_lang
         problems = self.missing_translation + self.graphic_problems
         if problems:
             # one diagnostic per item is enough to say what to fix
@@ -442,7 +499,9 @@ class _Builder:
             purpose=purpose, validation_status=status,
             validation_text=ui_text(f"status_{status}", self.lang)[0],
             validation_note=note, attribution=attribution, licence_holder=m.licence.holder,
+            attribution_lang=attribution_lang,
             questions=questions, options=self.o, proxy=self.o.respondent == "proxy",
+            placeholders=list(dict.fromkeys(self.placeholders)), fallbacks=self.fallbacks,
             timepoints=m.timepoint_ids)
 
 

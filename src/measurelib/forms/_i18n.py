@@ -47,6 +47,30 @@ UI: dict[str, dict[str, str]] = {
         "read_options": "Read out the answers",
         "note_answer": "Answer given (circle or write the number)",
         "not_answered": "Did not want to answer",
+        "save": "Save my answers",
+        "standalone_js": "This form does not send your answers anywhere. When you press "
+                         "“Save my answers”, they are saved as a file on this device. Please "
+                         "give or send that file to the person who asked you to fill in the "
+                         "form. (For staff: load the file with `measurelib import`.)",
+        "standalone_nojs": "This form cannot send or save your answers: it was made without "
+                           "an address to send them to, and saving them as a file needs "
+                           "JavaScript, which is turned off. Please ask the person who gave "
+                           "you this form for a paper copy or a working link. (For staff: "
+                           "make the form with `measurelib render --action URL`.)",
+        "saved": "Your answers were saved as {file}. Please give or send this file to the "
+                 "person who asked you to fill in the form.",
+        "about_you": "About this form",
+        "your_id": "Your ID (the code you were given)",
+        "timepoint_field": "Timepoint",
+        "choose": "Choose one",
+        "fallback_note": "Note for staff: these questions have no {variant} wording and are "
+                         "shown as written for the person themselves: {items}.",
+        "variant_proxy": "proxy",
+        "variant_easy_read": "easy-read",
+        "variant_telephone": "telephone",
+        "placeholder": "[Licensed text not supplied: {what}]",
+        "placeholder_note": "This form shows placeholders where licensed text was not "
+                            "supplied. Do not use it with respondents.",
     },
     "cy": {
         "respondent_id": "Rhif adnabod",

@@ -27,17 +27,33 @@ Every text from a definition is escaped: a definition cannot inject markup or sc
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 from measurelib._output import asset, render_template, write_pdf
-from measurelib.compose import as_measure
+from measurelib.compose import apply_overlay, as_measure, load_overlays, overlays_from_mapping
 from measurelib.definition import Measure
-from measurelib.forms._context import _INSTRUCTIONS, RenderOptions, build_context, load_overlay
+from measurelib.errors import (
+    DefinitionError,
+    Diagnostic,
+    LicenceError,
+    Location,
+    PlaceholderWarning,
+    VariantFallbackWarning,
+)
+from measurelib.forms._context import (
+    _INSTRUCTIONS,
+    FormContext,
+    RenderOptions,
+    build_context,
+    load_overlay,
+)
 
-__all__ = ["FORMATS", "render"]
+__all__ = ["ASK_FIELDS", "FORMATS", "render", "with_overlay"]
 
 FORMATS = ("html", "print", "pdf", "script", "script-text")
+ASK_FIELDS = ("respondent_id", "timepoint", "date")
 _TEMPLATES = {
     "html": "forms/html_form.html.j2",
     "print": "forms/print_form.html.j2",
@@ -55,7 +71,7 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
     if fmt not in FORMATS:
         raise ValueError(f"render(): `fmt` must be one of {', '.join(FORMATS)}; got {fmt!r}")
     allowed = {"lang", "large_print", "easy_read", "respondent", "action", "method", "overlay",
-               "base_dir", "header", "hidden"}
+               "base_dir", "header", "hidden", "ask", "timepoints", "placeholders"}
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(f"render(): unknown option(s) {', '.join(unknown)}; allowed: "
@@ -87,6 +103,21 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
     if clash:
         raise ValueError(f"render(): `hidden` may not set {', '.join(clash)}: the form sets "
                          "those itself")
+    timepoints = options.get("timepoints") or ()
+    if isinstance(timepoints, str) or not all(isinstance(t, str) and t.strip()
+                                              for t in timepoints):
+        raise TypeError("render(): `timepoints` must be a list of names such as ['baseline', "
+                        f"'review', 'exit']; got {timepoints!r}")
+    ask = options.get("ask")
+    if ask is None:
+        # a standalone form must say who answered and when, or its file cannot be imported
+        ask = () if action else tuple(f for f in ASK_FIELDS[:2] if f not in hidden)
+    if isinstance(ask, str) or not all(f in ASK_FIELDS for f in ask):
+        raise ValueError(f"render(): `ask` must be a list of {', '.join(ASK_FIELDS)}; got "
+                         f"{ask!r}")
+    if "placeholders" in options and not isinstance(options["placeholders"], bool):
+        raise TypeError("render(): `placeholders` must be True or False; got "
+                        f"{options['placeholders']!r}")
     overlay = dict(load_overlay(options.get("overlay"), measure))
     return RenderOptions(
         fmt=fmt, lang=lang, large_print=bool(options.get("large_print", False)),
@@ -95,7 +126,67 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
         base_dir=Path(base_dir) if base_dir is not None else None,
         overlay=overlay, overlay_instructions=overlay.pop(_INSTRUCTIONS, None),
         header=bool(options.get("header", True)),
-        hidden={k: str(v) for k, v in hidden.items()})
+        hidden={k: str(v) for k, v in hidden.items()},
+        ask=tuple(f for f in ASK_FIELDS if f in ask and f not in hidden),
+        timepoints=tuple(str(t) for t in timepoints),
+        placeholders=bool(options.get("placeholders", False)))
+
+
+def with_overlay(measure: Measure, overlay: Any) -> Measure:
+    """``measure`` with a licensed overlay (file path or mapping) applied, for one form."""
+    if isinstance(overlay, (str, os.PathLike)):
+        where = str(overlay)
+        blocks = load_overlays(overlay, default_measure=measure.id)
+    elif isinstance(overlay, dict):
+        where = "overlay"
+        if "items" not in overlay and "measures" not in overlay and "scales" not in overlay:
+            overlay = {"items": overlay}  # the short form {item id: text}
+        blocks = overlays_from_mapping(overlay, default_measure=measure.id)
+    else:
+        raise TypeError("render(): `overlay` must be a mapping of item id to text or the path "
+                        f"of a YAML file, not {type(overlay).__name__}")
+    block = blocks.get(measure.id)
+    if block is None:
+        raise DefinitionError([Diagnostic(
+            "overlay-invalid", f"the overlay {where} has no text for {measure.id} (it is for "
+            f"{', '.join(sorted(blocks))})", f"Use the overlay file for {measure.id}.",
+            Location(where))])
+    if block.version and block.version != measure.version:
+        raise DefinitionError([Diagnostic(
+            "overlay-invalid", f"the overlay {where} is for {measure.id} {block.version}, not "
+            f"{measure.version}", "Use the overlay for this version of the measure.",
+            Location(where, path="measure"))])
+    out, problems = apply_overlay(measure, block)
+    if problems:
+        raise DefinitionError(problems)
+    return out
+
+
+def _warn(ctx: FormContext, opts: RenderOptions) -> None:
+    """Say what the form shows in place of what was asked for (and refuse a PDF of
+    placeholders unless told).
+    """
+    for variant, ids in ctx.fallbacks.items():
+        warnings.warn(VariantFallbackWarning(
+            f"{ctx.measure_id}: {len(ids)} question(s) have no {variant.replace('_', '-')} "
+            f"wording and are shown as written for the person themselves: {', '.join(ids)}. "
+            f"Add `variants: {{{variant}: ...}}` to them; the print form and the script list "
+            "them in a note for staff."), stacklevel=3)
+    if not ctx.placeholders:
+        return
+    shown = ", ".join(ctx.placeholders[:8]) + (
+        f" and {len(ctx.placeholders) - 8} more" if len(ctx.placeholders) > 8 else "")
+    if opts.fmt == "pdf" and not opts.placeholders:
+        raise LicenceError([Diagnostic(
+            "text-placeholder", f"{ctx.measure_id}: licensed text is missing for {shown}, so "
+            "the PDF would print placeholders", "Supply the text in your licensed overlay "
+            "(overlay= / --overlay FILE); to check the layout anyway, pass placeholders=True "
+            "(--placeholders).", Location(path="items"))],
+            title=f"cannot make a PDF of {ctx.measure_id}: it would print placeholders")
+    warnings.warn(PlaceholderWarning(
+        f"{ctx.measure_id}: the form shows placeholders where licensed text is missing "
+        f"({shown}); do not use it with respondents. Supply the text in an overlay "
+        "(overlay= / --overlay FILE)."), stacklevel=3)
 
 
 def render(measure: Measure, fmt: str = "html", path: str | os.PathLike[str] | None = None,
@@ -120,10 +211,17 @@ def render(measure: Measure, fmt: str = "html", path: str | os.PathLike[str] | N
     respondent : {"self", "proxy"}, default "self"
         ``proxy`` uses ``variants.proxy`` wording for a carer answering for the person.
     action, method : str
-        Where and how the HTML form posts (default: the same page, ``post``).
+        Where and how the HTML form posts (default method ``post``). Without ``action`` the
+        form is *standalone*: with JavaScript on, "Save my answers" saves a CSV file (one
+        header row, one row of answers) that ``measurelib import`` reads, and the page says
+        so; with JavaScript off the button stays disabled and the page says that the form
+        must be made with an ``action`` (``measurelib render --action URL``). It never posts
+        to itself, so answers are not lost by a reload.
     overlay : mapping or path, optional
-        Item text for measures whose licence forbids shipping it: ``{item_id: text}`` or a
-        YAML file with ``items: {item_id: text}``.
+        Licensed text for measures whose licence forbids shipping it, and translations of
+        shipped text: ``{item_id: text}`` or an overlay file (``items:`` with text, option
+        labels and variants per item, ``scales:`` option labels, ``instructions:``,
+        ``recall:``; see docs/licences.md). Texts may be ``{language: text}`` maps.
     base_dir : path, optional
         Folder that image paths in the definition are relative to (default: the folder of
         the file the measure was loaded from).
@@ -133,26 +231,49 @@ def render(measure: Measure, fmt: str = "html", path: str | os.PathLike[str] | N
         Extra hidden fields of the HTML form, e.g. ``{"respondent_id": "R001",
         "timepoint": "baseline"}``; :func:`measurelib.parse_submission` returns them in
         ``.metadata``.
+    ask : list of {"respondent_id", "timepoint", "date"}, optional
+        Fields the HTML form asks at the top. Default: none when the form has an
+        ``action``; respondent id and timepoint (those not set by ``hidden``) when it has
+        none, so that the file it saves can be imported.
+    timepoints : list of str, optional
+        The timepoints a ``timepoint`` field offers (a drop-down); without them it is text.
+    placeholders : bool, default False
+        Make a PDF although licensed text is missing and the form shows placeholders (for
+        checking the layout; never for respondents). HTML and print forms always show the
+        placeholders, with a warning.
 
     Returns
     -------
     str or bytes
         HTML or text; bytes for ``pdf``.
 
+    Warns
+    -----
+    PlaceholderWarning
+        Licensed text is missing; the form shows a visible placeholder for each text.
+    VariantFallbackWarning
+        A proxy or easy-read form was asked for and some questions have no such wording;
+        the message lists them (and the print form and script show them in a note).
+
     Raises
     ------
     LicenceError
-        The licence forbids shipping the item text and no overlay supplies it.
+        ``pdf`` only: licensed text is missing (or is an overlay's ``[PLACEHOLDER ...]``)
+        and ``placeholders=True`` was not given.
     DefinitionError
         A text lacks a translation into ``lang``, or a graphic cannot be found.
     """
+    overlay = options.get("overlay")
     if isinstance(measure, Measure) and measure.compose:
-        overlay = options.get("overlay")
         measure = as_measure(measure, overlay=overlay if isinstance(overlay, (str, os.PathLike))
                              else None)
         options = {**options, "overlay": None}  # the build has applied it
+    elif isinstance(measure, Measure) and overlay is not None:
+        measure = with_overlay(measure, overlay)
+        options = {**options, "overlay": None}
     opts = _check_options(measure, fmt, options)
     ctx = build_context(measure, opts)
+    _warn(ctx, opts)
     css = asset("forms/forms.css")
     if fmt in ("print", "pdf"):
         css += "\n" + asset("forms/print.css")

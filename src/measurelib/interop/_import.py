@@ -325,6 +325,8 @@ def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> Import
                 parent = link[: -len(ml_meta["follow_up"]) - 1]
                 if parent in by_col:
                     fu = {"id": ml_meta["follow_up"], "text": text or "", "scale": scale_id}
+                    if isinstance(ml_meta.get("when"), dict):
+                        fu["when"] = ml_meta["when"]
                     by_col[parent].setdefault("follow_up", []).append(fu)
                 continue
             if link.endswith("_text") and link[:-5] in [c for c in by_col] + []:
@@ -466,9 +468,16 @@ def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> Import
             return vals.get(main) or next(iter(vals.values()))
         return {x: vals.get(x) or vals.get(main) or "" for x in langs}
 
+    # who and when (as measurelib's own XLSForms ask them) are response metadata, not items
+    meta_rows = {"respondent_id", "timepoint", "date"}
+    meta_lists = {str(r.get("type", "")).split(" ", 1)[1].strip() for r in survey
+                  if str(r.get("name", "")).strip() in meta_rows
+                  and str(r.get("type", "")).startswith("select_one ")}
     lists: dict[str, list[dict[str, Any]]] = {}
     for c in choices:
         ln = str(c.get("list_name", ""))
+        if ln in meta_lists:
+            continue
         name = c.get("name")
         o: dict[str, Any] = {"value": _num(name) if _is_num(name) else len(lists.get(ln, [])) + 1}
         if not _is_num(name):
@@ -496,6 +505,8 @@ def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> Import
         name = str(r.get("name", "")).strip()
         if typ == "note" and name == "instructions":
             data["instructions"] = text(r, "label")
+            continue
+        if name in meta_rows:
             continue
         if typ == "calculate":
             n_calc += 1

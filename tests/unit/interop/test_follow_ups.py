@@ -1,4 +1,5 @@
-"""Follow-up conditions (`when:`) travel as FHIR enableWhenExpression, XLSForm `relevant` and
+"""Follow-up conditions (`when:`) travel as FHIR ``enableWhen`` (a boolean-valued
+enableWhenExpression only where plain enableWhen cannot say it), XLSForm `relevant` and
 REDCap branching logic, and each evaluates as measurelib's condition does."""
 
 from __future__ import annotations
@@ -14,14 +15,20 @@ from openpyxl import load_workbook
 
 import measurelib as ml
 from measurelib.interop._export._evaluate import evaluate_redcap, evaluate_xpath
-from measurelib.interop._export._fhir import EXT_ENABLE_EXPR, questionnaire_response
+from measurelib.interop._export._fhir import (
+    EXT_ENABLE_EXPR,
+    EXT_ENTRY_FORMAT,
+    questionnaire_response,
+    rows_from_fhir,
+)
 
 OPS = {"gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
        "le": lambda a, b: a <= b, "eq": lambda a, b: a == b, "ne": lambda a, b: a != b}
 
 
-def _measure(write_yaml: Any, op: str, value: Any) -> ml.Measure:
+def _measure(write_yaml: Any, op: str, value: Any, numeric: bool = False) -> ml.Measure:
     when = f"{{item: pain, op: {op}" + (f", value: {value}" if value is not None else "") + "}"
+    scale = "rating" if numeric else "level"
     path = write_yaml(f"""
         format: 1
         id: follow-up-test
@@ -31,25 +38,67 @@ def _measure(write_yaml: Any, op: str, value: Any) -> ml.Measure:
         scales:
           level: {{type: ordinal, options: [{{value: 0, label: None}}, {{value: 1, label: Some}},
                                             {{value: 2, label: Lots}}]}}
+          rating: {{type: numeric, min: 0, max: 2,
+                    anchors: [{{value: 0, label: No pain}}, {{value: 2, label: Worst pain}}]}}
           yn: {{type: yesno}}
         items:
           - id: pain
             text: Pain?
-            scale: level
+            scale: {scale}
             codes: []
             follow_up: [{{id: help, text: "Want help?", scale: yn, when: {when}}}]
         """)
     return ml.load(path)
 
 
+def _answer_matches(ew: dict[str, Any], answers: list[dict[str, Any]]) -> bool:
+    """FHIR R4 enableWhen, as a form filler evaluates it (independent of the exporter)."""
+    if ew["operator"] == "exists":
+        return bool(answers) == ew["answerBoolean"]
+    key = next(k for k in ew if k.startswith("answer"))
+    want = ew[key]
+    for a in answers:
+        if key == "answerCoding":
+            got = a.get("valueCoding", {})
+            if ew["operator"] == "=" and (got.get("system"), got.get("code")) == (
+                    want.get("system"), want.get("code")):
+                return True
+            continue
+        v = a.get("valueInteger", a.get("valueDecimal"))
+        if v is not None and {"=": v == want, "!=": v != want, ">": v > want,
+                              ">=": v >= want, "<": v < want, "<=": v <= want}[ew["operator"]]:
+            return True
+    return False
+
+
+def _enabled(item: dict[str, Any], qr: dict[str, Any]) -> bool:
+    """Whether a filler enables ``item`` given the response ``qr``; expressions must be
+    boolean (FHIR requires it), never empty."""
+    if "enableWhen" in item:
+        results = []
+        for ew in item["enableWhen"]:
+            answers = next((i.get("answer", []) for i in qr.get("item", [])
+                            if i["linkId"] == ew["question"]), [])
+            results.append(_answer_matches(ew, answers))
+        return any(results) if item.get("enableBehavior") == "any" else all(results)
+    expr = next(e for e in item.get("extension", []) if e["url"] == EXT_ENABLE_EXPR)
+    fn = fp_compile(expr["valueExpression"]["expression"], models["r4"])
+    got = fn(qr, {"resource": qr})
+    assert got in ([True], [False]), ("not a boolean", expr, got)
+    return bool(got == [True])
+
+
 @pytest.mark.parametrize("op,value", [("gt", 0), ("ge", 1), ("lt", 2), ("le", 0), ("eq", 1),
                                       ("ne", 1), ("in", "[0, 2]"), ("answered", None)])
-def test_conditions_agree(write_yaml: Any, op: str, value: Any) -> None:
-    m = _measure(write_yaml, op, value)
+@pytest.mark.parametrize("numeric", [False, True], ids=["choice", "numeric"])
+def test_conditions_agree(write_yaml: Any, op: str, value: Any, numeric: bool) -> None:
+    m = _measure(write_yaml, op, value, numeric)
     q = ml.export(m, to="fhir").content
     item = next(it for it in q["item"] if it["linkId"] == "pain_help")
-    expr = next(e for e in item["extension"] if e["url"] == EXT_ENABLE_EXPR)
-    fn = fp_compile(expr["valueExpression"]["expression"], models["r4"])
+    if not (numeric and op == "ne"):
+        # plain enableWhen wherever it can say the condition (fillers need no FHIRPath)
+        assert "enableWhen" in item
+        assert all(e["url"] != EXT_ENABLE_EXPR for e in item.get("extension", []))
     survey = load_workbook(io.BytesIO(ml.export(m, to="xlsform").content))["survey"]
     head = [c.value for c in survey[1]]
     relevant = next(r[head.index("relevant")] for r in survey.iter_rows(min_row=2,
@@ -69,8 +118,42 @@ def test_conditions_agree(write_yaml: Any, op: str, value: Any) -> None:
         else:
             want = OPS[op](answer, value)
         qr = questionnaire_response(m, {} if answer is None else {"pain": answer})
-        got = fn(qr, {"resource": qr})
-        assert (got == [True]) == want, ("fhir", op, answer, got)
+        assert _enabled(item, qr) == want, ("fhir", op, answer)
         vals = {} if answer is None else {"pain": str(answer)}
         assert bool(evaluate_xpath(f"if({relevant}, 1, 0)", vals)) == want, ("xpath", op)
         assert bool(evaluate_redcap(f"if({branching}, 1, 0)", vals)) == want, ("redcap", op)
+
+
+@pytest.mark.parametrize("op,value", [("gt", 0), ("ne", 1), ("in", "[0, 2]")])
+def test_expression_conditions_are_boolean_when_parent_unanswered(write_yaml: Any, op: str,
+                                                                   value: Any) -> None:
+    """Where an expression is needed it is false, not empty, for an unanswered parent."""
+    from measurelib.interop._export._fhir import _condition_fhirpath
+
+    for numeric in (False, True):
+        m = _measure(write_yaml, op, value, numeric)
+        expr = _condition_fhirpath(m, "pain", m.items[0].follow_up[0].when)
+        fn = fp_compile(expr, models["r4"])
+        for answer in (None, 0, 1, 2):
+            qr = questionnaire_response(m, {} if answer is None else {"pain": answer})
+            assert fn(qr, {"resource": qr}) in ([True], [False]), (expr, answer)
+
+
+def test_answers_of_disabled_follow_ups_are_dropped(write_yaml: Any) -> None:
+    """A filler that keeps a hidden follow-up's answer: reading it back drops the answer."""
+    m = _measure(write_yaml, "gt", 0)
+    qr = questionnaire_response(m, {"pain": 2, "pain_help": 1})
+    for it in qr["item"]:
+        if it["linkId"] == "pain":  # the parent is changed to 0 after the follow-up was answered
+            it["answer"] = [{"valueCoding": {**it["answer"][0]["valueCoding"], "code": "0"}}]
+    assert rows_from_fhir(m, qr) == [{"pain": 0}]
+    kept = questionnaire_response(m, {"pain": 2, "pain_help": 1})
+    assert rows_from_fhir(m, kept) == [{"pain": 2, "pain_help": 1}]
+
+
+def test_scale_end_labels_travel_as_entry_format(write_yaml: Any) -> None:
+    m = _measure(write_yaml, "gt", 0, numeric=True)
+    q = ml.export(m, to="fhir").content
+    item = next(it for it in q["item"] if it["linkId"] == "pain")
+    fmt = [e["valueString"] for e in item["extension"] if e["url"] == EXT_ENTRY_FORMAT]
+    assert fmt == ["0 = No pain … 2 = Worst pain"]

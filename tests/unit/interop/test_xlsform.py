@@ -54,10 +54,51 @@ def test_calculations_equal_measurelib(shipped: ml.Measure, rows_of: Any, own_sc
             name = next(n for n in calcs if n.rstrip("_") == f"score_{rule.id}")
             if calcs[name] == "''":
                 continue
+            if f"{name}_raw" in calcs:  # a lookup table: the raw score, then the lookup
+                raw = evaluate_xpath(calcs[f"{name}_raw"], values)
+                values[f"{name}_raw"] = "" if raw is None else fmt_num(raw)
             got = evaluate_xpath(calcs[name], values)
             assert close(got, want[rule.id]), (rule.id, row, got, want[rule.id])
             checked += 1
-    assert checked or all(r.method == "value_set" or r.transform for r in shipped.scores)
+    assert checked or all(r.method == "value_set" for r in shipped.scores)
+
+
+def test_lookup_table_scores_are_calculated() -> None:
+    """SWEMWBS's metric score (raw → metric table) is a calculation, not an empty one."""
+    res = ml.export("swemwbs", to="xlsform")
+    calcs = {r["name"]: r["calculation"] for r in sheet_rows(res.content, "survey")
+             if r["type"] == "calculate"}
+    rule = next(r for r in ml.load("swemwbs").scores if r.transform and r.transform.table)
+    name = f"score_{rule.id}"
+    assert calcs[name] != "''" and f"${{{name}_raw}}" in calcs[name]
+    assert evaluate_xpath(calcs[name], {f"{name}_raw": "7"}) == 7.0
+    assert evaluate_xpath(calcs[name], {f"{name}_raw": "35"}) == 35.0
+    assert evaluate_xpath(calcs[name], {f"{name}_raw": ""}) is None
+    assert not [d for d in res.diagnostics if d.code == "export-score-not-expressible"
+                and rule.id in d.message]
+
+
+@pytest.mark.parametrize("timepoints", [None, ["baseline", "review", "exit"]])
+def test_form_asks_who_and_when(timepoints: list[str] | None) -> None:
+    """respondent_id, timepoint and date come first, so the data export can be imported."""
+    res = ml.export("phq-9", to="xlsform", timepoints=timepoints)
+    survey = sheet_rows(res.content, "survey")
+    first = {r["name"]: r for r in survey[:3]}
+    assert list(first) == ["respondent_id", "timepoint", "date"]
+    assert first["respondent_id"]["type"] == "text" and first["respondent_id"]["required"]
+    assert first["date"]["type"] == "today"
+    if timepoints:
+        assert first["timepoint"]["type"] == "select_one timepoints"
+        names = [r["name"] for r in sheet_rows(res.content, "choices")
+                 if r["list_name"] == "timepoints"]
+        assert names == timepoints
+    else:
+        assert first["timepoint"]["type"] == "text"
+    out = convert(xlsform=io.BytesIO(res.content), warnings=[], validate=False,
+                  file_type=".xlsx")
+    assert 'nodeset="/data/timepoint"' in out.xform or "/timepoint" in out.xform
+    with pytest.raises(TypeError, match="timepoints"):
+        ml.export("phq-9", to="xlsform", timepoints="baseline")  # type: ignore[arg-type]
 
 
 def test_translations_pictures_and_notes() -> None:
@@ -75,8 +116,8 @@ def test_translations_pictures_and_notes() -> None:
     assert coping["type"] == "range" and coping["parameters"] == "start=0 end=10 step=1"
     sw = ml.export("swemwbs", to="xlsform")
     metric = next(r for r in sheet_rows(sw.content, "survey") if r["name"] == "score_metric")
-    assert metric["calculation"] == "''" and "lookup table" in metric["hint::English (en)"]
-    assert any(d.code == "export-score-not-expressible" for d in sw.diagnostics)
+    assert metric["calculation"].startswith("if(${score_metric_raw} = 7, 7, ")
+    assert not any(d.code == "export-score-not-expressible" for d in sw.diagnostics)
 
 
 def test_follow_up_relevance() -> None:

@@ -67,7 +67,8 @@ def test_easy_read_large_print_pdf(tmp_path: Path) -> None:
     m = ml.load(EXAMPLE)
     normal, big = tmp_path / "n.pdf", tmp_path / "b.pdf"
     m.render("pdf", normal)
-    m.render("pdf", big, easy_read=True, large_print=True)
+    with pytest.warns(ml.VariantFallbackWarning, match="easy-read"):
+        m.render("pdf", big, easy_read=True, large_print=True)
     pages = [pdf_text(p).count("\f") for p in (normal, big)]
     assert pages[1] > pages[0]
     assert "Pick a face" in pdf_text(big)
@@ -86,3 +87,42 @@ def test_no_item_split_across_pages(tmp_path: Path) -> None:
         tail = page[page.index(start):]
         last_label = "Extremely" if item.id == "difficulty" else "Nearly every"
         assert last_label in tail, item.id
+
+
+def pdf_info(path: Path, *extra: str) -> str:
+    out = subprocess.run(["pdfinfo", *extra, str(path)], capture_output=True, check=True)
+    return out.stdout.decode("utf-8")
+
+
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="pdfinfo (poppler-utils) missing")
+def test_pdf_forms_are_tagged(tmp_path: Path) -> None:
+    """A tagged PDF (PDF/UA-1 where WeasyPrint has it): a structure tree that screen readers
+    follow, with the title as document title and the questions as headings."""
+    from measurelib._output import pdf_tagging
+
+    assert pdf_tagging(), "the installed WeasyPrint cannot tag PDFs"
+    m = ml.load("phq-9")
+    out = tmp_path / "phq9.pdf"
+    m.render("pdf", out)
+    info = pdf_info(out)
+    assert re.search(r"^Tagged:\s+yes$", info, re.M), info
+    assert "Patient Health Questionnaire-9" in info
+    struct = pdf_info(out, "-struct")
+    assert "Document" in struct and "H1" in struct
+    assert struct.count("H3") >= len(m.items)  # one heading per question
+    assert 'pdfuaid:part="1"' in pdf_info(out, "-meta")  # declared PDF/UA-1
+
+
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="pdfinfo (poppler-utils) missing")
+def test_pdf_reports_are_tagged(tmp_path: Path) -> None:
+    """Reports go through the same PDF writer: tagged too."""
+    from measurelib._output import write_pdf
+
+    data = write_pdf("<!DOCTYPE html><html lang='en'><head><title>Report</title></head>"
+                     "<body><h1>Report</h1><table><thead><tr><th>a</th></tr></thead>"
+                     "<tbody><tr><td>1</td></tr></tbody></table></body></html>")
+    out = tmp_path / "r.pdf"
+    out.write_bytes(data)
+    assert re.search(r"^Tagged:\s+yes$", pdf_info(out), re.M)
+    struct = pdf_info(out, "-struct")
+    assert "Table" in struct and "TH" in struct

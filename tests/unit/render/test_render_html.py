@@ -152,11 +152,14 @@ def test_bad_options(phq9: ml.Measure) -> None:
 
 # ----------------------------------------------------------------------------- variants
 def test_proxy_and_easy_read_wording(example: ml.Measure) -> None:
-    proxy = parse(example.render("html", respondent="proxy")).all_text
+    with pytest.warns(ml.VariantFallbackWarning, match=r"1 question\(s\) have no proxy "
+                      r"wording .*: 5 \(F5\)"):
+        proxy = parse(example.render("html", respondent="proxy")).all_text
     assert "How does the person you support feel today?" in proxy
     assert "The person has felt calm." in proxy
     assert "Please answer for the person you support" in proxy
-    easy = example.render("html", easy_read=True)
+    with pytest.warns(ml.VariantFallbackWarning, match=r"3 \(F3\), 4 \(F4\), 5 \(F5\)"):
+        easy = example.render("html", easy_read=True)
     assert "How do you feel today? Pick a face." in parse(easy).all_text
     assert "easy-read" in parse(easy).find("body")[0]["class"]
     big = example.render("print", large_print=True)
@@ -178,7 +181,7 @@ def test_purpose_and_untested_status(example: ml.Measure) -> None:
 
 # ----------------------------------------------------------------------------- languages
 def test_welsh_and_arabic(example: ml.Measure) -> None:
-    cy = example.render("html", lang="cy")
+    cy = example.render("html", lang="cy", action="/x")
     doc = parse(cy)
     assert doc.find("html")[0]["lang"] == "cy" and doc.find("html")[0]["dir"] == "ltr"
     assert "Sut rydych chi'n teimlo heddiw?" in doc.all_text
@@ -192,12 +195,15 @@ def test_welsh_and_arabic(example: ml.Measure) -> None:
     assert pr.find("html")[0]["dir"] == "rtl"
 
 
+@pytest.mark.filterwarnings("ignore::measurelib.VariantFallbackWarning")
 def test_form_words_in_welsh_and_arabic(example: ml.Measure) -> None:
     assert "Sgript i&#39;w darllen yn uchel" in example.render("script", lang="cy")
     for fmt in ("html", "print", "script"):
         for lang in ("cy", "ar"):
-            out = str(example.render(fmt, lang=lang, respondent="proxy"))
-            assert '<span lang="en"' not in out, (fmt, lang)  # every form word translated
+            out = str(example.render(fmt, lang=lang, respondent="proxy", action="/x"))
+            # the note for staff (English, marked as such) aside, every form word translated
+            out = re.sub(r'<p class="staff-note.*?</p>', "", out, flags=re.S)
+            assert '<span lang="en"' not in out, (fmt, lang)
 
 
 def test_form_words_fall_back_to_english_marked(write_yaml) -> None:  # type: ignore[no-untyped-def]
@@ -218,7 +224,7 @@ def test_form_words_fall_back_to_english_marked(write_yaml) -> None:  # type: ig
         items:
           - {id: q, text: {en: "Well?", fr: "Bien ?"}, scale: yn}
     """, name="fr.yaml")
-    html = ml.load(path).render("html", lang="fr")
+    html = ml.load(path).render("html", lang="fr", action="/x")
     assert '<html lang="fr" dir="ltr">' in html
     assert "Bien ?" in html and "Oui" in html
     assert '<span lang="en" dir="ltr">Send my answers</span>' in html
@@ -248,15 +254,20 @@ def test_single_language_measure_in_another_language(phq9: ml.Measure) -> None:
 
 # ----------------------------------------------------------------------------- licences
 def test_licensed_text_needs_overlay() -> None:
+    """Without licensed text the forms show placeholders (and say so); no PDF unless told."""
     m = ml.load("swemwbs")
+    for fmt in ("html", "print", "script-text"):
+        with pytest.warns(ml.PlaceholderWarning, match="question 1 \\(S1\\)"):
+            out = str(m.render(fmt, action="/x"))
+        assert "[Licensed text not supplied: question 7 (S7)]" in out
+        assert "Do not use it with respondents" in out
     with pytest.raises(ml.LicenceError) as exc:
-        m.render("html")
+        m.render("pdf")
     err = exc.value.errors[0]
-    assert err.code == "text-not-licensed"
-    assert "swemwbs" in err.message and "NHS Health Scotland" in err.message
-    assert "overlay" in err.hint
-    with pytest.raises(ml.LicenceError):
-        m.render("print")
+    assert err.code == "text-placeholder"
+    assert "question 1 (S1)" in err.message and "overlay" in err.hint
+    with pytest.warns(ml.PlaceholderWarning):
+        assert bytes(m.render("pdf", placeholders=True)).startswith(b"%PDF")
 
 
 def test_overlay_file_and_mapping() -> None:
@@ -302,7 +313,7 @@ def test_own_image_relative_to_definition(tmp_path: Path) -> None:
 def test_definition_text_cannot_inject_markup() -> None:
     m = ml.load(DATA / "nasty.yaml")
     for fmt in ("html", "print", "script"):
-        html = m.render(fmt)
+        html = m.render(fmt, action="/x")
         doc = parse(html)
         assert doc.scripts == 0, fmt
         assert "<script>alert" not in html
@@ -347,8 +358,11 @@ def test_script_formats(example: ml.Measure, phq9: ml.Measure) -> None:
     assert "Read out the answers" in doc.all_text
     assert "Nearly every day" in doc.all_text
     assert doc.scripts == 0
-    proxy = example.render("script-text", respondent="proxy")
+    with pytest.warns(ml.VariantFallbackWarning):
+        proxy = example.render("script-text", respondent="proxy")
     assert "How does the person you support feel today?" in proxy
+    # the script is for staff: it lists the questions read in the person's own wording
+    assert "no proxy wording and are shown as written for the person themselves: 5 (F5)" in proxy
 
 
 def test_render_writes_path(tmp_path: Path, phq9: ml.Measure) -> None:
@@ -359,7 +373,7 @@ def test_render_writes_path(tmp_path: Path, phq9: ml.Measure) -> None:
 
 def test_composed_measure_is_built_before_rendering() -> None:
     m = ml.load(ROOT / "instruments" / "examples" / "charity-wellbeing.yaml")
-    with pytest.warns(ml.LicenceWarning):
+    with pytest.warns(ml.LicenceWarning), pytest.warns(ml.PlaceholderWarning):
         html = m.render("html", overlay=ROOT / "instruments" / "examples"
                         / "swemwbs-overlay.example.yaml")
     text = parse(html).all_text
@@ -370,6 +384,7 @@ def test_composed_measure_is_built_before_rendering() -> None:
 @pytest.mark.parametrize("fmt", ["html", "print", "script", "script-text"])
 @pytest.mark.parametrize("options", [{}, {"large_print": True, "easy_read": True},
                                      {"respondent": "proxy"}])
+@pytest.mark.filterwarnings("ignore::measurelib.VariantFallbackWarning")
 def test_every_kind_of_question_renders(fmt: str, options: dict[str, object]) -> None:
     m = ml.load(DATA / "kitchen-sink.yaml")
     out = str(m.render(fmt, **options))
@@ -383,7 +398,7 @@ def test_every_kind_of_question_renders(fmt: str, options: dict[str, object]) ->
 
 def test_every_kind_of_question_fields_round_trip() -> None:
     m = ml.load(DATA / "kitchen-sink.yaml")
-    doc = parse(m.render("html"))
+    doc = parse(m.render("html", action="/x"))
     names = {a["name"] for a in doc.tags_named("input") if a.get("type") != "hidden"}
     names |= {a["name"] for a in doc.tags_named("textarea")}
     assert names == set(m.response_columns())

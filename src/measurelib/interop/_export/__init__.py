@@ -107,7 +107,8 @@ class ExportResult(Result):
 
 
 def export(measure: Any, to: str = "fhir", *, lang: str | None = None, overlay: Any = None,
-           path: str | Path | None = None) -> ExportResult:
+           path: str | Path | None = None, timepoints: list[str] | None = None
+           ) -> ExportResult:
     """Export a measure definition to another system's format.
 
     Parameters
@@ -124,6 +125,9 @@ def export(measure: Any, to: str = "fhir", *, lang: str | None = None, overlay: 
         it. Without it such texts are left out.
     path : str or Path, optional
         Also write the file there.
+    timepoints : list of str, optional
+        XLSForm: the timepoints the form offers (a ``select_one``); without it the form asks
+        for the timepoint as text.
 
     Returns
     -------
@@ -138,6 +142,10 @@ def export(measure: Any, to: str = "fhir", *, lang: str | None = None, overlay: 
     """
     if to not in FORMATS:
         raise ValueError(f"export(): `to` must be one of {', '.join(FORMATS)}; got {to!r}")
+    if timepoints is not None and (isinstance(timepoints, str) or not all(
+            isinstance(t, str) and t.strip() for t in timepoints)):
+        raise TypeError(f"export(): `timepoints` must be a list of names such as ['baseline', "
+                        f"'review']; got {timepoints!r}")
     from measurelib.interop._export._common import prepare
 
     m, diags = prepare(measure, overlay)
@@ -158,7 +166,7 @@ def export(measure: Any, to: str = "fhir", *, lang: str | None = None, overlay: 
     elif to == "xlsform":
         from measurelib.interop._export._xlsform import xlsform
 
-        book, more, media = xlsform(m, lang)
+        book, more, media = xlsform(m, lang, timepoints=timepoints)
         buf = io.BytesIO()
         book.save(buf)
         content = buf.getvalue()

@@ -232,6 +232,10 @@ class ScorePlan:
     terms: list[Term]
     expr: Expr | None
     reason: str | None = None
+    #: a lookup-table transform: the raw score's expression and the table raw → converted
+    #: (rounded as the rule says), for targets that can look a value up in a second step
+    raw: Expr | None = None
+    lookup: dict[float, float] | None = None
 
 
 def _terms(m: Measure, rule: ScoreRule) -> list[Term]:
@@ -287,8 +291,6 @@ def plan_rule(m: Measure, rule: ScoreRule) -> ScorePlan:
         return ScorePlan(rule, [], None, "a preference-based value set (index table) cannot "
                          "be written as an expression")
     tr = rule.transform
-    if tr is not None and tr.table is not None:
-        return ScorePlan(rule, [], None, "the raw score is converted with a lookup table")
     try:
         terms = _terms(m, rule)
     except _NotExpressible as exc:
@@ -324,6 +326,15 @@ def plan_rule(m: Measure, rule: ScoreRule) -> ScorePlan:
             if rule.missing.round_prorated:
                 pro = Expr("floor", (pro + num(0.5),))
             value = Expr("if", (Expr(">", (n_miss, num(0))), pro, value))
+    if tr is not None and tr.table is not None:
+        table = m.tables.get(tr.table, {}) if isinstance(tr.table, str) else tr.table
+        lookup = {float(k): float(v) for k, v in table.items()}
+        if tr.decimals is not None:  # round the table's values as scoring rounds the result
+            f = 10.0 ** tr.decimals
+            lookup = {k: math.copysign(math.floor(abs(v) * f + 0.5) / f, v)
+                      for k, v in lookup.items()}
+        return ScorePlan(rule, terms, None, "the raw score is converted with a lookup table",
+                         raw=Expr("if", (ok, value, Expr("empty"))), lookup=lookup)
     if tr is not None and tr.linear is not None:
         value = value * num(tr.linear.multiply) + num(tr.linear.add)
     if tr is not None and tr.decimals is not None:

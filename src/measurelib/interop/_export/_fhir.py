@@ -64,6 +64,7 @@ EXT_STEP = "http://hl7.org/fhir/StructureDefinition/questionnaire-sliderStepValu
 EXT_VARIABLE = "http://hl7.org/fhir/StructureDefinition/variable"
 EXT_CALC = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression"
 EXT_ENABLE_EXPR = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
+EXT_ENTRY_FORMAT = "http://hl7.org/fhir/StructureDefinition/entryFormat"
 EXT_HIDDEN = "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden"
 ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
 SDC_PROFILE = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire"
@@ -299,6 +300,11 @@ def _question(m: Measure, spec: ColumnSpec, lang: str, scored: dict[float, float
                 spec.step).is_integer() else {"url": f"{MEASURELIB_EXT}/step",
                                               "valueDecimal": spec.step})
         children = []
+        ends = _end_labels(m, sc, spec, lang)
+        if ends:
+            # fillers that show one help text per item (LHC-Forms) drop the lower/upper
+            # display items; the entry format (shown in or beside the field) keeps both ends
+            ext.append({"url": EXT_ENTRY_FORMAT, "valueString": ends})
         for anchor in getattr(sc, "anchors", []):
             where = ("lower" if float(anchor.value) == spec.minimum else
                      "upper" if float(anchor.value) == spec.maximum else None)
@@ -316,15 +322,89 @@ def _question(m: Measure, spec: ColumnSpec, lang: str, scored: dict[float, float
         if tsc is not None and getattr(tsc, "max_length", None):
             q["maxLength"] = tsc.max_length
     if spec.follow_up_of is not None and spec.when is not None:
-        ext.append({"url": EXT_ENABLE_EXPR, "valueExpression": {
-            "language": "text/fhirpath",
-            "expression": _condition_fhirpath(m, spec.follow_up_of, spec.when)}})
+        plain = _enable_when(m, spec.follow_up_of, spec.when)
+        if plain is not None:
+            q["enableWhen"] = plain
+            if len(plain) > 1:
+                q["enableBehavior"] = "any"
+        else:
+            ext.append({"url": EXT_ENABLE_EXPR, "valueExpression": {
+                "language": "text/fhirpath",
+                "expression": _condition_fhirpath(m, spec.follow_up_of, spec.when)}})
     if ext:
         q["extension"] = ext
     return q
 
 
+def _end_labels(m: Measure, sc: Any, spec: ColumnSpec, lang: str) -> str | None:
+    """``0 = Not at all … 10 = Completely``: the labelled ends of a numeric scale."""
+    parts = []
+    for anchor in sorted(getattr(sc, "anchors", []), key=lambda a: float(a.value)):
+        label = m.text(anchor.label, lang)
+        if label and float(anchor.value) in (spec.minimum, spec.maximum):
+            parts.append(f"{fmt_num(anchor.value)} = {label}")
+    return " … ".join(parts) or None
+
+
+_OPS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=", "ne": "!="}
+_TESTS = {"gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
+          "le": lambda a, b: a <= b, "eq": lambda a, b: abs(a - b) < 1e-9,
+          "ne": lambda a, b: abs(a - b) >= 1e-9}
+
+
+def condition_holds(cond: Any, value: Any) -> bool:
+    """Whether a follow-up's condition holds for its parent's answer (``None``: unanswered).
+
+    The same rule as scoring's: every comparison is false while the parent is unanswered.
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    if cond.op == "answered":
+        return True
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return False
+    if cond.op == "in":
+        return any(abs(v - float(x)) < 1e-9 for x in cond.value)
+    return bool(_TESTS[cond.op](v, float(cond.value)))
+
+
+def _enable_when(m: Measure, item_id: str, cond: Any) -> list[dict[str, Any]] | None:
+    """Plain ``enableWhen`` entries (any of them enables the item) for ``cond``, or ``None``
+    when the condition needs an expression.
+
+    Choices compare codings, so an order (``gt``, ``in``, ``ne`` ...) becomes one ``=`` per
+    option it admits. Numbers use the operator itself, except ``ne``: FHIR R4 leaves open
+    whether ``!=`` holds for an unanswered question, and measurelib's rule is that it does not.
+    """
+    spec = _spec_of(m, item_id)
+    if spec is None:
+        return None
+    if cond.op == "answered":
+        return [{"question": item_id, "operator": "exists", "answerBoolean": True}]
+    if spec.kind == "choice":
+        codes = scale_codings(m, spec)
+        admitted = [v for v in codes if condition_holds(cond, v)]
+        if not admitted:
+            return None
+        return [{"question": item_id, "operator": "=",
+                 "answerCoding": {"system": codes[v][0], "code": codes[v][1]}}
+                for v in admitted]
+    if spec.kind in ("integer", "decimal"):
+        values = cond.value if cond.op == "in" else [cond.value]
+        if cond.op == "ne" or (spec.kind == "integer" and not all(
+                float(v).is_integer() for v in values)):
+            return None
+        op = "=" if cond.op == "in" else _OPS[cond.op]
+        key = "answerInteger" if spec.kind == "integer" else "answerDecimal"
+        return [{"question": item_id, "operator": op,
+                 key: int(float(v)) if spec.kind == "integer" else float(v)} for v in values]
+    return None
+
+
 def _condition_fhirpath(m: Measure, item_id: str, cond: Any) -> str:
+    """A boolean FHIRPath expression of ``cond``: ``false`` (never empty) while unanswered."""
     spec = _spec_of(m, item_id)
     value = _answer(item_id)
     if spec is not None and spec.kind == "choice":
@@ -332,11 +412,13 @@ def _condition_fhirpath(m: Measure, item_id: str, cond: Any) -> str:
         value += ".select(" + _choice_chain(codes, {v: v for v in codes}) + ")"
     if cond.op == "answered":
         return f"{_answer(item_id)}.exists()"
-    ops = {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=", "ne": "!="}
     if cond.op == "in":
         vals = " | ".join(fmt_num(v) for v in cond.value)
         return f"{value}.intersect({vals}).exists()"
-    return f"{value} {ops[cond.op]} {fmt_num(cond.value)}"
+    if spec is not None and spec.kind == "choice" and not any(
+            condition_holds(cond, v) for v in scale_codings(m, spec)):
+        return "false"
+    return f"({value}.exists() and ({value} {_OPS[cond.op]} {fmt_num(cond.value)}))"
 
 
 def _rule_meta(rule: Any) -> dict[str, Any]:
@@ -425,6 +507,8 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
                 if it.personalised else None}.items() if v is not None}
         elif spec.follow_up_of is not None:
             meta_i = {"scale": spec.scale_id, "follow_up": spec.column[len(it.id) + 1:]}
+            if spec.when is not None:
+                meta_i["when"] = spec.when.model_dump(mode="json", exclude_defaults=True)
         if (spec.kind == "choice" or spec.kind in ("integer", "decimal")) and meta_i is not None:
             meta_i["scale_def"] = _scale_meta(m, spec.scale_id)
         items.append(_question(m, spec, lang, scored_maps.get(spec.column), meta_i))
@@ -582,6 +666,12 @@ def rows_from_fhir(m: Measure, resource: Any) -> list[dict[str, Any]]:
                 walk(a.get("item") or [])
 
     walk(resource.get("item") or [])
+    for col, s in specs.items():
+        # a filler may keep answers of a follow-up that a later change of its parent hid:
+        # those answers do not count (as the form would not have asked the question)
+        if s.follow_up_of is not None and s.when is not None and col in row \
+                and not condition_holds(s.when, row.get(s.follow_up_of)):
+            del row[col]
     return [row]
 
 

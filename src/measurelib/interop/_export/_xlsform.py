@@ -6,8 +6,13 @@
 - ``label::<Language> (<code>)`` columns per language (``hint`` likewise for help), and
   ``media::image::<Language> (<code>)`` for pictures (files listed in
   :attr:`ExportResult.media`, to upload with the form);
-- each score as a ``calculate`` row ``score_<id>`` in ODK XPath; a score the form cannot
-  compute (lookup table, value set) is a ``calculate`` of ``''`` whose label says why.
+- who and when first: ``respondent_id`` (text, required), ``timepoint`` (a ``select_one``
+  of the timepoints given, else text, required) and ``date`` (ODK's ``today``), so that the
+  form's data export is a file ``measurelib import`` reads;
+- each score as a ``calculate`` row ``score_<id>`` in ODK XPath; a score converted with a
+  lookup table (SWEMWBS raw → metric) gets a ``calculate`` ``score_<id>_raw`` and the lookup
+  as nested ``if()`` on it; a score the form cannot compute (value set) is a ``calculate``
+  of ``''`` whose label says why.
 """
 
 from __future__ import annotations
@@ -126,7 +131,19 @@ def _media_name(graphic: str) -> str:
     return name if "." in name.rsplit("-", 1)[-1] else name + ".svg"
 
 
-def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic], dict[str, bytes]]:  # noqa: C901 - one branch per XLSForm sheet and question type
+def _lookup_xpath(ref: str, table: dict[float, float]) -> str:
+    """``if(ref = 7, 7, if(ref = 8, 9.51, ''))``: a lookup table in ODK XPath."""
+    out = "''"
+    for k in sorted(table, reverse=True):
+        out = f"if({ref} = {fmt_num(k)}, {fmt_num(table[k])}, {out})"
+    return out
+
+
+_WHO = {"respondent_id": "Respondent ID", "timepoint": "Timepoint", "date": "Date"}
+
+
+def xlsform(m: Measure, lang: str | None = None, *, timepoints: list[str] | None = None  # noqa: C901 - one branch per XLSForm sheet and question type
+            ) -> tuple[Any, list[Diagnostic], dict[str, bytes]]:
     """The XLSForm workbook (openpyxl), notes, and media files of a prepared measure."""
     from openpyxl import Workbook
 
@@ -164,11 +181,27 @@ def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic],
                 out[f"{prefix}::{language_column(x)}"] = v
         return out
 
+    specs = {s.column: s for s in column_specs(m)}
+    choice_lists: dict[str, list[Any]] = {}
+    who = [c for c in _WHO if c not in specs]  # a measure's own column of that name wins
+    if "respondent_id" in who:
+        rows.append({"type": "text", "name": "respondent_id", "required": "yes",
+                     **labels(_WHO["respondent_id"], "label")})
+    if "timepoint" in who:
+        tp: dict[str, Any] = {"name": "timepoint", "required": "yes",
+                              **labels(_WHO["timepoint"], "label")}
+        if timepoints:
+            tp["type"] = "select_one timepoints"
+            choice_lists["timepoints"] = [{"name": t, "label": t} for t in timepoints]
+        else:
+            tp["type"] = "text"
+            tp.update({c: "e.g. baseline, review, exit" for c in hcols})
+        rows.append(tp)
+    if "date" in who:
+        rows.append({"type": "today", "name": "date"})
     if m.instructions is not None:
         rows.append({"type": "note", "name": "instructions",
                      **labels(m.instructions, "label")})
-    specs = {s.column: s for s in column_specs(m)}
-    choice_lists: dict[str, list[Any]] = {}
     for spec in specs.values():
         it = m.item(spec.item_id)
         r: dict[str, Any] = {"name": spec.column}
@@ -206,7 +239,7 @@ def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic],
         if spec.follow_up_of is not None and spec.when is not None:
             r["relevant"] = _relevant(m, spec.follow_up_of, spec.when, specs)
         rows.append(r)
-    names = set(specs) | {"instructions"}
+    names = set(specs) | {"instructions", *who}
     for p in score_plans(m):
         name = f"score_{p.rule.id}"
         while name in names:
@@ -214,7 +247,14 @@ def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic],
         names.add(name)
         title = p.rule.title if p.rule.title is not None else p.rule.id
         r = {"type": "calculate", "name": name, **labels(title, "label")}
-        if p.expr is None:
+        if p.expr is None and p.raw is not None and p.lookup:
+            raw_name = f"{name}_raw"
+            names.add(raw_name)
+            rows.append({"type": "calculate", "name": raw_name,
+                         **labels(f"{m.text(title, lang) or p.rule.id} (raw)", "label"),
+                         "calculation": to_xpath(p.raw, specs)})
+            r["calculation"] = _lookup_xpath(_ref(raw_name), p.lookup)
+        elif p.expr is None:
             diags.append(not_expressible(p, "XLSForm calculate"))
             r["calculation"] = "''"
             note = f"not calculated in this form ({p.reason}); score with measurelib"
@@ -235,6 +275,10 @@ def xlsform(m: Measure, lang: str | None = None) -> tuple[Any, list[Diagnostic],
     crows = []
     for list_name, options in choice_lists.items():
         for o in options:
+            if isinstance(o, dict):  # the timepoint list
+                crows.append({"list_name": list_name, "name": o["name"],
+                              **{c: o["label"] for c in clabels}})
+                continue
             cr: dict[str, Any] = {"list_name": list_name, "name": fmt_num(o.value)}
             if o.label is not None:
                 cr.update(labels(o.label, "label"))
