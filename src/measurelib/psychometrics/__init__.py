@@ -1,4 +1,4 @@
-"""Psychometric evidence about a measure: reliability, factor structure, CFA, agreement.
+"""Psychometric evidence about a measure: reliability, factor structure, CFA, agreement, IRT.
 
 Functions load their implementation module on first use, so that ``import measurelib``
 stays light (numpy, pandas and scipy are imported only when a statistic is computed).
@@ -34,6 +34,9 @@ _LAZY: dict[str, str] = {
     "CFAResult": "_cfa",
     "invariance": "_cfa",
     "InvarianceResult": "_cfa",
+    "irt": "irt",
+    "IRTResult": "irt",
+    "simulate_irt": "irt._simulate",
 }
 
 __all__ = sorted(_LAZY)
