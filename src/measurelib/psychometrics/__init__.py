@@ -36,7 +36,7 @@ _LAZY: dict[str, str] = {
     "InvarianceResult": "_cfa",
     "irt": "irt",
     "IRTResult": "irt",
-    "simulate_irt": "irt._simulate",
+    "simulate_irt": "irt",
 }
 
 __all__ = sorted(_LAZY)

@@ -2,12 +2,29 @@
 
 ``irt()`` calibrates graded, GPCM, PCM, RSM, 2PL and Rasch models by marginal maximum
 likelihood, with mirt's defaults; ``IRTResult`` scores respondents, gives information
-and item/model fit.
+and item/model fit; ``simulate_irt()`` draws answers from a model.
+
+The public path is ``measurelib.psychometrics.irt(...)``. Importing this subpackage makes
+Python bind the attribute ``measurelib.psychometrics.irt`` to the subpackage itself, so
+the subpackage is made callable and calling it calibrates: both spellings work.
 """
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Any
+
 from ._calibrate import irt
 from ._result import IRTResult
+from ._simulate import simulate_irt
 
-__all__ = ["IRTResult", "irt"]
+__all__ = ["IRTResult", "irt", "simulate_irt"]
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args: Any, **kwargs: Any) -> IRTResult:
+        return irt(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

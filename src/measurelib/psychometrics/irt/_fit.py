@@ -285,10 +285,10 @@ def m2_statistic(design: Design, beta: Any, M: Any, theta: Any, w: Any, codes: A
     # E[u_a u_b | q] is a product over the (at most four) items the two moments involve
     ef = np.zeros((nf, nf, q))
     for j in range(n_items):
-        sel = np.nonzero(fitem == j)[0]
+        fsel = np.nonzero(fitem == j)[0]
         k = design.ncat[j]
-        vals = fval[sel, :k]
-        ef[sel[:, None], sel[None, :]] = np.einsum("ak,bk,kq->abq", vals, vals, probs[j])
+        vals = fval[fsel, :k]
+        ef[fsel[:, None], fsel[None, :]] = np.einsum("ak,bk,kq->abq", vals, vals, probs[j])
     xi = np.zeros((m, m))
     for a in range(m):
         prod = np.ones((m, q))
