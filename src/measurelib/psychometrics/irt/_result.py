@@ -102,6 +102,102 @@ class IRTResult(Result):
             lines.append("(computed on simulated data)")
         return "\n".join(lines)
 
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_coef(
+        cls,
+        coef: Any,
+        model: str | dict[str, str] = "graded",
+        categories: dict[str, list[float]] | None = None,
+        group_mean: float = 0.0,
+        group_var: float = 1.0,
+        quadrature: int = 61,
+    ) -> IRTResult:
+        """A calibration from published parameters (an item bank), without data.
+
+        ``coef`` is a DataFrame indexed by item with ``a`` and ``d1..dK`` in mirt's
+        slope–intercept form (as ``.coef``). ``categories`` gives each item's category
+        codes (default ``0..K``). Scoring, information, the EAP-for-sums table (without
+        observed counts) and adaptive testing work; fit statistics need data.
+        """
+        import numpy as np
+        import pandas as pd
+
+        from ._estimate import MODELS, _design
+
+        frame = pd.DataFrame(coef).copy()
+        names = [str(i) for i in frame.index]
+        if "a" not in frame.columns:
+            raise ValueError("IRTResult.from_coef(): parameter 'coef' needs a column 'a' and "
+                             f"columns d1..dK; got {list(frame.columns)}")
+        dcols = [c for c in frame.columns if str(c).startswith("d")]
+        models = [model] * len(names) if isinstance(model, str) else [
+            str(model.get(n, "graded")) for n in names]
+        for m in models:
+            if m not in MODELS:
+                raise ValueError(f"IRTResult.from_coef(): parameter 'model' must be one of "
+                                 f"{MODELS}; got {m!r}")
+        if not group_var > 0:
+            raise ValueError(f"IRTResult.from_coef(): parameter 'group_var' must be > 0; got "
+                             f"{group_var!r}")
+        ncat = []
+        values = []
+        for n in names:
+            d = frame.loc[n, dcols].to_numpy(dtype=np.float64)
+            k = int(np.sum(~np.isnan(d))) + 1
+            ncat.append(k)
+            v = (categories or {}).get(n, list(range(k)))
+            if len(v) != k:
+                raise ValueError(f"IRTResult.from_coef(): item {n!r} has {k - 1} intercepts but "
+                                 f"{len(v)} categories {v}")
+            values.append([float(x) for x in v])
+        # parameters given with the latent variance as a scale: internal slope = a * sd
+        sd = float(np.sqrt(group_var))
+        design = _design(names, ["graded" if m in ("graded", "2pl") else
+                                 ("graded" if m == "rasch" and k == 2 else "gpcm")
+                                 for m, k in zip(models, ncat)], ncat, values)
+        design.models = models
+        beta = np.zeros(design.n_beta)
+        for j, n in enumerate(names):
+            s = design.start[j]
+            beta[s] = float(frame.loc[n, "a"]) * sd
+            d = frame.loc[n, dcols].to_numpy(dtype=np.float64)[: ncat[j] - 1]
+            # theta = mean + sd * theta*: a theta + d = (a sd) theta* + (a mean + d)
+            shift = float(frame.loc[n, "a"]) * group_mean
+            if design.kinds[j] == "graded":
+                beta[s + 1: s + ncat[j]] = d + shift
+            else:
+                beta[s + 1: s + ncat[j]] = d + shift * np.arange(1, ncat[j])
+        kmax = max(ncat) - 1
+        cols = ["a", *[f"d{k}" for k in range(1, kmax + 1)]]
+        out = pd.DataFrame(np.nan, index=pd.Index(names, name="item"), columns=cols)
+        irt = pd.DataFrame(np.nan, index=out.index,
+                           columns=["a", *[f"b{k}" for k in range(1, kmax + 1)]])
+        for j, n in enumerate(names):
+            a = float(frame.loc[n, "a"])
+            d = frame.loc[n, dcols].to_numpy(dtype=np.float64)[: ncat[j] - 1]
+            out.loc[n, "a"] = a
+            out.loc[n, cols[1: ncat[j]]] = d
+            irt.loc[n, "a"] = a
+            b = -d / a if design.kinds[j] == "graded" else -np.diff(np.r_[0.0, d]) / a
+            irt.loc[n, [f"b{k}" for k in range(1, ncat[j])]] = b
+        nan = float("nan")
+        return cls(
+            coef=out, coef_irt=irt, se=out * np.nan, loglik=nan, aic=nan, bic=nan, df=nan, n=0,
+            n_rows=0, n_excluded=0, n_items=len(names), n_parameters=0, items=names,
+            models=dict(zip(names, models)), categories=dict(zip(names, values)),
+            converged=True, iterations=0, group_means=[float(group_mean)],
+            group_vars=[float(group_var)], group_vars_se=[nan], vcov=None,
+            parameter_labels=[], se_method=None, quadrature=quadrature, tol=0.0, max_iter=0,
+            simulated=False, warnings=[], design_=design, beta_=beta, scale_=sd,
+            codes_=None, freq_=None, inverse_=None, used_=None,
+        )
+
+    def _need_data(self, caller: str) -> None:
+        if self.codes_ is None:
+            raise ValueError(f"IRTResult.{caller}(): needs the calibration data; this result "
+                             "was built from parameters (from_coef)")
+
     # ------------------------------------------------------------------ helpers
     def _grid(self, n: int | None = None) -> tuple[Any, Any, Any]:
         import numpy as np
@@ -163,6 +259,7 @@ class IRTResult(Result):
 
         _check_choice("method", method, ("EAP", "MAP", "ML", "WLE"), "IRTResult.scores")
         if data is None:
+            self._need_data("scores")
             codes = np.full((len(self.used_), self.n_items), -1, dtype=np.int16)
             codes[self.used_] = self.codes_[self.inverse_]
             index = pd.RangeIndex(codes.shape[0])
@@ -213,7 +310,6 @@ class IRTResult(Result):
         import pandas as pd
         from scipy import stats
 
-        from ._fit import collapse_cells  # noqa: F401  (fit helpers share the module)
         from ._scoring import lord_wingersky
 
         theta, w, _ = self._grid()
@@ -224,14 +320,24 @@ class IRTResult(Result):
         sd = np.sqrt(np.maximum((post @ theta**2) / ps - m * m, 0))
         tm = self.group_means[0] + self.scale_ * m
         tsd = self.scale_ * sd
-        complete = (self.codes_ >= 0).all(axis=1)
-        sums = self.codes_[complete].sum(axis=1)
-        obs = np.bincount(sums, weights=self.freq_[complete], minlength=len(ps))
-        ncomp = float(self.freq_[complete].sum())
-        exp = ncomp * ps
+        if self.codes_ is None:
+            obs = np.full(len(ps), np.nan)
+            ncomp = float("nan")
+        else:
+            complete = (self.codes_ >= 0).all(axis=1)
+            sums = self.codes_[complete].sum(axis=1)
+            obs = np.bincount(sums, weights=self.freq_[complete], minlength=len(ps))
+            ncomp = float(self.freq_[complete].sum())
+        exp = ncomp * ps if self.codes_ is not None else ps
         mins = sum(v[0] for v in self.categories.values())
         frame = pd.DataFrame({"sum": np.arange(len(ps)) + mins, "theta": tm, "se": tsd,
                               "observed": obs, "expected": exp})
+        if self.codes_ is None:
+            # no data: marginal reliability over the model's distribution of sums
+            mu = float(ps @ tm)
+            var = float(ps @ (tm - mu) ** 2)
+            frame.attrs.update({"rxx": var / (var + float(ps @ tsd**2)), "n": 0.0})
+            return frame
         # rxx over the observed rows
         if ncomp > 1:
             wt = obs
@@ -309,6 +415,7 @@ class IRTResult(Result):
 
         from ._fit import collapse_cells, s_x2_tables
 
+        self._need_data("itemfit")
         complete = (self.codes_ >= 0).all(axis=1)
         theta, w, _ = self._grid()
         tabs = s_x2_tables(self.design_, self.beta_, theta, w, self.codes_[complete],
@@ -362,6 +469,7 @@ class IRTResult(Result):
         from ._fit import m2_statistic
 
         _check_choice("type", type, ("M2", "C2"), "IRTResult.m2")
+        self._need_data("m2")
         complete = (self.codes_ >= 0).all(axis=1)
         codes = self.codes_[complete]
         freq = self.freq_[complete]
@@ -443,6 +551,7 @@ class IRTResult(Result):
         from ._models import item_probs
 
         _check_choice("type", type, ("LD", "Q3"), "IRTResult.residuals")
+        self._need_data("residuals")
         theta, w, _ = self._grid()
         if type == "LD":
             rows = ld_pairs(self.design_, self.beta_, theta, w, self.codes_, self.freq_)

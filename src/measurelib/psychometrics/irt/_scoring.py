@@ -174,7 +174,7 @@ def codes_for(design: Design, frame: Any, caller: str) -> Any:
         if bad.any():
             i = int(np.nonzero(bad)[0][0])
             raise ValueError(
-                f"{caller}(): item {name!r}, row {i + 1}: answer {frame[name].iloc[i]!r} is not "
+                f"{caller}(): item {name!r}, row {i + 1}: answer {frame[name].iloc[i]} is not "
                 f"one of the calibrated categories {[int(v) for v in vals]}")
         codes[ok, j] = code[ok].astype(np.int16)
     return codes
