@@ -23,7 +23,7 @@ def irt(
     se: str | None = "louis",
     quadrature: int = 61,
     max_iter: int = 2000,
-    tol: float = 1e-7,
+    tol: float = 1e-5,
     progress: bool | None = None,
 ) -> IRTResult:
     """Calibrate a unidimensional item response theory model by marginal ML (EM).
@@ -149,9 +149,9 @@ def irt(
     kmax = max(design.ncat) - 1
     dcols = [f"d{k}" for k in range(1, kmax + 1)]
     bcols = [f"b{k}" for k in range(1, kmax + 1)]
-    coef = pd.DataFrame(np.nan, index=pd.Index(names, name="item"), columns=["a", *dcols])
-    coef_irt = pd.DataFrame(np.nan, index=coef.index, columns=["a", *bcols])
-    se_frame = coef.copy()
+    cmat = np.full((len(names), kmax + 1), np.nan)
+    bmat = cmat.copy()
+    smat = cmat.copy()
     if cal.vcov is not None:
         vb = design.M @ cal.vcov @ design.M.T
         se_beta = np.sqrt(np.maximum(np.diag(vb), 0))
@@ -164,29 +164,23 @@ def irt(
         var = scale**2
         if cal.vcov is not None:
             var_se = float(2 * abs(scale) * math.sqrt(max(cal.vcov[0, 0], 0)))
-    for j, name in enumerate(names):
+    for j in range(len(names)):
         b = design.item_beta(beta, j)
         s = design.start[j]
         k = design.ncat[j]
         a = 1.0 if design.shared_slope else float(b[0])
         d = b[1:]
-        coef.loc[name, "a"] = a
-        coef.loc[name, dcols[: k - 1]] = d
-        se_frame.loc[name, "a"] = np.nan if design.shared_slope else se_beta[s]
-        se_frame.loc[name, dcols[: k - 1]] = se_beta[s + 1: s + k]
-        coef_irt.loc[name, "a"] = a
-        if design.kinds[j] == "graded":
-            coef_irt.loc[name, bcols[: k - 1]] = -d / a
-        else:
-            coef_irt.loc[name, bcols[: k - 1]] = -np.diff(np.r_[0.0, d]) / a
-    n_cells = 0.0
-    df = float("nan")
-    if not (codes[used] < 0).any():
-        n_cells = float(np.prod(np.asarray(design.ncat, dtype=np.float64)))
-        df = n_cells - 1 - nfree
-    else:
-        n_cells = float(np.prod(np.asarray(design.ncat, dtype=np.float64)))
-        df = n_cells - 1 - nfree
+        cmat[j, 0] = bmat[j, 0] = a
+        cmat[j, 1:k] = d
+        smat[j, 0] = np.nan if design.shared_slope else se_beta[s]
+        smat[j, 1:k] = se_beta[s + 1: s + k]
+        bmat[j, 1:k] = -d / a if design.kinds[j] == "graded" else -np.diff(np.r_[0.0, d]) / a
+    index = pd.Index(names, name="item")
+    coef = pd.DataFrame(cmat, index=index, columns=["a", *dcols])
+    se_frame = pd.DataFrame(smat, index=index, columns=["a", *dcols])
+    coef_irt = pd.DataFrame(bmat, index=index, columns=["a", *bcols])
+    # degrees of freedom of the full multinomial, as mirt's extract.mirt(x, "df")
+    df = float(np.prod(np.asarray(design.ncat, dtype=np.float64))) - 1 - nfree
     labels = [f"{i}.{p}" for i, p in design.free_labels]
     simulated = bool(getattr(data, "attrs", {}).get("simulated", False))
     return IRTResult(

@@ -87,6 +87,13 @@ class Design:
     groups: list[tuple[str, int, Any]] = field(default_factory=list)  # (kind, K, item idx)
 
     @property
+    def identity(self) -> bool:
+        """Every item parameter is its own free parameter (no fixed or shared ones)."""
+        m = self.M
+        return bool(m.shape[0] == m.shape[1] and np.array_equal(m, np.eye(m.shape[0]))
+                    and not self.c0.any())
+
+    @property
     def n_beta(self) -> int:
         return int(sum(self.ncat))
 
@@ -263,21 +270,53 @@ def quadrature(n: int, lim: float = 6.0) -> tuple[Any, Any]:
 
 
 def start_values(design: Design, pats: Patterns) -> Any:
-    """Slopes 1; intercepts from the logits of the observed cumulative proportions."""
+    """Slopes from item–rest correlations, intercepts from the observed marginals.
+
+    With the normal-ogive approximation a loading ``l`` (taken as the item–rest-score
+    correlation) gives ``a = 1.702 l / sqrt(1 - l^2)``; the marginal proportion
+    ``P(X >= c)`` then gives ``d_c = 1.702 z_c sqrt(1 + (a / 1.702)^2)`` (graded), and
+    the adjacent-category logits of the marginals are scaled alike (divide-by-total).
+    """
+    from scipy.special import ndtri
+
+    n_items = len(design.items)
+    codes = pats.codes.astype(np.float64)
+    ok = pats.codes >= 0
+    f = pats.freq
+    x = np.where(ok, codes, 0.0)
+    total = x.sum(axis=1)
     beta = np.zeros(design.n_beta)
-    for j in range(len(design.items)):
+    for j in range(n_items):
         k = design.ncat[j]
         col = pats.codes[:, j]
-        ok = col >= 0
-        counts = np.bincount(col[ok], weights=pats.freq[ok], minlength=k) + 0.5
+        m = ok[:, j]
+        counts = np.bincount(col[m], weights=f[m], minlength=k) + 0.5
         p = counts / counts.sum()
+        rest = total[m] - x[m, j]
+        xj = x[m, j]
+        w = f[m] / f[m].sum()
+        cx = xj - w @ xj
+        cr = rest - w @ rest
+        den = np.sqrt((w @ cx**2) * (w @ cr**2))
+        r = float(np.clip((w @ (cx * cr)) / den if den > 0 else 0.5, 0.1, 0.9))
+        a = 1.702 * r / np.sqrt(1 - r * r)
+        scale = np.sqrt(1 + (a / 1.702) ** 2)
         s = design.start[j]
-        beta[s] = 1.0
+        beta[s] = a
         if design.kinds[j] == "graded":
             cum = np.cumsum(p[::-1])[::-1][1:]  # P(X >= c), c = 1..K-1
-            beta[s + 1: s + k] = np.log(cum / (1 - cum)) * 1.7 / 1.3
+            beta[s + 1: s + k] = 1.702 * ndtri(cum) * scale
         else:
-            beta[s + 1: s + k] = np.log(p[1:] / p[0])
+            beta[s + 1: s + k] = np.cumsum(np.log(p[1:] / p[:-1])) * scale
+    if design.shared_slope or np.any(design.c0 != 0):
+        for j in range(n_items):
+            if not np.any(design.M[design.start[j]] != 0) or design.shared_slope:
+                # fixed or shared slopes: put the item's intercepts on the slope-1 scale
+                s = design.start[j]
+                k = design.ncat[j]
+                a = beta[s]
+                beta[s + 1: s + k] /= np.sqrt(1 + (a / 1.702) ** 2) / np.sqrt(1 + 1 / 1.702**2)
+                beta[s] = 1.0
     # least squares projection on the free parameters (fixed slopes stay at c0)
     phi, *_ = np.linalg.lstsq(design.M, beta - design.c0, rcond=None)
     return phi
@@ -299,6 +338,7 @@ class Engine:
         self.theta = theta
         self.logw = np.log(weights)
         self.n_evals = 0
+        self.newton_per_mstep = 1
 
     def estep(self, beta: Any, keep_post: bool = False) -> _EStep:
         self.n_evals += 1
@@ -342,8 +382,54 @@ class Engine:
         logp = self.design.log_probs(beta, self.theta)
         return float((r * logp).sum())
 
+    def _mstep_items(self, phi: Any, r: Any, max_newton: int) -> Any:
+        """M-step when every item parameter is free and unshared: batched Newton per item."""
+        d = self.design
+        beta = phi.copy()
+        starts = np.asarray(d.start)
+        for kind, k, idx in d.groups:
+            rows = starts[idx][:, None] + np.arange(k)[None, :]
+            rg = r[rows.ravel()].reshape(len(idx), k, -1)
+            b = beta[rows]
+            p, dl, d2 = item_derivatives(kind, b, self.theta)
+            val = (rg * np.log(np.maximum(p, 1e-300))).sum(axis=(1, 2))
+            for _ in range(max_newton):
+                g = np.einsum("nkq,nkqb->nb", rg, dl)
+                h = np.einsum("nkq,nkqbc->nbc", rg, d2)
+                try:
+                    step = np.linalg.solve(-h, g[..., None])[..., 0]
+                except np.linalg.LinAlgError:
+                    step = g / np.maximum(np.abs(np.einsum("nbb->nb", h)), 1e-8)
+                t = np.ones(len(idx))
+                todo = np.ones(len(idx), dtype=bool)
+                new = b.copy()
+                for _h in range(30):
+                    cand = b + t[:, None] * step
+                    pc = item_probs(kind, cand, self.theta)
+                    ok = np.all(pc > 0, axis=(1, 2))
+                    if kind == "graded" and k > 2:
+                        ok &= np.all(np.diff(cand[:, 1:], axis=1) < 0, axis=1)
+                    vc = np.where(ok, (rg * np.log(np.maximum(pc, 1e-300))).sum(axis=(1, 2)),
+                                  -np.inf)
+                    good = todo & (vc >= val - 1e-12 * np.maximum(1.0, np.abs(val)))
+                    new[good] = cand[good]
+                    val = np.where(good, vc, val)
+                    todo &= ~good
+                    if not todo.any():
+                        break
+                    t = np.where(todo, t * 0.5, t)
+                moved = float(np.max(np.abs(new - b)))
+                b = new
+                if moved < 1e-10:
+                    break
+                p, dl, d2 = item_derivatives(kind, b, self.theta)
+            beta[rows] = b
+        return beta
+
     def mstep(self, phi: Any, r: Any, max_newton: int = 25, tol: float = 1e-11) -> Any:
         d = self.design
+        if d.identity:
+            return self._mstep_items(phi, r, self.newton_per_mstep)
         m = d.M
         beta = d.beta(phi)
         g, h, val = self._blocks(beta, r)

@@ -227,7 +227,7 @@ class IRTResult(Result):
 
     # ------------------------------------------------------------------ scores
     def scores(self, data: Any = None,
-               method: Literal["EAP", "MAP", "ML", "WLE"] = "EAP") -> Any:
+               method: Literal["EAP", "MAP", "ML", "WLE", "EAPsum"] = "EAP") -> Any:
         """Latent trait estimates per row: a DataFrame with ``theta`` and ``se``.
 
         Parameters
@@ -236,10 +236,12 @@ class IRTResult(Result):
             Answers coded as in the calibration; missing answers and absent item columns
             are unanswered (score any subset of the calibrated items). Defaults to the
             calibration data, one row per row of it.
-        method : {"EAP", "MAP", "ML", "WLE"}
+        method : {"EAP", "MAP", "ML", "WLE", "EAPsum"}
             Expected a posteriori over the 61-point grid (mirt's ``fscores`` default),
-            maximum a posteriori with the N(mean, var) prior, maximum likelihood, or
-            Warm's (1989) weighted likelihood (maximising :math:`\\log L + \\tfrac12\\log I`).
+            maximum a posteriori with the N(mean, var) prior, maximum likelihood,
+            Warm's (1989) weighted likelihood (maximising :math:`\\log L + \\tfrac12\\log I`),
+            or EAP for the summed score (a lookup in :meth:`sum_score_table`; rows with a
+            missing answer get their pattern EAP instead, as the table needs every item).
 
         Notes
         -----
@@ -257,7 +259,20 @@ class IRTResult(Result):
         from ._estimate import collapse
         from ._scoring import eap, extreme_patterns, newton_scores, warn_infinite
 
-        _check_choice("method", method, ("EAP", "MAP", "ML", "WLE"), "IRTResult.scores")
+        _check_choice("method", method, ("EAP", "MAP", "ML", "WLE", "EAPsum"),
+                      "IRTResult.scores")
+        if method == "EAPsum" and isinstance(data, pd.DataFrame) and all(
+                i in data.columns and pd.api.types.is_integer_dtype(data[i].dtype)
+                for i in self.items):
+            # fast path: complete integer answers -> one row sum and a table lookup
+            arr = data[self.items].to_numpy()
+            lo = np.asarray([v[0] for v in self.categories.values()])
+            hi = np.asarray([v[-1] for v in self.categories.values()])
+            if (arr.min(axis=0) >= lo).all() and (arr.max(axis=0) <= hi).all():
+                tab = self.sum_score_table()
+                sums = arr.sum(axis=1) - int(lo.sum())
+                return pd.DataFrame({"theta": tab["theta"].to_numpy()[sums],
+                                     "se": tab["se"].to_numpy()[sums]}, index=data.index)
         if data is None:
             self._need_data("scores")
             codes = np.full((len(self.used_), self.n_items), -1, dtype=np.int16)
@@ -266,6 +281,20 @@ class IRTResult(Result):
         else:
             codes, index = self._codes(data, "IRTResult.scores")
         design = self.design_
+        if method == "EAPsum":
+            tab = self.sum_score_table()
+            full = (codes >= 0).all(axis=1)
+            sums = codes.sum(axis=1, dtype=np.int64)
+            th_out = tab["theta"].to_numpy()[np.where(full, sums, 0)]
+            se_out = tab["se"].to_numpy()[np.where(full, sums, 0)]
+            if not full.all():
+                rest = self.scores(pd.DataFrame(
+                    np.where(codes[~full] >= 0, codes[~full], -1), columns=self.items)
+                    .replace(-1, np.nan) + np.asarray([v[0] for v in self.categories.values()]),
+                    method="EAP")
+                th_out[~full] = rest["theta"].to_numpy()
+                se_out[~full] = rest["se"].to_numpy()
+            return pd.DataFrame({"theta": th_out, "se": se_out}, index=index)
         pats = collapse(codes, design.ncat)
         theta, _, logw = self._grid()
         t_eap, s_eap = eap(design, self.beta_, pats.onehot, theta, logw)

@@ -157,8 +157,18 @@ def codes_for(design: Design, frame: Any, caller: str) -> Any:
     import pandas as pd
 
     n = len(frame)
-    codes = np.full((n, len(design.items)), -1, dtype=np.int16)
     present = [i for i in design.items if i in frame.columns]
+    if len(present) == len(design.items) and all(
+            pd.api.types.is_integer_dtype(frame[i].dtype) for i in design.items):
+        # fast path: integer columns without missing values
+        arr = frame[design.items].to_numpy()
+        mins = np.asarray([v[0] for v in design.values])
+        top = np.asarray([len(v) - 1 for v in design.values])
+        codes64 = arr - mins.astype(arr.dtype)
+        bad = (codes64 < 0) | (codes64 > top)
+        if not bad.any():
+            return codes64.astype(np.int16)
+    codes = np.full((n, len(design.items)), -1, dtype=np.int16)
     if not present:
         raise ValueError(f"{caller}(): parameter 'data' has none of the calibrated items "
                          f"{design.items}; got columns {[str(c) for c in frame.columns]}")
