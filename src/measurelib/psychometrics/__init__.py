@@ -37,6 +37,7 @@ _LAZY: dict[str, str] = {
     "irt": "irt",
     "IRTResult": "irt",
     "simulate_irt": "irt",
+    "dif": "irt",
 }
 
 __all__ = sorted(_LAZY)

@@ -150,10 +150,6 @@ def test_from_coef_reproduces_scores(fit: ml.psychometrics.IRTResult, sim: pd.Da
         bank.itemfit()
 
 
-def test_groups_not_yet(sim: pd.DataFrame) -> None:
-    with pytest.raises(NotImplementedError, match="groups"):
-        ml.psychometrics.irt(sim, groups=np.repeat([0, 1], 300))
-
 
 def test_public_name_stays_callable_after_submodule_import() -> None:
     code = ("import measurelib.psychometrics.irt._estimate, measurelib as ml;"

@@ -16,10 +16,11 @@ import types
 from typing import Any
 
 from ._calibrate import irt
+from ._dif import dif
 from ._result import IRTResult
 from ._simulate import simulate_irt
 
-__all__ = ["IRTResult", "irt", "simulate_irt"]
+__all__ = ["IRTResult", "dif", "irt", "simulate_irt"]
 
 
 class _CallableModule(types.ModuleType):

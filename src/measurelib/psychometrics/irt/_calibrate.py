@@ -110,10 +110,9 @@ def irt(
     from ._estimate import Engine, collapse, fit, prepare
     from ._estimate import quadrature as grid
 
-    if groups is not None or invariance:
-        raise NotImplementedError(
-            "irt(): multiple-group calibration (parameters 'groups' and 'invariance') is not "
-            "available yet; calibrate each group separately or pool the groups")
+    if invariance and groups is None:
+        raise ValueError("irt(): parameter 'invariance' needs 'groups' (a column name or one "
+                         "label per row)")
     _check_choice("se", se, ("louis", "oakes", "sem", None), "irt")
     if not isinstance(quadrature, int) or quadrature < 5:
         raise ValueError(f"irt(): parameter 'quadrature' must be an integer >= 5; got "
@@ -123,9 +122,23 @@ def irt(
                          f"{max_iter!r}")
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise ValueError(f"irt(): parameter 'tol' must be a number in (0, 1); got {tol!r}")
+    if isinstance(groups, str):
+        if not isinstance(data, pd.DataFrame) or groups not in data.columns:
+            raise ValueError(f"irt(): parameter 'groups' names column {groups!r}, which is not "
+                             "in the data")
+        group_labels = data[groups].to_numpy()
+        if items is None:
+            items = [str(c) for c in data.columns if c != groups]
+    else:
+        group_labels = groups
     codes, design, used = prepare(data, items, model)
-    pats = collapse(codes[used], design.ncat)
     theta, w = grid(quadrature)
+    if group_labels is not None:
+        from ._multigroup_result import calibrate_groups
+
+        return calibrate_groups(data, codes, design, used, group_labels, invariance, se,
+                                theta, w, quadrature, max_iter, float(tol), progress)
+    pats = collapse(codes[used], design.ncat)
     engine = Engine(design, pats, theta, w)
     big = pats.onehot.size > 5_000_000
     show = (sys.stderr.isatty() and big) if progress is None else progress

@@ -327,6 +327,7 @@ class _EStep:
     loglik: float
     r: Any  # (C, Q) expected counts
     post: Any | None = None  # (n_unique, Q) posterior, normalised per pattern
+    nq: Any | None = None  # (Q,) expected number of respondents at each node
 
 
 class Engine:
@@ -356,7 +357,7 @@ class Engine:
         post = ll.copy() if keep_post else None
         ll *= f[:, None]
         r = x.T @ ll
-        return _EStep(loglik, r, post)
+        return _EStep(loglik, r, post, ll.sum(axis=0))
 
     def _blocks(self, beta: Any, r: Any, second: bool = True) -> tuple[Any, Any, float]:
         """Gradient and Hessian of sum r log P in beta space, and its value."""
@@ -463,6 +464,15 @@ class Engine:
             g, h, val = self._blocks(beta, r)
         return phi
 
+    def start(self) -> Any:
+        return start_values(self.design, self.pats)
+
+    def valid(self, phi: Any) -> bool:
+        return self.design.valid(self.design.beta(phi))
+
+    def beta_of(self, phi: Any) -> Any:
+        return self.design.beta(phi)
+
     def em_map(self, phi: Any) -> tuple[Any, float]:
         e = self.estep(self.design.beta(phi))
         return self.mstep(phi, e.r), e.loglik
@@ -556,11 +566,10 @@ class Calibration:
     messages: list[str]
 
 
-def fit(engine: Engine, max_iter: int, tol: float, se: str | None,
+def fit(engine: Any, max_iter: int, tol: float, se: str | None,
         progress: Any = None) -> Calibration:
     """EM with SQUAREM acceleration to ``tol`` (max absolute EM step), then the SEs."""
-    design = engine.design
-    phi = start_values(design, engine.pats)
+    phi = engine.start()
     messages: list[str] = []
     converged = False
     it = 0
@@ -579,7 +588,7 @@ def fit(engine: Engine, max_iter: int, tol: float, se: str | None,
         nxt = p2
         if alpha < -1.0:
             cand = phi - 2 * alpha * r + alpha * alpha * v
-            if design.valid(design.beta(cand)):
+            if engine.valid(cand):
                 p3, ll3 = engine.em_map(cand)
                 if np.isfinite(ll3) and ll3 >= ll1 - 1e-9 * abs(ll1):
                     nxt = p3
@@ -603,7 +612,7 @@ def fit(engine: Engine, max_iter: int, tol: float, se: str | None,
             # one Newton step on the marginal likelihood polishes the EM solution
             try:
                 delta = np.linalg.solve(info, score)
-                if float(np.max(np.abs(delta))) < 1e-3 and design.valid(design.beta(phi + delta)):
+                if float(np.max(np.abs(delta))) < 1e-3 and engine.valid(phi + delta):
                     phi = phi + delta
             except np.linalg.LinAlgError:
                 pass
@@ -620,9 +629,7 @@ def fit(engine: Engine, max_iter: int, tol: float, se: str | None,
             messages.append(msg)
             warnings.warn(f"irt(): {msg}", ConvergenceWarning, stacklevel=3)
             vcov = np.full((len(phi), len(phi)), np.nan)
-    e = engine.estep(design.beta(phi))
-    ll = e.loglik
+    score_final, ll = engine.gradient(phi)
     if score is None:
-        g, _, _ = engine._blocks(design.beta(phi), e.r, second=False)
-        score = design.M.T @ g
-    return Calibration(phi, design.beta(phi), ll, it, converged, info, score, vcov, messages)
+        score = score_final
+    return Calibration(phi, engine.beta_of(phi), ll, it, converged, info, score, vcov, messages)

@@ -52,6 +52,9 @@ class IRTResult(Result):
     max_iter: int
     simulated: bool
     warnings: list[str]
+    groups: list[str] | None = None
+    invariance: list[str] = []
+    group_n: list[int] | None = None
     method: str = "irt"
     # internals used by the methods (the internal metric: theta* ~ N(0,1))
     design_: Any = None
@@ -61,6 +64,9 @@ class IRTResult(Result):
     freq_: Any = None
     inverse_: Any = None
     used_: Any = None
+    group_results_: Any = None
+    engine_: Any = None
+    phi_: Any = None
 
     # ------------------------------------------------------------------ tables
     def to_frame(self) -> Any:

@@ -43,7 +43,7 @@ def simulate_irt(
     Returns
     -------
     DataFrame with columns ``item1..itemJ``; ``attrs`` holds ``simulated=True`` and the
-    generating ``a``, ``d`` and ``theta``.
+    generating ``a`` and ``d`` (lists), and ``theta`` when n <= 10,000.
     """
     import numpy as np
     import pandas as pd
@@ -90,5 +90,8 @@ def simulate_irt(
     u = rng.random((n_items, 1, theta.shape[0]))
     codes = (u > cum).sum(axis=1).T  # (N, J)
     frame = pd.DataFrame(codes + start, columns=[f"item{j + 1}" for j in range(n_items)])
-    frame.attrs.update({"simulated": True, "a": a, "d": d, "theta": theta, "model": model})
+    # plain lists keep the attrs comparable and cheap to copy (pandas copies attrs often)
+    frame.attrs.update({"simulated": True, "model": model, "a": a.tolist(), "d": d.tolist()})
+    if theta.shape[0] <= 10_000:
+        frame.attrs["theta"] = theta.tolist()
     return frame
