@@ -330,7 +330,9 @@ class IRTResult(Result):
         ``observed`` (complete rows of the calibration data with that sum), ``expected``
         (n times the model's probability of the sum); ``.attrs`` holds ``rxx`` (marginal
         reliability of the EAP-sum scores as mirt: var(theta)/(var(theta)+mean(se^2))
-        over the observed rows), ``X2``, ``df`` and ``p`` of observed vs expected.
+        over the observed rows), ``X2``, ``df`` and ``p`` of observed vs expected, and
+        ``monotone`` (whether theta increases with the sum: guaranteed for Rasch-family
+        models, usual but not guaranteed when slopes differ).
 
         Notes
         -----
@@ -367,6 +369,8 @@ class IRTResult(Result):
         mins = sum(v[0] for v in self.categories.values())
         frame = pd.DataFrame({"sum": np.arange(len(ps)) + mins, "theta": tm, "se": tsd,
                               "observed": obs, "expected": exp})
+        # guaranteed increasing for the Rasch family; with unequal slopes a bank can break it
+        frame.attrs["monotone"] = bool((np.diff(tm) > 0).all())
         if self.codes_ is None:
             # no data: marginal reliability over the model's distribution of sums
             mu = float(ps @ tm)
