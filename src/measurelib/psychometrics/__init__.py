@@ -38,6 +38,10 @@ _LAZY: dict[str, str] = {
     "IRTResult": "irt",
     "simulate_irt": "irt",
     "dif": "irt",
+    "link": "irt",
+    "LinkResult": "irt",
+    "short_form": "irt",
+    "ShortFormResult": "irt",
 }
 
 __all__ = sorted(_LAZY)
