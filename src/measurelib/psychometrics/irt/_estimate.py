@@ -486,6 +486,8 @@ class Engine:
 
     def louis_information(self, phi: Any, chunk: int = 2048) -> tuple[Any, Any]:
         """Observed information by Louis's identity, exactly; returns (info, score)."""
+        from scipy.linalg.blas import dsyrk
+
         d = self.design
         m = d.M
         beta = d.beta(phi)
@@ -493,29 +495,35 @@ class Engine:
         g, h, _ = self._blocks(beta, e.r)
         q = self.theta.shape[0]
         npar = m.shape[1]
-        # complete-data score of every (item, category) row at every node, in phi space
-        gb = np.zeros((q, d.n_beta, d.n_beta))
-        starts = np.asarray(d.start)
+        # complete-data score of each item's categories at every node: (K, Q, K) per item
+        scores: list[Any] = [None] * len(d.items)
         for kind, k, idx in d.groups:
             _, dl, _ = item_derivatives(kind, d.group_beta(beta, idx, k), self.theta, False)
             for i, j in enumerate(idx):
-                s = starts[j]
-                gb[:, s: s + k, s: s + k] = dl[i].transpose(1, 0, 2)
-        gphi = gb @ m  # (Q, C, P)
-        gcat = gphi.transpose(1, 0, 2).reshape(d.n_beta, q * npar)
-        x = self.pats.onehot
+                # a zero row for "missing" (code -1 indexes the appended row)
+                scores[int(j)] = np.concatenate([dl[i], np.zeros((1, q, k))])
+        codes = self.pats.codes
         f = self.pats.freq
         post = e.post
         assert post is not None  # keep_post=True
+        identity = d.identity
         a = np.zeros((npar, npar))
         bsum = np.zeros((npar, npar))
-        for lo in range(0, x.shape[0], chunk):
-            hi = min(lo + chunk, x.shape[0])
-            s = (x[lo:hi] @ gcat).reshape(hi - lo, q, npar)  # per pattern, node
+        for lo in range(0, codes.shape[0], chunk):
+            hi = min(lo + chunk, codes.shape[0])
+            # per pattern and node, the score is a gather of each item's rows (no products)
+            sb = np.empty((hi - lo, q, d.n_beta))
+            for j in range(len(d.items)):
+                st = d.start[j]
+                sb[:, :, st: st + d.ncat[j]] = scores[j][codes[lo:hi, j]]
+            sp = sb if identity else sb @ m
             wpost = post[lo:hi] * f[lo:hi, None]
-            a += np.einsum("nqa,nq,nqb->ab", s, wpost, s, optimize=True)
-            mean = np.einsum("nq,nqa->na", post[lo:hi], s)
+            flat = sp.reshape(-1, npar) * np.sqrt(wpost).reshape(-1, 1)
+            # symmetric rank-k update (upper triangle), half the work of a full product
+            a += dsyrk(1.0, flat, trans=1)
+            mean = np.einsum("nq,nqa->na", post[lo:hi], sp)
             bsum += (mean * f[lo:hi, None]).T @ mean
+        a = np.triu(a) + np.triu(a, 1).T
         hess = m.T @ h @ m + a - bsum
         info = -0.5 * (hess + hess.T)
         return info, m.T @ g
