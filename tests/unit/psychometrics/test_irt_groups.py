@@ -31,6 +31,7 @@ def test_free_groups_equal_separate_calibrations(two_groups: pd.DataFrame) -> No
     assert free.loglik == pytest.approx(ref.loglik + foc.loglik, abs=1e-5)
     np.testing.assert_allclose(free.coef.loc["foc"], foc.coef, atol=1e-4)
     assert free.groups == ["ref", "foc"] and free.group_n == [1200, 1200]
+    assert len(free.to_frame()) == 12 and free.to_dict()["groups"] == ["ref", "foc"]
     assert free.df == 2 * (4**6 - 1) - 48
 
 

@@ -159,6 +159,15 @@ def test_public_name_stays_callable_after_submodule_import() -> None:
     assert out.stdout.strip() == "IRTResult"
 
 
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    from measurelib.psychometrics.irt import _calibrate
+
+    result = doctest.testmod(_calibrate, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
+
+
 def test_import_stays_light() -> None:
     code = "import measurelib.psychometrics, sys; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -19,7 +19,10 @@ class IRTResult(Result):
     :math:`P_c \\propto e^{c a\\theta + d_c}` (``d0 = 0``) for the divide-by-total models.
     ``coef_irt`` holds the classical parametrisation (mirt's ``coef(x, IRTpars=TRUE)``):
     ``b_k = -d_k / a`` (graded, 2PL) and ``b_k = -(d_k - d_{k-1}) / a`` (GPCM, PCM, RSM).
-    ``se`` has the shape of ``coef``: NaN marks a fixed parameter.
+    ``se`` has the shape of ``coef``: NaN marks a fixed parameter. With ``groups``, the
+    three tables are indexed by (group, item), ``group_results_`` holds one scoring
+    object per group, and the scoring, information and fit methods use the reference
+    (first) group.
     For Rasch-family calibrations the slope is fixed at 1 and the latent variance
     (``group_vars``) is estimated, as mirt does.
     """
@@ -77,8 +80,9 @@ class IRTResult(Result):
         se = self.se.add_prefix("se_")
         b = self.coef_irt.drop(columns="a").copy()
         frame = pd.concat([out, se, b], axis=1)
-        frame.insert(0, "n_categories", [len(self.categories[i]) for i in self.items])
-        frame.insert(0, "model", [self.models[i] for i in self.items])
+        items = [i[-1] if isinstance(i, tuple) else i for i in frame.index]
+        frame.insert(0, "n_categories", [len(self.categories[i]) for i in items])
+        frame.insert(0, "model", [self.models[i] for i in items])
         return frame
 
     def to_dict(self) -> dict[str, Any]:
