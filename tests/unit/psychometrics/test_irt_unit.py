@@ -172,3 +172,19 @@ def test_import_stays_light() -> None:
     code = "import measurelib.psychometrics, sys; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_score_method_handles_missing_and_extreme_patterns() -> None:
+    df = ml.psychometrics.simulate_irt(n=800, n_items=8, model="2pl", seed=4, start=0).astype(float)
+    df.iloc[::7, 2] = np.nan
+    df.iloc[0] = np.nan  # a row without answers
+    df.iloc[1] = 0.0  # all lowest
+    df.iloc[2] = 1.0  # all highest
+    fit = ml.psychometrics.irt(df, model="2pl", se=None)
+    for method in ("EAP", "MAP", "WLE", "EAPsum"):
+        sc = fit.scores(df, method=method)
+        assert np.isnan(sc["theta"].iloc[0]) and sc["theta"].iloc[1:].notna().all()
+        assert sc["theta"].iloc[1] < sc["theta"].iloc[3] < sc["theta"].iloc[2]
+    with pytest.warns(ml.errors.ConvergenceWarning):
+        ml_scores = fit.scores(df, method="ML")
+    assert ml_scores["theta"].iloc[1] == -np.inf and ml_scores["theta"].iloc[2] == np.inf

@@ -57,18 +57,22 @@ def _pattern_derivs(design: Design, beta: Any, onehot: Any, th: Any) -> tuple[An
         d2[rows] = dd2.reshape(-1, n)
     ps = np.maximum(p, 1e-300)
     x = onehot.T  # (C, n)
-    g = (x * d1 / ps).sum(axis=0)
-    h = (x * (d2 / ps - (d1 / ps) ** 2)).sum(axis=0)
+    with np.errstate(all="ignore"):
+        r1 = d1 / ps  # d log P / d theta, finite even where P underflows
+        r2 = d2 / ps
+    r1 = np.nan_to_num(r1, nan=0.0, posinf=0.0, neginf=0.0)
+    r2 = np.nan_to_num(r2, nan=0.0, posinf=0.0, neginf=0.0)
+    g = (x * r1).sum(axis=0)
+    h = (x * (r2 - r1 * r1)).sum(axis=0)
     # information of the answered items: mask each item's categories by "answered"
     answered = np.zeros((c, n))
     for j in range(len(design.items)):
         s = design.start[j]
         k = design.ncat[j]
-        a = x[s: s + k].sum(axis=0)
-        answered[s: s + k] = a
-    info = (answered * d1 * d1 / ps).sum(axis=0)
+        answered[s: s + k] = x[s: s + k].sum(axis=0)
+    info = (answered * d1 * r1).sum(axis=0)
     # dI/dtheta = sum (2 P' P'' / P - P'^3 / P^2)
-    dinfo = (answered * (2 * d1 * d2 / ps - d1**3 / ps**2)).sum(axis=0)
+    dinfo = (answered * (2 * r1 * d2 - r1 * r1 * d1)).sum(axis=0)
     return g, h, info, dinfo
 
 
@@ -92,7 +96,8 @@ def newton_scores(design: Design, beta: Any, onehot: Any, method: str, start: An
         eps = 1e-5
         gp, _, ip, dip = _pattern_derivs(design, beta, onehot, t + eps)
         gm, _, im, dim_ = _pattern_derivs(design, beta, onehot, t - eps)
-        hw = ((gp + dip / (2 * ip)) - (gm + dim_ / (2 * im))) / (2 * eps)
+        hw = ((gp + dip / (2 * np.maximum(ip, 1e-300)))
+              - (gm + dim_ / (2 * np.maximum(im, 1e-300)))) / (2 * eps)
         return gw, hw
 
     for _ in range(max_iter):
