@@ -89,9 +89,13 @@ class Design:
     @property
     def identity(self) -> bool:
         """Every item parameter is its own free parameter (no fixed or shared ones)."""
-        m = self.M
-        return bool(m.shape[0] == m.shape[1] and np.array_equal(m, np.eye(m.shape[0]))
-                    and not self.c0.any())
+        cached = self.__dict__.get("_identity")
+        if cached is None:
+            m = self.M
+            cached = bool(m.shape[0] == m.shape[1] and np.array_equal(m, np.eye(m.shape[0]))
+                          and not self.c0.any())
+            self.__dict__["_identity"] = cached
+        return bool(cached)
 
     @property
     def n_beta(self) -> int:
@@ -128,8 +132,12 @@ class Design:
 def _item_codes(col: Any, name: str) -> tuple[Any, list[float]]:
     import pandas as pd
 
-    s = pd.to_numeric(pd.Series(col), errors="coerce")
-    raw = pd.Series(col)
+    if col.dtype.kind in "iub":
+        s = pd.Series(col.astype(np.float64))
+        raw = s
+    else:
+        s = pd.to_numeric(pd.Series(col), errors="coerce")
+        raw = pd.Series(col)
     bad = s.isna() & raw.notna()
     if bad.any():
         i = int(np.nonzero(bad.to_numpy())[0][0])
@@ -197,8 +205,10 @@ def prepare(data: Any, items: Sequence[str] | None, model: Any) -> tuple[Any, De
                                 f"(item {n!r}); got {m!r}")
     cols = []
     values = []
-    for n in names:
-        c, v = _item_codes(frame[n].to_numpy(), n)
+    # one selection (pandas copies .attrs on every column access)
+    block = frame[names].to_numpy()
+    for i, n in enumerate(names):
+        c, v = _item_codes(block[:, i], n)
         cols.append(c)
         values.append(v)
     codes = np.stack(cols, axis=1) if cols else np.zeros((len(frame), 0), np.int16)
