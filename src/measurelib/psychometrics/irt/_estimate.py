@@ -350,24 +350,34 @@ class Engine:
         self.logw = np.log(weights)
         self.n_evals = 0
         self.newton_per_mstep = 1
+        # the one-hot matrix with a column of ones: the product adds the log prior, and
+        # the transposed product's last row is the expected count at each node
+        x = pats.onehot
+        self.xa = np.empty((x.shape[0], x.shape[1] + 1))
+        self.xa[:, :-1] = x
+        self.xa[:, -1] = 1.0
+        pats.onehot = self.xa[:, :-1]  # one copy in memory
 
     def estep(self, beta: Any, keep_post: bool = False) -> _EStep:
         self.n_evals += 1
-        logp = self.design.log_probs(beta, self.theta)
-        x = self.pats.onehot
+        logp = np.vstack([self.design.log_probs(beta, self.theta), self.logw[None, :]])
+        xa = self.xa
         f = self.pats.freq
-        ll = x @ logp
-        ll += self.logw[None, :]
+        ll = xa @ logp
         mx = ll.max(axis=1, keepdims=True)
         np.subtract(ll, mx, out=ll)
         np.exp(ll, out=ll)
-        s = ll.sum(axis=1, keepdims=True)
-        loglik = float(f @ (mx[:, 0] + np.log(s[:, 0])))
-        ll /= s
-        post = ll.copy() if keep_post else None
-        ll *= f[:, None]
-        r = x.T @ ll
-        return _EStep(loglik, r, post, ll.sum(axis=0))
+        s = ll.sum(axis=1)
+        loglik = float(f @ (mx[:, 0] + np.log(s)))
+        if keep_post:
+            ll /= s[:, None]
+            post = ll.copy()
+            ll *= f[:, None]
+        else:
+            post = None
+            ll *= (f / s)[:, None]
+        ra = xa.T @ ll
+        return _EStep(loglik, ra[:-1], post, ra[-1])
 
     def _blocks(self, beta: Any, r: Any, second: bool = True) -> tuple[Any, Any, float]:
         """Gradient and Hessian of sum r log P in beta space, and its value."""
