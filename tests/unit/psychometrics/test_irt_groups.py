@@ -46,8 +46,10 @@ def test_invariance_with_anchors_estimates_group_moments(two_groups: pd.DataFram
     np.testing.assert_allclose(fit.coef.loc["ref"].loc["item4"], fit.coef.loc["foc"].loc["item4"])
     assert abs(fit.coef.loc[("foc", "item1"), "d1"] - fit.coef.loc[("ref", "item1"), "d1"]) > 0.4
     assert fit.se.notna().all().all() and fit.se_method == "oakes"
-    sc = fit.group_results_["foc"].scores(two_groups.drop(columns="grp").head(3))
+    sc = fit.group("foc").scores(two_groups.drop(columns="grp").head(3))
     assert sc.shape == (3, 2)
+    with pytest.raises(ValueError, match="parameter 'label'"):
+        fit.group("x")
 
 
 def test_group_errors(two_groups: pd.DataFrame) -> None:

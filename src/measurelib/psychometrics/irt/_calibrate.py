@@ -41,9 +41,16 @@ def irt(
         partial credit and rating scale models, the 2PL, or the Rasch model (dichotomous
         items; partial credit for polytomous items, as mirt's ``"Rasch"``). A dict maps
         item -> model (others graded), as mirt's ``itemtype`` vector.
-    groups, invariance
-        Multiple-group calibration (mirt's ``multipleGroup``) is not available yet;
-        passing ``groups`` raises ``NotImplementedError``.
+    groups : str or array, optional
+        A column of ``data`` or one label per row: multiple-group calibration, as mirt's
+        ``multipleGroup``. The first group (in order of appearance) is the reference,
+        N(0, 1); ``.coef`` and ``.se`` are then indexed by (group, item) and
+        ``.group(label)`` scores a group.
+    invariance : sequence of str
+        With ``groups``: ``"a"`` (slopes) and/or ``"d"`` (intercepts) equal across
+        groups, anchor item names (all their parameters equal), ``"free_means"`` and
+        ``"free_var"`` (estimate the other groups' latent means and variances). Standard
+        errors of multiple-group calibrations use Oakes's identity.
     se : {"louis", "oakes", "sem"} or None
         Standard errors from the observed information: Louis's (1982) identity computed
         exactly, Oakes's (1999) identity (the Jacobian of the Fisher score, numerically),

@@ -20,7 +20,7 @@ class IRTResult(Result):
     ``coef_irt`` holds the classical parametrisation (mirt's ``coef(x, IRTpars=TRUE)``):
     ``b_k = -d_k / a`` (graded, 2PL) and ``b_k = -(d_k - d_{k-1}) / a`` (GPCM, PCM, RSM).
     ``se`` has the shape of ``coef``: NaN marks a fixed parameter. With ``groups``, the
-    three tables are indexed by (group, item), ``group_results_`` holds one scoring
+    three tables are indexed by (group, item), ``group(label)`` gives one scoring
     object per group, and the scoring, information and fit methods use the reference
     (first) group.
     For Rasch-family calibrations the slope is fixed at 1 and the latent variance
@@ -202,6 +202,16 @@ class IRTResult(Result):
             simulated=False, warnings=[], design_=design, beta_=beta, scale_=sd,
             codes_=None, freq_=None, inverse_=None, used_=None,
         )
+
+    def group(self, label: str) -> IRTResult:
+        """The calibration of one group of a multiple-group result (parameters only), on
+        the common metric with that group's mean and variance: use it to score the group."""
+        if not self.groups:
+            raise ValueError("IRTResult.group(): this calibration has no groups")
+        if label not in self.groups:
+            raise ValueError(f"IRTResult.group(): parameter 'label' must be one of "
+                             f"{self.groups}; got {label!r}")
+        return self.group_results_[label]  # type: ignore[no-any-return]
 
     def _need_data(self, caller: str) -> None:
         if self.codes_ is None:
