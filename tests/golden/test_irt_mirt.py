@@ -119,6 +119,12 @@ def test_rasch_df_and_variance(lsat7: pd.DataFrame) -> None:
     np.testing.assert_allclose(l6.coef["d1"], [2.73, 0.999, 0.24, 1.306, 2.099], atol=2e-3)
     assert l6.group_vars[0] == pytest.approx(0.57, abs=2e-3)
     assert (l6.coef["a"] == 1).all() and l6.se["a"].isna().all()
+    # test-01-mirtOne.R: M2 of the Rasch model (5.291576) and of the equal-slopes 1PL
+    # with N(0, 1) (5.292566), which is the parametrisation we estimate; df 9
+    m2 = l6.m2().iloc[0]
+    assert m2["df"] == 9
+    assert m2["stat"] == pytest.approx(5.291576, abs=2e-3)
+    assert m2["stat"] == pytest.approx(5.292566, abs=2e-3)
 
 
 def test_science_graded(science_graded: ml.psychometrics.IRTResult) -> None:

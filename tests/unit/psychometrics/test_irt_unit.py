@@ -137,6 +137,8 @@ def test_fit_tables(fit: ml.psychometrics.IRTResult) -> None:
     assert list(ifit.columns) == ["S_X2", "df", "RMSEA", "p"] and len(ifit) == 6
     m2 = fit.m2("C2")
     assert m2["df"].iloc[0] == 18 + 15 - 24 and 0 <= m2["p"].iloc[0] <= 1
+    with pytest.raises(ValueError, match="21 moments for 24 parameters"):
+        fit.m2("M2*")
     assert len(fit.residuals("LD")) == 15 and len(fit.residuals("Q3")) == 15
     with pytest.raises(ValueError, match="parameter 'type'"):
         fit.m2("M3")  # type: ignore[arg-type]

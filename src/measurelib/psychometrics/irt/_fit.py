@@ -6,6 +6,9 @@ Orlando, M., & Thissen, D. (2000). Likelihood-based item-fit indices for dichoto
 response theory models. Applied Psychological Measurement, 24(1), 50-64.
 Maydeu-Olivares, A., & Joe, H. (2006). Limited information goodness-of-fit testing in
 multidimensional contingency tables. Psychometrika, 71(4), 713-732.
+Cai, L., & Hansen, M. (2013). Limited-information goodness-of-fit testing of
+hierarchical item factor models. British Journal of Mathematical and Statistical
+Psychology, 66(2), 245-276.
 Cai, L., & Monroe, S. (2014). A new statistic for evaluating item response theory models
 for ordinal data. CRESST Report 839.
 Chen, W.-H., & Thissen, D. (1997). Local dependence indexes for item pairs using item
@@ -206,8 +209,9 @@ def _moment_spec(design: Design, kind: str) -> list[tuple[tuple[int, int], ...]]
     """Moments as tuples of (item, function); function c >= 1 is the indicator of category
     c, function -1 the item score."""
     n = len(design.items)
-    uni: list[tuple[tuple[int, int], ...]] = [
-        ((j, c),) for j in range(n) for c in range(1, design.ncat[j])]
+    uni: list[tuple[tuple[int, int], ...]] = (
+        [((j, -1),) for j in range(n)] if kind == "M2*" else
+        [((j, c),) for j in range(n) for c in range(1, design.ncat[j])])
     if kind == "M2":
         bi: list[tuple[tuple[int, int], ...]] = [((i, c), (j, d)) for i in range(n) for j in range(i + 1, n)
               for c in range(1, design.ncat[i]) for d in range(1, design.ncat[j])]
@@ -226,7 +230,8 @@ def _fvals(k: int, f: int) -> Any:
 
 def m2_statistic(design: Design, beta: Any, M: Any, theta: Any, w: Any, codes: Any,
                  freq: Any, kind: str, free: Any | None = None) -> dict[str, float]:
-    """M2 (Maydeu-Olivares & Joe, 2006) or C2 (Cai & Monroe, 2014) for complete data."""
+    """M2 (Maydeu-Olivares & Joe, 2006), M2* (Cai & Hansen, 2013: item means and
+    cross-products) or C2 (Cai & Monroe, 2014) for complete data."""
     n_items = len(design.items)
     moments = _moment_spec(design, kind)
     m = len(moments)
@@ -317,6 +322,10 @@ def m2_statistic(design: Design, beta: Any, M: Any, theta: Any, w: Any, codes: A
         for j, f in mom:
             val = val * (codes[:, j] if f == -1 else (codes[:, j] == f))
         obs[a] = (val * freq).sum() / n
+    if m <= delta.shape[1]:
+        raise ValueError(
+            f"IRTResult.m2(): type={kind!r} has {m} moments for {delta.shape[1]} parameters, "
+            "so no degrees of freedom; use type='C2' (or 'M2', which keeps every category)")
     qmat, _ = np.linalg.qr(delta, mode="complete")
     dc = qmat[:, delta.shape[1]:]
     cmat = dc @ np.linalg.solve(dc.T @ xi @ dc, dc.T)

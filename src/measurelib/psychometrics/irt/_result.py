@@ -501,19 +501,21 @@ class IRTResult(Result):
             return (k - 1) + (0 if j == first else 1)
         return k - 1
 
-    def m2(self, type: Literal["M2", "C2"] = "M2") -> Any:  # noqa: A002
-        """Limited-information fit: M2 (Maydeu-Olivares & Joe, 2005, 2006) or C2 (Cai &
-        Monroe, 2014), with RMSEA, SRMSR, CFI and TLI.
+    def m2(self, type: Literal["M2", "M2*", "C2"] = "M2") -> Any:  # noqa: A002
+        """Limited-information fit: M2 (Maydeu-Olivares & Joe, 2005, 2006), M2* (Cai &
+        Hansen, 2013) or C2 (Cai & Monroe, 2014), with RMSEA, SRMSR, CFI and TLI.
 
         .. math:: M_2 = N (p - \\pi)' \\Delta_c (\\Delta_c' \\Xi \\Delta_c)^{-1}
                   \\Delta_c' (p - \\pi)
 
         ``p`` and ``pi`` are the observed and model univariate and bivariate marginal
-        proportions (M2: every category above the lowest; C2: univariate categories and
-        the cross-products of item scores), ``Xi`` their asymptotic covariance under the
+        proportions (M2: every category above the lowest; M2*: the item means and the
+        cross-products of item scores, mirt's default for polytomous items; C2:
+        univariate categories and the cross-products), ``Xi`` their asymptotic covariance under the
         model and ``Delta_c`` the orthogonal complement of their derivatives. CFI and TLI
         compare with the independence model (slopes zero). Complete rows only.
-        Same numbers as ``mirt::M2(x, type = "M2" | "C2")``.
+        Same numbers as ``mirt::M2(x, type = "M2" | "M2*" | "C2")`` (for dichotomous
+        items the three coincide with mirt's ``M2``).
         """
         import numpy as np
         import pandas as pd
@@ -521,7 +523,7 @@ class IRTResult(Result):
 
         from ._fit import m2_statistic
 
-        _check_choice("type", type, ("M2", "C2"), "IRTResult.m2")
+        _check_choice("type", type, ("M2", "M2*", "C2"), "IRTResult.m2")
         self._need_data("m2")
         complete = (self.codes_ >= 0).all(axis=1)
         codes = self.codes_[complete]
