@@ -549,13 +549,15 @@ class IRTResult(Result):
         stat, df, n = res["stat"], res["df"], res["n"]
         s0, df0 = null["stat"], null["df"]
         rmsea = math.sqrt(max(stat - df, 0) / (df * (n - 1))) if df > 0 else float("nan")
-        cfi = 1 - max(stat - df, 0) / max(s0 - df0, stat - df, 0) if df0 > 0 else float("nan")
+        # mirt's cfi(): 1 - (M2 - df) / (M2_0 - df_0), clamped to [0, 1]
+        cfi = (min(max(1 - (stat - df) / (s0 - df0), 0.0), 1.0)
+               if df0 > 0 and s0 != df0 else float("nan"))
         tli = (s0 / df0 - stat / df) / (s0 / df0 - 1) if df > 0 and df0 > 0 else float("nan")
         srmsr = self._srmsr(codes, freq, theta, w)
         return pd.DataFrame([{
             "type": type, "stat": stat, "df": df,
             "p": float(stats.chi2.sf(stat, df)) if df > 0 else float("nan"),
-            "RMSEA": rmsea, "SRMSR": srmsr, "CFI": min(cfi, 1.0), "TLI": tli, "n": n,
+            "RMSEA": rmsea, "SRMSR": srmsr, "CFI": cfi, "TLI": tli, "n": n,
         }])
 
     def _srmsr(self, codes: Any, freq: Any, theta: Any, w: Any) -> float:
