@@ -10,7 +10,9 @@ default (1e-5, tighter); no standard errors. The log-likelihood of each program'
 estimates is evaluated on the same grid, so the accuracy of what was bought with the time
 is visible. Section 2 calibrates 50 items x 100,000 people and reports the peak resident
 memory. Section 3 scores 1,000,000 people by EAP for summed scores (a table lookup) and by
-pattern EAP, against a NumPy row sum. The load average is printed before and after.
+pattern EAP, against a NumPy row sum. Section 4 times adaptive item selection in a
+200-item bank and 10,000 simulated adaptive tests. The load average is printed before
+and after.
 
 Run:  python benchmarks/bench_irt.py [--repeat 5] [--quick]
 """
@@ -127,6 +129,29 @@ def section_scoring(n: int) -> None:
           f"pattern EAP {t_eap:.2f} s")
 
 
+def section_cat(n: int) -> None:
+    import measurelib as ml
+    from measurelib.psychometrics.irt._cat import Session, simulate
+
+    calib = ml.psychometrics.simulate_irt(n=3000, n_items=200, n_categories=5, seed=8)
+    bank = ml.psychometrics.irt(calib, se=None)
+    s = Session(bank, stop={"max_items": 50})
+    s.answer(s.next_item(), 3)
+    times = {}
+    for select in ("MFI", "MEPV", "KL"):
+        s.select = select
+        t0 = time.perf_counter()
+        for _ in range(200):
+            s._pending = None
+            s.next_item()
+        times[select] = (time.perf_counter() - t0) / 200 * 1e3
+    t, res = timed(lambda: simulate(bank, n, seed=1, stop="promis"))
+    print("\n4. adaptive testing, 200-item bank: item selection "
+          + ", ".join(f"{k} {v:.2f} ms" for k, v in times.items())
+          + f"; {n:,} simulated CATs (PROMIS stopping rule) in {t:.1f} s, "
+          f"mean length {res.mean_length:.1f} items, RMSE {res.rmse:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
@@ -138,10 +163,12 @@ def main() -> None:
         section_calibration(2, 1000, 10)
         section_large(5000, 20)
         section_scoring(20000)
+        section_cat(200)
     else:
         section_calibration(args.repeat, 5000, 20)
         section_large(100_000, 50)
         section_scoring(1_000_000)
+        section_cat(10_000)
     print(f"\nload average after: {os.getloadavg()}")
 
 

@@ -65,6 +65,13 @@ class _BankCache:
             for i, j in enumerate(grp):
                 self.logp[int(j)] = np.log(np.maximum(p[i], 1e-300))
         self.index = {name: j for j, name in enumerate(d.items)}
+        from ._scoring import test_information
+
+        # item information on a fine grid (step 0.01 in the internal metric), interpolated
+        # linearly at the current estimate: relative error below 1e-5
+        self.fine = np.linspace(theta[0], theta[-1], 1201)
+        self.info_fine = test_information(d, bank.beta_, self.fine)  # (J, 1201)
+        self.names = list(d.items)
         kmax = max(d.ncat)
         self.p_all = np.zeros((len(d.items), kmax, theta.shape[0]))
         self.logp_all = np.zeros_like(self.p_all)
@@ -158,6 +165,8 @@ class Session:
         if bad:
             raise ValueError(f"Session(): parameter 'items' names {bad}, not in the bank")
         self.pool = pool
+        self._pool_idx = np.asarray([self._c.index[i] for i in pool], dtype=np.int64)
+        self._used = np.zeros(len(self._c.names), dtype=bool)
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self.administered: list[str] = []
@@ -199,43 +208,45 @@ class Session:
                     abs(self._se_history[-2] - self._se_history[-1]) < s["se_change"])
 
     # -------------------------------------------------------------- selection
-    def _candidates(self) -> list[str]:
-        used = set(self.administered)
-        cand = [i for i in self.pool if i not in used]
+    def _candidates(self) -> Any:
+        """Bank indices of the items that may be asked next."""
+        import numpy as np
+
+        idx = self._pool_idx[~self._used[self._pool_idx]]
         if not self.content:
-            return cand
+            return idx
+        names = self._c.names
         count = {t: 0 for t in self.content}
         for i in self.administered:
             for t in self.tags.get(i, []):
                 if t in count:
                     count[t] += 1
-        cand = [i for i in cand if all(count[t] < self.content[t][1]
-                                       for t in self.tags.get(i, []) if t in count)]
+        cand = [j for j in idx.tolist() if all(count[t] < self.content[t][1]
+                                               for t in self.tags.get(names[j], []) if t in count)]
         need = {t for t, (lo, _) in self.content.items() if count[t] < lo}
         left = self.stop.get("max_items", len(self.pool)) - len(self.administered)
         short = sum(self.content[t][0] - count[t] for t in need)
         if need and left <= short:
-            pref = [i for i in cand if need & set(self.tags.get(i, []))]
+            pref = [j for j in cand if need & set(self.tags.get(names[j], []))]
             if pref:
-                return pref
-        return cand
+                return np.asarray(pref, dtype=np.int64)
+        return np.asarray(cand, dtype=np.int64)
 
-    def _criterion(self, cand: list[str]) -> Any:
+    def _criterion(self, ix: Any) -> Any:
         import numpy as np
 
         c = self._c
-        idx = [c.index[i] for i in cand]
         if self.select == "MFI":
-            from ._scoring import test_information
-
-            th = np.array([self._theta_internal if self.administered else
-                           (self.start_theta - self.bank.group_means[0]) / self.bank.scale_])
-            info = test_information(self.bank.design_, self.bank.beta_, th)[:, 0]
-            return info[idx]
+            th = (self._theta_internal if self.administered else
+                  (self.start_theta - self.bank.group_means[0]) / self.bank.scale_)
+            f = c.fine
+            pos = min(max((th - f[0]) / (f[1] - f[0]), 0.0), f.shape[0] - 1.000001)
+            i0 = int(pos)
+            w = pos - i0
+            return c.info_fine[ix, i0] * (1 - w) + c.info_fine[ix, i0 + 1] * w
         post = self._post if self.administered else \
             _prior_at(c, (self.start_theta - self.bank.group_means[0]) / self.bank.scale_)
         t = c.theta
-        ix = np.asarray(idx)
         if self.select == "MEPV":
             joint = c.p_all[ix] * post  # (n, K, Q)
             pc = joint.sum(axis=2)
@@ -262,16 +273,16 @@ class Session:
         if self.done:
             return None
         cand = self._candidates()
-        if not cand:
+        if cand.size == 0:
             return None
         crit = self._criterion(cand)
-        order = np.argsort(-crit, kind="stable")
         if self.exposure == "randomesque":
+            order = np.argsort(-crit, kind="stable")
             top = order[: max(1, self.randomesque_n)]
             pick = int(self._rng.choice(top))
         else:
-            pick = int(order[0])
-        self._pending = cand[pick]
+            pick = int(np.argmax(crit))  # the first of equal maxima, as a stable sort
+        self._pending = self._c.names[int(cand[pick])]
         return self._pending
 
     def answer(self, item_id: str, value: float) -> None:
@@ -289,6 +300,7 @@ class Session:
                              f"of its categories {[int(v) for v in values]}")
         self._logpost = self._logpost + c.logp[j][int(code)]
         self.administered.append(item_id)
+        self._used[j] = True
         self.responses[item_id] = float(value)
         self._pending = None
         self._update()
@@ -388,14 +400,14 @@ def simulate(bank: Any, thetas: Any = 1000, seed: int | None = None,
     from ._models import item_probs
 
     d = bank.design_
-    answers = np.empty((len(true), len(d.items)))
+    answers = np.empty((len(true), len(d.items)), dtype=np.int64)
     for kind, k, grp in d.groups:
         p = item_probs(kind, d.group_beta(bank.beta_, grp, k), internal)  # (n, K, N)
         cum = np.cumsum(p, axis=1)
         u = rng.random((len(grp), 1, len(true)))
         codes = (u > cum).sum(axis=1)  # (n_g, N)
         for i, j in enumerate(grp):
-            answers[:, j] = codes[i] + bank.categories[d.items[j]][0]
+            answers[:, j] = codes[i] + int(bank.categories[d.items[j]][0])
     est = np.empty(len(true))
     lengths = np.empty(len(true), dtype=np.int64)
     ses = np.empty(len(true))
