@@ -85,3 +85,19 @@ def test_eap_and_sum_score_table_match_rpf(at_reference: Any) -> None:
     np.testing.assert_allclose(tab["theta"], rp["sum_score"]["theta"], atol=1e-9)
     np.testing.assert_allclose(tab["se"], rp["sum_score"]["se"], atol=1e-9)
     np.testing.assert_allclose(tab["expected"] / tab.attrs["n"], rp["sum_score"]["p"], atol=1e-12)
+
+
+def test_rasch_matches_openmx_common_slope() -> None:
+    # OpenMx estimates one slope shared by the items with N(0, 1); measurelib reports the
+    # same model as a = 1 with latent variance slope^2
+    ref = REF["lsat6_rasch"]
+    d = pd.read_csv(ROOT / "data" / "lsat6_patterns.csv")
+    data = d.loc[d.index.repeat(d["freq"])].drop(columns="freq").reset_index(drop=True)
+    fit = ml.psychometrics.irt(data, model="rasch")
+    slope = ref["slope"]
+    beta = np.column_stack([np.full(5, slope), ref["d"]]).ravel()
+    assert _loglik_at(fit, beta) == pytest.approx(float(ref["loglik"]), abs=1e-9)
+    np.testing.assert_allclose(fit.coef["d1"], ref["d"], atol=2e-5)
+    assert fit.group_vars[0] == pytest.approx(slope**2, abs=5e-5)
+    np.testing.assert_allclose(fit.se["d1"], ref["se_d"], atol=5e-5)
+    assert fit.group_vars_se[0] == pytest.approx(2 * slope * ref["se_slope"], abs=5e-5)

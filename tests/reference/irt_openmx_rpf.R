@@ -12,10 +12,10 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 
-fit_ifa <- function(dat, spec, start) {
+fit_ifa <- function(dat, spec, start, labels = NA) {
   colnames(dat) <- paste0("i", seq_len(ncol(dat)))
   for (j in seq_len(ncol(dat))) dat[[j]] <- mxFactor(dat[[j]], levels = sort(unique(dat[[j]])))
-  imat <- mxMatrix(name = "item", values = start, free = TRUE)
+  imat <- mxMatrix(name = "item", values = start, free = TRUE, labels = labels)
   dimnames(imat) <- list(c("f1", paste0("p", seq_len(nrow(start) - 1L))), colnames(dat))
   m <- mxModel("ifa", imat, mxData(dat, type = "raw"),
     mxExpectationBA81(spec, qpoints = 61, qwidth = 6), mxFitFunctionML(),
@@ -42,6 +42,19 @@ se <- matrix(sqrt(diag(f$vcov)), 2)
 out$lsat7_2pl <- list(a = f$par[1, ], d = unname(t(f$par[-1, , drop = FALSE])),
                       se_a = se[1, ], se_d = unname(t(se[-1, , drop = FALSE])),
                       loglik = sprintf("%.10f", f$loglik))
+
+# LSAT6, Rasch: one slope shared by all items (label "slope") with N(0, 1), which is the
+# parametrisation measurelib estimates (reported as a = 1 and latent variance slope^2)
+d6 <- read.csv("tests/data/lsat6_patterns.csv")
+lsat6 <- d6[rep(seq_len(nrow(d6)), d6$freq), 1:5]
+spec <- lapply(1:5, function(j) rpf.grm(outcomes = 2))
+labs <- matrix(c("slope", NA), 2, 5)
+f <- fit_ifa(lsat6, spec, matrix(c(1, 0), 2, 5), labels = labs)
+se <- sqrt(diag(f$vcov))
+out$lsat6_rasch <- list(slope = f$par[1, 1], d = unname(f$par[2, ]),
+                        se_slope = unname(se["slope"]),
+                        se_d = unname(se[names(se) != "slope"]),
+                        loglik = sprintf("%.10f", f$loglik))
 
 # Science (392 x 4, categories 1..4), graded
 sci <- read.csv("tests/data/science.csv")
