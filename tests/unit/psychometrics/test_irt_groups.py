@@ -92,3 +92,11 @@ def test_dif_without_anchors_and_ordinal_logistic(two_groups: pd.DataFrame) -> N
         ml.psychometrics.dif(two_groups, "grp", method="wald")
     with pytest.raises(ValueError, match="parameter 'method' must be one of"):
         ml.psychometrics.dif(two_groups, "grp", method="mh")
+
+
+def test_all_equal_groups_equal_the_pooled_calibration(two_groups: pd.DataFrame) -> None:
+    pooled = ml.psychometrics.irt(two_groups.drop(columns="grp"), se=None)
+    equal = ml.psychometrics.irt(two_groups, groups="grp", invariance=("a", "d"), se=None)
+    assert equal.loglik == pytest.approx(pooled.loglik, abs=1e-5)
+    np.testing.assert_allclose(equal.coef.loc["foc"], pooled.coef, atol=1e-4)
+    assert equal.n_parameters == pooled.n_parameters
