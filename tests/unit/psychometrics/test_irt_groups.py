@@ -88,6 +88,7 @@ def test_dif_without_anchors_and_ordinal_logistic(two_groups: pd.DataFrame) -> N
     olr = ml.psychometrics.dif(two_groups, "grp", method="ordinal-logistic")
     assert olr.loc["item1", "flag"] and olr.loc["item1", "chi2_13"] > 50
     assert {"r2_12", "r2_13", "r2_23"} <= set(olr.columns)
+    assert olr.attrs["purification_iterations"] >= 2
     with pytest.raises(ValueError, match="needs 'anchors'"):
         ml.psychometrics.dif(two_groups, "grp", method="wald")
     with pytest.raises(ValueError, match="parameter 'method' must be one of"):

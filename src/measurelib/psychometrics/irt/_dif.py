@@ -94,7 +94,10 @@ def dif(
     method : {"lr", "wald", "ordinal-logistic"}
         Likelihood-ratio test, Wald test (needs anchors), or lordif's nested ordinal
         logistic regressions of each item on the IRT ability, the group and their
-        interaction, with McFadden pseudo-R^2 changes.
+        interaction, with McFadden pseudo-R^2 changes; as lordif, abilities are then
+        re-estimated with group-specific parameters for the flagged items (the others
+        anchor a multiple-group calibration) until the flags no longer change
+        (``attrs["purification_iterations"]``).
     model : str
         The IRT model (as in ``irt()``).
     alpha : float
@@ -247,22 +250,48 @@ def _cumlogit(y: Any, x: Any) -> float:
 
 
 def _lordif(data: Any, names: list[str], labels: Any, codes: Any, used: Any, model: str,
-            alpha: float) -> Any:
+            alpha: float, max_purify: int = 10) -> Any:
+    """lordif's iterative hybrid: ordinal logistic tests on IRT abilities, re-estimating the
+    abilities with group-specific parameters for the flagged items until the flags settle."""
     import pandas as pd
-    from scipy import stats
 
     from ._calibrate import irt
 
     frame = pd.DataFrame(codes[used], columns=names).replace(-1, np.nan)
-    fit = irt(frame, model=model, se=None)
-    theta = fit.scores(frame)["theta"].to_numpy()
     grp_labels = pd.Series(np.asarray(labels)[used]).astype(str)
     levels = list(pd.unique(grp_labels))
     g = (grp_labels != levels[0]).to_numpy(dtype=np.float64)
+    theta = irt(frame, model=model, se=None).scores(frame)["theta"].to_numpy()
+    out = _lordif_tests(names, codes[used], theta, g, alpha)
+    flagged: list[str] = []
+    iterations = 1
+    while iterations < max_purify:
+        now = [i for i in names if out.loc[i, "flag"]]
+        if now == flagged or not now or len(now) == len(names):
+            break
+        flagged = now
+        anchors = [i for i in names if i not in flagged]
+        mg = irt(frame.assign(_group=grp_labels.to_numpy()), items=names, model=model,
+                 groups="_group", invariance=(*anchors, "free_means", "free_var"), se=None)
+        theta = np.empty(len(frame))
+        for lab in levels:
+            sel = (grp_labels == lab).to_numpy()
+            theta[sel] = mg.group(lab).scores(frame[sel])["theta"].to_numpy()
+        out = _lordif_tests(names, codes[used], theta, g, alpha)
+        iterations += 1
+    out.attrs.update({"method": "ordinal-logistic", "groups": levels,
+                      "purification_iterations": iterations})
+    return out
+
+
+def _lordif_tests(names: list[str], codes: Any, theta: Any, g: Any, alpha: float) -> Any:
+    import pandas as pd
+    from scipy import stats
+
     rows = []
     for j, item in enumerate(names):
-        ok = codes[used][:, j] >= 0
-        y = codes[used][ok, j].astype(np.int64)
+        ok = (codes[:, j] >= 0) & np.isfinite(theta)
+        y = codes[ok, j].astype(np.int64)
         t, gg = theta[ok], g[ok]
         ll0 = _cumlogit(y, np.zeros((len(y), 0)))
         ll1 = _cumlogit(y, t[:, None])
@@ -277,5 +306,4 @@ def _lordif(data: Any, names: list[str], labels: Any, codes: Any, used: Any, mod
     out = pd.DataFrame(rows).set_index("item")
     out["p_adjusted"] = _bh(out["p_13"].to_numpy())
     out["flag"] = out["p_13"] < alpha
-    out.attrs.update({"method": "ordinal-logistic", "groups": levels})
     return out
