@@ -12,10 +12,10 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 
-fit_ifa <- function(dat, spec, start, labels = NA) {
+fit_ifa <- function(dat, spec, start, labels = NA, free = TRUE) {
   colnames(dat) <- paste0("i", seq_len(ncol(dat)))
   for (j in seq_len(ncol(dat))) dat[[j]] <- mxFactor(dat[[j]], levels = sort(unique(dat[[j]])))
-  imat <- mxMatrix(name = "item", values = start, free = TRUE, labels = labels)
+  imat <- mxMatrix(name = "item", values = start, free = free, labels = labels)
   dimnames(imat) <- list(c("f1", paste0("p", seq_len(nrow(start) - 1L))), colnames(dat))
   m <- mxModel("ifa", imat, mxData(dat, type = "raw"),
     mxExpectationBA81(spec, qpoints = 61, qwidth = 6), mxFitFunctionML(),
@@ -65,6 +65,18 @@ graded <- f$par
 out$science_graded <- list(a = f$par[1, ], d = unname(t(f$par[-1, ])),
                            se_a = se[1, ], se_d = unname(t(se[-1, ])),
                            loglik = sprintf("%.10f", f$loglik))
+
+# Science, generalized partial credit: rpf.nrm(T.a = "trend", T.c = "id") with the scoring
+# parameters fixed at (1, 0, 0) is the GPCM with slope a and intercepts d_1..d_3
+spec <- lapply(1:4, function(j) rpf.nrm(outcomes = 4, T.a = "trend", T.c = "id"))
+start <- matrix(c(1, 1, 0, 0, 1, 1.5, 1), 7, 4)
+free <- matrix(c(TRUE, FALSE, FALSE, FALSE, TRUE, TRUE, TRUE), 7, 4)
+f <- fit_ifa(sci, spec, start, free = free)
+se <- sqrt(diag(f$vcov))
+se <- matrix(se, 4)  # free parameters in column order: a, d1, d2, d3 per item
+out$science_gpcm <- list(a = f$par[1, ], d = unname(t(f$par[5:7, ])),
+                         se_a = se[1, ], se_d = unname(t(se[-1, ])),
+                         loglik = sprintf("%.10f", f$loglik))
 
 # rpf at the graded Science parameters: probabilities, item information, EAP scores and
 # the EAP-for-summed-scores table on the same grid
