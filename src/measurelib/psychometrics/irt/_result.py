@@ -105,7 +105,11 @@ class IRTResult(Result):
             f"df {self.df:g}; {'converged' if self.converged else 'NOT converged'} "
             f"after {self.iterations} EM cycles",
         ]
-        if self.group_vars[0] != 1.0:
+        if self.groups:
+            lines.append("groups: " + "; ".join(
+                f"{g} (n = {n}): mean {m:.3f}, variance {v:.3f}" for g, n, m, v in
+                zip(self.groups, self.group_n or [], self.group_means, self.group_vars)))
+        elif self.group_vars[0] != 1.0:
             lines.append(f"latent variance {self.group_vars[0]:.4f}")
         lines.append(self.coef.round(3).to_string())
         if self.simulated:
