@@ -62,3 +62,12 @@ def test_short_form_constraints(bank: ml.psychometrics.IRTResult) -> None:
                                     tags=tags)
     with pytest.raises(ValueError, match="parameter 'n_items'"):
         ml.psychometrics.short_form(bank, 0)
+
+
+def test_results_serialise(bank: ml.psychometrics.IRTResult) -> None:
+    import json
+
+    link = json.loads(ml.psychometrics.link(bank, bank).to_json())
+    assert "design_" not in link["linked"] and link["linked"]["items"] == bank.items
+    sf = json.loads(ml.psychometrics.short_form(bank, 3).to_json())
+    assert len(sf["items"]) == 3 and sf["conversion"][0]["sum"] == 3

@@ -63,6 +63,13 @@ class LinkResult(Result):
 
         return pd.DataFrame([{"method": m, **v} for m, v in self.constants.items()])
 
+    def to_dict(self) -> dict[str, Any]:
+        from measurelib._results import to_jsonable
+
+        out = {k: to_jsonable(getattr(self, k)) for k in type(self).model_fields if k != "linked"}
+        out["linked"] = self.linked.to_dict()
+        return out
+
     def summary(self) -> str:
         return (f"{self.method} linking on {len(self.anchors)} anchor items: A = {self.A:.4f}, "
                 f"B = {self.B:.4f} (theta_bank = A theta_new + B)")
