@@ -101,3 +101,12 @@ def test_all_equal_groups_equal_the_pooled_calibration(two_groups: pd.DataFrame)
     assert equal.loglik == pytest.approx(pooled.loglik, abs=1e-5)
     np.testing.assert_allclose(equal.coef.loc["foc"], pooled.coef, atol=1e-4)
     assert equal.n_parameters == pooled.n_parameters
+
+
+def test_dif_with_three_groups_counts_every_focal_group() -> None:
+    df = ml.psychometrics.simulate_irt(n=1800, n_items=5, n_categories=3, seed=1)
+    df["g"] = np.repeat(["a", "b", "c"], 600)
+    lr = ml.psychometrics.dif(df, "g", anchors=["item4", "item5"])
+    wald = ml.psychometrics.dif(df, "g", anchors=["item4", "item5"], method="wald")
+    assert (lr["df"] == 6).all() and (wald["df"] == 6).all() and not lr["flag"].any()
+    np.testing.assert_allclose(wald["stat"], lr["stat"], rtol=0.2, atol=0.5)

@@ -109,7 +109,8 @@ def dif(
     DataFrame indexed by item: ``stat``, ``df``, ``p``, ``p_adjusted`` (Benjamini–Hochberg),
     ``flag``, and the effect sizes ``esd_signed`` / ``esd_unsigned`` (difference of the
     item's expected score, focal minus reference, averaged over the focal group's latent
-    density). For ``"ordinal-logistic"``: ``chi2_12``, ``chi2_13``, ``chi2_23`` with their
+    density; with more than two groups, for the second group against the first, while the
+    tests cover every group). For ``"ordinal-logistic"``: ``chi2_12``, ``chi2_13``, ``chi2_23`` with their
     p values and ``r2_12``, ``r2_13``, ``r2_23`` (McFadden).
 
     Notes
@@ -200,7 +201,7 @@ def _n_params(fit: Any, item: str, kinds: set[str]) -> int:
     for g, it, p in fit.engine_.labels_free:
         if it == item and g == fit.groups[1] and (("a" if p == "a" else "d") in kinds):
             n += 1
-    return n * (len(fit.groups) - 1) // max(len(fit.groups) - 1, 1)
+    return n * (len(fit.groups) - 1)  # one set of differences per focal group
 
 
 def _wald(fit: Any, item: str, kinds: set[str]) -> tuple[float, int]:
