@@ -190,3 +190,14 @@ def test_every_score_method_handles_missing_and_extreme_patterns() -> None:
     with pytest.warns(ml.errors.ConvergenceWarning):
         ml_scores = fit.scores(df, method="ML")
     assert ml_scores["theta"].iloc[1] == -np.inf and ml_scores["theta"].iloc[2] == np.inf
+
+
+def test_a_calibration_survives_json(fit: ml.psychometrics.IRTResult, sim: pd.DataFrame) -> None:
+    bank = ml.psychometrics.IRTResult.from_dict(json.loads(fit.to_json()))
+    np.testing.assert_allclose(bank.coef, fit.coef)
+    np.testing.assert_allclose(bank.scores(sim.head(10)), fit.scores(sim.head(10)), atol=1e-12)
+    pcm = ml.psychometrics.irt(sim, model="pcm", se=None)
+    again = ml.psychometrics.IRTResult.from_dict(pcm.to_dict())
+    np.testing.assert_allclose(again.scores(sim.head(10)), pcm.scores(sim.head(10)), atol=1e-10)
+    with pytest.raises(ValueError, match="needs the 'coef'"):
+        ml.psychometrics.IRTResult.from_dict({"coef": []})

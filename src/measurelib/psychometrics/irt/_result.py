@@ -207,6 +207,27 @@ class IRTResult(Result):
             codes_=None, freq_=None, inverse_=None, used_=None,
         )
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IRTResult:
+        """A bank from :meth:`to_dict` output (e.g. stored as JSON): the parameters, models,
+        categories and the (reference) population; fit statistics are not restored."""
+        import pandas as pd
+
+        try:
+            coef = pd.DataFrame(data["coef"])
+            models = dict(data["models"])
+            categories = {k: list(v) for k, v in data["categories"].items()}
+        except (KeyError, TypeError) as exc:
+            raise ValueError("IRTResult.from_dict(): parameter 'data' needs the 'coef', "
+                             "'models' and 'categories' of IRTResult.to_dict()") from exc
+        if "group" in coef.columns:
+            coef = coef[coef["group"] == coef["group"].iloc[0]].drop(columns="group")
+        coef = coef.set_index("item")
+        return cls.from_coef(coef, model=models, categories=categories,
+                             group_mean=float(data.get("group_means", [0.0])[0]),
+                             group_var=float(data.get("group_vars", [1.0])[0]),
+                             quadrature=int(data.get("quadrature", 61)))
+
     def group(self, label: str) -> IRTResult:
         """The calibration of one group of a multiple-group result (parameters only), on
         the common metric with that group's mean and variance: use it to score the group."""
