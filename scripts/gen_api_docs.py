@@ -35,6 +35,7 @@ PACKAGES = [
      "verdicts."),
     ("measurelib.psychometrics", "psychometrics", "Reliability, factor structure, CFA, "
      "agreement, simulation."),
+    ("measurelib.cat", "cat", "Computerised adaptive testing on a calibrated item bank."),
     ("measurelib.errors", "errors", "Diagnostics, errors and warnings."),
     ("measurelib.datasets", "datasets", "Example data shipped with measurelib."),
 ]

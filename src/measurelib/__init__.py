@@ -44,6 +44,7 @@ from measurelib.errors import (
 if TYPE_CHECKING:  # the names as type checkers and editors see them
     from measurelib import (
         assessment,
+        cat,
         compose,
         datasets,
         definition,
@@ -97,6 +98,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
 # Public names defined in stage packages that load on first access.
 _LAZY: dict[str, str] = {
     "psychometrics": "measurelib.psychometrics:",
+    "cat": "measurelib.cat:",
     "definition": "measurelib.definition:",
     "compose": "measurelib.compose:",
     "linting": "measurelib.linting:",
@@ -156,6 +158,7 @@ __all__ = [
     "assess",
     "assessment",
     "build",
+    "cat",
     "catalog",
     "change",
     "compose",

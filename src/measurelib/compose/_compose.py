@@ -525,6 +525,7 @@ def variant_fallbacks(measure: Measure) -> dict[str, list[str]]:
 
 
 def fallback_message(measure_id: str, variant: str, item_ids: list[str]) -> str:
+    """The warning text naming the items that fall back to standard wording for ``variant``."""
     shown = ", ".join(item_ids[:12]) + (f" and {len(item_ids) - 12} more"
                                         if len(item_ids) > 12 else "")
     return (f"{measure_id}: {len(item_ids)} item(s) have no {variant.replace('_', '-')} wording "

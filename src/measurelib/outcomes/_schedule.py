@@ -358,6 +358,7 @@ class DueResult(Result):
     notes: list[str]
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         from measurelib._results import to_jsonable
 
         return {"on": self.on, "services": self.services,
@@ -365,6 +366,7 @@ class DueResult(Result):
                 "notes": self.notes}
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.table
 
 

@@ -1,4 +1,4 @@
-"""Psychometric evidence about a measure: reliability, factor structure, CFA, agreement.
+"""Psychometric evidence about a measure: reliability, factor structure, CFA, agreement, IRT.
 
 Reliability, omega, polychoric correlations, agreement and simulation are modules of this
 package; exploratory factor analysis lives in ``efa/`` and confirmatory factor analysis
@@ -40,6 +40,14 @@ _LAZY: dict[str, str] = {
     "CFAResult": "sem._cfa",
     "invariance": "sem._cfa",
     "InvarianceResult": "sem._cfa",
+    "irt": "_irt",
+    "IRTResult": "_irt",
+    "simulate_irt": "_irt",
+    "dif": "_irt",
+    "link": "_irt",
+    "LinkResult": "_irt",
+    "short_form": "_irt",
+    "ShortFormResult": "_irt",
 }
 
 __all__ = [
@@ -47,26 +55,34 @@ __all__ = [
     "CorrelationResult",
     "FactorStructureResult",
     "ICCResult",
+    "IRTResult",
     "InvarianceResult",
     "KeyingResult",
+    "LinkResult",
     "OmegaResult",
     "PlanResult",
     "PolychoricResult",
     "ReliabilityResult",
+    "ShortFormResult",
     "TestRetestResult",
     "align_factors",
     "cfa",
     "convergent_validity",
+    "dif",
     "fa",
     "factor_structure",
     "icc",
     "invariance",
+    "irt",
     "keying_check",
+    "link",
     "omega",
     "plan",
     "polychoric",
     "reliability",
+    "short_form",
     "simulate",
+    "simulate_irt",
     "test_retest",
 ]
 

@@ -21,7 +21,7 @@ LAYERS = {
     "definition": 2,
     "compose": 3,
     "scoring": 4, "psychometrics": 4,
-    "linting": 5, "forms": 5,
+    "linting": 5, "forms": 5, "cat": 5,
     "interop": 6, "outcomes": 6,
     "assessment": 7,
     "__init__": 8, "__main__": 9, "cli": 9, "serve": 9,

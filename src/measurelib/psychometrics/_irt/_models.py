@@ -1,0 +1,134 @@
+r"""Category response functions of the unidimensional IRT models, with derivatives.
+
+Every model is written in mirt's slope–intercept form. An item with ``K`` categories
+(scored ``0..K-1``) has the parameter vector ``beta = (a, d_1, ..., d_{K-1})``.
+
+``graded`` (Samejima, 1969), also the 2PL when ``K = 2``:
+
+.. math:: P^*_k(\theta) = \frac{1}{1 + e^{-(a\theta + d_k)}},\quad
+          P_c = P^*_c - P^*_{c+1},\ P^*_0 = 1,\ P^*_K = 0.
+
+``gpcm`` (Muraki, 1992), also the partial credit and rating scale models:
+
+.. math:: P_c(\theta) = \frac{e^{c a\theta + d_c}}{\sum_{m=0}^{K-1} e^{m a\theta + d_m}},
+          \quad d_0 = 0.
+
+Functions are vectorised over a leading axis of items that share a kind and a number of
+categories; ``theta`` is the quadrature grid (or any vector of abilities).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["KINDS", "item_derivatives", "item_probs", "item_theta_derivatives"]
+
+KINDS = ("graded", "gpcm")
+_TINY = 1e-300
+
+
+def _z_design(kind: str, k: int, theta: Any) -> Any:
+    """dz/dbeta as an array (n_z, Q, K): z linear in beta = (a, d_1..d_{K-1})."""
+    q = theta.shape[0]
+    if kind == "graded":
+        # z_1..z_{K-1} plus the two constant ends P*_0 = 1, P*_K = 0 (rows of zeros)
+        zd = np.zeros((k + 1, q, k))
+        for m in range(1, k):
+            zd[m, :, 0] = theta
+            zd[m, :, m] = 1.0
+        return zd
+    zd = np.zeros((k, q, k))
+    for c in range(k):
+        zd[c, :, 0] = c * theta
+        if c >= 1:
+            zd[c, :, c] = 1.0
+    return zd
+
+
+def item_probs(kind: str, beta: Any, theta: Any) -> Any:
+    """Category probabilities, shape (n_items, K, Q), for ``beta`` of shape (n_items, K)."""
+    beta = np.asarray(beta, dtype=np.float64)
+    theta = np.asarray(theta, dtype=np.float64)
+    n, k = beta.shape
+    a = beta[:, 0][:, None, None]
+    d = beta[:, 1:][:, :, None]
+    if kind == "graded":
+        ps = np.empty((n, k + 1, theta.shape[0]))
+        ps[:, 0] = 1.0
+        ps[:, k] = 0.0
+        ps[:, 1:k] = 1.0 / (1.0 + np.exp(-(a * theta + d)))
+        return ps[:, :-1] - ps[:, 1:]
+    cs = np.arange(k, dtype=np.float64)[None, :, None]
+    z = cs * a * theta
+    z[:, 1:] += d
+    z -= z.max(axis=1, keepdims=True)
+    ez = np.exp(z)
+    return ez / ez.sum(axis=1, keepdims=True)
+
+
+def item_derivatives(kind: str, beta: Any, theta: Any, second: bool = True) -> tuple[Any, Any, Any]:
+    """P, d log P / d beta and d^2 log P / d beta d beta'.
+
+    Shapes (n, K, Q), (n, K, Q, K) and (n, K, Q, K, K).
+    """
+    beta = np.asarray(beta, dtype=np.float64)
+    theta = np.asarray(theta, dtype=np.float64)
+    n, k = beta.shape
+    zd = _z_design(kind, k, theta)
+    p = item_probs(kind, beta, theta)
+    psafe = np.maximum(p, _TINY)
+    if kind == "graded":
+        a = beta[:, 0][:, None, None]
+        d = beta[:, 1:][:, :, None]
+        ps = np.zeros((n, k + 1, theta.shape[0]))
+        ps[:, 0] = 1.0
+        ps[:, 1:k] = 1.0 / (1.0 + np.exp(-(a * theta + d)))
+        w = ps * (1.0 - ps)  # zero at both ends
+        # dP_c = w_c dz_c - w_{c+1} dz_{c+1}
+        dp = w[:, :-1, :, None] * zd[None, :-1] - w[:, 1:, :, None] * zd[None, 1:]
+        dlog = dp / psafe[..., None]
+        d2 = None
+        if second:
+            w2 = w * (1.0 - 2.0 * ps)
+            zz = zd[:, :, :, None] * zd[:, :, None, :]
+            d2p = (w2[:, :-1, :, None, None] * zz[None, :-1]
+                   - w2[:, 1:, :, None, None] * zz[None, 1:])
+            d2 = d2p / psafe[..., None, None] - dlog[..., :, None] * dlog[..., None, :]
+        return p, dlog, d2
+    zbar = np.einsum("nkq,kqb->nqb", p, zd)
+    dlog = zd[None] - zbar[:, None]
+    d2 = None
+    if second:
+        ezz = np.einsum("nkq,kqb,kqc->nqbc", p, zd, zd)
+        cov = ezz - zbar[..., :, None] * zbar[..., None, :]
+        d2 = np.broadcast_to(-cov[:, None], (n, k, theta.shape[0], k, k))
+    return p, dlog, d2
+
+
+def item_theta_derivatives(kind: str, beta: Any, theta: Any) -> tuple[Any, Any, Any]:
+    """P, dP/dtheta and d^2P/dtheta^2, each of shape (n, K, Q)."""
+    beta = np.asarray(beta, dtype=np.float64)
+    theta = np.asarray(theta, dtype=np.float64)
+    n, k = beta.shape
+    a = beta[:, 0][:, None, None]
+    p = item_probs(kind, beta, theta)
+    if kind == "graded":
+        d = beta[:, 1:][:, :, None]
+        ps = np.zeros((n, k + 1, theta.shape[0]))
+        ps[:, 0] = 1.0
+        ps[:, 1:k] = 1.0 / (1.0 + np.exp(-(a * theta + d)))
+        w = ps * (1.0 - ps)
+        w2 = w * (1.0 - 2.0 * ps)
+        d1 = a * (w[:, :-1] - w[:, 1:])
+        d2 = a * a * (w2[:, :-1] - w2[:, 1:])
+        return p, d1, d2
+    cs = np.arange(k, dtype=np.float64)[None, :, None]
+    mean = (p * cs).sum(axis=1, keepdims=True)
+    var = (p * (cs - mean) ** 2).sum(axis=1, keepdims=True)
+    dl = a * (cs - mean)  # d log P / d theta
+    d1 = p * dl
+    # d^2 P = P (dl^2 + d dl/dtheta), d dl/dtheta = -a^2 var
+    d2 = p * (dl * dl - a * a * var)
+    return p, d1, d2
