@@ -40,7 +40,8 @@ def _enabled() -> bool:
 
 def progress(iterable: Iterable[Any] | None = None, *, total: float | None = None,
              desc: str = "", unit: str = "it", min_total: float = 0,
-             enabled: bool | None = None) -> Any:
+             enabled: bool | None = None, quiet: bool = False,
+             unit_scale: bool = False) -> Any:
     """A tqdm progress bar, or a silent stand-in with the same methods.
 
     Parameters
@@ -56,14 +57,26 @@ def progress(iterable: Iterable[Any] | None = None, *, total: float | None = Non
     enabled
         None (default): a bar only on a terminal and outside :func:`quiet`; True or False
         to force it on or off (a function's own ``progress=`` option).
+    quiet
+        No bar at all (a command's ``--quiet``).
+    unit_scale
+        Show large totals as k/M (for bytes).
     """
-    show = _enabled() if enabled is None else enabled
+    show = (_enabled() if enabled is None else enabled) and not quiet
     if not show or (total is not None and total < min_total):
         return _Silent(iterable)
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, unit=unit, leave=False, file=sys.stderr,
-                dynamic_ncols=True)
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+        width, height = size.columns, size.lines
+    except (OSError, ValueError):
+        width = height = 0
+    # a terminal that reports no size (a bare pty) still gets a bar of 80 columns
+    return tqdm(iterable, total=total, desc=desc, unit=unit, unit_scale=unit_scale,
+                leave=False, file=sys.stderr, dynamic_ncols=width > 0,
+                ncols=None if width > 0 else 80, nrows=None if height > 0 else 24,
+                mininterval=0.5)
 
 
 class _Silent:
@@ -72,12 +85,14 @@ class _Silent:
     def __init__(self, iterable: Iterable[Any] | None) -> None:
         self._iterable = iterable
         self.total: float | None = None
+        self.n = 0
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._iterable if self._iterable is not None else ())
 
     def update(self, n: float = 1) -> None:
         """Count ``n`` more (nothing is shown)."""
+        self.n += int(n)
 
     def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
         """Nothing is shown."""

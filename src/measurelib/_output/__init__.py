@@ -26,9 +26,6 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         Protected,
         protect,
     )
-    from measurelib._output._progress import (
-        progress_bar,
-    )
     from measurelib._output._render import (
         asset,
         environment,
@@ -57,7 +54,6 @@ _LAZY = {
     "write_pdf": "_render",
     "pdf_tagging": "_render",
     "neutralise": "_tabular",
-    "progress_bar": "_progress",
     "neutralise_frame": "_tabular",
     "neutralise_workbook": "_tabular",
     "is_neutral": "_tabular",
@@ -88,7 +84,6 @@ __all__ = [
     "neutralise_frame",
     "neutralise_workbook",
     "pdf_tagging",
-    "progress_bar",
     "protect",
     "render_template",
     "run_chart",

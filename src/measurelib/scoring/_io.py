@@ -702,7 +702,7 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
     parser; a chunk holding anything else (text, a value off the scale) is read again as
     text, so that every message and the rejected file show the cell as the file has it.
     """
-    from measurelib._output import progress_bar
+    from measurelib._progress import progress
     from measurelib.scoring._validate import resolve_columns
 
     m = as_measure(measure, build=False, caller="score_file(measure=...)")
@@ -726,8 +726,8 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
     errors: list[Diagnostic] = []
     empty = None
     gen, total, unit = _chunks(data_path, chunksize, sheet, numeric)
-    bar = progress_bar(total, desc=f"scoring {data_path.name}", unit=unit, quiet=quiet,
-                       unit_scale=unit == "B")
+    bar = progress(total=total, desc=f"scoring {data_path.name}", unit=unit, quiet=quiet,
+                   unit_scale=unit == "B")
     kw: dict[str, Any] = {"columns": columns, "on_invalid": on_invalid, "lang": lang,
                           "file": data_path.name}
     try:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from measurelib._progress import progress as progress_bar
 from measurelib.psychometrics._reliability import _check_choice
 
 from ._result import IRTResult
@@ -148,17 +148,19 @@ def irt(
     pats = collapse(codes[used], design.ncat)
     engine = Engine(design, pats, theta, w)
     big = pats.onehot.size > 5_000_000
-    show = (sys.stderr.isatty() and big) if progress is None else progress
+    show = (None if big else False) if progress is None else bool(progress)
+
+    bar = progress_bar(total=max_iter, desc="irt calibration", unit="EM cycle", enabled=show)
 
     def report(it: int, ll: float) -> None:
-        print(f"\rirt(): EM cycle {it}, log-likelihood {ll:.4f}", end="", file=sys.stderr)
+        bar.update(it - bar.n)
+        bar.set_postfix_str(f"log-likelihood {ll:.4f}", refresh=False)
 
     # large problems use every core for the E-step; small ones run faster on one thread
     ctx = single_thread() if not big else _nullcontext()
     with ctx:
         cal = fit(engine, max_iter, float(tol), se, report if show else None)
-    if show:
-        print(file=sys.stderr)
+    bar.close()
     n = int(used.sum())
     nfree = int(design.M.shape[1])
     beta = cal.beta

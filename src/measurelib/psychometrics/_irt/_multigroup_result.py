@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from measurelib._progress import progress as progress_bar
 
 from ._result import IRTResult
 
@@ -35,13 +36,15 @@ def calibrate_groups(data: Any, codes: Any, design: Any, used: Any, group_labels
     se_used = None if se is None else "oakes"
     show = bool(progress)
 
+    bar = progress_bar(total=max_iter, desc="irt calibration", unit="EM cycle", enabled=show)
+
     def report(it: int, ll: float) -> None:
-        print(f"\rirt(): EM cycle {it}, log-likelihood {ll:.4f}", end="", file=sys.stderr)
+        bar.update(it - bar.n)
+        bar.set_postfix_str(f"log-likelihood {ll:.4f}", refresh=False)
 
     with single_thread():
         cal = fit(engine, max_iter, tol, se_used, report if show else None)
-    if show:
-        print(file=sys.stderr)
+    bar.close()
     phi = cal.phi
     slope = float(engine.beta_g(phi, 0)[design.start[0]]) if design.shared_slope else 1.0
     names = design.items
