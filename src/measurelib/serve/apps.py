@@ -1,0 +1,15 @@
+"""The Django application of the service."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ServeAppConfig(AppConfig):
+    name = "measurelib.serve"
+    label = "serve"
+    verbose_name = "measurelib service"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from measurelib.serve import _signals  # noqa: F401  (audit of logins)

@@ -1,0 +1,147 @@
+"""Django forms of the service (validation, CSRF and escaping come from Django)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import SetPasswordMixin
+
+from measurelib.serve.models import CONSENT, ROLES, Person, Team
+
+_TIMEPOINT = forms.RegexField(
+    regex=r"^[a-z][a-z0-9_-]{0,63}$", initial="baseline",
+    help_text="e.g. baseline, review, exit (lowercase letters, digits, - or _)",
+    error_messages={"invalid": "Use lowercase letters, digits, - or _, starting with a letter."})
+
+
+class PersonForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = ["key_worker", "name", "phone", "email", "consent", "consent_scope",
+                  "consent_date", "notes"]
+        labels = {"name": "Name (optional)", "phone": "Phone (optional)",
+                  "email": "E-mail (optional)", "consent_scope": "What consent covers",
+                  "consent_date": "Date consent recorded (YYYY-MM-DD)"}
+        widgets = {"consent_scope": forms.Textarea(attrs={"rows": 2}),
+                   "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, team: Team | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(staff__role__in=("worker", "lead"))
+        if team is not None:
+            users = users.filter(staff__teams=team)
+        self.fields["key_worker"].queryset = users.order_by("username")
+
+
+class NewPersonForm(PersonForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+
+    class Meta(PersonForm.Meta):
+        fields = ["team", *PersonForm.Meta.fields]
+
+    def __init__(self, *args: Any, teams: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        if teams is not None and teams.count() == 1:
+            self.fields["team"].initial = teams.first()
+
+
+class EpisodeForm(forms.Form):
+    opened_on = forms.DateField(label="Start date (YYYY-MM-DD)")
+
+
+class CloseEpisodeForm(forms.Form):
+    closed_on = forms.DateField(label="End date (YYYY-MM-DD)")
+
+
+class CollectForm(forms.Form):
+    measure_id = forms.ChoiceField(label="Measure")
+    timepoint = _TIMEPOINT
+    episode = forms.ChoiceField(label="Episode")
+    method = forms.ChoiceField(label="How", choices=(
+        ("tablet", "Hand over this device now"), ("link", "Make a single-use link")))
+
+    def __init__(self, *args: Any, measures: list[tuple[str, str]],
+                 episodes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["measure_id"].choices = measures
+        self.fields["episode"].choices = [(e, e) for e in episodes]
+
+
+class AlertActionForm(forms.Form):
+    action_taken = forms.CharField(label="Action taken", widget=forms.Textarea(attrs={"rows": 3}),
+                                   max_length=4000)
+
+
+class UnlockForm(forms.Form):
+    password = forms.CharField(label="Your password", widget=forms.PasswordInput(
+        attrs={"autocomplete": "current-password"}), strip=False)
+
+
+class OtpForm(forms.Form):
+    token = forms.RegexField(regex=r"^\d{6}$", label="6-digit code", max_length=6,
+                             widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
+                                                           "inputmode": "numeric"}))
+
+
+class AccountForm(SetPasswordMixin, forms.Form):
+    """A new member of staff (or the first administrator): username and password twice."""
+
+    username = forms.RegexField(regex=r"^[\w.@+-]{2,150}$", max_length=150,
+                                widget=forms.TextInput(attrs={"autocomplete": "username"}))
+    password1, password2 = SetPasswordMixin.create_password_fields()
+
+    def clean_username(self) -> str:
+        name = str(self.cleaned_data["username"])
+        if get_user_model().objects.filter(username__iexact=name).exists():
+            raise forms.ValidationError("That username is taken.")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self.validate_passwords()
+        user = get_user_model()(username=cleaned.get("username", ""))
+        self.validate_password_for_user(user)
+        return cleaned
+
+
+class StaffForm(AccountForm):
+    role = forms.ChoiceField(choices=ROLES)
+    teams = forms.ModelMultipleChoiceField(queryset=Team.objects.all(), required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+
+
+class StaffEditForm(forms.Form):
+    role = forms.ChoiceField(choices=ROLES)
+    teams = forms.ModelMultipleChoiceField(queryset=Team.objects.all(), required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+    active = forms.BooleanField(required=False, label="Account active")
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name", "service", "measures", "schedule", "risk_text"]
+        widgets = {"measures": forms.Textarea(attrs={"rows": 3}),
+                   "schedule": forms.Textarea(attrs={"rows": 8}),
+                   "risk_text": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_measures(self) -> str:
+        from measurelib.serve._library import collectable_measures
+
+        known = {mid for mid, _ in collectable_measures()}
+        text = str(self.cleaned_data["measures"])
+        ids = [m.strip() for m in text.replace(",", "\n").splitlines() if m.strip()]
+        bad = [m for m in ids if m not in known]
+        if bad:
+            raise forms.ValidationError(
+                f"Not in the catalog (or its text is not shipped): {', '.join(bad)}. "
+                f"Choose from: {', '.join(sorted(known))}.")
+        return "\n".join(ids)
+
+
+__all__ = ["CONSENT", "AccountForm", "AlertActionForm", "CloseEpisodeForm", "CollectForm",
+           "EpisodeForm", "NewPersonForm", "OtpForm", "PersonForm", "StaffEditForm",
+           "StaffForm", "TeamForm", "UnlockForm"]

@@ -1,0 +1,45 @@
+"""Routes of the service."""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import LogoutView
+from django.urls import path
+
+from measurelib.serve import _respond, views
+
+app_name = "serve"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", views.ServiceLoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(next_page="serve:login"), name="logout"),
+    path("otp/", views.otp_verify, name="otp_verify"),
+    path("setup/<str:token>/", views.setup, name="setup"),
+    path("static/serve.css", views.stylesheet, name="stylesheet"),
+    path("people/", views.people, name="people"),
+    path("people/new/", views.person_new, name="person_new"),
+    path("people/<str:respondent_id>/", views.person, name="person"),
+    path("people/<str:respondent_id>/edit/", views.person_edit, name="person_edit"),
+    path("people/<str:respondent_id>/episodes/", views.episode_open, name="episode_open"),
+    path("people/<str:respondent_id>/episodes/<str:number>/close/", views.episode_close,
+         name="episode_close"),
+    path("people/<str:respondent_id>/collect/", views.collect, name="collect"),
+    path("links/<int:pk>/withdraw/", views.link_revoke, name="link_revoke"),
+    path("alerts/<int:pk>/", views.alert, name="alert"),
+    path("due/", views.due, name="due"),
+    path("reports/", views.reports, name="reports"),
+    path("account/", views.account, name="account"),
+    path("account/second-factor/", views.totp_setup, name="totp_setup"),
+    path("manage/staff/", views.manage_staff, name="manage_staff"),
+    path("manage/staff/<int:pk>/", views.manage_staff_edit, name="manage_staff_edit"),
+    path("manage/teams/", views.manage_teams, name="manage_teams"),
+    path("manage/teams/<int:pk>/", views.manage_team_edit, name="manage_team_edit"),
+    path("manage/audit/", views.audit_log, name="audit_log"),
+    # respondents
+    path("r/<str:token>", _respond.open_link, name="open_link"),
+    path("respond/", _respond.respond, name="respond"),
+    path("respond/thanks/", _respond.respond_thanks, name="respond_thanks"),
+    path("tablet/", _respond.tablet_form, name="tablet_form"),
+    path("tablet/done/", _respond.tablet_done, name="tablet_done"),
+    path("tablet/unlock/", _respond.tablet_unlock, name="tablet_unlock"),
+]
