@@ -96,6 +96,12 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     _library.close_stores()
 
 
+@pytest.fixture
+def cfg() -> Any:
+    """The service's configuration in the tests."""
+    return CFG
+
+
 @dataclass
 class World:
     """Two teams and a member of staff of every role; a person in each team."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import LoginView
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -67,11 +68,15 @@ def _cfg() -> Any:
 
 
 # ---------------------------------------------------------------- plumbing
-def stylesheet(request: HttpRequest) -> FileResponse:
+@functools.lru_cache(maxsize=1)
+def _css() -> bytes:
     from pathlib import Path
 
-    path = Path(__file__).parent / "static" / "serve.css"
-    response = FileResponse(path.open("rb"), content_type="text/css; charset=utf-8")
+    return (Path(__file__).parent / "static" / "serve.css").read_bytes()
+
+
+def stylesheet(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(_css(), content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=3600"
     return response
 
@@ -184,9 +189,10 @@ def person_new(request: HttpRequest) -> HttpResponse:
 def _collect_form(person: Person, data: Any = None) -> CollectForm:
     titles = dict(lib.collectable_measures())
     measures = [(m, titles.get(m, m)) for m in person.team.measure_ids() if m in titles]
-    episodes = [e.number for e in person.episodes.filter(closed_on__isnull=True)] or \
-        [e.number for e in person.episodes.all()] or ["1"]
-    return CollectForm(data, measures=measures, episodes=episodes)
+    # closed episodes stay on the list: their exit measures are collected after closing
+    episodes = [e.number for e in person.episodes.order_by("-opened_on", "-pk")] or ["1"]
+    return CollectForm(data, measures=measures, episodes=episodes,
+                       initial={"episode": episodes[0]})
 
 
 @role_required(*PEOPLE_ROLES)
