@@ -215,6 +215,10 @@ def test_csrf_missing_or_wrong(world: Any, client_for: Any) -> None:
     assert staff.post("/people/new/", {**new, "csrfmiddlewaretoken": "A" * 64}).status_code == 403
     assert Person.objects.count() == before
     good = _token(staff.get("/people/new/").content.decode())
+    # a valid token posted from another site is refused too (Origin check)
+    assert staff.post("/people/new/", {**new, "csrfmiddlewaretoken": good},
+                      HTTP_ORIGIN="https://evil.example").status_code == 403
+    assert Person.objects.count() == before
     assert staff.post("/people/new/", {**new, "csrfmiddlewaretoken": good}).status_code == 302
     # the respondent's form
     from test_flows import answers, make_link  # type: ignore[import-not-found]
@@ -328,7 +332,7 @@ def test_cookie_flags_and_headers(world: Any) -> None:
     assert "unsafe-inline" not in csp
     assert page["X-Frame-Options"] == "DENY"
     assert page["X-Content-Type-Options"] == "nosniff"
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert "no-store" in page["Cache-Control"]
     assert "<script" not in page.content.decode()
     csrf = c.get("/login/").cookies.get("csrftoken")

@@ -98,7 +98,10 @@ def django_settings(cfg: ServeConfig) -> dict[str, Any]:
         "CSRF_FAILURE_VIEW": "measurelib.serve.views.csrf_failure",
         # headers
         "SECURE_CONTENT_TYPE_NOSNIFF": True,
-        "SECURE_REFERRER_POLICY": "no-referrer",
+        # not "no-referrer": browsers then send `Origin: null` with form posts, which the
+        # CSRF check rightly refuses; same-origin keeps referrers (and the paths of
+        # single-use links) from ever leaving the site
+        "SECURE_REFERRER_POLICY": "same-origin",
         "SECURE_CROSS_ORIGIN_OPENER_POLICY": "same-origin",
         "SECURE_SSL_REDIRECT": bool(cfg.ssl_redirect),
         "SECURE_HSTS_SECONDS": int(cfg.hsts_seconds),
