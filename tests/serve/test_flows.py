@@ -299,3 +299,66 @@ def test_audit_log_records_views_and_changes(world: Any, client_for: Any) -> Non
         event.delete()
     page = client_for("administrator").get(f"/manage/audit/?person={rid}").content.decode()
     assert "person-changed" in page
+
+
+def _key(c: Any, pk: int, data: dict[str, str]) -> Any:
+    return c.post(f"/paper/{pk}/", data)
+
+
+def test_paper_double_entry_agreeing(world: Any, client_for: Any) -> None:
+    from measurelib.serve.models import PaperEntry
+
+    rid = world.person_a.respondent_id
+    c = client_for("worker")
+    r = c.post(f"/people/{rid}/paper/", {"measure_id": "phq-9", "timepoint": "baseline",
+                                         "episode": "1", "completed_on": "2026-11-20"})
+    assert r.status_code == 302
+    entry = PaperEntry.objects.get(person=world.person_a)
+    page = c.get(f"/paper/{entry.pk}/")
+    assert page.status_code == 200 and "First keying" in page.content.decode()
+    assert _key(c, entry.pk, answers()).status_code == 302
+    assert "Second keying" in client_for("lead").get(f"/paper/{entry.pk}/").content.decode()
+    r = _key(client_for("lead"), entry.pk, answers())
+    assert r.status_code == 302 and r["Location"] == f"/people/{rid}/"
+    rows = stored(rid)
+    assert len(rows) == 1 and rows.iloc[0]["mode"] == "paper"
+    assert str(rows.iloc[0]["date"].date()) == "2026-11-20"
+    entry.refresh_from_db()
+    assert entry.state == "stored" and entry.first == "" and entry.second == ""
+
+
+def test_paper_double_entry_reconciled(world: Any, client_for: Any) -> None:
+    from measurelib.serve.models import AlertTask, PaperEntry
+
+    rid = world.person_a.respondent_id
+    c = client_for("worker")
+    c.post(f"/people/{rid}/paper/", {"measure_id": "phq-9", "timepoint": "baseline",
+                                     "episode": "1", "completed_on": "2026-11-20"})
+    entry = PaperEntry.objects.get(person=world.person_a)
+    _key(c, entry.pk, answers(self_harm=0))
+    r = _key(c, entry.pk, answers(self_harm=2, down="3"))
+    assert r["Location"] == f"/paper/{entry.pk}/reconcile/"
+    page = c.get(r["Location"]).content.decode()
+    assert "self_harm" in page and "down" in page and "interest" not in page
+    assert c.post(r["Location"], {"pick_self_harm": "second"}).status_code == 400
+    assert len(stored(rid)) == 0
+    r = c.post(r["Location"], {"pick_self_harm": "second", "pick_down": "first"})
+    assert r.status_code == 302
+    rows = stored(rid)
+    assert len(rows) == 1
+    import json
+
+    responses = json.loads(rows.iloc[0]["responses"])
+    assert responses["self_harm"] == 2 and responses["down"] == 1
+    assert AlertTask.objects.filter(person=world.person_a, alert_id="self_harm_thoughts").exists()
+    # a stored entry cannot be keyed or reconciled again
+    assert c.post(f"/paper/{entry.pk}/", answers()).status_code == 302
+    assert len(stored(rid)) == 1
+
+
+def test_read_aloud_script(world: Any, client_for: Any) -> None:
+    c = client_for("worker")
+    rid = world.person_a.respondent_id
+    r = c.get(f"/people/{rid}/script/phq-9/")
+    assert r.status_code == 200 and "script-src 'none'" in r["Content-Security-Policy"]
+    assert c.get(f"/people/{rid}/script/k10/").status_code == 404

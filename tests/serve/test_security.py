@@ -38,7 +38,7 @@ def _objects(world: Any) -> Any:
     """An alert, a link and the worker's staff profile, for routes that take their ids."""
     from django.utils import timezone
 
-    from measurelib.serve.models import AlertTask, Collection, hash_token
+    from measurelib.serve.models import AlertTask, Collection, PaperEntry, hash_token
 
     if "alert" not in world.extra:
         world.extra["alert"] = AlertTask.objects.create(
@@ -49,6 +49,9 @@ def _objects(world: Any) -> Any:
             kind="link", person=world.person_a, measure_id="phq-9", timepoint="baseline",
             token_hash=hash_token(f"t-{world.tag}"), created_by=world.users["worker"],
             expires_at=timezone.now() + dt.timedelta(days=1))
+        world.extra["paper"] = PaperEntry.objects.create(
+            person=world.person_a, measure_id="phq-9", timepoint="baseline",
+            completed_on=dt.date(2026, 11, 1))
     return world.extra
 
 
@@ -74,6 +77,13 @@ ROUTES = [
     Route("collect", "POST", lambda w: f"/people/{_pa(w)}/collect/", PEOPLE,
           data=lambda w: {"measure_id": "phq-9", "timepoint": "baseline", "episode": "1",
                           "method": "link"}),
+    Route("paper_start", "POST", lambda w: f"/people/{_pa(w)}/paper/", PEOPLE,
+          data=lambda w: {"measure_id": "phq-9", "timepoint": "baseline", "episode": "1",
+                          "completed_on": "2026-11-01"}),
+    Route("script", "GET", lambda w: f"/people/{_pa(w)}/script/phq-9/", PEOPLE),
+    Route("paper_key", "GET", lambda w: f"/paper/{_objects(w)['paper'].pk}/", PEOPLE),
+    Route("paper_reconcile", "GET", lambda w: f"/paper/{_objects(w)['paper'].pk}/reconcile/",
+          PEOPLE),
     Route("link_revoke", "POST", lambda w: f"/links/{_objects(w)['link'].pk}/withdraw/", PEOPLE),
     Route("alert", "GET", lambda w: f"/alerts/{_objects(w)['alert'].pk}/", PEOPLE),
     Route("due", "GET", lambda w: "/due/", PEOPLE | {"other_worker"}),
@@ -152,7 +162,9 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
     objs = _objects(world)
     c = client_for("other_worker")
     rid = world.person_a.respondent_id
-    for path in (f"/people/{rid}/", f"/people/{rid}/edit/", f"/alerts/{objs['alert'].pk}/"):
+    for path in (f"/people/{rid}/", f"/people/{rid}/edit/", f"/alerts/{objs['alert'].pk}/",
+                 f"/paper/{objs['paper'].pk}/", f"/paper/{objs['paper'].pk}/reconcile/",
+                 f"/people/{rid}/script/phq-9/"):
         assert c.get(path).status_code == 404
     posts = {
         f"/people/{rid}/edit/": {"consent": "withdrawn"},
@@ -162,6 +174,9 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
                                     "episode": "1", "method": "link"},
         f"/links/{objs['link'].pk}/withdraw/": {},
         f"/alerts/{objs['alert'].pk}/": {"action_taken": "closed by someone else"},
+        f"/people/{rid}/paper/": {"measure_id": "phq-9", "timepoint": "baseline",
+                                  "episode": "1", "completed_on": "2026-11-01"},
+        f"/paper/{objs['paper'].pk}/": {"measure_id": "phq-9", "interest": "1"},
     }
     for path, data in posts.items():
         assert c.post(path, data).status_code == 404, path
@@ -171,6 +186,8 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
     assert Episode.objects.filter(person=world.person_a).count() == 1
     assert Collection.objects.get(pk=objs["link"].pk).revoked_at is None
     assert Collection.objects.filter(person=world.person_a).count() == 1
+    objs["paper"].refresh_from_db()
+    assert objs["paper"].first == "" and world.person_a.paper.count() == 1
     # a lead cannot open another team's settings
     lead = client_for("lead")
     assert lead.get(f"/manage/teams/{world.team_b.pk}/").status_code == 404

@@ -78,29 +78,39 @@ def _submit(request: HttpRequest, collection: Collection, mode: str) -> HttpResp
                                             expires_at__gt=now).update(used_at=now)
     if claimed != 1:
         return render(request, "serve/respond_closed.html", {"reason": "used"}, status=410)
-    person = collection.person
     worker = collection.created_by.get_username() if collection.created_by else None
     try:
-        stored = lib.store_submission(
-            measure, submission, respondent_id=person.respondent_id,
-            episode=collection.episode, timepoint=collection.timepoint, mode=mode,
-            service=person.team.service, worker=worker,
-            date=timezone.localdate().isoformat())
+        record(request, collection.person, measure, submission, episode=collection.episode,
+               timepoint=collection.timepoint, mode=mode, worker=worker,
+               date=timezone.localdate().isoformat(),
+               responsible=collection.person.key_worker or collection.created_by)
     except Exception:
         Collection.objects.filter(pk=collection.pk).update(used_at=None)
         raise
-    alerts = lib.fired_alerts(measure, submission)
-    responsible = person.key_worker or collection.created_by
+    return None
+
+
+def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: Any, *,
+           episode: str, timepoint: str, mode: str, worker: str | None, date: str,
+           responsible: Any) -> lib.StoredResult:
+    """Store validated answers in the Store, raise the alerts they set off, and audit it."""
+    stored = lib.store_submission(
+        measure, submission, respondent_id=person.respondent_id, episode=episode,
+        timepoint=timepoint, mode=mode, service=person.team.service, worker=worker,
+        date=date)
+    alerts = lib.fired_alerts(measure, submission) if stored.inserted else []
     for alert in alerts:
         AlertTask.objects.create(person=person, team=person.team, responsible=responsible,
-                                 measure_id=measure.id, timepoint=collection.timepoint,
+                                 measure_id=measure.id, timepoint=timepoint,
                                  alert_id=alert.alert_id, severity=alert.severity,
                                  text=alert.text)
+    user = getattr(request, "user", None)
     audit(request, "submission", person=person,
-          detail=f"{measure.id} {collection.timepoint} by {mode}: "
-                 f"{'stored' if stored.inserted else 'already stored today'}; "
-                 f"{len(alerts)} alert(s)", username="")
-    return None
+          detail=f"{measure.id} {timepoint} by {mode}: "
+                 f"{'stored' if stored.inserted else 'already stored for that date'}; "
+                 f"{len(alerts)} alert(s)",
+          username=user.get_username() if mode == "paper" and user is not None else "")
+    return stored
 
 
 # ---------------------------------------------------------------- single-use links

@@ -145,3 +145,20 @@ class TeamForm(forms.ModelForm):
 __all__ = ["CONSENT", "AccountForm", "AlertActionForm", "CloseEpisodeForm", "CollectForm",
            "EpisodeForm", "NewPersonForm", "OtpForm", "PersonForm", "StaffEditForm",
            "StaffForm", "TeamForm", "UnlockForm"]
+
+
+class PaperForm(forms.Form):
+    """A paper form to key: which measure, timepoint and episode, and the date on it."""
+
+    measure_id = forms.ChoiceField(label="Measure")
+    timepoint = forms.RegexField(
+        regex=r"^[a-z][a-z0-9_-]{0,63}$", initial="baseline",
+        error_messages={"invalid": "Use lowercase letters, digits, - or _."})
+    episode = forms.ChoiceField(label="Episode")
+    completed_on = forms.DateField(label="Date on the form (YYYY-MM-DD)")
+
+    def __init__(self, *args: Any, measures: list[tuple[str, str]],
+                 episodes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["measure_id"].choices = measures
+        self.fields["episode"].choices = [(e, e) for e in episodes]

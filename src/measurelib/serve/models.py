@@ -218,3 +218,37 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError("the audit log is append-only")
+
+
+class PaperEntry(models.Model):
+    """A paper form keyed twice by hand; stored in the Store once both keyings agree (or
+    the differences are reconciled). The keyed answers are cleared once stored."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="paper")
+    episode = models.CharField(max_length=16, default="1")
+    measure_id = models.CharField(max_length=64)
+    timepoint = models.CharField(max_length=64)
+    completed_on = models.DateField()
+    first = models.TextField(blank=True, default="")
+    first_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                 null=True, blank=True, related_name="+")
+    second = models.TextField(blank=True, default="")
+    second_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    stored_at = models.DateTimeField(null=True, blank=True)
+    stored_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def state(self) -> str:
+        if self.stored_at is not None:
+            return "stored"
+        if not self.first:
+            return "first keying"
+        if not self.second:
+            return "second keying"
+        return "differences to reconcile"

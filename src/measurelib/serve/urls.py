@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from measurelib.serve import _respond, views
+from measurelib.serve import _paper, _respond, views
 
 app_name = "serve"
 
@@ -24,6 +24,10 @@ urlpatterns = [
     path("people/<str:respondent_id>/episodes/<str:number>/close/", views.episode_close,
          name="episode_close"),
     path("people/<str:respondent_id>/collect/", views.collect, name="collect"),
+    path("people/<str:respondent_id>/paper/", _paper.paper_start, name="paper_start"),
+    path("people/<str:respondent_id>/script/<str:measure_id>/", _paper.script, name="script"),
+    path("paper/<int:pk>/", _paper.paper_key, name="paper_key"),
+    path("paper/<int:pk>/reconcile/", _paper.paper_reconcile, name="paper_reconcile"),
     path("links/<int:pk>/withdraw/", views.link_revoke, name="link_revoke"),
     path("alerts/<int:pk>/", views.alert, name="alert"),
     path("due/", views.due, name="due"),
