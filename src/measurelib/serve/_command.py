@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
           f"({args.workers} worker(s)); Ctrl+C to stop", file=sys.stderr)
     uvicorn.run("measurelib.serve.asgi:application", host=args.host, port=args.port,
                 workers=args.workers, access_log=False, proxy_headers=bool(cfg.behind_proxy),
-                forwarded_allow_ips="127.0.0.1" if cfg.behind_proxy else None,
+                forwarded_allow_ips=",".join(cfg.trusted_proxies) if cfg.behind_proxy else None,
                 lifespan="off", log_level="warning")
     return 0
 

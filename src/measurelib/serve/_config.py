@@ -13,7 +13,8 @@ over the file; the command-line options win over both.
     allowed_hosts = ["proms.example.org"]
     secure_cookies = true              # cookies only over HTTPS (set false only for a
                                        # loopback trial without TLS)
-    behind_proxy = false               # trust X-Forwarded-Proto from the reverse proxy
+    behind_proxy = false               # trust X-Forwarded-Proto/-For from the proxy
+    trusted_proxies = ["127.0.0.1"]    # ... when it connects from these addresses
     link_days = 14                     # how long a single-use link stays valid
     session_minutes = 30               # idle time before staff are logged out
 """
@@ -49,6 +50,7 @@ class ServeConfig:
     csrf_trusted_origins: list[str] = field(default_factory=list)
     secure_cookies: bool = True
     behind_proxy: bool = False
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1"])
     ssl_redirect: bool = False
     hsts_seconds: int = 0
     link_days: int = 14

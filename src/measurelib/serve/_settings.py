@@ -118,9 +118,9 @@ def django_settings(cfg: ServeConfig) -> dict[str, Any]:
         "AXES_LOCKOUT_CALLABLE": "measurelib.serve.views.locked_out",
         "AXES_VERBOSE": False,
         "AXES_ENABLE_ACCESS_FAILURE_LOG": True,
-        "AXES_IPWARE_PROXY_COUNT": 1 if cfg.behind_proxy else None,
-        "AXES_IPWARE_META_PRECEDENCE_ORDER": ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-        if cfg.behind_proxy else ["REMOTE_ADDR"],
+        # behind a proxy, uvicorn already puts the client's address in REMOTE_ADDR (from
+        # X-Forwarded-For, trusted only from `trusted_proxies`)
+        "AXES_IPWARE_META_PRECEDENCE_ORDER": ["REMOTE_ADDR"],
         "OTP_TOTP_ISSUER": cfg.organisation,
         "USE_TZ": True,
         "TIME_ZONE": cfg.time_zone,
