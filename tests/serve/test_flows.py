@@ -362,3 +362,29 @@ def test_read_aloud_script(world: Any, client_for: Any) -> None:
     r = c.get(f"/people/{rid}/script/phq-9/")
     assert r.status_code == 200 and "script-src 'none'" in r["Content-Security-Policy"]
     assert c.get(f"/people/{rid}/script/k10/").status_code == 404
+
+
+def test_offers_and_completion(world: Any, client_for: Any) -> None:
+    from measurelib.serve import _library
+    from measurelib.serve.models import Episode
+
+    rid = world.person_a.respondent_id
+    c = client_for("worker")
+    r = c.post("/due/record/", {"respondent_id": rid, "episode": "1", "measure_id": "phq-9",
+                                "timepoint": "baseline", "status": "declined",
+                                "reason": "<b>not today</b>"})
+    assert r.status_code == 302
+    offers = _library.store().table("offers")
+    mine = offers[offers["respondent_id"] == rid]
+    assert list(mine["status"]) == ["declined"]
+    assert mine.iloc[0]["service"] == world.team_a.service
+    page = c.get("/due/").content.decode()
+    assert "declined (" in page and "<b>not today</b>" not in page
+    # completion: person A's baseline window has closed without a form; B's was collected
+    Episode.objects.filter(person=world.person_a).update(
+        opened_on=dt.date.today() - dt.timedelta(days=20))
+    report = client_for("lead").get("/reports/").content.decode()
+    assert "Completion against the schedule" in report
+    assert world.users["worker"].username in report  # per key worker for leads
+    assert world.users["worker"].username not in client_for("viewer").get(
+        "/reports/").content.decode()

@@ -87,6 +87,9 @@ ROUTES = [
     Route("link_revoke", "POST", lambda w: f"/links/{_objects(w)['link'].pk}/withdraw/", PEOPLE),
     Route("alert", "GET", lambda w: f"/alerts/{_objects(w)['alert'].pk}/", PEOPLE),
     Route("due", "GET", lambda w: "/due/", PEOPLE | {"other_worker"}),
+    Route("due_record", "POST", lambda w: "/due/record/", PEOPLE,
+          data=lambda w: {"respondent_id": _pa(w), "episode": "1", "measure_id": "phq-9",
+                          "timepoint": "baseline", "status": "declined", "reason": "busy"}),
     Route("reports", "GET", lambda w: "/reports/", {"administrator", "lead", "viewer"}),
     Route("account", "GET", lambda w: "/account/", ALL),
     Route("totp_setup", "GET", lambda w: "/account/second-factor/", ALL),
@@ -177,6 +180,8 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
         f"/people/{rid}/paper/": {"measure_id": "phq-9", "timepoint": "baseline",
                                   "episode": "1", "completed_on": "2026-11-01"},
         f"/paper/{objs['paper'].pk}/": {"measure_id": "phq-9", "interest": "1"},
+        "/due/record/": {"respondent_id": rid, "episode": "1", "measure_id": "phq-9",
+                         "timepoint": "baseline", "status": "declined"},
     }
     for path, data in posts.items():
         assert c.post(path, data).status_code == 404, path

@@ -26,7 +26,7 @@ import yaml
 
 from measurelib.serve.models import Episode, Team
 
-__all__ = ["DueItem", "due_for_team"]
+__all__ = ["CompletionRow", "DueItem", "completion_for_team", "due_for_team"]
 
 
 @dataclass
@@ -38,6 +38,7 @@ class DueItem:
     due_date: dt.date
     window_end: dt.date
     status: str
+    offer: tuple[str, str] | None = None
 
     @property
     def days_overdue(self) -> int:
@@ -58,16 +59,15 @@ def _parse(text: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def due_for_team(team: Team, *, today: dt.date | None = None,
-                 administrations: Any = None) -> list[DueItem]:
-    """Every form of the team's schedule whose window has opened and that is not done."""
+def _plan(team: Team, day: dt.date, administrations: Any) -> list[tuple[DueItem, bool]]:
+    """Every (episode, measure, timepoint) window of the schedule opened by ``day``, with
+    whether it is done."""
     from measurelib.serve._library import service_administrations
 
     sched = _parse(team.schedule)
     timepoints = sched.get("timepoints") or []
     if not timepoints:
         return []
-    day = today or dt.date.today()
     adm = service_administrations(team.service) if administrations is None else administrations
     done: dict[tuple[str, str, str, str], list[dt.date]] = {}
     if adm is not None and len(adm):
@@ -75,7 +75,7 @@ def due_for_team(team: Team, *, today: dt.date | None = None,
             key = (str(rec.respondent_id), str(rec.episode), str(rec.measure_id),
                    str(rec.timepoint))
             done.setdefault(key, []).append(rec.date.date())
-    out: list[DueItem] = []
+    out: list[tuple[DueItem, bool]] = []
     episodes = Episode.objects.filter(person__team=team).select_related(
         "person", "person__key_worker")
     for ep in episodes:
@@ -104,9 +104,48 @@ def due_for_team(team: Team, *, today: dt.date | None = None,
                     continue
                 for mid in measures:
                     dates = done.get((rid, ep.number, str(mid), str(tp["id"])), [])
-                    if any(anytime or start <= d <= end for d in dates):
-                        continue
-                    out.append(DueItem(ep.person, ep.number, str(mid), str(tp["id"]),
-                                       due_date, end, "overdue" if end < day else "due"))
+                    is_done = any(anytime or start <= d <= end for d in dates)
+                    out.append((DueItem(ep.person, ep.number, str(mid), str(tp["id"]),
+                                        due_date, end, "overdue" if end < day else "due"),
+                                is_done))
+    return out
+
+
+def due_for_team(team: Team, *, today: dt.date | None = None,
+                 administrations: Any = None) -> list[DueItem]:
+    """Every form of the team's schedule whose window has opened and that is not done."""
+    day = today or dt.date.today()
+    out = [item for item, done in _plan(team, day, administrations) if not done]
     out.sort(key=lambda d: (d.status != "overdue", d.due_date, d.person.respondent_id))
     return out
+
+
+@dataclass
+class CompletionRow:
+    team: str
+    worker: str
+    expected: int
+    completed: int
+
+    @property
+    def rate(self) -> str:
+        return f"{100 * self.completed / self.expected:.0f}%" if self.expected else ""
+
+
+def completion_for_team(team: Team, *, today: dt.date | None = None,
+                        administrations: Any = None) -> list[CompletionRow]:
+    """Completion against the schedule: forms whose window has closed (or that are done),
+    and how many were collected — for the team and for each key worker."""
+    day = today or dt.date.today()
+    counts: dict[str, list[int]] = {}
+    for item, done in _plan(team, day, administrations):
+        if not done and item.window_end >= day:
+            continue  # still open: not yet expected
+        kw = item.person.key_worker
+        for key in ("(whole team)", kw.get_username() if kw is not None else "(no key worker)"):
+            c = counts.setdefault(key, [0, 0])
+            c[0] += 1
+            c[1] += int(done)
+    rows = [CompletionRow(team.name, k, v[0], v[1]) for k, v in counts.items()]
+    rows.sort(key=lambda r: (r.worker != "(whole team)", r.worker))
+    return rows

@@ -237,3 +237,33 @@ def service_report(service: str, measure_id: str, min_cell: int) -> dict[str, An
     }
     return {"available": True, "score": rule.id, "enough": enough, "min_cell": min_cell,
             "figures": figures, "warnings": [] if not enough else list(res.warnings)}
+
+
+OFFER_STATUSES = (("offered", "Offered"), ("declined", "Declined"),
+                  ("not_offered", "Not possible"))
+
+
+def record_offer(*, respondent_id: str, episode: str, measure_id: str, timepoint: str,
+                 status: str, reason: str, service: str, worker: str, date: str) -> None:
+    """Record that a form was offered, declined or not possible (:meth:`Store.record_offers`),
+    the denominator of completion."""
+    import pandas as pd
+
+    store().record_offers(pd.DataFrame([{
+        "respondent_id": respondent_id, "episode": episode, "measure_id": measure_id,
+        "timepoint": timepoint, "date": date, "status": status, "reason": reason or None,
+        "service": service, "worker": worker}]))
+
+
+def offers_by_form(service: str) -> dict[tuple[str, str, str, str], tuple[str, str]]:
+    """The latest offer status of each (person, episode, measure, timepoint) of a service:
+    (status, date)."""
+    df = store().table("offers")
+    out: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+    if df.empty:
+        return out
+    df = df[df["service"] == service].sort_values(["date", "pk"])
+    for rec in df.itertuples(index=False):
+        out[(str(rec.respondent_id), str(rec.episode), str(rec.measure_id),
+             str(rec.timepoint))] = (str(rec.status), str(rec.date)[:10])
+    return out

@@ -162,3 +162,15 @@ class PaperForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["measure_id"].choices = measures
         self.fields["episode"].choices = [(e, e) for e in episodes]
+
+
+class OfferForm(forms.Form):
+    """What happened when a due form was offered."""
+
+    respondent_id = forms.CharField(max_length=64)
+    episode = forms.CharField(max_length=16)
+    measure_id = forms.CharField(max_length=64)
+    timepoint = forms.RegexField(regex=r"^[a-z][a-z0-9_-]{0,63}$")
+    status = forms.ChoiceField(choices=(("offered", "Offered"), ("declined", "Declined"),
+                                        ("not_offered", "Not possible")))
+    reason = forms.CharField(max_length=500, required=False)

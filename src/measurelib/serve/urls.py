@@ -31,6 +31,7 @@ urlpatterns = [
     path("links/<int:pk>/withdraw/", views.link_revoke, name="link_revoke"),
     path("alerts/<int:pk>/", views.alert, name="alert"),
     path("due/", views.due, name="due"),
+    path("due/record/", views.due_record, name="due_record"),
     path("reports/", views.reports, name="reports"),
     path("account/", views.account, name="account"),
     path("account/second-factor/", views.totp_setup, name="totp_setup"),

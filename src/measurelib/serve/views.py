@@ -33,7 +33,7 @@ from measurelib.serve._auth import (
     role_required,
     teams_of,
 )
-from measurelib.serve._due import due_for_team
+from measurelib.serve._due import completion_for_team, due_for_team
 from measurelib.serve._middleware import TABLET_KEY
 from measurelib.serve._paper import paper_form
 from measurelib.serve.forms import (
@@ -43,6 +43,7 @@ from measurelib.serve.forms import (
     CollectForm,
     EpisodeForm,
     NewPersonForm,
+    OfferForm,
     OtpForm,
     PersonForm,
     StaffEditForm,
@@ -144,13 +145,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                   .select_related("person", "responsible").order_by("-created_at"))
     alerts.sort(key=lambda a: a.responsible_id != request.user.pk)
     mine = request.GET.get("mine") == "1"
-    due = []
-    for team in teams:
-        for item in due_for_team(team):
-            if mine and item.person.key_worker_id != request.user.pk:
-                continue
-            due.append(item)
-    due.sort(key=lambda d: (d.status != "overdue", d.due_date))
+    due = [d for d in _due_rows(teams)
+           if not mine or d.person.key_worker_id == request.user.pk]
     audit(request, "view-dashboard", detail=f"{len(alerts)} open alert(s), {len(due)} due")
     return render(request, "serve/dashboard.html", {"alerts": alerts, "due": due[:200],
                                                     "mine": mine, "teams": teams})
@@ -323,14 +319,44 @@ def alert(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # ---------------------------------------------------------------- due list
+def _due_rows(teams: Any) -> list[Any]:
+    rows = []
+    for team in teams:
+        offers = lib.offers_by_form(team.service)
+        for item in due_for_team(team):
+            item.offer = offers.get((item.person.respondent_id, item.episode,
+                                     item.measure_id, item.timepoint))
+            rows.append(item)
+    rows.sort(key=lambda d: (d.status != "overdue", d.due_date))
+    return rows
+
+
 @role_required(*PEOPLE_ROLES)
 def due(request: HttpRequest) -> HttpResponse:
-    rows = []
-    for team in teams_of(request.user):
-        rows.extend(due_for_team(team))
-    rows.sort(key=lambda d: (d.status != "overdue", d.due_date))
+    rows = _due_rows(teams_of(request.user))
     audit(request, "view-due", detail=f"{len(rows)} due")
-    return render(request, "serve/due.html", {"due": rows})
+    return render(request, "serve/due.html", {"due": rows, "record": True})
+
+
+@role_required(*PEOPLE_ROLES)
+@require_POST
+def due_record(request: HttpRequest) -> HttpResponse:
+    """Record that a due form was offered, declined or not possible."""
+    form = OfferForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what happened.")
+        return redirect("serve:due")
+    data = form.cleaned_data
+    p = person_for(request, data["respondent_id"])
+    lib.record_offer(respondent_id=p.respondent_id, episode=data["episode"],
+                     measure_id=data["measure_id"], timepoint=data["timepoint"],
+                     status=data["status"], reason=data["reason"], service=p.team.service,
+                     worker=request.user.get_username(),
+                     date=timezone.localdate().isoformat())
+    audit(request, "offer-recorded", person=p,
+          detail=f"{data['measure_id']} {data['timepoint']}: {data['status']}")
+    messages.success(request, f"Recorded for {p.respondent_id}.")
+    return redirect("serve:due")
 
 
 # ---------------------------------------------------------------- reports
@@ -345,9 +371,13 @@ def reports(request: HttpRequest) -> HttpResponse:
             except (ml.MeasurelibError, ValueError, KeyError) as exc:
                 rep = {"available": False, "reason": str(exc).splitlines()[0]}
             sections.append({"team": team, "measure_id": mid, "report": rep})
+    by_worker = role_of(request.user) in ("administrator", "lead")
+    completion = [row for team in teams_of(request.user) for row in completion_for_team(team)
+                  if by_worker or row.worker == "(whole team)"]
     audit(request, "view-reports", detail=f"{len(sections)} section(s)")
     return render(request, "serve/reports.html", {"sections": sections,
-                                                  "min_cell": cfg.min_cell})
+                                                  "min_cell": cfg.min_cell,
+                                                  "completion": completion})
 
 
 # ---------------------------------------------------------------- account
