@@ -131,7 +131,9 @@ def django_settings(cfg: ServeConfig) -> dict[str, Any]:
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,
-            "handlers": {"console": {"class": "logging.StreamHandler"}},
+            "filters": {"redact": {"()": "measurelib.serve._logging.RedactFilter"}},
+            "handlers": {"console": {"class": "logging.StreamHandler",
+                                     "filters": ["redact"]}},
             "loggers": {
                 "django.request": {"handlers": ["console"], "level": "ERROR",
                                    "propagate": False},
