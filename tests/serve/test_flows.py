@@ -388,3 +388,23 @@ def test_offers_and_completion(world: Any, client_for: Any) -> None:
     assert world.users["worker"].username in report  # per key worker for leads
     assert world.users["worker"].username not in client_for("viewer").get(
         "/reports/").content.decode()
+
+
+def test_form_variants(world: Any, client_for: Any) -> None:
+    from django.test import Client
+
+    c = client_for("worker")
+    rid = world.person_a.respondent_id
+    r = c.post(f"/people/{rid}/collect/", {"measure_id": "phq-9", "timepoint": "baseline",
+                                           "episode": "1", "method": "link",
+                                           "variant": "large_print"})
+    path = re.search(r'value="http://testserver(/r/[^"]+)"', r.content.decode())
+    assert path is not None
+    phone = Client()
+    phone.get(path.group(1))
+    assert "large-print" in phone.get("/respond/").content.decode()
+    # a wording or language the measure does not have is refused when starting
+    for extra in ({"respondent": "proxy"}, {"lang": "cy"}):
+        r = c.post(f"/people/{rid}/collect/", {"measure_id": "phq-9", "timepoint": "review",
+                                               "episode": "1", "method": "link", **extra})
+        assert r.status_code == 400

@@ -82,6 +82,23 @@ def form_html(measure: ml.Measure, *, action: str, csrf_token: str,
     return str(measure.render("html", **options))
 
 
+def check_form_options(measure_id: str, *, lang: str | None, respondent: str,
+                       variant: str) -> str | None:
+    """Why the measure cannot be shown in that language or wording (None when it can)."""
+    measure = load_measure(measure_id)
+    if lang and lang not in measure.all_languages:
+        return (f"{measure_id} is not available in {lang!r}; it has "
+                f"{', '.join(measure.all_languages)}.")
+    if respondent not in measure.respondents:
+        return f"{measure_id} has no wording for a carer answering for the person."
+    try:
+        form_html(measure, action="/", csrf_token="x", lang=lang, respondent=respondent,
+                  easy_read=variant == "easy_read", large_print=variant == "large_print")
+    except ml.MeasurelibError as exc:
+        return f"{measure_id} cannot be shown that way: {str(exc).splitlines()[0]}"
+    return None
+
+
 _FORM_FIELDS = ("measure_id", "measure_version", "lang", "respondent_type")
 
 

@@ -52,7 +52,10 @@ def form_policy(page: str) -> str:
 
 def _form_page(request: HttpRequest, collection: Collection, action: str) -> HttpResponse:
     measure = lib.load_measure(collection.measure_id)
-    page = lib.form_html(measure, action=action, csrf_token=get_token(request))
+    page = lib.form_html(measure, action=action, csrf_token=get_token(request),
+                         lang=collection.lang or None, respondent=collection.respondent,
+                         easy_read=collection.variant == "easy_read",
+                         large_print=collection.variant == "large_print")
     response = HttpResponse(page, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = form_policy(page)
     return response

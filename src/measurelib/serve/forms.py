@@ -62,12 +62,36 @@ class CollectForm(forms.Form):
     episode = forms.ChoiceField(label="Episode")
     method = forms.ChoiceField(label="How", choices=(
         ("tablet", "Hand over this device now"), ("link", "Make a single-use link")))
+    variant = forms.ChoiceField(label="Form", initial="standard", required=False, choices=(
+        ("standard", "Standard"), ("large_print", "Large print"), ("easy_read", "Easy read")))
+    respondent = forms.ChoiceField(label="Who answers", initial="self", required=False, choices=(
+        ("self", "The person"), ("proxy", "A carer, for the person")))
+    lang = forms.ChoiceField(label="Language", required=False)
 
     def __init__(self, *args: Any, measures: list[tuple[str, str]],
-                 episodes: list[str], **kwargs: Any) -> None:
+                 episodes: list[str], languages: list[str] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["measure_id"].choices = measures
         self.fields["episode"].choices = [(e, e) for e in episodes]
+        self.fields["lang"].choices = [("", "The measure's own"),
+                                       *((code, code) for code in languages or [])]
+
+    def clean(self) -> dict[str, Any]:
+        """The chosen language and wording must exist for the chosen measure."""
+        cleaned = super().clean() or {}
+        cleaned["variant"] = cleaned.get("variant") or "standard"
+        cleaned["respondent"] = cleaned.get("respondent") or "self"
+        mid = cleaned.get("measure_id")
+        if mid:
+            from measurelib.serve._library import check_form_options
+
+            problem = check_form_options(mid, lang=cleaned.get("lang") or None,
+                                         respondent=cleaned.get("respondent") or "self",
+                                         variant=cleaned.get("variant") or "standard")
+            if problem:
+                raise forms.ValidationError(problem)
+        return cleaned
 
 
 class AlertActionForm(forms.Form):

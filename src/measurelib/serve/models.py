@@ -144,6 +144,13 @@ class Collection(models.Model):
     measure_id = models.CharField(max_length=64)
     timepoint = models.CharField(max_length=64)
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    lang = models.CharField(max_length=16, blank=True, default="")
+    variant = models.CharField(max_length=16, default="standard",
+                               choices=(("standard", "Standard"), ("large_print", "Large print"),
+                                        ("easy_read", "Easy read")))
+    respondent = models.CharField(max_length=8, default="self",
+                                  choices=(("self", "The person"),
+                                           ("proxy", "A carer, for the person")))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

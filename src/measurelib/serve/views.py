@@ -188,7 +188,9 @@ def _collect_form(person: Person, data: Any = None) -> CollectForm:
     measures = [(m, titles.get(m, m)) for m in person.team.measure_ids() if m in titles]
     # closed episodes stay on the list: their exit measures are collected after closing
     episodes = [e.number for e in person.episodes.order_by("-opened_on", "-pk")] or ["1"]
-    return CollectForm(data, measures=measures, episodes=episodes,
+    languages = sorted({code for mid, _ in measures
+                        for code in lib.load_measure(mid).all_languages})
+    return CollectForm(data, measures=measures, episodes=episodes, languages=languages,
                        initial={"episode": episodes[0]})
 
 
@@ -268,11 +270,13 @@ def collect(request: HttpRequest, respondent_id: str) -> HttpResponse:
             status=400)
     data = form.cleaned_data
     now = timezone.now()
+    shown = {"lang": data.get("lang") or "", "variant": data["variant"],
+             "respondent": data["respondent"]}
     if data["method"] == "tablet":
         c = Collection.objects.create(kind="tablet", person=p, episode=data["episode"],
                                       measure_id=data["measure_id"],
                                       timepoint=data["timepoint"], created_by=request.user,
-                                      expires_at=now + dt.timedelta(hours=2))
+                                      expires_at=now + dt.timedelta(hours=2), **shown)
         request.session[TABLET_KEY] = c.pk
         request.session.set_expiry(2 * 60 * 60)
         audit(request, "tablet-handover", person=p,
@@ -282,7 +286,8 @@ def collect(request: HttpRequest, respondent_id: str) -> HttpResponse:
     c = Collection.objects.create(kind="link", person=p, episode=data["episode"],
                                   measure_id=data["measure_id"], timepoint=data["timepoint"],
                                   created_by=request.user, token_hash=digest,
-                                  expires_at=now + dt.timedelta(days=int(_cfg().link_days)))
+                                  expires_at=now + dt.timedelta(days=int(_cfg().link_days)),
+                                  **shown)
     audit(request, "link-created", person=p, detail=f"{c.measure_id} {c.timepoint}")
     base = _cfg().base_url.rstrip("/") or request.build_absolute_uri("/").rstrip("/")
     url = base + reverse("serve:open_link", kwargs={"token": token})
