@@ -408,3 +408,25 @@ def test_form_variants(world: Any, client_for: Any) -> None:
         r = c.post(f"/people/{rid}/collect/", {"measure_id": "phq-9", "timepoint": "review",
                                                "episode": "1", "method": "link", **extra})
         assert r.status_code == 400
+
+
+def test_subject_access_export(world: Any, client_for: Any) -> None:
+    import json
+
+    from measurelib.serve.models import AuditEvent
+
+    rid = world.person_a.respondent_id
+    worker = client_for("worker")
+    start_tablet(worker, rid)
+    worker.post("/tablet/", answers(self_harm=1))
+    worker.post("/tablet/unlock/", {"password": PASSWORD})
+    r = client_for("administrator").get(f"/people/{rid}/export/")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/json")
+    doc = json.loads(r.content)
+    assert doc["respondent_id"] == rid
+    assert doc["store"]["administrations"][0]["responses"]["self_harm"] == 1
+    assert doc["store"]["scores"][0]["scores"][0]["score_id"] == "total"
+    assert doc["alerts"][0]["alert_id"] == "self_harm_thoughts"
+    assert all("token_hash" not in c for c in doc["collections"])
+    assert AuditEvent.objects.filter(person=rid, action="subject-access-export").exists()
+    assert worker.get(f"/people/{rid}/export/").status_code == 403

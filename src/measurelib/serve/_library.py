@@ -284,3 +284,26 @@ def offers_by_form(service: str) -> dict[tuple[str, str, str, str], tuple[str, s
         out[(str(rec.respondent_id), str(rec.episode), str(rec.measure_id),
              str(rec.timepoint))] = (str(rec.status), str(rec.date)[:10])
     return out
+
+
+def person_records(respondent_id: str) -> dict[str, Any]:
+    """Everything the Store holds about one person: administrations (with their answers),
+    scores and offers (read whole and filtered here: the public Store API has no
+    per-person reads)."""
+    import json
+
+    adm = store().administrations()
+    adm = adm[adm["respondent_id"] == respondent_id] if len(adm) else adm
+    administrations = []
+    for rec in adm.to_dict("records"):
+        rec = {k: _plain(v) for k, v in rec.items()}
+        rec["date"] = rec["date"].date().isoformat() if rec.get("date") is not None else None
+        rec["responses"] = json.loads(rec["responses"]) if rec.get("responses") else {}
+        administrations.append({k: (v.item() if hasattr(v, "item") else v)
+                                for k, v in rec.items()})
+    offers = store().table("offers")
+    offers = offers[offers["respondent_id"] == respondent_id] if len(offers) else offers
+    return {"administrations": administrations,
+            "scores": person_scores(respondent_id),
+            "offers": [{k: (str(v) if v is not None else None) for k, v in r.items()}
+                       for r in offers.to_dict("records")]}

@@ -20,6 +20,7 @@ urlpatterns = [
     path("people/new/", views.person_new, name="person_new"),
     path("people/<str:respondent_id>/", views.person, name="person"),
     path("people/<str:respondent_id>/edit/", views.person_edit, name="person_edit"),
+    path("people/<str:respondent_id>/export/", views.person_export, name="person_export"),
     path("people/<str:respondent_id>/episodes/", views.episode_open, name="episode_open"),
     path("people/<str:respondent_id>/episodes/<str:number>/close/", views.episode_close,
          name="episode_close"),

@@ -222,6 +222,40 @@ def person_edit(request: HttpRequest, respondent_id: str) -> HttpResponse:
     return render(request, "serve/person_edit.html", {"person": p, "form": form})
 
 
+@role_required("administrator")
+def person_export(request: HttpRequest, respondent_id: str) -> HttpResponse:
+    """Subject access: everything held about one person, as one JSON document."""
+    import json
+
+    from django.forms.models import model_to_dict
+
+    p = person_for(request, respondent_id)
+
+    def rows(qs: Any, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        return [{k: v for k, v in model_to_dict(o).items() if k not in exclude}
+                | {"id": o.pk} for o in qs]
+
+    doc = {
+        "respondent_id": p.respondent_id,
+        "exported_at": timezone.now().isoformat(),
+        "team": p.team.name,
+        "person": {k: v for k, v in model_to_dict(p).items() if k != "id"}
+        | {"created_at": p.created_at},
+        "episodes": rows(p.episodes.all()),
+        "collections": rows(p.collections.all(), ("token_hash",)),
+        "alerts": rows(p.alerts.all()),
+        "paper_forms": rows(p.paper.all(), ("first", "second")),
+        "store": lib.person_records(p.respondent_id),
+        "audit": list(AuditEvent.objects.filter(person=p.respondent_id).values(
+            "at", "username", "action", "detail")),
+    }
+    audit(request, "subject-access-export", person=p)
+    response = HttpResponse(json.dumps(doc, default=str, indent=2, ensure_ascii=False),
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{p.respondent_id}.json"'
+    return response
+
+
 @role_required(*PEOPLE_ROLES)
 @require_POST
 def episode_open(request: HttpRequest, respondent_id: str) -> HttpResponse:
