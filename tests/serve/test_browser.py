@@ -122,6 +122,15 @@ def check_axe(browser: Any, url: str, storage: Any = None) -> None:
             ctx.close()
 
 
+SHOTS = os.environ.get("MEASURELIB_SERVE_SCREENSHOTS")
+
+
+def shot(page: Any, name: str) -> None:
+    """Save a screenshot for the docs when MEASURELIB_SERVE_SCREENSHOTS names a folder."""
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / f"service-{name}.png"))
+
+
 def _submit(page: Any, selector: str = "main button[type=submit]") -> None:
     with page.expect_navigation():
         page.click(selector)
@@ -180,6 +189,7 @@ def test_worker_day(browser: Any, server: dict[str, str]) -> None:
     page.select_option("#id_method", "tablet")
     _submit(page, "form[action$='/collect/'] button[type=submit]")
     assert page.url.endswith("/tablet/")
+    shot(page, "tablet-form")
     assert page.locator("nav").count() == 0 and page.locator("a").count() == 0
     # the person answers with the keyboard only, endorsing item 9 (self-harm)
     plan = [("interest", 1), ("down", 2), ("sleep", 1), ("tired", 1), ("appetite", 0),
@@ -197,6 +207,7 @@ def test_worker_day(browser: Any, server: dict[str, str]) -> None:
         page.keyboard.press("Enter")
     assert page.url.endswith("/tablet/done/")
     assert "hand the device back" in page.content()
+    shot(page, "tablet-thanks")
     # the device stays locked to the respondent pages until the worker's password
     page.goto(base + f"/people/{rid}/")
     assert page.url.endswith("/tablet/done/")
@@ -210,6 +221,15 @@ def test_worker_day(browser: Any, server: dict[str, str]) -> None:
     alerts = page.locator("section.alerts")
     assert rid in alerts.inner_text()
     assert page.content().index("Alerts to act on") < page.content().index("Due and overdue")
+    if SHOTS:
+        desk = browser.new_context(java_script_enabled=False, viewport=DESKTOP,
+                                   storage_state=tablet.storage_state())
+        d = desk.new_page()
+        d.goto(base + "/")
+        shot(d, "dashboard")
+        d.goto(base + f"/people/{rid}/")
+        shot(d, "person")
+        desk.close()
     alerts.locator("a").first.click()
     assert "Ring the duty manager" in page.content()
     check_axe(browser, page.url, tablet.storage_state())
@@ -223,6 +243,7 @@ def test_worker_day(browser: Any, server: dict[str, str]) -> None:
     page.select_option("#id_method", "link")
     _submit(page, "form[action$='/collect/'] button[type=submit]")
     link = page.input_value("#link")
+    shot(page, "link")
     assert "/r/" in link
     phone = _context(browser, PHONE)
     other = phone.new_page()
