@@ -430,3 +430,24 @@ def test_subject_access_export(world: Any, client_for: Any) -> None:
     assert all("token_hash" not in c for c in doc["collections"])
     assert AuditEvent.objects.filter(person=rid, action="subject-access-export").exists()
     assert worker.get(f"/people/{rid}/export/").status_code == 403
+
+
+def test_lead_sets_measures_and_schedule(world: Any, client_for: Any) -> None:
+    from measurelib.serve.models import Team
+
+    lead = client_for("lead")
+    url = f"/manage/teams/{world.team_a.pk}/"
+    base = {"name": world.team_a.name, "service": "renamed", "measures": "phq-9\ngad-7",
+            "risk_text": "Ring the duty manager."}
+    bad = lead.post(url, {**base, "schedule": "measures: [phq-9]\ntimepoints:\n  - {id: x}\n"})
+    assert bad.status_code == 200 and "exactly one of" in bad.content.decode()
+    wrong = lead.post(url, {**base, "measures": "swemwbs", "schedule": ""})
+    assert wrong.status_code == 200 and "swemwbs" in wrong.content.decode()
+    ok = lead.post(url, {**base, "schedule": "measures: [gad-7]\ntimepoints:\n"
+                                             "  - {id: baseline, at: entry}\n"})
+    assert ok.status_code == 302
+    team = Team.objects.get(pk=world.team_a.pk)
+    assert team.service == world.team_a.service  # the service name cannot change
+    assert team.measure_ids() == ["phq-9", "gad-7"] and "gad-7" in team.schedule
+    # only administrators create teams
+    assert lead.post("/manage/teams/", {**base, "service": "new-team"}).status_code == 403

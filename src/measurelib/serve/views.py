@@ -564,6 +564,8 @@ def manage_teams(request: HttpRequest) -> HttpResponse:
 def manage_team_edit(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_object_or_404(teams_of(request.user), pk=pk)
     form = TeamForm(request.POST or None, instance=team)
+    # the service name is stored with every form collected: it cannot change afterwards
+    form.fields["service"].disabled = True
     if request.method == "POST" and form.is_valid():
         schedule = str(form.cleaned_data["schedule"])
         try:
