@@ -262,6 +262,29 @@ def test_worker_day(browser: Any, server: dict[str, str]) -> None:
     check_axe(browser, link)
     page.goto(base + f"/people/{rid}/")
     assert "exit" in page.content() and "total: 0" in page.content()
+    # --- a paper form keyed twice, with one difference reconciled side by side
+    page.goto(base + f"/people/{rid}/")
+    page.select_option("#id_measure_id", "phq-9")
+    page.fill("form[action$='/paper/'] input[name=timepoint]", "review")
+    _submit(page, "form[action$='/paper/'] button[type=submit]")
+    assert "First keying" in page.content()
+    check_axe(browser, page.url, tablet.storage_state())
+    keyed = {"interest": "1", "down": "1", "sleep": "2", "tired": "0", "appetite": "0",
+             "failure": "0", "concentration": "1", "psychomotor": "0", "self_harm": "0",
+             "difficulty": "1"}
+    for second in (False, True):
+        for name, value in keyed.items():
+            if second and name == "sleep":
+                value = "3"  # the second keying differs on one answer
+            page.check(f"input[name={name}][value='{value}']")
+        _submit(page, "form.measure-form button[type=submit]")
+    assert page.url.endswith("/reconcile/")
+    assert page.locator("tbody tr").count() == 1 and "sleep" in page.inner_text("tbody")
+    check_axe(browser, page.url, tablet.storage_state())
+    page.check("input[name=pick_sleep][value=first]")
+    _submit(page)
+    assert page.url.endswith(f"/people/{rid}/")
+    assert "review" in page.content() and "total: 5" in page.content()
     for path in ("/people/", "/due/", "/account/"):
         check_axe(browser, base + path, tablet.storage_state())
     check_axe(browser, base + "/login/")
