@@ -451,3 +451,37 @@ def test_lead_sets_measures_and_schedule(world: Any, client_for: Any) -> None:
     assert team.measure_ids() == ["phq-9", "gad-7"] and "gad-7" in team.schedule
     # only administrators create teams
     assert lead.post("/manage/teams/", {**base, "service": "new-team"}).status_code == 403
+
+
+def test_one_link_sent_from_many_devices_at_once_is_stored_once(world: Any,
+                                                                  client_for: Any) -> None:
+    """Eight devices send the same link's form at the same moment: one is stored, the
+    others are told the link is used (the claim on the link is atomic)."""
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    path = make_link(client_for("worker"), world.person_a.respondent_id)
+    phones = []
+    for _ in range(8):
+        phone = Client()
+        phone.get(path)
+        phones.append(phone)
+    statuses: list[int] = []
+    barrier = threading.Barrier(len(phones))
+
+    def send(phone: Any) -> None:
+        try:
+            barrier.wait()
+            statuses.append(phone.post("/respond/", answers()).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(p,)) for p in phones]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(statuses) == [302] + [410] * 7
+    assert len(stored(world.person_a.respondent_id)) == 1
