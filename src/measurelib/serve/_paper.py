@@ -111,6 +111,7 @@ def paper_key(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Both keyings agree; the form is stored.")
             return redirect("serve:person", respondent_id=entry.person.respondent_id)
         return redirect("serve:paper_reconcile", pk=entry.pk)
+    audit(request, "view-paper-form", person=entry.person, detail=f"{which} keying")
     page = lib.form_html(measure, action=reverse("serve:paper_key", kwargs={"pk": entry.pk}),
                          csrf_token=get_token(request))
     banner = format_html(
@@ -152,6 +153,8 @@ def paper_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Differences reconciled; the form is stored.")
             return redirect("serve:person", respondent_id=entry.person.respondent_id)
     rows = [{"column": c, "first": first.get(c), "second": second.get(c)} for c in differ]
+    audit(request, "view-paper-differences", person=entry.person,
+          detail=f"{len(differ)} difference(s)")
     return render(request, "serve/paper_reconcile.html", {
         "entry": entry, "rows": rows, "error": error}, status=400 if error else 200)
 
