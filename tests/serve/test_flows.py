@@ -362,6 +362,11 @@ def test_read_aloud_script(world: Any, client_for: Any) -> None:
     r = c.get(f"/people/{rid}/script/phq-9/")
     assert r.status_code == 200 and "script-src 'none'" in r["Content-Security-Policy"]
     assert c.get(f"/people/{rid}/script/k10/").status_code == 404
+    printed = c.get(f"/people/{rid}/print/phq-9/")
+    assert printed.status_code == 200 and "style-src 'self' 'sha256-" in printed[
+        "Content-Security-Policy"]
+    person_page = c.get(f"/people/{rid}/").content.decode()
+    assert "Due now" in person_page and "print/phq-9/" in person_page
 
 
 def test_offers_and_completion(world: Any, client_for: Any) -> None:

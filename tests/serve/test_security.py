@@ -82,6 +82,7 @@ ROUTES = [
           data=lambda w: {"measure_id": "phq-9", "timepoint": "baseline", "episode": "1",
                           "completed_on": "2026-11-01"}),
     Route("script", "GET", lambda w: f"/people/{_pa(w)}/script/phq-9/", PEOPLE),
+    Route("print", "GET", lambda w: f"/people/{_pa(w)}/print/phq-9/", PEOPLE),
     Route("paper_key", "GET", lambda w: f"/paper/{_objects(w)['paper'].pk}/", PEOPLE),
     Route("paper_reconcile", "GET", lambda w: f"/paper/{_objects(w)['paper'].pk}/reconcile/",
           PEOPLE),
@@ -168,7 +169,7 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
     rid = world.person_a.respondent_id
     for path in (f"/people/{rid}/", f"/people/{rid}/edit/", f"/alerts/{objs['alert'].pk}/",
                  f"/paper/{objs['paper'].pk}/", f"/paper/{objs['paper'].pk}/reconcile/",
-                 f"/people/{rid}/script/phq-9/"):
+                 f"/people/{rid}/script/phq-9/", f"/people/{rid}/print/phq-9/"):
         assert c.get(path).status_code == 404
     posts = {
         f"/people/{rid}/edit/": {"consent": "withdrawn"},

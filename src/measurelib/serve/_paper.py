@@ -162,11 +162,22 @@ def paper_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 def script(request: HttpRequest, respondent_id: str, measure_id: str) -> HttpResponse:
     """The measure's read-aloud (telephone) script, to read beside the keying screen."""
+    return _document(request, respondent_id, measure_id, "script")
+
+
+@role_required(*PEOPLE_ROLES)
+def printable(request: HttpRequest, respondent_id: str, measure_id: str) -> HttpResponse:
+    """The measure's A4 paper form, to print (write the person's id in its header box)."""
+    return _document(request, respondent_id, measure_id, "print")
+
+
+def _document(request: HttpRequest, respondent_id: str, measure_id: str,
+              fmt: str) -> HttpResponse:
     p = person_for(request, respondent_id)
     if measure_id not in p.team.measure_ids():
         raise Http404
-    page = str(lib.load_measure(measure_id).render("script"))
-    audit(request, "view-script", person=p, detail=measure_id)
+    page = str(lib.load_measure(measure_id).render(fmt))
+    audit(request, f"view-{fmt}", person=p, detail=measure_id)
     response = HttpResponse(page, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = form_policy(page)
     return response

@@ -27,6 +27,8 @@ urlpatterns = [
     path("people/<str:respondent_id>/collect/", views.collect, name="collect"),
     path("people/<str:respondent_id>/paper/", _paper.paper_start, name="paper_start"),
     path("people/<str:respondent_id>/script/<str:measure_id>/", _paper.script, name="script"),
+    path("people/<str:respondent_id>/print/<str:measure_id>/", _paper.printable,
+         name="print"),
     path("paper/<int:pk>/", _paper.paper_key, name="paper_key"),
     path("paper/<int:pk>/reconcile/", _paper.paper_reconcile, name="paper_reconcile"),
     path("links/<int:pk>/withdraw/", views.link_revoke, name="link_revoke"),

@@ -203,6 +203,7 @@ def person(request: HttpRequest, respondent_id: str) -> HttpResponse:
         "episodes": p.episodes.all(), "collections": p.collections.all()[:50],
         "alerts": p.alerts.all()[:50], "collect": _collect_form(p),
         "paper": paper_form(p), "paper_entries": p.paper.filter(stored_at__isnull=True),
+        "due": [d for d in due_for_team(p.team) if d.person.pk == p.pk],
         "episode_form": EpisodeForm(initial={"opened_on": timezone.localdate()}),
         "close_form": CloseEpisodeForm(initial={"closed_on": timezone.localdate()}),
     })
