@@ -490,3 +490,21 @@ def test_one_link_sent_from_many_devices_at_once_is_stored_once(world: Any,
         t.join(timeout=120)
     assert sorted(statuses) == [302] + [410] * 7
     assert len(stored(world.person_a.respondent_id)) == 1
+
+
+def test_alert_email(world: Any, client_for: Any, cfg: Any, monkeypatch: Any) -> None:
+    from django.core import mail
+
+    monkeypatch.setattr(cfg, "email_host", "smtp.example.org")
+    worker = world.users["worker"]
+    worker.email = "sam@example.org"
+    worker.save()
+    mail.outbox.clear()
+    c = client_for("worker")
+    start_tablet(c, world.person_a.respondent_id)
+    c.post("/tablet/", answers(self_harm=3))
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["sam@example.org"]
+    assert world.person_a.respondent_id in message.body and "/alerts/" in message.body
+    assert "self_harm" not in message.body and "3" not in message.subject

@@ -17,6 +17,8 @@ over the file; the command-line options win over both.
     trusted_proxies = ["127.0.0.1"]    # ... when it connects from these addresses
     link_days = 14                     # how long a single-use link stays valid
     session_minutes = 30               # idle time before staff are logged out
+    email_host = "smtp.example.org"    # optional: e-mail the responsible worker when an
+    email_from = "proms@example.org"   # alert is raised (no answers are ever e-mailed)
 """
 
 from __future__ import annotations
@@ -62,6 +64,12 @@ class ServeConfig:
     organisation: str = "measurelib service"
     time_zone: str = "Europe/London"
     base_url: str = ""
+    email_host: str = ""
+    email_port: int = 587
+    email_user: str = ""
+    email_password: str = ""
+    email_tls: bool = True
+    email_from: str = ""
     path: Path | None = None
 
     def store_url(self) -> str:

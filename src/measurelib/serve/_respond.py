@@ -103,10 +103,11 @@ def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: A
         date=date)
     alerts = lib.fired_alerts(measure, submission) if stored.inserted else []
     for alert in alerts:
-        AlertTask.objects.create(person=person, team=person.team, responsible=responsible,
-                                 measure_id=measure.id, timepoint=timepoint,
-                                 alert_id=alert.alert_id, severity=alert.severity,
-                                 text=alert.text)
+        task = AlertTask.objects.create(person=person, team=person.team,
+                                        responsible=responsible, measure_id=measure.id,
+                                        timepoint=timepoint, alert_id=alert.alert_id,
+                                        severity=alert.severity, text=alert.text)
+        notify(request, task)
     user = getattr(request, "user", None)
     audit(request, "submission", person=person,
           detail=f"{measure.id} {timepoint} by {mode}: "
@@ -114,6 +115,35 @@ def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: A
                  f"{len(alerts)} alert(s)",
           username=user.get_username() if mode == "paper" and user is not None else "")
     return stored
+
+
+def notify(request: HttpRequest | None, task: AlertTask) -> bool:
+    """E-mail the responsible worker that an alert needs action (when e-mail is configured
+    and they have an address). The message names the person's pseudonymous id and links
+    to the alert; it carries no answers. Returns whether a message was sent."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    cfg = settings.MEASURELIB_SERVE
+    user = task.responsible
+    if not cfg.email_host or user is None or not user.email:
+        return False
+    base = cfg.base_url.rstrip("/") or (
+        request.build_absolute_uri("/").rstrip("/") if request is not None else "")
+    link = base + reverse("serve:alert", kwargs={"pk": task.pk})
+    try:
+        send_mail(f"[{cfg.organisation}] {task.severity} alert to act on",
+                  f"An answer that needs action was recorded for {task.person.respondent_id} "
+                  f"({task.measure_id}, {task.timepoint}).\n\nOpen the alert and record what "
+                  f"you did: {link}\n", None, [user.email])
+    except OSError:
+        import logging
+
+        logging.getLogger("django.request").error("alert e-mail could not be sent")
+        return False
+    audit(request, "alert-emailed", person=task.person, detail=f"alert {task.pk}",
+          username="")
+    return True
 
 
 # ---------------------------------------------------------------- single-use links

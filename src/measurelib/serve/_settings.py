@@ -142,6 +142,13 @@ def django_settings(cfg: ServeConfig) -> dict[str, Any]:
                 "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
             },
         },
+        "EMAIL_HOST": cfg.email_host or "localhost",
+        "EMAIL_PORT": int(cfg.email_port),
+        "EMAIL_HOST_USER": cfg.email_user,
+        "EMAIL_HOST_PASSWORD": cfg.email_password,
+        "EMAIL_USE_TLS": bool(cfg.email_tls),
+        "EMAIL_TIMEOUT": 10,
+        "DEFAULT_FROM_EMAIL": cfg.email_from or "measurelib-serve@localhost",
         "MEASURELIB_SERVE": cfg,
     }
 

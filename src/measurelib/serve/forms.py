@@ -132,12 +132,14 @@ class AccountForm(SetPasswordMixin, forms.Form):
 
 
 class StaffForm(AccountForm):
+    email = forms.EmailField(required=False, help_text="For alert e-mails (optional).")
     role = forms.ChoiceField(choices=ROLES)
     teams = forms.ModelMultipleChoiceField(queryset=Team.objects.all(), required=False,
                                            widget=forms.CheckboxSelectMultiple)
 
 
 class StaffEditForm(forms.Form):
+    email = forms.EmailField(required=False, help_text="For alert e-mails (optional).")
     role = forms.ChoiceField(choices=ROLES)
     teams = forms.ModelMultipleChoiceField(queryset=Team.objects.all(), required=False,
                                            widget=forms.CheckboxSelectMultiple)

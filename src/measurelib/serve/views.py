@@ -499,7 +499,8 @@ def manage_staff(request: HttpRequest) -> HttpResponse:
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = get_user_model().objects.create_user(username=form.cleaned_data["username"],
-                                                    password=form.cleaned_data["password1"])
+                                                    password=form.cleaned_data["password1"],
+                                                    email=form.cleaned_data["email"])
         profile = StaffProfile.objects.create(user=user, role=form.cleaned_data["role"])
         profile.teams.set(form.cleaned_data["teams"])
         audit(request, "staff-created",
@@ -516,7 +517,8 @@ def manage_staff(request: HttpRequest) -> HttpResponse:
 def manage_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     profile = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
     form = StaffEditForm(request.POST or None, initial={
-        "role": profile.role, "teams": profile.teams.all(), "active": profile.user.is_active})
+        "role": profile.role, "teams": profile.teams.all(), "active": profile.user.is_active,
+        "email": profile.user.email})
     if request.method == "POST" and form.is_valid():
         if profile.user == request.user and (form.cleaned_data["role"] != "administrator"
                                              or not form.cleaned_data["active"]):
@@ -526,7 +528,8 @@ def manage_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         profile.save(update_fields=["role"])
         profile.teams.set(form.cleaned_data["teams"])
         profile.user.is_active = form.cleaned_data["active"]
-        profile.user.save(update_fields=["is_active"])
+        profile.user.email = form.cleaned_data["email"]
+        profile.user.save(update_fields=["is_active", "email"])
         if "unlock" in request.POST:
             from axes.utils import reset
 
