@@ -484,3 +484,13 @@ def test_totp_second_factor(world: Any) -> None:
     time.sleep(1.1)  # django-otp throttles a device for 1 s after a wrong code
     assert c.post("/otp/", {"token": code()}).status_code == 302
     assert c.get("/manage/teams/").status_code == 200
+
+
+def test_key_worker_choices_stay_in_team(world: Any, client_for: Any) -> None:
+    c = client_for("worker")
+    page = c.get("/people/new/").content.decode()
+    assert world.users["worker"].username in page
+    assert world.users["other_worker"].username not in page
+    r = c.post("/people/new/", {"team": world.team_a.pk, "consent": "given",
+                                "key_worker": world.users["other_worker"].pk})
+    assert r.status_code == 200  # refused: not a choice

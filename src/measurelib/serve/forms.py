@@ -27,12 +27,16 @@ class PersonForm(forms.ModelForm):
         widgets = {"consent_scope": forms.Textarea(attrs={"rows": 2}),
                    "notes": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args: Any, team: Team | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, team: Team | None = None, teams: Any = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        users = get_user_model().objects.filter(staff__role__in=("worker", "lead"))
+        users = get_user_model().objects.filter(staff__role__in=("worker", "lead"),
+                                                is_active=True)
         if team is not None:
             users = users.filter(staff__teams=team)
-        self.fields["key_worker"].queryset = users.order_by("username")
+        elif teams is not None:
+            users = users.filter(staff__teams__in=teams)
+        self.fields["key_worker"].queryset = users.distinct().order_by("username")
 
 
 class NewPersonForm(PersonForm):
@@ -42,10 +46,18 @@ class NewPersonForm(PersonForm):
         fields = ["team", *PersonForm.Meta.fields]
 
     def __init__(self, *args: Any, teams: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, teams=teams, **kwargs)
         self.fields["team"].queryset = teams
         if teams is not None and teams.count() == 1:
             self.fields["team"].initial = teams.first()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        team, worker = cleaned.get("team"), cleaned.get("key_worker")
+        if team is not None and worker is not None and not worker.staff.teams.filter(
+                pk=team.pk).exists():
+            self.add_error("key_worker", "Choose a key worker of that team.")
+        return cleaned
 
 
 class EpisodeForm(forms.Form):
