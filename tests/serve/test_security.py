@@ -102,6 +102,15 @@ ROUTES = [
     Route("manage_team_edit", "GET", lambda w: f"/manage/teams/{w.team_a.pk}/",
           {"administrator", "lead"}),
     Route("audit_log", "GET", lambda w: "/manage/audit/", {"administrator"}),
+    Route("manage_api_clients", "GET", lambda w: "/manage/api-clients/", {"administrator"}),
+    Route("api_client_revoke", "POST", lambda w: "/manage/api-clients/999999/withdraw/",
+          {"administrator"}),
+    # the API takes bearer tokens, never the session: everyone here is refused (401)
+    Route("api_openapi", "GET", lambda w: "/api/v1/openapi.json", ALL, public=True),
+    Route("api_measures", "GET", lambda w: "/api/v1/measures", set()),
+    Route("api_fhir", "GET", lambda w: "/api/v1/measures/phq-9/fhir", set()),
+    Route("api_responses", "POST", lambda w: "/api/v1/responses", set()),
+    Route("api_scores", "GET", lambda w: f"/api/v1/people/{_pa(w)}/scores", set()),
     Route("open_link", "GET", lambda w: "/r/" + "x" * 43, set()),
     Route("respond", "GET", lambda w: "/respond/", set()),
     Route("respond_thanks", "GET", lambda w: "/respond/thanks/", ALL, public=True),
@@ -129,7 +138,11 @@ def test_authorisation_matrix(world: Any, client_for: Any, role: str | None) -> 
         data = route.data(world) if route.data else {}
         r = c.get(path) if route.method == "GET" else c.post(path, data)
         allowed = route.public or (role is not None and role in route.allowed)
-        if allowed:
+        if route.name == "api_client_revoke" and allowed:
+            ok = r.status_code == 404  # no such client
+        elif route.name in ("api_measures", "api_fhir", "api_responses", "api_scores"):
+            ok = r.status_code == 401
+        elif allowed:
             ok = r.status_code in (200, 302) and not (
                 r.status_code == 302 and "/login/" in r["Location"] and role is not None
                 and route.name != "logout")

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import SetPasswordMixin
 
-from measurelib.serve.models import CONSENT, ROLES, Person, Team
+from measurelib.serve.models import API_SCOPES, CONSENT, ROLES, Person, Team
 
 _TIMEPOINT = forms.RegexField(
     regex=r"^[a-z][a-z0-9_-]{0,63}$", initial="baseline",
@@ -212,3 +212,9 @@ class OfferForm(forms.Form):
     status = forms.ChoiceField(choices=(("offered", "Offered"), ("declined", "Declined"),
                                         ("not_offered", "Not possible")))
     reason = forms.CharField(max_length=500, required=False)
+
+
+class ApiClientForm(forms.Form):
+    name = forms.RegexField(regex=r"^[\w .-]{2,100}$", max_length=100)
+    team = forms.ModelChoiceField(queryset=Team.objects.all())
+    scopes = forms.MultipleChoiceField(choices=API_SCOPES, widget=forms.CheckboxSelectMultiple)

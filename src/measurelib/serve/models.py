@@ -259,3 +259,31 @@ class PaperEntry(models.Model):
         if not self.second:
             return "second keying"
         return "differences to reconcile"
+
+
+API_SCOPES = (
+    ("measures:read", "List measures and read their FHIR Questionnaires"),
+    ("responses:write", "Send answers for the team's people"),
+    ("scores:read", "Read the team's people's scores"),
+)
+
+
+class ApiClient(models.Model):
+    """A system that uses the JSON API for one team, with a bearer token (stored hashed)
+    and the scopes it may use."""
+
+    name = models.CharField(max_length=100, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_clients")
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes.split()

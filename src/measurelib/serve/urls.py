@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from measurelib.serve import _paper, _respond, views
+from measurelib.serve import _api, _paper, _respond, views
 
 app_name = "serve"
 
@@ -43,6 +43,15 @@ urlpatterns = [
     path("manage/teams/", views.manage_teams, name="manage_teams"),
     path("manage/teams/<int:pk>/", views.manage_team_edit, name="manage_team_edit"),
     path("manage/audit/", views.audit_log, name="audit_log"),
+    path("manage/api-clients/", views.manage_api_clients, name="manage_api_clients"),
+    path("manage/api-clients/<int:pk>/withdraw/", views.api_client_revoke,
+         name="api_client_revoke"),
+    # the JSON API (bearer tokens)
+    path("api/v1/openapi.json", _api.openapi, name="api_openapi"),
+    path("api/v1/measures", _api.measures, name="api_measures"),
+    path("api/v1/measures/<str:measure_id>/fhir", _api.questionnaire, name="api_fhir"),
+    path("api/v1/responses", _api.responses, name="api_responses"),
+    path("api/v1/people/<str:respondent_id>/scores", _api.scores, name="api_scores"),
     # respondents
     path("r/<str:token>", _respond.open_link, name="open_link"),
     path("respond/", _respond.respond, name="respond"),

@@ -586,6 +586,42 @@ def manage_team_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required("administrator")
+@require_http_methods(["GET", "POST"])
+def manage_api_clients(request: HttpRequest) -> HttpResponse:
+    """Clients of the JSON API: each gets a token, shown once."""
+    from measurelib.serve.forms import ApiClientForm
+    from measurelib.serve.models import ApiClient
+
+    form = ApiClientForm(request.POST or None)
+    token = None
+    if request.method == "POST" and form.is_valid():
+        if ApiClient.objects.filter(name=form.cleaned_data["name"]).exists():
+            form.add_error("name", "That name is taken.")
+        else:
+            token, digest = new_token()
+            client = ApiClient.objects.create(
+                name=form.cleaned_data["name"], team=form.cleaned_data["team"],
+                token_hash=digest, scopes=" ".join(form.cleaned_data["scopes"]),
+                created_by=request.user)
+            audit(request, "api-client-created", team=client.team,
+                  detail=f"{client.name}: {client.scopes}")
+            form = ApiClientForm()
+    return render(request, "serve/manage_api_clients.html", {
+        "form": form, "clients": ApiClient.objects.select_related("team"), "token": token})
+
+
+@role_required("administrator")
+@require_POST
+def api_client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    from measurelib.serve.models import ApiClient
+
+    client = get_object_or_404(ApiClient, pk=pk)
+    ApiClient.objects.filter(pk=pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit(request, "api-client-withdrawn", team=client.team, detail=client.name)
+    return redirect("serve:manage_api_clients")
+
+
+@role_required("administrator")
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = AuditEvent.objects.all()
     who = request.GET.get("person", "").strip()
