@@ -508,3 +508,23 @@ def test_alert_email(world: Any, client_for: Any, cfg: Any, monkeypatch: Any) ->
     assert message.to == ["sam@example.org"]
     assert world.person_a.respondent_id in message.body and "/alerts/" in message.body
     assert "self_harm" not in message.body and "3" not in message.subject
+
+
+def test_scores_export(world: Any, client_for: Any) -> None:
+    import io
+
+    import pandas as pd
+
+    c = client_for("worker")
+    start_tablet(c, world.person_a.respondent_id)
+    c.post("/tablet/", answers())
+    lead = client_for("lead")
+    r = lead.get(f"/reports/{world.team_a.pk}/phq-9.csv")
+    assert r.status_code == 200 and "attachment" in r["Content-Disposition"]
+    df = pd.read_csv(io.BytesIO(r.content))
+    assert list(df["respondent_id"].unique()) == [world.person_a.respondent_id]
+    assert "name" not in df.columns and "phone" not in df.columns
+    x = lead.get(f"/reports/{world.team_a.pk}/phq-9.xlsx")
+    assert x.status_code == 200 and x.content[:2] == b"PK"
+    assert lead.get(f"/reports/{world.team_b.pk}/phq-9.csv").status_code == 404
+    assert lead.get(f"/reports/{world.team_a.pk}/phq-9.sav").status_code == 404

@@ -93,6 +93,8 @@ ROUTES = [
           data=lambda w: {"respondent_id": _pa(w), "episode": "1", "measure_id": "phq-9",
                           "timepoint": "baseline", "status": "declined", "reason": "busy"}),
     Route("reports", "GET", lambda w: "/reports/", {"administrator", "lead", "viewer"}),
+    Route("scores_export", "GET", lambda w: f"/reports/{w.team_a.pk}/phq-9.csv",
+          {"administrator", "lead"}),
     Route("account", "GET", lambda w: "/account/", ALL),
     Route("totp_setup", "GET", lambda w: "/account/second-factor/", ALL),
     Route("manage_staff", "GET", lambda w: "/manage/staff/", {"administrator"}),

@@ -307,3 +307,15 @@ def person_records(respondent_id: str) -> dict[str, Any]:
             "scores": person_scores(respondent_id),
             "offers": [{k: (str(v) if v is not None else None) for k, v in r.items()}
                        for r in offers.to_dict("records")]}
+
+
+def scored_table(service: str, measure_id: str) -> Any:
+    """One row per administration and score of a service's measure (``Store.scores``),
+    with the pseudonymous ids; no contact details."""
+    df = store().scores(measure_id)
+    if len(df):
+        df = df[df["service"] == service]
+    keep = ["respondent_id", "episode", "date", "timepoint", "mode", "respondent_type",
+            "site", "service", "worker", "measure_id", "measure_version", "score_id", "value",
+            "band"]
+    return df[[c for c in keep if c in df.columns]]

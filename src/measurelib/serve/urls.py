@@ -36,6 +36,8 @@ urlpatterns = [
     path("due/", views.due, name="due"),
     path("due/record/", views.due_record, name="due_record"),
     path("reports/", views.reports, name="reports"),
+    path("reports/<int:pk>/<str:measure_id>.<str:fmt>", views.scores_export,
+         name="scores_export"),
     path("account/", views.account, name="account"),
     path("account/second-factor/", views.totp_setup, name="totp_setup"),
     path("manage/staff/", views.manage_staff, name="manage_staff"),

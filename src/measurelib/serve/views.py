@@ -417,7 +417,33 @@ def reports(request: HttpRequest) -> HttpResponse:
     audit(request, "view-reports", detail=f"{len(sections)} section(s)")
     return render(request, "serve/reports.html", {"sections": sections,
                                                   "min_cell": cfg.min_cell,
-                                                  "completion": completion})
+                                                  "completion": completion,
+                                                  "can_export": by_worker})
+
+
+@role_required("administrator", "lead")
+def scores_export(request: HttpRequest, pk: int, measure_id: str, fmt: str) -> HttpResponse:
+    """Scored data of one team and measure, as CSV or Excel (pseudonymous ids only)."""
+    import io
+
+    team = get_object_or_404(teams_of(request.user), pk=pk)
+    if measure_id not in team.measure_ids() or fmt not in ("csv", "xlsx"):
+        raise Http404
+    df = lib.scored_table(team.service, measure_id)
+    df = df.assign(date=df["date"].dt.strftime("%Y-%m-%d")) if len(df) else df
+    name = f"{team.service}-{measure_id}-scores.{fmt}"
+    if fmt == "csv":
+        data: bytes = df.to_csv(index=False).encode("utf-8")
+        kind = "text/csv; charset=utf-8"
+    else:
+        buffer = io.BytesIO()
+        df.to_excel(buffer, index=False, sheet_name="scores")
+        data = buffer.getvalue()
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    audit(request, "scores-exported", team=team, detail=f"{measure_id}: {len(df)} row(s)")
+    response = HttpResponse(data, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 # ---------------------------------------------------------------- account
