@@ -167,7 +167,9 @@ def people(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def person_new(request: HttpRequest) -> HttpResponse:
     teams = teams_of(request.user)
-    form = NewPersonForm(request.POST or None, teams=teams)
+    initial = {"key_worker": request.user.pk} if role_of(request.user) in ("worker", "lead") \
+        else {}
+    form = NewPersonForm(request.POST or None, teams=teams, initial=initial)
     if request.method == "POST" and form.is_valid():
         person = form.save(commit=False)
         if not teams.filter(pk=person.team.pk).exists():
