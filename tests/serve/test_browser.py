@@ -1,5 +1,6 @@
 """The service in Debian's Chromium, through Playwright, against a real server process
-(`python -m measurelib.serve`, uvicorn, SQLite), with JavaScript disabled throughout.
+(`python -m measurelib.serve`, uvicorn; SQLite and PostgreSQL), with JavaScript disabled
+throughout.
 
 An administrator is made through the one-time set-up link, creates a team and a worker;
 the worker logs in, registers a person and hands over a phone-width "tablet"; the person
@@ -53,12 +54,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The service in its own process, on a SQLite file or a fresh PostgreSQL database."""
     folder = tmp_path_factory.mktemp("served")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEASURELIB_SERVE_")}
     env["MEASURELIB_SERVE_ORGANISATION"] = "Riverside Wellbeing"
+    if request.param == "postgresql":
+        env["MEASURELIB_SERVE_DATABASE"] = request.getfixturevalue("postgres").create_database()
     args = [sys.executable, "-m", "measurelib.serve", "--config", "serve.toml", "--port",
             str(port)]
     proc = subprocess.Popen(args, cwd=folder, env=env, stdout=subprocess.PIPE,
