@@ -528,3 +528,18 @@ def test_scores_export(world: Any, client_for: Any) -> None:
     assert x.status_code == 200 and x.content[:2] == b"PK"
     assert lead.get(f"/reports/{world.team_b.pk}/phq-9.csv").status_code == 404
     assert lead.get(f"/reports/{world.team_a.pk}/phq-9.sav").status_code == 404
+
+
+def test_erase_contact_details(world: Any, client_for: Any) -> None:
+    from measurelib.serve.models import AuditEvent, Collection, Person
+
+    rid = world.person_a.respondent_id
+    Person.objects.filter(pk=world.person_a.pk).update(name="Alex Doe", phone="0100",
+                                                       email="alex@example.org", notes="x")
+    make_link(client_for("worker"), rid)
+    assert client_for("worker").post(f"/people/{rid}/erase-contact/").status_code == 403
+    assert client_for("administrator").post(f"/people/{rid}/erase-contact/").status_code == 302
+    p = Person.objects.get(pk=world.person_a.pk)
+    assert (p.name, p.phone, p.email, p.notes, p.consent) == ("", "", "", "", "withdrawn")
+    assert Collection.objects.get(person=p).state == "withdrawn"
+    assert AuditEvent.objects.filter(person=rid, action="contact-erased").exists()

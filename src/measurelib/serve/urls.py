@@ -21,6 +21,8 @@ urlpatterns = [
     path("people/<str:respondent_id>/", views.person, name="person"),
     path("people/<str:respondent_id>/edit/", views.person_edit, name="person_edit"),
     path("people/<str:respondent_id>/export/", views.person_export, name="person_export"),
+    path("people/<str:respondent_id>/erase-contact/", views.person_erase_contact,
+         name="person_erase_contact"),
     path("people/<str:respondent_id>/episodes/", views.episode_open, name="episode_open"),
     path("people/<str:respondent_id>/episodes/<str:number>/close/", views.episode_close,
          name="episode_close"),

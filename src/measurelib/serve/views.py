@@ -259,6 +259,22 @@ def person_export(request: HttpRequest, respondent_id: str) -> HttpResponse:
     return response
 
 
+@role_required("administrator")
+@require_POST
+def person_erase_contact(request: HttpRequest, respondent_id: str) -> HttpResponse:
+    """Erase what identifies a person (name, phone, e-mail, notes) and withdraw open links;
+    the pseudonymous record, their forms in the Store and the audit trail stay."""
+    p = person_for(request, respondent_id)
+    Person.objects.filter(pk=p.pk).update(name="", phone="", email="", notes="",
+                                          consent="withdrawn")
+    Collection.objects.filter(person=p, used_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+    audit(request, "contact-erased", person=p)
+    messages.success(request, f"Contact details of {p.respondent_id} erased; open links "
+                              "withdrawn.")
+    return redirect("serve:person", respondent_id=p.respondent_id)
+
+
 @role_required(*PEOPLE_ROLES)
 @require_POST
 def episode_open(request: HttpRequest, respondent_id: str) -> HttpResponse:
