@@ -26,19 +26,28 @@ $(STAMP): pyproject.toml
 demo: setup
 	@bash scripts/demo.sh
 
+# the whole check: lint, types, the API reference (warnings are errors), every test
 test: setup
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/mypy
+	$(PY) scripts/gen_api_docs.py --check
+	$(PY) -m sphinx -b html -q -W --keep-going docs build/docs
 	$(PY) -m pytest -q
 
 test-fast: venv
 	$(PY) -m pytest -q -m "not slow and not browser and not postgres"
 
 lint: venv
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/mypy
 
+# regenerate the generated pages (format reference, errors, catalog, API) and build the HTML
 docs: venv
 	$(PY) scripts/gen_docs.py
 	$(PY) scripts/gen_catalog_doc.py
+	$(PY) scripts/gen_api_docs.py
+	$(PY) -m sphinx -b html -q -W --keep-going docs build/docs
+	@echo "documentation: build/docs/index.html"
 
 bench: venv
 	$(PY) -m benchmarks

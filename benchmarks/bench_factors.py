@@ -93,7 +93,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from measurelib.psychometrics import factor_structure
-    from measurelib.psychometrics._factors import fa, parallel_analysis
+    from measurelib.psychometrics.efa._factors import fa, parallel_analysis
 
     df = likert_data(args.n, args.items)
     x = df.to_numpy(float)

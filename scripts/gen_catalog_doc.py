@@ -140,7 +140,7 @@ def _missing(rule: Any) -> str:
 
 
 def _bands(measure: Any, rule: Any) -> str:
-    from measurelib._checks import band_intervals
+    from measurelib.definition import band_intervals
 
     out = []
     for band, (lo, lo_inc, hi, hi_inc) in zip(rule.bands, band_intervals(list(rule.bands))):
@@ -245,8 +245,7 @@ def section(measure: Any) -> list[str]:
 
 def measures() -> list[Any]:
     """The shipped measures (not banks, not examples), sorted by id."""
-    from measurelib.catalog import catalog
-    from measurelib.load import load
+    from measurelib.definition import catalog, load
 
     out = [load(e.path) for e in catalog() if e.kind == "measure"]
     return sorted(out, key=lambda m: m.id)

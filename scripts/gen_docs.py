@@ -173,7 +173,7 @@ def _default(info: typing.Any) -> str:
 
 
 def _models() -> list[type[BaseModel]]:
-    from measurelib import model as m
+    from measurelib.definition import _model as m
 
     order = [
         m.Measure, m.Licence, m.Purpose, m.ValidationStatus, m.Recall, m.Reference, m.Code,

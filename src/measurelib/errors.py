@@ -100,6 +100,7 @@ class Location:
         return head or ", ".join(extra)
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
@@ -121,6 +122,7 @@ class Diagnostic:
         return text
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         return {
             "code": self.code,
             "severity": self.severity,
@@ -130,6 +132,7 @@ class Diagnostic:
         }
 
     def with_location(self, location: Location) -> Diagnostic:
+        """The same diagnostic at another location."""
         return Diagnostic(self.code, self.message, self.hint, location, self.severity)
 
 
@@ -154,6 +157,7 @@ class MeasurelibError(Exception):
         return self._text()
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         return {
             "valid": False,
             "title": self.title,
@@ -161,6 +165,7 @@ class MeasurelibError(Exception):
         }
 
     def to_json(self) -> str:
+        """The result as a JSON string (``to_dict()``, indented)."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 

@@ -186,7 +186,7 @@ def test_modification_indices_at_lavaan_estimates(name: str, hs: pd.DataFrame,
     estimates, measurelib's MIs (ML, FIML's pattern-wise expected information, MLR, DWLS)
     are lavaan's to rounding. For WLSMV the polychoric correlations themselves differ from
     lavaan's by up to 8e-9, which moves the MIs by up to 3e-6 (1.5e-6 relative)."""
-    from measurelib.psychometrics._sem_fit import _modindices
+    from measurelib.psychometrics.sem._fit import _modindices
 
     res = fitted(name, hs, bfi)
     model, stats, theta, _, ntotal, spec, kind = res._mi_inputs

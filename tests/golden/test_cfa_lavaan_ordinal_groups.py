@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from measurelib.psychometrics import cfa, invariance
-from measurelib.psychometrics._sem_ordinal import satorra_2000
+from measurelib.psychometrics.sem._ordinal import satorra_2000
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = json.loads((ROOT / "reference" / "lavaan_cfa.json").read_text())

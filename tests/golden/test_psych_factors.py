@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from measurelib.psychometrics import factor_structure, omega, polychoric
-from measurelib.psychometrics._factors import align_factors, fa
+from measurelib.psychometrics.efa._factors import align_factors, fa
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -95,7 +95,7 @@ def test_parallel_simulated_match_r_in_distribution(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fs = factor_structure(frames[dataset], n_factors=1, seed=11, n_iter=60, progress=False)
-    from measurelib.psychometrics._factors import parallel_analysis
+    from measurelib.psychometrics.efa._factors import parallel_analysis
 
     pa = parallel_analysis(frames[dataset].to_numpy(float), n_iter=60, seed=11, progress=False)
     for ours_all, r_mean in ((pa["sim_pc_all"], ref["pc_sim"]), (pa["sim_fa_all"], ref["fa_sim"])):

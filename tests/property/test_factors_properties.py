@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from measurelib.psychometrics import polychoric
-from measurelib.psychometrics._factors import align_factors
-from measurelib.psychometrics._fanumeric import brent_fmin, bvn_rect
-from measurelib.psychometrics._rotation import rotate
+from measurelib.psychometrics._numeric import brent_fmin, bvn_rect
+from measurelib.psychometrics.efa._factors import align_factors
+from measurelib.psychometrics.efa._rotation import rotate
 
 
 @st.composite

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 import measurelib as ml
-from measurelib.exporters._common import column_specs, fmt_num
-from measurelib.exporters._evaluate import evaluate_redcap, evaluate_xpath
-from measurelib.exporters.data import read_data, read_fhir, write_data
-from measurelib.exporters.fhir import questionnaire_response
-from measurelib.exporters.redcap import scale_codes
-from measurelib.importers import from_fhir, from_redcap, from_xlsform
+from measurelib.interop import from_fhir, from_redcap, from_xlsform
+from measurelib.interop._export._common import column_specs, fmt_num
+from measurelib.interop._export._data import read_data, read_fhir, write_data
+from measurelib.interop._export._evaluate import evaluate_redcap, evaluate_xpath
+from measurelib.interop._export._fhir import questionnaire_response
+from measurelib.interop._export._redcap import scale_codes
 
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzÀéß ,.?'!=-", min_size=1, max_size=12)
 LABEL = WORD.map(lambda s: " ".join(s.split())).filter(lambda s: s != "" and s[0] not in "-=")

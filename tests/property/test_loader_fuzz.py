@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import measurelib as ml
 from measurelib import DefinitionError, Measure
-from measurelib.load import dump_yaml, parse_document
+from measurelib.definition import dump_yaml, parse_document
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = [

@@ -11,8 +11,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import measurelib as ml
-from measurelib._checks import _in, band_intervals, reachable
-from measurelib.score import _band_codes
+from measurelib.definition._checks import _in, band_intervals, reachable
+from measurelib.scoring._score import _band_codes
 
 LICENCE = {"holder": "T", "spdx": "CC0-1.0", "text_redistribution": "allowed",
            "modification": "allowed"}

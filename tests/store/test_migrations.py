@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert
 
 import measurelib as ml
-from measurelib.store._tables import metadata
+from measurelib.outcomes.store._tables import metadata
 
 PHQ9 = ml.load("phq-9")
 

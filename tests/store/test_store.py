@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import measurelib as ml
-from measurelib.store import compare_entries
+from measurelib.outcomes.store import compare_entries
 
 PHQ9 = ml.load("phq-9")
 CODES = [it.code for it in PHQ9.items[:9]]

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 import measurelib as ml
-from measurelib.impact import feedback_sheet, impact_report, write_feedback
-from measurelib.schedule import due
+from measurelib.outcomes import feedback_sheet, impact_report, write_feedback
+from measurelib.outcomes import due
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,5 +1,9 @@
 """Psychometric evidence about a measure: reliability, factor structure, CFA, agreement.
 
+Reliability, omega, polychoric correlations, agreement and simulation are modules of this
+package; exploratory factor analysis lives in ``efa/`` and confirmatory factor analysis
+(lavaan's engine) in ``sem/``.
+
 Functions load their implementation module on first use, so that ``import measurelib``
 stays light (numpy, pandas and scipy are imported only when a statistic is computed).
 """
@@ -15,8 +19,10 @@ _LAZY: dict[str, str] = {
     "ReliabilityResult": "_reliability",
     "keying_check": "_reliability",
     "KeyingResult": "_reliability",
-    "factor_structure": "_factors",
-    "FactorStructureResult": "_factors",
+    "factor_structure": "efa._factors",
+    "fa": "efa._factors",
+    "align_factors": "efa._factors",
+    "FactorStructureResult": "efa._factors",
     "polychoric": "_polychoric",
     "PolychoricResult": "_polychoric",
     "omega": "_omega",
@@ -30,13 +36,39 @@ _LAZY: dict[str, str] = {
     "simulate": "_simulate",
     "plan": "_simulate",
     "PlanResult": "_simulate",
-    "cfa": "_cfa",
-    "CFAResult": "_cfa",
-    "invariance": "_cfa",
-    "InvarianceResult": "_cfa",
+    "cfa": "sem._cfa",
+    "CFAResult": "sem._cfa",
+    "invariance": "sem._cfa",
+    "InvarianceResult": "sem._cfa",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "CFAResult",
+    "CorrelationResult",
+    "FactorStructureResult",
+    "ICCResult",
+    "InvarianceResult",
+    "KeyingResult",
+    "OmegaResult",
+    "PlanResult",
+    "PolychoricResult",
+    "ReliabilityResult",
+    "TestRetestResult",
+    "align_factors",
+    "cfa",
+    "convergent_validity",
+    "fa",
+    "factor_structure",
+    "icc",
+    "invariance",
+    "keying_check",
+    "omega",
+    "plan",
+    "polychoric",
+    "reliability",
+    "simulate",
+    "test_retest",
+]
 
 
 def __getattr__(name: str) -> Any:

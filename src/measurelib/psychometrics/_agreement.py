@@ -73,9 +73,11 @@ class ICCResult(Result):
     method: str = "icc"
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.table.reset_index()
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         out = super().to_dict()
         if self.simulated:
             out["note"] = "computed on simulated data"
@@ -86,6 +88,7 @@ class ICCResult(Result):
         return float(self.table.loc[form, "icc"])
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         lines = [f"Intraclass correlations: n = {self.n} subjects, k = {self.n_raters} "
                  f"raters/occasions" + (f" ({self.n_excluded} incomplete rows not used)"
                                         if self.n_excluded else "")]
@@ -126,7 +129,8 @@ def _reml_mean_squares(ss: dict[str, float], df: dict[str, int]) -> dict[str, fl
 def _icc_core(Y: Any, ci_level: float,
               method: str = "anova") -> tuple[Any, dict[str, float]]:
     """Six ICCs of a complete n × k matrix: psych::ICC with lmer = FALSE ("anova"), or
-    its default REML variance components ("reml")."""
+    its default REML variance components ("reml").
+    """
     import numpy as np
     import pandas as pd
     from scipy import stats
@@ -384,15 +388,18 @@ class TestRetestResult(Result):
     method: str = "test_retest"
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.icc.reset_index()
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         out = super().to_dict()
         if self.simulated:
             out["note"] = "computed on simulated data"
         return out
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         row = self.icc.loc["ICC2"]
         lo, hi = self.limits_of_agreement
         lines = [
@@ -635,12 +642,14 @@ class CorrelationResult(Result):
     warnings: list[str]
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         import pandas as pd
 
         return pd.DataFrame([{"method": self.method, "r": self.r, "ci_lower": self.ci[0],
                               "ci_upper": self.ci[1], "n": self.n, "p": self.p}])
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         name = "Pearson r" if self.method == "pearson" else "Spearman rho"
         text = (f"{name} = {self.r:.3f} ({self.ci_level:.0%} CI {self.ci[0]:.3f} to "
                 f"{self.ci[1]:.3f}), n = {self.n}, p = {self.p:.3g}")

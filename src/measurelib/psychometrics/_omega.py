@@ -86,9 +86,11 @@ class OmegaResult(Result):
     warnings: list[str]
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.schmid_leiman.copy()
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         return (
             f"omega_h = {self.omega_hierarchical:.3f}, omega_t = {self.omega_total:.3f}, "
             f"alpha = {self.alpha:.3f}, ECV = {self.ecv:.3f} "
@@ -123,8 +125,8 @@ def schmid_leiman(
     """
     import numpy as np
 
-    from ._facore import fit_fa
-    from ._rotation import gpf_oblique, promax_psych, rotate
+    from measurelib.psychometrics.efa._core import fit_fa
+    from measurelib.psychometrics.efa._rotation import gpf_oblique, promax_psych, rotate
 
     msgs: list[str] = []
     fact = fit_fa(r, n_factors, fm, "varimax", n_obs=n_obs)
@@ -266,9 +268,9 @@ def omega(
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> from measurelib.datasets import load_dataset
     >>> from measurelib.psychometrics import omega
-    >>> hs = pd.read_csv("tests/data/holzinger_swineford_1939.csv")
+    >>> hs = load_dataset("holzinger_swineford_1939")
     >>> res = omega(hs[[f"x{i}" for i in range(1, 10)]], n_factors=3)
     >>> round(res.omega_total, 2)
     0.85
@@ -276,8 +278,8 @@ def omega(
     import numpy as np
     import pandas as pd
 
-    from ._facore import pairwise_cor
-    from ._fanumeric import smc
+    from measurelib.psychometrics._numeric import smc
+    from measurelib.psychometrics.efa._core import pairwise_cor
 
     if not isinstance(n_factors, int) or isinstance(n_factors, bool) or n_factors < 1:
         raise ValueError(
@@ -322,14 +324,14 @@ def omega(
         r = arr / d[:, None] / d[None, :]
         n = int(n_obs) if n_obs is not None else None
     elif poly:
-        from ._polychoric import polychoric
+        from measurelib.psychometrics._polychoric import polychoric
 
         pr = polychoric(pd.DataFrame(arr, columns=names))
         r = pr.rho.to_numpy()
         n = pr.n
         msgs.extend(pr.warnings)
     else:
-        from ._factors import _check_items
+        from measurelib.psychometrics.efa._factors import _check_items
 
         _check_items(arr, names, "omega")
         r, _npw = pairwise_cor(arr)

@@ -79,9 +79,11 @@ class PolychoricResult(Result):
     warnings: list[str]
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.rho.copy()
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         return (
             f"Polychoric correlations of {self.n_items} items (n = {self.n}); "
             f"{'global' if self.global_thresholds else 'pairwise'} thresholds"
@@ -96,7 +98,7 @@ def _bvn_cells(rho: Any, rc: Any, cc: Any) -> Any:
     """
     import numpy as np
 
-    from ._fanumeric import _phi, bvn_rect
+    from measurelib.psychometrics._numeric import _phi, bvn_rect
 
     m, nr1 = rc.shape
     nc1 = cc.shape[1]
@@ -147,7 +149,7 @@ def _fit_pairs(tabs: Any, rcs: Any, ccs: Any) -> tuple[Any, Any]:
     """Maximum-likelihood rho for many tables of one shape, with R's ``optimize``."""
     import numpy as np
 
-    from ._fanumeric import brent_fmin
+    from measurelib.psychometrics._numeric import brent_fmin
 
     def f(x: Any, idx: Any) -> Any:
         return _poly_objective(x, rcs[idx], ccs[idx], tabs[idx])
@@ -317,7 +319,7 @@ def polychoric(
     import pandas as pd
     from scipy.special import ndtri
 
-    from ._fanumeric import cor_smooth
+    from measurelib.psychometrics._numeric import cor_smooth
 
     if not isinstance(correct, (int, float)) or isinstance(correct, bool) or correct < 0:
         raise ValueError(

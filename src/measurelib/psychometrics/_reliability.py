@@ -16,6 +16,7 @@ from measurelib.errors import (
     DataError,
     Diagnostic,
     Location,
+    MeasurelibError,
     MeasurelibWarning,
     SmallSampleWarning,
     register,
@@ -317,7 +318,8 @@ def _prepare(data: Any, items: Sequence[str] | None, keys: Any, missing: str,
 def _column_pass(X: Any) -> tuple[Any, Any, Any, Any, Any]:
     """Sum, minimum, maximum and the counts of the minimum and maximum of every column,
     in one pass over memory: each column is read once while it sits in cache (the
-    passes are memory-bound; separate whole-matrix reductions would each re-read it)."""
+    passes are memory-bound; separate whole-matrix reductions would each re-read it).
+    """
     import numpy as np
 
     k = X.shape[1]
@@ -447,7 +449,8 @@ def _covariance(X: Any, caller: str, items: list[str],
 
 def _eigh(R: Any) -> tuple[Any, Any]:
     """Eigen-decomposition of a small symmetric matrix (scipy's LAPACK call is much faster
-    than numpy's for k ~ 50)."""
+    than numpy's for k ~ 50).
+    """
     import numpy as np
     from scipy.linalg import eigh, eigvalsh
 
@@ -461,7 +464,8 @@ def _eigh(R: Any) -> tuple[Any, Any]:
 
 def _alpha_parts(C: Any) -> dict[str, Any]:
     """Alpha, standardised alpha, average r and Duhachek's Q of a covariance matrix, and
-    the same with each item dropped (vectorised: O(k^2))."""
+    the same with each item dropped (vectorised: O(k^2)).
+    """
     import numpy as np
 
     k = C.shape[0]
@@ -547,7 +551,8 @@ def _progress(total: int, desc: str) -> Any:
 def _bootstrap_alpha(X: Any, n_boot: int, seed: int | None, level: float) -> tuple[Any, Any]:
     """Percentile bootstrap of raw alpha: rows resampled with replacement, pairwise
     covariances (as ``psych::alpha(n.iter=)``), computed for all resamples at once from
-    multinomial counts ``W`` (resamples × rows) with a few matrix products."""
+    multinomial counts ``W`` (resamples × rows) with a few matrix products.
+    """
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -684,6 +689,7 @@ class ReliabilityResult(Result):
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
         out = super().to_dict()
         if self.simulated:
             out["note"] = "computed on simulated data"
@@ -701,6 +707,7 @@ class ReliabilityResult(Result):
         return "at least .90: adequate for decisions about individuals (Nunnally 1978)"
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         lo, hi = self.alpha_ci
         kind = "ordinal " if self.ordinal else ""
         lines = [
@@ -731,10 +738,9 @@ def _omega(X: Any, R: Any, items: list[str], n: int, n_factors: int,
     """omega_total and omega_hierarchical via psychometrics.omega (psych::omega).
 
     Given the keyed data ``X`` (psych::omega correlates it pairwise, each pair on its own
-    complete cases) or, when ``X`` is None, the correlation matrix ``R`` (polychoric)."""
+    complete cases) or, when ``X`` is None, the correlation matrix ``R`` (polychoric).
+    """
     import pandas as pd
-
-    from measurelib.errors import MeasurelibError
 
     k = len(items)
     if k < 3:
@@ -1101,9 +1107,11 @@ class KeyingResult(Result):
     method: str = "keying_check"
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.table.reset_index()
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         if not self.contradicted and not self.ambiguous:
             return (f"All {self.n_items} items behave as keyed (n = {self.n}).")
         return "\n".join(self.messages)

@@ -85,7 +85,8 @@ def _items_from_spec(spec: Mapping[str, Any], factors: Any) -> list[_ItemSpec]:
 
 def _default_cuts(n_cat: int) -> Any:
     """Thresholds giving a bell-shaped, plausible Likert distribution: category
-    probabilities half binomial(n_cat - 1, 1/2), half uniform."""
+    probabilities half binomial(n_cat - 1, 1/2), half uniform.
+    """
     import numpy as np
     from scipy import stats
 
@@ -94,7 +95,7 @@ def _default_cuts(n_cat: int) -> Any:
     return stats.norm.ppf(np.cumsum(probs)[:-1])
 
 
-def simulate(
+def simulate(  # noqa: C901 - one branch per generating model and option, validated up front
     measure_or_spec: Any,
     n: int,
     seed: int | None = None,
@@ -299,9 +300,11 @@ class PlanResult(Result):
     method: str = "plan"
 
     def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
         return self.table.copy()
 
     def summary(self) -> str:
+        """A short plain-text summary of the result."""
         lines = []
         for _, r in self.table.iterrows():
             lines.append(

@@ -86,7 +86,8 @@ def questionnaire(request: HttpRequest, client: ApiClient, measure_id: str) -> H
 @api("responses:write")
 def responses(request: HttpRequest, client: ApiClient) -> HttpResponse:
     """Store one form: ``{"measure_id", "respondent_id", "timepoint", "episode", "date",
-    "mode", "answers": {item: value}}``."""
+    "mode", "answers": {item: value}}``.
+    """
     from measurelib.serve._respond import record
 
     try:

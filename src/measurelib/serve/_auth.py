@@ -59,7 +59,8 @@ def people_of(user: Any) -> QuerySet[Person]:
 
 def person_for(request: HttpRequest, respondent_id: str) -> Person:
     """The person with this id, if the user may see them; otherwise 404 (never 403, so that
-    ids of other teams' people are not confirmed)."""
+    ids of other teams' people are not confirmed).
+    """
     try:
         return people_of(request.user).get(respondent_id=respondent_id)
     except Person.DoesNotExist:

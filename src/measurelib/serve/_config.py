@@ -113,7 +113,8 @@ def _write_new(path: Path, secret_key: str) -> None:
 def load_config(path: str | os.PathLike[str] | None = None,
                 environ: dict[str, str] | None = None, *, create: bool = True) -> ServeConfig:
     """Read the configuration file (made, with a new secret key, when missing) and the
-    environment; returns a :class:`ServeConfig`."""
+    environment; returns a :class:`ServeConfig`.
+    """
     env = dict(os.environ if environ is None else environ)
     given = path or env.get(ENV_PREFIX + "CONFIG") or DEFAULT_CONFIG
     cfg_path = Path(given).expanduser().resolve()

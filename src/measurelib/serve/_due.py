@@ -61,7 +61,8 @@ def _parse(text: str) -> dict[str, Any]:
 
 def _plan(team: Team, day: dt.date, administrations: Any) -> list[tuple[DueItem, bool]]:
     """Every (episode, measure, timepoint) window of the schedule opened by ``day``, with
-    whether it is done."""
+    whether it is done.
+    """
     from measurelib.serve._library import service_administrations
 
     sched = _parse(team.schedule)
@@ -135,7 +136,8 @@ class CompletionRow:
 def completion_for_team(team: Team, *, today: dt.date | None = None,
                         administrations: Any = None) -> list[CompletionRow]:
     """Completion against the schedule: forms whose window has closed (or that are done),
-    and how many were collected — for the team and for each key worker."""
+    and how many were collected — for the team and for each key worker.
+    """
     day = today or dt.date.today()
     counts: dict[str, list[int]] = {}
     for item, done in _plan(team, day, administrations):

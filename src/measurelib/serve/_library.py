@@ -24,7 +24,7 @@ _LOCK = threading.Lock()
 
 
 def store(url: str | None = None) -> Any:
-    """This process's :class:`measurelib.Store` on the service's database."""
+    """The :class:`measurelib.Store` of this process, on the service's database."""
     if url is None:
         from django.conf import settings
 
@@ -69,7 +69,8 @@ def form_html(measure: ml.Measure, *, action: str, csrf_token: str,
               lang: str | None = None, respondent: str = "self",
               easy_read: bool = False, large_print: bool = False) -> str:
     """The measure's web form (``Measure.render("html")``), posting to ``action`` with the
-    CSRF token as a hidden field."""
+    CSRF token as a hidden field.
+    """
     options: dict[str, Any] = {"action": action, "method": "post",
                                "hidden": {"csrfmiddlewaretoken": csrf_token},
                                "respondent": respondent}
@@ -211,13 +212,15 @@ def service_administrations(service: str) -> Any:
 
 def check_schedule(service: str, schedule_yaml: str) -> None:
     """Validate a schedule with the library and record it for the service
-    (:meth:`Store.configure_service`); raises :class:`measurelib.DefinitionError`."""
+    (:meth:`Store.configure_service`); raises :class:`measurelib.DefinitionError`.
+    """
     store().configure_service(service, schedule=schedule_yaml or None)
 
 
 def service_report(service: str, measure_id: str, min_cell: int) -> dict[str, Any]:
     """Change from baseline for one service and measure (:func:`measurelib.change`), with
-    every count below ``min_cell`` suppressed and figures resting on them withheld."""
+    every count below ``min_cell`` suppressed and figures resting on them withheld.
+    """
     measure = load_measure(measure_id)
     rule = measure.primary_score
     if rule is None or rule.higher_is_better is None:
@@ -263,7 +266,8 @@ OFFER_STATUSES = (("offered", "Offered"), ("declined", "Declined"),
 def record_offer(*, respondent_id: str, episode: str, measure_id: str, timepoint: str,
                  status: str, reason: str, service: str, worker: str, date: str) -> None:
     """Record that a form was offered, declined or not possible (:meth:`Store.record_offers`),
-    the denominator of completion."""
+    the denominator of completion.
+    """
     import pandas as pd
 
     store().record_offers(pd.DataFrame([{
@@ -274,7 +278,8 @@ def record_offer(*, respondent_id: str, episode: str, measure_id: str, timepoint
 
 def offers_by_form(service: str) -> dict[tuple[str, str, str, str], tuple[str, str]]:
     """The latest offer status of each (person, episode, measure, timepoint) of a service:
-    (status, date)."""
+    (status, date).
+    """
     df = store().table("offers")
     out: dict[tuple[str, str, str, str], tuple[str, str]] = {}
     if df.empty:
@@ -289,7 +294,8 @@ def offers_by_form(service: str) -> dict[tuple[str, str, str, str], tuple[str, s
 def person_records(respondent_id: str) -> dict[str, Any]:
     """Everything the Store holds about one person: administrations (with their answers),
     scores and offers (read whole and filtered here: the public Store API has no
-    per-person reads)."""
+    per-person reads).
+    """
     import json
 
     adm = store().administrations()
@@ -311,7 +317,8 @@ def person_records(respondent_id: str) -> dict[str, Any]:
 
 def scored_table(service: str, measure_id: str) -> Any:
     """One row per administration and score of a service's measure (``Store.scores``),
-    with the pseudonymous ids; no contact details."""
+    with the pseudonymous ids; no contact details.
+    """
     df = store().scores(measure_id)
     if len(df):
         df = df[df["service"] == service]

@@ -14,7 +14,8 @@ _TABLET_PATHS = ("/tablet/", "/static/")
 
 class ServiceMiddleware:
     """While a tablet is handed over, the session can reach only the form and the lock
-    screen; and no page of the service may be cached (they hold health data)."""
+    screen; and no page of the service may be cached (they hold health data).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

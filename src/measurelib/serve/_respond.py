@@ -34,7 +34,8 @@ RESPOND_KEY = "serve_respond"
 
 def form_policy(page: str) -> str:
     """A Content-Security-Policy for one rendered form: no script at all; its own inline
-    stylesheet and style attributes allowed by their hashes only."""
+    stylesheet and style attributes allowed by their hashes only.
+    """
     sheets = re.findall(r"<style>(.*?)</style>", page, flags=re.S)
     attrs = sorted(set(re.findall(r'style="([^"]*)"', page)))
 
@@ -120,7 +121,8 @@ def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: A
 def notify(request: HttpRequest | None, task: AlertTask) -> bool:
     """E-mail the responsible worker that an alert needs action (when e-mail is configured
     and they have an address). The message names the person's pseudonymous id and links
-    to the alert; it carries no answers. Returns whether a message was sent."""
+    to the alert; it carries no answers. Returns whether a message was sent.
+    """
     from django.conf import settings
     from django.core.mail import send_mail
 
@@ -150,7 +152,8 @@ def notify(request: HttpRequest | None, task: AlertTask) -> bool:
 @require_http_methods(["GET"])
 def open_link(request: HttpRequest, token: str) -> HttpResponse:
     """A link's first stop: check the token, remember it in the session, show the form at
-    an address without the token."""
+    an address without the token.
+    """
     try:
         collection = Collection.objects.select_related("person").get(
             kind="link", token_hash=hash_token(token))

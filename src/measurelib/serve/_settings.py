@@ -1,5 +1,6 @@
 """Django settings, made from a :class:`ServeConfig` (Django is configured in code, not by a
-settings module, so one config file and the environment are the only inputs)."""
+settings module, so one config file and the environment are the only inputs).
+"""
 
 from __future__ import annotations
 
@@ -24,65 +25,72 @@ CSP_DIRECTIVES: dict[str, list[str]] = {
 }
 
 
-def django_settings(cfg: ServeConfig) -> dict[str, Any]:
-    """The settings Django runs the service with."""
+BASE: dict[str, Any] = {
+    "INSTALLED_APPS": [
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "axes",
+        "django_otp",
+        "django_otp.plugins.otp_totp",
+        "csp",
+        "measurelib.serve.apps.ServeAppConfig",
+    ],
+    "MIDDLEWARE": [
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django_otp.middleware.OTPMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "csp.middleware.CSPMiddleware",
+        "measurelib.serve._middleware.ServiceMiddleware",
+        "axes.middleware.AxesMiddleware",
+    ],
+    "TEMPLATES": [{
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": [
+            "django.template.context_processors.request",
+            "django.contrib.auth.context_processors.auth",
+            "django.contrib.messages.context_processors.messages",
+            "measurelib.serve._auth.context",
+        ]},
+    }],
+    "AUTH_PASSWORD_VALIDATORS": [
+        {"NAME": "django.contrib.auth.password_validation."
+                 "UserAttributeSimilarityValidator"},
+        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+         "OPTIONS": {"min_length": 12}},
+        {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+        {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    ],
+    # request paths may carry single-use tokens: keep request warnings out of the logs
+    "LOGGING": {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": "measurelib.serve._logging.RedactFilter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler",
+                                 "filters": ["redact"]}},
+        "loggers": {
+            "django.request": {"handlers": ["console"], "level": "ERROR",
+                               "propagate": False},
+            "django.security": {"handlers": ["console"], "level": "WARNING",
+                                "propagate": False},
+            "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        },
+    },
+}
+
+
+def _security(cfg: ServeConfig) -> dict[str, Any]:
+    """Sessions, cookies, headers and the login lock-out."""
     secure = bool(cfg.secure_cookies)
     return {
-        "DEBUG": False,
-        "SECRET_KEY": cfg.secret_key,
-        "ALLOWED_HOSTS": list(cfg.allowed_hosts),
-        "CSRF_TRUSTED_ORIGINS": list(cfg.csrf_trusted_origins),
-        "INSTALLED_APPS": [
-            "django.contrib.auth",
-            "django.contrib.contenttypes",
-            "django.contrib.sessions",
-            "django.contrib.messages",
-            "axes",
-            "django_otp",
-            "django_otp.plugins.otp_totp",
-            "csp",
-            "measurelib.serve.apps.ServeAppConfig",
-        ],
-        "MIDDLEWARE": [
-            "django.middleware.security.SecurityMiddleware",
-            "django.contrib.sessions.middleware.SessionMiddleware",
-            "django.middleware.common.CommonMiddleware",
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-            "django_otp.middleware.OTPMiddleware",
-            "django.contrib.messages.middleware.MessageMiddleware",
-            "django.middleware.clickjacking.XFrameOptionsMiddleware",
-            "csp.middleware.CSPMiddleware",
-            "measurelib.serve._middleware.ServiceMiddleware",
-            "axes.middleware.AxesMiddleware",
-        ],
-        "ROOT_URLCONF": "measurelib.serve._urlconf",
-        "TEMPLATES": [{
-            "BACKEND": "django.template.backends.django.DjangoTemplates",
-            "DIRS": [],
-            "APP_DIRS": True,
-            "OPTIONS": {"context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "measurelib.serve._auth.context",
-            ]},
-        }],
-        "DATABASES": {"default": database_settings(cfg.store_url())},
-        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
-        "PASSWORD_HASHERS": ["measurelib.serve._hashers.Argon2idHasher"],
-        "AUTH_PASSWORD_VALIDATORS": [
-            {"NAME": "django.contrib.auth.password_validation."
-                     "UserAttributeSimilarityValidator"},
-            {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-             "OPTIONS": {"min_length": 12}},
-            {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-            {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-        ],
-        "AUTHENTICATION_BACKENDS": ["axes.backends.AxesStandaloneBackend",
-                                    "django.contrib.auth.backends.ModelBackend"],
-        "LOGIN_URL": "serve:login",
-        "LOGIN_REDIRECT_URL": "serve:dashboard",
         # sessions: in the database (so several workers share them), idle expiry
         "SESSION_ENGINE": "django.contrib.sessions.backends.db",
         "SESSION_COOKIE_AGE": int(cfg.session_minutes) * 60,
@@ -121,27 +129,32 @@ def django_settings(cfg: ServeConfig) -> dict[str, Any]:
         # behind a proxy, uvicorn already puts the client's address in REMOTE_ADDR (from
         # X-Forwarded-For, trusted only from `trusted_proxies`)
         "AXES_IPWARE_META_PRECEDENCE_ORDER": ["REMOTE_ADDR"],
+    }
+
+
+def django_settings(cfg: ServeConfig) -> dict[str, Any]:
+    """The settings Django runs the service with."""
+    return {
+        **BASE,
+        **_security(cfg),
+        "DEBUG": False,
+        "SECRET_KEY": cfg.secret_key,
+        "ALLOWED_HOSTS": list(cfg.allowed_hosts),
+        "CSRF_TRUSTED_ORIGINS": list(cfg.csrf_trusted_origins),
+        "ROOT_URLCONF": "measurelib.serve._urlconf",
+        "DATABASES": {"default": database_settings(cfg.store_url())},
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "PASSWORD_HASHERS": ["measurelib.serve._hashers.Argon2idHasher"],
+        "AUTHENTICATION_BACKENDS": ["axes.backends.AxesStandaloneBackend",
+                                    "django.contrib.auth.backends.ModelBackend"],
+        "LOGIN_URL": "serve:login",
+        "LOGIN_REDIRECT_URL": "serve:dashboard",
         "OTP_TOTP_ISSUER": cfg.organisation,
         "USE_TZ": True,
         "TIME_ZONE": cfg.time_zone,
         "LANGUAGE_CODE": "en-gb",
         "USE_I18N": True,
         "DATA_UPLOAD_MAX_MEMORY_SIZE": 1024 * 1024,
-        # request paths may carry single-use tokens: keep request warnings out of the logs
-        "LOGGING": {
-            "version": 1,
-            "disable_existing_loggers": False,
-            "filters": {"redact": {"()": "measurelib.serve._logging.RedactFilter"}},
-            "handlers": {"console": {"class": "logging.StreamHandler",
-                                     "filters": ["redact"]}},
-            "loggers": {
-                "django.request": {"handlers": ["console"], "level": "ERROR",
-                                   "propagate": False},
-                "django.security": {"handlers": ["console"], "level": "WARNING",
-                                    "propagate": False},
-                "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-            },
-        },
         "EMAIL_HOST": cfg.email_host or "localhost",
         "EMAIL_PORT": int(cfg.email_port),
         "EMAIL_HOST_USER": cfg.email_user,

@@ -1,5 +1,6 @@
 """The ASGI application for uvicorn workers: configured from the config file named by
-``MEASURELIB_SERVE_CONFIG`` (and the environment), as ``measurelib serve`` sets it."""
+``MEASURELIB_SERVE_CONFIG`` (and the environment), as ``measurelib serve`` sets it.
+"""
 
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ _TIMEPOINT = forms.RegexField(
 
 
 class PersonForm(forms.ModelForm):
+    """A person's key worker, contact details, consent and notes."""
+
     class Meta:
         model = Person
         fields = ["key_worker", "name", "phone", "email", "consent", "consent_scope",
@@ -40,6 +42,8 @@ class PersonForm(forms.ModelForm):
 
 
 class NewPersonForm(PersonForm):
+    """A new person: their team, then what :class:`PersonForm` asks."""
+
     team = forms.ModelChoiceField(queryset=Team.objects.none())
 
     class Meta(PersonForm.Meta):
@@ -52,6 +56,7 @@ class NewPersonForm(PersonForm):
             self.fields["team"].initial = teams.first()
 
     def clean(self) -> dict[str, Any]:
+        """A key worker must belong to the person's team."""
         cleaned = super().clean() or {}
         team, worker = cleaned.get("team"), cleaned.get("key_worker")
         if team is not None and worker is not None and not worker.staff.teams.filter(
@@ -61,14 +66,20 @@ class NewPersonForm(PersonForm):
 
 
 class EpisodeForm(forms.Form):
+    """The start date of a new episode."""
+
     opened_on = forms.DateField(label="Start date (YYYY-MM-DD)")
 
 
 class CloseEpisodeForm(forms.Form):
+    """The end date of an episode."""
+
     closed_on = forms.DateField(label="End date (YYYY-MM-DD)")
 
 
 class CollectForm(forms.Form):
+    """Which form to collect, for which timepoint and episode, how and in which wording."""
+
     measure_id = forms.ChoiceField(label="Measure")
     timepoint = _TIMEPOINT
     episode = forms.ChoiceField(label="Episode")
@@ -107,16 +118,22 @@ class CollectForm(forms.Form):
 
 
 class AlertActionForm(forms.Form):
+    """What was done about an alert."""
+
     action_taken = forms.CharField(label="Action taken", widget=forms.Textarea(attrs={"rows": 3}),
                                    max_length=4000)
 
 
 class UnlockForm(forms.Form):
+    """The worker's password, to take a handed-over device back."""
+
     password = forms.CharField(label="Your password", widget=forms.PasswordInput(
         attrs={"autocomplete": "current-password"}), strip=False)
 
 
 class OtpForm(forms.Form):
+    """A 6-digit code from an authenticator app."""
+
     token = forms.RegexField(regex=r"^\d{6}$", label="6-digit code", max_length=6,
                              widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
                                                            "inputmode": "numeric"}))
@@ -130,12 +147,14 @@ class AccountForm(SetPasswordMixin, forms.Form):
     password1, password2 = SetPasswordMixin.create_password_fields()
 
     def clean_username(self) -> str:
+        """Refuse a username already taken (ignoring case)."""
         name = str(self.cleaned_data["username"])
         if get_user_model().objects.filter(username__iexact=name).exists():
             raise forms.ValidationError("That username is taken.")
         return name
 
     def clean(self) -> dict[str, Any]:
+        """Both passwords match and pass the password rules."""
         cleaned = super().clean() or {}
         self.validate_passwords()
         user = get_user_model()(username=cleaned.get("username", ""))
@@ -144,6 +163,8 @@ class AccountForm(SetPasswordMixin, forms.Form):
 
 
 class StaffForm(AccountForm):
+    """A new member of staff: account, e-mail, role and teams."""
+
     email = forms.EmailField(required=False, help_text="For alert e-mails (optional).")
     role = forms.ChoiceField(choices=ROLES)
     teams = forms.ModelMultipleChoiceField(queryset=Team.objects.all(), required=False,
@@ -151,6 +172,8 @@ class StaffForm(AccountForm):
 
 
 class StaffEditForm(forms.Form):
+    """A member of staff's e-mail, role, teams and whether the account is active."""
+
     email = forms.EmailField(required=False, help_text="For alert e-mails (optional).")
     role = forms.ChoiceField(choices=ROLES)
     teams = forms.ModelMultipleChoiceField(queryset=Team.objects.all(), required=False,
@@ -159,6 +182,8 @@ class StaffEditForm(forms.Form):
 
 
 class TeamForm(forms.ModelForm):
+    """A team: name, service name, measures, schedule and risk text."""
+
     class Meta:
         model = Team
         fields = ["name", "service", "measures", "schedule", "risk_text"]
@@ -167,6 +192,7 @@ class TeamForm(forms.ModelForm):
                    "risk_text": forms.Textarea(attrs={"rows": 3})}
 
     def clean_measures(self) -> str:
+        """Only catalog measures whose wording ships with measurelib."""
         from measurelib.serve._library import collectable_measures
 
         known = {mid for mid, _ in collectable_measures()}

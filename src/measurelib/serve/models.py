@@ -1,7 +1,8 @@
 """The service's own tables (Django ORM), beside the measurelib Store's tables in the same
 database. Responses, administrations and scores live only in the Store; these tables hold
 who may see what, people's contact details and consent, collection tokens, alert tasks
-and the audit log. Tables are prefixed ``serve_``."""
+and the audit log. Tables are prefixed ``serve_``.
+"""
 
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ class Team(models.Model):
         return self.name
 
     def measure_ids(self) -> list[str]:
+        """The catalog ids of the team's measures, in order."""
         return [m.strip() for m in self.measures.replace(",", "\n").splitlines() if m.strip()]
 
 
@@ -163,6 +165,7 @@ class Collection(models.Model):
 
     @property
     def state(self) -> str:
+        """``open``, ``completed``, ``withdrawn`` or ``expired``."""
         if self.used_at is not None:
             return "completed"
         if self.revoked_at is not None:
@@ -219,17 +222,20 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Add the event; an event already stored cannot be changed."""
         if self.pk is not None:
             raise PermissionError("the audit log is append-only")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
+        """Refuse: events are never deleted."""
         raise PermissionError("the audit log is append-only")
 
 
 class PaperEntry(models.Model):
     """A paper form keyed twice by hand; stored in the Store once both keyings agree (or
-    the differences are reconciled). The keyed answers are cleared once stored."""
+    the differences are reconciled). The keyed answers are cleared once stored.
+    """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="paper")
     episode = models.CharField(max_length=16, default="1")
@@ -252,6 +258,7 @@ class PaperEntry(models.Model):
 
     @property
     def state(self) -> str:
+        """Where the keying is: first, second, differences, stored."""
         if self.stored_at is not None:
             return "stored"
         if not self.first:
@@ -270,7 +277,8 @@ API_SCOPES = (
 
 class ApiClient(models.Model):
     """A system that uses the JSON API for one team, with a bearer token (stored hashed)
-    and the scopes it may use."""
+    and the scopes it may use.
+    """
 
     name = models.CharField(max_length=100, unique=True)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_clients")
@@ -286,4 +294,5 @@ class ApiClient(models.Model):
         ordering = ["name"]
 
     def has_scope(self, scope: str) -> bool:
+        """Whether the client may use ``scope``."""
         return scope in self.scopes.split()

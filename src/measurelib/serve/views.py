@@ -1,6 +1,7 @@
 """Staff pages. Each view states the roles it allows (``role_required``); people are looked
 up only among the user's teams (``person_for``) and every view or change of a person's data
-is written to the audit log."""
+is written to the audit log.
+"""
 
 from __future__ import annotations
 
@@ -78,12 +79,14 @@ def _css() -> bytes:
 
 
 def stylesheet(request: HttpRequest) -> HttpResponse:
+    """The service's one stylesheet."""
     response = HttpResponse(_css(), content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=3600"
     return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """The page shown when a form arrives without a valid CSRF token."""
     return render(request, "serve/message.html", {
         "title": "The form has expired",
         "text": "For your security this form could not be accepted (it was sent without a "
@@ -93,6 +96,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 def locked_out(request: HttpRequest, credentials: Any = None, *args: Any,
                **kwargs: Any) -> HttpResponse:
+    """The page shown to an account locked after repeated failed logins."""
     return render(request, "serve/message.html", {
         "title": "Too many failed attempts",
         "text": f"This account is locked for {_cfg().lockout_minutes} minutes after repeated "
@@ -101,6 +105,8 @@ def locked_out(request: HttpRequest, credentials: Any = None, *args: Any,
 
 
 class ServiceLoginView(LoginView):
+    """The login page (Django's, with the lock-out of django-axes)."""
+
     template_name = "serve/login.html"
     redirect_authenticated_user = True
 
@@ -137,6 +143,7 @@ def setup(request: HttpRequest, token: str) -> HttpResponse:
 # ---------------------------------------------------------------- dashboard
 @role_required(*ALL_ROLES)
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Open alerts first, then what is due; viewers go to the reports."""
     role = role_of(request.user)
     if role == "viewer":
         return redirect("serve:reports")
@@ -155,6 +162,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- people
 @role_required(*PEOPLE_ROLES)
 def people(request: HttpRequest) -> HttpResponse:
+    """The people of the user's teams, searchable by id."""
     qs = people_of(request.user)
     q = request.GET.get("q", "").strip()
     if q:
@@ -166,6 +174,7 @@ def people(request: HttpRequest) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 @require_http_methods(["GET", "POST"])
 def person_new(request: HttpRequest) -> HttpResponse:
+    """Register a person (a pseudonymous id is made) and open episode 1."""
     teams = teams_of(request.user)
     initial = {"key_worker": request.user.pk} if role_of(request.user) in ("worker", "lead") \
         else {}
@@ -198,6 +207,7 @@ def _collect_form(person: Person, data: Any = None) -> CollectForm:
 
 @role_required(*PEOPLE_ROLES)
 def person(request: HttpRequest, respondent_id: str) -> HttpResponse:
+    """A person's page: details, collection, paper keying, timeline, episodes, alerts."""
     p = person_for(request, respondent_id)
     audit(request, "view-person", person=p)
     return render(request, "serve/person.html", {
@@ -214,6 +224,7 @@ def person(request: HttpRequest, respondent_id: str) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HttpRequest, respondent_id: str) -> HttpResponse:
+    """Change a person's key worker, contact details and consent."""
     p = person_for(request, respondent_id)
     form = PersonForm(request.POST or None, instance=p, team=p.team)
     if request.method == "POST" and form.is_valid():
@@ -263,7 +274,8 @@ def person_export(request: HttpRequest, respondent_id: str) -> HttpResponse:
 @require_POST
 def person_erase_contact(request: HttpRequest, respondent_id: str) -> HttpResponse:
     """Erase what identifies a person (name, phone, e-mail, notes) and withdraw open links;
-    the pseudonymous record, their forms in the Store and the audit trail stay."""
+    the pseudonymous record, their forms in the Store and the audit trail stay.
+    """
     p = person_for(request, respondent_id)
     Person.objects.filter(pk=p.pk).update(name="", phone="", email="", notes="",
                                           consent="withdrawn")
@@ -278,6 +290,7 @@ def person_erase_contact(request: HttpRequest, respondent_id: str) -> HttpRespon
 @role_required(*PEOPLE_ROLES)
 @require_POST
 def episode_open(request: HttpRequest, respondent_id: str) -> HttpResponse:
+    """Open a new episode for a person."""
     p = person_for(request, respondent_id)
     form = EpisodeForm(request.POST)
     if form.is_valid():
@@ -295,6 +308,7 @@ def episode_open(request: HttpRequest, respondent_id: str) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 @require_POST
 def episode_close(request: HttpRequest, respondent_id: str, number: str) -> HttpResponse:
+    """Close an episode (its exit measures fall due)."""
     p = person_for(request, respondent_id)
     ep = get_object_or_404(Episode, person=p, number=number)
     form = CloseEpisodeForm(request.POST)
@@ -350,6 +364,7 @@ def collect(request: HttpRequest, respondent_id: str) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 @require_POST
 def link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw a single-use link not yet used."""
     c = get_object_or_404(Collection, pk=pk, kind="link",
                           person__in=people_of(request.user))
     Collection.objects.filter(pk=c.pk, used_at__isnull=True).update(revoked_at=timezone.now())
@@ -361,6 +376,7 @@ def link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*PEOPLE_ROLES)
 @require_http_methods(["GET", "POST"])
 def alert(request: HttpRequest, pk: int) -> HttpResponse:
+    """An alert, the team's risk text, and the form to record the action taken."""
     task = get_object_or_404(AlertTask.objects.select_related("person", "team"), pk=pk,
                              team__in=teams_of(request.user))
     form = AlertActionForm(request.POST or None)
@@ -391,6 +407,7 @@ def _due_rows(teams: Any) -> list[Any]:
 
 @role_required(*PEOPLE_ROLES)
 def due(request: HttpRequest) -> HttpResponse:
+    """Everything due or overdue in the user's teams, with what was offered."""
     rows = _due_rows(teams_of(request.user))
     audit(request, "view-due", detail=f"{len(rows)} due")
     return render(request, "serve/due.html", {"due": rows, "record": True})
@@ -420,6 +437,7 @@ def due_record(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- reports
 @role_required(*REPORT_ROLES)
 def reports(request: HttpRequest) -> HttpResponse:
+    """Completion and change from baseline per team and measure, small numbers suppressed."""
     cfg = _cfg()
     sections = []
     for team in teams_of(request.user):
@@ -468,6 +486,7 @@ def scores_export(request: HttpRequest, pk: int, measure_id: str, fmt: str) -> H
 @role_required(*ALL_ROLES)
 @require_http_methods(["GET", "POST"])
 def account(request: HttpRequest) -> HttpResponse:
+    """Change one's password; turn on the second factor."""
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
@@ -518,6 +537,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def otp_verify(request: HttpRequest) -> HttpResponse:
+    """Ask for the authenticator code after the password, when one is set up."""
     from django_otp import devices_for_user
     from django_otp import login as otp_login
 
@@ -540,6 +560,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 @role_required("administrator")
 @require_http_methods(["GET", "POST"])
 def manage_staff(request: HttpRequest) -> HttpResponse:
+    """List staff accounts and create one."""
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = get_user_model().objects.create_user(username=form.cleaned_data["username"],
@@ -559,6 +580,7 @@ def manage_staff(request: HttpRequest) -> HttpResponse:
 @role_required("administrator")
 @require_http_methods(["GET", "POST"])
 def manage_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a member of staff's role, teams, e-mail and whether active."""
     profile = get_object_or_404(StaffProfile.objects.select_related("user"), pk=pk)
     form = StaffEditForm(request.POST or None, initial={
         "role": profile.role, "teams": profile.teams.all(), "active": profile.user.is_active,
@@ -588,6 +610,7 @@ def manage_staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("administrator", "lead")
 @require_http_methods(["GET", "POST"])
 def manage_teams(request: HttpRequest) -> HttpResponse:
+    """List teams; administrators create them."""
     is_admin = role_of(request.user) == "administrator"
     form = TeamForm(request.POST or None) if is_admin else None
     if request.method == "POST":
@@ -610,6 +633,7 @@ def manage_teams(request: HttpRequest) -> HttpResponse:
 @role_required("administrator", "lead")
 @require_http_methods(["GET", "POST"])
 def manage_team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a team's measures, schedule (checked by measurelib) and risk text."""
     team = get_object_or_404(teams_of(request.user), pk=pk)
     form = TeamForm(request.POST or None, instance=team)
     # the service name is stored with every form collected: it cannot change afterwards
@@ -657,6 +681,7 @@ def manage_api_clients(request: HttpRequest) -> HttpResponse:
 @role_required("administrator")
 @require_POST
 def api_client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw an API client's token."""
     from measurelib.serve.models import ApiClient
 
     client = get_object_or_404(ApiClient, pk=pk)
@@ -667,6 +692,7 @@ def api_client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required("administrator")
 def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit log, newest first, optionally for one person."""
     events = AuditEvent.objects.all()
     who = request.GET.get("person", "").strip()
     if who:

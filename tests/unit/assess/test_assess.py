@@ -18,7 +18,7 @@ import pytest
 
 import measurelib as ml
 from measurelib import psychometrics as pm
-from measurelib.assessment import CRITERIA, assess, declared_structure, write_rci
+from measurelib.assessment._assess import CRITERIA, assess, declared_structure, write_rci
 
 ROOT = Path(__file__).resolve().parents[3]
 BFI = ROOT / "tests" / "data" / "bfi.csv"
@@ -80,7 +80,7 @@ def test_cfa_uses_the_declared_structure(result) -> None:  # type: ignore[no-unt
 def result_items(result):  # type: ignore[no-untyped-def]
     m = ml.load(BANK)
     df = pd.read_csv(BFI).iloc[:800]
-    from measurelib.score import scored_item_values
+    from measurelib.scoring import scored_item_values
 
     out = {}
     for item in m.items:

@@ -49,7 +49,7 @@ def shipped(request: pytest.FixtureRequest) -> ml.Measure:
 def random_rows(m: ml.Measure, n: int, seed: int = 0, p_missing: float = 0.15
                 ) -> list[dict[str, Any]]:
     """Valid response rows with random gaps (missing answers and missing options)."""
-    from measurelib.exporters._common import column_specs
+    from measurelib.interop._export._common import column_specs
 
     rng = random.Random(seed)
     rows = []
@@ -82,7 +82,7 @@ def measurelib_scores(m: ml.Measure, rows: list[dict[str, Any]]) -> list[dict[st
     """measurelib's own scores of ``rows`` ({score id: value or None} per row)."""
     import pandas as pd
 
-    from measurelib.exporters._common import column_specs
+    from measurelib.interop._export._common import column_specs
 
     cols = [s.column for s in column_specs(m)]
     frame = pd.DataFrame(rows, columns=cols)

@@ -12,9 +12,9 @@ import pytest
 from openpyxl import load_workbook
 
 import measurelib as ml
-from measurelib.exporters.data import neutralise, read_data, read_fhir, read_redcap, write_data
-from measurelib.exporters.fhir import questionnaire_response
-from measurelib.exporters.redcap import scale_codes
+from measurelib.interop._export._data import neutralise, read_data, read_fhir, read_redcap, write_data
+from measurelib.interop._export._fhir import questionnaire_response
+from measurelib.interop._export._redcap import scale_codes
 
 
 def _phq9_scores() -> tuple[ml.Measure, Any]:
@@ -70,7 +70,7 @@ def test_read_redcap_export(rows_of: Any) -> None:
     rows = rows_of(m, 10, seed=2)
     exp = ml.export(m, to="redcap")
     specs = {s.column: s for s in __import__(
-        "measurelib.exporters._common", fromlist=["x"]).column_specs(m)}
+        "measurelib.interop._export._common", fromlist=["x"]).column_specs(m)}
     out = []
     for i, r in enumerate(rows):
         line = {"record_id": str(i + 1), "redcap_event_name": "baseline_arm_1",

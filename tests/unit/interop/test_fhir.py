@@ -13,7 +13,7 @@ from fhirpathpy import compile as fp_compile
 from fhirpathpy.models import models
 
 import measurelib as ml
-from measurelib.exporters.fhir import (
+from measurelib.interop._export._fhir import (
     EXT_CALC,
     EXT_ORDINAL,
     EXT_TRANSLATION,

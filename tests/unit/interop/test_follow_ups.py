@@ -13,8 +13,8 @@ from fhirpathpy.models import models
 from openpyxl import load_workbook
 
 import measurelib as ml
-from measurelib.exporters._evaluate import evaluate_redcap, evaluate_xpath
-from measurelib.exporters.fhir import EXT_ENABLE_EXPR, questionnaire_response
+from measurelib.interop._export._evaluate import evaluate_redcap, evaluate_xpath
+from measurelib.interop._export._fhir import EXT_ENABLE_EXPR, questionnaire_response
 
 OPS = {"gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
        "le": lambda a, b: a <= b, "eq": lambda a, b: a == b, "ne": lambda a, b: a != b}

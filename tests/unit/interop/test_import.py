@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import measurelib as ml
-from measurelib.importers import from_fhir, from_redcap, from_xlsform, import_definition
+from measurelib.interop import from_fhir, from_redcap, from_xlsform, import_definition
 
 
 def carried(m: ml.Measure, langs: list[str] | None = None) -> list[tuple[Any, ...]]:

@@ -8,9 +8,9 @@ import re
 from typing import Any
 
 import measurelib as ml
-from measurelib.exporters._common import column_specs, fmt_num
-from measurelib.exporters._evaluate import evaluate_redcap
-from measurelib.exporters.redcap import COLUMNS, field_name, scale_codes
+from measurelib.interop._export._common import column_specs, fmt_num
+from measurelib.interop._export._evaluate import evaluate_redcap
+from measurelib.interop._export._redcap import COLUMNS, field_name, scale_codes
 
 FIELD_TYPES = {"text", "notes", "dropdown", "radio", "checkbox", "yesno", "truefalse", "calc",
                "file", "slider", "descriptive", "sql"}

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from pyxform.xls2xform import convert
 
 import measurelib as ml
-from measurelib.exporters._common import fmt_num
-from measurelib.exporters._evaluate import evaluate_xpath
+from measurelib.interop._export._common import fmt_num
+from measurelib.interop._export._evaluate import evaluate_xpath
 
 HAVE_JAVA = shutil.which("java") is not None
 

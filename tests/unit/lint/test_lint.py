@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import measurelib as ml
-from measurelib._readability import readability
-from measurelib.linter import double_barrelled, negations, polarity, recall_days
+from measurelib.linting import readability
+from measurelib.linting._linter import double_barrelled, negations, polarity, recall_days
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "instruments" / "examples"
@@ -288,7 +288,7 @@ def test_multilingual_measure_is_checked_in_english() -> None:
 
 
 def test_near_duplicate_needs_alike_differences() -> None:
-    from measurelib.linter import _norm, near_duplicate
+    from measurelib.linting._linter import _norm, near_duplicate
 
     stem = "During the past 30 days, about how often did you feel "
     assert near_duplicate(_norm(stem + "nervous?"), _norm(stem + "hopeless?")) is None

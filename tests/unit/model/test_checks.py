@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import measurelib as ml
@@ -75,7 +76,11 @@ def test_max_only_bands_cover_fractional_scores(minimal_yaml: str) -> None:
     text = minimal_yaml.replace("    method: sum\n", "    method: mean\n").replace(
         "      - {max: 3, label: Low}\n      - {max: 6, label: Middle}\n      - {label: High}\n",
         "      - {max: 1, label: Low}\n      - {label: High}\n")
-    ml.loads(text)
+    m = ml.loads(text)  # no band-gap error: a max-only band ends where the next begins
+    # a=1, b=1, c=3 reversed to 0 gives a mean of 2/3 (Low); a=1, b=2, c=2 (1) gives 4/3,
+    # between 1 and 2, which falls in the open last band rather than in a gap
+    scored = m.score(pd.DataFrame({"a": [1, 1], "b": [1, 2], "c": [3, 2]})).scores
+    assert list(scored["total_band"].astype(str)) == ["Low", "High"]
 
 
 def test_prorated_sum_is_checked_against_reachable_values(minimal_yaml: str) -> None:
@@ -175,7 +180,7 @@ def test_personalised_and_follow_up_columns(minimal_yaml: str) -> None:
 
 
 def test_graphic_without_alt_is_a_warning(minimal_yaml: str) -> None:
-    from measurelib._checks import check_measure
+    from measurelib.definition import check_measure
 
     text = minimal_yaml.replace("{value: 0, label: Never}", "{value: 0, label: Never, graphic: faces/1}")
     m = ml.loads(text)
@@ -191,7 +196,7 @@ def test_score_range_and_reachable(minimal_yaml: str) -> None:
 
 
 def test_shipped_phq9_bands() -> None:
-    from measurelib._checks import band_intervals
+    from measurelib.definition import band_intervals
 
     m = ml.load("phq-9")
     rule = m.score_rule("total")

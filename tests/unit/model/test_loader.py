@@ -53,7 +53,7 @@ def test_dates_stay_text_and_leading_zero_codes_stay_text(minimal_yaml: str) -> 
                                 "{id: a, text: First question, scale: freq, code: 007}")
     m = ml.loads(text)
     assert m.items[0].code == "007"
-    from measurelib.load import parse_document
+    from measurelib.definition import parse_document
 
     assert parse_document("d: 2024-05-01\nt: 1:30\n").data == {"d": "2024-05-01", "t": "1:30"}
 
@@ -177,7 +177,7 @@ def test_non_utf8_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_merge_keys_work() -> None:
-    from measurelib.load import parse_document
+    from measurelib.definition import parse_document
 
     doc = parse_document("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n")
     assert doc.data["d"] == {"x": 1, "y": 3}

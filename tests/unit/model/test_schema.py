@@ -11,8 +11,7 @@ import jsonschema
 import pytest
 
 import measurelib as ml
-from measurelib.load import parse_document
-from measurelib.schema import generate_schema, load_schema, schema_text
+from measurelib.definition import generate_schema, load_schema, parse_document, schema_text
 
 ROOT = Path(__file__).resolve().parents[3]
 def _is_definition(path: Path) -> bool:
@@ -30,7 +29,10 @@ def test_committed_schema_is_generated_schema() -> None:
 
 
 def test_schema_is_valid_draft_2020_12() -> None:
-    jsonschema.Draft202012Validator.check_schema(load_schema())
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)  # raises SchemaError if not
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert {"format", "id", "version", "title", "items"} <= set(schema["properties"])
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import measurelib as ml
-from measurelib._resources import schema_path
+from measurelib.definition import schema_path
 
 HEAD = """\
 format: 1

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import measurelib as ml
-from measurelib.impact import feedback_sheet, impact_report, xmr_limits
+from measurelib.outcomes import feedback_sheet, impact_report, xmr_limits
 
 PHQ9 = ml.load("phq-9")
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import measurelib as ml
-from measurelib.schedule import completion, due, load_schedule
+from measurelib.outcomes import completion, due, load_schedule
 
 SCHEDULE = """\
 measures: [phq-9]
@@ -78,7 +78,7 @@ def test_invalid_schedule_has_positions(tmp_path) -> None:
 
 
 def test_stored_schedule(setup) -> None:
-    from measurelib.schedule import stored_schedules
+    from measurelib.outcomes import stored_schedules
 
     store, schedule = setup
     store.configure_service("counselling", schedule=SCHEDULE)

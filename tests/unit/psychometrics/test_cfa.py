@@ -177,7 +177,7 @@ def test_heywood_case_warns_and_is_recorded() -> None:
 
 def test_non_convergence_warns_and_is_recorded(hs: pd.DataFrame,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    import measurelib.psychometrics._sem_fit as sem_fit
+    import measurelib.psychometrics.sem._fit as sem_fit
 
     real = sem_fit.fisher_scoring
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from measurelib.psychometrics import cfa, invariance
-from measurelib.psychometrics._cfa import _build_model
-from measurelib.psychometrics._lavaan_syntax import parse_model
-from measurelib.psychometrics._sem_ordinal import OrdinalModel, satorra_2000
+from measurelib.psychometrics.sem._cfa import _build_model
+from measurelib.psychometrics.sem._ordinal import OrdinalModel, satorra_2000
+from measurelib.psychometrics.sem._syntax import parse_model
 
 ITEMS = ["y1", "y2", "y3", "y4"]
 

@@ -26,7 +26,7 @@ from measurelib.psychometrics import (
     omega,
     polychoric,
 )
-from measurelib.psychometrics._factors import (
+from measurelib.psychometrics.efa._factors import (
     align_factors,
     bartlett_sphericity,
     fa,
@@ -186,7 +186,7 @@ def test_heywood_case_warns_and_is_recorded() -> None:
 
 
 def test_non_convergence_warns(monkeypatch: pytest.MonkeyPatch, hs: pd.DataFrame) -> None:
-    from measurelib.psychometrics import _rotation
+    from measurelib.psychometrics.efa import _rotation
 
     real = _rotation.gpf_oblique
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from measurelib.psychometrics._factors import (
+from measurelib.psychometrics.efa._factors import (
     _SLOTS,
     _column_resampler,
     _minres1_values_batch,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from measurelib.cli import main
+from measurelib.cli._main import main
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "instruments" / "examples" / "feeling-today-cy-ar.yaml"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import measurelib as ml
-from measurelib._entry_sheet import entry_columns, write_entry_sheet
-from measurelib.cli import main
+from measurelib.cli._main import main
+from measurelib.forms import entry_columns, write_entry_sheet
 
 openpyxl = pytest.importorskip("openpyxl")
 ROOT = Path(__file__).resolve().parents[3]

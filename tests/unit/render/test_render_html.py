@@ -274,7 +274,7 @@ def test_overlay_file_and_mapping() -> None:
 
 # ----------------------------------------------------------------------------- graphics
 def test_shipped_pictograms_exist() -> None:
-    from measurelib._render_graphics import pictogram_names
+    from measurelib.forms import pictogram_names
 
     names = pictogram_names()
     for n in range(1, 6):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 import measurelib as ml
-from measurelib.score import ScoreAccount
+from measurelib.scoring import ScoreAccount
 
 MEASURE = """\
 format: 1

@@ -135,7 +135,7 @@ def test_account_balances_on_random_dirty_data(four, mode):
 
 
 def test_frame_sharing_a_2d_array_is_screened_in_row_blocks(four):
-    from measurelib._score_validate import stack_view
+    from measurelib.scoring._validate import stack_view
 
     rng = np.random.default_rng(11)
     x = rng.integers(0, 4, size=(5000, 4)).astype(float)

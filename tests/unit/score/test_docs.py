@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import doctest
 
-import measurelib._score_validate
-import measurelib.score
+import measurelib.scoring._score
+import measurelib.scoring._validate
 
 
 def test_docstring_examples():
-    for module in (measurelib.score, measurelib._score_validate):
+    for module in (measurelib.scoring._score, measurelib.scoring._validate):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0, module.__name__
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import measurelib as ml
-from measurelib.score import score
+from measurelib.scoring import score
 
 HEAD = """\
 format: 1

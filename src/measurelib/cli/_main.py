@@ -1,0 +1,237 @@
+"""The ``measurelib`` command line.
+
+Results go to stdout; diagnostics and progress go to stderr. Every command takes
+``--format text|json``. Exit codes: 0 clean; 1 the input has errors (or findings at or
+above ``--fail-on``); 2 bad usage or an unreadable file. No traceback without ``--debug``.
+
+Commands live in their own modules (``measurelib.cli._<name>``) and are registered in
+:data:`COMMANDS`; each module defines ``add_arguments(parser)`` and ``run(args) -> int`` and
+imports heavy libraries only inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from measurelib.definition import (
+    Document,
+    catalog,
+    check_measure,
+    load_document,
+    parse_document,
+    read_text,
+    resolve,
+    schema_text,
+)
+from measurelib.errors import DefinitionError, Diagnostic, MeasurelibError
+
+__all__ = ["COMMANDS", "main"]
+
+# name -> (module, one-line help). Modules are imported when the parser is built, so they
+# must stay light at import time.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("measurelib.cli._main", "check definition files and report every problem"),
+    "schema": ("measurelib.cli._main", "print the JSON Schema of the definition format"),
+    "catalog": ("measurelib.cli._main", "list the shipped measures and item banks"),
+    "build": ("measurelib.cli._build", "build a composed measure into a flat, locked definition"),
+    "lint": ("measurelib.cli._lint", "check wording, scales, scores, burden and licences"),
+    "licence": ("measurelib.cli._licence", "show the licence obligations of a measure's sources"),
+    "score": ("measurelib.cli._score", "score response files in chunks; every row accounted for"),
+    "render": ("measurelib.cli._render", "make a form: web (HTML), paper (print, PDF) or read-aloud script"),
+    "template": ("measurelib.cli._template", "write an Excel entry sheet for keying paper forms"),
+    "assess": ("measurelib.cli._assess", "assess reliability and validity from responses (report)"),
+    "import": ("measurelib.cli._import", "import response files into the outcomes store"),
+    "due": ("measurelib.cli._due", "list who is due or overdue for a measure (CSV for mail-merge/SMS)"),
+    "report": ("measurelib.cli._report", "write the impact report of a service (HTML, PDF, JSON)"),
+    "feedback": ("measurelib.cli._feedback", "write a person's one-page feedback sheet (HTML, PDF)"),
+    "export": ("measurelib.cli._export", "export a measure to FHIR, XLSForm, REDCap or JSON Schema"),
+    "import-definition": ("measurelib.cli._import_definition",
+                          "make a definition from an XLSForm, FHIR Questionnaire or REDCap file"),
+}
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # exit 2 with a hint, as argparse does
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.stderr.write(f"Run '{self.prog} --help' for the options.\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="output format (default: text)")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def print_diagnostics(diags: Sequence[Diagnostic], stream: Any = None) -> None:
+    stream = stream or sys.stderr
+    for d in diags:
+        stream.write(str(d) + "\n")
+
+
+# ----------------------------------------------------------------------------- validate
+def _validate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="definition files (.yaml) or catalog ids")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    add_format_option(p)
+
+
+def _usage_problem(err: MeasurelibError) -> bool:
+    return all(d.code in ("file-not-found", "catalog-unknown", "catalog-version")
+               for d in err.errors)
+
+
+def _validate(args: argparse.Namespace) -> int:
+
+    reports: list[dict[str, Any]] = []
+    worst = EXIT_OK
+    for source in args.paths:
+        from pathlib import Path
+
+        report: dict[str, Any] = {"path": source, "valid": False, "errors": [], "warnings": []}
+        try:
+            path = Path(source)
+            if not path.exists():
+                path = resolve(source)
+            doc: Document = parse_document(read_text(path, source), source, path.parent)
+            measure = load_document(doc)
+            warnings = [doc.locate(d) for d in check_measure(measure) if d.severity != "error"]
+            report.update(valid=not (args.strict and warnings), id=measure.id,
+                          version=measure.version,
+                          warnings=[w.to_dict() for w in warnings])
+            if args.format == "text":
+                print_diagnostics(warnings, sys.stdout)
+            if args.strict and warnings:
+                worst = max(worst, EXIT_INVALID)
+        except DefinitionError as err:
+            report["errors"] = [d.to_dict() for d in err.errors]
+            code = EXIT_USAGE if _usage_problem(err) else EXIT_INVALID
+            worst = max(worst, code)
+            if args.format == "text":
+                print_diagnostics(err.errors, sys.stdout)
+        reports.append(report)
+    n_valid = sum(r["valid"] for r in reports)
+    if args.format == "json":
+        print_json({"valid": n_valid == len(reports), "files": reports})
+    else:
+        n_err = sum(len(r["errors"]) for r in reports)
+        n_warn = sum(len(r["warnings"]) for r in reports)
+        sys.stdout.write(
+            f"{len(reports)} file(s) checked: {n_valid} valid, {len(reports) - n_valid} invalid "
+            f"({n_err} error(s), {n_warn} warning(s))\n")
+    return worst
+
+
+# ----------------------------------------------------------------------------- schema
+def _schema_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+
+
+def _schema(args: argparse.Namespace) -> int:
+
+    text = schema_text()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- catalog
+def _catalog_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kind", choices=("measure", "bank", "all"), default="all")
+    add_format_option(p)
+
+
+def _catalog(args: argparse.Namespace) -> int:
+
+    entries = [e for e in catalog() if args.kind in ("all", e.kind)]
+    if args.format == "json":
+        print_json([e.to_dict() for e in entries])
+        return EXIT_OK
+    rows = [("id", "version", "kind", "title", "licence")]
+    rows += [(e.id, e.version, e.kind, e.title, e.licence) for e in entries]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        sys.stdout.write("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] + "\n")
+    return EXIT_OK
+
+
+_BUILTIN = {
+    "validate": (_validate_args, _validate),
+    "schema": (_schema_args, _schema),
+    "catalog": (_catalog_args, _catalog),
+}
+
+
+# ----------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    from measurelib._version import __version__
+
+    parser = _Parser(prog="measurelib", description="Patient-reported outcome measures: "
+                     "define, render, score, store and assess them.")
+    parser.add_argument("--version", action="version", version=f"measurelib {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module_name, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text.capitalize() + ".")
+        if name in _BUILTIN:
+            _BUILTIN[name][0](p)
+            p.set_defaults(_run=_BUILTIN[name][1])
+        else:
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args._run(args))
+    except MeasurelibError as err:
+        print_diagnostics(err.errors)
+        if getattr(args, "format", "text") == "json" or getattr(args, "json", False):
+            print_json(err.to_dict())
+        codes = {d.code for d in err.errors}
+        usage = codes <= {"file-not-found", "catalog-unknown", "catalog-version", "usage"}
+        return EXIT_USAGE if usage else EXIT_INVALID
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - last resort: never a traceback for users
+        if args.debug:
+            raise
+        sys.stderr.write(
+            f"measurelib: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in measurelib, not in your input. Run again with --debug for "
+            "the traceback and report it.\n")
+        return EXIT_INTERNAL
+
+
+def entry() -> None:  # pragma: no cover - console script shim
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

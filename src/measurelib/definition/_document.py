@@ -1,0 +1,354 @@
+"""Reading YAML safely, with the position of every value and key.
+
+YAML is read with PyYAML's safe loader, with three changes that matter for questionnaires:
+
+* **duplicate mapping keys are an error** (plain PyYAML silently keeps the last one);
+* only ``true``/``false`` are booleans, so an option labelled ``No`` or ``Yes`` stays text
+  (YAML 1.1 would turn it into a boolean — the "Norway problem");
+* dates and sexagesimal numbers are not converted (``2024-05-01`` stays text, ``1:30`` too).
+
+A :class:`Document` keeps the parsed data with the line and column of every value, so that
+every later error can name its place (``items[3].scale``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from measurelib.errors import CODES, DefinitionError, Diagnostic, Location
+
+__all__ = ["Document", "display_path", "dump_yaml", "format_path", "parse_document", "parse_path",
+           "read_text"]
+
+_MAX_NODES = 200_000
+
+
+# ----------------------------------------------------------------------------- YAML
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2-like scalars (no yes/no booleans, no dates, no base 60)."""
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in [
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:[0-9][0-9]*)?\.[0-9]+(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?[0-9]+\.(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+0123456789."),
+    ),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
+]:
+    _Loader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Quotes any string that YAML 1.1 *or* our 1.2-like loader would read as a non-string."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if kind is yaml.ScalarNode and implicit[0] and tag == self.DEFAULT_SCALAR_TAG:
+            ours = _Loader.resolve(_LOADER_RESOLVER, kind, value, implicit)  # type: ignore[no-untyped-call]
+            if ours != self.DEFAULT_SCALAR_TAG:
+                return ours
+        return tag
+
+
+_LOADER_RESOLVER = _Loader.__new__(_Loader)
+
+
+def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def dump_yaml(data: Any, *, schema_comment: str | None = None) -> str:
+    """Dump plain data as YAML that :func:`loads` reads back unchanged."""
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    if schema_comment:
+        text = f"# yaml-language-server: $schema={schema_comment}\n{text}"
+    return text
+
+
+Marks = dict[tuple[Any, ...], tuple[int, int]]
+
+
+class _Builder:
+    """Turns a composed YAML node tree into Python data, recording where each value is."""
+
+    def __init__(self, loader: _Loader, file: str):
+        self.loader = loader
+        self.file = file
+        self.value_marks: Marks = {}
+        self.key_marks: Marks = {}
+        self.errors: list[Diagnostic] = []
+        self.count = 0
+        self.active: set[int] = set()
+
+    def loc(self, mark: yaml.Mark, path: tuple[Any, ...] = ()) -> Location:
+        return Location(self.file, mark.line + 1, mark.column + 1, format_path(path) or None)
+
+    def build(self, node: yaml.Node, path: tuple[Any, ...]) -> Any:
+        self.count += 1
+        if self.count > _MAX_NODES:
+            raise _TooLarge(node)
+        self.value_marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if id(node) in self.active:
+            raise _Recursive(node)
+        if node.tag not in _ALLOWED_TAGS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the tag {node.tag!r} is not allowed", node.start_mark)
+        if isinstance(node, yaml.MappingNode):
+            self.active.add(id(node))
+            try:
+                return self._mapping(node, path)
+            finally:
+                self.active.discard(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            self.active.add(id(node))
+            try:
+                return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+            finally:
+                self.active.discard(id(node))
+        return self.loader.construct_object(node, deep=True)
+
+    def _pairs(
+        self, node: yaml.MappingNode
+    ) -> Iterator[tuple[yaml.Node, yaml.Node, bool]]:
+        """Key/value nodes; merged (``<<``) pairs first, flagged, so explicit keys win."""
+        explicit = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for src in sources:
+                    if isinstance(src, yaml.MappingNode):
+                        for k, v, _ in self._pairs(src):
+                            yield k, v, True
+                    else:
+                        self.errors.append(Diagnostic(
+                            "yaml-syntax", "a merge key (<<) must refer to a mapping",
+                            CODES["yaml-syntax"].hint, self.loc(src.start_mark)))
+            else:
+                explicit.append((key_node, value_node))
+        for key_node, value_node in explicit:
+            yield key_node, value_node, False
+
+    def _mapping(self, node: yaml.MappingNode, path: tuple[Any, ...]) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        first_seen: dict[Any, yaml.Mark] = {}
+        merged: set[Any] = set()
+        for key_node, value_node, from_merge in self._pairs(node):
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.errors.append(Diagnostic(
+                    "wrong-type", "a mapping key must be plain text, not a list or mapping",
+                    "Write the key as a plain word.", self.loc(key_node.start_mark, path)))
+                continue
+            key = self.loader.construct_object(key_node)
+            try:
+                hash(key)
+            except TypeError:  # pragma: no cover - scalars are hashable
+                key = str(key)
+            sub = (*path, key)
+            if from_merge:
+                if key not in result:
+                    merged.add(key)
+                    result[key] = self.build(value_node, sub)
+                continue
+            if key in merged:
+                merged.discard(key)
+                del result[key]
+            if key in result:
+                prev = first_seen[key]
+                self.errors.append(Diagnostic(
+                    "yaml-duplicate-key",
+                    f"duplicate key {key!r} (first defined at line {prev.line + 1})",
+                    "Remove or rename one of the two keys; YAML would otherwise silently keep "
+                    "the last one.",
+                    self.loc(key_node.start_mark, sub)))
+                continue
+            first_seen[key] = key_node.start_mark
+            self.key_marks[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.build(value_node, sub)
+        return result
+
+
+_ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in
+                          ("map", "seq", "str", "int", "float", "bool", "null"))
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: yaml.Node):
+        self.node = node
+
+
+class _Recursive(Exception):
+    def __init__(self, node: yaml.Node):
+        self.node = node
+
+
+def format_path(path: tuple[Any, ...]) -> str:
+    """``('items', 3, 'scale')`` → ``items[3].scale``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class Document:
+    """A parsed YAML document with the positions of its values and keys."""
+
+    def __init__(self, data: Any, file: str, value_marks: Marks, key_marks: Marks,
+                 base: Path | None = None):
+        self.data = data
+        self.file = file
+        self.value_marks = value_marks
+        self.key_marks = key_marks
+        #: folder that files named in the document (table files) are relative to
+        self.base = base
+
+    def location(self, path: tuple[Any, ...], *, key: bool = False) -> Location:
+        """The position of ``path`` (or of its nearest existing ancestor)."""
+        p = tuple(path)
+        while True:
+            marks = self.key_marks if key else self.value_marks
+            if p in marks:
+                line, col = marks[p]
+                return Location(self.file, line, col, format_path(path) or None)
+            if key and p in self.value_marks:
+                line, col = self.value_marks[p]
+                return Location(self.file, line, col, format_path(path) or None)
+            if not p:
+                return Location(self.file, 1, 1, format_path(path) or None)
+            p = p[:-1]
+
+    def locate(self, diag: Diagnostic) -> Diagnostic:
+        """Add the file position to a diagnostic that has only a YAML path."""
+        if diag.location.line is not None or diag.location.path is None:
+            if diag.location.file is None:
+                return diag.with_location(Location(self.file, diag.location.line,
+                                                   diag.location.column, diag.location.path))
+            return diag
+        path = parse_path(diag.location.path)
+        return diag.with_location(self.location(path))
+
+
+def parse_path(text: str) -> tuple[Any, ...]:
+    """``items[3].scale`` → ``('items', 3, 'scale')``."""
+    out: list[Any] = []
+    for token in re.finditer(r"([^.\[\]]+)|\[(\d+)\]", text):
+        if token.group(2) is not None:
+            out.append(int(token.group(2)))
+        else:
+            name = token.group(1)
+            out.append(name)
+    return tuple(out)
+
+
+def parse_document(text: str, file: str = "<string>", base: Path | None = None) -> Document:
+    """Parse YAML text into a :class:`Document`; raise DefinitionError on syntax problems.
+
+    ``base`` is the folder of the definition file (files it names are read from there);
+    by default the folder of ``file`` if that is a file, else the working folder.
+    """
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1
+        raise DefinitionError([Diagnostic(
+            "yaml-syntax", f"the text contains a control character (#x{exc.character:04x}) "
+            "that YAML does not allow", "Remove the character (often pasted from another program).",
+            Location(file, line, column))]) from None
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            msg = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+            loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+            raise DefinitionError([Diagnostic("yaml-syntax", msg, CODES["yaml-syntax"].hint,
+                                              loc)]) from None
+        except yaml.YAMLError as exc:
+            raise DefinitionError([Diagnostic("yaml-syntax", str(exc), CODES["yaml-syntax"].hint,
+                                              Location(file))]) from None
+        if node is None:
+            raise DefinitionError([Diagnostic("not-a-mapping", "the file is empty",
+                                              "Start the file with `format: 1`.",
+                                              Location(file, 1, 1))])
+        builder = _Builder(loader, file)
+        try:
+            data = builder.build(node, ())
+        except _TooLarge as exc:
+            raise DefinitionError([Diagnostic(
+                "yaml-syntax", f"the document expands to more than {_MAX_NODES} values "
+                "(aliases repeated too often)", "Write the repeated parts out, or use fewer aliases.",
+                builder.loc(exc.node.start_mark))]) from None
+        except _Recursive as exc:
+            raise DefinitionError([Diagnostic(
+                "yaml-syntax", "an alias refers to the mapping or list that contains it",
+                "Remove the recursive alias.", builder.loc(exc.node.start_mark))]) from None
+        except yaml.constructor.ConstructorError as exc:
+            mark = exc.problem_mark
+            loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+            raise DefinitionError([Diagnostic(
+                "yaml-syntax", f"{exc.problem or 'value cannot be read'}",
+                "Only plain YAML is allowed: remove tags such as `!!python/...`.", loc)]) from None
+        except RecursionError:
+            raise DefinitionError([Diagnostic(
+                "yaml-syntax", "the document is nested too deeply", "Flatten the document.",
+                Location(file, 1, 1))]) from None
+        if builder.errors:
+            raise DefinitionError(builder.errors)
+        if base is None:
+            base = Path(file).parent if file != "<string>" and Path(file).is_file() else None
+        return Document(data, file, builder.value_marks, builder.key_marks, base)
+    finally:
+        loader.dispose()
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """Read a definition file as UTF-8, turning OS errors into a DefinitionError."""
+    shown = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise DefinitionError([Diagnostic("file-not-found", f"{shown} is a folder, not a file",
+                                          "Give the path of a .yaml file.",
+                                          Location(shown))]) from None
+    except OSError as exc:
+        raise DefinitionError([Diagnostic("file-not-found", f"cannot read {shown}: "
+                                          f"{exc.strerror or exc}",
+                                          CODES["file-not-found"].hint, Location(shown))]) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DefinitionError([Diagnostic("yaml-syntax", "the file is not UTF-8 text",
+                                          "Save the file as UTF-8.",
+                                          Location(shown, line, None))]) from None
+
+
+def display_path(path: Path) -> str:
+    """A path as messages show it: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+
+

@@ -1,0 +1,397 @@
+"""Loading definitions: a parsed YAML document validated as a model, with positions.
+
+Every error carries the file, line and column, and the path inside the document
+(``items[3].scale``). A loaded :class:`~measurelib.definition.Measure` keeps its
+:class:`~measurelib.definition.Origin` (the file and the parsed document), so later stages
+(build, render, export) never read the file again.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from measurelib.definition._catalog import resolve
+from measurelib.definition._checks import did_you_mean
+from measurelib.definition._document import (
+    Document,
+    display_path,
+    format_path,
+    parse_document,
+    read_text,
+)
+from measurelib.definition._model import Measure, Origin
+from measurelib.errors import CODES, DefinitionError, Diagnostic, Location
+
+__all__ = ["load", "load_document", "loads"]
+
+
+# ----------------------------------------------------------------------------- pydantic errors
+def _real_path(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[str]]:
+    """Map a pydantic error location onto the document, dropping union-member labels."""
+    path: list[Any] = []
+    labels: list[str] = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            path.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and isinstance(part, str) and part.isdigit() and int(part) in cur:
+            path.append(int(part))
+            cur = cur[int(part)]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            path.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and not labels and _is_field_name(part):
+            # a field that is missing or unknown at this level
+            path.append(part)
+            cur = None
+        else:
+            labels.append(str(part))
+    return tuple(path), labels
+
+
+def _is_field_name(part: Any) -> bool:
+    return isinstance(part, str) and bool(re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", part)) \
+        and not part.startswith(("function-", "union", "dict[", "list[", "literal["))
+
+
+def _model_fields_at(model: type[BaseModel], path: tuple[Any, ...]) -> list[str] | None:
+    """Field names (aliases) valid at ``path`` inside ``model``, best effort."""
+    current: Any = model
+    for part in path:
+        current = _descend(current, part)
+        if current is None:
+            return None
+    candidates = _models_in(current)
+    if not candidates:
+        return None
+    names: list[str] = []
+    for cls in candidates:
+        for name, info in cls.model_fields.items():
+            names.append(info.alias or name)
+    return sorted(set(names))
+
+
+def _field_description(model: type[BaseModel], path: tuple[Any, ...]) -> str | None:
+    current: Any = model
+    for part in path[:-1]:
+        current = _descend(current, part)
+        if current is None:
+            return None
+    for cls in _models_in(current):
+        for name, info in cls.model_fields.items():
+            if path and path[-1] in (name, info.alias) and info.description:
+                return info.description.split("\n")[0]
+    return None
+
+
+def _models_in(ann: Any) -> list[type[BaseModel]]:
+    import typing
+
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return [ann]
+    out: list[type[BaseModel]] = []
+    for arg in typing.get_args(ann):
+        if typing.get_origin(arg) in (list, dict):
+            continue
+        out.extend(_models_in(arg))
+    return out
+
+
+def _descend(ann: Any, part: Any) -> Any:
+    import typing
+
+    for cls in _models_in(ann):
+        for name, info in cls.model_fields.items():
+            if part in (name, info.alias):
+                return info.annotation
+    # containers
+    stack = [ann]
+    while stack:
+        a = stack.pop()
+        origin = typing.get_origin(a)
+        if origin is list and isinstance(part, int):
+            return typing.get_args(a)[0]
+        if origin is dict and not isinstance(part, int):
+            return typing.get_args(a)[1]
+        stack.extend(typing.get_args(a))
+    return None
+
+
+_TYPE_WORDS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "literal_error": None,
+}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "...'"
+
+
+def _diagnostics_from_validation(
+    exc: ValidationError, doc: Document, root: type[BaseModel]
+) -> list[Diagnostic]:
+    grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    order: list[tuple[Any, ...]] = []
+    for err in exc.errors(include_url=False):
+        path, _labels = _real_path(doc.data, tuple(err["loc"]))
+        if path not in grouped:
+            grouped[path] = []
+            order.append(path)
+        grouped[path].append(dict(err))
+    out: list[Diagnostic] = []
+    for path in order:
+        errs = grouped[path]
+        out.append(_one_diagnostic(path, errs, doc, root))
+    return out
+
+
+def _one_diagnostic(
+    path: tuple[Any, ...], errs: list[dict[str, Any]], doc: Document, root: type[BaseModel]
+) -> Diagnostic:
+    types = [e["type"] for e in errs]
+    field = path[-1] if path else "document"
+    where = format_path(path) or "document"
+    custom = [e for e in errs if e["type"] in CODES]
+    if custom:
+        e = custom[0]
+        return Diagnostic(e["type"], e["msg"], CODES[e["type"]].hint, doc.location(path))
+    if "missing" in types:
+        parent = path[:-1]
+        hint = CODES["missing-field"].hint
+        description = _field_description(root, path)
+        if description:
+            hint = f"Add `{field}:` ({description.rstrip('.')}). " + hint
+        return Diagnostic("missing-field", f"required field `{field}` is missing"
+                          + (f" in {format_path(parent)}" if parent else ""), hint,
+                          doc.location(parent) if parent else Location(doc.file, 1, 1))
+    if "extra_forbidden" in types:
+        known = _model_fields_at(root, path[:-1]) or []
+        suggestion = did_you_mean(str(field), known)
+        hint = (suggestion.capitalize() + " " if suggestion else "") + (
+            f"Fields allowed here: {', '.join(known)}." if known else "Remove it.")
+        return Diagnostic("unknown-field", f"unknown field `{field}`", hint,
+                          doc.location(path, key=True))
+    value = errs[0].get("input")
+    if "union_tag_invalid" in types or "union_tag_not_found" in types:
+        e = errs[types.index("union_tag_invalid" if "union_tag_invalid" in types
+                             else "union_tag_not_found")]
+        expected = e.get("ctx", {}).get("expected_tags", "")
+        return Diagnostic("invalid-value", f"{where}: {e['msg']}",
+                          f"Set `type:` to one of {expected}.", doc.location(path))
+    if "literal_error" in types or "enum" in types:
+        e = errs[types.index("literal_error" if "literal_error" in types else "enum")]
+        expected = e.get("ctx", {}).get("expected", "")
+        return Diagnostic("invalid-value", f"`{field}` is {_describe(value)}; it must be "
+                          f"{expected}", f"Use one of {expected}.", doc.location(path))
+    if "string_pattern_mismatch" in types:
+        if field == "version":
+            return Diagnostic("invalid-version", f"version {_describe(value)} is not a semantic "
+                              "version", CODES["invalid-version"].hint, doc.location(path))
+        if field in ("id",) or (len(path) >= 2 and path[-2] in ("scales",)):
+            return Diagnostic("invalid-id", f"id {_describe(value)} is not a valid id",
+                              "Use lowercase letters, digits, `_` and `-`, starting with a "
+                              "letter (measure ids: letters, digits and `-`).", doc.location(path))
+        e = errs[types.index("string_pattern_mismatch")]
+        return Diagnostic("invalid-value", f"`{field}` is {_describe(value)}: {e['msg']}",
+                          CODES["invalid-value"].hint, doc.location(path))
+    range_types = {"greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                   "too_short", "too_long", "string_too_long", "string_too_short"}
+    ranged = [e for e in errs if e["type"] in range_types]
+    if ranged:
+        return Diagnostic("invalid-value", f"`{field}` is {_describe(value)}: {ranged[0]['msg']}",
+                          CODES["invalid-value"].hint, doc.location(path))
+    expected_words = [w for w in (_TYPE_WORDS.get(t) for t in types) if w]
+    if field == "version" and "string_type" in types:
+        return Diagnostic("invalid-version", f"version {_describe(value)} is a number, not a "
+                          "semantic version", "Write three parts, e.g. `version: 1.0.0`.",
+                          doc.location(path))
+    if expected_words:
+        uniq = list(dict.fromkeys(expected_words))
+        if uniq == ["text", "a mapping"]:
+            expect = "text, or a map of language code → text"
+        else:
+            expect = " or ".join(uniq)
+        return Diagnostic("wrong-type", f"`{field}` is {_describe(value)}; expected {expect}",
+                          f"Change `{where}` to {expect}.", doc.location(path))
+    e = errs[0]
+    return Diagnostic("invalid-value", f"{where}: {e['msg']}", CODES["invalid-value"].hint,
+                      doc.location(path))
+
+
+# ----------------------------------------------------------------------------- public
+def load_document(doc: Document, model: type[BaseModel] | None = None) -> Any:
+    """Validate a parsed document as ``model`` (default :class:`Measure`)."""
+    model = model or Measure
+    if not isinstance(doc.data, dict):
+        raise DefinitionError([Diagnostic(
+            "not-a-mapping", f"the document is {_describe(doc.data)}, not a mapping of fields",
+            "Start the file with `format: 1` and the other fields, one per line.",
+            Location(doc.file, 1, 1))])
+    data = _read_table_files(doc) if model is Measure else doc.data
+    try:
+        value = model.model_validate(data)
+    except ValidationError as exc:
+        diags = _diagnostics_from_validation(exc, doc, model)
+        raise DefinitionError(diags) from None
+    except DefinitionError as exc:
+        raise DefinitionError([doc.locate(d) for d in exc.errors]) from None
+    if isinstance(value, Measure):
+        value = value.with_origin(Origin(path=None, display=doc.file, document=doc,
+                                         folder=doc.base))
+    return value
+
+
+def loads(text: str, file: str = "<string>") -> Any:
+    """Load a measure from YAML text. Raises :class:`DefinitionError` listing every problem."""
+    return load_document(parse_document(text, file))
+
+
+def load(source: str | os.PathLike[str]) -> Any:
+    """Load a measure from a YAML file or a catalog id (``phq-9``, ``swemwbs@1.0.0``).
+
+    Raises
+    ------
+    DefinitionError
+        With ``.errors`` listing every problem, each with file, line, column and a hint.
+    """
+    path = Path(source)
+    text_source = str(source)
+    if not path.exists():
+        path = resolve(text_source)
+    display = text_source if Path(text_source).exists() else display_path(path)
+    doc = parse_document(read_text(path, display), display, path.parent)
+    measure = load_document(doc)
+    return measure.with_origin(Origin(path=path.resolve(), display=display, document=doc,
+                                      folder=path.resolve().parent))
+
+
+# ----------------------------------------------------------------------------- table files
+def _read_table_files(doc: Document) -> Any:
+    """``tables: {name: {file: x.csv}}`` → the table read from the CSV beside the definition.
+
+    Returns the document's data with every file table replaced by its ``key → value``
+    mapping (the document itself is not changed); every problem is collected and raised
+    together, located at the ``file:`` line or at the CSV row.
+    """
+    data = doc.data
+    tables = data.get("tables") if isinstance(data, dict) else None
+    if not isinstance(tables, dict) or not any(
+            isinstance(t, dict) and "file" in t for t in tables.values()):
+        return data
+    problems: list[Diagnostic] = []
+    resolved: dict[Any, Any] = {}
+    for name, spec in tables.items():
+        if not (isinstance(spec, dict) and "file" in spec):
+            resolved[name] = spec
+            continue
+        where = ("tables", name)
+        extra = sorted(set(map(str, spec)) - {"file", "key", "value"})
+        if extra:
+            problems.append(Diagnostic(
+                "table-file", f"table {name!r}: unknown field(s) {', '.join(extra)}",
+                "A file table takes `file:` and, optionally, `key:` and `value:` (column names).",
+                doc.location((*where, extra[0]), key=True)))
+            continue
+        table, errs = _read_table_csv(doc, name, spec)
+        problems.extend(errs)
+        resolved[name] = table
+    if problems:
+        raise DefinitionError(problems)
+    return {**data, "tables": resolved}
+
+
+def _read_table_csv(doc: Document, name: Any, spec: dict[str, Any]
+                    ) -> tuple[dict[float, float], list[Diagnostic]]:
+    import csv
+
+    here = doc.location(("tables", name, "file"))
+    rel = spec.get("file")
+    if not isinstance(rel, str) or not rel.strip():
+        return {}, [Diagnostic("table-file", f"table {name!r}: `file:` must name a CSV file",
+                               "Write e.g. `file: value-set.csv` (a path relative to this "
+                               "definition).", here)]
+    base = doc.base if doc.base is not None else Path.cwd()
+    path = (base / rel) if not Path(rel).is_absolute() else Path(rel)
+    shown = os.path.relpath(path) if path.is_absolute() else str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        return {}, [Diagnostic("table-file", f"table {name!r}: cannot read {shown}: "
+                               f"{exc.strerror or exc}",
+                               "Put the CSV file beside the definition, or correct `file:` "
+                               "(paths are relative to the definition's folder).", here)]
+    rows = list(csv.reader(text.splitlines()))
+    if len(rows) < 2:
+        return {}, [Diagnostic("table-file", f"table {name!r}: {shown} has no rows below its "
+                               "header", "Give a header row, then one `key,value` row per entry.",
+                               Location(shown, 1, 1))]
+    header = [h.strip() for h in rows[0]]
+    cols: list[int] = []
+    for role, default in (("key", 0), ("value", 1)):
+        wanted = spec.get(role)
+        if wanted is None:
+            cols.append(default)
+        elif str(wanted) in header:
+            cols.append(header.index(str(wanted)))
+        else:
+            return {}, [Diagnostic("table-file", f"table {name!r}: {shown} has no column "
+                                   f"{wanted!r} (its columns: {', '.join(header)})",
+                                   f"Correct `{role}:` or the CSV header.",
+                                   doc.location(("tables", name, role)))]
+    table: dict[float, float] = {}
+    problems: list[Diagnostic] = []
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        try:
+            key, value = (_csv_number(row[c]) for c in cols)
+        except (IndexError, ValueError):
+            problems.append(Diagnostic(
+                "table-file", f"table {name!r}: row {lineno} of {shown} is not two numbers: "
+                f"{','.join(row)!r}", "Each row holds a numeric key and a numeric value.",
+                Location(shown, lineno, 1)))
+            if len(problems) >= 10:
+                break
+            continue
+        if key in table:
+            problems.append(Diagnostic(
+                "table-file", f"table {name!r}: key {row[cols[0]]} appears twice in {shown} "
+                f"(row {lineno})", "Keep one row per key.", Location(shown, lineno, 1)))
+            continue
+        table[key] = value
+    return table, problems
+
+
+def _csv_number(text: str) -> float:
+    value = float(text.strip())
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() \
+        else value

@@ -1,0 +1,445 @@
+"""From a :class:`~measurelib.definition._model.Measure` and render options to what templates show.
+
+Everything language-, respondent- and licence-dependent is decided here, so the templates
+only lay out plain values (and Jinja2 escapes every one of them).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from markupsafe import Markup, escape
+
+from measurelib.compose import load_overlays
+from measurelib.definition import (
+    Measure,
+    NumericScale,
+    OrdinalScale,
+    TextScale,
+    VisualAnalogueScale,
+    YesNoScale,
+)
+from measurelib.errors import DefinitionError, Diagnostic, LicenceError, Location
+from measurelib.forms._graphics import graphic_data_uri, resolve_graphic
+from measurelib.forms._i18n import ui_text
+
+__all__ = ["FormContext", "RenderOptions", "build_context", "load_overlay"]
+
+HEADER_FIELDS = ("respondent_id", "date", "timepoint", "worker")
+_INSTRUCTIONS = "__instructions__"  # key of an overlay's instructions in load_overlay()
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Validated options of :func:`measurelib.forms._render.render`."""
+
+    fmt: str
+    lang: str
+    large_print: bool = False
+    easy_read: bool = False
+    respondent: Literal["self", "proxy"] = "self"
+    action: str = ""
+    method: str = "post"
+    base_dir: Path | None = None
+    overlay: dict[str, Any] = field(default_factory=dict)
+    header: bool = True
+    hidden: dict[str, str] = field(default_factory=dict)
+    overlay_instructions: Any = None
+
+
+@dataclass
+class GraphicView:
+    src: str
+    alt: str
+
+
+@dataclass
+class OptionView:
+    value: str
+    label: str
+    input_id: str
+    graphic: GraphicView | None = None
+    missing: bool = False
+    show_code: bool = True
+
+
+@dataclass
+class AnchorView:
+    value: str
+    label: str
+    graphic: GraphicView | None = None
+
+
+@dataclass
+class QuestionView:
+    """One answerable question: an item, a follow-up or one slot of a personalised item."""
+
+    name: str  # form field / response column
+    code: str
+    number: str
+    text: str
+    kind: Literal["choice", "numeric", "vas", "text"]
+    options: list[OptionView] = field(default_factory=list)
+    anchors: list[AnchorView] = field(default_factory=list)
+    min: str = ""
+    max: str = ""
+    step: str = ""
+    max_length: int | None = None
+    required: bool = False
+    help: str | None = None
+    graphic: GraphicView | None = None
+    condition: str | None = None
+    text_field: str | None = None  # personalised items: the column for the person's wording
+    text_label: str | None = None
+    compact: bool = False  # a numeric rating shown as a row of numbered choices
+    recall: str | None = None  # the item's own recall period, when it differs from the measure's
+    sub: list[QuestionView] = field(default_factory=list)
+
+
+@dataclass
+class FormContext:
+    """Everything a form template needs."""
+
+    measure_id: str
+    measure_version: str
+    title: str
+    lang: str
+    dir: str
+    instructions: str | None
+    recall: str | None  # the measure's recall period, when the instructions do not say it
+    purpose: dict[str, str]
+    validation_status: str | None
+    validation_text: str
+    validation_note: str | None
+    attribution: list[str]
+    licence_holder: str
+    questions: list[QuestionView]
+    options: RenderOptions
+    header_fields: tuple[str, ...] = HEADER_FIELDS
+    proxy: bool = False
+
+    def ui(self, key: str, **fmt: Any) -> Markup:
+        """A form word, marked with its language when it falls back to English."""
+        text, code = ui_text(key, self.lang)
+        if fmt:
+            text = text.format(**fmt)
+        if code.split("-")[0] != self.lang.split("-")[0]:
+            return Markup('<span lang="{}" dir="ltr">{}</span>').format(code, text)
+        return escape(text)
+
+    def ui_plain(self, key: str, **fmt: Any) -> str:
+        """An interface string of the form in its language, as plain text."""
+        text, _ = ui_text(key, self.lang)
+        return text.format(**fmt) if fmt else text
+
+
+def _num(v: float | int) -> str:
+    f = float(v)
+    return str(int(f)) if f.is_integer() else repr(f)
+
+
+def load_overlay(overlay: Any, measure: Measure) -> dict[str, Any]:
+    """Normalise ``overlay`` (mapping or YAML file path) to ``{item_id: Text}``."""
+    if overlay is None:
+        return {}
+    where = "overlay"
+    if isinstance(overlay, (str, os.PathLike)):
+
+        where = str(overlay)
+        blocks = load_overlays(overlay, default_measure=measure.id)
+        block = blocks.get(measure.id)
+        if block is None:
+            raise DefinitionError([Diagnostic(
+                "overlay-invalid", f"the overlay {where} has no text for {measure.id} (it is for "
+                f"{', '.join(sorted(blocks))})", f"Use the overlay file for {measure.id}.",
+                Location(where))])
+        if block.version and block.version != measure.version:
+            raise DefinitionError([Diagnostic(
+                "overlay-invalid", f"the overlay {where} is for {measure.id} {block.version}, not "
+                f"{measure.version}", "Use the overlay for this version of the measure.",
+                Location(where, path="measure"))])
+        data: Any = block.items
+        if block.instructions is not None:
+            data = {**data, _INSTRUCTIONS: block.instructions}
+    elif isinstance(overlay, dict):
+        data = overlay
+        if "items" in data and isinstance(data.get("items"), (dict, list)):
+            data = data["items"]
+            if isinstance(data, list):
+                data = {e.get("id"): e.get("text") for e in data if isinstance(e, dict)}
+    else:
+        raise TypeError(
+            "render(): `overlay` must be a mapping of item id to text or the path of a YAML "
+            f"file, not {type(overlay).__name__}"
+        )
+    if not isinstance(data, dict):
+        raise DefinitionError([Diagnostic(
+            "overlay-invalid", "the overlay is not a mapping of item id to text",
+            "Write it as `items: {item_id: text, ...}`.", Location(where))])
+    known = {it.id for it in measure.items} | {_INSTRUCTIONS}
+    problems = []
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            problems.append(Diagnostic(
+                "overlay-invalid", f"the overlay names item {key!r}, which {measure.id} does not "
+                "have", f"Item ids of {measure.id}: {', '.join(sorted(known))}.",
+                Location(where, path=f"items.{key}")))
+        elif not (isinstance(value, str) or (isinstance(value, dict) and all(
+                isinstance(v, str) for v in value.values()))):
+            problems.append(Diagnostic(
+                "overlay-invalid", f"the overlay text of item {key!r} is not text",
+                "Give the text as a string, or a map of language code to string.",
+                Location(where, path=f"items.{key}")))
+        else:
+            out[key] = value
+    if problems:
+        raise DefinitionError(problems)
+    return out
+
+
+class _Builder:
+    def __init__(self, measure: Measure, opts: RenderOptions):
+        self.m = measure
+        self.o = opts
+        self.lang = opts.lang
+        self.missing_translation: list[Diagnostic] = []
+        self.missing_text: list[str] = []
+        self.graphic_problems: list[Diagnostic] = []
+        src = measure.origin.path if measure.origin is not None else None
+        self.base_dir = opts.base_dir or measure.folder
+        self.file = str(src) if src else None
+
+    # -------------------------------------------------------------- texts
+    def tr(self, value: Any, path: str, what: str) -> str | None:
+        """Text in the form's language; records a missing translation."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if self.lang.split("-")[0] == self.m.language.split("-")[0]:
+                return value
+            found = None
+        else:
+            found = value.get(self.lang)
+            if found is None and "-" in self.lang:
+                found = value.get(self.lang.split("-")[0])
+        if found is None:
+            self.missing_translation.append(Diagnostic(
+                "missing-translation",
+                f"{what} has no {self.lang!r} translation",
+                f"Add `{self.lang}: ...` to the text at {path}, or render in one of "
+                f"{', '.join(self.m.all_languages)}.",
+                Location(self.file, path=path)))
+            return self.m.text(value) or ""
+        return str(found)
+
+    def variant_text(self, item: Any, path: str) -> str | None:
+        order: list[str] = []
+        if self.o.respondent == "proxy":
+            order.append("proxy")
+        if self.o.fmt in ("script", "script-text"):
+            order.append("telephone")
+        if self.o.easy_read:
+            order.append("easy_read")
+        for key in order:
+            if key in item.variants:
+                return self.tr(item.variants[key], f"{path}.variants.{key}", f"item {item.id!r}")
+        text = item.text if item.text is not None else self.o.overlay.get(item.id)
+        if text is None:
+            self.missing_text.append(item.id)
+            return ""
+        return self.tr(text, f"{path}.text", f"item {item.id!r}")
+
+    # -------------------------------------------------------------- graphics
+    def graphic(self, name: str | None, alt: Any, path: str, what: str) -> GraphicView | None:
+        if not name:
+            return None
+        file = resolve_graphic(name, self.base_dir)
+        uri = graphic_data_uri(file) if file is not None else None
+        if uri is None:
+            where = f" (looked in {self.base_dir})" if self.base_dir else ""
+            reason = "is too large to embed (over 2 MB)" if file is not None else "was not found"
+            self.graphic_problems.append(Diagnostic(
+                "unknown-graphic", f"the graphic {name!r} of {what} {reason}{where}",
+                "Use a shipped pictogram (faces/1..5, frequency/1..5, amount/1..5) or an image "
+                "file relative to the definition file (pass base_dir= when the measure was not "
+                "loaded from a file).", Location(self.file, path=f"{path}.graphic")))
+            return None
+        alt_text = self.tr(alt, f"{path}.alt", what) if alt is not None else ""
+        return GraphicView(uri, alt_text or "")
+
+    # -------------------------------------------------------------- questions
+    def question(self, name: str, code: str, number: str, text: str, scale_id: str,
+                 item: Any, path: str) -> QuestionView:
+        scale = self.m.scales[scale_id]
+        q = QuestionView(name=name, code=code, number=number, text=text, kind="choice")
+        if isinstance(scale, (OrdinalScale, YesNoScale)):
+            for j, opt in enumerate(scale.options):
+                label = self.tr(opt.label, f"scales.{scale_id}.options[{j}].label",
+                                f"option {j + 1} of scale {scale_id!r}")
+                value = _num(opt.value)
+                q.options.append(OptionView(
+                    value=value, label=label if label is not None else value,
+                    input_id=f"{name}-{value}".replace(".", "_"),
+                    graphic=self.graphic(opt.graphic, opt.alt, f"scales.{scale_id}.options[{j}]",
+                                         f"option {j + 1} of scale {scale_id!r}"),
+                    missing=opt.missing))
+        elif isinstance(scale, NumericScale):
+            q.min, q.max, q.step = _num(scale.min), _num(scale.max), _num(scale.step)
+            q.anchors = self.anchors(scale, scale_id)
+            values = scale.values()
+            if len(values) <= 11:
+                q.compact = True
+                for v in values:
+                    value = _num(v)
+                    q.options.append(OptionView(
+                        value=value, label=value, input_id=f"{name}-{value}".replace(".", "_"),
+                        show_code=False))
+            else:
+                q.kind = "numeric"
+        elif isinstance(scale, VisualAnalogueScale):
+            q.kind = "vas"
+            q.min, q.max, q.step = _num(scale.min), _num(scale.max), "any"
+            q.anchors = self.anchors(scale, scale_id)
+        elif isinstance(scale, TextScale):
+            q.kind = "text"
+            q.max_length = scale.max_length
+        return q
+
+    def anchors(self, scale: Any, scale_id: str) -> list[AnchorView]:
+        out = []
+        for j, a in enumerate(scale.anchors):
+            path = f"scales.{scale_id}.anchors[{j}]"
+            out.append(AnchorView(
+                _num(a.value), self.tr(a.label, f"{path}.label", f"anchor {j + 1} of {scale_id!r}")
+                or "", self.graphic(a.graphic, a.alt, path, f"anchor {j + 1} of {scale_id!r}")))
+        return out
+
+    def condition_text(self, when: Any) -> str | None:
+        if when is None:
+            return None
+        return ui_text("skip_if", self.lang)[0]
+
+    def items(self) -> list[QuestionView]:
+        out: list[QuestionView] = []
+        for i, item in enumerate(self.m.items):
+            path = f"items[{i}]"
+            text = self.variant_text(item, path) or ""
+            code = item.code or item.id
+            number = str(i + 1)
+            help_text = self.tr(item.help, f"{path}.help", f"item {item.id!r}")
+            graphic = self.graphic(item.graphic, item.alt, path, f"item {item.id!r}")
+            if item.personalised is not None:
+                label = self.tr(item.personalised.label, f"{path}.personalised.label",
+                                f"item {item.id!r}") or ui_text("goal", self.lang)[0]
+                q = QuestionView(name=item.id, code=code, number=number, text=text, kind="text",
+                                 help=help_text, graphic=graphic)
+                q.kind = "choice"
+                for n, col in enumerate(item.columns(), start=1):
+                    sub = self.question(col, f"{code}_{n}", f"{number}.{n}", f"{label} {n}",
+                                        item.scale, item, path)
+                    sub.text_field = f"{col}_text"
+                    sub.text_label = ui_text("goal_text", self.lang)[0]
+                    sub.required = item.required and n <= item.personalised.min_count
+                    q.sub.append(sub)
+                out.append(q)
+                continue
+            q = self.question(item.id, code, number, text, item.scale, item, path)
+            q.required, q.help, q.graphic = item.required, help_text, graphic
+            if item.recall is not None and (self.m.recall is None
+                                            or item.recall.text != self.m.recall.text):
+                q.recall = self.tr(item.recall.text, f"{path}.recall.text", f"item {item.id!r}")
+            for k, fu in enumerate(item.follow_up):
+                fpath = f"{path}.follow_up[{k}]"
+                ftext = self.tr(fu.text, f"{fpath}.text", f"follow-up {fu.id!r} of {item.id!r}")
+                sub = self.question(f"{item.id}_{fu.id}", f"{code}_{fu.id}",
+                                    f"{number}{chr(97 + k)}", ftext or "", fu.scale, item, fpath)
+                sub.condition = self.condition_text(fu.when)
+                q.sub.append(sub)
+            out.append(q)
+        return out
+
+    # -------------------------------------------------------------- whole form
+    def build(self) -> FormContext:
+        m = self.m
+        if self.o.respondent == "proxy" and "proxy" not in m.respondents:
+            raise DefinitionError([Diagnostic(
+                "proxy-not-allowed", f"{m.id} lists only {', '.join(m.respondents)} under "
+                "`respondents:`, so it has no proxy form",
+                "Render with respondent='self', or add `proxy` to `respondents:` if the "
+                "measure may be answered by a carer.", Location(self.file, path="respondents"))])
+        questions = self.items()
+        if self.missing_text:
+            lic = m.licence
+            if lic.text_redistribution == "forbidden":
+                where = f"Register at {lic.url} and" if lic.url else "Obtain a licence and"
+                raise LicenceError([Diagnostic(
+                    "text-not-licensed",
+                    f"{m.id} ({m.text(m.title)}): the item text of "
+                    f"{', '.join(self.missing_text)} is not shipped because the licence of "
+                    f"{lic.holder} forbids redistributing it",
+                    f"{where} supply the text in a licensed overlay: render(..., "
+                    "overlay='my-overlay.yaml') or `measurelib render ... --overlay FILE`, with "
+                    "`items: {item_id: text}` for each item.", Location(self.file, path="items"))],
+                    title=f"cannot render {m.id}: item text not licensed for redistribution")
+            raise DefinitionError([Diagnostic(
+                "missing-item-text", f"item {iid!r} has no text", "Add `text:` to the item or "
+                "supply it with overlay=.", Location(self.file, path=f"items[{i}].text"))
+                for i, iid in enumerate(it.id for it in m.items) if iid in self.missing_text])
+        title = self.tr(m.title, "title", "the title") or m.id
+        instructions = self.tr(m.instructions, "instructions", "the instructions")
+        recall = self.tr(m.recall.text, "recall.text", "the recall period") if m.recall else None
+        if instructions is None and self.o.overlay_instructions is not None:
+            instructions = self.tr(self.o.overlay_instructions, "instructions",
+                                   "the overlay's instructions")
+        if recall and instructions and recall.casefold() in instructions.casefold():
+            recall = None  # the instructions already say it
+        purpose: dict[str, str] = {}
+        if m.purpose is not None:
+            for key in ("why", "who_sees", "how_used"):
+                value = getattr(m.purpose, key)
+                if value is not None:
+                    purpose[key] = self.tr(value, f"purpose.{key}", "the purpose") or ""
+        status = m.validation.status if m.validation else "untested"
+        note = None
+        if m.validation is not None and m.validation.note is not None:
+            note = self.tr(m.validation.note, "validation.note", "the validation note")
+        attribution: list[str] = []
+        sources = [(m.licence.attribution, "licence.attribution")] + [
+            (a, f"attributions[{k}]") for k, a in enumerate(getattr(m, "attributions", []) or [])]
+        for value, apath in sources:
+            if value is None:
+                continue
+            text = self.tr(value, apath, "the attribution")
+            for line in (text or "").splitlines():
+                if line.strip() and line.strip() not in attribution:
+                    attribution.append(line.strip())
+        problems = self.missing_translation + self.graphic_problems
+        if problems:
+            # one diagnostic per item is enough to say what to fix
+            seen: set[str] = set()
+            unique = []
+            for d in problems:
+                if d.message not in seen:
+                    seen.add(d.message)
+                    unique.append(d)
+            heading: str | None = None
+            if self.missing_translation:
+                heading = (f"cannot render {m.id} in {self.lang!r} (it has "
+                           f"{', '.join(m.all_languages)}): texts without a translation follow")
+            raise DefinitionError(unique, title=heading)
+        return FormContext(
+            measure_id=m.id, measure_version=m.version, title=title, lang=self.lang,
+            dir=m.direction(self.lang), instructions=instructions, recall=recall,
+            purpose=purpose, validation_status=status,
+            validation_text=ui_text(f"status_{status}", self.lang)[0],
+            validation_note=note, attribution=attribution, licence_holder=m.licence.holder,
+            questions=questions, options=self.o, proxy=self.o.respondent == "proxy")
+
+
+def build_context(measure: Measure, opts: RenderOptions) -> FormContext:
+    """Resolve texts, variants, graphics and licence for one form."""
+    return _Builder(measure, opts).build()

@@ -1,0 +1,98 @@
+"""Outcomes: the store, change and reliable change, schedules and due lists, impact and feedback.
+
+The :class:`Store` (SQLite by default, PostgreSQL for services) holds administrations and
+scores; :func:`change` turns them into before/after evidence; :func:`impact_report` and
+:func:`feedback_sheet` show it to commissioners and to the people themselves;
+:func:`due` lists who is due for follow-up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from measurelib._lazy import attach
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from measurelib.outcomes._change import (
+        CATEGORIES,
+        GROUPABLE,
+        ChangeResult,
+        change,
+        resolve_score,
+        wilson_interval,
+    )
+    from measurelib.outcomes._impact import (
+        ImpactReport,
+        feedback_sheet,
+        impact_report,
+        write_feedback,
+        xmr_limits,
+    )
+    from measurelib.outcomes._schedule import (
+        Duration,
+        Schedule,
+        Timepoint,
+        completion,
+        due,
+        load_schedule,
+        loads_schedule,
+        stored_schedules,
+    )
+    from measurelib.outcomes.store import (
+        ImportResult,
+        Store,
+        compare_entries,
+        measure_hash,
+    )
+
+_LAZY = {
+    "CATEGORIES": "_change",
+    "GROUPABLE": "_change",
+    "ChangeResult": "_change",
+    "change": "_change",
+    "resolve_score": "_change",
+    "wilson_interval": "_change",
+    "ImpactReport": "_impact",
+    "feedback_sheet": "_impact",
+    "impact_report": "_impact",
+    "write_feedback": "_impact",
+    "xmr_limits": "_impact",
+    "Duration": "_schedule",
+    "Schedule": "_schedule",
+    "Timepoint": "_schedule",
+    "completion": "_schedule",
+    "due": "_schedule",
+    "load_schedule": "_schedule",
+    "loads_schedule": "_schedule",
+    "stored_schedules": "_schedule",
+    "ImportResult": "store",
+    "Store": "store",
+    "compare_entries": "store",
+    "measure_hash": "store",
+}
+__all__ = [
+    "CATEGORIES",
+    "ChangeResult",
+    "Duration",
+    "GROUPABLE",
+    "ImpactReport",
+    "ImportResult",
+    "Schedule",
+    "Store",
+    "Timepoint",
+    "change",
+    "compare_entries",
+    "completion",
+    "due",
+    "feedback_sheet",
+    "impact_report",
+    "load_schedule",
+    "loads_schedule",
+    "measure_hash",
+    "resolve_score",
+    "stored_schedules",
+    "wilson_interval",
+    "write_feedback",
+    "xmr_limits",
+]
+__getattr__, __dir__ = attach(__name__, _LAZY)

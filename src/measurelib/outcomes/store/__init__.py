@@ -1,0 +1,17 @@
+"""The outcomes store: administrations, responses and scores in SQLite or PostgreSQL.
+
+>>> import measurelib as ml
+>>> store = ml.Store(":memory:")          # or ml.Store() for ./measurelib.db
+>>> store.revision
+'0003'
+
+SQLAlchemy and Alembic load when a :class:`Store` is first made (``pip install
+'measurelib[store]'``; PostgreSQL also needs ``psycopg``).
+"""
+
+from __future__ import annotations
+
+from measurelib.outcomes.store._frames import compare_entries
+from measurelib.outcomes.store._store import ImportResult, Store, measure_hash
+
+__all__ = ["ImportResult", "Store", "compare_entries", "measure_hash"]

@@ -1,0 +1,83 @@
+"""Set-wise inserts: executemany on SQLite, COPY on PostgreSQL. No per-row ORM objects."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+
+def _records(df: Any) -> list[tuple[Any, ...]]:
+    """Rows as tuples of plain Python values, missing values as None."""
+    columns = []
+    for col in df.columns:
+        s = df[col]
+        missing = s.isna().to_numpy()
+        if missing.any():
+            s = s.astype(object).where(~missing, None)
+        columns.append(s.tolist())  # plain Python values, converted in C
+    return list(zip(*columns))
+
+
+def bulk_insert(conn: Any, table: Any, df: Any) -> None:
+    """Insert every row of ``df`` (columns named as in ``table``) in the current transaction."""
+    if not len(df):
+        return
+    import pandas as pd
+    from sqlalchemy import Integer
+
+    cols = list(df.columns)
+    df = df.copy()
+    for col in cols:
+        if isinstance(table.c[col].type, Integer) and not pd.api.types.is_integer_dtype(df[col]):
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table.name, df)
+        return
+    sql = (f'INSERT INTO {table.name} ({", ".join(cols)}) '
+           f'VALUES ({", ".join("?" for _ in cols)})')
+    conn.exec_driver_sql(sql, _records(df))
+
+
+def _copy(conn: Any, name: str, df: Any) -> None:
+    import pandas as pd
+
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_bool_dtype(s):
+            text = s.map({True: "t", False: "f"})
+        elif pd.api.types.is_float_dtype(s):
+            text = s.map(repr)
+        elif pd.api.types.is_integer_dtype(s):
+            text = s.astype("string")
+        else:
+            text = s
+        out[col] = text.astype(object).where(s.notna(), None)
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, header=False, na_rep="\\N")
+    cols = ", ".join(f'"{c}"' for c in out.columns)
+    raw = conn.connection.driver_connection
+    sql = f"COPY {name} ({cols}) FROM STDIN (FORMAT csv, NULL '\\N')"
+    with raw.cursor() as cur, cur.copy(sql) as cp:
+        cp.write(buf.getvalue())
+
+
+def insert_ignore(conn: Any, table: Any, df: Any, key: list[str]) -> None:
+    """Insert rows whose ``key`` is not in ``table`` yet (ON CONFLICT DO NOTHING)."""
+    if not len(df):
+        return
+    cols = list(df.columns)
+    quoted = ", ".join(cols)
+    if conn.dialect.name == "postgresql":
+        # COPY into a temporary table, then one INSERT ... SELECT: no row-by-row round trips
+        stage = f"_stage_{table.name}"
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {stage} (LIKE {table.name}) ON COMMIT DROP")
+        _copy(conn, stage, df)
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {stage} "
+                             f"ON CONFLICT ({', '.join(key)}) DO NOTHING")
+        conn.exec_driver_sql(f"DROP TABLE {stage}")
+        return
+    marks = ", ".join("?" for _ in cols)
+    sql = (f"INSERT INTO {table.name} ({quoted}) VALUES ({marks}) "
+           f"ON CONFLICT ({', '.join(key)}) DO NOTHING")
+    conn.exec_driver_sql(sql, _records(df))

@@ -1,0 +1,1 @@
+"""Exploratory factor analysis: extraction, rotation, factor statistics (as R psych::fa)."""

@@ -1,0 +1,1 @@
+"""Confirmatory factor analysis and invariance (as R lavaan): syntax, engine, estimators."""

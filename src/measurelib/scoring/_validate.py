@@ -1,0 +1,769 @@
+"""Validation of response data against a measure: the first half of scoring.
+
+:func:`validate_responses` matches the columns of a wide table (one row per
+administration) to the measure's response columns, turns every cell into a number (or
+missing), checks it against the item's scale and applies the bad-data policy. The scoring
+engine, form submission parsing, the store's import and psychometrics all start here, so
+that a value that is not a valid answer is never used silently anywhere.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from measurelib._results import Result, to_jsonable
+from measurelib.definition import did_you_mean
+from measurelib.errors import DataError, Diagnostic, Location
+
+if TYPE_CHECKING:
+    from measurelib.definition import Measure
+
+__all__ = ["BLANKS", "OnInvalid", "ValidatedResponses", "validate_responses"]
+
+OnInvalid = Literal["error", "reject", "missing"]
+ON_INVALID = ("error", "reject", "missing")
+
+#: Cell contents (after stripping white space, compared case-insensitively) read as missing.
+BLANKS = frozenset({
+    "", "na", "n/a", "n.a.", "nan", "null", "none", "#n/a", "#na", "-", "--", ".", "<na>",
+    "missing",
+})
+
+_EPS = 1e-9
+
+
+# ----------------------------------------------------------------------------- specs
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One response column a measure expects, and how a data heading may name it."""
+
+    name: str  # canonical name: item id, `<id>_<n>` (personalised), `<id>_<follow-up>`
+    item_id: str
+    kind: Literal["item", "follow_up"]
+    scale_id: str
+    required: bool
+    aliases: tuple[str, ...]  # other accepted headings (item codes)
+    counts_missing: bool  # a blank here is a missing answer (False: goals beyond min_count)
+
+
+def column_specs(measure: Measure) -> list[ColumnSpec]:
+    """The numeric response columns of ``measure`` with their aliases (item codes)."""
+    used: set[str] = set()
+    for rule in measure.scores:
+        used.update(measure.score_items(rule))
+    for alert in measure.alerts:
+        if alert.when.item is not None:
+            used.add(alert.when.item)
+    specs: list[ColumnSpec] = []
+    for item in measure.items:
+        scale = measure.scales.get(item.scale)
+        if scale is None or not scale.is_numeric:
+            continue
+        needed = item.id in used or (measure.profile and not measure.scores)
+        code = item.code
+        if item.personalised is None:
+            aliases = (code,) if code and code != item.id else ()
+            specs.append(ColumnSpec(item.id, item.id, "item", item.scale, needed, aliases, True))
+        else:
+            lo = item.personalised.min_count
+            for n, col in enumerate(item.columns(), start=1):
+                aliases = (f"{code}_{n}",) if code and code != item.id else ()
+                specs.append(ColumnSpec(col, item.id, "item", item.scale, needed and n <= lo,
+                                        aliases, n <= lo))
+        for fu in item.follow_up:
+            fscale = measure.scales.get(fu.scale)
+            if fscale is None or not fscale.is_numeric:
+                continue
+            aliases = (f"{code}_{fu.id}",) if code and code != item.id else ()
+            specs.append(ColumnSpec(f"{item.id}_{fu.id}", item.id, "follow_up", fu.scale, False,
+                                    aliases, False))
+    return specs
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\s+", " ", name.strip()).casefold()
+
+
+def resolve_columns(
+    measure: Measure,
+    headings: list[Any],
+    columns: dict[str, str] | None = None,
+    *,
+    file: str | None = None,
+) -> tuple[dict[str, Any], list[ColumnSpec]]:
+    """Match data headings to response columns.
+
+    Returns ``{canonical column: data heading}`` and the column specs. Raises
+    :class:`DataError` naming every unknown heading in ``columns`` and every required
+    column that is absent, with a "did you mean".
+    """
+    specs = column_specs(measure)
+    by_name = {s.name: s for s in specs}
+    alias_of: dict[str, str] = {}
+    for s in specs:
+        for a in s.aliases:
+            alias_of.setdefault(a, s.name)
+    text_cols = {c for c in measure.response_columns() if c not in by_name}
+    str_headings = {str(h): h for h in headings}
+    problems: list[Diagnostic] = []
+    mapping: dict[str, Any] = {}
+    taken: set[Any] = set()
+
+    if columns is not None:
+        if not isinstance(columns, dict):
+            raise TypeError(f"score(): `columns` must be a dict of data heading -> item id or "
+                            f"code, not {type(columns).__name__}")
+        for heading, target in columns.items():
+            if str(heading) not in str_headings:
+                hint = _cap(did_you_mean(str(heading), str_headings)) or \
+                    "Check the column names in the first row of the data."
+                problems.append(Diagnostic(
+                    "unknown-column", f"the column map names heading {str(heading)!r}, which the "
+                    "data does not have", hint, Location(file=file, field=str(heading))))
+                continue
+            t = str(target)
+            canonical = t if t in by_name else alias_of.get(t)
+            if canonical is None:
+                if t in text_cols:
+                    continue  # free-text columns pass through under their heading
+                choices = list(by_name) + list(alias_of)
+                hint = _cap(did_you_mean(t, choices)) or \
+                    f"Map it to one of the measure's columns: {', '.join(list(by_name)[:12])}."
+                problems.append(Diagnostic(
+                    "unknown-column", f"the column map sends {str(heading)!r} to {t!r}, which is "
+                    f"not a response column of {measure.id}", hint,
+                    Location(file=file, field=str(heading))))
+                continue
+            if canonical in mapping:
+                problems.append(Diagnostic(
+                    "ambiguous-column", f"the column map sends both {str(mapping[canonical])!r} "
+                    f"and {str(heading)!r} to {canonical!r}", "Map each item from one column.",
+                    Location(file=file, field=str(heading))))
+                continue
+            mapping[canonical] = str_headings[str(heading)]
+            taken.add(str_headings[str(heading)])
+
+    free = [h for h in headings if h not in taken]
+    exact: dict[str, list[Any]] = {}
+    normed: dict[str, list[Any]] = {}
+    for h in free:
+        exact.setdefault(str(h), []).append(h)
+        normed.setdefault(_norm(str(h)), []).append(h)
+    for s in specs:
+        if s.name in mapping:
+            continue
+        names = (s.name, *s.aliases)
+        found = [h for n in names for h in exact.get(n, []) if h not in taken]
+        if not found:
+            found = list(dict.fromkeys(
+                h for n in names for h in normed.get(_norm(n), []) if h not in taken))
+        if len(found) > 1:
+            shown = " and ".join(repr(str(h)) for h in found)
+            problems.append(Diagnostic(
+                "ambiguous-column", f"columns {shown} both match {s.name!r}",
+                "Remove one of them, or map the one to use with `columns=` / `--column`.",
+                Location(file=file, field=str(found[1]))))
+            continue
+        if found:
+            mapping[s.name] = found[0]
+            taken.add(found[0])
+
+    leftover = [str(h) for h in headings if h not in taken]
+    required = [s for s in specs if s.required]
+    if len(required) >= 3 and not problems and not any(s.name in mapping for s in required):
+        # nothing matches at all: one message, not one per item
+        shown = ", ".join(repr(h) for h in leftover[:12]) + (", ..." if len(leftover) > 12 else "")
+        expected = ", ".join(repr(s.name) for s in required[:6]) + \
+            (", ..." if len(required) > 6 else "")
+        raise DataError([Diagnostic(
+            "missing-column",
+            f"none of the {len(required)} item columns is in the data (expected {expected}; "
+            f"the data has {shown or 'no columns'})",
+            "Check that this is the right file for this measure. Name the columns by item id "
+            "or item code, or map them with `columns={'HEADING': 'item_id'}` (CLI: "
+            "`--column HEADING=item_id`).", Location(file=file))],
+            title=f"no item columns in {file or 'the data'}")
+    for s in specs:
+        if s.required and s.name not in mapping:
+            names = (s.name, *s.aliases)
+            guess = ""
+            for n in names:
+                guess = did_you_mean(n, leftover)
+                if guess:
+                    break
+            accepted = " or ".join(repr(n) for n in names)
+            hint = (_cap(guess) + " " if guess else "") + \
+                "Rename the column, or map it with `columns={'HEADING': " + \
+                f"{s.name!r}}}` (CLI: `--column HEADING={s.name}`)."
+            problems.append(Diagnostic(
+                "missing-column", f"the data has no column for item {s.name!r} (looked for "
+                f"{accepted})", hint, Location(file=file, field=s.name)))
+    if problems:
+        raise DataError(problems, title=f"{len(problems)} column problem(s) in "
+                        f"{file or 'the data'}")
+    return mapping, specs
+
+
+# ----------------------------------------------------------------------------- parsing
+def _parse(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+    """Cells as float64 (NaN = missing) and a mask of cells that are not numbers (or None)."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan), None
+    if dtype == np.float64:  # numpy-backed floats: a view, no copy (never written to)
+        return series.to_numpy(), None
+    if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return vals, None
+    if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
+        na = series.isna().to_numpy()
+        return np.full(len(series), np.nan), ~na
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    num = pd.to_numeric(series, errors="coerce")
+    vals = num.to_numpy(dtype=np.float64, na_value=np.nan)
+    na = series.isna().to_numpy()
+    suspect = np.flatnonzero(np.isnan(vals) & ~na)
+    if suspect.size == 0:
+        return vals, None
+    texts = series.iloc[suspect].astype(str).str.strip()
+    blank = texts.str.casefold().isin(BLANKS).to_numpy()
+    bad = np.zeros(len(series), dtype=bool)
+    bad[suspect[~blank]] = True
+    return vals, (bad if bad.any() else None)
+
+
+def _fmt(v: float) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def allowed_text(scale: Any) -> str:
+    """The answers a scale allows, for messages: ``0, 1, 2, 3`` or ``0 to 10 in steps of 1``."""
+    if scale.type in ("ordinal", "yesno"):
+        parts = []
+        for o in sorted(scale.options, key=lambda o: float(o.value)):
+            parts.append(_fmt(float(o.value)))
+        return ", ".join(parts)
+    if scale.type == "numeric":
+        return f"{_fmt(float(scale.min))} to {_fmt(float(scale.max))} in steps of " \
+               f"{_fmt(float(scale.step))}"
+    return f"any value from {_fmt(float(scale.min))} to {_fmt(float(scale.max))}"
+
+
+@dataclass
+class _ScaleCheck:
+    """Precomputed validity test of one scale."""
+
+    kind: str
+    lo: float
+    hi: float
+    step: float = 1.0
+    consecutive: bool = False
+    allowed: np.ndarray = field(default_factory=lambda: np.empty(0))
+    missing_values: np.ndarray = field(default_factory=lambda: np.empty(0))
+    text: str = ""
+    labels: dict[str, float] = field(default_factory=dict)
+
+
+def scale_check(scale: Any, lang: str) -> _ScaleCheck:
+    """Build the validity test of a numeric scale."""
+    text = allowed_text(scale)
+    if scale.type in ("ordinal", "yesno"):
+        allowed = np.array(sorted({float(o.value) for o in scale.options}))
+        miss = np.array(sorted({float(o.value) for o in scale.options if o.missing}))
+        scored = sorted({float(o.value) for o in scale.options if not o.missing}) or \
+            allowed.tolist()
+        lo, hi = float(scored[0]), float(scored[-1])
+        consecutive = bool(
+            all(float(v).is_integer() for v in scored) and len(scored) == hi - lo + 1)
+        labels: dict[str, float] = {}
+        for o in scale.options:
+            lab = o.label
+            for t in ([lab] if isinstance(lab, str) else list((lab or {}).values())):
+                labels[_norm(t)] = float(o.value)
+        return _ScaleCheck(scale.type, lo, hi, 1.0, consecutive, allowed, miss, text, labels)
+    if scale.type == "numeric":
+        return _ScaleCheck("numeric", float(scale.min), float(scale.max), float(scale.step),
+                           text=text)
+    return _ScaleCheck("vas", float(scale.min), float(scale.max), text=text)
+
+
+def invalid_mask(vals: np.ndarray, chk: _ScaleCheck) -> np.ndarray:
+    """Cells that hold a number that is not a valid answer (NaN cells are never invalid)."""
+    with np.errstate(invalid="ignore"):
+        if chk.kind in ("ordinal", "yesno"):
+            if chk.consecutive:
+                bad = (vals < chk.lo) | (vals > chk.hi) | (np.rint(vals) != vals)
+                # NaN != NaN is True: clear missing cells
+                bad &= ~np.isnan(vals)
+                if chk.missing_values.size:
+                    bad &= ~np.isin(vals, chk.missing_values)
+                return np.asarray(bad, dtype=bool)
+            near = np.round(vals, 9)
+            return np.asarray(~np.isin(near, chk.allowed) & ~np.isnan(vals), dtype=bool)
+        if chk.kind == "numeric":
+            k = (vals - chk.lo) / chk.step
+            off = np.abs(k - np.rint(k)) > 1e-7
+            out = (vals < chk.lo - _EPS) | (vals > chk.hi + _EPS) | off
+            out &= ~np.isnan(vals)
+            return np.asarray(out, dtype=bool)
+        return np.asarray((vals < chk.lo - _EPS) | (vals > chk.hi + _EPS) | np.isinf(vals),
+                          dtype=bool)
+
+
+_BLOCK = 1 << 15
+
+
+def screen(vals: np.ndarray, chk: _ScaleCheck) -> tuple[int, float, float, bool]:
+    """One cache-friendly pass over a column: NaN count, min, max, all on the step grid.
+
+    When min and max lie on the scale and every value is a whole number of steps, no cell
+    can be invalid and the exact (slower) test is skipped.
+    """
+    n = len(vals)
+    n_nan, mn, mx, whole = 0, math.inf, -math.inf, True
+    if n == 0:
+        return 0, mn, mx, True
+    grid = chk.kind == "numeric" or (chk.kind in ("ordinal", "yesno") and chk.consecutive)
+    shift = chk.kind == "numeric" and (chk.lo != 0.0 or chk.step != 1.0)
+    buf = np.empty(min(n, _BLOCK))
+    buf2 = np.empty(min(n, _BLOCK) if shift else 0)
+    mask = np.empty(min(n, _BLOCK), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for s in range(0, n, _BLOCK):
+            b = vals[s:s + _BLOCK]
+            t, m = buf[: len(b)], mask[: len(b)]
+            np.isnan(b, out=m)
+            c = int(np.count_nonzero(m))
+            n_nan += c
+            if c == len(b):
+                continue
+            lo_b, hi_b = float(np.fmin.reduce(b)), float(np.fmax.reduce(b))
+            if lo_b < mn:
+                mn = lo_b
+            if hi_b > mx:
+                mx = hi_b
+            if grid and whole:
+                if shift:  # k = (v - min) / step must be whole
+                    t2 = buf2[: len(b)]
+                    np.subtract(b, chk.lo, out=t2)
+                    np.divide(t2, chk.step, out=t2)
+                    np.floor(t2, out=t)
+                    np.subtract(t2, t, out=t)
+                else:
+                    np.floor(b, out=t)
+                    np.subtract(b, t, out=t)
+                if float(np.fmax.reduce(t)) > 0.0:
+                    whole = False
+    return n_nan, mn, mx, whole
+
+
+def _root(a: np.ndarray) -> Any:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a.base if a.base is not None else a
+
+
+def stack_view(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """A read-only (rows × columns) view of 1-D float columns that sit side by side in one
+    buffer (e.g. the columns of a DataFrame built from a 2-D array), or None.
+
+    Working on row blocks of such a view reads the memory once, where column-by-column
+    work on strided columns would read it once per column.
+    """
+    k = len(arrays)
+    if k < 2:
+        return None
+    a0 = arrays[0]
+    if a0.ndim != 1 or a0.dtype != np.float64:
+        return None
+    n, stride = len(a0), a0.strides[0]
+    if n < 2 or stride == 8:
+        return None  # contiguous columns are already fast column by column
+    p0 = a0.__array_interface__["data"][0]
+    d = arrays[1].__array_interface__["data"][0] - p0
+    root = _root(a0)
+    for j, a in enumerate(arrays):
+        if a.ndim != 1 or a.dtype != np.float64 or len(a) != n or a.strides[0] != stride:
+            return None
+        if a.__array_interface__["data"][0] != p0 + j * d or _root(a) is not root:
+            return None
+    if not isinstance(root, np.ndarray):
+        return None
+    lo = root.__array_interface__["data"][0]
+    hi = lo + root.nbytes
+    first = p0 + min(0, (k - 1) * d) + min(0, (n - 1) * stride)
+    last = p0 + max(0, (k - 1) * d) + max(0, (n - 1) * stride) + 8
+    if first < lo or last > hi:
+        return None
+    return np.lib.stride_tricks.as_strided(a0, shape=(n, k), strides=(stride, d),
+                                           writeable=False)
+
+
+def screen2d(mat: np.ndarray, chk: _ScaleCheck) -> list[tuple[int, float, float, bool]]:
+    """:func:`screen` of every column of a (rows × columns) view, in row blocks."""
+    n, k = mat.shape
+    n_nan = np.zeros(k, dtype=np.int64)
+    mn = np.full(k, np.inf)
+    mx = np.full(k, -np.inf)
+    whole = np.ones(k, dtype=bool)
+    grid = chk.kind == "numeric" or (chk.kind in ("ordinal", "yesno") and chk.consecutive)
+    shift = chk.kind == "numeric" and (chk.lo != 0.0 or chk.step != 1.0)
+    rows = max(1024, (1 << 16) // k)
+    buf = np.empty((min(n, rows), k))
+    buf2 = np.empty((min(n, rows), k) if shift else (0, k))
+    mask = np.empty((min(n, rows), k), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for s in range(0, n, rows):
+            b = mat[s:s + rows]
+            t, m = buf[: len(b)], mask[: len(b)]
+            np.isnan(b, out=m)
+            n_nan += np.count_nonzero(m, axis=0)
+            np.fmin(mn, np.fmin.reduce(b, axis=0), out=mn)
+            np.fmax(mx, np.fmax.reduce(b, axis=0), out=mx)
+            if grid:
+                if shift:
+                    t2 = buf2[: len(b)]
+                    np.subtract(b, chk.lo, out=t2)
+                    np.divide(t2, chk.step, out=t2)
+                    np.floor(t2, out=t)
+                    np.subtract(t2, t, out=t)
+                else:
+                    np.floor(b, out=t)
+                    np.subtract(b, t, out=t)
+                whole &= ~(np.fmax.reduce(t, axis=0) > 0.0)
+    return [(int(n_nan[j]), float(mn[j]), float(mx[j]), bool(whole[j])) for j in range(k)]
+
+
+# ----------------------------------------------------------------------------- result
+class ValidatedResponses(Result):
+    """Response data checked against a measure: numbers ready to score, and what was wrong.
+
+    Attributes
+    ----------
+    values : pandas.DataFrame
+        One float column per response column of the measure present in the data (canonical
+        names: item ids, ``goal_1`` ..., ``<item>_<follow-up>``), raw answers as given
+        (not reversed), NaN where missing. Only the rows kept (not rejected); the index is
+        that of the input.
+    rows : pandas.Index
+        Spreadsheet row number (header = row 1) of each kept row.
+    rejected : pandas.DataFrame
+        One line per problem of each rejected row: ``row``, ``column``, ``reason``,
+        ``message`` and the pass-through columns of that row.
+    diagnostics : list of Diagnostic
+        Every invalid cell (errors) or cell treated as missing (warnings).
+    passthrough : list
+        Data headings that are not response columns, in data order.
+    column_map : dict
+        Canonical response column → data heading.
+    missing : dict
+        Cells treated as missing, by reason (``blank``, ``missing-option``, and with
+        ``on_invalid="missing"`` the invalid-value codes).
+    n_rows : int
+        Rows in the input.
+    """
+
+    values: Any
+    rows: Any
+    rejected: Any
+    diagnostics: list[Any]
+    passthrough: list[Any]
+    column_map: dict[str, Any]
+    missing: dict[str, int]
+    n_rows: int
+    on_invalid: str
+    first_row: int = 2
+    # full-length arrays for the scoring engine (not part of the public surface)
+    arrays: dict[str, Any] = {}
+    keep: Any = None
+    reject_codes: dict[str, int] = {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain data: the JSON document that ``--format json`` prints."""
+        return {
+            "n_rows": self.n_rows,
+            "n_kept": int(len(self.rows)),
+            "n_rejected": self.n_rows - int(len(self.rows)),
+            "on_invalid": self.on_invalid,
+            "column_map": {k: str(v) for k, v in self.column_map.items()},
+            "missing": dict(self.missing),
+            "rejected": to_jsonable(self.rejected),
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+        }
+
+    def to_frame(self) -> Any:
+        """The result as a tidy pandas DataFrame (one row per item, score or variant)."""
+        return self.values
+
+    @property
+    def matrix(self) -> Any:
+        """The kept responses as a float64 NumPy array (rows × response columns)."""
+        return self.values.to_numpy(dtype=np.float64)
+
+    def summary(self) -> str:
+        """A short plain-text summary of the result."""
+        n_kept = len(self.rows)
+        lines = [f"{self.n_rows} row(s) in, {n_kept} kept, {self.n_rows - n_kept} rejected"]
+        if self.missing:
+            lines.append("cells treated as missing: " + ", ".join(
+                f"{v} {k}" for k, v in sorted(self.missing.items())))
+        return "\n".join(lines)
+
+
+def _display(raw: Any) -> str:
+    if isinstance(raw, (float, np.floating)):
+        f = float(raw)
+        if math.isfinite(f) and f.is_integer():
+            return str(int(f))
+        return f"{f:g}"
+    if isinstance(raw, (int, np.integer)) and not isinstance(raw, bool):
+        return str(int(raw))
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            return _display(float(text)) if text.lower() not in ("nan", "inf", "-inf") \
+                else repr(text)
+        except ValueError:
+            return repr(text)
+    return repr(raw)
+
+
+def validate_responses(  # noqa: C901 - every validation rule of a response cell, vectorised in one pass
+    measure: Measure,
+    df: Any,
+    columns: dict[str, str] | None = None,
+    on_invalid: OnInvalid = "error",
+    *,
+    file: str | None = None,
+    first_row: int = 2,
+    lang: str | None = None,
+) -> ValidatedResponses:
+    """Check response data against a measure and return the numbers to score.
+
+    Parameters
+    ----------
+    measure : Measure
+        The measure the data answers.
+    df : pandas.DataFrame, list of dict or dict
+        Wide data: one row per administration (a list of records, or a dict of columns or
+        of one record's values, is turned into a DataFrame). Response columns are found by
+        item id, by the item's ``code`` (as printed on paper forms) or through ``columns``;
+        every other column passes through untouched.
+    columns : dict, optional
+        Data heading → item id (or code) for files with other headings,
+        e.g. ``{"Q1 interest": "interest"}``.
+    on_invalid : {"error", "reject", "missing"}
+        What to do with a value that is not a valid answer for its item (a number not on
+        the scale, text in a numeric column, a fraction on an integer scale):
+        ``"error"`` raises :class:`~measurelib.DataError` listing every offending row and
+        column; ``"reject"`` drops those rows and reports them in ``.rejected``;
+        ``"missing"`` treats the cell as missing (reported in ``.diagnostics`` and
+        ``.missing``), after which the score's missing-data rule applies.
+    file : str, optional
+        File name used in messages.
+    first_row : int
+        Spreadsheet row number of the first data row (2 when the header is row 1).
+    lang : str, optional
+        Language of option labels mentioned in messages.
+
+    Returns
+    -------
+    ValidatedResponses
+
+    Notes
+    -----
+    Blank cells, ``NA``, ``N/A``, ``#N/A``, ``-``, ``.`` and similar spreadsheet blanks are
+    missing, not invalid. Numbers stored as text (``"3"``, ``" 3 "``, ``"3.0"``) and floats
+    such as Excel's ``3.0`` are accepted. Options flagged ``missing: true`` ("Don't know")
+    are valid answers that count as missing.
+    """
+    if on_invalid not in ON_INVALID:
+        raise ValueError(f"on_invalid must be one of {', '.join(map(repr, ON_INVALID))}; "
+                         f"got {on_invalid!r}")
+    if isinstance(df, (list, tuple)) and all(isinstance(r, dict) for r in df):
+        df = pd.DataFrame(list(df))  # records: one dict per administration
+    elif isinstance(df, dict):
+        df = pd.DataFrame({k: (v if isinstance(v, (list, tuple)) else [v])
+                           for k, v in df.items()})  # columns, or a single record
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame (one row per administration), a "
+                        f"list of records or a dict of columns, not {type(df).__name__}")
+    if not isinstance(first_row, int) or first_row < 1:
+        raise ValueError(f"first_row must be a positive integer; got {first_row!r}")
+    headings = list(df.columns)
+    if len(set(map(str, headings))) != len(headings):
+        dup = sorted({str(h) for h in headings if list(map(str, headings)).count(str(h)) > 1})
+        raise DataError([Diagnostic("ambiguous-column", f"the data has more than one column "
+                                    f"named {d!r}", "Rename or remove the duplicate column.",
+                                    Location(file=file, field=d)) for d in dup])
+    mapping, specs = resolve_columns(measure, headings, columns, file=file)
+    lang = lang or measure.language
+    n = len(df)
+    checks: dict[str, _ScaleCheck] = {}
+    arrays: dict[str, np.ndarray] = {}
+    bad_cells: list[tuple[str, np.ndarray, str]] = []  # (column, row positions, code)
+    missing: dict[str, int] = {}
+    # (reason, count over all rows, parsed values or mask, not-a-number mask)
+    counts: list[tuple[str, int, np.ndarray, np.ndarray | None]] = []
+    parsed: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    groups: dict[str, list[str]] = {}
+    for spec in specs:
+        heading = mapping.get(spec.name)
+        if heading is None:
+            continue
+        if spec.scale_id not in checks:
+            checks[spec.scale_id] = scale_check(measure.scales[spec.scale_id], lang)
+        parsed[spec.name] = _parse(df[heading])
+        if parsed[spec.name][1] is None:
+            groups.setdefault(spec.scale_id, []).append(spec.name)
+    # columns side by side in one buffer (a frame built from a 2-D array): screen them in
+    # row blocks, reading the memory once
+    screened: dict[str, tuple[int, float, float, bool]] = {}
+    for scale_id, names in groups.items():
+        mat = stack_view([parsed[c][0] for c in names])
+        if mat is not None:
+            screened.update(zip(names, screen2d(mat, checks[scale_id])))
+    for spec in specs:
+        heading = mapping.get(spec.name)
+        if heading is None:
+            continue
+        chk = checks.get(spec.scale_id)
+        if chk is None:
+            chk = checks[spec.scale_id] = scale_check(measure.scales[spec.scale_id], lang)
+        vals, notnum = parsed[spec.name]
+        stats = screened.get(spec.name)
+        n_nan, mn, mx, whole = stats if stats is not None else screen(vals, chk)
+        fast = whole and (n_nan == n or (mn >= chk.lo - _EPS and mx <= chk.hi + _EPS))
+        if chk.kind in ("ordinal", "yesno") and not chk.consecutive:
+            fast = False
+        if spec.counts_missing:
+            n_notnum = int(np.count_nonzero(notnum)) if notnum is not None else 0
+            counts.append(("blank", n_nan - n_notnum, vals, notnum))
+        if not fast:
+            bad = invalid_mask(vals, chk)
+            if bad.any():
+                bad_cells.append((spec.name, np.flatnonzero(bad), "invalid-answer"))
+        if notnum is not None:
+            bad_cells.append((spec.name, np.flatnonzero(notnum), "not-a-number"))
+        if chk.missing_values.size and not fast and bool(
+                ((chk.missing_values >= mn) & (chk.missing_values <= mx)).any()):
+            opt_missing = np.isin(vals, chk.missing_values)
+            if opt_missing.any():
+                if spec.counts_missing:
+                    counts.append(("missing-option", int(np.count_nonzero(opt_missing)),
+                                   opt_missing, None))
+                vals = np.where(opt_missing, np.nan, vals)
+        arrays[spec.name] = vals
+
+    diagnostics: list[Diagnostic] = []
+    keep: np.ndarray | None = None
+    rejected_rows: list[dict[str, Any]] = []
+    reject_codes: dict[str, int] = {}
+    if bad_cells:
+        order = {s.name: i for i, s in enumerate(specs)}
+        cells: list[tuple[int, int, str, str]] = []
+        for name, pos, code in bad_cells:
+            cells.extend((int(p), order[name], name, code) for p in pos)
+        cells.sort()
+        severity = "warning" if on_invalid == "missing" else "error"
+        spec_by_name = {s.name: s for s in specs}
+        for p, _, name, code in cells:
+            heading = mapping[name]
+            raw = df[heading].iloc[p]
+            chk = checks[spec_by_name[name].scale_id]
+            if code == "not-a-number":
+                msg = f"value {_display(raw)} is not a number (allowed: {chk.text})"
+                hint = "Enter the number of the answer; leave the cell blank if unanswered."
+                label_val = chk.labels.get(_norm(str(raw)))
+                if label_val is not None:
+                    hint = f"{_display(raw)} is the label of answer {_fmt(label_val)}: enter " \
+                           f"{_fmt(label_val)}."
+            else:
+                msg = f"value {_display(raw)} is not a valid answer (allowed: {chk.text})"
+                hint = "Correct the value from the paper form, or leave it blank if unanswered."
+            diagnostics.append(Diagnostic(
+                code, msg, hint,
+                Location(file=file, row=p + first_row, field=str(heading)),
+                severity))  # type: ignore[arg-type]
+        if on_invalid == "error":
+            n_bad_rows = len({c[0] for c in cells})
+            raise DataError(diagnostics, title=f"{len(cells)} invalid value(s) in {n_bad_rows} "
+                            "row(s) "
+                            f"of {file or 'the data'}")
+        if on_invalid == "missing":
+            for name, pos, code in bad_cells:
+                arr = arrays[name]
+                if not arr.flags.writeable or np.shares_memory(arr, df[mapping[name]].to_numpy()):
+                    arr = arr.copy()
+                arr[pos] = np.nan
+                arrays[name] = arr
+                if spec_by_name[name].counts_missing:
+                    missing[code] = missing.get(code, 0) + len(pos)
+        else:  # reject
+            keep = np.ones(n, dtype=bool)
+            for (p, _, name, code), d in zip(cells, diagnostics):
+                keep[p] = False
+                reject_codes[code] = reject_codes.get(code, 0) + 1
+                rejected_rows.append({"_pos": p, "row": p + first_row,
+                                      "column": str(mapping[name]), "reason": code,
+                                      "message": d.message})
+            for name, pos, _code in bad_cells:
+                arr = arrays[name].copy()
+                arr[pos] = np.nan
+                arrays[name] = arr
+    for reason, k, arr, notnum in counts:
+        if keep is not None:  # count kept rows only
+            mask = np.isnan(arr) if arr.dtype != np.bool_ else arr
+            if notnum is not None:
+                mask = mask & ~notnum
+            k = int(np.count_nonzero(mask & keep))
+        if k:
+            missing[reason] = missing.get(reason, 0) + k
+    passthrough = [h for h in headings if h not in set(mapping.values())]
+    values_cols = {s.name: arrays[s.name] for s in specs if s.name in arrays}
+    rows: Any = pd.RangeIndex(first_row, first_row + n, name="row")  # lazy: no array
+    index = df.index
+    if keep is not None:
+        rows = rows[keep]
+        index = index[keep]
+        values = pd.DataFrame({k: v[keep] for k, v in values_cols.items()}, index=index)
+    else:
+        values = pd.DataFrame(values_cols, index=index, copy=False)
+    rejected = _rejected_frame(df, rejected_rows, passthrough)
+    return ValidatedResponses(
+        values=values, rows=rows, rejected=rejected, diagnostics=diagnostics,
+        passthrough=passthrough, column_map={k: v for k, v in mapping.items()},
+        missing=missing, n_rows=n, on_invalid=on_invalid, first_row=first_row,
+        arrays=arrays, keep=keep,
+        reject_codes=reject_codes,
+    )
+
+
+REJECTED_COLUMNS = ["row", "column", "reason", "message"]
+
+
+def _rejected_frame(df: pd.DataFrame, rows: list[dict[str, Any]], passthrough: list[Any]) -> Any:
+    if not rows:
+        return pd.DataFrame({"row": pd.Series(dtype="int64"), "column": pd.Series(dtype=object),
+                             "reason": pd.Series(dtype=object),
+                             "message": pd.Series(dtype=object)})
+    frame = pd.DataFrame(rows)
+    pos = frame.pop("_pos").to_numpy()
+    extra = [h for h in passthrough if str(h) not in REJECTED_COLUMNS]
+    if extra:
+        ids = df[extra].iloc[pos].reset_index(drop=True)
+        frame = pd.concat([frame, ids], axis=1)
+    return frame
