@@ -543,3 +543,25 @@ def test_erase_contact_details(world: Any, client_for: Any) -> None:
     assert (p.name, p.phone, p.email, p.notes, p.consent) == ("", "", "", "", "withdrawn")
     assert Collection.objects.get(person=p).state == "withdrawn"
     assert AuditEvent.objects.filter(person=rid, action="contact-erased").exists()
+
+
+def test_impact_report_and_feedback_sheet(world: Any, client_for: Any) -> None:
+    from measurelib.serve.models import Episode
+
+    c = client_for("worker")
+    rid = world.person_a.respondent_id
+    start_tablet(c, rid)
+    c.post("/tablet/", answers(self_harm=0))
+    c.post("/tablet/unlock/", {"password": PASSWORD})
+    Episode.objects.filter(person=world.person_a).update(opened_on=dt.date(2026, 1, 1))
+    viewer = client_for("viewer")
+    r = viewer.get(f"/reports/{world.team_a.pk}/phq-9/impact.html")
+    assert r.status_code == 200
+    assert rid not in r.content.decode()
+    assert "script-src 'none'" in r["Content-Security-Policy"]
+    assert world.team_a.name in r.content.decode()  # the report itself, titled
+    pdf = viewer.get(f"/reports/{world.team_a.pk}/phq-9/impact.pdf")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    assert viewer.get(f"/reports/{world.team_b.pk}/phq-9/impact.html").status_code == 404
+    sheet = c.get(f"/people/{rid}/feedback/phq-9/")
+    assert sheet.status_code == 200 and "<script" not in sheet.content.decode()

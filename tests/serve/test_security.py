@@ -97,6 +97,9 @@ ROUTES = [
     Route("reports", "GET", lambda w: "/reports/", {"administrator", "lead", "viewer"}),
     Route("scores_export", "GET", lambda w: f"/reports/{w.team_a.pk}/phq-9.csv",
           {"administrator", "lead"}),
+    Route("impact", "GET", lambda w: f"/reports/{w.team_a.pk}/phq-9/impact.html",
+          {"administrator", "lead", "viewer"}),
+    Route("feedback", "GET", lambda w: f"/people/{_pa(w)}/feedback/phq-9/", PEOPLE),
     Route("account", "GET", lambda w: "/account/", ALL),
     Route("totp_setup", "GET", lambda w: "/account/second-factor/", ALL),
     Route("manage_staff", "GET", lambda w: "/manage/staff/", {"administrator"}),
@@ -186,7 +189,8 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
     rid = world.person_a.respondent_id
     for path in (f"/people/{rid}/", f"/people/{rid}/edit/", f"/alerts/{objs['alert'].pk}/",
                  f"/paper/{objs['paper'].pk}/", f"/paper/{objs['paper'].pk}/reconcile/",
-                 f"/people/{rid}/script/phq-9/", f"/people/{rid}/print/phq-9/"):
+                 f"/people/{rid}/script/phq-9/", f"/people/{rid}/print/phq-9/",
+                 f"/people/{rid}/feedback/phq-9/"):
         assert c.get(path).status_code == 404
     posts = {
         f"/people/{rid}/edit/": {"consent": "withdrawn"},

@@ -326,3 +326,30 @@ def scored_table(service: str, measure_id: str) -> Any:
             "site", "service", "worker", "measure_id", "measure_version", "score_id", "value",
             "band"]
     return df[[c for c in keep if c in df.columns]]
+
+
+def impact_html(service: str, measure_id: str, min_cell: int, title: str) -> str:
+    """The impact report of one service and measure (:func:`measurelib.impact_report`),
+    small numbers suppressed, as a self-contained HTML page.
+    """
+    report = ml.impact_report(store(), load_measure(measure_id), service=service,
+                              min_cell=min_cell, title=title)
+    return str(report.to_html())
+
+
+def impact_pdf(service: str, measure_id: str, min_cell: int, title: str) -> bytes:
+    """The same impact report as PDF (through a temporary file)."""
+    import tempfile
+    from pathlib import Path
+
+    report = ml.impact_report(store(), load_measure(measure_id), service=service,
+                              min_cell=min_cell, title=title)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "impact.pdf"
+        report.write(path)
+        return path.read_bytes()
+
+
+def feedback_html(measure_id: str, respondent_id: str) -> str:
+    """A person's feedback sheet for one measure (:func:`measurelib.feedback_sheet`)."""
+    return str(ml.feedback_sheet(store(), load_measure(measure_id), respondent_id))

@@ -482,6 +482,59 @@ def scores_export(request: HttpRequest, pk: int, measure_id: str, fmt: str) -> H
     return response
 
 
+def _document(page: str) -> HttpResponse:
+    from measurelib.serve._respond import form_policy
+
+    response = HttpResponse(page, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = form_policy(page)
+    return response
+
+
+@role_required(*REPORT_ROLES)
+def impact(request: HttpRequest, pk: int, measure_id: str, fmt: str) -> HttpResponse:
+    """The impact report of one team and measure, in the browser or as PDF."""
+    team = get_object_or_404(teams_of(request.user), pk=pk)
+    if measure_id not in team.measure_ids() or fmt not in ("html", "pdf"):
+        raise Http404
+    cfg = _cfg()
+    title = f"{cfg.organisation}: {team.name}"
+    try:
+        if fmt == "pdf":
+            data = lib.impact_pdf(team.service, measure_id, int(cfg.min_cell), title)
+        else:
+            page = lib.impact_html(team.service, measure_id, int(cfg.min_cell), title)
+    except (ml.MeasurelibError, ValueError) as exc:
+        return render(request, "serve/message.html", {
+            "title": "No report yet", "text": str(exc).splitlines()[0]})
+    except ImportError:
+        return render(request, "serve/message.html", {
+            "title": "PDF not available",
+            "text": "PDF reports need WeasyPrint on the server (pip install "
+                    "'measurelib[pdf]')."}, status=501)
+    audit(request, "view-impact-report", team=team, detail=f"{measure_id} {fmt}")
+    if fmt == "pdf":
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = (f'attachment; filename="{team.service}-'
+                                           f'{measure_id}-impact.pdf"')
+        return response
+    return _document(page)
+
+
+@role_required(*PEOPLE_ROLES)
+def feedback(request: HttpRequest, respondent_id: str, measure_id: str) -> HttpResponse:
+    """The person's own feedback sheet for a measure, to print or show them."""
+    p = person_for(request, respondent_id)
+    if measure_id not in p.team.measure_ids():
+        raise Http404
+    try:
+        page = lib.feedback_html(measure_id, p.respondent_id)
+    except (ml.MeasurelibError, ValueError) as exc:
+        return render(request, "serve/message.html", {
+            "title": "No feedback sheet yet", "text": str(exc).splitlines()[0]})
+    audit(request, "view-feedback-sheet", person=p, detail=measure_id)
+    return _document(page)
+
+
 # ---------------------------------------------------------------- account
 @role_required(*ALL_ROLES)
 @require_http_methods(["GET", "POST"])
