@@ -9,10 +9,10 @@ it, through :meth:`measurelib.Store.configure_service`)::
       - {id: review, every: {weeks: 6}, tolerance: {weeks: 1}}
       - {id: exit, at: exit, tolerance: {days: 14}}
 
-The service opens episodes before anything is collected, and the public API of measurelib
-has no call that opens an episode in the Store (the Store records an episode only with its
-first administration) nor one that computes due lists from episodes kept elsewhere; so
-this module applies the schedule's rules to the service's own episodes and the Store's
+The service opens episodes before anything is collected. ``measurelib.due`` works from the
+Store's episodes, and the Store records an episode only with its first administration (its
+public API has no call that opens one, or that takes episodes kept elsewhere); so this
+module applies the schedule's rules to the service's own episodes and the Store's
 administrations.
 """
 
