@@ -56,6 +56,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("measurelib.cli._export", "export a measure to FHIR, XLSForm, REDCap or JSON Schema"),
     "import-definition": ("measurelib.cli._import_definition",
                           "make a definition from an XLSForm, FHIR Questionnaire or REDCap file"),
+    "serve": ("measurelib.serve._command",
+              "run the web service for staff and respondents (pip install 'measurelib[serve]')"),
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

@@ -1,0 +1,355 @@
+"""The one place the service calls measurelib: only names measurelib exports.
+
+Everything the service needs from the library passes through this module, so a change in
+the library's internals cannot reach the views. Where the public API offers no way to do
+something the service needs, the workaround is here and says so.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import measurelib as ml
+
+__all__ = ["FiredAlert", "StoredResult", "check_schedule", "collectable_measures",
+           "fired_alerts", "form_html", "load_measure", "parse_form", "person_scores",
+           "service_administrations", "service_report", "store", "store_submission"]
+
+_STORES: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def store(url: str | None = None) -> Any:
+    """The :class:`measurelib.Store` of this process, on the service's database."""
+    if url is None:
+        from django.conf import settings
+
+        url = settings.MEASURELIB_SERVE.store_url()
+    with _LOCK:
+        found = _STORES.get(url)
+        if found is None:
+            found = _STORES[url] = ml.Store(url, upgrade=False)
+        return found
+
+
+def create_store_schema(url: str) -> str | None:
+    """Create or upgrade the Store's tables (its Alembic migrations); returns the revision."""
+    s = ml.Store(url, upgrade=True)
+    try:
+        return str(s.revision) if s.revision is not None else None
+    finally:
+        s.close()
+
+
+def close_stores() -> None:
+    with _LOCK:
+        for s in _STORES.values():
+            s.close()
+        _STORES.clear()
+
+
+@lru_cache(maxsize=64)
+def load_measure(measure_id: str) -> ml.Measure:
+    """A catalog measure (cached; definitions are immutable)."""
+    return ml.load(measure_id)
+
+
+@lru_cache(maxsize=1)
+def collectable_measures() -> tuple[tuple[str, str], ...]:
+    """Catalog measures whose item text ships with measurelib (id, title)."""
+    return tuple((e.id, e.title) for e in ml.catalog()
+                 if e.kind == "measure" and e.text_included)
+
+
+def form_html(measure: ml.Measure, *, action: str, csrf_token: str,
+              lang: str | None = None, respondent: str = "self",
+              easy_read: bool = False, large_print: bool = False) -> str:
+    """The measure's web form (``Measure.render("html")``), posting to ``action`` with the
+    CSRF token as a hidden field.
+    """
+    options: dict[str, Any] = {"action": action, "method": "post",
+                               "hidden": {"csrfmiddlewaretoken": csrf_token},
+                               "respondent": respondent}
+    if lang:
+        options["lang"] = lang
+    if easy_read:
+        options["easy_read"] = True
+    if large_print:
+        options["large_print"] = True
+    return str(measure.render("html", **options))
+
+
+def check_form_options(measure_id: str, *, lang: str | None, respondent: str,
+                       variant: str) -> str | None:
+    """Why the measure cannot be shown in that language or wording (None when it can)."""
+    measure = load_measure(measure_id)
+    if lang and lang not in measure.all_languages:
+        return (f"{measure_id} is not available in {lang!r}; it has "
+                f"{', '.join(measure.all_languages)}.")
+    if respondent not in measure.respondents:
+        return f"{measure_id} has no wording for a carer answering for the person."
+    try:
+        form_html(measure, action="/", csrf_token="x", lang=lang, respondent=respondent,
+                  easy_read=variant == "easy_read", large_print=variant == "large_print")
+    except ml.MeasurelibError as exc:
+        return f"{measure_id} cannot be shown that way: {str(exc).splitlines()[0]}"
+    return None
+
+
+_FORM_FIELDS = ("measure_id", "measure_version", "lang", "respondent_type")
+
+
+def parse_form(measure: ml.Measure, post: Any) -> Any:
+    """The posted answers, validated (:func:`measurelib.parse_submission`).
+
+    Only the measure's response columns and the form's own fields are passed on: who the
+    respondent is, the timepoint and the service come from the server, never from what was
+    posted (a respondent cannot file answers under someone else's id).
+    """
+    allowed = set(measure.response_columns()) | set(_FORM_FIELDS)
+    data = {key: post.getlist(key) if hasattr(post, "getlist") else post[key]
+            for key in list(post) if key in allowed}
+    return ml.parse_submission(measure, data)
+
+
+class StoredResult:
+    """What storing one submission did."""
+
+    def __init__(self, inserted: int, already: int) -> None:
+        self.inserted = inserted
+        self.already = already
+
+
+def store_submission(measure: ml.Measure, submission: Any, *, respondent_id: str,
+                     episode: str, timepoint: str, mode: str, service: str,
+                     worker: str | None, date: str) -> StoredResult:
+    """Store a parsed submission with the server's metadata (:meth:`Store.add_submission`)."""
+    row: dict[str, Any] = dict(submission.responses)
+    rtype = submission.metadata.get("respondent_type")
+    if rtype in ("self", "proxy"):
+        row["respondent_type"] = rtype
+    result = store().add_submission(
+        measure, row, respondent_id=respondent_id, episode=episode, timepoint=timepoint,
+        mode=mode, service=service, worker=worker, date=date)
+    return StoredResult(int(result.n_inserted), int(result.n_already_stored))
+
+
+class FiredAlert:
+    def __init__(self, alert_id: str, severity: str, text: str) -> None:
+        self.alert_id = alert_id
+        self.severity = severity
+        self.text = text
+
+
+def fired_alerts(measure: ml.Measure, submission: Any) -> list[FiredAlert]:
+    """The measure's declared alerts that the answers set off (scored as one row)."""
+    if not measure.alerts:
+        return []
+    import pandas as pd
+
+    frame = pd.DataFrame([dict(submission.responses)])
+    result = measure.score(frame)
+    ids: set[str] = set()
+    for table in (result.scores, result.rejected):
+        if "alerts" in getattr(table, "columns", ()):
+            for value in table["alerts"].dropna():
+                ids.update(a for a in str(value).split(";") if a)
+    out = []
+    for alert in measure.alerts:
+        if alert.id in ids:
+            out.append(FiredAlert(alert.id, alert.severity, measure.text(alert.text) or alert.id))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def person_scores(respondent_id: str) -> list[dict[str, Any]]:
+    """A person's administrations with their scores, newest first.
+
+    The public Store API reads every score of every person and filters here
+    (``Store.scores`` takes no respondent filter).
+    """
+    df = store().scores()
+    if df.empty:
+        return []
+    df = df[df["respondent_id"] == respondent_id]
+    rows: dict[Any, dict[str, Any]] = {}
+    for rec in df.sort_values(["date", "administration"]).itertuples(index=False):
+        entry = rows.setdefault(rec.administration, {
+            "date": rec.date.date().isoformat(), "measure_id": rec.measure_id,
+            "timepoint": rec.timepoint, "episode": rec.episode, "mode": _plain(rec.mode),
+            "worker": _plain(rec.worker), "scores": []})
+        entry["scores"].append({"score_id": rec.score_id, "value": _plain(rec.value),
+                                "band": _plain(rec.band)})
+    return list(reversed(list(rows.values())))
+
+
+def service_administrations(service: str) -> Any:
+    """Administrations of one service: respondent, episode, measure, timepoint, date."""
+    df = store().administrations()
+    if df.empty:
+        return df
+    return df[df["service"] == service][["respondent_id", "episode", "measure_id",
+                                          "timepoint", "date", "worker", "mode"]]
+
+
+def check_schedule(service: str, schedule_yaml: str) -> None:
+    """Validate a schedule with the library and record it for the service
+    (:meth:`Store.configure_service`); raises :class:`measurelib.DefinitionError`.
+    """
+    store().configure_service(service, schedule=schedule_yaml or None)
+
+
+def service_report(service: str, measure_id: str, min_cell: int) -> dict[str, Any]:
+    """Change from baseline for one service and measure (:func:`measurelib.change`), with
+    every count below ``min_cell`` suppressed and figures resting on them withheld.
+    """
+    measure = load_measure(measure_id)
+    rule = measure.primary_score
+    if rule is None or rule.higher_is_better is None:
+        return {"available": False, "reason": "this measure's score has no direction"}
+    res = ml.change(store(), measure, service=service)
+    o: Mapping[str, Any] = res.overall
+
+    def count(n: Any) -> str:
+        v = _plain(n)
+        if v is None:
+            return "0"
+        return f"<{min_cell}" if 0 < int(v) < min_cell else str(int(v))
+
+    def pct(v: Any) -> str:
+        v = _plain(v)
+        return "" if v is None else f"{100 * float(v):.0f}%"
+
+    def num(v: Any) -> str:
+        v = _plain(v)
+        return "" if v is None else f"{float(v):+.1f}"
+
+    n_paired = int(_plain(o.get("n_paired")) or 0)
+    enough = n_paired >= min_cell
+    figures = {
+        "n_baseline": count(res.n_baseline),
+        "n_paired": count(n_paired),
+        "completion": pct(o.get("completion_rate")) if res.n_baseline >= min_cell else "",
+        "mean_change": num(o.get("mean_change")) if enough else "",
+        "ci": (f"{num(o.get('change_ci_low'))} to {num(o.get('change_ci_high'))}"
+               if enough else ""),
+        "n_improved": count(o.get("n_improved")) if enough else "",
+        "n_no_change": count(o.get("n_no_change")) if enough else "",
+        "n_deteriorated": count(o.get("n_deteriorated")) if enough else "",
+    }
+    return {"available": True, "score": rule.id, "enough": enough, "min_cell": min_cell,
+            "figures": figures, "warnings": [] if not enough else list(res.warnings)}
+
+
+OFFER_STATUSES = (("offered", "Offered"), ("declined", "Declined"),
+                  ("not_offered", "Not possible"))
+
+
+def record_offer(*, respondent_id: str, episode: str, measure_id: str, timepoint: str,
+                 status: str, reason: str, service: str, worker: str, date: str) -> None:
+    """Record that a form was offered, declined or not possible (:meth:`Store.record_offers`),
+    the denominator of completion.
+    """
+    import pandas as pd
+
+    store().record_offers(pd.DataFrame([{
+        "respondent_id": respondent_id, "episode": episode, "measure_id": measure_id,
+        "timepoint": timepoint, "date": date, "status": status, "reason": reason or None,
+        "service": service, "worker": worker}]))
+
+
+def offers_by_form(service: str) -> dict[tuple[str, str, str, str], tuple[str, str]]:
+    """The latest offer status of each (person, episode, measure, timepoint) of a service:
+    (status, date).
+    """
+    df = store().table("offers")
+    out: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+    if df.empty:
+        return out
+    df = df[df["service"] == service].sort_values(["date", "pk"])
+    for rec in df.itertuples(index=False):
+        out[(str(rec.respondent_id), str(rec.episode), str(rec.measure_id),
+             str(rec.timepoint))] = (str(rec.status), str(rec.date)[:10])
+    return out
+
+
+def person_records(respondent_id: str) -> dict[str, Any]:
+    """Everything the Store holds about one person: administrations (with their answers),
+    scores and offers (read whole and filtered here: the public Store API has no
+    per-person reads).
+    """
+    import json
+
+    adm = store().administrations()
+    adm = adm[adm["respondent_id"] == respondent_id] if len(adm) else adm
+    administrations = []
+    for rec in adm.to_dict("records"):
+        rec = {k: _plain(v) for k, v in rec.items()}
+        rec["date"] = rec["date"].date().isoformat() if rec.get("date") is not None else None
+        rec["responses"] = json.loads(rec["responses"]) if rec.get("responses") else {}
+        administrations.append({k: (v.item() if hasattr(v, "item") else v)
+                                for k, v in rec.items()})
+    offers = store().table("offers")
+    offers = offers[offers["respondent_id"] == respondent_id] if len(offers) else offers
+    return {"administrations": administrations,
+            "scores": person_scores(respondent_id),
+            "offers": [{k: (str(v) if v is not None else None) for k, v in r.items()}
+                       for r in offers.to_dict("records")]}
+
+
+def scored_table(service: str, measure_id: str) -> Any:
+    """One row per administration and score of a service's measure (``Store.scores``),
+    with the pseudonymous ids; no contact details.
+    """
+    df = store().scores(measure_id)
+    if len(df):
+        df = df[df["service"] == service]
+    keep = ["respondent_id", "episode", "date", "timepoint", "mode", "respondent_type",
+            "site", "service", "worker", "measure_id", "measure_version", "score_id", "value",
+            "band"]
+    return df[[c for c in keep if c in df.columns]]
+
+
+def impact_html(service: str, measure_id: str, min_cell: int, title: str) -> str:
+    """The impact report of one service and measure (:func:`measurelib.impact_report`),
+    small numbers suppressed, as a self-contained HTML page.
+    """
+    report = ml.impact_report(store(), load_measure(measure_id), service=service,
+                              min_cell=min_cell, title=title)
+    return str(report.to_html())
+
+
+def impact_pdf(service: str, measure_id: str, min_cell: int, title: str) -> bytes:
+    """The same impact report as PDF (through a temporary file)."""
+    import tempfile
+    from pathlib import Path
+
+    report = ml.impact_report(store(), load_measure(measure_id), service=service,
+                              min_cell=min_cell, title=title)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "impact.pdf"
+        report.write(path)
+        return path.read_bytes()
+
+
+def feedback_html(measure_id: str, respondent_id: str) -> str:
+    """A person's feedback sheet for one measure (:func:`measurelib.feedback_sheet`)."""
+    return str(ml.feedback_sheet(store(), load_measure(measure_id), respondent_id))

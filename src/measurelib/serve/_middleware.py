@@ -1,0 +1,32 @@
+"""The tablet lock and cache headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
+
+TABLET_KEY = "serve_tablet"
+_TABLET_PATHS = ("/tablet/", "/static/")
+
+
+class ServiceMiddleware:
+    """While a tablet is handed over, the session can reach only the form and the lock
+    screen; and no page of the service may be cached (they hold health data).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.get(TABLET_KEY) is not None and not \
+                request.path.startswith(_TABLET_PATHS):
+            response: HttpResponse = redirect("serve:tablet_form")
+        else:
+            response = self.get_response(request)
+        if not request.path.startswith("/static/"):
+            add_never_cache_headers(response)
+        return response

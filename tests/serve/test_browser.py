@@ -1,0 +1,298 @@
+"""The service in Debian's Chromium, through Playwright, against a real server process
+(`python -m measurelib.serve`, uvicorn; SQLite and PostgreSQL), with JavaScript disabled
+throughout.
+
+An administrator is made through the one-time set-up link, creates a team and a worker;
+the worker logs in, registers a person and hands over a phone-width "tablet"; the person
+answers with the keyboard only and endorses the risk item; the device locks back to the
+worker; the alert is at the top of the dashboard; a single-use link is completed on a
+second device and cannot be used again. axe-core finds no WCAG 2.1 A/AA violation on the
+pages visited, at desktop and phone width.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from _browser import CHROMIUM_ARGS, axe_source, axe_violations, chromium_path, describe  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _support import PASSWORD  # noqa: E402
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None,
+                       reason="Chromium is not installed (Debian package `chromium`; run "
+                       "scripts/setup-system.sh)"),
+]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SCHEDULE = """measures: [phq-9]
+timepoints:
+  - {id: baseline, at: entry, tolerance: {days: 7}}
+  - {id: exit, at: exit, tolerance: {days: 14}}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The service in its own process, on a SQLite file or a fresh PostgreSQL database."""
+    folder = tmp_path_factory.mktemp("served")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEASURELIB_SERVE_")}
+    env["MEASURELIB_SERVE_ORGANISATION"] = "Riverside Wellbeing"
+    if request.param == "postgresql":
+        env["MEASURELIB_SERVE_DATABASE"] = request.getfixturevalue("postgres").create_database()
+    args = [sys.executable, "-m", "measurelib.serve", "--config", "serve.toml", "--port",
+            str(port)]
+    proc = subprocess.Popen(args, cwd=folder, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    base = f"http://localhost:{port}"
+    try:
+        assert proc.stdout is not None
+        link = None
+        while link is None:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError("the server stopped before printing the set-up link")
+            link = re.search(r"http://\S+/setup/\S+", line)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/login/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield {"base": base, "setup": link.group(0).replace(f"127.0.0.1:{port}",
+                                                            f"localhost:{port}")}
+    finally:
+        proc.terminate()
+        try:
+            out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        assert "Traceback" not in err, err
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _context(browser: Any, viewport: dict[str, int]) -> Any:
+    return browser.new_context(java_script_enabled=False, viewport=viewport)
+
+
+def check_axe(browser: Any, url: str, storage: Any = None) -> None:
+    """axe-core on ``url`` at desktop and phone width (in a context that lets the test
+    inject axe past the page's Content-Security-Policy; the page itself runs no script)."""
+    for viewport in (DESKTOP, PHONE):
+        ctx = browser.new_context(viewport=viewport, bypass_csp=True, storage_state=storage)
+        try:
+            page = ctx.new_page()
+            page.goto(url)
+            found = axe_violations(page, axe_source())
+            assert not found, f"{url} at {viewport['width']}px:\n{describe(found)}"
+        finally:
+            ctx.close()
+
+
+SHOTS = os.environ.get("MEASURELIB_SERVE_SCREENSHOTS")
+
+
+def shot(page: Any, name: str) -> None:
+    """Save a screenshot for the docs when MEASURELIB_SERVE_SCREENSHOTS names a folder."""
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / f"service-{name}.png"))
+
+
+def _submit(page: Any, selector: str = "main button[type=submit]") -> None:
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def _focused(page: Any) -> dict[str, Any]:
+    return page.evaluate("() => { const e = document.activeElement;"
+                         " return {tag: e.tagName.toLowerCase(), name: e.name || ''}; }")
+
+
+def test_worker_day(browser: Any, server: dict[str, str]) -> None:
+    base = server["base"]
+    # --- the administrator: first account, a team, a worker
+    admin = _context(browser, DESKTOP)
+    page = admin.new_page()
+    page.goto(server["setup"])
+    page.fill("#id_username", "admin")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    _submit(page)
+    assert page.url.endswith("/manage/teams/")
+    page.fill("#id_name", "Counselling")
+    page.fill("#id_service", "counselling")
+    page.fill("#id_measures", "phq-9")
+    page.fill("#id_schedule", SCHEDULE)
+    page.fill("#id_risk_text", "Ring the duty manager on 0100 000 000 today.")
+    _submit(page)
+    assert "Counselling" in page.content()
+    page.goto(base + "/manage/staff/")
+    page.fill("#id_username", "sam")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.select_option("#id_role", "worker")
+    page.check("text=Counselling")
+    _submit(page)
+    assert "sam" in page.content()
+    admin.close()
+
+    # --- the worker, on a phone-width tablet with JavaScript off
+    tablet = _context(browser, PHONE)
+    page = tablet.new_page()
+    page.goto(base + "/")
+    assert "/login/" in page.url
+    page.fill("#id_username", "sam")
+    page.fill("#id_password", PASSWORD)
+    _submit(page)
+    page.goto(base + "/people/new/")
+    page.select_option("#id_consent", "given")
+    page.fill("#id_consent_scope", "Outcome measures")
+    _submit(page)
+    rid = page.url.rstrip("/").split("/")[-1]
+    assert re.fullmatch(r"P-[A-Z2-9]{8}", rid)
+    storage = tablet.storage_state()
+    check_axe(browser, base + "/", storage)
+    check_axe(browser, page.url, storage)
+    page.select_option("#id_method", "tablet")
+    _submit(page, "form[action$='/collect/'] button[type=submit]")
+    assert page.url.endswith("/tablet/")
+    shot(page, "tablet-form")
+    assert page.locator("nav").count() == 0 and page.locator("a").count() == 0
+    # the person answers with the keyboard only, endorsing item 9 (self-harm)
+    plan = [("interest", 1), ("down", 2), ("sleep", 1), ("tired", 1), ("appetite", 0),
+            ("failure", 1), ("concentration", 1), ("psychomotor", 0), ("self_harm", 1),
+            ("difficulty", 1)]
+    for name, position in plan:
+        page.keyboard.press("Tab")
+        assert _focused(page)["name"] == name
+        page.keyboard.press("Space")
+        for _ in range(position):
+            page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    assert _focused(page)["tag"] == "button"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/tablet/done/")
+    assert "hand the device back" in page.content()
+    shot(page, "tablet-thanks")
+    # the device stays locked to the respondent pages until the worker's password
+    page.goto(base + f"/people/{rid}/")
+    assert page.url.endswith("/tablet/done/")
+    page.goto(base + "/tablet/unlock/")
+    page.fill("#id_password", PASSWORD)
+    _submit(page)
+    assert page.url.endswith(f"/people/{rid}/")
+    assert "baseline" in page.content() and "total: 8" in page.content()
+    # the alert is at the top of the dashboard
+    page.goto(base + "/")
+    alerts = page.locator("section.alerts")
+    assert rid in alerts.inner_text()
+    assert page.content().index("Alerts to act on") < page.content().index("Due and overdue")
+    if SHOTS:
+        desk = browser.new_context(java_script_enabled=False, viewport=DESKTOP,
+                                   storage_state=tablet.storage_state())
+        d = desk.new_page()
+        d.goto(base + "/")
+        shot(d, "dashboard")
+        d.goto(base + f"/people/{rid}/")
+        shot(d, "person")
+        desk.close()
+    alerts.locator("a").first.click()
+    assert "Ring the duty manager" in page.content()
+    check_axe(browser, page.url, tablet.storage_state())
+    page.fill("#id_action_taken", "Phoned the person; safety plan reviewed with them.")
+    _submit(page)
+    assert rid not in page.locator("section.alerts").inner_text()
+
+    # --- a single-use link, completed on a second device
+    page.goto(base + f"/people/{rid}/")
+    page.fill("#id_timepoint", "exit")
+    page.select_option("#id_method", "link")
+    _submit(page, "form[action$='/collect/'] button[type=submit]")
+    link = page.input_value("#link")
+    shot(page, "link")
+    assert "/r/" in link
+    phone = _context(browser, PHONE)
+    other = phone.new_page()
+    other.goto(link)
+    assert other.url.endswith("/respond/")
+    check_axe(browser, other.url, phone.storage_state())
+    for name in ("interest", "down", "sleep", "tired", "appetite", "failure",
+                 "concentration", "psychomotor", "self_harm", "difficulty"):
+        other.check(f"input[name={name}][value='0']")
+    _submit(other, "form.measure-form button[type=submit]")
+    assert other.url.endswith("/respond/thanks/") and "Thank you" in other.content()
+    check_axe(browser, other.url)
+    again = _context(browser, PHONE).new_page()
+    response = again.goto(link)
+    assert response is not None and response.status == 410
+    check_axe(browser, link)
+    page.goto(base + f"/people/{rid}/")
+    assert "exit" in page.content() and "total: 0" in page.content()
+    # --- a paper form keyed twice, with one difference reconciled side by side
+    page.goto(base + f"/people/{rid}/")
+    page.select_option("#id_measure_id", "phq-9")
+    page.fill("form[action$='/paper/'] input[name=timepoint]", "review")
+    _submit(page, "form[action$='/paper/'] button[type=submit]")
+    assert "First keying" in page.content()
+    check_axe(browser, page.url, tablet.storage_state())
+    keyed = {"interest": "1", "down": "1", "sleep": "2", "tired": "0", "appetite": "0",
+             "failure": "0", "concentration": "1", "psychomotor": "0", "self_harm": "0",
+             "difficulty": "1"}
+    for second in (False, True):
+        for name, value in keyed.items():
+            if second and name == "sleep":
+                value = "3"  # the second keying differs on one answer
+            page.check(f"input[name={name}][value='{value}']")
+        _submit(page, "form.measure-form button[type=submit]")
+    assert page.url.endswith("/reconcile/")
+    assert page.locator("tbody tr").count() == 1 and "sleep" in page.inner_text("tbody")
+    check_axe(browser, page.url, tablet.storage_state())
+    page.check("input[name=pick_sleep][value=first]")
+    _submit(page)
+    assert page.url.endswith(f"/people/{rid}/")
+    assert "review" in page.content() and "total: 5" in page.content()
+    for path in ("/people/", "/due/", "/account/"):
+        check_axe(browser, base + path, tablet.storage_state())
+    check_axe(browser, base + "/login/")
+    tablet.close()
+    phone.close()
