@@ -123,6 +123,19 @@ def test_eap_and_sum_score_table_match_rpf(at_reference: Any) -> None:
     np.testing.assert_allclose(tab["expected"] / tab.attrs["n"], rp["sum_score"]["p"], atol=1e-12)
 
 
+def test_local_dependence_matches_rpf(at_reference: Any) -> None:
+    # rpf's ChenThissen1997 tables: the uncollapsed Pearson X2 of each pair (mirt's
+    # residuals(type = "LD")) and the sign of the observed minus expected gamma
+    ld = REF["rpf_graded"]["ld"]
+    ours = at_reference.residuals("LD")
+    assert len(ours) == len(ld["x2"]) == 6
+    for (i, j), x2, sign in zip(ld["pair"], ld["x2"], ld["sign"], strict=True):
+        row = ours[(ours["item1"] == f"item{i}") & (ours["item2"] == f"item{j}")].iloc[0]
+        assert row["X2"] == pytest.approx(x2, abs=1e-9)
+        assert row["df"] == 9
+        assert np.sign(row["cramer_v"]) == sign
+
+
 def test_rasch_matches_openmx_common_slope() -> None:
     # OpenMx estimates one slope shared by the items with N(0, 1); measurelib reports the
     # same model as a = 1 with latent variance slope^2

@@ -125,8 +125,8 @@ out$synthetic_mixed <- c(list(a = f$par[1, ], d = unname(d),
                             se_a = se[1, ], se_d = unname(t(se[-1, ]))),
                             fit_info(f))
 
-# rpf at the graded parameters of the synthetic data: probabilities, item information, EAP scores and
-# the EAP-for-summed-scores table on the same grid
+# rpf at the graded parameters of the synthetic data: probabilities, item information,
+# EAP scores, the EAP-for-summed-scores table on the same grid and local dependence
 theta <- c(-2, -0.5, 0, 1.3)
 spec <- lapply(1:4, function(j) rpf.grm(outcomes = 4))
 out$rpf_graded <- list(
@@ -146,6 +146,18 @@ out$rpf_graded$eap_se_first10 <- unname(eap[1:10, 2])
 tab <- sumScoreEAP(grp)
 out$rpf_graded$sum_score <- list(p = unname(tab[, 1]), theta = unname(tab[, 2]),
                                  se = unname(tab[, 3]))
+# Chen & Thissen (1997) local dependence: rpf collapses sparse cells before its X2; the
+# uncollapsed Pearson X2 of each pair's observed against its model-expected table (mirt's
+# residuals(type = "LD")) is computed from rpf's tables, with the sign of the difference
+# of observed and expected gamma. Pairs as (first item, second item), 1-based.
+ct <- ChenThissen1997(grp)
+pairs <- do.call(rbind, lapply(strsplit(names(ct$detail), ":"), function(p)
+  sort(match(p, colnames(graded)))))
+out$rpf_graded$ld <- list(
+  pair = unname(pairs),
+  x2 = unname(vapply(ct$detail, function(x)
+    sum((x$orig.observed - x$orig.expected)^2 / x$orig.expected), numeric(1))),
+  sign = unname(vapply(ct$detail, function(x) x$sign, numeric(1))))
 
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE),
            "tests/reference/irt_openmx_rpf.json")
