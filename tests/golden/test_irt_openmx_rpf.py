@@ -80,6 +80,20 @@ def test_calibration_matches_openmx(key: str, model: Any, se_rtol: float) -> Non
     np.testing.assert_allclose(fit.se.drop(columns="a").to_numpy(), ref["se_d"], rtol=se_rtol)
 
 
+def test_mixed_irt_parametrisation_from_openmx() -> None:
+    # coef_irt of the mixed model, from OpenMx's slope-intercept estimates: graded items
+    # b_k = -d_k / a, the GPCM item's step difficulties b_k = -(d_k - d_{k-1}) / a, d_0 = 0
+    # (default se="louis": its Newton step polishes the estimates to the maximum)
+    ref = REF["synthetic_mixed"]
+    fit = ml.psychometrics.irt(_data("synthetic_mixed"), model={"item4": "gpcm"})
+    a = np.asarray(ref["a"])
+    d = np.asarray(ref["d"])
+    b = fit.coef_irt[["b1", "b2", "b3"]].to_numpy()
+    np.testing.assert_allclose(b[:3], -d[:3] / a[:3, None], atol=5e-6)
+    np.testing.assert_allclose(b[3], -np.diff(np.r_[0.0, d[3]]) / a[3], atol=5e-6)
+    np.testing.assert_allclose(fit.coef_irt["a"], a, atol=2e-6)
+
+
 def test_references_are_polished_maxima() -> None:
     # The R script polishes OpenMx's EM solution with Newton steps on OpenMx's own fit;
     # the polished log-likelihood is never below the EM's and its gradient is near zero
