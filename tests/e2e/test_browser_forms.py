@@ -216,6 +216,37 @@ def test_standalone_form_without_javascript_says_it_needs_a_target(page: Any) ->
         assert page.input_value("#who-respondent_id") == "R1"  # answers still there
 
 
+# ----------------------------------------------------------------------------- printing
+def test_print_form_from_chromium_has_attribution_in_every_page_footer(browser: Any,
+                                                                       tmp_path: Path) -> None:
+    """Printed from the browser, the attribution is at the foot of every page, not at the
+    top of page 1 (the running footer WeasyPrint uses is unknown to browsers)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    html = str(ml.load("phq-9").render("print", large_print=True))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(html)
+        pdf = tmp_path / "chromium.pdf"
+        pdf.write_bytes(page.pdf(prefer_css_page_size=True))
+    finally:
+        context.close()
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          check=True).stdout.decode("utf-8")
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert len(pages) >= 2
+    for n, body in enumerate(pages, start=1):
+        lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
+        foot = " ".join(lines[-6:])
+        assert "Spitzer" in foot, (n, lines[-6:])
+        assert "Spitzer" not in " ".join(lines[:3]), (n, lines[:3])
+    assert pages[0].strip().startswith("Patient Health Questionnaire-9")
+
+
 # ----------------------------------------------------------------------------- axe-core
 def _forms() -> list[tuple[str, str, dict[str, Any]]]:
     """(measure source, format, options) of every shipped measure with text, and the examples."""
@@ -301,5 +332,27 @@ def test_axe_finds_violations_when_there_are_some(browser: Any, axe: str) -> Non
                          "<input type='radio' name='a'></body></html>")
         ids = {v["id"] for v in axe_violations(page, axe)}
         assert {"image-alt", "html-has-lang"} <= ids
+    finally:
+        context.close()
+
+
+def test_assessment_report_fits_a_phone(browser: Any) -> None:
+    """Report tables shrink and wrap at phone width instead of running off the screen."""
+    import pandas as pd
+
+    df = pd.read_csv(ROOT / "tests" / "data" / "bfi.csv").iloc[:300]
+    m = ml.load(ROOT / "instruments" / "banks" / "ipip-bfi.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        html = str(ml.assess(m, df, on_invalid="missing", n_iter=5).render("html"))
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    try:
+        page = context.new_page()
+        page.set_content(html)
+        wide = page.evaluate(
+            "() => [...document.querySelectorAll('table')].filter(t => "
+            "t.getBoundingClientRect().right > window.innerWidth + 1).length")
+        assert wide == 0
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         context.close()

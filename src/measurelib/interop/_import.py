@@ -483,7 +483,10 @@ def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> Import
             diags.append(_note(f"choice {name!r} of list {ln!r} is not a number: coded "
                                f"{o['value']}", "Check the option values.", f"choices.{ln}"))
         label = text(c, "label")
-        if label is not None:
+        # an option labelled with its own code (exported without a label) has no label
+        if label is not None and not (_is_num(name) and all(
+                str(v).strip() == str(name).strip()
+                for v in (label.values() if isinstance(label, dict) else [label]))):
             o["label"] = label
         lists.setdefault(ln, []).append(o)
     data: dict[str, Any] = {"format": 1, "id": _slug(str(st.get("form_id") or Path(file).stem)),
@@ -659,8 +662,11 @@ def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | 
                     code, _, lab = part.strip().partition(",")
                     code = code.strip()
                     value = codes_map.get(code, code)
-                    opts.append({"value": _num(value) if _is_num(value) else n,
-                                 "label": lab.strip()})
+                    opt = {"value": _num(value) if _is_num(value) else n,
+                           "label": lab.strip()}
+                    if _is_num(value) and lab.strip() == code:
+                        del opt["label"]  # an option shown by its code has no label
+                    opts.append(opt)
                     if not _is_num(value):
                         diags.append(_note(f"field {name!r}: code {code!r} is not a number; "
                                            f"coded {n}", "Check the option values.",
