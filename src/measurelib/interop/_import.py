@@ -662,8 +662,8 @@ def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | 
                     code, _, lab = part.strip().partition(",")
                     code = code.strip()
                     value = codes_map.get(code, code)
-                    opt = {"value": _num(value) if _is_num(value) else n,
-                           "label": lab.strip()}
+                    opt: dict[str, Any] = {"value": _num(value) if _is_num(value) else n,
+                                           "label": lab.strip()}
                     if _is_num(value) and lab.strip() == code:
                         del opt["label"]  # an option shown by its code has no label
                     opts.append(opt)
