@@ -207,3 +207,13 @@ def test_cli_build_prints_the_fallback_warning(tmp_path: Path,
     err = capsys.readouterr().err
     assert "warning: with-proxy: 1 item(s) have no proxy wording" in err
     assert "cope_ask_help" in err
+
+
+def test_entry_sheet_explains_codes_of_licensed_answers(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "ascot.xlsx"
+    ml.write_entry_sheet(ml.load("ascot-sct4"), out)
+    rows = list(load_workbook(out)["codes"].iter_rows(values_only=True))
+    first = next(r for r in rows if r[0] == "A1")
+    assert first[3] == "1" and first[4].startswith("(answer wording licensed) Outcome state")
