@@ -264,7 +264,8 @@ def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> Import
                     label = _fhir_text(coding, "display")
                     if isinstance(label, dict):
                         langs.update(k for k in label if k != "__main__")
-                    if label is not None:
+                    if label is not None and not (isinstance(label, str)
+                                                  and "licensed text not included" in label):
                         o["label"] = label
                     if _ext(coding.get("_display") or {}, "rendering-xhtml"):
                         lost_graphics += 1

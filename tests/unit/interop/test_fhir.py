@@ -266,3 +266,6 @@ def test_overlay_option_labels_reach_the_questionnaire(tmp_path: Any) -> None:
     # without the overlay: no state names presented as answers
     bare = ml.export(m, to="fhir").content
     assert "Ideal state" not in str([i.get("answerOption") for i in bare["item"]])
+    control = next(i for i in bare["item"] if i["linkId"] == "control")
+    assert control["answerOption"][0]["valueCoding"]["display"] == (
+        "[ascot-sct4 answer 1 of control: licensed text not included]")
