@@ -216,6 +216,37 @@ def test_standalone_form_without_javascript_says_it_needs_a_target(page: Any) ->
         assert page.input_value("#who-respondent_id") == "R1"  # answers still there
 
 
+# ----------------------------------------------------------------------------- printing
+def test_print_form_from_chromium_has_attribution_in_every_page_footer(browser: Any,
+                                                                       tmp_path: Path) -> None:
+    """Printed from the browser, the attribution is at the foot of every page, not at the
+    top of page 1 (the running footer WeasyPrint uses is unknown to browsers)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    html = str(ml.load("phq-9").render("print", large_print=True))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(html)
+        pdf = tmp_path / "chromium.pdf"
+        pdf.write_bytes(page.pdf(prefer_css_page_size=True))
+    finally:
+        context.close()
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          check=True).stdout.decode("utf-8")
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert len(pages) >= 2
+    for n, body in enumerate(pages, start=1):
+        lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
+        foot = " ".join(lines[-6:])
+        assert "Spitzer" in foot, (n, lines[-6:])
+        assert "Spitzer" not in " ".join(lines[:3]), (n, lines[:3])
+    assert pages[0].strip().startswith("Patient Health Questionnaire-9")
+
+
 # ----------------------------------------------------------------------------- axe-core
 def _forms() -> list[tuple[str, str, dict[str, Any]]]:
     """(measure source, format, options) of every shipped measure with text, and the examples."""
@@ -303,3 +334,86 @@ def test_axe_finds_violations_when_there_are_some(browser: Any, axe: str) -> Non
         assert {"image-alt", "html-has-lang"} <= ids
     finally:
         context.close()
+
+
+def test_assessment_report_fits_a_phone(browser: Any) -> None:
+    """Report tables shrink and wrap at phone width instead of running off the screen."""
+    import pandas as pd
+
+    df = pd.read_csv(ROOT / "tests" / "data" / "bfi.csv").iloc[:300]
+    m = ml.load(ROOT / "instruments" / "banks" / "ipip-bfi.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        html = str(ml.assess(m, df, on_invalid="missing", n_iter=5).render("html"))
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    try:
+        page = context.new_page()
+        page.set_content(html)
+        wide = page.evaluate(
+            "() => [...document.querySelectorAll('table')].filter(t => "
+            "t.getBoundingClientRect().right > window.innerWidth + 1).length")
+        assert wide == 0
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def impact_report_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The impact report of the simulated example data, as HTML and PDF (through the CLI)."""
+    import subprocess
+
+    tmp = tmp_path_factory.mktemp("impact")
+    data = EXAMPLES / "data"
+
+    def run(*args: str) -> None:
+        out = subprocess.run([sys.executable, "-m", "measurelib", *args], capture_output=True,
+                             text=True, cwd=tmp)
+        assert out.returncode == 0, out.stderr
+
+    run("build", str(EXAMPLES / "charity-wellbeing.yaml"), "-o", "built.yaml")
+    for name in ("charity-wellbeing-baseline.csv", "charity-wellbeing-review.csv"):
+        run("import", "built.yaml", str(data / name), "--db", "s.db")
+    files = {}
+    for ext in ("html", "pdf"):
+        run("report", "--db", "s.db", "--measure", "built.yaml", "--score", "swemwbs_metric",
+            "-o", f"impact.{ext}")
+        files[ext] = tmp / f"impact.{ext}"
+    return files
+
+
+def test_impact_report_tables_fit_a_phone(browser: Any, impact_report_files: dict[str, Path]
+                                          ) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    try:
+        page = context.new_page()
+        page.set_content(impact_report_files["html"].read_text(encoding="utf-8"))
+        wide = page.evaluate(
+            "() => [...document.querySelectorAll('table')].filter(t => "
+            "t.getBoundingClientRect().right > window.innerWidth + 1).length")
+        assert wide == 0
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        # long tables repeat their header on each printed page
+        assert page.evaluate("() => [...document.querySelectorAll('table')].every(t => "
+                             "!t.querySelector('th[scope=col]') || t.tHead)")
+    finally:
+        context.close()
+
+
+def test_impact_report_pdf_headline_cards_in_one_row(impact_report_files: dict[str, Path]
+                                                     ) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    pdf = impact_report_files["pdf"]
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    text = subprocess.run(["pdftotext", "-layout", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    lines = text.splitlines()
+    at = next(i for i, ln in enumerate(lines) if "people started" in ln)
+    # the four cards side by side: their figures on one line, their words on the next
+    assert re.match(r"^\s*\d+\s+\d+\s+[\d<]+%?\s+[\d<]+%?\s*$", lines[at - 1]), lines[at - 1]
+    assert lines[at].count("reliably") == 2, lines[at]

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from measurelib.compose import build, version_map
-from measurelib.errors import LicenceWarning
+from measurelib.errors import FormWarning, LicenceWarning
 
 __all__ = ["add_arguments", "run"]
 
@@ -34,10 +34,14 @@ def run(args: argparse.Namespace) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LicenceWarning)
+        warnings.simplefilter("always", FormWarning)
         built = build(args.path, overlay=args.overlay or None)
     notices = [str(w.message) for w in caught if issubclass(w.category, LicenceWarning)]
     for n in notices:
         sys.stderr.write(f"licence: {n}\n")
+    for w in caught:  # e.g. items without the proxy wording the measure offers
+        if issubclass(w.category, FormWarning):
+            sys.stderr.write(f"warning: {w.message}\n")
     text = built.to_yaml()
     header = (f"# Built by `measurelib build` from {_name(args.path)}: edit that file and build "
               "again rather than editing this one.\n")

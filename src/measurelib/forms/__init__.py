@@ -29,8 +29,10 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         resolve_graphic,
     )
     from measurelib.forms._render import (
+        ASK_FIELDS,
         FORMATS,
         render,
+        with_overlay,
     )
     from measurelib.forms._submission import (
         METADATA_FIELDS,
@@ -41,6 +43,8 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
 _LAZY = {
     "FORMATS": "_render",
     "render": "_render",
+    "with_overlay": "_render",
+    "ASK_FIELDS": "_render",
     "FormContext": "_context",
     "RenderOptions": "_context",
     "build_context": "_context",
@@ -57,6 +61,7 @@ _LAZY = {
     "parse_submission": "_submission",
 }
 __all__ = [
+    "ASK_FIELDS",
     "FORMATS",
     "FormContext",
     "HEADER_FIELDS",
@@ -72,6 +77,7 @@ __all__ = [
     "pictogram_names",
     "render",
     "resolve_graphic",
+    "with_overlay",
     "write_entry_sheet",
 ]
 __getattr__, __dir__ = attach(__name__, _LAZY)

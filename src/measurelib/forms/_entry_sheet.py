@@ -188,6 +188,9 @@ def write_entry_sheet(measure: Measure, path: str | os.PathLike[str], *, rows: i
         if isinstance(scale, (OrdinalScale, YesNoScale)):
             for k, o in enumerate(scale.options):
                 label = measure.text(o.label, lang) or ""
+                if not label and k == 0 and scale.title is not None:
+                    # licensed answer wording is not shipped: say what the codes stand for
+                    label = f"(answer wording licensed) {measure.text(scale.title, lang)}"
                 if o.missing:
                     label += " (counts as missing)"
                 cs.append([heading if k == 0 else "", col if k == 0 else "",

@@ -265,7 +265,8 @@ def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> Import
                     label = _fhir_text(coding, "display")
                     if isinstance(label, dict):
                         langs.update(k for k in label if k != "__main__")
-                    if label is not None:
+                    if label is not None and not (isinstance(label, str)
+                                                  and "licensed text not included" in label):
                         o["label"] = label
                     if _ext(coding.get("_display") or {}, "rendering-xhtml"):
                         lost_graphics += 1
@@ -484,7 +485,10 @@ def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> Import
             diags.append(_note(f"choice {name!r} of list {ln!r} is not a number: coded "
                                f"{o['value']}", "Check the option values.", f"choices.{ln}"))
         label = text(c, "label")
-        if label is not None:
+        # an option labelled with its own code (exported without a label) has no label
+        if label is not None and not (_is_num(name) and all(
+                str(v).strip() == str(name).strip()
+                for v in (label.values() if isinstance(label, dict) else [label]))):
             o["label"] = label
         lists.setdefault(ln, []).append(o)
     data: dict[str, Any] = {"format": 1, "id": _slug(str(st.get("form_id") or Path(file).stem)),
@@ -660,8 +664,11 @@ def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | 
                     code, _, lab = part.strip().partition(",")
                     code = code.strip()
                     value = codes_map.get(code, code)
-                    opts.append({"value": _num(value) if _is_num(value) else n,
-                                 "label": lab.strip()})
+                    opt: dict[str, Any] = {"value": _num(value) if _is_num(value) else n,
+                                           "label": lab.strip()}
+                    if _is_num(value) and lab.strip() == code:
+                        del opt["label"]  # an option shown by its code has no label
+                    opts.append(opt)
                     if not _is_num(value):
                         diags.append(_note(f"field {name!r}: code {code!r} is not a number; "
                                            f"coded {n}", "Check the option values.",

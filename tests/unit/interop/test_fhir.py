@@ -245,3 +245,27 @@ def test_no_format_ships_text_the_licence_forbids(fmt: str) -> None:
         text = res.content if isinstance(res.content, str) else json.dumps(res.content)
     assert "SECRET" not in text
     assert any(d.code == "export-text-withheld" for d in res.diagnostics)
+
+
+def test_overlay_option_labels_reach_the_questionnaire(tmp_path: Any) -> None:
+    """An overlay's per-item answer wording (ASCOT) is what the Questionnaire shows."""
+    import yaml
+
+    m = ml.load("ascot-sct4")
+    items = {it.id: {"text": f"Q {it.id}?",
+                     "options": {v: f"{it.id} statement {v}" for v in (1, 2, 3, 4)}}
+             for it in m.items}
+    path = tmp_path / "ascot.yaml"
+    path.write_text(yaml.safe_dump({"measure": "ascot-sct4", "items": items}), encoding="utf-8")
+    q = ml.export(m, to="fhir", overlay=path).content
+    control = next(i for i in q["item"] if i["linkId"] == "control")
+    assert control["text"] == "Q control?"
+    assert [o["valueCoding"]["display"] for o in control["answerOption"]] == [
+        f"control statement {v}" for v in (1, 2, 3, 4)]
+    assert [o["valueCoding"]["code"] for o in control["answerOption"]] == ["1", "2", "3", "4"]
+    # without the overlay: no state names presented as answers
+    bare = ml.export(m, to="fhir").content
+    assert "Ideal state" not in str([i.get("answerOption") for i in bare["item"]])
+    control = next(i for i in bare["item"] if i["linkId"] == "control")
+    assert control["answerOption"][0]["valueCoding"]["display"] == (
+        "[ascot-sct4 answer 1 of control: licensed text not included]")

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from fhirpathpy import compile as fp_compile
 from fhirpathpy.models import models
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 import measurelib as ml
@@ -157,3 +159,46 @@ def test_scale_end_labels_travel_as_entry_format(write_yaml: Any) -> None:
     item = next(it for it in q["item"] if it["linkId"] == "pain")
     fmt = [e["valueString"] for e in item["extension"] if e["url"] == EXT_ENTRY_FORMAT]
     assert fmt == ["0 = No pain … 2 = Worst pain"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(-3, 12), min_size=2, max_size=6, unique=True),
+       op=st.sampled_from(["gt", "ge", "lt", "le", "eq", "ne", "in", "answered"]),
+       target=st.integers(-4, 13), targets=st.lists(st.integers(-4, 13), min_size=1,
+                                                      max_size=3),
+       numeric=st.booleans())
+def test_enable_when_agrees_with_measurelib_for_any_condition(
+        values: list[int], op: str, target: int, targets: list[int], numeric: bool) -> None:
+    """Whatever the condition and the scale, a filler enables the follow-up exactly when
+    measurelib's condition holds, and never sees an empty (non-boolean) expression."""
+    import json as _json
+
+    from measurelib.interop._export._fhir import condition_holds
+
+    value: Any = None if op == "answered" else (targets if op == "in" else target)
+    when = {"item": "pain", "op": op, **({} if value is None else {"value": value})}
+    scale = ({"type": "numeric", "min": min(values), "max": max(values)} if numeric else
+             {"type": "ordinal", "options": [{"value": v, "label": f"L{v}"}
+                                             for v in sorted(values)]})
+    m = ml.loads(_json.dumps({
+        "format": 1, "id": "fu", "version": "1.0.0", "title": "t",
+        "licence": {"holder": "x", "text_redistribution": "allowed", "modification": "allowed"},
+        "scales": {"s": scale, "yn": {"type": "yesno"}},
+        "items": [{"id": "pain", "text": "Pain?", "scale": "s",
+                   "follow_up": [{"id": "help", "text": "Help?", "scale": "yn",
+                                  "when": when}]}]}))
+    q = ml.export(m, to="fhir").content
+    item = next(it for it in q["item"] if it["linkId"] == "pain_help")
+    answers = list(range(min(values), max(values) + 1)) if numeric else sorted(values)
+    for answer in [None, *answers]:
+        qr = questionnaire_response(m, {} if answer is None else {"pain": answer})
+        if answer is None:
+            want = False
+        elif op == "answered":
+            want = True
+        elif op == "in":
+            want = answer in targets
+        else:
+            want = OPS[op](answer, target)
+        assert _enabled(item, qr) == want, (op, value, answer)
+        assert condition_holds(m.items[0].follow_up[0].when, answer) == want

@@ -189,3 +189,31 @@ def test_no_fallback_no_warning() -> None:
         warnings.simplefilter("error")
         text = str(m.render("script-text"))  # telephone wording falls back by design
     assert "Note for staff" not in text
+
+
+def test_cli_build_prints_the_fallback_warning(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from measurelib.cli._main import main
+
+    composer = tmp_path / "proxy.yaml"
+    composer.write_text(yaml.safe_dump({
+        "format": 1, "id": "with-proxy", "version": "1.0.0", "title": "With proxy",
+        "respondents": ["self", "proxy"],
+        "licence": {"holder": "Us", "text_redistribution": "allowed", "modification": "allowed"},
+        "compose": [{"from": "wellbeing-bank@1.0.0",
+                     "items": ["feeling_today", "cope_ask_help"]}],
+    }), encoding="utf-8")
+    assert main(["build", str(composer), "-o", str(tmp_path / "built.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: with-proxy: 1 item(s) have no proxy wording" in err
+    assert "cope_ask_help" in err
+
+
+def test_entry_sheet_explains_codes_of_licensed_answers(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "ascot.xlsx"
+    ml.write_entry_sheet(ml.load("ascot-sct4"), out)
+    rows = list(load_workbook(out)["codes"].iter_rows(values_only=True))
+    first = next(r for r in rows if r[0] == "A1")
+    assert first[3] == "1" and first[4].startswith("(answer wording licensed) Outcome state")

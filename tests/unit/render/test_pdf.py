@@ -126,3 +126,39 @@ def test_pdf_reports_are_tagged(tmp_path: Path) -> None:
     assert re.search(r"^Tagged:\s+yes$", pdf_info(out), re.M)
     struct = pdf_info(out, "-struct")
     assert "Table" in struct and "TH" in struct
+
+
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="pdfinfo (poppler-utils) missing")
+def test_assessment_report_pdf_reads_as_a_reader_would(tmp_path: Path) -> None:
+    """Verdicts start on page 1 (the table is not pushed to page 2), the table's header
+    repeats on each page it spans, no row is split from its topic, the title is plain."""
+    import warnings
+
+    import pandas as pd
+
+    df = pd.read_csv(ROOT / "tests" / "data" / "bfi.csv").iloc[:400]
+    m = ml.load(ROOT / "instruments" / "banks" / "ipip-bfi.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = ml.assess(m, df, on_invalid="missing", n_iter=5)
+        out = tmp_path / "assess.pdf"
+        data = result.render("pdf")
+    out.write_bytes(data if isinstance(data, bytes) else bytes(data))
+    assert re.search(r"^Tagged:\s+yes$", pdf_info(out), re.M)
+    pages = [flat(p) for p in pdf_text(out).split("\f") if p.strip()]
+    assert "`" not in pages[0]
+    first = pages[0]
+    assert "Verdicts" in first and "Sample size" in first  # the table starts under its caption
+    topics = [t for t in ("Internal consistency", "Item analysis", "Floor and ceiling")]
+    spanned = [p for p in pages if any(t in p for t in topics) and "Verdict" in p]
+    assert len(spanned) >= 2
+    for page in spanned[1:]:
+        if "Criterion (source)" in page or "What we found" in page:
+            assert "Topic Verdict What we found Criterion (source)" in page
+    # every verdict row: its topic and its verdict on the same page
+    for page in pages:
+        for topic in ("Internal consistency — agreeableness", "Item analysis — openness"):
+            if topic in page:
+                tail = page[page.index(topic):]
+                assert re.match(r"^.{0,60}(Meets|Does not meet|Cannot conclude|Information)",
+                                tail.replace(topic, "", 1).strip()), (topic, tail[:120])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from measurelib.compose import as_measure
 from measurelib.definition import Measure, band_intervals
 from measurelib.errors import Diagnostic, Location
-from measurelib.forms import load_overlay
+from measurelib.forms import with_overlay
 from measurelib.scoring import item_value_map, scored_item_values
 
 if TYPE_CHECKING:
@@ -71,8 +71,12 @@ def prepare(measure: Any, overlay: Any = None) -> tuple[Measure, list[Diagnostic
     if m.licence.text_redistribution != "forbidden":
         return m, diags
 
-    texts = load_overlay(overlay, m) if overlay is not None else {}
-    data = m.to_dict()
+    # the overlay (text, option labels, variants, translations) applied as forms apply it;
+    # only item text it supplies is exported
+    overlaid = with_overlay(m, overlay) if overlay is not None else m
+    texts = {it.id: it.text for it in overlaid.items
+             if it.text is not None and it.text != m.item(it.id).text}
+    data = overlaid.to_dict()
     withheld: list[str] = []
     for it in data.get("items", []):
         if it["id"] in texts:

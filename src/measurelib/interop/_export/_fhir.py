@@ -273,6 +273,10 @@ def _question(m: Measure, spec: ColumnSpec, lang: str, scored: dict[float, float
                 _text_field(coding, "display", o.label, m, lang, xh)
             elif xh is not None:
                 coding["_display"] = {"extension": [xh]}
+            elif m.licence.text_redistribution == "forbidden":
+                # licensed answer wording not supplied: say so rather than show a bare code
+                coding["display"] = (f"[{m.id} answer {code} of {spec.item_id}: licensed text "
+                                     "not included]")
             ao: dict[str, Any] = {"valueCoding": coding}
             oext: list[dict[str, Any]] = []
             if system != own:
