@@ -105,16 +105,54 @@ def best(fn: Any, repeat: int) -> tuple[float, Any]:
     return min(times), out
 
 
+def frames(x: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The same answers as the frames people have: float, integer, nullable, text codes."""
+    cols = [f"q{i}" for i in range(1, ITEMS + 1)]
+    flt = pd.DataFrame(x, columns=cols)
+    ints = pd.DataFrame(np.nan_to_num(x, nan=3.0).astype(np.int64), columns=cols)
+    nullable = flt.astype("Int64")
+    text = flt.astype("Int64").astype("string").astype(object)
+    text = text.where(flt.notna(), "")
+    return {"float": flt, "integer": ints, "nullable Int64": nullable, "string codes": text}
+
+
+def floor(df: pd.DataFrame, kind: str) -> np.ndarray:
+    """The NumPy floor for a frame: into a float matrix (NumPy's own conversion), row sum."""
+    if kind == "string codes":
+        arr = df.to_numpy()
+        return np.where(arr == "", "nan", arr).astype(np.float64).sum(axis=1)
+    if kind in ("float", "integer"):  # the frame's own values, no conversion
+        return df.to_numpy().sum(axis=1)
+    return df.to_numpy(dtype=np.float64, na_value=np.nan).sum(axis=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
+    import os
+
     measure = ml.loads(YAML)
     x = make_data(args.rows)
-    df = pd.DataFrame(x, columns=[f"q{i}" for i in range(1, ITEMS + 1)])
-    measure.score(df.head(1000))  # warm-up: imports, caches
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    all_frames = frames(x)
+    measure.score(all_frames["float"].head(1000))  # warm-up: imports, caches
+    print(f"{'frame':<16}{'numpy s':>9}{'ml s':>8}{'best':>7}{'median pair':>13}")
+    for kind, df in all_frames.items():
+        np_times, ml_times = [], []
+        for _ in range(args.repeat):
+            t, _ = best(lambda df=df, kind=kind: floor(df, kind), 1)
+            np_times.append(t)
+            t, _ = best(lambda df=df: measure.score(df), 1)
+            ml_times.append(t)
+        ratio = float(np.median(np.array(ml_times) / np.array(np_times)))
+        print(f"{kind:<16}{min(np_times):>9.4f}{min(ml_times):>8.3f}"
+              f"{min(ml_times) / min(np_times):>6.2f}x{ratio:>12.2f}x", flush=True)
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print("goal: <= 3x the NumPy row sum for every kind of frame")
+    df = all_frames["float"]
 
     # interleaved, so that both see the same machine load; best of each, and the median of
     # the ratios of the pairs
