@@ -13,7 +13,8 @@ processes run:
 Each run's wall time and peak memory (the child's maximum resident set, from ``wait4``)
 are recorded; the ratio printed is the median of the paired ratios, with the load average
 before and after. Run: ``python benchmarks/bench_score_cli.py [--rows N] [--repeat R]
-[--formats csv,tsv,parquet,xlsx] [--chunksize N] [--scaling]``. ``--scaling`` runs CSV at
+[--formats csv,tsv,parquet,xlsx] [--chunksize N] [--xlsx-out N] [--scaling]``. The Excel
+output run scores a CSV of ``--xlsx-out`` rows to ``.xlsx``. ``--scaling`` runs CSV at
 10^4 .. 10^7 rows (time and peak memory; the table in docs/performance.md).
 """
 
@@ -137,6 +138,8 @@ def main() -> None:
     parser.add_argument("--chunksize", type=int, default=100_000)
     parser.add_argument("--formats", default="csv,tsv,parquet,xlsx")
     parser.add_argument("--scaling", action="store_true")
+    parser.add_argument("--xlsx-out", type=int, default=100_000,
+                        help="rows for the Excel output run (0: skip)")
     parser.add_argument("--scaling-top", type=int, default=7, help="largest power of ten")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
@@ -152,6 +155,14 @@ def main() -> None:
             r = compare(fmt, rows, args.repeat, args.chunksize, folder)
             print(f"{fmt:<9}{rows:>11,}{r['floor_s']:>9.2f}{r['ml_s']:>8.2f}{r['ratio']:>6.2f}x"
                   f"{r['floor_mb']:>10.0f}{r['ml_mb']:>8.0f}", flush=True)
+        if args.xlsx_out:
+            path = write_input(make_frame(args.xlsx_out), "csv", folder)
+            cmd = [sys.executable, "-m", "measurelib", "score", "phq-9", str(path), "-o",
+                   str(folder / "out.xlsx"), "--quiet"]
+            t, mb = run(cmd)
+            print(f"\nExcel output: {args.xlsx_out:,} rows scored and written to .xlsx in "
+                  f"{t:.2f} s, peak {mb:.0f} MB (goal: <= 5 s, bounded memory); load "
+                  f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
         if args.scaling:
             scaling(args.repeat, args.chunksize, folder, args.scaling_top)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
