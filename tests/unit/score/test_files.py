@@ -310,3 +310,23 @@ def test_neutralise_frame_is_vectorised_and_keeps_numbers():
     assert out["n"].tolist() == [-1.0, 2.0, 3.0]
     assert list(out["c"].astype(str)) == ["'@x", "y", "'@x"]
     assert df.columns[0] == "=h"  # the input is not changed
+
+
+def test_excel_and_parquet_follow_the_same_rule(tmp_path):
+    rows = [[f"p{i}", "2024-01-02", *([1] * 9)] for i in range(7)]
+    rows[4][4] = 9  # Q3 of file row 6 ... before the blank rows are inserted
+    df = pd.DataFrame(rows, columns=HEADER)
+    blank = pd.DataFrame([[None] * len(HEADER)], columns=HEADER)
+    with_blank = pd.concat([df.iloc[:2], blank, df.iloc[2:]], ignore_index=True)
+    with_blank.to_excel(tmp_path / "d.xlsx", index=False)
+    df.to_parquet(tmp_path / "d.parquet", index=False)
+    for name, row in (("d.xlsx", 7), ("d.parquet", 6)):
+        res = score_file("phq-9", tmp_path / name, "collect", chunksize=2)
+        assert [(e.location.row, e.location.field) for e in res.errors] == [(row, "Q3")], name
+        res = score_file("phq-9", tmp_path / name, str(tmp_path / "o.xlsx"), chunksize=2,
+                         on_invalid="reject")
+        assert res.account.rows_in == 7 and res.account.rows_rejected == 1
+        out = pd.read_excel(tmp_path / "o.xlsx", dtype=str)
+        assert len(out) == 6 and out["respondent_id"].iloc[0] == "p0"
+    whole = read_responses(tmp_path / "d.xlsx")
+    assert list(whole.index) == [2, 3, 5, 6, 7, 8, 9]
