@@ -688,6 +688,16 @@ def validate_responses(
         mat = stack_view([parsed[c][0] for c in names])
         if mat is not None:
             screened.update(zip(names, screen2d(mat, checks[scale_id])))
+    # integer columns (what read_csv gives): never missing, always whole; min and max of the
+    # integers themselves are all the screen needs
+    for spec in specs:
+        heading = mapping.get(spec.name)
+        if heading is None or spec.name in screened or not n:
+            continue
+        col = df[heading]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu":
+            ints = col.to_numpy()
+            screened[spec.name] = (0, float(ints.min()), float(ints.max()), True)
     for spec in specs:
         heading = mapping.get(spec.name)
         if heading is None:

@@ -330,3 +330,16 @@ def test_excel_and_parquet_follow_the_same_rule(tmp_path):
         assert len(out) == 6 and out["respondent_id"].iloc[0] == "p0"
     whole = read_responses(tmp_path / "d.xlsx")
     assert list(whole.index) == [2, 3, 5, 6, 7, 8, 9]
+
+
+@pytest.mark.parametrize("kind", ["int64", "Int64", "float64", "object"])
+def test_every_frame_kind_validates_alike(kind):
+    m = ml.load("phq-9")
+    df = pd.DataFrame({f"Q{i}": [0, 1, 2, 3] for i in range(1, 10)})
+    df.loc[2, "Q4"] = 4 if kind != "object" else "4"
+    df = df.astype(kind if kind != "object" else str).astype(kind)
+    with pytest.raises(DataError) as err:
+        m.score(df)
+    assert [(d.location.row, d.location.field) for d in err.value.errors] == [(4, "Q4")]
+    ok = df.drop(index=2)
+    assert m.score(ok).scores["total"].tolist() == [0.0, 9.0, 27.0]
