@@ -343,3 +343,26 @@ def test_every_frame_kind_validates_alike(kind):
     assert [(d.location.row, d.location.field) for d in err.value.errors] == [(4, "Q4")]
     ok = df.drop(index=2)
     assert m.score(ok).scores["total"].tolist() == [0.0, 9.0, 27.0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["0", "1", "2", " 3 ", "3.0", "", None, "NA", "x", "-",
+                                 "2.5", "1e308", "Often"]), min_size=1, max_size=40),
+       st.integers(4096, 6000))
+def test_text_codes_parse_through_distinct_values_as_cell_by_cell(cells, n):
+    import numpy as np
+
+    import measurelib.scoring._validate as v
+
+    series = pd.Series((cells * (n // len(cells) + 1))[:n], dtype=object)
+    fast = v._parse(series)
+    slow_path = v._parse_by_codes
+    v._parse_by_codes = lambda s: None  # type: ignore[assignment]
+    try:
+        slow = v._parse(series)
+    finally:
+        v._parse_by_codes = slow_path
+    assert np.array_equal(fast[0], slow[0], equal_nan=True)
+    assert (fast[1] is None) == (slow[1] is None)
+    if fast[1] is not None:
+        assert np.array_equal(fast[1], slow[1])
