@@ -130,6 +130,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--kinds", default="float,integer,nullable Int64,string codes",
+                        help="frame kinds to compare, comma-separated")
     args = parser.parse_args()
 
     import os
@@ -145,6 +147,8 @@ def main() -> None:
     print(f"{'frame':<16}{'matrix s':>9}{'frame s':>9}{'ml s':>8}{'vs matrix':>11}"
           f"{'vs frame':>10}")
     for kind, df in all_frames.items():
+        if kind not in args.kinds.split(","):
+            continue
         mat_t, own_t, ml_times = [], [], []
         for _ in range(args.repeat):
             t, _ = best(lambda: x.sum(axis=1), 1)
