@@ -137,7 +137,7 @@ def scaling(repeat: int, chunksize: int, folder: Path, top: int) -> None:
             mems.append(mb)
         t = statistics.median(times)
         load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-        print(f"{rows:>12,}{t:>10.2f}{rows / t:>12,.0f}{max(mems):>10.0f}{load:>14}",
+        print(f"{rows:>12,}{t:>10.2f}{rows / t:>12,.0f}{max(mems):>10.0f}  {load:>14}",
               flush=True)
         path.unlink()
 
