@@ -105,16 +105,66 @@ def best(fn: Any, repeat: int) -> tuple[float, Any]:
     return min(times), out
 
 
+def frames(x: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The same answers as the frames people have: float, integer, nullable, text codes."""
+    cols = [f"q{i}" for i in range(1, ITEMS + 1)]
+    flt = pd.DataFrame(x, columns=cols)
+    ints = pd.DataFrame(np.nan_to_num(x, nan=3.0).astype(np.int64), columns=cols)
+    nullable = flt.astype("Int64")
+    text = flt.astype("Int64").astype("string").astype(object)
+    text = text.where(flt.notna(), "")
+    return {"float": flt, "integer": ints, "nullable Int64": nullable, "string codes": text}
+
+
+def floor(df: pd.DataFrame, kind: str) -> np.ndarray:
+    """The NumPy floor for a frame: into a float matrix (NumPy's own conversion), row sum."""
+    if kind == "string codes":
+        arr = df.to_numpy()
+        return np.where(arr == "", "nan", arr).astype(np.float64).sum(axis=1)
+    if kind in ("float", "integer"):  # the frame's own values, no conversion
+        return df.to_numpy().sum(axis=1)
+    return df.to_numpy(dtype=np.float64, na_value=np.nan).sum(axis=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--kinds", default="float,integer,nullable Int64,string codes",
+                        help="frame kinds to compare, comma-separated")
     args = parser.parse_args()
+
+    import os
 
     measure = ml.loads(YAML)
     x = make_data(args.rows)
-    df = pd.DataFrame(x, columns=[f"q{i}" for i in range(1, ITEMS + 1)])
-    measure.score(df.head(1000))  # warm-up: imports, caches
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    all_frames = frames(x)
+    measure.score(all_frames["float"].head(1000))  # warm-up: imports, caches
+    print("floors: 'matrix' = x.sum(axis=1) on the C-ordered float matrix of the answers; "
+          "'frame' = a NumPy row sum of that frame's own values (text codes: NumPy's "
+          "conversion to floats, then the sum)")
+    print(f"{'frame':<16}{'matrix s':>9}{'frame s':>9}{'ml s':>8}{'vs matrix':>11}"
+          f"{'vs frame':>10}")
+    for kind, df in all_frames.items():
+        if kind not in args.kinds.split(","):
+            continue
+        mat_t, own_t, ml_times = [], [], []
+        for _ in range(args.repeat):
+            t, _ = best(lambda: x.sum(axis=1), 1)
+            mat_t.append(t)
+            t, _ = best(lambda df=df, kind=kind: floor(df, kind), 1)
+            own_t.append(t)
+            t, _ = best(lambda df=df: measure.score(df), 1)
+            ml_times.append(t)
+        ml_a = np.array(ml_times)
+        r_mat = float(np.median(ml_a / np.array(mat_t)))
+        r_own = float(np.median(ml_a / np.array(own_t)))
+        print(f"{kind:<16}{min(mat_t):>9.4f}{min(own_t):>9.4f}{min(ml_times):>8.3f}"
+              f"{r_mat:>10.2f}x{r_own:>9.2f}x", flush=True)
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print("goal: <= 3x the NumPy row sum for every kind of frame")
+    df = all_frames["float"]
 
     # interleaved, so that both see the same machine load; best of each, and the median of
     # the ratios of the pairs

@@ -241,6 +241,12 @@ def _read_block(block: bytes, headings: list[str], sep: str, numeric: set[str] |
     dtype: Any = str
     if numeric:
         dtype = {h: (np.float64 if h in numeric else object) for h in headings}
+    # the parser takes the first row's extra fields silently (later rows raise): check it
+    nl = block.find(b"\n")
+    first_line = block[: nl if nl >= 0 else len(block)]
+    if first_line.count(sep.encode()) >= len(headings) and len(next(csv.reader(
+            [first_line.decode("utf-8", errors="replace")], delimiter=sep), [])) > len(headings):
+        raise _too_many_fields(block, sep, len(headings), first_row, path)
     try:
         return pd.read_csv(io.BytesIO(block), header=None, names=headings, sep=sep,
                            index_col=False, dtype=dtype, keep_default_na=False,

@@ -270,5 +270,5 @@ def double_entry_message(rec: Any, first: str, second: str) -> str:
         if r2 is None:
             return f"the form on row {r1} of {first} is not in {second}"
         return f"the form on row {r2} of {second} is not in {first}"
-    return (f"column {rec.column!r}: first keying {rec.first!r} (row {r1} of {first}), "
-            f"second keying {rec.second!r} (row {r2} of {second})")
+    return (f"{rec.column}: first keying {rec.first!r}, second keying {rec.second!r} "
+            f"(row {r2} of {second})")
