@@ -222,8 +222,11 @@ def _import_all_modules() -> None:
     import measurelib
 
     for info in pkgutil.walk_packages(measurelib.__path__, "measurelib."):
-        if info.name.endswith("__main__") or ".migrations" in info.name:
-            continue  # entry points and Alembic scripts run only in their own context
+        if info.name.endswith("__main__") or ".migrations" in info.name \
+                or info.name.startswith("measurelib.serve."):
+            # entry points and Alembic scripts run only in their own context; the web
+            # service's modules need Django configured (they register no codes)
+            continue
         importlib.import_module(info.name)
 
 

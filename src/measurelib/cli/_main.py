@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         codes = {d.code for d in err.errors}
         usage = codes <= {"file-not-found", "catalog-unknown", "catalog-version", "usage",
                           "store-not-found", "store-url-invalid", "data-file-type",
-                          "data-not-utf8", "data-unreadable"}
+                          "data-not-utf8", "data-unreadable", "schedule-missing"}
         return EXIT_USAGE if usage else EXIT_INVALID
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
