@@ -461,9 +461,6 @@ register("schedule-unknown-measure", "Schedule names an unknown measure", "A sch
          "measure id that is neither a catalog measure nor stored in the store, so nobody could "
          "ever complete it.", "Correct the id (a did-you-mean is given), or import the "
          "measure's forms first.", area="definition")
-register("schedule-missing", "No schedule", "`due` needs a schedule: none was given and none "
-         "is stored for the service.", "Give --schedule FILE, or store one with `measurelib "
-         "service NAME --schedule FILE`.", area="data")
 register("timepoint-unknown", "Unknown timepoint", "A form's timepoint is not one of the "
          "declared timepoints (the service's schedule, else the measure's `timepoints:`).",
          "Correct the label (a did-you-mean is given), or declare the timepoint.", area="data")

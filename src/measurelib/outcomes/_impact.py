@@ -119,11 +119,17 @@ class ImpactReport(Result):
             line = (f"{s['score_title']}: {_fmt(h['n_baseline'])} started, "
                     f"{_fmt(h['n_paired'])} followed up")
             if s["categories_reported"]:
-                line += f"; reliably improved {_pct(h['share_improved'])}"
+                shown = (_pct(h["share_improved"]) if h["share_improved"] is not None
+                         else _fmt(h["n_improved"]))
+                line += f"; reliably improved {shown}"
             else:
                 line += "; reliable change not reported (no criterion declared)"
             lines.append(line)
-        return f"{self.title}\n" + "\n".join(lines) if len(lines) > 1 else lines[0]
+        if self.data.get("n_hidden"):
+            lines.append(f"({self.data['marker']}: hidden to protect privacy; see the "
+                         "methods box)")
+        return f"{self.title}\n" + "\n".join(lines) if len(self.data["sections"]) > 1 \
+            else "\n".join(lines)
 
     def to_html(self) -> str:
         """One self-contained HTML page (inline CSS and SVG; no external requests)."""
