@@ -575,9 +575,10 @@ def _section(measure: Measure, raw: dict[str, Any], prot: Any) -> dict[str, Any]
             f"{float(attrition['p']):.3f}): the change seen may not hold for everyone who "
             "started.")
     n_paired = prot.values[(*head, "n_paired")]
-    if 0 < n_paired < 10:
-        caveats.append("Fewer than 10 people have a baseline and a follow-up: the figures are "
-                       "uncertain.")
+    if 0 < n_paired < 10:  # the number itself only when it is shown
+        caveats.append((f"Only {n_paired} people have" if prot.shown((*head, "n_paired"))
+                        else "Few people have") + " a baseline and a follow-up: the figures "
+                       "are uncertain.")
     retro = prot.count((sid, "retrospective"))
     if retro != 0:
         caveats.append(f"{_fmt(retro)} baseline(s) were completed retrospectively (thinking "
