@@ -470,10 +470,6 @@ register("date-in-future", "Date in the future", "A form is dated after today, w
 register("report-logo", "Logo cannot be used", "The organisation's logo given to a report is "
          "outside the allowed folder, too large, or not a PNG or JPEG image.",
          "Give a PNG or JPEG file of at most 512 KB inside the current folder.", area="data")
-register("assess-duplicates", "Duplicate respondents", "The response file holds the same "
-         "respondent id (or the same complete row) more than once, so the sample would be "
-         "counted twice.", "Remove the duplicates, or pass --id-column so that repeated ids "
-         "are found.", area="data")
 register("no-baseline", "No baseline scores", "The store or table holds no baseline "
          "administrations of the measure (for the filters given), so no change can be computed.",
          "Import the forms first, or check the measure, service and timepoint labels.",
