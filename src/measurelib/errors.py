@@ -532,9 +532,6 @@ register("schedule-unknown-measure", "Schedule names an unknown measure", "A sch
          "measure id that is neither a catalog measure nor stored in the store, so nobody could "
          "ever complete it.", "Correct the id (a did-you-mean is given), or import the "
          "measure's forms first.", area="definition")
-register("schedule-missing", "No schedule", "`due` needs a schedule: none was given and none "
-         "is stored for the service.", "Give --schedule FILE, or store one with `measurelib "
-         "service NAME --schedule FILE`.", area="data")
 register("timepoint-unknown", "Unknown timepoint", "A form's timepoint is not one of the "
          "declared timepoints (the service's schedule, else the measure's `timepoints:`).",
          "Correct the label (a did-you-mean is given), or declare the timepoint.", area="data")
@@ -544,10 +541,6 @@ register("date-in-future", "Date in the future", "A form is dated after today, w
 register("report-logo", "Logo cannot be used", "The organisation's logo given to a report is "
          "outside the allowed folder, too large, or not a PNG or JPEG image.",
          "Give a PNG or JPEG file of at most 512 KB inside the current folder.", area="data")
-register("assess-duplicates", "Duplicate respondents", "The response file holds the same "
-         "respondent id (or the same complete row) more than once, so the sample would be "
-         "counted twice.", "Remove the duplicates, or pass --id-column so that repeated ids "
-         "are found.", area="data")
 register("no-baseline", "No baseline scores", "The store or table holds no baseline "
          "administrations of the measure (for the filters given), so no change can be computed.",
          "Import the forms first, or check the measure, service and timepoint labels.",

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -210,3 +211,15 @@ def test_impact_report_hides_every_recoverable_small_count(people) -> None:
     a = sec["attrition"]
     if a["n_lost"] == MARKER:
         assert a["mean_lost"] is None and a["sd_lost"] is None and a["p"] is None
+
+
+@pytest.mark.parametrize("k", [2, 3, 10])
+def test_other_thresholds_are_protected_too(k) -> None:
+    cells = Cells(k)
+    for key, v in {"n": 12, "a": 11, "b": 1, "c": 0}.items():
+        cells.add(key, v)
+    cells.relate("n", ["a", "b", "c"])
+    prot = protect(cells)
+    published = {key: prot.count(key) for key in cells.values}
+    assert published["b"] == MARKER
+    assert_protected(published, cells.values, [("n", ["a", "b", "c"])], k=k)

@@ -191,7 +191,7 @@ def protect(cells: Cells) -> Protected:
     values = cells.values
     primary = {key for key, v in values.items() if 0 < v < k}
     hidden = set(primary)
-    if k > 2 and primary and cells.relations:
+    if k >= 2 and primary and cells.relations:
         rel_of: dict[Hashable, list[int]] = {}
         for i, (t, ps) in enumerate(cells.relations):
             for key in (t, *ps):

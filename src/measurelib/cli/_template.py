@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", type=int, default=500,
                    help="rows with drop-down checks (1-2000, default 500)")
     p.add_argument("--lang", default=None, help="language of the labels on the codes sheet")
+    p.add_argument("--schedule", default=None, metavar="FILE",
+                   help="offer this service schedule's timepoints in the timepoint drop-down "
+                        "(default: the measure's declared timepoints)")
     add_format_option(p)
 
 
@@ -36,8 +39,16 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     measure = load(args.measure)
+    timepoints = None
+    if args.schedule:
+        from measurelib.outcomes import load_schedule
+
+        sched = load_schedule(args.schedule)
+        timepoints = [tp.id for tp in sched.timepoints
+                      if measure.id in (tp.measures or sched.measures)] or None
     try:
-        write_entry_sheet(measure, args.output, rows=args.rows, lang=args.lang)
+        write_entry_sheet(measure, args.output, rows=args.rows, lang=args.lang,
+                          timepoints=timepoints)
     except OSError as exc:
         sys.stderr.write(f"measurelib template: error: cannot write {args.output}: "
                          f"{exc.strerror or exc}\n")

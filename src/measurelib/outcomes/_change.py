@@ -13,6 +13,7 @@ Everything is computed with pandas group-bys; no Python loop runs per person.
 from __future__ import annotations
 
 import math
+import warnings as _warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -519,7 +520,9 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
         sk, sl = float(kept.std()), float(lost.std())
         pooled = math.sqrt((sk * sk + sl * sl) / 2)
         if pooled > 0:
-            t = stats.ttest_ind(kept, lost, equal_var=False)
+            with _warnings.catch_warnings():  # identical values in one group: t is exact
+                _warnings.simplefilter("ignore", RuntimeWarning)
+                t = stats.ttest_ind(kept, lost, equal_var=False)
             vk, vl = sk * sk / len(kept), sl * sl / len(lost)
             dof = (vk + vl) ** 2 / (vk * vk / (len(kept) - 1) + vl * vl / (len(lost) - 1))
             smd = (float(kept.mean()) - float(lost.mean())) / pooled

@@ -121,11 +121,17 @@ class ImpactReport(Result):
             line = (f"{s['score_title']}: {_fmt(h['n_baseline'])} started, "
                     f"{_fmt(h['n_paired'])} followed up")
             if s["categories_reported"]:
-                line += f"; reliably improved {_pct(h['share_improved'])}"
+                shown = (_pct(h["share_improved"]) if h["share_improved"] is not None
+                         else _fmt(h["n_improved"]))
+                line += f"; reliably improved {shown}"
             else:
                 line += "; reliable change not reported (no criterion declared)"
             lines.append(line)
-        return f"{self.title}\n" + "\n".join(lines) if len(lines) > 1 else lines[0]
+        if self.data.get("n_hidden"):
+            lines.append(f"({self.data['marker']}: hidden to protect privacy; see the "
+                         "methods box)")
+        return f"{self.title}\n" + "\n".join(lines) if len(self.data["sections"]) > 1 \
+            else "\n".join(lines)
 
     def to_html(self) -> str:
         """One self-contained HTML page (inline CSS and SVG; no external requests)."""
@@ -571,9 +577,10 @@ def _section(measure: Measure, raw: dict[str, Any], prot: Any) -> dict[str, Any]
             f"{float(attrition['p']):.3f}): the change seen may not hold for everyone who "
             "started.")
     n_paired = prot.values[(*head, "n_paired")]
-    if 0 < n_paired < 10:
-        caveats.append("Fewer than 10 people have a baseline and a follow-up: the figures are "
-                       "uncertain.")
+    if 0 < n_paired < 10:  # the number itself only when it is shown
+        caveats.append((f"Only {n_paired} people have" if prot.shown((*head, "n_paired"))
+                        else "Few people have") + " a baseline and a follow-up: the figures "
+                       "are uncertain.")
     retro = prot.count((sid, "retrospective"))
     if retro != 0:
         caveats.append(f"{_fmt(retro)} baseline(s) were completed retrospectively (thinking "

@@ -397,7 +397,7 @@ def due_list(store: Any, schedules: Schedule | list[Schedule] | None = None, *,
             scheds = [s for s in scheds if s.service == service]
             if not scheds:
                 raise DefinitionError([Diagnostic(
-                    "schedule-missing", f"no schedule is stored for service {service!r}",
+                    "usage", f"no schedule is stored for service {service!r}",
                     "Give --schedule FILE, or store one with `measurelib service "
                     f"{service} --schedule FILE`.", Location(field="--service"))])
     else:
@@ -409,7 +409,7 @@ def due_list(store: Any, schedules: Schedule | list[Schedule] | None = None, *,
                 new._document = old._document
     if not scheds:
         raise DefinitionError([Diagnostic(
-            "schedule-missing", "no schedule given and none stored in the store",
+            "usage", "no schedule given and none stored in the store",
             "Give --schedule FILE, or store one with `measurelib service NAME --schedule "
             "FILE`.", Location(field="--schedule"))])
     problems = [d for s in scheds for d in check_schedule(s, store)]

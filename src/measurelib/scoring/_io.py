@@ -534,46 +534,76 @@ class ScoreStats:
         return out
 
 
-def _small(v: int, below: int) -> str:
-    """A count, or ``<N`` when it is 1..N-1 (small-number suppression)."""
-    return f"<{below}" if 0 < v < below else str(v)
+def _protected(stats: dict[str, Any], alerts: dict[str, int], below: int) -> Any:
+    """The disclosure decision for a score summary (one mechanism for every output).
+
+    Cells: each score's ``n`` and band counts (bands add up to ``n`` when every score falls
+    in a band), each alert's count and the number fired (their sum). Primary and
+    complementary suppression as in :mod:`measurelib._output._disclosure`.
+    """
+    from measurelib._output import Cells, protect
+
+    cells = Cells(max(below, 1))
+    for sid, d in stats.items():
+        n_key = cells.add((sid, "n"), d["n"])
+        bands = d.get("bands") or {}
+        keys = [cells.add((sid, "band", k), v) for k, v in bands.items()]
+        if keys and sum(bands.values()) == d["n"]:
+            cells.relate(n_key, keys)
+    keys = [cells.add(("alert", k), v) for k, v in alerts.items()]
+    cells.add(("alerts",), sum(alerts.values()))
+    if keys:
+        cells.relate(("alerts",), keys)
+    return protect(cells)
 
 
 def suppress_counts(stats: dict[str, Any], alerts: dict[str, int],
               below: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Statistics and alert counts with small numbers replaced by None (JSON output)."""
+    """Statistics and alert counts with hidden counts replaced by None (JSON output).
+
+    Small counts (1 to ``below - 1``) and the counts that would reveal one by subtraction
+    are hidden; a score whose ``n`` is hidden, or below ``below``, keeps no statistics.
+    """
     if below <= 1:
         return stats, dict(alerts)
+    prot = _protected(stats, alerts, below)
     out: dict[str, Any] = {}
     for sid, d in stats.items():
         d = dict(d)
-        if 0 < d["n"] < below:
-            d = {"n": None}
+        if not prot.shown(group=(sid, "n")) and d["n"]:
+            d = {"n": None, **({"bands": d["bands"]} if "bands" in d else {})}
         if "bands" in d:
-            d["bands"] = {k: (None if 0 < v < below else v) for k, v in d["bands"].items()}
+            d["bands"] = {k: (None if (sid, "band", k) in prot.hidden else v)
+                          for k, v in d["bands"].items()}
         out[sid] = d
-    return out, {k: (None if 0 < v < below else v) for k, v in alerts.items()}
+    return out, {k: (None if ("alert", k) in prot.hidden else v) for k, v in alerts.items()}
 
 
 def summary_text(measure: Any, account: Any, stats: dict[str, Any], out: str | None,
                   rejected_path: str | None, below: int = 0) -> str:
+    prot = _protected(stats, account.alerts, below) if below > 1 else None
+
+    def show(key: Any, v: int) -> str:
+        return str(v) if prot is None else str(prot.count(key))
+
     lines = [f"{measure.id} {measure.version}: {account.summary()}"]
     for sid, d in stats.items():
-        if d["n"] and not d["n"] < below:
+        if d["n"] and (prot is None or prot.shown(group=(sid, "n"))):
             sd = "-" if d.get("sd") is None else f"{d['sd']:.2f}"
             lines.append(f"{sid}: n={d['n']} mean={d['mean']:.2f} sd={sd} min={d['min']:g} "
                          f"max={d['max']:g}")
         else:
-            lines.append(f"{sid}: n={_small(d['n'], below)}")
+            lines.append(f"{sid}: n={show((sid, 'n'), d['n'])}")
         if d.get("bands"):
             lines.append("  bands: " + ", ".join(
-                f"{k} {_small(v, below)}" for k, v in d["bands"].items()))
+                f"{k} {show((sid, 'band', k), v)}" for k, v in d["bands"].items()))
     fired = sum(account.alerts.values())
-    lines.append(f"alerts fired: {_small(fired, below)}" + (" (" + ", ".join(
-        f"{k} {_small(v, below)}" for k, v in account.alerts.items() if v) + ")"
+    lines.append(f"alerts fired: {show(('alerts',), fired)}" + (" (" + ", ".join(
+        f"{k} {show(('alert', k), v)}" for k, v in account.alerts.items() if v) + ")"
         if fired else ""))
-    if below > 1:
-        lines.append(f"(counts from 1 to {below - 1} are shown as <{below})")
+    if prot is not None:
+        lines.append(f"([c]: counts from 1 to {below - 1}, and counts that would reveal one "
+                     "by subtraction, are hidden)")
     if out:
         lines.append(f"scores written to {out}")
     if rejected_path and account.rows_rejected:

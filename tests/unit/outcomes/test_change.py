@@ -239,3 +239,14 @@ def test_empty_store_or_frame_is_a_clear_error() -> None:
         ml.change(empty, "phq-9")
     assert info.value.errors[0].code == "no-baseline"
     assert "Import the forms first" in info.value.errors[0].hint
+
+
+def test_attrition_check_with_identical_baselines_raises_no_warning() -> None:
+    """Found by the disclosure property test: a group of identical baselines."""
+    df = pd.DataFrame({
+        "respondent_id": ["a", "b", "c", "d", "c", "d"],
+        "timepoint": ["baseline"] * 4 + ["exit"] * 2,
+        "date": ["2025-01-01"] * 4 + ["2025-03-01"] * 2,
+        "total": [0, 1, 1, 1, 1, 1]})
+    res = ml.change(df, "phq-9")
+    assert res.attrition["n_lost"] == 2 and res.attrition["n_followed_up"] == 2

@@ -187,3 +187,98 @@ def test_no_criterion_means_no_category_anywhere() -> None:
     assert "No reliable change" not in html
     assert "not reported" in html
     assert "reliable change not reported" in rep.summary()
+
+
+TWO_SCORES = WELLBEING.replace("""scores:
+  - id: total""", """scores:
+  - id: sub
+    title: First item
+    items: [a]
+    higher_is_better: true
+    reliable_change: 2
+  - id: total""")
+
+
+def test_one_report_covers_several_scores() -> None:
+    m = ml.loads(TWO_SCORES)
+    df = service().rename(columns={"total": "a"})
+    df["a"] = df["a"] % 6
+    df["b"] = 2
+    store = ml.Store(":memory:")
+    store.import_frame(m, df[["respondent_id", "site", "timepoint", "date", "a", "b"]])
+    rep = impact_report(store, m, score="all")
+    assert rep.score_ids == ["sub", "total"]
+    assert [s["score_id"] for s in rep.data["sections"]] == ["sub", "total"]
+    html = rep.to_html()
+    assert html.count('id="h-headline-') == 2 and "First item" in html
+    assert "Feel-good score" in html and html.count("<h1>") == 1
+    rep2 = impact_report(store, m, score=["total"])
+    assert rep2.score_ids == ["total"]
+    with pytest.raises(ValueError, match="allowed values"):
+        impact_report(store, m, score=["nope"])
+
+
+def test_organisation_name_and_logo(tmp_path, monkeypatch) -> None:
+    import base64
+
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    (tmp_path / "logo.png").write_bytes(png)
+    monkeypatch.chdir(tmp_path)
+    rep = impact_report(service(), PHQ9, organisation="Northgate <Trust>", logo="logo.png")
+    html = rep.to_html()
+    assert 'src="data:image/png;base64,' in html and "Northgate &lt;Trust&gt;" in html
+    assert 'alt="Northgate &lt;Trust&gt; logo"' in html
+    outside = tmp_path.parent / "outside-logo.png"
+    outside.write_bytes(png)
+    for bad, msg in ((str(outside), "outside"), ("../outside-logo.png", "outside"),
+                     ("missing.png", "not a file")):
+        with pytest.raises(ml.DataError, match=msg):
+            impact_report(service(), PHQ9, logo=bad)
+    (tmp_path / "link.png").symlink_to(outside)
+    with pytest.raises(ml.DataError, match="outside"):
+        impact_report(service(), PHQ9, logo="link.png")
+    (tmp_path / "fake.png").write_text("<svg onload=alert(1)>")
+    with pytest.raises(ml.DataError, match="not a PNG or JPEG"):
+        impact_report(service(), PHQ9, logo="fake.png")
+    (tmp_path / "big.png").write_bytes(png + b"\0" * 600_000)
+    with pytest.raises(ml.DataError, match="the limit is"):
+        impact_report(service(), PHQ9, logo="big.png")
+
+
+def test_report_cli_scores_and_logo(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    m = ml.loads(TWO_SCORES)
+    (tmp_path / "m.yaml").write_text(TWO_SCORES)
+    df = service().rename(columns={"total": "a"})
+    df["a"] = df["a"] % 6
+    df["b"] = 2
+    store = ml.Store(tmp_path / "s.db")
+    store.import_frame(m, df[["respondent_id", "site", "timepoint", "date", "a", "b"]])
+    store.close()
+    r = subprocess.run([sys.executable, "-m", "measurelib", "report", "--db", "s.db",
+                        "--measure", "m.yaml", "--score", "all", "--organisation", "Trust",
+                        "-o", "r.json"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["score_ids"] == ["sub", "total"] and doc["organisation"] == "Trust"
+    r = subprocess.run([sys.executable, "-m", "measurelib", "report", "--db", "s.db",
+                        "--measure", "m.yaml", "--logo", "/etc/hostname", "-o", "r.html"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 1 and "report-logo" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_no_statistic_of_a_hidden_group_in_json() -> None:
+    """n_lost hidden: no mean, SD or test statistic of those people anywhere."""
+    df = service(n_a=30, n_b=0)
+    keep = ~((df["timepoint"] == "exit") & df["respondent_id"].isin(["p1", "p2"]))
+    rep = impact_report(df[keep], PHQ9)
+    a = rep.data["sections"][0]["attrition"]
+    assert a["n_lost"] == "[c]"
+    assert a["mean_lost"] is None and a["sd_lost"] is None
+    assert a["welch_t"] is None and a["p"] is None and a["standardised_difference"] is None
+    # and 28 followed up of 30 started would give the 2 away: started or followed up hidden
+    h = rep.data["sections"][0]["headline"]
+    assert "[c]" in (h["n_baseline"], h["n_paired"])

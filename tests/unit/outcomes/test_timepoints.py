@@ -48,7 +48,6 @@ def test_the_schedule_is_the_declared_list(tmp_path) -> None:
 
 
 def test_the_measure_declares_its_timepoints() -> None:
-    text = PHQ9.to_yaml() if hasattr(PHQ9, "to_yaml") else None
     m = ml.loads(_with_timepoints("[intake, week6, discharge]"))
     assert m.timepoint_ids == ("intake", "week6", "discharge")
     assert allowed_timepoints(m) == ("intake", "week6", "discharge")
@@ -56,7 +55,6 @@ def test_the_measure_declares_its_timepoints() -> None:
         ml.loads(_with_timepoints("[intake, intake]"))
     with pytest.raises(ml.DefinitionError):
         ml.loads(_with_timepoints("[Intake Week]"))
-    del text
 
 
 def _with_timepoints(tps: str) -> str:
@@ -107,3 +105,16 @@ def test_import_cli_names_row_and_column(tmp_path) -> None:
     assert r.returncode == 1, r.stderr
     assert "timepoint-unknown" in r.stderr and "did you mean 'baseline'?" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_template_offers_a_schedules_timepoints(tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    (tmp_path / "s.yaml").write_text("measures: [phq-9]\ntimepoints:\n"
+                                     "  - {id: start, at: entry}\n  - {id: end, at: exit}\n")
+    r = subprocess.run([sys.executable, "-m", "measurelib", "template", "phq-9", "-o", "e.xlsx",
+                        "--schedule", "s.yaml"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    ws = load_workbook(tmp_path / "e.xlsx")["entry"]
+    tp = [dv for dv in ws.data_validations.dataValidation if "C2" in str(dv.sqref)]
+    assert tp[0].formula1 == '"start,end"'
