@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +196,147 @@ def compare_entries(first: Any, second: Any, *, key: list[str] | None = None) ->
     table = pd.concat(out, ignore_index=True)[cols_out]
     table = table.sort_values(["row_first", "column"], na_position="last").reset_index(drop=True)
     return table.drop(columns=["__pos"], errors="ignore")
+
+
+class _Bar:
+    """The scoring reader's progress protocol (``total``, ``update``) drawn by tqdm."""
+
+    def __init__(self, desc: str, enabled: bool) -> None:
+        self.total: int | None = None
+        self.bar: Any = None
+        self.desc, self.enabled = desc, enabled
+
+    def update(self, done: int, rows: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            import importlib
+
+            tqdm = importlib.import_module("tqdm.auto").tqdm
+            self.bar = tqdm(total=self.total, desc=self.desc, unit="B", unit_scale=True,
+                            leave=False, file=sys.stderr)
+        self.bar.n = done
+        self.bar.set_postfix_str(f"{rows:,} rows", refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def progress_wanted(progress: bool | None) -> bool:
+    """``progress`` if given, else whether stderr is a terminal."""
+    if progress is not None:
+        return progress
+    return bool(getattr(sys.stderr, "isatty", lambda: False)()) and \
+        os.environ.get("TERM") != "dumb"
+
+
+def iter_file_chunks(path: str | Path, chunksize: int, *,
+                     progress: bool | None = None) -> Iterator[tuple[Any, Any]]:
+    """``(frame, row numbers)`` chunks of a response file, read as :func:`read_responses` reads.
+
+    Text files and Parquet are streamed ``chunksize`` rows at a time; an Excel workbook is
+    read whole (a sheet holds at most 1,048,576 rows) and then cut. Cells are text, a blank
+    cell is missing, wholly blank rows are not rows, and row numbers are those a
+    spreadsheet shows (the heading is row 1).
+    """
+    import numpy as np
+
+    from measurelib.errors import DataError, Diagnostic, Location
+    from measurelib.scoring import read_responses
+    from measurelib.scoring._io import iter_response_chunks
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if not p.is_file() or suffix in (".xlsx", ".xlsm") or suffix not in (
+            ".csv", ".tsv", ".txt", ".parquet", ".pq"):
+        df = read_responses(p)  # its errors for missing files and types it does not read
+        rows = df.index.to_numpy()
+        df = df.reset_index(drop=True)
+        for start in range(0, len(df), chunksize):
+            yield (df.iloc[start:start + chunksize].reset_index(drop=True),
+                   rows[start:start + chunksize])
+        return
+    bar = _Bar(f"importing {p.name}", progress_wanted(progress))
+    start = 0
+    try:
+        for frame in iter_response_chunks(p, chunksize, progress=bar):  # type: ignore[arg-type]
+            frame.columns = [str(c).strip() for c in frame.columns]
+            if suffix not in (".parquet", ".pq"):
+                frame = frame.mask(frame == "")
+            rows = np.arange(start, start + len(frame)) + 2
+            start += len(frame)
+            keep = frame.notna().any(axis=1).to_numpy() if len(frame.columns) else \
+                np.ones(len(frame), dtype=bool)
+            yield frame[keep].reset_index(drop=True), rows[keep]
+    except UnicodeDecodeError:
+        raise DataError([Diagnostic("file-not-found", f"{path} is not UTF-8 text",
+                                    "Save the file as CSV UTF-8.", Location(str(path)))]) from None
+    except (ValueError, OSError) as exc:
+        from pandas.errors import ParserError
+
+        if not isinstance(exc, (ParserError, OSError)) and "Error tokenizing" not in str(exc):
+            raise
+        raise DataError([Diagnostic("file-not-found", f"cannot read {path}: {exc}",
+                                    "Check that the file is a valid CSV or Parquet file.",
+                                    Location(str(path)))]) from None
+    finally:
+        bar.close()
+
+
+def encode_responses(values: Any, columns: list[str]) -> list[str]:
+    """Each row's answers as a compact JSON array in the order of ``columns``.
+
+    ``[1,2,0,null,"free text"]``: the measure's response columns (stored once per measure
+    version in ``measures.response_columns``) name the positions, so no row repeats them.
+    Whole numbers are written without ``.0``; missing answers are ``null``.
+    """
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    n = len(values)
+    if not columns:
+        return ["[]"] * n
+    parts = []
+    for col in columns:
+        if col not in values.columns:
+            parts.append(pd.Series(["null"] * n, dtype=object))
+            continue
+        s = values[col].reset_index(drop=True)
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            arr = s.to_numpy(dtype=float, na_value=np.nan)
+            ok = ~np.isnan(arr)
+            if bool((arr[ok] == np.round(arr[ok])).all()) and bool(
+                    (np.abs(arr[ok]) < 2**53).all()):
+                text = pd.Series(arr).astype("Int64").astype("string").astype(object)
+            else:
+                text = pd.Series([repr(float(v)) for v in arr], dtype=object)
+            parts.append(text.where(ok, "null"))
+        else:
+            obj = s.astype(object)
+            parts.append(obj.map(lambda v: "null" if v is None or v is pd.NA or (
+                isinstance(v, float) and v != v) else json.dumps(str(v), ensure_ascii=False)))
+    out = "[" + parts[0]
+    for p in parts[1:]:
+        out = out + "," + p
+    return list(out + "]")
+
+
+def decode_responses(texts: Any, columns_of: Any) -> list[str]:
+    """JSON objects (``{"item": answer}``) from stored answers of either form.
+
+    ``texts`` are stored ``responses``; ``columns_of`` gives, per row, the measure's column
+    list for arrays (rows stored before the compact form are objects already).
+    """
+    import json
+
+    out = []
+    for text, cols in zip(texts, columns_of):
+        if isinstance(text, str) and text.startswith("[") and cols is not None:
+            out.append(json.dumps(dict(zip(cols, json.loads(text))), ensure_ascii=False))
+        else:
+            out.append(text)
+    return out
