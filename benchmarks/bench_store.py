@@ -1,6 +1,6 @@
 """Outcomes store speed: streamed import and change analysis against their floors.
 
-* **Import** (``--rows``, default 1,000,000; ``--scale`` runs 10^4, 10^5, 10^6): a CSV of
+* **Import** (``--rows``, default 1,000,000; ``--scale [N ...]`` runs several sizes, by default 10^4, 10^5, 10^6): a CSV of
   N PHQ-9 administrations (half baselines, half follow-ups) goes into an empty store with
   ``Store.import_file`` (streamed in chunks: metadata checks, full response validation,
   scoring, natural keys, respondents, episodes, one transaction). Floors, on the same file
@@ -240,14 +240,16 @@ class _Cluster:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="administrations to import")
-    ap.add_argument("--scale", action="store_true", help="10^4, 10^5 and 10^6 rows")
+    ap.add_argument("--scale", nargs="*", type=int, default=None, metavar="N",
+                    help="several sizes (default with no N: 10^4, 10^5 and 10^6 rows)")
     ap.add_argument("--repeats", type=int, default=3, help="interleaved runs per size")
     ap.add_argument("--pairs", type=int, default=1_000_000, help="paired people for change")
     ap.add_argument("--no-change", action="store_true", help="skip the change benchmark")
     ap.add_argument("--pg", default=None, help="'auto' or a PostgreSQL URL (an empty database)")
     args = ap.parse_args()
     print(f"load average before: {os.getloadavg()}, CPUs: {os.cpu_count()}", flush=True)
-    sizes = [10_000, 100_000, 1_000_000] if args.scale else [args.rows]
+    sizes = ((args.scale or [10_000, 100_000, 1_000_000]) if args.scale is not None
+             else [args.rows])
     results: list[dict[str, Any]] = []
     cluster = None
     try:

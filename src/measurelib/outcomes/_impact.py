@@ -427,7 +427,7 @@ def _participation(store: Any, measure_id: str, sup: _Suppressor, start: Any, en
     named = offers[offers["respondent_id"].notna()]
     for status, n in named.groupby("status")["count"].sum().items():
         out["offers"].append({"status": str(status).replace("_", " "), "n": sup.count(int(n))})
-    adm = store.administrations(measure_id)
+    adm = store.administrations(measure_id, responses=False)
     anon = window(adm[adm["anonymous"].astype(bool)])
     handed = offers[offers["respondent_id"].isna() & (offers["status"] == "offered")]
     if len(anon) or len(handed):
