@@ -1,7 +1,8 @@
 """Outcomes store speed: streamed import and change analysis against their floors.
 
 * **Import** (``--rows``, default 1,000,000; ``--scale [N ...]`` runs several sizes, by
-  default 10^4, 10^5, 10^6): a CSV of N PHQ-9 administrations (half baselines, half follow-ups) goes into an empty store with
+  default 10^4, 10^5, 10^6): a CSV of N PHQ-9 administrations (half baselines, half
+  follow-ups) goes into an empty store with
   ``Store.import_file`` (streamed in chunks: metadata checks, full response validation,
   scoring, natural keys, respondents, episodes, one transaction). Floors, on the same file
   in the same run: **SQLite**, Python's ``csv`` reader and one ``executemany`` into a plain
