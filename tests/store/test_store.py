@@ -30,7 +30,7 @@ ROWS = [("p1", "baseline", "2025-01-06", 2), ("p1", "exit", "2025-03-03", 1),
 
 
 def test_new_store_is_at_newest_migration(store: ml.Store) -> None:
-    assert store.revision == "0005"
+    assert store.revision == "0006"
     assert set(store.counts().values()) == {0}
 
 

@@ -159,7 +159,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0005'
+    '0006'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,

@@ -7,9 +7,6 @@
   every score) move to one row per scoring run in ``scoring_runs``; scores keep
   ``run_pk``. On SQLite ``scores`` becomes a ``WITHOUT ROWID`` table (its primary key is
   the table).
-* ``measures.response_columns`` (a JSON list) names the positions of answers that new rows
-  store as a JSON array (``[1,2,0,null]``) instead of an object repeating every item id;
-  rows stored before keep their objects, and readers take both.
 
 Every administration and score is kept. SQLite rebuilds the two tables (copy, drop,
 rename) inside the migration's transaction; PostgreSQL alters them in place.
@@ -75,7 +72,6 @@ def _fill_runs(bind: sa.Connection) -> None:
 
 def upgrade() -> None:
     bind = op.get_bind()
-    op.add_column("measures", sa.Column("response_columns", sa.Text))
     _runs_table()
     _fill_runs(bind)
     if bind.dialect.name == "postgresql":
