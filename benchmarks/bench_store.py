@@ -1,18 +1,20 @@
-"""Outcomes store speed: import and change analysis against bare pandas.
+"""Outcomes store speed: streamed import and change analysis against their floors.
 
-* **Import**: N PHQ-9 administrations (half baselines, half follow-ups) go into an empty
-  store with ``Store.import_frame`` (metadata checks, full response validation, scoring,
-  natural-key de-duplication, respondents, episodes, import record, one transaction). The
-  floor is ``DataFrame.to_sql`` of the same wide rows into an empty table of the same
-  database, which checks and computes nothing. SQLite always; PostgreSQL with ``--pg URL``
-  or ``--pg auto`` (a throw-away cluster made with initdb/pg_ctl, as the tests do).
-* **Change**: ``ml.change`` on N paired people (2N rows: pairing, RCI, categories,
-  recovery, CIs, effect sizes, attrition check, a breakdown by site) against a plain pandas
-  group-by doing the core of the same work (pair first baseline with last follow-up,
-  change, reliable-change category, mean change and category counts by site).
+* **Import** (``--rows``, default 1,000,000; ``--scale [N ...]`` runs several sizes, by
+  default 10^4, 10^5, 10^6): a CSV of N PHQ-9 administrations (half baselines, half
+  follow-ups) goes into an empty store with
+  ``Store.import_file`` (streamed in chunks: metadata checks, full response validation,
+  scoring, natural keys, respondents, episodes, one transaction). Floors, on the same file
+  in the same run: **SQLite**, Python's ``csv`` reader and one ``executemany`` into a plain
+  table holding the same responses and the total score (no index, no check); **PostgreSQL**
+  (``--pg auto``: a throw-away cluster), ``COPY`` of the file into a plain table. Each task
+  runs in a fresh process (its peak resident memory is its own), the tasks interleaved,
+  ``--repeats`` times; reported are medians of the paired ratios, the database sizes and the
+  load average.
+* **Change**: ``ml.change`` on N paired people against a plain pandas group-by doing the core
+  of the same work.
 
-Prints a table of seconds and ratios. Run:
-``python benchmarks/bench_store.py [--rows N] [--pg auto|URL]``.
+Run: ``python benchmarks/bench_store.py [--rows N | --scale] [--pg auto|URL] [--repeats R]``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -56,18 +59,103 @@ def timed(fn: Any) -> tuple[float, Any]:
     return time.perf_counter() - t, out
 
 
-def bench_import(url_for: Any, rows: pd.DataFrame, label: str) -> list[tuple[str, float, float]]:
-    from sqlalchemy import create_engine
+CHILD = r"""
+import json, resource, sys, time
+task, path, target = sys.argv[1], sys.argv[2], sys.argv[3]
+t0 = time.perf_counter()
+if task == "measurelib":
+    import measurelib as ml
+    with ml.Store(target) as store:
+        res = store.import_file(ml.load("phq-9"), path, progress=False)
+    n = res.n_inserted
+elif task == "executemany":
+    import csv, sqlite3
+    con = sqlite3.connect(target)
+    con.execute("CREATE TABLE plain (respondent_id TEXT, timepoint TEXT, date TEXT, site TEXT, "
+                "mode TEXT, q1 INT, q2 INT, q3 INT, q4 INT, q5 INT, q6 INT, q7 INT, q8 INT, "
+                "q9 INT, total REAL)")
+    with open(path, newline="") as fh:
+        rows = csv.reader(fh)
+        next(rows)
+        con.executemany("INSERT INTO plain VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (r + [sum(map(int, r[5:]))] for r in rows))
+    con.commit()
+    n = con.execute("SELECT COUNT(*) FROM plain").fetchone()[0]
+    con.close()
+else:  # COPY into PostgreSQL
+    import psycopg
+    dsn = target.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as con:
+        con.execute("CREATE TABLE plain (respondent_id text, timepoint text, date date, "
+                    "site text, mode text, q1 smallint, q2 smallint, q3 smallint, q4 smallint, "
+                    "q5 smallint, q6 smallint, q7 smallint, q8 smallint, q9 smallint)")
+        with con.cursor() as cur, cur.copy("COPY plain FROM STDIN (FORMAT csv, HEADER true)") as cp:
+            with open(path, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    cp.write(block)
+        n = con.execute("SELECT COUNT(*) FROM plain").fetchone()[0]
+print(json.dumps({"seconds": time.perf_counter() - t0, "rows": n,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
 
+
+def run_child(task: str, path: Path, target: str) -> dict[str, float]:
+    import json
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", CHILD, task, str(path), target],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode:
+        raise RuntimeError(f"{task} failed:\n{proc.stderr[-3000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def size_mb(target: str) -> float:
+    if "://" not in target:
+        return Path(target).stat().st_size / 1e6
+    import psycopg
+
+    with psycopg.connect(target.replace("postgresql+psycopg://", "postgresql://")) as con:
+        return float(con.execute(
+            "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public'"
+        ).fetchone()[0]) / 1e6
+
+
+def bench_import(n: int, repeats: int, tmp: Path, pg: Any) -> list[dict[str, Any]]:
+    """Interleaved runs of measurelib and its floor on SQLite (and PostgreSQL)."""
+    path = tmp / f"forms{n}.csv"
+    make_csv(n).to_csv(path, index=False)
+    backends = [("SQLite", "executemany", lambda name: str(tmp / f"{name}.db"))]
+    if pg is not None:
+        backends.append(("PostgreSQL", "copy", pg))
+    out = []
+    for label, floor, url_for in backends:
+        runs: list[tuple[dict[str, float], dict[str, float], float, float]] = []
+        for r in range(repeats):
+            a, b = url_for(f"ml{n}_{r}"), url_for(f"floor{n}_{r}")
+            order = [("measurelib", a), (floor, b)] if r % 2 == 0 else [(floor, b),
+                                                                       ("measurelib", a)]
+            got = {task: run_child(task, path, target) for task, target in order}
+            assert got["measurelib"]["rows"] == got[floor]["rows"] == n
+            runs.append((got["measurelib"], got[floor], size_mb(a), size_mb(b)))
+        ratios = [m["seconds"] / f["seconds"] for m, f, _, _ in runs]
+        out.append({
+            "what": f"import {n:,} rows, {label}", "floor": floor,
+            "seconds": statistics.median(m["seconds"] for m, _, _, _ in runs),
+            "floor_seconds": statistics.median(f["seconds"] for _, f, _, _ in runs),
+            "ratio": statistics.median(ratios),
+            "peak_mb": max(m["peak_mb"] for m, _, _, _ in runs),
+            "floor_peak_mb": max(f["peak_mb"] for _, f, _, _ in runs),
+            "db_mb": runs[-1][2], "floor_db_mb": runs[-1][3],
+        })
+    return out
+
+
+def make_csv(n: int) -> pd.DataFrame:
+    df = make_rows(n)
     m = ml.load("phq-9")
-    store = ml.Store(url_for("store"))
-    t_ml, res = timed(lambda: store.import_frame(m, rows))
-    assert res.n_inserted == len(rows), res.summary()
-    store.close()
-    engine = create_engine(ml.store._store.normalise_url(url_for("plain")))
-    t_pd, _ = timed(lambda: rows.to_sql("plain", engine, index=False, chunksize=100_000))
-    engine.dispose()
-    return [(f"import {len(rows):,} rows, {label}", t_ml, t_pd)]
+    return df.rename(columns={it.id: it.code for it in m.items[:9]})
 
 
 def plain_change(df: pd.DataFrame, threshold: float) -> pd.DataFrame:
@@ -153,31 +241,46 @@ class _Cluster:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="administrations to import")
+    ap.add_argument("--scale", nargs="*", type=int, default=None, metavar="N",
+                    help="several sizes (default with no N: 10^4, 10^5 and 10^6 rows)")
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved runs per size")
     ap.add_argument("--pairs", type=int, default=1_000_000, help="paired people for change")
+    ap.add_argument("--no-change", action="store_true", help="skip the change benchmark")
     ap.add_argument("--pg", default=None, help="'auto' or a PostgreSQL URL (an empty database)")
     args = ap.parse_args()
-    rows = make_rows(args.rows)
-    results: list[tuple[str, float, float]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results += bench_import(lambda name: str(Path(tmp) / f"{name}.db"), rows, "SQLite")
-    if args.pg:
-        cluster = None
-        try:
-            if args.pg == "auto":
-                cluster = _Cluster()
-                cluster.start()
-                url_for = cluster.url
-            else:
-                def url_for(name: str) -> str:
-                    return str(args.pg)
-            results += bench_import(url_for, rows, "PostgreSQL")
-        finally:
-            if cluster is not None:
-                cluster.stop()
-    results += bench_change(args.pairs)
-    print(f"{'task':<44} {'measurelib s':>13} {'plain pandas s':>15} {'ratio':>7}")
-    for name, t_ml, t_pd in results:
-        print(f"{name:<44} {t_ml:>13.2f} {t_pd:>15.2f} {t_ml / t_pd:>7.2f}")
+    print(f"load average before: {os.getloadavg()}, CPUs: {os.cpu_count()}", flush=True)
+    sizes = ((args.scale or [10_000, 100_000, 1_000_000]) if args.scale is not None
+             else [args.rows])
+    results: list[dict[str, Any]] = []
+    cluster = None
+    try:
+        pg = None
+        if args.pg == "auto":
+            cluster = _Cluster()
+            cluster.start()
+            pg = cluster.url
+        elif args.pg:
+            def pg(name: str) -> str:
+                return str(args.pg)
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in sizes:
+                results += bench_import(n, args.repeats, Path(tmp), pg)
+                r = results[-1]
+                print(f"  done {r['what']} (load {os.getloadavg()[0]:.1f})", flush=True)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    print(f"{'task':<34} {'measurelib s':>12} {'floor s':>8} {'ratio':>6} {'peak MB':>8} "
+          f"{'floor MB':>9} {'db MB':>7} {'floor db':>9} {'size x':>7}")
+    for r in results:
+        print(f"{r['what']:<34} {r['seconds']:>12.2f} {r['floor_seconds']:>8.2f} "
+              f"{r['ratio']:>6.2f} {r['peak_mb']:>8.0f} {r['floor_peak_mb']:>9.0f} "
+              f"{r['db_mb']:>7.1f} {r['floor_db_mb']:>9.1f} "
+              f"{r['db_mb'] / r['floor_db_mb']:>7.2f}")
+    if not args.no_change:
+        for name, t_ml, t_pd in bench_change(args.pairs):
+            print(f"{name:<34} {t_ml:>12.2f} {t_pd:>8.2f} {t_ml / t_pd:>6.2f}")
+    print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ ROWS = [("p1", "baseline", "2025-01-06", 2), ("p1", "exit", "2025-03-03", 1),
 
 
 def test_new_store_is_at_newest_migration(store: ml.Store) -> None:
-    assert store.revision == "0005"
+    assert store.revision == "0006"
     assert set(store.counts().values()) == {0}
 
 
@@ -227,3 +227,54 @@ def test_change_from_the_store(store: ml.Store) -> None:
     res = ml.change(store, PHQ9)
     assert res.n_baseline == 3 and res.n_paired == 1
     assert res.people.set_index("respondent_id").loc["p1", "change"] == -9.0
+
+
+# ------------------------------------------------------------------ imports in chunks
+def test_chunked_import_matches_one_chunk(store_url: str, tmp_path) -> None:
+    rows = [(f"p{i}", "baseline", "2025-01-06", i % 4) for i in range(23)]
+    df = frame(rows)
+    path = tmp_path / "f.csv"
+    text = df.to_csv(index=False).splitlines()
+    text.insert(5, "," * (len(df.columns) - 1))  # a blank row: not a row, and row numbers stay the file's
+    text.insert(9, "")
+    path.write_text("\n".join(text) + "\n")
+    with ml.Store(store_url) as s:
+        res = s.import_file(PHQ9, path, chunksize=4, progress=False)
+        assert (res.n_rows, res.n_inserted, res.n_rejected) == (23, 23, 0)
+        assert s.scores("phq-9")["value"].tolist() == [9.0 * (i % 4) for i in range(23)]
+        again = s.import_file(PHQ9, path, chunksize=5, progress=False)
+        assert (again.n_inserted, again.n_already_stored) == (0, 23)
+        assert s.imports()["n_rows"].tolist() == [23, 23]
+
+
+def test_chunked_import_bad_row_in_a_late_chunk_stores_nothing(store: ml.Store,
+                                                               tmp_path) -> None:
+    df = frame([(f"p{i}", "baseline", "2025-01-06", 1) for i in range(20)])
+    df.loc[17, "Q2"] = "9"
+    df.loc[3, "date"] = "nope"
+    df.to_csv(tmp_path / "f.csv", index=False)
+    with pytest.raises(ml.DataError) as err:
+        store.import_file(PHQ9, tmp_path / "f.csv", chunksize=4, progress=False)
+    assert store.counts()["administrations"] == 0 and store.counts()["imports"] == 0
+    rows = sorted(d.location.row for d in err.value.errors)
+    assert rows == [5, 19]  # both problems listed, with the file's row numbers
+
+
+def test_same_form_in_two_chunks_is_a_duplicate(store: ml.Store) -> None:
+    rows = [(f"p{i}", "baseline", "2025-01-06", 1) for i in range(6)] + [
+        ("p1", "exit", "2025-03-03", 1), ("p2", "baseline", "2025-01-06", 0)]
+    res = store.import_frame(PHQ9, frame(rows), chunksize=3, reject_bad_rows=True)
+    assert (res.n_rows, res.n_inserted, res.n_already_stored, res.n_rejected) == (8, 7, 0, 1)
+    assert res.rejected["row"].tolist() == [9]  # p2's baseline again, two chunks later
+    assert res.rejected["code"].tolist() == ["store-duplicate-row"]
+    with pytest.raises(ml.DataError, match="store-duplicate-row|earlier row"):
+        store.import_frame(PHQ9, frame(rows[:1] + [("q", "exit", "2025-01-07", 1)] * 2),
+                           chunksize=1)
+
+
+def test_identical_anonymous_forms_across_chunks_are_kept(store: ml.Store) -> None:
+    df = frame([("", "exit", "2025-02-01", 1)] * 7)
+    res = store.import_frame(PHQ9, df, anonymous=True, chunksize=3)
+    assert (res.n_inserted, res.n_rejected) == (7, 0)
+    again = store.import_frame(PHQ9, df, anonymous=True, chunksize=2)
+    assert (again.n_inserted, again.n_already_stored) == (0, 7)

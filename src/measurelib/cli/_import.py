@@ -28,6 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     for col in ("site", "service", "worker", "mode", "timepoint"):
         p.add_argument(f"--{col}", default=None,
                        help=f"{col} for rows whose `{col}` column is missing or blank")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (it is drawn only on a terminal anyway)")
     add_format_option(p)
 
 
@@ -43,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             result = store.import_file(measure, args.file, reject_bad_rows=args.reject_bad_rows,
                                        anonymous=args.anonymous, defaults=defaults,
-                                       verify=args.verify)
+                                       verify=args.verify,
+                                       progress=False if args.quiet else None)
         except DataError as err:
             if err.title:
                 sys.stderr.write(err.title + "\n")

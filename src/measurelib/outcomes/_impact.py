@@ -637,7 +637,7 @@ def _participation_raw(store: Any, measure_id: str, cells: Any, start: Any, end:
     for status, n in named.groupby("status")["count"].sum().items():
         out["offers"].append(str(status))
         cells.add(("offers", str(status)), int(n))
-    adm = store.administrations(measure_id)
+    adm = store.administrations(measure_id, responses=False)
     anon = window(adm[adm["anonymous"].astype(bool)])
     handed = offers[offers["respondent_id"].isna() & (offers["status"] == "offered")]
     if len(anon) or len(handed):

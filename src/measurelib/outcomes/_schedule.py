@@ -222,7 +222,7 @@ def _plan(store: Any, schedule: Schedule, on: _dt.date) -> tuple[Any, Any]:
     import pandas as pd
 
     ep = store.table("episodes")
-    adm = store.administrations()
+    adm = store.administrations(responses=False)
     if schedule.service is not None:
         ep = ep[ep["service"] == schedule.service]
     ep = ep.copy()

@@ -24,6 +24,7 @@ LONG = {
     "compose/_compose.py::apply_overlay": "one branch per kind of text a measure holds",
     "definition/_checks.py::check_measure": "the format's cross-reference checks, one block per field",
     "forms/_entry_sheet.py::write_entry_sheet": "the entry sheet's layout, cell by cell",
+    "interop/_export/_fhir.py::_question": _FORMAT,
     "interop/_export/_fhir.py::questionnaire": _FORMAT,
     "interop/_export/_redcap.py::data_dictionary": _FORMAT,
     "interop/_export/_xlsform.py::xlsform": _FORMAT,

@@ -38,6 +38,16 @@ def bulk_insert(conn: Any, table: Any, df: Any) -> None:
     conn.exec_driver_sql(sql, _records(df))
 
 
+def bulk_insert_ignore(conn: Any, table: Any, df: Any, key: list[str]) -> None:
+    """SQLite: executemany ``INSERT ... ON CONFLICT (key) DO NOTHING`` in the frame's order."""
+    if not len(df):
+        return
+    cols = list(df.columns)
+    sql = (f'INSERT INTO {table.name} ({", ".join(cols)}) '
+           f'VALUES ({", ".join("?" for _ in cols)}) ON CONFLICT ({", ".join(key)}) DO NOTHING')
+    conn.exec_driver_sql(sql, _records(df))
+
+
 def _copy(conn: Any, name: str, df: Any) -> None:
     import pandas as pd
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +273,89 @@ def double_entry_message(rec: Any, first: str, second: str) -> str:
         return f"the form on row {r2} of {second} is not in {first}"
     return (f"{rec.column}: first keying {rec.first!r}, second keying {rec.second!r} "
             f"(row {r2} of {second})")
+
+
+def iter_file_chunks(path: str | Path, chunksize: int, *,
+                     progress: bool | None = None) -> Iterator[tuple[Any, Any]]:
+    """``(frame, row numbers)`` chunks of a response file, by the one reader rule.
+
+    The chunks of :func:`measurelib.scoring.iter_response_chunks` (text cells, wholly blank
+    rows dropped, row numbers those a spreadsheet shows, memory bounded by the chunk), with
+    a blank cell read as missing; a progress bar on a terminal (``progress``).
+    """
+    from measurelib._progress import progress as progress_bar
+    from measurelib.scoring import read_responses
+    from measurelib.scoring._io import iter_response_chunks
+
+    p = Path(path)
+    if not p.is_file():
+        read_responses(p)  # raises the located file-not-found error
+    text = p.suffix.lower() not in (".parquet", ".pq")
+    bar = progress_bar(desc=f"importing {p.name}", unit="rows", enabled=progress)
+    try:
+        for frame in iter_response_chunks(p, chunksize):
+            frame.columns = [str(c).strip() for c in frame.columns]
+            if text:
+                frame = frame.mask(frame == "")
+            rows = frame.index.to_numpy()
+            bar.update(len(frame))
+            yield frame.reset_index(drop=True), rows
+    finally:
+        bar.close()
+
+
+def encode_responses(values: Any, columns: list[str]) -> list[str]:
+    """Each row's answers as a compact JSON array in the order of ``columns``.
+
+    ``[1,2,0,null,"free text"]``: the measure's response columns (stored once per measure
+    version in ``measures.response_columns``) name the positions, so no row repeats them.
+    Whole numbers are written without ``.0``; missing answers are ``null``.
+    """
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    n = len(values)
+    if not columns:
+        return ["[]"] * n
+    parts = []
+    for col in columns:
+        if col not in values.columns:
+            parts.append(pd.Series(["null"] * n, dtype=object))
+            continue
+        s = values[col].reset_index(drop=True)
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            arr = s.to_numpy(dtype=float, na_value=np.nan)
+            ok = ~np.isnan(arr)
+            if bool((arr[ok] == np.round(arr[ok])).all()) and bool(
+                    (np.abs(arr[ok]) < 2**53).all()):
+                text = pd.Series(arr).astype("Int64").astype("string").astype(object)
+            else:
+                text = pd.Series([repr(float(v)) for v in arr], dtype=object)
+            parts.append(text.where(ok, "null"))
+        else:
+            obj = s.astype(object)
+            parts.append(obj.map(lambda v: "null" if v is None or v is pd.NA or (
+                isinstance(v, float) and v != v) else json.dumps(str(v), ensure_ascii=False)))
+    out = "[" + parts[0]
+    for p in parts[1:]:
+        out = out + "," + p
+    return list(out + "]")
+
+
+def decode_responses(texts: Any, columns_of: Any) -> list[str]:
+    """JSON objects (``{"item": answer}``) from stored answers of either form.
+
+    ``texts`` are stored ``responses``; ``columns_of`` gives, per row, the measure's column
+    list for arrays (rows stored before the compact form are objects already).
+    """
+    import json
+
+    out = []
+    for text, cols in zip(texts, columns_of):
+        if isinstance(text, str) and text.startswith("[") and cols is not None:
+            out.append(json.dumps(dict(zip(cols, json.loads(text))), ensure_ascii=False))
+        else:
+            out.append(text)
+    return out

@@ -161,7 +161,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0005'
+    '0006'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,
@@ -197,6 +197,9 @@ class Store:
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                # 64 MB of page cache (the default is 2 MB): index pages of large imports
+                # stay in memory instead of being re-read for every random key
+                cur.execute("PRAGMA cache_size=-65536")
                 cur.close()
 
             @event.listens_for(self.engine, "begin")
@@ -312,6 +315,7 @@ class Store:
                              title=measure.text(measure.title),
                              definition=json.dumps(measure.to_dict(), ensure_ascii=False,
                                                    sort_keys=True),
+                             response_columns=json.dumps(measure.response_columns()),
                              added_at=_now()))
         return int(conn.execute(q).scalar_one())
 
@@ -351,7 +355,7 @@ class Store:
     def import_frame(self, measure: Measure, data: Any, *, source: str | None = None,
                      file_sha256: str | None = None, reject_bad_rows: bool = False,
                      anonymous: bool = False, defaults: Mapping[str, Any] | None = None,
-                     first_row: int = 2) -> ImportResult:
+                     first_row: int = 2, chunksize: int = 100_000) -> ImportResult:
         """Validate, score and store response rows in one transaction.
 
         Parameters
@@ -375,6 +379,9 @@ class Store:
             Values for metadata columns missing from ``data`` (e.g. ``{"site": "North"}``).
         first_row : int, default 2
             Spreadsheet row number of the first data row, for messages.
+        chunksize : int, default 100,000
+            Rows checked, scored and written at a time (all in the one transaction): the
+            memory used grows with the chunk, not with ``data``.
 
         Returns
         -------
@@ -385,8 +392,7 @@ class Store:
         """
         import pandas as pd
 
-        from measurelib.outcomes.store._frames import check_metadata
-        from measurelib.outcomes.store._scoring import score_frame
+        from measurelib.outcomes.store._import import run_import
 
         if not isinstance(measure, Measure):
             raise TypeError(f"import_frame(measure=...): expected a measurelib.Measure, got "
@@ -397,169 +403,63 @@ class Store:
         if measure.kind != "measure":
             raise ValueError(f"import_frame(measure=...): {measure.id} is an item bank; "
                              "import responses to a measure")
+        if chunksize < 1:
+            raise ValueError(f"import_frame(chunksize=...): must be 1 or more, got {chunksize}")
         df = data.reset_index(drop=True)
-        if defaults:
-            df = df.copy()
-            for k, v in defaults.items():
-                if v is None:
-                    continue
-                if k not in df.columns:
-                    df[k] = v
-                else:
-                    df[k] = df[k].where(df[k].notna(), v)
-        n_rows = len(df)
-        from measurelib.outcomes._schedule import allowed_timepoints
 
-        meta, problems = check_metadata(df, anonymous=anonymous, today=_dt.date.today(),
-                                        timepoints=allowed_timepoints(measure, self))
-        scored, score_problems, responses = score_frame(measure, df)
-        problems = pd.concat([problems, score_problems], ignore_index=True)
-        # natural keys and duplicates inside the file
-        date_text = meta["date"].dt.strftime("%Y-%m-%d")
-        if anonymous:
-            row_hash = pd.util.hash_pandas_object(
-                pd.concat([responses.astype("string"), meta.astype("string")], axis=1),
-                index=False).astype("string")
-            occ = row_hash.groupby(row_hash).cumcount().astype("string")
-            key = measure.id + "|anon|" + row_hash + "|" + occ
-        else:
-            key = (measure.id + "|" + meta["respondent_id"].fillna("") + "|"
-                   + meta["episode"].fillna("") + "|" + meta["timepoint"].fillna("") + "|"
-                   + date_text.fillna(""))
-        bad_index = set(problems["index"].tolist())
-        ok = ~df.index.isin(list(bad_index))
-        dup = key.duplicated(keep="first") & ok
-        if bool(dup.any()):
-            problems = pd.concat([problems, pd.DataFrame({
-                "index": df.index[dup.to_numpy()], "column": "respondent_id",
-                "code": "store-duplicate-row",
-                "message": "the same respondent, episode, timepoint and date appear on an "
-                           "earlier row"})], ignore_index=True)
-        problems = problems.sort_values(["index"], kind="stable").reset_index(drop=True)
-        rejected = pd.DataFrame({"row": problems["index"].astype(int) + first_row,
-                                 "column": problems["column"].astype(str),
-                                 "code": problems["code"].astype(str),
-                                 "message": problems["message"].astype(str)})
-        bad_rows = set(problems["index"].tolist())
-        good = ~df.index.isin(list(bad_rows))
-        n_rejected = n_rows - int(good.sum())
-        if n_rejected and not reject_bad_rows:
-            raise DataError(_diagnostics(rejected, source), title=(
-                f"{source or 'data'}: {n_rejected} of {n_rows} row(s) have problems; nothing "
-                "was stored (fix them, or import with --reject-bad-rows to store the others)"))
-        with self.transaction() as conn:
-            inserted, already, import_pk = self._insert(
-                conn, measure, meta[good], key[good], responses[good],
-                scored[scored["index"].isin(df.index[good])], anonymous=anonymous,
-                source=source, file_sha256=file_sha256, n_rows=n_rows,
-                n_rejected=n_rejected)
-        return ImportResult(measure_id=measure.id, measure_version=measure.version,
-                            source=source, file_sha256=file_sha256, import_pk=import_pk,
-                            n_rows=n_rows, n_inserted=inserted, n_already_stored=already,
-                            n_rejected=n_rejected, rejected=rejected)
+        def chunks() -> Iterator[tuple[Any, Any]]:
+            import numpy as np
 
-    def _insert(self, conn: Any, measure: Measure, meta: Any, key: Any, responses: Any,
-                scored: Any, *, anonymous: bool, source: str | None,
-                file_sha256: str | None, n_rows: int, n_rejected: int) -> tuple[int, int, int]:
-        import pandas as pd
+            for start in range(0, len(df), chunksize):
+                part = df.iloc[start:start + chunksize].reset_index(drop=True)
+                yield part, np.arange(start, start + len(part)) + first_row
 
-        from measurelib._version import __version__
-        from measurelib.outcomes.store._bulk import insert_ignore, stage, unstage
-        from measurelib.outcomes.store._tables import (
-            EQUITY_FIELDS,
-            administrations,
-            episodes,
-            imports,
-            key_hash,
-            respondents,
-        )
+        return run_import(self, measure, chunks(), source=source, file_sha256=file_sha256,  # type: ignore[no-any-return]
+                          reject_bad_rows=reject_bad_rows, anonymous=anonymous,
+                          defaults=defaults)
 
-        if conn.dialect.name == "postgresql":
-            # writers of one measure take turns (SQLite's write lock does the same): rows keep
-            # the file's order and no two transactions wait for each other's keys in a cycle
-            lock = int.from_bytes(hashlib.sha256(measure.id.encode()).digest()[:8], "big",
-                                  signed=True)
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock})")
-        measure_pk = self.add_measure(measure, conn)
-        now = _now()
-        res = conn.execute(imports.insert().values(
-            measure_pk=measure_pk, source=source, file_sha256=file_sha256, started_at=now,
-            finished_at=None, n_rows=n_rows, n_inserted=0, n_already_stored=0,
-            n_rejected=n_rejected, engine_version=__version__))
-        import_pk = int(res.inserted_primary_key[0])
-        n_new = len(meta)
-        inserted = 0
-        if n_new:
-            rids = meta["respondent_id"].dropna().unique()
-            if len(rids):
-                insert_ignore(conn, respondents, pd.DataFrame(
-                    {"respondent_id": rids, "added_at": now.isoformat(sep=" ")}),
-                    ["respondent_id"])
-                ep = meta.dropna(subset=["respondent_id"]).groupby(
-                    ["respondent_id", "episode"], sort=False).agg(
-                    service=("service", "first"), start_date=("date", "min")).reset_index()
-                ep["start_date"] = ep["start_date"].dt.strftime("%Y-%m-%d")
-                ep["end_date"] = None
-                insert_ignore(conn, episodes, ep, ["respondent_id", "episode"])
-            # equity fields only for services configured to collect them
-            allowed = self._equity_by_service(conn)
-            equity = {}
-            for col in EQUITY_FIELDS:
-                services_with = [s for s, fields in allowed.items() if col in fields]
-                keep = meta["service"].isin(services_with).to_numpy()
-                equity[col] = meta[col].where(keep) if col != "deprivation_decile" else \
-                    meta[col].where(pd.Series(keep, index=meta.index))
-            resp_json = responses.to_json(orient="records", lines=True,
-                                          force_ascii=False).splitlines()
-            admin = pd.DataFrame({
-                "key_hash": [key_hash(k) for k in key.tolist()], "measure_pk": measure_pk,
-                "respondent_id": meta["respondent_id"].to_numpy(),
-                "episode": meta["episode"].to_numpy(),
-                "date": meta["date"].dt.strftime("%Y-%m-%d").to_numpy(),
-                "timepoint": meta["timepoint"].to_numpy(),
-                "mode": meta["mode"].to_numpy(),
-                "respondent_type": meta["respondent_type"].to_numpy(),
-                "site": meta["site"].to_numpy(), "service": meta["service"].to_numpy(),
-                "worker": meta["worker"].to_numpy(),
-                "retrospective": meta["retrospective"].to_numpy(dtype=bool),
-                "simulated": meta["simulated"].to_numpy(dtype=bool),
-                "responses": resp_json, "import_pk": import_pk,
-                "anonymous": anonymous,
-                **{c: equity[c].to_numpy() for c in EQUITY_FIELDS},
-                "idx": meta.index.to_numpy(),
-            })
-            # the database gives the keys, in the file's order; a natural key already stored
-            # (by an earlier import or a concurrent writer) is left as it is
-            cols = [c for c in admin.columns if c != "idx"]
-            names = ", ".join(cols)
-            stage(conn, administrations, admin, "_stage_adm", {"idx": "INTEGER"})
-            inserted = int(conn.exec_driver_sql(
-                f"INSERT INTO administrations ({names}) SELECT {names} FROM _stage_adm "
-                "ORDER BY idx ON CONFLICT (key_hash) DO NOTHING").rowcount)
-            sc = scored[scored["index"].isin(meta.index)]
-            if len(sc) and inserted:
-                run_pk = self._scoring_run(conn, measure, measure_pk)
-                frame = pd.DataFrame({
-                    "score_id": sc["score_id"].to_numpy(),
-                    "value": sc["value"].to_numpy(dtype=float),
-                    "band": sc["band"].to_numpy(),
-                    "run_pk": run_pk,
-                    "idx": sc["index"].to_numpy(),
-                })
-                from measurelib.outcomes.store._tables import scores as scores_table
+    def import_dask(self, measure: Measure, data: Any, *, source: str | None = None,
+                    reject_bad_rows: bool = False, anonymous: bool = False,
+                    defaults: Mapping[str, Any] | None = None, window: int = 4) -> ImportResult:
+        """Import a Dask DataFrame: partitions computed in parallel, stored in one transaction.
 
-                stage(conn, scores_table, frame, "_stage_scores", {"idx": "INTEGER"})
-                conn.exec_driver_sql(
-                    "INSERT INTO scores (administration_pk, score_id, value, band, run_pk) "
-                    "SELECT a.pk, t.score_id, t.value, t.band, t.run_pk FROM _stage_scores t "
-                    "JOIN _stage_adm s ON s.idx = t.idx "
-                    "JOIN administrations a ON a.key_hash = s.key_hash "
-                    f"WHERE a.import_pk = {import_pk}")
-                unstage(conn, "_stage_scores")
-            unstage(conn, "_stage_adm")
-        conn.execute(imports.update().where(imports.c.pk == import_pk).values(
-            n_inserted=inserted, n_already_stored=n_new - inserted, finished_at=_now()))
-        return inserted, n_new - inserted, import_pk
+        The partitions are computed on the Dask cluster (``window`` at a time, so memory
+        holds at most that many), then each is checked, scored and written in order by
+        this process within the one transaction of :meth:`import_frame`: the import is
+        all or nothing, and a second run of the same data stores nothing twice. Row numbers
+        in messages count rows from the first partition (the heading is row 1).
+        """
+        from measurelib.outcomes.store._import import run_import
+
+        try:
+            import importlib
+
+            compute: Any = importlib.import_module("dask").compute
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise ImportError("import_dask needs Dask: pip install 'measurelib[dask]'") from None
+        if not isinstance(measure, Measure):
+            raise TypeError(f"import_dask(measure=...): expected a measurelib.Measure, got "
+                            f"{type(measure).__name__}")
+        if not hasattr(data, "to_delayed") or not hasattr(data, "npartitions"):
+            raise TypeError(f"import_dask(data=...): expected a dask DataFrame, got "
+                            f"{type(data).__name__}")
+        if window < 1:
+            raise ValueError(f"import_dask(window=...): must be 1 or more, got {window}")
+        parts = data.to_delayed()
+
+        def chunks() -> Iterator[tuple[Any, Any]]:
+            import numpy as np
+
+            start = 0
+            for i in range(0, len(parts), window):
+                for frame in compute(*parts[i:i + window]):
+                    frame = frame.reset_index(drop=True)
+                    yield frame, np.arange(start, start + len(frame)) + 2
+                    start += len(frame)
+
+        return run_import(self, measure, chunks(), source=source,  # type: ignore[no-any-return]
+                          file_sha256=None, reject_bad_rows=reject_bad_rows,
+                          anonymous=anonymous, defaults=defaults)
 
     def _scoring_run(self, conn: Any, measure: Measure, measure_pk: int) -> int:
         """The key of this (measure version, score rules, engine version): provenance once."""
@@ -585,22 +485,32 @@ class Store:
 
     def import_file(self, measure: Measure, path: str | Path, *, reject_bad_rows: bool = False,
                     anonymous: bool = False, defaults: Mapping[str, Any] | None = None,
-                    verify: str | Path | None = None) -> ImportResult:
-        """Import a .csv or .xlsx file; see :meth:`import_frame`.
+                    verify: str | Path | None = None, chunksize: int = 100_000,
+                    progress: bool | None = None) -> ImportResult:
+        """Import a .csv, .tsv, .xlsx or .parquet file; see :meth:`import_frame`.
+
+        Text and Parquet files are read ``chunksize`` rows at a time, all in one
+        transaction: memory does not grow with the file. ``progress`` draws a progress bar
+        on stderr (default: when stderr is a terminal).
 
         With ``verify`` (a second, independently keyed copy of the same forms) the two files
         are compared first and nothing is stored if any cell disagrees (raises DataError
-        listing every disagreeing cell).
+        listing every disagreeing cell); both files are then read whole.
         """
         from measurelib.outcomes.store._frames import (
             compare_entries,
             double_entry_message,
             file_sha256,
+            iter_file_chunks,
         )
+        from measurelib.outcomes.store._import import run_import
         from measurelib.scoring import read_responses
 
-        df = read_responses(path)
+        if not isinstance(measure, Measure):
+            raise TypeError(f"import_file(measure=...): expected a measurelib.Measure, got "
+                            f"{type(measure).__name__}")
         if verify is not None:
+            df = read_responses(path)
             second = read_responses(verify)
             diff = compare_entries(df, second)
             if len(diff):
@@ -612,9 +522,19 @@ class Store:
                 raise DataError(diags, title=(
                     f"{len(diff)} cell(s) differ between {path} and {verify}; nothing was "
                     "stored"))
-        return self.import_frame(measure, df, source=str(path), file_sha256=file_sha256(path),
-                                 reject_bad_rows=reject_bad_rows, anonymous=anonymous,
-                                 defaults=defaults)
+            del df, second
+        chunks = iter_file_chunks(path, chunksize, progress=progress)
+        first = next(chunks, None)  # a missing or unreadable file fails before the hashing
+        digest = file_sha256(path)
+
+        def all_chunks() -> Iterator[tuple[Any, Any]]:
+            if first is not None:
+                yield first
+                yield from chunks
+
+        return run_import(self, measure, all_chunks(), source=str(path),  # type: ignore[no-any-return]
+                          file_sha256=digest, reject_bad_rows=reject_bad_rows,
+                          anonymous=anonymous, defaults=defaults)
 
     def add_submission(self, measure: Measure, submission: Any, **metadata: Any) -> ImportResult:
         """Store one form posted by the HTML form (the result of ``ml.parse_submission``).
@@ -735,7 +655,36 @@ class Store:
 
         with self.engine.connect() as conn:
             result = conn.execute(query)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            columns = list(result.keys())
+            # plain tuples: pandas probes SQLAlchemy rows attribute by attribute (slow)
+            return pd.DataFrame([tuple(r) for r in result.fetchall()], columns=columns)
+
+    def _read_rows(self, query: Any) -> Any:
+        """A large SELECT through the driver's cursor (no SQLAlchemy row objects).
+
+        Boolean columns come back as booleans; dates are left as the driver gives them
+        (callers convert them with ``pd.to_datetime``).
+        """
+        import pandas as pd
+        from sqlalchemy import Boolean
+
+        with self.engine.connect() as conn:
+            compiled = query.compile(dialect=conn.dialect)
+            driver: Any = conn.connection.driver_connection
+            cur = driver.cursor()
+            try:
+                params: Any = compiled.params
+                if compiled.positional:
+                    params = [params[k] for k in compiled.positiontup or []]
+                cur.execute(str(compiled), params)
+                columns = [d[0] for d in cur.description]
+                df = pd.DataFrame(cur.fetchall(), columns=columns)
+            finally:
+                cur.close()
+        for col in query.selected_columns:
+            if isinstance(col.type, Boolean) and col.name in df.columns and len(df):
+                df[col.name] = df[col.name].astype(bool)
+        return df
 
     def scores(self, measure: Measure | str | None = None, score: str | None = None) -> Any:
         """Scores with their administration's metadata, one row per administration and score.
@@ -764,26 +713,39 @@ class Store:
         if score is not None:
             q = q.where(s.c.score_id == score)
         q = q.order_by(a.c.pk, s.c.score_id)
-        df = self._read(q)
+        df = self._read_rows(q)
         df["date"] = pd.to_datetime(df["date"])
         return df
 
-    def administrations(self, measure: Measure | str | None = None) -> Any:
-        """Administrations with metadata and their responses (a JSON text per row)."""
+    def administrations(self, measure: Measure | str | None = None, *,
+                        responses: bool = True) -> Any:
+        """Administrations with metadata and (``responses=True``) their answers.
+
+        ``responses`` is a JSON object per row (``{"item id": answer}``), whichever form the
+        store keeps it in; ``responses=False`` leaves the column out (faster).
+        """
         import pandas as pd
         from sqlalchemy import select
 
+        from measurelib.outcomes.store._frames import decode_responses
         from measurelib.outcomes.store._tables import administrations, measures
 
         a, m = administrations, measures
-        cols = [c for c in a.c if c.name not in ("measure_pk",)]
-        q = select(*cols, m.c.measure_id, m.c.version.label("measure_version")).select_from(
-            a.join(m, a.c.measure_pk == m.c.pk))
+        skip = ("measure_pk", "key_hash") + (() if responses else ("responses",))
+        cols = [c for c in a.c if c.name not in skip]
+        extra = [m.c.response_columns] if responses else []
+        q = select(*cols, m.c.measure_id, m.c.version.label("measure_version"),
+                   *extra).select_from(a.join(m, a.c.measure_pk == m.c.pk))
         mid = measure.id if isinstance(measure, Measure) else measure
         if mid is not None:
             q = q.where(m.c.measure_id == mid)
-        df = self._read(q.order_by(a.c.pk))
+        df = self._read_rows(q.order_by(a.c.pk))
         df["date"] = pd.to_datetime(df["date"])
+        if responses:
+            lists = {t: json.loads(t) for t in df["response_columns"].dropna().unique()}
+            df["responses"] = decode_responses(df["responses"],
+                                               df["response_columns"].map(lists))
+            df = df.drop(columns="response_columns")
         return df
 
     def measure(self, measure_id: str, version: str | None = None) -> Measure:
@@ -850,6 +812,7 @@ class Store:
         import pandas as pd
         from sqlalchemy import select
 
+        from measurelib.outcomes.store._frames import decode_responses
         from measurelib.outcomes.store._tables import EQUITY_FIELDS, administrations, measures
         from measurelib.outcomes.store._tables import scores as scores_table
         from measurelib.scoring import WRITE_SUFFIXES, ResponseWriter
@@ -873,7 +836,7 @@ class Store:
             with self.engine.connect() as conn:
                 while True:
                     q = (select(a.c.pk, m.c.version.label("measure_version"), *meta,
-                                a.c.responses)
+                                a.c.responses, m.c.response_columns)
                          .select_from(a.join(m, a.c.measure_pk == m.c.pk))
                          .where(m.c.measure_id == measure.id, a.c.pk > last)
                          .order_by(a.c.pk).limit(chunksize))
@@ -882,8 +845,12 @@ class Store:
                     if not len(chunk):
                         break
                     last = int(chunk["pk"].iloc[-1])
+                    lists = {t: json.loads(t) for t in chunk["response_columns"].dropna()
+                             .unique()}
                     answers = pd.DataFrame.from_records(
-                        [json.loads(t) for t in chunk.pop("responses")], index=chunk.index)
+                        [json.loads(t) for t in decode_responses(
+                            chunk.pop("responses"), chunk.pop("response_columns").map(lists))],
+                        index=chunk.index)
                     frame = pd.concat([chunk, answers.reindex(columns=items)], axis=1)
                     if rules:
                         sq = select(scores_table.c.administration_pk, scores_table.c.score_id,

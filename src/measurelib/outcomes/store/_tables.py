@@ -45,6 +45,8 @@ measures = Table(
     Column("title", Text),
     Column("definition", Text, nullable=False),
     Column("added_at", DateTime, nullable=False),
+    # migration 0006: JSON list naming the positions of the answers stored as arrays
+    Column("response_columns", Text),
     UniqueConstraint("measure_id", "version", "lock_sha256", name="uq_measures_version_hash"),
 )
 
@@ -107,6 +109,8 @@ administrations = Table(
     Column("service", String(128)),
     Column("worker", String(128)),
     Column("retrospective", Boolean, nullable=False),
+    # answers: a JSON array in the order of measures.response_columns (a JSON object in
+    # rows stored before migration 0006)
     Column("responses", Text, nullable=False),
     Column("import_pk", Integer, ForeignKey("imports.pk")),
     # added by migration 0002
