@@ -176,3 +176,19 @@ def test_moved_module_paths_still_import_with_a_deprecation_warning() -> None:
         sys.modules.pop("measurelib.store", None)
         from measurelib.store import Store as OldStore  # type: ignore[import-not-found]
     assert OldStore is Store
+
+
+def test_renamed_result_classes_keep_their_old_names_with_a_warning() -> None:
+    import pytest
+
+    import measurelib.compose
+    import measurelib.forms
+    import measurelib.outcomes
+    import measurelib.scoring
+
+    for package, old, new in [(measurelib.compose, "LicenceReport", "LicenceReportResult"),
+                              (measurelib.forms, "Submission", "SubmissionResult"),
+                              (measurelib.outcomes, "ImpactReport", "ImpactReportResult"),
+                              (measurelib.scoring, "ValidatedResponses", "ValidationResult")]:
+        with pytest.warns(DeprecationWarning, match=f"use {package.__name__}.{new}"):
+            assert getattr(package, old) is getattr(package, new)

@@ -30,7 +30,7 @@ from measurelib.compose._compose import (
 )
 from measurelib.compose._front import as_measure, licence_report
 from measurelib.compose._licence import (
-    LicenceReport,
+    LicenceReportResult,
     LicenceRow,
     locked_findings,
     obligations,
@@ -39,7 +39,7 @@ from measurelib.compose._licence import (
 from measurelib.compose._licence import assess as assess_licences
 
 __all__ = [
-    "LicenceReport",
+    "LicenceReportResult",
     "LicenceRow",
     "Overlay",
     "Plan",
@@ -66,3 +66,18 @@ __all__ = [
     "variant_fallbacks",
     "version_map",
 ]
+
+#: names of earlier releases: old -> (new, removed in)
+_DEPRECATED = {"LicenceReport": ("LicenceReportResult", "0.3.0")}
+
+
+def __getattr__(name: str) -> object:
+    if name in _DEPRECATED:
+        import warnings
+
+        new, removed_in = _DEPRECATED[name]
+        warnings.warn(f"measurelib.compose.{name} is deprecated and will be removed in "
+                      f"measurelib {removed_in}; use measurelib.compose.{new}",
+                      DeprecationWarning, stacklevel=2)
+        return globals()[new]
+    raise AttributeError(f"module 'measurelib.compose' has no attribute {name!r}")

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from measurelib.compose._compose import build, plan
-from measurelib.compose._licence import LicenceReport, own_row
+from measurelib.compose._licence import LicenceReportResult, own_row
 from measurelib.compose._licence import assess as assess_licences
 from measurelib.definition import Measure, load
 
@@ -64,7 +64,7 @@ def as_measure(obj: Any, *, build: bool = True, overlay: Any = None,
 _build = build
 
 
-def licence_report(source: Any, *, overlay: Any = None) -> LicenceReport:
+def licence_report(source: Any, *, overlay: Any = None) -> LicenceReportResult:
     """The licence obligations table of a measure or composer (nothing is raised for breaches).
 
     Parameters
@@ -83,7 +83,7 @@ def licence_report(source: Any, *, overlay: Any = None) -> LicenceReport:
     del overlay
     p = plan(source)
     rows = [own_row(p.measure, p.file)] if not p.uses else assess_licences(p)
-    return LicenceReport(measure=p.measure.id, version=p.measure.version,
+    return LicenceReportResult(measure=p.measure.id, version=p.measure.version,
                          rows=[r.to_dict() for r in rows],
                          ok=all(r.status != "violation" for r in rows))
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from measurelib.compose._compose import Plan, SourceUse
     from measurelib.definition import Licence, Measure
 
-__all__ = ["LicenceReport", "LicenceRow", "assess", "locked_findings", "obligations", "terms",
+__all__ = ["LicenceReportResult", "LicenceRow", "assess", "locked_findings", "obligations", "terms",
            "own_row"]
 
 
@@ -193,7 +193,7 @@ def own_row(m: Measure, file: str) -> LicenceRow:
                       diagnostics=diags, warning=warning)
 
 
-class LicenceReport(Result):
+class LicenceReportResult(Result):
     """The licence obligations of a measure: one row per source.
 
     Attributes

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
     )
     from measurelib.forms._submission import (
         METADATA_FIELDS,
-        Submission,
+        SubmissionResult,
         parse_submission,
     )
 
@@ -57,7 +57,7 @@ _LAZY = {
     "pictogram_names": "_graphics",
     "resolve_graphic": "_graphics",
     "METADATA_FIELDS": "_submission",
-    "Submission": "_submission",
+    "SubmissionResult": "_submission",
     "parse_submission": "_submission",
 }
 __all__ = [
@@ -68,7 +68,7 @@ __all__ = [
     "METADATA_FIELDS",
     "PICTOGRAM_SETS",
     "RenderOptions",
-    "Submission",
+    "SubmissionResult",
     "build_context",
     "entry_columns",
     "graphic_data_uri",
@@ -80,4 +80,6 @@ __all__ = [
     "with_overlay",
     "write_entry_sheet",
 ]
-__getattr__, __dir__ = attach(__name__, _LAZY)
+#: names of earlier releases: old -> (new, removed in)
+_DEPRECATED = {"Submission": ("SubmissionResult", "0.3.0")}
+__getattr__, __dir__ = attach(__name__, _LAZY, _DEPRECATED)

@@ -19,7 +19,7 @@ from measurelib.definition import Measure
 from measurelib.errors import DataError, Diagnostic, Location
 from measurelib.scoring import column_specs, validate_responses
 
-__all__ = ["METADATA_FIELDS", "Submission", "parse_submission"]
+__all__ = ["METADATA_FIELDS", "SubmissionResult", "parse_submission"]
 
 METADATA_FIELDS = ("respondent_id", "date", "timepoint", "worker", "respondent_type", "mode",
                    "episode", "site", "service")
@@ -27,7 +27,7 @@ _FORM_FIELDS = ("measure_id", "measure_version", "lang")
 _WHERE = "form submission"
 
 
-class Submission(Result):
+class SubmissionResult(Result):
     """One validated form submission.
 
     Attributes
@@ -108,7 +108,7 @@ def _one(name: str, values: list[str], problems: list[Diagnostic]) -> str:
 
 
 def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = True,
-                     on_invalid: str = "error") -> Submission:
+                     on_invalid: str = "error") -> SubmissionResult:
     """Turn the fields an HTML form posted into a validated response row.
 
     Parameters
@@ -127,7 +127,7 @@ def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = 
 
     Returns
     -------
-    Submission
+    SubmissionResult
         ``.responses`` (column → answer), ``.metadata``, ``.row``, ``.to_frame()``.
 
     Raises
@@ -204,6 +204,6 @@ def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = 
                 n_answered += 1
         else:
             responses[col] = raw[col] if raw[col] != "" else None
-    return Submission(measure_id=measure.id, measure_version=measure.version, lang=lang,
+    return SubmissionResult(measure_id=measure.id, measure_version=measure.version, lang=lang,
                       responses=responses, metadata=metadata, ignored=ignored,
                       n_answered=n_answered, n_missing=n_missing)

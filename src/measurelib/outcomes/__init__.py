@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         wilson_interval,
     )
     from measurelib.outcomes._impact import (
-        ImpactReport,
+        ImpactReportResult,
         feedback_sheet,
         impact_report,
         write_feedback,
@@ -56,7 +56,7 @@ _LAZY = {
     "change": "_change",
     "resolve_score": "_change",
     "wilson_interval": "_change",
-    "ImpactReport": "_impact",
+    "ImpactReportResult": "_impact",
     "feedback_sheet": "_impact",
     "impact_report": "_impact",
     "write_feedback": "_impact",
@@ -84,7 +84,7 @@ __all__ = [
     "DueResult",
     "Duration",
     "GROUPABLE",
-    "ImpactReport",
+    "ImpactReportResult",
     "ImportResult",
     "Schedule",
     "Store",
@@ -107,4 +107,6 @@ __all__ = [
     "write_feedback",
     "xmr_limits",
 ]
-__getattr__, __dir__ = attach(__name__, _LAZY)
+#: names of earlier releases: old -> (new, removed in)
+_DEPRECATED = {"ImpactReport": ("ImpactReportResult", "0.3.0")}
+__getattr__, __dir__ = attach(__name__, _LAZY, _DEPRECATED)

@@ -26,7 +26,7 @@ from measurelib._results import Result, to_jsonable
 from measurelib.definition import Measure, band_intervals, reachable
 from measurelib.outcomes._change import GROUPABLE, change, resolve_score
 
-__all__ = ["ImpactReport", "feedback_sheet", "impact_report", "xmr_limits"]
+__all__ = ["ImpactReportResult", "feedback_sheet", "impact_report", "xmr_limits"]
 
 JT_CITATION = ("Jacobson NS, Truax P (1991). Clinical significance: a statistical approach to "
                "defining meaningful change in psychotherapy research. Journal of Consulting and "
@@ -81,7 +81,7 @@ LOGO_MAX_BYTES = 512 * 1024
 _LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
-class ImpactReport(Result):
+class ImpactReportResult(Result):
     """The figures of an impact report, with disclosure control already applied.
 
     ``data`` is the one object every sentence, table, chart and JSON field is written from:
@@ -273,7 +273,7 @@ def impact_report(store: Any, measure: Measure | str, *,
                   baseline: str = "baseline", follow_up: str = "last",
                   title: str | None = None, organisation: str | None = None,
                   logo: str | Path | None = None,
-                  logo_base: str | Path | None = None) -> ImpactReport:
+                  logo_base: str | Path | None = None) -> ImpactReportResult:
     """Compute the figures of an impact report from a store (or a frame of scores).
 
     Parameters
@@ -350,7 +350,7 @@ def impact_report(store: Any, measure: Measure | str, *,
     }
     data = to_jsonable(data)
     name = measure.text(measure.short_title) or measure.text(measure.title)
-    return ImpactReport(
+    return ImpactReportResult(
         measure_id=measure.id, measure_version=measure.version,
         title=title or f"{name}: outcomes report", score_id=rules[0].id,
         score_ids=[r.id for r in rules], generated=_dt.date.today().isoformat(),

@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         BLANKS,
         MAX_RESPONDENT_ID,
         ColumnSpec,
-        ValidatedResponses,
+        ValidationResult,
         column_specs,
         invalid_respondent_ids,
         validate_responses,
@@ -55,7 +55,7 @@ _LAZY = {
     "invalid_respondent_ids": "_validate",
     "check_data_file": "_io",
     "ColumnSpec": "_validate",
-    "ValidatedResponses": "_validate",
+    "ValidationResult": "_validate",
     "column_specs": "_validate",
     "validate_responses": "_validate",
     "ScoreAccount": "_score",
@@ -92,7 +92,7 @@ __all__ = [
     "ScoreFileResult",
     "ScoreResult",
     "ScoreStats",
-    "ValidatedResponses",
+    "ValidationResult",
     "WRITE_SUFFIXES",
     "apply_map",
     "check_data_file",
@@ -113,4 +113,6 @@ __all__ = [
     "suppress_counts",
     "validate_responses",
 ]
-__getattr__, __dir__ = attach(__name__, _LAZY)
+#: names of earlier releases: old -> (new, removed in)
+_DEPRECATED = {"ValidatedResponses": ("ValidationResult", "0.3.0")}
+__getattr__, __dir__ = attach(__name__, _LAZY, _DEPRECATED)

@@ -33,7 +33,7 @@ from measurelib.errors import CODES, DefinitionError, Diagnostic, Location
 from measurelib.scoring._validate import (
     ON_INVALID,
     OnInvalid,
-    ValidatedResponses,
+    ValidationResult,
     validate_responses,
 )
 
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ScoreAccount",
     "ScoreResult",
-    "ValidatedResponses",
+    "ValidationResult",
     "output_columns",
     "score",
     "score_partitions",
@@ -777,7 +777,7 @@ def score(
     return score_validated(m, frame, checked, lang=lang, columns=columns)
 
 
-def score_validated(m: Measure, frame: pd.DataFrame, checked: ValidatedResponses, *,
+def score_validated(m: Measure, frame: pd.DataFrame, checked: ValidationResult, *,
                      lang: str, columns: dict[str, str] | None) -> ScoreResult:
     """Score responses that :func:`validate_responses` has already checked."""
     n = checked.n_rows

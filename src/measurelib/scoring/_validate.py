@@ -24,7 +24,7 @@ from measurelib.errors import DataError, Diagnostic, Location
 if TYPE_CHECKING:
     from measurelib.definition import Measure
 
-__all__ = ["BLANKS", "MAX_RESPONDENT_ID", "OnInvalid", "ValidatedResponses",
+__all__ = ["BLANKS", "MAX_RESPONDENT_ID", "OnInvalid", "ValidationResult",
            "invalid_respondent_ids", "validate_responses"]
 
 OnInvalid = Literal["error", "reject", "missing"]
@@ -504,7 +504,7 @@ def screen2d(mat: np.ndarray, chk: _ScaleCheck) -> list[tuple[int, float, float,
 
 
 # ----------------------------------------------------------------------------- result
-class ValidatedResponses(Result):
+class ValidationResult(Result):
     """Response data checked against a measure: numbers ready to score, and what was wrong.
 
     Attributes
@@ -618,7 +618,7 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
     first_row: int = 2,
     lang: str | None = None,
     row_numbers: Any = None,
-) -> ValidatedResponses:
+) -> ValidationResult:
     """Check response data against a measure and return the numbers to score.
 
     Parameters
@@ -652,7 +652,7 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
 
     Returns
     -------
-    ValidatedResponses
+    ValidationResult
 
     Notes
     -----
@@ -853,7 +853,7 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
     else:
         values = pd.DataFrame(values_cols, index=index, copy=False)
     rejected = _rejected_frame(df, rejected_rows, passthrough)
-    return ValidatedResponses(
+    return ValidationResult(
         values=values, rows=rows, rejected=rejected, diagnostics=diagnostics,
         passthrough=passthrough, column_map={k: v for k, v in mapping.items()},
         missing=missing, n_rows=n, on_invalid=on_invalid, first_row=first_row,
