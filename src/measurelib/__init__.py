@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from measurelib._lazy import attach
 from measurelib._version import __version__
-from measurelib.definition import CatalogEntry, Measure, catalog, load, loads
+from measurelib.definition import CatalogEntry, Measure, catalog, limit, limits, load, loads
 from measurelib.errors import (
     ConvergenceWarning,
     DataError,
@@ -137,6 +137,8 @@ __all__ = [
     "impact_report",
     "import_definition",
     "licence_report",
+    "limit",
+    "limits",
     "lint",
     "load",
     "load_schedule",

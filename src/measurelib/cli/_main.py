@@ -22,8 +22,10 @@ from measurelib.definition import (
     Document,
     catalog,
     check_measure,
+    limits,
     load_document,
     parse_document,
+    parse_limit_value,
     read_text,
     resolve,
     schema_text,
@@ -185,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
                      "define, render, score, store and assess them.")
     parser.add_argument("--version", action="version", version=f"measurelib {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    parser.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                        help="raise a resource limit for this run, e.g. definition_bytes=50MB "
+                        "(repeatable; see docs/limits.md)")
+    parser.add_argument("--allow-folder", action="append", default=[], metavar="DIR",
+                        help="let definitions read pictures and table files from DIR too "
+                        "(repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text.capitalize() + ".")
@@ -205,8 +213,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    overrides: dict[str, Any] = {}
+    for spec in args.limit:
+        name, sep, value = spec.partition("=")
+        try:
+            if not sep:
+                raise ValueError(f"--limit takes NAME=VALUE, not {spec[:40]!r}")
+            overrides[name.strip()] = parse_limit_value(name.strip(), value)
+        except ValueError as exc:
+            parser.error(str(exc).replace("limits: ", "--limit: "))
     try:
-        return int(args._run(args))
+        with limits(allow_folders=args.allow_folder, **overrides):
+            return int(args._run(args))
     except MeasurelibError as err:
         print_diagnostics(err.errors)
         if getattr(args, "format", "text") == "json" or getattr(args, "json", False):
