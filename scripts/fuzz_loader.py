@@ -59,10 +59,15 @@ def _one(seed: int) -> tuple[int, str, float, str]:
 
     text = mutant(seed, _SEEDS)
     start = time.perf_counter()
-    signal.setitimer(signal.ITIMER_REAL, HARD_TIMEOUT)
     try:
-        ml.loads(text, "fuzz.yaml")
+        signal.setitimer(signal.ITIMER_REAL, HARD_TIMEOUT)
+        try:
+            ml.loads(text, "fuzz.yaml")
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         outcome, detail = "ok", ""
+    except _Hung:
+        outcome, detail = "hung", ""
     except DefinitionError as err:
         outcome, detail = "definition-error", ""
         bad = [d for d in err.errors if d.location.file != "fuzz.yaml" and d.code != "table-file"
@@ -72,8 +77,6 @@ def _one(seed: int) -> tuple[int, str, float, str]:
         else:
             str(err)
             err.to_json()
-    except _Hung:
-        outcome, detail = "hung", ""
     except BaseException as exc:  # noqa: BLE001 - that is what we count
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -81,8 +84,6 @@ def _one(seed: int) -> tuple[int, str, float, str]:
         frame = tb[-1] if tb else None
         where = f"{Path(frame.filename).name}:{frame.lineno}" if frame else "?"
         outcome, detail = "escaped", f"{type(exc).__name__} at {where}: {str(exc)[:120]}"
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
     return seed, outcome, time.perf_counter() - start, detail
 
 

@@ -22,6 +22,7 @@ from measurelib.definition import (
     Document,
     catalog,
     check_measure,
+    did_you_mean,
     limits,
     load_document,
     parse_document,
@@ -85,39 +86,96 @@ def print_diagnostics(diags: Sequence[Diagnostic], stream: Any = None) -> None:
 # ----------------------------------------------------------------------------- validate
 def _validate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="definition files (.yaml) or catalog ids")
+                   help="definition files (.yaml: measures, banks, composed measures, "
+                   "schedules, overlays) or catalog ids")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     add_format_option(p)
 
 
 def _usage_problem(err: MeasurelibError) -> bool:
+    """The path or id given on the command line is wrong (not a problem inside a file)."""
     return all(d.code in ("file-not-found", "catalog-unknown", "catalog-version")
-               for d in err.errors)
+               and d.location.line is None for d in err.errors)
+
+
+def _kind(data: Any) -> str:
+    """What a YAML document is: a measure (or bank), a schedule or an overlay."""
+    if not isinstance(data, dict):
+        return "measure"
+    if "timepoints" in data and "format" not in data:
+        return "schedule"
+    if "format" not in data and "id" not in data and (
+            isinstance(data.get("measures"), dict) or "items" in data and "measure" in data):
+        return "overlay"
+    return "measure"
+
+
+def _check_one(source: str) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """(report fields, warnings) of one file or catalog id; raises DefinitionError."""
+    from pathlib import Path
+
+    from measurelib.compose import check_composition, load_overlays
+
+    path = Path(source)
+    if not path.exists():
+        path = resolve(source)
+    doc: Document = parse_document(read_text(path, source), source, path.parent)
+    kind = _kind(doc.data)
+    if kind == "schedule":
+        from measurelib.outcomes import Schedule
+
+        schedule = load_document(doc, Schedule)
+        known = _ids_beside(path)
+        unknown = [Diagnostic("catalog-unknown", f"the schedule names measure {mid!r}, which is "
+                              "neither a catalog id nor the id of a definition beside the "
+                              "schedule", (did_you_mean(mid, known).capitalize() + " ")
+                              .lstrip() + "Correct the id, unless the measure is stored only "
+                              "in the outcomes store.", doc.location(("measures", i)),
+                              "warning")
+                   for i, mid in enumerate(schedule.measures) if mid not in known]
+        return {"kind": kind, "measures": list(schedule.measures)}, unknown
+    if kind == "overlay":
+        overlays = load_overlays(path)
+        return {"kind": kind, "measures": sorted(overlays)}, []
+    measure = load_document(doc)
+    measure = measure.with_origin(type(measure.origin)(  # type: ignore[misc]
+        path=path.resolve(), display=source, document=doc, folder=path.resolve().parent))
+    found = [doc.locate(d) for d in check_measure(measure) if d.severity != "error"]
+    composed = check_composition(measure)
+    errors = [d for d in composed if d.severity == "error"]
+    if errors:
+        raise DefinitionError(errors)
+    found += [d for d in composed if d.severity != "error"]
+    return {"kind": measure.kind, "id": measure.id, "version": measure.version}, found
+
+
+def _ids_beside(path: Any) -> set[str]:
+    """Catalog ids and the ids of the definitions in the folder of ``path``."""
+    ids = {e.id for e in catalog()}
+    for other in sorted(path.resolve().parent.glob("*.y*ml"))[:200]:
+        try:
+            data = parse_document(read_text(other), str(other)).data
+        except DefinitionError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            ids.add(data["id"])
+    return ids
 
 
 def _validate(args: argparse.Namespace) -> int:
-
     reports: list[dict[str, Any]] = []
     worst = EXIT_OK
     for source in args.paths:
-        from pathlib import Path
-
         report: dict[str, Any] = {"path": source, "valid": False, "errors": [], "warnings": []}
         try:
-            path = Path(source)
-            if not path.exists():
-                path = resolve(source)
-            doc: Document = parse_document(read_text(path, source), source, path.parent)
-            measure = load_document(doc)
-            warnings = [doc.locate(d) for d in check_measure(measure) if d.severity != "error"]
-            report.update(valid=not (args.strict and warnings), id=measure.id,
-                          version=measure.version,
+            fields, warnings = _check_one(source)
+            report.update(fields, valid=not (args.strict and warnings),
                           warnings=[w.to_dict() for w in warnings])
             if args.format == "text":
                 print_diagnostics(warnings, sys.stdout)
             if args.strict and warnings:
                 worst = max(worst, EXIT_INVALID)
-        except DefinitionError as err:
+        except MeasurelibError as err:
             report["errors"] = [d.to_dict() for d in err.errors]
             code = EXIT_USAGE if _usage_problem(err) else EXIT_INVALID
             worst = max(worst, code)

@@ -23,7 +23,7 @@ from measurelib.compose._compose import (
     plan,
     version_map,
 )
-from measurelib.compose._front import as_measure, licence_report
+from measurelib.compose._front import as_measure, check_composition, licence_report
 from measurelib.compose._licence import (
     LicenceReport,
     LicenceRow,
@@ -45,6 +45,7 @@ __all__ = [
     "assess_licences",
     "build",
     "canonical_json",
+    "check_composition",
     "content_hash",
     "derive",
     "global_overlays",

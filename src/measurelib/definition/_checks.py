@@ -198,6 +198,24 @@ def raw_reachable(measure: Measure, rule: ScoreRule) -> set[float] | None:
     if m > 0 and k > 12 and len({tuple(s) for s in scaled}) > 1:
         return None  # too many distinct subsets to enumerate exactly
     alike = len({tuple(s) for s in scaled}) == 1
+    first = scaled[0]
+    if alike and rule.method != "weighted_sum" and all(float(v).is_integer() for v in first) \
+            and len(first) == int(first[-1] - first[0]) + 1:
+        # k columns of the same whole-number run a..b: sums of j of them are ja..jb exactly
+        spans = [(j, j * first[0], j * first[-1]) for j in range(k - m, k + 1)]
+        if sum(int(b - a) + 1 for _, a, b in spans) <= _MAX_REACHABLE:
+            for j, a, b in spans:
+                for s in range(int(a), int(b) + 1):
+                    if rule.method == "mean":
+                        v = s / j
+                    elif j < k and rule.missing.prorate:
+                        v = s * k / j
+                        if rule.missing.round_prorated:
+                            v = math.floor(v + 0.5 + 1e-9)
+                    else:
+                        v = float(s)
+                    out.add(round(v, _ROUND))
+            return out
     budget = [_MAX_WORK]  # one budget for every subset: the check stays bounded
     for j in range(k - m, k + 1):
         if alike:
@@ -319,8 +337,8 @@ def _check_bands(measure: Measure, rule: ScoreRule, path: str) -> Iterator[Diagn
             yield _d("band-order", f"band {i + 1} lies below band {i}", f"{path}.bands[{i}]",
                      "List bands from the lowest score to the highest.")
             return
-    lo, hi = score_range(measure, rule)
     values = reachable(measure, rule)
+    lo, hi = (min(values), max(values)) if values else score_range(measure, rule)
     if values is not None:
         gaps, overlaps = [], []
         for v in sorted(values):
