@@ -100,6 +100,10 @@ def _child(start: int, n: int) -> None:
         worst = max(worst, secs)
         if outcome in ("escaped", "hung") or secs > SLOW:
             print(json.dumps([seed, outcome, secs, detail]), flush=True)
+            print(f"  seed {seed}: {outcome} {secs:.2f} s {detail}", file=sys.stderr, flush=True)
+        if (seed - start + 1) % 500 == 0:
+            print(f"  worker {start}: {seed - start + 1:,} done, {dict(counts)}, "
+                  f"slowest {worst:.2f} s", file=sys.stderr, flush=True)
     print(json.dumps({"counts": counts, "worst": worst}), flush=True)
 
 
