@@ -114,8 +114,6 @@ def _check_one(source: str) -> tuple[dict[str, Any], list[Diagnostic]]:
     """(report fields, warnings) of one file or catalog id; raises DefinitionError."""
     from pathlib import Path
 
-    from measurelib.compose import check_composition, load_overlays
-
     path = Path(source)
     if not path.exists():
         path = resolve(source)
@@ -135,13 +133,19 @@ def _check_one(source: str) -> tuple[dict[str, Any], list[Diagnostic]]:
                    for i, mid in enumerate(schedule.measures) if mid not in known]
         return {"kind": kind, "measures": list(schedule.measures)}, unknown
     if kind == "overlay":
+        from measurelib.compose import load_overlays
+
         overlays = load_overlays(path)
         return {"kind": kind, "measures": sorted(overlays)}, []
     measure = load_document(doc)
     measure = measure.with_origin(type(measure.origin)(  # type: ignore[misc]
         path=path.resolve(), display=source, document=doc, folder=path.resolve().parent))
     found = [doc.locate(d) for d in check_measure(measure) if d.severity != "error"]
-    composed = check_composition(measure)
+    composed: list[Diagnostic] = []
+    if measure.compose:
+        from measurelib.compose import check_composition
+
+        composed = check_composition(measure)
     errors = [d for d in composed if d.severity == "error"]
     if errors:
         raise DefinitionError(errors)
@@ -238,7 +242,27 @@ _BUILTIN = {
 
 
 # ----------------------------------------------------------------------------- main
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: Sequence[str] | None) -> str | None:
+    """The command named in ``argv`` (the first word that is one), or None."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+            continue
+        if word in ("--limit", "--allow-folder"):
+            skip = True
+            continue
+        if word in COMMANDS:
+            return word
+        if not word.startswith("-"):
+            return None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only``, other commands' modules are not imported
+    (they are listed, with their help line, but their options are not read)."""
     from measurelib._version import __version__
 
     parser = _Parser(prog="measurelib", description="Patient-reported outcome measures: "
@@ -257,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name in _BUILTIN:
             _BUILTIN[name][0](p)
             p.set_defaults(_run=_BUILTIN[name][1])
+        elif only is not None and name != only:
+            continue  # start-up: import only the module of the command being run
         else:
             module = importlib.import_module(module_name)
             module.add_arguments(p)
@@ -266,7 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
+    command = _command_in(argv)
+    parser = build_parser(only=command) if command is not None else build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
