@@ -20,6 +20,7 @@ from typing import Any
 
 from measurelib.definition import (
     Document,
+    Origin,
     catalog,
     check_measure,
     did_you_mean,
@@ -138,7 +139,7 @@ def _check_one(source: str) -> tuple[dict[str, Any], list[Diagnostic]]:
         overlays = load_overlays(path)
         return {"kind": kind, "measures": sorted(overlays)}, []
     measure = load_document(doc)
-    measure = measure.with_origin(type(measure.origin)(  # type: ignore[misc]
+    measure = measure.with_origin(Origin(
         path=path.resolve(), display=source, document=doc, folder=path.resolve().parent))
     found = [doc.locate(d) for d in check_measure(measure) if d.severity != "error"]
     composed: list[Diagnostic] = []

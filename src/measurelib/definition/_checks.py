@@ -107,6 +107,8 @@ def _integer_range(measure: Measure, rule: ScoreRule) -> tuple[float, float] | N
             if scale.type != "numeric" or getattr(item, "recode", None) or not (
                     float(scale.step) == 1 and float(scale.min).is_integer()):
                 return None
+            if scale.min_value is None or scale.max_value is None:
+                return None
             a, b = float(scale.min_value), float(scale.max_value)
         else:
             if not vals or not all(float(v).is_integer() for v in vals) \
@@ -205,15 +207,15 @@ def raw_reachable(measure: Measure, rule: ScoreRule) -> set[float] | None:
         spans = [(j, j * first[0], j * first[-1]) for j in range(k - m, k + 1)]
         if sum(int(b - a) + 1 for _, a, b in spans) <= _MAX_REACHABLE:
             for j, a, b in spans:
-                for s in range(int(a), int(b) + 1):
+                for whole in range(int(a), int(b) + 1):
                     if rule.method == "mean":
-                        v = s / j
+                        v = whole / j
                     elif j < k and rule.missing.prorate:
-                        v = s * k / j
+                        v = whole * k / j
                         if rule.missing.round_prorated:
                             v = math.floor(v + 0.5 + 1e-9)
                     else:
-                        v = float(s)
+                        v = float(whole)
                     out.add(round(v, _ROUND))
             return out
     budget = [_MAX_WORK]  # one budget for every subset: the check stays bounded
@@ -278,9 +280,9 @@ def score_range(measure: Measure, rule: ScoreRule) -> tuple[float, float]:
     if rule.method == "mean" and cols:
         lo, hi = lo / cols, hi / cols
     if rule.transform is not None:
-        ends = _apply_transform(measure, rule, [lo, hi])
-        if len(ends) == 2:
-            lo, hi = min(ends), max(ends)
+        moved = _apply_transform(measure, rule, [lo, hi])
+        if len(moved) == 2:
+            lo, hi = min(moved), max(moved)
     return lo, hi
 
 

@@ -69,7 +69,7 @@ class _Dumper(yaml.SafeDumper):
 _LOADER_RESOLVER = _Loader.__new__(_Loader)
 
 if getattr(yaml, "__with_libyaml__", False):
-    class _CLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+    class _CLoader(yaml.CSafeLoader):
         """The same resolvers on libyaml's parser: composes nodes (with positions) in C."""
 
     _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers

@@ -66,7 +66,8 @@ def confine(base: Path | None, name: str, *, what: str, location: Location | Non
         st = os.stat(real)
     except OSError:
         raise DefinitionError([Diagnostic(
-            "file-not-found", f"{what}: {_shown(name)} does not exist in the definition's folder",
+            "file-not-found",
+            f"{what}: cannot read {_shown(name)}: it does not exist in the definition's folder",
             "Put the file beside the definition, or correct the path (paths are relative to "
             "the definition's folder).", loc)]) from None
     if not stat.S_ISREG(st.st_mode):

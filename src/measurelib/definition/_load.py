@@ -371,7 +371,8 @@ def _read_table_csv(doc: Document, name: Any, spec: dict[str, Any]
         raw = read_confined(path, limit_name="table_file_bytes", what=f"table {name!r}",
                             name=rel, location=here)
     except DefinitionError as exc:
-        return {}, list(exc.errors)
+        return {}, [d if d.code != "file-not-found" else Diagnostic(
+            "table-file", d.message, d.hint, d.location) for d in exc.errors]
     shown = rel
     try:
         text = raw.decode("utf-8-sig")
@@ -425,8 +426,8 @@ def _read_table_csv(doc: Document, name: Any, spec: dict[str, Any]
             key, value = (_csv_number(row[c]) for c in cols)
         except (IndexError, ValueError):
             problems.append(Diagnostic(
-                "table-file", f"table {name!r}: row {lineno} of {shown} does not hold a number "
-                "in its key and value columns", "Each row holds a numeric key and a numeric "
+                "table-file", f"table {name!r}: row {lineno} of {shown} is not two numbers "
+                "(in its key and value columns)", "Each row holds a numeric key and a numeric "
                 "value.", Location(shown, lineno, 1)))
             if len(problems) >= 10:
                 break
