@@ -29,7 +29,7 @@ __all__ = ["Document", "display_path", "dump_yaml", "format_path", "parse_docume
 
 #: Texts up to this size that libyaml rejects are parsed again by the pure-Python parser,
 #: whose messages show the offending line; larger ones report libyaml's message.
-_FALLBACK_CHARS = 1_000_000
+_FALLBACK_CHARS = 50_000
 
 
 # ----------------------------------------------------------------------------- YAML
@@ -109,6 +109,10 @@ class _Builder:
         self.count = 0
         self.active: set[int] = set()
         self.depth = 0
+        self.seen: set[int] = set()
+        self.in_alias = 0
+        self.alias_count = 0
+        self.max_alias = limit("alias_values")
         self.max_values = limit("definition_values")
         self.max_depth = limit("nesting_depth")
         self.max_chars = limit("scalar_chars")
@@ -122,6 +126,11 @@ class _Builder:
             raise _Limit(node, "definition_values",
                          f"the document holds more than {format_limit('definition_values')} "
                          "(aliases count each time they are used)")
+        if self.in_alias:
+            self.alias_count += 1
+            if self.max_alias is not None and self.alias_count > self.max_alias:
+                raise _Limit(node, "alias_values", "aliases expand to more than "
+                             f"{format_limit('alias_values')}")
         self.value_marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if id(node) in self.active:
             raise _Recursive(node)
@@ -133,6 +142,9 @@ class _Builder:
             if self.max_depth is not None and self.depth > self.max_depth:
                 raise _Limit(node, "nesting_depth", "lists and mappings nest more than "
                              f"{format_limit('nesting_depth')} deep")
+            alias = id(node) in self.seen  # built before: this use is through an alias
+            self.seen.add(id(node))
+            self.in_alias += alias
             self.active.add(id(node))
             try:
                 if isinstance(node, yaml.MappingNode):
@@ -141,6 +153,7 @@ class _Builder:
             finally:
                 self.active.discard(id(node))
                 self.depth -= 1
+                self.in_alias -= alias
         return self.scalar(node)
 
     def scalar(self, node: yaml.Node) -> Any:

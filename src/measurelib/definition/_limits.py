@@ -192,6 +192,8 @@ register_limit("definition_bytes", 10 * 1024 ** 2, "bytes",
 register_limit("definition_values", 200_000, "values",
                "Values (scalars, lists and mappings) in one YAML document, counting each "
                "alias each time it is used.")
+register_limit("alias_values", 20_000, "values",
+               "Values that aliases (`*name`) add to a YAML document when expanded.")
 register_limit("nesting_depth", 64, "levels",
                "How deeply lists and mappings may nest in a YAML document.")
 register_limit("scalar_chars", 1_000_000, "characters",

@@ -353,6 +353,7 @@ def test_pdf_engine_fetches_nothing_outside_the_document(tmp_path: Path) -> None
     finally:
         server.shutdown()
         thread.join()
+        server.server_close()
     assert _Recorder.hits == []
     assert pdf.startswith(b"%PDF")
     out = tmp_path / "f.pdf"
