@@ -30,6 +30,9 @@ __all__ = ["Document", "display_path", "dump_yaml", "format_path", "parse_docume
 #: Texts up to this size that libyaml rejects are parsed again by the pure-Python parser,
 #: whose messages show the offending line; larger ones report libyaml's message.
 _FALLBACK_CHARS = 50_000
+#: Texts with more brackets than this are checked for nesting depth from parser events
+#: before any node is built (a shipped measure has a few hundred).
+_BRACKETS_SCANNED = 5_000
 
 
 # ----------------------------------------------------------------------------- YAML
@@ -387,6 +390,38 @@ def _compose(text: str, file: str) -> tuple[Any, yaml.Node | None]:
                            f"{format_limit('nesting_depth')} deep", Location(file, 1, 1)) from None
 
 
+def _check_depth(text: str, file: str) -> None:
+    """Stop at the first list or mapping nested deeper than ``nesting_depth``, from events.
+
+    Composing the nodes of thousands of deeply nested flow collections takes seconds even
+    in libyaml; reading events only, and stopping at the first one too deep, takes none.
+    Syntax errors are left to the full parse, which words them.
+    """
+    cap = limit("nesting_depth")
+    if cap is None:
+        return
+    parser = (_FAST or _Loader)(text)
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > cap:
+                    mark = event.start_mark
+                    raise _limit_error("nesting_depth", "lists and mappings nest more than "
+                                       f"{format_limit('nesting_depth')} deep",
+                                       Location(file, mark.line + 1, mark.column + 1))
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return
+    finally:
+        parser.dispose()
+
+
 def parse_document(text: str, file: str = "<string>", base: Path | None = None) -> Document:
     """Parse YAML text into a :class:`Document`; raise DefinitionError on syntax problems.
 
@@ -399,6 +434,8 @@ def parse_document(text: str, file: str = "<string>", base: Path | None = None) 
     if cap is not None and len(text) > cap:
         raise _limit_error("definition_bytes", f"the text is {len(text):,} characters long, "
                            f"more than {format_limit('definition_bytes')}", Location(file))
+    if text.count("[") + text.count("{") > _BRACKETS_SCANNED:
+        _check_depth(text, file)
     loader, node = _compose(text, file)
     try:
         if node is None:

@@ -361,3 +361,10 @@ def test_pdf_engine_fetches_nothing_outside_the_document(tmp_path: Path) -> None
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
     assert "Form" in text
     assert "FILELEAK" not in text and "HTTPLEAK" not in text
+
+
+def test_many_deep_flow_lines_stop_at_the_first() -> None:
+    line = "[" * 999 + "]" * 999
+    text = HEAD + "description:\n" + "".join(f"  - {line}\n" for _ in range(200))
+    (err,) = timed_errors(text)
+    assert err.code == "limit-exceeded" and err.location.line == 7
