@@ -412,8 +412,9 @@ def _check_depth(text: str, file: str) -> None:
                 if depth > cap:
                     mark = event.start_mark
                     raise _limit_error("nesting_depth", "lists and mappings nest more than "
-                                       f"{format_limit('nesting_depth')} deep",
-                                       Location(file, mark.line + 1, mark.column + 1))
+                                       f"{format_limit('nesting_depth')} deep", Location(
+                                           file, mark.line + 1 if mark else 1,
+                                           mark.column + 1 if mark else 1))
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     except yaml.YAMLError:
