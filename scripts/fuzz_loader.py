@@ -7,7 +7,8 @@ Each mutant (``tests/property/_mutants.py``: tags on scalars and keys, odd and h
 deep nesting, alias bombs, merge keys, character and line edits, enormous scales, many
 options, table files and pictures pointing outside the folder) is loaded with
 ``measurelib.loads``; every outcome must be a Measure or a located DefinitionError within one
-second. The run prints the counts and the seeds of every failure (replay one with
+second (wall time; each slow mutant's CPU time is printed beside it, so that on a shared,
+loaded machine the load can be told from the work). The run prints the counts and the seeds of every failure (replay one with
 ``mutant(seed, seed_texts())``) and exits 1 if any mutant raised another exception or took
 more than a second.
 """
@@ -59,6 +60,7 @@ def _one(seed: int) -> tuple[int, str, float, str]:
 
     text = mutant(seed, _SEEDS)
     start = time.perf_counter()
+    cpu = time.process_time()
     try:
         signal.setitimer(signal.ITIMER_REAL, HARD_TIMEOUT)
         try:
@@ -84,7 +86,11 @@ def _one(seed: int) -> tuple[int, str, float, str]:
         frame = tb[-1] if tb else None
         where = f"{Path(frame.filename).name}:{frame.lineno}" if frame else "?"
         outcome, detail = "escaped", f"{type(exc).__name__} at {where}: {str(exc)[:120]}"
-    return seed, outcome, time.perf_counter() - start, detail
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    if wall > SLOW:  # a slow mutant on a shared machine: say whether it was load or work
+        detail = f"{detail} (cpu {cpu:.2f} s)".strip()
+    return seed, outcome, wall, detail
 
 
 def _child(start: int, n: int) -> None:
