@@ -8,7 +8,8 @@ deep nesting, alias bombs, merge keys, character and line edits, enormous scales
 options, table files and pictures pointing outside the folder) is loaded with
 ``measurelib.loads``; every outcome must be a Measure or a located DefinitionError within one
 second (wall time; each slow mutant's CPU time is printed beside it, so that on a shared,
-loaded machine the load can be told from the work). The run prints the counts and the seeds of every failure (replay one with
+loaded machine the load can be told from the work). The run prints the counts and the
+seeds of every failure (replay one with
 ``mutant(seed, seed_texts())``) and exits 1 if any mutant raised another exception or took
 more than a second.
 """
