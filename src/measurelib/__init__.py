@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from measurelib._compat import install as install_deprecated_paths
 from measurelib._lazy import attach
 from measurelib._version import __version__
-from measurelib.definition import CatalogEntry, Measure, catalog, load, loads
+from measurelib.definition import CatalogEntry, Measure, catalog, limit, limits, load, loads
 from measurelib.errors import (
     ConvergenceWarning,
     DataError,
@@ -173,6 +173,8 @@ __all__ = [
     "import_definition",
     "interop",
     "licence_report",
+    "limit",
+    "limits",
     "lint",
     "linting",
     "load",

@@ -272,6 +272,16 @@ register("unknown-table", "Unknown table", "A transform names a lookup table tha
 register("table-file", "Table file problem", "A table under `tables:` names a CSV file that "
          "cannot be read, lacks a named column, or has a row that is not two numbers.",
          "Put the CSV beside the definition with a header row and one `key,value` row per entry.")
+register("limit-exceeded", "Input too large", "An input is larger than a resource limit "
+         "allows (file size, items, nesting depth, table rows, ...); the limits keep a bad or "
+         "hostile file from exhausting the machine. `docs/limits.md` lists every limit.",
+         "If the input is genuine, raise the limit named (`--limit NAME=N`, "
+         "`MEASURELIB_LIMIT_<NAME>=N` or `ml.limits(NAME=N)`).")
+register("file-outside-folder", "File outside the definition's folder", "A definition names a "
+         "file (picture, table, overlay) outside its own folder, through `..`, an absolute path "
+         "or a symbolic link, or a file that is not a regular file.",
+         "Copy the file into the definition's folder, or allow its folder explicitly "
+         "(`--allow-folder DIR`, MEASURELIB_ALLOW_FOLDERS or `ml.limits(allow_folders=[...])`).")
 register("duplicate-id", "Duplicate id", "Two items, scales, scores or options share an id.",
          "Give each a unique id.")
 register("duplicate-option-value", "Duplicate option value", "Two options of one scale have the "

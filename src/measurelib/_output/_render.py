@@ -17,7 +17,7 @@ from measurelib._resources import data_dir
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-__all__ = ["asset", "environment", "pdf_tagging", "render_template", "write_pdf"]
+__all__ = ["asset", "embedded_only", "environment", "pdf_tagging", "render_template", "write_pdf"]
 
 
 @lru_cache(maxsize=1)
@@ -78,9 +78,10 @@ def write_pdf(html: str, css: str | None = None) -> bytes:
         if sheet is None:
             if len(cache["css"]) > 32:
                 cache["css"].clear()
-            sheet = cache["css"][css] = CSS(string=css, font_config=fonts)
+            sheet = cache["css"][css] = CSS(string=css, font_config=fonts,
+                                              url_fetcher=embedded_only())
         stylesheets.append(sheet)
-    result: bytes = HTML(string=html, base_url=None).write_pdf(
+    result: bytes = HTML(string=html, base_url=None, url_fetcher=embedded_only()).write_pdf(
         stylesheets=stylesheets, font_config=fonts, **pdf_tagging())
     return result
 
@@ -101,3 +102,26 @@ def pdf_tagging() -> dict[str, Any]:
     if "pdf_tags" in getattr(weasyprint, "DEFAULT_OPTIONS", {}):  # pragma: no cover
         return {"pdf_tags": True}
     return {}  # pragma: no cover
+
+
+class RefusedURL(ValueError):
+    """The PDF engine asked for a URL that is not embedded in the document."""
+
+
+def embedded_only() -> Any:
+    """WeasyPrint's URL fetcher for measurelib: ``data:`` URLs only, nothing else.
+
+    Forms and reports embed every picture as a ``data:`` URL, so the engine never needs the
+    network or the file system; a picture (an SVG's ``<image href>``, a CSS ``url()``)
+    pointing anywhere else is refused before any request is made, so that rendering a
+    definition cannot read a local file or send a request off the machine.
+    """
+    from weasyprint.urls import URLFetcher
+
+    class _EmbeddedOnly(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not url.startswith("data:"):
+                raise RefusedURL("only data: URLs are fetched when making a PDF")
+            return super().fetch(url, headers)
+
+    return _EmbeddedOnly(allowed_protocols={"data"}, allow_redirects=False)

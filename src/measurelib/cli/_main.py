@@ -20,10 +20,14 @@ from typing import Any
 
 from measurelib.definition import (
     Document,
+    Origin,
     catalog,
     check_measure,
+    did_you_mean,
+    limits,
     load_document,
     parse_document,
+    parse_limit_value,
     read_text,
     resolve,
     schema_text,
@@ -89,39 +93,100 @@ def print_diagnostics(diags: Sequence[Diagnostic], stream: Any = None) -> None:
 # ----------------------------------------------------------------------------- validate
 def _validate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="definition files (.yaml) or catalog ids")
+                   help="definition files (.yaml: measures, banks, composed measures, "
+                   "schedules, overlays) or catalog ids")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     add_format_option(p)
 
 
 def _usage_problem(err: MeasurelibError) -> bool:
+    """The path or id given on the command line is wrong (not a problem inside a file)."""
     return all(d.code in ("file-not-found", "catalog-unknown", "catalog-version")
-               for d in err.errors)
+               and d.location.line is None for d in err.errors)
+
+
+def _kind(data: Any) -> str:
+    """What a YAML document is: a measure (or bank), a schedule or an overlay."""
+    if not isinstance(data, dict):
+        return "measure"
+    if "timepoints" in data and "format" not in data:
+        return "schedule"
+    if "format" not in data and "id" not in data and (
+            isinstance(data.get("measures"), dict) or "items" in data and "measure" in data):
+        return "overlay"
+    return "measure"
+
+
+def _check_one(source: str) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """(report fields, warnings) of one file or catalog id; raises DefinitionError."""
+    from pathlib import Path
+
+    path = Path(source)
+    if not path.exists():
+        path = resolve(source)
+    doc: Document = parse_document(read_text(path, source), source, path.parent)
+    kind = _kind(doc.data)
+    if kind == "schedule":
+        from measurelib.outcomes import Schedule
+
+        schedule = load_document(doc, Schedule)
+        known = _ids_beside(path)
+        unknown = [Diagnostic("catalog-unknown", f"the schedule names measure {mid!r}, which is "
+                              "neither a catalog id nor the id of a definition beside the "
+                              "schedule", (did_you_mean(mid, known).capitalize() + " ")
+                              .lstrip() + "Correct the id, unless the measure is stored only "
+                              "in the outcomes store.", doc.location(("measures", i)),
+                              "warning")
+                   for i, mid in enumerate(schedule.measures) if mid not in known]
+        return {"kind": kind, "measures": list(schedule.measures)}, unknown
+    if kind == "overlay":
+        from measurelib.compose import load_overlays
+
+        overlays = load_overlays(path)
+        return {"kind": kind, "measures": sorted(overlays)}, []
+    measure = load_document(doc)
+    measure = measure.with_origin(Origin(
+        path=path.resolve(), display=source, document=doc, folder=path.resolve().parent))
+    found = [doc.locate(d) for d in check_measure(measure) if d.severity != "error"]
+    composed: list[Diagnostic] = []
+    if measure.compose:
+        from measurelib.compose import check_composition
+
+        composed = check_composition(measure)
+    errors = [d for d in composed if d.severity == "error"]
+    if errors:
+        raise DefinitionError(errors)
+    found += [d for d in composed if d.severity != "error"]
+    return {"kind": measure.kind, "id": measure.id, "version": measure.version}, found
+
+
+def _ids_beside(path: Any) -> set[str]:
+    """Catalog ids and the ids of the definitions in the folder of ``path``."""
+    ids = {e.id for e in catalog()}
+    for other in sorted(path.resolve().parent.glob("*.y*ml"))[:200]:
+        try:
+            data = parse_document(read_text(other), str(other)).data
+        except DefinitionError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            ids.add(data["id"])
+    return ids
 
 
 def _validate(args: argparse.Namespace) -> int:
-
     reports: list[dict[str, Any]] = []
     worst = EXIT_OK
     for source in args.paths:
-        from pathlib import Path
-
         report: dict[str, Any] = {"path": source, "valid": False, "errors": [], "warnings": []}
         try:
-            path = Path(source)
-            if not path.exists():
-                path = resolve(source)
-            doc: Document = parse_document(read_text(path, source), source, path.parent)
-            measure = load_document(doc)
-            warnings = [doc.locate(d) for d in check_measure(measure) if d.severity != "error"]
-            report.update(valid=not (args.strict and warnings), id=measure.id,
-                          version=measure.version,
+            fields, warnings = _check_one(source)
+            report.update(fields, valid=not (args.strict and warnings),
                           warnings=[w.to_dict() for w in warnings])
             if args.format == "text":
                 print_diagnostics(warnings, sys.stdout)
             if args.strict and warnings:
                 worst = max(worst, EXIT_INVALID)
-        except DefinitionError as err:
+        except MeasurelibError as err:
             report["errors"] = [d.to_dict() for d in err.errors]
             code = EXIT_USAGE if _usage_problem(err) else EXIT_INVALID
             worst = max(worst, code)
@@ -184,19 +249,48 @@ _BUILTIN = {
 
 
 # ----------------------------------------------------------------------------- main
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: Sequence[str] | None) -> str | None:
+    """The command named in ``argv`` (the first word that is one), or None."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+            continue
+        if word in ("--limit", "--allow-folder"):
+            skip = True
+            continue
+        if word in COMMANDS:
+            return word
+        if not word.startswith("-"):
+            return None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only``, other commands' modules are not imported
+    (they are listed, with their help line, but their options are not read).
+    """
     from measurelib._version import __version__
 
     parser = _Parser(prog="measurelib", description="Patient-reported outcome measures: "
                      "define, render, score, store and assess them.")
     parser.add_argument("--version", action="version", version=f"measurelib {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    parser.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                        help="raise a resource limit for this run, e.g. definition_bytes=50MB "
+                        "(repeatable; see docs/limits.md)")
+    parser.add_argument("--allow-folder", action="append", default=[], metavar="DIR",
+                        help="let definitions read pictures and table files from DIR too "
+                        "(repeatable)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text.capitalize() + ".")
         if name in _BUILTIN:
             _BUILTIN[name][0](p)
             p.set_defaults(_run=_BUILTIN[name][1])
+        elif only is not None and name != only:
+            continue  # start-up: import only the module of the command being run
         else:
             module = importlib.import_module(module_name)
             module.add_arguments(p)
@@ -206,13 +300,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
+    command = _command_in(argv)
+    parser = build_parser(only=command) if command is not None else build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    overrides: dict[str, Any] = {}
+    for spec in args.limit:
+        name, sep, value = spec.partition("=")
+        try:
+            if not sep:
+                raise ValueError(f"--limit takes NAME=VALUE, not {spec[:40]!r}")
+            overrides[name.strip()] = parse_limit_value(name.strip(), value)
+        except ValueError as exc:
+            parser.error(str(exc).replace("limits: ", "--limit: "))
     try:
-        return int(args._run(args))
+        with limits(allow_folders=args.allow_folder, **overrides):
+            return int(args._run(args))
     except MeasurelibError as err:
         print_diagnostics(err.errors)
         if getattr(args, "format", "text") == "json" or getattr(args, "json", False):

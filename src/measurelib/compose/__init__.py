@@ -28,7 +28,7 @@ from measurelib.compose._compose import (
     variant_fallbacks,
     version_map,
 )
-from measurelib.compose._front import as_measure, licence_report
+from measurelib.compose._front import as_measure, check_composition, licence_report
 from measurelib.compose._licence import (
     LicenceReportResult,
     LicenceRow,
@@ -51,6 +51,7 @@ __all__ = [
     "assess_licences",
     "build",
     "canonical_json",
+    "check_composition",
     "content_hash",
     "derive",
     "fallback_message",

@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from measurelib.compose._compose import build, plan
+from measurelib.compose._compose import assemble, build, plan
 from measurelib.compose._licence import LicenceReportResult, own_row
 from measurelib.compose._licence import assess as assess_licences
 from measurelib.definition import Measure, load
+from measurelib.errors import Diagnostic, MeasurelibError
 
-__all__ = ["as_measure", "licence_report"]
+__all__ = ["as_measure", "check_composition", "licence_report"]
 
 
 def as_measure(obj: Any, *, build: bool = True, overlay: Any = None,
@@ -88,3 +89,41 @@ def licence_report(source: Any, *, overlay: Any = None) -> LicenceReportResult:
                          ok=all(r.status != "violation" for r in rows))
 
 
+
+
+def check_composition(measure: Measure) -> list[Diagnostic]:
+    """Every problem a build of ``measure`` would meet, without building it.
+
+    Plans the build (sources and versions resolved, items found in their sources, ids,
+    order), assesses the sources' licences, and assembles the result in memory, so that
+    ``measurelib validate`` reports what ``measurelib build`` would. Licensed text that
+    needs an overlay is not an error here (validate is given no overlay); a licence
+    breach is.
+
+    Returns
+    -------
+    list of Diagnostic
+        Errors and warnings, each located in the composer or the source named.
+    """
+    if not measure.compose:
+        return []
+    import warnings
+
+    try:
+        p = plan(measure)
+    except MeasurelibError as err:
+        return list(err.errors)
+    out: list[Diagnostic] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = assess_licences(p)
+    for row in report:
+        out.extend(row.diagnostics)
+    out.extend(p.deferred)
+    if any(d.severity == "error" for d in out):
+        return out
+    try:
+        assemble(p, report, {})
+    except MeasurelibError as err:
+        out.extend(d for d in err.errors if not d.code.startswith("overlay"))
+    return out

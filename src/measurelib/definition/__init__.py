@@ -29,6 +29,18 @@ from measurelib.definition._document import (
     parse_path,
     read_text,
 )
+from measurelib.definition._files import confine, read_confined
+from measurelib.definition._limits import (
+    LIMITS,
+    Limit,
+    allowed_folders,
+    format_limit,
+    limit,
+    limits,
+    parse_limit_value,
+    raise_hint,
+    register_limit,
+)
 from measurelib.definition._load import (
     load,
     load_document,
@@ -85,9 +97,19 @@ from measurelib.definition._types import (
     SEMVER_PATTERN,
     Text,
 )
+from measurelib.errors import DefinitionError
 
 __all__ = [
+    "LIMITS",
     "SCHEMA_ID",
+    "allowed_folders",
+    "format_limit",
+    "Limit",
+    "limit",
+    "limits",
+    "parse_limit_value",
+    "raise_hint",
+    "register_limit",
     "Alert",
     "Anchor",
     "Band",
@@ -95,12 +117,14 @@ __all__ = [
     "catalog",
     "CatalogEntry",
     "check_measure",
+    "confine",
     "Code",
     "ComposeEntry",
     "Condition",
     "CutOff",
     "did_you_mean",
     "display_path",
+    "DefinitionError",
     "Document",
     "dump_yaml",
     "FollowUp",
@@ -131,6 +155,7 @@ __all__ = [
     "Provenance",
     "Purpose",
     "reachable",
+    "read_confined",
     "read_text",
     "Recall",
     "Reference",

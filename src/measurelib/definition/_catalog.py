@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,7 +14,7 @@ from measurelib.definition._checks import did_you_mean
 from measurelib.definition._document import parse_document
 from measurelib.errors import CODES, DefinitionError, Diagnostic, Location
 
-__all__ = ["CatalogEntry", "catalog", "resolve"]
+__all__ = ["INDEX_NAME", "CatalogEntry", "build_index", "catalog", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -61,29 +63,71 @@ def _title(value: Any, lang: str) -> str:
     return str(value or "")
 
 
-@lru_cache(maxsize=1)
+INDEX_NAME = "catalog-index.json"
+
+
+def _entry_fields(path: Path, raw: bytes) -> dict[str, Any] | None:
+    """The catalog fields of one definition file, or None if it is not a definition."""
+    try:
+        data = parse_document(raw.decode("utf-8"), str(path)).data
+    except (DefinitionError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or "id" not in data or "version" not in data:
+        return None
+    lic = data.get("licence") or {}
+    items = data.get("items") or []
+    return {
+        "id": str(data["id"]),
+        "version": str(data["version"]),
+        "title": _title(data.get("title"), str(data.get("language", "en"))),
+        "kind": str(data.get("kind", "measure")),
+        "licence": _licence_summary(lic if isinstance(lic, dict) else {}),
+        "text_included": any(isinstance(i, dict) and i.get("text") for i in items),
+    }
+
+
+def _files(base: Path) -> list[Path]:
+    return sorted(p for p in base.rglob("*.yaml") if "examples" not in p.relative_to(base).parts)
+
+
+def build_index(root: str | Path) -> dict[str, Any]:
+    """The catalog index of the definitions under ``root`` (written at packaging time).
+
+    Each entry carries the SHA-256 of its file; :func:`catalog` uses an entry only while
+    the file still has that hash, so an index left stale by an edit is never used.
+    """
+    base = Path(root)
+    entries = []
+    for path in _files(base):
+        raw = path.read_bytes()
+        fields = _entry_fields(path, raw)
+        entries.append({"file": path.relative_to(base).as_posix(),
+                        "sha256": hashlib.sha256(raw).hexdigest(), "entry": fields})
+    return {"format": 1, "files": entries}
+
+
+def _read_index(base: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads((base / INDEX_NAME).read_text(encoding="utf-8"))
+        return {f["file"]: f for f in data["files"]} if data.get("format") == 1 else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+@lru_cache(maxsize=4)
 def _scan(root: str) -> tuple[CatalogEntry, ...]:
     base = Path(root)
+    index = _read_index(base)
     entries: list[CatalogEntry] = []
-    files = sorted(p for p in base.rglob("*.yaml") if "examples" not in p.relative_to(base).parts)
-    for path in files:
-        try:
-            data = parse_document(path.read_text(encoding="utf-8"), str(path)).data
-        except DefinitionError:
-            continue
-        if not isinstance(data, dict) or "id" not in data or "version" not in data:
-            continue
-        lic = data.get("licence") or {}
-        items = data.get("items") or []
-        entries.append(CatalogEntry(
-            id=str(data["id"]),
-            version=str(data["version"]),
-            title=_title(data.get("title"), str(data.get("language", "en"))),
-            kind=str(data.get("kind", "measure")),
-            licence=_licence_summary(lic if isinstance(lic, dict) else {}),
-            text_included=any(isinstance(i, dict) and i.get("text") for i in items),
-            path=path,
-        ))
+    for path in _files(base):
+        raw = path.read_bytes()
+        known = index.get(path.relative_to(base).as_posix())
+        if known is not None and known.get("sha256") == hashlib.sha256(raw).hexdigest():
+            fields = known.get("entry")
+        else:  # not indexed, or edited since: read it
+            fields = _entry_fields(path, raw)
+        if fields:
+            entries.append(CatalogEntry(**fields, path=path))
     entries.sort(key=lambda e: (e.kind != "measure", e.id, _version_key(e.version)))
     return tuple(entries)
 

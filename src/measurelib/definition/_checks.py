@@ -10,6 +10,7 @@ import difflib
 import itertools
 import math
 import typing
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from measurelib.definition._model import Band, Measure, ScoreRule
 
 _MAX_REACHABLE = 200_000
+_MAX_COLUMN_VALUES = 10_000
+_MAX_WORK = 400_000  # additions one sum-set may do before the checks turn analytic
 _ROUND = 9
 
 
@@ -49,10 +52,17 @@ def round_half_away(v: float, decimals: int) -> float:
     return math.copysign(math.floor(abs(v) * f + 0.5 + 1e-9) / f, v)
 
 
-def _column_values(measure: Measure, item_id: str) -> list[float]:
-    """Scored values an item column can take: option scores, recode, then reverse."""
+def _column_values(measure: Measure, item_id: str) -> list[float] | None:
+    """Scored values an item column can take: option scores, recode, then reverse.
+
+    None when the scale has more than ``_MAX_COLUMN_VALUES`` values (a numeric scale of
+    0–100,000,000): the checks then work from the ends of the range, not from every value.
+    """
     item = measure.item(item_id)
     scale = measure.scales[item.scale]
+    n_values = getattr(scale, "n_values", None)
+    if n_values is not None and n_values() > _MAX_COLUMN_VALUES:
+        return None
     vals = scale.values()
     mapping = {float(o.value): float(o.score) for o in getattr(scale, "options", None) or []
                if getattr(o, "score", None) is not None}
@@ -65,6 +75,49 @@ def _column_values(measure: Measure, item_id: str) -> list[float]:
     return vals
 
 
+def _column_ends(measure: Measure, item_id: str) -> tuple[float, float] | None:
+    """Lowest and highest scored value of an item column, without listing its values."""
+    vals = _column_values(measure, item_id)
+    if vals is not None:
+        return (vals[0], vals[-1]) if vals else None
+    scale = measure.scales[measure.item(item_id).scale]
+    lo, hi = scale.min_value, scale.max_value
+    if lo is None or hi is None:
+        return None
+    return float(lo), float(hi)
+
+
+def _integer_range(measure: Measure, rule: ScoreRule) -> tuple[float, float] | None:
+    """(lo, hi) when the score takes exactly every whole number from lo to hi, else None.
+
+    True of an untransformed sum whose items are numeric scales with whole-number steps
+    and no missing answers allowed, however large: the band checks of a 0–100,000,000
+    scale then need no list of its values.
+    """
+    if rule.method != "sum" or rule.transform is not None or rule.missing.max_missing:
+        return None
+    lo = hi = 0.0
+    for item_id in measure.score_items(rule):
+        item = measure.item(item_id)
+        scale = measure.scales.get(item.scale)
+        if scale is None:
+            return None
+        vals = _column_values(measure, item_id)
+        if vals is None:  # a huge scale: whole steps from a whole number?
+            if scale.type != "numeric" or getattr(item, "recode", None) or not (
+                    float(scale.step) == 1 and float(scale.min).is_integer()):
+                return None
+            if scale.min_value is None or scale.max_value is None:
+                return None
+            a, b = float(scale.min_value), float(scale.max_value)
+        else:
+            if not vals or not all(float(v).is_integer() for v in vals) \
+                    or len(vals) != int(vals[-1] - vals[0]) + 1:
+                return None
+            a, b = vals[0], vals[-1]
+        for _ in item.columns():
+            lo, hi = lo + a, hi + b
+    return lo, hi
 def _is_continuous(measure: Measure, item_id: str) -> bool:
     return measure.scales[measure.item(item_id).scale].type == "vas"
 
@@ -95,16 +148,21 @@ def _apply_transform(measure: Measure, rule: ScoreRule, values: Iterable[float])
     return out
 
 
-def _sumset(sets: list[list[float]]) -> set[float] | None:
+def _sumset(sets: list[list[float]], budget: list[int] | None = None) -> set[float] | None:
+    """Every sum of one value from each set; None once ``budget`` (additions) runs out."""
+    budget = budget if budget is not None else [_MAX_WORK]
     acc = {0.0}
     for s in sets:
+        budget[0] -= len(acc) * len(s) + 1
+        if budget[0] < 0:
+            return None
         acc = {round(a + b, _ROUND) for a in acc for b in s}
         if len(acc) > _MAX_REACHABLE:
             return None
     return acc
 
 
-def raw_reachable(measure: Measure, rule: ScoreRule) -> set[float] | None:
+def raw_reachable(measure: Measure, rule: ScoreRule) -> set[float] | None:  # noqa: C901 - exact sums, bounded sums and the shared-scale shortcut in one place
     """Every raw (pre-transform) value the score can take, or None if continuous/too many."""
     item_ids = measure.score_items(rule)
     columns: list[tuple[str, list[float]]] = []
@@ -141,13 +199,33 @@ def raw_reachable(measure: Measure, rule: ScoreRule) -> set[float] | None:
     # With missing answers allowed, any subset of size j in [k-m, k] may be answered.
     if m > 0 and k > 12 and len({tuple(s) for s in scaled}) > 1:
         return None  # too many distinct subsets to enumerate exactly
+    alike = len({tuple(s) for s in scaled}) == 1
+    first = scaled[0]
+    if alike and rule.method != "weighted_sum" and all(float(v).is_integer() for v in first) \
+            and len(first) == int(first[-1] - first[0]) + 1:
+        # k columns of the same whole-number run a..b: sums of j of them are ja..jb exactly
+        spans = [(j, j * first[0], j * first[-1]) for j in range(k - m, k + 1)]
+        if sum(int(b - a) + 1 for _, a, b in spans) <= _MAX_REACHABLE:
+            for j, a, b in spans:
+                for whole in range(int(a), int(b) + 1):
+                    if rule.method == "mean":
+                        v = whole / j
+                    elif j < k and rule.missing.prorate:
+                        v = whole * k / j
+                        if rule.missing.round_prorated:
+                            v = math.floor(v + 0.5 + 1e-9)
+                    else:
+                        v = float(whole)
+                    out.add(round(v, _ROUND))
+            return out
+    budget = [_MAX_WORK]  # one budget for every subset: the check stays bounded
     for j in range(k - m, k + 1):
-        if len({tuple(s) for s in scaled}) == 1:
+        if alike:
             subsets: Iterable[tuple[int, ...]] = [tuple(range(j))]
         else:
             subsets = itertools.combinations(range(k), j)
         for subset in subsets:
-            sums = _sumset([scaled[i] for i in subset])
+            sums = _sumset([scaled[i] for i in subset], budget)
             if sums is None:
                 return None
             for s in sums:
@@ -190,21 +268,21 @@ def score_range(measure: Measure, rule: ScoreRule) -> tuple[float, float]:
     cols = 0
     weights = rule.weights or {}
     for item_id in measure.score_items(rule):
-        vals = _column_values(measure, item_id)
-        if not vals:
+        ends = _column_ends(measure, item_id)
+        if ends is None:
             continue
         for _ in measure.item(item_id).columns():
             w = float(weights.get(item_id, 1.0)) if rule.method == "weighted_sum" else 1.0
-            a, b = w * vals[0], w * vals[-1]
+            a, b = w * ends[0], w * ends[1]
             lo += min(a, b)
             hi += max(a, b)
             cols += 1
     if rule.method == "mean" and cols:
         lo, hi = lo / cols, hi / cols
     if rule.transform is not None:
-        ends = _apply_transform(measure, rule, [lo, hi])
-        if len(ends) == 2:
-            lo, hi = min(ends), max(ends)
+        moved = _apply_transform(measure, rule, [lo, hi])
+        if len(moved) == 2:
+            lo, hi = min(moved), max(moved)
     return lo, hi
 
 
@@ -261,8 +339,8 @@ def _check_bands(measure: Measure, rule: ScoreRule, path: str) -> Iterator[Diagn
             yield _d("band-order", f"band {i + 1} lies below band {i}", f"{path}.bands[{i}]",
                      "List bands from the lowest score to the highest.")
             return
-    lo, hi = score_range(measure, rule)
     values = reachable(measure, rule)
+    lo, hi = (min(values), max(values)) if values else score_range(measure, rule)
     if values is not None:
         gaps, overlaps = [], []
         for v in sorted(values):
@@ -289,6 +367,10 @@ def _check_bands(measure: Measure, rule: ScoreRule, path: str) -> Iterator[Diagn
                      f"{path}.bands", "Widen a band so that consecutive bands meet; for "
                      "fractional scores (means, prorated sums) use only `max:` bounds.")
         return
+    whole = _integer_range(measure, rule)
+    if whole is not None:
+        yield from _check_integer_bands(intervals, whole, path, len(bands))
+        return
     # continuous scores: consecutive intervals must meet exactly
     for i in range(1, len(intervals)):
         p_hi, p_inc = intervals[i - 1][2], intervals[i - 1][3]
@@ -307,6 +389,39 @@ def _check_bands(measure: Measure, rule: ScoreRule, path: str) -> Iterator[Diagn
     if last[2] < hi or (last[2] == hi and not last[3]):
         yield _d("band-range", f"the highest reachable score {_fmt(hi)} falls in no band",
                  f"{path}.bands[{len(bands) - 1}]", "Raise or remove the last band's `max:`.")
+
+
+def _first_whole_after(x: float, inclusive: bool) -> float:
+    """The smallest whole number not covered by an interval ending at ``x``."""
+    if float(x).is_integer():
+        return x + 1 if inclusive else x
+    return float(math.ceil(x))
+
+
+def _check_integer_bands(intervals: list[tuple[float, bool, float, bool]],
+                         whole: tuple[float, float], path: str, n_bands: int
+                         ) -> Iterator[Diagnostic]:
+    """Band checks of a score that takes every whole number in ``whole``: analytic."""
+    lo, hi = whole
+    for i in range(1, len(intervals)):
+        p_hi, p_inc = intervals[i - 1][2], intervals[i - 1][3]
+        c_lo, c_inc = intervals[i][0], intervals[i][1]
+        gap = _first_whole_after(p_hi, p_inc)
+        if lo <= gap <= hi and (gap < c_lo or (gap == c_lo and not c_inc)):
+            yield _d("band-gap", f"reachable score(s) {_fmt(gap)} fall in no band",
+                     f"{path}.bands", "Widen a band so that consecutive bands meet.")
+            return
+        first = math.ceil(c_lo) if c_inc else _first_whole_after(c_lo, True)
+        if lo <= first <= hi and (first < p_hi or (first == p_hi and p_inc)):
+            yield _d("band-overlap", f"score {_fmt(first)} falls in bands {i} and {i + 1}",
+                     f"{path}.bands[{i}]", "Make each band start after the previous one ends.")
+            return
+    if not _in(lo, intervals[0]):
+        yield _d("band-range", f"the lowest reachable score {_fmt(lo)} falls in no band",
+                 f"{path}.bands[0]", "Lower or remove the first band's `min:`.")
+    if not _in(hi, intervals[-1]):
+        yield _d("band-range", f"the highest reachable score {_fmt(hi)} falls in no band",
+                 f"{path}.bands[{n_bands - 1}]", "Raise or remove the last band's `max:`.")
 
 
 # ----------------------------------------------------------------------------- texts
@@ -471,7 +586,8 @@ def check_measure(measure: Measure) -> list[Diagnostic]:  # noqa: C901 - the cro
                     out.append(_d("unknown-item", f"score {rule.id!r} uses item {item_id!r}, which "
                                   "does not exist", f"{path}.items[{j}]",
                                   _unknown_hint(item_id, item_ids, "items")))
-            dup = [x for x in set(rule.items) if rule.items.count(x) > 1]
+            counts = Counter(rule.items)
+            dup = [x for x, n in counts.items() if n > 1]
             for x in dup:
                 out.append(_d("duplicate-id", f"score {rule.id!r} lists item {x!r} twice",
                               f"{path}.items", "List each item once."))

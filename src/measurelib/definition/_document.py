@@ -21,12 +21,18 @@ from typing import Any
 
 import yaml
 
+from measurelib.definition._limits import format_limit, limit, raise_hint
 from measurelib.errors import CODES, DefinitionError, Diagnostic, Location
 
 __all__ = ["Document", "display_path", "dump_yaml", "format_path", "parse_document", "parse_path",
            "read_text"]
 
-_MAX_NODES = 200_000
+#: Texts up to this size that libyaml rejects are parsed again by the pure-Python parser,
+#: whose messages show the offending line; larger ones report libyaml's message.
+_FALLBACK_CHARS = 50_000
+#: Texts with more brackets than this are checked for nesting depth from parser events
+#: before any node is built (a shipped measure has a few hundred).
+_BRACKETS_SCANNED = 5_000
 
 
 # ----------------------------------------------------------------------------- YAML
@@ -65,6 +71,15 @@ class _Dumper(yaml.SafeDumper):
 
 _LOADER_RESOLVER = _Loader.__new__(_Loader)
 
+if getattr(yaml, "__with_libyaml__", False):
+    class _CLoader(yaml.CSafeLoader):
+        """The same resolvers on libyaml's parser: composes nodes (with positions) in C."""
+
+    _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _FAST: type[Any] | None = _CLoader
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FAST = None
+
 
 def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style = "|" if "\n" in data else None
@@ -96,33 +111,70 @@ class _Builder:
         self.errors: list[Diagnostic] = []
         self.count = 0
         self.active: set[int] = set()
+        self.depth = 0
+        self.seen: set[int] = set()
+        self.in_alias = 0
+        self.alias_count = 0
+        self.max_alias = limit("alias_values")
+        self.max_values = limit("definition_values")
+        self.max_depth = limit("nesting_depth")
+        self.max_chars = limit("scalar_chars")
 
     def loc(self, mark: yaml.Mark, path: tuple[Any, ...] = ()) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1, format_path(path) or None)
 
     def build(self, node: yaml.Node, path: tuple[Any, ...]) -> Any:
         self.count += 1
-        if self.count > _MAX_NODES:
-            raise _TooLarge(node)
+        if self.max_values is not None and self.count > self.max_values:
+            raise _Limit(node, "definition_values",
+                         f"the document holds more than {format_limit('definition_values')} "
+                         "(aliases count each time they are used)")
+        if self.in_alias:
+            self.alias_count += 1
+            if self.max_alias is not None and self.alias_count > self.max_alias:
+                raise _Limit(node, "alias_values", "aliases expand to more than "
+                             f"{format_limit('alias_values')}")
         self.value_marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if id(node) in self.active:
             raise _Recursive(node)
         if node.tag not in _ALLOWED_TAGS:
             raise yaml.constructor.ConstructorError(
-                None, None, f"the tag {node.tag!r} is not allowed", node.start_mark)
-        if isinstance(node, yaml.MappingNode):
+                None, None, f"the tag {_shown_tag(node.tag)} is not allowed", node.start_mark)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            self.depth += 1
+            if self.max_depth is not None and self.depth > self.max_depth:
+                raise _Limit(node, "nesting_depth", "lists and mappings nest more than "
+                             f"{format_limit('nesting_depth')} deep")
+            alias = id(node) in self.seen  # built before: this use is through an alias
+            self.seen.add(id(node))
+            self.in_alias += alias
             self.active.add(id(node))
             try:
-                return self._mapping(node, path)
-            finally:
-                self.active.discard(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            self.active.add(id(node))
-            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, path)
                 return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
             finally:
                 self.active.discard(id(node))
-        return self.loader.construct_object(node, deep=True)
+                self.depth -= 1
+                self.in_alias -= alias
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        """The value of a scalar node; a value its tag cannot read is a located error."""
+        text = str(node.value)
+        if self.max_chars is not None and len(text) > self.max_chars:
+            raise _Limit(node, "scalar_chars", f"a value is {len(text):,} characters long, more "
+                         f"than {format_limit('scalar_chars')}")
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            raise
+        except (ValueError, TypeError, IndexError, KeyError, OverflowError,
+                ArithmeticError) as exc:
+            kind = _TAG_WORDS.get(node.tag, "a value")
+            shown = text if len(text) <= 30 else text[:27] + "..."
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown!r} cannot be read as {kind}", node.start_mark) from exc
 
     def _pairs(
         self, node: yaml.MappingNode
@@ -155,7 +207,11 @@ class _Builder:
                     "wrong-type", "a mapping key must be plain text, not a list or mapping",
                     "Write the key as a plain word.", self.loc(key_node.start_mark, path)))
                 continue
-            key = self.loader.construct_object(key_node)
+            if key_node.tag not in _ALLOWED_TAGS:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the tag {_shown_tag(key_node.tag)} is not allowed",
+                    key_node.start_mark)
+            key = self.scalar(key_node)
             try:
                 hash(key)
             except TypeError:  # pragma: no cover - scalars are hashable
@@ -188,9 +244,24 @@ _ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in
                           ("map", "seq", "str", "int", "float", "bool", "null"))
 
 
-class _TooLarge(Exception):
-    def __init__(self, node: yaml.Node):
+_TAG_WORDS = {
+    "tag:yaml.org,2002:int": "a whole number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true or false",
+    "tag:yaml.org,2002:null": "null",
+}
+
+
+def _shown_tag(tag: str) -> str:
+    short = tag.replace("tag:yaml.org,2002:", "!!")
+    return repr(short if len(short) <= 40 else short[:37] + "...")
+
+
+class _Limit(Exception):
+    def __init__(self, node: yaml.Node, name: str, message: str):
         self.node = node
+        self.name = name
+        self.message = message
 
 
 class _Recursive(Exception):
@@ -259,34 +330,115 @@ def parse_path(text: str) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def _limit_error(name: str, message: str, location: Location) -> DefinitionError:
+    return DefinitionError([Diagnostic("limit-exceeded", message, raise_hint(name), location)])
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> DefinitionError:
+    """A located ``yaml-syntax`` diagnostic for a parser's error."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else 0
+        return DefinitionError([Diagnostic(
+            "yaml-syntax", f"the text contains a control character (#x{char:04x}) "
+            "that YAML does not allow", "Remove the character (often pasted from another program).",
+            Location(file, line, column))])
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        msg = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        return DefinitionError([Diagnostic("yaml-syntax", msg, CODES["yaml-syntax"].hint, loc)])
+    return DefinitionError([Diagnostic("yaml-syntax", str(exc)[:200], CODES["yaml-syntax"].hint,
+                                       Location(file))])
+
+
+def _compose(text: str, file: str) -> tuple[Any, yaml.Node | None]:
+    """(loader, root node) of ``text``: libyaml when present, the Python parser otherwise.
+
+    libyaml composes the node tree (with the line and column of every node) in C; when it
+    rejects the text, small texts are parsed again by the pure-Python parser, whose
+    messages name the problem more plainly.
+    """
+    if _FAST is not None:
+        loader = _FAST(text)
+        try:
+            return loader, loader.get_single_node()
+        except yaml.YAMLError as exc:
+            loader.dispose()
+            if "maximum nesting depth" in str(exc):
+                mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+                raise _limit_error("nesting_depth", "lists and mappings nest more than "
+                                   f"{format_limit('nesting_depth')} deep", Location(
+                                       file, mark.line + 1 if mark else 1,
+                                       mark.column + 1 if mark else 1)) from None
+            if len(text) > _FALLBACK_CHARS:
+                raise _syntax_error(exc, text, file) from None
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:
+        raise _syntax_error(exc, text, file) from None
+    try:
+        return loader, loader.get_single_node()
+    except yaml.YAMLError as exc:
+        loader.dispose()
+        raise _syntax_error(exc, text, file) from None
+    except RecursionError:
+        loader.dispose()
+        raise _limit_error("nesting_depth", "lists and mappings nest more than "
+                           f"{format_limit('nesting_depth')} deep", Location(file, 1, 1)) from None
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Stop at the first list or mapping nested deeper than ``nesting_depth``, from events.
+
+    Composing the nodes of thousands of deeply nested flow collections takes seconds even
+    in libyaml; reading events only, and stopping at the first one too deep, takes none.
+    Syntax errors are left to the full parse, which words them.
+    """
+    cap = limit("nesting_depth")
+    if cap is None:
+        return
+    parser = (_FAST or _Loader)(text)
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > cap:
+                    mark = event.start_mark
+                    raise _limit_error("nesting_depth", "lists and mappings nest more than "
+                                       f"{format_limit('nesting_depth')} deep", Location(
+                                           file, mark.line + 1 if mark else 1,
+                                           mark.column + 1 if mark else 1))
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return
+    finally:
+        parser.dispose()
+
+
 def parse_document(text: str, file: str = "<string>", base: Path | None = None) -> Document:
     """Parse YAML text into a :class:`Document`; raise DefinitionError on syntax problems.
 
     ``base`` is the folder of the definition file (files it names are read from there);
     by default the folder of ``file`` if that is a file, else the working folder.
+    Every problem, including a value that its tag cannot read (``!!int abc``) and an input
+    beyond a limit (``docs/limits.md``), is a located DefinitionError.
     """
+    cap = limit("definition_bytes")
+    if cap is not None and len(text) > cap:
+        raise _limit_error("definition_bytes", f"the text is {len(text):,} characters long, "
+                           f"more than {format_limit('definition_bytes')}", Location(file))
+    if text.count("[") + text.count("{") > _BRACKETS_SCANNED:
+        _check_depth(text, file)
+    loader, node = _compose(text, file)
     try:
-        loader = _Loader(text)
-    except yaml.reader.ReaderError as exc:
-        before = text[: exc.position]
-        line = before.count("\n") + 1
-        column = exc.position - (before.rfind("\n") + 1) + 1
-        raise DefinitionError([Diagnostic(
-            "yaml-syntax", f"the text contains a control character (#x{exc.character:04x}) "
-            "that YAML does not allow", "Remove the character (often pasted from another program).",
-            Location(file, line, column))]) from None
-    try:
-        try:
-            node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            msg = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
-            loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-            raise DefinitionError([Diagnostic("yaml-syntax", msg, CODES["yaml-syntax"].hint,
-                                              loc)]) from None
-        except yaml.YAMLError as exc:
-            raise DefinitionError([Diagnostic("yaml-syntax", str(exc), CODES["yaml-syntax"].hint,
-                                              Location(file))]) from None
         if node is None:
             raise DefinitionError([Diagnostic("not-a-mapping", "the file is empty",
                                               "Start the file with `format: 1`.",
@@ -294,11 +446,8 @@ def parse_document(text: str, file: str = "<string>", base: Path | None = None) 
         builder = _Builder(loader, file)
         try:
             data = builder.build(node, ())
-        except _TooLarge as exc:
-            raise DefinitionError([Diagnostic(
-                "yaml-syntax", f"the document expands to more than {_MAX_NODES} values "
-                "(aliases repeated too often)", "Write the repeated parts out, or use fewer aliases.",
-                builder.loc(exc.node.start_mark))]) from None
+        except _Limit as exc:
+            raise _limit_error(exc.name, exc.message, builder.loc(exc.node.start_mark)) from None
         except _Recursive as exc:
             raise DefinitionError([Diagnostic(
                 "yaml-syntax", "an alias refers to the mapping or list that contains it",
@@ -308,11 +457,11 @@ def parse_document(text: str, file: str = "<string>", base: Path | None = None) 
             loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
             raise DefinitionError([Diagnostic(
                 "yaml-syntax", f"{exc.problem or 'value cannot be read'}",
-                "Only plain YAML is allowed: remove tags such as `!!python/...`.", loc)]) from None
-        except RecursionError:
-            raise DefinitionError([Diagnostic(
-                "yaml-syntax", "the document is nested too deeply", "Flatten the document.",
-                Location(file, 1, 1))]) from None
+                "Only plain YAML is allowed: remove tags such as `!!python/...` or `!!int`, "
+                "and write the value plainly.", loc)]) from None
+        except RecursionError:  # pragma: no cover - the depth limit comes first
+            raise _limit_error("nesting_depth", "the document is nested too deeply",
+                               Location(file, 1, 1)) from None
         if builder.errors:
             raise DefinitionError(builder.errors)
         if base is None:
@@ -322,11 +471,18 @@ def parse_document(text: str, file: str = "<string>", base: Path | None = None) 
         loader.dispose()
 
 
-def read_text(path: Path, display: str | None = None) -> str:
-    """Read a definition file as UTF-8, turning OS errors into a DefinitionError."""
+def read_text(path: Path, display: str | None = None, *, limit_name: str = "definition_bytes"
+              ) -> str:
+    """Read a definition file as UTF-8, turning OS errors into a DefinitionError.
+
+    At most the ``limit_name`` limit of bytes is read (``docs/limits.md``): a larger file,
+    or a device that never ends (``/dev/zero``), is a ``limit-exceeded`` error at once.
+    """
     shown = display or str(path)
+    cap = limit(limit_name)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read() if cap is None else fh.read(cap + 1)
     except IsADirectoryError:
         raise DefinitionError([Diagnostic("file-not-found", f"{shown} is a folder, not a file",
                                           "Give the path of a .yaml file.",
@@ -335,6 +491,9 @@ def read_text(path: Path, display: str | None = None) -> str:
         raise DefinitionError([Diagnostic("file-not-found", f"cannot read {shown}: "
                                           f"{exc.strerror or exc}",
                                           CODES["file-not-found"].hint, Location(shown))]) from None
+    if cap is not None and len(raw) > cap:
+        raise _limit_error(limit_name, f"{shown} is larger than {format_limit(limit_name)}",
+                           Location(shown))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -25,6 +25,8 @@ from measurelib.definition._document import (
     parse_document,
     read_text,
 )
+from measurelib.definition._files import confine, read_confined
+from measurelib.definition._limits import format_limit, limit, raise_hint
 from measurelib.definition._model import Measure, Origin
 from measurelib.errors import CODES, DefinitionError, Diagnostic, Location
 
@@ -254,6 +256,8 @@ def load_document(doc: Document, model: type[BaseModel] | None = None) -> Any:
             "not-a-mapping", f"the document is {_describe(doc.data)}, not a mapping of fields",
             "Start the file with `format: 1` and the other fields, one per line.",
             Location(doc.file, 1, 1))])
+    if model is Measure:
+        _check_sizes(doc)
     data = _read_table_files(doc) if model is Measure else doc.data
     try:
         value = model.model_validate(data)
@@ -266,6 +270,30 @@ def load_document(doc: Document, model: type[BaseModel] | None = None) -> Any:
         value = value.with_origin(Origin(path=None, display=doc.file, document=doc,
                                          folder=doc.base))
     return value
+
+
+def _check_sizes(doc: Document) -> None:
+    """The ``items`` and ``scale_options`` limits, located, before any validation work."""
+    data = doc.data
+    problems: list[Diagnostic] = []
+    items = data.get("items")
+    cap = limit("items")
+    if isinstance(items, list) and cap is not None and len(items) > cap:
+        problems.append(Diagnostic(
+            "limit-exceeded", f"the measure has {len(items):,} items, more than "
+            f"{format_limit('items')}", raise_hint("items"), doc.location(("items", cap))))
+    scales = data.get("scales")
+    cap = limit("scale_options")
+    if isinstance(scales, dict) and cap is not None:
+        for sid, scale in scales.items():
+            options = scale.get("options") if isinstance(scale, dict) else None
+            if isinstance(options, list) and len(options) > cap:
+                problems.append(Diagnostic(
+                    "limit-exceeded", f"scale {sid!r} has {len(options):,} options, more than "
+                    f"{format_limit('scale_options')}", raise_hint("scale_options"),
+                    doc.location(("scales", sid, "options", cap))))
+    if problems:
+        raise DefinitionError(problems)
 
 
 def loads(text: str, file: str = "<string>") -> Any:
@@ -330,6 +358,7 @@ def _read_table_files(doc: Document) -> Any:
 def _read_table_csv(doc: Document, name: Any, spec: dict[str, Any]
                     ) -> tuple[dict[float, float], list[Diagnostic]]:
     import csv
+    import io
 
     here = doc.location(("tables", name, "file"))
     rel = spec.get("file")
@@ -337,17 +366,39 @@ def _read_table_csv(doc: Document, name: Any, spec: dict[str, Any]
         return {}, [Diagnostic("table-file", f"table {name!r}: `file:` must name a CSV file",
                                "Write e.g. `file: value-set.csv` (a path relative to this "
                                "definition).", here)]
-    base = doc.base if doc.base is not None else Path.cwd()
-    path = (base / rel) if not Path(rel).is_absolute() else Path(rel)
-    shown = os.path.relpath(path) if path.is_absolute() else str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        return {}, [Diagnostic("table-file", f"table {name!r}: cannot read {shown}: "
-                               f"{exc.strerror or exc}",
-                               "Put the CSV file beside the definition, or correct `file:` "
-                               "(paths are relative to the definition's folder).", here)]
-    rows = list(csv.reader(text.splitlines()))
+        path = confine(doc.base, rel, what=f"table {name!r}", location=here)
+        raw = read_confined(path, limit_name="table_file_bytes", what=f"table {name!r}",
+                            name=rel, location=here)
+    except DefinitionError as exc:
+        return {}, [d if d.code != "file-not-found" else Diagnostic(
+            "table-file", d.message, d.hint, d.location) for d in exc.errors]
+    shown = rel
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return {}, [Diagnostic("table-file", f"table {name!r}: {shown} is not UTF-8 text",
+                               "Save the CSV file as UTF-8.", here)]
+    max_rows = limit("table_rows")
+    max_cell = limit("cell_chars")
+    if max_cell is not None:
+        csv.field_size_limit(max(max_cell, 1))
+    rows: list[list[str]] = []
+    try:
+        for lineno, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            if max_rows is not None and lineno > max_rows + 1:
+                return {}, [Diagnostic(
+                    "limit-exceeded", f"table {name!r}: {shown} has more than "
+                    f"{format_limit('table_rows')}", raise_hint("table_rows"),
+                    Location(shown, lineno, 1))]
+            rows.append(row)
+    except csv.Error:
+        return {}, [Diagnostic(
+            "limit-exceeded", f"table {name!r}: a cell of {shown} is longer than "
+            f"{format_limit('cell_chars')}, or a quote is never closed",
+            raise_hint("cell_chars"), Location(shown, len(rows) + 1, 1))]
+    finally:
+        csv.field_size_limit(131072)
     if len(rows) < 2:
         return {}, [Diagnostic("table-file", f"table {name!r}: {shown} has no rows below its "
                                "header", "Give a header row, then one `key,value` row per entry.",
@@ -361,8 +412,9 @@ def _read_table_csv(doc: Document, name: Any, spec: dict[str, Any]
         elif str(wanted) in header:
             cols.append(header.index(str(wanted)))
         else:
+            columns = ", ".join(h[:30] for h in header[:12]) + (", ..." if len(header) > 12 else "")
             return {}, [Diagnostic("table-file", f"table {name!r}: {shown} has no column "
-                                   f"{wanted!r} (its columns: {', '.join(header)})",
+                                   f"{str(wanted)[:40]!r} (its columns: {columns})",
                                    f"Correct `{role}:` or the CSV header.",
                                    doc.location(("tables", name, role)))]
     table: dict[float, float] = {}
@@ -374,19 +426,23 @@ def _read_table_csv(doc: Document, name: Any, spec: dict[str, Any]
             key, value = (_csv_number(row[c]) for c in cols)
         except (IndexError, ValueError):
             problems.append(Diagnostic(
-                "table-file", f"table {name!r}: row {lineno} of {shown} is not two numbers: "
-                f"{','.join(row)!r}", "Each row holds a numeric key and a numeric value.",
-                Location(shown, lineno, 1)))
+                "table-file", f"table {name!r}: row {lineno} of {shown} is not two numbers "
+                "(in its key and value columns)", "Each row holds a numeric key and a numeric "
+                "value.", Location(shown, lineno, 1)))
             if len(problems) >= 10:
                 break
             continue
         if key in table:
             problems.append(Diagnostic(
-                "table-file", f"table {name!r}: key {row[cols[0]]} appears twice in {shown} "
+                "table-file", f"table {name!r}: key {_fmt_key(key)} appears twice in {shown} "
                 f"(row {lineno})", "Keep one row per key.", Location(shown, lineno, 1)))
             continue
         table[key] = value
     return table, problems
+
+
+def _fmt_key(key: float) -> str:
+    return str(int(key)) if float(key).is_integer() else f"{key:g}"
 
 
 def _csv_number(text: str) -> float:

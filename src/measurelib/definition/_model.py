@@ -17,6 +17,7 @@ JSON Schema are generated from them.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,9 +298,26 @@ class NumericScale(_ScaleBase):
     step: Number = Field(default=1, gt=0, description="Allowed increments from `min`.")
     anchors: list[Anchor] = Field(default_factory=list, description="Labelled points.")
 
+    def n_values(self) -> int:
+        """How many values the scale has, without listing them."""
+        span = (float(self.max) - float(self.min)) / float(self.step)
+        return round(span) + 1 if math.isfinite(span) and span >= 0 else 0
+
     def values(self) -> list[float]:
-        n = round((float(self.max) - float(self.min)) / float(self.step))
-        return [float(self.min) + i * float(self.step) for i in range(n + 1)]
+        """Every value of the scale. A scale may be huge (0–100,000,000): prefer
+        :meth:`n_values`, :attr:`min_value` and :attr:`max_value` where they suffice.
+        """
+        n = self.n_values()
+        return [float(self.min) + i * float(self.step) for i in range(n)]
+
+    @property
+    def min_value(self) -> float | None:
+        return float(self.min) if self.n_values() else None
+
+    @property
+    def max_value(self) -> float | None:
+        n = self.n_values()
+        return float(self.min) + (n - 1) * float(self.step) if n else None
 
 
 class VisualAnalogueScale(_ScaleBase):
@@ -719,6 +737,7 @@ class Measure(_Model):
     """A measure (questionnaire), item bank or battery."""
 
     _origin: Origin | None = PrivateAttr(default=None)
+    _item_index: tuple[list[Item], dict[str, Item]] | None = PrivateAttr(default=None)
 
     format: int = Field(description="Version of this file format; currently 1.")
     id: str = Field(
@@ -884,11 +903,28 @@ class Measure(_Model):
         return list(self.languages) if self.languages else [self.language]
 
     def item(self, item_id: str) -> Item:
-        """The item with id ``item_id``; raises KeyError if there is none."""
+        """The item with id ``item_id`` (the first, if a faulty definition repeats it).
+
+        Looked up in an index built on first use, so checks over many items stay linear.
+        """
+        index = self._index()
+        if item_id not in index:
+            raise KeyError(item_id)
+        return index[item_id]
+
+    def _index(self) -> dict[str, Item]:
+        # Kept with the list it indexes: a copy with other items (model_copy(update=...))
+        # must not reuse it.
+        private = self.__pydantic_private__
+        cached = private.get("_item_index") if private is not None else None
+        if cached is not None and cached[0] is self.items:
+            return cached[1]  # type: ignore[no-any-return]
+        index: dict[str, Item] = {}
         for it in self.items:
-            if it.id == item_id:
-                return it
-        raise KeyError(item_id)
+            index.setdefault(it.id, it)
+        if private is not None:
+            private["_item_index"] = (self.items, index)
+        return index
 
     def scale_of(self, item_id: str) -> Any:
         """The scale of an item."""

@@ -20,7 +20,13 @@ Text = Union[str, dict[LangCode, str]]
 """Any human-readable text: a string in the measure's language, or a map ``{lang: text}``."""
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
-Number = Union[int, float]
+#: Largest magnitude of a number in a definition: far beyond any score, and small enough
+#: that every sum of scores stays exact in floating point.
+MAX_NUMBER = 10 ** 15
+Number = Union[
+    Annotated[int, Field(ge=-MAX_NUMBER, le=MAX_NUMBER)],
+    Annotated[float, Field(ge=-MAX_NUMBER, le=MAX_NUMBER, allow_inf_nan=False)],
+]
 
 #: A table file, as written in YAML; the loader reads it into the mapping before validation.
 _TABLE_FILE_SCHEMA: dict[str, Any] = {

@@ -21,8 +21,9 @@ from measurelib.definition import (
     TextScale,
     VisualAnalogueScale,
     YesNoScale,
+    format_limit,
 )
-from measurelib.errors import DefinitionError, Diagnostic, Location
+from measurelib.errors import DefinitionError, Diagnostic, Location, MeasurelibError
 from measurelib.forms._graphics import graphic_data_uri, resolve_graphic
 from measurelib.forms._i18n import ui_text
 
@@ -321,11 +322,17 @@ class _Builder:
     def graphic(self, name: str | None, alt: Any, path: str, what: str) -> GraphicView | None:
         if not name:
             return None
-        file = resolve_graphic(name, self.base_dir)
+        try:
+            file = resolve_graphic(name, self.base_dir)
+        except MeasurelibError as exc:
+            self.graphic_problems.extend(
+                d.with_location(Location(self.file, path=f"{path}.graphic")) for d in exc.errors)
+            return None
         uri = graphic_data_uri(file) if file is not None else None
         if uri is None:
             where = f" (looked in {self.base_dir})" if self.base_dir else ""
-            reason = "is too large to embed (over 2 MB)" if file is not None else "was not found"
+            reason = (f"is too large to embed (over {format_limit('graphic_bytes')})"
+                      if file is not None else "was not found")
             self.graphic_problems.append(Diagnostic(
                 "unknown-graphic", f"the graphic {name!r} of {what} {reason}{where}",
                 "Use a shipped pictogram (faces/1..5, frequency/1..5, amount/1..5) or an image "

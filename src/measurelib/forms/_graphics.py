@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from measurelib._resources import data_dir
+from measurelib.definition import DefinitionError, confine, limit, read_confined
 
 __all__ = ["PICTOGRAM_SETS", "graphic_data_uri", "pictogram_names", "resolve_graphic"]
 
@@ -25,7 +26,6 @@ _MIME = {
     ".webp": "image/webp",
 }
 _SHIPPED = re.compile(r"^[a-z0-9_-]+/[a-z0-9_-]+$")
-_MAX_BYTES = 2_000_000
 
 PICTOGRAM_SETS = ("faces", "frequency", "amount")
 
@@ -37,29 +37,48 @@ def pictogram_names() -> list[str]:
 
 
 def resolve_graphic(name: str, base_dir: Path | None) -> Path | None:
-    """The file a ``graphic:`` value refers to, or None when there is none."""
+    """The file a ``graphic:`` value refers to, or None when there is none.
+
+    A shipped pictogram (``faces/1``) or a picture inside the definition's folder (or a
+    folder allowed explicitly); see :func:`measurelib.definition.confine`.
+
+    Raises
+    ------
+    DefinitionError
+        ``file-outside-folder``: the path leads out of the folder (``../``, an absolute
+        path, a symbolic link) or is not a regular file.
+    """
     if _SHIPPED.match(name):
         shipped = data_dir("templates") / "pictograms" / f"{name}.svg"
         if shipped.is_file():
             return shipped
     if base_dir is None:
         return None
-    candidate = (base_dir / name).resolve()
-    if candidate.suffix.lower() not in _MIME or not candidate.is_file():
+    if Path(name).suffix.lower() not in _MIME:
         return None
-    return candidate
+    try:
+        return confine(base_dir, name, what="the picture")
+    except DefinitionError as exc:
+        if all(d.code == "file-not-found" for d in exc.errors):
+            return None
+        raise
 
 
 @lru_cache(maxsize=256)
-def _encode(path: str, mtime: float) -> str:
-    raw = Path(path).read_bytes()
+def _encode(path: str, mtime: float, cap: int | None) -> str | None:
+    try:
+        raw = read_confined(Path(path), limit_name="graphic_bytes", what="the picture",
+                            name=Path(path).name)
+    except DefinitionError:
+        return None
     mime = _MIME[Path(path).suffix.lower()]
     return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
 
 
 def graphic_data_uri(path: Path) -> str | None:
-    """The image at ``path`` as a ``data:`` URI (None if it is too big to embed)."""
+    """The image at ``path`` as a ``data:`` URI (None if it is larger than ``graphic_bytes``)."""
     stat = path.stat()
-    if stat.st_size > _MAX_BYTES:
+    cap = limit("graphic_bytes")
+    if cap is not None and stat.st_size > cap:
         return None
-    return _encode(str(path), stat.st_mtime)
+    return _encode(str(path), stat.st_mtime, cap)
