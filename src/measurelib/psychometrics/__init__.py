@@ -47,6 +47,7 @@ _LAZY: dict[str, str] = {
     "link": "_irt",
     "LinkResult": "_irt",
     "short_form": "_irt",
+    "measure_bank": "_irt",
     "ShortFormResult": "_irt",
 }
 
@@ -76,6 +77,7 @@ __all__ = [
     "irt",
     "keying_check",
     "link",
+    "measure_bank",
     "omega",
     "plan",
     "polychoric",
