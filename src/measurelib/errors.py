@@ -303,6 +303,9 @@ register("irt-categories", "IRT thresholds do not match the options", "An item's
          "has a number of thresholds other than its number of scored options minus one.",
          "Give one threshold fewer than the item has options (categories are the scored "
          "values in increasing order).")
+register("irt-empty-category", "Answer option never chosen", "An item's scored value was "
+         "chosen by nobody in the calibration data, so its threshold cannot be estimated.",
+         "Calibrate on more data, or merge the option with its neighbour first.", area="data")
 register("irt-score", "IRT score not computable", "A `method: irt` score uses an item without "
          "an `irt` block, mixes traits, or asks for a transform or prorating, which IRT scores "
          "do not use.", "Calibrate the items (`measurelib calibrate`), score one trait per "

@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("measurelib.cli._export", "export a measure to FHIR, XLSForm, REDCap or JSON Schema"),
     "import-definition": ("measurelib.cli._import_definition",
                           "make a definition from an XLSForm, FHIR Questionnaire or REDCap file"),
+    "calibrate": ("measurelib.cli._calibrate",
+                  "calibrate a bank's items by IRT on responses; write the parameters into it"),
+    "shortform": ("measurelib.cli._shortform",
+                  "choose the items of a calibrated bank that measure best over a target"),
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
