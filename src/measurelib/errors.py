@@ -306,6 +306,11 @@ register("irt-categories", "IRT thresholds do not match the options", "An item's
 register("irt-empty-category", "Answer option never chosen", "An item's scored value was "
          "chosen by nobody in the calibration data, so its threshold cannot be estimated.",
          "Calibrate on more data, or merge the option with its neighbour first.", area="data")
+register("export-irt-conversion", "IRT score exported as its conversion table", "An IRT "
+         "(EAP) score cannot be computed by an expression language; the export carries the "
+         "summed-score conversion table (EAP for summed scores) and looks the sum up in it, "
+         "which needs every question answered.", "Score returned data with measurelib for EAP "
+         "with skipped answers and standard errors.", area="export")
 register("irt-score", "IRT score not computable", "A `method: irt` score uses an item without "
          "an `irt` block, mixes traits, or asks for a transform or prorating, which IRT scores "
          "do not use.", "Calibrate the items (`measurelib calibrate`), score one trait per "
