@@ -119,7 +119,7 @@ def main() -> int:
                    f"seed {SEED}): a placeholder until real data exists",
                    source="instruments/examples/data/wellbeing-bank-simulated.csv",
                    population="None: simulated answers (theta ~ N(0, 1) by construction)",
-                   metric={"name": "T", "mean": 50, "sd": 10})
+                   metric={"name": "T", "mean": 50, "sd": 10}, target={"score": [35, 60]})
     ipip = calibrate(IPIP, BFI, traits=["agreeableness", "conscientiousness", "extraversion",
                                         "neuroticism", "openness"],
                      on_invalid="missing", date=DATE, source="psychTools::bfi (tests/data/bfi.csv)",

@@ -148,6 +148,7 @@ def calibrate(  # noqa: C901 - one pass: traits, data, fit, write-back
     simulated: bool = False,
     source: str | None = None,
     date: str | None = None,
+    target: Mapping[str, Any] | None = None,
     columns: Mapping[str, str] | None = None,
     on_invalid: str = "error",
     quadrature: int = 61,
@@ -175,6 +176,9 @@ def calibrate(  # noqa: C901 - one pass: traits, data, fit, write-back
         Provenance recorded in ``calibration:``: the reference population, a description
         of the sample, whether the answers were simulated, the data source and the date
         (default: today, UTC).
+    target : dict, optional
+        The range subsets must measure well, e.g. ``{"score": [35, 60]}`` (checked by
+        ``lint``); default: the bank's existing target, if any.
 
     Returns
     -------
@@ -261,7 +265,9 @@ def calibrate(  # noqa: C901 - one pass: traits, data, fit, write-back
         (old.metric.model_dump(mode="json") if old is not None else
          {"name": "T", "mean": 50, "sd": 10}),
     }
-    if old is not None and old.target is not None:
+    if target is not None:
+        cal["target"] = dict(target)
+    elif old is not None and old.target is not None:
         cal["target"] = old.target.model_dump(mode="json", exclude_defaults=True)
     doc["calibration"] = cal
     new = Measure.model_validate(doc).with_origin(m.origin)

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--simulated", action="store_true",
                         help="the responses are simulated (recorded, and shown on reports)")
     parser.add_argument("--source", metavar="TEXT", help="where the responses come from")
+    parser.add_argument("--target", type=float, nargs=2, metavar=("LO", "HI"),
+                        help="range on the metric that subsets must measure well (lint checks "
+                             "test information >= 10 there)")
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="calibration date (default: today)")
     parser.add_argument("--on-invalid", choices=("error", "reject", "missing"), default="error",
                         help="what to do with an answer not on an item's scale")
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
         result = calibrate(args.bank, args.data, traits=args.trait or None, model=args.model,
                            metric=_metric(args.metric), population=args.population,
                            description=args.description, simulated=args.simulated,
-                           source=args.source, date=args.date, on_invalid=args.on_invalid)
+                           source=args.source, date=args.date, on_invalid=args.on_invalid,
+                           target={"score": list(args.target)} if args.target else None)
     except ValueError as exc:
         sys.stderr.write(f"measurelib calibrate: error: {exc}\n")
         return EXIT_USAGE
