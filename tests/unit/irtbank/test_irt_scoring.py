@@ -76,3 +76,15 @@ def test_a_subset_of_items_scores_on_the_same_metric(rows: list[tuple[int, ...]]
 def test_score_range_of_an_irt_score_is_the_metric_grid() -> None:
     m = ml.loads(BANK)
     assert m.score_range("wb") == pytest.approx((-10.0, 110.0))
+
+
+def test_reliable_change_from_per_person_standard_errors() -> None:
+    from measurelib.psychometrics import irt_reliable_change
+
+    m = ml.loads(BANK)
+    before = m.score(pd.DataFrame({"q1": [1, 2], "q2": [4, 3], "q3": [1, 2], "q4": [1, 2]})).scores
+    after = m.score(pd.DataFrame({"q1": [4, 2], "q2": [1, 3], "q3": [4, 3], "q4": [4, 2]})).scores
+    rc = irt_reliable_change(before["wb"], before["wb_se"], after["wb"], after["wb_se"])
+    se = np.sqrt(before["wb_se"] ** 2 + after["wb_se"] ** 2).to_numpy()
+    np.testing.assert_allclose(rc["rci"], (after["wb"] - before["wb"]).to_numpy() / se)
+    assert list(rc["reliable"]) == [True, False]
