@@ -82,8 +82,9 @@ def test_reliable_change_from_per_person_standard_errors() -> None:
     from measurelib.psychometrics import irt_reliable_change
 
     m = ml.loads(BANK)
-    before = m.score(pd.DataFrame({"q1": [1, 2], "q2": [4, 3], "q3": [1, 2], "q4": [1, 2]})).scores
-    after = m.score(pd.DataFrame({"q1": [4, 2], "q2": [1, 3], "q3": [4, 3], "q4": [4, 2]})).scores
+    first = pd.DataFrame({"q1": [1, 2], "q2": [4, 3], "q3": [1, 2], "q4": [1, 2]})
+    second = pd.DataFrame({"q1": [4, 2], "q2": [1, 3], "q3": [4, 3], "q4": [4, 2]})
+    before, after = m.score(first).scores, m.score(second).scores
     rc = irt_reliable_change(before["wb"], before["wb_se"], after["wb"], after["wb_se"])
     se = np.sqrt(before["wb_se"] ** 2 + after["wb_se"] ** 2).to_numpy()
     np.testing.assert_allclose(rc["rci"], (after["wb"] - before["wb"]).to_numpy() / se)
