@@ -27,4 +27,5 @@ from ._result import IRTResult
 from ._simulate import simulate_irt
 
 __all__ = ["IRTResult", "LinkResult", "ShortFormMeasure", "ShortFormResult", "conversion_table",
-           "dif", "irt", "irt_reliable_change", "link", "measure_bank", "short_form", "short_form_measure", "simulate_irt"]
+           "dif", "irt", "irt_reliable_change", "link", "measure_bank", "short_form",
+           "short_form_measure", "simulate_irt"]
