@@ -9,7 +9,7 @@ from pathlib import Path
 
 import measurelib as ml
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 BANK = ROOT / "instruments" / "banks" / "wellbeing-bank.yaml"
 DATA = ROOT / "instruments" / "examples" / "data" / "wellbeing-bank-simulated.csv"
 
@@ -54,5 +54,5 @@ def test_shortform_prints_its_table_and_builds(tmp_path: Path) -> None:
 
 
 def test_shortform_multi_trait_bank_needs_a_trait() -> None:
-    res = run("shortform", "instruments/banks/ipip-bfi.yaml", "-n", "3")
-    assert res.returncode == 2 and "--trait" in res.stderr or "trait" in res.stderr
+    res = run("shortform", str(ROOT / "instruments" / "banks" / "ipip-bfi.yaml"), "-n", "3")
+    assert res.returncode == 2 and "several traits" in res.stderr and "Traceback" not in res.stderr
