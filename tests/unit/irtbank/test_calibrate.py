@@ -74,3 +74,22 @@ def test_short_form_keeps_the_bank_metric_and_its_table_scores_equal() -> None:
     # target on theta and on the metric agree
     same = short_form_measure(bank, 6, target=(-1.5, 1.0))
     assert same.items == sf.items
+
+
+def test_ipip_bank_maps_to_the_bfi_columns_and_reverse_keys() -> None:
+    """The shipped IPIP parameters equal a direct calibration of bfi's columns A1..A5
+    (A1 reversed: 7 - A1), so codes map to the right columns and keys."""
+    bfi = pd.read_csv(ROOT / "tests" / "data" / "bfi.csv")
+    data = bfi[["A1", "A2", "A3", "A4", "A5"]].copy()
+    data["A1"] = 7 - data["A1"]
+    fit = ml.psychometrics.irt(data, se=None)
+    bank = ml.load(IPIP)
+    for col in data.columns:
+        item = bank.item(col.lower()).irt
+        assert item is not None and item.trait == "agreeableness"
+        assert item.a == pytest.approx(float(fit.coef_irt.loc[col, "a"]), abs=2e-4)
+        np.testing.assert_allclose(item.b, fit.coef_irt.loc[col].iloc[1:].to_numpy(float),
+                                   atol=2e-4)
+    assert bank.calibration is not None and bank.calibration.sample.n == 2800
+    assert {f.trait for f in bank.calibration.fit} == {
+        "agreeableness", "conscientiousness", "extraversion", "neuroticism", "openness"}
