@@ -48,6 +48,9 @@ def test_shortform_prints_its_table_and_builds(tmp_path: Path) -> None:
     m = ml.load(built)
     assert len(m.items) == 6 and all(it.irt is not None for it in m.items)
     assert m.calibration is not None and m.calibration.subset_of == "wellbeing-bank@1.0.0"
+    assert m.lock is not None
+    assert "6 of 14 calibrated items, scored on the bank's metric (T = 50 + 10θ)" in \
+        str(m.lock.sources[0].use)
     js = run("shortform", str(BANK), "-n", "4", "--format", "json")
     doc = json.loads(js.stdout)
     assert len(doc["items"]) == 4 and doc["conversion"]
