@@ -59,5 +59,30 @@ $ML assess instruments/banks/ipip-bfi.yaml tests/data/bfi.csv --on-invalid missi
 $ML assess instruments/banks/ipip-bfi.yaml tests/data/bfi.csv --on-invalid missing \
   --report "$OUT/assessment-ipip-bfi.pdf" > /dev/null
 
+step "8. Item bank: calibrate (simulated answers, labelled so), a 6-item short form on the T metric"
+BANK="instruments/banks/wellbeing-bank.yaml"
+SIM="$EX/data/wellbeing-bank-simulated.csv"
+$ML calibrate "$BANK" "$SIM" --simulated --date 2026-12-04 --metric T:50:10 --target 35 60 \
+  --description "simulated answers (scripts/calibrate_banks.py)" -o "$OUT/wellbeing-bank.calibrated.yaml"
+$ML shortform "$OUT/wellbeing-bank.calibrated.yaml" -n 6 --target 35 60 -o "$OUT/wellbeing-sf6.yaml"
+$ML build "$OUT/wellbeing-sf6.yaml" -o "$OUT/wellbeing-sf6.built.yaml"
+$ML lint "$OUT/wellbeing-sf6.built.yaml" || true   # test information over the target
+$ML render "$OUT/wellbeing-sf6.built.yaml" --format print -o "$OUT/wellbeing-sf6-print.html"
+$ML render "$OUT/wellbeing-sf6.built.yaml" --format pdf -o "$OUT/wellbeing-sf6.pdf"
+$ML score "$OUT/wellbeing-sf6.built.yaml" "$SIM" -o "$OUT/wellbeing-sf6-scores.csv"
+.venv/bin/python -c "import pandas as pd; print(pd.read_csv('$OUT/wellbeing-sf6-scores.csv')[['respondent_id', 't_score', 't_score_se']].head(3).round(2).to_string(index=False))"
+$ML export "$OUT/wellbeing-sf6.built.yaml" --to fhir -o "$OUT/wellbeing-sf6.fhir.json"
+
+step "9. DIF by sex on the bfi neuroticism items (IRT likelihood-ratio tests, anchors N3-N5)"
+.venv/bin/python - <<'PY'
+import pandas as pd
+import measurelib as ml
+bfi = pd.read_csv("tests/data/bfi.csv")
+bfi["sex"] = bfi["gender"].map({1: "male", 2: "female"})
+items = ["N1", "N2", "N3", "N4", "N5"]
+res = ml.psychometrics.dif(bfi[items + ["sex"]], "sex", anchors=["N3", "N4", "N5"])
+print(res.round(3).to_string())
+PY
+
 printf '\nDone. Open the files in %s/:\n' "$OUT"
 ls -1 "$OUT"

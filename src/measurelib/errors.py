@@ -304,6 +304,32 @@ register("band-order", "Bands out of order", "Bands must be listed from the lowe
          "highest.", "Reorder the bands.")
 register("table-missing-value", "Lookup table misses a reachable raw score", "A transform "
          "table has no entry for a raw score that can occur.", "Add the missing rows.")
+register("invalid-irt", "Invalid IRT parameters", "An item's `irt` block is inconsistent: "
+         "both or neither of `b` and `d`, thresholds out of order for the graded model, or a "
+         "slope given for a model that fixes it.",
+         "Give `a` and either increasing thresholds `b` or decreasing intercepts `d` "
+         "(docs/irt.md, the irt block).")
+register("irt-categories", "IRT thresholds do not match the options", "An item's `irt` block "
+         "has a number of thresholds other than its number of scored options minus one.",
+         "Give one threshold fewer than the item has options (categories are the scored "
+         "values in increasing order).")
+register("irt-empty-category", "Answer option never chosen", "An item's scored value was "
+         "chosen by nobody in the calibration data, so its threshold cannot be estimated.",
+         "Calibrate on more data, or merge the option with its neighbour first.", area="data")
+register("export-irt-conversion", "IRT score exported as its conversion table", "An IRT "
+         "(EAP) score cannot be computed by an expression language; the export carries the "
+         "summed-score conversion table (EAP for summed scores) and looks the sum up in it, "
+         "which needs every question answered.", "Score returned data with measurelib for EAP "
+         "with skipped answers and standard errors.", area="export")
+register("irt-score", "IRT score not computable", "A `method: irt` score uses an item without "
+         "an `irt` block, mixes traits, or asks for a transform or prorating, which IRT scores "
+         "do not use.", "Calibrate the items (`measurelib calibrate`), score one trait per "
+         "rule, and remove `transform`/`prorate`.")
+register("irt-low-information", "Test information too low over the target", "The items of a "
+         "calibrated measure give less test information than the target asks over part of the "
+         "target range, so scores there have large standard errors.",
+         "Add items that measure well in that range (`measurelib shortform --target`), or "
+         "narrow the target.", area="lint")
 register("max-missing-too-large", "max_missing too large", "`max_missing` is not smaller than "
          "the number of items in the score, so a score could be made of no answers.",
          "Lower `max_missing` below the item count.")

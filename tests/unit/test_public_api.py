@@ -47,6 +47,8 @@ PUBLIC = [
     "import_definition",
     "interop",
     "licence_report",
+    "limit",
+    "limits",
     "lint",
     "linting",
     "load",

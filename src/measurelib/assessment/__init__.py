@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         responses_from_store,
         write_rci,
     )
+    from measurelib.assessment._calibrate import CalibrationResult, calibrate
 
 _LAZY = {
     "CRITERIA": "_assess",
@@ -25,13 +26,17 @@ _LAZY = {
     "Verdict": "_assess",
     "assess": "_assess",
     "write_rci": "_assess",
+    "CalibrationResult": "_calibrate",
+    "calibrate": "_calibrate",
 }
 __all__ = [
     "AssessmentResult",
     "CRITERIA",
+    "CalibrationResult",
     "MIN_RCI_RELIABILITY",
     "Verdict",
     "assess",
+    "calibrate",
     "responses_from_store",
     "write_rci",
 ]

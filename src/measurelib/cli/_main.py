@@ -62,6 +62,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                           "make a definition from an XLSForm, FHIR Questionnaire or REDCap file"),
     "serve": ("measurelib.serve._command",
               "run the web service for staff and respondents (pip install 'measurelib[serve]')"),
+    "calibrate": ("measurelib.cli._calibrate",
+                  "calibrate a bank's items by IRT on responses; write the parameters into it"),
+    "shortform": ("measurelib.cli._shortform",
+                  "choose the items of a calibrated bank that measure best over a target"),
 }
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

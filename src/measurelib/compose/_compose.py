@@ -1145,6 +1145,9 @@ def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,  # noq
         built["alerts"] = alerts
     if attributions:
         built["attributions"] = attributions
+    calibrated = _calibrated_source(p)
+    if calibrated is not None and "calibration" not in built:
+        built["calibration"] = calibrated
     measure = _validate_built(built, p)
     sources = []
     seen: set[tuple[str, str, str | None]] = set()
@@ -1160,7 +1163,7 @@ def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,  # noq
             **({"path": use.path} if use.path else {}),
             "title": use.source.title,
             "items": list(use.taken),
-            "use": use.use_text(),
+            "use": use.use_text() + _calibration_note(use),
             "licence": use.source.licence.model_dump(mode="json", by_alias=True,
                                                      exclude_defaults=True),
             **({"status": "permission"} if row is not None and row.status == "permission"
@@ -1178,6 +1181,34 @@ def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,  # noq
     final["lock"] = {"sources": sources, "sha256": content_hash(final),
                      "measurelib": __version__}
     return _validate_built(final, p)
+
+
+def _calibration_note(use: Any) -> str:
+    """The lock's note on a calibrated bank: the subset stays on the bank's metric."""
+    src = use.source
+    n_cal = sum(1 for it in src.items if it.irt is not None)
+    taken = sum(1 for old in use.taken if src.item(old).irt is not None)
+    if src.calibration is None or not taken:
+        return ""
+    mt = src.calibration.metric
+    return (f"; {taken} of {n_cal} calibrated items, scored on the bank's metric "
+            f"({mt.name} = {mt.mean:g} + {mt.sd:g}θ) with the bank's IRT parameters")
+
+
+def _calibrated_source(p: Plan) -> dict[str, Any] | None:
+    """The calibration a built measure keeps: that of the one calibrated bank its
+    calibrated items come from (a subset of a bank stays on the bank's metric).
+    """
+    banks = {(u.source.id, u.source.version): u.source for u in p.uses
+             if u.source.calibration is not None
+             and any(u.source.item(old).irt is not None for old in u.taken)}
+    if len(banks) != 1:
+        return None  # none, or several banks on different metrics: the composer decides
+    (key, src), = banks.items()
+    cal = src.calibration.model_dump(mode="json", by_alias=True,  # type: ignore[union-attr]
+                                     exclude_defaults=True)
+    cal["subset_of"] = f"{key[0]}@{key[1]}"
+    return cal
 
 
 def _join_instructions(m: Measure, parts: list[tuple[str, Any]]) -> Any:

@@ -118,6 +118,16 @@ def _integer_range(measure: Measure, rule: ScoreRule) -> tuple[float, float] | N
         for _ in item.columns():
             lo, hi = lo + a, hi + b
     return lo, hi
+
+
+def scored_values(measure: Measure, item_id: str) -> list[float]:
+    """The scored values an item's answers can take (after recode and reverse), increasing:
+    the categories of its ``irt`` block, the lowest being category 0.
+    """
+    vals = _column_values(measure, item_id)
+    return list(vals) if vals is not None else []
+
+
 def _is_continuous(measure: Measure, item_id: str) -> bool:
     return measure.scales[measure.item(item_id).scale].type == "vas"
 
@@ -164,6 +174,8 @@ def _sumset(sets: list[list[float]], budget: list[int] | None = None) -> set[flo
 
 def raw_reachable(measure: Measure, rule: ScoreRule) -> set[float] | None:  # noqa: C901 - exact sums, bounded sums and the shared-scale shortcut in one place
     """Every raw (pre-transform) value the score can take, or None if continuous/too many."""
+    if rule.method == "irt":
+        return None  # continuous: EAP on the bank's metric
     item_ids = measure.score_items(rule)
     columns: list[tuple[str, list[float]]] = []
     for item_id in item_ids:
@@ -260,6 +272,11 @@ def reachable(measure: Measure, rule: ScoreRule) -> set[float] | None:
 
 def score_range(measure: Measure, rule: ScoreRule) -> tuple[float, float]:
     """Lowest and highest value the score can take."""
+    if rule.method == "irt":
+        # EAP lies inside the quadrature grid, theta in [-6, 6]
+        metric = measure.calibration.metric if measure.calibration is not None else None
+        mean, sd = (metric.mean, metric.sd) if metric is not None else (0.0, 1.0)
+        return mean - 6 * sd, mean + 6 * sd
     values = reachable(measure, rule)
     if values:
         return min(values), max(values)
@@ -495,6 +512,59 @@ def _check_translations(measure: Measure) -> Iterator[Diagnostic]:
 
 
 # ----------------------------------------------------------------------------- main check
+def _check_item_irt(measure: Measure, item: Any, path: str) -> Iterator[Diagnostic]:
+    scale = measure.scales[item.scale]
+    irt = item.irt
+    key = "b" if irt.b is not None else "d"
+    if scale.type not in ("ordinal", "yesno", "numeric"):
+        yield _d("irt-categories", f"item {item.id!r} has an irt block but its scale "
+                 f"{item.scale!r} is {scale.type}", f"{path}.irt",
+                 "IRT items need an ordinal, yes/no or numeric scale.")
+        return
+    n_cat = len(scored_values(measure, item.id))
+    n_thr = len(irt.b if irt.b is not None else irt.d or [])
+    if n_thr != n_cat - 1:
+        yield _d("irt-categories", f"item {item.id!r} has {n_thr} thresholds in its irt block "
+                 f"but {n_cat} scored options (needs {n_cat - 1})", f"{path}.irt.{key}",
+                 f"Give {n_cat - 1} thresholds: one fewer than the options.")
+
+
+def _check_irt_score(measure: Measure, rule: ScoreRule, used: list[str],
+                     path: str) -> Iterator[Diagnostic]:
+    if rule.method != "irt":
+        yield _d("irt-score", f"score {rule.id!r} has `irt:` options but method "
+                 f"{rule.method!r}", f"{path}.irt", "Use `method: irt` or remove `irt:`.")
+        return
+    bare = [i for i in used if measure.item(i).irt is None]
+    if bare:
+        yield _d("irt-score", f"score {rule.id!r} uses item(s) without an irt block: "
+                 f"{', '.join(bare[:8])}", f"{path}.items",
+                 "Calibrate the items (`measurelib calibrate`) or score them with `sum`.")
+        return
+    want = rule.irt.trait if rule.irt is not None else None
+    traits = sorted({str(measure.item(i).irt.trait) for i in used})  # type: ignore[union-attr]
+    if want is None and len(traits) > 1:
+        yield _d("irt-score", f"score {rule.id!r} mixes items of traits {', '.join(traits)}",
+                 f"{path}.items", "Score one trait per rule: select items by its tag, or "
+                 "set `irt: {trait: ...}`.")
+    elif want is not None and traits != [want]:
+        yield _d("irt-score", f"score {rule.id!r} asks for trait {want!r} but its items "
+                 f"measure {', '.join(traits)}", f"{path}.irt.trait",
+                 "Select only that trait's items.")
+    if rule.transform is not None:
+        yield _d("irt-score", f"score {rule.id!r}: an irt score is on the bank's metric and "
+                 "takes no transform", f"{path}.transform",
+                 "Remove `transform:`; set the metric in `calibration.metric`.")
+    if rule.missing.prorate:
+        yield _d("irt-score", f"score {rule.id!r}: an irt score needs no prorating (skipped "
+                 "answers are allowed)", f"{path}.missing.prorate", "Remove `prorate: true`.")
+    if measure.calibration is None:
+        yield _d("irt-score", f"score {rule.id!r} has no `calibration:` block, so its metric "
+                 "is plain θ (mean 0, SD 1) and its provenance unknown", path,
+                 "Add `calibration:` with the sample and `metric:` (e.g. T: mean 50, sd 10).",
+                 "warning")
+
+
 def check_measure(measure: Measure) -> list[Diagnostic]:  # noqa: C901 - the cross-reference checks of the format, one block per field
     """All cross-reference problems of a structurally valid measure (errors and warnings)."""
     out: list[Diagnostic] = []
@@ -538,6 +608,8 @@ def check_measure(measure: Measure) -> list[Diagnostic]:  # noqa: C901 - the cro
             out.append(_d("reverse-non-ordinal", f"item {item.id!r} is reversed but its scale "
                           f"{item.scale!r} is {measure.scales[item.scale].type}",
                           f"{path}.reverse", "Remove `reverse: true`, or use an ordinal scale."))
+        if item.irt is not None and item.scale in measure.scales:
+            out.extend(_check_item_irt(measure, item, path))
         if item.graphic and item.alt is None:
             out.append(_d("graphic-without-alt", f"item {item.id!r} has a graphic but no alt text",
                           f"{path}.graphic", "Add `alt:` describing the picture.", "warning"))
@@ -637,6 +709,11 @@ def check_measure(measure: Measure) -> list[Diagnostic]:  # noqa: C901 - the cro
         elif rule.weights is not None:
             out.append(_d("invalid-value", f"score {rule.id!r} has weights but method "
                           f"{rule.method!r}", f"{path}.weights", "Use `method: weighted_sum`."))
+        if rule.method == "irt" or rule.irt is not None:
+            problems = list(_check_irt_score(measure, rule, used, path))
+            out.extend(problems)
+            if any(p.severity == "error" for p in problems):
+                continue
         if rule.method == "value_set":
             if rule.value_set is None:
                 out.append(_d("missing-field", f"score {rule.id!r} uses method value_set but has no "

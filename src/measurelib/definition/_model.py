@@ -38,16 +38,22 @@ __all__ = [
     "Alert",
     "Anchor",
     "Band",
+    "Calibration",
+    "CalibrationFit",
+    "CalibrationSample",
     "Code",
     "ComposeEntry",
     "Condition",
     "CutOff",
     "FollowUp",
+    "IRTTarget",
     "Item",
+    "ItemIRT",
     "Licence",
     "LinearTransform",
     "Lock",
     "LockedSource",
+    "Metric",
     "Measure",
     "MissingPolicy",
     "Option",
@@ -59,6 +65,7 @@ __all__ = [
     "Reference",
     "ReliableChange",
     "Scale",
+    "ScoreIRT",
     "ScoreRule",
     "Text",
     "Transform",
@@ -432,6 +439,203 @@ class Personalised(_Model):
         return self
 
 
+# ----------------------------------------------------------------------------- IRT
+IRTModelName = Literal["graded", "gpcm", "pcm", "rsm", "2pl", "rasch"]
+
+
+class ItemIRT(_Model):
+    """Item response theory parameters of a calibrated item (see docs/irt.md).
+
+    Categories are the item's *scored* values (after `recode` and `reverse`) in increasing
+    order, the lowest being category 0. Give the thresholds `b` (IRT parametrisation, mirt's
+    `IRTpars = TRUE`) or the intercepts `d` (slope–intercept form, mirt's `coef()`), one
+    fewer than the categories. Graded/2PL: ``P(X ≥ k) = 1/(1 + exp(−a(θ − b_k)))`` with
+    ``d_k = −a b_k``; GPCM/PCM/RSM: `b` are the step difficulties,
+    ``d_k = −a (b_1 + … + b_k)``. θ is on the reference population's N(0, 1) scale; the
+    bank's `calibration.metric` turns it into reported scores.
+    """
+
+    model: IRTModelName = Field(
+        default="graded",
+        description="`graded` (Samejima), `gpcm`, `pcm`, `rsm`, `2pl` or `rasch` (as mirt's "
+        "`itemtype`).",
+    )
+    a: float = Field(default=1.0, gt=0, description="Slope (discrimination), > 0 on scored values.")
+    b: list[float] | None = Field(
+        default=None, description="Thresholds (graded: increasing) or step difficulties (GPCM)."
+    )
+    d: list[float] | None = Field(
+        default=None, description="Intercepts in slope–intercept form (instead of `b`)."
+    )
+    trait: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_-]*$",
+        description="The latent trait the item measures, when a bank measures several (e.g. "
+        "`neuroticism`); items of one trait are calibrated and scored together.",
+    )
+
+    @model_validator(mode="after")
+    def _parameters(self) -> ItemIRT:
+        if (self.b is None) == (self.d is None):
+            raise PydanticCustomError(
+                "invalid-irt", "an irt block gives exactly one of `b` (thresholds) or `d` "
+                "(intercepts)")
+        vals = self.b if self.b is not None else (self.d or [])
+        if not vals:
+            raise PydanticCustomError("invalid-irt", "the irt block's thresholds are empty")
+        if any(not math.isfinite(v) for v in vals):
+            raise PydanticCustomError("invalid-irt", "irt thresholds must be finite numbers")
+        if self.model in ("graded", "2pl", "rasch") and len(vals) > 1:
+            bad = [i for i in range(1, len(vals))
+                   if (vals[i] <= vals[i - 1] if self.b is not None else vals[i] >= vals[i - 1])]
+            if bad:
+                what = "thresholds `b` must increase" if self.b is not None else \
+                    "intercepts `d` must decrease"
+                raise PydanticCustomError(
+                    "invalid-irt", "{what} for the {model} model (position {pos})",
+                    {"what": what, "model": self.model, "pos": bad[0] + 1})
+        if self.model in ("2pl",) and len(vals) != 1:
+            raise PydanticCustomError("invalid-irt", "a 2pl item has one threshold")
+        if self.model in ("rasch", "pcm", "rsm") and self.a != 1.0:
+            raise PydanticCustomError(
+                "invalid-irt", "the {model} model fixes the slope at 1; give the latent "
+                "variance in the metric instead", {"model": self.model})
+        return self
+
+    @property
+    def intercepts(self) -> list[float]:
+        """The intercepts ``d`` (slope–intercept form), from `b` when `b` is given."""
+        if self.d is not None:
+            return list(self.d)
+        b = list(self.b or [])
+        if self.model in ("graded", "2pl", "rasch") or len(b) == 1:
+            return [-self.a * x for x in b]
+        out, acc = [], 0.0
+        for x in b:
+            acc += x
+            out.append(-self.a * acc)
+        return out
+
+
+class Metric(_Model):
+    """The reported metric of a calibrated bank: score = mean + sd × θ (e.g. T = 50 + 10θ)."""
+
+    name: str = Field(default="theta", max_length=32, description="Name, e.g. `T`.")
+    mean: float = Field(default=0.0, description="Score of the reference population's mean.")
+    sd: float = Field(default=1.0, gt=0, description="Score points per SD of θ.")
+    decimals: int | None = Field(default=None, ge=0, le=6, description="Display precision.")
+
+    def to_metric(self, theta: float) -> float:
+        """θ on this metric."""
+        return self.mean + self.sd * theta
+
+
+class CalibrationSample(_Model):
+    """The people whose answers calibrated the bank."""
+
+    n: int = Field(ge=1, description="Number of respondents used.")
+    description: Text | None = Field(default=None, description="Who they were, how recruited.")
+    simulated: bool = Field(
+        default=False, description="The answers were simulated (a placeholder calibration: "
+        "reports and forms say so)."
+    )
+    source: str | None = Field(
+        default=None, description="The data set, or the script that generated it."
+    )
+
+
+class CalibrationFit(_Model):
+    """Fit of one calibration (one trait) of the bank."""
+
+    trait: str | None = Field(default=None, description="The trait, for multi-trait banks.")
+    items: int | None = Field(default=None, ge=1, description="Items calibrated.")
+    loglik: float | None = Field(default=None, description="Log-likelihood.")
+    aic: float | None = Field(default=None, description="AIC.")
+    bic: float | None = Field(default=None, description="BIC.")
+    m2: float | None = Field(default=None, description="Limited-information M2 statistic.")
+    m2_type: str | None = Field(default=None, description="Which: `M2`, `M2*` or `C2`.")
+    df: float | None = Field(default=None, description="Its degrees of freedom.")
+    rmsea: float | None = Field(default=None, description="RMSEA of M2.")
+    srmsr: float | None = Field(default=None, description="SRMSR.")
+    cfi: float | None = Field(default=None, description="CFI.")
+    rxx: float | None = Field(default=None, description="Marginal reliability of EAP-for-sums.")
+    converged: bool | None = Field(default=None, description="Whether EM converged.")
+
+
+class IRTTarget(_Model):
+    """The range a short form or subset must measure well, and the information it needs there.
+
+    Give `theta` (θ, reference population's SD units) or `score` (on the metric). The
+    default threshold is PROMIS's: test information ≥ 10, i.e. SE ≤ 0.32 (reliability
+    ≈ 0.9).
+    """
+
+    theta: list[float] | None = Field(
+        default=None, min_length=2, max_length=2, description="[low, high] on θ."
+    )
+    score: list[float] | None = Field(
+        default=None, min_length=2, max_length=2, description="[low, high] on the metric."
+    )
+    min_information: float = Field(
+        default=10.0, gt=0, description="Test information required over the range."
+    )
+    source: str | None = Field(
+        default="PROMIS: information ≥ 10 (SE ≤ 0.32, reliability ≈ 0.9)",
+        description="Where the threshold comes from.",
+    )
+
+    @model_validator(mode="after")
+    def _one_range(self) -> IRTTarget:
+        if (self.theta is None) == (self.score is None):
+            raise PydanticCustomError("invalid-value",
+                                      "a target gives exactly one of `theta` or `score`")
+        lo, hi = self.theta or self.score or [0.0, 0.0]
+        if not lo < hi:
+            raise PydanticCustomError("invalid-value", "a target range is [low, high] with "
+                                      "low < high; got [{lo}, {hi}]", {"lo": lo, "hi": hi})
+        return self
+
+
+class Calibration(_Model):
+    """How a bank's `irt` parameters were estimated, on whom, and the metric scores use."""
+
+    sample: CalibrationSample = Field(description="The calibration sample.")
+    population: Text | None = Field(
+        default=None, description="The reference population (θ ~ N(0, 1) in it)."
+    )
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+                             description="Date of calibration, YYYY-MM-DD.")
+    software: str | None = Field(default=None, description="Software, e.g. `measurelib`.")
+    version: str | None = Field(default=None, description="Its version.")
+    method: str | None = Field(
+        default=None, description="Estimation, e.g. `MML-EM, 61 quadrature points`."
+    )
+    fit: list[CalibrationFit] = Field(default_factory=list, description="Fit per trait.")
+    metric: Metric = Field(default_factory=Metric, description="The reported metric.")
+    target: IRTTarget | None = Field(
+        default=None, description="The range subsets must measure well (checked by lint)."
+    )
+    subset_of: str | None = Field(
+        default=None, description="Set by `measurelib build`: the bank (`id@version`) this "
+        "measure keeps a subset of, on the bank's metric."
+    )
+    notes: Text | None = Field(default=None, description="Anything else users must know.")
+    references: list[Reference] = Field(default_factory=list, description="Sources.")
+
+
+class ScoreIRT(_Model):
+    """Options of a `method: irt` score."""
+
+    estimator: Literal["EAP", "EAP_sum"] = Field(
+        default="EAP",
+        description="`EAP` (from the answer pattern; skipped answers allowed) or `EAP_sum` "
+        "(from the summed score, as the printed conversion table; rows with a skipped "
+        "answer get their pattern EAP).",
+    )
+    se: bool = Field(default=True, description="Write the standard error as `<score>_se`.")
+    trait: str | None = Field(default=None, description="The trait scored, in multi-trait banks.")
+
+
 RespondentVariant = Literal["proxy", "easy_read", "telephone", "assisted"]
 
 
@@ -474,6 +678,9 @@ class Item(_Model):
     )
     codes: list[Code] = Field(default_factory=list, description="Terminology codes.")
     help: Text | None = Field(default=None, description="Extra help shown under the question.")
+    irt: ItemIRT | None = Field(
+        default=None, description="IRT parameters, when the item belongs to a calibrated bank."
+    )
 
     def columns(self) -> list[str]:
         """Response columns this item stands for (personalised items expand)."""
@@ -601,11 +808,13 @@ class ScoreRule(_Model):
     items: ScoreItems = Field(
         description="`all`, a list of item ids, or `{tags: [...]}` for items with any of the tags."
     )
-    method: Literal["sum", "mean", "weighted_sum", "value_set"] = Field(
+    method: Literal["sum", "mean", "weighted_sum", "value_set", "irt"] = Field(
         default="sum",
-        description="`sum`, `mean` (of answered items), `weighted_sum` (with `weights`) or "
-        "`value_set` (a preference-based index, with `value_set`).",
+        description="`sum`, `mean` (of answered items), `weighted_sum` (with `weights`), "
+        "`value_set` (a preference-based index, with `value_set`) or `irt` (on the "
+        "calibrated bank's metric from the items' `irt` blocks, with a standard error).",
     )
+    irt: ScoreIRT | None = Field(default=None, description="Options of `method: irt`.")
     weights: dict[str, Number] | None = Field(
         default=None, description="Weight per item for `weighted_sum`."
     )
@@ -824,6 +1033,10 @@ class Measure(_Model):
     )
     lock: Lock | None = Field(
         default=None, description="Written by `measurelib build`; do not edit by hand."
+    )
+    calibration: Calibration | None = Field(
+        default=None, description="How the items' `irt` parameters were calibrated, and the "
+        "metric `method: irt` scores report (see docs/irt.md)."
     )
 
     @field_validator("timepoints")

@@ -136,6 +136,8 @@ class FormContext:
     placeholders: list[str] = field(default_factory=list)
     #: variant wording asked for but missing: variant -> items ("3 (A3)") shown as standard
     fallbacks: dict[str, list[str]] = field(default_factory=dict)
+    #: summed-score conversion tables of IRT scores, printed for scoring by hand
+    conversions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def fallback_notes(self) -> list[str]:
@@ -509,7 +511,42 @@ class _Builder:
             attribution_lang=attribution_lang,
             questions=questions, options=self.o, proxy=self.o.respondent == "proxy",
             placeholders=list(dict.fromkeys(self.placeholders)), fallbacks=self.fallbacks,
-            timepoints=m.timepoint_ids)
+            timepoints=m.timepoint_ids, conversions=irt_conversions(m, self.lang))
+
+
+def irt_conversions(m: Measure, lang: str) -> list[dict[str, Any]]:
+    """Per ``method: irt`` score, the table a worker scores a paper form with: the sum of
+    the ticked answers (reversed items counted reversed) → score and SE on the bank's metric.
+    """
+    if not any(r.method == "irt" for r in m.scores):
+        return []
+    from measurelib.definition import scored_values
+    from measurelib.psychometrics import conversion_table
+
+    out = []
+    for rule in m.scores:
+        items = m.score_items(rule)
+        if rule.method != "irt" or any(m.item(i).irt is None for i in items):
+            continue
+        table = conversion_table(m, items)
+        mt = m.calibration.metric if m.calibration is not None else None
+        dec = mt.decimals if mt is not None and mt.decimals is not None else (
+            0 if mt is not None and mt.sd >= 5 else 2)
+        reversed_items = []
+        for i in items:
+            if m.item(i).reverse:
+                vals = scored_values(m, i)
+                reversed_items.append(f"{m.item(i).code or m.item(i).id}: count "
+                                      f"{vals[0] + vals[-1]:g} − the number ticked")
+        out.append({
+            "title": m.text(rule.title, lang) or rule.id,
+            "metric": mt.name if mt is not None else "θ",
+            "rows": [(f"{r.sum:g}", f"{r.score:.{dec}f}", f"{r.se:.{dec}f}")
+                     for r in table.itertuples()],
+            "reversed": reversed_items,
+            "simulated": bool(m.calibration is not None and m.calibration.sample.simulated),
+        })
+    return out
 
 
 def build_context(measure: Measure, opts: RenderOptions) -> FormContext:

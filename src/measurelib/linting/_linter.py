@@ -346,6 +346,7 @@ def lint(measure: Any, *, reading_age: float = 11, max_minutes: float = 10,
     rows = _check_wording(ctx, float(reading_age))
     _check_scales(ctx)
     _check_scores(ctx)
+    _check_information(ctx)
     load = burden(flat)
     sev = "warning" if load["minutes"] > max_minutes else "info"
     ctx.add("lint-burden", f"estimated completion time {load['minutes']:.1f} minutes "
@@ -617,6 +618,44 @@ def _check_scores(ctx: _Ctx) -> None:
                     "info" if ctx.fixed(it) else "warning",
                     "Set `reverse: true` on it (or `false` if it is already reversed by mistake),"
                     " or reword it.")
+
+
+def _check_information(ctx: _Ctx) -> None:
+    r"""Test information of each ``method: irt`` score over the calibration's target range.
+
+    Information :math:`I(\theta) = \sum_j I_j(\theta)` below ``min_information`` (PROMIS's
+    10, i.e. SE ≤ 0.32 on θ) anywhere in the target is a warning naming the sub-range.
+    """
+    m = ctx.m
+    cal = m.calibration
+    if cal is None or cal.target is None:
+        return
+    import numpy as np
+
+    from measurelib.psychometrics import measure_bank
+
+    t, mt = cal.target, cal.metric
+    lo, hi = t.theta if t.theta is not None else [(x - mt.mean) / mt.sd for x in t.score or []]
+    grid = np.linspace(lo, hi, 61)
+    for i, rule in enumerate(m.scores):
+        items = m.score_items(rule)
+        if rule.method != "irt" or any(m.item(x).irt is None for x in items):
+            continue
+        info = measure_bank(m, items).information(grid)["total"].to_numpy()
+        low = info < t.min_information
+        if not low.any():
+            continue
+        where = grid[low]
+        worst = int(np.argmin(info))
+        se = mt.sd / float(np.sqrt(info[worst]))
+        ctx.add("irt-low-information",
+                f"score {rule.id!r}: test information of its {len(items)} item(s) is below "
+                f"{t.min_information:g} for θ {where.min():.2f} to {where.max():.2f} "
+                f"({mt.name} {mt.to_metric(float(where.min())):.0f} to "
+                f"{mt.to_metric(float(where.max())):.0f}) of the target "
+                f"[{lo:g}, {hi:g}]; lowest {info[worst]:.1f} at θ {grid[worst]:.2f} "
+                f"(SE {se:.1f} {mt.name} points); threshold: {t.source or 'declared'}",
+                ctx.locate("scores", i), "warning")
 
 
 def burden(m: Measure) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from measurelib._results import Result, to_jsonable
 from measurelib.compose import as_measure
-from measurelib.definition import Measure, band_intervals
+from measurelib.definition import Measure, band_intervals, scored_values
 from measurelib.errors import CODES, DefinitionError, Diagnostic, Location
 from measurelib.scoring._validate import (
     ON_INVALID,
@@ -324,10 +324,11 @@ def _fmt(v: float) -> str:
 
 # ----------------------------------------------------------------------------- engine
 class _Computed:
-    __slots__ = ("band", "n_missing", "prorated", "value", "value_set")
+    __slots__ = ("band", "n_missing", "prorated", "se", "value", "value_set")
 
     def __init__(self) -> None:
         self.value: np.ndarray | None = None
+        self.se: np.ndarray | None = None
         self.n_missing: np.ndarray | None = None
         self.band: Any = None
         self.value_set: str | None = None
@@ -434,6 +435,8 @@ def _compute_rule(measure: Measure, rule: ScoreRule, raw: dict[str, np.ndarray],
     for item_id in measure.score_items(rule):
         for c in measure.item(item_id).columns():
             item_of[c] = item_id
+    if rule.method == "irt":
+        return _irt_rule(measure, rule, raw, n, cols, item_of)
     if rule.method == "value_set":
         answered = np.zeros(n, dtype=np.int64)
         expected = 0
@@ -508,6 +511,52 @@ def _compute_rule(measure: Measure, rule: ScoreRule, raw: dict[str, np.ndarray],
         if tr.decimals is not None:
             value = round_half_away(value, tr.decimals)
     out.value = value
+    out.n_missing = n_missing
+    return out
+
+
+def _categories(measure: Measure, item_id: str, scored: np.ndarray) -> np.ndarray:
+    """Scored answers as the categories ``0..K-1`` of the item's irt block (NaN: none)."""
+    vals = np.asarray(scored_values(measure, item_id), dtype=np.float64)
+    idx = np.clip(np.searchsorted(vals, np.round(scored, _ROUND)), 0, len(vals) - 1)
+    return np.where(np.isclose(vals[idx], scored), idx.astype(np.float64), np.nan)
+
+
+def _irt_rule(measure: Measure, rule: ScoreRule, raw: dict[str, np.ndarray], n: int,
+              cols: list[str], item_of: dict[str, str]) -> _Computed:
+    """A ``method: irt`` score: EAP (pattern or summed score) on the bank's metric.
+
+    Answers become the categories of the items' ``irt`` blocks (scored values, after recode
+    and reverse); skipped answers are allowed (unless the rule declares a ``missing:``
+    policy, which then applies), a row with no answer has no score.
+    """
+    from measurelib.psychometrics import measure_bank
+
+    out = _Computed()
+    item_ids = [item_of[c] for c in cols]
+    bank = measure_bank(measure, item_ids)
+    frame = pd.DataFrame({
+        item_id: _categories(measure, item_id, scored_item_values(measure, item_id, raw[c]))
+        if c in raw else np.full(n, np.nan)
+        for c, item_id in zip(cols, item_ids)})
+    n_missing = frame.isna().sum(axis=1).to_numpy(dtype=np.int64)
+    options = rule.irt
+    estimator = options.estimator if options is not None else "EAP"
+    complete = not n_missing.any()
+    if complete:
+        frame = frame.astype(np.int64)
+    est = bank.scores(frame, method="EAPsum" if estimator == "EAP_sum" else "EAP")
+    theta = est["theta"].to_numpy(dtype=np.float64)
+    se = est["se"].to_numpy(dtype=np.float64)
+    metric = measure.calibration.metric if measure.calibration is not None else None
+    mean, sd = (metric.mean, metric.sd) if metric is not None else (0.0, 1.0)
+    value = mean + sd * theta
+    se = sd * se
+    ok = n_missing < len(cols)
+    if "missing" in rule.model_fields_set:
+        ok &= n_missing <= rule.missing.max_missing
+    out.value = np.where(ok, value, np.nan)
+    out.se = np.where(ok, se, np.nan)
     out.n_missing = n_missing
     return out
 
@@ -637,6 +686,8 @@ def output_columns(measure: Measure, passthrough: list[Any] | None = None) -> li
     cols: list[str] = []
     for rule in measure.scores:
         cols.append(rule.id)
+        if rule.method == "irt" and (rule.irt is None or rule.irt.se):
+            cols.append(f"{rule.id}_se")
         if rule.bands:
             cols.append(f"{rule.id}_band")
         cols.append(f"{rule.id}_n_missing")
@@ -777,6 +828,20 @@ def score(
     return score_validated(m, frame, checked, lang=lang, columns=columns)
 
 
+def _rule_columns(out: dict[Any, Any], rule: ScoreRule, comp: _Computed, sel: Any,
+                  n: int) -> None:
+    """The output columns of one score rule, in :func:`output_columns` order."""
+    out[rule.id] = sel(comp.value)
+    if comp.se is not None and (rule.irt is None or rule.irt.se):
+        out[f"{rule.id}_se"] = sel(comp.se)
+    if rule.bands:
+        out[f"{rule.id}_band"] = sel(comp.band)
+    out[f"{rule.id}_n_missing"] = sel(comp.n_missing)
+    if rule.method == "value_set":
+        out[f"{rule.id}_value_set"] = pd.Categorical.from_codes(
+            np.zeros(n, dtype=np.int8), categories=[comp.value_set])
+
+
 def score_validated(m: Measure, frame: pd.DataFrame, checked: ValidationResult, *,
                      lang: str, columns: dict[str, str] | None) -> ScoreResult:
     """Score responses that :func:`validate_responses` has already checked."""
@@ -817,15 +882,7 @@ def score_validated(m: Measure, frame: pd.DataFrame, checked: ValidationResult, 
     kept_pt = [h for h in checked.passthrough if h not in replaced]
     index = frame.index if keep is None else frame.index[keep]
     for rule in m.scores:
-        comp = computed[rule.id]
-        out[rule.id] = sel(comp.value)
-        if rule.bands:
-            out[f"{rule.id}_band"] = sel(comp.band)
-        out[f"{rule.id}_n_missing"] = sel(comp.n_missing)
-        if rule.method == "value_set":
-            codes = np.zeros(len(index), dtype=np.int8)
-            out[f"{rule.id}_value_set"] = pd.Categorical.from_codes(
-                codes, categories=[comp.value_set])
+        _rule_columns(out, rule, computed[rule.id], sel, len(index))
     for item_id in _profile_items(m):
         if item_id in raw:
             out[item_id] = sel(scored_item_values(m, item_id, raw[item_id]))

@@ -294,6 +294,8 @@ def plan_rule(m: Measure, rule: ScoreRule) -> ScorePlan:
     if rule.method == "value_set":
         return ScorePlan(rule, [], None, "a preference-based value set (index table) cannot "
                          "be written as an expression")
+    if rule.method == "irt":
+        return _irt_plan(m, rule)
     tr = rule.transform
     try:
         terms = _terms(m, rule)
@@ -345,6 +347,37 @@ def plan_rule(m: Measure, rule: ScoreRule) -> ScorePlan:
         value = _round_half_away(value, tr.decimals)
     expr = Expr("if", (ok, value, Expr("empty")))
     return ScorePlan(rule, terms, expr)
+
+
+IRT_REASON = ("an IRT score (EAP) is not an expression of the answers; the summed-score "
+              "conversion table (EAP for summed scores, complete answers only) is carried "
+              "instead")
+
+
+def irt_conversion(m: Measure, rule: ScoreRule) -> dict[float, tuple[float, float]]:
+    """Sum of scored answers → (score, SE) on the bank's metric, rounded for printing."""
+    from measurelib.psychometrics import conversion_table
+
+    table = conversion_table(m, m.score_items(rule))
+    mt = m.calibration.metric if m.calibration is not None else None
+    dec = mt.decimals if mt is not None and mt.decimals is not None else (
+        1 if mt is not None and mt.sd >= 5 else 3)
+    return {float(r.sum): (round(float(r.score), dec), round(float(r.se), dec))
+            for r in table.itertuples()}
+
+
+def _irt_plan(m: Measure, rule: ScoreRule) -> ScorePlan:
+    """An irt score for targets: the sum of every item (none missing) and the table."""
+    try:
+        terms = _terms(m, rule)
+    except _NotExpressible as exc:
+        return ScorePlan(rule, [], None, str(exc))
+    val = [Expr("val0", (t,)) for t in terms]
+    ans = [Expr("ans", (t,)) for t in terms]
+    complete = Expr("=", (total(ans), num(len(terms))))
+    lookup = {k: v for k, (v, _se) in irt_conversion(m, rule).items()}
+    return ScorePlan(rule, terms, None, IRT_REASON,
+                     raw=Expr("if", (complete, total(val), Expr("empty"))), lookup=lookup)
 
 
 def score_plans(m: Measure) -> list[ScorePlan]:

@@ -37,6 +37,7 @@ from measurelib.interop._export._common import (
     column_specs,
     flatten_sum,
     fmt_num,
+    irt_conversion,
     not_expressible,
     placeholder,
     score_plans,
@@ -62,6 +63,9 @@ EXT_MIN = "http://hl7.org/fhir/StructureDefinition/minValue"
 EXT_MAX = "http://hl7.org/fhir/StructureDefinition/maxValue"
 EXT_STEP = "http://hl7.org/fhir/StructureDefinition/questionnaire-sliderStepValue"
 EXT_VARIABLE = "http://hl7.org/fhir/StructureDefinition/variable"
+#: The summed-score conversion table of an IRT score: JSON ``{"metric": ..., "table":
+#: [{"sum": s, "score": x, "se": e}, ...]}`` (docs/interop.md).
+EXT_IRT_CONVERSION = f"{MEASURELIB_EXT}/irt-sum-score-conversion"
 EXT_CALC = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression"
 EXT_ENABLE_EXPR = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 EXT_ENTRY_FORMAT = "http://hl7.org/fhir/StructureDefinition/entryFormat"
@@ -464,6 +468,18 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
     desc = m.text(m.description, lang) or ""
     notes = []
     for p in plans:
+        if p.expr is None and p.rule.method == "irt" and p.raw is not None:
+            diags.append(Diagnostic(
+                "export-irt-conversion", f"score {p.rule.id!r} is an IRT (EAP) score, which "
+                "a FHIRPath calculatedExpression cannot compute: the Questionnaire carries its "
+                "summed-score conversion table instead (extension "
+                f"{EXT_IRT_CONVERSION}, and a calculatedExpression looking the sum up in it)",
+                "Forms that leave a question unanswered get no score from the table: score "
+                "the responses with measurelib for EAP with skipped answers and SEs.",
+                Location(path=f"scores[{p.rule.id}]"), "info"))
+            notes.append(f"Score '{p.rule.id}' is calculated from the summed score with the "
+                         "IRT conversion table (EAP for summed scores; complete answers only).")
+            continue
         if p.expr is None:
             diags.append(not_expressible(p, "FHIRPath"))
             notes.append(f"Score '{p.rule.id}' is not calculated in this Questionnaire "
@@ -529,12 +545,20 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
             sext.append({"url": EXT_CALC, "valueExpression": {
                 "description": f"{p.rule.method} of {len(p.terms)} response(s)",
                 "language": "text/fhirpath", "expression": to_fhirpath(p.expr)}})
+        elif p.rule.method == "irt" and p.raw is not None:
+            sext.extend(_irt_extensions(m, p))
         si["extension"] = sext
         children = []
         if p.rule.bands:
             children.append({"linkId": f"score.{p.rule.id}.bands", "type": "display",
                              "text": "Bands: " + band_text(m, p.rule, lang)})
-        if p.expr is None:
+        if p.expr is None and p.rule.method == "irt" and p.raw is not None:
+            children.append({"linkId": f"score.{p.rule.id}.note", "type": "display",
+                             "text": "Calculated here from the summed score with the "
+                             "conversion table (EAP for summed scores), when every question "
+                             "is answered; for EAP with skipped answers and standard errors "
+                             "score the responses with measurelib."})
+        elif p.expr is None:
             children.append({"linkId": f"score.{p.rule.id}.note", "type": "display",
                              "text": f"Not calculated here ({p.reason}); score the responses "
                              "with measurelib."})
@@ -547,6 +571,27 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
         q["extension"].append({"url": f"{MEASURELIB_EXT}/tables",
                                "valueString": json.dumps(meta_tables, sort_keys=True)})
     return q, diags
+
+
+def _irt_extensions(m: Measure, p: Any) -> list[dict[str, Any]]:
+    """The conversion table of an IRT score, and a calculatedExpression looking it up."""
+    table = irt_conversion(m, p.rule)
+    metric = m.calibration.metric.model_dump(mode="json") if m.calibration is not None else \
+        {"name": "theta", "mean": 0.0, "sd": 1.0}
+    doc = {"metric": metric, "estimator": "EAP for summed scores",
+           "table": [{"sum": s, "score": v, "se": e} for s, (v, e) in table.items()]}
+    raw = to_fhirpath(p.raw)
+    expr = "{}"
+    for s_, (v, _e) in sorted(table.items(), reverse=True):
+        expr = f"iif(%sum = {fmt_num(s_)}, {fmt_num(v)}, {expr})"
+    return [
+        {"url": EXT_IRT_CONVERSION, "valueString": json.dumps(doc, ensure_ascii=False)},
+        {"url": EXT_VARIABLE, "valueExpression": {
+            "name": "sum", "language": "text/fhirpath", "expression": raw}},
+        {"url": EXT_CALC, "valueExpression": {
+            "description": "EAP for the summed score, from the IRT conversion table",
+            "language": "text/fhirpath", "expression": expr}},
+    ]
 
 
 def _scale_meta(m: Measure, scale_id: str) -> dict[str, Any]:

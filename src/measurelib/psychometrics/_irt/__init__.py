@@ -13,11 +13,19 @@ The public names are those of :mod:`measurelib.psychometrics` (``irt``, ``IRTRes
 
 from __future__ import annotations
 
+from ._bank import (
+    ShortFormMeasure,
+    conversion_table,
+    irt_reliable_change,
+    measure_bank,
+    short_form_measure,
+)
 from ._calibrate import irt
 from ._dif import dif
 from ._link import LinkResult, ShortFormResult, link, short_form
 from ._result import IRTResult
 from ._simulate import simulate_irt
 
-__all__ = ["IRTResult", "LinkResult", "ShortFormResult", "dif", "irt", "link", "short_form",
-           "simulate_irt"]
+__all__ = ["IRTResult", "LinkResult", "ShortFormMeasure", "ShortFormResult", "conversion_table",
+           "dif", "irt", "irt_reliable_change", "link", "measure_bank", "short_form",
+           "short_form_measure", "simulate_irt"]
