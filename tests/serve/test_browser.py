@@ -44,6 +44,7 @@ DESKTOP = {"width": 1280, "height": 900}
 SCHEDULE = """measures: [phq-9]
 timepoints:
   - {id: baseline, at: entry, tolerance: {days: 7}}
+  - {id: review, every: {weeks: 6}, tolerance: {days: 14}}
   - {id: exit, at: exit, tolerance: {days: 14}}
 """
 
@@ -289,7 +290,7 @@ def test_worker_day(browser: Any, server: dict[str, str]) -> None:
     check_axe(browser, page.url, tablet.storage_state())
     page.check("input[name=pick_sleep][value=first]")
     _submit(page)
-    assert page.url.endswith(f"/people/{rid}/")
+    assert page.url.endswith(f"/people/{rid}/"), page.inner_text("main")[:1500]
     assert "review" in page.content() and "total: 5" in page.content()
     for path in ("/people/", "/due/", "/account/"):
         check_axe(browser, base + path, tablet.storage_state())

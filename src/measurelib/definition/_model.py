@@ -319,10 +319,12 @@ class NumericScale(_ScaleBase):
 
     @property
     def min_value(self) -> float | None:
+        """The lowest answer, without listing the scale's values (None if it has none)."""
         return float(self.min) if self.n_values() else None
 
     @property
     def max_value(self) -> float | None:
+        """The highest answer, without listing the scale's values (None if it has none)."""
         n = self.n_values()
         return float(self.min) + (n - 1) * float(self.step) if n else None
 

@@ -78,6 +78,14 @@ def _store(request: HttpRequest, entry: PaperEntry, responses: dict[str, Any]) -
     PaperEntry.objects.filter(pk=entry.pk).update(first="", second="")
 
 
+def _refused(request: HttpRequest, exc: Any) -> HttpResponse:
+    """The store refused the form (both keyings are kept, so nothing is lost)."""
+    problems = [getattr(d, "message", str(d)) for d in getattr(exc, "errors", [])]
+    return render(request, "serve/message.html", {
+        "title": "These answers cannot be stored",
+        "text": " ".join(problems) or str(exc)}, status=400)
+
+
 @role_required(*PEOPLE_ROLES)
 @require_http_methods(["GET", "POST"])
 def paper_key(request: HttpRequest, pk: int) -> HttpResponse:
@@ -105,7 +113,10 @@ def paper_key(request: HttpRequest, pk: int) -> HttpResponse:
         PaperEntry.objects.filter(pk=entry.pk).update(second=keyed, second_by=request.user)
         audit(request, "paper-keyed", person=entry.person, detail="second keying")
         if json.loads(entry.first) == sub.responses:
-            _store(request, entry, dict(sub.responses))
+            try:
+                _store(request, entry, dict(sub.responses))
+            except ml.DataError as exc:  # e.g. a timepoint the schedule does not declare
+                return _refused(request, exc)
             from django.contrib import messages
 
             messages.success(request, "Both keyings agree; the form is stored.")
@@ -145,7 +156,10 @@ def paper_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
                 break
             chosen[col] = first.get(col) if pick == "first" else second.get(col)
         if not error:
-            _store(request, entry, chosen)
+            try:
+                _store(request, entry, chosen)
+            except ml.DataError as exc:  # e.g. a timepoint the schedule does not declare
+                return _refused(request, exc)
             audit(request, "paper-reconciled", person=entry.person,
                   detail=f"{len(differ)} difference(s)")
             from django.contrib import messages

@@ -52,7 +52,7 @@ def test_numbers_in_several_batches_match_in_memory(spark, phq9_responses):
     sdf = spark.createDataFrame(df).repartition(3)
     got = _collect(ml.score_spark(sdf, m))
     assert len(got) == len(df)
-    assert list(got.columns) == ["respondent_id", *ml.score.output_columns(m)]
+    assert list(got.columns) == ["respondent_id", *ml.scoring.output_columns(m)]
     exp = expected.sort_values("respondent_id").reset_index(drop=True)
     np.testing.assert_allclose(got["total"].astype(float), exp["total"].astype(float))
     assert got["total_band"].tolist() == exp["total_band"].astype(object).tolist()
