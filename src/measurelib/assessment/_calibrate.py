@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from measurelib._results import Result
+from measurelib._version import __version__
 from measurelib.compose import as_measure
 from measurelib.definition import Measure, scored_values
 from measurelib.errors import DataError, Diagnostic, Location
@@ -194,7 +195,6 @@ def calibrate(  # noqa: C901 - one pass: traits, data, fit, write-back
     """
     import pandas as pd
 
-    from measurelib._version import __version__
     from measurelib.psychometrics import irt
     from measurelib.scoring import read_responses
 

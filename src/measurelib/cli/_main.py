@@ -18,6 +18,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from measurelib._version import __version__
+from measurelib.compose import check_composition, load_overlays
 from measurelib.definition import (
     Document,
     Origin,
@@ -144,7 +146,6 @@ def _check_one(source: str) -> tuple[dict[str, Any], list[Diagnostic]]:
                    for i, mid in enumerate(schedule.measures) if mid not in known]
         return {"kind": kind, "measures": list(schedule.measures)}, unknown
     if kind == "overlay":
-        from measurelib.compose import load_overlays
 
         overlays = load_overlays(path)
         return {"kind": kind, "measures": sorted(overlays)}, []
@@ -154,7 +155,6 @@ def _check_one(source: str) -> tuple[dict[str, Any], list[Diagnostic]]:
     found = [doc.locate(d) for d in check_measure(measure) if d.severity != "error"]
     composed: list[Diagnostic] = []
     if measure.compose:
-        from measurelib.compose import check_composition
 
         composed = check_composition(measure)
     errors = [d for d in composed if d.severity == "error"]
@@ -275,8 +275,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with ``only``, other commands' modules are not imported
     (they are listed, with their help line, but their options are not read).
     """
-    from measurelib._version import __version__
-
     parser = _Parser(prog="measurelib", description="Patient-reported outcome measures: "
                      "define, render, score, store and assess them.")
     parser.add_argument("--version", action="version", version=f"measurelib {__version__}")

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from measurelib.cli._main import EXIT_OK, add_format_option, print_json
+from measurelib.definition import read_text
+from measurelib.errors import DefinitionError, Diagnostic, Location
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,8 +24,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from measurelib.definition import read_text
-    from measurelib.errors import DefinitionError
     from measurelib.outcomes import check_schedule, loads_schedule
     from measurelib.outcomes.store import Store
 
@@ -32,7 +32,6 @@ def run(args: argparse.Namespace) -> int:
         text = read_text(Path(args.schedule), args.schedule)
         sched = loads_schedule(text, args.schedule)
         if sched.service is not None and sched.service != args.name:
-            from measurelib.errors import Diagnostic, Location
 
             raise DefinitionError([Diagnostic(
                 "schedule-invalid", f"the schedule is for service {sched.service!r}, not "

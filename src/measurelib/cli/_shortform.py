@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from measurelib.compose import as_measure
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -31,7 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from measurelib.cli._main import EXIT_USAGE, print_json
-    from measurelib.compose import as_measure
     from measurelib.psychometrics import short_form_measure
 
     bank = as_measure(args.bank, caller="shortform")

@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from measurelib._version import __version__
 from measurelib.compose._licence import assess as _assess_licences
 from measurelib.definition import (
     ID_PATTERN,
@@ -1175,7 +1176,6 @@ def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,  # noq
             **({"obligations": list(row.obligations)} if row is not None and row.obligations
                else {}),
         })
-    from measurelib._version import __version__
 
     final = measure.to_dict()
     final["lock"] = {"sources": sources, "sha256": content_hash(final),

@@ -22,6 +22,7 @@ from measurelib.definition import (
     VisualAnalogueScale,
     YesNoScale,
     format_limit,
+    scored_values,
 )
 from measurelib.errors import DefinitionError, Diagnostic, Location, MeasurelibError
 from measurelib.forms._graphics import graphic_data_uri, resolve_graphic
@@ -520,7 +521,6 @@ def irt_conversions(m: Measure, lang: str) -> list[dict[str, Any]]:
     """
     if not any(r.method == "irt" for r in m.scores):
         return []
-    from measurelib.definition import scored_values
     from measurelib.psychometrics import conversion_table
 
     out = []

@@ -23,7 +23,9 @@ from markupsafe import Markup
 
 from measurelib._output import hbar_chart, render_template, run_chart, write_pdf
 from measurelib._results import Result, to_jsonable
+from measurelib.compose import as_measure
 from measurelib.definition import Measure, band_intervals, reachable
+from measurelib.errors import DataError, Diagnostic, Location
 from measurelib.outcomes._change import GROUPABLE, change, resolve_score
 
 __all__ = ["ImpactReportResult", "feedback_sheet", "impact_report", "xmr_limits"]
@@ -224,8 +226,6 @@ def read_logo(path: str | Path, *, base: str | Path | None = None,
     """
     import base64
 
-    from measurelib.errors import DataError, Diagnostic, Location
-
     root = Path(base if base is not None else Path.cwd()).resolve()
     target = Path(root, path).resolve()
 
@@ -306,7 +306,6 @@ def impact_report(store: Any, measure: Measure | str, *,
     import pandas as pd
 
     from measurelib._output import MARKER, Cells, protect
-    from measurelib.compose import as_measure
 
     measure = as_measure(measure, caller="impact_report(measure=...)")
     rules = _rules(measure, score)

@@ -25,8 +25,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic_core import PydanticCustomError
 
-from measurelib._results import Result
-from measurelib.definition import did_you_mean, load_document, parse_document, read_text
+from measurelib._results import Result, to_jsonable
+from measurelib.definition import (
+    catalog,
+    did_you_mean,
+    format_path,
+    load,
+    load_document,
+    parse_document,
+    read_text,
+)
 from measurelib.errors import DefinitionError, Diagnostic, Location
 
 __all__ = ["DueResult", "Duration", "Schedule", "Timepoint", "allowed_timepoints",
@@ -110,7 +118,6 @@ def loads_schedule(text: str, file: str = "<schedule>") -> Schedule:
 def _where(schedule: Schedule, path: tuple[Any, ...]) -> Location:
     doc = schedule._document
     if doc is None:
-        from measurelib.definition._document import format_path
 
         return Location(path=format_path(path))
     return doc.location(path)  # type: ignore[no-any-return]
@@ -122,8 +129,6 @@ def check_schedule(schedule: Schedule, store: Any = None) -> list[Diagnostic]:
     Every measure it names must be a catalog measure or one stored in ``store``; an unknown
     id gets a did-you-mean against both.
     """
-    from measurelib.definition import catalog
-
     known = {e.id for e in catalog() if e.kind == "measure"}
     if store is not None:
         known |= set(store.table("measures")["measure_id"].astype(str))
@@ -144,7 +149,6 @@ def check_schedule(schedule: Schedule, store: Any = None) -> list[Diagnostic]:
             "the store", (hint + " " if hint else "") + f"Known measures: {shown}. Import "
             "the measure's forms first, or correct the id.", _where(schedule, path)))
     # one list of timepoints: a measure that declares its own must agree with the schedule
-    from measurelib.definition import load
 
     for mid in dict.fromkeys(m for _, m in places if m in known):
         try:
@@ -359,8 +363,6 @@ class DueResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain data: the JSON document that ``--format json`` prints."""
-        from measurelib._results import to_jsonable
-
         return {"on": self.on, "services": self.services,
                 "due": to_jsonable(self.table), "completion": to_jsonable(self.completion),
                 "notes": self.notes}

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from measurelib._output import XlsxStream, neutralise_frame, write_csv
+from measurelib._progress import progress
 from measurelib._results import to_jsonable
 from measurelib.compose import as_measure
 from measurelib.errors import DataError, Diagnostic, Location
@@ -738,7 +739,6 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
     parser; a chunk holding anything else (text, a value off the scale) is read again as
     text, so that every message and the rejected file show the cell as the file has it.
     """
-    from measurelib._progress import progress
     from measurelib.scoring._validate import resolve_columns
 
     m = as_measure(measure, build=False, caller="score_file(measure=...)")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from measurelib._progress import progress as progress_bar
 from measurelib.outcomes.store._tables import EQUITY_FIELDS, MODES, RESPONDENT_TYPES
 
 META_COLUMNS = ("respondent_id", "episode", "date", "timepoint", "mode", "respondent_type",
@@ -283,7 +284,6 @@ def iter_file_chunks(path: str | Path, chunksize: int, *,
     rows dropped, row numbers those a spreadsheet shows, memory bounded by the chunk), with
     a blank cell read as missing; a progress bar on a terminal (``progress``).
     """
-    from measurelib._progress import progress as progress_bar
     from measurelib.scoring import read_responses
     from measurelib.scoring._io import iter_response_chunks
 

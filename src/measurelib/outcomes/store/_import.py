@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from measurelib._version import __version__
 from measurelib.definition import Measure
 from measurelib.errors import DataError
 
@@ -89,7 +90,6 @@ class ChunkedImport:
 
     # ------------------------------------------------------------------ transaction
     def _begin(self) -> None:
-        from measurelib._version import __version__
         from measurelib.outcomes.store._store import _now
         from measurelib.outcomes.store._tables import imports
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from measurelib._results import Result
-from measurelib.definition import Measure
+from measurelib._version import __version__
+from measurelib.definition import Measure, dump_yaml, load, loads
 from measurelib.errors import CODES, DataError, Diagnostic, Location
 
 __all__ = ["ExportResult", "ImportResult", "Store", "mask_credentials", "measure_hash"]
@@ -465,7 +466,6 @@ class Store:
         """The key of this (measure version, score rules, engine version): provenance once."""
         from sqlalchemy import select
 
-        from measurelib._version import __version__
         from measurelib.outcomes.store._tables import scoring_runs
 
         rules = json.dumps(sorted([r.id, _rule_hash(r)] for r in measure.scores),
@@ -755,7 +755,6 @@ class Store:
         """
         from sqlalchemy import select
 
-        from measurelib.definition import dump_yaml, loads
         from measurelib.outcomes.store._tables import measures
 
         q = select(measures.c.version, measures.c.definition).where(
@@ -786,8 +785,6 @@ class Store:
         ``hub-check@1.2.0``) of a measure stored with its data gives the definition the data
         were scored with; anything else goes to :func:`measurelib.load` (the catalog).
         """
-        from measurelib.definition import load
-
         if isinstance(ref, Measure):
             return ref
         text = str(ref)

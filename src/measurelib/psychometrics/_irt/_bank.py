@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from measurelib._results import Result
+from measurelib._results import Result, to_jsonable
+from measurelib.definition import Measure as _Measure
+from measurelib.definition import scored_values
 
 if TYPE_CHECKING:
     from measurelib.definition import Measure
@@ -96,8 +98,6 @@ def conversion_table(measure: Measure, items: Sequence[str] | None = None,
     and ``monotone``. Same numbers as ``mirt::fscores(method = "EAPsum",
     full.scores = FALSE)`` rescaled to the metric.
     """
-    from measurelib.definition import scored_values
-
     ids = list(items) if items is not None else bank_items(measure, trait)
     table = measure_bank(measure, ids).sum_score_table()
     metric = measure.calibration.metric if measure.calibration is not None else None
@@ -132,8 +132,6 @@ class ShortFormMeasure(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """Items, reliability, target and the conversion table as plain data."""
-        from measurelib._results import to_jsonable
-
         return {"items": self.items, "reliability": self.reliability,
                 "target": to_jsonable(self.target),
                 "conversion": to_jsonable(self.conversion.round(4)),
@@ -220,7 +218,6 @@ def short_form_measure(bank: Measure, n_items: int, *,
     }
     if bank.instructions is not None:
         doc["instructions"] = bank.instructions
-    from measurelib.definition import Measure as _Measure
 
     m = _Measure.model_validate(doc)
     return ShortFormMeasure(measure=m, items=items, conversion=table,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from measurelib._results import Result
+from measurelib._results import Result, to_jsonable
 
 from ._result import IRTResult
 
@@ -66,8 +66,6 @@ class LinkResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain data: the JSON document that ``--format json`` prints."""
-        from measurelib._results import to_jsonable
-
         out = {k: to_jsonable(getattr(self, k)) for k in type(self).model_fields if k != "linked"}
         out["linked"] = self.linked.to_dict()
         return out

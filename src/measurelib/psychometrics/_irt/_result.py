@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from measurelib._results import Result
+from measurelib._results import Result, to_jsonable
 from measurelib.psychometrics._reliability import _check_choice
 
 __all__ = ["IRTResult"]
@@ -87,8 +87,6 @@ class IRTResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain data: the JSON document that ``--format json`` prints."""
-        from measurelib._results import to_jsonable
-
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
             if name.endswith("_") or name == "vcov":
