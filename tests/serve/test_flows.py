@@ -565,3 +565,20 @@ def test_impact_report_and_feedback_sheet(world: Any, client_for: Any) -> None:
     assert viewer.get(f"/reports/{world.team_b.pk}/phq-9/impact.html").status_code == 404
     sheet = c.get(f"/people/{rid}/feedback/phq-9/")
     assert sheet.status_code == 200 and "<script" not in sheet.content.decode()
+
+
+def test_paper_form_the_store_refuses_keeps_both_keyings(world: Any, client_for: Any) -> None:
+    """A timepoint outside the declared list: a 400 naming it, nothing stored, nothing lost."""
+    from measurelib.serve.models import PaperEntry
+
+    rid = world.person_a.respondent_id
+    c = client_for("worker")
+    c.post(f"/people/{rid}/paper/", {"measure_id": "phq-9", "timepoint": "fortnight",
+                                     "episode": "1", "completed_on": "2026-11-20"})
+    entry = PaperEntry.objects.get(person=world.person_a)
+    assert _key(c, entry.pk, answers()).status_code == 302
+    r = _key(c, entry.pk, answers())
+    assert r.status_code == 400 and "fortnight" in r.content.decode()
+    assert len(stored(rid)) == 0
+    entry.refresh_from_db()
+    assert entry.stored_at is None and entry.first and entry.second
