@@ -170,6 +170,24 @@ def _num(v: float | int) -> str:
     return str(int(f)) if f.is_integer() else repr(f)
 
 
+def overlay_block(blocks: dict[str, Any], measure: Measure, where: str) -> Any:
+    """The block of ``blocks`` (overlays by measure id) for ``measure``; located errors when
+    there is none or it is for another version.
+    """
+    block = blocks.get(measure.id)
+    if block is None:
+        raise DefinitionError([Diagnostic(
+            "overlay-invalid", f"the overlay {where} has no text for {measure.id} (it is for "
+            f"{', '.join(sorted(blocks))})", f"Use the overlay file for {measure.id}.",
+            Location(where))])
+    if block.version and block.version != measure.version:
+        raise DefinitionError([Diagnostic(
+            "overlay-invalid", f"the overlay {where} is for {measure.id} {block.version}, not "
+            f"{measure.version}", "Use the overlay for this version of the measure.",
+            Location(where, path="measure"))])
+    return block
+
+
 def load_overlay(overlay: Any, measure: Measure) -> dict[str, Any]:
     """Normalise ``overlay`` (mapping or YAML file path) to ``{item_id: Text}``."""
     if overlay is None:
@@ -179,17 +197,7 @@ def load_overlay(overlay: Any, measure: Measure) -> dict[str, Any]:
 
         where = str(overlay)
         blocks = load_overlays(overlay, default_measure=measure.id)
-        block = blocks.get(measure.id)
-        if block is None:
-            raise DefinitionError([Diagnostic(
-                "overlay-invalid", f"the overlay {where} has no text for {measure.id} (it is for "
-                f"{', '.join(sorted(blocks))})", f"Use the overlay file for {measure.id}.",
-                Location(where))])
-        if block.version and block.version != measure.version:
-            raise DefinitionError([Diagnostic(
-                "overlay-invalid", f"the overlay {where} is for {measure.id} {block.version}, not "
-                f"{measure.version}", "Use the overlay for this version of the measure.",
-                Location(where, path="measure"))])
+        block = overlay_block(blocks, measure, where)
         data: Any = block.items
         if block.instructions is not None:
             data = {**data, _INSTRUCTIONS: block.instructions}

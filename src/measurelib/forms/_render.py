@@ -48,6 +48,7 @@ from measurelib.forms._context import (
     RenderOptions,
     build_context,
     load_overlay,
+    overlay_block,
 )
 
 __all__ = ["ASK_FIELDS", "FORMATS", "render", "with_overlay"]
@@ -145,17 +146,7 @@ def with_overlay(measure: Measure, overlay: Any) -> Measure:
     else:
         raise TypeError("render(): `overlay` must be a mapping of item id to text or the path "
                         f"of a YAML file, not {type(overlay).__name__}")
-    block = blocks.get(measure.id)
-    if block is None:
-        raise DefinitionError([Diagnostic(
-            "overlay-invalid", f"the overlay {where} has no text for {measure.id} (it is for "
-            f"{', '.join(sorted(blocks))})", f"Use the overlay file for {measure.id}.",
-            Location(where))])
-    if block.version and block.version != measure.version:
-        raise DefinitionError([Diagnostic(
-            "overlay-invalid", f"the overlay {where} is for {measure.id} {block.version}, not "
-            f"{measure.version}", "Use the overlay for this version of the measure.",
-            Location(where, path="measure"))])
+    block = overlay_block(blocks, measure, where)
     out, problems = apply_overlay(measure, block)
     if problems:
         raise DefinitionError(problems)
