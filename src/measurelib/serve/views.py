@@ -5,7 +5,6 @@ is written to the audit log.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 from typing import Any
@@ -186,8 +185,9 @@ def person_new(request: HttpRequest) -> HttpResponse:
         person.respondent_id = Person.new_id()
         person.created_by = request.user
         person.save()
-        Episode.objects.create(person=person, number="1", opened_by=request.user,
-                               opened_on=timezone.localdate())
+        ep = Episode.objects.create(person=person, number="1", opened_by=request.user,
+                                    opened_on=timezone.localdate())
+        lib.open_episode(person.respondent_id, ep.number, person.team.service, ep.opened_on)
         audit(request, "person-created", person=person)
         messages.success(request, f"Registered {person.respondent_id}; episode 1 opened.")
         return redirect("serve:person", respondent_id=person.respondent_id)
@@ -298,6 +298,8 @@ def episode_open(request: HttpRequest, respondent_id: str) -> HttpResponse:
         number = str(max(numbers, default=0) + 1)
         Episode.objects.create(person=p, number=number, opened_by=request.user,
                                opened_on=form.cleaned_data["opened_on"])
+        lib.open_episode(p.respondent_id, number, p.team.service,
+                         form.cleaned_data["opened_on"])
         audit(request, "episode-opened", person=p, detail=f"episode {number}")
         messages.success(request, f"Episode {number} opened.")
     else:
@@ -317,8 +319,7 @@ def episode_close(request: HttpRequest, respondent_id: str, number: str) -> Http
         return redirect("serve:person", respondent_id=p.respondent_id)
     ep.closed_on = form.cleaned_data["closed_on"]
     ep.save(update_fields=["closed_on"])
-    with contextlib.suppress(ValueError):  # the Store knows an episode once used
-        lib.store().close_episode(p.respondent_id, ep.number, ep.closed_on)
+    lib.close_episode(p.respondent_id, ep.number, p.team.service, ep.opened_on, ep.closed_on)
     audit(request, "episode-closed", person=p, detail=f"episode {ep.number}")
     messages.success(request, f"Episode {ep.number} closed; exit measures now fall due.")
     return redirect("serve:person", respondent_id=p.respondent_id)
