@@ -73,6 +73,7 @@ ROUTES = [
     Route("person_export", "GET", lambda w: f"/people/{_pa(w)}/export/", {"administrator"}),
     Route("person_erase_contact", "POST", lambda w: f"/people/{_pa(w)}/erase-contact/",
           {"administrator"}),
+    Route("person_erase", "GET", lambda w: f"/people/{_pa(w)}/erase/", {"administrator"}),
     Route("episode_open", "POST", lambda w: f"/people/{_pa(w)}/episodes/", PEOPLE,
           data=lambda w: {"opened_on": "2026-02-01"}),
     Route("episode_close", "POST", lambda w: f"/people/{_pa(w)}/episodes/1/close/", PEOPLE,

@@ -186,7 +186,8 @@ class TeamForm(forms.ModelForm):
 
     class Meta:
         model = Team
-        fields = ["name", "service", "measures", "schedule", "risk_text"]
+        fields = ["name", "service", "measures", "schedule", "risk_text", "retention_months",
+                  "retention_action"]
         widgets = {"measures": forms.Textarea(attrs={"rows": 3}),
                    "schedule": forms.Textarea(attrs={"rows": 8}),
                    "risk_text": forms.Textarea(attrs={"rows": 3})}

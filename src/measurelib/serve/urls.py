@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from measurelib.serve import _api, _paper, _respond, views
+from measurelib.serve import _api, _paper, _respond, _retention, views
 
 app_name = "serve"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("people/<str:respondent_id>/export/", views.person_export, name="person_export"),
     path("people/<str:respondent_id>/erase-contact/", views.person_erase_contact,
          name="person_erase_contact"),
+    path("people/<str:respondent_id>/erase/", _retention.person_erase, name="person_erase"),
     path("people/<str:respondent_id>/episodes/", views.episode_open, name="episode_open"),
     path("people/<str:respondent_id>/episodes/<str:number>/close/", views.episode_close,
          name="episode_close"),

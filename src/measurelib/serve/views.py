@@ -703,8 +703,11 @@ def manage_team_edit(request: HttpRequest, pk: int) -> HttpResponse:
             audit(request, "team-changed", team=team, detail=", ".join(form.changed_data))
             messages.success(request, "Saved.")
             return redirect("serve:manage_teams")
+    from measurelib.serve._retention import preview
+
     return render(request, "serve/manage_team_edit.html", {
-        "form": form, "team": team, "measures": lib.collectable_measures()})
+        "form": form, "team": team, "measures": lib.collectable_measures(),
+        "retention": preview(team)})
 
 
 @role_required("administrator")
