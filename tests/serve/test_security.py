@@ -90,6 +90,8 @@ ROUTES = [
     Route("paper_reconcile", "GET", lambda w: f"/paper/{_objects(w)['paper'].pk}/reconcile/",
           PEOPLE),
     Route("link_revoke", "POST", lambda w: f"/links/{_objects(w)['link'].pk}/withdraw/", PEOPLE),
+    Route("link_send", "POST", lambda w: f"/links/{_objects(w)['link'].pk}/send/", PEOPLE,
+          data=lambda w: {"token": f"t-{w.tag}", "channel": "email"}),
     Route("alert", "GET", lambda w: f"/alerts/{_objects(w)['alert'].pk}/", PEOPLE),
     Route("due", "GET", lambda w: "/due/", PEOPLE | {"other_worker"}),
     Route("due_record", "POST", lambda w: "/due/record/", PEOPLE,
@@ -148,6 +150,8 @@ def test_authorisation_matrix(world: Any, client_for: Any, role: str | None) -> 
         allowed = route.public or (role is not None and role in route.allowed)
         if route.name == "api_client_revoke" and allowed:
             ok = r.status_code == 404  # no such client
+        elif route.name == "link_send" and allowed:
+            ok = r.status_code in (400, 410)  # no address / withdrawn above: nothing sent
         elif route.name in ("api_measures", "api_fhir", "api_responses", "api_scores"):
             ok = r.status_code == 401
         elif allowed:

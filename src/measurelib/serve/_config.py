@@ -19,6 +19,13 @@ over the file; the command-line options win over both.
     session_minutes = 30               # idle time before staff are logged out
     email_host = "smtp.example.org"    # optional: e-mail the responsible worker when an
     email_from = "proms@example.org"   # alert is raised (no answers are ever e-mailed)
+                                       # and to send links to people
+    email_backend = ""                 # "" (SMTP with email_host), "console" or "file"
+    sms_backend = ""                   # text messages for links: "" (none), "console",
+                                       # "file", or "package.module.Class" (a plug-in)
+    outbox_path = ""                   # the folder of the "file" backends
+    send_limit_person_day = 3          # links sent to one person in 24 hours, at most
+    send_limit_user_hour = 30          # links one member of staff sends in an hour
 """
 
 from __future__ import annotations
@@ -70,6 +77,11 @@ class ServeConfig:
     email_password: str = ""
     email_tls: bool = True
     email_from: str = ""
+    email_backend: str = ""
+    sms_backend: str = ""
+    outbox_path: str = ""
+    send_limit_person_day: int = 3
+    send_limit_user_hour: int = 30
     path: Path | None = None
 
     def store_url(self) -> str:

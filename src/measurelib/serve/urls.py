@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from measurelib.serve import _api, _paper, _respond, _retention, views
+from measurelib.serve import _api, _paper, _respond, _retention, _send, views
 
 app_name = "serve"
 
@@ -37,6 +37,7 @@ urlpatterns = [
     path("paper/<int:pk>/", _paper.paper_key, name="paper_key"),
     path("paper/<int:pk>/reconcile/", _paper.paper_reconcile, name="paper_reconcile"),
     path("links/<int:pk>/withdraw/", views.link_revoke, name="link_revoke"),
+    path("links/<int:pk>/send/", _send.link_send, name="link_send"),
     path("alerts/<int:pk>/", views.alert, name="alert"),
     path("due/", views.due, name="due"),
     path("due/record/", views.due_record, name="due_record"),

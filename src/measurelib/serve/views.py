@@ -359,7 +359,10 @@ def collect(request: HttpRequest, respondent_id: str) -> HttpResponse:
     audit(request, "link-created", person=p, detail=f"{c.measure_id} {c.timepoint}")
     base = _cfg().base_url.rstrip("/") or request.build_absolute_uri("/").rstrip("/")
     url = base + reverse("serve:open_link", kwargs={"token": token})
-    return render(request, "serve/link_made.html", {"person": p, "collection": c, "url": url})
+    from measurelib.serve._send import channels
+
+    return render(request, "serve/link_made.html", {"person": p, "collection": c, "url": url,
+                                                    "token": token, "channels": channels(p)})
 
 
 @role_required(*PEOPLE_ROLES)
