@@ -84,7 +84,8 @@ class MemorySms:
             MemorySms.outbox.append((to, text))
 
 
-_BUILT_IN = {"console": ConsoleSms, "file": FileSms, "memory": MemorySms}
+_BUILT_IN: dict[str, type[SmsBackend]] = {"console": ConsoleSms, "file": FileSms,
+                                           "memory": MemorySms}
 
 
 def sms_backend() -> SmsBackend | None:
@@ -93,7 +94,7 @@ def sms_backend() -> SmsBackend | None:
     if not name:
         return None
     if name in _BUILT_IN:
-        return _BUILT_IN[name]()  # type: ignore[no-any-return]
+        return _BUILT_IN[name]()
     module, _, cls = name.replace(":", ".").rpartition(".")
     try:
         backend = getattr(importlib.import_module(module), cls)()
@@ -101,7 +102,8 @@ def sms_backend() -> SmsBackend | None:
         raise ValueError(f"sms_backend = {name!r} cannot be used: {exc}") from None
     if not callable(getattr(backend, "send_text", None)):
         raise ValueError(f"sms_backend = {name!r} has no send_text(to, text) method")
-    return backend  # type: ignore[no-any-return]
+    found: SmsBackend = backend
+    return found
 
 
 def channels(person: Any) -> list[tuple[str, str]]:
