@@ -120,6 +120,7 @@ ROUTES = [
     Route("api_measures", "GET", lambda w: "/api/v1/measures", set()),
     Route("api_fhir", "GET", lambda w: "/api/v1/measures/phq-9/fhir", set()),
     Route("api_responses", "POST", lambda w: "/api/v1/responses", set()),
+    Route("api_fhir_response", "POST", lambda w: "/api/v1/fhir/QuestionnaireResponse", set()),
     Route("api_scores", "GET", lambda w: f"/api/v1/people/{_pa(w)}/scores", set()),
     Route("open_link", "GET", lambda w: "/r/" + "x" * 43, set()),
     Route("respond", "GET", lambda w: "/respond/", set()),
@@ -152,7 +153,8 @@ def test_authorisation_matrix(world: Any, client_for: Any, role: str | None) -> 
             ok = r.status_code == 404  # no such client
         elif route.name == "link_send" and allowed:
             ok = r.status_code in (400, 410)  # no address / withdrawn above: nothing sent
-        elif route.name in ("api_measures", "api_fhir", "api_responses", "api_scores"):
+        elif route.name in ("api_measures", "api_fhir", "api_responses", "api_scores",
+                            "api_fhir_response"):
             ok = r.status_code == 401
         elif allowed:
             ok = r.status_code in (200, 302) and not (

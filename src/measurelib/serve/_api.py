@@ -210,6 +210,37 @@ def openapi(request: HttpRequest) -> HttpResponse:
                               "400": {"description": "{error, problems: [{code, message, "
                                                      "field}]}"},
                               "404": {"description": "unknown measure or person"}}}},
+            "/api/v1/fhir/QuestionnaireResponse": {"post": {
+                "summary": "Store one FHIR R4 QuestionnaireResponse of a team's measure for "
+                           "a person of the team (scope responses:write); idempotent on "
+                           "its identifier",
+                "description": (
+                    "questionnaire: the canonical URL of GET /api/v1/measures/{id}/fhir; "
+                    "subject: Patient/<respondent id>; authored: the form's date; status: "
+                    "completed; identifier {system, value}: required, the same identifier "
+                    "sent again is stored once; the timepoint (and episode) in the "
+                    "extensions https://measurelib.org/fhir/StructureDefinition/timepoint "
+                    "and .../episode, or the query parameters."),
+                "parameters": [
+                    {"name": n, "in": "query", "required": False,
+                     "schema": {"type": "string"}, "description": d}
+                    for n, d in (("timepoint", "when not in the extension"),
+                                 ("episode", "when not in the extension (default 1)"),
+                                 ("mode", "how it was collected (default online)"))],
+                "requestBody": {"required": True, "content": {"application/fhir+json": {
+                    "schema": {"type": "object", "required": [
+                        "resourceType", "questionnaire", "subject", "authored", "status",
+                        "identifier", "item"],
+                        "properties": {"resourceType": {"const": "QuestionnaireResponse"}}}}}},
+                "responses": {
+                    "201": {"description": "stored: {stored, already_stored, administration, "
+                                           "alerts, open_alerts, identifier}"},
+                    "200": {"description": "already received (same identifier and content)"},
+                    "400": {"description": "OperationOutcome: each issue with its "
+                                           "expression (where the problem is)"},
+                    "409": {"description": "OperationOutcome: the identifier was used for "
+                                           "other content, or another form is stored for "
+                                           "that occasion"}}}},
             "/api/v1/people/{respondent_id}/scores": {"get": {
                 "summary": "A person's administrations and scores (scope scores:read)",
                 "parameters": [{"name": "respondent_id", "in": "path", "required": True,

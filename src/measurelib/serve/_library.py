@@ -16,7 +16,7 @@ from typing import Any
 import measurelib as ml
 
 __all__ = ["check_schedule", "close_episode", "collectable_measures", "form_html",
-           "load_measure", "open_episode", "parse_form", "person_scores",
+           "load_measure", "open_episode", "parse_form", "person_scores", "read_fhir_response",
            "service_administrations", "service_report", "store", "store_submission"]
 
 _STORES: dict[str, Any] = {}
@@ -148,6 +148,11 @@ def close_episode(respondent_id: str, episode: str, service: str, opened_on: Any
     s = store()
     s.open_episode(respondent_id, episode, service=service, start_date=opened_on)
     s.close_episode(respondent_id, episode, closed_on)
+
+
+def read_fhir_response(measure: ml.Measure, resource: Any) -> Any:
+    """The answers of a FHIR QuestionnaireResponse, one row (:func:`measurelib.interop.read_fhir`)."""
+    return ml.interop.read_fhir(measure, resource)
 
 
 def _plain(value: Any) -> Any:

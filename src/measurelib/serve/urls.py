@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from measurelib.serve import _api, _paper, _respond, _retention, _send, views
+from measurelib.serve import _api, _fhir, _paper, _respond, _retention, _send, views
 
 app_name = "serve"
 
@@ -60,6 +60,8 @@ urlpatterns = [
     path("api/v1/measures", _api.measures, name="api_measures"),
     path("api/v1/measures/<str:measure_id>/fhir", _api.questionnaire, name="api_fhir"),
     path("api/v1/responses", _api.responses, name="api_responses"),
+    path("api/v1/fhir/QuestionnaireResponse", _fhir.questionnaire_response,
+         name="api_fhir_response"),
     path("api/v1/people/<str:respondent_id>/scores", _api.scores, name="api_scores"),
     # respondents
     path("r/<str:token>", _respond.open_link, name="open_link"),
