@@ -223,15 +223,10 @@ def finish_submission(store: Any, measure: Measure, df: Any, defaults: Mapping[s
     """The result of ``add_submission``: the stored key and the alerts; a different form
     already stored for the same occasion is refused.
     """
-    from measurelib.outcomes.store._frames import check_metadata
-
     full = _with_defaults(df, defaults)
-    meta, _problems = check_metadata(full, anonymous=False)
-    rec = meta.iloc[0]
-    occasion = (f"{rec['respondent_id']}, episode {rec['episode']}, {rec['timepoint']}, "
-                f"{rec['date']:%Y-%m-%d}")
-    natural = (f"{measure.id}|{rec['respondent_id']}|{rec['episode']}|{rec['timepoint']}|"
-               f"{rec['date']:%Y-%m-%d}")
+    rid, episode, timepoint, day = _occasion(full)
+    occasion = f"{rid}, episode {episode}, {timepoint}, {day}"
+    natural = f"{measure.id}|{rid}|{episode}|{timepoint}|{day}"
     stored = _stored_row(store, natural)
     created = bool(result.n_inserted)
     if stored is not None and not created:
@@ -250,6 +245,24 @@ def finish_submission(store: Any, measure: Measure, df: Any, defaults: Mapping[s
     fields = dict(result)
     return AddSubmissionResult(**fields, administration=stored[0] if stored else None,
                                created=created, alerts=fired_alerts(measure, full))
+
+
+def _occasion(full: Any) -> tuple[str, str, str, str]:
+    """The stored form of one form's respondent, episode, timepoint and date (the import
+    normalises them the same way: stripped text, episode 1 by default, timepoint in lower
+    case, the date parsed as the import parses it).
+    """
+    from measurelib.outcomes.store._frames import parse_dates
+
+    rec = full.iloc[0]
+
+    def text(col: str) -> str:
+        value = rec.get(col)
+        return "" if value is None or value != value else str(value).strip()
+
+    day = parse_dates(full["date"].iloc[:1]).iloc[0]
+    return (text("respondent_id"), text("episode") or "1", text("timepoint").lower(),
+            f"{day:%Y-%m-%d}")
 
 
 def _canonical(value: Any) -> str:
