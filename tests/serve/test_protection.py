@@ -267,3 +267,22 @@ def test_retention_command(backend: str, tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "measurelib.serve", "shred"], env=env,
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_retention_setting_on_the_team_page(world: Any, client_for: Any) -> None:
+    from measurelib.serve.models import AuditEvent, Team
+
+    lead = client_for("lead")
+    url = f"/manage/teams/{world.team_a.pk}/"
+    form = {"name": world.team_a.name, "measures": "phq-9\ngad-7", "schedule": world.team_a.schedule,
+            "risk_text": "Call the duty worker.", "retention_action": "anonymise"}
+    r = lead.post(url, {**form, "retention_months": "0"})
+    assert r.status_code == 200 and "greater than or equal to 1" in r.content.decode()
+    assert Team.objects.get(pk=world.team_a.pk).retention_months is None
+    assert "No retention period is set" in lead.get(url).content.decode()
+    assert lead.post(url, {**form, "retention_months": "24"}).status_code == 302
+    team = Team.objects.get(pk=world.team_a.pk)
+    assert (team.retention_months, team.retention_action) == (24, "anonymise")
+    assert "retention_months" in AuditEvent.objects.filter(
+        action="team-changed", team=team.service).first().detail
+    assert "24 months" in lead.get(url).content.decode()

@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -57,7 +58,7 @@ class Team(models.Model):
         help_text="Your risk procedure and contacts, shown with every alert.")
     created_at = models.DateTimeField(default=timezone.now)
     retention_months = models.PositiveIntegerField(
-        null=True, blank=True,
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1200)],
         help_text="Keep the forms of an episode for this many months after it is closed; "
                   "then `measurelib serve retention` removes them. Empty: keep them.")
     retention_action = models.CharField(
