@@ -204,3 +204,14 @@ def test_hostile_values_never_crash(world: Any, token: Any, field: str) -> None:
         res[field] = value
         r = _send(c, raw, res)
         assert r.status_code in (400, 409), (field, value, r.status_code)
+
+
+def test_subject_access_export_lists_receipts(world: Any, token: Any, client_for: Any) -> None:
+    from django.test import Client
+
+    assert _send(Client(), token(), qr(world, value="sar")).status_code == 201
+    doc = client_for("administrator").get(
+        f"/people/{world.person_a.respondent_id}/export/").json()
+    assert [r["identifier"] for r in doc["fhir_receipts"]] == [
+        f"urn:ehr:forms|sar-{world.tag}"]
+    assert doc["store"]["administrations"][0]["responses"]["down"] == 1

@@ -206,6 +206,10 @@ class TeamForm(forms.ModelForm):
                 f"Choose from: {', '.join(sorted(known))}.")
         return "\n".join(ids)
 
+    def clean_retention_action(self) -> str:
+        """Delete, unless anonymise is chosen (a form without the field keeps the default)."""
+        return str(self.cleaned_data.get("retention_action") or "delete")
+
 
 __all__ = ["CONSENT", "AccountForm", "AlertActionForm", "CloseEpisodeForm", "CollectForm",
            "EpisodeForm", "NewPersonForm", "OtpForm", "PersonForm", "StaffEditForm",

@@ -62,7 +62,7 @@ class Team(models.Model):
         help_text="Keep the forms of an episode for this many months after it is closed; "
                   "then `measurelib serve retention` removes them. Empty: keep them.")
     retention_action = models.CharField(
-        max_length=16, default="delete",
+        max_length=16, default="delete", blank=True,
         choices=(("delete", "Delete them"),
                  ("anonymise", "Anonymise them (kept for reports, with no id)")),
         help_text="What retention does with the forms of an episode past the period.")

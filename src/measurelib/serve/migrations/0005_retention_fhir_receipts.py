@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='team',
             name='retention_action',
-            field=models.CharField(choices=[('delete', 'Delete them'), ('anonymise', 'Anonymise them (kept for reports, with no id)')], default='delete', help_text='What retention does with the forms of an episode past the period.', max_length=16),
+            field=models.CharField(blank=True, choices=[('delete', 'Delete them'), ('anonymise', 'Anonymise them (kept for reports, with no id)')], default='delete', help_text='What retention does with the forms of an episode past the period.', max_length=16),
         ),
         migrations.AddField(
             model_name='team',
