@@ -189,3 +189,34 @@ def test_months_before_is_calendar_months(day: dt.date, months: int) -> None:
     assert (day.year * 12 + day.month) - (back.year * 12 + back.month) == months
     assert back.day == day.day or (back.day < day.day and
                                    (back + dt.timedelta(days=1)).day == 1)
+
+
+_counter = iter(range(10**6))
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["baseline", "review", "exit"]),
+                          st.integers(1, 28), st.integers(0, 3)), min_size=1, max_size=25),
+       st.integers(0, 5))
+def test_erasure_property(store: Any, forms: list[tuple[int, str, int, int]],
+                          victim: int) -> None:
+    """Whatever the forms, erasing one person removes exactly their rows; every other
+    person's forms and scores are untouched, and no score is left without its form."""
+    tag = f"H{next(_counter)}-"
+    rows = [{"respondent_id": f"{tag}{p}", "timepoint": tp, "date": f"2025-02-{d:02d}",
+             "service": "north", **{k: v for k, v in CALM.items()}, "down": down}
+            for p, tp, d, down in forms]
+    store.import_frame(PHQ9, pd.DataFrame(rows).drop_duplicates(
+        ["respondent_id", "timepoint", "date"]))
+    before = store.administrations(responses=False)
+    mine = before[before["respondent_id"].astype(str).str.startswith(tag)]
+    target = f"{tag}{victim}"
+    n_target = int((mine["respondent_id"] == target).sum())
+    others = set(before.loc[before["respondent_id"] != target, "pk"])
+    res = store.erase_respondent(target)
+    assert res.n_administrations == n_target and res.n_scores == n_target
+    after = store.administrations(responses=False)
+    assert set(after["pk"]) == others
+    assert set(store.scores()["administration"]) <= set(after["pk"])
+    assert target not in set(store.table("respondents")["respondent_id"])
