@@ -153,9 +153,10 @@ def main() -> int:
                     help="SIGKILL one worker this many seconds into the run")
     ap.add_argument("--verbose", action="store_true", help="print locust's own summary")
     args = ap.parse_args()
-    try:
-        import locust  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    # found, not imported: importing locust patches this process (gevent); it runs apart
+    if importlib.util.find_spec("locust") is None:
         print("bench_serve needs locust: pip install 'measurelib[bench]'", file=sys.stderr)
         return 2
     print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)

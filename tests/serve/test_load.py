@@ -7,6 +7,7 @@ nothing stored twice. The issue's full run is ``benchmarks/bench_serve.py --resp
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -18,7 +19,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytest.importorskip("locust")
+# not imported here: importing locust patches the whole process (gevent), which would break
+# the other tests of the session; the benchmark runs it in its own process
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("locust") is None,
+                                reason="needs locust (pip install 'measurelib[bench]')")
 
 
 @pytest.mark.postgres
