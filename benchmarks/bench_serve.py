@@ -1,38 +1,38 @@
 """Load on the web service: respondents sending forms through single-use links, at once.
 
-``measurelib serve --workers N`` runs on loopback against a throw-away PostgreSQL cluster
-(``--pg auto``, the default), a given PostgreSQL URL, or a SQLite file (``--pg none``).
-The benchmark makes one person and one single-use link per form to be sent, then runs
-``--respondents`` threads for ``--seconds``: each opens a link, reads the form's CSRF
-token and posts the PHQ-9. Afterwards it counts what the Store holds.
+``measurelib serve --workers N`` runs on loopback (127.0.0.1) against a throw-away
+PostgreSQL cluster on a Unix socket (``--pg auto``, the default), a given PostgreSQL URL,
+or a SQLite file (``--pg none``). The benchmark makes one person and one single-use link
+per form to be sent, then locust (``pip install 'measurelib[bench]'``) runs
+``--respondents`` simulated users for ``--seconds``: each opens a link, reads the form's
+CSRF token and posts the PHQ-9, then takes the next link (``benchmarks/locust_serve.py``).
+Afterwards it counts what the Store holds. The run is bounded: locust stops after
+``--seconds`` (users finish their request within 30 s), and the whole locust process is
+killed if it has not ended 120 s later.
 
 Reported: forms sent, acknowledged (the thank-you page was reached), failed, stored;
 **lost** (acknowledged but not in the Store — must be 0), **duplicated** (stored more than
 once — must be 0), stored without acknowledgement (a worker killed mid-request), and the
 50th/95th percentile of the time from posting to the thank-you page. ``--kill-after S``
-sends SIGKILL to one worker process S seconds into the run.
+sends SIGKILL to one worker process S seconds into the run. Exit status 1 when anything
+acknowledged was lost or anything was duplicated.
 
 Run:  python benchmarks/bench_serve.py [--respondents 20] [--seconds 10] [--workers 2]
-      (the issue's load test: --respondents 200 --seconds 60 --workers 2)
+      (the issue's load test: --respondents 200 --seconds 60 --workers 2 --kill-after 30)
 """
 
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
+import contextlib
 import os
-import queue
-import re
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -74,33 +74,72 @@ def _prepare(n_links: int) -> list[tuple[str, str]]:
     return out
 
 
-def _respondent(base: str, work: queue.Queue[tuple[str, str]], deadline: float,
-                results: list[tuple[str, str, float]]) -> None:
-    while time.monotonic() < deadline:
-        try:
-            rid, token = work.get_nowait()
-        except queue.Empty:
-            return
-        jar = http.cookiejar.CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        try:
-            page = opener.open(f"{base}/r/{token}", timeout=60).read().decode()
-            csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-            if csrf is None:
-                results.append((rid, "no form", 0.0))
-                continue
-            body = urllib.parse.urlencode({**ANSWERS, "csrfmiddlewaretoken": csrf.group(1)})
-            request = urllib.request.Request(f"{base}/respond/", data=body.encode(),
-                                             headers={"Origin": base, "Referer": base + "/"})
-            t0 = time.perf_counter()
-            with opener.open(request, timeout=60) as response:
-                final = response.geturl()
-            elapsed = time.perf_counter() - t0
-            results.append((rid, "ok" if final.endswith("/respond/thanks/") else "other",
-                            elapsed))
-        except (urllib.error.URLError, OSError, ConnectionError) as exc:
-            code = getattr(exc, "code", None)
-            results.append((rid, f"error {code or type(exc).__name__}", 0.0))
+def _first_stored(db: str, deadline: float) -> bool:
+    """Wait until the Store holds a form (True), or until ``deadline`` (False)."""
+    import measurelib as ml
+
+    store = ml.Store(db, upgrade=False)
+    try:
+        while time.monotonic() < deadline:
+            if store.counts()["administrations"]:
+                return True
+            time.sleep(0.2)
+        return False
+    finally:
+        store.close()
+
+
+def _drive(base: str, links: list[tuple[str, str]], args: argparse.Namespace,
+           folder: Path, server: subprocess.Popen[str],
+           db: str) -> tuple[list[tuple[str, str, float]], float]:
+    """Run locust headless against ``base``; returns (rid, status, seconds) per form sent."""
+    import json
+
+    links_file, results_file = folder / "links.txt", folder / "results.jsonl"
+    links_file.write_text("".join(f"{rid} {token}\n" for rid, token in links),
+                          encoding="utf-8")
+    env = {**os.environ, "MLSERVE_LINKS": str(links_file),
+           "MLSERVE_RESULTS": str(results_file)}
+    cmd = [sys.executable, "-m", "locust", "-f", str(HERE / "locust_serve.py"), "--headless",
+           "--users", str(args.respondents), "--spawn-rate", str(args.respondents),
+           "--run-time", f"{args.seconds:g}s", "--stop-timeout", "30", "--host", base,
+           "--only-summary", "--loglevel", "ERROR", "--exit-code-on-error", "0"]
+    started = time.monotonic()
+    driver = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    if args.kill_after is not None:
+        # mid-submission: the given seconds after the first form reached the Store
+        first = _first_stored(db, deadline=time.monotonic() + args.seconds)
+        time.sleep(args.kill_after)
+        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
+                                  text=True).stdout.split()
+        if children and driver.poll() is None:
+            os.kill(int(children[0]), signal.SIGKILL)
+            print(f"killed worker {children[0]} {args.kill_after:g} s after the first form "
+                  f"was stored ({time.monotonic() - started:.1f} s into the run"
+                  f"{'' if first else '; none stored by then'})", flush=True)
+    try:
+        out, _ = driver.communicate(timeout=args.seconds + 150)
+    except subprocess.TimeoutExpired:
+        driver.kill()
+        out, _ = driver.communicate()
+        print("locust did not stop in time: killed", flush=True)
+    wall = time.monotonic() - started
+    if args.verbose:
+        print(out)
+    results = []
+    if results_file.exists():
+        for line in results_file.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            results.append((rec["rid"], rec["status"], float(rec["seconds"])))
+    return results, wall
+
+
+def _warm_up(base: str, links: list[tuple[str, str]]) -> None:
+    """Open a few forms (never sent) so that each worker has loaded the measure."""
+    for _rid, token in links:
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(f"{base}/r/{token}", timeout=120).read()
 
 
 def main() -> int:
@@ -112,7 +151,15 @@ def main() -> int:
     ap.add_argument("--links", type=int, default=0, help="links to make (default: enough)")
     ap.add_argument("--kill-after", type=float, default=None,
                     help="SIGKILL one worker this many seconds into the run")
+    ap.add_argument("--verbose", action="store_true", help="print locust's own summary")
     args = ap.parse_args()
+    import importlib.util
+
+    # found, not imported: importing locust patches this process (gevent); it runs apart
+    if importlib.util.find_spec("locust") is None:
+        print("bench_serve needs locust: pip install 'measurelib[bench]'", file=sys.stderr)
+        return 2
+    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="mlserve-bench"))
     cluster = None
     if args.pg == "auto":
@@ -142,8 +189,9 @@ def main() -> int:
         from measurelib.serve._settings import configure
 
         configure(load_config())
-        n_links = args.links or max(200, int(args.respondents * args.seconds * 15))
-        links = _prepare(n_links)
+        n_links = args.links or max(200, int(args.seconds * 60))
+        links = _prepare(n_links + 4 * args.workers)
+        warm, links = links[:4 * args.workers], links[4 * args.workers:]
         from django.db import connections
 
         connections.close_all()
@@ -155,26 +203,8 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        work: queue.Queue[tuple[str, str]] = queue.Queue()
-        for item in links:
-            work.put(item)
-        results: list[tuple[str, str, float]] = []
-        deadline = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=_respondent, args=(base, work, deadline, results))
-                   for _ in range(args.respondents)]
-        started = time.monotonic()
-        for t in threads:
-            t.start()
-        if args.kill_after is not None:
-            time.sleep(args.kill_after)
-            children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
-                                      text=True).stdout.split()
-            if children:
-                os.kill(int(children[0]), signal.SIGKILL)
-                print(f"killed worker {children[0]} after {args.kill_after:g} s", flush=True)
-        for t in threads:
-            t.join()
-        wall = time.monotonic() - started
+        _warm_up(base, warm)
+        results, wall = _drive(base, links, args, folder, server, db)
     finally:
         errors: dict[str, int] = {}
         if server is not None:
@@ -218,6 +248,7 @@ def main() -> int:
     print(f"  duplicated            {duplicated}")
     print(f"  stored, not acked     {len(stored - acked)}")
     print(f"  post → thank-you      p50 {1000 * p50:.0f} ms, p95 {1000 * p95:.0f} ms")
+    print(f"  load average after    {os.getloadavg()[0]:.1f} (2 CPU cores shared)")
     for kind, n in sorted(errors.items()):
         print(f"  server errors         {n} x {kind}")
     if cluster is not None:

@@ -517,6 +517,11 @@ register("store-duplicate-row", "Same form twice in one file", "Two rows have th
 register("store-double-entry", "Double entry disagrees", "Two independent keyings of the same "
          "paper forms differ in a cell.", "Check the paper form and correct the file that is "
          "wrong, then import again with --verify.", area="store")
+register("store-form-conflict", "A different form at the same occasion", "The store already "
+         "holds a form of this measure for this person, episode, timepoint and date, with other "
+         "answers; a timepoint is one measurement occasion, so the new form was not stored.",
+         "Check which form is right. Record a second occasion under its own timepoint (or its "
+         "own date); to replace the stored form, erase it first.", area="store")
 register("store-not-found", "No such store", "A command that reads the outcomes store was "
          "given a store that does not exist (a mistyped `--db` would otherwise open a new, "
          "empty store).", "Check `--db` (file path or URL); `measurelib import` creates a "

@@ -55,9 +55,16 @@ def test_api_flow(world: Any, token: Any) -> None:
     assert fhir.status_code == 200 and fhir.json()["resourceType"] == "Questionnaire"
     r = _post(c, raw, body(world, self_harm=2))
     assert r.status_code == 201, r.content
-    assert r.json() == {"stored": True, "already_stored": False,
-                        "open_alerts": ["self_harm_thoughts"]}
-    assert _post(c, raw, body(world)).json()["already_stored"] is True
+    first = r.json()
+    assert first == {"stored": True, "already_stored": False,
+                     "administration": first["administration"],
+                     "alerts": ["self_harm_thoughts"], "open_alerts": ["self_harm_thoughts"]}
+    again = _post(c, raw, body(world, self_harm=2))  # the same form again: stored once
+    assert again.status_code == 200 and again.json()["already_stored"] is True
+    assert again.json()["administration"] == first["administration"]
+    other = _post(c, raw, body(world))  # other answers for the same occasion: refused
+    assert other.status_code == 409, other.content
+    assert other.json()["problems"][0]["code"] == "store-form-conflict"
     adm = _library.store().administrations("phq-9")
     row = adm[adm["respondent_id"] == world.person_a.respondent_id].iloc[0]
     assert (row["mode"], row["timepoint"], str(row["date"].date())) == (

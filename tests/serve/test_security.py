@@ -73,6 +73,7 @@ ROUTES = [
     Route("person_export", "GET", lambda w: f"/people/{_pa(w)}/export/", {"administrator"}),
     Route("person_erase_contact", "POST", lambda w: f"/people/{_pa(w)}/erase-contact/",
           {"administrator"}),
+    Route("person_erase", "GET", lambda w: f"/people/{_pa(w)}/erase/", {"administrator"}),
     Route("episode_open", "POST", lambda w: f"/people/{_pa(w)}/episodes/", PEOPLE,
           data=lambda w: {"opened_on": "2026-02-01"}),
     Route("episode_close", "POST", lambda w: f"/people/{_pa(w)}/episodes/1/close/", PEOPLE,
@@ -89,6 +90,8 @@ ROUTES = [
     Route("paper_reconcile", "GET", lambda w: f"/paper/{_objects(w)['paper'].pk}/reconcile/",
           PEOPLE),
     Route("link_revoke", "POST", lambda w: f"/links/{_objects(w)['link'].pk}/withdraw/", PEOPLE),
+    Route("link_send", "POST", lambda w: f"/links/{_objects(w)['link'].pk}/send/", PEOPLE,
+          data=lambda w: {"token": f"t-{w.tag}", "channel": "email"}),
     Route("alert", "GET", lambda w: f"/alerts/{_objects(w)['alert'].pk}/", PEOPLE),
     Route("due", "GET", lambda w: "/due/", PEOPLE | {"other_worker"}),
     Route("due_record", "POST", lambda w: "/due/record/", PEOPLE,
@@ -117,6 +120,7 @@ ROUTES = [
     Route("api_measures", "GET", lambda w: "/api/v1/measures", set()),
     Route("api_fhir", "GET", lambda w: "/api/v1/measures/phq-9/fhir", set()),
     Route("api_responses", "POST", lambda w: "/api/v1/responses", set()),
+    Route("api_fhir_response", "POST", lambda w: "/api/v1/fhir/QuestionnaireResponse", set()),
     Route("api_scores", "GET", lambda w: f"/api/v1/people/{_pa(w)}/scores", set()),
     Route("open_link", "GET", lambda w: "/r/" + "x" * 43, set()),
     Route("respond", "GET", lambda w: "/respond/", set()),
@@ -147,7 +151,10 @@ def test_authorisation_matrix(world: Any, client_for: Any, role: str | None) -> 
         allowed = route.public or (role is not None and role in route.allowed)
         if route.name == "api_client_revoke" and allowed:
             ok = r.status_code == 404  # no such client
-        elif route.name in ("api_measures", "api_fhir", "api_responses", "api_scores"):
+        elif route.name == "link_send" and allowed:
+            ok = r.status_code in (400, 410)  # no address / withdrawn above: nothing sent
+        elif route.name in ("api_measures", "api_fhir", "api_responses", "api_scores",
+                            "api_fhir_response"):
             ok = r.status_code == 401
         elif allowed:
             ok = r.status_code in (200, 302) and not (

@@ -88,8 +88,6 @@ def responses(request: HttpRequest, client: ApiClient) -> HttpResponse:
     """Store one form: ``{"measure_id", "respondent_id", "timepoint", "episode", "date",
     "mode", "answers": {item: value}}``.
     """
-    from measurelib.serve._respond import record
-
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
@@ -129,15 +127,38 @@ def responses(request: HttpRequest, client: ApiClient) -> HttpResponse:
         return _error(400, "the answers cannot be used", problems=[
             {"code": d.code, "message": d.message,
              "field": getattr(d.location, "field", None)} for d in exc.errors])
-    stored = record(request, person, measure, submission,
-                    episode=str(body.get("episode", "1")), timepoint=timepoint, mode=mode,
-                    worker=_who(client), date=date, responsible=person.key_worker)
-    alerts = list(person.alerts.filter(actioned_at__isnull=True, measure_id=measure_id,
-                                       timepoint=timepoint).values_list("alert_id", flat=True))
+    return _store(request, client, person, measure, submission,
+                  episode=str(body.get("episode", "1")), timepoint=timepoint, mode=mode,
+                  date=date)
+
+
+def _store(request: HttpRequest, client: ApiClient, person: Person, measure: ml.Measure,
+           submission: Any, *, episode: str, timepoint: str, mode: str, date: str,
+           extra: dict[str, Any] | None = None) -> HttpResponse:
+    """Store one form for the API: 201 stored, 200 already stored, 409 another form at the
+    same occasion, 400 refused by the Store.
+    """
+    from measurelib.serve._respond import record
+
+    try:
+        stored = record(request, person, measure, submission, episode=episode,
+                        timepoint=timepoint, mode=mode, worker=_who(client), date=date,
+                        responsible=person.key_worker)
+    except ml.DataError as exc:
+        conflict = any(d.code == "store-form-conflict" for d in exc.errors)
+        return _error(409 if conflict else 400, "the form was not stored", problems=[
+            {"code": d.code, "message": d.message,
+             "field": getattr(d.location, "field", None)} for d in exc.errors])
+    open_alerts = list(person.alerts.filter(actioned_at__isnull=True, measure_id=measure.id,
+                                            timepoint=timepoint)
+                       .values_list("alert_id", flat=True))
     audit(request, "api-response", person=person, username=_who(client),
-          detail=f"{measure_id} {timepoint}")
-    return JsonResponse({"stored": bool(stored.inserted), "already_stored": bool(stored.already),
-                         "open_alerts": alerts}, status=201 if stored.inserted else 200)
+          detail=f"{measure.id} {timepoint}")
+    return JsonResponse({"stored": bool(stored.created), "already_stored": not stored.created,
+                         "administration": stored.administration,
+                         "alerts": [a.alert_id for a in stored.alerts],
+                         "open_alerts": open_alerts, **(extra or {})},
+                        status=201 if stored.created else 200)
 
 
 @require_GET
@@ -180,11 +201,46 @@ def openapi(request: HttpRequest) -> HttpResponse:
                         "date": {"type": "string", "format": "date"},
                         "mode": {"enum": list(MODES)},
                         "answers": {"type": "object"}}}}}},
-                "responses": {"201": {"description": "stored: {stored, open_alerts}"},
-                              "200": {"description": "already stored for that date"},
+                "responses": {"201": {"description": "stored: {stored, already_stored, "
+                                                     "administration, alerts, open_alerts}"},
+                              "200": {"description": "the same form was already stored"},
+                              "409": {"description": "another form with other answers is "
+                                                     "stored for that person, episode, "
+                                                     "measure, timepoint and date"},
                               "400": {"description": "{error, problems: [{code, message, "
                                                      "field}]}"},
                               "404": {"description": "unknown measure or person"}}}},
+            "/api/v1/fhir/QuestionnaireResponse": {"post": {
+                "summary": "Store one FHIR R4 QuestionnaireResponse of a team's measure for "
+                           "a person of the team (scope responses:write); idempotent on "
+                           "its identifier",
+                "description": (
+                    "questionnaire: the canonical URL of GET /api/v1/measures/{id}/fhir; "
+                    "subject: Patient/<respondent id>; authored: the form's date; status: "
+                    "completed; identifier {system, value}: required, the same identifier "
+                    "sent again is stored once; the timepoint (and episode) in the "
+                    "extensions https://measurelib.org/fhir/StructureDefinition/timepoint "
+                    "and .../episode, or the query parameters."),
+                "parameters": [
+                    {"name": n, "in": "query", "required": False,
+                     "schema": {"type": "string"}, "description": d}
+                    for n, d in (("timepoint", "when not in the extension"),
+                                 ("episode", "when not in the extension (default 1)"),
+                                 ("mode", "how it was collected (default online)"))],
+                "requestBody": {"required": True, "content": {"application/fhir+json": {
+                    "schema": {"type": "object", "required": [
+                        "resourceType", "questionnaire", "subject", "authored", "status",
+                        "identifier", "item"],
+                        "properties": {"resourceType": {"const": "QuestionnaireResponse"}}}}}},
+                "responses": {
+                    "201": {"description": "stored: {stored, already_stored, administration, "
+                                           "alerts, open_alerts, identifier}"},
+                    "200": {"description": "already received (same identifier and content)"},
+                    "400": {"description": "OperationOutcome: each issue with its "
+                                           "expression (where the problem is)"},
+                    "409": {"description": "OperationOutcome: the identifier was used for "
+                                           "other content, or another form is stored for "
+                                           "that occasion"}}}},
             "/api/v1/people/{respondent_id}/scores": {"get": {
                 "summary": "A person's administrations and scores (scope scores:read)",
                 "parameters": [{"name": "respondent_id", "in": "path", "required": True,

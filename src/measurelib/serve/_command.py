@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE",
                         help="configuration file (default measurelib-serve.toml in the "
                              "working folder; made on first run)")
+    parser.add_argument("task", nargs="?", choices=("retention",),
+                        help="retention: apply every team's retention period (forms of "
+                             "episodes closed longer ago) and exit, instead of serving")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="with retention: print what would be removed, change nothing")
     parser.add_argument("--init-only", action="store_true",
                         help="create or upgrade the database, print the set-up link if "
                              "there is no administrator yet, and exit")
@@ -101,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
               f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}",
               file=sys.stderr)
         return 2
+    if getattr(args, "task", None) == "retention":
+        return _retention(bool(args.dry_run))
     shown = cfg.base_url or f"http://{args.host}:{args.port}"
     print(f"measurelib serve: config {cfg.path}; store schema {revision}", file=sys.stderr)
     link = setup_link(cfg, shown)
@@ -121,6 +128,18 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers, access_log=False, proxy_headers=bool(cfg.behind_proxy),
                 forwarded_allow_ips=",".join(cfg.trusted_proxies) if cfg.behind_proxy else None,
                 lifespan="off", log_level="warning")
+    return 0
+
+
+def _retention(dry_run: bool) -> int:
+    """``measurelib serve retention [--dry-run]``: counts per team, no ids."""
+    from measurelib.serve._retention import run_retention
+
+    done = run_retention(dry_run=dry_run)
+    if not done:
+        print("measurelib serve retention: no team has a retention period; nothing to do")
+    for team in done:
+        print(team.summary())
     return 0
 
 

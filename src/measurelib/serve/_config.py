@@ -19,6 +19,15 @@ over the file; the command-line options win over both.
     session_minutes = 30               # idle time before staff are logged out
     email_host = "smtp.example.org"    # optional: e-mail the responsible worker when an
     email_from = "proms@example.org"   # alert is raised (no answers are ever e-mailed)
+                                       # and to send links to people
+    email_backend = ""                 # "" (SMTP with email_host), "console" or "file"
+    sms_backend = ""                   # text messages for links: "" (none), "console",
+                                       # "file", or "package.module.Class" (a plug-in)
+    outbox_path = ""                   # the folder of the "file" backends
+    send_limit_person_day = 3          # links sent to one person in 24 hours, at most
+    send_limit_user_hour = 30          # links one member of staff sends in an hour
+    max_concurrent_requests = 16       # requests each worker handles at once; more wait
+                                       # (each holds a database connection)
 """
 
 from __future__ import annotations
@@ -70,6 +79,12 @@ class ServeConfig:
     email_password: str = ""
     email_tls: bool = True
     email_from: str = ""
+    email_backend: str = ""
+    sms_backend: str = ""
+    outbox_path: str = ""
+    send_limit_person_day: int = 3
+    send_limit_user_hour: int = 30
+    max_concurrent_requests: int = 16
     path: Path | None = None
 
     def store_url(self) -> str:
@@ -174,4 +189,7 @@ def database_settings(url: str) -> dict[str, Any]:
             "USER": u.username or "", "PASSWORD": u.password or "",
             "HOST": host if isinstance(host, str) else host[0],
             "PORT": port if isinstance(port, str) else port[0],
-            "OPTIONS": options, "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
+            # 0: under ASGI each request runs in its own thread, so a connection kept for
+            # reuse would never be reused and would stay open until its thread is collected
+            # (hundreds of idle connections under load: PostgreSQL refuses new ones)
+            "OPTIONS": options, "CONN_MAX_AGE": 0}

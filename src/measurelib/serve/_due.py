@@ -9,11 +9,11 @@ it, through :meth:`measurelib.Store.configure_service`)::
       - {id: review, every: {weeks: 6}, tolerance: {weeks: 1}}
       - {id: exit, at: exit, tolerance: {days: 14}}
 
-The service opens episodes before anything is collected. ``measurelib.due`` works from the
-Store's episodes, and the Store records an episode only with its first administration (its
-public API has no call that opens one, or that takes episodes kept elsewhere); so this
-module applies the schedule's rules to the service's own episodes and the Store's
-administrations.
+The service opens episodes before anything is collected and records them in the Store as
+it does (:meth:`measurelib.Store.open_episode`), so ``measurelib due --db`` on the
+service's database sees them too. The lists here apply the schedule's rules to the
+service's own episodes — which carry each person's key worker, for the per-worker lists
+and completion — and the team's administrations, read from the Store for that service.
 """
 
 from __future__ import annotations

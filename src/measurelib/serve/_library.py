@@ -15,8 +15,8 @@ from typing import Any
 
 import measurelib as ml
 
-__all__ = ["FiredAlert", "StoredResult", "check_schedule", "collectable_measures",
-           "fired_alerts", "form_html", "load_measure", "parse_form", "person_scores",
+__all__ = ["check_schedule", "close_episode", "collectable_measures", "form_html",
+           "load_measure", "open_episode", "parse_form", "person_scores", "read_fhir_response",
            "service_administrations", "service_report", "store", "store_submission"]
 
 _STORES: dict[str, Any] = {}
@@ -116,53 +116,43 @@ def parse_form(measure: ml.Measure, post: Any) -> Any:
     return ml.parse_submission(measure, data)
 
 
-class StoredResult:
-    """What storing one submission did."""
-
-    def __init__(self, inserted: int, already: int) -> None:
-        self.inserted = inserted
-        self.already = already
-
-
 def store_submission(measure: ml.Measure, submission: Any, *, respondent_id: str,
                      episode: str, timepoint: str, mode: str, service: str,
-                     worker: str | None, date: str) -> StoredResult:
-    """Store a parsed submission with the server's metadata (:meth:`Store.add_submission`)."""
+                     worker: str | None, date: str) -> Any:
+    """Store a parsed submission with the server's metadata (:meth:`Store.add_submission`).
+
+    Returns the Store's :class:`~measurelib.outcomes.AddSubmissionResult`: the stored
+    administration's key, ``created`` and the alerts the answers set off. A form with other
+    answers for an occasion already stored raises a ``store-form-conflict``
+    :class:`measurelib.DataError`.
+    """
     row: dict[str, Any] = dict(submission.responses)
     rtype = submission.metadata.get("respondent_type")
     if rtype in ("self", "proxy"):
         row["respondent_type"] = rtype
-    result = store().add_submission(
+    return store().add_submission(
         measure, row, respondent_id=respondent_id, episode=episode, timepoint=timepoint,
         mode=mode, service=service, worker=worker, date=date)
-    return StoredResult(int(result.n_inserted), int(result.n_already_stored))
 
 
-class FiredAlert:
-    def __init__(self, alert_id: str, severity: str, text: str) -> None:
-        self.alert_id = alert_id
-        self.severity = severity
-        self.text = text
+def open_episode(respondent_id: str, episode: str, service: str, opened_on: Any) -> None:
+    """Record an episode in the Store as the service opens it (:meth:`Store.open_episode`)."""
+    store().open_episode(respondent_id, episode, service=service, start_date=opened_on)
 
 
-def fired_alerts(measure: ml.Measure, submission: Any) -> list[FiredAlert]:
-    """The measure's declared alerts that the answers set off (scored as one row)."""
-    if not measure.alerts:
-        return []
-    import pandas as pd
+def close_episode(respondent_id: str, episode: str, service: str, opened_on: Any,
+                  closed_on: Any) -> None:
+    """Close an episode in the Store (recorded first if it was opened before the Store
+    kept episodes the service opens).
+    """
+    s = store()
+    s.open_episode(respondent_id, episode, service=service, start_date=opened_on)
+    s.close_episode(respondent_id, episode, closed_on)
 
-    frame = pd.DataFrame([dict(submission.responses)])
-    result = measure.score(frame)
-    ids: set[str] = set()
-    for table in (result.scores, result.rejected):
-        if "alerts" in getattr(table, "columns", ()):
-            for value in table["alerts"].dropna():
-                ids.update(a for a in str(value).split(";") if a)
-    out = []
-    for alert in measure.alerts:
-        if alert.id in ids:
-            out.append(FiredAlert(alert.id, alert.severity, measure.text(alert.text) or alert.id))
-    return out
+
+def read_fhir_response(measure: ml.Measure, resource: Any) -> Any:
+    """The answers of a FHIR QuestionnaireResponse, one row (:func:`measurelib.interop.read_fhir`)."""
+    return ml.interop.read_fhir(measure, resource)
 
 
 def _plain(value: Any) -> Any:
@@ -181,15 +171,10 @@ def _plain(value: Any) -> Any:
 
 
 def person_scores(respondent_id: str) -> list[dict[str, Any]]:
-    """A person's administrations with their scores, newest first.
-
-    The public Store API reads every score of every person and filters here
-    (``Store.scores`` takes no respondent filter).
-    """
-    df = store().scores()
+    """A person's administrations with their scores, newest first."""
+    df = store().scores(respondent_id=respondent_id)
     if df.empty:
         return []
-    df = df[df["respondent_id"] == respondent_id]
     rows: dict[Any, dict[str, Any]] = {}
     for rec in df.sort_values(["date", "administration"]).itertuples(index=False):
         entry = rows.setdefault(rec.administration, {
@@ -203,11 +188,9 @@ def person_scores(respondent_id: str) -> list[dict[str, Any]]:
 
 def service_administrations(service: str) -> Any:
     """Administrations of one service: respondent, episode, measure, timepoint, date."""
-    df = store().administrations()
-    if df.empty:
-        return df
-    return df[df["service"] == service][["respondent_id", "episode", "measure_id",
-                                          "timepoint", "date", "worker", "mode"]]
+    df = store().administrations(service=service, responses=False)
+    return df[["respondent_id", "episode", "measure_id", "timepoint", "date", "worker",
+               "mode"]]
 
 
 def check_schedule(service: str, schedule_yaml: str) -> None:
@@ -280,11 +263,8 @@ def offers_by_form(service: str) -> dict[tuple[str, str, str, str], tuple[str, s
     """The latest offer status of each (person, episode, measure, timepoint) of a service:
     (status, date).
     """
-    df = store().table("offers")
+    df = store().offers(service=service)
     out: dict[tuple[str, str, str, str], tuple[str, str]] = {}
-    if df.empty:
-        return out
-    df = df[df["service"] == service].sort_values(["date", "pk"])
     for rec in df.itertuples(index=False):
         out[(str(rec.respondent_id), str(rec.episode), str(rec.measure_id),
              str(rec.timepoint))] = (str(rec.status), str(rec.date)[:10])
@@ -293,13 +273,11 @@ def offers_by_form(service: str) -> dict[tuple[str, str, str, str], tuple[str, s
 
 def person_records(respondent_id: str) -> dict[str, Any]:
     """Everything the Store holds about one person: administrations (with their answers),
-    scores and offers (read whole and filtered here: the public Store API has no
-    per-person reads).
+    scores and offers.
     """
     import json
 
-    adm = store().administrations()
-    adm = adm[adm["respondent_id"] == respondent_id] if len(adm) else adm
+    adm = store().administrations(respondent_id=respondent_id)
     administrations = []
     for rec in adm.to_dict("records"):
         rec = {k: _plain(v) for k, v in rec.items()}
@@ -307,8 +285,7 @@ def person_records(respondent_id: str) -> dict[str, Any]:
         rec["responses"] = json.loads(rec["responses"]) if rec.get("responses") else {}
         administrations.append({k: (v.item() if hasattr(v, "item") else v)
                                 for k, v in rec.items()})
-    offers = store().table("offers")
-    offers = offers[offers["respondent_id"] == respondent_id] if len(offers) else offers
+    offers = store().offers(respondent_id=respondent_id)
     return {"administrations": administrations,
             "scores": person_scores(respondent_id),
             "offers": [{k: (str(v) if v is not None else None) for k, v in r.items()}
@@ -319,9 +296,7 @@ def scored_table(service: str, measure_id: str) -> Any:
     """One row per administration and score of a service's measure (``Store.scores``),
     with the pseudonymous ids; no contact details.
     """
-    df = store().scores(measure_id)
-    if len(df):
-        df = df[df["service"] == service]
+    df = store().scores(measure_id, service=service)
     keep = ["respondent_id", "episode", "date", "timepoint", "mode", "respondent_type",
             "site", "service", "worker", "measure_id", "measure_version", "score_id", "value",
             "band"]

@@ -1,8 +1,9 @@
-"""The tablet lock and cache headers."""
+"""The tablet lock and cache headers; a bound on the requests a worker handles at once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -30,3 +31,28 @@ class ServiceMiddleware:
         if not request.path.startswith("/static/"):
             add_never_cache_headers(response)
         return response
+
+
+class BoundedConcurrency:
+    """An ASGI wrapper: at most ``limit`` HTTP requests in the application at once; the
+    others wait (in order of arrival) rather than being refused.
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"max_concurrent_requests must be 1 or more, got {limit}")
+        self.app = app
+        self.limit = limit
+        self._slots: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Handle one ASGI connection."""
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:
+            import asyncio
+
+            self._slots = asyncio.Semaphore(self.limit)
+        async with self._slots:
+            await self.app(scope, receive, send)

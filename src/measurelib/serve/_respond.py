@@ -88,21 +88,47 @@ def _submit(request: HttpRequest, collection: Collection, mode: str) -> HttpResp
                timepoint=collection.timepoint, mode=mode, worker=worker,
                date=timezone.localdate().isoformat(),
                responsible=collection.person.key_worker or collection.created_by)
+    except ml.DataError as exc:  # e.g. another form already stored for this occasion
+        Collection.objects.filter(pk=collection.pk).update(used_at=None)
+        audit(request, "submission-refused", person=collection.person,
+              detail=f"{measure.id} {collection.timepoint}: "
+                     f"{', '.join(d.code for d in exc.errors)}")
+        return render(request, "serve/respond_problem.html",
+                      {"problems": [_plain_problem(d) for d in exc.errors]}, status=409)
     except Exception:
         Collection.objects.filter(pk=collection.pk).update(used_at=None)
         raise
     return None
 
 
+def _plain_problem(diag: Any) -> str:
+    """What a respondent is told when the store refuses a form (no ids, no answers)."""
+    if diag.code == "store-form-conflict":
+        return ("A different set of answers to this questionnaire was already recorded for "
+                "you today, so these answers were not kept. Please tell the person who "
+                "asked you to fill it in.")
+    return str(diag.message)
+
+
 def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: Any, *,
            episode: str, timepoint: str, mode: str, worker: str | None, date: str,
-           responsible: Any) -> lib.StoredResult:
-    """Store validated answers in the Store, raise the alerts they set off, and audit it."""
+           responsible: Any) -> Any:
+    """Store validated answers in the Store, raise the alerts they set off, and audit it.
+
+    The alerts are those the Store reports for the form. A repeated submission (a retry
+    after a lost connection, or after the process stopped between storing the form and
+    making its tasks) makes the tasks still missing, never a second one.
+    """
     stored = lib.store_submission(
         measure, submission, respondent_id=person.respondent_id, episode=episode,
         timepoint=timepoint, mode=mode, service=person.team.service, worker=worker,
         date=date)
-    alerts = lib.fired_alerts(measure, submission) if stored.inserted else []
+    alerts = list(stored.alerts)
+    if not stored.created:
+        have = set(AlertTask.objects.filter(person=person, measure_id=measure.id,
+                                            timepoint=timepoint)
+                   .values_list("alert_id", flat=True))
+        alerts = [a for a in alerts if a.alert_id not in have]
     for alert in alerts:
         task = AlertTask.objects.create(person=person, team=person.team,
                                         responsible=responsible, measure_id=measure.id,
@@ -112,7 +138,7 @@ def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: A
     user = getattr(request, "user", None)
     audit(request, "submission", person=person,
           detail=f"{measure.id} {timepoint} by {mode}: "
-                 f"{'stored' if stored.inserted else 'already stored for that date'}; "
+                 f"{'stored' if stored.created else 'already stored for that date'}; "
                  f"{len(alerts)} alert(s)",
           username=user.get_username() if mode == "paper" and user is not None else "")
     return stored

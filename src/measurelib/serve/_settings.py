@@ -162,8 +162,21 @@ def django_settings(cfg: ServeConfig) -> dict[str, Any]:
         "EMAIL_USE_TLS": bool(cfg.email_tls),
         "EMAIL_TIMEOUT": 10,
         "DEFAULT_FROM_EMAIL": cfg.email_from or "measurelib-serve@localhost",
+        **_email_backend(cfg),
         "MEASURELIB_SERVE": cfg,
     }
+
+
+def _email_backend(cfg: ServeConfig) -> dict[str, Any]:
+    """Django's e-mail backend: SMTP (``email_host``), or ``console`` / ``file`` (messages
+    written to ``outbox_path``) for trials and tests.
+    """
+    if cfg.email_backend == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if cfg.email_backend == "file":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": cfg.outbox_path or "outbox"}
+    return {}
 
 
 def configure(cfg: ServeConfig) -> None:

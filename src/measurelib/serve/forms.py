@@ -186,7 +186,8 @@ class TeamForm(forms.ModelForm):
 
     class Meta:
         model = Team
-        fields = ["name", "service", "measures", "schedule", "risk_text"]
+        fields = ["name", "service", "measures", "schedule", "risk_text", "retention_months",
+                  "retention_action"]
         widgets = {"measures": forms.Textarea(attrs={"rows": 3}),
                    "schedule": forms.Textarea(attrs={"rows": 8}),
                    "risk_text": forms.Textarea(attrs={"rows": 3})}
@@ -204,6 +205,10 @@ class TeamForm(forms.ModelForm):
                 f"Not in the catalog (or its text is not shipped): {', '.join(bad)}. "
                 f"Choose from: {', '.join(sorted(known))}.")
         return "\n".join(ids)
+
+    def clean_retention_action(self) -> str:
+        """Delete, unless anonymise is chosen (a form without the field keeps the default)."""
+        return str(self.cleaned_data.get("retention_action") or "delete")
 
 
 __all__ = ["CONSENT", "AccountForm", "AlertActionForm", "CloseEpisodeForm", "CollectForm",

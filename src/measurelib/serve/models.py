@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -56,6 +57,15 @@ class Team(models.Model):
         blank=True, default="",
         help_text="Your risk procedure and contacts, shown with every alert.")
     created_at = models.DateTimeField(default=timezone.now)
+    retention_months = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1200)],
+        help_text="Keep the forms of an episode for this many months after it is closed; "
+                  "then `measurelib serve retention` removes them. Empty: keep them.")
+    retention_action = models.CharField(
+        max_length=16, default="delete", blank=True,
+        choices=(("delete", "Delete them"),
+                 ("anonymise", "Anonymise them (kept for reports, with no id)")),
+        help_text="What retention does with the forms of an episode past the period.")
 
     class Meta:
         ordering = ["name"]
@@ -296,3 +306,22 @@ class ApiClient(models.Model):
     def has_scope(self, scope: str) -> bool:
         """Whether the client may use ``scope``."""
         return scope in self.scopes.split()
+
+
+class FhirReceipt(models.Model):
+    """A FHIR QuestionnaireResponse received through the API, by its ``identifier``: the
+    same identifier sent again is answered from here and stored once.
+    """
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    identifier = models.CharField(max_length=400)
+    content_sha256 = models.CharField(max_length=64)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="fhir_receipts")
+    measure_id = models.CharField(max_length=64)
+    timepoint = models.CharField(max_length=64)
+    administration = models.IntegerField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "identifier"],
+                                               name="serve_fhir_receipt_unique")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from measurelib.serve import _api, _paper, _respond, views
+from measurelib.serve import _api, _fhir, _paper, _respond, _retention, _send, views
 
 app_name = "serve"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("people/<str:respondent_id>/export/", views.person_export, name="person_export"),
     path("people/<str:respondent_id>/erase-contact/", views.person_erase_contact,
          name="person_erase_contact"),
+    path("people/<str:respondent_id>/erase/", _retention.person_erase, name="person_erase"),
     path("people/<str:respondent_id>/episodes/", views.episode_open, name="episode_open"),
     path("people/<str:respondent_id>/episodes/<str:number>/close/", views.episode_close,
          name="episode_close"),
@@ -36,6 +37,7 @@ urlpatterns = [
     path("paper/<int:pk>/", _paper.paper_key, name="paper_key"),
     path("paper/<int:pk>/reconcile/", _paper.paper_reconcile, name="paper_reconcile"),
     path("links/<int:pk>/withdraw/", views.link_revoke, name="link_revoke"),
+    path("links/<int:pk>/send/", _send.link_send, name="link_send"),
     path("alerts/<int:pk>/", views.alert, name="alert"),
     path("due/", views.due, name="due"),
     path("due/record/", views.due_record, name="due_record"),
@@ -58,6 +60,8 @@ urlpatterns = [
     path("api/v1/measures", _api.measures, name="api_measures"),
     path("api/v1/measures/<str:measure_id>/fhir", _api.questionnaire, name="api_fhir"),
     path("api/v1/responses", _api.responses, name="api_responses"),
+    path("api/v1/fhir/QuestionnaireResponse", _fhir.questionnaire_response,
+         name="api_fhir_response"),
     path("api/v1/people/<str:respondent_id>/scores", _api.scores, name="api_scores"),
     # respondents
     path("r/<str:token>", _respond.open_link, name="open_link"),

@@ -5,7 +5,6 @@ is written to the audit log.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 from typing import Any
@@ -186,8 +185,9 @@ def person_new(request: HttpRequest) -> HttpResponse:
         person.respondent_id = Person.new_id()
         person.created_by = request.user
         person.save()
-        Episode.objects.create(person=person, number="1", opened_by=request.user,
-                               opened_on=timezone.localdate())
+        ep = Episode.objects.create(person=person, number="1", opened_by=request.user,
+                                    opened_on=timezone.localdate())
+        lib.open_episode(person.respondent_id, ep.number, person.team.service, ep.opened_on)
         audit(request, "person-created", person=person)
         messages.success(request, f"Registered {person.respondent_id}; episode 1 opened.")
         return redirect("serve:person", respondent_id=person.respondent_id)
@@ -259,6 +259,7 @@ def person_export(request: HttpRequest, respondent_id: str) -> HttpResponse:
         "collections": rows(p.collections.all(), ("token_hash",)),
         "alerts": rows(p.alerts.all()),
         "paper_forms": rows(p.paper.all(), ("first", "second")),
+        "fhir_receipts": rows(p.fhir_receipts.all()),
         "store": lib.person_records(p.respondent_id),
         "audit": list(AuditEvent.objects.filter(person=p.respondent_id).values(
             "at", "username", "action", "detail")),
@@ -298,6 +299,8 @@ def episode_open(request: HttpRequest, respondent_id: str) -> HttpResponse:
         number = str(max(numbers, default=0) + 1)
         Episode.objects.create(person=p, number=number, opened_by=request.user,
                                opened_on=form.cleaned_data["opened_on"])
+        lib.open_episode(p.respondent_id, number, p.team.service,
+                         form.cleaned_data["opened_on"])
         audit(request, "episode-opened", person=p, detail=f"episode {number}")
         messages.success(request, f"Episode {number} opened.")
     else:
@@ -317,8 +320,7 @@ def episode_close(request: HttpRequest, respondent_id: str, number: str) -> Http
         return redirect("serve:person", respondent_id=p.respondent_id)
     ep.closed_on = form.cleaned_data["closed_on"]
     ep.save(update_fields=["closed_on"])
-    with contextlib.suppress(ValueError):  # the Store knows an episode once used
-        lib.store().close_episode(p.respondent_id, ep.number, ep.closed_on)
+    lib.close_episode(p.respondent_id, ep.number, p.team.service, ep.opened_on, ep.closed_on)
     audit(request, "episode-closed", person=p, detail=f"episode {ep.number}")
     messages.success(request, f"Episode {ep.number} closed; exit measures now fall due.")
     return redirect("serve:person", respondent_id=p.respondent_id)
@@ -358,7 +360,10 @@ def collect(request: HttpRequest, respondent_id: str) -> HttpResponse:
     audit(request, "link-created", person=p, detail=f"{c.measure_id} {c.timepoint}")
     base = _cfg().base_url.rstrip("/") or request.build_absolute_uri("/").rstrip("/")
     url = base + reverse("serve:open_link", kwargs={"token": token})
-    return render(request, "serve/link_made.html", {"person": p, "collection": c, "url": url})
+    from measurelib.serve._send import channels
+
+    return render(request, "serve/link_made.html", {"person": p, "collection": c, "url": url,
+                                                    "token": token, "channels": channels(p)})
 
 
 @role_required(*PEOPLE_ROLES)
@@ -702,8 +707,11 @@ def manage_team_edit(request: HttpRequest, pk: int) -> HttpResponse:
             audit(request, "team-changed", team=team, detail=", ".join(form.changed_data))
             messages.success(request, "Saved.")
             return redirect("serve:manage_teams")
+    from measurelib.serve._retention import preview
+
     return render(request, "serve/manage_team_edit.html", {
-        "form": form, "team": team, "measures": lib.collectable_measures()})
+        "form": form, "team": team, "measures": lib.collectable_measures(),
+        "retention": preview(team)})
 
 
 @role_required("administrator")

@@ -12,6 +12,12 @@ SQLAlchemy and Alembic load when a :class:`Store` is first made (``pip install
 from __future__ import annotations
 
 from measurelib.outcomes.store._frames import compare_entries
+from measurelib.outcomes.store._records import (
+    AddSubmissionResult,
+    ErasureResult,
+    FiredAlert,
+    RetentionResult,
+)
 from measurelib.outcomes.store._store import (
     ExportResult,
     ImportResult,
@@ -20,5 +26,5 @@ from measurelib.outcomes.store._store import (
     measure_hash,
 )
 
-__all__ = ["ExportResult", "ImportResult", "Store", "compare_entries", "mask_credentials",
-           "measure_hash"]
+__all__ = ["AddSubmissionResult", "ErasureResult", "ExportResult", "FiredAlert", "ImportResult",
+           "RetentionResult", "Store", "compare_entries", "mask_credentials", "measure_hash"]

@@ -9,12 +9,19 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from measurelib._results import Result
 from measurelib._version import __version__
 from measurelib.definition import Measure, dump_yaml, load, loads
 from measurelib.errors import CODES, DataError, Diagnostic, Location
+
+if TYPE_CHECKING:
+    from measurelib.outcomes.store._records import (
+        AddSubmissionResult,
+        ErasureResult,
+        RetentionResult,
+    )
 
 __all__ = ["ExportResult", "ImportResult", "Store", "mask_credentials", "measure_hash"]
 
@@ -536,46 +543,34 @@ class Store:
                           file_sha256=digest, reject_bad_rows=reject_bad_rows,
                           anonymous=anonymous, defaults=defaults)
 
-    def add_submission(self, measure: Measure, submission: Any, **metadata: Any) -> ImportResult:
+    def add_submission(self, measure: Measure, submission: Any,
+                       **metadata: Any) -> AddSubmissionResult:
         """Store one form posted by the HTML form (the result of ``ml.parse_submission``).
 
         ``submission`` is a mapping of answers (and metadata fields), or an object with
         ``responses`` (and optionally ``metadata``) or ``to_frame()``. Keyword arguments
         (``respondent_id``, ``date``, ``timepoint``, ...) fill metadata not in the form.
-        """
-        import pandas as pd
 
-        sub_id = getattr(submission, "measure_id", None)
-        if isinstance(sub_id, str) and sub_id != measure.id:
-            raise ValueError(f"add_submission(submission=...): the submission answers "
-                             f"{sub_id!r}, not {measure.id!r}")
-        if hasattr(submission, "to_frame") and callable(submission.to_frame):
-            df = submission.to_frame()
-        else:
-            row: dict[str, Any] = {}
-            if isinstance(submission, Mapping):
-                row.update(submission)
-            else:
-                for attr in ("responses", "answers", "values"):
-                    value = getattr(submission, attr, None)
-                    if isinstance(value, Mapping):
-                        row.update(value)
-                        break
-                else:
-                    raise TypeError("add_submission(submission=...): expected a mapping of "
-                                    "answers or a parsed submission, got "
-                                    f"{type(submission).__name__}")
-                for attr in ("metadata", "meta"):
-                    value = getattr(submission, attr, None)
-                    if isinstance(value, Mapping):
-                        row.update({k: v for k, v in value.items() if v is not None})
-            row = {k: v for k, v in row.items() if k not in ("measure_id", "measure_version")}
-            df = pd.DataFrame([row])
+        Returns an :class:`AddSubmissionResult`: the counts of :meth:`import_frame`, the
+        key of the stored administration, whether this call stored it, and the measure's
+        declared alerts that the answers set off.
+
+        One form per person, episode, measure, timepoint and date: sending the same answers
+        again stores nothing twice (``created`` is False, the key is the stored one's); a
+        form with *other* answers for that same occasion is refused with a
+        ``store-form-conflict`` :class:`~measurelib.DataError` naming the stored
+        administration, and nothing is stored. A timepoint is one measurement occasion:
+        two different answer sets at it would make change from baseline ambiguous.
+        """
+        from measurelib.outcomes.store._records import finish_submission, submission_frame
+
+        df = submission_frame(measure, submission)
         if "date" not in df.columns and "date" not in metadata:
             metadata["date"] = _dt.date.today().isoformat()
         if "mode" not in df.columns and "mode" not in metadata:
             metadata["mode"] = "online"
-        return self.import_frame(measure, df, source="form submission", defaults=metadata)
+        result = self.import_frame(measure, df, source="form submission", defaults=metadata)
+        return finish_submission(self, measure, df, metadata, result)
 
     # ------------------------------------------------------------------ offers & episodes
     def record_offers(self, data: Any) -> int:
@@ -633,6 +628,21 @@ class Store:
             bulk_insert(conn, offers, frame)  # keys given by the database
         return len(frame)
 
+    def open_episode(self, respondent_id: str, episode: str = "1", *,
+                     service: str | None = None,
+                     start_date: str | _dt.date | None = None) -> bool:
+        """Record that an episode of care began (before any form of it is stored).
+
+        Its entry measures then fall due (``measurelib due``). Returns True when the episode
+        is new; opening an episode already recorded changes nothing but fills a missing
+        service or start date (so it is safe to repeat).
+        """
+        from measurelib.outcomes.store._records import open_episode
+
+        when = _dt.date.fromisoformat(str(start_date)) if start_date else _dt.date.today()
+        return open_episode(self, respondent_id, str(episode), service=service,
+                            start_date=when)
+
     def close_episode(self, respondent_id: str, episode: str = "1",
                       end_date: str | _dt.date | None = None) -> None:
         """Mark an episode of care as ended (discharge), so exit measures fall due."""
@@ -686,13 +696,16 @@ class Store:
                 df[col.name] = df[col.name].astype(bool)
         return df
 
-    def scores(self, measure: Measure | str | None = None, score: str | None = None) -> Any:
+    def scores(self, measure: Measure | str | None = None, score: str | None = None, *,
+               respondent_id: str | None = None, service: str | None = None) -> Any:
         """Scores with their administration's metadata, one row per administration and score.
 
         Columns: administration, respondent_id, episode, date, timepoint, mode,
         respondent_type, site, service, worker, retrospective, anonymous, simulated, equity
         fields,
-        measure_id, measure_version, score_id, value, band.
+        measure_id, measure_version, score_id, value, band. ``respondent_id`` and
+        ``service`` keep only that person's or that service's administrations (read in
+        the database, not filtered afterwards).
         """
         import pandas as pd
         from sqlalchemy import select
@@ -712,17 +725,20 @@ class Store:
             q = q.where(m.c.measure_id == mid)
         if score is not None:
             q = q.where(s.c.score_id == score)
+        q = _person_service(q, a, respondent_id, service)
         q = q.order_by(a.c.pk, s.c.score_id)
         df = self._read_rows(q)
         df["date"] = pd.to_datetime(df["date"])
         return df
 
     def administrations(self, measure: Measure | str | None = None, *,
-                        responses: bool = True) -> Any:
+                        responses: bool = True, respondent_id: str | None = None,
+                        service: str | None = None) -> Any:
         """Administrations with metadata and (``responses=True``) their answers.
 
         ``responses`` is a JSON object per row (``{"item id": answer}``), whichever form the
         store keeps it in; ``responses=False`` leaves the column out (faster).
+        ``respondent_id`` and ``service`` keep only that person's or service's rows.
         """
         import pandas as pd
         from sqlalchemy import select
@@ -739,6 +755,7 @@ class Store:
         mid = measure.id if isinstance(measure, Measure) else measure
         if mid is not None:
             q = q.where(m.c.measure_id == mid)
+        q = _person_service(q, a, respondent_id, service)
         df = self._read_rows(q.order_by(a.c.pk))
         df["date"] = pd.to_datetime(df["date"])
         if responses:
@@ -747,6 +764,50 @@ class Store:
                                                df["response_columns"].map(lists))
             df = df.drop(columns="response_columns")
         return df
+
+    def offers(self, *, respondent_id: str | None = None,
+               service: str | None = None) -> Any:
+        """Offered / declined / not-offered records (:meth:`record_offers`), oldest first;
+        ``respondent_id`` and ``service`` keep only that person's or service's records.
+        """
+        from sqlalchemy import select
+
+        from measurelib.outcomes.store._tables import offers
+
+        q = _person_service(select(offers), offers, respondent_id, service)
+        return self._read(q.order_by(offers.c.date, offers.c.pk))
+
+    # ------------------------------------------------------------------ erasure & retention
+    def erase_respondent(self, respondent_id: str) -> ErasureResult:
+        """Delete everything the store holds of one person, in one transaction.
+
+        Their administrations (answers), scores, offer records and episodes, and the
+        person's row, are deleted; nothing else changes (measures, imports' row counts,
+        other people's forms). Returns an :class:`ErasureResult` with the counts.
+        Anonymous forms hold no respondent id and cannot be traced to anyone: they stay.
+        """
+        from measurelib.outcomes.store._records import erase_respondent
+
+        return erase_respondent(self, respondent_id)
+
+    def apply_retention(self, service: str, months: int, *,
+                        action: str = "delete", today: str | _dt.date | None = None,
+                        dry_run: bool = False) -> RetentionResult:
+        """Remove the forms of a service's episodes that closed ``months`` or more ago.
+
+        An episode past retention is one whose end date (:meth:`close_episode`) is on or
+        before ``today`` less ``months`` calendar months; open episodes are never touched.
+        ``action="delete"`` deletes its administrations of ``service``, their scores and
+        offer records; ``"anonymise"`` keeps them for aggregate reports with no respondent
+        id, episode or worker (and marks them anonymous). An episode, and a person, left
+        with nothing is deleted too. ``dry_run`` counts without changing anything.
+        Returns a :class:`RetentionResult`.
+        """
+        from measurelib.outcomes.store._records import apply_retention
+
+        day = _dt.date.fromisoformat(str(today)) if today else _dt.date.today()
+        return apply_retention(self, service, months, action=action,  # type: ignore[arg-type]
+                               today=day, dry_run=dry_run)
 
     def measure(self, measure_id: str, version: str | None = None) -> Measure:
         """The definition of a measure as stored with its data (the newest version stored).
@@ -898,6 +959,15 @@ class Store:
         with self.engine.connect() as conn:
             return {name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
                     for name, t in sorted(metadata.tables.items())}
+
+
+def _person_service(query: Any, table: Any, respondent_id: str | None,
+                    service: str | None) -> Any:
+    if respondent_id is not None:
+        query = query.where(table.c.respondent_id == respondent_id)
+    if service is not None:
+        query = query.where(table.c.service == service)
+    return query
 
 
 def _no_store(where: str, why: str) -> Diagnostic:
