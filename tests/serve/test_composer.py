@@ -340,3 +340,32 @@ def test_own_question_needs_options_and_alt(world: Any, client_for: Any) -> None
     assert "Do you walk?" in page(c, pk)
     r = c.post(f"/measures/compose/{pk}/", {"action": "remove", "item": "do_you_walk"})
     assert r.status_code == 302 and "Do you walk?" not in page(c, pk)
+
+
+def test_large_upload_is_dropped_unstored(world: Any, client_for: Any) -> None:
+    """A multi-megabyte upload is skipped as it arrives (never stored), and said so."""
+    from measurelib.serve.models import ComposerDraft
+
+    c = client_for("lead")
+    pk = new_draft(c, world)
+    before = ComposerDraft.objects.get(pk=pk).text
+    r = upload(c, pk, b"format: 1\n" + b"# padding\n" * 400_000)
+    assert r.status_code == 400 and "larger than 256 KB" in r.content.decode()
+    r = c.post(f"/measures/compose/{pk}/", {"action": "yaml", "text": "a: b\n" * 60_000})
+    assert r.status_code == 400 and "longer than 256 KB" in r.content.decode()
+    assert ComposerDraft.objects.get(pk=pk).text == before
+
+
+def test_csrf_required_on_every_composer_form(world: Any, client_for: Any) -> None:
+    from measurelib.serve.models import ComposerDraft, PublishedMeasure
+
+    pk = new_draft(client_for("lead"), world)
+    compose_basic(client_for("lead"), pk)
+    c = client_for("lead", enforce_csrf_checks=True)
+    for data in ({"action": "publish"}, {"action": "delete"},
+                 {"action": "yaml", "text": "format: 1\n"}):
+        assert c.post(f"/measures/compose/{pk}/", data).status_code == 403
+    assert c.post("/measures/compose/", {"measure_id": f"csrf-{world.tag}", "title": "T",
+                                         "team": world.team_a.pk}).status_code == 403
+    assert ComposerDraft.objects.filter(pk=pk).exists()
+    assert not PublishedMeasure.objects.filter(measure_id=f"riverside-{world.tag}").exists()

@@ -18,12 +18,14 @@ from typing import Any
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 import measurelib as ml
@@ -98,11 +100,12 @@ def _picks(post: Any) -> dict[str, Any]:
 def _upload_text(request: HttpRequest) -> tuple[str | None, list[str]]:
     """The uploaded file's text (None and a reason when refused)."""
     upload = request.FILES.get("file")
-    if upload is None:
-        return None, ["Choose a YAML file to upload."]
-    if upload.size is None or upload.size > cl.MAX_UPLOAD_BYTES:
+    if getattr(request, "composer_upload_too_big", False) or (
+            upload is not None and (upload.size or 0) > cl.MAX_UPLOAD_BYTES):
         return None, [f"The file is larger than {cl.MAX_UPLOAD_BYTES // 1024} KB; a measure's "
                       "definition is far smaller. Upload the composer file, not data."]
+    if upload is None:
+        return None, ["Choose a YAML file to upload."]
     raw = upload.read(cl.MAX_UPLOAD_BYTES + 1)
     try:
         return raw.decode("utf-8-sig"), []
@@ -202,6 +205,9 @@ def _post(request: HttpRequest, draft: ComposerDraft) -> tuple[HttpResponse | No
     if action in ("yaml", "upload"):
         text, refused = (request.POST.get("text", ""), []) if action == "yaml" \
             else _upload_text(request)
+        if text is not None and len(text.encode("utf-8")) > cl.MAX_UPLOAD_BYTES:
+            text, refused = None, [f"The text is longer than {cl.MAX_UPLOAD_BYTES // 1024} KB; "
+                                   "a measure's definition is far smaller."]
         if text is None:
             return None, {"upload_refused": refused, "section": "yaml"}
         problems = _replace(draft, text)
@@ -228,11 +234,39 @@ def _post(request: HttpRequest, draft: ComposerDraft) -> tuple[HttpResponse | No
     return None, {"edit_problem": "Unknown action.", "section": ""}
 
 
+class CappedUpload(FileUploadHandler):
+    """Skips an uploaded file as soon as it passes :data:`MAX_UPLOAD_BYTES` (the rest is read
+    and dropped, never stored) and marks the request, so the page can say why.
+    """
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        """Pass the chunk on, or skip the file once it is too large."""
+        if start + len(raw_data) > cl.MAX_UPLOAD_BYTES:
+            self.request.composer_upload_too_big = True
+            raise SkipFile()
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        """Leave the file to the next handler (memory)."""
+        return None
+
+
+@csrf_exempt
+def draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """The composer page of one draft (every action posts here and comes back).
+
+    Uploads pass :class:`CappedUpload` first, which must be in place before anything reads
+    the posted data, so the CSRF check runs inside (``csrf_protect``), not before.
+    """
+    request.upload_handlers.insert(0, CappedUpload(request))
+    return _draft(request, pk)
+
+
 @role_required(*LEAD_ROLES)
 @require_http_methods(["GET", "POST"])
+@csrf_protect
 @csp_update({"frame-src": ["'self'"]})  # type: ignore[arg-type]
-def draft(request: HttpRequest, pk: int) -> HttpResponse:
-    """The composer page of one draft (every action posts here and comes back)."""
+def _draft(request: HttpRequest, pk: int) -> HttpResponse:
     d = _draft_for(request, pk)
     extra: dict[str, Any] = {}
     if request.method == "POST":
