@@ -309,6 +309,13 @@ def test_published_measure_collected_through_existing_form(world: Any, client_fo
     mine = adm[adm["respondent_id"] == rid]
     assert len(mine) == 1
     assert str(mine.iloc[0]["measure_version"]) == "1.0.0"
+    # paper and telephone use the same published definition
+    w2 = client_for("worker")
+    for path in (f"/people/{rid}/print/{mid}/", f"/people/{rid}/script/{mid}/"):
+        r = w2.get(path)
+        assert r.status_code == 200 and "feel safe at home?" in r.content.decode(), path
+    r = lead.get("/reports/")
+    assert r.status_code == 200 and mid in r.content.decode()
 
 
 def test_new_draft_refuses_catalog_id_and_bad_ids(world: Any, client_for: Any) -> None:
@@ -369,3 +376,28 @@ def test_csrf_required_on_every_composer_form(world: Any, client_for: Any) -> No
                                          "team": world.team_a.pk}).status_code == 403
     assert ComposerDraft.objects.filter(pk=pk).exists()
     assert not PublishedMeasure.objects.filter(measure_id=f"riverside-{world.tag}").exists()
+
+
+def test_guided_score(world: Any, client_for: Any) -> None:
+    """A score of the lead's choosing: built, linted, shown, and removable."""
+    c = client_for("lead")
+    pk = new_draft(c, world)
+    compose_basic(c, pk)
+    r = c.post(f"/measures/compose/{pk}/", {"action": "score", "title": "Coping",
+                                             "method": "sum", "higher_is_better": "yes"})
+    assert r.status_code == 400 and "Tick the questions" in r.content.decode()
+    r = c.post(f"/measures/compose/{pk}/", {
+        "action": "score", "title": "Coping", "method": "sum", "higher_is_better": "yes",
+        "score_item": ["cope_ask_help", "safe_home"]})
+    assert r.status_code == 302
+    html = page(c, pk)
+    assert "Coping (coping): sum of cope_ask_help, safe_home" in html
+    assert "The measure builds: no errors." in html
+    assert "lint-few-items" in html  # the linter's view of a two-question score
+    text = c.get(f"/measures/compose/{pk}/composer.yaml").content.decode()
+    assert "higher_is_better: true" in text
+    r = c.post(f"/measures/compose/{pk}/", {"action": "score", "id": "safe_home",
+                                             "score_item": ["safe_home"]})
+    assert r.status_code == 400 and "already used" in r.content.decode()
+    r = c.post(f"/measures/compose/{pk}/", {"action": "remove_score", "score": "coping"})
+    assert r.status_code == 302 and "sum of cope_ask_help" not in page(c, pk)

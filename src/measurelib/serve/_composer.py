@@ -182,7 +182,7 @@ def _publish(request: HttpRequest, draft: ComposerDraft) -> list[Any]:
     return []
 
 
-_GUIDED = ("pick", "own", "remove")
+_GUIDED = ("pick", "own", "remove", "score", "remove_score")
 
 
 def _post(request: HttpRequest, draft: ComposerDraft) -> tuple[HttpResponse | None,
@@ -190,7 +190,8 @@ def _post(request: HttpRequest, draft: ComposerDraft) -> tuple[HttpResponse | No
     """Carry out one action of the draft page: a redirect, or what to show with a 400."""
     action = request.POST.get("action", "")
     if action in _GUIDED:
-        values: dict[str, Any] = {"picks": _picks(request.POST), **request.POST.dict()}
+        values: dict[str, Any] = {**request.POST.dict(), "picks": _picks(request.POST),
+                                  "score_items": request.POST.getlist("score_item")}
         if action == "pick" and not values["picks"]:
             return None, {"edit_problem": "Tick the questions to add first.", "section": "pick"}
         try:
@@ -305,7 +306,7 @@ def _in_draft(checked: cl.Checked, text: str) -> dict[str, Any]:
     try:
         data = cl.parse(text).data
     except ml.DefinitionError:
-        return {"own": own, "picked": picked, "readable": False}
+        return {"own": own, "picked": picked, "readable": False}  # pragma: no cover
     if not isinstance(data, dict):
         return {"own": own, "picked": picked, "readable": False}
     for it in data.get("items") or []:
@@ -324,7 +325,14 @@ def _in_draft(checked: cl.Checked, text: str) -> dict[str, Any]:
                        "whole": entry.get("items") == "all",
                        "items": [{"id": i, "text": texts.get(i, i), "key": f"{ref}:{i}"}
                                  for i in ids]})
-    return {"own": own, "picked": picked, "readable": True}
+    scores = [{"id": str(sc.get("id")), "title": str(sc.get("title") or ""),
+               "method": str(sc.get("method") or "sum"),
+               "items": sc.get("items") if isinstance(sc.get("items"), list) else
+               [str(sc.get("items"))]}
+              for sc in data.get("scores") or [] if isinstance(sc, dict)]
+    return {"own": own, "picked": picked, "scores": scores, "readable": True,
+            "questions": [*((i["id"], i["text"]) for g in picked for i in g["items"]),
+                          *((o["id"], o["text"]) for o in own)]}
 
 
 def _pictograms() -> list[tuple[str, str]]:

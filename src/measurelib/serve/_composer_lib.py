@@ -318,7 +318,9 @@ def edit(text: str, action: str, values: dict[str, Any]) -> str:
 
     ``action`` is ``pick`` (``values["picks"]``: source ref → item ids or ``"all"``),
     ``own`` (a question: ``text``, ``id``, ``scale`` key or ``options`` lines, ``graphic``,
-    ``alt``) or ``remove`` (``values["item"]``: an own item id, or ``ref:item``).
+    ``alt``), ``remove`` (``values["item"]``: an own item id, or ``ref:item``), ``score``
+    (``id``, ``title``, ``method`` sum or mean, ``higher_is_better`` yes/no/blank and
+    ``score_items``, the question ids) or ``remove_score`` (``values["score"]``).
 
     Raises
     ------
@@ -338,6 +340,11 @@ def edit(text: str, action: str, values: dict[str, Any]) -> str:
         _own(data, values)
     elif action == "remove":
         _remove(data, str(values["item"]))
+    elif action == "score":
+        _score(data, values)
+    elif action == "remove_score":
+        data["scores"] = [sc for sc in data.get("scores") or []
+                          if not (isinstance(sc, dict) and sc.get("id") == values.get("score"))]
     else:
         raise ValueError(f"unknown edit {action!r}")
     result = dump_yaml(data)
@@ -402,6 +409,30 @@ def _own(data: dict[str, Any], values: dict[str, Any]) -> None:
         item["graphic"], item["alt"] = graphic, alt
     data["scales"] = scales
     data["items"] = [*(data.get("items") or []), item]
+
+
+def _score(data: dict[str, Any], values: dict[str, Any]) -> None:
+    items = [str(i) for i in values.get("score_items") or []]
+    if not items:
+        raise ValueError("Tick the questions the score adds up.")
+    title = str(values.get("title") or "").strip()
+    scores = [sc for sc in data.get("scores") or [] if isinstance(sc, dict)]
+    taken = {str(sc.get("id")) for sc in scores} | _taken_ids(data)
+    score_id = str(values.get("id") or "").strip() or _slug(title or "score", taken)
+    if score_id in taken:
+        raise ValueError(f"The id {score_id!r} is already used by a question or a score.")
+    method = str(values.get("method") or "sum")
+    if method not in ("sum", "mean"):
+        raise ValueError("Choose sum or mean.")
+    score: dict[str, Any] = {"id": score_id}
+    if title:
+        score["title"] = title
+    score["items"] = items
+    score["method"] = method
+    better = values.get("higher_is_better")
+    if better in ("yes", "no"):
+        score["higher_is_better"] = better == "yes"
+    data["scores"] = [*scores, score]
 
 
 def _remove(data: dict[str, Any], key: str) -> None:
