@@ -126,7 +126,7 @@ def _replace(draft: ComposerDraft, text: str) -> list[Any]:
                               "Start the file with `format: 1` and the other fields.",
                               ml.Location("upload.yaml", 1, 1))]
     draft.text = text
-    draft.measure_id = str(doc.data.get("id") or draft.measure_id)[:64]
+    draft.measure_id = str(doc.data.get("id") or draft.measure_id)[:64]  # shown, escaped
     draft.updated_at = timezone.now()
     draft.save()
     return []
@@ -309,27 +309,23 @@ def _in_draft(checked: cl.Checked, text: str) -> dict[str, Any]:
         return {"own": own, "picked": picked, "readable": False}  # pragma: no cover
     if not isinstance(data, dict):
         return {"own": own, "picked": picked, "readable": False}
-    for it in data.get("items") or []:
-        if isinstance(it, dict):
-            own.append({"id": str(it.get("id")), "text": str(it.get("text") or ""),
-                        "graphic": it.get("graphic")})
+    for it in cl.entries(data, "items"):
+        own.append({"id": str(it.get("id")), "text": str(it.get("text") or ""),
+                    "graphic": it.get("graphic")})
     known = {s.ref: s for s in cl.sources()}
-    for entry in data.get("compose") or []:
-        if not isinstance(entry, dict):
-            continue
+    for entry in cl.entries(data, "compose"):
         ref = str(entry.get("from"))
         src = known.get(ref)
         texts = dict(src.items) if src else {}
-        ids = list(texts) if entry.get("items") == "all" else list(entry.get("items") or [])
+        ids = list(texts) if entry.get("items") == "all" else cl.ids(entry.get("items"))
         picked.append({"ref": ref, "title": src.title if src else ref,
                        "whole": entry.get("items") == "all",
                        "items": [{"id": i, "text": texts.get(i, i), "key": f"{ref}:{i}"}
                                  for i in ids]})
     scores = [{"id": str(sc.get("id")), "title": str(sc.get("title") or ""),
                "method": str(sc.get("method") or "sum"),
-               "items": sc.get("items") if isinstance(sc.get("items"), list) else
-               [str(sc.get("items"))]}
-              for sc in data.get("scores") or [] if isinstance(sc, dict)]
+               "items": cl.ids(sc.get("items")) or [str(sc.get("items"))]}
+              for sc in cl.entries(data, "scores")]
     return {"own": own, "picked": picked, "scores": scores, "readable": True,
             "questions": [*((i["id"], i["text"]) for g in picked for i in g["items"]),
                           *((o["id"], o["text"]) for o in own)]}

@@ -32,7 +32,8 @@ from measurelib.definition import (
 from measurelib.errors import CODES, Diagnostic, Location
 from measurelib.forms import pictogram_names
 
-__all__ = ["MAX_UPLOAD_BYTES", "Checked", "Source", "check", "edit", "file_references",
+__all__ = ["MAX_UPLOAD_BYTES", "Checked", "Source", "check", "edit", "entries",
+           "file_references", "ids", "mapping",
            "latest_published", "new_text", "parse", "preview", "published_measure",
            "published_titles", "shipped_scales", "sources"]
 
@@ -45,6 +46,28 @@ CATALOG_CODE = "service-catalog-id"
 
 _EMPTY = Path(tempfile.mkdtemp(prefix="mlcomposer"))  # files named in a draft resolve here
 _SOURCE = re.compile(r"^[a-z][a-z0-9-]*(@[0-9][0-9A-Za-z.+-]*)?$")
+
+
+def entries(data: Any, key: str) -> list[dict[str, Any]]:
+    """The mappings in the list ``data[key]`` of a draft as written (anything else: none).
+
+    A draft is read as the user wrote it, before the model checks its types, so every
+    field may be of any type.
+    """
+    value = data.get(key) if isinstance(data, dict) else None
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def mapping(data: Any, key: str) -> dict[Any, Any]:
+    """The mapping ``data[key]`` of a draft as written (anything else: empty)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def ids(value: Any) -> list[str]:
+    """An ``items:`` value as written: its ids if it is a list (``all`` and others: none)."""
+    return [str(v) for v in value if isinstance(v, (str, int))] if isinstance(value, list) \
+        else []
 
 
 def parse(text: str, file: str = "composer.yaml") -> Document:
@@ -95,14 +118,13 @@ def file_references(doc: Document) -> list[Diagnostic]:
         if "overlay" in entry:
             out.append(Diagnostic(FILE_CODE, "an overlay file cannot be used in the service",
                                   hint, doc.location(("compose", i, "overlay"), key=True)))
-    tables = data.get("tables")
-    for name, spec in (tables.items() if isinstance(tables, dict) else []):
+    for name, spec in mapping(data, "tables").items():
         if isinstance(spec, dict) and "file" in spec:
             out.append(Diagnostic(FILE_CODE, f"table {str(name)[:40]!r} names a file", hint,
                                   doc.location(("tables", name, "file"))))
     shipped = set(pictogram_names())
     for where, value in _graphics(data, ()):
-        if value is not None and value not in shipped:
+        if isinstance(value, str) and value not in shipped:
             out.append(Diagnostic(FILE_CODE, f"picture {str(value)[:80]!r} is not a shipped "
                                   f"pictogram ({', '.join(sorted(shipped)[:3])}, ...)", hint,
                                   doc.location(where)))
@@ -306,10 +328,9 @@ def _options(text: str) -> list[dict[str, Any]]:
 
 
 def _taken_ids(data: dict[str, Any]) -> set[str]:
-    taken = {str(it.get("id")) for it in data.get("items") or [] if isinstance(it, dict)}
-    for entry in data.get("compose") or []:
-        if isinstance(entry, dict) and isinstance(entry.get("items"), list):
-            taken.update(map(str, entry["items"]))
+    taken = {str(it.get("id")) for it in entries(data, "items")}
+    for entry in entries(data, "compose"):
+        taken.update(ids(entry.get("items")))
     return taken
 
 
@@ -343,8 +364,8 @@ def edit(text: str, action: str, values: dict[str, Any]) -> str:
     elif action == "score":
         _score(data, values)
     elif action == "remove_score":
-        data["scores"] = [sc for sc in data.get("scores") or []
-                          if not (isinstance(sc, dict) and sc.get("id") == values.get("score"))]
+        data["scores"] = [sc for sc in entries(data, "scores")
+                          if sc.get("id") != values.get("score")]
     else:
         raise ValueError(f"unknown edit {action!r}")
     result = dump_yaml(data)
@@ -354,7 +375,7 @@ def edit(text: str, action: str, values: dict[str, Any]) -> str:
 
 def _pick(data: dict[str, Any], picks: dict[str, Any]) -> None:
     known = {s.ref: s for s in sources()}
-    compose = [dict(e) for e in data.get("compose") or [] if isinstance(e, dict)]
+    compose = [dict(e) for e in entries(data, "compose")]
     for ref, items in picks.items():
         src = known.get(ref)
         if src is None:
@@ -369,7 +390,7 @@ def _pick(data: dict[str, Any], picks: dict[str, Any]) -> None:
                 entry["scores"] = True
         elif entry.get("items") != "all":
             order = [i for i, _ in src.items]
-            chosen = set(entry.get("items") or []) | set(items)
+            chosen = set(ids(entry.get("items"))) | set(items)
             entry["items"] = [i for i in order if i in chosen]
     data["compose"] = compose
 
@@ -382,7 +403,7 @@ def _own(data: dict[str, Any], values: dict[str, Any]) -> None:
     item_id = str(values.get("id") or "").strip() or _slug(text, taken)
     if item_id in taken:
         raise ValueError(f"There is already a question with the id {item_id!r}.")
-    scales = dict(data.get("scales") or {})
+    scales = mapping(data, "scales")
     key = str(values.get("scale") or "")
     if key:
         found = {k: d for k, _, d in shipped_scales()}.get(key)
@@ -408,7 +429,7 @@ def _own(data: dict[str, Any], values: dict[str, Any]) -> None:
             raise ValueError("Describe the picture for people who cannot see it.")
         item["graphic"], item["alt"] = graphic, alt
     data["scales"] = scales
-    data["items"] = [*(data.get("items") or []), item]
+    data["items"] = [*entries(data, "items"), item]
 
 
 def _score(data: dict[str, Any], values: dict[str, Any]) -> None:
@@ -416,7 +437,7 @@ def _score(data: dict[str, Any], values: dict[str, Any]) -> None:
     if not items:
         raise ValueError("Tick the questions the score adds up.")
     title = str(values.get("title") or "").strip()
-    scores = [sc for sc in data.get("scores") or [] if isinstance(sc, dict)]
+    scores = entries(data, "scores")
     taken = {str(sc.get("id")) for sc in scores} | _taken_ids(data)
     score_id = str(values.get("id") or "").strip() or _slug(title or "score", taken)
     if score_id in taken:
@@ -436,7 +457,7 @@ def _score(data: dict[str, Any], values: dict[str, Any]) -> None:
 
 
 def _remove(data: dict[str, Any], key: str) -> None:
-    items = [it for it in data.get("items") or [] if isinstance(it, dict)]
+    items = entries(data, "items")
     kept = [it for it in items if it.get("id") != key]
     if len(kept) != len(items):
         data["items"] = kept
@@ -444,11 +465,11 @@ def _remove(data: dict[str, Any], key: str) -> None:
     ref, _, item_id = key.rpartition(":")
     known = {s.ref: s for s in sources()}
     compose = []
-    for entry in data.get("compose") or []:
-        if isinstance(entry, dict) and entry.get("from") == ref and ref in known:
+    for entry in entries(data, "compose"):
+        if entry.get("from") == ref and ref in known:
             listed = entry.get("items")
-            ids = [i for i, _ in known[ref].items] if listed == "all" else list(listed or [])
-            entry = {**entry, "items": [i for i in ids if i != item_id]}
+            taken = [i for i, _ in known[ref].items] if listed == "all" else ids(listed)
+            entry = {**entry, "items": [i for i in taken if i != item_id]}
             entry.pop("scores", None) if listed == "all" else None
             if not entry["items"]:
                 continue
