@@ -439,3 +439,36 @@ def test_unhashable_graphic_is_a_located_error_not_a_crash(world: Any, client_fo
     assert r.status_code == 302
     html = page(c, pk)
     assert re.search(r"at line 7, column \d+ <code>wrong-type", html), html[-3000:]
+
+
+def test_new_version_is_published_beside_the_old(world: Any, client_for: Any) -> None:
+    """Raising `version:` publishes a new version; the old stays unchanged; collection uses
+    the newest; an older number is refused, located at `version:`.
+    """
+    from measurelib.serve import _library
+    from measurelib.serve.models import PublishedMeasure
+
+    c = client_for("lead")
+    mid = f"versioned-{world.tag}"
+    pk = new_draft(c, world, mid)
+    compose_basic(c, pk)
+    assert c.post(f"/measures/compose/{pk}/", {"action": "publish"}).status_code == 302
+    html = page(c, pk)
+    assert "This version is published" in html and "disabled" in html
+    first = PublishedMeasure.objects.get(measure_id=mid)
+    text = c.get(f"/measures/compose/{pk}/composer.yaml").content.decode()
+    for version, status in (("1.1.0", 302), ("1.0.5", 400)):
+        bumped = text.replace("version: 1.0.0", f"version: {version}")
+        assert c.post(f"/measures/compose/{pk}/", {"action": "yaml", "text": bumped}
+                      ).status_code == 302
+        r = c.post(f"/measures/compose/{pk}/", {"action": "publish"})
+        assert r.status_code == status, r.content.decode()[-3000:]
+        if status == 400:
+            assert "is not newer than the published 1.1.0" in r.content.decode()
+            assert re.search(r"at line 3, column 10 <code>service-version-published",
+                             r.content.decode())
+    versions = sorted(PublishedMeasure.objects.filter(measure_id=mid)
+                      .values_list("version", flat=True))
+    assert versions == ["1.0.0", "1.1.0"]
+    assert PublishedMeasure.objects.get(pk=first.pk).built == first.built
+    assert _library.load_measure(mid).version == "1.1.0"

@@ -142,7 +142,7 @@ def _publish(request: HttpRequest, draft: ComposerDraft) -> list[Any]:
     checked = cl.check(draft.text)
     if not checked.publishable:
         return checked.errors or [ml.Diagnostic(
-            "service-version-published", "the draft does not build", "See the findings.",
+            "invalid-value", "the draft does not build", "See the checks above.",
             ml.Location("composer.yaml"))]
     built = checked.built
     doc = cl.parse(draft.text)
@@ -276,7 +276,12 @@ def _draft(request: HttpRequest, pk: int) -> HttpResponse:
             return response
     checked = cl.check(d.text)
     in_draft = _in_draft(checked, d.text)
+    measure_id = checked.measure.id if checked.measure is not None else d.measure_id
+    versions = list(PublishedMeasure.objects.filter(measure_id=measure_id))
     context = {
+        "versions": versions,
+        "already": checked.measure is not None and any(
+            v.version == checked.measure.version for v in versions),
         "draft": d, "checked": checked, "sources": cl.sources(), "in_draft": in_draft,
         "scales": [(k, label) for k, label, _ in cl.shipped_scales()],
         "pictograms": _pictograms(), "yaml_text": d.text,

@@ -478,19 +478,24 @@ def _remove(data: dict[str, Any], key: str) -> None:
 
 
 # ------------------------------------------------------------------ published versions
-def latest_published(measure_id: str) -> int | None:
-    """The primary key of the newest published version of ``measure_id`` (None if none)."""
+def latest_published(measure_id: str) -> tuple[str, str, str] | None:
+    """The newest published version of ``measure_id``: (id, version, sha256), or None.
+
+    The three together name one immutable definition in any database, so a cache keyed by
+    them can never hand out another database's measure (a primary key could).
+    """
     from measurelib.serve.models import PublishedMeasure
 
-    return PublishedMeasure.objects.filter(measure_id=measure_id).order_by(
-        "-published_at", "-id").values_list("pk", flat=True).first()
+    row = PublishedMeasure.objects.filter(measure_id=measure_id).order_by(
+        "-published_at", "-id").values_list("measure_id", "version", "sha256").first()
+    return (str(row[0]), str(row[1]), str(row[2])) if row is not None else None
 
 
-def published_measure(pk: int) -> ml.Measure:
+def published_measure(measure_id: str, version: str, sha256: str) -> ml.Measure:
     """A published version as a Measure (its built definition, read from the database)."""
     from measurelib.serve.models import PublishedMeasure
 
-    row = PublishedMeasure.objects.get(pk=pk)
+    row = PublishedMeasure.objects.get(measure_id=measure_id, version=version, sha256=sha256)
     return loads(row.built, f"{row.measure_id}@{row.version}")
 
 

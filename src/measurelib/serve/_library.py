@@ -58,9 +58,9 @@ def load_measure(measure_id: str) -> ml.Measure:
     """
     from measurelib.serve._composer_lib import latest_published
 
-    pk = latest_published(measure_id)
-    if pk is not None:
-        return _published_measure(pk)
+    key = latest_published(measure_id)
+    if key is not None:
+        return _published_measure(*key)
     return _catalog_measure(measure_id)
 
 
@@ -70,10 +70,10 @@ def _catalog_measure(measure_id: str) -> ml.Measure:
 
 
 @lru_cache(maxsize=64)
-def _published_measure(pk: int) -> ml.Measure:
+def _published_measure(measure_id: str, version: str, sha256: str) -> ml.Measure:
     from measurelib.serve._composer_lib import published_measure
 
-    return published_measure(pk)
+    return published_measure(measure_id, version, sha256)
 
 
 @lru_cache(maxsize=1)
