@@ -29,8 +29,6 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 import measurelib as ml
-from measurelib.errors import CODES
-from measurelib.forms import graphic_data_uri, pictogram_names, resolve_graphic
 from measurelib.serve import _composer_lib as cl
 from measurelib.serve._auth import audit, role_required, teams_of
 from measurelib.serve.models import ComposerDraft, PublishedMeasure, Team
@@ -148,7 +146,7 @@ def _publish(request: HttpRequest, draft: ComposerDraft) -> list[Any]:
     doc = cl.parse(draft.text)
     earlier = PublishedMeasure.objects.filter(measure_id=built.id)
     where = doc.location(("version",))
-    hint = CODES[cl.PUBLISHED_CODE].hint
+    hint = ml.errors.CODES[cl.PUBLISHED_CODE].hint
     if earlier.exclude(team=draft.team).exists():
         return [ml.Diagnostic(cl.PUBLISHED_CODE, f"{built.id} is published by another team",
                               "Choose another id for this measure.", doc.location(("id",)))]
@@ -338,9 +336,9 @@ def _in_draft(checked: cl.Checked, text: str) -> dict[str, Any]:
 
 def _pictograms() -> list[tuple[str, str]]:
     out = []
-    for name in pictogram_names():
-        path = resolve_graphic(name, None)
-        uri = graphic_data_uri(path) if path is not None else None
+    for name in ml.forms.pictogram_names():
+        path = ml.forms.resolve_graphic(name, None)
+        uri = ml.forms.graphic_data_uri(path) if path is not None else None
         if uri:
             out.append((name, uri))
     return out

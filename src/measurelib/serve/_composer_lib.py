@@ -20,17 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import measurelib as ml
-from measurelib.compose import assess_licences, licence_report, obligations, plan, terms
-from measurelib.definition import (
-    Document,
-    dump_yaml,
-    load_document,
-    loads,
-    parse_document,
-    resolve,
-)
-from measurelib.errors import CODES, Diagnostic, Location
-from measurelib.forms import pictogram_names
 
 __all__ = ["MAX_UPLOAD_BYTES", "Checked", "Source", "check", "edit", "entries",
            "file_references", "ids", "mapping",
@@ -70,7 +59,7 @@ def ids(value: Any) -> list[str]:
         else []
 
 
-def parse(text: str, file: str = "composer.yaml") -> Document:
+def parse(text: str, file: str = "composer.yaml") -> ml.definition.Document:
     """The draft's YAML parsed with positions (limits and hostile YAML refused, located).
 
     Raises
@@ -79,7 +68,7 @@ def parse(text: str, file: str = "composer.yaml") -> Document:
         A syntax problem, a tag, an alias bomb, a depth or size beyond the limits, or a
         file the service does not read (:func:`file_references`).
     """
-    doc = parse_document(text, file, _EMPTY)
+    doc = ml.definition.parse_document(text, file, _EMPTY)
     problems = file_references(doc)
     if problems:
         raise ml.DefinitionError(problems)
@@ -100,32 +89,32 @@ def _graphics(data: Any, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], A
     return out
 
 
-def file_references(doc: Document) -> list[Diagnostic]:
+def file_references(doc: ml.definition.Document) -> list[ml.Diagnostic]:
     """Every file a draft names (the service reads none), located."""
     data = doc.data
     if not isinstance(data, dict):
         return []
-    hint = CODES[FILE_CODE].hint
-    out: list[Diagnostic] = []
+    hint = ml.errors.CODES[FILE_CODE].hint
+    out: list[ml.Diagnostic] = []
     compose = data.get("compose")
     for i, entry in enumerate(compose if isinstance(compose, list) else []):
         if not isinstance(entry, dict):
             continue
         ref = entry.get("from")
         if isinstance(ref, str) and not _SOURCE.match(ref):
-            out.append(Diagnostic(FILE_CODE, f"compose source {ref[:80]!r} is a file, not a "
+            out.append(ml.Diagnostic(FILE_CODE, f"compose source {ref[:80]!r} is a file, not a "
                                   "catalog id", hint, doc.location(("compose", i, "from"))))
         if "overlay" in entry:
-            out.append(Diagnostic(FILE_CODE, "an overlay file cannot be used in the service",
+            out.append(ml.Diagnostic(FILE_CODE, "an overlay file cannot be used in the service",
                                   hint, doc.location(("compose", i, "overlay"), key=True)))
     for name, spec in mapping(data, "tables").items():
         if isinstance(spec, dict) and "file" in spec:
-            out.append(Diagnostic(FILE_CODE, f"table {str(name)[:40]!r} names a file", hint,
+            out.append(ml.Diagnostic(FILE_CODE, f"table {str(name)[:40]!r} names a file", hint,
                                   doc.location(("tables", name, "file"))))
-    shipped = set(pictogram_names())
+    shipped = set(ml.forms.pictogram_names())
     for where, value in _graphics(data, ()):
         if isinstance(value, str) and value not in shipped:
-            out.append(Diagnostic(FILE_CODE, f"picture {str(value)[:80]!r} is not a shipped "
+            out.append(ml.Diagnostic(FILE_CODE, f"picture {str(value)[:80]!r} is not a shipped "
                                   f"pictogram ({', '.join(sorted(shipped)[:3])}, ...)", hint,
                                   doc.location(where)))
     return out
@@ -138,7 +127,7 @@ class Checked:
     not build).
     """
 
-    errors: list[Diagnostic] = field(default_factory=list)
+    errors: list[ml.Diagnostic] = field(default_factory=list)
     licence: list[dict[str, Any]] = field(default_factory=list)
     licence_ok: bool = True
     findings: list[dict[str, Any]] = field(default_factory=list)
@@ -159,17 +148,17 @@ def check(text: str, file: str = "composer.yaml") -> Checked:
     out = Checked()
     try:
         doc = parse(text, file)
-        measure = load_document(doc)
+        measure = ml.definition.load_document(doc)
     except ml.DefinitionError as exc:
         out.errors = list(exc.errors)
         return out
     out.measure = measure
     if resolve_quietly(measure.id):
-        out.errors.append(Diagnostic(CATALOG_CODE, f"{measure.id!r} is the id of a catalog "
-                                     "definition", CODES[CATALOG_CODE].hint,
+        out.errors.append(ml.Diagnostic(CATALOG_CODE, f"{measure.id!r} is the id of a catalog "
+                                     "definition", ml.errors.CODES[CATALOG_CODE].hint,
                                      doc.location(("id",))))
     try:
-        report = licence_report(measure)
+        report = ml.compose.licence_report(measure)
         out.licence, out.licence_ok = list(report.rows), bool(report.ok)
     except ml.MeasurelibError as exc:
         out.errors.extend(exc.errors)
@@ -195,7 +184,7 @@ def check(text: str, file: str = "composer.yaml") -> Checked:
 def resolve_quietly(measure_id: str) -> bool:
     """Whether ``measure_id`` names a catalog definition."""
     try:
-        resolve(measure_id)
+        ml.definition.resolve(measure_id)
     except ml.MeasurelibError:
         return False
     return True
@@ -221,7 +210,7 @@ def new_text(measure_id: str, title: str, holder: str) -> str:
                     "modification": "allowed"},
         "scales": {}, "items": [], "compose": [],
     }
-    return dump_yaml(data)
+    return ml.definition.dump_yaml(data)
 
 
 # ------------------------------------------------------------------ what can be borrowed
@@ -249,12 +238,12 @@ def _trial(ref: str, items: Any, scores: bool) -> tuple[str, tuple[str, ...]]:
     entry: dict[str, Any] = {"from": ref, "items": items}
     if scores:
         entry["scores"] = True
-    text = dump_yaml({"format": 1, "id": "trial", "version": "1.0.0", "title": "Trial",
+    text = ml.definition.dump_yaml({"format": 1, "id": "trial", "version": "1.0.0", "title": "Trial",
                       "licence": {"holder": "x", "text_redistribution": "allowed",
                                   "modification": "allowed"},
                       "items": [], "compose": [entry]})
     try:
-        rows = assess_licences(plan(loads(text)))
+        rows = ml.compose.assess_licences(ml.compose.plan(ml.loads(text)))
     except ml.MeasurelibError as exc:
         return "unavailable", tuple(d.message for d in exc.errors)
     row = rows[0]
@@ -278,7 +267,7 @@ def sources() -> tuple[Source, ...]:
             whole = _trial(ref, "all", bool(m.scores) and entry.kind == "measure")
             part = _trial(ref, [items[0][0]], False) if len(items) > 1 else whole
             out.append(Source(ref, entry.id, entry.version, entry.title, entry.kind,
-                              terms(m.licence), tuple(obligations(m.licence)), items,
+                              ml.compose.terms(m.licence), tuple(ml.compose.obligations(m.licence)), items,
                               whole, part))
     out.sort(key=lambda s: (s.kind != "bank", s.id))
     return tuple(out)
@@ -368,7 +357,7 @@ def edit(text: str, action: str, values: dict[str, Any]) -> str:
                           if sc.get("id") != values.get("score")]
     else:
         raise ValueError(f"unknown edit {action!r}")
-    result = dump_yaml(data)
+    result = ml.definition.dump_yaml(data)
     parse(result)  # what the service would refuse in an upload it refuses here too
     return result
 
@@ -422,7 +411,7 @@ def _own(data: dict[str, Any], values: dict[str, Any]) -> None:
     item: dict[str, Any] = {"id": item_id, "text": text, "scale": scale_id}
     graphic = str(values.get("graphic") or "")
     if graphic:
-        if graphic not in pictogram_names():
+        if graphic not in ml.forms.pictogram_names():
             raise ValueError("Choose one of the pictures offered.")
         alt = str(values.get("alt") or "").strip()
         if not alt:
@@ -496,7 +485,7 @@ def published_measure(measure_id: str, version: str, sha256: str) -> ml.Measure:
     from measurelib.serve.models import PublishedMeasure
 
     row = PublishedMeasure.objects.get(measure_id=measure_id, version=version, sha256=sha256)
-    return loads(row.built, f"{row.measure_id}@{row.version}")
+    return ml.loads(row.built, f"{row.measure_id}@{row.version}")
 
 
 def published_titles() -> tuple[tuple[str, str], ...]:
@@ -510,9 +499,9 @@ def published_titles() -> tuple[tuple[str, str], ...]:
     return tuple(seen.items())
 
 
-def location_text(d: Diagnostic | dict[str, Any]) -> str:
+def location_text(d: ml.Diagnostic | dict[str, Any]) -> str:
     """``line:column`` (or the path) of a diagnostic, for the page."""
-    loc = d.location if isinstance(d, Diagnostic) else Location(**{
+    loc = d.location if isinstance(d, ml.Diagnostic) else ml.Location(**{
         k: v for k, v in (d.get("location") or {}).items()
         if k in ("file", "line", "column", "path")})
     if loc.line is not None:
