@@ -472,3 +472,56 @@ def test_new_version_is_published_beside_the_old(world: Any, client_for: Any) ->
     assert versions == ["1.0.0", "1.1.0"]
     assert PublishedMeasure.objects.get(pk=first.pk).built == first.built
     assert _library.load_measure(mid).version == "1.1.0"
+
+
+VARIANTS = {
+    "bank subset": f"  - from: {BANK}\n    items: [feeling_today, cope_ask_help]\n",
+    "phq-9 whole": "  - from: phq-9@1.0.0\n    items: all\n    scores: true\n",
+    "phq-9 subset": "  - from: phq-9@1.0.0\n    items: [interest, down]\n",
+    "phq-9 subset, permission": ("  - from: phq-9@1.0.0\n    items: [interest, down]\n"
+                                 "    permission: {granted_by: Pfizer, date: 2026-03-01, "
+                                 "reference: letter of 1 March}\n"),
+    "gad-7 reworded": ("  - from: gad-7@1.0.0\n    items: all\n"
+                       "    text: {nervous: Feeling on edge}\n"),
+    "unknown item": "  - from: ons4@1.0.0\n    items: [no_such_item]\n",
+}
+
+REFUSED = {"phq-9 subset", "gad-7 reworded", "unknown item"}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_licence_rules_exactly_as_measurelib_build(world: Any, client_for: Any,
+                                                   name: str) -> None:
+    """The composer publishes exactly what `ml.build` builds, and refuses with build's own
+    messages what it refuses."""
+    import warnings
+
+    import measurelib as ml
+    from measurelib.serve.models import PublishedMeasure
+
+    mid = f"rules-{world.tag}"
+    text = (f"format: 1\nid: {mid}\nversion: 1.0.0\ntitle: Rules\n"
+            "licence: {holder: Us, text_redistribution: allowed, modification: allowed}\n"
+            "items: []\ncompose:\n" + VARIANTS[name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ml.build(ml.loads(text, "upload.yaml"))
+            expected: list[str] = []
+        except ml.MeasurelibError as exc:
+            expected = [d.message for d in exc.errors]
+    assert bool(expected) == (name in REFUSED), (name, expected)
+    c = client_for("lead")
+    pk = new_draft(c, world, mid)
+    assert upload(c, pk, text).status_code == 302
+    r = c.post(f"/measures/compose/{pk}/", {"action": "publish"})
+    published = PublishedMeasure.objects.filter(measure_id=mid).exists()
+    assert published == (not expected), (name, expected, r.content.decode()[-2000:])
+    if expected:
+        import html as _html
+
+        body = _html.unescape(r.content.decode())
+        for message in expected:
+            assert message in body, (name, message)
+    if name == "phq-9 subset, permission":
+        assert PublishedMeasure.objects.get(measure_id=mid).built.count("granted_by") == 1
