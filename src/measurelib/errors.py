@@ -586,3 +586,25 @@ register("no-baseline", "No baseline scores", "The store or table holds no basel
          "administrations of the measure (for the filters given), so no change can be computed.",
          "Import the forms first, or check the measure, service and timepoint labels.",
          area="data")
+
+# the service's guided composer (measurelib serve)
+register(
+    "service-file-reference", "The service reads no files",
+    "A definition uploaded to or composed in the service names a file: a compose source "
+    "given as a path, an overlay, a table file or a picture that is not a shipped pictogram. "
+    "The service holds no files beside a definition, so it refuses them.",
+    "Borrow from catalog measures and banks by id and version (`from: wellbeing-bank@1.0.0`), "
+    "use the shipped pictograms (`faces/1`...), and build measures that need files or "
+    "licensed text with `measurelib build` on your own computer.", area="service")
+register(
+    "service-version-published", "Version already published",
+    "A measure of that id and version is already published in the service; a published "
+    "version never changes, or answers already stored would no longer match it.",
+    "Raise `version:` (e.g. 1.0.0 to 1.1.0 for new questions, 2.0.0 when scores change) "
+    "and publish again.", area="service")
+register(
+    "service-catalog-id", "Id of a catalog measure",
+    "The measure's id is the id of a measure or bank that ships with measurelib, so the "
+    "two could not be told apart in the store.",
+    "Choose another id for your own measure (e.g. prefix it with your organisation's name).",
+    area="service")

@@ -55,6 +55,24 @@ def _objects(world: Any) -> Any:
     return world.extra
 
 
+def _composed(world: Any) -> Any:
+    """A composer draft and a published version of team A (for the composer's routes)."""
+    from measurelib.serve import _composer_lib
+    from measurelib.serve.models import ComposerDraft, PublishedMeasure
+
+    if "draft" not in world.extra:
+        mid = f"sec-{world.tag}"
+        text = _composer_lib.edit(_composer_lib.new_text(mid, "Security check", "Us"), "pick",
+                                  {"picks": {"wellbeing-bank@1.0.0": ["feeling_today"]}})
+        built = _composer_lib.check(text).built
+        world.extra["draft"] = ComposerDraft.objects.create(team=world.team_a, measure_id=mid,
+                                                            text=text)
+        world.extra["published"] = PublishedMeasure.objects.create(
+            team=world.team_a, measure_id=mid, version="1.0.0", title="Security check",
+            composer=text, built=built.to_yaml(), sha256=built.lock.sha256)
+    return world.extra
+
+
 def _pa(w: Any) -> str:
     return str(w.person_a.respondent_id)
 
@@ -115,6 +133,18 @@ ROUTES = [
     Route("manage_api_clients", "GET", lambda w: "/manage/api-clients/", {"administrator"}),
     Route("api_client_revoke", "POST", lambda w: "/manage/api-clients/999999/withdraw/",
           {"administrator"}),
+    Route("composer_index", "GET", lambda w: "/measures/compose/", {"administrator", "lead"}),
+    Route("composer_draft", "GET", lambda w: f"/measures/compose/{_composed(w)['draft'].pk}/",
+          {"administrator", "lead"}),
+    Route("composer_download", "GET",
+          lambda w: f"/measures/compose/{_composed(w)['draft'].pk}/composer.yaml",
+          {"administrator", "lead"}),
+    Route("composer_preview", "GET",
+          lambda w: f"/measures/compose/{_composed(w)['draft'].pk}/preview/web/",
+          {"administrator", "lead"}),
+    Route("composer_published", "GET",
+          lambda w: f"/measures/published/{_composed(w)['published'].pk}.yaml",
+          {"administrator", "lead"}),
     # the API takes bearer tokens, never the session: everyone here is refused (401)
     Route("api_openapi", "GET", lambda w: "/api/v1/openapi.json", ALL, public=True),
     Route("api_measures", "GET", lambda w: "/api/v1/measures", set()),

@@ -52,17 +52,43 @@ def close_stores() -> None:
         _STORES.clear()
 
 
-@lru_cache(maxsize=64)
 def load_measure(measure_id: str) -> ml.Measure:
-    """A catalog measure (cached; definitions are immutable)."""
+    """The newest published version of the organisation's own measure ``measure_id``
+    (see ``_composer``), else the catalog measure (cached; both are immutable).
+    """
+    from measurelib.serve._composer_lib import latest_published
+
+    key = latest_published(measure_id)
+    if key is not None:
+        return _published_measure(*key)
+    return _catalog_measure(measure_id)
+
+
+@lru_cache(maxsize=64)
+def _catalog_measure(measure_id: str) -> ml.Measure:
     return ml.load(measure_id)
 
 
+@lru_cache(maxsize=64)
+def _published_measure(measure_id: str, version: str, sha256: str) -> ml.Measure:
+    from measurelib.serve._composer_lib import published_measure
+
+    return published_measure(measure_id, version, sha256)
+
+
 @lru_cache(maxsize=1)
-def collectable_measures() -> tuple[tuple[str, str], ...]:
-    """Catalog measures whose item text ships with measurelib (id, title)."""
+def _catalog_collectable() -> tuple[tuple[str, str], ...]:
     return tuple((e.id, e.title) for e in ml.catalog()
                  if e.kind == "measure" and e.text_included)
+
+
+def collectable_measures() -> tuple[tuple[str, str], ...]:
+    """Catalog measures whose item text ships with measurelib, then the organisation's own
+    published measures (id, title).
+    """
+    from measurelib.serve._composer_lib import published_titles
+
+    return _catalog_collectable() + published_titles()
 
 
 def form_html(measure: ml.Measure, *, action: str, csrf_token: str,

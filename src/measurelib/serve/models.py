@@ -325,3 +325,52 @@ class FhirReceipt(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client", "identifier"],
                                                name="serve_fhir_receipt_unique")]
+
+
+class ComposerDraft(models.Model):
+    """A bespoke measure being composed by a lead: its composer YAML (the one source of
+    truth; every edit in the guided composer rewrites it), kept until published or deleted.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="drafts")
+    measure_id = models.CharField(max_length=64)
+    text = models.TextField(help_text="The composer definition (measurelib YAML).")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+
+class PublishedMeasure(models.Model):
+    """One published version of a bespoke measure: the built, locked definition. Immutable:
+    a version once published never changes (a change is a new version).
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="published")
+    measure_id = models.CharField(max_length=64, db_index=True)
+    version = models.CharField(max_length=32)
+    title = models.CharField(max_length=300)
+    composer = models.TextField(help_text="The composer definition it was built from.")
+    built = models.TextField(help_text="The built definition (``measurelib build``).")
+    sha256 = models.CharField(max_length=64)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, related_name="+")
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["measure_id", "-published_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["measure_id", "version"],
+                                               name="serve_published_unique")]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Add the version; a version already published cannot be changed."""
+        if self.pk is not None:
+            raise PermissionError("a published measure version is immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        """Refuse: a published version may have answers stored against it."""
+        raise PermissionError("a published measure version is immutable")

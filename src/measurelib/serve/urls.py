@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from measurelib.serve import _api, _fhir, _paper, _respond, _retention, _send, views
+from measurelib.serve import _api, _composer, _fhir, _paper, _respond, _retention, _send, views
 
 app_name = "serve"
 
@@ -55,6 +55,15 @@ urlpatterns = [
     path("manage/api-clients/", views.manage_api_clients, name="manage_api_clients"),
     path("manage/api-clients/<int:pk>/withdraw/", views.api_client_revoke,
          name="api_client_revoke"),
+    # the guided composer
+    path("measures/compose/", _composer.index, name="composer_index"),
+    path("measures/compose/<int:pk>/", _composer.draft, name="composer_draft"),
+    path("measures/compose/<int:pk>/composer.yaml", _composer.download,
+         name="composer_download"),
+    path("measures/compose/<int:pk>/preview/<str:kind>/", _composer.preview,
+         name="composer_preview"),
+    path("measures/published/<int:pk>.yaml", _composer.published_yaml,
+         name="composer_published"),
     # the JSON API (bearer tokens)
     path("api/v1/openapi.json", _api.openapi, name="api_openapi"),
     path("api/v1/measures", _api.measures, name="api_measures"),
