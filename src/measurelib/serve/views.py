@@ -338,7 +338,8 @@ def collect(request: HttpRequest, respondent_id: str) -> HttpResponse:
     data = form.cleaned_data
     now = timezone.now()
     shown = {"lang": data.get("lang") or "", "variant": data["variant"],
-             "respondent": data["respondent"]}
+             "respondent": data["respondent"],
+             "paging": p.team.paging_for(data["measure_id"])}
     if data["method"] == "tablet":
         c = Collection.objects.create(kind="tablet", person=p, episode=data["episode"],
                                       measure_id=data["measure_id"],
