@@ -157,14 +157,15 @@ def final_data(measure: Any, answers: dict[str, list[str]], post: Any) -> dict[s
 
 
 def alerts_so_far(measure: Any, answers: dict[str, list[str]]) -> list[str]:
-    """The declared alerts the answers saved so far already set off (alert ids)."""
+    """The declared alerts the answers saved so far already set off (alert ids); answers
+    that are not valid yet set off nothing until they are.
+    """
     if not measure.alerts or not answers:
         return []
-
-    class _Partial:
-        responses = {k: (v[0] if len(v) == 1 else ";".join(v)) for k, v in answers.items()}
+    import measurelib as ml
 
     try:
-        return [a.alert_id for a in lib.fired_alerts(measure, _Partial())]
-    except Exception:  # an incomplete row that cannot be scored sets off nothing yet
+        submission = lib.parse_form(measure, {k: list(v) for k, v in answers.items()})
+    except ml.DataError:
         return []
+    return [a.alert_id for a in lib.fired_alerts(measure, submission)]

@@ -289,7 +289,7 @@ def _feedback_page(request: HttpRequest, back: str) -> HttpResponse:
     audit(request, "respondent-feedback", person=collection.person,
           detail=collection.measure_id, username="")
     link = f'<p class="back-link"><a href="{back}">Back</a></p>'
-    page = page.replace("</main>", link + "</main>", 1) if "</main>" in page else page
+    page = page.replace("</body>", link + "</body>", 1)
     response = HttpResponse(page, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = form_policy(page)
     return response
