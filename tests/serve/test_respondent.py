@@ -279,9 +279,25 @@ def test_risk_text_shown_on_the_next_page_when_endorsed(world: Any, client_for: 
     start_tablet(c, world.person_a.respondent_id)
     c.post("/tablet/", {**FORM, "page": "8", "nav": "next", "self_harm": "0"})
     assert 'class="risk-notice"' not in c.get("/tablet/?page=9").content.decode()
+    from measurelib.serve.models import AlertTask
+
+    assert not AlertTask.objects.filter(person=world.person_a).exists()
     c.post("/tablet/", {**FORM, "page": "8", "nav": "next", "self_harm": "2"})
     page = c.get("/tablet/?page=9").content.decode()
     assert 'class="risk-notice" role="alert"' in page and "116 123" in page
+    # the worker's alert is raised at once, before the form is sent (and only once)
+    task = AlertTask.objects.get(person=world.person_a)
+    assert task.alert_id == "self_harm_thoughts" and "not yet sent" in task.text
+    c.post("/tablet/", {**FORM, "page": "8", "nav": "save", "self_harm": "3"})
+    assert AlertTask.objects.filter(person=world.person_a).count() == 1
+    # sending the form stores it and raises no second alert; the person still sees the text
+    rest = {item: "0" for item in PHQ9[:8]}
+    for i, item in enumerate(PHQ9[:8]):
+        c.post("/tablet/", {**FORM, "page": str(i), "nav": "next", item: rest[item]})
+    r = c.post("/tablet/", {**FORM, "page": "9", "nav": "finish", "difficulty": "0"})
+    assert r["Location"] == "/tablet/done/" and len(stored(world.person_a.respondent_id)) == 1
+    assert AlertTask.objects.filter(person=world.person_a).count() == 1
+    assert "116 123" in c.get("/tablet/done/").content.decode()
 
 
 @pytest.mark.parametrize("value", ["<script>alert(1)</script>", '" onfocus="x'])

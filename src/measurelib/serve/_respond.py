@@ -83,7 +83,8 @@ def _submit(request: HttpRequest, collection: Collection, mode: str,
         stored = record(request, collection.person, measure, submission,
                         episode=collection.episode, timepoint=collection.timepoint, mode=mode,
                         worker=worker, date=timezone.localdate().isoformat(),
-                        responsible=collection.person.key_worker or collection.created_by)
+                        responsible=collection.person.key_worker or collection.created_by,
+                        raised=raised_for(collection))
     except Exception:
         Collection.objects.filter(pk=collection.pk).update(used_at=None)
         raise
@@ -106,6 +107,8 @@ def _answer(request: HttpRequest, collection: Collection, mode: str) -> HttpResp
     answers = pages.merge(measure, pages.saved(collection), request.POST, plan[index])
     if not pages.keep(collection, answers):
         return render(request, "serve/respond_closed.html", {"reason": "used"}, status=410)
+    if nav != "finish":
+        raise_early(request, collection, measure, answers)
     if nav == "save":
         return "saved"
     if nav == "back" or (nav == "next" and index < len(plan) - 1):
@@ -130,16 +133,50 @@ def _show(request: HttpRequest, collection: Collection, action: str) -> HttpResp
     return pages.form_page(request, collection, action, index, notices)
 
 
+def raised_for(collection: Collection) -> frozenset[str]:
+    """The alerts already raised for this collection from its saved answers."""
+    return frozenset(AlertTask.objects.filter(
+        person=collection.person, measure_id=collection.measure_id,
+        timepoint=collection.timepoint, created_at__gte=collection.created_at,
+        text__endswith=EARLY).values_list("alert_id", flat=True))
+
+
+EARLY = " (Raised from answers saved on a form not yet sent.)"
+
+
+def raise_early(request: HttpRequest, collection: Collection, measure: ml.Measure,
+                answers: dict[str, list[str]]) -> None:
+    """An alert set off by answers saved on the way is raised at once (once): a person may
+    never press *Send*, and a risk answer must still reach the worker the same day.
+    """
+    fired = set(pages.alerts_so_far(measure, answers)) - raised_for(collection)
+    for alert in measure.alerts:
+        if alert.id not in fired:
+            continue
+        task = AlertTask.objects.create(
+            person=collection.person, team=collection.person.team,
+            responsible=collection.person.key_worker or collection.created_by,
+            measure_id=measure.id, timepoint=collection.timepoint, alert_id=alert.id,
+            severity=alert.severity, text=(measure.text(alert.text) or alert.id) + EARLY)
+        notify(request, task)
+        audit(request, "alert-from-saved-answers", person=collection.person,
+              detail=f"{measure.id} {collection.timepoint}: {alert.id}", username="")
+
+
 def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: Any, *,
            episode: str, timepoint: str, mode: str, worker: str | None, date: str,
-           responsible: Any) -> lib.StoredResult:
-    """Store validated answers in the Store, raise the alerts they set off, and audit it."""
+           responsible: Any, raised: frozenset[str] = frozenset()) -> lib.StoredResult:
+    """Store validated answers in the Store, raise the alerts they set off (except those in
+    ``raised``: already raised from the answers saved on the way), and audit it.
+    """
     stored = lib.store_submission(
         measure, submission, respondent_id=person.respondent_id, episode=episode,
         timepoint=timepoint, mode=mode, service=person.team.service, worker=worker,
         date=date)
     alerts = lib.fired_alerts(measure, submission) if stored.inserted else []
     for alert in alerts:
+        if alert.alert_id in raised:
+            continue
         task = AlertTask.objects.create(person=person, team=person.team,
                                         responsible=responsible, measure_id=measure.id,
                                         timepoint=timepoint, alert_id=alert.alert_id,
