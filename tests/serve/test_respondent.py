@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import PASSWORD  # noqa: E402
@@ -43,39 +45,39 @@ def test_one_question_per_page_back_next_and_one_store(world: Any, client_for: A
     start_tablet(c, rid)
     page = c.get("/tablet/").content.decode()
     assert fieldsets(page) == ["interest"] and "Question 1 of 10" in page
-    assert 'name="page" value="0"' in page
+    assert 'name="serve_page" value="0"' in page
     # the first button (the one Enter presses) goes on; Back is not offered on page 1
-    buttons = re.findall(r'<button type="submit" name="nav" value="(\w+)"', page)
+    buttons = re.findall(r'<button type="submit" name="serve_nav" value="(\w+)"', page)
     assert buttons == ["next", "save"]
-    r = c.post("/tablet/", {**FORM, "page": "0", "nav": "next", "interest": "2"})
+    r = c.post("/tablet/", {**FORM, "serve_page": "0", "serve_nav": "next", "interest": "2"})
     assert r.status_code == 302 and r["Location"] == "/tablet/?page=1"
     page = c.get("/tablet/?page=1").content.decode()
     assert fieldsets(page) == ["down"] and "Question 2 of 10" in page
-    assert re.findall(r'name="nav" value="(\w+)"', page) == ["next", "back", "save"]
+    assert re.findall(r'name="serve_nav" value="(\w+)"', page) == ["next", "back", "save"]
     # Back keeps what was given on this page too, and shows the earlier answer
-    r = c.post("/tablet/", {**FORM, "page": "1", "nav": "back", "down": "3"})
+    r = c.post("/tablet/", {**FORM, "serve_page": "1", "serve_nav": "back", "down": "3"})
     assert r["Location"] == "/tablet/?page=0"
     assert checked(c.get("/tablet/?page=0").content.decode()) == {"interest": "2"}
     assert checked(c.get("/tablet/?page=1").content.decode()) == {"down": "3"}
     # changing an answer on its page replaces it
-    c.post("/tablet/", {**FORM, "page": "0", "nav": "next", "interest": "1"})
+    c.post("/tablet/", {**FORM, "serve_page": "0", "serve_nav": "next", "interest": "1"})
     collection = Collection.objects.get(person=world.person_a)
     assert collection.partial and collection.n_answered == 2 and collection.paging == "question"
     assert stored(rid).empty  # nothing reaches the Store before the form is sent
     for i, item in enumerate(PHQ9[2:], start=2):
-        r = c.post("/tablet/", {**FORM, "page": str(i), "nav": "next", item: "0"})
+        r = c.post("/tablet/", {**FORM, "serve_page": str(i), "serve_nav": "next", item: "0"})
         assert r["Location"] == f"/tablet/?page={i + 1}"
     page = c.get("/tablet/?page=9").content.decode()
     assert fieldsets(page) == ["difficulty"]
-    assert re.findall(r'name="nav" value="(\w+)"', page)[0] == "finish"
-    r = c.post("/tablet/", {**FORM, "page": "9", "nav": "finish", "difficulty": "1"})
+    assert re.findall(r'name="serve_nav" value="(\w+)"', page)[0] == "finish"
+    r = c.post("/tablet/", {**FORM, "serve_page": "9", "serve_nav": "finish", "difficulty": "1"})
     assert r["Location"] == "/tablet/done/"
     rows = stored(rid)
     assert len(rows) == 1
     collection.refresh_from_db()
     assert collection.used_at is not None and collection.answers == "" and not collection.partial
     # sending again cannot store twice
-    r = c.post("/tablet/", {**FORM, "page": "9", "nav": "finish", "difficulty": "1"})
+    r = c.post("/tablet/", {**FORM, "serve_page": "9", "serve_nav": "finish", "difficulty": "1"})
     assert r.status_code == 302 and r["Location"] == "/tablet/done/"
     assert len(stored(rid)) == 1
     c.post("/tablet/unlock/", {"password": PASSWORD})
@@ -86,8 +88,8 @@ def test_problems_on_send_are_listed_and_answers_kept(world: Any, client_for: An
     paged(world.team_a)
     c = client_for("worker")
     start_tablet(c, world.person_a.respondent_id)
-    c.post("/tablet/", {**FORM, "page": "0", "nav": "next", "interest": "1"})
-    r = c.post("/tablet/", {**FORM, "page": "9", "nav": "finish", "difficulty": "7"})
+    c.post("/tablet/", {**FORM, "serve_page": "0", "serve_nav": "next", "interest": "1"})
+    r = c.post("/tablet/", {**FORM, "serve_page": "9", "serve_nav": "finish", "difficulty": "7"})
     assert r.status_code == 400
     text = r.content.decode()
     assert "value 7 is not a valid answer" in text and "Back to the questions" in text
@@ -112,9 +114,9 @@ def test_save_and_finish_later_on_a_link_resumes_on_another_device(
     assert phone.get(link)["Location"] == "/respond/"
     page = phone.get("/respond/").content.decode()
     assert len(fieldsets(page)) == 10  # the team's default: one page
-    assert re.findall(r'name="nav" value="(\w+)"', page) == ["finish", "save"]
+    assert re.findall(r'name="serve_nav" value="(\w+)"', page) == ["finish", "save"]
     # a half-answered form, saved: kept as partial, not in the Store
-    half = {**FORM, "page": "0", "nav": "save", "interest": "2", "down": "1", "sleep": "0"}
+    half = {**FORM, "serve_page": "0", "serve_nav": "save", "interest": "2", "down": "1", "sleep": "0"}
     r = phone.post("/respond/", half)
     assert r["Location"] == "/respond/saved/"
     assert "open the same link again" in phone.get("/respond/saved/").content.decode()
@@ -136,13 +138,13 @@ def test_save_and_finish_later_on_a_link_resumes_on_another_device(
     assert other.get(link)["Location"] == "/respond/"
     resumed = other.get("/respond/").content.decode()
     assert checked(resumed) == {"interest": "2", "down": "1", "sleep": "0"}
-    r = other.post("/respond/", {**answers(), "page": "0", "nav": "finish"})
+    r = other.post("/respond/", {**answers(), "serve_page": "0", "serve_nav": "finish"})
     assert r["Location"] == "/respond/thanks/"
     assert len(stored(rid)) == 1
     collection.refresh_from_db()
     assert not collection.partial and collection.state == "completed"
     # the first device cannot send it again
-    assert phone.post("/respond/", {**answers(), "nav": "finish"}).status_code in (404, 410)
+    assert phone.post("/respond/", {**answers(), "serve_nav": "finish"}).status_code in (404, 410)
     assert len(stored(rid)) == 1
 
 
@@ -152,7 +154,7 @@ def test_abandoned_tablet_form_stays_partial(world: Any, client_for: Any) -> Non
     rid = world.person_a.respondent_id
     c = client_for("worker")
     start_tablet(c, rid)
-    r = c.post("/tablet/", {**FORM, "page": "0", "nav": "save", "interest": "1"})
+    r = c.post("/tablet/", {**FORM, "serve_page": "0", "serve_nav": "save", "interest": "1"})
     assert r["Location"] == "/tablet/saved/"
     saved = c.get("/tablet/saved/").content.decode()
     assert "hand the device back" in saved and "Carry on answering now" in saved
@@ -277,24 +279,24 @@ def test_risk_text_shown_on_the_next_page_when_endorsed(world: Any, client_for: 
     paged(world.team_a)
     c = client_for("worker")
     start_tablet(c, world.person_a.respondent_id)
-    c.post("/tablet/", {**FORM, "page": "8", "nav": "next", "self_harm": "0"})
+    c.post("/tablet/", {**FORM, "serve_page": "8", "serve_nav": "next", "self_harm": "0"})
     assert 'class="risk-notice"' not in c.get("/tablet/?page=9").content.decode()
     from measurelib.serve.models import AlertTask
 
     assert not AlertTask.objects.filter(person=world.person_a).exists()
-    c.post("/tablet/", {**FORM, "page": "8", "nav": "next", "self_harm": "2"})
+    c.post("/tablet/", {**FORM, "serve_page": "8", "serve_nav": "next", "self_harm": "2"})
     page = c.get("/tablet/?page=9").content.decode()
     assert 'class="risk-notice" role="alert"' in page and "116 123" in page
     # the worker's alert is raised at once, before the form is sent (and only once)
     task = AlertTask.objects.get(person=world.person_a)
     assert task.alert_id == "self_harm_thoughts" and "not yet sent" in task.text
-    c.post("/tablet/", {**FORM, "page": "8", "nav": "save", "self_harm": "3"})
+    c.post("/tablet/", {**FORM, "serve_page": "8", "serve_nav": "save", "self_harm": "3"})
     assert AlertTask.objects.filter(person=world.person_a).count() == 1
     # sending the form stores it and raises no second alert; the person still sees the text
     rest = {item: "0" for item in PHQ9[:8]}
     for i, item in enumerate(PHQ9[:8]):
-        c.post("/tablet/", {**FORM, "page": str(i), "nav": "next", item: rest[item]})
-    r = c.post("/tablet/", {**FORM, "page": "9", "nav": "finish", "difficulty": "0"})
+        c.post("/tablet/", {**FORM, "serve_page": str(i), "serve_nav": "next", item: rest[item]})
+    r = c.post("/tablet/", {**FORM, "serve_page": "9", "serve_nav": "finish", "difficulty": "0"})
     assert r["Location"] == "/tablet/done/" and len(stored(world.person_a.respondent_id)) == 1
     assert AlertTask.objects.filter(person=world.person_a).count() == 1
     assert "116 123" in c.get("/tablet/done/").content.decode()
@@ -304,6 +306,96 @@ def test_risk_text_shown_on_the_next_page_when_endorsed(world: Any, client_for: 
 def test_saved_answers_are_escaped(world: Any, client_for: Any, value: str) -> None:
     c = client_for("worker")
     start_tablet(c, world.person_a.respondent_id)
-    c.post("/tablet/", {**FORM, "page": "0", "nav": "save", "interest": value})
+    c.post("/tablet/", {**FORM, "serve_page": "0", "serve_nav": "save", "interest": value})
     page = c.get("/tablet/").content.decode()
     assert value not in page
+
+
+_VALUE = st.sampled_from(["0", "1", "2", "3", ""])
+_STEP = st.tuples(st.integers(0, 9), st.sampled_from(["next", "back", "save"]), _VALUE)
+
+
+class _Post(dict):  # a QueryDict-like post: getlist
+    def getlist(self, key: str) -> list[str]:
+        return [self[key]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_STEP, max_size=30))
+def test_merge_keeps_the_last_answer_of_each_question(steps: list[Any]) -> None:
+    """Whatever the order of pages and buttons, the saved answers are the last given on
+    each page (an emptied answer is unanswered), and nothing but the measure's columns."""
+    from measurelib.serve import _library, _pages
+
+    measure = _library.load_measure("phq-9")
+    plan = _pages.pages(measure, "question")
+    saved: dict[str, list[str]] = {}
+    model: dict[str, str] = {}
+    for index, _nav, value in steps:
+        name = PHQ9[index] if index < 9 else "difficulty"
+        post = _Post({**FORM, "serve_page": str(index), name: value, "respondent_id": "X"})
+        saved = _pages.merge(measure, saved, post, plan[index])
+        if value:
+            model[name] = value
+        else:
+            model.pop(name, None)
+    assert saved == {k: [v] for k, v in model.items()}
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_STEP, min_size=1, max_size=6), st.lists(_VALUE, min_size=10, max_size=10))
+def test_any_path_through_the_pages_stores_once(world: Any, client_for: Any, steps: list[Any],
+                                                final: list[str]) -> None:
+    """Any sequence of page posts, then the remaining answers and Send: one administration
+    with the last answer given to each question; sending again stores nothing more."""
+    from measurelib.serve.models import Episode, Person
+
+    paged(world.team_a)
+    person = Person.objects.create(team=world.team_a, respondent_id=Person.new_id())
+    Episode.objects.create(person=person, number="1")
+    rid = person.respondent_id
+    before = 0
+    c = client_for("worker")
+    start_tablet(c, rid)
+    names = [*PHQ9, "difficulty"]
+    model: dict[str, str] = {}
+    for index, nav, value in steps:
+        c.post("/tablet/", {**FORM, "serve_page": str(index), "serve_nav": nav,
+                            names[index]: value})
+        if c.session.get("serve_tablet") is None:
+            break
+        model[names[index]] = value
+    for index, value in enumerate(final):
+        if names[index] not in model or not model[names[index]]:
+            model[names[index]] = value
+            c.post("/tablet/", {**FORM, "serve_page": str(index), "serve_nav": "next",
+                                names[index]: value})
+    r = c.post("/tablet/", {**FORM, "serve_page": "9", "serve_nav": "finish",
+                            "difficulty": model["difficulty"]})
+    assert r.status_code == 302 and r["Location"] == "/tablet/done/"
+    c.post("/tablet/", {**FORM, "serve_page": "9", "serve_nav": "finish"})
+    rows = stored(rid)
+    assert len(rows) == before + 1
+    import json
+
+    answers_stored = json.loads(rows.iloc[-1]["responses"])
+    for name in names:
+        expected = int(model[name]) if model.get(name) else None
+        assert answers_stored.get(name) == expected, name
+
+
+def test_a_form_the_store_refuses_keeps_its_answers(world: Any, client_for: Any) -> None:
+    """A timepoint the team's schedule does not declare: a 400 page saying so, the answers
+    kept as partial, nothing stored, and no server error."""
+    from measurelib.serve.models import Collection
+
+    c = client_for("worker")
+    start_tablet(c, world.person_a.respondent_id, "week-3")
+    r = c.post("/tablet/", {**answers(), "serve_page": "0", "serve_nav": "finish"})
+    assert r.status_code == 400
+    text = r.content.decode()
+    assert "week-3" in text and "Your answers are kept" in text
+    collection = Collection.objects.get(person=world.person_a)
+    assert collection.partial and collection.used_at is None and collection.n_answered == 9
+    assert stored(world.person_a.respondent_id).empty

@@ -2,7 +2,7 @@
 
 A form is shown whole on one page, or one question per page (the team's setting, or the
 measure's own line in it), with no JavaScript: each page posts its answers and a button
-(``nav``): *Next*, *Back*, *Save and finish later* or *Send my answers*. Every post saves the
+(``serve_nav``): *Next*, *Back*, *Save and finish later* or *Send my answers*. Every post saves the
 answers so far on the collection (its ``answers``), so an abandoned form keeps them, a
 link opened again resumes where the person stopped (until it expires), and the worker sees
 the form as partial. Partial answers never reach the Store: only the final *Send* validates
@@ -113,7 +113,7 @@ def form_page(request: HttpRequest, collection: Collection, action: str, index: 
                          lang=collection.lang or None, respondent=collection.respondent,
                          easy_read=collection.variant == "easy_read",
                          large_print=collection.variant == "large_print",
-                         values=saved(collection), items=shown, hidden={"page": str(index)})
+                         values=saved(collection), items=shown, hidden={"serve_page": str(index)})
     page = _buttons(page, index, len(plan))
     if notices:
         block = "".join(f'<div class="risk-notice" role="alert"><p>{escape(t)}</p></div>'
@@ -137,12 +137,12 @@ def _buttons(page: str, index: int, count: int) -> str:
     parts = ['<div class="actions paging">']
     if count > 1:
         parts.insert(0, f'<p class="progress">Question {index + 1} of {count}</p>')
-    parts.append(f'<button type="submit" name="nav" value="finish">{send}</button>' if last
-                 else '<button type="submit" name="nav" value="next">Next</button>')
+    parts.append(f'<button type="submit" name="serve_nav" value="finish">{send}</button>' if last
+                 else '<button type="submit" name="serve_nav" value="next">Next</button>')
     if index > 0:
-        parts.append('<button type="submit" name="nav" value="back" formnovalidate '
+        parts.append('<button type="submit" name="serve_nav" value="back" formnovalidate '
                      'class="secondary">Back</button>')
-    parts.append('<button type="submit" name="nav" value="save" formnovalidate '
+    parts.append('<button type="submit" name="serve_nav" value="save" formnovalidate '
                  'class="secondary">Save and finish later</button></div>')
     return page[:found.start()] + "".join(parts) + page[found.end():]
 

@@ -85,6 +85,14 @@ def _submit(request: HttpRequest, collection: Collection, mode: str,
                         worker=worker, date=timezone.localdate().isoformat(),
                         responsible=collection.person.key_worker or collection.created_by,
                         raised=raised_for(collection))
+    except ml.DataError as exc:  # the store refused it (e.g. a timepoint not in the schedule)
+        Collection.objects.filter(pk=collection.pk).update(used_at=None)
+        problems = [getattr(d, "message", str(d)) for d in getattr(exc, "errors", [])]
+        return render(request, "serve/respond_problem.html", {
+            "title": "Your answers could not be stored yet",
+            "problems": [*(problems or [str(exc).splitlines()[0]]),
+                         "Your answers are kept. Please tell your worker."],
+            "back": request.path}, status=400)
     except Exception:
         Collection.objects.filter(pk=collection.pk).update(used_at=None)
         raise
@@ -100,8 +108,8 @@ def _answer(request: HttpRequest, collection: Collection, mode: str) -> HttpResp
     """
     measure = lib.load_measure(collection.measure_id)
     plan = pages.pages(measure, collection.paging)
-    index = pages.page_index(request.POST.get("page"), len(plan)) or 0
-    nav = request.POST.get("nav", "")
+    index = pages.page_index(request.POST.get("serve_page"), len(plan)) or 0
+    nav = request.POST.get("serve_nav", "")
     if nav not in pages.NAVS:
         nav = "finish" if index == len(plan) - 1 else "next"
     answers = pages.merge(measure, pages.saved(collection), request.POST, plan[index])
@@ -111,8 +119,8 @@ def _answer(request: HttpRequest, collection: Collection, mode: str) -> HttpResp
         raise_early(request, collection, measure, answers)
     if nav == "save":
         return "saved"
-    if nav == "back" or (nav == "next" and index < len(plan) - 1):
-        target = index - 1 if nav == "back" else index + 1
+    if nav in ("back", "next"):  # only Send sends: Next on the last page stays there
+        target = index - 1 if nav == "back" else min(index + 1, len(plan) - 1)
         return redirect(f"{request.path}?page={max(target, 0)}")
     problem = _submit(request, collection, mode, pages.final_data(measure, answers,
                                                                    request.POST))
