@@ -118,6 +118,11 @@ def test_printed_html_is_prefilled(world: Any, client_for: Any) -> None:
     assert 'src="data:image/svg+xml' in html
     # the person's page lists it, with a way to key it
     assert f"/paper/code/{printed.code}/" in c.get(f"/people/{rid}/").content.decode()
+    # subject access: the printed forms are in everything held about the person
+    import json
+
+    held = json.loads(client_for("administrator").get(f"/people/{rid}/export/").content)
+    assert [f["code"] for f in held["printed_forms"]] == [printed.code]
 
 
 def test_bad_print_requests(world: Any, client_for: Any) -> None:

@@ -162,6 +162,11 @@ def test_abandoned_tablet_form_stays_partial(world: Any, client_for: Any) -> Non
     c.post("/tablet/unlock/", {"password": PASSWORD})
     collection = Collection.objects.get(person=world.person_a)
     assert collection.state == "withdrawn" and collection.partial
+    # subject access: the saved answers are in everything held about the person
+    import json
+
+    held = json.loads(client_for("administrator").get(f"/people/{rid}/export/").content)
+    assert json.loads(held["collections"][0]["answers"]) == {"interest": ["1"]}
     assert "partial</span> (1 answer saved" in c.get(f"/people/{rid}/").content.decode()
     assert stored(rid).empty
 

@@ -259,6 +259,7 @@ def person_export(request: HttpRequest, respondent_id: str) -> HttpResponse:
         "collections": rows(p.collections.all(), ("token_hash",)),
         "alerts": rows(p.alerts.all()),
         "paper_forms": rows(p.paper.all(), ("first", "second")),
+        "printed_forms": rows(p.printed.all()),
         "store": lib.person_records(p.respondent_id),
         "audit": list(AuditEvent.objects.filter(person=p.respondent_id).values(
             "at", "username", "action", "detail")),
