@@ -61,6 +61,7 @@ def test_printed_pdf_reads_back_and_its_qr_code_opens_keying(
     # the QR code's address: the date on the form, then the keying screen
     page = c.get(target.removeprefix("http://testserver"))
     assert page.status_code == 200 and rid in page.content.decode()
+    assert re.search(r'name="completed_on" value="\d{4}-\d{2}-\d{2}"', page.content.decode())
     r = c.post(target.removeprefix("http://testserver"), {"completed_on": "2026-11-20"})
     assert r.status_code == 302 and r["Location"].startswith("/paper/")
     printed.refresh_from_db()

@@ -104,7 +104,8 @@ class _CodeForm(forms.Form):
 
 
 class _DateForm(forms.Form):
-    completed_on = forms.DateField(label="Date written on the form (YYYY-MM-DD)")
+    completed_on = forms.DateField(label="Date written on the form (YYYY-MM-DD)",
+                                   widget=forms.DateInput(format="%Y-%m-%d"))
 
 
 @role_required(*PEOPLE_ROLES)
