@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs (PDF engine libraries, Chromium for the
-# browser tests, PostgreSQL for the store tests, poppler's pdftotext, Java for ODK Validate of
+# browser tests, PostgreSQL for the store tests, poppler's pdftotext, zbar's zbarimg (reads
+# back the QR codes of printed forms), Java for ODK Validate of
 # exported XLSForms). Idempotent; needs root
 # (or sudo) and network access to the Debian archive. Skips what is already there.
 set -euo pipefail
@@ -8,6 +9,7 @@ packages=(
   chromium chromium-driver
   postgresql
   poppler-utils
+  zbar-tools
   default-jre-headless
   fonts-dejavu-core fonts-noto-core
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0

@@ -148,9 +148,10 @@ def _focused(page: Any) -> dict[str, Any]:
                          " return {tag: e.tagName.toLowerCase(), name: e.name || ''}; }")
 
 
-def test_worker_day(browser: Any, server: dict[str, str]) -> None:
+@pytest.fixture(scope="module")
+def staffed(browser: Any, server: dict[str, str]) -> dict[str, Any]:
+    """The administrator's first steps: the first account, a team and a worker (sam)."""
     base = server["base"]
-    # --- the administrator: first account, a team, a worker
     admin = _context(browser, DESKTOP)
     page = admin.new_page()
     page.goto(server["setup"])
@@ -174,8 +175,23 @@ def test_worker_day(browser: Any, server: dict[str, str]) -> None:
     page.check("text=Counselling")
     _submit(page)
     assert "sam" in page.content()
+    state = admin.storage_state()
     admin.close()
+    return {"admin": state}
 
+
+def _login(browser: Any, base: str, username: str, viewport: dict[str, int]) -> Any:
+    ctx = _context(browser, viewport)
+    page = ctx.new_page()
+    page.goto(base + "/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    _submit(page)
+    return ctx, page
+
+
+def test_worker_day(browser: Any, server: dict[str, str], staffed: dict[str, Any]) -> None:
+    base = server["base"]
     # --- the worker, on a phone-width tablet with JavaScript off
     tablet = _context(browser, PHONE)
     page = tablet.new_page()
@@ -297,3 +313,145 @@ def test_worker_day(browser: Any, server: dict[str, str]) -> None:
     check_axe(browser, base + "/login/")
     tablet.close()
     phone.close()
+
+
+RISK_FOR_PERSON = "If you might act on these thoughts today, ring our crisis line on 0800 000 111."
+
+
+def _youth_team(browser: Any, base: str, admin_state: Any) -> dict[str, str]:
+    """A second team shown one question per page, with feedback for the person and its own
+    risk text for PHQ-9 item 9; a worker (kim). Returns the admin pages to check."""
+    admin = browser.new_context(java_script_enabled=False, viewport=DESKTOP,
+                                storage_state=admin_state)
+    page = admin.new_page()
+    page.goto(base + "/manage/teams/")
+    page.fill("#id_name", "Youth")
+    page.fill("#id_service", "youth")
+    page.fill("#id_measures", "phq-9")
+    page.fill("#id_schedule", SCHEDULE)
+    page.select_option("#id_paging", "question")
+    page.check("#id_respondent_feedback")
+    _submit(page)
+    team = page.get_attribute("a:text-is('Youth')", "href")
+    page.goto(base + "/manage/staff/")
+    page.fill("#id_username", "kim")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.select_option("#id_role", "worker")
+    page.check("label:has-text('Youth') input")
+    _submit(page)
+    staff = page.get_attribute("a:text-is('kim')", "href")
+    page.goto(base + f"{team}risk/")
+    assert "phq-9/self_harm_thoughts" in page.content()
+    page.fill("#id_person_0", RISK_FOR_PERSON)
+    page.fill("#id_worker_0", "Ring the person within the hour; tell the duty manager.")
+    _submit(page)
+    assert "Risk texts saved" in page.content()
+    shot(page, "risk-texts")
+    state = admin.storage_state()
+    admin.close()
+    return {"state": state, "team": str(team), "staff": str(staff)}
+
+
+def _answer_page(page: Any, name: str, value: str, button: str = "next") -> None:
+    page.check(f"input[name={name}][value='{value}']")
+    _submit(page, f"button[value={button}]")
+
+
+def test_respondent_side_and_every_staff_page(browser: Any, server: dict[str, str],
+                                              staffed: dict[str, Any]) -> None:
+    base = server["base"]
+    youth = _youth_team(browser, base, staffed["admin"])
+    for path in ("/manage/teams/", "/manage/staff/", youth["staff"], youth["team"],
+                 youth["team"] + "risk/", "/manage/audit/", "/manage/api-clients/",
+                 "/reports/"):
+        check_axe(browser, base + path, youth["state"])
+    tablet, page = _login(browser, base, "kim", PHONE)
+    page.goto(base + "/people/new/")
+    page.select_option("#id_consent", "given")
+    _submit(page)
+    rid = page.url.rstrip("/").split("/")[-1]
+    person = page.url
+
+    # --- a paper form printed with its code, found again by the code
+    page.fill("#print-timepoint", "review")
+    with page.expect_download() as download:
+        page.click("form[action$='/printed/'] button[type=submit]")
+    name = download.value.suggested_filename
+    code = re.search(r"-([A-Z2-9]{8})\.pdf$", name)
+    assert name.startswith(f"{rid}-phq-9-review-") and code is not None
+    if SHOTS:
+        pdf = Path(SHOTS) / "printed.pdf"
+        download.value.save_as(pdf)
+        subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile",
+                        str(pdf), str(Path(SHOTS) / "service-printed")], check=True)
+        pdf.unlink()
+    storage = tablet.storage_state()
+    check_axe(browser, f"{base}/paper/printed/{code.group(1)}.html", storage)
+    page.goto(base + "/paper/code/")
+    check_axe(browser, page.url, storage)
+    page.fill("#id_code", f"{code.group(1)[:4].lower()}-{code.group(1)[4:]}")
+    _submit(page)
+    assert page.url.endswith(f"/paper/code/{code.group(1)}/") and rid in page.content()
+    shot(page, "paper-code")
+    check_axe(browser, page.url, storage)
+
+    # --- a tablet hand-over, one question per page, saved half-way and finished
+    page.goto(person)
+    page.select_option("#id_method", "tablet")
+    _submit(page, "form[action$='/collect/'] button[type=submit]")
+    assert page.url.endswith("/tablet/") and "Question 1 of 10" in page.content()
+    shot(page, "tablet-question")
+    check_axe(browser, page.url, tablet.storage_state())
+    check_axe(browser, base + "/tablet/unlock/", tablet.storage_state())
+    _answer_page(page, "interest", "1")
+    _answer_page(page, "down", "1")
+    _answer_page(page, "sleep", "0", "save")
+    assert page.url.endswith("/tablet/saved/")
+    shot(page, "tablet-saved")
+    check_axe(browser, page.url, tablet.storage_state())
+    with page.expect_navigation():
+        page.click("text=Carry on answering now")
+    assert "Question 4 of 10" in page.content()
+    for item in ("tired", "appetite", "failure", "concentration", "psychomotor"):
+        _answer_page(page, item, "0")
+    _answer_page(page, "self_harm", "1")
+    assert RISK_FOR_PERSON in page.inner_text(".risk-notice")  # at once, on the next page
+    shot(page, "tablet-risk")
+    check_axe(browser, page.url, tablet.storage_state())
+    _answer_page(page, "difficulty", "1", "finish")
+    assert page.url.endswith("/tablet/done/") and RISK_FOR_PERSON in page.content()
+    shot(page, "tablet-thanks-feedback")
+    check_axe(browser, page.url, tablet.storage_state())
+    with page.expect_navigation():
+        page.click("text=See your results")
+    assert page.url.endswith("/tablet/feedback/") and "your results" in page.content()
+    shot(page, "respondent-feedback")
+    check_axe(browser, page.url, tablet.storage_state())
+    page.goto(base + "/tablet/unlock/")
+    page.fill("#id_password", PASSWORD)
+    _submit(page)
+    assert page.url == person and "total: 3" in page.content()
+    page.goto(base + "/")
+    page.locator("section.alerts a").first.click()
+    assert "Ring the person within the hour" in page.content()
+    assert RISK_FOR_PERSON in page.content()  # what the person was shown
+
+    # --- a link left half-answered is partial on the person's page
+    page.goto(person)
+    page.fill("#id_timepoint", "exit")
+    page.select_option("#id_method", "link")
+    _submit(page, "form[action$='/collect/'] button[type=submit]")
+    link = page.input_value("#link")
+    phone = _context(browser, PHONE)
+    other = phone.new_page()
+    other.goto(link)
+    _answer_page(other, "interest", "0")
+    _submit(other, "button[value=save]")
+    assert other.url.endswith("/respond/saved/")
+    shot(other, "link-saved")
+    check_axe(browser, other.url, phone.storage_state())
+    page.goto(person)
+    assert "partial" in page.inner_text("#links-h + ul")
+    phone.close()
+    tablet.close()

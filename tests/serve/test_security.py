@@ -38,7 +38,13 @@ def _objects(world: Any) -> Any:
     """An alert, a link and the worker's staff profile, for routes that take their ids."""
     from django.utils import timezone
 
-    from measurelib.serve.models import AlertTask, Collection, PaperEntry, hash_token
+    from measurelib.serve.models import (
+        AlertTask,
+        Collection,
+        PaperEntry,
+        PrintedForm,
+        hash_token,
+    )
 
     if "alert" not in world.extra:
         world.extra["alert"] = AlertTask.objects.create(
@@ -52,6 +58,9 @@ def _objects(world: Any) -> Any:
         world.extra["paper"] = PaperEntry.objects.create(
             person=world.person_a, measure_id="phq-9", timepoint="baseline",
             completed_on=dt.date(2026, 11, 1))
+        world.extra["printed"] = PrintedForm.objects.create(
+            code=PrintedForm.new_code(), person=world.person_a, measure_id="phq-9",
+            timepoint="review", created_by=world.users["worker"])
     return world.extra
 
 
@@ -104,6 +113,16 @@ ROUTES = [
                           "completed_on": "2026-11-01"}),
     Route("script", "GET", lambda w: f"/people/{_pa(w)}/script/phq-9/", PEOPLE),
     Route("print", "GET", lambda w: f"/people/{_pa(w)}/print/phq-9/", PEOPLE),
+    Route("print_start", "POST", lambda w: f"/people/{_pa(w)}/printed/", PEOPLE,
+          data=lambda w: {"measure_id": "phq-9", "timepoint": "review", "episode": "1",
+                          "fmt": "html"}),
+    Route("printed", "GET", lambda w: f"/paper/printed/{_objects(w)['printed'].code}.html",
+          PEOPLE),
+    Route("paper_find", "GET", lambda w: "/paper/code/", PEOPLE | {"other_worker"}),
+    Route("paper_code", "GET", lambda w: f"/paper/code/{_objects(w)['printed'].code}/",
+          PEOPLE),
+    Route("risk_texts", "GET", lambda w: f"/manage/teams/{w.team_a.pk}/risk/",
+          {"administrator", "lead"}),
     Route("paper_key", "GET", lambda w: f"/paper/{_objects(w)['paper'].pk}/", PEOPLE),
     Route("paper_reconcile", "GET", lambda w: f"/paper/{_objects(w)['paper'].pk}/reconcile/",
           PEOPLE),
@@ -155,7 +174,11 @@ ROUTES = [
     Route("open_link", "GET", lambda w: "/r/" + "x" * 43, set()),
     Route("respond", "GET", lambda w: "/respond/", set()),
     Route("respond_thanks", "GET", lambda w: "/respond/thanks/", ALL, public=True),
+    Route("respond_saved", "GET", lambda w: "/respond/saved/", set()),
+    Route("respond_feedback", "GET", lambda w: "/respond/feedback/", set()),
     Route("tablet_form", "GET", lambda w: "/tablet/", set()),
+    Route("tablet_saved", "GET", lambda w: "/tablet/saved/", set()),
+    Route("tablet_feedback", "GET", lambda w: "/tablet/feedback/", set()),
     Route("tablet_done", "GET", lambda w: "/tablet/done/", set()),
     Route("tablet_unlock", "GET", lambda w: "/tablet/unlock/", set()),
 ]
@@ -227,8 +250,11 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
     for path in (f"/people/{rid}/", f"/people/{rid}/edit/", f"/alerts/{objs['alert'].pk}/",
                  f"/paper/{objs['paper'].pk}/", f"/paper/{objs['paper'].pk}/reconcile/",
                  f"/people/{rid}/script/phq-9/", f"/people/{rid}/print/phq-9/",
-                 f"/people/{rid}/feedback/phq-9/"):
-        assert c.get(path).status_code == 404
+                 f"/people/{rid}/feedback/phq-9/", f"/paper/code/{objs['printed'].code}/",
+                 f"/paper/printed/{objs['printed'].code}.pdf",
+                 f"/paper/code/?code={objs['printed'].code}",
+                 f"/manage/teams/{world.team_a.pk}/risk/"):
+        assert c.get(path).status_code in (403, 404), path
     posts = {
         f"/people/{rid}/edit/": {"consent": "withdrawn"},
         f"/people/{rid}/episodes/": {"opened_on": "2026-02-01"},
@@ -242,6 +268,9 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
         f"/paper/{objs['paper'].pk}/": {"measure_id": "phq-9", "interest": "1"},
         "/due/record/": {"respondent_id": rid, "episode": "1", "measure_id": "phq-9",
                          "timepoint": "baseline", "status": "declined"},
+        f"/people/{rid}/printed/": {"measure_id": "phq-9", "timepoint": "baseline",
+                                    "episode": "1"},
+        f"/paper/code/{objs['printed'].code}/": {"completed_on": "2026-11-01"},
     }
     for path, data in posts.items():
         assert c.post(path, data).status_code == 404, path

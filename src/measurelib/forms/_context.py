@@ -53,6 +53,9 @@ class RenderOptions:
     ask: tuple[str, ...] = ()  # who/when fields the web form asks: respondent_id, timepoint, date
     timepoints: tuple[str, ...] = ()  # the timepoints a timepoint field offers
     placeholders: bool = False  # a PDF may show placeholders for missing licensed text
+    values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # answers to pre-fill
+    items: tuple[str, ...] | None = None  # the questions shown (None: all)
+    stamp: dict[str, str] | None = None  # paper header: a code and its picture (QR code)
 
     @property
     def standalone(self) -> bool:

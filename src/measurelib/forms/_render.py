@@ -72,7 +72,8 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
     if fmt not in FORMATS:
         raise ValueError(f"render(): `fmt` must be one of {', '.join(FORMATS)}; got {fmt!r}")
     allowed = {"lang", "large_print", "easy_read", "respondent", "action", "method", "overlay",
-               "base_dir", "header", "hidden", "ask", "timepoints", "placeholders"}
+               "base_dir", "header", "hidden", "ask", "timepoints", "placeholders",
+               "values", "items", "stamp"}
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(f"render(): unknown option(s) {', '.join(unknown)}; allowed: "
@@ -119,6 +120,7 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
     if "placeholders" in options and not isinstance(options["placeholders"], bool):
         raise TypeError("render(): `placeholders` must be True or False; got "
                         f"{options['placeholders']!r}")
+    values, items = _answers_options(measure, options)
     overlay = dict(load_overlay(options.get("overlay"), measure))
     return RenderOptions(
         fmt=fmt, lang=lang, large_print=bool(options.get("large_print", False)),
@@ -130,7 +132,52 @@ def _check_options(measure: Any, fmt: Any, options: dict[str, Any]) -> Any:
         hidden={k: str(v) for k, v in hidden.items()},
         ask=tuple(f for f in ASK_FIELDS if f in ask and f not in hidden),
         timepoints=tuple(str(t) for t in timepoints),
-        placeholders=bool(options.get("placeholders", False)))
+        placeholders=bool(options.get("placeholders", False)), values=values, items=items,
+        stamp=_stamp_option(options.get("stamp")))
+
+
+def _stamp_option(stamp: Any) -> dict[str, str] | None:
+    """The ``stamp`` option: a short code (and a ``data:`` picture) for the paper header."""
+    if stamp is None:
+        return None
+    if not isinstance(stamp, dict) or not isinstance(stamp.get("code"), str) \
+            or not 0 < len(stamp["code"]) <= 64 or not all(
+                isinstance(stamp.get(k, ""), str) for k in ("image", "alt", "text")):
+        raise TypeError("render(): `stamp` must be a dict with a `code` (text, at most 64 "
+                        "characters) and optionally `image` (a data: URL), `alt` and `text`; "
+                        f"got {stamp!r}")
+    image = stamp.get("image", "")
+    if image and not image.startswith("data:image/"):
+        raise ValueError("render(): `stamp['image']` must be a data:image/... URL (nothing "
+                         "is fetched from elsewhere)")
+    return {"code": stamp["code"], "image": image, "alt": stamp.get("alt", ""),
+            "text": stamp.get("text", "")}
+
+
+def _answers_options(measure: Any, options: dict[str, Any]
+                     ) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...] | None]:
+    """The ``values`` (answers to pre-fill) and ``items`` (questions shown) options."""
+    raw = options.get("values") or {}
+    if not isinstance(raw, dict) or not all(isinstance(k, str) for k in raw):
+        raise TypeError("render(): `values` must be a dict of response column to answer, "
+                        f"e.g. {{'q1': '2'}}; got {raw!r}")
+    values: dict[str, tuple[str, ...]] = {}
+    for key, value in raw.items():
+        seq = value if isinstance(value, (list, tuple)) else (value,)
+        if not all(isinstance(v, (str, int, float)) for v in seq):
+            raise TypeError(f"render(): `values[{key!r}]` must be text or a number (or a list "
+                            f"of them); got {value!r}")
+        values[key] = tuple(str(v) for v in seq)
+    items = options.get("items")
+    if items is None:
+        return values, None
+    if isinstance(items, str) or not all(isinstance(i, str) for i in items):
+        raise TypeError(f"render(): `items` must be a list of question names; got {items!r}")
+    unknown = sorted(set(items) - set(measure.response_columns()))
+    if unknown:
+        raise ValueError(f"render(): `items` names no question of {measure.id}: "
+                         f"{', '.join(unknown)}")
+    return values, tuple(items)
 
 
 def with_overlay(measure: Measure, overlay: Any) -> Measure:
@@ -228,6 +275,19 @@ def render(measure: Measure, fmt: str = "html", path: str | os.PathLike[str] | N
         none, so that the file it saves can be imported.
     timepoints : list of str, optional
         The timepoints a ``timepoint`` field offers (a drop-down); without them it is text.
+    values : dict, optional
+        Answers to pre-fill in the HTML form, ``{response column: value}`` (a list for
+        several), e.g. the answers a respondent saved before; values that match no option
+        are not shown.
+    items : list of str, optional
+        Show only these questions (response column names of top-level questions, with
+        their follow-ups), e.g. one question per page; default all.
+    stamp : dict, optional
+        Paper forms (``print``, ``pdf``): a box in the header with a short ``code`` (e.g. the
+        code that opens the keying screen of this very form), an optional ``text`` before
+        it and an optional ``image`` — a ``data:image/...`` URL such as a QR code — with its
+        ``alt`` text. ``values`` also fills the header boxes (``respondent_id``, ``date``,
+        ``timepoint``, ``worker``) of paper forms.
     placeholders : bool, default False
         Make a PDF although licensed text is missing and the form shows placeholders (for
         checking the layout; never for respondents). HTML and print forms always show the

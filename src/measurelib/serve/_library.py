@@ -93,13 +93,20 @@ def collectable_measures() -> tuple[tuple[str, str], ...]:
 
 def form_html(measure: ml.Measure, *, action: str, csrf_token: str,
               lang: str | None = None, respondent: str = "self",
-              easy_read: bool = False, large_print: bool = False) -> str:
+              easy_read: bool = False, large_print: bool = False,
+              values: dict[str, list[str]] | None = None, items: Any = None,
+              hidden: dict[str, str] | None = None) -> str:
     """The measure's web form (``Measure.render("html")``), posting to ``action`` with the
-    CSRF token as a hidden field.
+    CSRF token as a hidden field; ``values`` pre-fills saved answers, ``items`` shows only
+    those questions (one page of a paged form).
     """
     options: dict[str, Any] = {"action": action, "method": "post",
-                               "hidden": {"csrfmiddlewaretoken": csrf_token},
+                               "hidden": {**(hidden or {}), "csrfmiddlewaretoken": csrf_token},
                                "respondent": respondent}
+    if values:
+        options["values"] = values
+    if items is not None:
+        options["items"] = list(items)
     if lang:
         options["lang"] = lang
     if easy_read:
@@ -140,6 +147,17 @@ def parse_form(measure: ml.Measure, post: Any) -> Any:
     data = {key: post.getlist(key) if hasattr(post, "getlist") else post[key]
             for key in list(post) if key in allowed}
     return ml.parse_submission(measure, data)
+
+
+def fired_alerts(measure: ml.Measure, submission: Any) -> list[Any]:
+    """The measure's declared alerts that a parsed submission's answers set off, by the
+    Store's own rule (the one :meth:`Store.add_submission` reports).
+    """
+    import pandas as pd
+
+    from measurelib.outcomes.store._records import fired_alerts as store_rule
+
+    return list(store_rule(measure, pd.DataFrame([dict(submission.responses)])))
 
 
 def store_submission(measure: ml.Measure, submission: Any, *, respondent_id: str,
@@ -354,3 +372,12 @@ def impact_pdf(service: str, measure_id: str, min_cell: int, title: str) -> byte
 def feedback_html(measure_id: str, respondent_id: str) -> str:
     """A person's feedback sheet for one measure (:func:`measurelib.feedback_sheet`)."""
     return str(ml.feedback_sheet(store(), load_measure(measure_id), respondent_id))
+
+
+def printed_form(measure_id: str, *, fmt: str, values: dict[str, str],
+                 stamp: dict[str, str]) -> str | bytes:
+    """A measure's paper form with its header boxes filled in (``values``) and a ``stamp``
+    (code and QR code): print HTML, or PDF bytes when ``fmt`` is ``pdf``.
+    """
+    measure = load_measure(measure_id)
+    return measure.render("pdf" if fmt == "pdf" else "print", values=values, stamp=stamp)

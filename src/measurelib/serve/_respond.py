@@ -8,6 +8,7 @@ stored with ``Store.add_submission``; the declared alerts they set off become ta
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import html as _html
 import re
@@ -16,7 +17,6 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,12 +24,15 @@ from django.views.decorators.http import require_http_methods
 
 import measurelib as ml
 from measurelib.serve import _library as lib
+from measurelib.serve import _pages as pages
+from measurelib.serve import _risk as risk
 from measurelib.serve._auth import audit
 from measurelib.serve._middleware import TABLET_KEY
 from measurelib.serve.forms import UnlockForm
 from measurelib.serve.models import AlertTask, Collection, hash_token
 
 RESPOND_KEY = "serve_respond"
+DONE_KEY = "serve_done"  # the form this session has just sent: {"pk", "alerts"}
 
 
 def form_policy(page: str) -> str:
@@ -51,30 +54,23 @@ def form_policy(page: str) -> str:
             "base-uri 'none'")
 
 
-def _form_page(request: HttpRequest, collection: Collection, action: str) -> HttpResponse:
-    measure = lib.load_measure(collection.measure_id)
-    page = lib.form_html(measure, action=action, csrf_token=get_token(request),
-                         lang=collection.lang or None, respondent=collection.respondent,
-                         easy_read=collection.variant == "easy_read",
-                         large_print=collection.variant == "large_print")
-    response = HttpResponse(page, content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = form_policy(page)
-    return response
-
-
 def _open(collection: Collection | None) -> bool:
     return collection is not None and collection.state == "open"
 
 
-def _submit(request: HttpRequest, collection: Collection, mode: str) -> HttpResponse | None:
-    """Validate and store the posted form; None when stored, else an error page."""
+def _submit(request: HttpRequest, collection: Collection, mode: str,
+            data: Any) -> HttpResponse | None:
+    """Validate and store the whole form (``data``: every answer saved); None when stored,
+    else an error page. The claim on the collection makes it store once.
+    """
     measure = lib.load_measure(collection.measure_id)
     try:
-        submission = lib.parse_form(measure, request.POST)
+        submission = lib.parse_form(measure, data)
     except ml.DataError as exc:
         problems = [getattr(d, "message", str(d)) for d in getattr(exc, "errors", [])]
         return render(request, "serve/respond_problem.html",
-                      {"problems": problems or [str(exc)]}, status=400)
+                      {"problems": problems or [str(exc)], "back": request.path},
+                      status=400)
     now = timezone.now()
     with transaction.atomic():
         claimed = Collection.objects.filter(pk=collection.pk, used_at__isnull=True,
@@ -84,20 +80,32 @@ def _submit(request: HttpRequest, collection: Collection, mode: str) -> HttpResp
         return render(request, "serve/respond_closed.html", {"reason": "used"}, status=410)
     worker = collection.created_by.get_username() if collection.created_by else None
     try:
-        record(request, collection.person, measure, submission, episode=collection.episode,
-               timepoint=collection.timepoint, mode=mode, worker=worker,
-               date=timezone.localdate().isoformat(),
-               responsible=collection.person.key_worker or collection.created_by)
-    except ml.DataError as exc:  # e.g. another form already stored for this occasion
+        stored = record(request, collection.person, measure, submission,
+                        episode=collection.episode, timepoint=collection.timepoint, mode=mode,
+                        worker=worker, date=timezone.localdate().isoformat(),
+                        responsible=collection.person.key_worker or collection.created_by,
+                        raised=raised_for(collection))
+    except ml.DataError as exc:  # the store refused it: another form for this occasion, or
+        # e.g. a timepoint the schedule does not declare
         Collection.objects.filter(pk=collection.pk).update(used_at=None)
+        errors = list(getattr(exc, "errors", []))
         audit(request, "submission-refused", person=collection.person,
               detail=f"{measure.id} {collection.timepoint}: "
-                     f"{', '.join(d.code for d in exc.errors)}")
-        return render(request, "serve/respond_problem.html",
-                      {"problems": [_plain_problem(d) for d in exc.errors]}, status=409)
+                     f"{', '.join(d.code for d in errors)}")
+        conflict = any(d.code == "store-form-conflict" for d in errors)
+        problems = [_plain_problem(d) for d in errors] or [str(exc).splitlines()[0]]
+        if not conflict:
+            problems.append("Your answers are kept. Please tell your worker.")
+        return render(request, "serve/respond_problem.html", {
+            "title": "Your answers could not be stored yet", "problems": problems,
+            "back": request.path}, status=409 if conflict else 400)
     except Exception:
         Collection.objects.filter(pk=collection.pk).update(used_at=None)
         raise
+    # the answers are in the Store now: the partial copy goes
+    Collection.objects.filter(pk=collection.pk).update(answers="")
+    request.session[DONE_KEY] = {"pk": collection.pk,
+                                 "alerts": [a.alert_id for a in stored.alerts]}
     return None
 
 
@@ -110,10 +118,80 @@ def _plain_problem(diag: Any) -> str:
     return str(diag.message)
 
 
+def _answer(request: HttpRequest, collection: Collection, mode: str) -> HttpResponse | str:
+    """One page posted: save its answers, then go back, on, stop (``"saved"``) or send the
+    whole form (``"stored"``).
+    """
+    measure = lib.load_measure(collection.measure_id)
+    plan = pages.pages(measure, collection.paging)
+    index = pages.page_index(request.POST.get("serve_page"), len(plan)) or 0
+    nav = request.POST.get("serve_nav", "")
+    if nav not in pages.NAVS:
+        nav = "finish" if index == len(plan) - 1 else "next"
+    answers = pages.merge(measure, pages.saved(collection), request.POST, plan[index])
+    if not pages.keep(collection, answers):
+        return render(request, "serve/respond_closed.html", {"reason": "used"}, status=410)
+    if nav != "finish":
+        raise_early(request, collection, measure, answers)
+    if nav == "save":
+        return "saved"
+    if nav in ("back", "next"):  # only Send sends: Next on the last page stays there
+        target = index - 1 if nav == "back" else min(index + 1, len(plan) - 1)
+        return redirect(f"{request.path}?page={max(target, 0)}")
+    problem = _submit(request, collection, mode, pages.final_data(measure, answers,
+                                                                   request.POST))
+    return problem if problem is not None else "stored"
+
+
+def _show(request: HttpRequest, collection: Collection, action: str) -> HttpResponse:
+    """The page of the form asked for (or where the person stopped), with the risk text of
+    any alert the answers so far set off.
+    """
+    measure = lib.load_measure(collection.measure_id)
+    count = len(pages.pages(measure, collection.paging))
+    index = pages.page_index(request.GET.get("page"), count)
+    if index is None:
+        index = pages.first_open_page(measure, collection)
+    fired = pages.alerts_so_far(measure, pages.saved(collection))
+    notices = risk.for_person(collection.person.team, measure.id, fired) if fired else []
+    return pages.form_page(request, collection, action, index, notices)
+
+
+def raised_for(collection: Collection) -> frozenset[str]:
+    """The alerts already raised for this collection from its saved answers."""
+    return frozenset(AlertTask.objects.filter(
+        person=collection.person, measure_id=collection.measure_id,
+        timepoint=collection.timepoint, created_at__gte=collection.created_at,
+        text__endswith=EARLY).values_list("alert_id", flat=True))
+
+
+EARLY = " (Raised from answers saved on a form not yet sent.)"
+
+
+def raise_early(request: HttpRequest, collection: Collection, measure: ml.Measure,
+                answers: dict[str, list[str]]) -> None:
+    """An alert set off by answers saved on the way is raised at once (once): a person may
+    never press *Send*, and a risk answer must still reach the worker the same day.
+    """
+    fired = set(pages.alerts_so_far(measure, answers)) - raised_for(collection)
+    for alert in measure.alerts:
+        if alert.id not in fired:
+            continue
+        task = AlertTask.objects.create(
+            person=collection.person, team=collection.person.team,
+            responsible=collection.person.key_worker or collection.created_by,
+            measure_id=measure.id, timepoint=collection.timepoint, alert_id=alert.id,
+            severity=alert.severity, text=(measure.text(alert.text) or alert.id) + EARLY)
+        notify(request, task)
+        audit(request, "alert-from-saved-answers", person=collection.person,
+              detail=f"{measure.id} {collection.timepoint}: {alert.id}", username="")
+
+
 def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: Any, *,
            episode: str, timepoint: str, mode: str, worker: str | None, date: str,
-           responsible: Any) -> Any:
-    """Store validated answers in the Store, raise the alerts they set off, and audit it.
+           responsible: Any, raised: frozenset[str] = frozenset()) -> Any:
+    """Store validated answers in the Store, raise the alerts they set off (except those in
+    ``raised``: already raised from the answers saved on the way), and audit it.
 
     The alerts are those the Store reports for the form. A repeated submission (a retry
     after a lost connection, or after the process stopped between storing the form and
@@ -130,6 +208,8 @@ def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: A
                    .values_list("alert_id", flat=True))
         alerts = [a for a in alerts if a.alert_id not in have]
     for alert in alerts:
+        if alert.alert_id in raised:
+            continue
         task = AlertTask.objects.create(person=person, team=person.team,
                                         responsible=responsible, measure_id=measure.id,
                                         timepoint=timepoint, alert_id=alert.alert_id,
@@ -211,16 +291,82 @@ def respond(request: HttpRequest) -> HttpResponse:
         return render(request, "serve/respond_closed.html", {"reason": collection.state},
                       status=410)
     if request.method == "POST":
-        problem = _submit(request, collection, "online")
-        if problem is not None:
-            return problem
-        request.session.pop(RESPOND_KEY, None)
-        return redirect("serve:respond_thanks")
-    return _form_page(request, collection, reverse("serve:respond"))
+        outcome = _answer(request, collection, "online")
+        if outcome == "saved":
+            return redirect("serve:respond_saved")
+        if outcome == "stored":
+            request.session.pop(RESPOND_KEY, None)
+            return redirect("serve:respond_thanks")
+        assert isinstance(outcome, HttpResponse)
+        return outcome
+    return _show(request, collection, reverse("serve:respond"))
+
+
+def respond_saved(request: HttpRequest) -> HttpResponse:
+    """After *Save and finish later* on a link: how to come back."""
+    collection = _session_collection(request)
+    if collection is None:
+        return render(request, "serve/respond_closed.html", {"reason": "unknown"}, status=404)
+    return render(request, "serve/respond_saved.html", {"collection": collection,
+                                                        "tablet": False})
 
 
 def respond_thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "serve/respond_thanks.html", {"tablet": False})
+    return render(request, "serve/respond_thanks.html", _thanks(request, tablet=False))
+
+
+def _done(request: HttpRequest) -> tuple[Collection, list[str]] | None:
+    """The form this session has just sent, and the alerts it set off (None: none sent
+    here in the last hour).
+    """
+    done = request.session.get(DONE_KEY)
+    if not isinstance(done, dict):
+        return None
+    since = timezone.now() - dt.timedelta(hours=1)
+    collection = Collection.objects.select_related("person", "person__team").filter(
+        pk=done.get("pk"), used_at__gt=since).first()
+    if collection is None:
+        return None
+    return collection, [str(a) for a in done.get("alerts") or []]
+
+
+def _thanks(request: HttpRequest, *, tablet: bool) -> dict[str, Any]:
+    found = _done(request)
+    if found is None:
+        return {"tablet": tablet, "risk": [], "feedback": False}
+    collection, alerts = found
+    team = collection.person.team
+    return {"tablet": tablet, "risk": risk.for_person(team, collection.measure_id, alerts),
+            "feedback": team.respondent_feedback}
+
+
+def _feedback_page(request: HttpRequest, back: str) -> HttpResponse:
+    """The person's own feedback sheet for the form this session has just sent; only
+    where their team allows it, and only ever for that form's person.
+    """
+    found = _done(request)
+    if found is None or not found[0].person.team.respondent_feedback:
+        return render(request, "serve/respond_closed.html", {"reason": "unknown"}, status=404)
+    collection = found[0]
+    try:
+        page = lib.feedback_html(collection.measure_id, collection.person.respondent_id)
+    except (ml.MeasurelibError, ValueError):
+        return render(request, "serve/respond_problem.html", {
+            "title": "Your results are not ready",
+            "problems": ["Your worker can go through your results with you."], "back": back},
+            status=200)
+    audit(request, "respondent-feedback", person=collection.person,
+          detail=collection.measure_id, username="")
+    link = f'<p class="back-link"><a href="{back}">Back</a></p>'
+    page = page.replace("</body>", link + "</body>", 1)
+    response = HttpResponse(page, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = form_policy(page)
+    return response
+
+
+def respond_feedback(request: HttpRequest) -> HttpResponse:
+    """A link respondent's own feedback sheet (after the thank-you)."""
+    return _feedback_page(request, reverse("serve:respond_thanks"))
 
 
 # ---------------------------------------------------------------- tablet hand-over
@@ -244,17 +390,38 @@ def tablet_form(request: HttpRequest) -> HttpResponse:
     if not _open(collection):
         return redirect("serve:tablet_unlock")
     if request.method == "POST":
-        problem = _submit(request, collection, "tablet")
-        if problem is not None:
-            return problem
-        return redirect("serve:tablet_done")
-    return _form_page(request, collection, reverse("serve:tablet_form"))
+        outcome = _answer(request, collection, "tablet")
+        if outcome == "saved":
+            return redirect("serve:tablet_saved")
+        if outcome == "stored":
+            return redirect("serve:tablet_done")
+        assert isinstance(outcome, HttpResponse)
+        return outcome
+    return _show(request, collection, reverse("serve:tablet_form"))
 
 
 def tablet_done(request: HttpRequest) -> HttpResponse:
     if _tablet_collection(request) is None:
         return redirect("serve:dashboard")
-    return render(request, "serve/respond_thanks.html", {"tablet": True})
+    return render(request, "serve/respond_thanks.html", _thanks(request, tablet=True))
+
+
+def tablet_saved(request: HttpRequest) -> HttpResponse:
+    """After *Save and finish later* on a tablet: hand the device back."""
+    collection = _tablet_collection(request)
+    if collection is None:
+        return redirect("serve:dashboard")
+    return render(request, "serve/respond_saved.html", {"collection": collection,
+                                                        "tablet": True})
+
+
+def tablet_feedback(request: HttpRequest) -> HttpResponse:
+    """The person's own feedback sheet on the tablet, for the form just sent on it."""
+    collection = _tablet_collection(request)
+    found = _done(request)
+    if collection is None or found is None or found[0].pk != collection.pk:
+        return redirect("serve:dashboard")
+    return _feedback_page(request, reverse("serve:tablet_done"))
 
 
 @require_http_methods(["GET", "POST"])

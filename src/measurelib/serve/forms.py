@@ -186,11 +186,40 @@ class TeamForm(forms.ModelForm):
 
     class Meta:
         model = Team
-        fields = ["name", "service", "measures", "schedule", "risk_text", "retention_months",
+        fields = ["name", "service", "measures", "schedule", "risk_text", "paging",
+                  "paging_by_measure", "respondent_feedback", "retention_months",
                   "retention_action"]
         widgets = {"measures": forms.Textarea(attrs={"rows": 3}),
                    "schedule": forms.Textarea(attrs={"rows": 8}),
-                   "risk_text": forms.Textarea(attrs={"rows": 3})}
+                   "risk_text": forms.Textarea(attrs={"rows": 3}),
+                   "paging_by_measure": forms.Textarea(attrs={"rows": 2})}
+        labels = {"paging": "Forms shown", "paging_by_measure": "Forms shown, by measure",
+                  "respondent_feedback": "Offer the person their feedback sheet"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["paging"].required = False  # not given: the whole form on one page
+
+    def clean_paging(self) -> str:
+        """The team's paging; the whole form on one page when not given."""
+        return str(self.cleaned_data.get("paging") or "page")
+
+    def clean_paging_by_measure(self) -> str:
+        """Lines ``measure: page`` or ``measure: question``, each naming a measure once."""
+        text = str(self.cleaned_data.get("paging_by_measure") or "")
+        seen: set[str] = set()
+        lines = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            mid, sep, how = (part.strip() for part in line.partition(":"))
+            if not sep or not mid or how not in ("page", "question") or mid in seen:
+                raise forms.ValidationError(
+                    f"Line {number} ({line.strip()!r}): write `measure: page` or "
+                    "`measure: question`, each measure once, e.g. `gad-7: question`.")
+            seen.add(mid)
+            lines.append(f"{mid}: {how}")
+        return "\n".join(lines)
 
     def clean_measures(self) -> str:
         """Only catalog measures whose wording ships with measurelib."""

@@ -15,6 +15,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+PAGING = (
+    ("page", "The whole form on one page"),
+    ("question", "One question per page"),
+)
 ROLES = (
     ("administrator", "Administrator"),
     ("lead", "Lead"),
@@ -56,6 +60,20 @@ class Team(models.Model):
     risk_text = models.TextField(
         blank=True, default="",
         help_text="Your risk procedure and contacts, shown with every alert.")
+    respondent_risk_text = models.TextField(
+        blank=True, default="",
+        help_text="What a person sees when they give an answer that raises an alert (who to "
+                  "contact, and how quickly). Empty: the built-in text (999, Samaritans, "
+                  "NHS 111).")
+    paging = models.CharField(
+        max_length=16, default="page", choices=PAGING,
+        help_text="How the forms of this team are shown to the person answering.")
+    paging_by_measure = models.TextField(
+        blank=True, default="",
+        help_text="Exceptions, one per line: `measure: question` or `measure: page`.")
+    respondent_feedback = models.BooleanField(
+        default=False,
+        help_text="After the thank-you, offer the person their own feedback sheet.")
     created_at = models.DateTimeField(default=timezone.now)
     retention_months = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1200)],
@@ -76,6 +94,16 @@ class Team(models.Model):
     def measure_ids(self) -> list[str]:
         """The catalog ids of the team's measures, in order."""
         return [m.strip() for m in self.measures.replace(",", "\n").splitlines() if m.strip()]
+
+    def paging_for(self, measure_id: str) -> str:
+        """``page`` or ``question``: how a measure's form is shown (the team's setting, or
+        the measure's own line in ``paging_by_measure``).
+        """
+        for line in self.paging_by_measure.splitlines():
+            mid, _, how = line.partition(":")
+            if mid.strip() == measure_id and how.strip() in dict(PAGING):
+                return how.strip()
+        return self.paging
 
 
 class StaffProfile(models.Model):
@@ -169,9 +197,28 @@ class Collection(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    paging = models.CharField(max_length=16, default="page", choices=PAGING)
+    #: answers saved so far (JSON: column -> list of values), until the form is sent
+    answers = models.TextField(blank=True, default="")
+    saved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+
+    @property
+    def n_answered(self) -> int:
+        """How many questions have saved answers (0 once the form is sent)."""
+        import json
+
+        try:
+            return len(json.loads(self.answers)) if self.answers else 0
+        except ValueError:
+            return 0
+
+    @property
+    def partial(self) -> bool:
+        """Whether answers were saved but the form was never sent (a partial form)."""
+        return self.used_at is None and bool(self.answers)
 
     @property
     def state(self) -> str:
@@ -214,6 +261,15 @@ class AlertTask(models.Model):
 
     class Meta:
         ordering = ["actioned_at", "-created_at"]
+
+    @property
+    def risk(self) -> dict[str, str]:
+        """The team's risk text for this alert (``worker``) and what the person was shown
+        (``person``).
+        """
+        from measurelib.serve._risk import for_task
+
+        return for_task(self)
 
 
 class AuditEvent(models.Model):
@@ -374,3 +430,59 @@ class PublishedMeasure(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         """Refuse: a published version may have answers stored against it."""
         raise PermissionError("a published measure version is immutable")
+
+
+class RiskText(models.Model):
+    """A team's own text for one declared alert (``measure_id/alert_id``): for the person
+    who set it off, and for the worker's alert task. Empty texts fall back to the team's
+    defaults.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="risk_texts")
+    alert = models.CharField(max_length=130)
+    respondent_text = models.TextField(blank=True, default="")
+    worker_text = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "alert"],
+                                               name="serve_risktext_unique")]
+
+
+class PrintedForm(models.Model):
+    """A paper form printed for one person and timepoint, with a short code (and a QR code
+    of its keying address) on it; keying by the code opens the right keying screen.
+    """
+
+    code = models.CharField(max_length=8, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="printed")
+    episode = models.CharField(max_length=16, default="1")
+    measure_id = models.CharField(max_length=64)
+    timepoint = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    entry = models.OneToOneField(PaperEntry, on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="printed")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+    @classmethod
+    def new_code(cls) -> str:
+        """Eight characters of an unambiguous alphabet (no 0/O, 1/I), not yet used."""
+        while True:
+            code = "".join(secrets.choice(cls.ALPHABET) for _ in range(8))
+            if not cls.objects.filter(code=code).exists():
+                return code
+
+    @staticmethod
+    def normalise(text: str) -> str:
+        """A code as typed (any case, with spaces or a dash) in its stored form."""
+        return "".join(ch for ch in text.upper() if ch.isalnum())[:32]
+
+    @property
+    def display(self) -> str:
+        """The code as printed: two groups of four."""
+        return f"{self.code[:4]}-{self.code[4:]}"

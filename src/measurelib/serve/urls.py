@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from measurelib.serve import _api, _composer, _fhir, _paper, _respond, _retention, _send, views
+from measurelib.serve import _api, _composer, _fhir, _paper, _print, _respond, _retention, _risk, _send, views
 
 app_name = "serve"
 
@@ -34,6 +34,11 @@ urlpatterns = [
          name="print"),
     path("people/<str:respondent_id>/feedback/<str:measure_id>/", views.feedback,
          name="feedback"),
+    path("people/<str:respondent_id>/printed/", _print.print_start, name="print_start"),
+    path("paper/printed/<str:code>.<str:fmt>", _print.printed, name="printed"),
+    path("paper/code/", _print.paper_find, name="paper_find"),
+    path("paper/code/<str:code>/", _print.paper_code, name="paper_code"),
+    path("manage/teams/<int:pk>/risk/", _risk.risk_texts, name="risk_texts"),
     path("paper/<int:pk>/", _paper.paper_key, name="paper_key"),
     path("paper/<int:pk>/reconcile/", _paper.paper_reconcile, name="paper_reconcile"),
     path("links/<int:pk>/withdraw/", views.link_revoke, name="link_revoke"),
@@ -77,6 +82,10 @@ urlpatterns = [
     path("respond/", _respond.respond, name="respond"),
     path("respond/thanks/", _respond.respond_thanks, name="respond_thanks"),
     path("tablet/", _respond.tablet_form, name="tablet_form"),
+    path("respond/saved/", _respond.respond_saved, name="respond_saved"),
+    path("respond/feedback/", _respond.respond_feedback, name="respond_feedback"),
     path("tablet/done/", _respond.tablet_done, name="tablet_done"),
+    path("tablet/saved/", _respond.tablet_saved, name="tablet_saved"),
+    path("tablet/feedback/", _respond.tablet_feedback, name="tablet_feedback"),
     path("tablet/unlock/", _respond.tablet_unlock, name="tablet_unlock"),
 ]

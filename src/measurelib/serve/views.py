@@ -260,6 +260,7 @@ def person_export(request: HttpRequest, respondent_id: str) -> HttpResponse:
         "alerts": rows(p.alerts.all()),
         "paper_forms": rows(p.paper.all(), ("first", "second")),
         "fhir_receipts": rows(p.fhir_receipts.all()),
+        "printed_forms": rows(p.printed.all()),
         "store": lib.person_records(p.respondent_id),
         "audit": list(AuditEvent.objects.filter(person=p.respondent_id).values(
             "at", "username", "action", "detail")),
@@ -340,7 +341,8 @@ def collect(request: HttpRequest, respondent_id: str) -> HttpResponse:
     data = form.cleaned_data
     now = timezone.now()
     shown = {"lang": data.get("lang") or "", "variant": data["variant"],
-             "respondent": data["respondent"]}
+             "respondent": data["respondent"],
+             "paging": p.team.paging_for(data["measure_id"])}
     if data["method"] == "tablet":
         c = Collection.objects.create(kind="tablet", person=p, episode=data["episode"],
                                       measure_id=data["measure_id"],
