@@ -41,6 +41,7 @@ __all__ = [
     "Calibration",
     "CalibrationFit",
     "CalibrationSample",
+    "CATStop",
     "Code",
     "ComposeEntry",
     "Condition",
@@ -65,6 +66,7 @@ __all__ = [
     "Reference",
     "ReliableChange",
     "Scale",
+    "ScoreCAT",
     "ScoreIRT",
     "ScoreRule",
     "Text",
@@ -625,6 +627,41 @@ class Calibration(_Model):
     references: list[Reference] = Field(default_factory=list, description="Sources.")
 
 
+class CATStop(_Model):
+    """When an adaptive test stops (θ units: the reference population's SDs)."""
+
+    se: float | None = Field(default=None, gt=0, description="Stop when SE(θ) is below.")
+    min_items: int = Field(default=1, ge=1, description="Ask at least this many questions.")
+    max_items: int | None = Field(default=None, ge=1, description="Ask at most this many.")
+    se_change: float | None = Field(
+        default=None, gt=0, description="Stop when an answer changes SE(θ) by less than this."
+    )
+
+
+class ScoreCAT(_Model):
+    """Administer a `method: irt` score as an adaptive test (CAT): one question at a time,
+    each chosen from the calibrated items for what is known so far, until a stopping rule
+    is met. The score is the final EAP θ and its SE on the bank's metric.
+    """
+
+    select: Literal["MFI", "MEPV", "KL"] = Field(
+        default="MFI",
+        description="Item selection: maximum Fisher information at the estimate (`MFI`), "
+        "minimum expected posterior variance (`MEPV`) or Kullback–Leibler (`KL`).",
+    )
+    stop: Literal["promis", "promis-recommended", "promis-pediatric"] | CATStop = Field(
+        default="promis",
+        description="A published stopping rule (`promis`: 4–12 questions, SE < 0.3; "
+        "`promis-recommended`: also stops when the SE changes by < 0.01, at most 8; "
+        "`promis-pediatric`: 5–12, SE < 0.4) or your own.",
+    )
+    exposure: Literal["none", "randomesque"] = Field(
+        default="none", description="`randomesque`: pick at random among the 5 best "
+        "questions, so that the same few are not asked of everyone.",
+    )
+    start_theta: float = Field(default=0.0, description="θ used to choose the first question.")
+
+
 class ScoreIRT(_Model):
     """Options of a `method: irt` score."""
 
@@ -636,6 +673,10 @@ class ScoreIRT(_Model):
     )
     se: bool = Field(default=True, description="Write the standard error as `<score>_se`.")
     trait: str | None = Field(default=None, description="The trait scored, in multi-trait banks.")
+    cat: ScoreCAT | None = Field(
+        default=None, description="Administer adaptively on the service's web form and "
+        "through FHIR `Questionnaire/$next-question` (the score's items are the pool)."
+    )
 
 
 RespondentVariant = Literal["proxy", "easy_read", "telephone", "assisted"]

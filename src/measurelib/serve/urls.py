@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from measurelib.serve import _api, _paper, _respond, views
+from measurelib.serve import _api, _cat, _paper, _respond, views
 
 app_name = "serve"
 
@@ -59,6 +59,8 @@ urlpatterns = [
     path("api/v1/measures/<str:measure_id>/fhir", _api.questionnaire, name="api_fhir"),
     path("api/v1/responses", _api.responses, name="api_responses"),
     path("api/v1/people/<str:respondent_id>/scores", _api.scores, name="api_scores"),
+    path("api/v1/fhir/Questionnaire/$next-question", _cat.next_question,
+         name="api_next_question"),
     # respondents
     path("r/<str:token>", _respond.open_link, name="open_link"),
     path("respond/", _respond.respond, name="respond"),
