@@ -50,6 +50,7 @@ __all__ = [
     "IRTTarget",
     "Item",
     "ItemIRT",
+    "ItemIRTSE",
     "Licence",
     "LinearTransform",
     "Lock",
@@ -447,6 +448,14 @@ class Personalised(_Model):
 IRTModelName = Literal["graded", "gpcm", "pcm", "rsm", "2pl", "rasch"]
 
 
+class ItemIRTSE(_Model):
+    """Standard errors of an item's calibrated parameters (written by `measurelib calibrate`)."""
+
+    a: float | None = Field(default=None, ge=0, description="Standard error of `a`.")
+    b: list[float] | None = Field(default=None, description="Standard errors of `b`.")
+    d: list[float] | None = Field(default=None, description="Standard errors of `d`.")
+
+
 class ItemIRT(_Model):
     """Item response theory parameters of a calibrated item (see docs/irt.md).
 
@@ -477,6 +486,11 @@ class ItemIRT(_Model):
         description="The latent trait the item measures, when a bank measures several (e.g. "
         "`neuroticism`); items of one trait are calibrated and scored together.",
     )
+    se: ItemIRTSE | None = Field(
+        default=None, description="Standard errors of the parameters from the calibration "
+        "(observed information, Louis's method; `b` by the delta method). Scoring does not "
+        "use them; they say how precisely the calibration sample fixed each parameter.",
+    )
 
     @model_validator(mode="after")
     def _parameters(self) -> ItemIRT:
@@ -487,6 +501,13 @@ class ItemIRT(_Model):
         vals = self.b if self.b is not None else (self.d or [])
         if not vals:
             raise PydanticCustomError("invalid-irt", "the irt block's thresholds are empty")
+        if self.se is not None:
+            for name, given in (("b", self.b), ("d", self.d)):
+                ses = getattr(self.se, name)
+                if ses is not None and (given is None or len(ses) != len(given)):
+                    raise PydanticCustomError(
+                        "invalid-irt", "`se.{name}` must give one standard error per value "
+                        "of `{name}`", {"name": name})
         if any(not math.isfinite(v) for v in vals):
             raise PydanticCustomError("invalid-irt", "irt thresholds must be finite numbers")
         if self.model in ("graded", "2pl", "rasch") and len(vals) > 1:

@@ -19,7 +19,8 @@ class IRTResult(Result):
     :math:`P_c \propto e^{c a\theta + d_c}` (``d0 = 0``) for the divide-by-total models.
     ``coef_irt`` holds the classical parametrisation (mirt's ``coef(x, IRTpars=TRUE)``):
     ``b_k = -d_k / a`` (graded, 2PL) and ``b_k = -(d_k - d_{k-1}) / a`` (GPCM, PCM, RSM).
-    ``se`` has the shape of ``coef``: NaN marks a fixed parameter. With ``groups``, the
+    ``se`` has the shape of ``coef``: NaN marks a fixed parameter; ``se_irt`` those of
+    ``coef_irt`` (the thresholds' by the delta method; None without standard errors). With ``groups``, the
     three tables are indexed by (group, item), ``group(label)`` gives one scoring
     object per group, and the scoring, information and fit methods use the reference
     (first) group.
@@ -56,6 +57,7 @@ class IRTResult(Result):
     simulated: bool
     warnings: list[str]
     groups: list[str] | None = None
+    se_irt: Any = None
     invariance: list[str] = []
     group_n: list[int] | None = None
     method: str = "irt"
