@@ -51,6 +51,7 @@ __all__ = [
     "Item",
     "ItemIRT",
     "ItemIRTSE",
+    "ItemSelection",
     "Licence",
     "LinearTransform",
     "Lock",
@@ -936,6 +937,34 @@ class Permission(_Model):
     scope: str | None = Field(default=None, description="What the permission covers.")
 
 
+class ItemSelection(_Model):
+    """How a short form's items were chosen from a calibrated bank (written by
+    `measurelib shortform`; kept in the built measure's lock).
+    """
+
+    method: str = Field(
+        default="maximum test information integrated over the target",
+        description="The selection criterion.",
+    )
+    n_items: int = Field(ge=1, description="Number of items chosen.")
+    target: IRTTarget | None = Field(
+        default=None, description="The range the items were chosen to measure well, on θ "
+        "and on the metric (none: the bank's whole reference population)."
+    )
+    constraints: dict[str, list[int]] = Field(
+        default_factory=dict, description="Item counts per tag, `{tag: [min, max]}`."
+    )
+    trait: str | None = Field(default=None, description="The trait, in a multi-trait bank.")
+    reliability: float | None = Field(
+        default=None, description="Marginal reliability of the short form's summed-score "
+        "table."
+    )
+    software: str | None = Field(default=None, description="Software, e.g. `measurelib`.")
+    version: str | None = Field(default=None, description="Its version.")
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+                             description="Date of selection, YYYY-MM-DD.")
+
+
 class ComposeEntry(_Model):
     """Items pulled from a bank or another measure: ``from: <id>@<version>`` or a path."""
 
@@ -964,6 +993,11 @@ class ComposeEntry(_Model):
         description="Path of a local overlay file holding the licensed item text of a source "
         "whose licence forbids redistributing it (see docs/licences.md).",
     )
+    selection: ItemSelection | None = Field(
+        default=None, description="How the items were chosen from a calibrated bank "
+        "(`measurelib shortform` writes it; `build` keeps it in the lock and checks the "
+        "short form over its target)."
+    )
 
 
 class LockedSource(_Model):
@@ -988,6 +1022,9 @@ class LockedSource(_Model):
     obligations: list[str] = Field(
         default_factory=list,
         description="What users of the built measure must do (register, pay, attribute, ...).",
+    )
+    selection: ItemSelection | None = Field(
+        default=None, description="How the items were chosen (from the composer's entry)."
     )
 
 
