@@ -118,6 +118,8 @@ ROUTES = [
     Route("api_fhir", "GET", lambda w: "/api/v1/measures/phq-9/fhir", set()),
     Route("api_responses", "POST", lambda w: "/api/v1/responses", set()),
     Route("api_scores", "GET", lambda w: f"/api/v1/people/{_pa(w)}/scores", set()),
+    Route("api_next_question", "POST", lambda w: "/api/v1/fhir/Questionnaire/$next-question",
+          set()),
     Route("open_link", "GET", lambda w: "/r/" + "x" * 43, set()),
     Route("respond", "GET", lambda w: "/respond/", set()),
     Route("respond_thanks", "GET", lambda w: "/respond/thanks/", ALL, public=True),
@@ -147,7 +149,8 @@ def test_authorisation_matrix(world: Any, client_for: Any, role: str | None) -> 
         allowed = route.public or (role is not None and role in route.allowed)
         if route.name == "api_client_revoke" and allowed:
             ok = r.status_code == 404  # no such client
-        elif route.name in ("api_measures", "api_fhir", "api_responses", "api_scores"):
+        elif route.name in ("api_measures", "api_fhir", "api_responses", "api_scores",
+                            "api_next_question"):
             ok = r.status_code == 401
         elif allowed:
             ok = r.status_code in (200, 302) and not (

@@ -65,16 +65,13 @@ def _pool(measure: ml.Measure, rule: Any) -> list[str]:
 def _session(measure: ml.Measure, rule: Any, state: dict[str, Any] | None = None,
              seed: int | None = None) -> Any:
     """A new :class:`measurelib.cat.Session` for the rule's pool, or one restored."""
-    from measurelib import cat
-    from measurelib.psychometrics import measure_bank
-
-    bank = measure_bank(measure, _pool(measure, rule))
+    bank = ml.psychometrics.measure_bank(measure, _pool(measure, rule))
     if state is not None:
-        return cat.Session.from_dict(bank, state)
+        return ml.cat.Session.from_dict(bank, state)
     opts = rule.irt.cat
     stop: Any = opts.stop if isinstance(opts.stop, str) else {
         k: v for k, v in opts.stop.model_dump().items() if v is not None}
-    return cat.Session(bank, select=opts.select, start_theta=opts.start_theta, stop=stop,
+    return ml.cat.Session(bank, select=opts.select, start_theta=opts.start_theta, stop=stop,
                        exposure=None if opts.exposure == "none" else opts.exposure,
                        seed=seed)
 
@@ -83,11 +80,9 @@ def _category(measure: ml.Measure, item_id: str, value: float) -> int | None:
     """The calibration category (0..K-1) of an answer (after recode and reverse)."""
     import numpy as np
 
-    from measurelib.definition import scored_values
-    from measurelib.scoring import scored_item_values
-
-    scored = float(scored_item_values(measure, item_id, np.array([float(value)]))[0])
-    values = [float(v) for v in scored_values(measure, item_id)]
+    scored = float(ml.scoring.scored_item_values(measure, item_id,
+                                                 np.array([float(value)]))[0])
+    values = [float(v) for v in ml.definition.scored_values(measure, item_id)]
     for k, v in enumerate(values):
         if abs(v - scored) < 1e-9:
             return k
@@ -310,9 +305,7 @@ def _response(measure: ml.Measure, rule: Any, test: _Test, cat_admin: CatAdminis
 
 def _value_of(measure: ml.Measure, column: str, option: dict[str, Any]) -> float | None:
     """The form value an answerOption stands for, read back as interop reads answers."""
-    from measurelib.interop import read_fhir
-
-    frame = read_fhir(measure, {"resourceType": "QuestionnaireResponse", "item": [
+    frame = ml.interop.read_fhir(measure, {"resourceType": "QuestionnaireResponse", "item": [
         {"linkId": column, "answer": [{"valueCoding": option.get("valueCoding", {})}]}]})
     try:
         return float(frame[column].iloc[0])
@@ -322,10 +315,8 @@ def _value_of(measure: ml.Measure, column: str, option: dict[str, Any]) -> float
 
 def _given(measure: ml.Measure, qr: dict[str, Any]) -> dict[str, float]:
     """The answers a QuestionnaireResponse carries, by item id (interop's FHIR reading)."""
-    from measurelib.interop import read_fhir
-
     body = {k: v for k, v in qr.items() if k not in ("contained", "questionnaire")}
-    frame = read_fhir(measure, body)
+    frame = ml.interop.read_fhir(measure, body)
     out: dict[str, float] = {}
     if len(frame):
         row = frame.iloc[0]
