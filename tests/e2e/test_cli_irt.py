@@ -51,6 +51,24 @@ def test_shortform_prints_its_table_and_builds(tmp_path: Path) -> None:
     assert m.lock is not None
     assert "6 of 14 calibrated items, scored on the bank's metric (T = 50 + 10θ)" in \
         str(m.lock.sources[0].use)
+    # how the items were chosen is kept: in the composer, in the lock, and the built form
+    # is checked over the target it was chosen for
+    composer = ml.load(out)
+    sel = composer.compose[0].selection
+    assert sel is not None and sel.n_items == 6 and sel.target is not None
+    assert sel.target.score == [35.0, 60.0] and sel.target.theta is None
+    assert sel.software == "measurelib" and sel.reliability is not None
+    locked = m.lock.sources[0].selection
+    assert locked is not None and locked.target is not None
+    assert locked.target.score == [35.0, 60.0] and locked.n_items == 6
+    assert m.calibration.target is not None and m.calibration.target.score == [35.0, 60.0]
+    theta = tmp_path / "theta.yaml"
+    res = run("shortform", str(BANK), "-n", "5", "--target", "-1", "0.5", "--theta",
+              "--tag", "coping:1:2", "-o", str(theta))
+    assert res.returncode == 0, res.stderr
+    sel = ml.load(theta).compose[0].selection
+    assert sel is not None and sel.target is not None and sel.target.theta == [-1.0, 0.5]
+    assert sel.constraints == {"coping": [1, 2]}
     js = run("shortform", str(BANK), "-n", "4", "--format", "json")
     doc = json.loads(js.stdout)
     assert len(doc["items"]) == 4 and doc["conversion"]

@@ -171,6 +171,8 @@ ROUTES = [
     Route("api_responses", "POST", lambda w: "/api/v1/responses", set()),
     Route("api_fhir_response", "POST", lambda w: "/api/v1/fhir/QuestionnaireResponse", set()),
     Route("api_scores", "GET", lambda w: f"/api/v1/people/{_pa(w)}/scores", set()),
+    Route("api_next_question", "POST", lambda w: "/api/v1/fhir/Questionnaire/$next-question",
+          set()),
     Route("open_link", "GET", lambda w: "/r/" + "x" * 43, set()),
     Route("respond", "GET", lambda w: "/respond/", set()),
     Route("respond_thanks", "GET", lambda w: "/respond/thanks/", ALL, public=True),
@@ -207,7 +209,7 @@ def test_authorisation_matrix(world: Any, client_for: Any, role: str | None) -> 
         elif route.name == "link_send" and allowed:
             ok = r.status_code in (400, 410)  # no address / withdrawn above: nothing sent
         elif route.name in ("api_measures", "api_fhir", "api_responses", "api_scores",
-                            "api_fhir_response"):
+                            "api_fhir_response", "api_next_question"):
             ok = r.status_code == 401
         elif allowed:
             ok = r.status_code in (200, 302) and not (

@@ -136,6 +136,24 @@ def _fit_summary(fit: Any, trait: str | None) -> dict[str, Any]:
     return out
 
 
+def _parameter_se(fit: Any, item_id: str, k: int) -> dict[str, Any] | None:
+    """The ``se:`` of an item's irt block: ``a`` (when free) and ``b``, rounded to 6."""
+    import math
+
+    table = fit.se_irt
+    if table is None:
+        return None
+    row = table.loc[item_id]
+    b = [float(row[f"b{j}"]) for j in range(1, k + 1)]
+    if not all(math.isfinite(x) for x in b):
+        return None
+    out: dict[str, Any] = {}
+    if math.isfinite(float(row["a"])):
+        out["a"] = round(float(row["a"]), 6)
+    out["b"] = [round(x, 6) for x in b]
+    return out
+
+
 def calibrate(  # noqa: C901 - one pass: traits, data, fit, write-back
     bank: Measure | str,
     data: Any,
@@ -153,6 +171,7 @@ def calibrate(  # noqa: C901 - one pass: traits, data, fit, write-back
     columns: Mapping[str, str] | None = None,
     on_invalid: str = "error",
     quadrature: int = 61,
+    se: str | None = "louis",
 ) -> CalibrationResult:
     r"""Calibrate a bank's items on responses and write the parameters into the definition.
 
@@ -180,6 +199,9 @@ def calibrate(  # noqa: C901 - one pass: traits, data, fit, write-back
     target : dict, optional
         The range subsets must measure well, e.g. ``{"score": [35, 60]}`` (checked by
         ``lint``); default: the bank's existing target, if any.
+    se : {"louis", "oakes", "sem", None}
+        How the parameters' standard errors are computed (``se:`` in each ``irt`` block:
+        ``a`` and the thresholds ``b``, by the delta method); None leaves them out.
 
     Returns
     -------
@@ -231,7 +253,7 @@ def calibrate(  # noqa: C901 - one pass: traits, data, fit, write-back
     fit_rows = []
     n_used = 0
     for trait, ids in groups.items():
-        fit = irt(codes[ids], model=model, se=None, quadrature=quadrature)
+        fit = irt(codes[ids], model=model, se=se, quadrature=quadrature)
         fits[trait or "all"] = fit
         n_used = max(n_used, int(fit.n))
         for item_id in ids:
@@ -242,6 +264,9 @@ def calibrate(  # noqa: C901 - one pass: traits, data, fit, write-back
                                      "b": [round(float(row[f"b{j}"]), 6) for j in range(1, k + 1)]}
             if block["model"] == "graded":
                 block.pop("model")
+            ses = _parameter_se(fit, item_id, k)
+            if ses is not None:
+                block["se"] = ses
             if trait is not None:
                 block["trait"] = trait
             params[item_id] = block

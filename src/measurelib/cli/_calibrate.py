@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="range on the metric that subsets must measure well (lint checks "
                              "test information >= 10 there)")
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="calibration date (default: today)")
+    parser.add_argument("--se", choices=("louis", "oakes", "sem", "none"), default="louis",
+                        help="standard errors of the parameters written into each irt block "
+                        "(default: louis; none leaves them out)")
     parser.add_argument("--on-invalid", choices=("error", "reject", "missing"), default="error",
                         help="what to do with an answer not on an item's scale")
     parser.add_argument("--format", choices=("text", "json"), default="text",
@@ -54,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
                            metric=_metric(args.metric), population=args.population,
                            description=args.description, simulated=args.simulated,
                            source=args.source, date=args.date, on_invalid=args.on_invalid,
-                           target={"score": list(args.target)} if args.target else None)
+                           target={"score": list(args.target)} if args.target else None,
+                           se=None if args.se == "none" else args.se)
     except ValueError as exc:
         sys.stderr.write(f"measurelib calibrate: error: {exc}\n")
         return EXIT_USAGE

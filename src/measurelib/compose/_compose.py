@@ -1175,6 +1175,9 @@ def assemble(p: Plan, report: list[Any], overlays: dict[str, Overlay], *,  # noq
                and row.status == "permission" else {}),
             **({"obligations": list(row.obligations)} if row is not None and row.obligations
                else {}),
+            **({"selection": use.entry.selection.model_dump(mode="json",
+                                                            exclude_defaults=True)}
+               if use.entry.selection is not None else {}),
         })
 
     final = measure.to_dict()
@@ -1208,6 +1211,11 @@ def _calibrated_source(p: Plan) -> dict[str, Any] | None:
     cal = src.calibration.model_dump(mode="json", by_alias=True,  # type: ignore[union-attr]
                                      exclude_defaults=True)
     cal["subset_of"] = f"{key[0]}@{key[1]}"
+    chosen = [u.entry.selection for u in p.uses if u.entry.selection is not None
+              and u.entry.selection.target is not None]
+    if len(chosen) == 1:  # a short form is checked over the range it was chosen for
+        cal["target"] = chosen[0].target.model_dump(  # type: ignore[union-attr]
+            mode="json", exclude_defaults=True)
     return cal
 
 

@@ -652,6 +652,11 @@ def check_measure(measure: Measure) -> list[Diagnostic]:  # noqa: C901 - the cro
                           "Give each score a unique id."))
         score_ids.setdefault(rule.id, i)
         problems_before = len(out)
+        stem = rule.id[:-3] if rule.id.endswith("_se") else None
+        if stem is not None and any(r.id == stem and r.method == "irt" for r in measure.scores):
+            out.append(_d("duplicate-id", f"score id {rule.id!r} clashes with the standard "
+                          f"error of IRT score {stem!r}, written as {rule.id!r}", f"{path}.id",
+                          "Rename the score."))
         if isinstance(rule.items, list):
             for j, item_id in enumerate(rule.items):
                 if item_id not in item_ids:

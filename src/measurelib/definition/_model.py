@@ -41,6 +41,7 @@ __all__ = [
     "Calibration",
     "CalibrationFit",
     "CalibrationSample",
+    "CATStop",
     "Code",
     "ComposeEntry",
     "Condition",
@@ -49,6 +50,8 @@ __all__ = [
     "IRTTarget",
     "Item",
     "ItemIRT",
+    "ItemIRTSE",
+    "ItemSelection",
     "Licence",
     "LinearTransform",
     "Lock",
@@ -65,6 +68,7 @@ __all__ = [
     "Reference",
     "ReliableChange",
     "Scale",
+    "ScoreCAT",
     "ScoreIRT",
     "ScoreRule",
     "Text",
@@ -445,6 +449,14 @@ class Personalised(_Model):
 IRTModelName = Literal["graded", "gpcm", "pcm", "rsm", "2pl", "rasch"]
 
 
+class ItemIRTSE(_Model):
+    """Standard errors of an item's calibrated parameters (written by `measurelib calibrate`)."""
+
+    a: float | None = Field(default=None, ge=0, description="Standard error of `a`.")
+    b: list[float] | None = Field(default=None, description="Standard errors of `b`.")
+    d: list[float] | None = Field(default=None, description="Standard errors of `d`.")
+
+
 class ItemIRT(_Model):
     """Item response theory parameters of a calibrated item (see docs/irt.md).
 
@@ -475,6 +487,11 @@ class ItemIRT(_Model):
         description="The latent trait the item measures, when a bank measures several (e.g. "
         "`neuroticism`); items of one trait are calibrated and scored together.",
     )
+    se: ItemIRTSE | None = Field(
+        default=None, description="Standard errors of the parameters from the calibration "
+        "(observed information, Louis's method; `b` by the delta method). Scoring does not "
+        "use them; they say how precisely the calibration sample fixed each parameter.",
+    )
 
     @model_validator(mode="after")
     def _parameters(self) -> ItemIRT:
@@ -485,6 +502,13 @@ class ItemIRT(_Model):
         vals = self.b if self.b is not None else (self.d or [])
         if not vals:
             raise PydanticCustomError("invalid-irt", "the irt block's thresholds are empty")
+        if self.se is not None:
+            for name, given in (("b", self.b), ("d", self.d)):
+                ses = getattr(self.se, name)
+                if ses is not None and (given is None or len(ses) != len(given)):
+                    raise PydanticCustomError(
+                        "invalid-irt", "`se.{name}` must give one standard error per value "
+                        "of `{name}`", {"name": name})
         if any(not math.isfinite(v) for v in vals):
             raise PydanticCustomError("invalid-irt", "irt thresholds must be finite numbers")
         if self.model in ("graded", "2pl", "rasch") and len(vals) > 1:
@@ -625,6 +649,41 @@ class Calibration(_Model):
     references: list[Reference] = Field(default_factory=list, description="Sources.")
 
 
+class CATStop(_Model):
+    """When an adaptive test stops (θ units: the reference population's SDs)."""
+
+    se: float | None = Field(default=None, gt=0, description="Stop when SE(θ) is below.")
+    min_items: int = Field(default=1, ge=1, description="Ask at least this many questions.")
+    max_items: int | None = Field(default=None, ge=1, description="Ask at most this many.")
+    se_change: float | None = Field(
+        default=None, gt=0, description="Stop when an answer changes SE(θ) by less than this."
+    )
+
+
+class ScoreCAT(_Model):
+    """Administer a `method: irt` score as an adaptive test (CAT): one question at a time,
+    each chosen from the calibrated items for what is known so far, until a stopping rule
+    is met. The score is the final EAP θ and its SE on the bank's metric.
+    """
+
+    select: Literal["MFI", "MEPV", "KL"] = Field(
+        default="MFI",
+        description="Item selection: maximum Fisher information at the estimate (`MFI`), "
+        "minimum expected posterior variance (`MEPV`) or Kullback–Leibler (`KL`).",
+    )
+    stop: Literal["promis", "promis-recommended", "promis-pediatric"] | CATStop = Field(
+        default="promis",
+        description="A published stopping rule (`promis`: 4–12 questions, SE < 0.3; "
+        "`promis-recommended`: also stops when the SE changes by < 0.01, at most 8; "
+        "`promis-pediatric`: 5–12, SE < 0.4) or your own.",
+    )
+    exposure: Literal["none", "randomesque"] = Field(
+        default="none", description="`randomesque`: pick at random among the 5 best "
+        "questions, so that the same few are not asked of everyone.",
+    )
+    start_theta: float = Field(default=0.0, description="θ used to choose the first question.")
+
+
 class ScoreIRT(_Model):
     """Options of a `method: irt` score."""
 
@@ -636,6 +695,10 @@ class ScoreIRT(_Model):
     )
     se: bool = Field(default=True, description="Write the standard error as `<score>_se`.")
     trait: str | None = Field(default=None, description="The trait scored, in multi-trait banks.")
+    cat: ScoreCAT | None = Field(
+        default=None, description="Administer adaptively on the service's web form and "
+        "through FHIR `Questionnaire/$next-question` (the score's items are the pool)."
+    )
 
 
 RespondentVariant = Literal["proxy", "easy_read", "telephone", "assisted"]
@@ -874,6 +937,34 @@ class Permission(_Model):
     scope: str | None = Field(default=None, description="What the permission covers.")
 
 
+class ItemSelection(_Model):
+    """How a short form's items were chosen from a calibrated bank (written by
+    `measurelib shortform`; kept in the built measure's lock).
+    """
+
+    method: str = Field(
+        default="maximum test information integrated over the target",
+        description="The selection criterion.",
+    )
+    n_items: int = Field(ge=1, description="Number of items chosen.")
+    target: IRTTarget | None = Field(
+        default=None, description="The range the items were chosen to measure well, on θ "
+        "and on the metric (none: the bank's whole reference population)."
+    )
+    constraints: dict[str, list[int]] = Field(
+        default_factory=dict, description="Item counts per tag, `{tag: [min, max]}`."
+    )
+    trait: str | None = Field(default=None, description="The trait, in a multi-trait bank.")
+    reliability: float | None = Field(
+        default=None, description="Marginal reliability of the short form's summed-score "
+        "table."
+    )
+    software: str | None = Field(default=None, description="Software, e.g. `measurelib`.")
+    version: str | None = Field(default=None, description="Its version.")
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+                             description="Date of selection, YYYY-MM-DD.")
+
+
 class ComposeEntry(_Model):
     """Items pulled from a bank or another measure: ``from: <id>@<version>`` or a path."""
 
@@ -902,6 +993,11 @@ class ComposeEntry(_Model):
         description="Path of a local overlay file holding the licensed item text of a source "
         "whose licence forbids redistributing it (see docs/licences.md).",
     )
+    selection: ItemSelection | None = Field(
+        default=None, description="How the items were chosen from a calibrated bank "
+        "(`measurelib shortform` writes it; `build` keeps it in the lock and checks the "
+        "short form over its target)."
+    )
 
 
 class LockedSource(_Model):
@@ -926,6 +1022,9 @@ class LockedSource(_Model):
     obligations: list[str] = Field(
         default_factory=list,
         description="What users of the built measure must do (register, pay, attribute, ...).",
+    )
+    selection: ItemSelection | None = Field(
+        default=None, description="How the items were chosen (from the composer's entry)."
     )
 
 

@@ -543,12 +543,12 @@ def irt_conversions(m: Measure, lang: str) -> list[dict[str, Any]]:
         mt = m.calibration.metric if m.calibration is not None else None
         dec = mt.decimals if mt is not None and mt.decimals is not None else (
             0 if mt is not None and mt.sd >= 5 else 2)
-        reversed_items = []
+        reversed_items = []  # (question, the number to subtract the ticked one from)
         for i in items:
             if m.item(i).reverse:
                 vals = scored_values(m, i)
-                reversed_items.append(f"{m.item(i).code or m.item(i).id}: count "
-                                      f"{vals[0] + vals[-1]:g} − the number ticked")
+                reversed_items.append((m.item(i).code or m.item(i).id,
+                                       f"{vals[0] + vals[-1]:g}"))
         out.append({
             "title": m.text(rule.title, lang) or rule.id,
             "metric": mt.name if mt is not None else "θ",

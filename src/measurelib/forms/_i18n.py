@@ -71,6 +71,17 @@ UI: dict[str, dict[str, str]] = {
         "placeholder": "[Licensed text not supplied: {what}]",
         "placeholder_note": "This form shows placeholders where licensed text was not "
                             "supplied. Do not use it with respondents.",
+        # the summed-score conversion table of an IRT score, printed for office use
+        "conv_add": "Add up the numbers of the answers ticked, then read the {metric} score "
+                    "and its standard error (SE) from this table.",
+        "conv_reversed": "Reversed questions",
+        "conv_reversed_item": "{item}: count {total} − the number ticked",
+        "conv_complete": "Use the table only when every question is answered.",
+        "conv_simulated": "The table comes from a calibration on simulated data: a "
+                          "placeholder.",
+        "conv_sum": "Sum",
+        "conv_score": "{metric} score",
+        "conv_se": "SE",
     },
     "cy": {
         "respondent_id": "Rhif adnabod",
@@ -109,6 +120,16 @@ UI: dict[str, dict[str, str]] = {
         "read_options": "Darllenwch yr atebion",
         "note_answer": "Yr ateb a roddwyd (cylchwch neu ysgrifennwch y rhif)",
         "not_answered": "Ddim eisiau ateb",
+        "for_office": "At ddefnydd y swyddfa",
+        "conv_add": "Adiwch rifau'r atebion a diciwyd, yna darllenwch y sgôr {metric} a'i "
+                    "gwall safonol (SE) o'r tabl hwn.",
+        "conv_reversed": "Cwestiynau wedi'u gwrthdroi",
+        "conv_reversed_item": "{item}: cyfrifwch {total} − y rhif a diciwyd",
+        "conv_complete": "Defnyddiwch y tabl dim ond pan fydd pob cwestiwn wedi'i ateb.",
+        "conv_simulated": "Daw'r tabl o raddnodi ar ddata efelychiedig: dros dro yn unig.",
+        "conv_sum": "Cyfanswm",
+        "conv_score": "Sgôr {metric}",
+        "conv_se": "SE",
     },
     "ar": {
         "respondent_id": "رقم المستجيب",
@@ -144,6 +165,16 @@ UI: dict[str, dict[str, str]] = {
         "read_options": "اقرأ الإجابات بصوت عالٍ",
         "note_answer": "الإجابة المعطاة (ضع دائرة حول الرقم أو اكتبه)",
         "not_answered": "لم يرغب في الإجابة",
+        "for_office": "للاستخدام المكتبي",
+        "conv_add": "اجمع أرقام الإجابات المختارة، ثم اقرأ درجة {metric} وخطأها المعياري (SE) "
+                    "من هذا الجدول.",
+        "conv_reversed": "الأسئلة المعكوسة",
+        "conv_reversed_item": "{item}: احسب {total} − الرقم المختار",
+        "conv_complete": "استخدم الجدول فقط عندما تتم الإجابة عن كل الأسئلة.",
+        "conv_simulated": "هذا الجدول مأخوذ من معايرة على بيانات محاكاة: هو مؤقت.",
+        "conv_sum": "المجموع",
+        "conv_score": "درجة {metric}",
+        "conv_se": "SE",
     },
 }
 

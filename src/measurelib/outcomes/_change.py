@@ -93,11 +93,14 @@ def _scores_frame(source: Any, measure: Measure, rule: ScoreRule) -> Any:
     need = [c for c in ("respondent_id", "timepoint", "date") if c not in df.columns]
     if need:
         raise ValueError(f"change(store_or_frame=...): the frame needs columns {need}")
+    se = None
     if "score_id" in df.columns and "value" in df.columns:
         df = df[df["score_id"] == rule.id]
         value = df["value"]
+        se = df["se"] if "se" in df.columns else None
     elif rule.id in df.columns:
         value = df[rule.id]
+        se = df[f"{rule.id}_se"] if f"{rule.id}_se" in df.columns else None
     elif "value" in df.columns:
         value = df["value"]
     else:
@@ -110,12 +113,66 @@ def _scores_frame(source: Any, measure: Measure, rule: ScoreRule) -> Any:
         "timepoint": df["timepoint"].astype("string").str.lower(),
         "date": pd.to_datetime(df["date"]),
         "value": pd.to_numeric(value, errors="coerce").astype(float),
+        "se": (pd.to_numeric(se, errors="coerce").astype(float) if se is not None
+               and rule.method == "irt" else float("nan")),
     })
     for col in GROUPABLE:
         if col in df.columns and col != "period":
             out[col] = df[col]
     out = out[out["respondent_id"].notna() & out["value"].notna() & out["date"].notna()]
     return out
+
+
+def _reliable_change(people: Any, rule: ScoreRule, warnings: list[str]
+                     ) -> tuple[str | None, float | None, float | None, Any, Any]:
+    r"""Each person's reliable change: sets ``people["rci"]`` (and ``s_diff`` for per-person
+    standard errors) and returns ``(method, threshold, s_diff, reliable, assessed)``.
+
+    An IRT score (``method: irt``) with both standard errors stored uses them
+    (``"irt-se"``): :math:`S_{diff} = \sqrt{SE_1^2 + SE_2^2}`. Pairs without them fall
+    back to the declared criterion; with none declared they are not classified.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rc = rule.reliable_change
+    method: str | None = None
+    threshold: float | None = None
+    s_diff: float | None = None
+    change = people["change"]
+    assessed = pd.Series(True, index=people.index)
+    if rc is not None and rc.threshold is not None:
+        method, threshold = "threshold", float(rc.threshold)
+        s_diff = threshold / RCI_CRITERION
+        reliable = change.abs() >= threshold - 1e-9
+    elif rc is not None and rc.reliability is not None and rc.sd is not None:
+        method = "jacobson-truax"
+        s_diff = float(rc.sd) * math.sqrt(2 * (1 - float(rc.reliability)))
+        threshold = RCI_CRITERION * s_diff
+        reliable = (change / s_diff).abs() > RCI_CRITERION
+    else:
+        reliable = pd.Series(False, index=people.index)
+        assessed = pd.Series(False, index=people.index)
+    people["rci"] = change / s_diff if s_diff else np.nan
+    if "baseline_se" in people.columns:
+        pair = np.sqrt(people["baseline_se"] ** 2 + people["follow_up_se"] ** 2)
+        own = (pair > 0) & pair.notna() & people["follow_up"].notna()
+        if own.any():
+            people["s_diff"] = pair.where(own)
+            people.loc[own, "rci"] = change[own] / pair[own]
+            reliable = reliable.where(~own, (change / pair).abs() > RCI_CRITERION)
+            assessed = assessed | own
+            n_fallback = int((people["follow_up"].notna() & ~own).sum())
+            if n_fallback:
+                warnings.append(
+                    f"{n_fallback} pair(s) of {rule.id!r} scores have no stored standard "
+                    "errors: " + (f"the declared criterion ({method}) was used for them"
+                                  if method else "they are not classified"))
+            return "irt-se", None, None, reliable, assessed
+    if method is None:
+        warnings.append(f"score {rule.id!r} declares no reliable_change criterion: reliable "
+                        "change categories are not reported")
+    return method, threshold, s_diff, reliable, assessed
 
 
 def _in_clinical(values: Any, cutoff: Any) -> Any:
@@ -328,6 +385,14 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     ``rci`` is reported on the same scale (change / (threshold / 1.96)). A declared
     threshold takes precedence over reliability and SD.
 
+    An IRT score (``method: irt``) carries each person's standard error (stored as
+    ``<score>_se``; in a frame, a ``se`` column beside ``value`` or a ``<score>_se``
+    column). Where both of a pair's SEs are known, the change is judged against that
+    person's own :math:`S_{diff} = \sqrt{SE_1^2 + SE_2^2}` — reliable when
+    :math:`|x_2 - x_1| > 1.96\,S_{diff}` — and ``rc_method`` is ``"irt-se"``; ``people``
+    then has ``baseline_se``, ``follow_up_se`` and ``s_diff``. Pairs without SEs use the
+    declared criterion (with a warning).
+
     *Recovered* means in the clinical range at baseline (by ``clinical_cutoff``) and not at
     follow-up; *reliable recovery* adds reliable improvement, which is Jacobson & Truax's
     "recovered" category (clinically significant change).
@@ -365,7 +430,6 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     >>> res.people["category"].tolist()
     ['reliably improved', 'no reliable change']
     """
-    import numpy as np
     import pandas as pd
     from scipy import stats
 
@@ -419,34 +483,21 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     for c in extra:
         people[c] = base[c]
     people["period"] = base["date"].dt.to_period(period).astype("string")
-    people = people.join(fu[["date", "timepoint", "value"]].rename(columns={
-        "date": "follow_up_date", "timepoint": "follow_up_timepoint", "value": "follow_up"}))
+    people = people.join(fu[["date", "timepoint", "value", "se"]].rename(columns={
+        "date": "follow_up_date", "timepoint": "follow_up_timepoint", "value": "follow_up",
+        "se": "follow_up_se"}))
     paired = people["follow_up"].notna()
     people["change"] = people["follow_up"] - people["baseline"]
     people["improvement"] = people["change"] * direction
+    if rule.method == "irt":
+        people.insert(people.columns.get_loc("baseline") + 1, "baseline_se", base["se"])
 
-    rc = rule.reliable_change
     warnings: list[str] = []
-    rc_method: str | None = None
-    threshold: float | None = None
-    s_diff: float | None = None
-    if rc is not None and rc.threshold is not None:
-        rc_method, threshold = "threshold", float(rc.threshold)
-        s_diff = threshold / RCI_CRITERION
-        reliable = people["change"].abs() >= threshold - 1e-9
-    elif rc is not None and rc.reliability is not None and rc.sd is not None:
-        rc_method = "jacobson-truax"
-        s_diff = float(rc.sd) * math.sqrt(2 * (1 - float(rc.reliability)))
-        threshold = RCI_CRITERION * s_diff
-        reliable = (people["change"] / s_diff).abs() > RCI_CRITERION
-    else:
-        reliable = pd.Series(False, index=people.index)
-        warnings.append(f"score {rule.id!r} declares no reliable_change criterion: reliable "
-                        "change categories are not reported")
-    people["rci"] = people["change"] / s_diff if s_diff else np.nan
+    rc_method, threshold, s_diff, reliable, assessed = _reliable_change(
+        people, rule, warnings)
     improved = paired & reliable & (people["improvement"] > 0)
     deteriorated = paired & reliable & (people["improvement"] < 0)
-    unchanged = paired & ~improved & ~deteriorated
+    unchanged = paired & assessed & ~improved & ~deteriorated
     cat = pd.Series(pd.NA, index=people.index, dtype="string")
     if rc_method:
         cat = cat.mask(improved, CATEGORIES[0]).mask(unchanged, CATEGORIES[1]).mask(

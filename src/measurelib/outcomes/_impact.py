@@ -553,6 +553,11 @@ def _section(measure: Measure, raw: dict[str, Any], prot: Any) -> dict[str, Any]
     if res.rc_method == "threshold":
         rc_text = (f"a change of at least {thr:g} points"
                    + (f" ({rc.source})" if rc is not None and rc.source else ""))
+    elif res.rc_method == "irt-se":
+        rc_text = ("each person's own standard errors (IRT scores): a change is reliable when "
+                   "|RCI| > 1.96 with S_diff = √(SE₁² + SE₂²) from the person's two scores, "
+                   "so the change needed is larger at the ends of the scale and when "
+                   "questions were skipped")
     elif res.rc_method:
         rc_text = (f"|RCI| > 1.96 with S_diff = {_fmt(res.s_diff, 2)} (reliability "
                    f"{rc.reliability if rc else ''}, SD {rc.sd if rc else ''}), i.e. a change "
@@ -702,7 +707,8 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
             band_obj = band
             break
     diff = float(latest["value"]) - float(first["value"])
-    what = change_sentence(diff, rule, len(mine), pd.Timestamp(first["date"]))
+    ses = (float(first["se"]), float(latest["se"])) if "se" in mine.columns else None
+    what = change_sentence(diff, rule, len(mine), pd.Timestamp(first["date"]), ses=ses)
     direction = ("Higher scores are better." if rule.higher_is_better else
                  "Lower scores are better.")
     return _render("feedback.html.j2", measure=measure, lang=lang,
@@ -743,13 +749,22 @@ def consistent_digits(change: float, threshold: float) -> int:
     return 6
 
 
-def change_sentence(diff: float, rule: Any, n_scores: int, since: Any) -> str:
+def change_sentence(diff: float, rule: Any, n_scores: int, since: Any,
+                    ses: tuple[float, float] | None = None) -> str:
     """The feedback sheet's sentence about change: compared with the reliable-change
     threshold first, then printed with enough decimals to agree with that comparison.
+
+    ``ses``: the standard errors of the first and latest score of an IRT score; when both
+    are known the threshold is the person's own, 1.96 √(SE₁² + SE₂²).
     """
     rc = rule.reliable_change
     thr: float | None = None
-    if rc is not None and rc.threshold is not None:
+    own = (ses is not None and getattr(rule, "method", None) == "irt"
+           and all(math.isfinite(v) and v >= 0 for v in ses) and any(v > 0 for v in ses))
+    if own and ses is not None:
+        thr = 1.96 * math.hypot(*ses)
+        rc = None
+    elif rc is not None and rc.threshold is not None:
         thr = float(rc.threshold)
     elif rc is not None and rc.reliability is not None and rc.sd is not None:
         thr = 1.96 * float(rc.sd) * math.sqrt(2 * (1 - float(rc.reliability)))

@@ -7,6 +7,9 @@ scopes, one team per client. Documented by ``GET /api/v1/openapi.json`` (OpenAPI
 ``POST /api/v1/responses``           ``responses:write`` store one form's answers
 ``GET  /api/v1/people/{id}/scores``  ``scores:read``     a person's administrations, scores
 ==================================== =================== =================================
+
+``POST /api/v1/fhir/Questionnaire/$next-question`` (``responses:write``) drives an adaptive
+questionnaire, as FHIR SDC describes (``serve/_cat.py``).
 """
 
 from __future__ import annotations
@@ -241,6 +244,17 @@ def openapi(request: HttpRequest) -> HttpResponse:
                     "409": {"description": "OperationOutcome: the identifier was used for "
                                            "other content, or another form is stored for "
                                            "that occasion"}}}},
+            "/api/v1/fhir/Questionnaire/$next-question": {"post": {
+                "summary": "FHIR SDC next-question: drive an adaptive questionnaire "
+                           "(scope responses:write); see serve/_cat.py",
+                "requestBody": {"required": True, "content": {"application/fhir+json": {
+                    "schema": {"type": "object", "description": "a QuestionnaireResponse, "
+                               "or Parameters with 'questionnaire-response'"}}}},
+                "responses": {"200": {"description": "the QuestionnaireResponse with the "
+                                                     "next question, or completed with "
+                                                     "the score and its SE"},
+                              "400": {"description": "an OperationOutcome"},
+                              "404": {"description": "unknown measure, person or test"}}}},
             "/api/v1/people/{respondent_id}/scores": {"get": {
                 "summary": "A person's administrations and scores (scope scores:read)",
                 "parameters": [{"name": "respondent_id", "in": "path", "required": True,

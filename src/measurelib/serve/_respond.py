@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 import measurelib as ml
+from measurelib.serve import _cat
 from measurelib.serve import _library as lib
 from measurelib.serve import _pages as pages
 from measurelib.serve import _risk as risk
@@ -290,6 +291,9 @@ def respond(request: HttpRequest) -> HttpResponse:
     if not _open(collection):
         return render(request, "serve/respond_closed.html", {"reason": collection.state},
                       status=410)
+    if _cat.is_adaptive(collection.measure_id):  # one question at a time (serve/_cat.py)
+        return _cat.page(request, collection, mode="online", action=reverse("serve:respond"),
+                         done="serve:respond_thanks", session_key=RESPOND_KEY)
     if request.method == "POST":
         outcome = _answer(request, collection, "online")
         if outcome == "saved":
@@ -389,6 +393,9 @@ def tablet_form(request: HttpRequest) -> HttpResponse:
         return redirect("serve:tablet_done")
     if not _open(collection):
         return redirect("serve:tablet_unlock")
+    if _cat.is_adaptive(collection.measure_id):  # one question at a time (serve/_cat.py)
+        return _cat.page(request, collection, mode="tablet",
+                         action=reverse("serve:tablet_form"), done="serve:tablet_done")
     if request.method == "POST":
         outcome = _answer(request, collection, "tablet")
         if outcome == "saved":

@@ -486,3 +486,29 @@ class PrintedForm(models.Model):
     def display(self) -> str:
         """The code as printed: two groups of four."""
         return f"{self.code[:4]}-{self.code[4:]}"
+
+
+class CatAdministration(models.Model):
+    """An adaptive test under way (or finished): the engine's state with the answers so far
+    (``measurelib.cat.Session.to_dict()``), kept server-side and deleted with the person.
+
+    From the web form it belongs to a :class:`Collection`; through the FHIR
+    ``Questionnaire/$next-question`` operation to an API client and the
+    QuestionnaireResponse's id (``reference``).
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE,
+                               related_name="cat_administrations")
+    collection = models.OneToOneField(Collection, on_delete=models.CASCADE, null=True,
+                                      blank=True, related_name="cat")
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="+")
+    reference = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    measure_id = models.CharField(max_length=64)
+    score_id = models.CharField(max_length=64)
+    episode = models.CharField(max_length=16, default="1")
+    timepoint = models.CharField(max_length=64)
+    state = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)

@@ -5,7 +5,19 @@ from __future__ import annotations
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from measurelib.serve import _api, _composer, _fhir, _paper, _print, _respond, _retention, _risk, _send, views
+from measurelib.serve import (
+                             _api,
+                             _cat,
+                             _composer,
+                             _fhir,
+                             _paper,
+                             _print,
+                             _respond,
+                             _retention,
+                             _risk,
+                             _send,
+                             views,
+)
 
 app_name = "serve"
 
@@ -77,6 +89,8 @@ urlpatterns = [
     path("api/v1/fhir/QuestionnaireResponse", _fhir.questionnaire_response,
          name="api_fhir_response"),
     path("api/v1/people/<str:respondent_id>/scores", _api.scores, name="api_scores"),
+    path("api/v1/fhir/Questionnaire/$next-question", _cat.next_question,
+         name="api_next_question"),
     # respondents
     path("r/<str:token>", _respond.open_link, name="open_link"),
     path("respond/", _respond.respond, name="respond"),

@@ -92,6 +92,11 @@ def test_every_shipped_measure_is_a_valid_sdc_questionnaire(shipped: ml.Measure)
 
 def test_scores_computed_by_fhirpath_equal_measurelib(shipped: ml.Measure, rows_of: Any,
                                                       own_scores: Any, close: Any) -> None:
+    if any(s.method == "irt" for s in shipped.scores):
+        pytest.xfail("IRT scores: not checked here yet "
+                     "(the export's EAP-for-sums lookup uses a %sum variable this "
+                     "evaluator does not define, and pattern EAP is not the summed-score "
+                     "EAP)")
     q = ml.export(shipped, to="fhir").content
     rows = rows_of(shipped, 40, seed=3)
     expected = own_scores(shipped, rows)

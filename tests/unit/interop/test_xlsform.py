@@ -42,6 +42,9 @@ def test_every_shipped_measure_converts_with_pyxform(shipped: ml.Measure) -> Non
 
 def test_calculations_equal_measurelib(shipped: ml.Measure, rows_of: Any, own_scores: Any,
                                        close: Any) -> None:
+    if any(s.method == "irt" for s in shipped.scores):
+        pytest.xfail("IRT scores: not checked here yet "
+                     "(XLSForm gets the summed-score table, not pattern EAP)")
     res = ml.export(shipped, to="xlsform")
     calcs = {r["name"]: r["calculation"] for r in sheet_rows(res.content, "survey")
              if r["type"] == "calculate"}

@@ -12,7 +12,8 @@ def score_frame(measure: Measure, df: Any) -> tuple[Any, Any, Any]:
     """Validate and score ``df`` (index 0..n-1).
 
     Returns ``(scores, problems, responses)``: scores in long form (``index``, ``score_id``,
-    ``value``, ``band``) for the rows kept; ``problems`` (``index``, ``column``, ``code``,
+    ``value``, ``band``) for the rows kept — the standard error of an IRT score is a row of
+    its own, ``score_id`` ``<score>_se`` without a band; ``problems`` (``index``, ``column``, ``code``,
     ``message``) for the rows rejected; and the validated answers of every row (canonical
     column names, numbers; free-text answers as text) to store.
     """
@@ -37,6 +38,11 @@ def score_frame(measure: Measure, df: Any) -> tuple[Any, Any, Any]:
                                    "value": pd.to_numeric(sc[rule.id], errors="coerce")
                                    .to_numpy(dtype=float),
                                    "band": band.where(band.notna(), None).to_numpy()}))
+        if f"{rule.id}_se" in sc.columns:  # IRT scores: the person's standard error
+            parts.append(pd.DataFrame({
+                "index": sc.index.to_numpy(), "score_id": f"{rule.id}_se",
+                "value": pd.to_numeric(sc[f"{rule.id}_se"], errors="coerce")
+                .to_numpy(dtype=float), "band": None}))
     scores = (pd.concat(parts, ignore_index=True) if parts else
               pd.DataFrame(columns=["index", "score_id", "value", "band"]))
     values = pd.DataFrame({k: v for k, v in checked.arrays.items()}, index=df.index)

@@ -703,23 +703,32 @@ class Store:
         Columns: administration, respondent_id, episode, date, timepoint, mode,
         respondent_type, site, service, worker, retrospective, anonymous, simulated, equity
         fields,
-        measure_id, measure_version, score_id, value, band. ``respondent_id`` and
+        measure_id, measure_version, score_id, value, band, se. ``respondent_id`` and
         ``service`` keep only that person's or that service's administrations (read in
         the database, not filtered afterwards).
+
+        ``se`` is the person's standard error of an IRT score (``method: irt``), stored as
+        the score ``<score>_se`` beside it; it is missing for other scores. Those stored
+        standard errors are not rows of their own here (ask for ``score="<score>_se"`` to
+        read them as rows).
         """
         import pandas as pd
-        from sqlalchemy import select
+        from sqlalchemy import and_, select
 
         from measurelib.outcomes.store._tables import EQUITY_FIELDS, administrations, measures, scores
 
         a, m, s = administrations, measures, scores
+        e = scores.alias("score_se")
         q = select(a.c.pk.label("administration"), a.c.respondent_id, a.c.episode, a.c.date,
                    a.c.timepoint, a.c.mode, a.c.respondent_type, a.c.site, a.c.service,
                    a.c.worker, a.c.retrospective, a.c.anonymous, a.c.simulated,
                    *[a.c[c] for c in EQUITY_FIELDS],
                    m.c.measure_id, m.c.version.label("measure_version"), s.c.score_id,
-                   s.c.value, s.c.band).select_from(
-            s.join(a, s.c.administration_pk == a.c.pk).join(m, a.c.measure_pk == m.c.pk))
+                   s.c.value, s.c.band, e.c.value.label("se"),
+                   e.c.score_id.label("_se_id")).select_from(
+            s.join(a, s.c.administration_pk == a.c.pk).join(m, a.c.measure_pk == m.c.pk)
+            .outerjoin(e, and_(e.c.administration_pk == s.c.administration_pk,
+                               e.c.score_id == s.c.score_id + "_se")))
         mid = measure.id if isinstance(measure, Measure) else measure
         if mid is not None:
             q = q.where(m.c.measure_id == mid)
@@ -729,7 +738,14 @@ class Store:
         q = q.order_by(a.c.pk, s.c.score_id)
         df = self._read_rows(q)
         df["date"] = pd.to_datetime(df["date"])
-        return df
+        # an IRT score's stored standard error is its ``se``, not a score of its own
+        has = df["_se_id"].notna().to_numpy(dtype=bool)
+        if has.any():
+            pairs = pd.MultiIndex.from_arrays([df["administration"][has], df["_se_id"][has]])
+            df = df[~pd.MultiIndex.from_arrays([df["administration"], df["score_id"]])
+                    .isin(pairs)].reset_index(drop=True)
+        df["se"] = pd.to_numeric(df["se"], errors="coerce").astype(float)
+        return df.drop(columns="_se_id")
 
     def administrations(self, measure: Measure | str | None = None, *,
                         responses: bool = True, respondent_id: str | None = None,
@@ -863,7 +879,8 @@ class Store:
 
         One row per administration of every stored version of the measure: metadata,
         the answers as stored (columns named by item id), and with ``scores`` each score's
-        value and band. Respondent ids are written as stored (pseudonymous). Text cells are
+        value and band (and ``<score>_se`` of IRT scores). Respondent ids are written as
+        stored (pseudonymous). Text cells are
         made safe for spreadsheets (formula-neutralised). Read in chunks of ``chunksize``
         administrations, so memory does not grow with the store (Excel files excepted).
         """
@@ -887,6 +904,8 @@ class Store:
                 a.c.anonymous, a.c.simulated, *[a.c[c] for c in EQUITY_FIELDS]]
         items = [c for c in measure.response_columns()]
         rules = [r.id for r in measure.scores] if scores else []
+        with_se = {r.id for r in measure.scores if r.method == "irt"
+                   and (r.irt is None or r.irt.se)}
         writer = ResponseWriter(str(out))
         n = 0
         last = 0
@@ -921,6 +940,10 @@ class Store:
                             one = sc[sc["score_id"] == rid].set_index("administration_pk")
                             frame[rid] = chunk["pk"].map(one["value"])
                             frame[f"{rid}_band"] = chunk["pk"].map(one["band"])
+                            if rid in with_se:
+                                se = sc[sc["score_id"] == f"{rid}_se"].set_index(
+                                    "administration_pk")
+                                frame[f"{rid}_se"] = chunk["pk"].map(se["value"])
                     frame = frame.rename(columns={"pk": "administration"})
                     frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
                     writer.write(frame)
@@ -932,7 +955,9 @@ class Store:
         return ExportResult(measure_id=measure.id, output=str(out), n_rows=n,
                             columns=[*["administration", "measure_version"],
                                      *[c.name for c in meta], *items,
-                                     *[x for r in rules for x in (r, f"{r}_band")]])
+                                     *[x for r in rules for x in (
+                                         (r, f"{r}_band", f"{r}_se") if r in with_se
+                                         else (r, f"{r}_band"))]])
 
     def table(self, name: str) -> Any:
         """A whole table as a DataFrame (``imports``, ``episodes``, ``offers``, ...)."""

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from measurelib._results import Result, to_jsonable
+from measurelib._version import __version__
 from measurelib.definition import Measure as _Measure
 from measurelib.definition import scored_values
 
@@ -184,10 +185,15 @@ def short_form_measure(bank: Measure, n_items: int, *,
 
     metric = bank.calibration.metric if bank.calibration is not None else None
     mean, sd = (metric.mean, metric.sd) if metric is not None else (0.0, 1.0)
-    if target is None and score_target is not None:
+    given: dict[str, Any] | None = None  # the target as the user gave it, for provenance
+    if target is not None:
+        given = {"theta": [float(target[0]), float(target[1])]}
+    elif score_target is not None:
+        given = {"score": [float(score_target[0]), float(score_target[1])]}
         target = ((score_target[0] - mean) / sd, (score_target[1] - mean) / sd)
     if target is None and bank.calibration is not None and bank.calibration.target is not None:
         t = bank.calibration.target
+        given = t.model_dump(mode="json", exclude_defaults=True)
         lo, hi = t.theta if t.theta is not None else [(x - mean) / sd for x in t.score or []]
         target = (lo, hi)
     ids = bank_items(bank, trait)
@@ -207,7 +213,8 @@ def short_form_measure(bank: Measure, n_items: int, *,
         "version": "1.0.0",
         "title": title or f"{bank.text(bank.title)}: {n_items}-item short form",
         "licence": bank.licence.model_dump(mode="json", exclude_defaults=True),
-        "compose": [{"from": source or f"{bank.id}@{bank.version}", "items": items}],
+        "compose": [{"from": source or f"{bank.id}@{bank.version}", "items": items,
+                     "selection": _selection(n_items, given, constraints, trait, table)}],
         "scores": [{"id": (trait or (metric.name.lower() if metric else "theta")).replace(
                         "-", "_") + "_score",
                     "title": f"{bank.text(bank.short_title) or bank.id}"
@@ -224,6 +231,25 @@ def short_form_measure(bank: Measure, n_items: int, *,
                             information=chosen.information,
                             reliability=float(table.attrs["rxx"]),
                             target=list(target) if target is not None else "population")
+
+
+def _selection(n_items: int, target: dict[str, Any] | None,
+               constraints: Mapping[str, tuple[int, int]] | None, trait: str | None,
+               table: Any) -> dict[str, Any]:
+    """The short form's ``selection:`` record (how and over what its items were chosen)."""
+    import datetime as dt
+
+    out: dict[str, Any] = {"n_items": int(n_items)}
+    if target is not None:
+        out["target"] = target
+    if constraints:
+        out["constraints"] = {str(k): [int(v[0]), int(v[1])] for k, v in constraints.items()}
+    if trait is not None:
+        out["trait"] = trait
+    out["reliability"] = round(float(table.attrs["rxx"]), 5)
+    out.update(software="measurelib", version=__version__,
+               date=dt.datetime.now(dt.timezone.utc).date().isoformat())
+    return out
 
 
 def irt_reliable_change(before: Any, se_before: Any, after: Any, se_after: Any,

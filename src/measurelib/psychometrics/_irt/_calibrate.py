@@ -174,6 +174,8 @@ def irt(
     cmat = np.full((len(names), kmax + 1), np.nan)
     bmat = cmat.copy()
     smat = cmat.copy()
+    sbmat = cmat.copy()
+    vb = None
     if cal.vcov is not None:
         vb = design.M @ cal.vcov @ design.M.T
         se_beta = np.sqrt(np.maximum(np.diag(vb), 0))
@@ -197,16 +199,22 @@ def irt(
         smat[j, 0] = np.nan if design.shared_slope else se_beta[s]
         smat[j, 1:k] = se_beta[s + 1: s + k]
         bmat[j, 1:k] = -d / a if design.kinds[j] == "graded" else -np.diff(np.r_[0.0, d]) / a
+        if vb is not None:
+            sbmat[j, 0] = smat[j, 0]
+            sbmat[j, 1:k] = _threshold_se(vb[s:s + k, s:s + k], a, d, design.kinds[j],
+                                          design.shared_slope)
     index = pd.Index(names, name="item")
     coef = pd.DataFrame(cmat, index=index, columns=["a", *dcols])
     se_frame = pd.DataFrame(smat, index=index, columns=["a", *dcols])
     coef_irt = pd.DataFrame(bmat, index=index, columns=["a", *bcols])
+    se_irt = (pd.DataFrame(sbmat, index=index, columns=["a", *bcols]) if vb is not None
+              else None)
     # degrees of freedom of the full multinomial, as mirt's extract.mirt(x, "df")
     df = float(np.prod(np.asarray(design.ncat, dtype=np.float64))) - 1 - nfree
     labels = [f"{i}.{p}" for i, p in design.free_labels]
     simulated = bool(getattr(data, "attrs", {}).get("simulated", False))
     return IRTResult(
-        coef=coef, coef_irt=coef_irt, se=se_frame, loglik=cal.loglik,
+        coef=coef, coef_irt=coef_irt, se=se_frame, se_irt=se_irt, loglik=cal.loglik,
         aic=-2 * cal.loglik + 2 * nfree, bic=-2 * cal.loglik + nfree * math.log(n), df=df,
         n=n, n_rows=int(codes.shape[0]), n_excluded=int((~used).sum()),
         n_items=len(names), n_parameters=nfree, items=list(names),
@@ -218,6 +226,30 @@ def irt(
         simulated=simulated, warnings=cal.messages, design_=design, beta_=beta,
         scale_=scale, codes_=pats.codes, freq_=pats.freq, inverse_=pats.inverse, used_=used,
     )
+
+
+def _threshold_se(v: Any, a: float, d: Any, kind: str, shared_slope: bool) -> Any:
+    r"""Standard errors of the thresholds ``b`` by the delta method.
+
+    ``v`` is the covariance of the item's ``(a, d_1..d_K)``. Graded/2PL:
+    :math:`b_k = -d_k/a`; divide-by-total models: :math:`b_k = -(d_k - d_{k-1})/a`
+    (:math:`d_0 = 0`). With a common slope (Rasch family, reported ``a = 1``) the slope is
+    not a free parameter of the item and only the intercepts vary.
+    """
+    import numpy as np
+
+    k = len(d)
+    jac = np.zeros((k, k + 1))
+    step = d if kind == "graded" else np.diff(np.r_[0.0, d])
+    jac[:, 0] = 0.0 if shared_slope else step / (a * a)
+    for i in range(k):
+        jac[i, 1 + i] = -1.0 / a
+        if kind != "graded" and i > 0:
+            jac[i, i] = 1.0 / a
+    cov = np.array(v, dtype=np.float64)
+    if shared_slope:
+        cov[0, :] = cov[:, 0] = 0.0
+    return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jac, cov, jac), 0.0))
 
 
 def _nullcontext() -> Any:

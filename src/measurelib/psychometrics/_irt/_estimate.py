@@ -130,27 +130,27 @@ class Design:
 
 
 def _item_codes(col: Any, name: str) -> tuple[Any, list[float]]:
-    import pandas as pd
-
-    if col.dtype.kind in "iub":
-        s = pd.Series(col.astype(np.float64))
-        raw = s
+    if col.dtype.kind in "iub":  # integer answers: no parsing, no missing values
+        v = col.astype(np.float64)
     else:
+        import pandas as pd
+
         s = pd.to_numeric(pd.Series(col), errors="coerce")
         raw = pd.Series(col)
-    bad = s.isna() & raw.notna()
-    if bad.any():
-        i = int(np.nonzero(bad.to_numpy())[0][0])
-        raise ValueError(
-            f"irt(): item {name!r} has a non-numeric answer {raw.iloc[i]!r} in row {i + 1}; "
-            "code answers as integers (e.g. 1..4 or 0..1) and leave missing answers empty"
-        )
-    v = s.to_numpy(dtype=np.float64)
+        bad = s.isna() & raw.notna()
+        if bad.any():
+            i = int(np.nonzero(bad.to_numpy())[0][0])
+            raise ValueError(
+                f"irt(): item {name!r} has a non-numeric answer {raw.iloc[i]!r} in row "
+                f"{i + 1}; code answers as integers (e.g. 1..4 or 0..1) and leave missing "
+                "answers empty"
+            )
+        v = s.to_numpy(dtype=np.float64)
     obs = v[~np.isnan(v)]
     if obs.size and np.any(obs != np.round(obs)):
         raise ValueError(f"irt(): item {name!r} has non-integer codes; categories must be "
                          "integers as printed on the form")
-    cats = sorted(set(obs.tolist()))
+    cats = np.unique(obs).tolist()
     if len(cats) < 2:
         raise ValueError(
             f"irt(): item {name!r} has {'no answers' if not cats else 'one category only'} "
@@ -205,8 +205,10 @@ def prepare(data: Any, items: Sequence[str] | None, model: Any) -> tuple[Any, De
                                 f"(item {n!r}); got {m!r}")
     cols = []
     values = []
-    # one selection (pandas copies .attrs on every column access)
-    block = frame[names].to_numpy()
+    # one selection (pandas deep-copies .attrs on every selection: avoided when every
+    # column is calibrated)
+    block = (frame.to_numpy() if names == [str(c) for c in frame.columns]
+             else frame[names].to_numpy())
     for i, n in enumerate(names):
         c, v = _item_codes(block[:, i], n)
         cols.append(c)
@@ -414,7 +416,7 @@ class Engine:
             b = beta[rows]
             p, dl, d2 = item_derivatives(kind, b, self.theta)
             val = (rg * np.log(np.maximum(p, 1e-300))).sum(axis=(1, 2))
-            for _ in range(max_newton):
+            for it in range(max_newton):
                 g = np.einsum("nkq,nkqb->nb", rg, dl)
                 h = np.einsum("nkq,nkqbc->nbc", rg, d2)
                 try:
@@ -441,8 +443,8 @@ class Engine:
                     t = np.where(todo, t * 0.5, t)
                 moved = float(np.max(np.abs(new - b)))
                 b = new
-                if moved < 1e-10:
-                    break
+                if moved < 1e-10 or it == max_newton - 1:
+                    break  # (no derivatives for a Newton step that will not be taken)
                 p, dl, d2 = item_derivatives(kind, b, self.theta)
             beta[rows] = b
         return beta
@@ -657,7 +659,10 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
             messages.append(msg)
             warnings.warn(f"irt(): {msg}", ConvergenceWarning, stacklevel=3)
             vcov = np.full((len(phi), len(phi)), np.nan)
-    score_final, ll = engine.gradient(phi)
-    if score is None:
-        score = score_final
+    if se is None:  # the log-likelihood at the estimates is all that is needed
+        ll = engine.estep(engine.beta_of(phi)).loglik
+    else:
+        score_final, ll = engine.gradient(phi)
+        if score is None:
+            score = score_final
     return Calibration(phi, engine.beta_of(phi), ll, it, converged, info, score, vcov, messages)

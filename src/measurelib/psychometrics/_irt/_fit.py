@@ -328,10 +328,18 @@ def m2_statistic(design: Design, beta: Any, M: Any, theta: Any, w: Any, codes: A
         raise ValueError(
             f"IRTResult.m2(): type={kind!r} has {m} moments for {delta.shape[1]} parameters, "
             "so no degrees of freedom; use type='C2' (or 'M2', which keeps every category)")
-    qmat, _ = np.linalg.qr(delta, mode="complete")
-    dc = qmat[:, delta.shape[1]:]
+    # the orthogonal complement of the column space of Delta, its rank found at machine
+    # precision (numpy's matrix_rank rule), not at R's qr() tolerance of 1e-7 that mirt
+    # uses (see docs/irt.md on M2*); exactly dependent columns (the independence model's
+    # intercepts under M2*) reduce the rank and add to the degrees of freedom
+    u, sv, _ = np.linalg.svd(delta, full_matrices=True)
+    tol = sv[0] * max(delta.shape) * np.finfo(np.float64).eps if sv.size else 0.0
+    rank = int((sv > tol).sum())
+    dc = u[:, rank:]
     cmat = dc @ np.linalg.solve(dc.T @ xi @ dc, dc.T)
     e = obs - pi
     stat = float(n * e @ cmat @ e)
-    df = m - delta.shape[1]
-    return {"stat": stat, "df": float(df), "n": float(n)}
+    df = m - rank
+    condition = float(sv[0] / sv[rank - 1]) if rank else float("inf")
+    return {"stat": stat, "df": float(df), "n": float(n), "condition": condition,
+            "rank": float(rank)}

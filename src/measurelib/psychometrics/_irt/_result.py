@@ -19,7 +19,8 @@ class IRTResult(Result):
     :math:`P_c \propto e^{c a\theta + d_c}` (``d0 = 0``) for the divide-by-total models.
     ``coef_irt`` holds the classical parametrisation (mirt's ``coef(x, IRTpars=TRUE)``):
     ``b_k = -d_k / a`` (graded, 2PL) and ``b_k = -(d_k - d_{k-1}) / a`` (GPCM, PCM, RSM).
-    ``se`` has the shape of ``coef``: NaN marks a fixed parameter. With ``groups``, the
+    ``se`` has the shape of ``coef``: NaN marks a fixed parameter; ``se_irt`` those of
+    ``coef_irt`` (the thresholds' by the delta method; None without standard errors). With ``groups``, the
     three tables are indexed by (group, item), ``group(label)`` gives one scoring
     object per group, and the scoring, information and fit methods use the reference
     (first) group.
@@ -56,6 +57,7 @@ class IRTResult(Result):
     simulated: bool
     warnings: list[str]
     groups: list[str] | None = None
+    se_irt: Any = None
     invariance: list[str] = []
     group_n: list[int] | None = None
     method: str = "irt"
@@ -542,7 +544,10 @@ class IRTResult(Result):
         model and ``Delta_c`` the orthogonal complement of their derivatives. CFI and TLI
         compare with the independence model (slopes zero). Complete rows only.
         Same numbers as ``mirt::M2(x, type = "M2" | "M2*" | "C2")`` (for dichotomous
-        items the three coincide with mirt's ``M2``).
+        items the three coincide with mirt's ``M2``) while the Jacobian of the moments has
+        full numerical rank; ``attrs["condition"]`` gives its condition number. Above about
+        1e7 mirt's ``qr()`` (tolerance 1e-7) drops columns and its value differs: see
+        docs/irt.md.
         """
         import numpy as np
         import pandas as pd
@@ -581,11 +586,15 @@ class IRTResult(Result):
                if df0 > 0 and s0 != df0 else float("nan"))
         tli = (s0 / df0 - stat / df) / (s0 / df0 - 1) if df > 0 and df0 > 0 else float("nan")
         srmsr = self._srmsr(codes, freq, theta, w)
-        return pd.DataFrame([{
+        out = pd.DataFrame([{
             "type": type, "stat": stat, "df": df,
             "p": float(stats.chi2.sf(stat, df)) if df > 0 else float("nan"),
             "RMSEA": rmsea, "SRMSR": srmsr, "CFI": cfi, "TLI": tli, "n": n,
         }])
+        # the condition number of the moments' Jacobian: above ~1e7 the statistic depends
+        # on how its null space is computed (mirt's R qr() then drops columns; docs/irt.md)
+        out.attrs["condition"] = res["condition"]
+        return out
 
     def _srmsr(self, codes: Any, freq: Any, theta: Any, w: Any) -> float:
         import numpy as np

@@ -1,0 +1,165 @@
+"""An adaptive questionnaire in Debian's Chromium (Playwright), JavaScript off, phone width,
+against a real server process (SQLite and PostgreSQL): a single-use link to the
+``wellbeing-cat`` measure is answered one question per page with the keyboard, an empty
+answer shows a located error, and axe-core finds no WCAG 2.1 A/AA violation on the
+question page at desktop and phone width.
+
+The team, person and link are made in the service's database before the server starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from test_browser import (  # noqa: E402
+    PHONE,
+    _context,
+    _free_port,
+    _submit,
+    browser,  # noqa: F401 - the fixture
+    check_axe,
+    chromium_path,
+    shot,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None,
+                       reason="Chromium is not installed (Debian package `chromium`; run "
+                       "scripts/setup-system.sh)"),
+]
+
+SCHEDULE = """measures: [wellbeing-cat]
+timepoints:
+  - {id: baseline, at: entry, tolerance: {days: 7}}
+"""
+
+
+def _prepare(url: str) -> tuple[str, str]:
+    """A team, a person and a link to wellbeing-cat in the database at ``url``."""
+    conftest = next(m for m in list(sys.modules.values())
+                    if getattr(m, "__file__", None) == str(HERE / "conftest.py"))
+
+    from measurelib.serve import _library
+    from measurelib.serve.models import Collection, Episode, Person, Team, new_token
+
+    before = conftest.CFG.database
+    conftest.use_database(url)
+    try:
+        team = Team.objects.create(name="Adaptive", service="adaptive",
+                                   measures="wellbeing-cat", schedule=SCHEDULE)
+        _library.check_schedule(team.service, SCHEDULE)
+        person = Person.objects.create(team=team, respondent_id=Person.new_id())
+        Episode.objects.create(person=person, number="1")
+        token, digest = new_token()
+        Collection.objects.create(kind="link", person=person, measure_id="wellbeing-cat",
+                                  timepoint="baseline", token_hash=digest,
+                                  expires_at=dt.datetime.now(dt.timezone.utc)
+                                  + dt.timedelta(days=1))
+        return person.respondent_id, token
+    finally:
+        conftest.use_database(before)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def cat_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The service in its own process, on a database prepared with a link."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database()
+    else:
+        url = str(tmp_path / "cat.db")
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # Django's ORM refuses Playwright's event loop
+        rid, token = pool.submit(_prepare, url).result()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEASURELIB_SERVE_")}
+    env["MEASURELIB_SERVE_DATABASE"] = url
+    proc = subprocess.Popen([sys.executable, "-m", "measurelib.serve", "--config", "serve.toml",
+                             "--port", str(port)], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://localhost:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/login/", timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError("the server stopped") from None
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield {"base": base, "link": f"{base}/r/{token}", "rid": rid, "url": url}
+    finally:
+        proc.terminate()
+        try:
+            _, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+        assert "Traceback" not in err, err
+
+
+def test_adaptive_link_on_a_phone(browser: Any, cat_server: dict[str, str]) -> None:  # noqa: F811
+    phone = _context(browser, PHONE)
+    page = phone.new_page()
+    page.goto(cat_server["link"])
+    assert page.url.endswith("/respond/")
+    assert page.locator("script").count() == 0
+    assert "Question 1" in page.locator("legend").inner_text()
+    shot(page, "cat-question")
+    check_axe(browser, page.url, phone.storage_state())
+    # Next without an answer: the same question, the error announced and linked
+    item = page.input_value("input[name=cat_item]")
+    _submit(page)
+    assert page.locator("#cat-error[role=alert]").count() == 1
+    assert page.locator("fieldset").get_attribute("aria-describedby") == "cat-error"
+    assert page.input_value("input[name=cat_item]") == item
+    asked = []
+    for _ in range(13):
+        if not page.url.endswith("/respond/"):
+            break
+        legend = page.locator("legend").inner_text()
+        assert f"Question {len(asked) + 1}" in legend
+        asked.append(page.input_value("input[name=cat_item]"))
+        # keyboard only: into the radio group, choose the third option, on to Next
+        page.focus("input[name=answer] >> nth=0")
+        page.keyboard.press("Space")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        assert page.locator("input[name=answer]:checked").get_attribute("id") == "answer-3"
+        page.keyboard.press("Tab")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+    assert page.url.endswith("/respond/thanks/"), page.url
+    assert 4 <= len(asked) <= 12 and len(set(asked)) == len(asked)
+    assert "Thank you" in page.content()
+    # the link is used up
+    page.goto(cat_server["link"])
+    assert "already been answered" in page.content()
+    phone.close()
+    # stored, with the final theta and its SE
+    import measurelib as ml
+
+    store = ml.Store(cat_server["url"], create=False)
+    try:
+        sc = store.scores("wellbeing-cat", "wellbeing_t")
+    finally:
+        store.close()
+    mine = sc[sc["respondent_id"] == cat_server["rid"]]
+    assert len(mine) == 1 and mine["se"].iloc[0] > 0
+    assert re.fullmatch(r"P-[A-Z2-9]{8}", cat_server["rid"])

@@ -1,0 +1,296 @@
+"""Adaptive tests (CAT) in the service, on SQLite and PostgreSQL: the one-question-per-page
+web form of a link and a tablet, and FHIR SDC's ``Questionnaire/$next-question`` on the
+JSON API. The stored score is the engine's final θ and SE on the bank's metric.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+import measurelib as ml
+
+MEASURE = "wellbeing-cat"
+NEXT = "/api/v1/fhir/Questionnaire/$next-question"
+EXT_TIMEPOINT = "https://measurelib.org/fhir/StructureDefinition/timepoint"
+
+
+@pytest.fixture
+def cat_world(world: Any) -> Any:
+    from measurelib.serve.models import Team
+
+    Team.objects.filter(pk__in=[world.team_a.pk, world.team_b.pk]).update(
+        measures=f"phq-9\n{MEASURE}")
+    world.team_a.refresh_from_db()
+    return world
+
+
+def _link(c: Any, rid: str, timepoint: str = "baseline") -> str:
+    r = c.post(f"/people/{rid}/collect/", {"measure_id": MEASURE, "timepoint": timepoint,
+                                           "episode": "1", "method": "link"})
+    assert r.status_code == 200, r.content.decode()[:2000]
+    m = re.search(r'value="(http://testserver/r/[A-Za-z0-9_-]+)"', r.content.decode())
+    assert m is not None
+    return m.group(1).removeprefix("http://testserver")
+
+
+def _question(page: str) -> tuple[str, list[str]]:
+    item = re.search(r'name="cat_item" value="([^"]+)"', page)
+    assert item is not None, page[:3000]
+    return item.group(1), re.findall(r'name="answer" value="([^"]+)"', page)
+
+
+def _answer_all(c: Any, url: str, choose: Any) -> list[tuple[str, str]]:
+    """Answer question after question (``choose(item, values)`` picks a value)."""
+    given = []
+    for _ in range(20):
+        r = c.get(url)
+        if r.status_code == 302:
+            return given
+        assert r.status_code == 200
+        page = r.content.decode()
+        assert "<script" not in page
+        item, values = _question(page)
+        assert f"Question {len(given) + 1}" in page
+        value = choose(item, values)
+        r = c.post(url, {"cat_item": item, "answer": value})
+        assert r.status_code == 302
+        given.append((item, value))
+        if r["Location"] != url:
+            return given
+    raise AssertionError("the adaptive test did not stop")
+
+
+def _stored(rid: str) -> Any:
+    from measurelib.serve import _library
+
+    sc = _library.store().scores(MEASURE, "wellbeing_t")
+    return sc[sc["respondent_id"] == rid]
+
+
+def _engine_result(admin: Any) -> tuple[float, float, list[str]]:
+    state = json.loads(admin.state)["engine"]
+    return 50 + 10 * state["theta"], 10 * state["se"], state["administered"]
+
+
+def test_link_is_adaptive_and_stores_the_final_theta_and_se(cat_world: Any,
+                                                            client_for: Any) -> None:
+    from django.test import Client
+
+    from measurelib.serve.models import CatAdministration, Collection
+
+    rid = cat_world.person_a.respondent_id
+    url = _link(client_for("worker"), rid)
+    respondent = Client()
+    assert respondent.get(url).status_code == 302
+    given = _answer_all(respondent, "/respond/", lambda item, values: values[len(values) // 2])
+    assert 4 <= len(given) <= 12
+    assert len({item for item, _ in given}) == len(given)
+    assert respondent.get("/respond/thanks/").status_code == 200
+    coll = Collection.objects.get(person=cat_world.person_a, measure_id=MEASURE)
+    assert coll.state == "completed"
+    admin = CatAdministration.objects.get(collection=coll)
+    assert admin.finished_at is not None
+    theta_t, se_t, administered = _engine_result(admin)
+    assert administered == [item for item, _ in given]
+    # the PROMIS rule: SE below 0.3 SD (3 T points) unless 12 questions were asked
+    assert se_t < 3.0 or len(given) == 12
+    stored = _stored(rid)
+    assert len(stored) == 1
+    assert stored["value"].iloc[0] == pytest.approx(theta_t, abs=1e-9)
+    assert stored["se"].iloc[0] == pytest.approx(se_t, abs=1e-9)
+    # only the questions asked are stored as answered
+    from measurelib.serve import _library
+
+    adm = _library.store().administrations(MEASURE)
+    answers = json.loads(adm[adm["respondent_id"] == rid]["responses"].iloc[0])
+    assert {k for k, v in answers.items() if v is not None} == set(administered)
+    # and scoring those answers again gives the same score
+    again = ml.load(MEASURE).score([{k: v for k, v in answers.items()}]).scores
+    assert again["wellbeing_t"].iloc[0] == pytest.approx(theta_t, abs=1e-9)
+
+
+def test_resume_stale_posts_and_bad_answers(cat_world: Any, client_for: Any) -> None:
+    from django.test import Client
+
+    from measurelib.serve.models import CatAdministration
+
+    rid = cat_world.person_a.respondent_id
+    url = _link(client_for("worker"), rid, "review")
+    first = Client()
+    first.get(url)
+    item1, values = _question(first.get("/respond/").content.decode())
+    # no answer, or one that is not an option: the same question again, with the error
+    for bad in ({"cat_item": item1}, {"cat_item": item1, "answer": "99"}):
+        r = first.post("/respond/", bad)
+        assert r.status_code == 400
+        page = r.content.decode()
+        assert 'role="alert"' in page and "Choose one of the answers" in page
+        assert _question(page)[0] == item1
+    assert first.post("/respond/", {"cat_item": item1, "answer": values[0]}).status_code == 302
+    # the same page posted again (browser history): nothing is answered twice
+    r = first.post("/respond/", {"cat_item": item1, "answer": values[-1]})
+    assert r.status_code == 302
+    admin = CatAdministration.objects.get(collection__person=cat_world.person_a,
+                                          collection__timepoint="review")
+    assert json.loads(admin.state)["answers"] == {item1: float(values[0])}
+    item2, _ = _question(first.get("/respond/").content.decode())
+    assert item2 != item1
+    # the link opened again (another device, or after a restart): the test goes on
+    second = Client()
+    assert second.get(url).status_code == 302
+    page = second.get("/respond/").content.decode()
+    assert _question(page)[0] == item2 and "Question 2" in page
+    assert _stored(rid).empty
+
+
+def test_tablet_handover_is_adaptive(cat_world: Any, client_for: Any) -> None:
+    c = client_for("worker")
+    rid = cat_world.person_a.respondent_id
+    r = c.post(f"/people/{rid}/collect/", {"measure_id": MEASURE, "timepoint": "exit",
+                                           "episode": "1", "method": "tablet"})
+    assert r.status_code == 302
+    given = _answer_all(c, "/tablet/", lambda item, values: values[0])
+    assert 4 <= len(given) <= 12
+    assert c.get("/tablet/done/").status_code == 200
+    stored = _stored(rid)
+    assert list(stored["timepoint"]) == ["exit"]
+    # all answers at the lowest option: a low T score
+    assert stored["value"].iloc[0] < 35
+
+
+# ---------------------------------------------------------------- FHIR $next-question
+@pytest.fixture
+def token(cat_world: Any) -> Any:
+    from measurelib.serve.models import ApiClient, new_token
+
+    def make(scopes: str = "measures:read responses:write scores:read",
+             team: Any = None) -> str:
+        raw, digest = new_token()
+        ApiClient.objects.create(name=f"client-{digest[:8]}", team=team or cat_world.team_a,
+                                 token_hash=digest, scopes=scopes)
+        return raw
+
+    return make
+
+
+def _next(c: Any, raw: str, body: Any) -> Any:
+    return c.post(NEXT, json.dumps(body), content_type="application/fhir+json",
+                  HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def _start(rid: str, timepoint: str = "baseline") -> dict[str, Any]:
+    return {"resourceType": "QuestionnaireResponse",
+            "questionnaire": f"https://measurelib.org/fhir/Questionnaire/{MEASURE}|1.0.0",
+            "status": "in-progress", "subject": {"reference": f"Patient/{rid}"},
+            "extension": [{"url": EXT_TIMEPOINT, "valueString": timepoint}]}
+
+
+def _with_answer(qr: dict[str, Any], choose: Any) -> dict[str, Any]:
+    """The filler's step: answer the last question of the contained Questionnaire."""
+    question = qr["contained"][0]["item"][-1]
+    option = choose(question["answerOption"])
+    out = json.loads(json.dumps(qr))
+    out["item"].append({"linkId": question["linkId"],
+                        "answer": [{"valueCoding": option["valueCoding"]}]})
+    return out
+
+
+def test_next_question_drives_a_test_to_its_score(cat_world: Any, token: Any) -> None:
+    from django.test import Client
+
+    from measurelib.serve.models import CatAdministration
+
+    raw = token()
+    c = Client()
+    rid = cat_world.person_a.respondent_id
+    # as a Parameters resource, the operation's formal input
+    r = _next(c, raw, {"resourceType": "Parameters", "parameter": [
+        {"name": "questionnaire-response", "resource": _start(rid)}]})
+    assert r.status_code == 200, r.content
+    assert r["Content-Type"].startswith("application/fhir+json")
+    qr = r.json()
+    assert qr["status"] == "in-progress" and qr["id"]
+    q = qr["contained"][0]
+    assert qr["questionnaire"] == "#" + q["id"]
+    assert {"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/"
+                   "sdc-questionnaire-questionnaireAdaptive", "valueBoolean": True} \
+        in q["extension"]
+    assert len(q["item"]) == 1 and qr["item"] == []
+    # the same request again (a retry) changes nothing
+    again = _next(c, raw, qr).json()
+    assert again["contained"][0]["item"] == q["item"]
+    steps = 0
+    while qr["status"] != "completed":
+        qr_next = _next(c, raw, _with_answer(qr, lambda opts: opts[-1]))
+        assert qr_next.status_code == 200, qr_next.content
+        qr = qr_next.json()
+        steps += 1
+        assert steps <= 12
+    assert 4 <= steps <= 12
+    links = [it["linkId"] for it in qr["contained"][0]["item"]]
+    assert links[-2:] == ["wellbeing_t", "wellbeing_t_se"]
+    answers = {it["linkId"]: it["answer"][0] for it in qr["item"]}
+    admin = CatAdministration.objects.get(reference=qr["id"])
+    theta_t, se_t, administered = _engine_result(admin)
+    assert links[:-2] == administered
+    assert answers["wellbeing_t"]["valueDecimal"] == pytest.approx(theta_t, abs=1e-6)
+    assert answers["wellbeing_t_se"]["valueDecimal"] == pytest.approx(se_t, abs=1e-6)
+    assert theta_t > 60  # every answer at the top
+    stored = _stored(rid)
+    assert len(stored) == 1
+    assert stored["value"].iloc[0] == pytest.approx(theta_t, abs=1e-9)
+    assert stored["se"].iloc[0] == pytest.approx(se_t, abs=1e-9)
+    # a completed test answers with its result and stores nothing more
+    done = _next(c, raw, qr)
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+    assert len(_stored(rid)) == 1
+
+
+def test_next_question_refuses(cat_world: Any, token: Any) -> None:
+    from django.test import Client
+
+    c = Client()
+    raw = token()
+    rid = cat_world.person_a.respondent_id
+
+    def outcome(r: Any, status: int, text: str) -> None:
+        assert r.status_code == status, r.content
+        body = r.json()
+        assert body["resourceType"] == "OperationOutcome"
+        assert text in body["issue"][0]["diagnostics"]
+
+    assert _next(c, token("measures:read"), _start(rid)).status_code == 403
+    assert c.post(NEXT, "{}", content_type="application/json").status_code == 401
+    outcome(_next(c, raw, {"resourceType": "Patient"}), 400, "QuestionnaireResponse")
+    outcome(_next(c, raw, _start(cat_world.person_b.respondent_id)), 404, "no such person")
+    phq = _start(rid)
+    phq["questionnaire"] = "https://measurelib.org/fhir/Questionnaire/phq-9"
+    outcome(_next(c, raw, phq), 400, "not an adaptive questionnaire")
+    no_tp = _start(rid)
+    no_tp.pop("extension")
+    outcome(_next(c, raw, no_tp), 400, "timepoint")
+    qr = _next(c, raw, _start(rid)).json()
+    # another client cannot continue this test
+    outcome(_next(c, token(), qr), 404, "no adaptive test")
+    # answering a question that was not asked
+    other = next(i for i in ml.load(MEASURE).items
+                 if i.id != qr["contained"][0]["item"][-1]["linkId"])
+    wrong = json.loads(json.dumps(qr))
+    wrong["item"].append({"linkId": other.id, "answer": [{"valueInteger": 1}]})
+    outcome(_next(c, raw, wrong), 400, "only the question last returned")
+    # changing an answer already given
+    step = _next(c, raw, _with_answer(qr, lambda opts: opts[0])).json()
+    changed = json.loads(json.dumps(step))
+    changed["item"][0]["answer"] = [{"valueCoding": qr["contained"][0]["item"][-1][
+        "answerOption"][-1]["valueCoding"]}]
+    outcome(_next(c, raw, changed), 400, "cannot change")
+    # a value that is not one of the options
+    bad = json.loads(json.dumps(step))
+    bad["item"].append({"linkId": step["contained"][0]["item"][-1]["linkId"],
+                        "answer": [{"valueInteger": 42}]})
+    outcome(_next(c, raw, bad), 400, "Choose one of the answers")
+    assert _stored(rid).empty
