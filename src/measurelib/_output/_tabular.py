@@ -19,7 +19,9 @@ meaning is kept and no spreadsheet reads them as a formula.
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -143,13 +145,127 @@ def write_csv(frame: Any, target: str | Path | TextIO, *, sep: str = ",", header
         safe.to_csv(target, **kw)
 
 
+_XML_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+_XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MAX_TEXT = 32_767  # characters in an Excel cell
+_BLOCK_ROWS = 10_000  # rows turned into XML at once (bounds the writer's memory)
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_STYLES = (
+    f'{_HEAD}<styleSheet xmlns="{_MAIN}"><fonts count="2"><font><sz val="11"/>'
+    '<name val="Calibri"/><family val="2"/></font><font><b/><sz val="11"/>'
+    '<name val="Calibri"/><family val="2"/></font></fonts><fills count="2"><fill>'
+    '<patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
+    '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/>'
+    '</border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+    'borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0" '
+    'fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" '
+    'borderId="0" xfId="0" applyFont="1"/></cellXfs><cellStyles count="1"><cellStyle '
+    'name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
+
+
+def _xml_char(m: re.Match[str]) -> str:
+    t = m.group(0)
+    if t in _XML_ESCAPES:
+        return _XML_ESCAPES[t]
+    if len(t) > 1:  # text that reads like Excel's own escape: escape its underscore
+        return "_x005F" + t
+    return f"_x{ord(t):04X}_"
+
+
+def _xml_text(value: str) -> str:
+    """Text for an inline-string cell: at most 32,767 characters, XML-escaped, control
+    characters written as Excel's ``_xHHHH_`` escapes (as XlsxWriter and Excel do).
+    """
+    if len(value) > _MAX_TEXT:
+        value = value[:_MAX_TEXT]
+    return _XML_SPECIAL.sub(_xml_char, value) if _XML_SPECIAL.search(value) else value
+
+
+def _column_letters(j: int) -> str:
+    out = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _cells(series: Any, letters: str, rows: list[str]) -> list[str]:
+    """One column of a chunk as cell XML ("" for a blank cell), built column-wise."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        vals = series.astype(object).where(series.notna(), None).tolist()
+        return ["" if v is None else f'<c r="{letters}{r}" t="b"><v>{int(bool(v))}</v></c>'
+                for v, r in zip(vals, rows)]
+    if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+            ints = series.to_numpy().tolist()  # never missing, exact
+            return [f'<c r="{letters}{r}"><v>{v}</v></c>' for v, r in zip(ints, rows)]
+        num = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.isfinite(num).all():
+            return [f'<c r="{letters}{r}"><v>{v!r}</v></c>' for v, r in zip(num.tolist(), rows)]
+        ok = np.isfinite(num).tolist()
+        return [f'<c r="{letters}{r}"><v>{v!r}</v></c>' if o else ""
+                for v, o, r in zip(num.tolist(), ok, rows)]
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        series = series.dt.strftime("%Y-%m-%d")
+    if isinstance(dtype, pd.CategoricalDtype):  # the few labels once, then gathered
+        cats = [_text_cell(c) for c in dtype.categories]
+        codes = series.cat.codes.to_numpy().tolist()
+        return ["" if c < 0 or not cats[c] else f'<c r="{letters}{r}"{cats[c]}</c>'
+                for c, r in zip(codes, rows)]
+    col = neutralise_frame(series.to_frame()).iloc[:, 0]  # vectorised: few cells change
+    vals = col.astype(object).where(col.notna(), None).tolist()
+    try:  # which cells need XML escapes, in one vectorised pass over a text column
+        need = col.str.contains(_XML_SPECIAL.pattern, regex=True, na=False).to_numpy(
+            dtype=bool) | (col.str.len() > _MAX_TEXT).fillna(False).to_numpy(dtype=bool)
+        escape = need.tolist()
+    except (AttributeError, TypeError):  # not a text column: every cell on its own
+        escape = [True] * len(vals)
+    head, tail = ' t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
+    out = []
+    for v, e, r in zip(vals, escape, rows):
+        if v is None or v == "":
+            out.append("")
+        elif type(v) is str:
+            out.append(f'<c r="{letters}{r}"{head}{_xml_text(v) if e else v}{tail}')
+        else:
+            body = _text_cell(v)
+            out.append(f'<c r="{letters}{r}"{body}</c>' if body else "")
+    return out
+
+
+def _text_cell(v: Any) -> str:
+    """The attributes and content of a cell holding ``v`` (after ``<c r="…"``), or ""."""
+    if v is None or v == "":
+        return ""
+    if isinstance(v, bool):
+        return f' t="b"><v>{int(v)}</v>'
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"><v>{float(v)!r}</v>" if math.isfinite(v) else ""
+    text = neutralise(v if isinstance(v, str) else str(v))
+    return f' t="inlineStr"><is><t xml:space="preserve">{_xml_text(text)}</t></is>'
+
+
+_LEVEL = "compress_level" if sys.version_info >= (3, 13) else "_compresslevel"
+
+
 class XlsxStream:
     """A write-only ``.xlsx`` workbook: rows go to disk as they come (bounded memory).
 
-    Built on XlsxWriter's ``constant_memory`` mode, which writes each row as soon as the
-    next one starts; every text cell and heading is neutralised, and text is always written
-    as text (never turned into a formula, number or link). Several sheets may be written one
-    after the other.
+    Each chunk of rows is turned into the sheet's XML column by column (numbers as
+    numbers, text as inline strings, blanks left out) and appended to a temporary file;
+    the workbook (a zip of the sheets and a few fixed parts) is put together on
+    :meth:`close`. Every text cell and heading is neutralised, and text is always written
+    as text (never turned into a formula, number or link). Several sheets may be written
+    one after the other. Memory holds one chunk's XML at most.
 
     Parameters
     ----------
@@ -160,88 +276,117 @@ class XlsxStream:
     MAX_ROWS = 1_048_576
 
     def __init__(self, path: str | Path) -> None:
-        import xlsxwriter
-
         self.path = str(path)
-        self._book = xlsxwriter.Workbook(self.path, {
-            "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-            "strings_to_urls": False, "nan_inf_to_errors": False})
-        self._sheet: Any = None
+        self._sheets: list[tuple[str, Any]] = []  # (name, temporary file of sheet XML)
+        self._fh: Any = None
         self._row = 0
-        self._bold = self._book.add_format({"bold": True})
-        self._date = self._book.add_format({"num_format": "yyyy-mm-dd"})
 
     @property
     def rows(self) -> int:
         """Rows written to the current sheet, its heading included."""
         return self._row
 
+    def _end_sheet(self) -> None:
+        if self._fh is not None:
+            self._fh.write(b"</sheetData></worksheet>")
+            self._fh = None
+
     def sheet(self, name: str, headings: list[Any]) -> None:
         """Start a sheet and write its headings (neutralised, bold, frozen)."""
-        self._sheet = self._book.add_worksheet(name[:31])
-        self._row = 0
-        self._sheet.freeze_panes(1, 0)
-        for j, h in enumerate(headings):
-            self._sheet.write_string(0, j, str(neutralise(str(h))), self._bold)
+        import tempfile
+
+        self._end_sheet()
+        title = name[:31]
+        if any(title.lower() == t.lower() for t, _ in self._sheets):
+            raise ValueError(f"a sheet named {title!r} was already written")
+        self._fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        self._sheets.append((title, self._fh))
+        heads = "".join(
+            f'<c r="{_column_letters(j)}1" s="1" t="inlineStr"><is><t xml:space="preserve">'
+            f"{_xml_text(str(neutralise(str(h))))}</t></is></c>"
+            for j, h in enumerate(headings))
+        self._fh.write((
+            f'{_HEAD}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><sheetViews><sheetView '
+            'workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+            'state="frozen"/><selection pane="bottomLeft"/></sheetView></sheetViews>'
+            f'<sheetFormatPr defaultRowHeight="15"/><sheetData><row r="1">{heads}</row>'
+        ).encode())
         self._row = 1
 
     def write_frame(self, frame: Any) -> None:
         """Append the rows of a DataFrame (column by column types; missing cells blank)."""
-        import numpy as np
-        import pandas as pd
-
-        if self._sheet is None:
+        if self._fh is None:
             self.sheet("Sheet1", list(frame.columns))
         n = len(frame)
         if self._row + n > self.MAX_ROWS:
             raise ValueError(f"{self._row - 1 + n:,} rows do not fit in an Excel sheet "
                              f"(at most {self.MAX_ROWS - 1:,})")
-        columns: list[tuple[str, list[Any]]] = []
-        for i in range(frame.shape[1]):
-            s = frame.iloc[:, i]
-            dtype = s.dtype
-            if pd.api.types.is_bool_dtype(dtype):
-                columns.append(("bool", s.astype(object).where(s.notna(), None).tolist()))
-            elif pd.api.types.is_numeric_dtype(dtype) and not isinstance(
-                    dtype, pd.CategoricalDtype):
-                vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
-                lst: list[Any] = vals.tolist()
-                if np.isnan(vals).any() or np.isinf(vals).any():
-                    lst = [None if v != v or v in (np.inf, -np.inf) else v for v in lst]
-                columns.append(("num", lst))
-            elif pd.api.types.is_datetime64_any_dtype(dtype):
-                txt = s.dt.strftime("%Y-%m-%d")
-                columns.append(("text", txt.where(txt.notna(), None).tolist()))
-            else:
-                obj = s.astype(object)
-                vals_o = obj.where(obj.notna(), None).tolist()
-                columns.append(("text", [neutralise(v) if isinstance(v, str) else v
-                                         for v in vals_o]))
-        sheet = self._sheet
-        wn, ws, wb, w = sheet.write_number, sheet.write_string, sheet.write_boolean, sheet.write
-        r0 = self._row
-        kinds = [k for k, _ in columns]
-        cols = [c for _, c in columns]
-        for k in range(n):
-            r = r0 + k
-            for j, kind in enumerate(kinds):
-                v = cols[j][k]
-                if v is None or v == "":
-                    continue
-                if kind == "num":
-                    wn(r, j, v)
-                elif isinstance(v, str):
-                    ws(r, j, v)
-                elif kind == "bool":
-                    wb(r, j, bool(v))
-                else:
-                    w(r, j, str(neutralise(str(v))) if not isinstance(v, (int, float))
-                      else v)
-        self._row = r0 + n
+        letters = [_column_letters(j) for j in range(frame.shape[1])]
+        for s in range(0, n, _BLOCK_ROWS):  # the XML of a block of rows at a time
+            block = frame.iloc[s:s + _BLOCK_ROWS]
+            rows = [str(r) for r in range(self._row + 1, self._row + len(block) + 1)]
+            cols = [_cells(block.iloc[:, j], letters[j], rows) for j in range(len(letters))]
+            xml = "".join([f'<row r="{r}">{"".join(cells)}</row>'
+                           for r, cells in zip(rows, zip(*cols))])
+            self._fh.write(xml.encode("utf-8", "replace"))
+            self._row += len(block)
 
     def close(self) -> None:
         """Finish the workbook (writes the zip)."""
-        self._book.close()
+        import shutil
+        import zipfile
+
+        self._end_sheet()
+        if not self._sheets:
+            self.sheet("Sheet1", [])
+            self._end_sheet()
+        k = len(self._sheets)
+        types = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+            f'ContentType="{_CT}.worksheet+xml"/>' for i in range(1, k + 1))
+        parts = {
+            "[Content_Types].xml": (
+                f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                'content-types"><Default Extension="rels" ContentType="application/'
+                'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+                'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+                f'ContentType="{_CT}.sheet.main+xml"/><Override PartName="/xl/styles.xml" '
+                f'ContentType="{_CT}.styles+xml"/>{types}</Types>'),
+            "_rels/.rels": (
+                f'{_HEAD}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
+                f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+            "xl/workbook.xml": (
+                f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView/>'
+                "</bookViews><sheets>" + "".join(
+                    f'<sheet name="{_xml_text(t).replace(chr(34), "&quot;")}" '
+                    f'sheetId="{i}" r:id="rId{i}"/>'
+                    for i, (t, _) in enumerate(self._sheets, 1)) + "</sheets></workbook>"),
+            "xl/_rels/workbook.xml.rels": (
+                f'{_HEAD}<Relationships xmlns="{_PKG_REL}">' + "".join(
+                    f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" '
+                    f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, k + 1))
+                + f'<Relationship Id="rId{k + 1}" Type="{_REL}/styles" '
+                'Target="styles.xml"/></Relationships>'),
+            "xl/styles.xml": _STYLES,
+        }
+        try:
+            with zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name, text in parts.items():
+                    zf.writestr(name, text)
+                for i, (_, fh) in enumerate(self._sheets, 1):
+                    info = zipfile.ZipInfo(f"xl/worksheets/sheet{i}.xml",
+                                           date_time=(1980, 1, 1, 0, 0, 0))
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    # level 1: four times faster than the default, 3 % larger
+                    setattr(info, _LEVEL, 1)
+                    info.file_size = fh.seek(0, 2)  # known size: zip64 only when needed
+                    fh.seek(0)
+                    with zf.open(info, "w") as dest:
+                        shutil.copyfileobj(fh, dest, 1 << 20)
+        finally:
+            for _, fh in self._sheets:
+                fh.close()
+            self._sheets = []
 
 
 def write_xlsx(sheets: dict[str, Any], path: str | Path) -> Path:
