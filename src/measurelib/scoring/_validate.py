@@ -408,6 +408,91 @@ def _factorize_addresses(arr: np.ndarray, addr: np.ndarray,
     return codes, arr[np.searchsorted(seen, np.arange(k))]
 
 
+_NULL_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)  # no text key has all bits set (length <= 7)
+_SMALL_NULL = 3 << 16  # the missing cell's slot among the keys of values of 0-2 bytes
+
+
+def _arrow_text(series: pd.Series) -> Any:
+    """The Arrow array behind an Arrow-backed text column (pandas' ``str``), or None."""
+    dtype = series.dtype
+    arrow = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+        isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype) in ("string",
+                                                                          "large_string"))
+    if not arrow:
+        return None
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pandas needs it for these dtypes
+        return None
+    got = series.array.__arrow_array__()
+    arr = got.combine_chunks() if isinstance(got, pa.ChunkedArray) else got
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return arr
+
+
+def _factorize_short_text(arr: Any, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes and distinct values of an Arrow text array whose values are at most 7 bytes.
+
+    Each value's bytes and length are packed into one 64-bit key, read straight from the
+    array's offsets and data buffers (one gather per byte position); keys of values of at
+    most two bytes (``"3"``, ``"NA"``, ``"10"``) index a table directly, longer ones — machine
+    integers — are hashed. Either replaces hashing a million strings per column. None for
+    values longer than 7 bytes or more than ``limit`` distinct ones.
+    """
+    import pyarrow as pa
+
+    n = len(arr)
+    if n == 0:
+        return None
+    _, offsets, data = arr.buffers()
+    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    off = np.frombuffer(offsets, dtype=off_type)[arr.offset:arr.offset + n + 1].astype(np.int64)
+    lens = np.diff(off)
+    longest = int(lens.max())
+    if longest > 7:
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(1, np.uint8)
+    key = lens.astype(np.uint64) << np.uint64(56)
+    starts = off[:-1]
+    for j in range(longest):
+        has = lens > j
+        byte = raw[np.where(has, starts + j, 0)].astype(np.uint64)
+        byte[~has] = 0
+        key |= byte << np.uint64(8 * j)
+    nulls = np.asarray(arr.is_null(), dtype=bool) if arr.null_count else None
+    if longest <= 2:  # one or two bytes (most answer codes): a direct table, no hashing
+        small = (key >> np.uint64(40)) | (key & np.uint64(0xFFFF))  # length * 2**16 + bytes
+        slot = small.astype(np.intp)
+        if nulls is not None:
+            slot[nulls] = _SMALL_NULL
+        seen = np.zeros(_SMALL_NULL + 1, dtype=bool)
+        seen[slot] = True
+        used = np.flatnonzero(seen)
+        if len(used) > limit:
+            return None
+        code_of = np.zeros(_SMALL_NULL + 1, dtype=np.intp)
+        code_of[used] = np.arange(len(used))
+        codes = np.take(code_of, slot)
+        keys = np.array([_NULL_KEY if u == _SMALL_NULL else
+                         np.uint64(((u >> 16) << 56) | (u & 0xFFFF)) for u in used.tolist()],
+                        dtype=np.uint64)
+    else:
+        if nulls is not None:
+            key[nulls] = _NULL_KEY
+        codes, keys = pd.factorize(key)
+        if len(keys) > limit:
+            return None
+    values: list[str | None] = []
+    for k in keys.tolist():
+        if k == int(_NULL_KEY):
+            values.append(None)
+            continue
+        length = k >> 56
+        values.append(bytes((k >> (8 * j)) & 0xFF for j in range(length)).decode("utf-8"))
+    return codes, np.array(values, dtype=object)
+
+
 def _parse_by_codes(series: pd.Series, memo: _Memo) -> _Parsed | None:
     """:func:`_parse` of a text column through its distinct values (answer codes are few).
 
@@ -429,6 +514,10 @@ def _parse_by_codes(series: pd.Series, memo: _Memo) -> _Parsed | None:
             if direct is not None:
                 return direct
             fact = _factorize_addresses(arr, addr, limit)
+    else:
+        text = _arrow_text(series)
+        if text is not None:
+            fact = _factorize_short_text(text, limit)
     if fact is not None:
         codes, uniques = fact
     else:

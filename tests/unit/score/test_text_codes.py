@@ -124,7 +124,8 @@ def test_invalid_codes_reported_as_by_value_hashing(on_invalid):
         a[pos] = bad
     b[20], b[4998] = "NA", "-1"
     obj = pd.DataFrame({"a": pd.Series(a, dtype=object), "b": pd.Series(b, dtype=object)})
-    txt = obj.astype("string")
+    txt = obj.astype("str")  # Arrow-backed: the short-text keys
+    hashed = obj.astype("string[python]")  # hashed by value
 
     def outcome(df: pd.DataFrame) -> object:
         try:
@@ -136,8 +137,8 @@ def test_invalid_codes_reported_as_by_value_hashing(on_invalid):
                  for d in res.diagnostics],
                 res.rejected.to_dict() if len(res.rejected) else {})
 
-    got, exp = outcome(obj), outcome(txt)
-    assert got == exp
+    got, exp = outcome(obj), outcome(hashed)
+    assert got == exp and outcome(txt) == exp
     if on_invalid == "error":
         assert [(r, f, c) for r, f, c, _ in got] == [  # type: ignore[union-attr]
             (12, "a", "invalid-answer"), (4002, "a", "not-a-number"),
@@ -165,3 +166,34 @@ def test_singleton_codes_take_the_table_path(monkeypatch):
     vals, bad, _ = _parse(pd.Series(cells, dtype=object))
     assert vals[N - 3] == 2.0 and np.isnan(vals[N - 2]) and bad is not None
     assert np.flatnonzero(bad).tolist() == [N - 1]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.none(), st.sampled_from(
+    ["0", "1", "2", "3", "", "NA", "x", "2.5", " 3 ", "é", "3.0", "-", "12345678"]),
+    st.text(max_size=9)), min_size=1, max_size=12), st.integers(0, 2**32 - 1),
+    st.sampled_from(["str", "string"]))
+def test_arrow_text_columns_parse_as_cell_by_cell(pool, seed, dtype):
+    """pandas' Arrow-backed text (``str``): short values keyed from the Arrow buffers."""
+    rng = np.random.default_rng(seed)
+    cells = [pool[i] for i in rng.integers(0, len(pool), N)]
+    series = pd.Series(cells, dtype=dtype)
+    vals, bad, _ = _parse(series)
+    exp_vals, exp_bad = one_by_one([None if pd.isna(c) else c for c in series.astype(object)])
+    np.testing.assert_array_equal(vals, exp_vals)
+    np.testing.assert_array_equal(bad if bad is not None else np.zeros(N, bool), exp_bad)
+
+
+def test_arrow_text_slices_and_chunks():
+    """A sliced or multi-chunk Arrow column reads its own cells."""
+    import pyarrow as pa
+
+    series = pd.Series(["9", "1", "", "x"] * 2000, dtype="str").iloc[3:]
+    vals, bad, _ = _parse(series)
+    assert np.isnan(vals[0]) and vals[1] == 9.0 and vals[2] == 1.0 and np.isnan(vals[3])
+    assert bad is not None and np.flatnonzero(bad).tolist()[:2] == [0, 4]
+    chunked = pa.chunked_array([pa.array(["1", None] * 3000), pa.array(["2", "y"] * 3000)])
+    s2 = pd.Series(pd.arrays.ArrowStringArray(chunked))
+    vals2, bad2, _ = _parse(s2)
+    assert vals2[0] == 1.0 and np.isnan(vals2[1]) and vals2[6000] == 2.0
+    assert bad2 is not None and np.flatnonzero(bad2).min() == 6001
