@@ -106,20 +106,22 @@ def best(fn: Any, repeat: int) -> tuple[float, Any]:
 
 
 def frames(x: np.ndarray) -> dict[str, pd.DataFrame]:
-    """The same answers as the frames people have: float, integer, nullable, text codes."""
+    """The same answers as the frames people have: float, integer, nullable, text codes
+    (object columns, and pandas' Arrow-backed ``str``)."""
     cols = [f"q{i}" for i in range(1, ITEMS + 1)]
     flt = pd.DataFrame(x, columns=cols)
     ints = pd.DataFrame(np.nan_to_num(x, nan=3.0).astype(np.int64), columns=cols)
     nullable = flt.astype("Int64")
     text = flt.astype("Int64").astype("string").astype(object)
     text = text.where(flt.notna(), "")
-    return {"float": flt, "integer": ints, "nullable Int64": nullable, "string codes": text}
+    return {"float": flt, "integer": ints, "nullable Int64": nullable, "string codes": text,
+            "str (Arrow)": text.astype("str")}
 
 
 def floor(df: pd.DataFrame, kind: str) -> np.ndarray:
     """The NumPy floor for a frame: into a float matrix (NumPy's own conversion), row sum."""
-    if kind == "string codes":
-        arr = df.to_numpy()
+    if kind in ("string codes", "str (Arrow)"):
+        arr = df.to_numpy(dtype=object)
         return np.where(arr == "", "nan", arr).astype(np.float64).sum(axis=1)
     if kind in ("float", "integer"):  # the frame's own values, no conversion
         return df.to_numpy().sum(axis=1)
@@ -130,7 +132,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--kinds", default="float,integer,nullable Int64,string codes",
+    parser.add_argument("--kinds",
+                        default="float,integer,nullable Int64,string codes,str (Arrow)",
                         help="frame kinds to compare, comma-separated")
     args = parser.parse_args()
 

@@ -130,7 +130,7 @@ def schmid_leiman(
     from measurelib.psychometrics.efa._rotation import gpf_oblique, promax_psych, rotate
 
     msgs: list[str] = []
-    fact = fit_fa(r, n_factors, fm, "varimax", n_obs=n_obs)
+    fact = fit_fa(r, n_factors, fm, "varimax", n_obs=n_obs, stats=False)  # fit not reported
     msgs.extend(fact.messages)
     converged = fact.converged and fact.rotation_converged
     orth = fact.loadings
@@ -157,7 +157,7 @@ def schmid_leiman(
         fload = ob.loadings
         phi = ob.phi if ob.phi is not None else np.eye(n_factors)
         if n_factors > 2:
-            gf = fit_fa(phi, 1, fm, "none")
+            gf = fit_fa(phi, 1, fm, "none", stats=False)
             gload = gf.loadings[:, 0]
             msgs.extend(f"higher-order factor: {m}" for m in gf.messages)
         else:

@@ -9,8 +9,10 @@ that a value that is not a valid answer is never used silently anywhere.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -247,23 +249,31 @@ def resolve_columns(
 
 
 # ----------------------------------------------------------------------------- parsing
-def _parse(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
-    """Cells as float64 (NaN = missing) and a mask of cells that are not numbers (or None)."""
+_Parsed = tuple[np.ndarray, "np.ndarray | None", "np.ndarray | None"]
+_Memo = dict[tuple[type, Any], tuple[float, bool]]
+
+
+def _parse(series: pd.Series, memo: _Memo | None = None) -> _Parsed:
+    """Cells as float64 (NaN = missing), a mask of cells that are not numbers (or None),
+    and, for a column parsed through its distinct values, those values (else None).
+
+    ``memo`` keeps the parse of distinct cells between the columns of one table.
+    """
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        return series.to_numpy(dtype=np.float64, na_value=np.nan), None
+        return series.to_numpy(dtype=np.float64, na_value=np.nan), None, None
     if dtype == np.float64:  # numpy-backed floats: a view, no copy (never written to)
-        return series.to_numpy(), None
+        return series.to_numpy(), None, None
     if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return vals, None
+        return vals, None, None
     if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
         na = series.isna().to_numpy()
-        return np.full(len(series), np.nan), ~na
+        return np.full(len(series), np.nan), ~na, None
     if isinstance(dtype, pd.CategoricalDtype):
         series = series.astype(object)
     if len(series) >= 4096:
-        few = _parse_by_codes(series)
+        few = _parse_by_codes(series, {} if memo is None else memo)
         if few is not None:
             return few
     num = pd.to_numeric(series, errors="coerce")
@@ -271,32 +281,258 @@ def _parse(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
     na = series.isna().to_numpy()
     suspect = np.flatnonzero(np.isnan(vals) & ~na)
     if suspect.size == 0:
-        return vals, None
+        return vals, None, None
     texts = series.iloc[suspect].astype(str).str.strip()
     blank = texts.str.casefold().isin(BLANKS).to_numpy()
     bad = np.zeros(len(series), dtype=bool)
     bad[suspect[~blank]] = True
+    return vals, (bad if bad.any() else None), None
+
+
+_CPYTHON = sys.implementation.name == "cpython"
+_HEAD = 4096
+_SLOTS = 1 << 16  # address range (in 8-byte steps) parsed by direct look-up
+# a NaN with a payload no parse produces (parsed NaNs are made canonical): "not seen yet"
+_UNSEEN_BITS = np.uint64(0x7FF8_0000_5EE1_0001)
+_UNSEEN = np.array([_UNSEEN_BITS]).view(np.float64)[0]
+
+
+def _addresses(arr: np.ndarray) -> np.ndarray | None:
+    """The object pointers of a contiguous 1-D object array, as an unsigned-integer view.
+
+    CPython only (an object array holds one pointer per cell). The view does not keep
+    ``arr`` alive: use it only while ``arr`` is referenced.
+    """
+    if not _CPYTHON or arr.dtype != object or arr.ndim != 1 or not arr.flags.c_contiguous \
+            or arr.itemsize != np.dtype(np.uintp).itemsize or arr.size == 0:
+        return None
+    buf = (ctypes.c_char * arr.nbytes).from_address(arr.ctypes.data)
+    return np.frombuffer(memoryview(buf), dtype=np.uintp)
+
+
+def _parse_distinct(objects: np.ndarray, memo: _Memo) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`_parse` of a few distinct cells, NaNs made canonical.
+
+    ``memo`` (value and type → parse) spares parsing again the codes that the columns of
+    one table share.
+    """
+    vals = np.empty(len(objects))
+    bad = np.zeros(len(objects), dtype=bool)
+    todo: list[int] = []
+    keys: list[tuple[type, Any] | None] = []
+    for j, obj in enumerate(objects.tolist()):
+        try:
+            key: tuple[type, Any] | None = (type(obj), obj)
+            hit = memo.get(key)  # type: ignore[arg-type]
+        except TypeError:  # unhashable
+            key, hit = None, None
+        keys.append(key)
+        if hit is None:
+            todo.append(j)
+        else:
+            vals[j], bad[j] = hit
+    if todo:
+        t_vals, t_bad, _ = _parse(pd.Series(objects[todo], dtype=object))
+        t_vals = np.where(np.isnan(t_vals), np.nan, t_vals)
+        vals[todo] = t_vals
+        if t_bad is not None:
+            bad[todo] = t_bad
+        for j in todo:
+            k = keys[j]
+            if k is not None:
+                memo[k] = (float(vals[j]), bool(bad[j]))
     return vals, (bad if bad.any() else None)
 
 
-def _parse_by_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None] | None:
+def _parse_by_slots(arr: np.ndarray, addr: np.ndarray, limit: int,
+                    memo: _Memo) -> _Parsed | None:
+    """Parse an object column whose objects lie close together in memory, by table look-up.
+
+    Live objects are 8-byte aligned and never overlap, so ``(address - lowest) / 8`` tells
+    distinct objects apart; when their range is small (the one-character strings and small
+    integers CPython keeps one of each sit together) it indexes a table of parsed values
+    directly: one gather per column, no hashing. The table is built from the objects of
+    the first cells and ends in a marker entry ("not seen") that every out-of-range
+    address reads too; cells that read the marker have their objects parsed, the table is
+    widened and the gather repeated. None when the range is wide or there are more than
+    ``limit`` distinct objects.
+    """
+    known: dict[int, tuple[float, bool]] = {}  # address -> parse
+    pending = np.arange(min(len(addr), _HEAD))  # cells whose object is not parsed yet
+    lo, hi = int(addr[pending].min()), int(addr[pending].max())
+    while True:
+        new, at = np.unique(addr[pending], return_index=True)
+        objects = arr[pending[at]]
+        if len(known) + len(new) > limit or any(a & 7 for a in new.tolist()):
+            return None
+        u_vals, u_bad = _parse_distinct(objects, memo)
+        bad_list = u_bad.tolist() if u_bad is not None else [False] * len(new)
+        known.update(zip(new.tolist(), zip(u_vals.tolist(), bad_list)))
+        lo, hi = min(lo, int(new[0])), max(hi, int(new[-1]))
+        if (hi - lo) >> 3 >= _SLOTS:
+            return None
+        size = ((hi - lo) >> 3) + 1
+        value_of = np.full(size + 1, _UNSEEN)  # [size]: out of range, never a slot
+        bad_of = np.zeros(size + 1, dtype=bool)
+        k_addr = np.fromiter(known, dtype=np.uint64, count=len(known))
+        k_slot = ((k_addr - np.uint64(lo)) >> np.uint64(3)).astype(np.intp)
+        value_of[k_slot] = [v for v, _ in known.values()]
+        bad_of[k_slot] = [b for _, b in known.values()]
+        slot = np.subtract(addr, np.uintp(lo))  # below lo wraps to a huge (clipped) index
+        slot >>= np.uintp(3)
+        slot_i = slot.view(np.intp)
+        vals = np.take(value_of, slot_i, mode="clip")
+        pending = np.flatnonzero(vals.view(np.uint64) == _UNSEEN_BITS)
+        if not pending.size:
+            break
+    bad = np.take(bad_of, slot_i, mode="clip") if bad_of.any() else None
+    return vals, bad, np.fromiter((v for v, _ in known.values()), dtype=np.float64,
+                                  count=len(known))
+
+
+def _factorize_addresses(arr: np.ndarray, addr: np.ndarray,
+                         limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes and distinct objects of an object column, hashing the objects' pointers.
+
+    Two equal strings that are distinct objects get two codes, which is harmless: each
+    distinct object is parsed on its own. None when there are more than ``limit``.
+    """
+    codes, distinct = pd.factorize(addr)
+    k = len(distinct)
+    if k > limit:
+        return None
+    # distinct objects come in order of first appearance: the first cell of code j is
+    # where the running maximum of the codes reaches j (usually within the first cells)
+    head = codes[:_HEAD]
+    seen = np.maximum.accumulate(head if int(head.max()) == k - 1 else codes)
+    return codes, arr[np.searchsorted(seen, np.arange(k))]
+
+
+_NULL_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)  # no text key has all bits set (length <= 7)
+_SMALL_NULL = 3 << 16  # the missing cell's slot among the keys of values of 0-2 bytes
+
+
+def _arrow_text(series: pd.Series) -> Any:
+    """The Arrow array behind an Arrow-backed text column (pandas' ``str``), or None."""
+    dtype = series.dtype
+    arrow = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+        isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype) in ("string",
+                                                                          "large_string"))
+    if not arrow:
+        return None
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pandas needs it for these dtypes
+        return None
+    got = series.array.__arrow_array__()
+    arr = got.combine_chunks() if isinstance(got, pa.ChunkedArray) else got
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return arr
+
+
+def _factorize_short_text(arr: Any, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes and distinct values of an Arrow text array whose values are at most 7 bytes.
+
+    Each value's bytes and length are packed into one 64-bit key, read straight from the
+    array's offsets and data buffers (one gather per byte position); keys of values of at
+    most two bytes (``"3"``, ``"NA"``, ``"10"``) index a table directly, longer ones — machine
+    integers — are hashed. Either replaces hashing a million strings per column. None for
+    values longer than 7 bytes or more than ``limit`` distinct ones.
+    """
+    import pyarrow as pa
+
+    n = len(arr)
+    if n == 0:
+        return None
+    _, offsets, data = arr.buffers()
+    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    off = np.frombuffer(offsets, dtype=off_type)[arr.offset:arr.offset + n + 1].astype(np.int64)
+    lens = np.diff(off)
+    longest = int(lens.max())
+    if longest > 7:
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(1, np.uint8)
+    key = lens.astype(np.uint64) << np.uint64(56)
+    starts = off[:-1]
+    for j in range(longest):
+        has = lens > j
+        byte = raw[np.where(has, starts + j, 0)].astype(np.uint64)
+        byte[~has] = 0
+        key |= byte << np.uint64(8 * j)
+    nulls = np.asarray(arr.is_null(), dtype=bool) if arr.null_count else None
+    if longest <= 2:  # one or two bytes (most answer codes): a direct table, no hashing
+        small = (key >> np.uint64(40)) | (key & np.uint64(0xFFFF))  # length * 2**16 + bytes
+        slot = small.astype(np.intp)
+        if nulls is not None:
+            slot[nulls] = _SMALL_NULL
+        seen = np.zeros(_SMALL_NULL + 1, dtype=bool)
+        seen[slot] = True
+        used = np.flatnonzero(seen)
+        if len(used) > limit:
+            return None
+        code_of = np.zeros(_SMALL_NULL + 1, dtype=np.intp)
+        code_of[used] = np.arange(len(used))
+        codes = np.take(code_of, slot)
+        keys = np.array([_NULL_KEY if u == _SMALL_NULL else
+                         np.uint64(((u >> 16) << 56) | (u & 0xFFFF)) for u in used.tolist()],
+                        dtype=np.uint64)
+    else:
+        if nulls is not None:
+            key[nulls] = _NULL_KEY
+        codes, keys = pd.factorize(key)
+        if len(keys) > limit:
+            return None
+    values: list[str | None] = []
+    for k in keys.tolist():
+        if k == int(_NULL_KEY):
+            values.append(None)
+            continue
+        length = k >> 56
+        values.append(bytes((k >> (8 * j)) & 0xFF for j in range(length)).decode("utf-8"))
+    return codes, np.array(values, dtype=object)
+
+
+def _parse_by_codes(series: pd.Series, memo: _Memo) -> _Parsed | None:
     """:func:`_parse` of a text column through its distinct values (answer codes are few).
 
-    The column is factorised (one hashing pass in C), only the distinct values are parsed,
-    and the numbers are gathered back: the same result as parsing every cell, at a
-    fraction of the cost. None when the column has too many distinct values to gain.
+    Only the distinct values are parsed, and the numbers are gathered back: the same
+    result as parsing every cell, at a fraction of the cost. Cells of an object column are
+    told apart by object identity where they can be (text read or built in Python shares
+    its objects: CPython keeps one object per one-character string and per small integer,
+    and pandas' parsers reuse equal strings), which is several times faster than hashing
+    and comparing the strings; else the values are factorised (one hashing pass in C).
+    None when the column has too many distinct values to gain.
     """
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    k = len(uniques)
-    if k > max(256, len(series) // 64):
+    limit = max(256, len(series) // 64)
+    fact = None
+    if series.dtype == object:
+        arr = np.ascontiguousarray(series.to_numpy())
+        addr = _addresses(arr)
+        if addr is not None:
+            direct = _parse_by_slots(arr, addr, limit, memo)
+            if direct is not None:
+                return direct
+            fact = _factorize_addresses(arr, addr, limit)
+    else:
+        text = _arrow_text(series)
+        if text is not None:
+            fact = _factorize_short_text(text, limit)
+    if fact is not None:
+        codes, uniques = fact
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if len(uniques) > limit:
         return None
-    u_vals, u_bad = _parse(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    u_vals, u_bad = _parse_distinct(np.asarray(uniques, dtype=object), memo)
     table = np.append(u_vals, np.nan)  # code -1 (missing) reads the NaN at the end
-    vals = table[codes]
+    vals = np.take(table, codes)
+    # the values that occur: every distinct one, and NaN if a cell was missing (code -1)
+    present = u_vals if fact is not None or not (codes < 0).any() else table
     if u_bad is None:
-        return vals, None
+        return vals, None, present
     bad = np.append(u_bad, False)[codes]
-    return vals, (bad if bad.any() else None)
+    return vals, (bad if bad.any() else None), present
 
 
 def _fmt(v: float) -> str:
@@ -697,7 +933,9 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
     missing: dict[str, int] = {}
     # (reason, count over all rows, parsed values or mask, not-a-number mask)
     counts: list[tuple[str, int, np.ndarray, np.ndarray | None]] = []
-    parsed: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    parsed: dict[str, _Parsed] = {}
+    memo: _Memo = {}  # parsed distinct cells, shared by the columns
+    screened: dict[str, tuple[int, float, float, bool]] = {}
     groups: dict[str, list[str]] = {}
     for spec in specs:
         heading = mapping.get(spec.name)
@@ -705,12 +943,17 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
             continue
         if spec.scale_id not in checks:
             checks[spec.scale_id] = scale_check(measure.scales[spec.scale_id], lang)
-        parsed[spec.name] = _parse(df[heading])
-        if parsed[spec.name][1] is None:
+        parsed[spec.name] = _parse(df[heading], memo)
+        vals, notnum, distinct = parsed[spec.name]
+        if distinct is not None and n:  # parsed through its distinct values: screen those
+            n_nan, mn, mx, whole = screen(distinct, checks[spec.scale_id])
+            if n_nan:
+                n_nan = int(np.count_nonzero(np.isnan(vals)))
+            screened[spec.name] = (n_nan, mn, mx, whole)
+        elif notnum is None:
             groups.setdefault(spec.scale_id, []).append(spec.name)
     # columns side by side in one buffer (a frame built from a 2-D array): screen them in
     # row blocks, reading the memory once
-    screened: dict[str, tuple[int, float, float, bool]] = {}
     for scale_id, names in groups.items():
         mat = stack_view([parsed[c][0] for c in names])
         if mat is not None:
@@ -732,7 +975,7 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
         chk = checks.get(spec.scale_id)
         if chk is None:
             chk = checks[spec.scale_id] = scale_check(measure.scales[spec.scale_id], lang)
-        vals, notnum = parsed[spec.name]
+        vals, notnum, _ = parsed[spec.name]
         stats = screened.get(spec.name)
         n_nan, mn, mx, whole = stats if stats is not None else screen(vals, chk)
         fast = whole and (n_nan == n or (mn >= chk.lo - _EPS and mx <= chk.hi + _EPS))

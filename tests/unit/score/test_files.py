@@ -357,7 +357,7 @@ def test_text_codes_parse_through_distinct_values_as_cell_by_cell(cells, n):
     series = pd.Series((cells * (n // len(cells) + 1))[:n], dtype=object)
     fast = v._parse(series)
     slow_path = v._parse_by_codes
-    v._parse_by_codes = lambda s: None  # type: ignore[assignment]
+    v._parse_by_codes = lambda s, memo=None: None  # type: ignore[assignment]
     try:
         slow = v._parse(series)
     finally:

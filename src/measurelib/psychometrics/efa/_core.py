@@ -255,8 +255,14 @@ def fit_fa(
     rotation: str = "oblimin",
     n_obs: float | None = None,
     np_obs: FloatArray | None = None,
+    *,
+    stats: bool = True,
 ) -> FAFit:
-    """``psych::fa(r, nfactors = nf, fm = fm, rotate = rotation, n.obs = n_obs)``."""
+    """``psych::fa(r, nfactors = nf, fm = fm, rotate = rotation, n.obs = n_obs)``.
+
+    With ``stats=False`` the fit statistics (``psych::factor.stats``, whose RMSEA interval
+    is a root search over the non-central chi-square) are left out: ``.stats`` is empty.
+    """
     load, comms, _psi, conv, nit, msgs = extract(r, nf, fm)
     e_values = eigen_desc(r)[0]
     model0 = load @ load.T
@@ -297,7 +303,7 @@ def fit_fa(
         load = load[:, order]
         if phi is not None:
             phi = phi[np.ix_(order, order)]
-    stats = factor_stats(r, load, phi, n_obs=n_obs, np_obs=np_obs)
+    fit = factor_stats(r, load, phi, n_obs=n_obs, np_obs=np_obs) if stats else {}
     communality = np.diag(model)
     uniq = np.diag(r - model)
     communalities = comms
@@ -313,7 +319,7 @@ def fit_fa(
         converged=conv,
         rotation_converged=rot_conv,
         iterations=nit,
-        stats=stats,
+        stats=fit,
         rotmat=rotmat,
         messages=msgs,
     )
