@@ -379,46 +379,32 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     bad = [b for b in by_list if b not in GROUPABLE]
     if bad:
         raise ValueError(f"change(by=...): allowed values are {', '.join(GROUPABLE)}; got {bad}")
-    df = _scores_frame(store_or_frame, measure, rule)
-    if service is not None and "service" in df.columns:
-        df = df[df["service"] == service]
     base_label, fu_label = baseline.lower(), follow_up.lower()
-    if not (df["timepoint"].astype(str).str.lower() == base_label).any() if len(df) else True:
+    from measurelib.outcomes.store import Store
 
+    if isinstance(store_or_frame, Store):  # paired by the database, one row per person
+        pairs = _store_pairs(store_or_frame, measure, rule, base_label, fu_label, service)
+    else:
+        pairs = _frame_pairs(_scores_frame(store_or_frame, measure, rule), base_label,
+                             fu_label, service)
+    if pairs is None:
         where = f" for service {service!r}" if service is not None else ""
         raise DataError([Diagnostic(
             "no-baseline", f"no {base_label!r} scores of {measure.id} {rule.id}{where}: "
             "nothing to compare", "Import the forms first (`measurelib import`), or check "
             "the measure, the service and the timepoint labels.", Location())])
     direction = 1.0 if rule.higher_is_better else -1.0
-    key = ["respondent_id", "episode"]
-    # one integer code per person and episode: every later step works on integers
-    df = df.assign(_k=df.groupby(key, sort=False, dropna=False).ngroup().to_numpy())
-    df = df.sort_values(["_k", "date"], kind="stable")
-    is_base = (df["timepoint"] == base_label).to_numpy(dtype=bool, na_value=False)
-    base = df[is_base].drop_duplicates("_k", keep="first")
     if start is not None:
-        base = base[base["date"] >= pd.Timestamp(start)]
+        pairs = pairs[(pairs["baseline_date"] >= pd.Timestamp(start)).to_numpy(dtype=bool)]
     if end is not None:
-        base = base[base["date"] <= pd.Timestamp(end)]
-    base = base.sort_values(key, kind="stable").set_index("_k")
-    rest = df[~is_base]
-    if fu_label not in ("last", "first"):
-        rest = rest[(rest["timepoint"] == fu_label).to_numpy(dtype=bool, na_value=False)]
-    base_date = rest["_k"].map(base["date"])
-    rest = rest[(rest["date"] > base_date).to_numpy(dtype=bool)]
-    fu = rest.drop_duplicates("_k", keep="first" if fu_label == "first" else "last") \
-        .set_index("_k")
-
-    people = pd.DataFrame({
-        "respondent_id": base["respondent_id"], "episode": base["episode"],
-        "baseline_date": base["date"], "baseline": base["value"]}, index=base.index)
-    extra = [c for c in GROUPABLE if c in base.columns]
-    for c in extra:
-        people[c] = base[c]
-    people["period"] = base["date"].dt.to_period(period).astype("string")
-    people = people.join(fu[["date", "timepoint", "value"]].rename(columns={
-        "date": "follow_up_date", "timepoint": "follow_up_timepoint", "value": "follow_up"}))
+        pairs = pairs[(pairs["baseline_date"] <= pd.Timestamp(end)).to_numpy(dtype=bool)]
+    pairs = pairs.sort_values(["respondent_id", "episode"], kind="stable") \
+        .reset_index(drop=True)
+    extra = [c for c in GROUPABLE if c in pairs.columns]
+    people = pairs[["respondent_id", "episode", "baseline_date", "baseline", *extra]].copy()
+    people["period"] = people["baseline_date"].dt.to_period(period).astype("string")
+    for col in ("follow_up_date", "follow_up_timepoint", "follow_up"):
+        people[col] = pairs[col]
     paired = people["follow_up"].notna()
     people["change"] = people["follow_up"] - people["baseline"]
     people["improvement"] = people["change"] * direction
@@ -496,7 +482,7 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     for b in by_list:
         if b not in people.columns:
             continue
-        work["__g"] = people[b].astype("string").fillna("(not recorded)").to_numpy()
+        work["__g"] = _labels(people[b]).fillna("(not recorded)").to_numpy()
         st = _stats(work.groupby("__g", sort=True))
         st.insert(0, "group", st.index.astype(str))
         st.insert(0, "by", b)
@@ -544,6 +530,81 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
                                          "label": measure.text(cut.label)},
         n_baseline=int(len(people)), n_paired=n_paired, by=by_list, people=people,
         overall=overall_dict, groups=groups, attrition=attrition, warnings=warnings)
+
+
+_FU = ("follow_up_date", "follow_up_timepoint", "follow_up")
+
+
+def _frame_pairs(df: Any, base_label: str, fu_label: str, service: str | None) -> Any:
+    """Baselines and their follow-ups from a frame of scores (pandas), one row per person
+    and episode; None when the frame holds no baseline. See :func:`_store_pairs`.
+    """
+    import pandas as pd
+
+    if service is not None and "service" in df.columns:
+        df = df[df["service"] == service]
+    if not len(df) or not (df["timepoint"].astype(str).str.lower() == base_label).any():
+        return None
+    key = ["respondent_id", "episode"]
+    # one integer code per person and episode: every later step works on integers
+    df = df.assign(_k=df.groupby(key, sort=False, dropna=False).ngroup().to_numpy())
+    df = df.sort_values(["_k", "date"], kind="stable")
+    is_base = (df["timepoint"] == base_label).to_numpy(dtype=bool, na_value=False)
+    base = df[is_base].drop_duplicates("_k", keep="first").set_index("_k")
+    rest = df[~is_base]
+    if fu_label not in ("last", "first"):
+        rest = rest[(rest["timepoint"] == fu_label).to_numpy(dtype=bool, na_value=False)]
+    base_date = rest["_k"].map(base["date"])
+    rest = rest[(rest["date"] > base_date).to_numpy(dtype=bool)]
+    fu = rest.drop_duplicates("_k", keep="first" if fu_label == "first" else "last") \
+        .set_index("_k")
+    pairs = pd.DataFrame({
+        "respondent_id": base["respondent_id"], "episode": base["episode"],
+        "baseline_date": base["date"], "baseline": base["value"]}, index=base.index)
+    for c in GROUPABLE:
+        if c in base.columns:
+            pairs[c] = base[c]
+    return pairs.join(fu[["date", "timepoint", "value"]].rename(columns=dict(
+        zip(("date", "timepoint", "value"), _FU))))
+
+
+def _store_pairs(store: Any, measure: Measure, rule: ScoreRule, base_label: str,
+                 fu_label: str, service: str | None) -> Any:
+    """Baselines and their follow-ups paired in SQL (:func:`paired_scores`): the same rows
+    as :func:`_frame_pairs` on ``store.scores()``, without reading every score.
+    """
+    import pandas as pd
+
+    from measurelib.outcomes.store._queries import paired_scores
+
+    cols = [c for c in GROUPABLE if c != "period"]
+    df = paired_scores(store, measure.id, rule.id, base_label, fu_label, service=service,
+                       columns=cols)
+    if not len(df):
+        return None
+    for col in ("respondent_id", "episode", "follow_up_timepoint"):
+        df[col] = df[col].astype("string")
+    df["baseline_date"] = pd.to_datetime(df["baseline_date"])
+    df["follow_up_date"] = pd.to_datetime(df["follow_up_date"]).astype(
+        df["baseline_date"].dtype)
+    for col in ("baseline", "follow_up"):
+        df[col] = pd.to_numeric(df[col]).astype(float)
+    return df
+
+
+def _labels(values: Any) -> Any:
+    """Group labels as text; whole numbers held as floats (a decile column with a missing
+    value) print as ``3``, not ``3.0``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(values):
+        v = values.to_numpy(dtype=float, na_value=np.nan)
+        ok = ~np.isnan(v)
+        if bool((v[ok] == np.round(v[ok])).all()):
+            return values.astype("Int64").astype("string")
+    return values.astype("string")
 
 
 def _welch(diff: float, var: float, dof: float) -> tuple[float, float]:
