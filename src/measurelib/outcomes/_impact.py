@@ -672,37 +672,34 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
     Shows each score against the bands, the advice of the band of the latest score and what
     changed since the first (with the reliable-change criterion, in plain words).
     """
-    import pandas as pd
+    from measurelib.outcomes.store._queries import person_scores
 
     measure, rule = resolve_score(measure, score)
     lang = lang or measure.language
-    frame = store.scores(measure.id, rule.id)
-    mine = frame[frame["respondent_id"] == str(respondent_id)]
-    if episode is not None:
-        mine = mine[mine["episode"] == str(episode)]
-    if mine.empty:
+    # one person's rows from the database, by date (no pandas: a handful of rows)
+    mine = person_scores(store, measure.id, rule.id, str(respondent_id), episode)
+    if not mine:
         raise ValueError(f"feedback_sheet(respondent_id=...): no {measure.id} scores stored "
                          f"for {respondent_id!r}")
-    mine = mine.sort_values("date")
-    points = [(pd.Timestamp(d).strftime("%d %b %Y"), float(v))
-              for d, v in zip(mine["date"], mine["value"]) if pd.notna(v)]
+    points = [(d.strftime("%d %b %Y"), v) for d, v in mine if v is not None]
     bands = _band_ranges(measure, rule)
     lo, hi = measure.score_range(rule)
     chart = Markup(run_chart(
         points, f"Your {measure.text(rule.title, lang) or rule.id} over time",
         "Scores: " + "; ".join(f"{d}: {_fmt(v, 0)}" for d, v in points),
         bands=bands, y_range=(lo, hi), width=640, height=300, big=True))
-    latest = mine.iloc[-1]
-    first = mine.iloc[0]
+    (first_date, first_value), (_, latest_value) = mine[0], mine[-1]
+    latest = math.nan if latest_value is None else latest_value
+    first = math.nan if first_value is None else first_value
     band_obj = None
 
     for band, (blo, bli, bhi, bhi_inc) in zip(rule.bands, band_intervals(rule.bands)):
-        v = float(latest["value"])
+        v = latest
         if (v > blo or (bli and v == blo)) and (v < bhi or (bhi_inc and v == bhi)):
             band_obj = band
             break
-    diff = float(latest["value"]) - float(first["value"])
-    what = change_sentence(diff, rule, len(mine), pd.Timestamp(first["date"]))
+    diff = latest - first
+    what = change_sentence(diff, rule, len(mine), first_date)
     direction = ("Higher scores are better." if rule.higher_is_better else
                  "Lower scores are better.")
     return _render("feedback.html.j2", measure=measure, lang=lang,
@@ -713,7 +710,7 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
                    band=None if band_obj is None else {
                        "label": measure.text(band_obj.label, lang),
                        "advice": measure.text(band_obj.advice, lang)},
-                   bands=bands, latest=_fmt(float(latest["value"]), 0), what=what,
+                   bands=bands, latest=_fmt(latest, 0), what=what,
                    direction=direction, dir=measure.direction(lang),
                    today=_dt.date.today().strftime("%d %B %Y"))
 

@@ -289,6 +289,15 @@ def respondent_measures(store: Any, respondent_id: str) -> list[str]:
     return sorted(str(i) for i in ids)
 
 
+def _one_of(column: Any, values: Sequence[str]) -> Any:
+    """``column IN (values)`` written out (plain bound values, no expanding parameter)."""
+    from sqlalchemy import false, or_
+
+    if not values:
+        return false()
+    return or_(*[column == v for v in values])
+
+
 def _end_dates(exit_ids: Sequence[str]) -> Any:
     """Per episode: its closing date, else the date of its first exit form (a CTE)."""
     from sqlalchemy import and_, func, select
@@ -297,7 +306,7 @@ def _end_dates(exit_ids: Sequence[str]) -> Any:
     from measurelib.outcomes.store._tables import episodes as e
 
     exits = (select(a.c.respondent_id, a.c.episode, func.min(a.c.date).label("exit_date"))
-             .where(a.c.timepoint.in_(list(exit_ids)))
+             .where(_one_of(a.c.timepoint, exit_ids))
              .group_by(a.c.respondent_id, a.c.episode).subquery("exits"))
     x = exits.c
     return (select(e.c.respondent_id, e.c.episode, e.c.service, e.c.start_date,
@@ -371,7 +380,7 @@ def done_occasions(store: Any, schedule: Any) -> Any:
         mids = list(tp.measures or schedule.measures)
         tol = tp.tolerance.total_days
         head = [a.c.respondent_id, a.c.episode, m.c.measure_id, a.c.timepoint]
-        conds = [a.c.timepoint == tp.id, m.c.measure_id.in_(mids),
+        conds = [a.c.timepoint == tp.id, _one_of(m.c.measure_id, mids),
                  a.c.respondent_id.is_not(None)]
         if tp.at == "entry":
             parts.append(select(*head, literal(0).label("occasion"))

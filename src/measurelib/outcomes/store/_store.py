@@ -806,6 +806,12 @@ class Store:
         with self.engine.connect() as conn:
             return sorted(set(conn.execute(select(measures.c.measure_id)).scalars()))
 
+    def respondent_measures(self, respondent_id: str) -> list[str]:
+        """Ids of the measures of which the store holds scores of ``respondent_id``, sorted."""
+        from measurelib.outcomes.store._queries import respondent_measures
+
+        return respondent_measures(self, respondent_id)
+
     def find_measure(self, ref: str | Path | Measure) -> Measure:
         """A measure named by a definition file, an id the store holds, or a catalog id.
 
