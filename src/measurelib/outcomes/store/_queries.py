@@ -392,7 +392,7 @@ def done_occasions(store: Any, schedule: Any) -> Any:
         else:
             every = tp.every.total_days
             d = _days(store, a.c.date, en.start_date)
-            k = (d + tol) / every  # integer division: d + tol >= every > 0 here
+            k = (d + tol) // every  # floor division: d + tol >= every > 0 here
             parts.append(select(*head, k.label("occasion")).select_from(with_ep)
                          .where(*conds, d + tol >= every, d - k * every <= tol))
     q = union_all(*parts).subquery("done")
