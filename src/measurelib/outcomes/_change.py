@@ -131,16 +131,13 @@ def _stats(g: Any) -> Any:
     import pandas as pd
     from scipy.special import stdtrit  # the t quantile (scipy.stats costs ~1 s to import)
 
-    agg = g.agg(
-        n_baseline=("has_baseline", "sum"),
-        n_paired=("paired", "sum"),
-        s_b=("b", "sum"), s_f=("f", "sum"), s_d=("d", "sum"),
-        ss_b=("b2", "sum"), ss_f=("f2", "sum"), ss_d=("d2", "sum"), s_bf=("bf", "sum"),
-        n_improved=("improved", "sum"), n_unchanged=("unchanged", "sum"),
-        n_deteriorated=("deteriorated", "sum"),
-        n_clinical_baseline=("clin_b", "sum"), n_recovered=("recovered", "sum"),
-        n_reliable_recovery=("rel_recovered", "sum"),
-    )
+    names = {"has_baseline": "n_baseline", "paired": "n_paired", "b": "s_b", "f": "s_f",
+             "d": "s_d", "b2": "ss_b", "f2": "ss_f", "d2": "ss_d", "bf": "s_bf",
+             "improved": "n_improved", "unchanged": "n_unchanged",
+             "deteriorated": "n_deteriorated", "clin_b": "n_clinical_baseline",
+             "recovered": "n_recovered", "rel_recovered": "n_reliable_recovery"}
+    # one grouped pass over every column (the same sums as one named aggregation each)
+    agg = g[list(names)].sum().rename(columns=names)
     n = agg["n_paired"].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mb, mf, md = agg["s_b"] / n, agg["s_f"] / n, agg["s_d"] / n
