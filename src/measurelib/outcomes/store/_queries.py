@@ -324,21 +324,21 @@ def episode_frame(store: Any, service: str | None, exit_ids: Sequence[str]) -> A
     latest administration of the episode, of any measure; ties: the last stored).
     """
     import pandas as pd
-    from sqlalchemy import and_, func, select
+    from sqlalchemy import select
 
     from measurelib.outcomes.store._tables import administrations as a
 
     ends = _end_dates(exit_ids)
-    latest = (select(a.c.respondent_id, a.c.episode, a.c.worker, a.c.site,
-                     func.row_number().over(partition_by=[a.c.respondent_id, a.c.episode],
-                                            order_by=[a.c.date.desc(), a.c.pk.desc()])
-                     .label("rn"))
-              .where(a.c.respondent_id.is_not(None)).subquery("latest"))
-    lt, en = latest.c, ends.c
+    en = ends.c
+    # the latest form of each episode: one index look-up per episode (faster than ranking
+    # every administration with a window)
+    x = a.alias("x")
+    latest_pk = (select(x.c.pk).where(x.c.respondent_id == en.respondent_id,
+                                      x.c.episode == en.episode)
+                 .order_by(x.c.date.desc(), x.c.pk.desc()).limit(1).scalar_subquery())
     q = (select(en.respondent_id, en.episode, en.service, en.start_date, en.end_date,
-                lt.worker, lt.site)
-         .select_from(ends.outerjoin(latest, and_(lt.respondent_id == en.respondent_id,
-                                                  lt.episode == en.episode, lt.rn == 1))))
+                a.c.worker, a.c.site)
+         .select_from(ends.outerjoin(a, a.c.pk == latest_pk)))
     if service is not None:
         q = q.where(en.service == service)
     df = store._read_rows(q.order_by(en.respondent_id, en.episode))
