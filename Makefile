@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[all,dev]'
+	@# an editable install is imported from src/: compile it once, so that start-up does not
+	@# compile every module again where PYTHONDONTWRITEBYTECODE is set (docs/performance.md)
+	$(PY) -m compileall -q src
 	@touch $(STAMP)
 
 demo: setup
@@ -50,6 +53,7 @@ docs: venv
 	@echo "documentation: build/docs/index.html"
 
 bench: venv
+	$(PY) -m compileall -q src
 	$(PY) -m benchmarks
 
 clean:

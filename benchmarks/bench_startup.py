@@ -6,9 +6,10 @@ Runs, interleaved round by round (so that machine load hits every command alike)
 
 * floor 1: ``python -c pass``
 * floor 2: ``python -c "import yaml, pydantic"`` (what any definition tool pays)
-* ``python -m measurelib validate phq-9``
-* ``python -m measurelib render phq-9 --format html``
-* ``python -m measurelib catalog``
+* ``python -m measurelib validate phq-9``, ``render phq-9 --format html``, ``catalog``,
+  ``lint phq-9``, ``licence phq-9``, ``build phq-9``, ``template phq-9`` and
+  ``export phq-9 --to fhir`` (every command that names a catalog measure; outputs go to a
+  temporary folder)
 
 and prints the median wall time of each, its ratio to floor 2 and its excess over floor 2,
 with the machine's load average before and after. The goal (issue 16) is every command
@@ -22,14 +23,23 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
+OUT = tempfile.mkdtemp(prefix="mlstartup")
 COMMANDS: dict[str, list[str]] = {
     "python -c pass": ["-c", "pass"],
     "python -c 'import yaml, pydantic'": ["-c", "import yaml, pydantic"],
     "validate phq-9": ["-m", "measurelib", "validate", "phq-9"],
-    "render phq-9 --format html": ["-m", "measurelib", "render", "phq-9", "--format", "html"],
+    "render phq-9 --format html": ["-m", "measurelib", "render", "phq-9", "--format", "html",
+                                   "-o", f"{OUT}/form.html"],
     "catalog": ["-m", "measurelib", "catalog"],
+    "lint phq-9": ["-m", "measurelib", "lint", "phq-9"],
+    "licence phq-9": ["-m", "measurelib", "licence", "phq-9"],
+    "build phq-9": ["-m", "measurelib", "build", "phq-9", "-o", f"{OUT}/built.yaml"],
+    "template phq-9": ["-m", "measurelib", "template", "phq-9", "-o", f"{OUT}/sheet.xlsx"],
+    "export phq-9 --to fhir": ["-m", "measurelib", "export", "phq-9", "--to", "fhir", "-o",
+                               f"{OUT}/q.json"],
 }
 
 
@@ -39,12 +49,21 @@ def main() -> int:
     args = parser.parse_args()
     times: dict[str, list[float]] = {k: [] for k in COMMANDS}
     load_before = os.getloadavg()
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once
+
+    def run(argv: list[str]) -> None:
+        # exit 1 is a finding (lint), not a failure of the command
+        proc = subprocess.run([sys.executable, *argv], capture_output=True, env=env)
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(proc.stderr.decode()[-2000:])
+
     for argv in COMMANDS.values():  # warm the caches (.pyc files) once
-        subprocess.run([sys.executable, *argv], capture_output=True, check=True)
+        run(argv)
     for _ in range(args.rounds):
         for name, argv in COMMANDS.items():
             start = time.perf_counter()
-            subprocess.run([sys.executable, *argv], capture_output=True, check=True)
+            run(argv)
             times[name].append(time.perf_counter() - start)
     load_after = os.getloadavg()
     floor = statistics.median(times["python -c 'import yaml, pydantic'"])

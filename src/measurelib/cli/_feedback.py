@@ -32,9 +32,7 @@ def run(args: argparse.Namespace) -> int:
         if args.measure:
             measure = store.find_measure(args.measure)
         else:
-            frame = store.scores()
-            mine = frame[frame["respondent_id"] == args.respondent]
-            ids = sorted(mine["measure_id"].unique())
+            ids = store.respondent_measures(args.respondent)
             if len(ids) != 1:
                 raise DataError(Diagnostic(
                     "usage", f"{args.respondent!r} has scores of {len(ids)} measures "

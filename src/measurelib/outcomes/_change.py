@@ -13,7 +13,6 @@ Everything is computed with pandas group-bys; no Python loop runs per person.
 from __future__ import annotations
 
 import math
-import warnings as _warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -187,18 +186,15 @@ def _stats(g: Any) -> Any:
     """Service-level figures from per-person columns grouped by ``g`` (a GroupBy)."""
     import numpy as np
     import pandas as pd
-    from scipy import stats
+    from scipy.special import stdtrit  # the t quantile (scipy.stats costs ~1 s to import)
 
-    agg = g.agg(
-        n_baseline=("has_baseline", "sum"),
-        n_paired=("paired", "sum"),
-        s_b=("b", "sum"), s_f=("f", "sum"), s_d=("d", "sum"),
-        ss_b=("b2", "sum"), ss_f=("f2", "sum"), ss_d=("d2", "sum"), s_bf=("bf", "sum"),
-        n_improved=("improved", "sum"), n_unchanged=("unchanged", "sum"),
-        n_deteriorated=("deteriorated", "sum"),
-        n_clinical_baseline=("clin_b", "sum"), n_recovered=("recovered", "sum"),
-        n_reliable_recovery=("rel_recovered", "sum"),
-    )
+    names = {"has_baseline": "n_baseline", "paired": "n_paired", "b": "s_b", "f": "s_f",
+             "d": "s_d", "b2": "ss_b", "f2": "ss_f", "d2": "ss_d", "bf": "s_bf",
+             "improved": "n_improved", "unchanged": "n_unchanged",
+             "deteriorated": "n_deteriorated", "clin_b": "n_clinical_baseline",
+             "recovered": "n_recovered", "rel_recovered": "n_reliable_recovery"}
+    # one grouped pass over every column (the same sums as one named aggregation each)
+    agg = g[list(names)].sum().rename(columns=names)
     n = agg["n_paired"].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mb, mf, md = agg["s_b"] / n, agg["s_f"] / n, agg["s_d"] / n
@@ -209,7 +205,7 @@ def _stats(g: Any) -> Any:
         sb, sf, sd = np.sqrt(vb.clip(lower=0)), np.sqrt(vf.clip(lower=0)), np.sqrt(
             vd.clip(lower=0))
         r = cov / (sb * sf)
-        tcrit = stats.t.ppf(0.975, n - 1)
+        tcrit = stdtrit(np.asarray(n - 1, dtype=float), 0.975)
         se = sd / np.sqrt(n)
         dz = md / sd
         se_dz = np.sqrt(1 / n + dz * dz / (2 * n))
@@ -431,7 +427,6 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     ['reliably improved', 'no reliable change']
     """
     import pandas as pd
-    from scipy import stats
 
     measure, rule = resolve_score(measure, score)
     if not isinstance(baseline, str) or not baseline:
@@ -445,52 +440,38 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     bad = [b for b in by_list if b not in GROUPABLE]
     if bad:
         raise ValueError(f"change(by=...): allowed values are {', '.join(GROUPABLE)}; got {bad}")
-    df = _scores_frame(store_or_frame, measure, rule)
-    if service is not None and "service" in df.columns:
-        df = df[df["service"] == service]
     base_label, fu_label = baseline.lower(), follow_up.lower()
-    if not (df["timepoint"].astype(str).str.lower() == base_label).any() if len(df) else True:
+    from measurelib.outcomes.store import Store
 
+    if isinstance(store_or_frame, Store):  # paired by the database, one row per person
+        pairs = _store_pairs(store_or_frame, measure, rule, base_label, fu_label, service)
+    else:
+        pairs = _frame_pairs(_scores_frame(store_or_frame, measure, rule), base_label,
+                             fu_label, service)
+    if pairs is None:
         where = f" for service {service!r}" if service is not None else ""
         raise DataError([Diagnostic(
             "no-baseline", f"no {base_label!r} scores of {measure.id} {rule.id}{where}: "
             "nothing to compare", "Import the forms first (`measurelib import`), or check "
             "the measure, the service and the timepoint labels.", Location())])
     direction = 1.0 if rule.higher_is_better else -1.0
-    key = ["respondent_id", "episode"]
-    # one integer code per person and episode: every later step works on integers
-    df = df.assign(_k=df.groupby(key, sort=False, dropna=False).ngroup().to_numpy())
-    df = df.sort_values(["_k", "date"], kind="stable")
-    is_base = (df["timepoint"] == base_label).to_numpy(dtype=bool, na_value=False)
-    base = df[is_base].drop_duplicates("_k", keep="first")
     if start is not None:
-        base = base[base["date"] >= pd.Timestamp(start)]
+        pairs = pairs[(pairs["baseline_date"] >= pd.Timestamp(start)).to_numpy(dtype=bool)]
     if end is not None:
-        base = base[base["date"] <= pd.Timestamp(end)]
-    base = base.sort_values(key, kind="stable").set_index("_k")
-    rest = df[~is_base]
-    if fu_label not in ("last", "first"):
-        rest = rest[(rest["timepoint"] == fu_label).to_numpy(dtype=bool, na_value=False)]
-    base_date = rest["_k"].map(base["date"])
-    rest = rest[(rest["date"] > base_date).to_numpy(dtype=bool)]
-    fu = rest.drop_duplicates("_k", keep="first" if fu_label == "first" else "last") \
-        .set_index("_k")
-
-    people = pd.DataFrame({
-        "respondent_id": base["respondent_id"], "episode": base["episode"],
-        "baseline_date": base["date"], "baseline": base["value"]}, index=base.index)
-    extra = [c for c in GROUPABLE if c in base.columns]
-    for c in extra:
-        people[c] = base[c]
-    people["period"] = base["date"].dt.to_period(period).astype("string")
-    people = people.join(fu[["date", "timepoint", "value", "se"]].rename(columns={
-        "date": "follow_up_date", "timepoint": "follow_up_timepoint", "value": "follow_up",
-        "se": "follow_up_se"}))
+        pairs = pairs[(pairs["baseline_date"] <= pd.Timestamp(end)).to_numpy(dtype=bool)]
+    pairs = pairs.sort_values(["respondent_id", "episode"], kind="stable") \
+        .reset_index(drop=True)
+    extra = [c for c in GROUPABLE if c in pairs.columns]
+    people = pairs[["respondent_id", "episode", "baseline_date", "baseline", *extra]].copy()
+    people["period"] = people["baseline_date"].dt.to_period(period).astype("string")
+    for col in ("follow_up_date", "follow_up_timepoint", "follow_up", "follow_up_se"):
+        people[col] = pairs[col]
     paired = people["follow_up"].notna()
     people["change"] = people["follow_up"] - people["baseline"]
     people["improvement"] = people["change"] * direction
     if rule.method == "irt":
-        people.insert(people.columns.get_loc("baseline") + 1, "baseline_se", base["se"])
+        people.insert(people.columns.get_loc("baseline") + 1, "baseline_se",
+                      pairs["baseline_se"])
 
     warnings: list[str] = []
     rc_method, threshold, s_diff, reliable, assessed = _reliable_change(
@@ -549,7 +530,7 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
     for b in by_list:
         if b not in people.columns:
             continue
-        work["__g"] = people[b].astype("string").fillna("(not recorded)").to_numpy()
+        work["__g"] = _labels(people[b]).fillna("(not recorded)").to_numpy()
         st = _stats(work.groupby("__g", sort=True))
         st.insert(0, "group", st.index.astype(str))
         st.insert(0, "by", b)
@@ -571,21 +552,19 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
         sk, sl = float(kept.std()), float(lost.std())
         pooled = math.sqrt((sk * sk + sl * sl) / 2)
         if pooled > 0:
-            with _warnings.catch_warnings():  # identical values in one group: t is exact
-                _warnings.simplefilter("ignore", RuntimeWarning)
-                t = stats.ttest_ind(kept, lost, equal_var=False)
             vk, vl = sk * sk / len(kept), sl * sl / len(lost)
             dof = (vk + vl) ** 2 / (vk * vk / (len(kept) - 1) + vl * vl / (len(lost) - 1))
+            t_stat, p_value = _welch(float(kept.mean()) - float(lost.mean()), vk + vl, dof)
             smd = (float(kept.mean()) - float(lost.mean())) / pooled
-            differs = abs(smd) >= attrition_threshold or float(t.pvalue) < 0.05
-            attrition.update(welch_t=float(t.statistic), df=float(dof), p=float(t.pvalue),
+            differs = abs(smd) >= attrition_threshold or p_value < 0.05
+            attrition.update(welch_t=t_stat, df=float(dof), p=p_value,
                              standardised_difference=smd, differs=bool(differs))
             if differs:
                 better = (smd * direction) > 0
                 warnings.append(
                     f"people followed up had {'better' if better else 'worse'} baseline scores "
                     f"than those without a follow-up (standardised difference {smd:+.2f}, "
-                    f"Welch p = {float(t.pvalue):.3f}): the change seen may not hold for "
+                    f"Welch p = {p_value:.3f}): the change seen may not hold for "
                     "everyone who started")
     n_paired = int(paired.sum())
     if 0 < n_paired < 10:
@@ -599,6 +578,99 @@ def change(store_or_frame: Any, measure: Measure | str, baseline: str = "baselin
                                          "label": measure.text(cut.label)},
         n_baseline=int(len(people)), n_paired=n_paired, by=by_list, people=people,
         overall=overall_dict, groups=groups, attrition=attrition, warnings=warnings)
+
+
+_FU = ("follow_up_date", "follow_up_timepoint", "follow_up", "follow_up_se")
+
+
+def _frame_pairs(df: Any, base_label: str, fu_label: str, service: str | None) -> Any:
+    """Baselines and their follow-ups from a frame of scores (pandas), one row per person
+    and episode; None when the frame holds no baseline. See :func:`_store_pairs`.
+    """
+    import pandas as pd
+
+    if service is not None and "service" in df.columns:
+        df = df[df["service"] == service]
+    if not len(df) or not (df["timepoint"].astype(str).str.lower() == base_label).any():
+        return None
+    key = ["respondent_id", "episode"]
+    # one integer code per person and episode: every later step works on integers
+    df = df.assign(_k=df.groupby(key, sort=False, dropna=False).ngroup().to_numpy())
+    df = df.sort_values(["_k", "date"], kind="stable")
+    is_base = (df["timepoint"] == base_label).to_numpy(dtype=bool, na_value=False)
+    base = df[is_base].drop_duplicates("_k", keep="first").set_index("_k")
+    rest = df[~is_base]
+    if fu_label not in ("last", "first"):
+        rest = rest[(rest["timepoint"] == fu_label).to_numpy(dtype=bool, na_value=False)]
+    base_date = rest["_k"].map(base["date"])
+    rest = rest[(rest["date"] > base_date).to_numpy(dtype=bool)]
+    fu = rest.drop_duplicates("_k", keep="first" if fu_label == "first" else "last") \
+        .set_index("_k")
+    pairs = pd.DataFrame({
+        "respondent_id": base["respondent_id"], "episode": base["episode"],
+        "baseline_date": base["date"], "baseline": base["value"],
+        "baseline_se": base["se"]}, index=base.index)
+    for c in GROUPABLE:
+        if c in base.columns:
+            pairs[c] = base[c]
+    return pairs.join(fu[["date", "timepoint", "value", "se"]].rename(columns=dict(
+        zip(("date", "timepoint", "value", "se"), _FU))))
+
+
+def _store_pairs(store: Any, measure: Measure, rule: ScoreRule, base_label: str,
+                 fu_label: str, service: str | None) -> Any:
+    """Baselines and their follow-ups paired in SQL (:func:`paired_scores`): the same rows
+    as :func:`_frame_pairs` on ``store.scores()``, without reading every score.
+    """
+    import pandas as pd
+
+    from measurelib.outcomes.store._queries import paired_scores
+
+    cols = [c for c in GROUPABLE if c != "period"]
+    df = paired_scores(store, measure.id, rule.id, base_label, fu_label, service=service,
+                       columns=cols, se=rule.method == "irt")
+    if not len(df):
+        return None
+    for col in ("respondent_id", "episode", "follow_up_timepoint"):
+        df[col] = df[col].astype("string")
+    df["baseline_date"] = pd.to_datetime(df["baseline_date"])
+    df["follow_up_date"] = pd.to_datetime(df["follow_up_date"]).astype(
+        df["baseline_date"].dtype)
+    for col in ("baseline", "follow_up", "baseline_se", "follow_up_se"):
+        df[col] = (pd.to_numeric(df[col]).astype(float) if col in df.columns
+                   else float("nan"))
+    return df
+
+
+def _labels(values: Any) -> Any:
+    """Group labels as text; whole numbers held as floats (a decile column with a missing
+    value) print as ``3``, not ``3.0``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(values):
+        v = values.to_numpy(dtype=float, na_value=np.nan)
+        ok = ~np.isnan(v)
+        if bool((v[ok] == np.round(v[ok])).all()):
+            return values.astype("Int64").astype("string")
+    return values.astype("string")
+
+
+def _welch(diff: float, var: float, dof: float) -> tuple[float, float]:
+    """Welch's t statistic and two-sided p (``scipy.stats.ttest_ind(equal_var=False)``).
+
+    ``diff`` is the difference of the means, ``var`` the sum of the squared standard errors.
+    A zero variance (identical values in both groups) gives an infinite or undefined t, as
+    SciPy does.
+    """
+    import numpy as np
+    from scipy.special import stdtr
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = float(np.float64(diff) / np.sqrt(np.float64(var)))
+    p = float(2 * stdtr(dof, -abs(t))) if not math.isnan(t) else math.nan
+    return t, p
 
 
 def _plain(v: Any) -> Any:

@@ -311,16 +311,12 @@ def impact_report(store: Any, measure: Measure | str, *,
     rules = _rules(measure, score)
     cells = Cells(min_cell)
     logo_url = read_logo(logo, base=logo_base) if logo is not None else None
-    frame_all = None
     raws = []
     for rule in rules:
         raws.append(_section_raw(store, measure, rule, cells, start, end, service, by,
                                  baseline, follow_up))
-        frame_all = raws[-1]["frame"]
     part_raw = _participation_raw(store, measure.id, cells, start, end, service)
-    simulated = 0
-    if frame_all is not None and "simulated" in frame_all.columns:
-        simulated = int(frame_all["simulated"].fillna(False).astype(bool).sum())
+    simulated = raws[-1]["simulated"]  # forms of the last score's section, as before
     cells.add(("simulated",), simulated)
     prot = protect(cells)
     sections = [_section(measure, raw, prot) for raw in raws]
@@ -429,50 +425,70 @@ def _section_raw(store: Any, measure: Measure, rule: Any, cells: Any, start: Any
                 _relate(cells, (*g, "n_paired"), [(*g, f"n_{k}") for k, _ in _CATS])
         groups.extend(recs)
     # run chart by month: mean score of all administrations and completion of baselines
-    frame = store.scores(measure.id, sid) if not isinstance(store, pd.DataFrame) else store
-    if service is not None and "service" in frame.columns:
-        frame = frame[frame["service"] == service]
-    if "value" in frame.columns:
-        frame = frame[frame["value"].notna()]
-    if "score_id" in frame.columns:
-        frame = frame[frame["score_id"] == sid]
+    if isinstance(store, pd.DataFrame):
+        frame = store
+        if service is not None and "service" in frame.columns:
+            frame = frame[frame["service"] == service]
+        if "value" in frame.columns:
+            frame = frame[frame["value"].notna()]
+        if "score_id" in frame.columns:
+            frame = frame[frame["score_id"] == sid]
+        g, counts = _monthly_frame(frame, sid, start, end, baseline)
+    else:  # counted by the database
+        from measurelib.outcomes.store._queries import monthly_scores, score_counts
+
+        g = monthly_scores(store, measure.id, sid, service=service, start=start, end=end)
+        counts = score_counts(store, measure.id, sid, baseline, service=service)
+    # change() found a baseline, so there are scores: the months always get their cells
     months = []
-    if len(frame):
-        fr = frame.assign(month=pd.to_datetime(frame["date"]).dt.to_period("M").astype(str))
-        if start is not None:
-            fr = fr[pd.to_datetime(fr["date"]) >= pd.Timestamp(start)]
-        if end is not None:
-            fr = fr[pd.to_datetime(fr["date"]) <= pd.Timestamp(end)]
-        val = fr["value"] if "value" in fr.columns else fr[sid]
-        g = val.groupby(fr["month"]).agg(["size", "mean"])
-        comp = people.assign(month=people["baseline_date"].dt.to_period("M").astype(str)) \
-            .groupby("month").agg(started=("baseline", "size"),
-                                  followed=("follow_up", lambda s: int(s.notna().sum())))
-        lo_m = [x for x in (g.index.min() if len(g) else None,
-                            comp.index.min() if len(comp) else None) if x is not None]
-        hi_m = [x for x in (g.index.max() if len(g) else None,
-                            comp.index.max() if len(comp) else None) if x is not None]
-        all_months = (pd.period_range(min(lo_m), max(hi_m), freq="M").astype(str)
-                      if lo_m else [])
-        started_keys, followed_keys = [], []
-        for mth in all_months:
-            n = int(g["size"].get(mth, 0)) if len(g) else 0
-            cells.add((sid, "month", mth, "forms"), n)
-            started_keys.append(cells.add((sid, "month", mth, "started"),
-                                          int(comp["started"].get(mth, 0)) if len(comp) else 0))
-            followed_keys.append(cells.add((sid, "month", mth, "followed_up"),
-                                           int(comp["followed"].get(mth, 0)) if len(comp)
-                                           else 0))
-            months.append({"month": mth, "mean": float(g["mean"].get(mth)) if n else None})
-        _relate(cells, nb, started_keys)
-        _relate(cells, np_, followed_keys)
-    retro = 0
-    if "retrospective" in frame.columns and "timepoint" in frame.columns:
-        retro = int((frame["retrospective"].fillna(False).astype(bool)
-                     & (frame["timepoint"] == baseline)).sum())
-    cells.add((sid, "retrospective"), retro)
+    comp = people.assign(month=people["baseline_date"].dt.to_period("M").astype(str)) \
+        .groupby("month").agg(started=("baseline", "size"),
+                              followed=("follow_up", lambda s: int(s.notna().sum())))
+    lo_m = [x for x in (g.index.min() if len(g) else None,
+                        comp.index.min() if len(comp) else None) if x is not None]
+    hi_m = [x for x in (g.index.max() if len(g) else None,
+                        comp.index.max() if len(comp) else None) if x is not None]
+    all_months = (pd.period_range(min(lo_m), max(hi_m), freq="M").astype(str)
+                  if lo_m else [])
+    started_keys, followed_keys = [], []
+    for mth in all_months:
+        n = int(g["size"].get(mth, 0)) if len(g) else 0
+        cells.add((sid, "month", mth, "forms"), n)
+        started_keys.append(cells.add((sid, "month", mth, "started"),
+                                      int(comp["started"].get(mth, 0)) if len(comp) else 0))
+        followed_keys.append(cells.add((sid, "month", mth, "followed_up"),
+                                       int(comp["followed"].get(mth, 0)) if len(comp)
+                                       else 0))
+        months.append({"month": mth, "mean": float(g["mean"].get(mth)) if n else None})
+    _relate(cells, nb, started_keys)
+    _relate(cells, np_, followed_keys)
+    cells.add((sid, "retrospective"), counts["retrospective"])
     return {"rule": rule, "res": res, "dist": dist_raw, "groups": groups, "months": months,
-            "frame": frame}
+            "simulated": counts["simulated"]}
+
+
+def _monthly_frame(frame: Any, sid: str, start: Any, end: Any,
+                   baseline: str) -> tuple[Any, dict[str, int]]:
+    """Forms and mean per month, retrospective baselines and simulated forms of a frame
+    of scores (what :func:`monthly_scores` and :func:`score_counts` count in a store).
+    """
+    import pandas as pd
+
+    counts = {"retrospective": 0, "simulated": 0}
+    if "retrospective" in frame.columns and "timepoint" in frame.columns:
+        counts["retrospective"] = int((frame["retrospective"].fillna(False).astype(bool)
+                                       & (frame["timepoint"] == baseline)).sum())
+    if "simulated" in frame.columns:
+        counts["simulated"] = int(frame["simulated"].fillna(False).astype(bool).sum())
+    if not len(frame):
+        return pd.DataFrame(columns=["size", "mean"]), counts
+    fr = frame.assign(month=pd.to_datetime(frame["date"]).dt.to_period("M").astype(str))
+    if start is not None:
+        fr = fr[pd.to_datetime(fr["date"]) >= pd.Timestamp(start)]
+    if end is not None:
+        fr = fr[pd.to_datetime(fr["date"]) <= pd.Timestamp(end)]
+    val = fr["value"] if "value" in fr.columns else fr[sid]
+    return val.groupby(fr["month"]).agg(["size", "mean"]), counts
 
 
 def _section(measure: Measure, raw: dict[str, Any], prot: Any) -> dict[str, Any]:
@@ -624,33 +640,17 @@ def _participation_raw(store: Any, measure_id: str, cells: Any, start: Any, end:
     if isinstance(store, pd.DataFrame):
         return out
 
-    def window(df: Any) -> Any:
-        d = pd.to_datetime(df["date"])
-        keep = pd.Series(True, index=df.index)
-        if start is not None:
-            keep &= d >= pd.Timestamp(start)
-        if end is not None:
-            keep &= d <= pd.Timestamp(end)
-        if service is not None:
-            keep &= df["service"] == service
-        return df[keep.to_numpy()]
+    from measurelib.outcomes.store._queries import participation_counts
 
-    offers = window(store.table("offers"))
-    offers = offers[offers["measure_id"] == measure_id]
-    named = offers[offers["respondent_id"].notna()]
-    for status, n in named.groupby("status")["count"].sum().items():
-        out["offers"].append(str(status))
-        cells.add(("offers", str(status)), int(n))
-    adm = store.administrations(measure_id, responses=False)
-    anon = window(adm[adm["anonymous"].astype(bool)])
-    handed = offers[offers["respondent_id"].isna() & (offers["status"] == "offered")]
-    if len(anon) or len(handed):
-        got = anon.assign(site=anon["site"].fillna("(all)")).groupby("site").size()
-        given = handed.assign(site=handed["site"].fillna("(all)")).groupby("site")["count"].sum()
-        for site in sorted(set(got.index) | set(given.index)):
-            cells.add(("anonymous", site, "returned"), int(got.get(site, 0)))
-            cells.add(("anonymous", site, "handed_out"), int(given.get(site, 0)))
-            out["anonymous"].append(site)
+    counts = participation_counts(store, measure_id, start=start, end=end, service=service)
+    for status, n in sorted(counts["offers"].items()):
+        out["offers"].append(status)
+        cells.add(("offers", status), n)
+    got, given = counts["returned"], counts["handed_out"]
+    for site in sorted(set(got) | set(given)):
+        cells.add(("anonymous", site, "returned"), got.get(site, 0))
+        cells.add(("anonymous", site, "handed_out"), given.get(site, 0))
+        out["anonymous"].append(site)
     return out
 
 
@@ -677,38 +677,38 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
     Shows each score against the bands, the advice of the band of the latest score and what
     changed since the first (with the reliable-change criterion, in plain words).
     """
-    import pandas as pd
+    from measurelib.outcomes.store._queries import person_scores_se
 
     measure, rule = resolve_score(measure, score)
     lang = lang or measure.language
-    frame = store.scores(measure.id, rule.id)
-    mine = frame[frame["respondent_id"] == str(respondent_id)]
-    if episode is not None:
-        mine = mine[mine["episode"] == str(episode)]
-    if mine.empty:
+    # one person's rows from the database, by date (no pandas: a handful of rows)
+    rows = person_scores_se(store, measure.id, rule.id, str(respondent_id), episode)
+    mine = [(day, value) for day, value, _ in rows]
+    if not mine:
         raise ValueError(f"feedback_sheet(respondent_id=...): no {measure.id} scores stored "
                          f"for {respondent_id!r}")
-    mine = mine.sort_values("date")
-    points = [(pd.Timestamp(d).strftime("%d %b %Y"), float(v))
-              for d, v in zip(mine["date"], mine["value"]) if pd.notna(v)]
+    points = [(d.strftime("%d %b %Y"), v) for d, v in mine if v is not None]
     bands = _band_ranges(measure, rule)
     lo, hi = measure.score_range(rule)
     chart = Markup(run_chart(
         points, f"Your {measure.text(rule.title, lang) or rule.id} over time",
         "Scores: " + "; ".join(f"{d}: {_fmt(v, 0)}" for d, v in points),
         bands=bands, y_range=(lo, hi), width=640, height=300, big=True))
-    latest = mine.iloc[-1]
-    first = mine.iloc[0]
+    (first_date, first_value), (_, latest_value) = mine[0], mine[-1]
+    latest = math.nan if latest_value is None else latest_value
+    first = math.nan if first_value is None else first_value
     band_obj = None
 
     for band, (blo, bli, bhi, bhi_inc) in zip(rule.bands, band_intervals(rule.bands)):
-        v = float(latest["value"])
+        v = latest
         if (v > blo or (bli and v == blo)) and (v < bhi or (bhi_inc and v == bhi)):
             band_obj = band
             break
-    diff = float(latest["value"]) - float(first["value"])
-    ses = (float(first["se"]), float(latest["se"])) if "se" in mine.columns else None
-    what = change_sentence(diff, rule, len(mine), pd.Timestamp(first["date"]), ses=ses)
+    diff = latest - first
+    first_se, latest_se = rows[0][2], rows[-1][2]
+    ses = ((math.nan if first_se is None else first_se,
+            math.nan if latest_se is None else latest_se) if rule.method == "irt" else None)
+    what = change_sentence(diff, rule, len(mine), first_date, ses=ses)
     direction = ("Higher scores are better." if rule.higher_is_better else
                  "Lower scores are better.")
     return _render("feedback.html.j2", measure=measure, lang=lang,
@@ -719,7 +719,7 @@ def feedback_sheet(store: Any, measure: Measure | str, respondent_id: str, *,
                    band=None if band_obj is None else {
                        "label": measure.text(band_obj.label, lang),
                        "advice": measure.text(band_obj.advice, lang)},
-                   bands=bands, latest=_fmt(float(latest["value"]), 0), what=what,
+                   bands=bands, latest=_fmt(latest, 0), what=what,
                    direction=direction, dir=measure.direction(lang),
                    today=_dt.date.today().strftime("%d %B %Y"))
 

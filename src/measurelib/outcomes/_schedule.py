@@ -220,28 +220,26 @@ def stored_schedules(store: Any) -> list[Schedule]:
     return out
 
 
-def _plan(store: Any, schedule: Schedule, on: _dt.date) -> tuple[Any, Any]:
-    """Every (episode, measure, timepoint, occasion) whose window has opened by ``on``."""
-    import numpy as np
+def _plan(store: Any, schedule: Schedule, on: _dt.date,
+          cache: dict[Any, Any] | None = None) -> tuple[Any, Any]:
+    """Every (episode, measure, timepoint, occasion) whose window has opened by ``on``.
+
+    The database gives the episodes (with their end and latest worker and site) and the
+    occasions already done (:func:`episode_frame`, :func:`done_occasions`); the occasions
+    due by ``on`` are laid out here, one vectorised step per timepoint.
+    """
     import pandas as pd
 
-    ep = store.table("episodes")
-    adm = store.administrations(responses=False)
-    if schedule.service is not None:
-        ep = ep[ep["service"] == schedule.service]
-    ep = ep.copy()
-    ep["start_date"] = pd.to_datetime(ep["start_date"])
-    ep["end_date"] = pd.to_datetime(ep["end_date"])
-    # an exit form ends the episode for scheduling, even if it was never closed
+    from measurelib.outcomes.store._queries import done_occasions, episode_frame
+
+    cache = {} if cache is None else cache  # schedules of several services share queries
     exit_ids = [t.id for t in schedule.timepoints if t.at == "exit"]
-    exits = adm[adm["timepoint"].isin(exit_ids)].groupby(["respondent_id", "episode"])["date"] \
-        .min().rename("exit_date").reset_index()
-    ep = ep.merge(exits, on=["respondent_id", "episode"], how="left")
-    ep["end_date"] = ep["end_date"].fillna(pd.to_datetime(ep["exit_date"]))
-    ep = ep.drop(columns="exit_date")
-    last = adm.sort_values("date").drop_duplicates(["respondent_id", "episode"], keep="last")
-    ep = ep.merge(last[["respondent_id", "episode", "worker", "site"]],
-                  on=["respondent_id", "episode"], how="left")
+    ep_key = ("episodes", tuple(exit_ids))
+    if ep_key not in cache:
+        cache[ep_key] = episode_frame(store, None, exit_ids)
+    ep = cache[ep_key]
+    if schedule.service is not None:
+        ep = ep[(ep["service"] == schedule.service).to_numpy(dtype=bool)]
     day = pd.Timestamp(on)
     rows = []
     for tp in schedule.timepoints:
@@ -274,39 +272,27 @@ def _plan(store: Any, schedule: Schedule, on: _dt.date) -> tuple[Any, Any]:
             "occasion", "due_date", "window_start", "window_end", "end_date"]
     plan = (pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols))
     plan = plan[plan["window_start"] <= day].reset_index(drop=True)
-    # done: an administration of that measure and timepoint inside the window
-    a = adm[["respondent_id", "episode", "measure_id", "timepoint", "date"]].copy()
-    a["timepoint"] = a["timepoint"].astype(str)
-    m = plan.reset_index().merge(a, on=["respondent_id", "episode", "measure_id", "timepoint"],
-                                 how="inner")
-    entry_ids = {t.id for t in schedule.timepoints if t.at == "entry"}
-    in_window = (m["date"] >= m["window_start"]) & (m["date"] <= m["window_end"])
-    in_window |= m["timepoint"].isin(list(entry_ids))  # a baseline counts whenever taken
-    done_idx = np.unique(m.loc[in_window.to_numpy(), "index"].to_numpy())
-    plan["done"] = plan.index.isin(done_idx)
+    # done: an administration of that measure and timepoint inside the window (matched to
+    # its occasion by the database)
+    done_key = ("done", schedule.model_dump_json(include={"measures", "timepoints"}))
+    if done_key not in cache:
+        cache[done_key] = done_occasions(store, schedule)
+    done = cache[done_key].copy()
+    key = ["respondent_id", "episode", "measure_id", "timepoint", "occasion"]
+    if len(done) and len(plan):
+        done["occasion"] = done["occasion"].astype(int)
+        done["_done"] = True
+        flags = plan[key].astype({"occasion": int}).merge(done, on=key, how="left")["_done"]
+        plan["done"] = flags.fillna(False).astype(bool).to_numpy()
+    else:
+        plan["done"] = False
     return plan, day
 
 
-def due(store: Any, schedule: Schedule | str | os.PathLike[str], *,
-        on: _dt.date | str | None = None, worker: str | None = None) -> Any:
-    """Who is due or overdue for which measure on date ``on`` (default today).
-
-    Returns a DataFrame, one row per person, episode, measure and timepoint not yet done:
-    ``respondent_id`` (pseudonymous), ``episode``, ``service``, ``site``, ``worker``,
-    ``measure_id``, ``timepoint``, ``occasion`` (1, 2, ... for repeating timepoints),
-    ``due_date``, ``window_start``, ``window_end``, ``status`` (``due`` inside the window,
-    ``overdue`` after it) and ``days_overdue``. Only the latest occasion of a repeating
-    timepoint is listed; earlier missed ones count in :func:`completion`.
-    """
+def _due_rows(plan: Any, ts: Any, schedule: Schedule, worker: str | None) -> Any:
+    """The due list from a plan (see :func:`due`)."""
     import pandas as pd
 
-    if not isinstance(schedule, Schedule):
-        schedule = load_schedule(schedule)
-    problems = check_schedule(schedule, store)
-    if problems:
-        raise DefinitionError(problems)
-    day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()
-    plan, ts = _plan(store, schedule, day)
     if worker is not None:
         plan = plan[plan["worker"] == worker]
     latest = plan.sort_values("occasion").drop_duplicates(
@@ -327,6 +313,37 @@ def due(store: Any, schedule: Schedule | str | os.PathLike[str], *,
     return out
 
 
+def _completion_rows(plan: Any, ts: Any) -> Any:
+    """Completion against the schedule from a plan (see :func:`completion`)."""
+    closed = plan[(plan["window_end"] < ts) | plan["done"]]
+    g = closed.groupby(["measure_id", "timepoint"], sort=False)["done"]
+    out = g.agg(expected="size", completed="sum").reset_index()
+    out["completed"] = out["completed"].astype(int)
+    out["rate"] = out["completed"] / out["expected"]
+    return out
+
+
+def due(store: Any, schedule: Schedule | str | os.PathLike[str], *,
+        on: _dt.date | str | None = None, worker: str | None = None) -> Any:
+    """Who is due or overdue for which measure on date ``on`` (default today).
+
+    Returns a DataFrame, one row per person, episode, measure and timepoint not yet done:
+    ``respondent_id`` (pseudonymous), ``episode``, ``service``, ``site``, ``worker``,
+    ``measure_id``, ``timepoint``, ``occasion`` (1, 2, ... for repeating timepoints),
+    ``due_date``, ``window_start``, ``window_end``, ``status`` (``due`` inside the window,
+    ``overdue`` after it) and ``days_overdue``. Only the latest occasion of a repeating
+    timepoint is listed; earlier missed ones count in :func:`completion`.
+    """
+    if not isinstance(schedule, Schedule):
+        schedule = load_schedule(schedule)
+    problems = check_schedule(schedule, store)
+    if problems:
+        raise DefinitionError(problems)
+    day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()
+    plan, ts = _plan(store, schedule, day)
+    return _due_rows(plan, ts, schedule, worker)
+
+
 def completion(store: Any, schedule: Schedule | str | os.PathLike[str], *,
                on: _dt.date | str | None = None) -> Any:
     """Completion against the schedule: per measure and timepoint, the administrations
@@ -339,12 +356,7 @@ def completion(store: Any, schedule: Schedule | str | os.PathLike[str], *,
         raise DefinitionError(problems)
     day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()
     plan, ts = _plan(store, schedule, day)
-    closed = plan[(plan["window_end"] < ts) | plan["done"]]
-    g = closed.groupby(["measure_id", "timepoint"], sort=False)["done"]
-    out = g.agg(expected="size", completed="sum").reset_index()
-    out["completed"] = out["completed"].astype(int)
-    out["rate"] = out["completed"] / out["expected"]
-    return out
+    return _completion_rows(plan, ts)
 
 
 class DueResult(Result):
@@ -417,8 +429,12 @@ def due_list(store: Any, schedules: Schedule | list[Schedule] | None = None, *,
     problems = [d for s in scheds for d in check_schedule(s, store)]
     if problems:
         raise DefinitionError(problems)
-    tables = [due(store, s, on=day, worker=worker) for s in scheds]
-    comps = [completion(store, s, on=day) for s in scheds]
+    tables, comps = [], []
+    cache: dict[Any, Any] = {}
+    for s in scheds:  # one plan per schedule serves both the list and the completion
+        plan, ts = _plan(store, s, day, cache)
+        tables.append(_due_rows(plan, ts, s, worker))
+        comps.append(_completion_rows(plan, ts))
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     comp = pd.concat(comps, ignore_index=True) if comps else pd.DataFrame()
     notes = _why(store, scheds, day, table, worker)
@@ -428,34 +444,32 @@ def due_list(store: Any, schedules: Schedule | list[Schedule] | None = None, *,
 
 def _why(store: Any, scheds: list[Schedule], day: _dt.date, table: Any,
          worker: str | None) -> list[str]:
-    """Plain reasons for an empty or short due list."""
-    import pandas as pd
+    """Plain reasons for an empty or short due list (counted by the database)."""
+    from measurelib.outcomes.store._queries import episode_counts
 
-    ep = store.table("episodes")
+    counts = episode_counts(store, day, [s.service for s in scheds if s.service is not None])
     notes: list[str] = []
-    if ep.empty:
+    if not counts["total"]:
         return ["the store holds no episodes of care: import forms first (`measurelib "
                 "import`)"]
-    no_service = int(ep["service"].isna().sum())
+    no_service = counts["no_service"]
     for s in scheds:
         if s.service is None:
             continue
-        mine = ep[ep["service"] == s.service]
         if no_service:
             notes.append(
                 f"{no_service} episode(s) have no service recorded, so the schedule of "
                 f"service {s.service!r} does not apply to them: import with `--service "
                 f"{s.service}` (or a `service` column), or run `measurelib due --service "
                 f"{s.service}` with a schedule that has no `service:` line")
-        if mine.empty:
-            have = sorted(str(x) for x in ep["service"].dropna().unique())
+        if not counts["by_service"][s.service]:
+            have = counts["services"]
             notes.append(f"no episode belongs to service {s.service!r}"
                          + (f" (services in the store: {', '.join(have)})" if have else ""))
-    ends = pd.to_datetime(ep["end_date"])
     if len(table) == 0:
         if worker is not None:
             notes.append(f"nobody in worker {worker!r}'s caseload is due")
-        if bool((ends.notna() & (ends <= pd.Timestamp(day))).all()):
+        if not counts["open"]:
             notes.append("every episode in the store is closed")
         elif not notes:
             notes.append("everyone is up to date with the schedule on " + day.isoformat())

@@ -34,7 +34,6 @@ LONG = {
     "interop/_import.py::walk": _FORMAT,
     "outcomes/_change.py::change": _PIPELINE,
     "outcomes/_impact.py::_section": _PIPELINE,
-    "outcomes/_impact.py::_section_raw": _PIPELINE,
     "psychometrics/efa/_core.py::factor_stats": _NUMERIC,
     "psychometrics/efa/_factors.py::_parallel_analysis": _NUMERIC,
     "psychometrics/_omega.py::omega": _NUMERIC,

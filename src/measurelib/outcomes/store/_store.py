@@ -63,12 +63,45 @@ def _now() -> _dt.datetime:
 
 
 def _require_store_extra() -> None:
+    import importlib.util
+
+    # Alembic is looked for, not imported: it is needed only to create or upgrade a store
+    # (importing it costs about a third of a second at every command)
     try:
-        import alembic  # noqa: F401
         import sqlalchemy  # noqa: F401
+        found = importlib.util.find_spec("alembic") is not None
     except ImportError:  # pragma: no cover - depends on the installation
+        found = False
+    if not found:  # pragma: no cover - depends on the installation
         raise ImportError("the outcomes store needs SQLAlchemy and Alembic: "
-                          "pip install 'measurelib[store]'") from None
+                          "pip install 'measurelib[store]'")
+
+
+def _head_revisions() -> set[str]:
+    """The newest migration(s), read from the migration files without importing Alembic.
+
+    A revision is a head when no other file names it as its ``down_revision``.
+    """
+    found: dict[str, str | None] = {}
+    folder = Path(__file__).parent / "migrations" / "versions"
+    for path in folder.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = re.search(r'^revision(?:: *str)? *= *"([^"]+)"', text, re.M)
+        down = re.search(r'^down_revision(?:: *[^=]+)? *= *"([^"]+)"', text, re.M)
+        if rev:
+            found[rev.group(1)] = down.group(1) if down else None
+    downs = {d for d in found.values() if d is not None}
+    return {r for r in found if r not in downs}
+
+
+def _current_revision(conn: Any) -> str | None:
+    """The revision recorded in the store's ``alembic_version`` table (None if absent)."""
+    from sqlalchemy import inspect, text
+
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return str(rows[0]) if len(rows) == 1 else None
 
 
 _CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\r\n]*:)[^@\r\n]*@")
@@ -267,16 +300,13 @@ class Store:
         lock (SQLite's write lock; a PostgreSQL advisory lock) and re-reads the revision
         after taking it.
         """
-        from alembic import command
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
-
         if revision == "head":
             with self.engine.connect() as conn:
-                current = MigrationContext.configure(conn).get_current_revision()
-                heads = ScriptDirectory.from_config(self._alembic_config(conn)).get_heads()
-            if current in heads:
-                return
+                current = _current_revision(conn)
+            if current is not None and current in _head_revisions():
+                return  # up to date: Alembic is not even imported
+        from alembic import command
+
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
@@ -285,10 +315,8 @@ class Store:
     @property
     def revision(self) -> str | None:
         """The migration the store's tables are at (``None`` for an empty database)."""
-        from alembic.runtime.migration import MigrationContext
-
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return _current_revision(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -854,6 +882,12 @@ class Store:
 
         with self.engine.connect() as conn:
             return sorted(set(conn.execute(select(measures.c.measure_id)).scalars()))
+
+    def respondent_measures(self, respondent_id: str) -> list[str]:
+        """Ids of the measures of which the store holds scores of ``respondent_id``, sorted."""
+        from measurelib.outcomes.store._queries import respondent_measures
+
+        return respondent_measures(self, respondent_id)
 
     def find_measure(self, ref: str | Path | Measure) -> Measure:
         """A measure named by a definition file, an id the store holds, or a catalog id.
