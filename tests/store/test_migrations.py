@@ -48,7 +48,7 @@ def test_upgrade_from_first_migration_keeps_data(store_url: str) -> None:
             rule_sha256="b" * 64, measure_version="1.0.0", engine_version="0.0.1"))
     old.close()
     new = ml.Store(store_url)  # upgrades to the newest layout
-    assert new.revision == "0006"
+    assert new.revision == "0007"
     sc = new.scores("phq-9")
     assert sc["value"].tolist() == [17.0] and sc["anonymous"].tolist() == [False]
     # the old row and new imports live side by side; the natural key still de-duplicates
@@ -97,7 +97,7 @@ def test_upgrade_to_compact_keys_keeps_every_row_and_score(store_url: str) -> No
                     expected[(f"p{i}", tp, sid)] = value
     old.close()
     new = ml.Store(store_url)
-    assert new.revision == "0006"
+    assert new.revision == "0007"
     counts = new.counts()
     assert counts["administrations"] == 60 and counts["scores"] == 120
     assert counts["scoring_runs"] == 2  # one per engine version, not one per score

@@ -319,29 +319,27 @@ def encode_responses(values: Any, columns: list[str]) -> list[str]:
     n = len(values)
     if not columns:
         return ["[]"] * n
-    parts = []
+    parts: list[list[str]] = []
     for col in columns:
         if col not in values.columns:
-            parts.append(pd.Series(["null"] * n, dtype=object))
+            parts.append(["null"] * n)
             continue
-        s = values[col].reset_index(drop=True)
+        s = values[col]
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             arr = s.to_numpy(dtype=float, na_value=np.nan)
             ok = ~np.isnan(arr)
             if bool((arr[ok] == np.round(arr[ok])).all()) and bool(
                     (np.abs(arr[ok]) < 2**53).all()):
-                text = pd.Series(arr).astype("Int64").astype("string").astype(object)
+                text = np.where(ok, arr, 0).astype(np.int64).astype(str).astype(object)
             else:
-                text = pd.Series([repr(float(v)) for v in arr], dtype=object)
-            parts.append(text.where(ok, "null"))
+                text = np.array([repr(float(v)) for v in arr], dtype=object)
+            text[~ok] = "null"
+            parts.append(text.tolist())
         else:
-            obj = s.astype(object)
-            parts.append(obj.map(lambda v: "null" if v is None or v is pd.NA or (
-                isinstance(v, float) and v != v) else json.dumps(str(v), ensure_ascii=False)))
-    out = "[" + parts[0]
-    for p in parts[1:]:
-        out = out + "," + p
-    return list(out + "]")
+            parts.append(["null" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                          else json.dumps(str(v), ensure_ascii=False)
+                          for v in s.astype(object).tolist()])
+    return [f"[{','.join(row)}]" for row in zip(*parts)]
 
 
 def decode_responses(texts: Any, columns_of: Any) -> list[str]:

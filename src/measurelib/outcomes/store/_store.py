@@ -162,7 +162,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0006'
+    '0007'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,

@@ -123,8 +123,7 @@ administrations = Table(
     Column("deprivation_decile", Integer),
     Column("first_language", String(64)),
     Index("ux_administrations_key", "key_hash", unique=True),
-    Index("ix_administrations_respondent", "respondent_id", "episode"),
-    Index("ix_administrations_measure_date", "measure_pk", "date"),
+    # migration 0007: no other index (reads take a measure's rows whole)
 )
 
 # migration 0005: the provenance of scores, once per scoring run instead of on every row
