@@ -319,3 +319,51 @@ def test_import_leaves_every_reference_intact(store: ml.Store) -> None:
         with pytest.raises(IntegrityError), store.transaction() as conn:
             conn.exec_driver_sql("INSERT INTO episodes (respondent_id, episode) "
                                  "VALUES ('nobody', '1')")
+
+
+def _answers() -> object:
+    from hypothesis import strategies as st
+
+    small = st.one_of(st.none(), st.integers(0, 9))
+    any_value = st.one_of(small, st.integers(-10**6, 10**6), st.floats(-1e6, 1e6).filter(
+        lambda v: v == v), st.text(max_size=5))
+    return st.lists(st.lists(st.one_of(small, any_value), min_size=3, max_size=3),
+                    min_size=1, max_size=6)
+
+
+@pytest.mark.parametrize("kind", ["digits", "mixed"])
+def test_stored_answers_read_back_as_written(kind: str) -> None:
+    """Answers encoded for the store (digits or JSON arrays) decode to the same values."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from measurelib.outcomes.store._frames import decode_responses, encode_responses
+
+    small_rows = st.lists(st.lists(st.one_of(st.none(), st.integers(0, 9)), min_size=3,
+                                   max_size=3), min_size=1, max_size=6)
+
+    @settings(max_examples=200, deadline=None)
+    @given(small_rows if kind == "digits" else _answers())
+    def check(rows: list[list[object]]) -> None:
+        cols = ["a", "b", "c"]
+        df = pd.DataFrame(rows, columns=cols)
+        for c in cols:  # numeric columns as the validator gives them; text stays text
+            num = pd.to_numeric(df[c], errors="coerce")
+            if num.notna().sum() == df[c].notna().sum():
+                df[c] = num
+        texts = encode_responses(df, [*cols, "absent"])
+        if kind == "digits":
+            assert all(len(t) == 4 and not t.startswith("[") for t in texts)
+        back = [json.loads(t) for t in decode_responses(texts, [[*cols, "absent"]] * len(df))]
+        for got, (_, row) in zip(back, df.iterrows()):
+            assert got["absent"] is None
+            for c in cols:
+                v = row[c]
+                if v is None or (isinstance(v, float) and v != v):
+                    assert got[c] is None
+                elif isinstance(v, str):
+                    assert got[c] == v
+                else:
+                    assert float(got[c]) == float(v)
+
+    check()

@@ -169,12 +169,12 @@ def insert_rows(conn: Any, name: str, columns: list[str], rows: Any) -> int:
 
 
 def insert_rows_ignore(conn: Any, name: str, columns: list[str], rows: list[Any],
-                       key: list[str]) -> None:
+                       key: list[str], pg_types: list[str]) -> None:
     """Insert the tuples whose ``key`` is not in table ``name`` yet (ON CONFLICT DO NOTHING).
 
     Rows go in sorted by key, so that concurrent writers lock keys in one order and wait
-    for each other instead of deadlocking. PostgreSQL: ``COPY`` into a temporary table,
-    then one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
+    for each other instead of deadlocking. PostgreSQL: one ``INSERT ... SELECT FROM
+    unnest(...)`` of one array per column (``pg_types``: the columns' types).
     """
     if not rows:
         return
@@ -183,13 +183,12 @@ def insert_rows_ignore(conn: Any, name: str, columns: list[str], rows: list[Any]
     quoted = ", ".join(columns)
     conflict = ", ".join(key)
     if conn.dialect.name == "postgresql":
-        stage_name = f"_stage_{name}"
-        conn.exec_driver_sql(f"CREATE TEMP TABLE {stage_name} ON COMMIT DROP AS "
-                             f"SELECT {quoted} FROM {name} WITH NO DATA")
-        copy_rows(conn, stage_name, columns, rows)
-        conn.exec_driver_sql(f"INSERT INTO {name} ({quoted}) SELECT {quoted} FROM {stage_name} "
-                             f"ORDER BY {conflict} ON CONFLICT ({conflict}) DO NOTHING")
-        conn.exec_driver_sql(f"DROP TABLE {stage_name}")
+        arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:
+            cur.execute(f"INSERT INTO {name} ({quoted}) SELECT * FROM unnest({arrays}) "
+                        f"ON CONFLICT ({conflict}) DO NOTHING",
+                        [list(col) for col in zip(*rows)])
         return
     cur = conn.connection.driver_connection.cursor()
     try:

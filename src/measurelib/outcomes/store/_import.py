@@ -248,14 +248,14 @@ class ChunkedImport:
         now = _now().isoformat(sep=" ")
         rids = pylist(named["respondent_id"].drop_duplicates())
         insert_rows_ignore(self.conn, "respondents", ["respondent_id", "added_at"],
-                           [(r, now) for r in rids], ["respondent_id"])
+                           [(r, now) for r in rids], ["respondent_id"], ["text", "timestamp"])
         ep = named.groupby(["respondent_id", "episode"], sort=False).agg(
             service=("service", "first"), start_date=("date", "min")).reset_index()
         insert_rows_ignore(
             self.conn, "episodes", ["respondent_id", "episode", "service", "start_date"],
             list(zip(pylist(ep["respondent_id"]), pylist(ep["episode"]), pylist(ep["service"]),
                      pylist(ep["start_date"].dt.strftime("%Y-%m-%d")))),
-            ["respondent_id", "episode"])
+            ["respondent_id", "episode"], ["text", "text", "text", "date"])
 
     def _insert_administrations(self, conn: Any, columns: list[str], rows: list[Any],
                                 hashes: list[bytes]) -> tuple[Any, Any]:
@@ -270,27 +270,25 @@ class ChunkedImport:
         n = len(rows)
         pk_at = np.full(n, -1, dtype=np.int64)
         if conn.dialect.name == "postgresql":
-            got = self._insert_pg(conn, columns, rows)
-        else:
-            # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so the rows
-            # given keys after the largest key so far are this chunk's, in the order inserted
-            raw = conn.connection.driver_connection
-            before = int(raw.execute("SELECT COALESCE(MAX(pk), 0) FROM administrations")
-                         .fetchone()[0])
-            cur = raw.cursor()
-            try:
-                cur.executemany(
-                    f"INSERT INTO administrations ({', '.join(columns)}) VALUES "
-                    f"({', '.join('?' for _ in columns)}) ON CONFLICT (key_hash) DO NOTHING",
-                    rows)
-                inserted = int(cur.rowcount)
-            finally:
-                cur.close()
-            if inserted == n:  # nothing was stored already: keys in order, no read-back
-                pk_at[:] = np.arange(before + 1, before + 1 + n)
-                return pk_at, np.array([], dtype=int)
-            got = dict((bytes(k), int(p)) for p, k in raw.execute(
-                "SELECT pk, key_hash FROM administrations WHERE pk > ?", (before,)))
+            return self._insert_pg(conn, columns, rows, hashes)
+        # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so the rows
+        # given keys after the largest key so far are this chunk's, in the order inserted
+        raw = conn.connection.driver_connection
+        before = int(raw.execute("SELECT COALESCE(MAX(pk), 0) FROM administrations")
+                     .fetchone()[0])
+        cur = raw.cursor()
+        try:
+            cur.executemany(
+                f"INSERT INTO administrations ({', '.join(columns)}) VALUES "
+                f"({', '.join('?' for _ in columns)}) ON CONFLICT (key_hash) DO NOTHING", rows)
+            inserted = int(cur.rowcount)
+        finally:
+            cur.close()
+        if inserted == n:  # nothing was stored already: keys in order, no read-back
+            pk_at[:] = np.arange(before + 1, before + 1 + n)
+            return pk_at, np.array([], dtype=int)
+        got = dict((bytes(k), int(p)) for p, k in raw.execute(
+            "SELECT pk, key_hash FROM administrations WHERE pk > ?", (before,)))
         pk_at[:] = [got.get(k, -1) for k in hashes]
         missing = [k for k, p in zip(hashes, pk_at.tolist()) if p < 0]
         if not missing or not self.n_inserted:
@@ -300,33 +298,47 @@ class ChunkedImport:
         ours: set[bytes] = set()
         for i in range(0, len(missing), 30_000):
             part = missing[i:i + 30_000]
-            mark = "?" if conn.dialect.name == "sqlite" else "%s"
-            raw_cur = conn.connection.driver_connection.cursor()
-            raw_cur.execute(f"SELECT key_hash FROM administrations WHERE import_pk = {mark} "
-                            f"AND key_hash IN ({', '.join(mark for _ in part)})",
-                            [self.import_pk, *part])
-            ours.update(bytes(r[0]) for r in raw_cur.fetchall())
-            raw_cur.close()
-        later = np.flatnonzero([k in ours for k in hashes]) if ours else np.array([], dtype=int)
-        return pk_at, later
+            ours.update(bytes(r[0]) for r in raw.execute(
+                "SELECT key_hash FROM administrations WHERE import_pk = ? AND key_hash IN "
+                f"({', '.join('?' for _ in part)})", [self.import_pk, *part]))
+        return pk_at, np.flatnonzero([k in ours for k in hashes])
 
-    def _insert_pg(self, conn: Any, columns: list[str], rows: list[Any]) -> dict[bytes, int]:
-        """PostgreSQL: COPY into a temporary table, one INSERT ... SELECT in file order."""
+    def _insert_pg(self, conn: Any, columns: list[str], rows: list[Any],
+                   hashes: list[bytes]) -> tuple[Any, Any]:
+        """PostgreSQL: ``COPY`` of the new rows straight into ``administrations``.
+
+        The transaction holds this measure's advisory lock, and a natural key names its
+        measure, so no other writer can store one of these keys until we commit: the rows
+        already stored are found with one indexed look-up, the others get keys reserved
+        from the table's identity sequence and are copied in with them (no temporary
+        table, no row-by-row conflict handling). Should a key be stored all the same, the
+        unique index refuses it and the whole import rolls back.
+        """
+        import numpy as np
+
         from measurelib.outcomes.store._bulk import copy_rows
 
-        names = ", ".join(columns)
-        conn.exec_driver_sql("DROP TABLE IF EXISTS _stage_adm")
-        conn.exec_driver_sql(f"CREATE TEMP TABLE _stage_adm ON COMMIT DROP AS SELECT {names} "
-                             "FROM administrations WITH NO DATA")
-        conn.exec_driver_sql("ALTER TABLE _stage_adm ADD COLUMN idx INTEGER")
-        copy_rows(conn, "_stage_adm", [*columns, "idx"],
-                  (r + (i,) for i, r in enumerate(rows)))
-        res = conn.exec_driver_sql(
-            f"INSERT INTO administrations ({names}) SELECT {names} FROM _stage_adm "
-            "ORDER BY idx ON CONFLICT (key_hash) DO NOTHING RETURNING pk, key_hash")
-        got = {bytes(k): int(p) for p, k in res.fetchall()}
-        conn.exec_driver_sql("DROP TABLE _stage_adm")
-        return got
+        raw = conn.connection.driver_connection
+        n = len(rows)
+        pk_at = np.full(n, -1, dtype=np.int64)
+        with raw.cursor() as cur:
+            cur.execute("SELECT key_hash, import_pk FROM administrations "
+                        "WHERE key_hash = ANY(%s)", (hashes,))
+            stored = {bytes(k): imp for k, imp in cur.fetchall()}
+            new = [i for i, k in enumerate(hashes) if k not in stored] if stored else range(n)
+            cur.execute("SELECT nextval(pg_get_serial_sequence('administrations', 'pk')) "
+                        "FROM generate_series(1, %s)", (len(new),))
+            keys = [int(r[0]) for r in cur.fetchall()]
+        if stored:
+            pk_at[np.asarray(new, dtype=np.int64)] = keys
+            copy_rows(conn, "administrations", ["pk", *columns],
+                      ((pk, *rows[i]) for pk, i in zip(keys, new)))
+        else:
+            pk_at[:] = keys
+            copy_rows(conn, "administrations", ["pk", *columns],
+                      ((pk, *row) for pk, row in zip(keys, rows)))
+        ours = [i for i, k in enumerate(hashes) if stored.get(k, -1) == self.import_pk]
+        return pk_at, np.asarray(ours, dtype=int)
 
     # ------------------------------------------------------------------ end
     def finish(self) -> Any:
