@@ -310,6 +310,21 @@ class _Cluster:
         return f"postgresql+psycopg://postgres@/{db}?host={self.dir}&port={self.port}"
 
 
+def print_table(results: list[dict[str, Any]]) -> None:
+    """The import rows: times, medians of paired ratios, memory and database sizes."""
+    print("floor: a plain table (executemany / COPY of the file); same: the same rows into "
+          "the store's own tables (executemany / COPY)")
+    print(f"{'task':<34} {'measurelib s':>12} {'floor s':>8} {'ratio':>6} {'same s':>7} "
+          f"{'ratio':>6} {'peak MB':>8} {'floor MB':>9} {'db MB':>7} {'floor db':>9} "
+          f"{'size x':>7} {'same db':>8}", flush=True)
+    for r in results:
+        print(f"{r['what']:<34} {r['seconds']:>12.2f} {r['floor_seconds']:>8.2f} "
+              f"{r['ratio']:>6.2f} {r['same_seconds']:>7.2f} {r['same_ratio']:>6.2f} "
+              f"{r['peak_mb']:>8.0f} {r['floor_peak_mb']:>9.0f} "
+              f"{r['db_mb']:>7.1f} {r['floor_db_mb']:>9.1f} "
+              f"{r['db_mb'] / r['floor_db_mb']:>7.2f} {r['same_db_mb']:>8.1f}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="administrations to import")
@@ -336,23 +351,14 @@ def main() -> None:
                 return str(args.pg)
         with tempfile.TemporaryDirectory() as tmp:
             for n in sizes:
-                results += bench_import(n, args.repeats, Path(tmp), pg)
-                r = results[-1]
-                print(f"  done {r['what']} (load {os.getloadavg()[0]:.1f})", flush=True)
+                done = bench_import(n, args.repeats, Path(tmp), pg)
+                results += done
+                print(f"  done {n:,} rows (load {os.getloadavg()[0]:.1f})", flush=True)
+                print_table(done)
     finally:
         if cluster is not None:
             cluster.stop()
-    print("floor: a plain table (executemany / COPY of the file); same: the same rows into "
-          "the store's own tables (executemany / COPY)")
-    print(f"{'task':<34} {'measurelib s':>12} {'floor s':>8} {'ratio':>6} {'same s':>7} "
-          f"{'ratio':>6} {'peak MB':>8} {'floor MB':>9} {'db MB':>7} {'floor db':>9} "
-          f"{'size x':>7} {'same db':>8}")
-    for r in results:
-        print(f"{r['what']:<34} {r['seconds']:>12.2f} {r['floor_seconds']:>8.2f} "
-              f"{r['ratio']:>6.2f} {r['same_seconds']:>7.2f} {r['same_ratio']:>6.2f} "
-              f"{r['peak_mb']:>8.0f} {r['floor_peak_mb']:>9.0f} "
-              f"{r['db_mb']:>7.1f} {r['floor_db_mb']:>9.1f} "
-              f"{r['db_mb'] / r['floor_db_mb']:>7.2f} {r['same_db_mb']:>8.1f}")
+    print_table(results)
     if not args.no_change:
         for name, t_ml, t_pd in bench_change(args.pairs):
             print(f"{name:<34} {t_ml:>12.2f} {t_pd:>8.2f} {t_ml / t_pd:>6.2f}")
