@@ -12,7 +12,7 @@
   key digests and answers, scores with bands), prepared in plain Python from the file and
   written with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) into the store's own
   tables, with their indexes and constraints (made before the clock starts). Each task
-  runs in a fresh process (its peak resident memory is its own), the tasks interleaved,
+  runs in a fresh process (its peak resident memory, ``VmHWM``, is its own), the tasks interleaved,
   ``--repeats`` times; reported are medians of the paired ratios, the database sizes and the
   load average.
 * **Change**: ``ml.change`` on N paired people against a plain pandas group-by doing the core
@@ -64,7 +64,7 @@ def timed(fn: Any) -> tuple[float, Any]:
 
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 task, path, target = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 if task == "measurelib":
@@ -161,8 +161,10 @@ else:  # COPY into PostgreSQL
                 while block := fh.read(1 << 20):
                     cp.write(block)
         n = con.execute("SELECT COUNT(*) FROM plain").fetchone()[0]
-print(json.dumps({"seconds": time.perf_counter() - t0, "rows": n,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM: this process's own peak (ru_maxrss keeps the parent's across fork and exec)
+with open("/proc/self/status") as fh:
+    hwm = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+print(json.dumps({"seconds": time.perf_counter() - t0, "rows": n, "peak_mb": hwm / 1024}))
 """
 
 
