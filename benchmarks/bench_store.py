@@ -7,8 +7,12 @@
   scoring, natural keys, respondents, episodes, one transaction). Floors, on the same file
   in the same run: **SQLite**, Python's ``csv`` reader and one ``executemany`` into a plain
   table holding the same responses and the total score (no index, no check); **PostgreSQL**
-  (``--pg auto``: a throw-away cluster), ``COPY`` of the file into a plain table. Each task
-  runs in a fresh process (its peak resident memory is its own), the tasks interleaved,
+  (``--pg auto``: a throw-away cluster), ``COPY`` of the file into a plain table. A second
+  floor, **same tables**: the same rows (respondents, episodes, administrations with their
+  key digests and answers, scores with bands), prepared in plain Python from the file and
+  written with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) into the store's own
+  tables, with their indexes and constraints (made before the clock starts). Each task
+  runs in a fresh process (its peak resident memory, ``VmHWM``, is its own), the tasks interleaved,
   ``--repeats`` times; reported are medians of the paired ratios, the database sizes and the
   load average.
 * **Change**: ``ml.change`` on N paired people against a plain pandas group-by doing the core
@@ -60,7 +64,7 @@ def timed(fn: Any) -> tuple[float, Any]:
 
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 task, path, target = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 if task == "measurelib":
@@ -82,6 +86,69 @@ elif task == "executemany":
     con.commit()
     n = con.execute("SELECT COUNT(*) FROM plain").fetchone()[0]
     con.close()
+elif task in ("tables", "tables-copy"):
+    # the same rows into the same tables: respondents, episodes, administrations (key
+    # digest, answers as the store keeps them) and scores (total and band), with the
+    # store's indexes and constraints; the tables are made before the clock starts
+    import csv, hashlib, sqlite3
+    import measurelib as ml
+    ml.Store(target).close()
+    t0 = time.perf_counter()
+    bands = ["None-minimal"] * 5 + ["Mild"] * 5 + ["Moderate"] * 5 + [
+        "Moderately severe"] * 5 + ["Severe"] * 8
+    resp, eps, adm, sc, seen = [], [], [], [], set()
+    with open(path, newline="") as fh:
+        rows = csv.reader(fh)
+        next(rows)
+        for pk, r in enumerate(rows, 1):
+            rid, tp, date, site, mode = r[:5]
+            if rid not in seen:
+                seen.add(rid)
+                resp.append((rid, "2026-12-04 00:00:00"))
+                eps.append((rid, "1", date))
+            key = hashlib.sha256(f"phq-9|{rid}|1|{tp}|{date}".encode()).digest()[:16]
+            total = sum(map(int, r[5:]))
+            adm.append((pk, key, 1, rid, "1", date, tp, mode, "self", site, False, False,
+                        "".join(r[5:]) + ".", 1, False))
+            sc.append((pk, "total", float(total), bands[total], 1))
+    cols = ("pk, key_hash, measure_pk, respondent_id, episode, date, timepoint, mode, "
+            "respondent_type, site, retrospective, simulated, responses, import_pk, anonymous")
+    parents = ["INSERT INTO measures (pk, measure_id, version, lock_sha256, definition, "
+               "added_at) VALUES (1, 'phq-9', '1', 'x', '{}', '2026-12-04 00:00:00')",
+               "INSERT INTO imports (pk, measure_pk, started_at, n_rows, n_inserted, "
+               "n_already_stored, n_rejected, engine_version) VALUES (1, 1, "
+               "'2026-12-04 00:00:00', 0, 0, 0, 0, 'x')",
+               "INSERT INTO scoring_runs (pk, measure_pk, rules, rules_sha256, "
+               "engine_version) VALUES (1, 1, '[]', 'x', 'x')"]
+    if task == "tables":
+        con = sqlite3.connect(target)
+        for q in parents:
+            con.execute(q)
+        con.executemany("INSERT INTO respondents VALUES (?, ?)", resp)
+        con.executemany("INSERT INTO episodes (respondent_id, episode, start_date) "
+                        "VALUES (?, ?, ?)", eps)
+        con.executemany(f"INSERT INTO administrations ({cols}) VALUES "
+                        f"({', '.join('?' * 15)})", adm)
+        con.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?)", sc)
+        con.commit()
+        n = con.execute("SELECT COUNT(*) FROM administrations").fetchone()[0]
+        con.close()
+    else:
+        import psycopg
+        dsn = target.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(dsn) as con:
+            for q in parents:
+                con.execute(q)
+            with con.cursor() as cur:
+                for table, names, data in (
+                        ("respondents", "respondent_id, added_at", resp),
+                        ("episodes", "respondent_id, episode, start_date", eps),
+                        ("administrations", cols, adm),
+                        ("scores", "administration_pk, score_id, value, band, run_pk", sc)):
+                    with cur.copy(f"COPY {table} ({names}) FROM STDIN") as cp:
+                        for row in data:
+                            cp.write_row(row)
+            n = con.execute("SELECT COUNT(*) FROM administrations").fetchone()[0]
 else:  # COPY into PostgreSQL
     import psycopg
     dsn = target.replace("postgresql+psycopg://", "postgresql://")
@@ -94,8 +161,10 @@ else:  # COPY into PostgreSQL
                 while block := fh.read(1 << 20):
                     cp.write(block)
         n = con.execute("SELECT COUNT(*) FROM plain").fetchone()[0]
-print(json.dumps({"seconds": time.perf_counter() - t0, "rows": n,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM: this process's own peak (ru_maxrss keeps the parent's across fork and exec)
+with open("/proc/self/status") as fh:
+    hwm = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+print(json.dumps({"seconds": time.perf_counter() - t0, "rows": n, "peak_mb": hwm / 1024}))
 """
 
 
@@ -126,28 +195,33 @@ def bench_import(n: int, repeats: int, tmp: Path, pg: Any) -> list[dict[str, Any
     """Interleaved runs of measurelib and its floor on SQLite (and PostgreSQL)."""
     path = tmp / f"forms{n}.csv"
     make_csv(n).to_csv(path, index=False)
-    backends = [("SQLite", "executemany", lambda name: str(tmp / f"{name}.db"))]
+    backends = [("SQLite", "executemany", "tables", lambda name: str(tmp / f"{name}.db"))]
     if pg is not None:
-        backends.append(("PostgreSQL", "copy", pg))
+        backends.append(("PostgreSQL", "copy", "tables-copy", pg))
     out = []
-    for label, floor, url_for in backends:
-        runs: list[tuple[dict[str, float], dict[str, float], float, float]] = []
+    for label, floor, same, url_for in backends:
+        runs: list[dict[str, Any]] = []
         for r in range(repeats):
-            a, b = url_for(f"ml{n}_{r}"), url_for(f"floor{n}_{r}")
-            order = [("measurelib", a), (floor, b)] if r % 2 == 0 else [(floor, b),
-                                                                       ("measurelib", a)]
-            got = {task: run_child(task, path, target) for task, target in order}
-            assert got["measurelib"]["rows"] == got[floor]["rows"] == n
-            runs.append((got["measurelib"], got[floor], size_mb(a), size_mb(b)))
-        ratios = [m["seconds"] / f["seconds"] for m, f, _, _ in runs]
+            targets = {"measurelib": url_for(f"ml{n}_{r}"), floor: url_for(f"floor{n}_{r}"),
+                       same: url_for(f"same{n}_{r}")}
+            order = list(targets)[r % 3:] + list(targets)[:r % 3]  # interleaved, rotated
+            got = {task: run_child(task, path, targets[task]) for task in order}
+            assert got["measurelib"]["rows"] == got[floor]["rows"] == got[same]["rows"] == n
+            runs.append({**{k: v for k, v in got.items()},
+                         **{f"{k}_mb": size_mb(t) for k, t in targets.items()}})
         out.append({
             "what": f"import {n:,} rows, {label}", "floor": floor,
-            "seconds": statistics.median(m["seconds"] for m, _, _, _ in runs),
-            "floor_seconds": statistics.median(f["seconds"] for _, f, _, _ in runs),
-            "ratio": statistics.median(ratios),
-            "peak_mb": max(m["peak_mb"] for m, _, _, _ in runs),
-            "floor_peak_mb": max(f["peak_mb"] for _, f, _, _ in runs),
-            "db_mb": runs[-1][2], "floor_db_mb": runs[-1][3],
+            "seconds": statistics.median(x["measurelib"]["seconds"] for x in runs),
+            "floor_seconds": statistics.median(x[floor]["seconds"] for x in runs),
+            "same_seconds": statistics.median(x[same]["seconds"] for x in runs),
+            "ratio": statistics.median(x["measurelib"]["seconds"] / x[floor]["seconds"]
+                                       for x in runs),
+            "same_ratio": statistics.median(x["measurelib"]["seconds"] / x[same]["seconds"]
+                                            for x in runs),
+            "peak_mb": max(x["measurelib"]["peak_mb"] for x in runs),
+            "floor_peak_mb": max(x[floor]["peak_mb"] for x in runs),
+            "db_mb": runs[-1]["measurelib_mb"], "floor_db_mb": runs[-1][f"{floor}_mb"],
+            "same_db_mb": runs[-1][f"{same}_mb"],
         })
     return out
 
@@ -238,6 +312,21 @@ class _Cluster:
         return f"postgresql+psycopg://postgres@/{db}?host={self.dir}&port={self.port}"
 
 
+def print_table(results: list[dict[str, Any]]) -> None:
+    """The import rows: times, medians of paired ratios, memory and database sizes."""
+    print("floor: a plain table (executemany / COPY of the file); same: the same rows into "
+          "the store's own tables (executemany / COPY)")
+    print(f"{'task':<34} {'measurelib s':>12} {'floor s':>8} {'ratio':>6} {'same s':>7} "
+          f"{'ratio':>6} {'peak MB':>8} {'floor MB':>9} {'db MB':>7} {'floor db':>9} "
+          f"{'size x':>7} {'same db':>8}", flush=True)
+    for r in results:
+        print(f"{r['what']:<34} {r['seconds']:>12.2f} {r['floor_seconds']:>8.2f} "
+              f"{r['ratio']:>6.2f} {r['same_seconds']:>7.2f} {r['same_ratio']:>6.2f} "
+              f"{r['peak_mb']:>8.0f} {r['floor_peak_mb']:>9.0f} "
+              f"{r['db_mb']:>7.1f} {r['floor_db_mb']:>9.1f} "
+              f"{r['db_mb'] / r['floor_db_mb']:>7.2f} {r['same_db_mb']:>8.1f}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="administrations to import")
@@ -264,19 +353,14 @@ def main() -> None:
                 return str(args.pg)
         with tempfile.TemporaryDirectory() as tmp:
             for n in sizes:
-                results += bench_import(n, args.repeats, Path(tmp), pg)
-                r = results[-1]
-                print(f"  done {r['what']} (load {os.getloadavg()[0]:.1f})", flush=True)
+                done = bench_import(n, args.repeats, Path(tmp), pg)
+                results += done
+                print(f"  done {n:,} rows (load {os.getloadavg()[0]:.1f})", flush=True)
+                print_table(done)
     finally:
         if cluster is not None:
             cluster.stop()
-    print(f"{'task':<34} {'measurelib s':>12} {'floor s':>8} {'ratio':>6} {'peak MB':>8} "
-          f"{'floor MB':>9} {'db MB':>7} {'floor db':>9} {'size x':>7}")
-    for r in results:
-        print(f"{r['what']:<34} {r['seconds']:>12.2f} {r['floor_seconds']:>8.2f} "
-              f"{r['ratio']:>6.2f} {r['peak_mb']:>8.0f} {r['floor_peak_mb']:>9.0f} "
-              f"{r['db_mb']:>7.1f} {r['floor_db_mb']:>9.1f} "
-              f"{r['db_mb'] / r['floor_db_mb']:>7.2f}")
+    print_table(results)
     if not args.no_change:
         for name, t_ml, t_pd in bench_change(args.pairs):
             print(f"{name:<34} {t_ml:>12.2f} {t_pd:>8.2f} {t_ml / t_pd:>6.2f}")

@@ -48,7 +48,7 @@ def test_upgrade_from_first_migration_keeps_data(store_url: str) -> None:
             rule_sha256="b" * 64, measure_version="1.0.0", engine_version="0.0.1"))
     old.close()
     new = ml.Store(store_url)  # upgrades to the newest layout
-    assert new.revision == "0006"
+    assert new.revision == "0007"
     sc = new.scores("phq-9")
     assert sc["value"].tolist() == [17.0] and sc["anonymous"].tolist() == [False]
     # the old row and new imports live side by side; the natural key still de-duplicates
@@ -97,7 +97,7 @@ def test_upgrade_to_compact_keys_keeps_every_row_and_score(store_url: str) -> No
                     expected[(f"p{i}", tp, sid)] = value
     old.close()
     new = ml.Store(store_url)
-    assert new.revision == "0006"
+    assert new.revision == "0007"
     counts = new.counts()
     assert counts["administrations"] == 60 and counts["scores"] == 120
     assert counts["scoring_runs"] == 2  # one per engine version, not one per score
@@ -120,4 +120,38 @@ def test_upgrade_to_compact_keys_keeps_every_row_and_score(store_url: str) -> No
     assert new.counts()["administrations"] == 61
     adm = new.administrations()  # new keys come after the migrated ones (PostgreSQL may
     assert adm.loc[adm["respondent_id"] == "new", "pk"].item() > 60  # leave gaps)
+    new.close()
+
+
+def test_upgrade_to_lean_indexes_keeps_every_row(store_url: str) -> None:
+    """A 0006 store (answers as JSON arrays and objects) upgrades to 0007 intact."""
+    from sqlalchemy import inspect
+
+    old = ml.Store(store_url, upgrade=False)
+    old.upgrade("0006")
+    assert {"ix_administrations_respondent", "ix_administrations_measure_date"} <= {
+        i["name"] for i in inspect(old.engine).get_indexes("administrations")}
+    df = pd.DataFrame({"respondent_id": [f"p{i}" for i in range(8)], "timepoint": "baseline",
+                       "date": "2025-01-06"})
+    for it in PHQ9.items[:9]:
+        df[it.id] = 2
+    assert old.import_frame(PHQ9, df).n_inserted == 8
+    with old.engine.begin() as conn:  # the answer forms of earlier versions
+        conn.exec_driver_sql("UPDATE administrations SET responses = "
+                             "'[2,2,2,2,2,2,2,2,2,null]' WHERE respondent_id = 'p0'")
+        conn.exec_driver_sql("UPDATE administrations SET responses = '{\"interest\": 2}' "
+                             "WHERE respondent_id = 'p1'")
+    before = old.scores("phq-9")
+    old.close()
+    new = ml.Store(store_url)
+    assert new.revision == "0007"
+    names = {i["name"] for i in inspect(new.engine).get_indexes("administrations")}
+    assert names == {"ux_administrations_key", "ix_administrations_respondent"}
+    pd.testing.assert_frame_equal(new.scores("phq-9"), before)
+    answers = [json.loads(t) for t in new.administrations("phq-9")["responses"]]
+    assert answers[0]["interest"] == 2 and answers[0][PHQ9.items[9].id] is None
+    assert answers[1] == {"interest": 2}
+    assert all(a["interest"] == 2 and len(a) == 10 for a in answers[2:])
+    res = new.import_frame(PHQ9, df)
+    assert (res.n_inserted, res.n_already_stored) == (0, 8)
     new.close()

@@ -130,3 +130,70 @@ def stage(conn: Any, table: Any, df: Any, name: str, extra: dict[str, str] | Non
 def unstage(conn: Any, name: str) -> None:
     """Drop a stage made by :func:`stage` (if it exists)."""
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def pylist(values: Any) -> list[Any]:
+    """A column as plain Python values (``None`` for missing), converted in C."""
+    return list(values.to_numpy(dtype=object, na_value=None).tolist())
+
+
+def copy_rows(conn: Any, name: str, columns: list[str], rows: Any) -> None:
+    """PostgreSQL ``COPY name (columns) FROM STDIN`` of Python tuples.
+
+    psycopg adapts each value (``bytes`` to ``bytea``, ``None`` to NULL): no text escaping
+    of our own.
+    """
+    cols = ", ".join(f'"{c}"' for c in columns)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN") as cp:
+        for row in rows:
+            cp.write_row(row)
+
+
+def insert_rows(conn: Any, name: str, columns: list[str], rows: Any) -> int:
+    """Insert Python tuples into table ``name`` in the current transaction; returns the count.
+
+    SQLite: one ``executemany``; PostgreSQL: ``COPY``.
+    """
+    if conn.dialect.name == "postgresql":
+        rows = list(rows)
+        copy_rows(conn, name, columns, rows)
+        return len(rows)
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.executemany(f'INSERT INTO {name} ({", ".join(columns)}) '
+                        f'VALUES ({", ".join("?" for _ in columns)})', rows)
+        return int(cur.rowcount)
+    finally:
+        cur.close()
+
+
+def insert_rows_ignore(conn: Any, name: str, columns: list[str], rows: list[Any],
+                       key: list[str], pg_types: list[str]) -> None:
+    """Insert the tuples whose ``key`` is not in table ``name`` yet (ON CONFLICT DO NOTHING).
+
+    Rows go in sorted by key, so that concurrent writers lock keys in one order and wait
+    for each other instead of deadlocking. PostgreSQL: one ``INSERT ... SELECT FROM
+    unnest(...)`` of one array per column (``pg_types``: the columns' types).
+    """
+    if not rows:
+        return
+    positions = [columns.index(k) for k in key]
+    rows = sorted(rows, key=lambda r: tuple("" if r[i] is None else r[i] for i in positions))
+    quoted = ", ".join(columns)
+    conflict = ", ".join(key)
+    if conn.dialect.name == "postgresql":
+        arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur:
+            cur.execute(f"INSERT INTO {name} ({quoted}) SELECT * FROM unnest({arrays}) "
+                        f"ON CONFLICT ({conflict}) DO NOTHING",
+                        [list(col) for col in zip(*rows)])
+        return
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.executemany(f"INSERT INTO {name} ({quoted}) VALUES "
+                        f"({', '.join('?' for _ in columns)}) ON CONFLICT ({conflict}) DO NOTHING",
+                        rows)
+    finally:
+        cur.close()

@@ -305,11 +305,20 @@ def iter_file_chunks(path: str | Path, chunksize: int, *,
 
 
 def encode_responses(values: Any, columns: list[str]) -> list[str]:
-    """Each row's answers as a compact JSON array in the order of ``columns``.
+    """Each row's answers in the order of ``columns``, as digits or a JSON array.
 
-    ``[1,2,0,null,"free text"]``: the measure's response columns (stored once per measure
-    version in ``measures.response_columns``) name the positions, so no row repeats them.
-    Whole numbers are written without ``.0``; missing answers are ``null``.
+    The measure's response columns (stored once per measure version in
+    ``measures.response_columns``) name the positions, so no row repeats them. When every
+    answer of the chunk is a whole number from 0 to 9 (most questionnaires), a row is one
+    character per answer, ``.`` for a missing one: ``1200320.2`` (9 bytes instead of 21).
+    Otherwise a JSON array, ``[1,2,0,null,"free text"]``, whole numbers without ``.0``.
+    :func:`decode_responses` reads both (and the JSON objects of older stores).
+
+    >>> import pandas as pd
+    >>> encode_responses(pd.DataFrame({"a": [1, None], "b": [0, 3]}), ["a", "b", "c"])
+    ['10.', '.3.']
+    >>> encode_responses(pd.DataFrame({"a": [10, None], "b": ["x", None]}), ["a", "b"])
+    ['[10,"x"]', '[null,null]']
     """
     import json
 
@@ -319,43 +328,77 @@ def encode_responses(values: Any, columns: list[str]) -> list[str]:
     n = len(values)
     if not columns:
         return ["[]"] * n
-    parts = []
+    digits = _digit_rows(values, columns)
+    if digits is not None:
+        return digits
+    parts: list[list[str]] = []
     for col in columns:
         if col not in values.columns:
-            parts.append(pd.Series(["null"] * n, dtype=object))
+            parts.append(["null"] * n)
             continue
-        s = values[col].reset_index(drop=True)
+        s = values[col]
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             arr = s.to_numpy(dtype=float, na_value=np.nan)
             ok = ~np.isnan(arr)
             if bool((arr[ok] == np.round(arr[ok])).all()) and bool(
                     (np.abs(arr[ok]) < 2**53).all()):
-                text = pd.Series(arr).astype("Int64").astype("string").astype(object)
+                text = np.where(ok, arr, 0).astype(np.int64).astype(str).astype(object)
             else:
-                text = pd.Series([repr(float(v)) for v in arr], dtype=object)
-            parts.append(text.where(ok, "null"))
+                text = np.array([repr(float(v)) for v in arr], dtype=object)
+            text[~ok] = "null"
+            parts.append(text.tolist())
         else:
-            obj = s.astype(object)
-            parts.append(obj.map(lambda v: "null" if v is None or v is pd.NA or (
-                isinstance(v, float) and v != v) else json.dumps(str(v), ensure_ascii=False)))
-    out = "[" + parts[0]
-    for p in parts[1:]:
-        out = out + "," + p
-    return list(out + "]")
+            parts.append(["null" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                          else json.dumps(str(v), ensure_ascii=False)
+                          for v in s.astype(object).tolist()])
+    return [f"[{','.join(row)}]" for row in zip(*parts)]
+
+
+def _digit_rows(values: Any, columns: list[str]) -> list[str] | None:
+    """Rows as one character per answer (``0``-``9``, ``.`` missing), or ``None`` when an
+    answer of the chunk is not a whole number from 0 to 9.
+    """
+    import numpy as np
+    import pandas as pd
+
+    n = len(values)
+    codes = np.full((n, len(columns)), ord("."), dtype=np.uint8)
+    for j, col in enumerate(columns):
+        if col not in values.columns:
+            continue
+        s = values[col]
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            if bool(s.notna().any()):
+                return None
+            continue
+        arr = s.to_numpy(dtype=float, na_value=np.nan)
+        ok = ~np.isnan(arr)
+        given = arr[ok]
+        if not bool(((given >= 0) & (given <= 9) & (given == np.round(given))).all()):
+            return None
+        codes[ok, j] = given.astype(np.uint8) + ord("0")
+    return list(codes.view(f"S{len(columns)}").ravel().astype(f"U{len(columns)}").tolist())
 
 
 def decode_responses(texts: Any, columns_of: Any) -> list[str]:
-    """JSON objects (``{"item": answer}``) from stored answers of either form.
+    """JSON objects (``{"item": answer}``) from stored answers of any form.
 
-    ``texts`` are stored ``responses``; ``columns_of`` gives, per row, the measure's column
-    list for arrays (rows stored before the compact form are objects already).
+    ``texts`` are stored ``responses``: digit strings (``10.2``) or JSON arrays, whose
+    positions ``columns_of`` names per row (the measure's column list), or the JSON objects
+    of rows stored before migration 0006.
+
+    >>> decode_responses(["10.", '[10,"x"]', '{"a": 1}'], [["a", "b", "c"], ["a", "b"], None])
+    ['{"a": 1, "b": 0, "c": null}', '{"a": 10, "b": "x"}', '{"a": 1}']
     """
     import json
 
     out = []
     for text, cols in zip(texts, columns_of):
-        if isinstance(text, str) and text.startswith("[") and cols is not None:
+        if not isinstance(text, str) or cols is None or text.startswith("{"):
+            out.append(text)
+        elif text.startswith("["):
             out.append(json.dumps(dict(zip(cols, json.loads(text))), ensure_ascii=False))
         else:
-            out.append(text)
+            out.append(json.dumps(dict(zip(cols, [None if c == "." else int(c)
+                                                  for c in text])), ensure_ascii=False))
     return out

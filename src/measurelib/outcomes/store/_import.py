@@ -18,8 +18,10 @@ from measurelib._version import __version__
 from measurelib.definition import Measure
 from measurelib.errors import DataError
 
-CHUNKSIZE = 100_000
-"""Rows per chunk of an import (the memory bound: about 1 KB per row of a 10-item measure)."""
+CHUNKSIZE = 50_000
+"""Rows per chunk of an import: the memory bound (an import of a 10-item measure peaks at
+about 360 MB at 10^6 rows and stays there; 100,000-row chunks peaked near 480 MB and were
+no faster)."""
 
 
 def prepare(measure: Measure, df: Any, *, anonymous: bool,
@@ -55,10 +57,13 @@ def prepare(measure: Measure, df: Any, *, anonymous: bool,
             index=False).astype("string")
         key = measure.id + "|anon|" + row_hash
     else:
-        date_text = meta["date"].dt.strftime("%Y-%m-%d")
-        key = (measure.id + "|" + meta["respondent_id"].fillna("") + "|"
-               + meta["episode"].fillna("") + "|" + meta["timepoint"].fillna("") + "|"
-               + date_text.fillna(""))
+        from measurelib.outcomes.store._bulk import pylist
+
+        mid = measure.id
+        parts = [pylist(meta[c].fillna("")) for c in ("respondent_id", "episode", "timepoint")]
+        dates = pylist(meta["date"].dt.strftime("%Y-%m-%d").fillna(""))
+        key = pd.Series([f"{mid}|{r}|{e}|{t}|{d}" for r, e, t, d in zip(*parts, dates)],
+                        index=meta.index, dtype=object)
     return meta, key, responses, scored, problems
 
 
@@ -94,6 +99,12 @@ class ChunkedImport:
         from measurelib.outcomes.store._tables import imports
 
         self.conn = self.store.engine.connect()
+        if self.conn.dialect.name == "sqlite":
+            # the import writes every parent row its rows refer to (measure, import,
+            # respondents, scoring run) in this same transaction, which holds the write
+            # lock: checking each reference again, row by row, only costs time. Switched
+            # back on when the connection is returned (``_end``).
+            self.conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         self.trans = self.conn.begin()
         if self.conn.dialect.name == "postgresql":
             # writers of one measure take turns (SQLite's write lock does the same): rows keep
@@ -118,6 +129,8 @@ class ChunkedImport:
             else:
                 self.trans.rollback()
         finally:
+            if self.conn.dialect.name == "sqlite":
+                self.conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
             self.conn.close()
             self.conn = None
 
@@ -173,131 +186,161 @@ class ChunkedImport:
                 self.failed = True
 
     def _store(self, meta: Any, key: Any, responses: Any, scored: Any) -> Any:
-        """Insert the good rows of a chunk; returns positions that repeat earlier chunks."""
-        import numpy as np
-        import pandas as pd
+        """Insert the good rows of a chunk; returns positions that repeat earlier chunks.
 
-        from measurelib.outcomes.store._bulk import bulk_insert, insert_ignore
-        from measurelib.outcomes.store._frames import encode_responses
-        from measurelib.outcomes.store._store import _now
-        from measurelib.outcomes.store._tables import (
-            EQUITY_FIELDS,
-            episodes,
-            key_hash,
-            respondents,
-        )
-        from measurelib.outcomes.store._tables import scores as scores_table
-
-        conn = self.conn
-        now = _now()
-        rids = meta["respondent_id"].dropna().unique()
-        if len(rids):
-            insert_ignore(conn, respondents, pd.DataFrame(
-                {"respondent_id": rids, "added_at": now.isoformat(sep=" ")}), ["respondent_id"])
-            ep = meta.dropna(subset=["respondent_id"]).groupby(
-                ["respondent_id", "episode"], sort=False).agg(
-                service=("service", "first"), start_date=("date", "min")).reset_index()
-            ep["start_date"] = ep["start_date"].dt.strftime("%Y-%m-%d")
-            ep["end_date"] = None
-            insert_ignore(conn, episodes, ep, ["respondent_id", "episode"])
-        equity = {}
-        for col in EQUITY_FIELDS:  # only for services configured to collect them
-            keep = meta["service"].isin([s for s, f in self.allowed.items() if col in f])
-            equity[col] = meta[col].where(keep)
-        admin = pd.DataFrame({
-            "key_hash": [key_hash(k) for k in key.tolist()], "measure_pk": self.measure_pk,
-            "respondent_id": meta["respondent_id"].to_numpy(),
-            "episode": meta["episode"].to_numpy(),
-            "date": meta["date"].dt.strftime("%Y-%m-%d").to_numpy(),
-            "timepoint": meta["timepoint"].to_numpy(),
-            "mode": meta["mode"].to_numpy(),
-            "respondent_type": meta["respondent_type"].to_numpy(),
-            "site": meta["site"].to_numpy(), "service": meta["service"].to_numpy(),
-            "worker": meta["worker"].to_numpy(),
-            "retrospective": meta["retrospective"].to_numpy(dtype=bool),
-            "simulated": meta["simulated"].to_numpy(dtype=bool),
-            "responses": encode_responses(responses, self.columns),
-            "import_pk": self.import_pk, "anonymous": self.anonymous,
-            **{c: equity[c].to_numpy() for c in EQUITY_FIELDS},
-            "idx": self.offset + meta.index.to_numpy(),
-        })
-        later, inserted = self._insert_administrations(conn, admin)
-        self.n_inserted += len(inserted)
-        self.n_already += len(admin) - len(later) - len(inserted)
-        if len(scored) and len(inserted):
-            if self.run_pk is None:
-                self.run_pk = self.store._scoring_run(conn, self.measure, self.measure_pk)
-            # the keys the database gave, found by natural key; rows already stored (by an
-            # earlier import or a concurrent writer) keep their scores
-            pk_of = pd.Series(inserted["pk"].to_numpy(), index=inserted["key_hash"].to_numpy())
-            hashes = admin["key_hash"].set_axis(meta.index)
-            adm_pk = hashes.loc[scored["index"].to_numpy()].map(pk_of)
-            keep = adm_pk.notna().to_numpy()
-            frame = pd.DataFrame({
-                "administration_pk": adm_pk.to_numpy()[keep].astype(np.int64),
-                "score_id": scored["score_id"].to_numpy()[keep],
-                "value": scored["value"].to_numpy(dtype=float)[keep],
-                "band": scored["band"].to_numpy()[keep],
-                "run_pk": self.run_pk,
-            })
-            bulk_insert(conn, scores_table, frame)
-        return later
-
-    def _insert_administrations(self, conn: Any, admin: Any) -> tuple[Any, Any]:
-        """Insert-if-absent in the file's order; returns (positions repeating earlier chunks
-        of this import, a frame of the ``pk`` and ``key_hash`` of the rows inserted).
+        Rows are built as plain Python tuples straight from the columns (no per-row frame
+        work) and written with one ``executemany`` (SQLite) or ``COPY`` (PostgreSQL).
         """
         import numpy as np
-        import pandas as pd
 
-        from measurelib.outcomes.store._bulk import bulk_insert_ignore, stage, unstage
-        from measurelib.outcomes.store._tables import administrations
+        from measurelib.outcomes.store._bulk import insert_rows, pylist
+        from measurelib.outcomes.store._frames import encode_responses
+        from measurelib.outcomes.store._tables import EQUITY_FIELDS
 
-        cols = [c for c in admin.columns if c != "idx"]
-        names = ", ".join(cols)
+        conn = self.conn
+        self._people(meta)
+        h = hashlib.sha256
+        hashes = [h(k.encode("utf-8")).digest()[:16] for k in key.tolist()]
+        n = len(hashes)
+        services = meta["service"]
+        equity = []
+        for col in EQUITY_FIELDS:  # only for services configured to collect them
+            keep = services.isin([s for s, f in self.allowed.items() if col in f])
+            equity.append(pylist(meta[col].where(keep)) if keep.any() else [None] * n)
+        columns = ["key_hash", "measure_pk", "respondent_id", "episode", "date", "timepoint",
+                   "mode", "respondent_type", "site", "service", "worker", "retrospective",
+                   "simulated", "responses", "import_pk", "anonymous", *EQUITY_FIELDS]
+        const = [self.measure_pk] * n
+        rows = list(zip(
+            hashes, const, *[pylist(meta[c]) for c in ("respondent_id", "episode")],
+            pylist(meta["date"].dt.strftime("%Y-%m-%d")),
+            *[pylist(meta[c]) for c in ("timepoint", "mode", "respondent_type", "site",
+                                        "service", "worker")],
+            meta["retrospective"].to_numpy(dtype=bool).tolist(),
+            meta["simulated"].to_numpy(dtype=bool).tolist(),
+            encode_responses(responses, self.columns), [self.import_pk] * n,
+            [self.anonymous] * n, *equity))
+        pk_at, later = self._insert_administrations(conn, columns, rows, hashes)
+        self.n_inserted += int((pk_at >= 0).sum())
+        self.n_already += n - len(later) - int((pk_at >= 0).sum())
+        if len(scored) and (pk_at >= 0).any():
+            if self.run_pk is None:
+                self.run_pk = self.store._scoring_run(conn, self.measure, self.measure_pk)
+            # the keys the database gave; rows already stored (by an earlier import or a
+            # concurrent writer) keep their scores
+            where = np.searchsorted(meta.index.to_numpy(), scored["index"].to_numpy())
+            adm_pk: Any = pk_at[where]
+            keep = adm_pk >= 0
+            values: Any = scored["value"].to_numpy(dtype=float)[keep]
+            insert_rows(conn, "scores",
+                        ["administration_pk", "score_id", "value", "band", "run_pk"],
+                        zip(adm_pk[keep].tolist(), scored["score_id"].to_numpy()[keep].tolist(),
+                            [None if v != v else v for v in values.tolist()],  # NaN: NULL
+                            pylist(scored["band"][keep]), [self.run_pk] * int(keep.sum())))
+        return meta.index.to_numpy()[later]
+
+    def _people(self, meta: Any) -> None:
+        """Respondents and episodes of care first seen in this chunk (insert-if-absent)."""
+        from measurelib.outcomes.store._bulk import insert_rows_ignore, pylist
+        from measurelib.outcomes.store._store import _now
+
+        named = meta.dropna(subset=["respondent_id"])
+        if not len(named):
+            return
+        now = _now().isoformat(sep=" ")
+        rids = pylist(named["respondent_id"].drop_duplicates())
+        insert_rows_ignore(self.conn, "respondents", ["respondent_id", "added_at"],
+                           [(r, now) for r in rids], ["respondent_id"], ["text", "timestamp"])
+        ep = named.groupby(["respondent_id", "episode"], sort=False).agg(
+            service=("service", "first"), start_date=("date", "min")).reset_index()
+        insert_rows_ignore(
+            self.conn, "episodes", ["respondent_id", "episode", "service", "start_date"],
+            list(zip(pylist(ep["respondent_id"]), pylist(ep["episode"]), pylist(ep["service"]),
+                     pylist(ep["start_date"].dt.strftime("%Y-%m-%d")))),
+            ["respondent_id", "episode"], ["text", "text", "text", "date"])
+
+    def _insert_administrations(self, conn: Any, columns: list[str], rows: list[Any],
+                                hashes: list[bytes]) -> tuple[Any, Any]:
+        """Insert-if-absent in the file's order.
+
+        Returns ``(pk_at, later)``: the key the database gave each row (-1 where the row was
+        not inserted) and the positions whose natural key an earlier chunk of this import
+        already stored (a repeated form, reported as a duplicate row).
+        """
+        import numpy as np
+
+        n = len(rows)
+        pk_at = np.full(n, -1, dtype=np.int64)
         if conn.dialect.name == "postgresql":
-            stage(conn, administrations, admin, "_stage_adm", {"idx": "INTEGER"})
-            later = np.array([], dtype=int)
-            if self.n_inserted:  # rows of this import from earlier chunks: a repeated form
-                found = conn.exec_driver_sql(
-                    "SELECT s.idx FROM _stage_adm s JOIN administrations a ON a.key_hash = "
-                    f"s.key_hash WHERE a.import_pk = {self.import_pk}").scalars().all()
-                if found:
-                    later = np.sort(np.asarray(found, dtype=int)) - self.offset
-                    conn.exec_driver_sql("DELETE FROM _stage_adm WHERE idx IN "
-                                         f"({', '.join(str(int(i)) for i in found)})")
-            res = conn.exec_driver_sql(
-                f"INSERT INTO administrations ({names}) SELECT {names} FROM _stage_adm "
-                "ORDER BY idx ON CONFLICT (key_hash) DO NOTHING RETURNING pk, key_hash")
-            inserted = pd.DataFrame([tuple(r) for r in res.fetchall()],
-                                    columns=["pk", "key_hash"])
-            inserted["key_hash"] = inserted["key_hash"].map(bytes)
-            unstage(conn, "_stage_adm")
-            return later, inserted
-        # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so the rows given
-        # keys after the largest key so far are this chunk's, in the order inserted
-        before = int(conn.exec_driver_sql("SELECT COALESCE(MAX(pk), 0) FROM administrations")
-                     .scalar())
-        later = np.array([], dtype=int)
-        if self.n_inserted:
-            hashes = admin["key_hash"].tolist()
-            seen: set[bytes] = set()
-            for i in range(0, len(hashes), 30_000):
-                part = hashes[i:i + 30_000]
-                seen.update(conn.exec_driver_sql(
-                    "SELECT key_hash FROM administrations WHERE import_pk = ? AND key_hash IN "
-                    f"({', '.join('?' * len(part))})", (self.import_pk, *part)).scalars())
-            if seen:
-                repeat = admin["key_hash"].isin(seen).to_numpy()
-                later = admin["idx"].to_numpy()[repeat] - self.offset
-                admin = admin[~repeat]
-        bulk_insert_ignore(conn, administrations, admin[cols], ["key_hash"])
-        cur = conn.connection.driver_connection.cursor()
-        cur.execute("SELECT pk, key_hash FROM administrations WHERE pk > ? ORDER BY pk",
-                    (before,))
-        inserted = pd.DataFrame(cur.fetchall(), columns=["pk", "key_hash"])
-        cur.close()
-        return later, inserted
+            return self._insert_pg(conn, columns, rows, hashes)
+        # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so the rows
+        # given keys after the largest key so far are this chunk's, in the order inserted
+        raw = conn.connection.driver_connection
+        before = int(raw.execute("SELECT COALESCE(MAX(pk), 0) FROM administrations")
+                     .fetchone()[0])
+        cur = raw.cursor()
+        try:
+            cur.executemany(
+                f"INSERT INTO administrations ({', '.join(columns)}) VALUES "
+                f"({', '.join('?' for _ in columns)}) ON CONFLICT (key_hash) DO NOTHING", rows)
+            inserted = int(cur.rowcount)
+        finally:
+            cur.close()
+        if inserted == n:  # nothing was stored already: keys in order, no read-back
+            pk_at[:] = np.arange(before + 1, before + 1 + n)
+            return pk_at, np.array([], dtype=int)
+        got = dict((bytes(k), int(p)) for p, k in raw.execute(
+            "SELECT pk, key_hash FROM administrations WHERE pk > ?", (before,)))
+        pk_at[:] = [got.get(k, -1) for k in hashes]
+        missing = [k for k, p in zip(hashes, pk_at.tolist()) if p < 0]
+        if not missing or not self.n_inserted:
+            return pk_at, np.array([], dtype=int)
+        # rows not inserted: stored before (already stored) or by an earlier chunk of
+        # this import (the same form twice in one file)
+        ours: set[bytes] = set()
+        for i in range(0, len(missing), 30_000):
+            part = missing[i:i + 30_000]
+            ours.update(bytes(r[0]) for r in raw.execute(
+                "SELECT key_hash FROM administrations WHERE import_pk = ? AND key_hash IN "
+                f"({', '.join('?' for _ in part)})", [self.import_pk, *part]))
+        return pk_at, np.flatnonzero([k in ours for k in hashes])
+
+    def _insert_pg(self, conn: Any, columns: list[str], rows: list[Any],
+                   hashes: list[bytes]) -> tuple[Any, Any]:
+        """PostgreSQL: ``COPY`` of the new rows straight into ``administrations``.
+
+        The transaction holds this measure's advisory lock, and a natural key names its
+        measure, so no other writer can store one of these keys until we commit: the rows
+        already stored are found with one indexed look-up, the others get keys reserved
+        from the table's identity sequence and are copied in with them (no temporary
+        table, no row-by-row conflict handling). Should a key be stored all the same, the
+        unique index refuses it and the whole import rolls back.
+        """
+        import numpy as np
+
+        from measurelib.outcomes.store._bulk import copy_rows
+
+        raw = conn.connection.driver_connection
+        n = len(rows)
+        pk_at = np.full(n, -1, dtype=np.int64)
+        with raw.cursor() as cur:
+            cur.execute("SELECT key_hash, import_pk FROM administrations "
+                        "WHERE key_hash = ANY(%s)", (hashes,))
+            stored = {bytes(k): imp for k, imp in cur.fetchall()}
+            new = [i for i, k in enumerate(hashes) if k not in stored] if stored else range(n)
+            cur.execute("SELECT nextval(pg_get_serial_sequence('administrations', 'pk')) "
+                        "FROM generate_series(1, %s)", (len(new),))
+            keys = [int(r[0]) for r in cur.fetchall()]
+        if stored:
+            pk_at[np.asarray(new, dtype=np.int64)] = keys
+            copy_rows(conn, "administrations", ["pk", *columns],
+                      ((pk, *rows[i]) for pk, i in zip(keys, new)))
+        else:
+            pk_at[:] = keys
+            copy_rows(conn, "administrations", ["pk", *columns],
+                      ((pk, *row) for pk, row in zip(keys, rows)))
+        ours = [i for i, k in enumerate(hashes) if stored.get(k, -1) == self.import_pk]
+        return pk_at, np.asarray(ours, dtype=int)
 
     # ------------------------------------------------------------------ end
     def finish(self) -> Any:

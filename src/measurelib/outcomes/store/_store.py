@@ -202,7 +202,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0006'
+    '0007'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,
@@ -391,7 +391,7 @@ class Store:
     def import_frame(self, measure: Measure, data: Any, *, source: str | None = None,
                      file_sha256: str | None = None, reject_bad_rows: bool = False,
                      anonymous: bool = False, defaults: Mapping[str, Any] | None = None,
-                     first_row: int = 2, chunksize: int = 100_000) -> ImportResult:
+                     first_row: int = 2, chunksize: int = 50_000) -> ImportResult:
         """Validate, score and store response rows in one transaction.
 
         Parameters
@@ -415,7 +415,7 @@ class Store:
             Values for metadata columns missing from ``data`` (e.g. ``{"site": "North"}``).
         first_row : int, default 2
             Spreadsheet row number of the first data row, for messages.
-        chunksize : int, default 100,000
+        chunksize : int, default 50,000
             Rows checked, scored and written at a time (all in the one transaction): the
             memory used grows with the chunk, not with ``data``.
 
@@ -520,7 +520,7 @@ class Store:
 
     def import_file(self, measure: Measure, path: str | Path, *, reject_bad_rows: bool = False,
                     anonymous: bool = False, defaults: Mapping[str, Any] | None = None,
-                    verify: str | Path | None = None, chunksize: int = 100_000,
+                    verify: str | Path | None = None, chunksize: int = 50_000,
                     progress: bool | None = None) -> ImportResult:
         """Import a .csv, .tsv, .xlsx or .parquet file; see :meth:`import_frame`.
 

@@ -109,8 +109,9 @@ administrations = Table(
     Column("service", String(128)),
     Column("worker", String(128)),
     Column("retrospective", Boolean, nullable=False),
-    # answers: a JSON array in the order of measures.response_columns (a JSON object in
-    # rows stored before migration 0006)
+    # answers in the order of measures.response_columns: one digit per answer ("1200.3",
+    # "." missing) when every answer is 0-9, else a JSON array (a JSON object in rows
+    # stored before migration 0006); read with _frames.decode_responses
     Column("responses", Text, nullable=False),
     Column("import_pk", Integer, ForeignKey("imports.pk")),
     # added by migration 0002
@@ -123,8 +124,9 @@ administrations = Table(
     Column("deprivation_decile", Integer),
     Column("first_language", String(64)),
     Index("ux_administrations_key", "key_hash", unique=True),
+    # one person's forms (timeline, feedback sheet, erasure, the service's person pages);
+    # migration 0007 dropped the (measure, date) index: reports read a measure's rows whole
     Index("ix_administrations_respondent", "respondent_id", "episode"),
-    Index("ix_administrations_measure_date", "measure_pk", "date"),
 )
 
 # migration 0005: the provenance of scores, once per scoring run instead of on every row
