@@ -359,18 +359,35 @@ class Engine:
         self.xa[:, :-1] = x
         self.xa[:, -1] = 1.0
         pats.onehot = self.xa[:, :-1]  # one copy in memory
+        self.xa32: Any = None  # the one-hot matrix in single precision, while it is used
+
+    def single_precision(self, on: bool) -> None:
+        """Run the E-step's two products in float32 (``on``) or float64.
+
+        The one-hot matrix is exact in float32; the log-probabilities and posteriors
+        lose digits beyond the 7th, which moves EM steps by far less than they are
+        while the estimates are still far from the maximum. ``fit`` therefore switches
+        to float64 before testing convergence, and the fixed point is float64's. The
+        float32 copy is freed when switched off.
+        """
+        self.xa32 = self.xa.astype(np.float32) if on else None
 
     def estep(self, beta: Any, keep_post: bool = False) -> _EStep:
         self.n_evals += 1
         logp = np.vstack([self.design.log_probs(beta, self.theta), self.logw[None, :]])
-        xa = self.xa
+        single = self.xa32 is not None and not keep_post
+        xa = self.xa32 if single else self.xa
         f = self.pats.freq
-        ll = xa @ logp
+        ll = xa @ (logp.astype(np.float32) if single else logp)
         mx = ll.max(axis=1, keepdims=True)
         np.subtract(ll, mx, out=ll)
         np.exp(ll, out=ll)
-        s = ll.sum(axis=1)
+        s = ll.sum(axis=1, dtype=np.float64)
         loglik = float(f @ (mx[:, 0] + np.log(s)))
+        if single:
+            ll *= (f / s).astype(np.float32)[:, None]
+            ra = (xa.T @ ll).astype(np.float64)
+            return _EStep(loglik, ra[:-1], None, ra[-1])
         if keep_post:
             ll /= s[:, None]
             post = ll.copy()
@@ -596,6 +613,9 @@ class Calibration:
     messages: list[str]
 
 
+_SINGLE_UNTIL = 1e-3  # largest EM step at which fit() leaves float32 E-steps
+
+
 def fit(engine: Any, max_iter: int, tol: float, se: str | None,
         progress: Any = None) -> Calibration:
     """EM with SQUAREM acceleration to ``tol`` (max absolute EM step), then the SEs."""
@@ -604,11 +624,21 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
     converged = False
     it = 0
     ll = -math.inf
+    # float32 E-steps while the EM steps are large; float64 from the first cycle whose
+    # step is below ``_SINGLE_UNTIL`` (and always for the convergence test)
+    single = getattr(engine, "single_precision", None)
+    if single is not None:
+        single(True)
     while it < max_iter:
         it += 1
         p1, ll0 = engine.em_map(phi)
         r = p1 - phi
-        if float(np.max(np.abs(r))) < tol:
+        if single is not None and float(np.max(np.abs(r))) < max(_SINGLE_UNTIL, 100 * tol):
+            single(False)
+            single = None
+            p1, ll0 = engine.em_map(phi)
+            r = p1 - phi
+        if float(np.max(np.abs(r))) < tol and single is None:
             phi, ll, converged = p1, ll0, True
             break
         p2, ll1 = engine.em_map(p1)
@@ -627,9 +657,11 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
         phi, ll = nxt, ll1
         if progress is not None:
             progress(it, ll)
-        if step < tol:
+        if step < tol and single is None:
             converged = True
             break
+    if single is not None:
+        single(False)
     if not converged:
         msg = (f"EM stopped after {max_iter} cycles without reaching tol={tol:g}; "
                "increase max_iter or check items with very few answers in a category")

@@ -1,0 +1,53 @@
+"""The calibration's speed devices change nothing in the estimates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import measurelib as ml
+from measurelib.psychometrics._irt import _estimate as est
+
+
+@pytest.fixture(scope="module")
+def problem() -> tuple[est.Design, np.ndarray]:
+    df = ml.psychometrics.simulate_irt(n=1500, n_items=8, n_categories=4, seed=31, start=0)
+    codes, design, used = est.prepare(df, None, "graded")
+    return design, codes[used]
+
+
+def _engine(design: est.Design, codes: np.ndarray) -> est.Engine:
+    theta, w = est.quadrature(61)
+    return est.Engine(design, est.collapse(codes, design.ncat), theta, w)
+
+
+def test_float32_phase_reaches_the_float64_fixed_point(
+        problem: tuple[est.Design, np.ndarray], monkeypatch: pytest.MonkeyPatch) -> None:
+    design, codes = problem
+    mixed_engine = _engine(design, codes)
+    mixed = est.fit(mixed_engine, 2000, 1e-6, None)
+    assert mixed_engine.xa32 is None  # the float32 copy is freed before returning
+    monkeypatch.setattr(est, "_SINGLE_UNTIL", np.inf)  # float64 from the first cycle
+    pure = est.fit(_engine(design, codes), 2000, 1e-6, None)
+    assert mixed.converged and pure.converged
+    np.testing.assert_allclose(mixed.phi, pure.phi, rtol=0, atol=1e-6)
+    assert mixed.loglik == pytest.approx(pure.loglik, abs=1e-6)
+
+
+def test_float32_estep_is_close_and_float64_is_exact(
+        problem: tuple[est.Design, np.ndarray]) -> None:
+    design, codes = problem
+    eng = _engine(design, codes)
+    beta = design.beta(eng.start())
+    exact = eng.estep(beta)
+    eng.single_precision(True)
+    approx = eng.estep(beta)
+    eng.single_precision(False)
+    again = eng.estep(beta)
+    assert approx.r.dtype == np.float64
+    np.testing.assert_allclose(approx.r, exact.r, rtol=1e-4, atol=1e-6)
+    assert approx.loglik == pytest.approx(exact.loglik, rel=1e-6)
+    np.testing.assert_array_equal(again.r, exact.r)
+    # the expected counts add up to the number of respondents, in both precisions
+    assert exact.nq.sum() == pytest.approx(len(codes))
+    assert approx.nq.sum() == pytest.approx(len(codes), rel=1e-5)
