@@ -49,5 +49,6 @@ def test_float32_estep_is_close_and_float64_is_exact(
     assert approx.loglik == pytest.approx(exact.loglik, rel=1e-6)
     np.testing.assert_array_equal(again.r, exact.r)
     # the expected counts add up to the number of respondents, in both precisions
+    assert exact.nq is not None and approx.nq is not None
     assert exact.nq.sum() == pytest.approx(len(codes))
     assert approx.nq.sum() == pytest.approx(len(codes), rel=1e-5)
