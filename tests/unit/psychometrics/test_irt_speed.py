@@ -52,3 +52,23 @@ def test_float32_estep_is_close_and_float64_is_exact(
     assert exact.nq is not None and approx.nq is not None
     assert exact.nq.sum() == pytest.approx(len(codes))
     assert approx.nq.sum() == pytest.approx(len(codes), rel=1e-5)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 7])
+def test_graded_newton_terms_equal_the_general_derivatives(k: int) -> None:
+    from measurelib.psychometrics._irt._models import graded_newton, item_derivatives
+
+    rng = np.random.default_rng(k)
+    theta, _ = est.quadrature(61)
+    n = 6
+    d = -np.sort(rng.normal(0, 1.5, (n, k - 1)), axis=1)
+    beta = np.column_stack([rng.uniform(0.3, 3.0, n), d])
+    r = rng.random((n, k, theta.shape[0])) * 40
+    p, dl, d2 = item_derivatives("graded", beta, theta)
+    val, g, h = graded_newton(beta, theta, r)
+    np.testing.assert_allclose(val, (r * np.log(p)).sum(axis=(1, 2)), rtol=1e-13)
+    np.testing.assert_allclose(g, np.einsum("nkq,nkqb->nb", r, dl), rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(h, np.einsum("nkq,nkqbc->nbc", r, d2), rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(h, np.swapaxes(h, 1, 2), rtol=1e-12, atol=1e-10)
+    # concave: the M-step's Newton steps go uphill
+    assert np.all(np.linalg.eigvalsh(h) < 0)

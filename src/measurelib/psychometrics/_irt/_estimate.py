@@ -22,7 +22,7 @@ import numpy as np
 
 from measurelib.errors import ConvergenceWarning
 
-from ._models import item_derivatives, item_probs
+from ._models import graded_newton, item_derivatives, item_probs
 
 __all__ = ["MODELS", "Calibration", "Design", "Patterns", "fit", "prepare"]
 
@@ -431,11 +431,8 @@ class Engine:
             rows = starts[idx][:, None] + np.arange(k)[None, :]
             rg = r[rows.ravel()].reshape(len(idx), k, -1)
             b = beta[rows]
-            p, dl, d2 = item_derivatives(kind, b, self.theta)
-            val = (rg * np.log(np.maximum(p, 1e-300))).sum(axis=(1, 2))
+            val, g, h = self._newton_terms(kind, b, rg)
             for it in range(max_newton):
-                g = np.einsum("nkq,nkqb->nb", rg, dl)
-                h = np.einsum("nkq,nkqbc->nbc", rg, d2)
                 try:
                     step = np.linalg.solve(-h, g[..., None])[..., 0]
                 except np.linalg.LinAlgError:
@@ -462,9 +459,18 @@ class Engine:
                 b = new
                 if moved < 1e-10 or it == max_newton - 1:
                     break  # (no derivatives for a Newton step that will not be taken)
-                p, dl, d2 = item_derivatives(kind, b, self.theta)
+                _, g, h = self._newton_terms(kind, b, rg)
             beta[rows] = b
         return beta
+
+    def _newton_terms(self, kind: str, b: Any, rg: Any) -> tuple[Any, Any, Any]:
+        """Per item: sum r log P, its gradient and Hessian (graded ones in closed form)."""
+        if kind == "graded":
+            return graded_newton(b, self.theta, rg)
+        p, dl, d2 = item_derivatives(kind, b, self.theta)
+        val = (rg * np.log(np.maximum(p, 1e-300))).sum(axis=(1, 2))
+        return (val, np.einsum("nkq,nkqb->nb", rg, dl),
+                np.einsum("nkq,nkqbc->nbc", rg, d2))
 
     def mstep(self, phi: Any, r: Any, max_newton: int = 25, tol: float = 1e-11) -> Any:
         d = self.design
