@@ -518,6 +518,10 @@ class Engine:
     def beta_of(self, phi: Any) -> Any:
         return self.design.beta(phi)
 
+    def loglik(self, phi: Any) -> float:
+        """The marginal log-likelihood at ``phi`` (one E-step)."""
+        return self.estep(self.design.beta(phi)).loglik
+
     def em_map(self, phi: Any) -> tuple[Any, float]:
         e = self.estep(self.design.beta(phi))
         return self.mstep(phi, e.r), e.loglik
@@ -639,12 +643,12 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
         it += 1
         p1, ll0 = engine.em_map(phi)
         r = p1 - phi
+        # only a cycle begun in float64 may end the iterations
+        final = single is None
         if single is not None and float(np.max(np.abs(r))) < max(_SINGLE_UNTIL, 100 * tol):
-            single(False)
+            single(False)  # the rest of this cycle, and all later ones, in float64
             single = None
-            p1, ll0 = engine.em_map(phi)
-            r = p1 - phi
-        if float(np.max(np.abs(r))) < tol and single is None:
+        if final and float(np.max(np.abs(r))) < tol:
             phi, ll, converged = p1, ll0, True
             break
         p2, ll1 = engine.em_map(p1)
@@ -663,7 +667,7 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
         phi, ll = nxt, ll1
         if progress is not None:
             progress(it, ll)
-        if step < tol and single is None:
+        if step < tol and final:
             converged = True
             break
     if single is not None:
@@ -698,7 +702,7 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
             warnings.warn(f"irt(): {msg}", ConvergenceWarning, stacklevel=3)
             vcov = np.full((len(phi), len(phi)), np.nan)
     if se is None:  # the log-likelihood at the estimates is all that is needed
-        ll = engine.estep(engine.beta_of(phi)).loglik
+        ll = engine.loglik(phi)
     else:
         score_final, ll = engine.gradient(phi)
         if score is None:
