@@ -71,25 +71,28 @@ def test_graded_newton_terms_equal_the_general_derivatives(k: int) -> None:
     np.testing.assert_allclose(val, (r * np.log(p)).sum(axis=(1, 2)), rtol=1e-13)
     np.testing.assert_allclose(g, np.einsum("nkq,nkqb->nb", r, dl), rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(h, np.einsum("nkq,nkqbc->nbc", r, d2), rtol=1e-10, atol=1e-8)
-    np.testing.assert_allclose(h, np.swapaxes(h, 1, 2), rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(h, np.swapaxes(h, 1, 2), rtol=0, atol=1e-12 * np.abs(h).max())
     # concave: the M-step's Newton steps go uphill
     assert np.all(np.linalg.eigvalsh(h) < 0)
 
 
 @settings(max_examples=200, deadline=None)
 @given(k=st.integers(2, 8), n=st.integers(1, 5), seed=st.integers(0, 2**32 - 1),
-       spread=st.floats(0.1, 4.0), slope=st.floats(0.05, 5.0))
+       spread=st.floats(0.1, 2.0), slope=st.floats(0.05, 3.0))
 def test_graded_newton_terms_fuzz(k: int, n: int, seed: int, spread: float,
                                   slope: float) -> None:
     from measurelib.psychometrics._irt._models import graded_newton, item_derivatives
 
+    # slopes and intercepts whose cumulative probabilities do not round to 0 or 1 on the
+    # grid (there the general derivatives themselves overflow); expected counts as the
+    # E-step makes them, proportional to the category probabilities
     rng = np.random.default_rng(seed)
-    theta, _ = est.quadrature(31)
+    theta, _ = est.quadrature(61)
     d = -np.sort(rng.normal(0, spread, (n, k - 1)), axis=1)
     d[:, 1:] -= np.arange(1, k - 1) * 1e-3  # strictly decreasing intercepts
     beta = np.column_stack([np.full(n, slope), d])
-    r = rng.random((n, k, theta.shape[0])) * 10
     p, dl, d2 = item_derivatives("graded", beta, theta)
+    r = p * rng.random((n, k, theta.shape[0])) * 500
     val, g, h = graded_newton(beta, theta, r)
     np.testing.assert_allclose(val, (r * np.log(np.maximum(p, 1e-300))).sum(axis=(1, 2)),
                                rtol=1e-12)

@@ -133,8 +133,9 @@ def graded_newton(beta: Any, theta: Any, r: Any) -> tuple[Any, Any, Any]:
     for m in range(1, k):
         dp[:, m, :, m] = w[:, m]
         dp[:, m - 1, :, m] = -w[:, m]
-    g = np.einsum("nkq,nkqb->nb", u, dp)
-    h = -np.einsum("nkqb,nkqc->nbc", (u / p)[..., None] * dp, dp)
+    dlog = dp / p[..., None]  # zero where a category's probability saturates to 0
+    g = np.einsum("nkq,nkqb->nb", r, dlog)
+    h = -np.einsum("nkqb,nkqc->nbc", r[..., None] * dlog, dlog)
     # u_c d2P_c summed over c: each P*_m enters P_m (+) and P_{m-1} (-)
     s = (w * (1.0 - 2.0 * ps))[:, 1:k] * (u[:, 1:] - u[:, :-1])  # (n, K-1, Q)
     st = s @ theta
