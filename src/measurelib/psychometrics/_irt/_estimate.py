@@ -22,7 +22,7 @@ import numpy as np
 
 from measurelib.errors import ConvergenceWarning
 
-from ._models import item_derivatives, item_probs
+from ._models import graded_newton, item_derivatives, item_probs
 
 __all__ = ["MODELS", "Calibration", "Design", "Patterns", "fit", "prepare"]
 
@@ -359,18 +359,35 @@ class Engine:
         self.xa[:, :-1] = x
         self.xa[:, -1] = 1.0
         pats.onehot = self.xa[:, :-1]  # one copy in memory
+        self.xa32: Any = None  # the one-hot matrix in single precision, while it is used
+
+    def single_precision(self, on: bool) -> None:
+        """Run the E-step's two products in float32 (``on``) or float64.
+
+        The one-hot matrix is exact in float32; the log-probabilities and posteriors
+        lose digits beyond the 7th, which moves EM steps by far less than they are
+        while the estimates are still far from the maximum. ``fit`` therefore switches
+        to float64 before testing convergence, and the fixed point is float64's. The
+        float32 copy is freed when switched off.
+        """
+        self.xa32 = self.xa.astype(np.float32) if on else None
 
     def estep(self, beta: Any, keep_post: bool = False) -> _EStep:
         self.n_evals += 1
         logp = np.vstack([self.design.log_probs(beta, self.theta), self.logw[None, :]])
-        xa = self.xa
+        single = self.xa32 is not None and not keep_post
+        xa = self.xa32 if single else self.xa
         f = self.pats.freq
-        ll = xa @ logp
+        ll = xa @ (logp.astype(np.float32) if single else logp)
         mx = ll.max(axis=1, keepdims=True)
         np.subtract(ll, mx, out=ll)
         np.exp(ll, out=ll)
-        s = ll.sum(axis=1)
+        s = ll.sum(axis=1, dtype=np.float64)
         loglik = float(f @ (mx[:, 0] + np.log(s)))
+        if single:
+            ll *= (f / s).astype(np.float32)[:, None]
+            ra = (xa.T @ ll).astype(np.float64)
+            return _EStep(loglik, ra[:-1], None, ra[-1])
         if keep_post:
             ll /= s[:, None]
             post = ll.copy()
@@ -414,11 +431,8 @@ class Engine:
             rows = starts[idx][:, None] + np.arange(k)[None, :]
             rg = r[rows.ravel()].reshape(len(idx), k, -1)
             b = beta[rows]
-            p, dl, d2 = item_derivatives(kind, b, self.theta)
-            val = (rg * np.log(np.maximum(p, 1e-300))).sum(axis=(1, 2))
+            val, g, h = self._newton_terms(kind, b, rg)
             for it in range(max_newton):
-                g = np.einsum("nkq,nkqb->nb", rg, dl)
-                h = np.einsum("nkq,nkqbc->nbc", rg, d2)
                 try:
                     step = np.linalg.solve(-h, g[..., None])[..., 0]
                 except np.linalg.LinAlgError:
@@ -445,9 +459,18 @@ class Engine:
                 b = new
                 if moved < 1e-10 or it == max_newton - 1:
                     break  # (no derivatives for a Newton step that will not be taken)
-                p, dl, d2 = item_derivatives(kind, b, self.theta)
+                _, g, h = self._newton_terms(kind, b, rg)
             beta[rows] = b
         return beta
+
+    def _newton_terms(self, kind: str, b: Any, rg: Any) -> tuple[Any, Any, Any]:
+        """Per item: sum r log P, its gradient and Hessian (graded ones in closed form)."""
+        if kind == "graded":
+            return graded_newton(b, self.theta, rg)
+        p, dl, d2 = item_derivatives(kind, b, self.theta)
+        val = (rg * np.log(np.maximum(p, 1e-300))).sum(axis=(1, 2))
+        return (val, np.einsum("nkq,nkqb->nb", rg, dl),
+                np.einsum("nkq,nkqbc->nbc", rg, d2))
 
     def mstep(self, phi: Any, r: Any, max_newton: int = 25, tol: float = 1e-11) -> Any:
         d = self.design
@@ -494,6 +517,10 @@ class Engine:
 
     def beta_of(self, phi: Any) -> Any:
         return self.design.beta(phi)
+
+    def loglik(self, phi: Any) -> float:
+        """The marginal log-likelihood at ``phi`` (one E-step)."""
+        return self.estep(self.design.beta(phi)).loglik
 
     def em_map(self, phi: Any) -> tuple[Any, float]:
         e = self.estep(self.design.beta(phi))
@@ -596,6 +623,9 @@ class Calibration:
     messages: list[str]
 
 
+_SINGLE_UNTIL = 1e-3  # largest EM step at which fit() leaves float32 E-steps
+
+
 def fit(engine: Any, max_iter: int, tol: float, se: str | None,
         progress: Any = None) -> Calibration:
     """EM with SQUAREM acceleration to ``tol`` (max absolute EM step), then the SEs."""
@@ -604,11 +634,21 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
     converged = False
     it = 0
     ll = -math.inf
+    # float32 E-steps while the EM steps are large; float64 from the first cycle whose
+    # step is below ``_SINGLE_UNTIL`` (and always for the convergence test)
+    single = getattr(engine, "single_precision", None)
+    if single is not None:
+        single(True)
     while it < max_iter:
         it += 1
         p1, ll0 = engine.em_map(phi)
         r = p1 - phi
-        if float(np.max(np.abs(r))) < tol:
+        # only a cycle begun in float64 may end the iterations
+        final = single is None
+        if single is not None and float(np.max(np.abs(r))) < max(_SINGLE_UNTIL, 100 * tol):
+            single(False)  # the rest of this cycle, and all later ones, in float64
+            single = None
+        if final and float(np.max(np.abs(r))) < tol:
             phi, ll, converged = p1, ll0, True
             break
         p2, ll1 = engine.em_map(p1)
@@ -627,9 +667,11 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
         phi, ll = nxt, ll1
         if progress is not None:
             progress(it, ll)
-        if step < tol:
+        if step < tol and final:
             converged = True
             break
+    if single is not None:
+        single(False)
     if not converged:
         msg = (f"EM stopped after {max_iter} cycles without reaching tol={tol:g}; "
                "increase max_iter or check items with very few answers in a category")
@@ -660,7 +702,7 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
             warnings.warn(f"irt(): {msg}", ConvergenceWarning, stacklevel=3)
             vcov = np.full((len(phi), len(phi)), np.nan)
     if se is None:  # the log-likelihood at the estimates is all that is needed
-        ll = engine.estep(engine.beta_of(phi)).loglik
+        ll = engine.loglik(phi)
     else:
         score_final, ll = engine.gradient(phi)
         if score is None:

@@ -219,6 +219,15 @@ class MultiEngine:
                 break
         return phi
 
+    def loglik(self, phi: Any) -> float:
+        """The marginal log-likelihood of all groups at ``phi``."""
+        return self._estep_all(phi)[0]
+
+    def single_precision(self, on: bool) -> None:
+        """Every group's E-step products in float32 (``on``) or float64."""
+        for eng in self.engines:
+            eng.single_precision(on)
+
     def em_map(self, phi: Any) -> tuple[Any, float]:
         ll, es = self._estep_all(phi)
         phi = self._item_mstep(phi, es)
