@@ -501,7 +501,7 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
         {k: v for k, v in meta.items() if v not in (None, False)}, sort_keys=True,
         ensure_ascii=False)})
     for p in plans:
-        if p.expr is None:
+        if p.expr is None and not _irt_lookup(p):
             continue
         for t in p.terms:
             var = _var_name(t.column)
@@ -509,6 +509,11 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
                 continue
             ext.append({"url": EXT_VARIABLE, "valueExpression": {
                 "name": var, "language": "text/fhirpath", "expression": _scored_var(m, t)}})
+    for p in plans:  # after the answers' variables: SDC evaluates variables in order
+        if _irt_lookup(p) and p.raw is not None:
+            ext.append({"url": EXT_VARIABLE, "valueExpression": {
+                "name": _sum_var(p.rule.id), "language": "text/fhirpath",
+                "expression": to_fhirpath(p.raw)}})
     q["extension"] = ext
     items: list[dict[str, Any]] = []
     if m.instructions is not None:
@@ -545,7 +550,7 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
             sext.append({"url": EXT_CALC, "valueExpression": {
                 "description": f"{p.rule.method} of {len(p.terms)} response(s)",
                 "language": "text/fhirpath", "expression": to_fhirpath(p.expr)}})
-        elif p.rule.method == "irt" and p.raw is not None:
+        elif _irt_lookup(p):
             sext.extend(_irt_extensions(m, p))
         si["extension"] = sext
         children = []
@@ -573,21 +578,33 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
     return q, diags
 
 
+def _irt_lookup(p: Any) -> bool:
+    """Whether plan ``p`` is an IRT score exported as its summed-score conversion table."""
+    return p.expr is None and p.rule.method == "irt" and p.raw is not None
+
+
+def _sum_var(rule_id: str) -> str:
+    """The Questionnaire-level SDC variable holding an IRT score's summed score."""
+    return "sum" + re.sub(r"[^A-Za-z0-9]", "", rule_id)
+
+
 def _irt_extensions(m: Measure, p: Any) -> list[dict[str, Any]]:
-    """The conversion table of an IRT score, and a calculatedExpression looking it up."""
+    """The conversion table of an IRT score, and a calculatedExpression looking it up.
+
+    The summed score is the Questionnaire-level variable ``%sum<rule>`` (defined after the
+    answers' variables it uses), so that any SDC filler evaluates the lookup.
+    """
     table = irt_conversion(m, p.rule)
     metric = m.calibration.metric.model_dump(mode="json") if m.calibration is not None else \
         {"name": "theta", "mean": 0.0, "sd": 1.0}
     doc = {"metric": metric, "estimator": "EAP for summed scores",
            "table": [{"sum": s, "score": v, "se": e} for s, (v, e) in table.items()]}
-    raw = to_fhirpath(p.raw)
+    var = _sum_var(p.rule.id)
     expr = "{}"
     for s_, (v, _e) in sorted(table.items(), reverse=True):
-        expr = f"iif(%sum = {fmt_num(s_)}, {fmt_num(v)}, {expr})"
+        expr = f"iif(%{var} = {fmt_num(s_)}, {fmt_num(v)}, {expr})"
     return [
         {"url": EXT_IRT_CONVERSION, "valueString": json.dumps(doc, ensure_ascii=False)},
-        {"url": EXT_VARIABLE, "valueExpression": {
-            "name": "sum", "language": "text/fhirpath", "expression": raw}},
         {"url": EXT_CALC, "valueExpression": {
             "description": "EAP for the summed score, from the IRT conversion table",
             "language": "text/fhirpath", "expression": expr}},
