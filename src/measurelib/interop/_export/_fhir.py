@@ -38,6 +38,7 @@ from measurelib.interop._export._common import (
     flatten_sum,
     fmt_num,
     irt_conversion,
+    irt_exported,
     not_expressible,
     placeholder,
     score_plans,
@@ -469,14 +470,10 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
     notes = []
     for p in plans:
         if p.expr is None and p.rule.method == "irt" and p.raw is not None:
-            diags.append(Diagnostic(
-                "export-irt-conversion", f"score {p.rule.id!r} is an IRT (EAP) score, which "
-                "a FHIRPath calculatedExpression cannot compute: the Questionnaire carries its "
+            diags.append(irt_exported(
+                p, "FHIRPath calculatedExpression", "the Questionnaire carries its "
                 "summed-score conversion table instead (extension "
-                f"{EXT_IRT_CONVERSION}, and a calculatedExpression looking the sum up in it)",
-                "Forms that leave a question unanswered get no score from the table: score "
-                "the responses with measurelib for EAP with skipped answers and SEs.",
-                Location(path=f"scores[{p.rule.id}]"), "info"))
+                f"{EXT_IRT_CONVERSION}, and a calculatedExpression looking the sum up in it)"))
             notes.append(f"Score '{p.rule.id}' is calculated from the summed score with the "
                          "IRT conversion table (EAP for summed scores; complete answers only).")
             continue
