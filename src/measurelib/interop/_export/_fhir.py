@@ -493,7 +493,9 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
     ext: list[dict[str, Any]] = []
     meta = {"format": 1, "licence": m.licence.model_dump(mode="json", exclude_defaults=True),
             "language": m.language, "languages": m.languages, "kind": m.kind,
-            "profile": m.profile, "short_title": m.short_title}
+            "profile": m.profile, "short_title": m.short_title,
+            "calibration": m.calibration.model_dump(mode="json", exclude_defaults=True)
+            if m.calibration is not None else None}
     ext.append({"url": EXT_ML_MEASURE, "valueString": json.dumps(
         {k: v for k, v in meta.items() if v not in (None, False)}, sort_keys=True,
         ensure_ascii=False)})
@@ -526,7 +528,9 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
                 "recode": {fmt_num(k): v for k, v in it.recode.items()} if it.recode else None,
                 "tags": it.tags or None, "code": it.code,
                 "personalised": it.personalised.model_dump(mode="json", exclude_defaults=True)
-                if it.personalised else None}.items() if v is not None}
+                if it.personalised else None,
+                "irt": it.irt.model_dump(mode="json", exclude_defaults=True)
+                if it.irt is not None else None}.items() if v is not None}
         elif spec.follow_up_of is not None:
             meta_i = {"scale": spec.scale_id, "follow_up": spec.column[len(it.id) + 1:]}
             if spec.when is not None:
