@@ -122,8 +122,8 @@ def test_irt_score_is_the_conversion_table_lookup() -> None:
     res = ml.export("wellbeing-cat", to="fhir")
     q = res.content
     names = [e["valueExpression"]["name"] for e in q["extension"] if e["url"] == EXT_VARIABLE]
-    assert "sumwellbeingt" in names
-    assert names.index("sumwellbeingt") == len(names) - 1  # after the answers it uses
+    assert "sum1wellbeingt" in names
+    assert names.index("sum1wellbeingt") == len(names) - 1  # after the answers it uses
     si = next(it for it in q["item"] if it["linkId"] == "score.wellbeing_t")
     urls = [e["url"] for e in si["extension"]]
     assert EXT_VARIABLE not in urls  # no item-level variable: one place, at the root

@@ -511,7 +511,7 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
     for p in plans:  # after the answers' variables: SDC evaluates variables in order
         if _irt_lookup(p) and p.raw is not None:
             ext.append({"url": EXT_VARIABLE, "valueExpression": {
-                "name": _sum_var(p.rule.id), "language": "text/fhirpath",
+                "name": _sum_var(m, p.rule.id), "language": "text/fhirpath",
                 "expression": to_fhirpath(p.raw)}})
     q["extension"] = ext
     items: list[dict[str, Any]] = []
@@ -584,9 +584,12 @@ def _irt_lookup(p: Any) -> bool:
     return p.expr is None and p.rule.method == "irt" and p.raw is not None
 
 
-def _sum_var(rule_id: str) -> str:
-    """The Questionnaire-level SDC variable holding an IRT score's summed score."""
-    return "sum" + re.sub(r"[^A-Za-z0-9]", "", rule_id)
+def _sum_var(m: Measure, rule_id: str) -> str:
+    """The Questionnaire-level SDC variable holding an IRT score's summed score:
+    ``sum<n><letters>``, n the rule's position (unique, like the answers' ``v<n><column>``).
+    """
+    n = next(i for i, r in enumerate(m.scores, start=1) if r.id == rule_id)
+    return f"sum{n}" + re.sub(r"[^A-Za-z0-9]", "", rule_id)
 
 
 def _irt_extensions(m: Measure, p: Any) -> list[dict[str, Any]]:
@@ -600,7 +603,7 @@ def _irt_extensions(m: Measure, p: Any) -> list[dict[str, Any]]:
         {"name": "theta", "mean": 0.0, "sd": 1.0}
     doc = {"metric": metric, "estimator": "EAP for summed scores",
            "table": [{"sum": s, "score": v, "se": e} for s, (v, e) in table.items()]}
-    var = _sum_var(p.rule.id)
+    var = _sum_var(m, p.rule.id)
     expr = "{}"
     for s_, (v, _e) in sorted(table.items(), reverse=True):
         expr = f"iif(%{var} = {fmt_num(s_)}, {fmt_num(v)}, {expr})"
