@@ -58,16 +58,46 @@ def simulate_wellbeing() -> None:
     pd.DataFrame(data).to_csv(SIMULATED, index=False, lineterminator="\n")
 
 
+def _scalar(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
 def _flow(block: dict[str, object]) -> str:
+    """A YAML flow mapping, nested mappings (the ``se:`` block) and lists included."""
     parts = []
     for k, v in block.items():
-        if isinstance(v, list):
-            parts.append(f"{k}: [{', '.join(f'{x:g}' for x in v)}]")
-        elif isinstance(v, float):
-            parts.append(f"{k}: {v:g}")
+        if isinstance(v, dict):
+            parts.append(f"{k}: {_flow(v)}")
+        elif isinstance(v, list):
+            parts.append(f"{k}: [{', '.join(_scalar(x) for x in v)}]")
         else:
-            parts.append(f"{k}: {v}")
+            parts.append(f"{k}: {_scalar(v)}")
     return "{" + ", ".join(parts) + "}"
+
+
+def _rounded(v: object) -> object:
+    if isinstance(v, float):
+        return round(v, 4)
+    if isinstance(v, list):
+        return [_rounded(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _rounded(x) for k, x in v.items()}
+    return v
+
+
+def _strip_irt(line: str) -> str:
+    """``line`` without its flow ``, irt: {...}`` entry (nested braces included)."""
+    at = line.find(", irt: {")
+    if at < 0:
+        return line
+    depth = 0
+    for j in range(at + len(", irt: "), len(line)):
+        depth += {"{": 1, "}": -1}.get(line[j], 0)
+        if depth == 0:
+            return line[:at] + line[j + 1:]
+    return line
 
 
 def patch(path: Path, measure: object) -> str:
@@ -76,15 +106,13 @@ def patch(path: Path, measure: object) -> str:
 
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"\n# --- calibration.*", "\n", text, flags=re.S).rstrip("\n") + "\n"
-    lines = [re.sub(r", irt: \{[^{}]*\}\}$", "}", line) for line in text.split("\n")]
+    lines = [_strip_irt(line) for line in text.split("\n")]
     for it in measure.items:  # type: ignore[attr-defined]
         if it.irt is None:
             continue
         block = it.irt.model_dump(mode="json", exclude_defaults=True)
         block.pop("model", None) if block.get("model") == "graded" else None
-        flow = _flow({k: (round(v, 4) if isinstance(v, float) else
-                          [round(x, 4) for x in v] if isinstance(v, list) else v)
-                      for k, v in block.items()})
+        flow = _flow({k: _rounded(v) for k, v in block.items()})
         for i, line in enumerate(lines):
             if re.match(r"\s*- \{id: " + re.escape(it.id) + ",", lines[i]):
                 lines[i] = lines[i][:-1] + f", irt: {flow}}}"

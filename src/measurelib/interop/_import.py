@@ -336,7 +336,7 @@ def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> Import
             if text is not None:
                 item["text"] = text
             item["scale"] = scale_id
-            for key in ("reverse", "recode", "tags", "code", "personalised"):
+            for key in ("reverse", "recode", "tags", "code", "personalised", "irt"):
                 if key in ml_meta:
                     item[key] = ml_meta[key]
             if "code" not in item and it.get("prefix"):
@@ -375,6 +375,8 @@ def from_fhir(resource: dict[str, Any] | str, *, file: str = "<fhir>") -> Import
         data["scores"] = scores
     if meta.get("profile"):
         data["profile"] = True
+    if meta.get("calibration"):
+        data["calibration"] = meta["calibration"]
     return _finish(data, "fhir", diags, file)
 
 
@@ -687,7 +689,8 @@ def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | 
             hi = r.get("Text Validation Max") or ("100" if ftype == "slider" else None)
             if not lo or not hi or not _is_num(lo) or not _is_num(hi):
                 if "@READONLY" in ann:
-                    continue  # a score placeholder
+                    n_calc += 1  # a score placeholder (a score REDCap cannot compute)
+                    continue
                 diags.append(_note(f"field {name!r}: no min/max; 0-10 assumed",
                                    "Set the scale's min and max.", f"row {i}"))
                 lo, hi = lo if _is_num(lo) else "0", hi if _is_num(hi) else "10"
@@ -717,12 +720,21 @@ def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | 
             item["code"] = r["Question Number (surveys only)"]
         if r.get("Required Field?") == "y":
             item["required"] = True
+        irt = re.search(r"measurelib irt (\{.*\})", ann)
+        if irt:  # a calibrated item's parameters, carried in the annotation
+            try:
+                item["irt"] = json.loads(irt.group(1))
+            except json.JSONDecodeError:
+                diags.append(_note(f"field {name!r}: its irt annotation is not valid JSON; "
+                                   "not carried over", "Copy the item's `irt:` block from "
+                                   "the bank.", f"row {i}"))
         if r.get("Branching Logic (Show field only if...)"):
             diags.append(_note(f"field {name!r}: branching logic is not carried over",
                                "Use follow_up with `when:`.", f"row {i}", "info"))
         items.append(item)
     if n_calc:
-        diags.append(_note(f"{n_calc} calc field(s) (scores) are not carried over",
+        diags.append(_note(f"{n_calc} score field(s) (calc fields and read-only score "
+                           "fields) are not carried over",
                            "Write the score rules (`scores:`) by hand.", "scores"))
     data["scales"] = _dedupe_scales(scales, items)
     data["items"] = items

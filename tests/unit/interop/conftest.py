@@ -103,6 +103,37 @@ def own_scores() -> Callable[..., list[dict[str, Any]]]:
     return measurelib_scores
 
 
+def conversion_table_scores(m: ml.Measure, rows: list[dict[str, Any]]
+                            ) -> list[dict[str, Any]]:
+    """What a form computes for each ``method: irt`` score of ``rows``: measurelib's EAP for
+    summed scores rounded as the printed conversion table, or None when an answer is
+    skipped (the table needs every question answered)."""
+    from measurelib.definition import ScoreIRT
+
+    rules = [r.model_copy(update={"irt": (r.irt or ScoreIRT()).model_copy(
+        update={"estimator": "EAP_sum"})}) if r.method == "irt" else r for r in m.scores]
+    scores = measurelib_scores(m.model_copy(update={"scores": rules}), rows)
+    mt = m.calibration.metric if m.calibration is not None else None
+    dec = mt.decimals if mt is not None and mt.decimals is not None else (
+        1 if mt is not None and mt.sd >= 5 else 3)
+    out = []
+    for row, got in zip(rows, scores):
+        d = {}
+        for r in m.scores:
+            if r.method != "irt":
+                continue
+            v = got[r.id]
+            complete = all(c in row for c in m.score_items(r))
+            d[r.id] = round(v, dec) if complete and v is not None else None
+        out.append(d)
+    return out
+
+
+@pytest.fixture
+def table_scores() -> Callable[..., list[dict[str, Any]]]:
+    return conversion_table_scores
+
+
 def same(a: float | None, b: float | None) -> bool:
     if a is None or b is None:
         return a is None and b is None

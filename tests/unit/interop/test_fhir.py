@@ -91,25 +91,56 @@ def test_every_shipped_measure_is_a_valid_sdc_questionnaire(shipped: ml.Measure)
 
 
 def test_scores_computed_by_fhirpath_equal_measurelib(shipped: ml.Measure, rows_of: Any,
-                                                      own_scores: Any, close: Any) -> None:
-    if any(s.method == "irt" for s in shipped.scores):
-        pytest.xfail("IRT scores: not checked here yet "
-                     "(the export's EAP-for-sums lookup uses a %sum variable this "
-                     "evaluator does not define, and pattern EAP is not the summed-score "
-                     "EAP)")
+                                                      own_scores: Any, close: Any,
+                                                      table_scores: Any) -> None:
     q = ml.export(shipped, to="fhir").content
     rows = rows_of(shipped, 40, seed=3)
     expected = own_scores(shipped, rows)
-    n_checked = 0
-    for row, want in zip(rows, expected):
+    # IRT scores: the Questionnaire computes EAP for summed scores from the conversion
+    # table (complete answers only), so it is checked against measurelib's EAP_sum
+    sum_scores = table_scores(shipped, rows)
+    n_checked = n_irt = 0
+    for row, want, want_sum in zip(rows, expected, sum_scores):
         qr = questionnaire_response(shipped, row)
         got = fhir_scores(q, qr)
         for sid, value in got.items():
-            assert close(value, want[sid]), (sid, row, value, want[sid])
+            if shipped.score_rule(sid).method == "irt":
+                assert close(value, want_sum[sid]), (sid, row, value, want_sum[sid])
+                n_irt += want_sum[sid] is not None
+            else:
+                assert close(value, want[sid]), (sid, row, value, want[sid])
             n_checked += 1
+    if any(s.method == "irt" for s in shipped.scores):
+        assert n_irt > 0  # every third row is complete
     expressible = [s for s in shipped.scores if s.method != "value_set"
                    and not (s.transform and s.transform.table is not None)]
     assert n_checked == len(rows) * len(expressible)
+
+
+def test_irt_score_is_the_conversion_table_lookup() -> None:
+    """wellbeing-cat: a Questionnaire-level %sum variable, the table, the lookup, the note."""
+    res = ml.export("wellbeing-cat", to="fhir")
+    q = res.content
+    names = [e["valueExpression"]["name"] for e in q["extension"] if e["url"] == EXT_VARIABLE]
+    assert "sum1wellbeingt" in names
+    assert names.index("sum1wellbeingt") == len(names) - 1  # after the answers it uses
+    si = next(it for it in q["item"] if it["linkId"] == "score.wellbeing_t")
+    urls = [e["url"] for e in si["extension"]]
+    assert EXT_VARIABLE not in urls  # no item-level variable: one place, at the root
+    table = json.loads(next(e["valueString"] for e in si["extension"]
+                            if e["url"].endswith("/irt-sum-score-conversion")))
+    assert table["estimator"] == "EAP for summed scores"
+    assert table["metric"]["name"] == "T"
+    m = ml.load("wellbeing-cat")
+    assert [r["sum"] for r in table["table"]] == list(range(len(m.items), 5 * len(m.items) + 1))
+    # the lowest sum: every answer the lowest scored value
+    row = {it.id: (5 if it.reverse else 1) for it in m.items}
+    got = fhir_scores(q, questionnaire_response(m, row))
+    assert got == {"wellbeing_t": table["table"][0]["score"]}
+    row.pop(m.items[0].id)  # a skipped answer: no score from the table
+    assert fhir_scores(q, questionnaire_response(m, row)) == {"wellbeing_t": None}
+    assert "export-irt-conversion" in [d.code for d in res.diagnostics]
+    assert "conversion table" in q["description"]
 
 
 def test_unexpressible_scores_are_reported_in_result_and_file() -> None:

@@ -46,9 +46,6 @@ def test_round_trip_keeps_items_scales_options_translations(shipped: ml.Measure,
     flat = not any(it.follow_up or it.personalised for it in shipped.items)
     if fmt != "fhir" and not flat:
         pytest.skip("follow-ups and personalised items come back as plain items")
-    if fmt in ("fhir", "redcap") and any(s.method == "irt" for s in shipped.scores):
-        pytest.xfail("IRT scores: not checked here yet "
-                     "(FHIR and REDCap imports do not carry the items' irt blocks)")
     res = _reimport(shipped, fmt)
     back = res.measure
     langs = [shipped.language] if fmt == "redcap" else None
@@ -131,3 +128,33 @@ def test_bad_files(tmp_path: Any) -> None:
     with pytest.raises(ValueError, match="`format`"):
         import_definition(tmp_path / "x.txt")
     assert json.loads(json.dumps({"ok": 1}))
+
+
+@pytest.mark.parametrize("mid", ["wellbeing-cat", "instruments/banks/wellbeing-bank.yaml",
+                                 "instruments/banks/ipip-bfi.yaml"])
+@pytest.mark.parametrize("fmt", ["fhir", "redcap"])
+def test_round_trip_keeps_irt_calibration(mid: str, fmt: str) -> None:
+    """Items' irt blocks (parameters, their SEs, traits) come back; FHIR keeps the
+    calibration block (metric, sample) too, so IRT scores score the same after import."""
+    m = ml.load(mid)
+    back = _reimport(m, fmt).measure
+    calibrated = [it for it in m.items if it.irt is not None]
+    assert calibrated and all(it.irt.se is not None for it in calibrated if it.irt)
+    for it in m.items:
+        assert back.item(it.id).irt == it.irt, it.id
+    if fmt == "fhir":
+        assert back.calibration == m.calibration
+        if any(s.method == "irt" for s in m.scores):
+            rows = [{it.id: (i + k) % 5 + 1 for k, it in enumerate(m.items)} for i in range(5)]
+            rows[1].pop(m.items[0].id)  # a skipped answer: pattern EAP still scores
+            a, b = m.score(rows), back.score(rows)
+            for sid in a.scores.columns:
+                assert list(a.scores[sid]) == list(b.scores[sid]), sid
+
+
+def test_redcap_irt_annotation_that_is_not_json_is_reported() -> None:
+    res = ml.export("wellbeing-cat", to="redcap")
+    text = res.content.replace("measurelib irt {", "measurelib irt {oops", 1)
+    back = from_redcap("dictionary.csv", text=text)
+    assert any("not valid JSON" in d.message for d in back.diagnostics)
+    assert sum(it.irt is not None for it in back.measure.items) == len(back.measure.items) - 1

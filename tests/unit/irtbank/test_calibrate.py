@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +62,55 @@ def test_shipped_bank_blocks_match_a_fresh_calibration() -> None:
             assert new is not None
             assert it.irt.a == pytest.approx(new.a, abs=1e-4)
             np.testing.assert_allclose(it.irt.b, new.b, atol=1e-4)
+            # the parameters' standard errors are shipped too (nested `se:` blocks)
+            assert it.irt.se is not None and new.se is not None
+            assert it.irt.se.a == pytest.approx(new.se.a, abs=1e-4)
+            np.testing.assert_allclose(it.irt.se.b, new.se.b, atol=1e-4)
+
+
+@pytest.mark.parametrize("path", [WELLBEING, IPIP], ids=["wellbeing", "ipip"])
+def test_shipped_banks_carry_parameter_ses(path: Path) -> None:
+    bank = ml.load(path)
+    calibrated = [it for it in bank.items if it.irt is not None]
+    assert calibrated
+    for it in calibrated:
+        assert it.irt is not None and it.irt.se is not None, it.id
+        assert it.irt.se.a is not None and 0 < it.irt.se.a < 1
+        assert it.irt.se.b is not None and len(it.irt.se.b) == len(it.irt.b or [])
+
+
+def _script() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "calibrate_banks", ROOT / "scripts" / "calibrate_banks.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_calibrate_banks_script_writes_nested_blocks_in_place(tmp_path: Path) -> None:
+    """The script patches flow and block items with nested `se:` maps, keeps the comments,
+    and patching twice changes nothing."""
+    script = _script()
+    text = WELLBEING.read_text(encoding="utf-8")
+    # strip every irt entry: the script must put them back where they were
+    bare = "\n".join(script._strip_irt(line) for line in text.split("\n"))
+    bare = "\n".join(line for line in bare.split("\n") if not line.lstrip().startswith("irt:"))
+    assert "irt:" not in bare.split("# --- calibration")[0]
+    path = tmp_path / "bank.yaml"
+    path.write_text(bare, encoding="utf-8")
+    shipped = ml.load(WELLBEING)
+    once = script.patch(path, shipped)
+    assert once == text
+    path.write_text(once, encoding="utf-8")
+    assert script.patch(path, shipped) == once
+    back = ml.load(path)
+    for it in shipped.items:
+        assert back.item(it.id).irt == it.irt
+    comments = [ln for ln in text.split("\n") if ln.lstrip().startswith("#")]
+    assert comments and all(c in once.split("\n") for c in comments)
+    assert script._flow({"a": 1.5, "se": {"a": 0.1, "b": [0.2, 0.3]}}) == \
+        "{a: 1.5, se: {a: 0.1, b: [0.2, 0.3]}}"
 
 
 def test_short_form_keeps_the_bank_metric_and_its_table_scores_equal() -> None:

@@ -24,5 +24,8 @@ def test_fhir_carries_the_conversion_table_and_says_so() -> None:
     assert [r["sum"] for r in table["table"]] == list(ref["sum"])
     assert [r["score"] for r in table["table"]] == [round(x, 1) for x in ref["score"]]
     calc = ext["sdc-questionnaire-calculatedExpression"]["valueExpression"]["expression"]
-    assert calc.startswith("iif(%sum = 4, ") and calc.count("iif(") == len(ref)
+    assert calc.startswith("iif(%sum1wb = 4, ") and calc.count("iif(") == len(ref)
     assert "conversion table" in q["description"]
+    # the summed score is a Questionnaire-level variable, so SDC fillers evaluate it
+    names = [e["valueExpression"]["name"] for e in q["extension"] if "valueExpression" in e]
+    assert names[-2:] == ["sum1wb", "sum2wbs"]  # one per IRT score, unique

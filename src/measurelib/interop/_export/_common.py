@@ -385,6 +385,23 @@ def score_plans(m: Measure) -> list[ScorePlan]:
     return [plan_rule(m, r) for r in m.scores]
 
 
+#: What a form computes for a ``method: irt`` score (the note the exports print).
+IRT_NOTE = ("EAP for summed scores: the sum of the scored answers looked up in the IRT "
+            "conversion table, when every question is answered (no standard error); for EAP "
+            "from the answer pattern, with skipped answers and standard errors, score the "
+            "responses with measurelib")
+
+
+def irt_exported(plan: ScorePlan, target: str, how: str) -> Diagnostic:
+    """The ``export-irt-conversion`` note of an IRT score exported as its conversion table."""
+    return Diagnostic(
+        "export-irt-conversion", f"score {plan.rule.id!r} is an IRT (EAP) score, which "
+        f"a {target} cannot compute: {how}",
+        "Forms that leave a question unanswered get no score from the table: score "
+        "the responses with measurelib for EAP with skipped answers and SEs.",
+        Location(path=f"scores[{plan.rule.id}]"), "info")
+
+
 def not_expressible(plan: ScorePlan, target: str) -> Diagnostic:
     return Diagnostic(
         "export-score-not-expressible",

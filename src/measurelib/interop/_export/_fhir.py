@@ -38,6 +38,7 @@ from measurelib.interop._export._common import (
     flatten_sum,
     fmt_num,
     irt_conversion,
+    irt_exported,
     not_expressible,
     placeholder,
     score_plans,
@@ -469,14 +470,10 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
     notes = []
     for p in plans:
         if p.expr is None and p.rule.method == "irt" and p.raw is not None:
-            diags.append(Diagnostic(
-                "export-irt-conversion", f"score {p.rule.id!r} is an IRT (EAP) score, which "
-                "a FHIRPath calculatedExpression cannot compute: the Questionnaire carries its "
+            diags.append(irt_exported(
+                p, "FHIRPath calculatedExpression", "the Questionnaire carries its "
                 "summed-score conversion table instead (extension "
-                f"{EXT_IRT_CONVERSION}, and a calculatedExpression looking the sum up in it)",
-                "Forms that leave a question unanswered get no score from the table: score "
-                "the responses with measurelib for EAP with skipped answers and SEs.",
-                Location(path=f"scores[{p.rule.id}]"), "info"))
+                f"{EXT_IRT_CONVERSION}, and a calculatedExpression looking the sum up in it)"))
             notes.append(f"Score '{p.rule.id}' is calculated from the summed score with the "
                          "IRT conversion table (EAP for summed scores; complete answers only).")
             continue
@@ -496,12 +493,14 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
     ext: list[dict[str, Any]] = []
     meta = {"format": 1, "licence": m.licence.model_dump(mode="json", exclude_defaults=True),
             "language": m.language, "languages": m.languages, "kind": m.kind,
-            "profile": m.profile, "short_title": m.short_title}
+            "profile": m.profile, "short_title": m.short_title,
+            "calibration": m.calibration.model_dump(mode="json", exclude_defaults=True)
+            if m.calibration is not None else None}
     ext.append({"url": EXT_ML_MEASURE, "valueString": json.dumps(
         {k: v for k, v in meta.items() if v not in (None, False)}, sort_keys=True,
         ensure_ascii=False)})
     for p in plans:
-        if p.expr is None:
+        if p.expr is None and not _irt_lookup(p):
             continue
         for t in p.terms:
             var = _var_name(t.column)
@@ -509,6 +508,11 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
                 continue
             ext.append({"url": EXT_VARIABLE, "valueExpression": {
                 "name": var, "language": "text/fhirpath", "expression": _scored_var(m, t)}})
+    for p in plans:  # after the answers' variables: SDC evaluates variables in order
+        if _irt_lookup(p) and p.raw is not None:
+            ext.append({"url": EXT_VARIABLE, "valueExpression": {
+                "name": _sum_var(m, p.rule.id), "language": "text/fhirpath",
+                "expression": to_fhirpath(p.raw)}})
     q["extension"] = ext
     items: list[dict[str, Any]] = []
     if m.instructions is not None:
@@ -524,7 +528,9 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
                 "recode": {fmt_num(k): v for k, v in it.recode.items()} if it.recode else None,
                 "tags": it.tags or None, "code": it.code,
                 "personalised": it.personalised.model_dump(mode="json", exclude_defaults=True)
-                if it.personalised else None}.items() if v is not None}
+                if it.personalised else None,
+                "irt": it.irt.model_dump(mode="json", exclude_defaults=True)
+                if it.irt is not None else None}.items() if v is not None}
         elif spec.follow_up_of is not None:
             meta_i = {"scale": spec.scale_id, "follow_up": spec.column[len(it.id) + 1:]}
             if spec.when is not None:
@@ -545,7 +551,7 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
             sext.append({"url": EXT_CALC, "valueExpression": {
                 "description": f"{p.rule.method} of {len(p.terms)} response(s)",
                 "language": "text/fhirpath", "expression": to_fhirpath(p.expr)}})
-        elif p.rule.method == "irt" and p.raw is not None:
+        elif _irt_lookup(p):
             sext.extend(_irt_extensions(m, p))
         si["extension"] = sext
         children = []
@@ -573,21 +579,36 @@ def questionnaire(m: Measure, lang: str | None = None) -> tuple[dict[str, Any], 
     return q, diags
 
 
+def _irt_lookup(p: Any) -> bool:
+    """Whether plan ``p`` is an IRT score exported as its summed-score conversion table."""
+    return p.expr is None and p.rule.method == "irt" and p.raw is not None
+
+
+def _sum_var(m: Measure, rule_id: str) -> str:
+    """The Questionnaire-level SDC variable holding an IRT score's summed score:
+    ``sum<n><letters>``, n the rule's position (unique, like the answers' ``v<n><column>``).
+    """
+    n = next(i for i, r in enumerate(m.scores, start=1) if r.id == rule_id)
+    return f"sum{n}" + re.sub(r"[^A-Za-z0-9]", "", rule_id)
+
+
 def _irt_extensions(m: Measure, p: Any) -> list[dict[str, Any]]:
-    """The conversion table of an IRT score, and a calculatedExpression looking it up."""
+    """The conversion table of an IRT score, and a calculatedExpression looking it up.
+
+    The summed score is the Questionnaire-level variable ``%sum<rule>`` (defined after the
+    answers' variables it uses), so that any SDC filler evaluates the lookup.
+    """
     table = irt_conversion(m, p.rule)
     metric = m.calibration.metric.model_dump(mode="json") if m.calibration is not None else \
         {"name": "theta", "mean": 0.0, "sd": 1.0}
     doc = {"metric": metric, "estimator": "EAP for summed scores",
            "table": [{"sum": s, "score": v, "se": e} for s, (v, e) in table.items()]}
-    raw = to_fhirpath(p.raw)
+    var = _sum_var(m, p.rule.id)
     expr = "{}"
     for s_, (v, _e) in sorted(table.items(), reverse=True):
-        expr = f"iif(%sum = {fmt_num(s_)}, {fmt_num(v)}, {expr})"
+        expr = f"iif(%{var} = {fmt_num(s_)}, {fmt_num(v)}, {expr})"
     return [
         {"url": EXT_IRT_CONVERSION, "valueString": json.dumps(doc, ensure_ascii=False)},
-        {"url": EXT_VARIABLE, "valueExpression": {
-            "name": "sum", "language": "text/fhirpath", "expression": raw}},
         {"url": EXT_CALC, "valueExpression": {
             "description": "EAP for the summed score, from the IRT conversion table",
             "language": "text/fhirpath", "expression": expr}},

@@ -9,7 +9,9 @@
 - field names follow REDCap's rules (lowercase letters, digits and ``_``, starting with a
   letter, at most 26 characters, unique). Longer or invalid names are shortened
   deterministically (the first characters plus a short hash) and the mapping is
-  returned in ``field_map`` and noted in each field's annotation.
+  returned in ``field_map`` and noted in each field's annotation;
+- a calibrated item's ``irt`` block rides in its annotation (``measurelib irt {...}``,
+  JSON), so that measurelib's import keeps the calibration.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -220,6 +223,10 @@ def data_dictionary(m: Measure, lang: str | None = None, *, record_id: bool = Tr
                 names[spec.follow_up_of], spec.when, specs.get(spec.follow_up_of))
         if col in field_map:
             notes.append(f"measurelib column {col}")
+        if it.irt is not None and spec.follow_up_of is None and spec.goal_text_of is None:
+            # last: a calibrated item's parameters, read back by measurelib's import
+            notes.append("measurelib irt " + json.dumps(
+                it.irt.model_dump(mode="json", exclude_defaults=True), sort_keys=True))
         if notes:
             r["Field Annotation"] = "; ".join(notes)
         rows.append(r)

@@ -11,8 +11,9 @@
   form's data export is a file ``measurelib import`` reads;
 - each score as a ``calculate`` row ``score_<id>`` in ODK XPath; a score converted with a
   lookup table (SWEMWBS raw → metric) gets a ``calculate`` ``score_<id>_raw`` and the lookup
-  as nested ``if()`` on it; a score the form cannot compute (value set) is a ``calculate``
-  of ``''`` whose label says why.
+  as nested ``if()`` on it (an IRT score: its summed-score conversion table, EAP for summed
+  scores with complete answers, and a hint saying so); a score the form cannot compute
+  (value set) is a ``calculate`` of ``''`` whose label says why.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from measurelib._output import neutralise, neutralise_workbook
 from measurelib.errors import Diagnostic
 from measurelib.forms import resolve_graphic
 from measurelib.interop._export._common import (
+    IRT_NOTE,
     ColumnSpec,
     Expr,
     Term,
     column_specs,
     flatten_sum,
     fmt_num,
+    irt_exported,
     not_expressible,
     placeholder,
     score_plans,
@@ -254,6 +257,11 @@ def xlsform(m: Measure, lang: str | None = None, *, timepoints: list[str] | None
                          **labels(f"{m.text(title, lang) or p.rule.id} (raw)", "label"),
                          "calculation": to_xpath(p.raw, specs)})
             r["calculation"] = _lookup_xpath(_ref(raw_name), p.lookup)
+            if p.rule.method == "irt":  # say what the form computes: not pattern EAP
+                diags.append(irt_exported(p, "form calculation", "the form looks the "
+                                          f"summed score ({raw_name}) up in the IRT "
+                                          "conversion table (EAP for summed scores)"))
+                r.update({c: IRT_NOTE for c in hcols})
         elif p.expr is None:
             diags.append(not_expressible(p, "XLSForm calculate"))
             r["calculation"] = "''"
