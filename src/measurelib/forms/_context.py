@@ -276,10 +276,15 @@ class _Builder:
             return self.m.text(value) or ""
         return str(found)
 
-    def placeholder(self, what: str) -> str:
-        """The visible stand-in for licensed text that was not supplied."""
+    def placeholder(self, what: str, key: str = "", **fmt: Any) -> str:
+        """The visible stand-in for licensed text that was not supplied.
+
+        ``what`` (English) is recorded for messages to staff; the form shows the form word
+        ``key`` formatted with ``fmt`` in the form's language (``what`` when no key).
+        """
         self.placeholders.append(what)
-        return ui_text("placeholder", self.lang)[0].format(what=what)
+        shown = ui_text(key, self.lang)[0].format(**fmt) if key else what
+        return ui_text("placeholder", self.lang)[0].format(what=shown)
 
     def checked(self, text: str | None, what: str) -> str | None:
         """``text``, recording it as a placeholder when it is one (``[PLACEHOLDER ...``, as
@@ -324,7 +329,7 @@ class _Builder:
         text = item.text if item.text is not None else self.o.overlay.get(item.id)
         if text is None:
             if self.licensed:
-                return self.placeholder(what)
+                return self.placeholder(what, "ph_question", label=label)
             self.missing_text.append(item.id)
             return ""
         return self.checked(self.tr(text, f"{path}.text", f"item {item.id!r}"), what)
@@ -365,7 +370,7 @@ class _Builder:
                 value = _num(opt.value)
                 what = f"answer {value} of question {code}"
                 if label is None and opt.graphic is None and self.licensed:
-                    label = self.placeholder(what)  # licensed answer wording not supplied
+                    label = self.placeholder(what, "ph_answer", value=value, code=code)
                 else:
                     label = self.checked(label, what)
                 q.options.append(OptionView(
@@ -544,8 +549,8 @@ def irt_conversions(m: Measure, lang: str) -> list[dict[str, Any]]:
         for i in items:
             if m.item(i).reverse:
                 vals = scored_values(m, i)
-                reversed_items.append(f"{m.item(i).code or m.item(i).id}: count "
-                                      f"{vals[0] + vals[-1]:g} − the number ticked")
+                reversed_items.append(ui_text("reverse_count", lang)[0].format(
+                    code=m.item(i).code or m.item(i).id, n=f"{vals[0] + vals[-1]:g}"))
         out.append({
             "title": m.text(rule.title, lang) or rule.id,
             "metric": mt.name if mt is not None else "θ",

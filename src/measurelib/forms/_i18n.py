@@ -5,7 +5,9 @@ A language missing here falls back to English, and the rendered element is then 
 ``lang="en"`` so that screen readers pronounce it correctly.
 
 The Welsh (``cy``) and Arabic (``ar``) strings are simple and were written with care, but
-should be checked by a native speaker before a form is used with the public.
+should be checked by a native speaker before a form is used with the public. Every word in
+English has its Welsh and Arabic (a test checks that every shipped language has every key,
+with the same ``{placeholders}``); a language added here must have them all too.
 """
 
 from __future__ import annotations
@@ -71,6 +73,19 @@ UI: dict[str, dict[str, str]] = {
         "placeholder": "[Licensed text not supplied: {what}]",
         "placeholder_note": "This form shows placeholders where licensed text was not "
                             "supplied. Do not use it with respondents.",
+        "ph_question": "question {label}",
+        "ph_answer": "answer {value} of question {code}",
+        "conversion_title": "For office use: {title}",
+        "conversion_text": "Add up the numbers of the answers ticked{reversed}, then read the "
+                           "{metric} score and its standard error (SE) from this table. Use "
+                           "the table only when every question is answered.",
+        "conversion_reversed": " (reversed questions: {items})",
+        "reverse_count": "{code}: count {n} − the number ticked",
+        "conversion_simulated": "The table comes from a calibration on simulated data: a "
+                                "placeholder.",
+        "conversion_sum": "Sum",
+        "conversion_score": "{metric} score",
+        "conversion_se": "SE",
     },
     "cy": {
         "respondent_id": "Rhif adnabod",
@@ -109,6 +124,46 @@ UI: dict[str, dict[str, str]] = {
         "read_options": "Darllenwch yr atebion",
         "note_answer": "Yr ateb a roddwyd (cylchwch neu ysgrifennwch y rhif)",
         "not_answered": "Ddim eisiau ateb",
+        "for_office": "At ddefnydd y swyddfa",
+        "save": "Cadw fy atebion",
+        "standalone_js": "Nid yw'r ffurflen hon yn anfon eich atebion i unman. Pan fyddwch "
+                         "yn pwyso “Cadw fy atebion”, byddan nhw'n cael eu cadw fel ffeil ar y "
+                         "ddyfais hon. Rhowch neu anfonwch y ffeil honno at y person a "
+                         "ofynnodd i chi lenwi'r ffurflen. (I staff: llwythwch y ffeil gyda "
+                         "`measurelib import`.)",
+        "standalone_nojs": "Ni all y ffurflen hon anfon na chadw eich atebion: cafodd ei "
+                           "gwneud heb gyfeiriad i'w hanfon iddo, ac mae angen JavaScript i'w "
+                           "cadw fel ffeil, ac mae hwnnw wedi'i ddiffodd. Gofynnwch i'r person "
+                           "a roddodd y ffurflen hon i chi am gopi papur neu ddolen sy'n "
+                           "gweithio. (I staff: gwnewch y ffurflen gyda `measurelib render "
+                           "--action URL`.)",
+        "saved": "Cafodd eich atebion eu cadw fel {file}. Rhowch neu anfonwch y ffeil hon at y "
+                 "person a ofynnodd i chi lenwi'r ffurflen.",
+        "about_you": "Am y ffurflen hon",
+        "your_id": "Eich rhif adnabod (y cod a roddwyd i chi)",
+        "timepoint_field": "Adeg",
+        "choose": "Dewiswch un",
+        "fallback_note": "Nodyn i staff: nid oes geiriad {variant} i'r cwestiynau hyn, felly "
+                         "maen nhw'n cael eu dangos fel y'u hysgrifennwyd ar gyfer y person ei "
+                         "hun: {items}.",
+        "variant_proxy": "dirprwy",
+        "variant_easy_read": "hawdd ei ddarllen",
+        "variant_telephone": "ffôn",
+        "placeholder": "[Ni roddwyd y testun trwyddedig: {what}]",
+        "placeholder_note": "Mae'r ffurflen hon yn dangos dalfannau lle na roddwyd testun "
+                            "trwyddedig. Peidiwch â'i defnyddio gydag ymatebwyr.",
+        "ph_question": "cwestiwn {label}",
+        "ph_answer": "ateb {value} i gwestiwn {code}",
+        "conversion_title": "At ddefnydd y swyddfa: {title}",
+        "conversion_text": "Adiwch rifau'r atebion a diciwyd{reversed}, yna darllenwch y sgôr "
+                           "{metric} a'i gwall safonol (SE) o'r tabl hwn. Defnyddiwch y tabl "
+                           "dim ond pan fydd pob cwestiwn wedi'i ateb.",
+        "conversion_reversed": " (cwestiynau gwrthdro: {items})",
+        "reverse_count": "{code}: cyfrifwch {n} − y rhif a diciwyd",
+        "conversion_simulated": "Daw'r tabl o raddnodi ar ddata efelychiedig: dalfan ydyw.",
+        "conversion_sum": "Cyfanswm",
+        "conversion_score": "Sgôr {metric}",
+        "conversion_se": "SE",
     },
     "ar": {
         "respondent_id": "رقم المستجيب",
@@ -144,6 +199,43 @@ UI: dict[str, dict[str, str]] = {
         "read_options": "اقرأ الإجابات بصوت عالٍ",
         "note_answer": "الإجابة المعطاة (ضع دائرة حول الرقم أو اكتبه)",
         "not_answered": "لم يرغب في الإجابة",
+        "for_office": "للاستخدام المكتبي",
+        "save": "حفظ إجاباتي",
+        "standalone_js": "لا يرسل هذا النموذج إجاباتك إلى أي مكان. عند الضغط على «حفظ "
+                         "إجاباتي» تُحفظ الإجابات في ملف على هذا الجهاز. يُرجى تسليم هذا الملف "
+                         "أو إرساله إلى الشخص الذي طلب منك تعبئة النموذج. (للموظفين: حمّلوا "
+                         "الملف باستخدام `measurelib import`.)",
+        "standalone_nojs": "لا يمكن لهذا النموذج إرسال إجاباتك أو حفظها: فقد أُعدّ دون عنوان "
+                           "تُرسل إليه، وحفظها في ملف يحتاج إلى JavaScript وهو معطّل. يُرجى أن "
+                           "تطلب من الشخص الذي أعطاك هذا النموذج نسخة ورقية أو رابطًا يعمل. "
+                           "(للموظفين: أعدّوا النموذج باستخدام `measurelib render --action "
+                           "URL`.)",
+        "saved": "حُفظت إجاباتك في الملف {file}. يُرجى تسليم هذا الملف أو إرساله إلى الشخص "
+                 "الذي طلب منك تعبئة النموذج.",
+        "about_you": "عن هذا النموذج",
+        "your_id": "رقمك التعريفي (الرمز الذي أُعطي لك)",
+        "timepoint_field": "المرحلة",
+        "choose": "اختر واحدًا",
+        "fallback_note": "ملاحظة للموظفين: لا توجد صياغة ({variant}) لهذه الأسئلة، لذا "
+                         "تُعرض كما كُتبت للشخص نفسه: {items}.",
+        "variant_proxy": "بالنيابة",
+        "variant_easy_read": "سهلة القراءة",
+        "variant_telephone": "هاتفية",
+        "placeholder": "[لم يُقدَّم النص المرخّص: {what}]",
+        "placeholder_note": "يعرض هذا النموذج نصوصًا بديلة حيث لم يُقدَّم النص المرخّص. لا "
+                            "تستخدمه مع المستجيبين.",
+        "ph_question": "السؤال {label}",
+        "ph_answer": "الإجابة {value} للسؤال {code}",
+        "conversion_title": "للاستخدام المكتبي: {title}",
+        "conversion_text": "اجمع أرقام الإجابات المؤشَّر عليها{reversed}، ثم اقرأ درجة "
+                           "{metric} وخطأها المعياري (SE) من هذا الجدول. استخدم الجدول فقط "
+                           "عندما تكون جميع الأسئلة مُجابًا عنها.",
+        "conversion_reversed": " (الأسئلة المعكوسة: {items})",
+        "reverse_count": "{code}: احسب {n} − الرقم المؤشَّر عليه",
+        "conversion_simulated": "الجدول مأخوذ من معايرة على بيانات محاكاة: هو بديل مؤقت.",
+        "conversion_sum": "المجموع",
+        "conversion_score": "درجة {metric}",
+        "conversion_se": "SE",
     },
 }
 
