@@ -6,6 +6,7 @@ only lay out plain values (and Jinja2 escapes every one of them).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from measurelib.definition import (
     VisualAnalogueScale,
     YesNoScale,
     format_limit,
+    parse_path,
     scored_values,
 )
 from measurelib.errors import DefinitionError, Diagnostic, Location, MeasurelibError
@@ -244,6 +246,8 @@ class _Builder:
         self.o = opts
         self.lang = opts.lang
         self.missing_translation: list[Diagnostic] = []
+        self.found_in_lang = 0  # texts found in the form's language (not its own)
+        self.first_missing = ""
         self.missing_text: list[str] = []
         self.placeholders: list[str] = []
         self.fallbacks: dict[str, list[str]] = {}
@@ -252,6 +256,17 @@ class _Builder:
         src = measure.origin.path if measure.origin is not None else None
         self.base_dir = opts.base_dir or measure.folder
         self.file = str(src) if src else None
+
+    def where(self, path: str) -> Location:
+        """``path`` in the definition, with its line and column when the file has it there."""
+        doc = self.m.origin.document if self.m.origin is not None else None
+        if doc is not None:
+            with contextlib.suppress(ValueError, TypeError):
+                key = parse_path(path)
+                if key in doc.value_marks:
+                    line, column = doc.value_marks[key]
+                    return Location(self.file or doc.file, line, column, path)
+        return Location(self.file, path=path)
 
     # -------------------------------------------------------------- texts
     def tr(self, value: Any, path: str, what: str) -> str | None:
@@ -267,13 +282,16 @@ class _Builder:
             if found is None and "-" in self.lang:
                 found = value.get(self.lang.split("-")[0])
         if found is None:
+            if self.found_in_lang == 0 and not self.missing_translation:
+                self.first_missing = path
             self.missing_translation.append(Diagnostic(
                 "missing-translation",
                 f"{what} has no {self.lang!r} translation",
                 f"Add `{self.lang}: ...` to the text at {path}, or render in one of "
                 f"{', '.join(self.m.all_languages)}.",
-                Location(self.file, path=path)))
+                self.where(path)))
             return self.m.text(value) or ""
+        self.found_in_lang += 1
         return str(found)
 
     def placeholder(self, what: str, key: str = "", **fmt: Any) -> str:
@@ -342,7 +360,7 @@ class _Builder:
             file = resolve_graphic(name, self.base_dir)
         except MeasurelibError as exc:
             self.graphic_problems.extend(
-                d.with_location(Location(self.file, path=f"{path}.graphic")) for d in exc.errors)
+                d.with_location(self.where(f"{path}.graphic")) for d in exc.errors)
             return None
         uri = graphic_data_uri(file) if file is not None else None
         if uri is None:
@@ -353,7 +371,7 @@ class _Builder:
                 "unknown-graphic", f"the graphic {name!r} of {what} {reason}{where}",
                 "Use a shipped pictogram (faces/1..5, frequency/1..5, amount/1..5) or an image "
                 "file relative to the definition file (pass base_dir= when the measure was not "
-                "loaded from a file).", Location(self.file, path=f"{path}.graphic")))
+                "loaded from a file).", self.where(f"{path}.graphic")))
             return None
         alt_text = self.tr(alt, f"{path}.alt", what) if alt is not None else ""
         return GraphicView(uri, alt_text or "")
@@ -462,7 +480,7 @@ class _Builder:
                 "proxy-not-allowed", f"{m.id} lists only {', '.join(m.respondents)} under "
                 "`respondents:`, so it has no proxy form",
                 "Render with respondent='self', or add `proxy` to `respondents:` if the "
-                "measure may be answered by a carer.", Location(self.file, path="respondents"))])
+                "measure may be answered by a carer.", self.where("respondents"))])
         questions = self.items()
         if self.missing_text:
             raise DefinitionError([Diagnostic(
@@ -502,6 +520,19 @@ class _Builder:
                     attribution.append(line.strip())
                     if in_lang is not None:
                         attribution_lang[line.strip()] = in_lang
+        if self.missing_translation and self.found_in_lang == 0:
+            # no text at all in that language: one message, not one per text
+            where = self.where("languages") if "languages" in (
+                m.origin.document.data if m.origin is not None and m.origin.document is not None
+                and isinstance(m.origin.document.data, dict) else {}) else self.where(
+                self.first_missing)
+            self.missing_translation = [Diagnostic(
+                "missing-translation", f"{m.id} has no text in {self.lang!r} (none of its "
+                f"{len({d.message for d in self.missing_translation})} texts has a "
+                "translation); it is written "
+                f"in {', '.join(m.all_languages)}",
+                f"Render in one of {', '.join(m.all_languages)}, or add the {self.lang!r} "
+                "texts (in the definition, or in an overlay: see docs/licences.md).", where)]
         problems = self.missing_translation + self.graphic_problems
         if problems:
             # one diagnostic per item is enough to say what to fix
