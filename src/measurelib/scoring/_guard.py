@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
 from measurelib.definition import format_limit, limit, raise_hint
 from measurelib.errors import DataError, Diagnostic, Location
 
@@ -102,13 +104,16 @@ class _Counter:
 
     def feed(self, piece: bytes) -> None:
         self.size += len(piece)
-        parts = piece.split(b"<")
-        if len(parts) == 1:
+        tags = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 60)  # where "<" is
+        if tags.size == 0:
             self.run += len(piece)
             self.longest = max(self.longest, self.run)
         else:
-            self.longest = max(self.longest, self.run + len(parts[0]), max(map(len, parts)))
-            self.run = len(parts[-1])
+            self.longest = max(self.longest, self.run + int(tags[0]))
+            if tags.size > 1:
+                self.longest = max(self.longest, int(np.diff(tags).max()) - 1)
+            self.run = len(piece) - int(tags[-1]) - 1
+            self.longest = max(self.longest, self.run)  # the open run so far counts too
         if self.count_rows:
             text = self.tail + piece
             self.rows += text.count(_ROW[0]) + text.count(_ROW[1])

@@ -21,6 +21,8 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import measurelib as ml
 from measurelib import DataError, DefinitionError
@@ -455,3 +457,20 @@ def test_commands_report_limits_without_a_traceback(tmp_path: Path) -> None:
     assert r.returncode in (1, 2), r.stderr
     assert "limit-exceeded" in r.stderr and "form_rows" in r.stderr
     assert "Traceback" not in r.stderr + r.stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"<", b"a", b"<row ", b"xy"]), max_size=80).map(b"".join),
+       st.lists(st.integers(1, 40), max_size=10))
+def test_the_scan_measures_text_runs_and_rows_across_pieces(data: bytes, cuts: list[int]) -> None:
+    from measurelib.scoring._guard import _Counter
+
+    counter = _Counter(count_rows=True)
+    at = 0
+    for n in cuts + [len(data)]:
+        if at < len(data):
+            counter.feed(data[at:at + n])
+            at += n
+    assert counter.size == len(data)
+    assert counter.longest == max(map(len, data.split(b"<")))
+    assert counter.rows == data.count(b"<row ")
