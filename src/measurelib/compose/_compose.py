@@ -71,6 +71,7 @@ from measurelib.definition import (
     Measure,
     Origin,
     did_you_mean,
+    error_path,
     format_path,
     load,
     load_document,
@@ -1296,10 +1297,10 @@ def _validate_built(data: dict[str, Any], p: Plan) -> Measure:
         diags = err.errors
     except ValidationError as exc:
 
-        diags = [Diagnostic("invalid-value", f"{format_path(tuple(e['loc']))}: {e['msg']}",
-                            CODES["invalid-value"].hint,
-                            Location(path=format_path(tuple(e["loc"]))))
-                 for e in exc.errors(include_url=False)]
+        diags = [Diagnostic("invalid-value", f"{format_path(where)}: {e['msg']}",
+                            CODES["invalid-value"].hint, Location(path=format_path(where)))
+                 for e in exc.errors(include_url=False)
+                 for where in [error_path(data, tuple(e["loc"]))]]
     out = []
     n_own_scores = len(p.measure.scores)
     n_own_alerts = len(p.measure.alerts)

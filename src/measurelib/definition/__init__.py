@@ -43,6 +43,7 @@ from measurelib.definition._limits import (
     register_limit,
 )
 from measurelib.definition._load import (
+    error_path,
     load,
     load_document,
     loads,
@@ -133,6 +134,7 @@ __all__ = [
     "DefinitionError",
     "Document",
     "dump_yaml",
+    "error_path",
     "FollowUp",
     "format_path",
     "generate_schema",

@@ -204,6 +204,21 @@ register_limit("scale_options", 1_000, "options", "Options of one ordinal or yes
 register_limit("table_file_bytes", 20 * 1024 ** 2, "bytes",
                "Size of a CSV file named by `tables: {name: {file: ...}}`.")
 register_limit("table_rows", 200_000, "rows", "Rows of one lookup table (file or inline).")
-register_limit("cell_chars", 10_000, "characters", "Length of one cell of a table file.")
+register_limit("cell_chars", 32_767, "characters",
+               "Length of one cell of a table file or a data file (Excel's own maximum).")
 register_limit("graphic_bytes", 2 * 1024 ** 2, "bytes",
                "Size of a picture file named by `graphic:` (it is embedded in forms).")
+# data files: responses read by score, import and assess, and workbooks read by import-definition
+register_limit("data_file_bytes", 20 * 1024 ** 3, "bytes",
+               "Size of a data file (CSV, TSV, Excel or Parquet) read by `score`, `import` "
+               "or `assess` (a 10-million-row CSV is a few GB).", area="data")
+register_limit("data_columns", 16_384, "columns",
+               "Columns of a data file or of a sheet of an imported workbook (Excel's own "
+               "maximum), counted from the heading row before the body is read.", area="data")
+register_limit("unzipped_bytes", 2 * 1024 ** 3, "bytes",
+               "Decompressed size of an Excel workbook (all its parts, as declared and as "
+               "actually unpacked), checked before the workbook is opened; and of one row "
+               "group of a Parquet file.", area="data")
+register_limit("form_rows", 50_000, "rows",
+               "Rows of one sheet of an XLSForm, or lines of a REDCap data dictionary, "
+               "read by `import-definition`.", area="data")

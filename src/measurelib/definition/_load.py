@@ -30,32 +30,103 @@ from measurelib.definition._limits import format_limit, limit, raise_hint
 from measurelib.definition._model import Measure, Origin
 from measurelib.errors import CODES, DefinitionError, Diagnostic, Location
 
-__all__ = ["load", "load_document", "loads"]
+__all__ = ["error_path", "load", "load_document", "loads"]
 
 
 # ----------------------------------------------------------------------------- pydantic errors
 def _real_path(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[str]]:
-    """Map a pydantic error location onto the document, dropping union-member labels."""
+    """Map a pydantic error location onto the document, dropping union-member labels.
+
+    A pydantic location mixes keys of the document (``scales``, ``s``, ``options``, ``2``,
+    ``value``) with labels of its own: the tag of a discriminated union (``ordinal``), the
+    member type tried (``int``, ``str``, ``function-after[...]``). A part that is not in
+    the document is a label when the parts after it lead further into the document; it is
+    a missing or unknown field only when nothing after it does. So an option's bad value
+    is located at ``scales.s.options[2].value``, not at a field ``ordinal``.
+    """
     path: list[Any] = []
     labels: list[str] = []
+    blocked = False  # after a type label, a name is no longer a field of the document
     cur = data
-    for part in loc:
-        if isinstance(cur, dict) and part in cur:
-            path.append(part)
-            cur = cur[part]
-        elif isinstance(cur, dict) and isinstance(part, str) and part.isdigit() and int(part) in cur:
-            path.append(int(part))
-            cur = cur[int(part)]
-        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
-            path.append(part)
-            cur = cur[part]
-        elif isinstance(cur, dict) and not labels and _is_field_name(part):
-            # a field that is missing or unknown at this level
+    for k, part in enumerate(loc):
+        step = _child(cur, part)
+        if step is not None:
+            path.append(step[0])
+            cur = step[1]
+            continue
+        labels.append(str(part))
+        if not isinstance(cur, dict) or blocked or not _is_field_name(part):
+            blocked = True
+        elif not _leads_on(cur, loc[k + 1:]):  # a field missing or unknown at this level
+            labels.pop()
             path.append(part)
             cur = None
-        else:
-            labels.append(str(part))
+            blocked = True
+        # else: a union tag; the location goes on inside the same mapping
     return tuple(path), labels
+
+
+def error_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The path in ``data`` of a pydantic error location, without pydantic's own labels.
+
+    Parameters
+    ----------
+    data
+        The document (mappings and lists) that was validated.
+    loc
+        ``error["loc"]`` of a :class:`pydantic.ValidationError`.
+
+    Returns
+    -------
+    tuple
+        Keys and list indexes into ``data`` (plus a missing or unknown field's name last),
+        e.g. ``("scales", "s", "options", 2, "value")`` for
+        ``("scales", "s", "ordinal", "options", 2, "value", "int")``.
+
+    Examples
+    --------
+    >>> error_path({"scales": {"s": {"type": "ordinal", "options": [{"value": "x"}]}}},
+    ...            ("scales", "s", "ordinal", "options", 0, "value", "int"))
+    ('scales', 's', 'options', 0, 'value')
+    """
+    return _real_path(data, loc)[0]
+
+
+def _child(cur: Any, part: Any) -> tuple[Any, Any] | None:
+    """(key, value) of ``part`` inside ``cur`` when the document has it there."""
+    if isinstance(cur, dict):
+        if part in cur:
+            return part, cur[part]
+        if isinstance(part, str) and part.isdigit() and int(part) in cur:
+            return int(part), cur[int(part)]
+    elif isinstance(cur, list) and isinstance(part, int) and not isinstance(part, bool) \
+            and 0 <= part < len(cur):
+        return part, cur[part]
+    return None
+
+
+def _leads_on(cur: Any, rest: tuple[Any, ...]) -> bool:
+    """Whether some later part of a location is a key of ``cur`` or of a field it lacks.
+
+    True when the location, with labels skipped, goes on inside ``cur``: then the part
+    before ``rest`` was a label. A field name directly after labels counts too (a field
+    missing or unknown inside the union member the label names).
+    """
+    for part in rest:
+        if _child(cur, part) is not None:
+            return True
+        if _is_field_name(part) and not _looks_like_label(part):
+            return True
+    return False
+
+
+def _looks_like_label(part: Any) -> bool:
+    """A pydantic type label (``int``, ``str``, ``float``, ``bool``...), not a field name."""
+    return part in _TYPE_LABELS
+
+
+_TYPE_LABELS = frozenset({"int", "str", "float", "bool", "list", "dict", "none", "decimal",
+                          "date", "datetime", "tagged-union", "nullable"})
 
 
 def _is_field_name(part: Any) -> bool:

@@ -6,6 +6,7 @@ only lay out plain values (and Jinja2 escapes every one of them).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from measurelib.definition import (
     VisualAnalogueScale,
     YesNoScale,
     format_limit,
+    parse_path,
     scored_values,
 )
 from measurelib.errors import DefinitionError, Diagnostic, Location, MeasurelibError
@@ -247,6 +249,8 @@ class _Builder:
         self.o = opts
         self.lang = opts.lang
         self.missing_translation: list[Diagnostic] = []
+        self.found_in_lang = 0  # texts found in the form's language (not its own)
+        self.first_missing = ""
         self.missing_text: list[str] = []
         self.placeholders: list[str] = []
         self.fallbacks: dict[str, list[str]] = {}
@@ -255,6 +259,17 @@ class _Builder:
         src = measure.origin.path if measure.origin is not None else None
         self.base_dir = opts.base_dir or measure.folder
         self.file = str(src) if src else None
+
+    def where(self, path: str) -> Location:
+        """``path`` in the definition, with its line and column when the file has it there."""
+        doc = self.m.origin.document if self.m.origin is not None else None
+        if doc is not None:
+            with contextlib.suppress(ValueError, TypeError):
+                key = parse_path(path)
+                if key in doc.value_marks:
+                    line, column = doc.value_marks[key]
+                    return Location(self.file or doc.file, line, column, path)
+        return Location(self.file, path=path)
 
     # -------------------------------------------------------------- texts
     def tr(self, value: Any, path: str, what: str) -> str | None:
@@ -270,19 +285,27 @@ class _Builder:
             if found is None and "-" in self.lang:
                 found = value.get(self.lang.split("-")[0])
         if found is None:
+            if self.found_in_lang == 0 and not self.missing_translation:
+                self.first_missing = path
             self.missing_translation.append(Diagnostic(
                 "missing-translation",
                 f"{what} has no {self.lang!r} translation",
                 f"Add `{self.lang}: ...` to the text at {path}, or render in one of "
                 f"{', '.join(self.m.all_languages)}.",
-                Location(self.file, path=path)))
+                self.where(path)))
             return self.m.text(value) or ""
+        self.found_in_lang += 1
         return str(found)
 
-    def placeholder(self, what: str) -> str:
-        """The visible stand-in for licensed text that was not supplied."""
+    def placeholder(self, what: str, key: str = "", **fmt: Any) -> str:
+        """The visible stand-in for licensed text that was not supplied.
+
+        ``what`` (English) is recorded for messages to staff; the form shows the form word
+        ``key`` formatted with ``fmt`` in the form's language (``what`` when no key).
+        """
         self.placeholders.append(what)
-        return ui_text("placeholder", self.lang)[0].format(what=what)
+        shown = ui_text(key, self.lang)[0].format(**fmt) if key else what
+        return ui_text("placeholder", self.lang)[0].format(what=shown)
 
     def checked(self, text: str | None, what: str) -> str | None:
         """``text``, recording it as a placeholder when it is one (``[PLACEHOLDER ...``, as
@@ -327,7 +350,7 @@ class _Builder:
         text = item.text if item.text is not None else self.o.overlay.get(item.id)
         if text is None:
             if self.licensed:
-                return self.placeholder(what)
+                return self.placeholder(what, "ph_question", label=label)
             self.missing_text.append(item.id)
             return ""
         return self.checked(self.tr(text, f"{path}.text", f"item {item.id!r}"), what)
@@ -340,7 +363,7 @@ class _Builder:
             file = resolve_graphic(name, self.base_dir)
         except MeasurelibError as exc:
             self.graphic_problems.extend(
-                d.with_location(Location(self.file, path=f"{path}.graphic")) for d in exc.errors)
+                d.with_location(self.where(f"{path}.graphic")) for d in exc.errors)
             return None
         uri = graphic_data_uri(file) if file is not None else None
         if uri is None:
@@ -351,7 +374,7 @@ class _Builder:
                 "unknown-graphic", f"the graphic {name!r} of {what} {reason}{where}",
                 "Use a shipped pictogram (faces/1..5, frequency/1..5, amount/1..5) or an image "
                 "file relative to the definition file (pass base_dir= when the measure was not "
-                "loaded from a file).", Location(self.file, path=f"{path}.graphic")))
+                "loaded from a file).", self.where(f"{path}.graphic")))
             return None
         alt_text = self.tr(alt, f"{path}.alt", what) if alt is not None else ""
         return GraphicView(uri, alt_text or "")
@@ -368,7 +391,7 @@ class _Builder:
                 value = _num(opt.value)
                 what = f"answer {value} of question {code}"
                 if label is None and opt.graphic is None and self.licensed:
-                    label = self.placeholder(what)  # licensed answer wording not supplied
+                    label = self.placeholder(what, "ph_answer", value=value, code=code)
                 else:
                     label = self.checked(label, what)
                 q.options.append(OptionView(
@@ -460,7 +483,7 @@ class _Builder:
                 "proxy-not-allowed", f"{m.id} lists only {', '.join(m.respondents)} under "
                 "`respondents:`, so it has no proxy form",
                 "Render with respondent='self', or add `proxy` to `respondents:` if the "
-                "measure may be answered by a carer.", Location(self.file, path="respondents"))])
+                "measure may be answered by a carer.", self.where("respondents"))])
         questions = self.items()
         if self.missing_text:
             raise DefinitionError([Diagnostic(
@@ -500,6 +523,19 @@ class _Builder:
                     attribution.append(line.strip())
                     if in_lang is not None:
                         attribution_lang[line.strip()] = in_lang
+        if self.missing_translation and self.found_in_lang == 0:
+            # no text at all in that language: one message, not one per text
+            where = self.where("languages") if "languages" in (
+                m.origin.document.data if m.origin is not None and m.origin.document is not None
+                and isinstance(m.origin.document.data, dict) else {}) else self.where(
+                self.first_missing)
+            self.missing_translation = [Diagnostic(
+                "missing-translation", f"{m.id} has no text in {self.lang!r} (none of its "
+                f"{len({d.message for d in self.missing_translation})} texts has a "
+                "translation); it is written "
+                f"in {', '.join(m.all_languages)}",
+                f"Render in one of {', '.join(m.all_languages)}, or add the {self.lang!r} "
+                "texts (in the definition, or in an overlay: see docs/licences.md).", where)]
         problems = self.missing_translation + self.graphic_problems
         if problems:
             # one diagnostic per item is enough to say what to fix

@@ -5,7 +5,9 @@ A language missing here falls back to English, and the rendered element is then 
 ``lang="en"`` so that screen readers pronounce it correctly.
 
 The Welsh (``cy``) and Arabic (``ar``) strings are simple and were written with care, but
-should be checked by a native speaker before a form is used with the public.
+should be checked by a native speaker before a form is used with the public. Every word in
+English has its Welsh and Arabic (a test checks that every shipped language has every key,
+with the same ``{placeholders}``); a language added here must have them all too.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ UI: dict[str, dict[str, str]] = {
         "conv_sum": "Sum",
         "conv_score": "{metric} score",
         "conv_se": "SE",
+        "ph_question": "question {label}",
+        "ph_answer": "answer {value} of question {code}",
     },
     "cy": {
         "respondent_id": "Rhif adnabod",
@@ -130,6 +134,35 @@ UI: dict[str, dict[str, str]] = {
         "conv_sum": "Cyfanswm",
         "conv_score": "Sgôr {metric}",
         "conv_se": "SE",
+        "save": "Cadw fy atebion",
+        "standalone_js": "Nid yw'r ffurflen hon yn anfon eich atebion i unman. Pan fyddwch "
+                         "yn pwyso “Cadw fy atebion”, byddan nhw'n cael eu cadw fel ffeil ar y "
+                         "ddyfais hon. Rhowch neu anfonwch y ffeil honno at y person a "
+                         "ofynnodd i chi lenwi'r ffurflen. (I staff: llwythwch y ffeil gyda "
+                         "`measurelib import`.)",
+        "standalone_nojs": "Ni all y ffurflen hon anfon na chadw eich atebion: cafodd ei "
+                           "gwneud heb gyfeiriad i'w hanfon iddo, ac mae angen JavaScript i'w "
+                           "cadw fel ffeil, ac mae hwnnw wedi'i ddiffodd. Gofynnwch i'r person "
+                           "a roddodd y ffurflen hon i chi am gopi papur neu ddolen sy'n "
+                           "gweithio. (I staff: gwnewch y ffurflen gyda `measurelib render "
+                           "--action URL`.)",
+        "saved": "Cafodd eich atebion eu cadw fel {file}. Rhowch neu anfonwch y ffeil hon at y "
+                 "person a ofynnodd i chi lenwi'r ffurflen.",
+        "about_you": "Am y ffurflen hon",
+        "your_id": "Eich rhif adnabod (y cod a roddwyd i chi)",
+        "timepoint_field": "Adeg",
+        "choose": "Dewiswch un",
+        "fallback_note": "Nodyn i staff: nid oes geiriad {variant} i'r cwestiynau hyn, felly "
+                         "maen nhw'n cael eu dangos fel y'u hysgrifennwyd ar gyfer y person ei "
+                         "hun: {items}.",
+        "variant_proxy": "dirprwy",
+        "variant_easy_read": "hawdd ei ddarllen",
+        "variant_telephone": "ffôn",
+        "placeholder": "[Ni roddwyd y testun trwyddedig: {what}]",
+        "placeholder_note": "Mae'r ffurflen hon yn dangos dalfannau lle na roddwyd testun "
+                            "trwyddedig. Peidiwch â'i defnyddio gydag ymatebwyr.",
+        "ph_question": "cwestiwn {label}",
+        "ph_answer": "ateb {value} i gwestiwn {code}",
     },
     "ar": {
         "respondent_id": "رقم المستجيب",
@@ -175,6 +208,32 @@ UI: dict[str, dict[str, str]] = {
         "conv_sum": "المجموع",
         "conv_score": "درجة {metric}",
         "conv_se": "SE",
+        "save": "حفظ إجاباتي",
+        "standalone_js": "لا يرسل هذا النموذج إجاباتك إلى أي مكان. عند الضغط على «حفظ "
+                         "إجاباتي» تُحفظ الإجابات في ملف على هذا الجهاز. يُرجى تسليم هذا الملف "
+                         "أو إرساله إلى الشخص الذي طلب منك تعبئة النموذج. (للموظفين: حمّلوا "
+                         "الملف باستخدام `measurelib import`.)",
+        "standalone_nojs": "لا يمكن لهذا النموذج إرسال إجاباتك أو حفظها: فقد أُعدّ دون عنوان "
+                           "تُرسل إليه، وحفظها في ملف يحتاج إلى JavaScript وهو معطّل. يُرجى أن "
+                           "تطلب من الشخص الذي أعطاك هذا النموذج نسخة ورقية أو رابطًا يعمل. "
+                           "(للموظفين: أعدّوا النموذج باستخدام `measurelib render --action "
+                           "URL`.)",
+        "saved": "حُفظت إجاباتك في الملف {file}. يُرجى تسليم هذا الملف أو إرساله إلى الشخص "
+                 "الذي طلب منك تعبئة النموذج.",
+        "about_you": "عن هذا النموذج",
+        "your_id": "رقمك التعريفي (الرمز الذي أُعطي لك)",
+        "timepoint_field": "المرحلة",
+        "choose": "اختر واحدًا",
+        "fallback_note": "ملاحظة للموظفين: لا توجد صياغة ({variant}) لهذه الأسئلة، لذا "
+                         "تُعرض كما كُتبت للشخص نفسه: {items}.",
+        "variant_proxy": "بالنيابة",
+        "variant_easy_read": "سهلة القراءة",
+        "variant_telephone": "هاتفية",
+        "placeholder": "[لم يُقدَّم النص المرخّص: {what}]",
+        "placeholder_note": "يعرض هذا النموذج نصوصًا بديلة حيث لم يُقدَّم النص المرخّص. لا "
+                            "تستخدمه مع المستجيبين.",
+        "ph_question": "السؤال {label}",
+        "ph_answer": "الإجابة {value} للسؤال {code}",
     },
 }
 

@@ -13,6 +13,7 @@ trip exact for items, scales, options and translations (and, for FHIR, scores).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -20,8 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from measurelib._results import Result
-from measurelib.definition import ID_PATTERN, Measure, dump_yaml
-from measurelib.errors import DefinitionError, Diagnostic, Location
+from measurelib.definition import (
+    ID_PATTERN,
+    Measure,
+    dump_yaml,
+    format_limit,
+    limit,
+    raise_hint,
+    read_text,
+)
+from measurelib.errors import DataError, DefinitionError, Diagnostic, Location
+from measurelib.scoring import check_workbook
 
 __all__ = ["ImportDefinitionResult", "from_fhir", "from_redcap", "from_xlsform", "import_definition"]
 
@@ -406,12 +416,56 @@ def _code_back(c: dict[str, Any]) -> dict[str, Any]:
 _LANG_COL = re.compile(r"^(label|hint|media::image)::(.+?)(?:\s*\(([A-Za-z-]+)\))?$")
 
 
+def _bounded_rows(ws: Any, name: str, file: str, *, check_cells: bool) -> list[tuple[Any, ...]]:
+    """The rows of a sheet, refused (``limit-exceeded``) past ``form_rows``, ``data_columns``
+    or, when the workbook may hold one, a cell longer than ``cell_chars``.
+    """
+    max_cell = limit("cell_chars") if check_cells else None
+
+    def refuse(limit_name: str, message: str, row: int) -> DefinitionError:
+        return DefinitionError([Diagnostic("limit-exceeded", message, raise_hint(limit_name),
+                                           Location(file, row=row))])
+
+    rows: list[tuple[Any, ...]] = []
+    reader = ws.iter_rows(values_only=True)
+    try:
+        return _read_bounded(reader, rows, name, file, refuse, max_cell)
+    finally:
+        reader.close()  # its part of the archive is closed now, not when collected
+
+
+def _read_bounded(reader: Any, rows: list[tuple[Any, ...]], name: str, file: str,
+                  refuse: Any, max_cell: int | None) -> list[tuple[Any, ...]]:
+    max_rows, max_cols = limit("form_rows"), limit("data_columns")
+    for k, row in enumerate(reader, start=1):
+        if max_rows is not None and k > max_rows:
+            raise refuse("form_rows", f"sheet {name!r} of {file} has more than "
+                         f"{format_limit('form_rows')}", k)
+        width = len(row)
+        while width and row[width - 1] in (None, ""):
+            width -= 1
+        if max_cols is not None and width > max_cols:
+            raise refuse("data_columns", f"row {k} of sheet {name!r} of {file} has {width:,} "
+                         f"columns, more than {format_limit('data_columns')}", k)
+        if max_cell is not None and any(isinstance(v, str) and len(v) > max_cell
+                                        for v in row[:width]):
+            raise refuse("cell_chars", f"row {k} of sheet {name!r} of {file} holds a cell "
+                         f"longer than {format_limit('cell_chars')}", k)
+        rows.append(row[:width])
+    return rows
+
+
 def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> ImportDefinitionResult:  # noqa: C901 - one branch per XLSForm question type
     """A measure from an XLSForm workbook (``.xlsx``)."""
     from openpyxl import load_workbook
 
     file = file or (str(path) if not isinstance(path, bytes) else "<xlsform>")
     src = io.BytesIO(path) if isinstance(path, bytes) else path
+    try:  # sizes, rows and cells checked before openpyxl unpacks anything
+        scan = check_workbook(path, shown=file, rows_limit="form_rows")
+    except DataError as err:
+        raise DefinitionError([d if d.code != "data-unreadable" else dataclasses.replace(
+            d, code="import-invalid") for d in err.errors]) from None
     try:
         wb = load_workbook(src, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook
@@ -426,14 +480,17 @@ def from_xlsform(path: str | Path | bytes, *, file: str | None = None) -> Import
     def sheet(name: str) -> list[dict[str, Any]]:
         if name not in wb.sheetnames:
             return []
-        rows = list(wb[name].iter_rows(values_only=True))
+        rows = _bounded_rows(wb[name], name, file, check_cells=scan.cells_may_exceed())
         if not rows:
             return []
         head = [str(h).strip() if h is not None else "" for h in rows[0]]
         return [{h: v for h, v in zip(head, r) if h and v not in (None, "")}
                 for r in rows[1:] if any(v not in (None, "") for v in r)]
 
-    survey, choices, settings = sheet("survey"), sheet("choices"), sheet("settings")
+    try:
+        survey, choices, settings = sheet("survey"), sheet("choices"), sheet("settings")
+    finally:
+        wb.close()
     diags: list[Diagnostic] = []
     st = settings[0] if settings else {}
 
@@ -609,6 +666,44 @@ def _version_back(v: Any) -> str:
 
 
 # ----------------------------------------------------------------------------- REDCap
+def _redcap_rows(text: str, file: str) -> list[list[str]]:
+    """The records of a data dictionary, refused past ``form_rows``, ``data_columns`` or
+    ``cell_chars`` (``limit-exceeded``, with the row).
+    """
+    max_rows, max_cols, max_cell = limit("form_rows"), limit("data_columns"), limit("cell_chars")
+    out: list[list[str]] = []
+
+    def refuse(limit_name: str, message: str, row: int) -> DefinitionError:
+        return DefinitionError([Diagnostic("limit-exceeded", message, raise_hint(limit_name),
+                                           Location(file, row=row))])
+
+    reader = csv.reader(io.StringIO(text))
+    k = 0
+    while True:
+        k += 1
+        try:
+            record = next(reader, None)
+        except csv.Error as exc:
+            if "field larger" not in str(exc):  # the module's own bound on a field (128 KB)
+                raise DefinitionError([Diagnostic(
+                    "import-invalid", f"row {k} of {file} cannot be read as CSV ({exc})",
+                    "Download the data dictionary again (CSV).", Location(file, row=k))]
+                ) from None
+            raise refuse("cell_chars", f"row {k} of {file} holds a cell longer than "
+                         f"{format_limit('cell_chars')}", k) from None
+        if record is None:
+            return out
+        if max_rows is not None and k > max_rows:
+            raise refuse("form_rows", f"{file} has more than {format_limit('form_rows')}", k)
+        if max_cols is not None and len(record) > max_cols:
+            raise refuse("data_columns", f"row {k} of {file} has {len(record):,} columns, "
+                         f"more than {format_limit('data_columns')}", k)
+        if max_cell is not None and any(len(c) > max_cell for c in record):
+            raise refuse("cell_chars", f"row {k} of {file} holds a cell longer than "
+                         f"{format_limit('cell_chars')}", k)
+        out.append(record)
+
+
 def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | None = None  # noqa: C901 - one branch per REDCap field type
                 ) -> ImportDefinitionResult:
     """A measure from a REDCap data dictionary (CSV)."""
@@ -616,19 +711,18 @@ def from_redcap(path: str | Path | str, *, file: str | None = None, text: str | 
 
     file = file or str(path)
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
+        if not Path(path).exists():
             raise DefinitionError([Diagnostic("file-not-found", f"no file {file}",
                                               "Check the path.", Location(file))]) from None
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, [])
+        text = read_text(Path(path), file)  # at most definition_bytes
+    records = _redcap_rows(text, file)
+    header = records[0] if records else []
     if len(header) < 6 or "field" not in header[0].lower():
         raise DefinitionError([Diagnostic(
             "import-invalid", f"{file} is not a REDCap data dictionary (its first column is "
             f"{header[0] if header else None!r})", "Download it from Project Setup → Data "
             "Dictionary (CSV).", Location(file, 1, 1))])
-    rows = [dict(zip(COLUMNS, r)) for r in reader]
+    rows = [dict(zip(COLUMNS, r)) for r in records[1:]]
     diags: list[Diagnostic] = []
     forms = [r["Form Name"] for r in rows if r.get("Form Name")]
     data: dict[str, Any] = {"format": 1, "id": _slug(forms[0] if forms else Path(file).stem),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from measurelib._lazy import attach
 
 if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from measurelib.scoring._guard import WorkbookScan, check_workbook
     from measurelib.scoring._io import (
         READ_SUFFIXES,
         WRITE_SUFFIXES,
@@ -54,6 +55,8 @@ _LAZY = {
     "MAX_RESPONDENT_ID": "_validate",
     "invalid_respondent_ids": "_validate",
     "check_data_file": "_io",
+    "check_workbook": "_guard",
+    "WorkbookScan": "_guard",
     "ColumnSpec": "_validate",
     "ValidationResult": "_validate",
     "column_specs": "_validate",
@@ -94,8 +97,10 @@ __all__ = [
     "ScoreStats",
     "ValidationResult",
     "WRITE_SUFFIXES",
+    "WorkbookScan",
     "apply_map",
     "check_data_file",
+    "check_workbook",
     "column_specs",
     "detect_separator",
     "invalid_respondent_ids",

@@ -26,7 +26,16 @@ from measurelib._output import XlsxStream, neutralise_frame, write_csv
 from measurelib._progress import progress
 from measurelib._results import to_jsonable
 from measurelib.compose import as_measure
+from measurelib.definition import format_limit, limit
 from measurelib.errors import DataError, Diagnostic, Location
+from measurelib.scoring._guard import (
+    cell_too_long,
+    check_cells,
+    check_columns,
+    check_size,
+    check_workbook,
+    limit_error,
+)
 from measurelib.scoring._score import ScoreAccount, score
 
 __all__ = ["READ_SUFFIXES", "WRITE_SUFFIXES", "FileUsageError", "ResponseWriter", "ScoreFileResult",
@@ -69,6 +78,7 @@ def check_data_file(path: str | os.PathLike[str]) -> str:
         kind = f"{suffix} files" if suffix else "files without an extension"
         raise DataError([Diagnostic("usage", f"{shown}: cannot read {kind}",
                                     "Give a .csv, .tsv, .xlsx or .parquet file.", Location(shown))])
+    check_size(p, shown)
     with open(p, "rb") as fh:
         head = fh.read(8)
     found = next(((what, ext) for sig, what, ext in _SIGNATURES if head.startswith(sig)), None)
@@ -132,17 +142,40 @@ def _check_headings(headings: list[Any], shown: str) -> list[str]:
     return names
 
 
+#: Bytes a heading row may take per allowed column (``data_columns``): far above any name.
+HEADING_BYTES = 256
+
+
 def _text_headings(path: Path, sep: str) -> tuple[list[str], int]:
-    """The heading row of a text file and the byte offset just after it."""
+    """The heading row of a text file and the byte offset just after it.
+
+    The row is read with a bound (``data_columns`` × 256 bytes) and its columns and cells
+    are checked against the limits before any of the body is read.
+    """
+    shown = _where(path)
+    columns = limit("data_columns")
+    bound = -1 if columns is None else columns * HEADING_BYTES
     with open(path, "rb") as fh:
-        first = fh.readline()
+        first = fh.readline(bound)
         offset = fh.tell()
+    endless = bound > 0 and len(first) >= bound and not first.endswith(b"\n")
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _not_utf8(path, 1) from None
-    row = next(csv.reader([text.rstrip("\r\n")], delimiter=sep), [])
-    return _check_headings(row, _where(path)), offset
+        if not endless:
+            raise _not_utf8(path, 1) from None
+        text = first.decode("utf-8-sig", errors="ignore")  # cut inside a character
+    row = next(csv.reader([text.rstrip("\r\n")], delimiter=sep), []) if text else []
+    check_columns(len(row), shown)
+    cells = limit("cell_chars")
+    for j, h in enumerate(row):
+        if cells is not None and len(h) > cells:
+            raise cell_too_long(shown, 1, _column_label(j))
+    if endless:
+        raise limit_error("data_columns", f"the heading row of {shown} is longer than "
+                          f"{bound:,} bytes ({HEADING_BYTES} per column allowed by "
+                          f"data_columns = {columns:,})", Location(shown, row=1))
+    return _check_headings(row, shown), offset
 
 
 def _not_utf8(path: Path, row: int | None) -> DataError:
@@ -174,21 +207,52 @@ def _too_many_fields(block: bytes, sep: str, n_fields: int, first_row: int,
     return DataError(problems, title=f"{len(problems)} malformed row(s) in {_where(path)}")
 
 
-def _line_blocks(fh: Any, chunksize: int) -> Any:
-    """Blocks of whole records (at most ``chunksize`` lines; never cutting a quoted cell)."""
+def _line_blocks(fh: Any, chunksize: int, max_record: int, first_row: int,
+                 on_long: Any) -> Any:
+    """Blocks of whole records (at most ``chunksize`` lines; never cutting a quoted cell).
+
+    Yields ``(block, longest)``: the bytes and the length of its longest line (a quoted
+    cell running over lines counts whole). No record is read past ``max_record`` bytes
+    (-1: no bound): ``on_long(row, text)`` is called with the row and the cut text and
+    must raise.
+    """
     import itertools
 
+    row = first_row
+    read = iter(lambda: fh.readline(max_record), b"")
     while True:
-        lines = list(itertools.islice(fh, chunksize))
+        lines = list(itertools.islice(read, chunksize))
         if not lines:
             return
+        longest = max(map(len, lines))
+        if max_record > 0 and longest >= max_record:
+            for k, line in enumerate(lines):
+                if len(line) >= max_record and not line.endswith(b"\n"):
+                    on_long(row + k, line)
         block = b"".join(lines)
-        while block.count(b'"') % 2:  # a quoted cell runs on: take lines until it closes
-            more = fh.readline()
-            if not more:
-                break
-            block += more
-        yield block
+        if b'"' in block and any(line.count(b'"') % 2 for line in lines):
+            longest = len(block)  # a quoted cell spans lines: its length is not a line's
+        if block.count(b'"') % 2:  # a quoted cell runs on: take lines until it closes
+            start, parity = 0, 0
+            for k, line in enumerate(lines):  # where the open record starts
+                if not parity:
+                    start = k
+                parity ^= line.count(b'"') & 1
+            record = sum(map(len, lines[start:]))
+            while True:
+                if max_record > 0 and record > max_record:
+                    on_long(row + start, block[-record:])
+                more = fh.readline(max_record)
+                if not more:
+                    break
+                block += more
+                record += len(more)
+                longest = max(longest, record)
+                parity ^= more.count(b'"') & 1
+                if not parity:
+                    break
+        row += len(lines)
+        yield block, longest
 
 
 @dataclass
@@ -266,11 +330,28 @@ def _text_chunks(path: Path, chunksize: int, numeric: set[str] | None) -> Any:
     if len(set(headings)) < len(headings):  # blank headings twice: name them by position
         headings = [h or f"column {_column_label(j)}" for j, h in enumerate(headings)]
     numeric = {h for h in headings if h in numeric} if numeric else None
+    cells = limit("cell_chars")
+    # a record of the heading row's width, every cell at the limit, quoted and in 4-byte
+    # characters, is the longest that can be genuine: nothing longer is ever read whole
+    max_record = -1 if cells is None else max(1, len(headings)) * (4 * cells + 3) + 2
+
+    def on_long(row: int, text: bytes) -> None:
+        line = text.decode("utf-8", errors="ignore")
+        n_fields = "".join(line.split('"')[::2]).count(sep) + 1  # separators outside quotes
+        if n_fields > len(headings):
+            raise DataError([Diagnostic(
+                "data-too-many-fields", f"row {row} has at least {n_fields:,} fields but "
+                f"the heading row has {len(headings):,}", "Remove the extra separators in "
+                "that row, or put the cell that holds one in double quotes.",
+                Location(_where(path), row=row))])
+        j = n_fields - 1
+        raise cell_too_long(_where(path), row, headings[j] if j < len(headings) else None)
+
     first = 2
     any_rows = False
     with open(path, "rb") as fh:
         fh.seek(offset)
-        for block in _line_blocks(fh, chunksize):
+        for block, longest in _line_blocks(fh, chunksize, max_record, first, on_long):
             def as_text(block: bytes = block, first: int = first) -> Any:
                 return _finish(_read_block(block, headings, sep, None, path, first), first)
 
@@ -282,6 +363,8 @@ def _text_chunks(path: Path, chunksize: int, numeric: set[str] | None) -> Any:
                     raise
                 except ValueError:  # a cell that is not a number: read the block as text
                     frame = None
+            if cells is not None and longest > cells:  # some cell may be too long: look
+                check_cells(as_text(), _where(path))
             if frame is None:
                 text = _read_block(block, headings, sep, None, path, first)
                 n = len(text)
@@ -299,6 +382,8 @@ def _excel_chunks(path: Path, chunksize: int, sheet: str | None) -> Any:
     import pandas as pd
     from openpyxl import load_workbook
 
+    scan = check_workbook(path, shown=_where(path))  # sizes and cells, before openpyxl
+    long_cells = scan.cells_may_exceed()
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure of openpyxl is a bad workbook
@@ -306,6 +391,7 @@ def _excel_chunks(path: Path, chunksize: int, sheet: str | None) -> Any:
                                     f"Excel workbook ({type(exc).__name__})",
                                     "Open it in Excel and save it again as .xlsx.",
                                     Location(_where(path)))]) from None
+    closing: list[Any] = []  # the sheet's reader: closed before the workbook
     try:
         if sheet is not None and sheet not in wb.sheetnames:
             raise DataError([Diagnostic("usage", f"{_where(path)} has no sheet {sheet!r} (it "
@@ -314,11 +400,17 @@ def _excel_chunks(path: Path, chunksize: int, sheet: str | None) -> Any:
                                         Location(_where(path)))])
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
+        closing.append(rows)
         head = next(rows, None) or ()
         headings = _check_headings(list(head), _where(path))
         while headings and not headings[-1]:
             headings.pop()
         width = len(headings)
+        check_columns(width, _where(path))
+        if long_cells:
+            check_cells(pd.DataFrame([headings], index=[1], dtype=object,
+                                     columns=[_column_label(j) for j in range(width)]),
+                        _where(path))
         first = 2
         pending: list[list[Any]] = []  # trailing blank rows are held back, then dropped
         buf: list[list[Any]] = []
@@ -334,17 +426,43 @@ def _excel_chunks(path: Path, chunksize: int, sheet: str | None) -> Any:
             pending.clear()
             buf.append(cells)
             if len(buf) >= chunksize:
-                frame = pd.DataFrame(buf, columns=headings, dtype=object)
+                frame = _finish(pd.DataFrame(buf, columns=headings, dtype=object), first)
+                if long_cells:
+                    check_cells(frame, _where(path))
                 n_read += len(buf)
-                yield _Chunk(_finish(frame, first), None, len(buf), n_read)
+                yield _Chunk(frame, None, len(buf), n_read)
                 first += len(buf)
                 buf = []
         if buf or not n_read:
-            frame = pd.DataFrame(buf, columns=headings, dtype=object)
+            frame = _finish(pd.DataFrame(buf, columns=headings, dtype=object), first)
+            if long_cells:
+                check_cells(frame, _where(path))
             n_read += len(buf)
-            yield _Chunk(_finish(frame, first), None, len(buf), n_read)
+            yield _Chunk(frame, None, len(buf), n_read)
     finally:
+        for gen in closing:
+            gen.close()
         wb.close()
+
+
+def _check_arrow_cells(batch: Any, first: int, shown: str) -> None:
+    """Refuse the first text cell of a Parquet batch longer than ``cell_chars``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cap = limit("cell_chars")
+    if cap is None:
+        return
+    found: tuple[int, str] | None = None
+    for name, col in zip(batch.schema.names, batch.columns, strict=True):
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            continue
+        over = pc.greater(pc.fill_null(pc.utf8_length(col), 0), cap)
+        k = pc.index(over, True).as_py()
+        if k >= 0 and (found is None or first + k < found[0]):
+            found = (first + k, str(name))
+    if found is not None:
+        raise cell_too_long(shown, *found)
 
 
 def _parquet_chunks(path: Path, chunksize: int) -> Any:
@@ -354,9 +472,19 @@ def _parquet_chunks(path: Path, chunksize: int) -> Any:
         raise FileUsageError("reading Parquet needs pyarrow", "pip install 'measurelib[dask]' "
                              "(or pyarrow)") from None
     pf = pq.ParquetFile(path)
-    _check_headings(list(pf.schema_arrow.names), _where(path))
+    shown = _where(path)
+    check_columns(len(pf.schema_arrow.names), shown)
+    _check_headings(list(pf.schema_arrow.names), shown)
+    cap = limit("unzipped_bytes")
+    for g in range(pf.metadata.num_row_groups):  # a group is unpacked whole: bound it first
+        size = pf.metadata.row_group(g).total_byte_size
+        if cap is not None and size > cap:
+            raise limit_error("unzipped_bytes", f"row group {g + 1} of {shown} unpacks to "
+                              f"{size:,} bytes, more than {format_limit('unzipped_bytes')}",
+                              Location(shown))
     first, done = 2, 0
     for batch in pf.iter_batches(batch_size=chunksize):
+        _check_arrow_cells(batch, first, shown)
         frame = batch.to_pandas()
         n = len(frame)
         done += n

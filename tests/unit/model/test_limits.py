@@ -280,7 +280,7 @@ def test_table_rows_and_cells_limits(tmp_path: Path) -> None:
     with ml.limits(table_rows=100), pytest.raises(DefinitionError) as info:
         ml.load(path)
     assert info.value.errors[0].code == "limit-exceeded"
-    (tmp_path / "t.csv").write_text("k,v\n0," + "9" * 20_000 + "\n")
+    (tmp_path / "t.csv").write_text("k,v\n0," + "9" * 40_000 + "\n")  # > 32,767
     with pytest.raises(DefinitionError) as info:
         ml.load(path)
     assert info.value.errors[0].code == "limit-exceeded"

@@ -282,3 +282,24 @@ def test_no_statistic_of_a_hidden_group_in_json() -> None:
     # and 28 followed up of 30 started would give the 2 away: started or followed up hidden
     h = rep.data["sections"][0]["headline"]
     assert "[c]" in (h["n_baseline"], h["n_paired"])
+
+
+def test_a_small_count_of_simulated_forms_is_suppressed(tmp_path) -> None:
+    """Three simulated forms among real ones: the count is hidden like any small count."""
+    phq9 = ml.load("phq-9")
+    items = [i.id for i in phq9.items[:9]]
+    rows = []
+    for k in range(12):
+        for tp, date, v in (("baseline", "2026-01-05", 2), ("exit", "2026-03-02", 1)):
+            rows.append({"respondent_id": f"r{k}", "timepoint": tp, "date": date,
+                         "simulated": "yes" if k == 0 and tp == "baseline" or k in (1, 2)
+                         and tp == "exit" else "no", **{i: v for i in items}})
+    store = ml.Store(tmp_path / "mixed.db")
+    store.import_frame(phq9, pd.DataFrame(rows))
+    assert int(store.scores("phq-9")["simulated"].astype(bool).sum()) == 3
+    report = impact_report(store, phq9)
+    assert report.data["simulated"] != 3 and not isinstance(report.data["simulated"], int)
+    published = json.dumps(report.data, default=str)
+    assert '"simulated": 3' not in published
+    html = str(report.to_html() if hasattr(report, "to_html") else report.render("html"))
+    assert "Simulated data: 3 of" not in html and "Simulated data:" in html

@@ -230,24 +230,41 @@ def test_form_words_fall_back_to_english_marked(write_yaml) -> None:  # type: ig
     assert '<span lang="en" dir="ltr">Send my answers</span>' in html
 
 
-def test_missing_translation_names_the_items(example: ml.Measure) -> None:
+def test_missing_translation_names_the_items() -> None:
+    # French for the title and one item only: every other text is named, at its position
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        'text: {en: "How do you feel today?",', 'text: {fr: "Comment ça va ?", en: "How do you '
+        'feel today?",', 1).replace("languages: [en, cy, ar]", "languages: [en, cy, ar, fr]")
+    assert "fr:" in text and "fr]" in text
     with pytest.raises(ml.DefinitionError) as exc:
-        example.render("html", lang="fr")
+        ml.loads(text, str(EXAMPLE))
     errors = exc.value.errors
     assert all(d.code == "missing-translation" for d in errors)
-    messages = " ".join(d.message for d in errors)
-    assert "item 'mood' has no 'fr' translation" in messages
-    assert "item 'comments'" in messages
-    assert "feeling-today" in str(exc.value) and "en, cy, ar" in str(exc.value)
-    # the location points into the definition file
-    assert errors[0].location.file and errors[0].location.file.endswith("feeling-today-cy-ar.yaml")
-    assert errors[0].location.line is None or errors[0].location.path
+    paths = {d.location.path for d in errors}
+    assert "items[0].text" not in paths and "items[1].text" in paths and "title" in paths
+    # each at the text's line and column in the definition (issue 15, point 17)
+    lines = text.splitlines()
+    for d in errors:
+        assert d.location.file == str(EXAMPLE), d
+        assert d.location.line and d.location.column and d.location.path, d
+        at = lines[d.location.line - 1][d.location.column - 1:]
+        assert at and not at.startswith((" ", "#")), (d, at)
+
+
+def test_a_language_the_measure_lacks_is_one_message(example: ml.Measure) -> None:
+    with pytest.raises(ml.DefinitionError) as exc:
+        example.render("html", lang="fr")
+    (err,) = exc.value.errors
+    assert err.code == "missing-translation"
+    assert "feeling-today has no text in 'fr'" in err.message and "en, cy, ar" in err.message
+    assert err.location.line and err.location.path == "languages"
 
 
 def test_single_language_measure_in_another_language(phq9: ml.Measure) -> None:
     with pytest.raises(ml.DefinitionError) as exc:
         phq9.render("print", lang="cy")
-    assert "item 'interest' has no 'cy' translation" in str(exc.value)
+    assert "phq-9 has no text in 'cy'" in str(exc.value)
+    assert len(exc.value.errors) == 1  # one message, not one per text
     # a regional variant of the measure's own language is the same language
     assert "Little interest" in phq9.render("html", lang="en-GB")
 
