@@ -116,6 +116,8 @@ def test_a_paged_link_speaks_the_forms_language(world: Any, client_for: Any,
     assert ui_text("saved_title", lang)[0] in saved and f'dir="{direction}"' in saved
     assert not re.search(r"January|February|March|April|May|June|July|August|September|"
                          r"October|November|December", saved)
+    # the date stays whole and left to right inside right-to-left text
+    assert re.search(r'<bdi dir="ltr" class="when">\d{4}-\d\d-\d\d \d\d:\d\d</bdi>', saved)
     # the link closed (withdrawn): in the form's language too
     Collection.objects.filter(pk=collection.pk).update(revoked_at=collection.created_at)
     closed = phone.get("/respond/")

@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods
 
 import measurelib as ml
@@ -331,7 +332,9 @@ def _saved(collection: Collection, *, tablet: bool) -> dict[str, Any]:
     ends = timezone.localtime(collection.expires_at)
     when = (date_format(ends, "j F Y, H:i") if ctx["lang"].split("-")[0] == "en"
             else ends.strftime("%Y-%m-%d %H:%M"))
-    ctx["come_back"] = words.say("saved_link", ctx["lang"], date=when)
+    # isolated left to right: "2026-12-04 23:59" must not be reordered in Arabic text
+    ctx["come_back"] = words.say("saved_link", ctx["lang"],
+                                 date=format_html('<bdi dir="ltr" class="when">{}</bdi>', when))
     return ctx
 
 
