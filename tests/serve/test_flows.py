@@ -527,7 +527,44 @@ def test_scores_export(world: Any, client_for: Any) -> None:
     x = lead.get(f"/reports/{world.team_a.pk}/phq-9.xlsx")
     assert x.status_code == 200 and x.content[:2] == b"PK"
     assert lead.get(f"/reports/{world.team_b.pk}/phq-9.csv").status_code == 404
-    assert lead.get(f"/reports/{world.team_a.pk}/phq-9.sav").status_code == 404
+    assert lead.get(f"/reports/{world.team_a.pk}/phq-9.parquet").status_code == 404
+
+
+def test_scores_export_spss_stata_and_neutralised(world: Any, client_for: Any, tmp_path: Any,
+                                                  monkeypatch: Any) -> None:
+    """SPSS and Stata files with the measure's labels; CSV and Excel through the one
+    spreadsheet-formula neutraliser (a cell starting ``=`` is not a formula when opened)."""
+    import pandas as pd
+    import pyreadstat
+
+    from measurelib.serve import _library
+
+    c = client_for("worker")
+    start_tablet(c, world.person_a.respondent_id)
+    c.post("/tablet/", answers())
+    lead = client_for("lead")
+    for fmt, reader in (("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)):
+        r = lead.get(f"/reports/{world.team_a.pk}/phq-9.{fmt}")
+        assert r.status_code == 200 and f"phq-9-scores.{fmt}" in r["Content-Disposition"]
+        path = tmp_path / f"scores.{fmt}"
+        path.write_bytes(r.content)
+        df, meta = reader(str(path))
+        assert list(df["respondent_id"].unique()) == [world.person_a.respondent_id]
+        assert "value" in df.columns and len(df) >= 1
+    real = _library.scored_table
+
+    def with_formula(service: str, measure_id: str) -> Any:
+        df = real(service, measure_id).copy()
+        df["worker"] = "=HYPERLINK(\"http://evil.example\")"
+        return df
+
+    monkeypatch.setattr(_library, "scored_table", with_formula)
+    r = lead.get(f"/reports/{world.team_a.pk}/phq-9.csv")
+    text = r.content.decode("utf-8-sig")
+    assert "HYPERLINK" in text and ",=HYPERLINK" not in text and '"=HYPERLINK' not in text
+    x = lead.get(f"/reports/{world.team_a.pk}/phq-9.xlsx")
+    sheet = pd.read_excel(__import__("io").BytesIO(x.content))
+    assert not str(sheet["worker"].iloc[0]).startswith("=")
 
 
 def test_erase_contact_details(world: Any, client_for: Any) -> None:
