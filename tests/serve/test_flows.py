@@ -316,6 +316,11 @@ def test_paper_double_entry_agreeing(world: Any, client_for: Any) -> None:
     entry = PaperEntry.objects.get(person=world.person_a)
     page = c.get(f"/paper/{entry.pk}/")
     assert page.status_code == 200 and "First keying" in page.content.decode()
+    # the read-aloud script, beside the keying screen, for answers given by telephone
+    script = re.search(r'<a href="([^"]+)" target="_blank" rel="noopener">Read-aloud script',
+                       page.content.decode())
+    assert script is not None and script.group(1) == f"/people/{rid}/script/phq-9/"
+    assert c.get(script.group(1)).status_code == 200
     assert _key(c, entry.pk, answers()).status_code == 302
     assert "Second keying" in client_for("lead").get(f"/paper/{entry.pk}/").content.decode()
     r = _key(client_for("lead"), entry.pk, answers())
