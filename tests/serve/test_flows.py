@@ -609,6 +609,37 @@ def test_impact_report_and_feedback_sheet(world: Any, client_for: Any) -> None:
     assert sheet.status_code == 200 and "<script" not in sheet.content.decode()
 
 
+def test_impact_report_names_the_organisation_with_its_logo(world: Any, client_for: Any,
+                                                            tmp_path: Any,
+                                                            monkeypatch: Any) -> None:
+    """The configured organisation and logo (a PNG beside the configuration file) head the
+    impact report, in the browser and as PDF."""
+    from django.conf import settings
+    from PIL import Image
+
+    from measurelib.serve.models import Episode
+
+    Image.new("RGB", (40, 20), (20, 60, 120)).save(tmp_path / "logo.png")
+    cfg = settings.MEASURELIB_SERVE
+    monkeypatch.setattr(cfg, "path", tmp_path / "measurelib-serve.toml")
+    monkeypatch.setattr(cfg, "logo", "logo.png")
+    monkeypatch.setattr(cfg, "organisation", "Riverside Mind")
+    c = client_for("worker")
+    start_tablet(c, world.person_a.respondent_id)
+    c.post("/tablet/", answers(self_harm=0))
+    Episode.objects.filter(person=world.person_a).update(opened_on=dt.date(2026, 1, 1))
+    viewer = client_for("viewer")
+    page = viewer.get(f"/reports/{world.team_a.pk}/phq-9/impact.html").content.decode()
+    assert "Riverside Mind" in page and "data:image/png;base64," in page
+    assert world.team_a.name in page
+    pdf = viewer.get(f"/reports/{world.team_a.pk}/phq-9/impact.pdf")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    # a logo outside the configuration's folder is refused, not read
+    monkeypatch.setattr(cfg, "logo", "../../etc/passwd")
+    r = viewer.get(f"/reports/{world.team_a.pk}/phq-9/impact.html")
+    assert "data:image" not in r.content.decode() and "root:" not in r.content.decode()
+
+
 def test_paper_form_the_store_refuses_keeps_both_keyings(world: Any, client_for: Any) -> None:
     """A timepoint outside the declared list: a 400 naming it, nothing stored, nothing lost."""
     from measurelib.serve.models import PaperEntry

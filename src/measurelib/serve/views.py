@@ -515,7 +515,7 @@ def impact(request: HttpRequest, pk: int, measure_id: str, fmt: str) -> HttpResp
     if measure_id not in team.measure_ids() or fmt not in ("html", "pdf"):
         raise Http404
     cfg = _cfg()
-    title = f"{cfg.organisation}: {team.name}"
+    title = team.name  # the organisation's name (and logo) head the report
     try:
         if fmt == "pdf":
             data = lib.impact_pdf(team.service, measure_id, int(cfg.min_cell), title)
