@@ -316,6 +316,11 @@ def test_paper_double_entry_agreeing(world: Any, client_for: Any) -> None:
     entry = PaperEntry.objects.get(person=world.person_a)
     page = c.get(f"/paper/{entry.pk}/")
     assert page.status_code == 200 and "First keying" in page.content.decode()
+    # the read-aloud script, beside the keying screen, for answers given by telephone
+    script = re.search(r'<a href="([^"]+)" target="_blank" rel="noopener">Read-aloud script',
+                       page.content.decode())
+    assert script is not None and script.group(1) == f"/people/{rid}/script/phq-9/"
+    assert c.get(script.group(1)).status_code == 200
     assert _key(c, entry.pk, answers()).status_code == 302
     assert "Second keying" in client_for("lead").get(f"/paper/{entry.pk}/").content.decode()
     r = _key(client_for("lead"), entry.pk, answers())
@@ -527,7 +532,44 @@ def test_scores_export(world: Any, client_for: Any) -> None:
     x = lead.get(f"/reports/{world.team_a.pk}/phq-9.xlsx")
     assert x.status_code == 200 and x.content[:2] == b"PK"
     assert lead.get(f"/reports/{world.team_b.pk}/phq-9.csv").status_code == 404
-    assert lead.get(f"/reports/{world.team_a.pk}/phq-9.sav").status_code == 404
+    assert lead.get(f"/reports/{world.team_a.pk}/phq-9.parquet").status_code == 404
+
+
+def test_scores_export_spss_stata_and_neutralised(world: Any, client_for: Any, tmp_path: Any,
+                                                  monkeypatch: Any) -> None:
+    """SPSS and Stata files with the measure's labels; CSV and Excel through the one
+    spreadsheet-formula neutraliser (a cell starting ``=`` is not a formula when opened)."""
+    import pandas as pd
+    import pyreadstat
+
+    from measurelib.serve import _library
+
+    c = client_for("worker")
+    start_tablet(c, world.person_a.respondent_id)
+    c.post("/tablet/", answers())
+    lead = client_for("lead")
+    for fmt, reader in (("sav", pyreadstat.read_sav), ("dta", pyreadstat.read_dta)):
+        r = lead.get(f"/reports/{world.team_a.pk}/phq-9.{fmt}")
+        assert r.status_code == 200 and f"phq-9-scores.{fmt}" in r["Content-Disposition"]
+        path = tmp_path / f"scores.{fmt}"
+        path.write_bytes(r.content)
+        df, meta = reader(str(path))
+        assert list(df["respondent_id"].unique()) == [world.person_a.respondent_id]
+        assert "value" in df.columns and len(df) >= 1
+    real = _library.scored_table
+
+    def with_formula(service: str, measure_id: str) -> Any:
+        df = real(service, measure_id).copy()
+        df["worker"] = "=HYPERLINK(\"http://evil.example\")"
+        return df
+
+    monkeypatch.setattr(_library, "scored_table", with_formula)
+    r = lead.get(f"/reports/{world.team_a.pk}/phq-9.csv")
+    text = r.content.decode("utf-8-sig")
+    assert "HYPERLINK" in text and ",=HYPERLINK" not in text and '"=HYPERLINK' not in text
+    x = lead.get(f"/reports/{world.team_a.pk}/phq-9.xlsx")
+    sheet = pd.read_excel(__import__("io").BytesIO(x.content))
+    assert not str(sheet["worker"].iloc[0]).startswith("=")
 
 
 def test_erase_contact_details(world: Any, client_for: Any) -> None:
@@ -565,6 +607,37 @@ def test_impact_report_and_feedback_sheet(world: Any, client_for: Any) -> None:
     assert viewer.get(f"/reports/{world.team_b.pk}/phq-9/impact.html").status_code == 404
     sheet = c.get(f"/people/{rid}/feedback/phq-9/")
     assert sheet.status_code == 200 and "<script" not in sheet.content.decode()
+
+
+def test_impact_report_names_the_organisation_with_its_logo(world: Any, client_for: Any,
+                                                            tmp_path: Any,
+                                                            monkeypatch: Any) -> None:
+    """The configured organisation and logo (a PNG beside the configuration file) head the
+    impact report, in the browser and as PDF."""
+    from django.conf import settings
+    from PIL import Image
+
+    from measurelib.serve.models import Episode
+
+    Image.new("RGB", (40, 20), (20, 60, 120)).save(tmp_path / "logo.png")
+    cfg = settings.MEASURELIB_SERVE
+    monkeypatch.setattr(cfg, "path", tmp_path / "measurelib-serve.toml")
+    monkeypatch.setattr(cfg, "logo", "logo.png")
+    monkeypatch.setattr(cfg, "organisation", "Riverside Mind")
+    c = client_for("worker")
+    start_tablet(c, world.person_a.respondent_id)
+    c.post("/tablet/", answers(self_harm=0))
+    Episode.objects.filter(person=world.person_a).update(opened_on=dt.date(2026, 1, 1))
+    viewer = client_for("viewer")
+    page = viewer.get(f"/reports/{world.team_a.pk}/phq-9/impact.html").content.decode()
+    assert "Riverside Mind" in page and "data:image/png;base64," in page
+    assert world.team_a.name in page
+    pdf = viewer.get(f"/reports/{world.team_a.pk}/phq-9/impact.pdf")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    # a logo outside the configuration's folder is refused, not read
+    monkeypatch.setattr(cfg, "logo", "../../etc/passwd")
+    r = viewer.get(f"/reports/{world.team_a.pk}/phq-9/impact.html")
+    assert "data:image" not in r.content.decode() and "root:" not in r.content.decode()
 
 
 def test_paper_form_the_store_refuses_keeps_both_keyings(world: Any, client_for: Any) -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         pictogram_names,
         resolve_graphic,
     )
+    from measurelib.forms._i18n import ui_text
     from measurelib.forms._render import (
         ASK_FIELDS,
         FORMATS,
@@ -59,6 +60,7 @@ _LAZY = {
     "METADATA_FIELDS": "_submission",
     "SubmissionResult": "_submission",
     "parse_submission": "_submission",
+    "ui_text": "_i18n",
 }
 __all__ = [
     "ASK_FIELDS",
@@ -77,6 +79,7 @@ __all__ = [
     "pictogram_names",
     "render",
     "resolve_graphic",
+    "ui_text",
     "with_overlay",
     "write_entry_sheet",
 ]

@@ -239,10 +239,183 @@ UI: dict[str, dict[str, str]] = {
 
 
 def ui_text(key: str, lang: str) -> tuple[str, str]:
-    """The form word ``key`` in ``lang`` and the language it is actually in (fallback: en)."""
+    """The form word ``key`` in ``lang`` and the language it is actually in (fallback: en).
+
+    The one table of the words around a measure's own texts: those of its forms and those
+    the web service shows a respondent (:data:`SERVICE`).
+
+    Parameters
+    ----------
+    key : str
+        The word's key, e.g. ``"submit"`` or ``"nav_next"``.
+    lang : str
+        A language code, e.g. ``"cy"`` or ``"ar-EG"`` (its base language is tried next).
+
+    Returns
+    -------
+    tuple of (str, str)
+        The text and the code of the language it is in: ``"en"`` when ``lang`` lacks it.
+
+    Examples
+    --------
+    >>> ui_text("nav_next", "cy")
+    ('Nesaf', 'cy')
+    >>> ui_text("nav_next", "pl")
+    ('Next', 'en')
+    """
     base = lang.split("-")[0]
     for code in (lang, base):
         table = UI.get(code)
         if table and table.get(key):
             return table[key], code
     return UI["en"][key], "en"
+
+
+#: The respondent's words of the web service (``measurelib serve``): the buttons and
+#: progress of a form shown a page at a time, the thank-you, saved, closed-link and problem
+#: pages, the adaptive test's page and the built-in risk text. They are looked up with
+#: :func:`ui_text` like the form's own words (merged into :data:`UI` below), so a service
+#: page is in the language of the form it belongs to. Every language of :data:`UI` must
+#: have every one of them (a test checks it).
+SERVICE: dict[str, dict[str, str]] = {
+    "en": {
+        "nav_next": "Next",
+        "nav_back": "Back",
+        "nav_save_later": "Save and finish later",
+        "progress": "Question {n} of {count}",
+        "saved_title": "Your answers are saved",
+        "saved_tablet": "Your answers so far are kept. Your worker can see that the form is "
+                        "not finished yet.",
+        "saved_link": "To finish, open the same link again before {date}: you will start "
+                      "where you stopped. You can close this page.",
+        "carry_on": "Carry on answering now",
+        "hand_back": "Please hand the device back to your worker.",
+        "worker_unlock": "Worker: unlock",
+        "thanks_title": "Thank you",
+        "thanks_sent": "Your answers have been sent.",
+        "close_page": "You can close this page.",
+        "see_results": "See your results",
+        "closed_title": "This link cannot be used",
+        "closed_used": "These questions have already been answered. Thank you.",
+        "closed_expired": "This link has expired. Please ask the service for a new one.",
+        "closed_withdrawn": "This link has been withdrawn. Please ask the service for a new "
+                            "one.",
+        "closed_unknown": "This link was not recognised. Check that you copied all of it, or "
+                          "ask the service for a new one.",
+        "problem_title": "Your answers could not be used",
+        "problem_back": "Back to the questions",
+        "problem_retry": "Go back and try again.",
+        "stored_not_title": "Your answers could not be stored yet",
+        "stored_kept": "Your answers are kept. Please tell your worker.",
+        "stored_conflict": "A different set of answers to this questionnaire was already "
+                           "recorded for you today, so these answers were not kept. Please "
+                           "tell the person who asked you to fill it in.",
+        "results_not_ready": "Your results are not ready",
+        "results_with_worker": "Your worker can go through your results with you.",
+        "cat_note": "Each question is chosen from your earlier answers, and the "
+                    "questionnaire stops when it has enough: usually after {min} to {max} "
+                    "questions.",
+        "cat_later": "You can stop and come back to this link later.",
+        "cat_choose": "Choose one of the answers to go on.",
+        "cat_title": "{title}: question {n}",
+        "error_title": "Error",
+        "risk_default": "Thank you for telling us. Someone from the service will see your "
+                        "answer and contact you. If you feel you might act on these "
+                        "thoughts, or you are in danger now, call 999 or go to A&E. You can "
+                        "talk to Samaritans at any time, free, on 116 123, or call NHS 111.",
+    },
+    "cy": {
+        "nav_next": "Nesaf",
+        "nav_back": "Yn ôl",
+        "nav_save_later": "Cadw a gorffen yn nes ymlaen",
+        "progress": "Cwestiwn {n} o {count}",
+        "saved_title": "Mae eich atebion wedi'u cadw",
+        "saved_tablet": "Mae eich atebion hyd yma wedi'u cadw. Gall eich gweithiwr weld nad "
+                        "yw'r ffurflen wedi'i gorffen eto.",
+        "saved_link": "I orffen, agorwch yr un ddolen eto cyn {date}: byddwch chi'n dechrau "
+                      "lle gwnaethoch chi stopio. Gallwch chi gau'r dudalen hon.",
+        "carry_on": "Parhau i ateb nawr",
+        "hand_back": "Rhowch y ddyfais yn ôl i'ch gweithiwr.",
+        "worker_unlock": "Gweithiwr: datgloi",
+        "thanks_title": "Diolch",
+        "thanks_sent": "Mae eich atebion wedi'u hanfon.",
+        "close_page": "Gallwch chi gau'r dudalen hon.",
+        "see_results": "Gweld eich canlyniadau",
+        "closed_title": "Does dim modd defnyddio'r ddolen hon",
+        "closed_used": "Mae'r cwestiynau hyn wedi'u hateb yn barod. Diolch.",
+        "closed_expired": "Mae'r ddolen hon wedi dod i ben. Gofynnwch i'r gwasanaeth am un "
+                          "newydd.",
+        "closed_withdrawn": "Mae'r ddolen hon wedi'i thynnu'n ôl. Gofynnwch i'r gwasanaeth am "
+                            "un newydd.",
+        "closed_unknown": "Doedd dim modd adnabod y ddolen hon. Gwiriwch eich bod chi wedi "
+                          "copïo'r cyfan, neu gofynnwch i'r gwasanaeth am un newydd.",
+        "problem_title": "Doedd dim modd defnyddio eich atebion",
+        "problem_back": "Yn ôl i'r cwestiynau",
+        "problem_retry": "Ewch yn ôl a rhowch gynnig arall arni.",
+        "stored_not_title": "Doedd dim modd cadw eich atebion eto",
+        "stored_kept": "Mae eich atebion wedi'u cadw. Dywedwch wrth eich gweithiwr.",
+        "stored_conflict": "Cafodd set wahanol o atebion i'r holiadur hwn ei chofnodi ar eich "
+                           "cyfer heddiw yn barod, felly chafodd yr atebion hyn mo'u cadw. "
+                           "Dywedwch wrth y person a ofynnodd i chi ei lenwi.",
+        "results_not_ready": "Dydy eich canlyniadau ddim yn barod",
+        "results_with_worker": "Gall eich gweithiwr fynd drwy eich canlyniadau gyda chi.",
+        "cat_note": "Mae pob cwestiwn yn cael ei ddewis ar sail eich atebion blaenorol, ac "
+                    "mae'r holiadur yn stopio pan fydd ganddo ddigon: fel arfer ar ôl {min} i "
+                    "{max} cwestiwn.",
+        "cat_later": "Gallwch chi stopio a dod yn ôl at y ddolen hon yn nes ymlaen.",
+        "cat_choose": "Dewiswch un o'r atebion i fynd ymlaen.",
+        "cat_title": "{title}: cwestiwn {n}",
+        "error_title": "Gwall",
+        "risk_default": "Diolch am ddweud wrthon ni. Bydd rhywun o'r gwasanaeth yn gweld eich "
+                        "ateb ac yn cysylltu â chi. Os ydych chi'n teimlo y gallech chi "
+                        "weithredu ar y meddyliau hyn, neu os ydych chi mewn perygl nawr, "
+                        "ffoniwch 999 neu ewch i'r Adran Achosion Brys. Gallwch chi siarad "
+                        "â'r Samariaid unrhyw bryd, am ddim, ar 116 123, neu ffoniwch GIG "
+                        "111.",
+    },
+    "ar": {
+        "nav_next": "التالي",
+        "nav_back": "رجوع",
+        "nav_save_later": "حفظ وإكمال لاحقًا",
+        "progress": "السؤال {n} من {count}",
+        "saved_title": "تم حفظ إجاباتك",
+        "saved_tablet": "تم حفظ إجاباتك حتى الآن. يستطيع الموظف أن يرى أن الاستبيان لم "
+                        "يكتمل بعد.",
+        "saved_link": "للإكمال، افتح الرابط نفسه مرة أخرى قبل {date}: ستبدأ من حيث "
+                      "توقفت. يمكنك إغلاق هذه الصفحة.",
+        "carry_on": "مواصلة الإجابة الآن",
+        "hand_back": "يُرجى إعادة الجهاز إلى الموظف.",
+        "worker_unlock": "للموظف: فتح القفل",
+        "thanks_title": "شكرًا لك",
+        "thanks_sent": "تم إرسال إجاباتك.",
+        "close_page": "يمكنك إغلاق هذه الصفحة.",
+        "see_results": "عرض نتائجك",
+        "closed_title": "لا يمكن استخدام هذا الرابط",
+        "closed_used": "تمت الإجابة عن هذه الأسئلة من قبل. شكرًا لك.",
+        "closed_expired": "انتهت صلاحية هذا الرابط. يُرجى طلب رابط جديد من الخدمة.",
+        "closed_withdrawn": "تم سحب هذا الرابط. يُرجى طلب رابط جديد من الخدمة.",
+        "closed_unknown": "لم يتم التعرف على هذا الرابط. تحقق من أنك نسخته كاملًا، أو اطلب "
+                          "رابطًا جديدًا من الخدمة.",
+        "problem_title": "تعذّر استخدام إجاباتك",
+        "problem_back": "العودة إلى الأسئلة",
+        "problem_retry": "ارجع وحاول مرة أخرى.",
+        "stored_not_title": "تعذّر حفظ إجاباتك حتى الآن",
+        "stored_kept": "إجاباتك محفوظة. يُرجى إخبار الموظف.",
+        "stored_conflict": "سُجّلت لك اليوم مجموعة أخرى من الإجابات عن هذا الاستبيان، لذلك "
+                           "لم تُحفظ هذه الإجابات. يُرجى إخبار الشخص الذي طلب منك تعبئته.",
+        "results_not_ready": "نتائجك ليست جاهزة بعد",
+        "results_with_worker": "يستطيع الموظف أن يراجع نتائجك معك.",
+        "cat_note": "يُختار كل سؤال بناءً على إجاباتك السابقة، ويتوقف الاستبيان عندما "
+                    "تكفيه الإجابات: عادةً بعد {min} إلى {max} أسئلة.",
+        "cat_later": "يمكنك التوقف والعودة إلى هذا الرابط لاحقًا.",
+        "cat_choose": "اختر إحدى الإجابات للمتابعة.",
+        "cat_title": "{title}: السؤال {n}",
+        "error_title": "خطأ",
+        "risk_default": "شكرًا لإخبارنا. سيطّلع شخص من الخدمة على إجابتك ويتواصل معك. إذا "
+                        "شعرت أنك قد تتصرف بناءً على هذه الأفكار، أو كنت في خطر الآن، فاتصل "
+                        "بالرقم 999 أو اذهب إلى قسم الطوارئ (A&E). يمكنك التحدث إلى منظمة "
+                        "Samaritans في أي وقت مجانًا على الرقم 116 123، أو اتصل بـ NHS 111.",
+    },
+}
+for _code, _words in SERVICE.items():
+    UI.setdefault(_code, {}).update(_words)

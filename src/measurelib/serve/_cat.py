@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 
 import measurelib as ml
 from measurelib.serve import _library as lib
+from measurelib.serve import _words as words
 from measurelib.serve._api import _who, api
 from measurelib.serve._auth import audit
 from measurelib.serve.models import ApiClient, CatAdministration, Collection, Person
@@ -193,17 +194,23 @@ def page(request: HttpRequest, collection: Collection, *, mode: str, action: str
     item_id = test.session.next_item()
     item = measure.item(item_id)
     stop = test.session.stop
+    number = len(test.session.administered) + 1
+    low = int(stop.get("min_items", 1))
+    high = int(min(stop.get("max_items", len(test.session.pool)), len(test.session.pool)))
+    title = measure.text(measure.short_title or measure.title, lang) or measure.id
+    ctx = words.context(collection)
+    shown = ctx["lang"]
     return render(request, "serve/cat_question.html", {
-        "title": measure.text(measure.short_title or measure.title, lang),
-        "lang": lang or measure.language, "dir": measure.direction(lang),
-        "number": len(test.session.administered) + 1,
-        "min_items": int(stop.get("min_items", 1)),
-        "max_items": int(min(stop.get("max_items", len(test.session.pool)),
-                             len(test.session.pool))),
+        **ctx, "title": title,
+        "page_title": words.plain("cat_title", shown, title=title, n=number),
+        "number_label": f"{words.plain('question', shown)} {number}",
+        "note": words.say("cat_note", shown, min=low, max=high),
         "question": measure.text(item.text, lang),
         "recall": measure.text(item.recall.text, lang) if item.recall is not None else "",
         "item_id": item_id, "options": _options(measure, item_id, lang), "action": action,
-        "link": mode == "online", "error": error}, status=400 if error else 200)
+        "link": mode == "online",
+        "error": words.plain("cat_choose", shown) if error else ""},
+        status=400 if error else 200)
 
 
 def _finish(request: HttpRequest, collection: Collection, measure: ml.Measure, test: _Test,
@@ -217,7 +224,8 @@ def _finish(request: HttpRequest, collection: Collection, measure: ml.Measure, t
                                         revoked_at__isnull=True,
                                         expires_at__gt=now).update(used_at=now)
     if claimed != 1:
-        return render(request, "serve/respond_closed.html", {"reason": "used"}, status=410)
+        return render(request, "serve/respond_closed.html",
+                      words.context(collection, reason="used"), status=410)
     worker = collection.created_by.get_username() if collection.created_by else None
     record(request, collection.person, measure, submission, episode=collection.episode,
            timepoint=collection.timepoint, mode=mode, worker=worker,

@@ -28,6 +28,9 @@ over the file; the command-line options win over both.
     send_limit_user_hour = 30          # links one member of staff sends in an hour
     max_concurrent_requests = 16       # requests each worker handles at once; more wait
                                        # (each holds a database connection)
+    organisation = "Riverside Mind"    # named on every report and message
+    logo = "logo.png"                  # optional: a PNG or JPEG in this file's folder,
+                                       # shown on the impact reports (HTML and PDF)
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class ServeConfig:
     lockout_minutes: int = 15
     min_cell: int = 5
     organisation: str = "measurelib service"
+    logo: str = ""
     time_zone: str = "Europe/London"
     base_url: str = ""
     email_host: str = ""

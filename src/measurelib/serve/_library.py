@@ -347,13 +347,22 @@ def scored_table(service: str, measure_id: str) -> Any:
     return df[[c for c in keep if c in df.columns]]
 
 
+def _impact(service: str, measure_id: str, min_cell: int, title: str) -> Any:
+    """The impact report's figures, with the organisation's name and logo (configured)."""
+    from django.conf import settings
+
+    cfg = settings.MEASURELIB_SERVE
+    base = cfg.path.parent if cfg.path is not None else None
+    return ml.impact_report(store(), load_measure(measure_id), service=service,
+                            min_cell=min_cell, title=title, organisation=cfg.organisation,
+                            logo=cfg.logo or None, logo_base=base)
+
+
 def impact_html(service: str, measure_id: str, min_cell: int, title: str) -> str:
     """The impact report of one service and measure (:func:`measurelib.impact_report`),
     small numbers suppressed, as a self-contained HTML page.
     """
-    report = ml.impact_report(store(), load_measure(measure_id), service=service,
-                              min_cell=min_cell, title=title)
-    return str(report.to_html())
+    return str(_impact(service, measure_id, min_cell, title).to_html())
 
 
 def impact_pdf(service: str, measure_id: str, min_cell: int, title: str) -> bytes:
@@ -361,8 +370,7 @@ def impact_pdf(service: str, measure_id: str, min_cell: int, title: str) -> byte
     import tempfile
     from pathlib import Path
 
-    report = ml.impact_report(store(), load_measure(measure_id), service=service,
-                              min_cell=min_cell, title=title)
+    report = _impact(service, measure_id, min_cell, title)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "impact.pdf"
         report.write(path)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from measurelib.serve import _library as lib
+from measurelib.serve._words import say
 from measurelib.serve.models import Collection
 
 NAVS = ("next", "back", "save", "finish")
@@ -114,7 +115,7 @@ def form_page(request: HttpRequest, collection: Collection, action: str, index: 
                          easy_read=collection.variant == "easy_read",
                          large_print=collection.variant == "large_print",
                          values=saved(collection), items=shown, hidden={"serve_page": str(index)})
-    page = _buttons(page, index, len(plan))
+    page = _buttons(page, index, len(plan), collection.lang or measure.language)
     if notices:
         block = "".join(f'<div class="risk-notice" role="alert"><p>{escape(t)}</p></div>'
                         for t in notices)
@@ -127,8 +128,10 @@ def form_page(request: HttpRequest, collection: Collection, action: str, index: 
 _ACTIONS = re.compile(r'<div class="actions"><button type="submit">(.*?)</button></div>', re.S)
 
 
-def _buttons(page: str, index: int, count: int) -> str:
-    """The page's buttons in place of the form's one: the first is the one Enter presses."""
+def _buttons(page: str, index: int, count: int, lang: str) -> str:
+    """The page's buttons in place of the form's one, in the form's language: the first is
+    the one Enter presses.
+    """
     found = _ACTIONS.search(page)
     if found is None:  # pragma: no cover - the measure's web form always has its button
         return page
@@ -136,14 +139,16 @@ def _buttons(page: str, index: int, count: int) -> str:
     last = index == count - 1
     parts = ['<div class="actions paging">']
     if count > 1:
-        parts.insert(0, f'<p class="progress">Question {index + 1} of {count}</p>')
+        parts.insert(0, f'<p class="progress">{say("progress", lang, n=index + 1, count=count)}'
+                        '</p>')
     parts.append(f'<button type="submit" name="serve_nav" value="finish">{send}</button>' if last
-                 else '<button type="submit" name="serve_nav" value="next">Next</button>')
+                 else '<button type="submit" name="serve_nav" value="next">'
+                      f'{say("nav_next", lang)}</button>')
     if index > 0:
         parts.append('<button type="submit" name="serve_nav" value="back" formnovalidate '
-                     'class="secondary">Back</button>')
+                     f'class="secondary">{say("nav_back", lang)}</button>')
     parts.append('<button type="submit" name="serve_nav" value="save" formnovalidate '
-                 'class="secondary">Save and finish later</button></div>')
+                 f'class="secondary">{say("nav_save_later", lang)}</button></div>')
     return page[:found.start()] + "".join(parts) + page[found.end():]
 
 

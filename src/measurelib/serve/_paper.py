@@ -125,10 +125,14 @@ def paper_key(request: HttpRequest, pk: int) -> HttpResponse:
     audit(request, "view-paper-form", person=entry.person, detail=f"{which} keying")
     page = lib.form_html(measure, action=reverse("serve:paper_key", kwargs={"pk": entry.pk}),
                          csrf_token=get_token(request))
+    script_url = reverse("serve:script", kwargs={"respondent_id": entry.person.respondent_id,
+                                                 "measure_id": entry.measure_id})
     banner = format_html(
         '<p class="keying-banner"><strong>{} keying</strong> of the paper form of {}: {}, {}, '
-        'dated {}.</p>', which.capitalize(), entry.person.respondent_id, entry.measure_id,
-        entry.timepoint, entry.completed_on.isoformat())
+        'dated {}. <a href="{}" target="_blank" rel="noopener">Read-aloud script</a> '
+        '(opens beside this screen, for answers given by telephone).</p>',
+        which.capitalize(), entry.person.respondent_id, entry.measure_id, entry.timepoint,
+        entry.completed_on.isoformat(), script_url)
     page = page.replace("<main>", "<main>\n" + banner, 1)
     response = HttpResponse(page, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = form_policy(page)

@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods
 
 import measurelib as ml
@@ -27,6 +29,7 @@ from measurelib.serve import _cat
 from measurelib.serve import _library as lib
 from measurelib.serve import _pages as pages
 from measurelib.serve import _risk as risk
+from measurelib.serve import _words as words
 from measurelib.serve._auth import audit
 from measurelib.serve._middleware import TABLET_KEY
 from measurelib.serve.forms import UnlockForm
@@ -69,16 +72,16 @@ def _submit(request: HttpRequest, collection: Collection, mode: str,
         submission = lib.parse_form(measure, data)
     except ml.DataError as exc:
         problems = [getattr(d, "message", str(d)) for d in getattr(exc, "errors", [])]
-        return render(request, "serve/respond_problem.html",
-                      {"problems": problems or [str(exc)], "back": request.path},
-                      status=400)
+        return render(request, "serve/respond_problem.html", words.context(
+            collection, problems=problems or [str(exc)], back=request.path), status=400)
     now = timezone.now()
     with transaction.atomic():
         claimed = Collection.objects.filter(pk=collection.pk, used_at__isnull=True,
                                             revoked_at__isnull=True,
                                             expires_at__gt=now).update(used_at=now)
     if claimed != 1:
-        return render(request, "serve/respond_closed.html", {"reason": "used"}, status=410)
+        return render(request, "serve/respond_closed.html",
+                      words.context(collection, reason="used"), status=410)
     worker = collection.created_by.get_username() if collection.created_by else None
     try:
         stored = record(request, collection.person, measure, submission,
@@ -94,12 +97,13 @@ def _submit(request: HttpRequest, collection: Collection, mode: str,
               detail=f"{measure.id} {collection.timepoint}: "
                      f"{', '.join(d.code for d in errors)}")
         conflict = any(d.code == "store-form-conflict" for d in errors)
-        problems = [_plain_problem(d) for d in errors] or [str(exc).splitlines()[0]]
+        lang = words.lang_of(collection)[0]
+        problems = [_plain_problem(d, lang) for d in errors] or [str(exc).splitlines()[0]]
         if not conflict:
-            problems.append("Your answers are kept. Please tell your worker.")
-        return render(request, "serve/respond_problem.html", {
-            "title": "Your answers could not be stored yet", "problems": problems,
-            "back": request.path}, status=409 if conflict else 400)
+            problems.append(words.plain("stored_kept", lang))
+        return render(request, "serve/respond_problem.html", words.context(
+            collection, title=words.plain("stored_not_title", lang), problems=problems,
+            back=request.path), status=409 if conflict else 400)
     except Exception:
         Collection.objects.filter(pk=collection.pk).update(used_at=None)
         raise
@@ -110,12 +114,10 @@ def _submit(request: HttpRequest, collection: Collection, mode: str,
     return None
 
 
-def _plain_problem(diag: Any) -> str:
+def _plain_problem(diag: Any, lang: str) -> str:
     """What a respondent is told when the store refuses a form (no ids, no answers)."""
     if diag.code == "store-form-conflict":
-        return ("A different set of answers to this questionnaire was already recorded for "
-                "you today, so these answers were not kept. Please tell the person who "
-                "asked you to fill it in.")
+        return words.plain("stored_conflict", lang)
     return str(diag.message)
 
 
@@ -131,7 +133,8 @@ def _answer(request: HttpRequest, collection: Collection, mode: str) -> HttpResp
         nav = "finish" if index == len(plan) - 1 else "next"
     answers = pages.merge(measure, pages.saved(collection), request.POST, plan[index])
     if not pages.keep(collection, answers):
-        return render(request, "serve/respond_closed.html", {"reason": "used"}, status=410)
+        return render(request, "serve/respond_closed.html",
+                      words.context(collection, reason="used"), status=410)
     if nav != "finish":
         raise_early(request, collection, measure, answers)
     if nav == "save":
@@ -154,7 +157,8 @@ def _show(request: HttpRequest, collection: Collection, action: str) -> HttpResp
     if index is None:
         index = pages.first_open_page(measure, collection)
     fired = pages.alerts_so_far(measure, pages.saved(collection))
-    notices = risk.for_person(collection.person.team, measure.id, fired) if fired else []
+    notices = risk.for_person(collection.person.team, measure.id, fired,
+                              words.lang_of(collection)[0]) if fired else []
     return pages.form_page(request, collection, action, index, notices)
 
 
@@ -265,10 +269,9 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
         collection = Collection.objects.select_related("person").get(
             kind="link", token_hash=hash_token(token))
     except Collection.DoesNotExist:
-        return render(request, "serve/respond_closed.html", {"reason": "unknown"}, status=404)
+        return _closed(request, None, "unknown")
     if not _open(collection):
-        return render(request, "serve/respond_closed.html", {"reason": collection.state},
-                      status=410)
+        return _closed(request, collection, collection.state)
     request.session.cycle_key()
     request.session[RESPOND_KEY] = collection.pk
     return redirect("serve:respond")
@@ -287,10 +290,9 @@ def _session_collection(request: HttpRequest) -> Collection | None:
 def respond(request: HttpRequest) -> HttpResponse:
     collection = _session_collection(request)
     if collection is None:
-        return render(request, "serve/respond_closed.html", {"reason": "unknown"}, status=404)
+        return _closed(request, None, "unknown")
     if not _open(collection):
-        return render(request, "serve/respond_closed.html", {"reason": collection.state},
-                      status=410)
+        return _closed(request, collection, collection.state)
     if _cat.is_adaptive(collection.measure_id):  # one question at a time (serve/_cat.py)
         return _cat.page(request, collection, mode="online", action=reverse("serve:respond"),
                          done="serve:respond_thanks", session_key=RESPOND_KEY)
@@ -310,9 +312,30 @@ def respond_saved(request: HttpRequest) -> HttpResponse:
     """After *Save and finish later* on a link: how to come back."""
     collection = _session_collection(request)
     if collection is None:
-        return render(request, "serve/respond_closed.html", {"reason": "unknown"}, status=404)
-    return render(request, "serve/respond_saved.html", {"collection": collection,
-                                                        "tablet": False})
+        return _closed(request, None, "unknown")
+    return render(request, "serve/respond_saved.html", _saved(collection, tablet=False))
+
+
+def _closed(request: HttpRequest, collection: Collection | None,
+            reason: str) -> HttpResponse:
+    """The page of a link that cannot be used (in its form's language when it is known)."""
+    return render(request, "serve/respond_closed.html",
+                  words.context(collection, reason=reason),
+                  status=404 if reason == "unknown" else 410)
+
+
+def _saved(collection: Collection, *, tablet: bool) -> dict[str, Any]:
+    """The saved page's context: how to come back, with the link's end in the form's
+    language (English: "4 December 2026, 23:59"; other languages: "2026-12-04 23:59").
+    """
+    ctx = words.context(collection, tablet=tablet)
+    ends = timezone.localtime(collection.expires_at)
+    when = (date_format(ends, "j F Y, H:i") if ctx["lang"].split("-")[0] == "en"
+            else ends.strftime("%Y-%m-%d %H:%M"))
+    # isolated left to right: "2026-12-04 23:59" must not be reordered in Arabic text
+    ctx["come_back"] = words.say("saved_link", ctx["lang"],
+                                 date=format_html('<bdi dir="ltr" class="when">{}</bdi>', when))
+    return ctx
 
 
 def respond_thanks(request: HttpRequest) -> HttpResponse:
@@ -337,11 +360,15 @@ def _done(request: HttpRequest) -> tuple[Collection, list[str]] | None:
 def _thanks(request: HttpRequest, *, tablet: bool) -> dict[str, Any]:
     found = _done(request)
     if found is None:
-        return {"tablet": tablet, "risk": [], "feedback": False}
+        # the language of the form just sent is not known: that of a link still in hand
+        return words.context(_session_collection(request) if not tablet
+                             else _tablet_collection(request),
+                             tablet=tablet, risk=[], feedback=False)
     collection, alerts = found
     team = collection.person.team
-    return {"tablet": tablet, "risk": risk.for_person(team, collection.measure_id, alerts),
-            "feedback": team.respondent_feedback}
+    ctx = words.context(collection, tablet=tablet, feedback=team.respondent_feedback)
+    ctx["risk"] = risk.for_person(team, collection.measure_id, alerts, ctx["lang"])
+    return ctx
 
 
 def _feedback_page(request: HttpRequest, back: str) -> HttpResponse:
@@ -350,18 +377,18 @@ def _feedback_page(request: HttpRequest, back: str) -> HttpResponse:
     """
     found = _done(request)
     if found is None or not found[0].person.team.respondent_feedback:
-        return render(request, "serve/respond_closed.html", {"reason": "unknown"}, status=404)
+        return _closed(request, None, "unknown")
     collection = found[0]
+    lang = words.lang_of(collection)[0]
     try:
         page = lib.feedback_html(collection.measure_id, collection.person.respondent_id)
     except (ml.MeasurelibError, ValueError):
-        return render(request, "serve/respond_problem.html", {
-            "title": "Your results are not ready",
-            "problems": ["Your worker can go through your results with you."], "back": back},
-            status=200)
+        return render(request, "serve/respond_problem.html", words.context(
+            collection, title=words.plain("results_not_ready", lang),
+            problems=[words.plain("results_with_worker", lang)], back=back), status=200)
     audit(request, "respondent-feedback", person=collection.person,
           detail=collection.measure_id, username="")
-    link = f'<p class="back-link"><a href="{back}">Back</a></p>'
+    link = f'<p class="back-link"><a href="{back}">{words.say("nav_back", lang)}</a></p>'
     page = page.replace("</body>", link + "</body>", 1)
     response = HttpResponse(page, content_type="text/html; charset=utf-8")
     response["Content-Security-Policy"] = form_policy(page)
@@ -418,8 +445,7 @@ def tablet_saved(request: HttpRequest) -> HttpResponse:
     collection = _tablet_collection(request)
     if collection is None:
         return redirect("serve:dashboard")
-    return render(request, "serve/respond_saved.html", {"collection": collection,
-                                                        "tablet": True})
+    return render(request, "serve/respond_saved.html", _saved(collection, tablet=True))
 
 
 def tablet_feedback(request: HttpRequest) -> HttpResponse:

@@ -16,16 +16,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from measurelib.forms import ui_text
 from measurelib.serve import _library as lib
 from measurelib.serve._auth import audit, role_required, teams_of
 from measurelib.serve.models import AlertTask, RiskText, Team
 
 #: shown to a person who sets off an alert when the team has written no text of its own
-DEFAULT_RESPONDENT_TEXT = (
-    "Thank you for telling us. Someone from the service will see your answer and contact "
-    "you. If you feel you might act on these thoughts, or you are in danger now, call 999 "
-    "or go to A&E. You can talk to Samaritans at any time, free, on 116 123, or call NHS 111."
-)
+#: (in the language of their form: the forms' word ``risk_default``)
+DEFAULT_RESPONDENT_TEXT = ui_text("risk_default", "en")[0]
 
 
 def alert_key(measure_id: str, alert_id: str) -> str:
@@ -33,22 +31,26 @@ def alert_key(measure_id: str, alert_id: str) -> str:
     return f"{measure_id}/{alert_id}"
 
 
-def texts(team: Team, measure_id: str, alert_id: str) -> tuple[str, str]:
+def texts(team: Team, measure_id: str, alert_id: str,
+          lang: str = "en") -> tuple[str, str]:
     """(for the person, for the worker): the alert's own texts, else the team's defaults,
-    else the built-in text for the person.
+    else the built-in text for the person (in ``lang``, the language of their form).
     """
     own = RiskText.objects.filter(team=team, alert=alert_key(measure_id, alert_id)).first()
     person = (own.respondent_text if own else "").strip() or team.respondent_risk_text.strip() \
-        or DEFAULT_RESPONDENT_TEXT
+        or ui_text("risk_default", lang)[0]
     worker = (own.worker_text if own else "").strip() or team.risk_text.strip()
     return person, worker
 
 
-def for_person(team: Team, measure_id: str, alert_ids: list[str]) -> list[str]:
-    """The texts a person is shown for the alerts their answers set off (each once)."""
+def for_person(team: Team, measure_id: str, alert_ids: list[str],
+               lang: str = "en") -> list[str]:
+    """The texts a person is shown for the alerts their answers set off (each once); the
+    built-in one in ``lang``, the language of their form (a team's own texts as written).
+    """
     out: list[str] = []
     for alert_id in alert_ids:
-        text = texts(team, measure_id, alert_id)[0]
+        text = texts(team, measure_id, alert_id, lang)[0]
         if text not in out:
             out.append(text)
     return out

@@ -464,27 +464,38 @@ def reports(request: HttpRequest) -> HttpResponse:
                                                   "can_export": by_worker})
 
 
+#: the scored-data downloads: suffix -> content type (written by ``interop.write_data``)
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+    "dta": "application/x-stata-dta",
+}
+
+
 @role_required("administrator", "lead")
 def scores_export(request: HttpRequest, pk: int, measure_id: str, fmt: str) -> HttpResponse:
-    """Scored data of one team and measure, as CSV or Excel (pseudonymous ids only)."""
-    import io
+    """Scored data of one team and measure as CSV, Excel, SPSS or Stata (pseudonymous ids
+    only), written by the library's one writer: spreadsheet formulas neutralised, SPSS and
+    Stata with the measure's variable and value labels.
+    """
+    import tempfile
+    from pathlib import Path
 
     team = get_object_or_404(teams_of(request.user), pk=pk)
-    if measure_id not in team.measure_ids() or fmt not in ("csv", "xlsx"):
+    if measure_id not in team.measure_ids() or fmt not in EXPORT_TYPES:
         raise Http404
     df = lib.scored_table(team.service, measure_id)
     df = df.assign(date=df["date"].dt.strftime("%Y-%m-%d")) if len(df) else df
     name = f"{team.service}-{measure_id}-scores.{fmt}"
-    if fmt == "csv":
-        data: bytes = df.to_csv(index=False).encode("utf-8")
-        kind = "text/csv; charset=utf-8"
-    else:
-        buffer = io.BytesIO()
-        df.to_excel(buffer, index=False, sheet_name="scores")
-        data = buffer.getvalue()
-        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    audit(request, "scores-exported", team=team, detail=f"{measure_id}: {len(df)} row(s)")
-    response = HttpResponse(data, content_type=kind)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        ml.interop.write_data(df.reset_index(drop=True), path,
+                              lib.load_measure(measure_id) if fmt in ("sav", "dta") else None)
+        data = path.read_bytes()
+    audit(request, "scores-exported", team=team,
+          detail=f"{measure_id} as {fmt}: {len(df)} row(s)")
+    response = HttpResponse(data, content_type=EXPORT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -504,7 +515,7 @@ def impact(request: HttpRequest, pk: int, measure_id: str, fmt: str) -> HttpResp
     if measure_id not in team.measure_ids() or fmt not in ("html", "pdf"):
         raise Http404
     cfg = _cfg()
-    title = f"{cfg.organisation}: {team.name}"
+    title = team.name  # the organisation's name (and logo) head the report
     try:
         if fmt == "pdf":
             data = lib.impact_pdf(team.service, measure_id, int(cfg.min_cell), title)
