@@ -63,7 +63,7 @@ def test_every_key_used_exists_and_every_key_is_used() -> None:
     assert used, "no use of the form words found"
     assert not used - set(UI["en"]), sorted(used - set(UI["en"]))
     header = {"respondent_id", "date", "timepoint", "worker"}  # ctx.ui(f) over header_fields
-    unused = {"for_office", "number"}  # words no form prints today (still translated)
+    unused = {"number"}  # words no form prints today (still translated)
     assert set(UI["en"]) - used - header == unused, sorted(set(UI["en"]) - used - header)
 
 
