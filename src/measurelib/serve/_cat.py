@@ -215,23 +215,12 @@ def page(request: HttpRequest, collection: Collection, *, mode: str, action: str
 
 def _finish(request: HttpRequest, collection: Collection, measure: ml.Measure, test: _Test,
             mode: str) -> HttpResponse | None:
-    """Store the finished test like a form (claiming the collection once)."""
-    from measurelib.serve._respond import record
+    """Store the finished test like a form (claiming the collection once; a form the store
+    refuses is the same page as for any form, with the claim given back).
+    """
+    from measurelib.serve._respond import store_claimed
 
-    submission = test.submission(measure)
-    now = timezone.now()
-    claimed = Collection.objects.filter(pk=collection.pk, used_at__isnull=True,
-                                        revoked_at__isnull=True,
-                                        expires_at__gt=now).update(used_at=now)
-    if claimed != 1:
-        return render(request, "serve/respond_closed.html",
-                      words.context(collection, reason="used"), status=410)
-    worker = collection.created_by.get_username() if collection.created_by else None
-    record(request, collection.person, measure, submission, episode=collection.episode,
-           timepoint=collection.timepoint, mode=mode, worker=worker,
-           date=timezone.localdate().isoformat(),
-           responsible=collection.person.key_worker or collection.created_by)
-    return None
+    return store_claimed(request, collection, measure, test.submission(measure), mode)
 
 
 # ----------------------------------------------------------------------------- FHIR SDC

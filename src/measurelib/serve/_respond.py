@@ -74,6 +74,15 @@ def _submit(request: HttpRequest, collection: Collection, mode: str,
         problems = [getattr(d, "message", str(d)) for d in getattr(exc, "errors", [])]
         return render(request, "serve/respond_problem.html", words.context(
             collection, problems=problems or [str(exc)], back=request.path), status=400)
+    return store_claimed(request, collection, measure, submission, mode)
+
+
+def store_claimed(request: HttpRequest, collection: Collection, measure: ml.Measure,
+                  submission: Any, mode: str) -> HttpResponse | None:
+    """Claim the collection (once) and store a parsed submission; None when stored, else
+    the page saying why not (already used, or refused by the store: the claim is given back
+    and the answers kept). Used by whole forms and finished adaptive tests alike.
+    """
     now = timezone.now()
     with transaction.atomic():
         claimed = Collection.objects.filter(pk=collection.pk, used_at__isnull=True,
