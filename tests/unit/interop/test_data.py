@@ -97,6 +97,29 @@ def test_read_redcap_export(rows_of: Any) -> None:
     assert res.account.rows_scored == 10
 
 
+def test_read_redcap_file_goes_through_the_one_reader(tmp_path: Any) -> None:
+    """A REDCap data file is read like every data file: limits and located errors."""
+    m = ml.load("phq-9")
+    ok = tmp_path / "ok.csv"
+    ok.write_text("record_id;interest\n1;0\n\n2;3\n", encoding="utf-8")  # semicolons, a blank line
+    frame = read_redcap(m, ok)
+    assert frame["respondent_id"].tolist() == ["1", "2"]
+    assert frame["interest"].tolist() == [0, 3]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("record_id,interest,interest\n1,0,1\n", encoding="utf-8")
+    with pytest.raises(ml.DataError) as err:
+        read_redcap(m, twice)
+    assert err.value.errors[0].code == "ambiguous-column"
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(20_000)) + "\n", encoding="utf-8")
+    with ml.limits(data_columns=1_000), pytest.raises(ml.DataError) as err:
+        read_redcap(m, wide)
+    assert err.value.errors[0].code == "limit-exceeded"
+    with pytest.raises(ml.DataError) as err:
+        read_redcap(m, tmp_path / "missing.csv")
+    assert err.value.errors[0].code == "file-not-found"
+
+
 def test_read_redcap_rejects_labels() -> None:
     m = ml.load("phq-9")
     frame = pd.DataFrame({"record_id": ["1"], "interest": ["Not at all"]})

@@ -200,11 +200,10 @@ def read_redcap(measure: Measure, data: Any) -> pd.DataFrame:
     from measurelib.interop._export._redcap import data_dictionary, scale_codes
 
     if isinstance(data, (str, Path)):
-        try:
-            frame = pd.read_csv(data, dtype=str, keep_default_na=False)
-        except FileNotFoundError as exc:
-            raise DataError([Diagnostic("file-not-found", f"no file {data}",
-                                        "Check the path.", Location(str(data)))]) from exc
+        from measurelib.scoring import read_responses
+
+        # the one reader of data files: its limits, encodings and located errors
+        frame = read_responses(data).astype(object)
     else:
         frame = _frame(data).astype(object)
     m, _ = prepare(measure)
