@@ -83,6 +83,16 @@ def cat_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[
         url = str(tmp_path / "cat.db")
     from concurrent.futures import ThreadPoolExecutor
 
+    from django.db import connections
+
+    # The worker thread repoints Django's connection handler, which drops this thread's open
+    # connections without closing them (PostgreSQL ones then warn when collected): close
+    # them first. Only closing runs here, so Playwright's loop in this thread is no hazard.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        connections.close_all()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
     with ThreadPoolExecutor(1) as pool:  # Django's ORM refuses Playwright's event loop
         rid, token = pool.submit(_prepare, url).result()
     port = _free_port()

@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         RetentionResult,
         Store,
         compare_entries,
+        fired_alerts,
         measure_hash,
     )
 
@@ -84,6 +85,7 @@ _LAZY = {
     "RetentionResult": "store",
     "Store": "store",
     "compare_entries": "store",
+    "fired_alerts": "store",
     "measure_hash": "store",
 }
 __all__ = [
@@ -109,6 +111,7 @@ __all__ = [
     "due",
     "due_list",
     "feedback_sheet",
+    "fired_alerts",
     "impact_report",
     "load_schedule",
     "loads_schedule",

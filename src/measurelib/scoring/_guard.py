@@ -117,7 +117,7 @@ class _Counter:
         if self.count_rows:
             text = self.tail + piece
             self.rows += text.count(_ROW[0]) + text.count(_ROW[1])
-            self.tail = piece[-4:]
+            self.tail = text[-4:]  # a row tag cut across pieces, however small the pieces
 
 
 def _data_start(fh: IO[bytes], info: zipfile.ZipInfo) -> int:

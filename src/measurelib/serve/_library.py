@@ -155,9 +155,7 @@ def fired_alerts(measure: ml.Measure, submission: Any) -> list[Any]:
     """
     import pandas as pd
 
-    from measurelib.outcomes.store._records import fired_alerts as store_rule
-
-    return list(store_rule(measure, pd.DataFrame([dict(submission.responses)])))
+    return list(ml.outcomes.fired_alerts(measure, pd.DataFrame([dict(submission.responses)])))
 
 
 def store_submission(measure: ml.Measure, submission: Any, *, respondent_id: str,

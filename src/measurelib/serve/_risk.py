@@ -16,14 +16,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from measurelib.forms import ui_text
+import measurelib as ml
 from measurelib.serve import _library as lib
 from measurelib.serve._auth import audit, role_required, teams_of
 from measurelib.serve.models import AlertTask, RiskText, Team
 
 #: shown to a person who sets off an alert when the team has written no text of its own
 #: (in the language of their form: the forms' word ``risk_default``)
-DEFAULT_RESPONDENT_TEXT = ui_text("risk_default", "en")[0]
+DEFAULT_RESPONDENT_TEXT = ml.forms.ui_text("risk_default", "en")[0]
 
 
 def alert_key(measure_id: str, alert_id: str) -> str:
@@ -38,7 +38,7 @@ def texts(team: Team, measure_id: str, alert_id: str,
     """
     own = RiskText.objects.filter(team=team, alert=alert_key(measure_id, alert_id)).first()
     person = (own.respondent_text if own else "").strip() or team.respondent_risk_text.strip() \
-        or ui_text("risk_default", lang)[0]
+        or ml.forms.ui_text("risk_default", lang)[0]
     worker = (own.worker_text if own else "").strip() or team.risk_text.strip()
     return person, worker
 

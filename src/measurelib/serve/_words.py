@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from measurelib.forms import ui_text
+import measurelib as ml
 from measurelib.serve import _library as lib
 
 
@@ -34,13 +34,13 @@ def lang_of(collection: Any) -> tuple[str, str]:
 
 def plain(key: str, lang: str, **fields: Any) -> str:
     """A word as plain text (for a page title or a message), its fields filled in."""
-    text = ui_text(key, lang)[0]
+    text = ml.forms.ui_text(key, lang)[0]
     return text.format(**fields) if fields else text
 
 
 def say(key: str, lang: str, **fields: Any) -> SafeString:
     """A word as HTML, its fields escaped and filled in; marked English when it fell back."""
-    text, code = ui_text(key, lang)
+    text, code = ml.forms.ui_text(key, lang)
     safe = {k: conditional_escape(v) for k, v in fields.items()}
     body = mark_safe(conditional_escape(text).format(**safe)) if safe else conditional_escape(text)
     if code.split("-")[0] != lang.split("-")[0]:

@@ -21,7 +21,7 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import measurelib as ml
@@ -462,6 +462,7 @@ def test_commands_report_limits_without_a_traceback(tmp_path: Path) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from([b"<", b"a", b"<row ", b"xy"]), max_size=80).map(b"".join),
        st.lists(st.integers(1, 40), max_size=10))
+@example(data=b"<row ", cuts=[1, 1])  # a row tag cut into pieces shorter than the tail
 def test_the_scan_measures_text_runs_and_rows_across_pieces(data: bytes, cuts: list[int]) -> None:
     from measurelib.scoring._guard import _Counter
 

@@ -17,6 +17,7 @@ from measurelib.outcomes.store._records import (
     ErasureResult,
     FiredAlert,
     RetentionResult,
+    fired_alerts,
 )
 from measurelib.outcomes.store._store import (
     ExportResult,
@@ -27,4 +28,5 @@ from measurelib.outcomes.store._store import (
 )
 
 __all__ = ["AddSubmissionResult", "ErasureResult", "ExportResult", "FiredAlert", "ImportResult",
-           "RetentionResult", "Store", "compare_entries", "mask_credentials", "measure_hash"]
+           "RetentionResult", "Store", "compare_entries", "fired_alerts", "mask_credentials",
+           "measure_hash"]

@@ -174,7 +174,12 @@ def _with_defaults(df: Any, defaults: Mapping[str, Any]) -> Any:
 
 
 def fired_alerts(measure: Measure, df: Any) -> tuple[FiredAlert, ...]:
-    """The declared alerts of ``measure`` that the first row's answers set off."""
+    """The declared alerts of ``measure`` that the first row's answers set off.
+
+    The rule :meth:`Store.add_submission` reports alerts by (the first row of ``df`` is
+    scored; its ``alerts`` column names them), so that a form checked before it is stored
+    (a page of a form saved on the way) raises exactly what storing it would.
+    """
     if not measure.alerts:
         return ()
     answers = df[[c for c in df.columns if c in set(measure.response_columns())]]
