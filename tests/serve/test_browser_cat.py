@@ -4,12 +4,12 @@ against a real server process (SQLite and PostgreSQL): a single-use link to the
 answer shows a located error, and axe-core finds no WCAG 2.1 A/AA violation on the
 question page at desktop and phone width.
 
-The team, person and link are made in the service's database before the server starts.
+The team, person and link are made in the service's database, by a process of its own,
+before the server starts.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import subprocess
@@ -48,30 +48,40 @@ timepoints:
 """
 
 
-def _prepare(url: str) -> tuple[str, str]:
-    """A team, a person and a link to wellbeing-cat in the database at ``url``."""
-    conftest = next(m for m in list(sys.modules.values())
-                    if getattr(m, "__file__", None) == str(HERE / "conftest.py"))
+_PREPARE = """
+import datetime as dt, sys
+import django
+from measurelib.serve._config import load_config
+from measurelib.serve._settings import configure
+configure(load_config("serve.toml"))
+django.setup()
+from measurelib.serve import _library
+from measurelib.serve._command import init_database
+from measurelib.serve._config import load_config as again
+from measurelib.serve.models import Collection, Episode, Person, Team, new_token
+init_database(again("serve.toml"))
+team = Team.objects.create(name="Adaptive", service="adaptive", measures="wellbeing-cat",
+                           schedule=sys.argv[1])
+_library.check_schedule(team.service, sys.argv[1])
+person = Person.objects.create(team=team, respondent_id=Person.new_id())
+Episode.objects.create(person=person, number="1")
+token, digest = new_token()
+Collection.objects.create(kind="link", person=person, measure_id="wellbeing-cat",
+                          timepoint="baseline", token_hash=digest,
+                          expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+print(person.respondent_id, token)
+"""
 
-    from measurelib.serve import _library
-    from measurelib.serve.models import Collection, Episode, Person, Team, new_token
 
-    before = conftest.CFG.database
-    conftest.use_database(url)
-    try:
-        team = Team.objects.create(name="Adaptive", service="adaptive",
-                                   measures="wellbeing-cat", schedule=SCHEDULE)
-        _library.check_schedule(team.service, SCHEDULE)
-        person = Person.objects.create(team=team, respondent_id=Person.new_id())
-        Episode.objects.create(person=person, number="1")
-        token, digest = new_token()
-        Collection.objects.create(kind="link", person=person, measure_id="wellbeing-cat",
-                                  timepoint="baseline", token_hash=digest,
-                                  expires_at=dt.datetime.now(dt.timezone.utc)
-                                  + dt.timedelta(days=1))
-        return person.respondent_id, token
-    finally:
-        conftest.use_database(before)
+def _prepare(folder: Path, env: dict[str, str]) -> tuple[str, str]:
+    """A team, a person and a link to wellbeing-cat in the service's database, made by a
+    process of its own (nothing of Django's connection state is shared with this one).
+    """
+    out = subprocess.run([sys.executable, "-c", _PREPARE, SCHEDULE], cwd=folder, env=env,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    rid, token = out.stdout.split()[-2:]
+    return rid, token
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -81,23 +91,10 @@ def cat_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[
         url = request.getfixturevalue("postgres").create_database()
     else:
         url = str(tmp_path / "cat.db")
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connections
-
-    # The worker thread repoints Django's connection handler, which drops this thread's open
-    # connections without closing them (PostgreSQL ones then warn when collected): close
-    # them first. Only closing runs here, so Playwright's loop in this thread is no hazard.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        connections.close_all()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    with ThreadPoolExecutor(1) as pool:  # Django's ORM refuses Playwright's event loop
-        rid, token = pool.submit(_prepare, url).result()
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEASURELIB_SERVE_")}
     env["MEASURELIB_SERVE_DATABASE"] = url
+    rid, token = _prepare(tmp_path, env)
+    port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "measurelib.serve", "--config", "serve.toml",
                              "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
