@@ -36,17 +36,11 @@ def prepare(measure: Measure, df: Any, *, anonymous: bool,
     import pandas as pd
 
     from measurelib.outcomes.store._frames import check_metadata
+    from measurelib.outcomes.store._records import _with_defaults
     from measurelib.outcomes.store._scoring import score_frame
 
     if defaults:
-        df = df.copy()
-        for k, v in defaults.items():
-            if v is None:
-                continue
-            if k not in df.columns:
-                df[k] = v
-            else:
-                df[k] = df[k].where(df[k].notna(), v)
+        df = _with_defaults(df, defaults)
     meta, problems = check_metadata(df, anonymous=anonymous, today=_dt.date.today(),
                                     timepoints=timepoints)
     scored, score_problems, responses = score_frame(measure, df)
