@@ -21,6 +21,11 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         resolve_score,
         wilson_interval,
     )
+    from measurelib.outcomes._followup import (
+        FOLLOW_UP_DEFINITIONS,
+        FollowUpResult,
+        follow_up_rates,
+    )
     from measurelib.outcomes._impact import (
         ImpactReportResult,
         feedback_sheet,
@@ -61,6 +66,9 @@ _LAZY = {
     "change": "_change",
     "resolve_score": "_change",
     "wilson_interval": "_change",
+    "FOLLOW_UP_DEFINITIONS": "_followup",
+    "FollowUpResult": "_followup",
+    "follow_up_rates": "_followup",
     "ImpactReportResult": "_impact",
     "feedback_sheet": "_impact",
     "impact_report": "_impact",
@@ -95,7 +103,9 @@ __all__ = [
     "DueResult",
     "Duration",
     "ErasureResult",
+    "FOLLOW_UP_DEFINITIONS",
     "FiredAlert",
+    "FollowUpResult",
     "GROUPABLE",
     "ImpactReportResult",
     "ImportResult",
@@ -112,6 +122,7 @@ __all__ = [
     "due_list",
     "feedback_sheet",
     "fired_alerts",
+    "follow_up_rates",
     "impact_report",
     "load_schedule",
     "loads_schedule",

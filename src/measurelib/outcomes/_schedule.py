@@ -405,6 +405,23 @@ def due_list(store: Any, schedules: Schedule | list[Schedule] | None = None, *,
     import pandas as pd
 
     day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()
+    scheds = resolve_schedules(store, schedules, service)
+    tables, comps = [], []
+    cache: dict[Any, Any] = {}
+    for s in scheds:  # one plan per schedule serves both the list and the completion
+        plan, ts = _plan(store, s, day, cache)
+        tables.append(_due_rows(plan, ts, s, worker))
+        comps.append(_completion_rows(plan, ts))
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    comp = pd.concat(comps, ignore_index=True) if comps else pd.DataFrame()
+    notes = _why(store, scheds, day, table, worker)
+    return DueResult(on=day.isoformat(), services=[s.service for s in scheds], table=table,
+                     completion=comp, notes=notes)
+
+
+def resolve_schedules(store: Any, schedules: Schedule | list[Schedule] | None,
+                      service: str | None) -> list[Schedule]:
+    """The schedules to apply (given, else stored), narrowed to ``service`` and checked."""
     if schedules is None:
         scheds = stored_schedules(store)
         if service is not None:
@@ -429,17 +446,7 @@ def due_list(store: Any, schedules: Schedule | list[Schedule] | None = None, *,
     problems = [d for s in scheds for d in check_schedule(s, store)]
     if problems:
         raise DefinitionError(problems)
-    tables, comps = [], []
-    cache: dict[Any, Any] = {}
-    for s in scheds:  # one plan per schedule serves both the list and the completion
-        plan, ts = _plan(store, s, day, cache)
-        tables.append(_due_rows(plan, ts, s, worker))
-        comps.append(_completion_rows(plan, ts))
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    comp = pd.concat(comps, ignore_index=True) if comps else pd.DataFrame()
-    notes = _why(store, scheds, day, table, worker)
-    return DueResult(on=day.isoformat(), services=[s.service for s in scheds], table=table,
-                     completion=comp, notes=notes)
+    return scheds
 
 
 def _why(store: Any, scheds: list[Schedule], day: _dt.date, table: Any,
