@@ -387,3 +387,12 @@ def printed_form(measure_id: str, *, fmt: str, values: dict[str, str],
     """
     measure = load_measure(measure_id)
     return measure.render("pdf" if fmt == "pdf" else "print", values=values, stamp=stamp)
+
+
+def follow_up_rates(service: str, worker_of: dict[str, str], min_cell: int) -> Any:
+    """Forms due, done, declined and not possible, and the follow-up and completion rates
+    of a service and of each key worker (:func:`measurelib.outcomes.follow_up_rates`, on
+    the schedule stored for the service), small numbers protected when ``min_cell`` > 1.
+    """
+    return ml.outcomes.follow_up_rates(store(), service=service, worker_of=worker_of,
+                                       min_cell=min_cell)

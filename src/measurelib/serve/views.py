@@ -33,7 +33,7 @@ from measurelib.serve._auth import (
     role_required,
     teams_of,
 )
-from measurelib.serve._due import completion_for_team, due_for_team
+from measurelib.serve._due import due_for_team
 from measurelib.serve._middleware import TABLET_KEY
 from measurelib.serve._paper import paper_form
 from measurelib.serve.forms import (
@@ -415,9 +415,12 @@ def _due_rows(teams: Any) -> list[Any]:
 @role_required(*PEOPLE_ROLES)
 def due(request: HttpRequest) -> HttpResponse:
     """Everything due or overdue in the user's teams, with what was offered."""
+    from measurelib.serve._rates import rate_sections
+
     rows = _due_rows(teams_of(request.user))
+    rates = rate_sections(teams_of(request.user), suppress=False, min_cell=_cfg().min_cell)
     audit(request, "view-due", detail=f"{len(rows)} due")
-    return render(request, "serve/due.html", {"due": rows, "record": True})
+    return render(request, "serve/due.html", {"due": rows, "record": True, "rates": rates})
 
 
 @role_required(*PEOPLE_ROLES)
@@ -454,13 +457,15 @@ def reports(request: HttpRequest) -> HttpResponse:
             except (ml.MeasurelibError, ValueError, KeyError) as exc:
                 rep = {"available": False, "reason": str(exc).splitlines()[0]}
             sections.append({"team": team, "measure_id": mid, "report": rep})
+    from measurelib.serve._rates import rate_sections
+
     by_worker = role_of(request.user) in ("administrator", "lead")
-    completion = [row for team in teams_of(request.user) for row in completion_for_team(team)
-                  if by_worker or row.worker == "(whole team)"]
+    rates = rate_sections(teams_of(request.user), suppress=role_of(request.user) == "viewer",
+                          min_cell=cfg.min_cell)
     audit(request, "view-reports", detail=f"{len(sections)} section(s)")
     return render(request, "serve/reports.html", {"sections": sections,
                                                   "min_cell": cfg.min_cell,
-                                                  "completion": completion,
+                                                  "rates": rates,
                                                   "can_export": by_worker})
 
 
