@@ -140,6 +140,9 @@ ROUTES = [
     Route("impact", "GET", lambda w: f"/reports/{w.team_a.pk}/phq-9/impact.html",
           {"administrator", "lead", "viewer"}),
     Route("feedback", "GET", lambda w: f"/people/{_pa(w)}/feedback/phq-9/", PEOPLE),
+    Route("fhir_export", "GET",
+          lambda w: f"/reports/{w.team_a.pk}/phq-9/fhir/QuestionnaireResponse.json",
+          {"administrator", "lead"}),
     Route("account", "GET", lambda w: "/account/", ALL),
     Route("totp_setup", "GET", lambda w: "/account/second-factor/", ALL),
     Route("manage_staff", "GET", lambda w: "/manage/staff/", {"administrator"}),
@@ -170,6 +173,8 @@ ROUTES = [
     Route("api_fhir", "GET", lambda w: "/api/v1/measures/phq-9/fhir", set()),
     Route("api_responses", "POST", lambda w: "/api/v1/responses", set()),
     Route("api_fhir_response", "POST", lambda w: "/api/v1/fhir/QuestionnaireResponse", set()),
+    Route("api_fhir_observations", "GET", lambda w: "/api/v1/fhir/Observation?measure=phq-9",
+          set()),
     Route("api_scores", "GET", lambda w: f"/api/v1/people/{_pa(w)}/scores", set()),
     Route("api_next_question", "POST", lambda w: "/api/v1/fhir/Questionnaire/$next-question",
           set()),
@@ -209,7 +214,8 @@ def test_authorisation_matrix(world: Any, client_for: Any, role: str | None) -> 
         elif route.name == "link_send" and allowed:
             ok = r.status_code in (400, 410)  # no address / withdrawn above: nothing sent
         elif route.name in ("api_measures", "api_fhir", "api_responses", "api_scores",
-                            "api_fhir_response", "api_next_question"):
+                            "api_fhir_response", "api_next_question",
+                            "api_fhir_observations"):
             ok = r.status_code == 401
         elif allowed:
             ok = r.status_code in (200, 302) and not (
@@ -255,7 +261,9 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
                  f"/people/{rid}/feedback/phq-9/", f"/paper/code/{objs['printed'].code}/",
                  f"/paper/printed/{objs['printed'].code}.pdf",
                  f"/paper/code/?code={objs['printed'].code}",
-                 f"/manage/teams/{world.team_a.pk}/risk/"):
+                 f"/manage/teams/{world.team_a.pk}/risk/",
+                 f"/reports/{world.team_a.pk}/phq-9/fhir/QuestionnaireResponse.json",
+                 f"/reports/{world.team_a.pk}/phq-9/fhir/Observation.json"):
         assert c.get(path).status_code in (403, 404), path
     posts = {
         f"/people/{rid}/edit/": {"consent": "withdrawn"},

@@ -262,4 +262,8 @@ def openapi(request: HttpRequest) -> HttpResponse:
                 "responses": {"200": {"description": "{respondent_id, administrations}"}}}},
         },
     }
+    from measurelib.serve._fhir_export import openapi_paths
+
+    paths: Any = doc["paths"]
+    openapi_paths(paths)
     return JsonResponse(doc)

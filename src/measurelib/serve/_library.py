@@ -396,3 +396,118 @@ def follow_up_rates(service: str, worker_of: dict[str, str], min_cell: int) -> A
     """
     return ml.outcomes.follow_up_rates(store(), service=service, worker_of=worker_of,
                                        min_cell=min_cell)
+
+
+def measure_version(measure_id: str, version: str | None) -> ml.Measure:
+    """The definition a form was given on: that published version of the organisation's
+    own measure, else the newest (a catalog measure has one definition per release).
+    """
+    from measurelib.serve.models import PublishedMeasure
+
+    if version:
+        row = PublishedMeasure.objects.filter(measure_id=measure_id, version=version).values_list(
+            "measure_id", "version", "sha256").first()
+        if row is not None:
+            return _published_measure(str(row[0]), str(row[1]), str(row[2]))
+    return load_measure(measure_id)
+
+
+#: Where the service's own FHIR extensions and identifiers live.
+FHIR_BASE = "https://measurelib.org/fhir/"
+
+
+def _in_period(df: Any, start: Any, end: Any) -> Any:
+    import pandas as pd
+
+    if not len(df):
+        return df
+    dates = pd.to_datetime(df["date"])
+    keep = pd.Series(True, index=df.index)
+    if start is not None:
+        keep &= dates >= pd.Timestamp(start)
+    if end is not None:
+        keep &= dates <= pd.Timestamp(end)
+    return df[keep.to_numpy()]
+
+
+def fhir_bundles(*, measure_id: str | None = None, service: str | None = None,
+                 respondent_id: str | None = None, start: Any = None,
+                 end: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The stored forms as a FHIR R4 Bundle of QuestionnaireResponses and their scores as a
+    Bundle of Observations, made by the library's FHIR writer
+    (:func:`measurelib.interop.questionnaire_response`, :func:`measurelib.interop.observations`).
+
+    Forms of one measure and service in a period (dates inclusive), or of one person.
+    Each QuestionnaireResponse carries the form's identifier, timepoint and episode (the
+    extensions the API's FHIR input reads), each Observation ``derivedFrom`` its form.
+    """
+    import json
+
+    adm = store().administrations(measure_id, service=service, respondent_id=respondent_id)
+    adm = _in_period(adm, start, end)
+    scores = store().scores(measure_id, service=service, respondent_id=respondent_id)
+    scores = _in_period(scores, start, end)
+    responses: list[dict[str, Any]] = []
+    observations: list[dict[str, Any]] = []
+    for (mid, version), forms in adm.groupby(["measure_id", "measure_version"], sort=True):
+        measure = measure_version(str(mid), str(version))
+        for rec in forms.to_dict("records"):
+            answers = json.loads(rec["responses"]) if rec.get("responses") else {}
+            qr = ml.interop.questionnaire_response(
+                measure, answers, subject=_plain(rec["respondent_id"]),
+                authored=rec["date"].date().isoformat())
+            qr["id"] = f"form-{rec['pk']}"
+            qr["identifier"] = {"system": f"{FHIR_BASE}form", "value": str(rec["pk"])}
+            qr["extension"] = [{"url": f"{FHIR_BASE}StructureDefinition/{key}",
+                                "valueString": str(rec[key])}
+                               for key in ("timepoint", "episode") if _plain(rec.get(key))]
+            responses.append({"fullUrl": _urn("form", rec["pk"]), "resource": qr})
+        mine = scores[(scores["measure_id"] == mid) & (scores["measure_version"] == version)] \
+            if len(scores) else scores
+        if not len(mine):
+            continue
+        wide = mine.pivot_table(index=["administration", "respondent_id", "date"],
+                                columns="score_id", values="value", aggfunc="first",
+                                dropna=False).reset_index()
+        bands = mine.pivot_table(index="administration", columns="score_id", values="band",
+                                 aggfunc="first").add_suffix("_band")
+        wide = wide.join(bands, on="administration")
+        wide["date"] = wide["date"].dt.strftime("%Y-%m-%d")
+        wide = wide.set_index("administration", drop=False)
+        bundle = ml.interop.observations(measure, wide)
+        for entry in bundle["entry"]:
+            obs = entry["resource"]
+            pk = int(obs["note"][0]["text"].rsplit("(row ", 1)[1].rstrip(")"))
+            key = f"{pk}-{obs['code']['coding'][0]['code']}"
+            obs["derivedFrom"] = [{"reference": _urn("form", pk)}]
+            obs["identifier"] = [{"system": f"{FHIR_BASE}score", "value": key}]
+            observations.append({"fullUrl": _urn("score", key), "resource": obs})
+    stamp = _now_iso()
+    return ({"resourceType": "Bundle", "type": "collection", "timestamp": stamp,
+             "entry": responses},
+            {"resourceType": "Bundle", "type": "collection", "timestamp": stamp,
+             "entry": observations})
+
+
+def _urn(kind: str, key: Any) -> str:
+    """A stable ``urn:uuid:`` of a stored form or score (the same in every export)."""
+    import uuid
+
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{FHIR_BASE}{kind}/{key}')}"
+
+
+def _now_iso() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def fhir_json(resource: dict[str, Any]) -> bytes:
+    """A FHIR resource as JSON text in which no answer can be read as markup: ``<``, ``>``
+    and ``&`` are written as JSON escapes (the same text once parsed).
+    """
+    import json
+
+    text = json.dumps(resource, ensure_ascii=False, indent=1, default=str)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .encode("utf-8"))

@@ -337,6 +337,7 @@ class PaperEntry(models.Model):
 API_SCOPES = (
     ("measures:read", "List measures and read their FHIR Questionnaires"),
     ("responses:write", "Send answers for the team's people"),
+    ("responses:read", "Read the team's forms (answers) as FHIR"),
     ("scores:read", "Read the team's people's scores"),
 )
 

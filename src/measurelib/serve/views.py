@@ -243,6 +243,8 @@ def person_export(request: HttpRequest, respondent_id: str) -> HttpResponse:
 
     from django.forms.models import model_to_dict
 
+    from measurelib.serve._fhir_export import person_bundles
+
     p = person_for(request, respondent_id)
 
     def rows(qs: Any, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -262,6 +264,7 @@ def person_export(request: HttpRequest, respondent_id: str) -> HttpResponse:
         "fhir_receipts": rows(p.fhir_receipts.all()),
         "printed_forms": rows(p.printed.all()),
         "store": lib.person_records(p.respondent_id),
+        "fhir": person_bundles(p.respondent_id),
         "audit": list(AuditEvent.objects.filter(person=p.respondent_id).values(
             "at", "username", "action", "detail")),
     }
