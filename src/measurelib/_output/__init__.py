@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         Protected,
         protect,
     )
+    from measurelib._output._logo import (
+        LOGO_MAX_BYTES,
+        read_logo,
+    )
     from measurelib._output._render import (
         asset,
         environment,
@@ -48,6 +52,8 @@ _LAZY = {
     "Cells": "_disclosure",
     "Protected": "_disclosure",
     "protect": "_disclosure",
+    "LOGO_MAX_BYTES": "_logo",
+    "read_logo": "_logo",
     "environment": "_render",
     "render_template": "_render",
     "asset": "_render",
@@ -69,6 +75,7 @@ _LAZY = {
 }
 __all__ = [
     "Cells",
+    "LOGO_MAX_BYTES",
     "MARKER",
     "Protected",
     "Series",
@@ -85,6 +92,7 @@ __all__ = [
     "neutralise_workbook",
     "pdf_tagging",
     "protect",
+    "read_logo",
     "render_template",
     "run_chart",
     "write_csv",

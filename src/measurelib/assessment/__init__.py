@@ -10,10 +10,13 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
     from measurelib.assessment._assess import (
         CRITERIA,
         MIN_RCI_RELIABILITY,
+        MIN_RESPONSES_PER_ITEM,
         AssessmentResult,
+        SampleRequirement,
         Verdict,
         assess,
         responses_from_store,
+        sample_requirement,
         write_rci,
     )
     from measurelib.assessment._calibrate import CalibrationResult, calibrate
@@ -21,6 +24,9 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
 _LAZY = {
     "CRITERIA": "_assess",
     "MIN_RCI_RELIABILITY": "_assess",
+    "MIN_RESPONSES_PER_ITEM": "_assess",
+    "SampleRequirement": "_assess",
+    "sample_requirement": "_assess",
     "responses_from_store": "_assess",
     "AssessmentResult": "_assess",
     "Verdict": "_assess",
@@ -34,10 +40,13 @@ __all__ = [
     "CRITERIA",
     "CalibrationResult",
     "MIN_RCI_RELIABILITY",
+    "MIN_RESPONSES_PER_ITEM",
+    "SampleRequirement",
     "Verdict",
     "assess",
     "calibrate",
     "responses_from_store",
+    "sample_requirement",
     "write_rci",
 ]
 __getattr__, __dir__ = attach(__name__, _LAZY)

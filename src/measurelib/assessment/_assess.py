@@ -32,8 +32,9 @@ from measurelib.scoring import (
     validate_responses,
 )
 
-__all__ = ["CRITERIA", "MIN_RCI_RELIABILITY", "AssessmentResult", "Verdict", "assess",
-           "responses_from_store", "write_rci"]
+__all__ = ["CRITERIA", "MIN_RCI_RELIABILITY", "MIN_RESPONSES_PER_ITEM", "AssessmentResult",
+           "SampleRequirement", "Verdict", "assess", "responses_from_store",
+           "sample_requirement", "write_rci"]
 
 Status = Literal["meets", "does not meet", "cannot conclude", "not assessable", "information"]
 
@@ -42,6 +43,10 @@ Status = Literal["meets", "does not meet", "cannot conclude", "not assessable", 
 #: considered reliable enough to judge change (Jacobson & Truax 1991 assume a reliable
 #: measure; Wise 2004, J Pers Assess 82:50-59, recommends published reliabilities ≥ 0.70).
 MIN_RCI_RELIABILITY = 0.70
+#: Fewer complete (distinct) responses than this many per item is an *inadequate* sample
+#: for factor analysis by COSMIN's standard (Mokkink et al. 2018): the report then gives no
+#: verdict on the measure's structure. :func:`sample_requirement` asks for at least this.
+MIN_RESPONSES_PER_ITEM = 5
 #: The null-model RMSEA below which CFA fit is not informative (Kenny 2015, "Measuring model
 #: fit", davidakenny.net/cm/fit.htm): the items hardly correlate, so any model "fits".
 BASELINE_RMSEA_MIN = 0.158
@@ -164,11 +169,18 @@ class AssessmentResult(Result):
             lines.append(f"  [{mark}] {v.topic}: {v.text}")
         return "\n".join(lines)
 
-    def render(self, fmt: Literal["html", "pdf"] = "html", path: Any = None) -> str | bytes:
-        """The self-contained HTML report (or PDF); written to ``path`` when given."""
+    def render(self, fmt: Literal["html", "pdf"] = "html", path: Any = None, *,
+               organisation: str | None = None, logo: Any = None,
+               logo_base: Any = None) -> str | bytes:
+        """The self-contained HTML report (or PDF); written to ``path`` when given.
+
+        ``organisation`` is printed above the title, with ``logo`` (a PNG or JPEG inside
+        ``logo_base``, as for :func:`measurelib.impact_report`) inlined beside it.
+        """
         from measurelib.assessment._report import render_report
 
-        return render_report(self, fmt, path)
+        return render_report(self, fmt, path, organisation=organisation, logo=logo,
+                             logo_base=logo_base)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -263,9 +275,94 @@ def _cosmin_structural(n: int, k: int) -> str:
         return "very good"
     if (n >= 100 and n >= 5 * k) or (n < 100 and n >= 6 * k):
         return "adequate"
-    if n >= 5 * k:
+    if n >= MIN_RESPONSES_PER_ITEM * k:
         return "doubtful"
     return "inadequate"
+
+
+def _distinct_complete(items_df: pd.DataFrame, complete: int, n_identical: int) -> int:
+    """Complete responses, counting exact copies once (the same forms keyed twice)."""
+    if not n_identical:
+        return complete
+    return complete - int(items_df[items_df.notna().all(axis=1)].duplicated().sum())
+
+
+class SampleRequirement(Result):
+    """Whether responses are enough for an assessment report (:func:`sample_requirement`)."""
+
+    measure_id: str
+    measure_version: str
+    n_items: int
+    n_rows: int
+    n_complete: int
+    n_needed: int
+    enough: bool
+    rating: str
+    criterion: str
+    source: str
+    text: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the counts and the verdict."""
+        return pd.DataFrame([self.to_dict()])
+
+    def summary(self) -> str:
+        """The plain sentence."""
+        return self.text
+
+
+def sample_requirement(measure: Measure | str, responses: Any, *,
+                       id_column: str | None = None,
+                       columns: Mapping[str, str] | None = None,
+                       on_invalid: Literal["error", "reject", "missing"] = "missing",
+                       ) -> SampleRequirement:
+    """Whether ``responses`` are enough for :func:`assess` to judge the measure, and if not,
+    how many are needed and why.
+
+    The responses are counted as :func:`assess` counts them (each respondent's first row,
+    complete answers to the scored items, exact copies once). At least
+    :data:`MIN_RESPONSES_PER_ITEM` complete responses per item are needed: below that COSMIN
+    rates the sample *inadequate* for factor analysis, and the report would give no verdict
+    on the measure's structure.
+
+    Examples
+    --------
+    >>> import pandas as pd, measurelib as ml
+    >>> m = ml.load("gad-7")
+    >>> few = pd.DataFrame([dict.fromkeys(m.response_columns(), 1)] * 10)
+    >>> req = ml.assessment.sample_requirement(m, few)
+    >>> req.enough, req.n_complete, req.n_needed
+    (False, 1, 35)
+    """
+    m = _as_measure(measure)
+    frame = _as_frame(responses, "responses")
+    file = str(responses) if not isinstance(responses, pd.DataFrame) else None
+    items_df, _ = _item_matrix(m, frame, columns, on_invalid, file)
+    frame, dup = _deduplicate(frame, id_column)
+    if dup["n_same_id"] or dup["n_identical"]:
+        items_df = items_df.loc[items_df.index.intersection(frame.index)]
+    k = int(items_df.shape[1])
+    complete = int(items_df.notna().all(axis=1).sum())
+    distinct = _distinct_complete(items_df, complete, dup["n_identical"])
+    needed = max(MIN_RESPONSES_PER_ITEM * k, 2 * MIN_RESPONSES_PER_ITEM)
+    rating = _cosmin_structural(distinct, k) if k else "inadequate"
+    enough = k >= 2 and distinct >= needed
+    criterion, source = CRITERIA["sample_structural"]
+    if k < 2:
+        text = (f"{m.id} has {k} scored item(s): an assessment needs a score of at least two "
+                "items.")
+    elif enough:
+        text = (f"{distinct} complete responses for {k} items: enough for the assessment "
+                f"report ({rating} by COSMIN's standard).")
+    else:
+        text = (f"{distinct} complete response(s) for {k} items; at least {needed} are needed "
+                f"({MIN_RESPONSES_PER_ITEM} per item). With fewer, COSMIN rates the sample "
+                "inadequate for factor analysis and the report could not judge the "
+                "measure's structure.")
+    return SampleRequirement(measure_id=m.id, measure_version=m.version, n_items=k,
+                             n_rows=int(len(frame) + dup["n_same_id"]), n_complete=distinct,
+                             n_needed=needed, enough=enough, rating=rating,
+                             criterion=criterion, source=source, text=text)
 
 
 def _cosmin_retest(n: int) -> str:
@@ -376,8 +473,7 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
     structure = declared_structure(m)
     k_all = items_df.shape[1]
     # identical rows may be the same forms entered twice: rate the sample on distinct rows
-    distinct = complete - int(items_df[items_df.notna().all(axis=1)].duplicated().sum()) \
-        if dup["n_identical"] else complete
+    distinct = _distinct_complete(items_df, complete, dup["n_identical"])
     rating = _cosmin_structural(distinct, k_all)
     sample["cosmin_structural"] = rating
     if dup["n_same_id"]:
@@ -743,19 +839,24 @@ def _deduplicate(frame: pd.DataFrame, id_column: str | None) -> tuple[pd.DataFra
 
 
 def responses_from_store(store: Any, measure: Measure | str, *,
-                         timepoint: str | None = None) -> pd.DataFrame:
+                         timepoint: str | None = None, service: str | None = None,
+                         version: str | None = None) -> pd.DataFrame:
     """The stored answers to ``measure``, one row per respondent, for :func:`assess`.
 
     Each respondent's first administration (earliest date), or their first at
     ``timepoint``; anonymous forms each count once. Simulated forms are left out unless
     every form is simulated (then the frame is marked ``attrs["simulated"]``).
+    ``service`` keeps only that service's forms (read in the database); ``version`` only
+    forms given on that version of the measure.
     """
     import json
 
     m = as_measure(measure, caller="responses_from_store(measure=...)")
-    adm = store.administrations(m.id)
+    adm = store.administrations(m.id, service=service)
     if timepoint is not None:
         adm = adm[adm["timepoint"] == timepoint]
+    if version is not None:
+        adm = adm[adm["measure_version"] == version]
     sim = adm["simulated"].astype(bool)
     all_sim = bool(len(adm)) and bool(sim.all())
     if not all_sim:
@@ -763,6 +864,8 @@ def responses_from_store(store: Any, measure: Measure | str, *,
     if adm.empty:
         raise DataError([Diagnostic(
             "no-baseline", f"the store holds no forms of {m.id}"
+            + (f" version {version}" if version else "")
+            + (f" for service {service!r}" if service else "")
             + (f" at timepoint {timepoint!r}" if timepoint else ""),
             "Import the forms first (`measurelib import`), or check the measure id.",
             Location())])

@@ -9,7 +9,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from measurelib._output import Series, bar_chart, heatmap, line_chart, render_template, write_pdf
+from measurelib._output import (
+    Series,
+    bar_chart,
+    heatmap,
+    line_chart,
+    read_logo,
+    render_template,
+    write_pdf,
+)
 
 STATUS_LABEL = {"meets": "Meets", "does not meet": "Does not meet",
                 "cannot conclude": "Cannot conclude", "not assessable": "Not assessable",
@@ -147,11 +155,16 @@ def context(result: Any) -> dict[str, Any]:
     return ctx
 
 
-def render_report(result: Any, fmt: str = "html", path: Any = None) -> str | bytes:
+def render_report(result: Any, fmt: str = "html", path: Any = None, *,
+                  organisation: str | None = None, logo: Any = None,
+                  logo_base: Any = None) -> str | bytes:
 
     if fmt not in ("html", "pdf"):
         raise ValueError(f"render(): fmt must be 'html' or 'pdf', not {fmt!r}")
-    html = render_template("assess/report.html.j2", **context(result))
+    ctx = context(result)
+    ctx["organisation"] = organisation
+    ctx["logo"] = read_logo(logo, base=logo_base) if logo is not None else None
+    html = render_template("assess/report.html.j2", **ctx)
     if fmt == "pdf":
         data = write_pdf(html)
         if path is not None:
