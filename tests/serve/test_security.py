@@ -82,6 +82,17 @@ def _composed(world: Any) -> Any:
     return world.extra
 
 
+def _own(w: Any) -> str:
+    """Team A's own published measure, in its measures (for the assessment report)."""
+    from measurelib.serve.models import Team
+
+    mid = str(_composed(w)["published"].measure_id)
+    if mid not in w.team_a.measure_ids():
+        Team.objects.filter(pk=w.team_a.pk).update(measures=f"phq-9\ngad-7\n{mid}")
+        w.team_a.refresh_from_db()
+    return mid
+
+
 def _pa(w: Any) -> str:
     return str(w.person_a.respondent_id)
 
@@ -140,6 +151,9 @@ ROUTES = [
     Route("impact", "GET", lambda w: f"/reports/{w.team_a.pk}/phq-9/impact.html",
           {"administrator", "lead", "viewer"}),
     Route("feedback", "GET", lambda w: f"/people/{_pa(w)}/feedback/phq-9/", PEOPLE),
+    Route("assessment", "GET",
+          lambda w: f"/reports/{w.team_a.pk}/{_own(w)}/assessment.html",
+          {"administrator", "lead"}),
     Route("fhir_export", "GET",
           lambda w: f"/reports/{w.team_a.pk}/phq-9/fhir/QuestionnaireResponse.json",
           {"administrator", "lead"}),
@@ -263,7 +277,8 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
                  f"/paper/code/?code={objs['printed'].code}",
                  f"/manage/teams/{world.team_a.pk}/risk/",
                  f"/reports/{world.team_a.pk}/phq-9/fhir/QuestionnaireResponse.json",
-                 f"/reports/{world.team_a.pk}/phq-9/fhir/Observation.json"):
+                 f"/reports/{world.team_a.pk}/phq-9/fhir/Observation.json",
+                 f"/reports/{world.team_a.pk}/{_own(world)}/assessment.pdf"):
         assert c.get(path).status_code in (403, 404), path
     posts = {
         f"/people/{rid}/edit/": {"consent": "withdrawn"},

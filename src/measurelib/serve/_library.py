@@ -511,3 +511,34 @@ def fhir_json(resource: dict[str, Any]) -> bytes:
     text = json.dumps(resource, ensure_ascii=False, indent=1, default=str)
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .encode("utf-8"))
+
+
+def assessment_responses(measure: ml.Measure, service: str, version: str) -> Any:
+    """Each person's first form of one version of the measure in one service, for the
+    assessment (:func:`measurelib.assessment.responses_from_store`); None when there is none.
+    """
+    try:
+        return ml.assessment.responses_from_store(store(), measure, service=service,
+                                                  version=version)
+    except ml.DataError:
+        return None
+
+
+def sample_requirement(measure: ml.Measure, responses: Any) -> Any:
+    """Whether the responses are enough for the report, and if not how many are needed and
+    why (:func:`measurelib.assessment.sample_requirement`).
+    """
+    return ml.assessment.sample_requirement(measure, responses, id_column="respondent_id")
+
+
+def assessment_report(measure: ml.Measure, responses: Any, fmt: str) -> str | bytes:
+    """The assessment report (:func:`measurelib.assess`) as HTML or PDF, headed by the
+    organisation's name and logo as the other reports.
+    """
+    from django.conf import settings
+
+    cfg = settings.MEASURELIB_SERVE
+    result = ml.assess(measure, responses, id_column="respondent_id", on_invalid="missing")
+    return result.render("pdf" if fmt == "pdf" else "html", organisation=cfg.organisation,
+                         logo=cfg.logo or None,
+                         logo_base=cfg.path.parent if cfg.path is not None else None)

@@ -513,3 +513,26 @@ class CatAdministration(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+
+class AssessmentReport(models.Model):
+    """A computed assessment report of an organisation's own measure for one team: the HTML
+    (and the PDF once asked for), kept for exactly the data it was made from — the measure
+    version (its fingerprint) and a digest of the responses used — so the same data is
+    never assessed twice. Aggregates only: it holds no person's id or answer.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    measure_id = models.CharField(max_length=64)
+    version = models.CharField(max_length=32)
+    sha256 = models.CharField(max_length=64)
+    data_sha256 = models.CharField(max_length=64)
+    n = models.IntegerField()
+    html = models.TextField()
+    pdf = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["team", "measure_id", "version", "sha256", "data_sha256"],
+            name="serve_assessment_report_unique")]

@@ -7,6 +7,7 @@ from django.urls import path
 
 from measurelib.serve import (
                              _api,
+                             _assessment,
                              _cat,
                              _composer,
                              _fhir_export,
@@ -62,6 +63,8 @@ urlpatterns = [
     path("reports/<int:pk>/<str:measure_id>.<str:fmt>", views.scores_export,
          name="scores_export"),
     path("reports/<int:pk>/<str:measure_id>/impact.<str:fmt>", views.impact, name="impact"),
+    path("reports/<int:pk>/<str:measure_id>/assessment.<str:fmt>", _assessment.report,
+         name="assessment"),
     path("account/", views.account, name="account"),
     path("account/second-factor/", views.totp_setup, name="totp_setup"),
     path("manage/staff/", views.manage_staff, name="manage_staff"),

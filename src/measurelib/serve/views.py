@@ -451,7 +451,10 @@ def due_record(request: HttpRequest) -> HttpResponse:
 @role_required(*REPORT_ROLES)
 def reports(request: HttpRequest) -> HttpResponse:
     """Completion and change from baseline per team and measure, small numbers suppressed."""
+    from measurelib.serve.models import PublishedMeasure
+
     cfg = _cfg()
+    own = set(PublishedMeasure.objects.values_list("measure_id", flat=True))
     sections = []
     for team in teams_of(request.user):
         for mid in team.measure_ids():
@@ -459,7 +462,8 @@ def reports(request: HttpRequest) -> HttpResponse:
                 rep = lib.service_report(team.service, mid, int(cfg.min_cell))
             except (ml.MeasurelibError, ValueError, KeyError) as exc:
                 rep = {"available": False, "reason": str(exc).splitlines()[0]}
-            sections.append({"team": team, "measure_id": mid, "report": rep})
+            sections.append({"team": team, "measure_id": mid, "report": rep,
+                             "own": mid in own})
     from measurelib.serve._rates import rate_sections
 
     by_worker = role_of(request.user) in ("administrator", "lead")
