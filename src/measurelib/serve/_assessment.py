@@ -111,14 +111,13 @@ def report(request: HttpRequest, pk: int, measure_id: str, fmt: str) -> HttpResp
         raise Http404
     measure = lib.measure_version(measure_id, row.version)
     frame = lib.assessment_responses(measure, team.service, row.version)
-    req = lib.sample_requirement(measure, frame) if frame is not None else None
-    if req is None or not req.enough:
+    req = lib.sample_requirement(measure, frame)
+    if frame is None or not req.enough:
         audit(request, "view-assessment", team=team,
               detail=f"{measure_id} {row.version}: not enough responses")
         return render(request, "serve/assessment.html", {
             "team": team, "measure": measure, "row": row, "req": req,
-            "versions": versions, "n_items": len(measure.items),
-            "needed": req.n_needed if req is not None else None})
+            "versions": versions, "none_yet": frame is None})
     capped = len(frame) > MAX_RESPONSES
     if capped:
         frame = frame.tail(MAX_RESPONSES).reset_index(drop=True)

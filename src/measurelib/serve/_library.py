@@ -526,8 +526,12 @@ def assessment_responses(measure: ml.Measure, service: str, version: str) -> Any
 
 def sample_requirement(measure: ml.Measure, responses: Any) -> Any:
     """Whether the responses are enough for the report, and if not how many are needed and
-    why (:func:`measurelib.assessment.sample_requirement`).
+    why (:func:`measurelib.assessment.sample_requirement`); ``None`` responses: none yet.
     """
+    import pandas as pd
+
+    if responses is None:
+        responses = pd.DataFrame(columns=["respondent_id", *measure.response_columns()])
     return ml.assessment.sample_requirement(measure, responses, id_column="respondent_id")
 
 
