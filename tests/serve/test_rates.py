@@ -110,3 +110,30 @@ def test_team_without_schedule_says_why(world: Any, client_for: Any) -> None:
     Team.objects.filter(pk=world.team_a.pk).update(service=f"none-{world.tag}")
     page = client_for("lead").get("/reports/").content.decode()
     assert "No figures yet: the team has no schedule yet" in page
+
+
+def test_own_measure_scheduled_before_its_first_form_is_counted(world: Any,
+                                                                 client_for: Any) -> None:
+    """A published measure on the schedule with no form yet: its forms are due (not an
+    'unknown measure' refusal), whether the schedule was saved through the service or
+    stored before the service recorded published measures."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _bespoke import publish
+
+    from measurelib.serve import _library
+    from measurelib.serve.models import Team
+
+    mid = publish(world)
+    schedule = (f"measures: [{mid}]\ntimepoints:\n"
+                "  - {id: baseline, at: entry, tolerance: {days: 7}}\n")
+    _library.store().configure_service(world.team_a.service, schedule=schedule)
+    Team.objects.filter(pk=world.team_a.pk).update(schedule=schedule)
+    _people(world, 2, world.users["worker"], baseline=0, review=0)
+    page = client_for("lead").get("/reports/").content.decode()
+    assert "No figures yet" not in page
+    assert _row(page, "Whole team")[:2] == ["2", "0"]
+    _library.check_schedule(world.team_a.service, schedule)  # the team page's save
+    assert mid in _library.store().measure_ids()

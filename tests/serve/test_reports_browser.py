@@ -102,8 +102,10 @@ def test_rates_fhir_and_assessment_pages(browser: Any, server: dict[str, str],
     _submit(page)
     page.goto(base + "/reports/")
     assert "assessment report" in page.content()
-    page.locator("details.definitions summary").click()
+    assert "No figures yet" not in page.content()  # the new measure is known, and due
     shot(page, "reports-rates")
+    page.locator("details.definitions summary").click()
+    assert page.locator("details.definitions dl").is_visible()
     check_axe(browser, page.url, ctx.storage_state())
     page.click(f"a[href$='/{mid}/assessment.html']")
     assert "Not enough responses yet" in page.content()

@@ -240,6 +240,28 @@ def check_schedule(service: str, schedule_yaml: str) -> None:
     (:meth:`Store.configure_service`); raises :class:`measurelib.DefinitionError`.
     """
     store().configure_service(service, schedule=schedule_yaml or None)
+    record_published(schedule_yaml)
+
+
+def record_published(schedule_yaml: str) -> None:
+    """Record in the Store the organisation's own measures a schedule names (their newest
+    published versions, :meth:`Store.add_measure`), so that the library's schedule tools
+    (``measurelib due``, :func:`measurelib.outcomes.follow_up_rates`) know them before their
+    first form is stored.
+    """
+    from measurelib.serve._composer_lib import latest_published
+
+    try:
+        sched = ml.outcomes.loads_schedule(schedule_yaml) if schedule_yaml.strip() else None
+    except ml.MeasurelibError:
+        return
+    if sched is None:
+        return
+    named = dict.fromkeys([*sched.measures, *(m for tp in sched.timepoints
+                                              for m in tp.measures or [])])
+    for mid in named:
+        if latest_published(mid) is not None:
+            store().add_measure(load_measure(mid))
 
 
 def service_report(service: str, measure_id: str, min_cell: int) -> dict[str, Any]:
@@ -396,6 +418,13 @@ def follow_up_rates(service: str, worker_of: dict[str, str], min_cell: int) -> A
     """
     return ml.outcomes.follow_up_rates(store(), service=service, worker_of=worker_of,
                                        min_cell=min_cell)
+
+
+def team_schedule_known(schedule_yaml: str) -> None:
+    """Before counting: the team's own scheduled measures are recorded in the Store (a
+    schedule saved before they were, or before this was done on saving).
+    """
+    record_published(schedule_yaml)
 
 
 def measure_version(measure_id: str, version: str | None) -> ml.Measure:

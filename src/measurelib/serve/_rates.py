@@ -35,6 +35,7 @@ def _section(team: Team, min_cell: int) -> dict[str, Any]:
     workers = {p.respondent_id: p.key_worker.get_username() if p.key_worker else None
                for p in Person.objects.filter(team=team).select_related("key_worker")}
     try:
+        lib.team_schedule_known(team.schedule)
         res = lib.follow_up_rates(team.service, workers, min_cell)  # type: ignore[arg-type]
     except ml.MeasurelibError as exc:
         errors = list(getattr(exc, "errors", []) or [])
