@@ -147,7 +147,7 @@ def irt(
                                 theta, w, quadrature, max_iter, float(tol), progress)
     pats = collapse(codes[used], design.ncat)
     engine = Engine(design, pats, theta, w)
-    big = pats.onehot.size > 5_000_000
+    big = pats.codes.shape[0] * design.n_beta > 5_000_000
     show = (None if big else False) if progress is None else bool(progress)
 
     bar = progress_bar(total=max_iter, desc="irt calibration", unit="EM cycle", enabled=show)

@@ -34,14 +34,30 @@ def _caller_error(param: str, msg: str) -> ValueError:
     return ValueError(f"irt(): parameter {param!r}: {msg}")
 
 
-@dataclass
 class Patterns:
-    """Unique response patterns (codes 0..K-1, -1 missing) with frequencies and one-hot."""
+    """Unique response patterns (codes 0..K-1, -1 missing) with frequencies.
 
-    codes: Any  # (n_unique, J) int16
-    freq: Any  # (n_unique,) float
-    inverse: Any  # (n_rows_used,) row -> pattern
-    onehot: Any  # (n_unique, C) float64
+    ``onehot`` (n_unique, C) is made on first use: the compiled E-step never needs it.
+    """
+
+    def __init__(self, codes: Any, freq: Any, inverse: Any, ncat: Sequence[int],
+                 onehot: Any = None) -> None:
+        self.codes = codes  # (n_unique, J) int16
+        self.freq = freq  # (n_unique,) float
+        self.inverse = inverse  # (n_rows_used,) row -> pattern
+        self.ncat = list(ncat)
+        self._onehot = onehot
+
+    @property
+    def onehot(self) -> Any:
+        """The one-hot matrix (n_unique, C) float64."""
+        if self._onehot is None:
+            self._onehot = one_hot(self.codes, self.ncat)
+        return self._onehot
+
+    @onehot.setter
+    def onehot(self, value: Any) -> None:
+        self._onehot = value
 
 
 def one_hot(codes: Any, ncat: Sequence[int]) -> Any:
@@ -58,13 +74,13 @@ def one_hot(codes: Any, ncat: Sequence[int]) -> Any:
 def collapse(codes: Any, ncat: Sequence[int], weights: Any = None) -> Patterns:
     codes = np.ascontiguousarray(codes, dtype=np.int16)
     if codes.shape[0] == 0:
-        return Patterns(codes, np.zeros(0), np.zeros(0, dtype=np.int64), one_hot(codes, ncat))
+        return Patterns(codes, np.zeros(0), np.zeros(0, dtype=np.int64), ncat)
     void = codes.view(np.dtype((np.void, codes.dtype.itemsize * codes.shape[1]))).ravel()
     _, first, inverse = np.unique(void, return_index=True, return_inverse=True)
     uniq = codes[first]
     w = np.ones(codes.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
     freq = np.bincount(inverse.ravel(), weights=w, minlength=uniq.shape[0])
-    return Patterns(uniq, freq, inverse.ravel(), one_hot(uniq, ncat))
+    return Patterns(uniq, freq, inverse.ravel(), ncat)
 
 
 @dataclass
@@ -345,21 +361,42 @@ class _EStep:
 class Engine:
     """E-step, M-step and derivatives for one design, one pattern table, one grid."""
 
-    def __init__(self, design: Design, pats: Patterns, theta: Any, weights: Any) -> None:
+    def __init__(self, design: Design, pats: Patterns, theta: Any, weights: Any,
+                 compiled: bool = True) -> None:
+        from . import _kernel
+
         self.design = design
         self.pats = pats
         self.theta = theta
         self.logw = np.log(weights)
         self.n_evals = 0
         self.newton_per_mstep = 1
-        # the one-hot matrix with a column of ones: the product adds the log prior, and
-        # the transposed product's last row is the expected count at each node
-        x = pats.onehot
-        self.xa = np.empty((x.shape[0], x.shape[1] + 1))
-        self.xa[:, :-1] = x
-        self.xa[:, -1] = 1.0
-        pats.onehot = self.xa[:, :-1]  # one copy in memory
+        kernels = _kernel.compiled() if compiled else None
+        # the compiled E-step (numba installed), else the one-hot products (BLAS)
+        self.kernel: Any = (None if kernels is None else _kernel.EStepKernel(
+            kernels, pats.codes, pats.freq, design.ncat, design.start, theta.shape[0]))
+        self._xa: Any = None
         self.xa32: Any = None  # the one-hot matrix in single precision, while it is used
+
+    @property
+    def mixed_precision(self) -> bool:
+        """Whether ``fit`` may run early E-steps in float32 (the BLAS path only)."""
+        return self.kernel is None
+
+    @property
+    def xa(self) -> Any:
+        """The one-hot matrix with a column of ones (made on first use).
+
+        The product adds the log prior, and the transposed product's last row is the
+        expected count at each node.
+        """
+        if self._xa is None:
+            x = self.pats.onehot
+            self._xa = np.empty((x.shape[0], x.shape[1] + 1))
+            self._xa[:, :-1] = x
+            self._xa[:, -1] = 1.0
+            self.pats.onehot = self._xa[:, :-1]  # one copy in memory
+        return self._xa
 
     def single_precision(self, on: bool) -> None:
         """Run the E-step's two products in float32 (``on``) or float64.
@@ -368,12 +405,16 @@ class Engine:
         lose digits beyond the 7th, which moves EM steps by far less than they are
         while the estimates are still far from the maximum. ``fit`` therefore switches
         to float64 before testing convergence, and the fixed point is float64's. The
-        float32 copy is freed when switched off.
+        float32 copy is freed when switched off. The compiled E-step is float64 always.
         """
-        self.xa32 = self.xa.astype(np.float32) if on else None
+        self.xa32 = self.xa.astype(np.float32) if on and self.kernel is None else None
 
     def estep(self, beta: Any, keep_post: bool = False) -> _EStep:
         self.n_evals += 1
+        if self.kernel is not None:
+            loglik, r, nq, post = self.kernel.run(self.design.log_probs(beta, self.theta),
+                                                  self.logw, keep_post)
+            return _EStep(loglik, r, post, nq)
         logp = np.vstack([self.design.log_probs(beta, self.theta), self.logw[None, :]])
         single = self.xa32 is not None and not keep_post
         xa = self.xa32 if single else self.xa
@@ -397,6 +438,14 @@ class Engine:
             ll *= (f / s)[:, None]
         ra = xa.T @ ll
         return _EStep(loglik, ra[:-1], post, ra[-1])
+
+    def loglik_only(self, beta: Any) -> float:
+        """The marginal log-likelihood at ``beta`` (no expected counts)."""
+        if self.kernel is None:
+            return self.estep(beta).loglik
+        self.n_evals += 1
+        return float(self.kernel.run(self.design.log_probs(beta, self.theta), self.logw,
+                                     scatter=False)[0])
 
     def _blocks(self, beta: Any, r: Any, second: bool = True) -> tuple[Any, Any, float]:
         """Gradient and Hessian of sum r log P in beta space, and its value."""
@@ -520,7 +569,7 @@ class Engine:
 
     def loglik(self, phi: Any) -> float:
         """The marginal log-likelihood at ``phi`` (one E-step)."""
-        return self.estep(self.design.beta(phi)).loglik
+        return self.loglik_only(self.design.beta(phi))
 
     def em_map(self, phi: Any) -> tuple[Any, float]:
         e = self.estep(self.design.beta(phi))
@@ -636,7 +685,7 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
     ll = -math.inf
     # float32 E-steps while the EM steps are large; float64 from the first cycle whose
     # step is below ``_SINGLE_UNTIL`` (and always for the convergence test)
-    single = getattr(engine, "single_precision", None)
+    single = engine.single_precision if getattr(engine, "mixed_precision", False) else None
     if single is not None:
         single(True)
     while it < max_iter:
