@@ -71,12 +71,43 @@ def one_hot(codes: Any, ncat: Sequence[int]) -> Any:
     return x
 
 
+def _unique_rows(codes: Any, ncat: Sequence[int]) -> tuple[Any, Any]:
+    """First row of each distinct pattern and each row's pattern, patterns in key order.
+
+    Each row is coded as integers in mixed radix (categories + 1 for "missing" per
+    item), as many items per 62-bit key as fit; one key is one sort of integers, more
+    keys a stable lexicographic sort, so the first row of a run is its first occurrence.
+    """
+    keys = []
+    key = np.zeros(codes.shape[0], dtype=np.int64)
+    room = 1
+    for j, k in enumerate(ncat):
+        if room * (k + 1) >= 2**62:
+            keys.append(key)
+            key = np.zeros(codes.shape[0], dtype=np.int64)
+            room = 1
+        key += (codes[:, j].astype(np.int64) + 1) * room
+        room *= k + 1
+    keys.append(key)
+    if len(keys) == 1:
+        _, first, inverse = np.unique(keys[0], return_index=True, return_inverse=True)
+        return first, inverse.ravel()
+    order = np.lexsort(keys[::-1])
+    new = np.zeros(len(order), dtype=bool)
+    new[0] = True
+    for kk in keys:
+        s = kk[order]
+        new[1:] |= s[1:] != s[:-1]
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
+
+
 def collapse(codes: Any, ncat: Sequence[int], weights: Any = None) -> Patterns:
     codes = np.ascontiguousarray(codes, dtype=np.int16)
     if codes.shape[0] == 0:
         return Patterns(codes, np.zeros(0), np.zeros(0, dtype=np.int64), ncat)
-    void = codes.view(np.dtype((np.void, codes.dtype.itemsize * codes.shape[1]))).ravel()
-    _, first, inverse = np.unique(void, return_index=True, return_inverse=True)
+    first, inverse = _unique_rows(codes, ncat)
     uniq = codes[first]
     w = np.ones(codes.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
     freq = np.bincount(inverse.ravel(), weights=w, minlength=uniq.shape[0])
@@ -184,6 +215,27 @@ def _item_codes(col: Any, name: str) -> tuple[Any, list[float]]:
     return codes, [float(c) for c in full]
 
 
+def _integer_codes(block: Any) -> tuple[Any, list[list[float]]] | None:
+    """Codes of an all-integer table, every item at once; ``None`` to go item by item.
+
+    The same codes as :func:`_item_codes` column by column; ``None`` also when an item
+    has fewer than two or empty categories, so that the item-by-item path names it.
+    """
+    if block.dtype.kind not in "iub" or block.size == 0:
+        return None
+    lo = block.min(axis=0).astype(np.int64)
+    span = block.max(axis=0).astype(np.int64) - lo + 1
+    if np.any(span < 2) or np.any(span > 1000):
+        return None
+    codes = (block - lo[None, :]).astype(np.int16)
+    offsets = np.concatenate([[0], np.cumsum(span)[:-1]])
+    seen = np.bincount((codes + offsets[None, :]).ravel(), minlength=int(span.sum()))
+    if np.any(seen == 0):
+        return None
+    return codes, [[float(c) for c in range(a, a + k)] for a, k in zip(lo.tolist(),
+                                                                      span.tolist())]
+
+
 def prepare(data: Any, items: Sequence[str] | None, model: Any) -> tuple[Any, Design, Any]:
     """Validate the data and models; returns (codes, design, row mask of rows used)."""
     import pandas as pd
@@ -219,17 +271,21 @@ def prepare(data: Any, items: Sequence[str] | None, model: Any) -> tuple[Any, De
         if m not in MODELS:
             raise _caller_error("model", f"must be one of {', '.join(repr(x) for x in MODELS)} "
                                 f"(item {n!r}); got {m!r}")
-    cols = []
-    values = []
     # one selection (pandas deep-copies .attrs on every selection: avoided when every
     # column is calibrated)
     block = (frame.to_numpy() if names == [str(c) for c in frame.columns]
              else frame[names].to_numpy())
-    for i, n in enumerate(names):
-        c, v = _item_codes(block[:, i], n)
-        cols.append(c)
-        values.append(v)
-    codes = np.stack(cols, axis=1) if cols else np.zeros((len(frame), 0), np.int16)
+    fast = _integer_codes(block)
+    if fast is not None:
+        codes, values = fast
+    else:  # item by item (missing answers, text, or an item to refuse by name)
+        cols = []
+        values = []
+        for i, n in enumerate(names):
+            c, v = _item_codes(block[:, i], n)
+            cols.append(c)
+            values.append(v)
+        codes = np.stack(cols, axis=1) if cols else np.zeros((len(frame), 0), np.int16)
     ncat = [len(v) for v in values]
     for n, m, k in zip(names, models, ncat):
         if m == "2pl" and k != 2:
@@ -308,28 +364,36 @@ def start_values(design: Design, pats: Patterns) -> Any:
     from scipy.special import ndtri
 
     n_items = len(design.items)
-    codes = pats.codes.astype(np.float64)
     ok = pats.codes >= 0
     f = pats.freq
-    x = np.where(ok, codes, 0.0)
+    x = np.where(ok, pats.codes, 0).astype(np.float64)
+    # every item at once: weighted counts of the categories, and the weighted
+    # correlation of each item with the rest score among those who answered it
+    offsets = np.asarray(design.start)
+    counts_all = np.bincount((pats.codes + offsets)[ok], minlength=design.n_beta,
+                             weights=np.broadcast_to(f[:, None], ok.shape)[ok]) + 0.5
+    # (weighted moments as products with the frequencies; x is 0 where missing and
+    # the rest score is T - x among those who answered)
+    okf = ok.astype(np.float64)
     total = x.sum(axis=1)
+    ft = f * total
+    sw = f @ okf
+    sx, sxx, stx = f @ x, f @ (x * x), ft @ x
+    sr = ft @ okf - sx
+    srr = (ft * total) @ okf - 2.0 * stx + sxx
+    cov = (stx - sxx) - sx * sr / sw
+    den = np.sqrt(np.maximum(sxx - sx * sx / sw, 0.0) * np.maximum(srr - sr * sr / sw, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.where(den > 0, cov / np.where(den > 0, den, 1.0), 0.5)
     beta = np.zeros(design.n_beta)
     for j in range(n_items):
         k = design.ncat[j]
-        col = pats.codes[:, j]
-        m = ok[:, j]
-        counts = np.bincount(col[m], weights=f[m], minlength=k) + 0.5
+        s = design.start[j]
+        counts = counts_all[s: s + k]
         p = counts / counts.sum()
-        rest = total[m] - x[m, j]
-        xj = x[m, j]
-        w = f[m] / f[m].sum()
-        cx = xj - w @ xj
-        cr = rest - w @ rest
-        den = np.sqrt((w @ cx**2) * (w @ cr**2))
-        r = float(np.clip((w @ (cx * cr)) / den if den > 0 else 0.5, 0.1, 0.9))
+        r = float(np.clip(corr[j], 0.1, 0.9))
         a = 1.702 * r / np.sqrt(1 - r * r)
         scale = np.sqrt(1 + (a / 1.702) ** 2)
-        s = design.start[j]
         beta[s] = a
         if design.kinds[j] == "graded":
             cum = np.cumsum(p[::-1])[::-1][1:]  # P(X >= c), c = 1..K-1

@@ -216,22 +216,23 @@ def _blocks(ncat: Sequence[int], start: Sequence[int]) -> tuple[Any, Any]:
             size = 1
         groups[-1].append(j)
         size *= k + 1
-    rows: list[list[int]] = []
     place = np.zeros((len(ncat), 3), dtype=np.int64)
+    width = max(len(items) for items in groups)
+    parts = []
+    base = 0
     for b, items in enumerate(groups):
-        base = len(rows)
-        strides = np.cumprod([1] + [ncat[j] + 1 for j in items[:-1]])
+        sizes = np.asarray([ncat[j] + 1 for j in items], dtype=np.int64)
+        strides = np.cumprod(np.r_[1, sizes[:-1]])
+        n_states = int(np.prod(sizes))
+        code = (np.arange(n_states)[:, None] // strides[None, :]) % sizes[None, :]  # 0: missing
+        rows = np.full((n_states, width), -1, dtype=np.int64)
+        rows[:, : len(items)] = np.where(
+            code > 0, np.asarray([start[j] for j in items])[None, :] + code - 1, -1)
+        parts.append(rows)
         for j, st in zip(items, strides):
             place[j] = (b, st, base)
-        n_states = int(np.prod([ncat[j] + 1 for j in items]))
-        for s in range(n_states):
-            rows.append([start[j] + c - 1 if (c := (s // st) % (ncat[j] + 1)) > 0 else -1
-                         for j, st in zip(items, strides)])
-    width = max(len(r) for r in rows)
-    state_rows = np.full((len(rows), width), -1, dtype=np.int64)
-    for i, r in enumerate(rows):
-        state_rows[i, : len(r)] = r
-    return state_rows, place
+        base += n_states
+    return np.concatenate(parts), place
 
 
 class EStepKernel:
