@@ -190,3 +190,17 @@ def test_single_thread_limits_blas_and_is_reused() -> None:
     with single_thread():
         pass
     assert _CONTROLLER["controller"] is controller
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-5])
+def test_converged_estimates_are_an_em_fixed_point_to_tol(
+        problem: tuple[est.Design, np.ndarray], tol: float) -> None:
+    design, codes = problem
+    theta, w = est.quadrature(61)
+    eng = est.Engine(design, est.collapse(codes, design.ncat), theta, w)
+    got = est.fit(eng, 2000, tol, None)
+    tight = est.fit(eng, 5000, 1e-10, None)
+    assert got.converged and tight.converged
+    nxt, _ = eng.em_map(got.phi)
+    assert float(np.max(np.abs(nxt - got.phi))) < tol  # one more EM step moves < tol
+    assert float(np.max(np.abs(got.phi - tight.phi))) < 10 * tol

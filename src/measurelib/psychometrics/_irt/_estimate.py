@@ -741,7 +741,11 @@ _SINGLE_UNTIL = 1e-3  # largest EM step at which fit() leaves float32 E-steps
 
 def fit(engine: Any, max_iter: int, tol: float, se: str | None,
         progress: Any = None) -> Calibration:
-    """EM with SQUAREM acceleration to ``tol`` (max absolute EM step), then the SEs."""
+    """EM with SQUAREM acceleration to ``tol`` (max absolute EM step), then the SEs.
+
+    Converged when one EM step (either of a cycle's two) or one accelerated cycle moves
+    no parameter by ``tol`` or more.
+    """
     phi = engine.start()
     messages: list[str] = []
     converged = False
@@ -765,6 +769,10 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
             phi, ll, converged = p1, ll0, True
             break
         p2, ll1 = engine.em_map(p1)
+        if final and float(np.max(np.abs(p2 - p1))) < tol:
+            # the cycle's second EM step is already below tol (the same test as the first)
+            phi, ll, converged = p2, ll1, True
+            break
         v = p2 - p1 - r
         nv = float(np.sqrt(v @ v))
         alpha = -1.0 if nv == 0 else min(-1.0, -float(np.sqrt(r @ r)) / nv)
