@@ -12,8 +12,8 @@ is visible. Section 1b times the first and second calibration in new processes: 
 numba's cache empty (the compile, once per installation), with it filled (numba's import
 and the cached machine code are paid by the first call), and without numba. Section 2
 calibrates 50 items x 100,000 people and reports the peak resident memory and what the
-calibration itself allocated. Section 3 scores 1,000,000 people by EAP for summed scores (a table lookup) and by
-pattern EAP, against a NumPy row sum. Section 4 times adaptive item selection in a
+calibration itself allocated. Section 3 scores 1,000,000 people by EAP for summed scores
+(a table lookup) and by pattern EAP, against a NumPy row sum. Section 4 times adaptive item selection in a
 200-item bank and 10,000 simulated adaptive tests. The load average is printed before
 and after.
 
