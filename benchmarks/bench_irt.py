@@ -13,9 +13,9 @@ numba's cache empty (the compile, once per installation), with it filled (numba'
 and the cached machine code are paid by the first call), and without numba. Section 2
 calibrates 50 items x 100,000 people and reports the peak resident memory and what the
 calibration itself allocated. Section 3 scores 1,000,000 people by EAP for summed scores
-(a table lookup) and by pattern EAP, against a NumPy row sum. Section 4 times adaptive item selection in a
-200-item bank and 10,000 simulated adaptive tests. The load average is printed before
-and after.
+(a table lookup) and by pattern EAP, against a NumPy row sum. Section 4 times adaptive
+item selection in a 200-item bank and 10,000 simulated adaptive tests. The load average
+is printed before and after.
 
 Run:  python benchmarks/bench_irt.py [--repeat 5] [--quick]
 """
