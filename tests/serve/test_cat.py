@@ -440,7 +440,7 @@ def test_easy_read_wording_and_a_prefer_not_to_say_option(
     respondent.get(m.group(1))
     page = respondent.get("/respond/").content.decode()
     item, values = _question(page)
-    assert "Easy words: " in page
+    assert "Easy words: " in page and '<body class="screen easy-read">' in page
     assert values[-1] == "9" and "Prefer not to say" in page
     # "prefer not to say" is a skip: shown, not in the likelihood, kept as the form keeps it
     assert respondent.post("/respond/", {"cat_item": item, item: "9"}).status_code == 302

@@ -193,3 +193,21 @@ def test_one_hot_is_made_only_when_used() -> None:
     assert pats.onehot.shape == (len(pats.codes), design.n_beta)
     frame = pd.DataFrame(pats.onehot)
     assert set(np.unique(frame.to_numpy())) <= {0.0, 1.0}
+
+
+def test_a_kernel_that_cannot_be_built_leaves_the_numpy_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numba")
+    monkeypatch.setattr(kern, "_STATE", {})
+    monkeypatch.setattr(kern, "_exp_into", kern._exp_into)  # (restored afterwards)
+
+    def broken(k: Any) -> None:
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setattr(kern, "_warm", broken)
+    with pytest.warns(RuntimeWarning, match="compiled E-step is not used.*no compiler here"):
+        assert kern.compiled() is None
+    assert kern._exp_into is kern._PLAIN_EXP  # the plain function again
+    df = ml.psychometrics.simulate_irt(n=300, n_items=5, n_categories=3, seed=4)
+    fit = ml.psychometrics.irt(df, se=None)  # the NumPy path, no further warning
+    assert fit.converged

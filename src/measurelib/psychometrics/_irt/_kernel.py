@@ -71,6 +71,9 @@ def _exp_into(x: Any, out: Any, bits: Any, n: int) -> None:
         bits[i] = np.int64(np.int32(k) + 1023) << 52  # 2**k, as the bits of a double
 
 
+_PLAIN_EXP = _exp_into  # the Python function (the global name is rebound when compiled)
+
+
 def _fast_exp(x: Any, out: Any, scratch: Any) -> None:
     n = x.shape[0]
     bits = scratch.view(np.int64)
@@ -186,14 +189,36 @@ def _compile() -> Any | None:
     glob = globals()
     # the kernels call each other through module globals: replace them by their
     # compiled versions first (numba resolves globals at compile time)
-    exp_into = glob["_exp_into"] = jit(_exp_into)
-    return SimpleNamespace(
-        exp_into=exp_into,
-        fast_exp=jit(_fast_exp),
-        tables=jit(_tables),
-        unfold=jit(_unfold),
-        estep=jit(_estep),
-    )
+    try:  # compile (or load from the cache) now: a kernel that cannot be built is not used
+        exp_into = glob["_exp_into"] = jit(_PLAIN_EXP)
+        kernels = SimpleNamespace(
+            exp_into=exp_into,
+            fast_exp=jit(_fast_exp),
+            tables=jit(_tables),
+            unfold=jit(_unfold),
+            estep=jit(_estep),
+        )
+        _warm(kernels)
+    except Exception as exc:  # noqa: BLE001 - any compiler failure: the NumPy path runs
+        import warnings
+
+        glob["_exp_into"] = _PLAIN_EXP
+        warnings.warn(f"irt(): the compiled E-step is not used ({type(exc).__name__}: "
+                      f"{exc}); the NumPy path runs instead", RuntimeWarning, stacklevel=3)
+        return None
+    return kernels
+
+
+def _warm(k: Any) -> None:
+    """Each kernel once, on the smallest inputs (the types irt() passes)."""
+    w = _WIDTH
+    rows = np.zeros((1, 1), dtype=np.int64)
+    one = np.zeros((1, w))
+    k.tables(one, rows, np.zeros((1, w)))
+    k.unfold(one, rows, np.zeros((1, w)))
+    k.estep(np.zeros((1, 1), dtype=np.int32), np.ones(1), one, np.zeros(w), np.zeros((1, w)),
+            np.zeros(w), np.zeros((0, w)), True)
+    k.fast_exp(np.zeros(1), np.zeros(1), np.zeros(1))
 
 
 def fast_exp(x: Any) -> Any:
