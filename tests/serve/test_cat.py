@@ -449,3 +449,20 @@ def test_easy_read_wording_and_a_prefer_not_to_say_option(
     assert state["skipped"] == {item: 9.0}
     assert state["engine"]["theta"] == pytest.approx(0.0, abs=1e-12)
     assert "Question 2." in respondent.get("/respond/").content.decode()
+
+
+def test_fhir_answers_to_skipped_questions_cannot_change(cat_world: Any) -> None:
+    from measurelib.serve import _cat
+
+    measure = ml.load(MEASURE)
+    rule = _cat.adaptive_rule(measure)
+    test = _cat._Test(_cat._session(measure, rule, seed=1))
+    first = test.session.next_item()
+    test.skip(first, 9.0)  # as if "prefer not to say" (value 9) had been chosen
+    second = test.session.next_item()
+    # the skip sent again, as given, with the answer to the question now asked: taken
+    assert _cat._take_answers(measure, test, {first: 9.0, second: 3.0}) is None
+    assert test.answers == {second: 3.0}
+    # the skipped question answered later: refused
+    problem = _cat._take_answers(measure, test, {first: 2.0})
+    assert problem is not None and "already skipped" in problem

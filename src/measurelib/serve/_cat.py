@@ -494,7 +494,11 @@ def _take_answers(measure: ml.Measure, test: _Test, given: dict[str, float]) -> 
     for item_id in test.session.administered:
         if item_id in given and given[item_id] != test.answers[item_id]:
             return f"the answer to {item_id!r} was already given and cannot change"
-    new = {k: v for k, v in given.items() if k not in test.session.administered}
+    for item_id, value in test.skipped.items():  # skipped ("prefer not to say"): as given
+        if item_id in given and given[item_id] != value:
+            return f"{item_id!r} was already skipped and cannot be answered now"
+    new = {k: v for k, v in given.items()
+           if k not in test.session.administered and k not in test.skipped}
     pending = test.session.next_item()
     if not new:
         return None
