@@ -2,7 +2,8 @@
 
 The E-step is one matrix product of the one-hot response-pattern matrix (identical
 patterns collapsed, with their frequencies) with the log category probabilities at the
-quadrature points. The M-step is Newton's method on the expected complete-data
+quadrature points, or the compiled kernel of ``_kernel`` (numba installed) that computes
+the same sums by gathering rows. The M-step is Newton's method on the expected complete-data
 log-likelihood, exact because that function is concave in the slope–intercept
 parameters of both model families. EM steps are accelerated with SQUAREM (Varadhan &
 Roland, 2008) and monotonicity is enforced. Standard errors come from the observed
