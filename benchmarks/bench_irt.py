@@ -8,11 +8,14 @@ median time of each and the median of the paired ratios. Every program uses R mi
 grid (61 points on [-6, 6]); PyPI mirt uses R mirt's tolerance 1e-4, measurelib its
 default (1e-5, tighter); no standard errors. The log-likelihood of each program's
 estimates is evaluated on the same grid, so the accuracy of what was bought with the time
-is visible. Section 2 calibrates 50 items x 100,000 people and reports the peak resident
-memory. Section 3 scores 1,000,000 people by EAP for summed scores (a table lookup) and by
-pattern EAP, against a NumPy row sum. Section 4 times adaptive item selection in a
-200-item bank and 10,000 simulated adaptive tests. The load average is printed before
-and after.
+is visible. Section 1b times the first and second calibration in new processes: with
+numba's cache empty (the compile, once per installation), with it filled (numba's import
+and the cached machine code are paid by the first call), and without numba. Section 2
+calibrates 50 items x 100,000 people and reports the peak resident memory and what the
+calibration itself allocated. Section 3 scores 1,000,000 people by EAP for summed scores
+(a table lookup) and by pattern EAP, against a NumPy row sum. Section 4 times adaptive
+item selection in a 200-item bank and 10,000 simulated adaptive tests. The load average
+is printed before and after.
 
 Run:  python benchmarks/bench_irt.py [--repeat 5] [--quick]
 """
@@ -98,16 +101,71 @@ def section_calibration(repeat: int, n: int, n_items: int) -> None:
     print(f"measurelib: {ours.iterations} accelerated EM cycles, converged={ours.converged}")
 
 
+_FIRST_CALL = """
+import time, warnings
+warnings.simplefilter("ignore")
+import measurelib as ml
+df = ml.psychometrics.simulate_irt(n={n}, n_items={j}, n_categories=5, seed=20261204, start=0)
+t0 = time.perf_counter()
+ml.psychometrics.irt(df, se=None)
+t1 = time.perf_counter()
+ml.psychometrics.irt(df, se=None)
+print(t1 - t0, time.perf_counter() - t1)
+"""
+
+
+def section_first_call(n: int, n_items: int, repeat: int) -> None:
+    """The first calibration in a new process: numba's compile and import are paid there."""
+    import subprocess
+    import sys
+    import tempfile
+
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        print("\n1b. numba not installed: the NumPy path only (pip install measurelib[fast])")
+        return
+    code = _FIRST_CALL.format(n=n, j=n_items)
+
+    def run(env: dict[str, str]) -> tuple[float, float]:
+        out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env},
+                             check=True, capture_output=True, text=True).stdout.split()
+        return float(out[0]), float(out[1])
+
+    with tempfile.TemporaryDirectory() as cache:
+        compiled = run({"NUMBA_CACHE_DIR": cache})  # an empty cache: compiles
+        rows: dict[str, list[tuple[float, float]]] = {"numba, cached": [], "numpy": []}
+        for _ in range(repeat):
+            rows["numba, cached"].append(run({"NUMBA_CACHE_DIR": cache}))
+            rows["numpy"].append(run({"MEASURELIB_NUMBA": "0"}))
+    print(f"\n1b. first and second calibration in a new process ({n_items} x {n:,}; "
+          f"median of {repeat}, interleaved)")
+    print(f"numba, empty cache (compiles once per installation): first {compiled[0]:.2f} s")
+    for name, vals in rows.items():
+        print(f"{name:<14} first {statistics.median(v[0] for v in vals):.3f} s, second "
+              f"{statistics.median(v[1] for v in vals):.3f} s")
+
+
 def section_large(n: int, n_items: int) -> None:
+    import tracemalloc
+
     import measurelib as ml
 
     df = ml.psychometrics.simulate_irt(n=n, n_items=n_items, n_categories=5, seed=7)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t, fit = timed(lambda: ml.psychometrics.irt(df, se=None))
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # the calibration's own memory: NumPy reports its buffers to tracemalloc, so the
+    # traced peak of a second run is what the calibration allocated on top of the data
+    tracemalloc.start()
+    ml.psychometrics.irt(df, se=None)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     print(f"\n2. graded calibration, {n_items} items x {n:,} people: {t:.1f} s, "
           f"{fit.iterations} accelerated EM cycles, converged={fit.converged}; "
-          f"peak RSS {after / 1024:.0f} MiB (was {before / 1024:.0f} MiB before)")
+          f"peak RSS {after / 1024:.0f} MiB (was {before / 1024:.0f} MiB before); "
+          f"allocated by the calibration at most {peak / 2**20:.0f} MiB (the answers: "
+          f"{df.memory_usage(deep=True).sum() / 2**20:.0f} MiB)")
 
 
 def section_scoring(n: int) -> None:
@@ -162,11 +220,13 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()}")
     if args.quick:
         section_calibration(2, 1000, 10)
+        section_first_call(1000, 10, 1)
         section_large(5000, 20)
         section_scoring(20000)
         section_cat(200)
     else:
         section_calibration(args.repeat, 5000, 20)
+        section_first_call(5000, 20, args.repeat)
         section_large(100_000, 50)
         section_scoring(1_000_000)
         section_cat(10_000)

@@ -1,8 +1,9 @@
 """An adaptive questionnaire in Debian's Chromium (Playwright), JavaScript off, phone width,
 against a real server process (SQLite and PostgreSQL): a single-use link to the
-``wellbeing-cat`` measure is answered one question per page with the keyboard, an empty
-answer shows a located error, and axe-core finds no WCAG 2.1 A/AA violation on the
-question page at desktop and phone width.
+``wellbeing-cat`` measure is answered one question per page with the keyboard (the forms'
+own question, pictures included), an empty answer shows a located error, a question is
+skipped, and axe-core finds no WCAG 2.1 A/AA violation on the question page, the refused
+answer and the page after a skip, at desktop and phone width.
 
 The team, person and link are made in the service's database, by a process of its own,
 before the server starts.
@@ -25,15 +26,21 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from test_browser import (  # noqa: E402
+    DESKTOP,
     PHONE,
     _context,
     _free_port,
     _submit,
+    axe_source,
+    axe_violations,
     browser,  # noqa: F401 - the fixture
     check_axe,
     chromium_path,
+    describe,
     shot,
 )
+
+PHONE_375 = {"width": 375, "height": 812}  # the narrowest common phone
 
 pytestmark = [
     pytest.mark.browser,
@@ -121,39 +128,70 @@ def cat_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[
         assert "Traceback" not in err, err
 
 
+def _axe_on(browser: Any, html: str) -> None:  # noqa: F811
+    """axe-core on a page as it was served (a state no GET shows: an answer refused)."""
+    for viewport in (DESKTOP, PHONE, PHONE_375):
+        ctx = browser.new_context(viewport=viewport, bypass_csp=True)
+        try:
+            page = ctx.new_page()
+            page.set_content(html)
+            found = axe_violations(page, axe_source())
+            assert not found, f"at {viewport['width']}px:\n{describe(found)}"
+        finally:
+            ctx.close()
+
+
 def test_adaptive_link_on_a_phone(browser: Any, cat_server: dict[str, str]) -> None:  # noqa: F811
-    phone = _context(browser, PHONE)
+    phone = _context(browser, PHONE_375)
     page = phone.new_page()
     page.goto(cat_server["link"])
     assert page.url.endswith("/respond/")
     assert page.locator("script").count() == 0
     assert "Question 1" in page.locator("legend").inner_text()
+    # the forms' own question: the faces question shows its pictures, every one named
+    item = page.input_value("input[name=cat_item]")
+    assert page.locator("img").count() == page.locator("img[alt]").count()
     shot(page, "cat-question")
     check_axe(browser, page.url, phone.storage_state())
+    _axe_on(browser, page.content())  # (and at 375 px)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scroll
     # Next without an answer: the same question, the error announced and linked
-    item = page.input_value("input[name=cat_item]")
     _submit(page)
     assert page.locator("#cat-error[role=alert]").count() == 1
-    assert page.locator("fieldset").get_attribute("aria-describedby") == "cat-error"
+    described = page.locator("fieldset").get_attribute("aria-describedby") or ""
+    assert described.split()[0] == "cat-error"
     assert page.input_value("input[name=cat_item]") == item
-    asked = []
+    assert page.title().startswith("Error: ")
+    _axe_on(browser, page.content())
+    # Skip this question (keyboard: the second button), then the next question comes
+    skip = page.locator("button[value=skip]")
+    assert skip.inner_text() == "Skip this question"
+    skip.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.input_value("input[name=cat_item]") != item
+    assert "Question 2" in page.locator("legend").inner_text()
+    check_axe(browser, page.url, phone.storage_state())
+    asked = [item]
     for _ in range(13):
         if not page.url.endswith("/respond/"):
             break
         legend = page.locator("legend").inner_text()
         assert f"Question {len(asked) + 1}" in legend
-        asked.append(page.input_value("input[name=cat_item]"))
+        item = page.input_value("input[name=cat_item]")
+        asked.append(item)
         # keyboard only: into the radio group, choose the third option, on to Next
-        page.focus("input[name=answer] >> nth=0")
+        page.focus(f"input[name={item}] >> nth=0")
         page.keyboard.press("Space")
         page.keyboard.press("ArrowDown")
         page.keyboard.press("ArrowDown")
-        assert page.locator("input[name=answer]:checked").get_attribute("id") == "answer-3"
-        page.keyboard.press("Tab")
+        third = page.locator(f"input[name={item}] >> nth=2").get_attribute("value")
+        assert page.locator(f"input[name={item}]:checked").get_attribute("value") == third
+        page.focus("button[value=next]")
         with page.expect_navigation():
             page.keyboard.press("Enter")
     assert page.url.endswith("/respond/thanks/"), page.url
-    assert 4 <= len(asked) <= 12 and len(set(asked)) == len(asked)
+    assert 5 <= len(asked) <= 12 and len(set(asked)) == len(asked)  # (one skipped)
     assert "Thank you" in page.content()
     # the link is used up
     page.goto(cat_server["link"])

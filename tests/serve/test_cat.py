@@ -38,9 +38,10 @@ def _link(c: Any, rid: str, timepoint: str = "baseline") -> str:
 
 
 def _question(page: str) -> tuple[str, list[str]]:
+    """The question shown (its item id, which is also its form field) and its options."""
     item = re.search(r'name="cat_item" value="([^"]+)"', page)
     assert item is not None, page[:3000]
-    return item.group(1), re.findall(r'name="answer" value="([^"]+)"', page)
+    return item.group(1), re.findall(rf'name="{item.group(1)}" value="([^"]+)"', page)
 
 
 def _answer_all(c: Any, url: str, choose: Any) -> list[tuple[str, str]]:
@@ -56,7 +57,7 @@ def _answer_all(c: Any, url: str, choose: Any) -> list[tuple[str, str]]:
         item, values = _question(page)
         assert f"Question {len(given) + 1}" in page
         value = choose(item, values)
-        r = c.post(url, {"cat_item": item, "answer": value})
+        r = c.post(url, {"cat_item": item, item: value})
         assert r.status_code == 302
         given.append((item, value))
         if r["Location"] != url:
@@ -124,15 +125,15 @@ def test_resume_stale_posts_and_bad_answers(cat_world: Any, client_for: Any) -> 
     first.get(url)
     item1, values = _question(first.get("/respond/").content.decode())
     # no answer, or one that is not an option: the same question again, with the error
-    for bad in ({"cat_item": item1}, {"cat_item": item1, "answer": "99"}):
+    for bad in ({"cat_item": item1}, {"cat_item": item1, item1: "99"}):
         r = first.post("/respond/", bad)
         assert r.status_code == 400
         page = r.content.decode()
         assert 'role="alert"' in page and "Choose one of the answers" in page
         assert _question(page)[0] == item1
-    assert first.post("/respond/", {"cat_item": item1, "answer": values[0]}).status_code == 302
+    assert first.post("/respond/", {"cat_item": item1, item1: values[0]}).status_code == 302
     # the same page posted again (browser history): nothing is answered twice
-    r = first.post("/respond/", {"cat_item": item1, "answer": values[-1]})
+    r = first.post("/respond/", {"cat_item": item1, item1: values[-1]})
     assert r.status_code == 302
     admin = CatAdministration.objects.get(collection__person=cat_world.person_a,
                                           collection__timepoint="review")
@@ -294,3 +295,174 @@ def test_next_question_refuses(cat_world: Any, token: Any) -> None:
                         "answer": [{"valueInteger": 42}]})
     outcome(_next(c, raw, bad), 400, "Choose one of the answers")
     assert _stored(rid).empty
+
+
+# ---------------------------------------------------------------- the question page
+def _with(monkeypatch: Any, change: Any) -> Any:
+    """wellbeing-cat as the service loads it, changed by ``change(measure)``."""
+    from measurelib.serve import _library
+
+    original = _library.load_measure
+    changed = change(original(MEASURE))
+    monkeypatch.setattr(_library, "load_measure",
+                        lambda mid: changed if mid == MEASURE else original(mid))
+    return changed
+
+
+def _items(measure: Any, update: Any) -> Any:
+    return measure.model_copy(update={"items": [update(it) for it in measure.items]})
+
+
+def test_question_page_is_the_forms_own_question(cat_world: Any, client_for: Any) -> None:
+    from django.test import Client
+
+    rid = cat_world.person_a.respondent_id
+    respondent = Client()
+    respondent.get(_link(client_for("worker"), rid))
+    r = respondent.get("/respond/")
+    page = r.content.decode()
+    item, values = _question(page)
+    measure = ml.load(MEASURE)
+    # the measure's web form with only this question: its fieldset, options and pictures
+    assert f'<fieldset class="item item-choice" id="item-{item}"' in page
+    assert page.count('<fieldset class="item') == 1
+    assert "Question 1." in page and "<title>Wellbeing (adaptive): question 1</title>" in page
+    scale = measure.scale_of(item)
+    pictures = [o.alt for o in scale.options if o.graphic]
+    for alt in pictures:
+        assert f'alt="{alt}"' in page and 'src="data:image/' in page
+    assert values == [str(o.value) for o in scale.options]
+    assert "<script" not in page and "script-src 'none'" in r["Content-Security-Policy"]
+    # Next, and Skip (the items are not required); no other button
+    assert re.findall(r'<button type="submit" name="serve_nav" value="(\w+)"', page) == [
+        "next", "skip"]
+    assert "Skip this question" in page and "Each question is chosen" in page
+
+
+def test_skipping_a_question(cat_world: Any, client_for: Any) -> None:
+    from django.test import Client
+
+    from measurelib.serve.models import CatAdministration
+
+    rid = cat_world.person_a.respondent_id
+    respondent = Client()
+    respondent.get(_link(client_for("worker"), rid))
+    first, values = _question(respondent.get("/respond/").content.decode())
+    r = respondent.post("/respond/", {"cat_item": first, "serve_nav": "skip"})
+    assert r.status_code == 302
+    page = respondent.get("/respond/").content.decode()
+    second, _ = _question(page)
+    assert second != first and "Question 2." in page  # skipped questions are counted
+    admin = CatAdministration.objects.get(collection__person=cat_world.person_a)
+    state = json.loads(admin.state)
+    assert state["skipped"] == {first: None} and state["engine"]["skipped"] == [first]
+    assert state["engine"]["theta"] == pytest.approx(0.0, abs=1e-12)  # the prior mean
+    # skip posted again from the browser's history: nothing more is skipped
+    assert respondent.post("/respond/", {"cat_item": first, "serve_nav": "skip"}).status_code \
+        == 302
+    assert json.loads(CatAdministration.objects.get(pk=admin.pk).state)["skipped"] == {
+        first: None}
+    given = _answer_all_from(respondent, 2)
+    # stored: the skipped question unanswered, the score the engine's
+    theta_t, se_t, administered = _engine_result(CatAdministration.objects.get(pk=admin.pk))
+    assert first not in administered and len(administered) == len(given)
+    stored = _stored(rid)
+    assert stored["value"].iloc[0] == pytest.approx(theta_t, abs=1e-9)
+    assert stored["se"].iloc[0] == pytest.approx(se_t, abs=1e-9)
+    from measurelib.serve import _library
+
+    adm = _library.store().administrations(MEASURE)
+    answers = json.loads(adm[adm["respondent_id"] == rid]["responses"].iloc[0])
+    assert answers.get(first) is None
+
+
+def _answer_all_from(c: Any, number: int) -> list[tuple[str, str]]:
+    given = []
+    for _ in range(20):
+        r = c.get("/respond/")
+        if r.status_code == 302:
+            return given
+        page = r.content.decode()
+        item, values = _question(page)
+        assert f"Question {number + len(given)}." in page
+        r = c.post("/respond/", {"cat_item": item, item: values[2]})
+        assert r.status_code == 302
+        given.append((item, values[2]))
+        if r["Location"] != "/respond/":
+            return given
+    raise AssertionError("the adaptive test did not stop")
+
+
+def test_required_items_cannot_be_skipped(cat_world: Any, client_for: Any,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.test import Client
+
+    _with(monkeypatch, lambda m: _items(m, lambda it: it.model_copy(update={"required": True})))
+    respondent = Client()
+    respondent.get(_link(client_for("worker"), cat_world.person_a.respondent_id))
+    page = respondent.get("/respond/").content.decode()
+    item, _ = _question(page)
+    assert "Skip this question" not in page
+    r = respondent.post("/respond/", {"cat_item": item, "serve_nav": "skip"})
+    assert r.status_code == 400 and "Choose one of the answers" in r.content.decode()
+    assert _question(r.content.decode())[0] == item
+
+
+def test_easy_read_wording_and_a_prefer_not_to_say_option(
+        cat_world: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.test import Client
+
+    from measurelib.serve.models import CatAdministration
+
+    def change(m: Any) -> Any:
+        m = _items(m, lambda it: it.model_copy(update={"variants": {
+            **it.variants, "easy_read": f"Easy words: {m.text(it.text)}"}}))
+        scales = {}
+        for sid, sc in m.scales.items():
+            opts = list(getattr(sc, "options", []))
+            if opts:
+                extra = opts[-1].model_copy(update={"value": 9, "label": "Prefer not to say",
+                                                    "missing": True, "graphic": None,
+                                                    "alt": None})
+                sc = sc.model_copy(update={"options": [*opts, extra]})
+            scales[sid] = sc
+        return m.model_copy(update={"scales": scales})
+
+    _with(monkeypatch, change)
+    c = client_for("worker")
+    rid = cat_world.person_a.respondent_id
+    r = c.post(f"/people/{rid}/collect/", {"measure_id": MEASURE, "timepoint": "baseline",
+                                           "episode": "1", "method": "link",
+                                           "variant": "easy_read"})
+    m = re.search(r'value="http://testserver(/r/[A-Za-z0-9_-]+)"', r.content.decode())
+    assert m is not None, r.content.decode()[:2000]
+    respondent = Client()
+    respondent.get(m.group(1))
+    page = respondent.get("/respond/").content.decode()
+    item, values = _question(page)
+    assert "Easy words: " in page and '<body class="screen easy-read">' in page
+    assert values[-1] == "9" and "Prefer not to say" in page
+    # "prefer not to say" is a skip: shown, not in the likelihood, kept as the form keeps it
+    assert respondent.post("/respond/", {"cat_item": item, item: "9"}).status_code == 302
+    admin = CatAdministration.objects.get(collection__person=cat_world.person_a)
+    state = json.loads(admin.state)
+    assert state["skipped"] == {item: 9.0}
+    assert state["engine"]["theta"] == pytest.approx(0.0, abs=1e-12)
+    assert "Question 2." in respondent.get("/respond/").content.decode()
+
+
+def test_fhir_answers_to_skipped_questions_cannot_change(cat_world: Any) -> None:
+    from measurelib.serve import _cat
+
+    measure = ml.load(MEASURE)
+    rule = _cat.adaptive_rule(measure)
+    test = _cat._Test(_cat._session(measure, rule, seed=1))
+    first = test.session.next_item()
+    test.skip(first, 9.0)  # as if "prefer not to say" (value 9) had been chosen
+    second = test.session.next_item()
+    # the skip sent again, as given, with the answer to the question now asked: taken
+    assert _cat._take_answers(measure, test, {first: 9.0, second: 3.0}) is None
+    assert test.answers == {second: 3.0}
+    # the skipped question answered later: refused
+    problem = _cat._take_answers(measure, test, {first: 2.0})
+    assert problem is not None and "already skipped" in problem

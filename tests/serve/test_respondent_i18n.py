@@ -19,9 +19,10 @@ from measurelib.forms._i18n import SERVICE, UI, ui_text
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "src" / "measurelib" / "serve" / "templates" / "serve"
-#: the pages a respondent sees (the worker's unlock page is the worker's)
+#: the pages a respondent sees (the worker's unlock page is the worker's; the adaptive
+#: test's question is the measure's own web form with the service's words, serve/_cat.py)
 RESPONDENT_TEMPLATES = ("respond_base.html", "respond_closed.html", "respond_problem.html",
-                        "respond_saved.html", "respond_thanks.html", "cat_question.html")
+                        "respond_saved.html", "respond_thanks.html")
 EXAMPLE = ROOT / "instruments" / "examples" / "feeling-today-cy-ar.yaml"
 
 

@@ -317,6 +317,7 @@ SERVICE: dict[str, dict[str, str]] = {
                     "questions.",
         "cat_later": "You can stop and come back to this link later.",
         "cat_choose": "Choose one of the answers to go on.",
+        "cat_skip": "Skip this question",
         "cat_title": "{title}: question {n}",
         "error_title": "Error",
         "risk_default": "Thank you for telling us. Someone from the service will see your "
@@ -364,6 +365,7 @@ SERVICE: dict[str, dict[str, str]] = {
                     "{max} cwestiwn.",
         "cat_later": "Gallwch chi stopio a dod yn ôl at y ddolen hon yn nes ymlaen.",
         "cat_choose": "Dewiswch un o'r atebion i fynd ymlaen.",
+        "cat_skip": "Hepgor y cwestiwn hwn",
         "cat_title": "{title}: cwestiwn {n}",
         "error_title": "Gwall",
         "risk_default": "Diolch am ddweud wrthon ni. Bydd rhywun o'r gwasanaeth yn gweld eich "
@@ -409,6 +411,7 @@ SERVICE: dict[str, dict[str, str]] = {
                     "تكفيه الإجابات: عادةً بعد {min} إلى {max} أسئلة.",
         "cat_later": "يمكنك التوقف والعودة إلى هذا الرابط لاحقًا.",
         "cat_choose": "اختر إحدى الإجابات للمتابعة.",
+        "cat_skip": "تخطَّ هذا السؤال",
         "cat_title": "{title}: السؤال {n}",
         "error_title": "خطأ",
         "risk_default": "شكرًا لإخبارنا. سيطّلع شخص من الخدمة على إجابتك ويتواصل معك. إذا "

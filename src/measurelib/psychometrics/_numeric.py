@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -357,9 +358,18 @@ def single_thread() -> Any:
     loaded, and scipy brings its own OpenBLAS. threadpoolctl is a dependency of measurelib.
     """
     import scipy.linalg  # noqa: F401
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
-    return threadpool_limits(1)
+    # finding the loaded libraries reads /proc (about 3 ms): done again only when
+    # modules have been imported since, which is how another BLAS would arrive
+    key = len(sys.modules)
+    if _CONTROLLER.get("key") != key:
+        _CONTROLLER["controller"] = ThreadpoolController()
+        _CONTROLLER["key"] = key
+    return _CONTROLLER["controller"].limit(limits=1)
+
+
+_CONTROLLER: dict[str, Any] = {}
 
 
 _POLICY = threading.local()

@@ -18,13 +18,14 @@ drive a test (see :func:`next_question`).
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import uuid
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -96,21 +97,42 @@ def _options(measure: ml.Measure, item_id: str, lang: str | None) -> list[dict[s
             for o in getattr(scale, "options", []) if not o.missing]
 
 
+def _missing_values(measure: ml.Measure, item_id: str) -> set[float]:
+    """The item's "prefer not to say"-style options (``missing: true``): form values."""
+    scale = measure.scale_of(item_id)
+    return {float(o.value) for o in getattr(scale, "options", []) if o.missing}
+
+
+def skippable(measure: ml.Measure, item_id: str) -> bool:
+    """Whether the question may be skipped: an item the form does not insist on."""
+    return not measure.item(item_id).required
+
+
 class _Test:
     """An adaptive test: the engine's session and the answers as given (form values; the
-    session keeps calibration categories).
+    session keeps calibration categories). ``skipped`` holds the questions shown and not
+    answered, with the "prefer not to say" option chosen (its form value) or ``None``.
     """
 
-    def __init__(self, session: Any, answers: dict[str, float] | None = None) -> None:
+    def __init__(self, session: Any, answers: dict[str, float] | None = None,
+                 skipped: dict[str, float | None] | None = None) -> None:
         self.session = session
         self.answers = dict(answers or {})
+        self.skipped = dict(skipped or {})
 
     def answer(self, measure: ml.Measure, item_id: str, raw: Any) -> str | None:
-        """Give ``raw`` (an option value) to the session; a message when it cannot."""
+        """Give ``raw`` (an option value) to the session; a message when it cannot.
+
+        An option marked ``missing`` ("prefer not to say") skips the question, as the
+        whole form stores it: shown, answered with that option, not in the score.
+        """
         try:
             value = float(raw)
         except (TypeError, ValueError):
             return "Choose one of the answers to go on."
+        if value in _missing_values(measure, item_id):
+            self.skip(item_id, value)
+            return None
         allowed = {float(o["value"]) for o in _options(measure, item_id, None)}
         category = _category(measure, item_id, value) if value in allowed else None
         if category is None:
@@ -119,11 +141,20 @@ class _Test:
         self.answers[item_id] = value
         return None
 
+    def skip(self, item_id: str, value: float | None = None) -> None:
+        """The question shown and not answered (administered without a response)."""
+        self.session.skip(item_id)
+        self.skipped[item_id] = value
+
     def submission(self, measure: ml.Measure) -> Any:
-        """The answers given, as a parsed form (questions not asked are unanswered)."""
+        """The answers given, as a parsed form (questions not asked or skipped are
+        unanswered; a "prefer not to say" option is kept as the form keeps it).
+        """
         form = {"measure_id": measure.id}
-        for item_id, value in self.answers.items():
-            form[measure.item(item_id).columns()[0]] = str(lib._plain(value))
+        given: dict[str, float | None] = {**self.skipped, **self.answers}
+        for item_id, value in given.items():
+            if value is not None:
+                form[measure.item(item_id).columns()[0]] = str(lib._plain(value))
 
         class _Post(dict[str, str]):
             def getlist(self, key: str) -> list[str]:
@@ -136,12 +167,14 @@ class _Test:
         """The test kept in ``cat_admin``."""
         state = json.loads(cat_admin.state)
         return cls(_session(measure, rule, state["engine"]),
-                   {k: float(v) for k, v in state["answers"].items()})
+                   {k: float(v) for k, v in state["answers"].items()},
+                   {k: None if v is None else float(v)
+                    for k, v in state.get("skipped", {}).items()})
 
     def save(self, cat_admin: CatAdministration) -> None:
-        """Keep the state (``Session.to_dict()`` and the answers) in ``cat_admin``."""
+        """Keep the state (``Session.to_dict()``, answers, skips) in ``cat_admin``."""
         cat_admin.state = json.dumps({"engine": self.session.to_dict(),
-                                      "answers": self.answers})
+                                      "answers": self.answers, "skipped": self.skipped})
         cat_admin.updated_at = timezone.now()
         cat_admin.save(update_fields=None if cat_admin.pk is None else
                        ["state", "updated_at"])
@@ -158,7 +191,6 @@ def page(request: HttpRequest, collection: Collection, *, mode: str, action: str
     """
     measure = lib.load_measure(collection.measure_id)
     rule = adaptive_rule(measure)
-    lang = collection.lang or None
     error = ""
     # the state is read and written in one transaction (answers posted twice at once are
     # taken once); the Store is written after it, as it may share the database file
@@ -178,7 +210,11 @@ def page(request: HttpRequest, collection: Collection, *, mode: str, action: str
             if request.POST.get("cat_item") != current:
                 # a page posted twice, or from the browser's history: show where we are
                 return redirect(action)
-            error = test.answer(measure, current, request.POST.get("answer")) or ""
+            if request.POST.get("serve_nav") == "skip" and skippable(measure, current):
+                test.skip(current)
+            else:
+                column = measure.item(current).columns()[0]
+                error = test.answer(measure, current, request.POST.get(column)) or ""
             if not error:
                 test.save(cat_admin)
                 if test.session.next_item() is not None:
@@ -192,25 +228,71 @@ def page(request: HttpRequest, collection: Collection, *, mode: str, action: str
             request.session.pop(session_key, None)
         return redirect(done)
     item_id = test.session.next_item()
-    item = measure.item(item_id)
-    stop = test.session.stop
-    number = len(test.session.administered) + 1
+    assert item_id is not None  # (the test is not over)
+    return _question_page(request, collection, measure, test, item_id, action,
+                          link=mode == "online", error=bool(error))
+
+
+def _question_page(request: HttpRequest, collection: Collection, measure: ml.Measure,
+                   test: _Test, item_id: str, action: str, *, link: bool,
+                   error: bool) -> HttpResponse:
+    """One question, as the measure's own web form shows it (``Measure.render("html")``
+    with only that question: its picture, the options' pictures, the easy-read or large
+    print wording the collection asks for, "prefer not to say" options), with the adaptive
+    test's note, its number, and the buttons *Next* and, where the item may be left
+    unanswered, *Skip this question*.
+    """
+    from django.middleware.csrf import get_token
+    from django.utils.html import escape
+
+    from measurelib.serve._respond import form_policy
+
+    lang = words.lang_of(collection)[0]
+    session = test.session
+    number = len(session.administered) + len(session.skipped) + 1
+    stop = session.stop
     low = int(stop.get("min_items", 1))
-    high = int(min(stop.get("max_items", len(test.session.pool)), len(test.session.pool)))
-    title = measure.text(measure.short_title or measure.title, lang) or measure.id
-    ctx = words.context(collection)
-    shown = ctx["lang"]
-    return render(request, "serve/cat_question.html", {
-        **ctx, "title": title,
-        "page_title": words.plain("cat_title", shown, title=title, n=number),
-        "number_label": f"{words.plain('question', shown)} {number}",
-        "note": words.say("cat_note", shown, min=low, max=high),
-        "question": measure.text(item.text, lang),
-        "recall": measure.text(item.recall.text, lang) if item.recall is not None else "",
-        "item_id": item_id, "options": _options(measure, item_id, lang), "action": action,
-        "link": mode == "online",
-        "error": words.plain("cat_choose", shown) if error else ""},
-        status=400 if error else 200)
+    high = int(min(stop.get("max_items", len(session.pool)), len(session.pool)))
+    page = lib.form_html(measure, action=action, csrf_token=get_token(request),
+                         lang=collection.lang or None, respondent=collection.respondent,
+                         easy_read=collection.variant == "easy_read",
+                         large_print=collection.variant == "large_print",
+                         items=(item_id,), hidden={"cat_item": item_id})
+    label = f"{words.say('question', lang)} {number}"
+    page = re.sub(r'(<legend id="legend-[^"]*">)<span class="item-num">[^<]*</span>',
+                  lambda m: f'{m.group(1)}<span class="item-num">{label}.</span>', page,
+                  count=1)
+    note = words.say("cat_note", lang, min=low, max=high)
+    if link:
+        note = f"{note} {words.say('cat_later', lang)}"
+    page = page.replace("</header>", f'</header>\n<p class="cat-note">{note}</p>', 1)
+    buttons = ['<div class="actions paging">',
+               f'<button type="submit" name="serve_nav" value="next">'
+               f'{words.say("nav_next", lang)}</button>']
+    if skippable(measure, item_id):
+        buttons.append('<button type="submit" name="serve_nav" value="skip" formnovalidate '
+                       f'class="secondary">{words.say("cat_skip", lang)}</button>')
+    buttons.append("</div>")
+    page = _ACTIONS.sub(lambda _m: "".join(buttons), page, count=1)
+    if error:
+        page = page.replace('<fieldset ', '<p class="form-error" id="cat-error" role="alert">'
+                            f'{words.say("cat_choose", lang)}</p>\n<fieldset ', 1)
+        page = re.sub(r'(<fieldset [^>]*?)( aria-describedby="([^"]*)")?>',
+                      lambda m: f'{m.group(1)} aria-describedby="cat-error'
+                                f'{" " + m.group(3) if m.group(3) else ""}">', page, count=1)
+    title = measure.text(measure.short_title or measure.title, collection.lang or None)
+    heading = words.plain("cat_title", lang, title=title or measure.id, n=number)
+    if error:
+        heading = f"{words.plain('error_title', lang)}: {heading}"
+    page = re.sub(r"<title>.*?</title>", lambda _m: f"<title>{escape(heading)}</title>", page,
+                  count=1, flags=re.S)
+    response = HttpResponse(page, content_type="text/html; charset=utf-8",
+                            status=400 if error else 200)
+    response["Content-Security-Policy"] = form_policy(page)
+    return response
+
+
+_ACTIONS = re.compile(r'<div class="actions"><button type="submit">.*?</button></div>', re.S)
 
 
 def _finish(request: HttpRequest, collection: Collection, measure: ml.Measure, test: _Test,
@@ -412,7 +494,11 @@ def _take_answers(measure: ml.Measure, test: _Test, given: dict[str, float]) -> 
     for item_id in test.session.administered:
         if item_id in given and given[item_id] != test.answers[item_id]:
             return f"the answer to {item_id!r} was already given and cannot change"
-    new = {k: v for k, v in given.items() if k not in test.session.administered}
+    for item_id, value in test.skipped.items():  # skipped ("prefer not to say"): as given
+        if item_id in given and given[item_id] != value:
+            return f"{item_id!r} was already skipped and cannot be answered now"
+    new = {k: v for k, v in given.items()
+           if k not in test.session.administered and k not in test.skipped}
     pending = test.session.next_item()
     if not new:
         return None

@@ -108,3 +108,60 @@ def test_cat_with_whole_bank_equals_full_bank_eap(answers: list[int], select: st
 
 
 _BANKS: dict[str, ml.psychometrics.IRTResult] = {}
+
+
+def test_a_skipped_item_is_administered_without_a_response(
+        bank: ml.psychometrics.IRTResult) -> None:
+    s = Session(bank, stop={"max_items": 6, "min_items": 3}, select="MFI")
+    given: dict[str, float] = {}
+    skipped = []
+    for k in range(6):
+        item = s.next_item()
+        assert item is not None and item not in given and item not in skipped
+        if k in (1, 3):
+            before = (s.theta, s.se)
+            s.skip(item)
+            skipped.append(item)
+            assert (s.theta, s.se) == before  # not in the likelihood
+            assert s.next_item() != item  # never asked again
+        else:
+            s.answer(item, 4 if k % 2 else 2)
+            given[item] = 4 if k % 2 else 2
+    assert s.done and s.next_item() is None  # six shown: max_items counts skipped ones
+    assert s.skipped == skipped and list(s.responses) == list(given)
+    # the estimate is the full-information EAP of the answers given (skipped = missing)
+    row = {i: given.get(i, np.nan) for i in bank.items}
+    full = bank.scores(pd.DataFrame([row]))
+    assert s.theta == pytest.approx(full["theta"].iloc[0], abs=1e-12)
+    assert s.se == pytest.approx(full["se"].iloc[0], abs=1e-12)
+    with pytest.raises(ValueError, match="already skipped"):
+        s.answer(skipped[0], 3)
+    with pytest.raises(ValueError, match="already shown"):
+        s.skip(skipped[0])
+
+
+def test_min_items_and_se_change_count_answers_only(bank: ml.psychometrics.IRTResult) -> None:
+    s = Session(bank, stop={"min_items": 2, "max_items": 10, "se_change": 0.5})
+    s.skip(s.next_item())
+    s.skip(s.next_item())
+    assert not s.done  # no answer yet: min_items not met by skips
+    s.answer(s.next_item(), 3)
+    s.skip(s.next_item())
+    assert not s.done  # a skip leaves the SE as it was: not a "change below 0.5"
+    s.answer(s.next_item(), 3)
+    assert len(s.administered) == 2
+
+
+def test_skips_survive_a_snapshot(bank: ml.psychometrics.IRTResult) -> None:
+    s = Session(bank, exposure="randomesque", seed=3)
+    s.answer(s.next_item(), 2)
+    s.skip(s.next_item())
+    s.answer(s.next_item(), 5)
+    nxt = s.next_item()
+    snap = json.loads(json.dumps(s.to_dict()))
+    r = Session.from_dict(bank, snap)
+    assert r.skipped == s.skipped and r.next_item() == nxt and r.theta == s.theta
+    old = {k: v for k, v in snap.items() if k != "skipped"}  # a snapshot from before skips
+    assert Session.from_dict(bank, old).skipped == []
+    with pytest.raises(ValueError, match="not in this test's pool"):
+        Session(bank, items=list(bank.items)[:4]).skip(list(bank.items)[5])

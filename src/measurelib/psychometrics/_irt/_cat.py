@@ -171,6 +171,7 @@ class Session:
         self._rng = np.random.default_rng(seed)
         self.administered: list[str] = []
         self.responses: dict[str, float] = {}
+        self.skipped: list[str] = []  # shown and not answered: not in the likelihood
         self._logpost = self._c.logw.copy()
         self._se_history: list[float] = []
         self._pending: str | None = None
@@ -195,10 +196,15 @@ class Session:
 
     @property
     def done(self) -> bool:
-        """Whether a stopping rule is met (or the pool is exhausted)."""
+        """Whether a stopping rule is met (or the pool is exhausted).
+
+        ``max_items`` and the pool count every question shown, skipped ones included;
+        ``min_items`` and the SE rules count answers only.
+        """
         n = len(self.administered)
         s = self.stop
-        if n >= len(self.pool) or n >= s.get("max_items", math.inf):
+        shown = n + len(self.skipped)
+        if shown >= len(self.pool) or shown >= s.get("max_items", math.inf):
             return True
         if n < s.get("min_items", 0):
             return False
@@ -290,8 +296,9 @@ class Session:
         c = self._c
         if item_id not in c.index:
             raise ValueError(f"Session.answer(): item {item_id!r} is not in the bank")
-        if item_id in self.responses:
-            raise ValueError(f"Session.answer(): item {item_id!r} was already answered")
+        if item_id in self.responses or item_id in self.skipped:
+            raise ValueError(f"Session.answer(): item {item_id!r} was already "
+                             f"{'answered' if item_id in self.responses else 'skipped'}")
         j = c.index[item_id]
         values = self.bank.categories[item_id]
         code = float(value) - values[0]
@@ -305,6 +312,24 @@ class Session:
         self._pending = None
         self._update()
 
+    def skip(self, item_id: str) -> None:
+        """Record that ``item_id`` was shown and not answered ("prefer not to say").
+
+        The item is administered without a response: it is not asked again, it counts
+        towards ``max_items``, and it is left out of the likelihood, so the estimate, its
+        SE and the SE-change rule are those of the answers given (missing responses
+        ignored, as full-information scoring of the same answers treats them: the EAP
+        the scoring engine computes from the stored answers equals ``theta``).
+        """
+        c = self._c
+        if item_id not in c.index or item_id not in self.pool:
+            raise ValueError(f"Session.skip(): item {item_id!r} is not in this test's pool")
+        if item_id in self.responses or item_id in self.skipped:
+            raise ValueError(f"Session.skip(): item {item_id!r} was already shown")
+        self._used[c.index[item_id]] = True
+        self.skipped.append(item_id)
+        self._pending = None
+
     # -------------------------------------------------------------- persistence
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able snapshot (answers, options and the random state)."""
@@ -316,7 +341,8 @@ class Session:
             "content": {k: list(v) for k, v in self.content.items()}, "tags": self.tags,
             "items": self.pool, "seed": self.seed,
             "administered": list(self.administered),
-            "responses": dict(self.responses), "pending": self._pending,
+            "responses": dict(self.responses), "skipped": list(self.skipped),
+            "pending": self._pending,
             "rng_state": self._rng.bit_generator.state,
             "theta": self.theta, "se": self.se,
         }
@@ -334,6 +360,8 @@ class Session:
                 items=state["items"], seed=state["seed"])
         for item in state["administered"]:
             s.answer(item, state["responses"][item])
+        for item in state.get("skipped", []):  # (snapshots before skipping have none)
+            s.skip(item)
         s._pending = state.get("pending")
         s._rng.bit_generator.state = state["rng_state"]
         return s

@@ -2,7 +2,8 @@
 
 The E-step is one matrix product of the one-hot response-pattern matrix (identical
 patterns collapsed, with their frequencies) with the log category probabilities at the
-quadrature points. The M-step is Newton's method on the expected complete-data
+quadrature points, or the compiled kernel of ``_kernel`` (numba installed) that computes
+the same sums by gathering rows. The M-step is Newton's method on the expected complete-data
 log-likelihood, exact because that function is concave in the slope–intercept
 parameters of both model families. EM steps are accelerated with SQUAREM (Varadhan &
 Roland, 2008) and monotonicity is enforced. Standard errors come from the observed
@@ -34,14 +35,30 @@ def _caller_error(param: str, msg: str) -> ValueError:
     return ValueError(f"irt(): parameter {param!r}: {msg}")
 
 
-@dataclass
 class Patterns:
-    """Unique response patterns (codes 0..K-1, -1 missing) with frequencies and one-hot."""
+    """Unique response patterns (codes 0..K-1, -1 missing) with frequencies.
 
-    codes: Any  # (n_unique, J) int16
-    freq: Any  # (n_unique,) float
-    inverse: Any  # (n_rows_used,) row -> pattern
-    onehot: Any  # (n_unique, C) float64
+    ``onehot`` (n_unique, C) is made on first use: the compiled E-step never needs it.
+    """
+
+    def __init__(self, codes: Any, freq: Any, inverse: Any, ncat: Sequence[int],
+                 onehot: Any = None) -> None:
+        self.codes = codes  # (n_unique, J) int16
+        self.freq = freq  # (n_unique,) float
+        self.inverse = inverse  # (n_rows_used,) row -> pattern
+        self.ncat = list(ncat)
+        self._onehot = onehot
+
+    @property
+    def onehot(self) -> Any:
+        """The one-hot matrix (n_unique, C) float64."""
+        if self._onehot is None:
+            self._onehot = one_hot(self.codes, self.ncat)
+        return self._onehot
+
+    @onehot.setter
+    def onehot(self, value: Any) -> None:
+        self._onehot = value
 
 
 def one_hot(codes: Any, ncat: Sequence[int]) -> Any:
@@ -55,16 +72,47 @@ def one_hot(codes: Any, ncat: Sequence[int]) -> Any:
     return x
 
 
+def _unique_rows(codes: Any, ncat: Sequence[int]) -> tuple[Any, Any]:
+    """First row of each distinct pattern and each row's pattern, patterns in key order.
+
+    Each row is coded as integers in mixed radix (categories + 1 for "missing" per
+    item), as many items per 62-bit key as fit; one key is one sort of integers, more
+    keys a stable lexicographic sort, so the first row of a run is its first occurrence.
+    """
+    keys = []
+    key = np.zeros(codes.shape[0], dtype=np.int64)
+    room = 1
+    for j, k in enumerate(ncat):
+        if room * (k + 1) >= 2**62:
+            keys.append(key)
+            key = np.zeros(codes.shape[0], dtype=np.int64)
+            room = 1
+        key += (codes[:, j].astype(np.int64) + 1) * room
+        room *= k + 1
+    keys.append(key)
+    if len(keys) == 1:
+        _, first, inverse = np.unique(keys[0], return_index=True, return_inverse=True)
+        return first, inverse.ravel()
+    order = np.lexsort(keys[::-1])
+    new = np.zeros(len(order), dtype=bool)
+    new[0] = True
+    for kk in keys:
+        s = kk[order]
+        new[1:] |= s[1:] != s[:-1]
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
+
+
 def collapse(codes: Any, ncat: Sequence[int], weights: Any = None) -> Patterns:
     codes = np.ascontiguousarray(codes, dtype=np.int16)
     if codes.shape[0] == 0:
-        return Patterns(codes, np.zeros(0), np.zeros(0, dtype=np.int64), one_hot(codes, ncat))
-    void = codes.view(np.dtype((np.void, codes.dtype.itemsize * codes.shape[1]))).ravel()
-    _, first, inverse = np.unique(void, return_index=True, return_inverse=True)
+        return Patterns(codes, np.zeros(0), np.zeros(0, dtype=np.int64), ncat)
+    first, inverse = _unique_rows(codes, ncat)
     uniq = codes[first]
     w = np.ones(codes.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
     freq = np.bincount(inverse.ravel(), weights=w, minlength=uniq.shape[0])
-    return Patterns(uniq, freq, inverse.ravel(), one_hot(uniq, ncat))
+    return Patterns(uniq, freq, inverse.ravel(), ncat)
 
 
 @dataclass
@@ -168,6 +216,27 @@ def _item_codes(col: Any, name: str) -> tuple[Any, list[float]]:
     return codes, [float(c) for c in full]
 
 
+def _integer_codes(block: Any) -> tuple[Any, list[list[float]]] | None:
+    """Codes of an all-integer table, every item at once; ``None`` to go item by item.
+
+    The same codes as :func:`_item_codes` column by column; ``None`` also when an item
+    has fewer than two or empty categories, so that the item-by-item path names it.
+    """
+    if block.dtype.kind not in "iub" or block.size == 0:
+        return None
+    lo = block.min(axis=0).astype(np.int64)
+    span = block.max(axis=0).astype(np.int64) - lo + 1
+    if np.any(span < 2) or np.any(span > 1000):
+        return None
+    codes = (block - lo[None, :]).astype(np.int16)
+    offsets = np.concatenate([[0], np.cumsum(span)[:-1]])
+    seen = np.bincount((codes + offsets[None, :]).ravel(), minlength=int(span.sum()))
+    if np.any(seen == 0):
+        return None
+    return codes, [[float(c) for c in range(a, a + k)] for a, k in zip(lo.tolist(),
+                                                                      span.tolist())]
+
+
 def prepare(data: Any, items: Sequence[str] | None, model: Any) -> tuple[Any, Design, Any]:
     """Validate the data and models; returns (codes, design, row mask of rows used)."""
     import pandas as pd
@@ -203,17 +272,21 @@ def prepare(data: Any, items: Sequence[str] | None, model: Any) -> tuple[Any, De
         if m not in MODELS:
             raise _caller_error("model", f"must be one of {', '.join(repr(x) for x in MODELS)} "
                                 f"(item {n!r}); got {m!r}")
-    cols = []
-    values = []
     # one selection (pandas deep-copies .attrs on every selection: avoided when every
     # column is calibrated)
     block = (frame.to_numpy() if names == [str(c) for c in frame.columns]
              else frame[names].to_numpy())
-    for i, n in enumerate(names):
-        c, v = _item_codes(block[:, i], n)
-        cols.append(c)
-        values.append(v)
-    codes = np.stack(cols, axis=1) if cols else np.zeros((len(frame), 0), np.int16)
+    fast = _integer_codes(block)
+    if fast is not None:
+        codes, values = fast
+    else:  # item by item (missing answers, text, or an item to refuse by name)
+        cols = []
+        values = []
+        for i, n in enumerate(names):
+            c, v = _item_codes(block[:, i], n)
+            cols.append(c)
+            values.append(v)
+        codes = np.stack(cols, axis=1) if cols else np.zeros((len(frame), 0), np.int16)
     ncat = [len(v) for v in values]
     for n, m, k in zip(names, models, ncat):
         if m == "2pl" and k != 2:
@@ -292,28 +365,36 @@ def start_values(design: Design, pats: Patterns) -> Any:
     from scipy.special import ndtri
 
     n_items = len(design.items)
-    codes = pats.codes.astype(np.float64)
     ok = pats.codes >= 0
     f = pats.freq
-    x = np.where(ok, codes, 0.0)
+    x = np.where(ok, pats.codes, 0).astype(np.float64)
+    # every item at once: weighted counts of the categories, and the weighted
+    # correlation of each item with the rest score among those who answered it
+    offsets = np.asarray(design.start)
+    counts_all = np.bincount((pats.codes + offsets)[ok], minlength=design.n_beta,
+                             weights=np.broadcast_to(f[:, None], ok.shape)[ok]) + 0.5
+    # (weighted moments as products with the frequencies; x is 0 where missing and
+    # the rest score is T - x among those who answered)
+    okf = ok.astype(np.float64)
     total = x.sum(axis=1)
+    ft = f * total
+    sw = f @ okf
+    sx, sxx, stx = f @ x, f @ (x * x), ft @ x
+    sr = ft @ okf - sx
+    srr = (ft * total) @ okf - 2.0 * stx + sxx
+    cov = (stx - sxx) - sx * sr / sw
+    den = np.sqrt(np.maximum(sxx - sx * sx / sw, 0.0) * np.maximum(srr - sr * sr / sw, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.where(den > 0, cov / np.where(den > 0, den, 1.0), 0.5)
     beta = np.zeros(design.n_beta)
     for j in range(n_items):
         k = design.ncat[j]
-        col = pats.codes[:, j]
-        m = ok[:, j]
-        counts = np.bincount(col[m], weights=f[m], minlength=k) + 0.5
+        s = design.start[j]
+        counts = counts_all[s: s + k]
         p = counts / counts.sum()
-        rest = total[m] - x[m, j]
-        xj = x[m, j]
-        w = f[m] / f[m].sum()
-        cx = xj - w @ xj
-        cr = rest - w @ rest
-        den = np.sqrt((w @ cx**2) * (w @ cr**2))
-        r = float(np.clip((w @ (cx * cr)) / den if den > 0 else 0.5, 0.1, 0.9))
+        r = float(np.clip(corr[j], 0.1, 0.9))
         a = 1.702 * r / np.sqrt(1 - r * r)
         scale = np.sqrt(1 + (a / 1.702) ** 2)
-        s = design.start[j]
         beta[s] = a
         if design.kinds[j] == "graded":
             cum = np.cumsum(p[::-1])[::-1][1:]  # P(X >= c), c = 1..K-1
@@ -345,21 +426,42 @@ class _EStep:
 class Engine:
     """E-step, M-step and derivatives for one design, one pattern table, one grid."""
 
-    def __init__(self, design: Design, pats: Patterns, theta: Any, weights: Any) -> None:
+    def __init__(self, design: Design, pats: Patterns, theta: Any, weights: Any,
+                 compiled: bool = True) -> None:
+        from . import _kernel
+
         self.design = design
         self.pats = pats
         self.theta = theta
         self.logw = np.log(weights)
         self.n_evals = 0
         self.newton_per_mstep = 1
-        # the one-hot matrix with a column of ones: the product adds the log prior, and
-        # the transposed product's last row is the expected count at each node
-        x = pats.onehot
-        self.xa = np.empty((x.shape[0], x.shape[1] + 1))
-        self.xa[:, :-1] = x
-        self.xa[:, -1] = 1.0
-        pats.onehot = self.xa[:, :-1]  # one copy in memory
+        kernels = _kernel.compiled() if compiled else None
+        # the compiled E-step (numba installed), else the one-hot products (BLAS)
+        self.kernel: Any = (None if kernels is None else _kernel.EStepKernel(
+            kernels, pats.codes, pats.freq, design.ncat, design.start, theta.shape[0]))
+        self._xa: Any = None
         self.xa32: Any = None  # the one-hot matrix in single precision, while it is used
+
+    @property
+    def mixed_precision(self) -> bool:
+        """Whether ``fit`` may run early E-steps in float32 (the BLAS path only)."""
+        return self.kernel is None
+
+    @property
+    def xa(self) -> Any:
+        """The one-hot matrix with a column of ones (made on first use).
+
+        The product adds the log prior, and the transposed product's last row is the
+        expected count at each node.
+        """
+        if self._xa is None:
+            x = self.pats.onehot
+            self._xa = np.empty((x.shape[0], x.shape[1] + 1))
+            self._xa[:, :-1] = x
+            self._xa[:, -1] = 1.0
+            self.pats.onehot = self._xa[:, :-1]  # one copy in memory
+        return self._xa
 
     def single_precision(self, on: bool) -> None:
         """Run the E-step's two products in float32 (``on``) or float64.
@@ -368,12 +470,16 @@ class Engine:
         lose digits beyond the 7th, which moves EM steps by far less than they are
         while the estimates are still far from the maximum. ``fit`` therefore switches
         to float64 before testing convergence, and the fixed point is float64's. The
-        float32 copy is freed when switched off.
+        float32 copy is freed when switched off. The compiled E-step is float64 always.
         """
-        self.xa32 = self.xa.astype(np.float32) if on else None
+        self.xa32 = self.xa.astype(np.float32) if on and self.kernel is None else None
 
     def estep(self, beta: Any, keep_post: bool = False) -> _EStep:
         self.n_evals += 1
+        if self.kernel is not None:
+            loglik, r, nq, post = self.kernel.run(self.design.log_probs(beta, self.theta),
+                                                  self.logw, keep_post)
+            return _EStep(loglik, r, post, nq)
         logp = np.vstack([self.design.log_probs(beta, self.theta), self.logw[None, :]])
         single = self.xa32 is not None and not keep_post
         xa = self.xa32 if single else self.xa
@@ -397,6 +503,14 @@ class Engine:
             ll *= (f / s)[:, None]
         ra = xa.T @ ll
         return _EStep(loglik, ra[:-1], post, ra[-1])
+
+    def loglik_only(self, beta: Any) -> float:
+        """The marginal log-likelihood at ``beta`` (no expected counts)."""
+        if self.kernel is None:
+            return self.estep(beta).loglik
+        self.n_evals += 1
+        return float(self.kernel.run(self.design.log_probs(beta, self.theta), self.logw,
+                                     scatter=False)[0])
 
     def _blocks(self, beta: Any, r: Any, second: bool = True) -> tuple[Any, Any, float]:
         """Gradient and Hessian of sum r log P in beta space, and its value."""
@@ -520,7 +634,7 @@ class Engine:
 
     def loglik(self, phi: Any) -> float:
         """The marginal log-likelihood at ``phi`` (one E-step)."""
-        return self.estep(self.design.beta(phi)).loglik
+        return self.loglik_only(self.design.beta(phi))
 
     def em_map(self, phi: Any) -> tuple[Any, float]:
         e = self.estep(self.design.beta(phi))
@@ -628,7 +742,11 @@ _SINGLE_UNTIL = 1e-3  # largest EM step at which fit() leaves float32 E-steps
 
 def fit(engine: Any, max_iter: int, tol: float, se: str | None,
         progress: Any = None) -> Calibration:
-    """EM with SQUAREM acceleration to ``tol`` (max absolute EM step), then the SEs."""
+    """EM with SQUAREM acceleration to ``tol`` (max absolute EM step), then the SEs.
+
+    Converged when one EM step (either of a cycle's two) or one accelerated cycle moves
+    no parameter by ``tol`` or more.
+    """
     phi = engine.start()
     messages: list[str] = []
     converged = False
@@ -636,7 +754,7 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
     ll = -math.inf
     # float32 E-steps while the EM steps are large; float64 from the first cycle whose
     # step is below ``_SINGLE_UNTIL`` (and always for the convergence test)
-    single = getattr(engine, "single_precision", None)
+    single = engine.single_precision if getattr(engine, "mixed_precision", False) else None
     if single is not None:
         single(True)
     while it < max_iter:
@@ -652,6 +770,10 @@ def fit(engine: Any, max_iter: int, tol: float, se: str | None,
             phi, ll, converged = p1, ll0, True
             break
         p2, ll1 = engine.em_map(p1)
+        if final and float(np.max(np.abs(p2 - p1))) < tol:
+            # the cycle's second EM step is already below tol (the same test as the first)
+            phi, ll, converged = p2, ll1, True
+            break
         v = p2 - p1 - r
         nv = float(np.sqrt(v @ v))
         alpha = -1.0 if nv == 0 else min(-1.0, -float(np.sqrt(r @ r)) / nv)

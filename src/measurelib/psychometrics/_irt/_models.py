@@ -133,9 +133,11 @@ def graded_newton(beta: Any, theta: Any, r: Any) -> tuple[Any, Any, Any]:
     for m in range(1, k):
         dp[:, m, :, m] = w[:, m]
         dp[:, m - 1, :, m] = -w[:, m]
-    dlog = dp / p[..., None]  # zero where a category's probability saturates to 0
-    g = np.einsum("nkq,nkqb->nb", r, dlog)
-    h = -np.einsum("nkqb,nkqc->nbc", r[..., None] * dlog, dlog)
+    dlog = (dp / p[..., None]).reshape(n, k * q, k)  # 0 where a probability saturates to 0
+    rflat = np.ascontiguousarray(r).reshape(n, 1, k * q)
+    g = np.matmul(rflat, dlog)[:, 0]
+    rd = rflat.transpose(0, 2, 1) * dlog
+    h = -np.matmul(rd.transpose(0, 2, 1), dlog)  # batched (k x kq) @ (kq x k)
     # u_c d2P_c summed over c: each P*_m enters P_m (+) and P_{m-1} (-)
     s = (w * (1.0 - 2.0 * ps))[:, 1:k] * (u[:, 1:] - u[:, :-1])  # (n, K-1, Q)
     st = s @ theta

@@ -126,7 +126,7 @@ class MultiEngine:
     def start(self) -> Any:
         pooled = Patterns(np.concatenate([p.codes for p in self.pats_list]),
                           np.concatenate([p.freq for p in self.pats_list]), np.zeros(0),
-                          np.zeros((0, 0)))
+                          self.design.ncat)
         base = start_values(self.design, pooled)
         phi = np.zeros(self.n_par)
         phi[: self.n_item_par] = base[self.base_col]
@@ -222,6 +222,11 @@ class MultiEngine:
     def loglik(self, phi: Any) -> float:
         """The marginal log-likelihood of all groups at ``phi``."""
         return self._estep_all(phi)[0]
+
+    @property
+    def mixed_precision(self) -> bool:
+        """Whether early E-steps may run in float32 (every group on the BLAS path)."""
+        return all(eng.mixed_precision for eng in self.engines)
 
     def single_precision(self, on: bool) -> None:
         """Every group's E-step products in float32 (``on``) or float64."""
