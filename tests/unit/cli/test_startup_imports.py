@@ -66,7 +66,7 @@ COMMANDS: dict[str, tuple[list[str], set[str], set[str]]] = {
     "due": (["due", "--db", "store.db", "--on", "2026-03-01", "-o", "due.csv"],
             NO_STATS | NO_MIGRATION | {"scipy"}, set()),
     "report": (["report", "--db", "store.db", "--measure", "phq-9", "-o", "r.html"],
-               NO_STATS - {"scipy.optimize"} | NO_MIGRATION, set()),
+               NO_STATS | NO_MIGRATION, set()),
     "export-responses": (["export-responses", "phq-9", "--db", "store.db", "-o", "er.csv"],
                          NO_STATS | NO_MIGRATION | {"scipy"}, set()),
     "import (existing store)": (["import", "phq-9", "more.csv", "--db", "store.db", "-q"],
