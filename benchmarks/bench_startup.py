@@ -115,8 +115,10 @@ def main() -> int:
                         help="also run every command from this source folder")
     parser.add_argument("--only", default=None, metavar="A,B",
                         help="only the commands whose label contains one of these words")
+    parser.add_argument("--tmp", default=None, metavar="DIR",
+                        help="make the inputs and outputs in a new folder inside DIR")
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="mlstartup")
+    tmp = tempfile.mkdtemp(prefix="measurelib-bench-startup-", dir=args.tmp)
     make_inputs(tmp)
     here = os.environ.get("PYTHONPATH")
     runs: dict[str, tuple[list[str], str | None]] = {}
