@@ -199,8 +199,10 @@ def protect(cells: Cells) -> Protected:
         pending = sorted((p for p in primary if p in rel_of), key=repr)
         while pending:
             p = pending[0]
-            lo, hi = _bounds(cells, hidden, p)
-            if not exposure(k, lo, hi):
+            exposed = _fast_exposure(cells, hidden, rel_of, p)
+            if exposed is None:  # neither quick proof applies: solve the integer programme
+                exposed = exposure(k, *_bounds(cells, hidden, p))
+            if not exposed:
                 pending.pop(0)
                 continue
             pick = _complement(cells, hidden, rel_of, p)
@@ -210,6 +212,155 @@ def protect(cells: Cells) -> Protected:
             hidden.add(pick)
     return Protected(min_cell=k, values=dict(values), hidden=frozenset(hidden),
                      primary=frozenset(primary))
+
+
+def _fast_exposure(cells: Cells, hidden: set[Hashable], rel_of: dict[Hashable, list[int]],
+                   target: Hashable) -> bool | None:
+    """Whether ``target`` is exposed, when a quick exact argument settles it; else None.
+
+    A hidden count is exposed exactly when it can take only one value: the true counts are
+    one solution of the relations (every hidden count ≥ 1), so the integer programme of
+    :func:`_bounds` finds ``lo == hi`` exactly when no other value is possible, and then
+    :func:`exposure` is true; any second value makes it false (two values, the larger ≥
+    ``min_cell`` or both small). So:
+
+    * **fixed** (True): the relations pin the count down: a relation with one unknown
+      hidden count fixes it, and a relation whose unknown hidden counts all enter with
+      the same sign and must add up to their number fixes each at 1; repeated until
+      nothing more is fixed;
+    * **moved** (False): another solution is found, the true counts changed by ±1 on a
+      few hidden cells so that every relation still holds and every count stays ≥ 1 (a
+      short search, as for an augmenting path in a flow network).
+
+    Otherwise None, and the integer programme decides. Both answers are proofs, so the
+    result is the programme's; they spare loading and running the solver in the common
+    case (tested against it on random tables).
+    """
+    if _fixed(cells, hidden, rel_of, target):
+        return True
+    if _moved(cells, hidden, rel_of, target):
+        return False
+    return None
+
+
+def _coefficients(cells: Cells, i: int) -> dict[Hashable, int]:
+    """Relation ``i`` as ``sum(coef[k] * x[k]) == 0``: parts +1, the total -1."""
+    t, ps = cells.relations[i]
+    coef: dict[Hashable, int] = {t: -1}
+    for p in ps:
+        coef[p] = coef.get(p, 0) + 1
+    return coef
+
+
+def _fixed(cells: Cells, hidden: set[Hashable], rel_of: dict[Hashable, list[int]],
+           target: Hashable) -> bool:
+    """True when the relations (and counts ≥ 1) leave ``target`` a single value."""
+    known = {target} - hidden  # cells whose value the reader can work out
+    todo = list(rel_of.get(target, []))
+    seen_cells = {target}
+    rels: set[int] = set()
+    while todo:  # the relations connected to the target through hidden cells
+        i = todo.pop()
+        if i in rels:
+            continue
+        rels.add(i)
+        for k in _coefficients(cells, i):
+            if k in hidden and k not in seen_cells:
+                seen_cells.add(k)
+                todo.extend(rel_of.get(k, []))
+    changed = True
+    while changed and target not in known:
+        changed = False
+        for i in sorted(rels):
+            coef = _coefficients(cells, i)
+            unknown = [k for k in coef if k in hidden and k not in known]
+            if not unknown:
+                continue
+            if len(unknown) == 1:
+                known.add(unknown[0])
+                changed = True
+                continue
+            signs = {coef[k] for k in unknown}
+            if len(signs) != 1 or abs(next(iter(signs))) != 1:
+                continue
+            # the unknown cells (one sign) must add up to what the rest leaves
+            rest = sum(c * cells.values[k] for k, c in coef.items() if k not in unknown)
+            need = -rest * next(iter(signs))
+            if need == len(unknown):  # each is at least 1, so each is exactly 1
+                known.update(unknown)
+                changed = True
+    return target in known
+
+
+_MOVE_BUDGET = 3000  # search steps before the integer programme is asked instead
+
+
+def _moved(cells: Cells, hidden: set[Hashable], rel_of: dict[Hashable, list[int]],
+           target: Hashable) -> bool:
+    """True when a second solution with another value of ``target`` is found.
+
+    Depth-first, most constrained relation first (the unbalanced relation with the fewest
+    cells that could rebalance it; none: a dead end), with iterative deepening on the
+    number of cells changed, so that the smallest changes are found first.
+    """
+    values = cells.values
+    coefs: dict[int, dict[Hashable, int]] = {}
+
+    def coef_of(i: int) -> dict[Hashable, int]:
+        if i not in coefs:
+            coefs[i] = _coefficients(cells, i)
+        return coefs[i]
+
+    steps = 0
+
+    def options(i: int, d: dict[Hashable, int], imbalance: dict[int, int]
+                ) -> list[tuple[Hashable, int]]:
+        coef = coef_of(i)
+        out = []
+        for k in coef:
+            if k in hidden and k not in d:
+                step, rem = divmod(-imbalance[i], coef[k])
+                if not rem and step in (1, -1) and values[k] + step >= 1:
+                    out.append((k, step))
+        return out
+
+    def search(d: dict[Hashable, int], imbalance: dict[int, int], depth: int) -> bool:
+        nonlocal steps
+        steps += 1
+        open_rels = [i for i, v in imbalance.items() if v]
+        if not open_rels:
+            return True
+        if depth == 0 or steps > _MOVE_BUDGET:
+            return False
+        best: list[tuple[Hashable, int]] = []
+        for n, i in enumerate(open_rels):
+            opts = options(i, d, imbalance)
+            if not opts:
+                return False
+            if n == 0 or len(opts) < len(best):
+                best = opts
+        for k, step in sorted(best, key=lambda o: repr(o[0])):
+            after = dict(imbalance)
+            for j in rel_of.get(k, []):
+                after[j] = after.get(j, 0) + coef_of(j)[k] * step
+            d[k] = step
+            found = search(d, after, depth - 1)
+            del d[k]
+            if found:
+                return True
+            if steps > _MOVE_BUDGET:
+                return False
+        return False
+
+    starts = [(step, {j: coef_of(j)[target] * step for j in rel_of.get(target, [])})
+              for step in (-1, 1) if values[target] + step >= 1]
+    for depth in range(1, len(hidden) + 1):
+        for step, imbalance in starts:
+            if search({target: step}, imbalance, depth):
+                return True
+        if steps > _MOVE_BUDGET:
+            break
+    return False
 
 
 def _complement(cells: Cells, hidden: set[Hashable], rel_of: dict[Hashable, list[int]],

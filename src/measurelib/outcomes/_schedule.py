@@ -131,7 +131,7 @@ def check_schedule(schedule: Schedule, store: Any = None) -> list[Diagnostic]:
     """
     known = {e.id for e in catalog() if e.kind == "measure"}
     if store is not None:
-        known |= set(store.table("measures")["measure_id"].astype(str))
+        known |= set(store.measure_ids())  # one query; no DataFrame (pandas) needed
     out = []
     places: list[tuple[tuple[Any, ...], str]] = [
         (("measures", i), m) for i, m in enumerate(schedule.measures)]

@@ -31,14 +31,11 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
     from measurelib.scoring._score import (
         ScoreAccount,
         ScoreResult,
-        apply_map,
-        item_value_map,
         output_columns,
         score,
         score_partitions,
         score_spark,
         score_validated,
-        scored_item_values,
     )
     from measurelib.scoring._validate import (
         BLANKS,
@@ -49,6 +46,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         invalid_respondent_ids,
         validate_responses,
     )
+    from measurelib.scoring._values import apply_map, item_value_map, scored_item_values
 
 _LAZY = {
     "BLANKS": "_validate",
@@ -67,9 +65,9 @@ _LAZY = {
     "score": "_score",
     "score_partitions": "_score",
     "score_spark": "_score",
-    "scored_item_values": "_score",
-    "item_value_map": "_score",
-    "apply_map": "_score",
+    "scored_item_values": "_values",
+    "item_value_map": "_values",
+    "apply_map": "_values",
     "score_validated": "_score",
     "READ_SUFFIXES": "_io",
     "WRITE_SUFFIXES": "_io",

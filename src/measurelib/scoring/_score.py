@@ -36,6 +36,7 @@ from measurelib.scoring._validate import (
     ValidationResult,
     validate_responses,
 )
+from measurelib.scoring._values import _ROUND, item_value_map, scored_item_values
 
 if TYPE_CHECKING:
     from measurelib.definition import Measure, ScoreRule
@@ -51,7 +52,6 @@ __all__ = [
     "validate_responses",
 ]
 
-_ROUND = 9
 _EPS = 1e-9
 
 
@@ -243,47 +243,6 @@ def round_half_away(x: np.ndarray, decimals: int) -> np.ndarray:
     """Round half away from zero (2.5 → 3, −2.5 → −3), as scoring manuals do."""
     f = 10.0 ** decimals
     return np.asarray(np.sign(x) * np.floor(np.abs(x) * f + 0.5 + _EPS) / f)
-
-
-def item_value_map(measure: Measure, item_id: str) -> tuple[dict[float, float] | None, bool]:
-    """The answer → scored value map of an item (None: identity), and whether reversed."""
-    item = measure.item(item_id)
-    scale = measure.scales[item.scale]
-    mapping: dict[float, float] = {}
-    for opt in getattr(scale, "options", None) or []:
-        sc = getattr(opt, "score", None)
-        if sc is not None:
-            mapping[float(opt.value)] = float(sc)
-    recode = getattr(item, "recode", None)
-    if recode:
-        for k, v in recode.items():
-            mapping[float(k)] = float(v)
-    return (mapping or None), bool(item.reverse)
-
-
-def apply_map(vals: np.ndarray, mapping: dict[float, float]) -> np.ndarray:
-    """Map item values through ``mapping`` (recoding and reverse-keying), keeping missing values."""
-    keys = np.array(sorted(mapping))
-    out_vals = np.array([mapping[k] for k in keys])
-    r = np.round(vals, _ROUND)
-    idx = np.clip(np.searchsorted(keys, r), 0, len(keys) - 1)
-    hit = keys[idx] == r
-    return np.where(hit, out_vals[idx], vals)
-
-
-def scored_item_values(measure: Measure, item_id: str, vals: np.ndarray) -> np.ndarray:
-    """Answers of one item column turned into the values scores use (recode, reverse)."""
-    mapping, reverse = item_value_map(measure, item_id)
-    out = vals
-    if mapping is not None:
-        out = apply_map(out, mapping)
-    if reverse:
-        svals = measure.scale_of(item_id).values()
-        if mapping is not None:
-            svals = sorted({mapping.get(v, v) for v in svals})
-        lo, hi = float(svals[0]), float(svals[-1])
-        out = (lo + hi) - out
-    return out
 
 
 def _table_of(measure: Measure, table: Any) -> dict[float, float]:
