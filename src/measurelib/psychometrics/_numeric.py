@@ -355,11 +355,26 @@ def single_thread() -> Any:
 
     scipy.linalg is imported first: threadpoolctl limits only the BLAS libraries already
     loaded, and scipy brings its own OpenBLAS. threadpoolctl is a dependency of measurelib.
+    The loaded BLAS libraries are looked up once (threadpoolctl's look-up walks every
+    loaded shared library: 1.5–4.5 ms a call), and again only after a module was imported.
     """
-    import scipy.linalg  # noqa: F401
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    return _controller().limit(limits=1)
 
-    return threadpool_limits(1)
+
+_CONTROLLER: list[Any] = []  # [threadpoolctl controller, len(sys.modules) when it was made]
+
+
+def _controller() -> Any:
+    """The threadpoolctl controller of the BLAS libraries loaded now (cached)."""
+    import sys
+
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
+    loaded = len(sys.modules)
+    if not _CONTROLLER or _CONTROLLER[1] != loaded:
+        _CONTROLLER[:] = [ThreadpoolController(), loaded]
+    return _CONTROLLER[0]
 
 
 _POLICY = threading.local()
