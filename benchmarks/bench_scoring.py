@@ -114,13 +114,16 @@ def frames(x: np.ndarray) -> dict[str, pd.DataFrame]:
     nullable = flt.astype("Int64")
     text = flt.astype("Int64").astype("string").astype(object)
     text = text.where(flt.notna(), "")
+    import pyarrow as pa
+
     return {"float": flt, "integer": ints, "nullable Int64": nullable, "string codes": text,
-            "str (Arrow)": text.astype("str")}
+            "str (Arrow)": text.astype("str"), "string[pyarrow]": text.astype("string[pyarrow]"),
+            "ArrowDtype(str)": text.astype(pd.ArrowDtype(pa.string()))}
 
 
 def floor(df: pd.DataFrame, kind: str) -> np.ndarray:
     """The NumPy floor for a frame: into a float matrix (NumPy's own conversion), row sum."""
-    if kind in ("string codes", "str (Arrow)"):
+    if kind in ("string codes", "str (Arrow)", "string[pyarrow]", "ArrowDtype(str)"):
         arr = df.to_numpy(dtype=object)
         return np.where(arr == "", "nan", arr).astype(np.float64).sum(axis=1)
     if kind in ("float", "integer"):  # the frame's own values, no conversion
@@ -133,7 +136,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--kinds",
-                        default="float,integer,nullable Int64,string codes,str (Arrow)",
+                        default="float,integer,nullable Int64,string codes,str (Arrow),"
+                                "string[pyarrow],ArrowDtype(str)",
                         help="frame kinds to compare, comma-separated")
     args = parser.parse_args()
 
