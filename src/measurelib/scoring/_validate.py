@@ -559,27 +559,26 @@ def _one_byte_pass(arr: Any, table: np.ndarray, out: np.ndarray) -> np.ndarray |
     if end == first:  # no bytes: every value empty or missing
         out[:] = table[0]
         return np.zeros(0, dtype=np.uint8)
-    whole = np.frombuffer(data, dtype=np.uint8, count=end)
     # indexed by the offsets themselves; an empty last value reads index `end`, clipped to
     # the last byte (any byte: keys of length 0 ignore it)
-    raw = whole.astype(np.uint16)
-    body = whole[first:]
+    raw = np.frombuffer(data, dtype=np.uint8, count=end)
+    body = raw[first:]
     lens = np.empty(_BLOCK, dtype=np.uint16)
-    key = np.empty(_BLOCK, dtype=np.uint16)
+    byte = np.empty(_BLOCK, dtype=np.uint8)
     for s0 in range(0, n, _BLOCK):
         e = min(s0 + _BLOCK, n)
         o = off[s0:e + 1]
         if int(o[-1]) - int(o[0]) > e - s0:  # more bytes than cells: some value is longer
             return None
         m = e - s0
-        ln, k = lens[:m], key[:m]
+        ln, b = lens[:m], byte[:m]
         np.subtract(o[1:], o[:-1], out=ln, casting="unsafe")  # < 2**15: exact in uint16
         if int(ln.max()) > 1:
             return None
-        np.take(raw, o[:-1], out=k, mode="clip")
+        np.take(raw, o[:-1], out=b, mode="clip")
         np.left_shift(ln, 8, out=ln)
-        np.bitwise_or(k, ln, out=k)
-        np.take(table, k, out=out[s0:e], mode="clip")
+        np.bitwise_or(ln, b, out=ln)  # the key, length << 8 | byte
+        np.take(table, ln, out=out[s0:e], mode="clip")
     return body
 
 
