@@ -47,6 +47,11 @@ class Kernel:
         self._compiled: Any = None
         self._tried = False
 
+    def disable(self) -> None:
+        """Use NumPy from now on (numba could not compile or load the loop)."""
+        self._compiled = None
+        self._tried = True
+
     def get(self) -> Callable[..., Any] | None:
         """The compiled function, or None when numba is missing or switched off."""
         if not numba_enabled():

@@ -177,3 +177,21 @@ def test_minres_extraction_unchanged_by_reuse() -> None:
         _core._Eigen.__call__ = original  # type: ignore[method-assign]
     np.testing.assert_array_equal(cached[0], plain[0])
     np.testing.assert_array_equal(cached[2], plain[2])
+
+
+def test_a_kernel_that_fails_to_compile_falls_back_to_numpy(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from measurelib.psychometrics.efa import _gpf_kernel
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("numba could not compile")
+
+    monkeypatch.setenv("MEASURELIB_NUMBA", "1")
+    monkeypatch.setattr(_gpf_kernel._KERNEL, "_compiled", broken)
+    monkeypatch.setattr(_gpf_kernel._KERNEL, "_tried", True)
+    monkeypatch.setattr("measurelib.psychometrics._jit.numba_enabled", lambda: True)
+    a = np.array([[0.8, 0.1], [0.7, 0.2], [0.1, 0.9], [0.2, 0.6], [0.5, 0.5], [0.3, 0.7]])
+    assert oblimin_gpf(a, np.eye(2), 0.0, 1e-5, 1000) is None
+    assert _gpf_kernel._KERNEL.get() is None  # switched off for the rest of the process
+    rot = gpf_oblique(a, "oblimin", gam=0.0)  # the NumPy loop answers
+    assert rot.loadings.shape == (6, 2)

@@ -213,7 +213,11 @@ def oblimin_gpf(A: Any, T: Any, gam: float, eps: float,
     A = np.ascontiguousarray(A, dtype=np.float64)
     T = np.array(T, dtype=np.float64, order="C")
     L = np.empty_like(A)
-    status, it, s = fn(A, T, float(gam), float(eps), int(maxit), L)
+    try:
+        status, it, s = fn(A, T, float(gam), float(eps), int(maxit), L)
+    except Exception:  # noqa: BLE001 - numba could not compile or load it: NumPy's loop
+        _KERNEL.disable()
+        return None
     if status != 0:
         return None
     return L, T, int(it), float(s)
