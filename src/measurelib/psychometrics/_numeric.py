@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -355,26 +356,20 @@ def single_thread() -> Any:
 
     scipy.linalg is imported first: threadpoolctl limits only the BLAS libraries already
     loaded, and scipy brings its own OpenBLAS. threadpoolctl is a dependency of measurelib.
-    The loaded BLAS libraries are looked up once (threadpoolctl's look-up walks every
-    loaded shared library: 1.5–4.5 ms a call), and again only after a module was imported.
     """
-    return _controller().limit(limits=1)
-
-
-_CONTROLLER: list[Any] = []  # [threadpoolctl controller, len(sys.modules) when it was made]
-
-
-def _controller() -> Any:
-    """The threadpoolctl controller of the BLAS libraries loaded now (cached)."""
-    import sys
-
     import scipy.linalg  # noqa: F401
     from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
-    loaded = len(sys.modules)
-    if not _CONTROLLER or _CONTROLLER[1] != loaded:
-        _CONTROLLER[:] = [ThreadpoolController(), loaded]
-    return _CONTROLLER[0]
+    # finding the loaded libraries reads /proc (about 3 ms): done again only when
+    # modules have been imported since, which is how another BLAS would arrive
+    key = len(sys.modules)
+    if _CONTROLLER.get("key") != key:
+        _CONTROLLER["controller"] = ThreadpoolController()
+        _CONTROLLER["key"] = key
+    return _CONTROLLER["controller"].limit(limits=1)
+
+
+_CONTROLLER: dict[str, Any] = {}
 
 
 _POLICY = threading.local()

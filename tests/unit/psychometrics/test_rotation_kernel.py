@@ -19,9 +19,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from measurelib.psychometrics import omega, reliability
+from measurelib.psychometrics import _numeric, omega, reliability
 from measurelib.psychometrics._jit import numba_enabled
-from measurelib.psychometrics._numeric import _controller, single_thread
+from measurelib.psychometrics._numeric import single_thread
 from measurelib.psychometrics.efa._core import _Eigen, extract
 from measurelib.psychometrics.efa._gpf_kernel import oblimin_gpf
 from measurelib.psychometrics.efa._rotation import Rotation, gpf_oblique
@@ -139,10 +139,16 @@ def test_one_blas_thread_inside_and_restored_after() -> None:
 
 def test_blas_look_up_is_cached_until_a_module_is_imported(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    first = _controller()
-    assert _controller() is first  # no second walk over the loaded libraries
+    with single_thread():
+        pass
+    first = _numeric._CONTROLLER["controller"]
+    with single_thread():
+        pass
+    assert _numeric._CONTROLLER["controller"] is first  # no second walk over the libraries
     monkeypatch.setitem(sys.modules, "measurelib_test_new_module", types.ModuleType("x"))
-    assert _controller() is not first  # something new was imported: looked up again
+    with single_thread():
+        pass
+    assert _numeric._CONTROLLER["controller"] is not first  # an import since: looked up again
 
 
 def test_eigen_reuse_only_for_the_same_matrix() -> None:
