@@ -2,7 +2,10 @@
 the covariance floor, and R psych — all timed in one run of this script.
 
 0. ``reliability(df)`` with its defaults (omega on: a three-group-factor model and its
-   oblimin rotation) against one ``X.T @ X``, in interleaved pairs. Goal: within 3×.
+   oblimin rotation) against one ``X.T @ X``, in interleaved pairs, wall and CPU time; with
+   the rotation compiled by numba (the ``fast`` extra) and with NumPy's loop
+   (``MEASURELIB_NUMBA=0``); then the first call in a fresh process (imports, and numba's
+   loading of its compiled cache) and the second. Goal: within 3×.
 1. ``reliability()`` with full item statistics on 100,000 × 50 seeded Likert data, against
    ``pingouin.cronbach_alpha`` (alpha and Feldt CI only) and against one ``X.T @ X`` (the
    floor: everything after one covariance pass is O(k²)). Goal: within 2× of the floor.
@@ -51,6 +54,93 @@ def best_of(fn: Callable[[], Any], repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return min(times)
+
+
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def paired(fn: Callable[[], Any], floor: Callable[[], Any],
+           repeat: int) -> tuple[float, float, float, float]:
+    """Interleaved pairs: (median wall ratio, median CPU ratio, best wall, best floor wall)."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        w0, c0 = time.perf_counter(), time.process_time()
+        floor()
+        fw, fc = time.perf_counter() - w0, time.process_time() - c0
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        ow, oc = time.perf_counter() - w0, time.process_time() - c0
+        walls.append((ow, fw))
+        cpus.append((oc, fc))
+    return (float(np.median([a / b for a, b in walls])),
+            float(np.median([a / b for a, b in cpus if b > 0])),
+            min(a for a, _ in walls), min(b for _, b in walls))
+
+
+FIRST_CALL = r"""
+import sys, time, warnings
+sys.path.insert(0, {bench!r})
+from bench_reliability import likert_data
+big = likert_data({n}, {p})
+X = big.to_numpy(dtype=float)
+warnings.simplefilter("ignore")
+w0, c0 = time.perf_counter(), time.process_time()
+from measurelib.psychometrics import reliability
+reliability(big)
+w1, c1 = time.perf_counter(), time.process_time()
+reliability(big)
+w2, c2 = time.perf_counter(), time.process_time()
+print(w1 - w0, c1 - c0, w2 - w1, c2 - c1)
+"""
+
+
+def first_calls(args: argparse.Namespace, numba: bool) -> tuple[float, float, float, float]:
+    """A fresh process: import + first reliability(df), then a second call (wall, CPU)."""
+    env = dict(os.environ)
+    if not numba:
+        env["MEASURELIB_NUMBA"] = "0"
+    code = FIRST_CALL.format(bench=os.path.dirname(os.path.abspath(__file__)),
+                             n=args.n, p=args.items)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    a, b, c, d = (float(v) for v in out[-4:])
+    return a, b, c, d
+
+
+def defaults_section(big: pd.DataFrame, X: Any, args: argparse.Namespace) -> float:
+    """reliability(df) with its defaults (omega on) against one X'X: interleaved pairs,
+    wall and CPU; with the compiled rotation (numba) and without it; first calls.
+    """
+    from measurelib.psychometrics import reliability
+    from measurelib.psychometrics._jit import numba_enabled
+
+    has_numba = numba_enabled()
+    old = os.environ.get("MEASURELIB_NUMBA")
+    results = {}
+    for label, use in (("compiled rotation (numba)", True), ("NumPy rotation", False)):
+        if use and not has_numba:
+            print("numba not installed: the compiled rotation is not timed "
+                  "(pip install measurelib[fast])")
+            continue
+        os.environ["MEASURELIB_NUMBA"] = "1" if use else "0"
+        reliability(big)  # warm-up (numba: compile or load from its cache)
+        results[label] = paired(lambda: reliability(big), lambda: X.T @ X, args.repeat)
+        wr, cr, best, fbest = results[label]
+        print(f"reliability(df) with its defaults (omega on), {args.n:,} x {args.items}, "
+              f"{label}: {best:.4f} s; X.T @ X {fbest:.4f} s; median paired ratio wall "
+              f"{wr:.2f}x, CPU {cr:.2f}x (goal <= 3); load {_load()}", flush=True)
+    if old is None:
+        os.environ.pop("MEASURELIB_NUMBA", None)
+    else:
+        os.environ["MEASURELIB_NUMBA"] = old
+    for use in (True, False) if has_numba else (False,):
+        fw, fc, sw, sc = first_calls(args, use)
+        print(f"fresh process, {'numba' if use else 'no numba'}: import + first call "
+              f"{fw:.3f} s wall ({fc:.3f} s CPU), second call {sw:.4f} s ({sc:.4f} s CPU); "
+              f"load {_load()}", flush=True)
+    key = "compiled rotation (numba)" if has_numba else "NumPy rotation"
+    return results[key][0]
 
 
 R_SCRIPT = r"""
@@ -117,21 +207,7 @@ def main() -> None:
     reliability(big.iloc[:1000], compute_omega=False)
     reliability(boot, ci="bootstrap", n_boot=20, seed=1, compute_omega=False)
 
-    # the defaults (omega on) against one X'X, interleaved pairs: median of the ratios
-    pairs = []
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        X.T @ X
-        t_floor = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        reliability(big)
-        pairs.append((time.perf_counter() - t0, t_floor))
-    defaults_ratio = float(np.median([a / b for a, b in pairs]))
-    print(f"reliability(df) with its defaults (omega on), {args.n:,} x {args.items}: "
-          f"{min(a for a, _ in pairs):.4f} s; X.T @ X {min(b for _, b in pairs):.4f} s; "
-          f"median paired ratio {defaults_ratio:.2f}x (goal <= 3); load "
-          f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
-
+    defaults_section(big, X, args)
     floor = best_of(lambda: X.T @ X, args.repeat)
     ours = best_of(lambda: reliability(big, compute_omega=False), args.repeat)
     pg = best_of(lambda: pingouin.cronbach_alpha(big), args.repeat)

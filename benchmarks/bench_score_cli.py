@@ -122,6 +122,65 @@ def compare(fmt: str, rows: int, repeat: int, chunksize: int, folder: Path) -> d
             "ratio": statistics.median(ratios), "floor_mb": max(mem_f), "ml_mb": max(mem_m)}
 
 
+XLSX_FLOOR = """import sys, pandas as pd, xlsxwriter
+df = pd.read_csv(sys.argv[1])
+cols = [df[c].astype(object).where(df[c].notna(), None).tolist() for c in df.columns]
+book = xlsxwriter.Workbook(sys.argv[2], {"constant_memory": True, "strings_to_formulas": False,
+                                          "strings_to_numbers": False, "strings_to_urls": False})
+sheet = book.add_worksheet("scores")
+sheet.write_row(0, 0, list(df.columns))
+ws, wn = sheet.write_string, sheet.write_number
+for k in range(len(df)):
+    for j, col in enumerate(cols):
+        v = col[k]
+        if v is None or v == "":
+            continue
+        if isinstance(v, str):
+            ws(k + 1, j, v)
+        else:
+            wn(k + 1, j, v)
+book.close()
+"""
+
+
+def cpu_run(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak MB of one child process."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, peak = run(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, peak
+
+
+def excel_output(rows: int, repeat: int, folder: Path) -> None:
+    """``score ... -o out.xlsx`` against the same command writing CSV and against XlsxWriter
+    alone writing the same scored rows (constant memory, one call per cell): interleaved.
+    """
+    path = write_input(make_frame(rows), "csv", folder)
+    base = [sys.executable, "-m", "measurelib", "score", "phq-9", str(path), "--quiet", "-o"]
+    run(base + [str(folder / "scored.csv")])  # the scored rows the floor writes
+    cmds = {"score -o .xlsx": base + [str(folder / "out.xlsx")],
+            "score -o .csv": base + [str(folder / "out.csv")],
+            "XlsxWriter alone": [sys.executable, "-c", XLSX_FLOOR, str(folder / "scored.csv"),
+                                 str(folder / "floor.xlsx")]}
+    got: dict[str, list[tuple[float, float, float]]] = {k: [] for k in cmds}
+    for _ in range(repeat):
+        for name, cmd in cmds.items():
+            got[name].append(cpu_run(cmd))
+    print(f"\nExcel output, {rows:,} rows (medians of {repeat} interleaved runs; goal <= 5 s "
+          f"with bounded memory)")
+    print(f"{'command':<18}{'wall s':>8}{'CPU s':>8}{'peak MB':>9}")
+    for name, runs in got.items():
+        print(f"{name:<18}{statistics.median(r[0] for r in runs):>8.2f}"
+              f"{statistics.median(r[1] for r in runs):>8.2f}{max(r[2] for r in runs):>9.0f}")
+    ratio = statistics.median(a[1] / b[1] for a, b in zip(got["score -o .xlsx"],
+                                                          got["XlsxWriter alone"]))
+    print(f"CPU ratio score -o .xlsx / XlsxWriter alone: {ratio:.2f}x; load "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+
+
 def scaling(repeat: int, chunksize: int, folder: Path, top: int) -> None:
     print(f"\nscaling of `measurelib score phq-9 FILE.csv -o out.csv` (chunksize {chunksize:,})")
     print(f"{'rows':>12}{'seconds':>10}{'rows/s':>12}{'peak MB':>10}{'load':>14}")
@@ -168,13 +227,7 @@ def main() -> None:
             print(f"{fmt:<9}{rows:>11,}{r['floor_s']:>9.2f}{r['ml_s']:>8.2f}{r['ratio']:>6.2f}x"
                   f"{r['floor_mb']:>10.0f}{r['ml_mb']:>8.0f}", flush=True)
         if args.xlsx_out:
-            path = write_input(make_frame(args.xlsx_out), "csv", folder)
-            cmd = [sys.executable, "-m", "measurelib", "score", "phq-9", str(path), "-o",
-                   str(folder / "out.xlsx"), "--quiet"]
-            t, mb = run(cmd)
-            print(f"\nExcel output: {args.xlsx_out:,} rows scored and written to .xlsx in "
-                  f"{t:.2f} s, peak {mb:.0f} MB (goal: <= 5 s, bounded memory); load "
-                  f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+            excel_output(args.xlsx_out, args.repeat, folder)
         if args.scaling:
             scaling(args.repeat, args.chunksize, folder, args.scaling_top)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -114,13 +114,16 @@ def frames(x: np.ndarray) -> dict[str, pd.DataFrame]:
     nullable = flt.astype("Int64")
     text = flt.astype("Int64").astype("string").astype(object)
     text = text.where(flt.notna(), "")
+    import pyarrow as pa
+
     return {"float": flt, "integer": ints, "nullable Int64": nullable, "string codes": text,
-            "str (Arrow)": text.astype("str")}
+            "str (Arrow)": text.astype("str"), "string[pyarrow]": text.astype("string[pyarrow]"),
+            "ArrowDtype(str)": text.astype(pd.ArrowDtype(pa.string()))}
 
 
 def floor(df: pd.DataFrame, kind: str) -> np.ndarray:
     """The NumPy floor for a frame: into a float matrix (NumPy's own conversion), row sum."""
-    if kind in ("string codes", "str (Arrow)"):
+    if kind in ("string codes", "str (Arrow)", "string[pyarrow]", "ArrowDtype(str)"):
         arr = df.to_numpy(dtype=object)
         return np.where(arr == "", "nan", arr).astype(np.float64).sum(axis=1)
     if kind in ("float", "integer"):  # the frame's own values, no conversion
@@ -133,7 +136,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--kinds",
-                        default="float,integer,nullable Int64,string codes,str (Arrow)",
+                        default="float,integer,nullable Int64,string codes,str (Arrow),"
+                                "string[pyarrow],ArrowDtype(str)",
                         help="frame kinds to compare, comma-separated")
     args = parser.parse_args()
 
@@ -148,23 +152,29 @@ def main() -> None:
           "'frame' = a NumPy row sum of that frame's own values (text codes: NumPy's "
           "conversion to floats, then the sum)")
     print(f"{'frame':<16}{'matrix s':>9}{'frame s':>9}{'ml s':>8}{'vs matrix':>11}"
-          f"{'vs frame':>10}")
+          f"{'vs frame':>10}{'CPU vs matrix':>15}")
     for kind, df in all_frames.items():
         if kind not in args.kinds.split(","):
             continue
-        mat_t, own_t, ml_times = [], [], []
+        mat_t, own_t, ml_times, cpu_pairs = [], [], [], []
+        measure.score(df)  # warm-up of this kind's path
         for _ in range(args.repeat):
+            c0 = time.process_time()
             t, _ = best(lambda: x.sum(axis=1), 1)
+            c1 = time.process_time()
             mat_t.append(t)
             t, _ = best(lambda df=df, kind=kind: floor(df, kind), 1)
             own_t.append(t)
+            c2 = time.process_time()
             t, _ = best(lambda df=df: measure.score(df), 1)
+            cpu_pairs.append((time.process_time() - c2) / max(c1 - c0, 1e-9))
             ml_times.append(t)
         ml_a = np.array(ml_times)
         r_mat = float(np.median(ml_a / np.array(mat_t)))
         r_own = float(np.median(ml_a / np.array(own_t)))
+        r_cpu = float(np.median(cpu_pairs))
         print(f"{kind:<16}{min(mat_t):>9.4f}{min(own_t):>9.4f}{min(ml_times):>8.3f}"
-              f"{r_mat:>10.2f}x{r_own:>9.2f}x", flush=True)
+              f"{r_mat:>10.2f}x{r_own:>9.2f}x{r_cpu:>9.2f}x", flush=True)
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print("goal: <= 3x the NumPy row sum for every kind of frame")
     df = all_frames["float"]

@@ -186,62 +186,75 @@ class XlsxStream:
         self._row = 1
 
     def write_frame(self, frame: Any) -> None:
-        """Append the rows of a DataFrame (column by column types; missing cells blank)."""
-        import numpy as np
-        import pandas as pd
+        """Append the rows of a DataFrame (column by column types; missing cells blank).
 
+        Text is neutralised column by column (:func:`neutralise_frame`: vectorised string
+        tests, only cells that start like a formula change), each column becomes one list
+        of cells (None: blank) and each column gets its one XlsxWriter call (number, string,
+        boolean), so that the loop over the cells does nothing but call it.
+        """
         if self._sheet is None:
             self.sheet("Sheet1", list(frame.columns))
         n = len(frame)
         if self._row + n > self.MAX_ROWS:
             raise ValueError(f"{self._row - 1 + n:,} rows do not fit in an Excel sheet "
                              f"(at most {self.MAX_ROWS - 1:,})")
-        columns: list[tuple[str, list[Any]]] = []
-        for i in range(frame.shape[1]):
-            s = frame.iloc[:, i]
-            dtype = s.dtype
-            if pd.api.types.is_bool_dtype(dtype):
-                columns.append(("bool", s.astype(object).where(s.notna(), None).tolist()))
-            elif pd.api.types.is_numeric_dtype(dtype) and not isinstance(
-                    dtype, pd.CategoricalDtype):
-                vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
-                lst: list[Any] = vals.tolist()
-                if np.isnan(vals).any() or np.isinf(vals).any():
-                    lst = [None if v != v or v in (np.inf, -np.inf) else v for v in lst]
-                columns.append(("num", lst))
-            elif pd.api.types.is_datetime64_any_dtype(dtype):
-                txt = s.dt.strftime("%Y-%m-%d")
-                columns.append(("text", txt.where(txt.notna(), None).tolist()))
-            else:
-                obj = s.astype(object)
-                vals_o = obj.where(obj.notna(), None).tolist()
-                columns.append(("text", [neutralise(v) if isinstance(v, str) else v
-                                         for v in vals_o]))
         sheet = self._sheet
-        wn, ws, wb, w = sheet.write_number, sheet.write_string, sheet.write_boolean, sheet.write
+        safe = neutralise_frame(frame)
+        columns = [(j, *self._column(safe.iloc[:, j], sheet)) for j in range(frame.shape[1])]
         r0 = self._row
-        kinds = [k for k, _ in columns]
-        cols = [c for _, c in columns]
         for k in range(n):
             r = r0 + k
-            for j, kind in enumerate(kinds):
-                v = cols[j][k]
-                if v is None or v == "":
-                    continue
-                if kind == "num":
-                    wn(r, j, v)
-                elif isinstance(v, str):
-                    ws(r, j, v)
-                elif kind == "bool":
-                    wb(r, j, bool(v))
-                else:
-                    w(r, j, str(neutralise(str(v))) if not isinstance(v, (int, float))
-                      else v)
+            for j, write, cells in columns:
+                v = cells[k]
+                if v is not None:
+                    write(r, j, v)
         self._row = r0 + n
+
+    @staticmethod
+    def _column(s: Any, sheet: Any) -> tuple[Any, list[Any]]:
+        """The XlsxWriter call for a column's cells, and the cells (None: left blank)."""
+        import numpy as np
+        import pandas as pd
+
+        dtype = s.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            return sheet.write_boolean, [None if v is None else bool(v) for v in
+                                         s.astype(object).where(s.notna(), None).tolist()]
+        if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+            vals = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            lst: list[Any] = vals.tolist()
+            if not np.isfinite(vals).all():
+                lst = [None if v != v or v in (np.inf, -np.inf) else v for v in lst]
+            return sheet.write_number, lst
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            txt = s.dt.strftime("%Y-%m-%d").astype(object)  # missing dates: None, not NaN
+            return sheet.write_string, txt.where(txt.notna(), None).tolist()
+        obj = s.astype(object)
+        cells = obj.where(obj.notna(), None).tolist()
+        if all(type(v) is str or v is None for v in cells):
+            return sheet.write_string, [v if v else None for v in cells]  # "" left blank
+        return _write_any(sheet), [None if v == "" else v for v in cells]
 
     def close(self) -> None:
         """Finish the workbook (writes the zip)."""
         self._book.close()
+
+
+def _write_any(sheet: Any) -> Any:
+    """A cell writer for an object column of mixed types (text neutralised)."""
+
+    def write(r: int, j: int, v: Any) -> None:
+        if isinstance(v, str):
+            sheet.write_string(r, j, v)
+        elif isinstance(v, bool):
+            sheet.write_boolean(r, j, v)
+        elif isinstance(v, (int, float)):
+            sheet.write(r, j, v)
+        else:
+            sheet.write_string(r, j, str(neutralise(str(v))))
+
+    return write
 
 
 def write_xlsx(sheets: dict[str, Any], path: str | Path) -> Path:

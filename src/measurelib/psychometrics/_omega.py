@@ -418,6 +418,7 @@ def omega(
         msgs.append(msg)
         warnings.warn(msg, HeywoodWarning, stacklevel=2)
     sl_cols = groups + ["h2", "u2", "p2"]
+    names_ix = pd.Index(names)  # one index for the three tables (each conversion costs)
     return OmegaResult(
         omega_hierarchical=gsq / vt,
         omega_total=om_tot,
@@ -426,14 +427,14 @@ def omega(
         g6=g6,
         ecv=ecv,
         omega_subscales=pd.DataFrame({"total": omt, "general": omgo, "group": omg}, index=groups),
-        g_loadings=pd.Series(sl[:, 0], index=names, name="g"),
-        schmid_leiman=pd.DataFrame(sl, index=names, columns=sl_cols),
+        g_loadings=pd.Series(sl[:, 0], index=names_ix, name="g"),
+        schmid_leiman=pd.DataFrame(sl, index=names_ix, columns=sl_cols),
         factor_correlations=pd.DataFrame(
             sch["phi"],
             index=[f"F{i + 1}" for i in range(nf)],
             columns=[f"F{i + 1}" for i in range(nf)],
         ),
-        keys=pd.Series(key.astype(int), index=names, name="key"),
+        keys=pd.Series(key.astype(int), index=names_ix, name="key"),
         n=n,
         n_items=nvar,
         n_factors=nf,

@@ -110,7 +110,10 @@ def _numeric_block(frame: Any, columns: Sequence[str], caller: str) -> Any:
     all_dtypes = dict(zip(frame.columns, frame.dtypes))  # frame[c] copies attrs: slow
     dtypes = [all_dtypes[c] for c in columns]
     if all(isinstance(d, np.dtype) and d.kind in "biuf" for d in dtypes):
-        # plain numpy dtypes: one conversion of the whole block
+        # plain numpy dtypes: one conversion of the whole block (no column selection
+        # when every column is used, in order: selecting copies the block)
+        if len(columns) == frame.shape[1] and all(a == b for a, b in zip(columns, frame.columns)):
+            return frame.to_numpy(dtype=float)
         return frame[list(columns)].to_numpy(dtype=float)
     problems: list[Diagnostic] = []
     out = np.empty((len(frame), len(columns)), dtype=float)
@@ -731,8 +734,9 @@ def _omega(X: Any, R: Any, items: list[str], n: int, n_factors: int,
         return None, None
     from measurelib.psychometrics._omega import omega
 
+    arg: Any
     if X is None:
-        arg = pd.DataFrame(R, index=items, columns=items)
+        arg = R  # only omega_total and omega_hierarchical are read: no labels needed
         n_obs: int | None = n
     else:
         arg = pd.DataFrame(X, columns=items)

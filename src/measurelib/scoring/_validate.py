@@ -10,6 +10,7 @@ that a value that is not a valid answer is never used silently anywhere.
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import re
 import sys
@@ -493,6 +494,152 @@ def _factorize_short_text(arr: Any, limit: int) -> tuple[np.ndarray, np.ndarray]
     return codes, np.array(values, dtype=object)
 
 
+_BLOCK = 1 << 15  # cells per block: the block's temporaries stay in the CPU's cache
+_ONE_BYTE_KEYS = 512  # key = length << 8 | first byte, for values of 0 or 1 byte
+
+
+def _arrow_chunks(series: pd.Series) -> list[Any] | None:
+    """The Arrow chunks (string or large_string) behind an Arrow-backed text column."""
+    dtype = series.dtype
+    arrow = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+        isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype) in ("string",
+                                                                          "large_string"))
+    if not arrow:
+        return None
+    import pyarrow as pa
+
+    got = series.array.__arrow_array__()
+    chunks = got.chunks if isinstance(got, pa.ChunkedArray) else [got]
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        return None
+    return [c for c in chunks if len(c)]
+
+
+@functools.lru_cache(maxsize=1)
+def _one_byte_table() -> tuple[np.ndarray, np.ndarray]:
+    """Parse of every value of at most one byte, indexed by ``length << 8 | byte``.
+
+    Keys of length 0 (any byte: a neighbour's byte is read for an empty value) all hold
+    the parse of ``""``; bytes 0x80-0xFF never stand alone in UTF-8 and hold the "not
+    seen" marker. Returns the values and the not-a-number flags (read-only; the parse of a
+    text depends on nothing else, so it is made once).
+    """
+    texts = [chr(b) for b in range(128)]
+    vals, bad = _parse_distinct(np.array([""] + texts, dtype=object), {})
+    flags = np.zeros(len(vals), dtype=bool) if bad is None else bad
+    table = np.full(_ONE_BYTE_KEYS, _UNSEEN)
+    bad_of = np.zeros(_ONE_BYTE_KEYS, dtype=bool)
+    table[:256], bad_of[:256] = vals[0], flags[0]
+    table[256:384], bad_of[256:384] = vals[1:], flags[1:]
+    table.flags.writeable = False
+    bad_of.flags.writeable = False
+    return table, bad_of
+
+
+def _offsets(arr: Any) -> np.ndarray:
+    """The value offsets of an Arrow string or large_string array (a view)."""
+    import pyarrow as pa
+
+    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    return np.frombuffer(arr.buffers()[1], dtype=off_type)[arr.offset:arr.offset + len(arr) + 1]
+
+
+def _one_byte_pass(arr: Any, table: np.ndarray, out: np.ndarray) -> np.ndarray | None:
+    """Gather the parse of every cell of one Arrow chunk whose values are at most one byte.
+
+    Per block: lengths from the offsets, each cell's first byte, the key
+    ``length << 8 | byte`` and the table look-up: five NumPy calls on a block that stays
+    in cache. Returns the values' bytes (the data buffer: every byte is one whole value),
+    or None as soon as a value is longer than one byte.
+    """
+    n = len(arr)
+    data = arr.buffers()[2]
+    off = _offsets(arr)
+    first, end = int(off[0]), int(off[-1])
+    if end == first:  # no bytes: every value empty or missing
+        out[:] = table[0]
+        return np.zeros(0, dtype=np.uint8)
+    # indexed by the offsets themselves; an empty last value reads index `end`, clipped to
+    # the last byte (any byte: keys of length 0 ignore it)
+    raw = np.frombuffer(data, dtype=np.uint8, count=end)
+    body = raw[first:]
+    lens = np.empty(_BLOCK, dtype=np.uint16)
+    byte = np.empty(_BLOCK, dtype=np.uint8)
+    for s0 in range(0, n, _BLOCK):
+        e = min(s0 + _BLOCK, n)
+        o = off[s0:e + 1]
+        if int(o[-1]) - int(o[0]) > e - s0:  # more bytes than cells: some value is longer
+            return None
+        m = e - s0
+        ln, b = lens[:m], byte[:m]
+        np.subtract(o[1:], o[:-1], out=ln, casting="unsafe")  # < 2**15: exact in uint16
+        if int(ln.max()) > 1:
+            return None
+        np.take(raw, o[:-1], out=b, mode="clip")
+        np.left_shift(ln, 8, out=ln)
+        np.bitwise_or(ln, b, out=ln)  # the key, length << 8 | byte
+        np.take(table, ln, out=out[s0:e], mode="clip")
+    return body
+
+
+def _distinct_bytes(body: np.ndarray) -> list[int]:
+    """The distinct bytes of a buffer (answer codes: a handful, close together)."""
+    if not body.size:
+        return []
+    lo, hi = int(body.min()), int(body.max())
+    if hi - lo <= 16:
+        return [v for v in range(lo, hi + 1) if (body == v).any()]
+    return np.flatnonzero(np.bincount(body, minlength=256)).tolist()
+
+
+def _parse_arrow_one_byte(series: pd.Series, memo: _Memo) -> _Parsed | None:
+    """:func:`_parse` of an Arrow text column whose values are at most one byte long.
+
+    Answer codes ``"1"``..``"9"``, ``""`` and missing cells are read straight from the
+    Arrow buffers by a table of the 129 possible values (parsed once per table, through
+    the same parser as every other cell): no hashing, no Python strings. The values that
+    occur are the distinct bytes of the data buffer, and ``""`` when there are fewer bytes
+    than cells that are not missing. None (the general path takes over) for longer values,
+    a value that is not a number (its message is the general path's), or a missing cell
+    with bytes behind it.
+    """
+    chunks = _arrow_chunks(series)
+    if not chunks:
+        return None
+    table, bad_of = _one_byte_table()
+    vals = np.empty(len(series))
+    start = 0
+    nulls: list[np.ndarray] = []
+    used: set[int] = set()
+    for arr in chunks:
+        m = len(arr)
+        body = _one_byte_pass(arr, table, vals[start:start + m])
+        if body is None:
+            return None
+        used.update(256 | b for b in _distinct_bytes(body))
+        if body.size + arr.null_count < m:
+            used.add(0)  # an empty value
+        if arr.null_count:
+            at = np.flatnonzero(np.asarray(arr.is_null(), dtype=bool))
+            off = _offsets(arr)
+            if np.any(off[at + 1] != off[at]):  # bytes behind a missing cell
+                return None
+            nulls.append(at + start)
+        start += m
+    keys = np.array(sorted(used), dtype=np.intp)
+    if bad_of[keys].any() or (table[keys].view(np.uint64) == _UNSEEN_BITS).any():
+        return None
+    present = table[keys]
+    if nulls:
+        at = np.concatenate(nulls)
+        null_val, null_bad = _parse_distinct(np.array([None], dtype=object), memo)
+        if null_bad is not None:
+            return None
+        vals[at] = null_val[0]
+        present = np.append(present, null_val)
+    return vals, None, np.unique(present)
+
+
 def _parse_by_codes(series: pd.Series, memo: _Memo) -> _Parsed | None:
     """:func:`_parse` of a text column through its distinct values (answer codes are few).
 
@@ -515,6 +662,9 @@ def _parse_by_codes(series: pd.Series, memo: _Memo) -> _Parsed | None:
                 return direct
             fact = _factorize_addresses(arr, addr, limit)
     else:
+        one_byte = _parse_arrow_one_byte(series, memo)
+        if one_byte is not None:
+            return one_byte
         text = _arrow_text(series)
         if text is not None:
             fact = _factorize_short_text(text, limit)

@@ -15,6 +15,7 @@ again, and ordered by the variance each accounts for.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,20 +114,49 @@ def eigen_desc(s: FloatArray) -> tuple[FloatArray, FloatArray]:
     return vals[::-1], vecs[:, ::-1]
 
 
-def _fit_residuals(psi: FloatArray, S: FloatArray, nf: int) -> float:
+class _Eigen:
+    """The last symmetric eigen-decomposition, reused for the same matrix.
+
+    minres's objective and its gradient decompose the same matrix at each point
+    (``S`` with ``1 - psi`` on the diagonal), and the optimiser asks for both: decomposing
+    it once gives the same numbers (the same input to the same LAPACK call) in half the time.
+    """
+
+    def __init__(self) -> None:
+        self.m: FloatArray | None = None
+        self.out: tuple[FloatArray, FloatArray] = (np.empty(0), np.empty((0, 0)))
+
+    def __call__(self, m: FloatArray) -> tuple[FloatArray, FloatArray]:
+        if self.m is None or not np.array_equal(self.m, m):
+            self.out = eigen_desc(m)
+            self.m = m.copy()
+        return self.out
+
+
+@functools.lru_cache(maxsize=8)
+def _lower(p: int) -> tuple[Any, Any]:
+    """``np.tril_indices(p, -1)`` (kept: the objective is evaluated dozens of times)."""
+    il, jl = np.tril_indices(p, -1)
+    il.flags.writeable = False
+    jl.flags.writeable = False
+    return il, jl
+
+
+def _fit_residuals(psi: FloatArray, S: FloatArray, nf: int,
+                   eig: Any = eigen_desc) -> float:
     Sd = S.copy()
     np.fill_diagonal(Sd, 1.0 - psi)
-    vals, vecs = eigen_desc(Sd)
+    vals, vecs = eig(Sd)
     vals = np.where(vals < DBL_EPSILON, 100 * DBL_EPSILON, vals)
     load = vecs[:, :nf] * np.sqrt(vals[:nf])
     model = load @ load.T
-    res = (Sd - model)[np.tril_indices(S.shape[0], -1)]
+    res = (Sd - model)[_lower(S.shape[0])]
     return float(np.sum(res**2))
 
 
-def _gr_minres(psi: FloatArray, S: FloatArray, nf: int) -> FloatArray:
+def _gr_minres(psi: FloatArray, S: FloatArray, nf: int, eig: Any = eigen_desc) -> FloatArray:
     Sstar = S - np.diag(psi)
-    vals, vecs = eigen_desc(Sstar)
+    vals, vecs = eig(Sstar)
     load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
     g = load @ load.T + np.diag(psi) - S
     return np.asarray(np.diag(g), dtype=np.float64)
@@ -228,10 +258,11 @@ def extract(
     upper = max(float(np.max(s_smc)), 1.0)
     if fm == "minres":
         start = np.diag(r) - s_smc
-        psi, conv, nit = _lbfgsb(_fit_residuals, _gr_minres, start, upper, (r, nf))
+        eig = _Eigen()
+        psi, conv, nit = _lbfgsb(_fit_residuals, _gr_minres, start, upper, (r, nf, eig))
         Sd = r.copy()
         np.fill_diagonal(Sd, np.diag(r) - psi)
-        vals, vecs = eigen_desc(Sd)
+        vals, vecs = eig(Sd)
         load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
     elif fm == "ml":
         start = np.full(nf, 0.5) if np.sum(s_smc) == nf and nf > 1 else np.diag(r) - s_smc

@@ -90,10 +90,22 @@ def gpf_oblique(
     maxit: int = 1000,
     **method_args: Any,
 ) -> Rotation:
-    """``GPArotation::GPFoblq`` with ``normalize = FALSE`` (as psych's ``fa`` calls it)."""
+    """``GPArotation::GPFoblq`` with ``normalize = FALSE`` (as psych's ``fa`` calls it).
+
+    With numba (the ``fast`` extra) the oblimin loop runs compiled
+    (:mod:`~measurelib.psychometrics.efa._gpf_kernel`); a singular or non-finite step
+    there reruns this NumPy loop, so errors and warnings are NumPy's.
+    """
     vgq = _CRITERIA[method]
     k = A.shape[1]
     T = np.eye(k) if Tmat is None else np.array(Tmat, dtype=np.float64)
+    if method in ("oblimin", "quartimin") and set(method_args) <= {"gam"}:
+        from measurelib.psychometrics.efa._gpf_kernel import oblimin_gpf
+
+        done = oblimin_gpf(A, T, float(method_args.get("gam", 0.0)), eps, maxit)
+        if done is not None:
+            Lc, Tc, itc, sc = done
+            return Rotation(Lc, Tc.T @ Tc, Tc, bool(sc < eps), itc, method)
     al = 1.0
     L = A @ np.linalg.inv(T).T
     Gq, f = vgq(L, **method_args)
