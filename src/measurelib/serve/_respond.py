@@ -234,7 +234,8 @@ def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: A
           detail=f"{measure.id} {timepoint} by {mode}: "
                  f"{'stored' if stored.created else 'already stored for that date'}; "
                  f"{len(alerts)} alert(s)",
-          username=user.get_username() if mode == "paper" and user is not None else "")
+          username=user.get_username() if mode in ("paper", "telephone") and user is not None
+          else "")
     return stored
 
 
