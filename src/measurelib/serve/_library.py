@@ -16,8 +16,8 @@ from typing import Any
 import measurelib as ml
 
 __all__ = ["check_schedule", "close_episode", "collectable_measures", "form_html",
-           "load_measure", "open_episode", "parse_form", "person_scores", "read_fhir_response",
-           "service_administrations", "service_report", "store", "store_submission"]
+           "form_problems", "load_measure", "open_episode", "parse_form", "person_scores",
+           "read_fhir_response", "service_administrations", "service_report", "store", "store_submission"]
 
 _STORES: dict[str, Any] = {}
 _LOCK = threading.Lock()
@@ -136,8 +136,9 @@ def check_form_options(measure_id: str, *, lang: str | None, respondent: str,
 _FORM_FIELDS = ("measure_id", "measure_version", "lang", "respondent_type")
 
 
-def parse_form(measure: ml.Measure, post: Any) -> Any:
-    """The posted answers, validated (:func:`measurelib.parse_submission`).
+def parse_form(measure: ml.Measure, post: Any, *, check_required: bool = False) -> Any:
+    """The posted answers, validated (:func:`measurelib.parse_submission`; with
+    ``check_required`` a question the measure marks required must be answered).
 
     Only the measure's response columns and the form's own fields are passed on: who the
     respondent is, the timepoint and the service come from the server, never from what was
@@ -146,7 +147,14 @@ def parse_form(measure: ml.Measure, post: Any) -> Any:
     allowed = set(measure.response_columns()) | set(_FORM_FIELDS)
     data = {key: post.getlist(key) if hasattr(post, "getlist") else post[key]
             for key in list(post) if key in allowed}
-    return ml.parse_submission(measure, data)
+    return ml.parse_submission(measure, data, check_required=check_required)
+
+
+def form_problems(measure: ml.Measure, error: Any, lang: str) -> list[str]:
+    """What the person who filled in a refused form is told, in the form's language
+    (:func:`measurelib.forms.submission_messages`): one sentence per question, no codes.
+    """
+    return list(ml.forms.submission_messages(measure, error, lang))
 
 
 def fired_alerts(measure: ml.Measure, submission: Any) -> list[Any]:

@@ -80,14 +80,22 @@ def store_entry(request: HttpRequest, entry: PaperEntry, responses: dict[str, An
     PaperEntry.objects.filter(pk=entry.pk).update(first="", second="")
 
 
+_ANSWER_CODES = ("invalid-answer", "not-a-number", "answer-required", "form-wrong-measure")
+
+
 def problems_page(request: HttpRequest, exc: Any, measure: ml.Measure,
                   title: str) -> HttpResponse:
     """Why keyed answers cannot be used or stored (what was keyed is kept, so nothing is
     lost).
     """
-    problems = [getattr(d, "message", str(d)) for d in getattr(exc, "errors", [])]
+    errors = list(getattr(exc, "errors", []))
+    answers = [d for d in errors if d.code in _ANSWER_CODES]
+    # a keyed answer: its question by the number the keying screen shows; else (the store
+    # refused the form) the store's own words
+    problems = lib.form_problems(measure, answers, "en") if answers else []
+    problems += [d.message for d in errors if d.code not in _ANSWER_CODES]
     return render(request, "serve/message.html", {
-        "title": title, "text": " ".join(problems) or str(exc)}, status=400)
+        "title": title, "text": " ".join(dict.fromkeys(problems)) or str(exc)}, status=400)
 
 
 def _refused(request: HttpRequest, exc: Any, measure: ml.Measure) -> HttpResponse:
