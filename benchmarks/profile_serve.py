@@ -57,11 +57,11 @@ def main() -> int:
 
 def _run(args: argparse.Namespace, db: str, folder: Path) -> int:
     import sqlalchemy
+    from bench_serve import ANSWERS, _prepare
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, setup_test_environment
 
-    from bench_serve import ANSWERS, _prepare
     from measurelib.serve._command import init_database
     from measurelib.serve._config import load_config
     from measurelib.serve._settings import configure
