@@ -8,7 +8,7 @@ form, the SQL statements per form (Django's and the Store's), and the functions 
 most cumulative time (``--top``). The first ``--warm`` forms are not profiled (imports,
 the measure's first load).
 
-Run:  python benchmarks/profile_serve.py [--forms 40] [--warm 5] [--pg auto|none|URL]
+Run:  python benchmarks/profile_serve.py [--forms 40] [--warm 5] [--pg auto|none|URL] [--get]
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def main() -> int:
     ap.add_argument("--pg", default="auto", help="'auto', a PostgreSQL URL, or 'none'")
     ap.add_argument("--top", type=int, default=35)
     ap.add_argument("--only", default="", help="also list the functions whose path matches")
+    ap.add_argument("--get", action="store_true",
+                    help="profile showing the form (GET) instead of sending it")
     args = ap.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="mlserve-prof"))
@@ -81,19 +83,27 @@ def _run(args: argparse.Namespace, db: str, folder: Path) -> int:
 
     sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count)
     prof = cProfile.Profile()
-    times, django_sql, sa_sql = [], [], []
+    times, django_sql, sa_sql, opened = [], [], [], []
     for i, (_rid, token) in enumerate(links):
         c = Client()
-        assert c.get(f"/r/{token}").status_code == 302
-        assert c.get("/respond/").status_code == 200
         profiled = i >= args.warm
+        t0 = time.perf_counter()
+        assert c.get(f"/r/{token}").status_code == 302
+        t1 = time.perf_counter()
+        if profiled and args.get:
+            prof.enable()
+        assert c.get("/respond/").status_code == 200
+        if profiled and args.get:
+            prof.disable()
+        if profiled:
+            opened.append((t1 - t0, time.perf_counter() - t1))
         store_sql[0] = 0
         with CaptureQueriesContext(connection) as queries:
             t0 = time.perf_counter()
-            if profiled:
+            if profiled and not args.get:
                 prof.enable()
             r = c.post("/respond/", ANSWERS)
-            if profiled:
+            if profiled and not args.get:
                 prof.disable()
             elapsed = time.perf_counter() - t0
         assert r.status_code == 302 and r["Location"] == "/respond/thanks/", r.status_code
@@ -105,7 +115,9 @@ def _run(args: argparse.Namespace, db: str, folder: Path) -> int:
     print(f"{n} forms posted ({'PostgreSQL' if '://' in db else 'SQLite'}): "
           f"{1000 * sum(times) / n:.1f} ms per form (median "
           f"{1000 * sorted(times)[n // 2]:.1f} ms); SQL per form: Django "
-          f"{sum(django_sql) / n:.1f}, Store {sum(sa_sql) / n:.1f}")
+          f"{sum(django_sql) / n:.1f}, Store {sum(sa_sql) / n:.1f}; before it, opening the "
+          f"link {1000 * sum(o[0] for o in opened) / n:.1f} ms and the form "
+          f"{1000 * sum(o[1] for o in opened) / n:.1f} ms")
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
     stats.print_stats(args.top)
