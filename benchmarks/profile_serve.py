@@ -34,6 +34,7 @@ def main() -> int:
     ap.add_argument("--pg", default="auto", help="'auto', a PostgreSQL URL, or 'none'")
     ap.add_argument("--top", type=int, default=35)
     ap.add_argument("--only", default="", help="also list the functions whose path matches")
+    ap.add_argument("--sql", action="store_true", help="print Django's SQL of the last form")
     ap.add_argument("--get", action="store_true",
                     help="profile showing the form (GET) instead of sending it")
     args = ap.parse_args()
@@ -107,6 +108,9 @@ def _run(args: argparse.Namespace, db: str, folder: Path) -> int:
                 prof.disable()
             elapsed = time.perf_counter() - t0
         assert r.status_code == 302 and r["Location"] == "/respond/thanks/", r.status_code
+        if profiled and args.sql and i == len(links) - 1:
+            for q in queries.captured_queries:
+                print("SQL:", q["sql"][:160])
         if profiled:
             times.append(elapsed)
             django_sql.append(len(queries))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -46,10 +47,24 @@ def create_store_schema(url: str) -> str | None:
 
 
 def close_stores() -> None:
+    forget_latest()  # another database may come next
     with _LOCK:
         for s in _STORES.values():
             s.close()
         _STORES.clear()
+
+
+#: how long the newest published version of a measure is taken as known (seconds): a
+#: request asks for it several times (the form, its checks, storing), and a busy worker
+#: many times a second; a publish in this process forgets it at once (``forget_latest``),
+#: one in another worker is seen within this time
+LATEST_SECONDS = 1.0
+_LATEST: dict[str, tuple[float, tuple[str, str, str] | None]] = {}
+
+
+def forget_latest(*_args: Any, **_kwargs: Any) -> None:
+    """Forget the newest published versions looked up (a version was published or deleted)."""
+    _LATEST.clear()
 
 
 def load_measure(measure_id: str) -> ml.Measure:
@@ -58,7 +73,13 @@ def load_measure(measure_id: str) -> ml.Measure:
     """
     from measurelib.serve._composer_lib import latest_published
 
-    key = latest_published(measure_id)
+    now = time.monotonic()
+    hit = _LATEST.get(measure_id)
+    if hit is not None and now - hit[0] < LATEST_SECONDS:
+        key = hit[1]
+    else:
+        key = latest_published(measure_id)
+        _LATEST[measure_id] = (now, key)
     if key is not None:
         return _published_measure(*key)
     return _catalog_measure(measure_id)
