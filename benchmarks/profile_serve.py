@@ -22,9 +22,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+
+class _NoProfile:
+    def enable(self) -> None:
+        pass
+
+    def disable(self) -> None:
+        pass
 
 
 def main() -> int:
@@ -35,6 +44,8 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=35)
     ap.add_argument("--only", default="", help="also list the functions whose path matches")
     ap.add_argument("--sql", action="store_true", help="print Django's SQL of the last form")
+    ap.add_argument("--no-profile", action="store_true",
+                    help="time only (no cProfile: its overhead left out)")
     ap.add_argument("--get", action="store_true",
                     help="profile showing the form (GET) instead of sending it")
     args = ap.parse_args()
@@ -83,7 +94,7 @@ def _run(args: argparse.Namespace, db: str, folder: Path) -> int:
         store_sql[0] += 1
 
     sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", count)
-    prof = cProfile.Profile()
+    prof: Any = cProfile.Profile() if not args.no_profile else _NoProfile()
     times, django_sql, sa_sql, opened = [], [], [], []
     for i, (_rid, token) in enumerate(links):
         c = Client()
@@ -122,6 +133,9 @@ def _run(args: argparse.Namespace, db: str, folder: Path) -> int:
           f"{sum(django_sql) / n:.1f}, Store {sum(sa_sql) / n:.1f}; before it, opening the "
           f"link {1000 * sum(o[0] for o in opened) / n:.1f} ms and the form "
           f"{1000 * sum(o[1] for o in opened) / n:.1f} ms")
+    if args.no_profile:
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        return 0
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
     stats.print_stats(args.top)
