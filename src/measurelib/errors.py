@@ -382,6 +382,11 @@ register("form-wrong-measure", "Form is for another measure", "A submitted form'
          "measure id or version does not match the measure it is parsed with.",
          "Parse the submission with the measure (and version) that rendered the form.",
          area="data")
+register("answer-required", "Required answer missing", "A submitted form leaves a question "
+         "unanswered that the measure marks `required: true` (checked when the submission "
+         "is parsed with `check_required=True`, as a web service does for forms people fill "
+         "in themselves).", "Answer the question; `measurelib.forms.submission_messages()` "
+         "says so to the respondent in the form's language.", area="data")
 # Composition (build), licences and batteries.
 register("compose-unknown-source", "Unknown compose source", "A `compose:` entry's `from:` is "
          "neither a file (relative to the definition) nor a catalog id and version.",

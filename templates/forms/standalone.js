@@ -19,8 +19,32 @@
     return v;
   }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // A question left blank or answered out of range is told in the form's language (the
+  // browser's own message is in the browser's): the words measurelib's submission check
+  // uses, from data-msg-* on the form.
+  function questionNumber(el) {
+    var set = el.closest ? el.closest("fieldset") : null;
+    var num = set ? set.querySelector(".item-num") : null;
+    return num ? num.textContent.replace(/\.\s*$/, "") : "";
+  }
+  function clear(name) {
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (el.setCustomValidity && (name === null || el.name === name)) { el.setCustomValidity(""); }
+    });
+  }
+  form.addEventListener("invalid", function (event) {
+    var el = event.target, v = el.validity, n = questionNumber(el);
+    var key = !v ? null : v.valueMissing ? "required" : (v.rangeUnderflow || v.rangeOverflow ||
+      v.badInput || v.stepMismatch) ? "number" : null;
+    if (!n || !key) { return; }
+    el.setCustomValidity(form.getAttribute("data-msg-" + key).replace("{n}", n)
+      .replace("{min}", el.getAttribute("min") || "").replace("{max}", el.getAttribute("max") || ""));
+  }, true);
+  form.addEventListener("input", function (event) { clear(event.target.name); }, true);
+  form.addEventListener("change", function (event) { clear(event.target.name); }, true);
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    clear(null);
     if (form.reportValidity && !form.reportValidity()) { return; }
     var data = new FormData(form);
     var now = new Date();

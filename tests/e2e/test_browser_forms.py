@@ -417,3 +417,42 @@ def test_impact_report_pdf_headline_cards_in_one_row(impact_report_files: dict[s
     # the four cards side by side: their figures on one line, their words on the next
     assert re.match(r"^\s*\d+\s+\d+\s+[\d<]+%?\s+[\d<]+%?\s*$", lines[at - 1]), lines[at - 1]
     assert lines[at].count("reliably") == 2, lines[at]
+
+
+def test_standalone_form_says_what_is_missing_in_the_forms_language(browser: Any,
+                                                                     tmp_path: Path) -> None:
+    """JavaScript on: a required question left blank, or a number out of range, is told in
+    the form's language (the words of measurelib's own submission check), not the
+    browser's."""
+    from measurelib.forms import ui_text
+
+    text = FEELING.read_text(encoding="utf-8").replace(
+        "    scale: faces5\n", "    scale: faces5\n    required: true\n", 1).replace(
+        "    min: 0\n    max: 10\n", "    min: 0\n    max: 20\n", 1)
+    path = tmp_path / "strict.yaml"
+    path.write_text(text, encoding="utf-8")
+    html = str(ml.load(path).render("html", lang="cy"))
+    server = FormServer(html)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        with server.running():
+            page.goto(server.url)
+            page.fill("#who-respondent_id", "R1")
+            page.fill("#who-timepoint", "baseline")
+            page.fill("#input-coping", "25")
+            page.click("button[type=submit]")
+            said = page.evaluate("document.querySelector('input[name=mood]').validationMessage")
+            assert said == ui_text("msg_required", "cy")[0].format(n=1)
+            page.check("input[name=mood][value='3']")
+            assert page.evaluate(
+                "document.querySelector('input[name=mood]').validationMessage") == ""
+            page.click("button[type=submit]")
+            said = page.evaluate("document.querySelector('#input-coping').validationMessage")
+            assert said == ui_text("msg_number", "cy")[0].format(n=4, min=0, max=20)
+            page.fill("#input-coping", "12")
+            assert page.evaluate(
+                "document.querySelector('#input-coping').validationMessage") == ""
+            assert not server.posts
+    finally:
+        context.close()

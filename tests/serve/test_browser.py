@@ -6,12 +6,20 @@ An administrator is made through the one-time set-up link, creates a team and a 
 the worker logs in, registers a person and hands over a phone-width "tablet"; the person
 answers with the keyboard only and endorses the risk item; the device locks back to the
 worker; the alert is at the top of the dashboard; a single-use link is completed on a
-second device and cannot be used again. axe-core finds no WCAG 2.1 A/AA violation on the
-pages visited, at desktop and phone width.
+second device and cannot be used again; an episode opened in the past is overdue, its paper
+baseline is keyed twice with one difference reconciled and its review is taken by
+telephone beside the read-aloud script. Before and after each collection the worker's due
+list and the reports (the reports page and the full impact report) are read in the
+browser: the person's due item disappears when done, an overdue one shows as overdue, and
+the counts of people with a baseline and a follow-up change by exactly what was
+collected. (The server shows counts unsuppressed, ``min_cell = 1``, so that each change
+can be seen; suppression is tested in tests/serve/test_flows.py and the outcomes tests.)
+axe-core finds no WCAG 2.1 A/AA violation on the pages visited, at desktop and phone width.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import socket
@@ -64,6 +72,7 @@ def server(request: pytest.FixtureRequest,
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEASURELIB_SERVE_")}
     env["MEASURELIB_SERVE_ORGANISATION"] = "Riverside Wellbeing"
+    env["MEASURELIB_SERVE_MIN_CELL"] = "1"  # every count shown, to see each one change
     if request.param == "postgresql":
         env["MEASURELIB_SERVE_DATABASE"] = request.getfixturevalue("postgres").create_database()
     args = [sys.executable, "-m", "measurelib.serve", "--config", "serve.toml", "--port",
@@ -190,6 +199,51 @@ def _login(browser: Any, base: str, username: str, viewport: dict[str, int]) -> 
     return ctx, page
 
 
+def _due(page: Any, base: str, rid: str) -> dict[tuple[str, str], str]:
+    """The worker's due list, read in the browser: (timepoint, episode) -> status of the
+    person's rows.
+    """
+    page.goto(base + "/due/")
+    out = {}
+    for row in page.locator("main tbody tr").all():
+        cells = [c.inner_text().strip() for c in row.locator("td").all()]
+        if cells[0] == rid:
+            assert cells[1] == "phq-9"
+            out[(cells[2], cells[3])] = cells[5]
+    return out
+
+
+def _reports(page: Any, base: str) -> tuple[int, int]:
+    """(people with a baseline, with a follow-up) of Counselling's PHQ-9 on the reports
+    page, and the same two counts in the full impact report (asserted equal).
+    """
+    page.goto(base + "/reports/")
+    section = page.locator("main section", has_text="Counselling: phq-9")
+    if "Not available" in section.inner_text():
+        assert "no 'baseline' scores" in section.inner_text()
+        return 0, 0
+    facts = dict(zip(section.locator("dt").all_inner_texts(),
+                     section.locator("dd").all_inner_texts()))
+    counts = (int(facts["People with a baseline"]),
+              int(facts["With a follow-up"].split()[0]))
+    with page.expect_navigation():
+        section.locator("a", has_text="in the browser").click()
+    cards = page.locator(".card").all_inner_texts()
+    started = next(c for c in cards if "people started" in c)
+    followed = next(c for c in cards if "followed up" in c)
+    assert (int(started.split()[0]), int(followed.split()[0])) == counts
+    return counts
+
+
+def _modes(page: Any) -> dict[str, tuple[int, int]]:
+    """The impact report on screen: its breakdown by mode, mode -> (baseline, paired)."""
+    out = {}
+    for row in page.locator("tr", has_text="mode: ").all():
+        cells = row.locator("td").all_inner_texts()
+        out[cells[0].removeprefix("mode: ")] = (int(cells[1]), int(cells[2]))
+    return out
+
+
 def test_worker_day(browser: Any, server: dict[str, str], staffed: dict[str, Any]) -> None:
     base = server["base"]
     # --- the worker, on a phone-width tablet with JavaScript off
@@ -209,6 +263,13 @@ def test_worker_day(browser: Any, server: dict[str, str], staffed: dict[str, Any
     storage = tablet.storage_state()
     check_axe(browser, base + "/", storage)
     check_axe(browser, page.url, storage)
+    person = page.url
+    # the reports, read by the administrator on a desktop (workers see no reports)
+    office = browser.new_context(java_script_enabled=False, viewport=DESKTOP,
+                                 storage_state=staffed["admin"]).new_page()
+    assert _due(page, base, rid) == {("baseline", "1"): "due"}
+    assert _reports(office, base) == (0, 0)
+    page.goto(person)
     page.select_option("#id_method", "tablet")
     _submit(page, "form[action$='/collect/'] button[type=submit]")
     assert page.url.endswith("/tablet/")
@@ -239,6 +300,9 @@ def test_worker_day(browser: Any, server: dict[str, str], staffed: dict[str, Any
     _submit(page)
     assert page.url.endswith(f"/people/{rid}/")
     assert "baseline" in page.content() and "total: 8" in page.content()
+    assert _due(page, base, rid) == {}  # the baseline is done
+    assert _reports(office, base) == (1, 0)
+    assert _modes(office) == {"tablet": (1, 0)}
     # the alert is at the top of the dashboard
     page.goto(base + "/")
     alerts = page.locator("section.alerts")
@@ -259,6 +323,13 @@ def test_worker_day(browser: Any, server: dict[str, str], staffed: dict[str, Any
     page.fill("#id_action_taken", "Phoned the person; safety plan reviewed with them.")
     _submit(page)
     assert rid not in page.locator("section.alerts").inner_text()
+
+    # --- the episode is closed: its exit falls due
+    today = dt.date.today()
+    page.goto(person)
+    page.fill("#close-1", today.isoformat())
+    _submit(page, "form[action$='/episodes/1/close/'] button[type=submit]")
+    assert _due(page, base, rid) == {("exit", "1"): "due"}
 
     # --- a single-use link, completed on a second device
     page.goto(base + f"/people/{rid}/")
@@ -285,10 +356,25 @@ def test_worker_day(browser: Any, server: dict[str, str], staffed: dict[str, Any
     check_axe(browser, link)
     page.goto(base + f"/people/{rid}/")
     assert "exit" in page.content() and "total: 0" in page.content()
-    # --- a paper form keyed twice, with one difference reconciled side by side
+    assert _due(page, base, rid) == {}
+    # an exit on the baseline's own day is not a follow-up (the library pairs a baseline
+    # with a later form): both counts stay
+    assert _reports(office, base) == (1, 0)
+
+    # --- a second episode, opened 50 days ago: its baseline is overdue, its review due
+    opened = (today - dt.timedelta(days=50)).isoformat()
+    page.goto(person)
+    page.fill("#open-date", opened)
+    _submit(page, "form[action$='/episodes/'] button[type=submit]")
+    assert _due(page, base, rid) == {("baseline", "2"): "overdue (43 days)",
+                                     ("review", "2"): "due"}
+    # --- its paper baseline (dated the day it opened) keyed twice, with one difference
+    # reconciled side by side
     page.goto(base + f"/people/{rid}/")
     page.select_option("#id_measure_id", "phq-9")
-    page.fill("form[action$='/paper/'] input[name=timepoint]", "review")
+    page.fill("form[action$='/paper/'] input[name=timepoint]", "baseline")
+    page.select_option("form[action$='/paper/'] select[name=episode]", "2")
+    page.fill("form[action$='/paper/'] input[name=completed_on]", opened)
     _submit(page, "form[action$='/paper/'] button[type=submit]")
     assert "First keying" in page.content()
     check_axe(browser, page.url, tablet.storage_state())
@@ -307,7 +393,38 @@ def test_worker_day(browser: Any, server: dict[str, str], staffed: dict[str, Any
     page.check("input[name=pick_sleep][value=first]")
     _submit(page)
     assert page.url.endswith(f"/people/{rid}/"), page.inner_text("main")[:1500]
-    assert "review" in page.content() and "total: 5" in page.content()
+    assert opened in page.content() and "total: 5" in page.content()
+    assert _due(page, base, rid) == {("review", "2"): "due"}  # the overdue one is done
+    assert _reports(office, base) == (2, 0)
+    assert _modes(office) == {"paper": (1, 0), "tablet": (1, 0)}
+
+    # --- its review by telephone: the read-aloud script beside the keying form
+    page.goto(person)
+    page.fill("#phone_timepoint", "review")
+    page.select_option("#phone_episode", "2")
+    _submit(page, "form[action$='/telephone/'] button[type=submit]")
+    assert re.search(r"/telephone/\d+/$", page.url)
+    script = page.locator("aside.read-aloud").inner_text()
+    assert "Read-aloud script" in script and "Little interest or pleasure" in script
+    check_axe(browser, page.url, tablet.storage_state())
+    if SHOTS:
+        desk = browser.new_context(java_script_enabled=False, viewport=DESKTOP,
+                                   storage_state=tablet.storage_state())
+        d = desk.new_page()
+        d.goto(page.url)
+        shot(d, "telephone")
+        desk.close()
+    for name in ("interest", "down", "sleep", "tired", "appetite", "failure",
+                 "concentration", "psychomotor", "self_harm", "difficulty"):
+        page.check(f"main input[name={name}][value='0']")
+    _submit(page, "form.measure-form button[type=submit]")
+    assert page.url == person
+    review = page.locator("main table tbody tr", has_text="review").inner_text()
+    assert "telephone" in review and "total: 0" in review
+    assert _due(page, base, rid) == {}
+    assert _reports(office, base) == (2, 1)  # the review follows up episode 2's baseline
+    assert _modes(office) == {"paper": (1, 1), "tablet": (1, 0)}
+    office.context.close()
     for path in ("/people/", "/due/", "/account/"):
         check_axe(browser, base + path, tablet.storage_state())
     check_axe(browser, base + "/login/")

@@ -228,7 +228,8 @@ def test_invalid_answer_is_refused_without_storing(world: Any, client_for: Any) 
     phone = Client()
     phone.get(path)
     r = phone.post("/respond/", answers(interest="7"))
-    assert r.status_code == 400 and "not a valid answer" in r.content.decode()
+    assert r.status_code == 400
+    assert "Question 1: choose one of the answers given." in r.content.decode()
     assert Collection.objects.get(person=world.person_a).state == "open"
     assert len(stored(world.person_a.respondent_id)) == 0
 

@@ -92,7 +92,9 @@ def test_problems_on_send_are_listed_and_answers_kept(world: Any, client_for: An
     r = c.post("/tablet/", {**FORM, "serve_page": "9", "serve_nav": "finish", "difficulty": "7"})
     assert r.status_code == 400
     text = r.content.decode()
-    assert "value 7 is not a valid answer" in text and "Back to the questions" in text
+    # told by the question's number, in the form's words; no code, column or value
+    assert "<li>Question 10: choose one of the answers given.</li>" in text
+    assert "Back to the questions" in text and "difficulty" not in text.split("<main")[-1]
     assert 'href="/tablet/"' in text
     assert stored(world.person_a.respondent_id).empty
     # the form reopens where the first unanswered question is, answers kept

@@ -168,3 +168,67 @@ def test_unknown_language_falls_back_marked_english() -> None:
     assert str(say("nav_next", "pl")) == '<span lang="en" dir="ltr">Next</span>'
     assert str(say("progress", "cy", n=2, count=5)) == "Cwestiwn 2 o 5"
     assert str(say("saved_link", "en", date="<b>")).count("&lt;b&gt;") == 1
+
+
+def _strict_example(world: Any) -> str:
+    """The example measure, its first question required and its coping scale 0–20 (a
+    number box), published under a fresh id."""
+    from measurelib.serve.models import PublishedMeasure
+
+    mid = f"strict-{world.tag}"
+    built = EXAMPLE.read_text(encoding="utf-8").replace("id: feeling-today", f"id: {mid}", 1)
+    built = built.replace("    scale: faces5\n", "    scale: faces5\n    required: true\n", 1)
+    built = built.replace("    min: 0\n    max: 10\n", "    min: 0\n    max: 20\n", 1)
+    PublishedMeasure.objects.create(
+        team=world.team_a, measure_id=mid, version="1.0.0", title="How are you feeling?",
+        composer=built, built=built, sha256=hashlib.sha256(built.encode()).hexdigest())
+    return mid
+
+
+@pytest.mark.parametrize("lang", ["cy", "ar"])
+def test_refused_answers_are_explained_in_the_forms_language(world: Any, lang: str) -> None:
+    """Bad answers posted to a Welsh and an Arabic form: every message the library's checks
+    give is shown in the form's language, naming the question by its number."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from measurelib.serve.models import Collection, hash_token
+
+    mid = _strict_example(world)
+    token = f"bad{lang}{world.tag}" + "y" * 20
+    collection = Collection.objects.create(
+        kind="link", person=world.person_a, measure_id=mid, timepoint="baseline",
+        token_hash=hash_token(token), lang=lang, paging="page",
+        expires_at=timezone.now() + timedelta(days=7))
+    phone = Client()
+    assert phone.get(f"/r/{token}").status_code == 302
+    page = phone.get("/respond/").content.decode()
+    assert 'type="number"' in page  # the 0–20 question is a number box
+    post = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
+    post.pop("csrfmiddlewaretoken", None)
+    # question 1 (required) unanswered, 2 off the scale, 3 not a number, 4 out of range
+    post.update({"mood": "", "calm": "9", "talk": "often", "coping": "25",
+                 "serve_nav": "finish"})
+    r = phone.post("/respond/", post)
+    assert r.status_code == 400
+    body = html.unescape(r.content.decode())
+    assert f'lang="{lang}"' in body
+    shown = re.findall(r"<li>(.*?)</li>", body.split("<main")[-1])
+    expected = [ui_text("msg_choose", lang)[0].format(n=2),
+                ui_text("msg_choose", lang)[0].format(n=3),
+                ui_text("msg_number", lang)[0].format(n=4, min=0, max=20),
+                ui_text("msg_required", lang)[0].format(n=1)]
+    assert shown == expected
+    assert all(ui_text(k, lang)[1] == lang for k in ("msg_choose", "msg_number", "msg_required"))
+    main = body.split("<main")[-1]
+    for english in ("Question", "choose one", "not a valid answer", "not a number", "calm",
+                    "coping", "row 1", "column"):
+        assert english not in main, english
+    assert ui_text("problem_back", lang)[0] in main
+    # nothing stored; the link stays open with the answers kept
+    collection.refresh_from_db()
+    assert collection.state == "open"
+    from measurelib.serve import _library
+
+    assert _library.store().administrations(respondent_id=world.person_a.respondent_id,
+                                            responses=False).empty

@@ -58,6 +58,9 @@ def _objects(world: Any) -> Any:
         world.extra["paper"] = PaperEntry.objects.create(
             person=world.person_a, measure_id="phq-9", timepoint="baseline",
             completed_on=dt.date(2026, 11, 1))
+        world.extra["telephone"] = PaperEntry.objects.create(
+            person=world.person_a, measure_id="phq-9", timepoint="review", mode="telephone",
+            completed_on=dt.date(2026, 11, 2))
         world.extra["printed"] = PrintedForm.objects.create(
             code=PrintedForm.new_code(), person=world.person_a, measure_id="phq-9",
             timepoint="review", created_by=world.users["worker"])
@@ -123,6 +126,11 @@ ROUTES = [
           data=lambda w: {"measure_id": "phq-9", "timepoint": "baseline", "episode": "1",
                           "completed_on": "2026-11-01"}),
     Route("script", "GET", lambda w: f"/people/{_pa(w)}/script/phq-9/", PEOPLE),
+    Route("telephone_start", "POST", lambda w: f"/people/{_pa(w)}/telephone/", PEOPLE,
+          data=lambda w: {"measure_id": "phq-9", "timepoint": "review", "episode": "1",
+                          "completed_on": "2026-11-01"}),
+    Route("telephone_key", "GET", lambda w: f"/telephone/{_objects(w)['telephone'].pk}/",
+          PEOPLE),
     Route("print", "GET", lambda w: f"/people/{_pa(w)}/print/phq-9/", PEOPLE),
     Route("print_start", "POST", lambda w: f"/people/{_pa(w)}/printed/", PEOPLE,
           data=lambda w: {"measure_id": "phq-9", "timepoint": "review", "episode": "1",
@@ -271,6 +279,7 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
     rid = world.person_a.respondent_id
     for path in (f"/people/{rid}/", f"/people/{rid}/edit/", f"/alerts/{objs['alert'].pk}/",
                  f"/paper/{objs['paper'].pk}/", f"/paper/{objs['paper'].pk}/reconcile/",
+                 f"/telephone/{objs['telephone'].pk}/",
                  f"/people/{rid}/script/phq-9/", f"/people/{rid}/print/phq-9/",
                  f"/people/{rid}/feedback/phq-9/", f"/paper/code/{objs['printed'].code}/",
                  f"/paper/printed/{objs['printed'].code}.pdf",
@@ -291,6 +300,9 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
         f"/people/{rid}/paper/": {"measure_id": "phq-9", "timepoint": "baseline",
                                   "episode": "1", "completed_on": "2026-11-01"},
         f"/paper/{objs['paper'].pk}/": {"measure_id": "phq-9", "interest": "1"},
+        f"/people/{rid}/telephone/": {"measure_id": "phq-9", "timepoint": "review",
+                                      "episode": "1", "completed_on": "2026-11-01"},
+        f"/telephone/{objs['telephone'].pk}/": {"measure_id": "phq-9", "interest": "1"},
         "/due/record/": {"respondent_id": rid, "episode": "1", "measure_id": "phq-9",
                          "timepoint": "baseline", "status": "declined"},
         f"/people/{rid}/printed/": {"measure_id": "phq-9", "timepoint": "baseline",
@@ -306,7 +318,9 @@ def test_idor_on_every_id(world: Any, client_for: Any) -> None:
     assert Collection.objects.get(pk=objs["link"].pk).revoked_at is None
     assert Collection.objects.filter(person=world.person_a).count() == 1
     objs["paper"].refresh_from_db()
-    assert objs["paper"].first == "" and world.person_a.paper.count() == 1
+    assert objs["paper"].first == "" and world.person_a.paper.count() == 2  # + telephone
+    objs["telephone"].refresh_from_db()
+    assert objs["telephone"].stored_at is None
     # a lead cannot open another team's settings
     lead = client_for("lead")
     assert lead.get(f"/manage/teams/{world.team_b.pk}/").status_code == 404

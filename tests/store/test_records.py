@@ -220,3 +220,55 @@ def test_erasure_property(store: Any, forms: list[tuple[int, str, int, int]],
     assert set(after["pk"]) == others
     assert set(store.scores()["administration"]) <= set(after["pk"])
     assert target not in set(store.table("respondents")["respondent_id"])
+
+
+_forms = iter(range(10**6))
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({k: st.one_of(st.none(), st.integers(0, 3)) for k in CALM}),
+       st.sampled_from(["baseline", "review"]))
+def test_a_new_forms_key_and_alerts_are_those_of_the_stored_row(
+        store: Any, answers: dict[str, int | None], timepoint: str) -> None:
+    """A new form's key and alerts come from the import that stored it (nothing read back,
+    nothing scored again): the same as reading the row back and scoring the answers."""
+    from measurelib.outcomes.store._records import fired_alerts
+
+    rid = f"K{next(_forms)}"
+    got = _add(store, rid, answers, timepoint=timepoint)  # type: ignore[arg-type]
+    assert got.created and got.n_inserted == 1
+    adm = store.administrations(respondent_id=rid, responses=False)
+    assert adm["pk"].tolist() == [got.administration]
+    expected = fired_alerts(PHQ9, pd.DataFrame([answers]))
+    assert got.alerts == expected
+    again = _add(store, rid, answers,  # type: ignore[arg-type]
+                 timepoint=timepoint)  # the retry path reads it back: the same answer
+    assert not again.created and again.administration == got.administration
+    assert again.alerts == got.alerts
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(["1", "2"]),
+                          st.one_of(st.none(), st.sampled_from(["north", "south"])),
+                          st.integers(1, 28)), min_size=1, max_size=80))
+def test_episodes_of_a_chunk_are_the_same_by_pandas_and_by_python(
+        rows: list[tuple[str, str, str | None, int]]) -> None:
+    """A few rows are grouped in plain Python, many by pandas: the same episodes, services
+    (the first given) and start dates (the earliest), in the same order."""
+    import measurelib.outcomes.store._import as imp
+
+    named = pd.DataFrame({
+        "respondent_id": pd.Series([r[0] for r in rows], dtype="string"),
+        "episode": pd.Series([r[1] for r in rows], dtype="string"),
+        "service": pd.Series([r[2] for r in rows], dtype="string"),
+        "date": pd.to_datetime([f"2026-01-{r[3]:02d}" for r in rows])})
+    got = imp.episode_rows(named)
+    big = pd.concat([named] * (65 // len(named) + 1), ignore_index=True)  # > 64: pandas
+    assert imp.episode_rows(big) == got
+    first: dict[tuple[str, str], list[object]] = {}
+    for rid, ep, service, day in rows:
+        g = first.setdefault((rid, ep), [None, 99])
+        g[0] = g[0] if g[0] is not None else service
+        g[1] = min(int(g[1]), day)  # type: ignore[call-overload]
+    assert got == [(rid, ep, s, f"2026-01-{d:02d}") for (rid, ep), (s, d) in first.items()]

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         METADATA_FIELDS,
         SubmissionResult,
         parse_submission,
+        submission_messages,
     )
 
 _LAZY = {
@@ -60,6 +61,7 @@ _LAZY = {
     "METADATA_FIELDS": "_submission",
     "SubmissionResult": "_submission",
     "parse_submission": "_submission",
+    "submission_messages": "_submission",
     "ui_text": "_i18n",
 }
 __all__ = [
@@ -79,6 +81,7 @@ __all__ = [
     "pictogram_names",
     "render",
     "resolve_graphic",
+    "submission_messages",
     "ui_text",
     "with_overlay",
     "write_entry_sheet",

@@ -86,6 +86,13 @@ UI: dict[str, dict[str, str]] = {
         "conv_se": "SE",
         "ph_question": "question {label}",
         "ph_answer": "answer {value} of question {code}",
+        # what a person is told when a form they sent cannot be used (submission_messages)
+        "msg_required": "Question {n} needs an answer.",
+        "msg_choose": "Question {n}: choose one of the answers given.",
+        "msg_number": "Question {n}: write a number from {min} to {max}.",
+        "msg_other_form": "These answers are for another version of this questionnaire. "
+                          "Please open the questionnaire again.",
+        "msg_unreadable": "Part of the form could not be read. Please go back and try again.",
     },
     "cy": {
         "respondent_id": "Rhif adnabod",
@@ -163,6 +170,13 @@ UI: dict[str, dict[str, str]] = {
                             "trwyddedig. Peidiwch â'i defnyddio gydag ymatebwyr.",
         "ph_question": "cwestiwn {label}",
         "ph_answer": "ateb {value} i gwestiwn {code}",
+        "msg_required": "Mae angen ateb i gwestiwn {n}.",
+        "msg_choose": "Cwestiwn {n}: dewiswch un o'r atebion a roddwyd.",
+        "msg_number": "Cwestiwn {n}: ysgrifennwch rif o {min} i {max}.",
+        "msg_other_form": "Mae'r atebion hyn ar gyfer fersiwn arall o'r holiadur hwn. Agorwch "
+                          "yr holiadur eto, os gwelwch yn dda.",
+        "msg_unreadable": "Nid oedd modd darllen rhan o'r ffurflen. Ewch yn ôl a rhowch "
+                          "gynnig arall arni.",
     },
     "ar": {
         "respondent_id": "رقم المستجيب",
@@ -234,6 +248,12 @@ UI: dict[str, dict[str, str]] = {
                             "تستخدمه مع المستجيبين.",
         "ph_question": "السؤال {label}",
         "ph_answer": "الإجابة {value} للسؤال {code}",
+        "msg_required": "السؤال {n} يحتاج إلى إجابة.",
+        "msg_choose": "السؤال {n}: اختر إحدى الإجابات المعروضة.",
+        "msg_number": "السؤال {n}: اكتب رقمًا من {min} إلى {max}.",
+        "msg_other_form": "هذه الإجابات لنسخة أخرى من هذا الاستبيان. يرجى فتح الاستبيان مرة "
+                          "أخرى.",
+        "msg_unreadable": "تعذّرت قراءة جزء من النموذج. يرجى الرجوع والمحاولة مرة أخرى.",
     },
 }
 

@@ -7,6 +7,11 @@ as text, plus hidden fields ``measure_id``, ``measure_version``, ``respondent_ty
 :func:`parse_submission` checks the answers with the scoring engine's own
 :func:`measurelib.scoring._score.validate_responses`, so a posted form and a spreadsheet row obey
 exactly the same rules.
+
+:func:`submission_messages` turns the problems of a refused submission into what the
+person who filled in the form is told — naming the question by its number, in the form's
+language, from the forms' one word table (``forms/_i18n.py``) — for a web service or any
+system that receives the form.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from measurelib._results import Result
-from measurelib.definition import Measure
+from measurelib.definition import Measure, NumericScale, VisualAnalogueScale
 from measurelib.errors import DataError, Diagnostic, Location
-from measurelib.scoring import column_specs, validate_responses
+from measurelib.forms._i18n import ui_text
+from measurelib.scoring import BLANKS, column_specs, validate_responses
 
-__all__ = ["METADATA_FIELDS", "SubmissionResult", "parse_submission"]
+__all__ = ["METADATA_FIELDS", "SubmissionResult", "parse_submission", "submission_messages"]
 
 METADATA_FIELDS = ("respondent_id", "date", "timepoint", "worker", "respondent_type", "mode",
                    "episode", "site", "service")
@@ -107,8 +113,38 @@ def _one(name: str, values: list[str], problems: list[Diagnostic]) -> str:
     return given[0] if given else ""
 
 
+def _questions(measure: Measure) -> dict[str, tuple[str, str, bool]]:
+    """Response column -> (question number as the form prints it, scale id, required)."""
+    out: dict[str, tuple[str, str, bool]] = {}
+    for i, item in enumerate(measure.items):
+        number = str(i + 1)
+        if item.personalised is not None:
+            for n, col in enumerate(item.columns(), start=1):
+                need = item.required and n <= item.personalised.min_count
+                out[col] = (f"{number}.{n}", item.scale, need)
+                out[f"{col}_text"] = (f"{number}.{n}", "", False)
+            continue
+        out[item.id] = (number, item.scale, item.required)
+        for k, fu in enumerate(item.follow_up):
+            out[f"{item.id}_{fu.id}"] = (f"{number}{chr(97 + k)}", fu.scale, False)
+    return out
+
+
+def _unanswered(measure: Measure, raw: dict[str, str]) -> list[Diagnostic]:
+    """A problem for each question the measure marks ``required`` left blank."""
+    problems = []
+    for col, (number, _, required) in _questions(measure).items():
+        if required and col in raw and raw[col].strip().lower() in BLANKS:
+            problems.append(Diagnostic(
+                "answer-required", f"question {number} ({col!r}) is required but was not "
+                "answered", "Answer the question (the form marks it required).",
+                Location(_WHERE, field=col)))
+    return problems
+
+
 def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = True,
-                     on_invalid: str = "error") -> SubmissionResult:
+                     on_invalid: str = "error",
+                     check_required: bool = False) -> SubmissionResult:
     """Turn the fields an HTML form posted into a validated response row.
 
     Parameters
@@ -124,6 +160,10 @@ def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = 
     on_invalid : {"error", "missing"}
         An answer that is not valid for its item raises :class:`~measurelib.DataError`
         (``"error"``) or is treated as missing (``"missing"``).
+    check_required : bool, default False
+        Refuse a submission that leaves a question the measure marks ``required: true``
+        unanswered (code ``answer-required``), as for forms people fill in themselves.
+        Paper keyed by staff leaves it False: a blank on paper is what the person gave.
 
     Returns
     -------
@@ -134,8 +174,10 @@ def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = 
     ------
     DataError
         A value is not an answer the item allows (code ``invalid-answer`` /
-        ``not-a-number``, naming the field), or the form was for another measure
-        (``form-wrong-measure``).
+        ``not-a-number``, naming the field), a required question is unanswered
+        (``answer-required``, with ``check_required``), or the form was for another
+        measure (``form-wrong-measure``). :func:`submission_messages` says what to tell
+        the respondent.
 
     Examples
     --------
@@ -187,8 +229,17 @@ def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = 
     numeric = [s.name for s in column_specs(measure)]
     frame = pd.DataFrame([{c: raw[c] for c in numeric}], columns=numeric, dtype=object)
     policy: Literal["error", "missing"] = "missing" if on_invalid == "missing" else "error"
-    checked = validate_responses(measure, frame, on_invalid=policy, file=_WHERE,
-                                 first_row=1, lang=lang)
+    unanswered = _unanswered(measure, raw) if check_required else []
+    try:
+        checked = validate_responses(measure, frame, on_invalid=policy, file=_WHERE,
+                                     first_row=1, lang=lang)
+    except DataError as exc:  # every problem at once: invalid answers, then blanks
+        if not unanswered:
+            raise
+        raise DataError([*exc.errors, *unanswered], title=exc.title) from None
+    if unanswered:
+        raise DataError(unanswered, title=f"{len(unanswered)} required question(s) not "
+                        "answered in the form submission")
     responses: dict[str, Any] = {}
     n_answered = n_missing = 0
     values = checked.values
@@ -207,3 +258,67 @@ def parse_submission(measure: Measure, form_data: Any, *, check_measure: bool = 
     return SubmissionResult(measure_id=measure.id, measure_version=measure.version, lang=lang,
                       responses=responses, metadata=metadata, ignored=ignored,
                       n_answered=n_answered, n_missing=n_missing)
+
+
+def submission_messages(measure: Measure, error: Any, lang: str | None = None) -> list[str]:
+    """What to tell the person who filled in a form that :func:`parse_submission` refused:
+    one plain sentence per question (named by the number the form prints), in the form's
+    language, without codes, columns or the values given.
+
+    The sentences come from the forms' word table (:func:`ui_text`, e.g. ``msg_required``,
+    ``msg_choose``, ``msg_number``), so they are in every language the forms ship; a
+    language without them falls back to English.
+
+    Parameters
+    ----------
+    measure : Measure
+        The measure whose form was posted.
+    error : DataError
+        What :func:`parse_submission` raised (or a list of its diagnostics).
+    lang : str, optional
+        The form's language (the posted ``lang`` field); default: the measure's.
+
+    Returns
+    -------
+    list of str
+        The sentences, in the order of the problems, each once.
+
+    Examples
+    --------
+    >>> import measurelib as ml
+    >>> m = ml.load("phq-9")
+    >>> try:
+    ...     ml.parse_submission(m, {"interest": "7"})
+    ... except ml.DataError as exc:
+    ...     print(submission_messages(m, exc, "cy"))
+    ["Cwestiwn 1: dewiswch un o'r atebion a roddwyd."]
+    """
+    code = lang or measure.language
+    questions = _questions(measure)
+    out: list[str] = []
+    for d in getattr(error, "errors", error):
+        col = getattr(getattr(d, "location", None), "field", None)
+        number, scale_id, _ = questions.get(str(col), ("", "", False))
+        key, args = "msg_unreadable", {}
+        if d.code == "form-wrong-measure":
+            key = "msg_other_form"
+        elif number and d.code == "answer-required":
+            key, args = "msg_required", {"n": number}
+        elif number and d.code in ("invalid-answer", "not-a-number"):
+            scale = measure.scales.get(scale_id)
+            boxed = isinstance(scale, VisualAnalogueScale) or (
+                isinstance(scale, NumericScale) and len(scale.values()) > 11)
+            if boxed and isinstance(scale, (NumericScale, VisualAnalogueScale)):
+                key, args = "msg_number", {"n": number, "min": _num(scale.min),
+                                           "max": _num(scale.max)}
+            else:
+                key, args = "msg_choose", {"n": number}
+        text = ui_text(key, code)[0].format(**args)
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def _num(value: Any) -> str:
+    f = float(value)
+    return str(int(f)) if f.is_integer() else str(f)

@@ -18,6 +18,7 @@ An episode ends on its closing date (:meth:`Store.close_episode`) or at its firs
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -209,15 +210,24 @@ def stored_schedules(store: Any) -> list[Schedule]:
 
     A stored schedule without ``service:`` applies to the service it is stored for.
     """
-    out = []
-    services = store.table("services")
-    for rec in services.itertuples(index=False):
-        if rec.schedule:
-            sched = loads_schedule(rec.schedule, f"<schedule of service {rec.service}>")
-            if sched.service is None:
-                sched = sched.model_copy(update={"service": rec.service})
-            out.append(sched)
-    return out
+    from sqlalchemy import select
+
+    from measurelib.outcomes.store._tables import services
+
+    # read on every import and every form stored: two columns, no DataFrame, and each
+    # stored text parsed once per process (a schedule is replaced, never edited in place)
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(services.c.service, services.c.schedule)
+                            .where(services.c.schedule.is_not(None))).all()
+    return [_stored_schedule(str(service), str(text)) for service, text in rows if text]
+
+
+@functools.lru_cache(maxsize=256)
+def _stored_schedule(service: str, text: str) -> Schedule:
+    sched = loads_schedule(text, f"<schedule of service {service}>")
+    if sched.service is None:
+        sched = sched.model_copy(update={"service": service})
+    return sched
 
 
 def _plan(store: Any, schedule: Schedule, on: _dt.date,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -16,8 +17,8 @@ from typing import Any
 import measurelib as ml
 
 __all__ = ["check_schedule", "close_episode", "collectable_measures", "form_html",
-           "load_measure", "open_episode", "parse_form", "person_scores", "read_fhir_response",
-           "service_administrations", "service_report", "store", "store_submission"]
+           "form_problems", "load_measure", "open_episode", "parse_form", "person_scores",
+           "read_fhir_response", "service_administrations", "service_report", "store", "store_submission"]
 
 _STORES: dict[str, Any] = {}
 _LOCK = threading.Lock()
@@ -46,10 +47,24 @@ def create_store_schema(url: str) -> str | None:
 
 
 def close_stores() -> None:
+    forget_latest()  # another database may come next
     with _LOCK:
         for s in _STORES.values():
             s.close()
         _STORES.clear()
+
+
+#: how long the newest published version of a measure is taken as known (seconds): a
+#: request asks for it several times (the form, its checks, storing), and a busy worker
+#: many times a second; a publish in this process forgets it at once (``forget_latest``),
+#: one in another worker is seen within this time
+LATEST_SECONDS = 1.0
+_LATEST: dict[str, tuple[float, tuple[str, str, str] | None]] = {}
+
+
+def forget_latest(*_args: Any, **_kwargs: Any) -> None:
+    """Forget the newest published versions looked up (a version was published or deleted)."""
+    _LATEST.clear()
 
 
 def load_measure(measure_id: str) -> ml.Measure:
@@ -58,7 +73,13 @@ def load_measure(measure_id: str) -> ml.Measure:
     """
     from measurelib.serve._composer_lib import latest_published
 
-    key = latest_published(measure_id)
+    now = time.monotonic()
+    hit = _LATEST.get(measure_id)
+    if hit is not None and now - hit[0] < LATEST_SECONDS:
+        key = hit[1]
+    else:
+        key = latest_published(measure_id)
+        _LATEST[measure_id] = (now, key)
     if key is not None:
         return _published_measure(*key)
     return _catalog_measure(measure_id)
@@ -136,8 +157,9 @@ def check_form_options(measure_id: str, *, lang: str | None, respondent: str,
 _FORM_FIELDS = ("measure_id", "measure_version", "lang", "respondent_type")
 
 
-def parse_form(measure: ml.Measure, post: Any) -> Any:
-    """The posted answers, validated (:func:`measurelib.parse_submission`).
+def parse_form(measure: ml.Measure, post: Any, *, check_required: bool = False) -> Any:
+    """The posted answers, validated (:func:`measurelib.parse_submission`; with
+    ``check_required`` a question the measure marks required must be answered).
 
     Only the measure's response columns and the form's own fields are passed on: who the
     respondent is, the timepoint and the service come from the server, never from what was
@@ -146,7 +168,14 @@ def parse_form(measure: ml.Measure, post: Any) -> Any:
     allowed = set(measure.response_columns()) | set(_FORM_FIELDS)
     data = {key: post.getlist(key) if hasattr(post, "getlist") else post[key]
             for key in list(post) if key in allowed}
-    return ml.parse_submission(measure, data)
+    return ml.parse_submission(measure, data, check_required=check_required)
+
+
+def form_problems(measure: ml.Measure, error: Any, lang: str) -> list[str]:
+    """What the person who filled in a refused form is told, in the form's language
+    (:func:`measurelib.forms.submission_messages`): one sentence per question, no codes.
+    """
+    return list(ml.forms.submission_messages(measure, error, lang))
 
 
 def fired_alerts(measure: ml.Measure, submission: Any) -> list[Any]:

@@ -56,12 +56,14 @@ def paper_start(request: HttpRequest, respondent_id: str) -> HttpResponse:
     return redirect("serve:paper_key", pk=entry.pk)
 
 
-def _entry(request: HttpRequest, pk: int) -> PaperEntry:
+def entry_for(request: HttpRequest, pk: int) -> PaperEntry:
+    """A keying of a person of the user's teams (else 404)."""
     return get_object_or_404(PaperEntry.objects.select_related("person", "person__team"),
                              pk=pk, person__in=people_of(request.user))
 
 
-def _store(request: HttpRequest, entry: PaperEntry, responses: dict[str, Any]) -> None:
+def store_entry(request: HttpRequest, entry: PaperEntry, responses: dict[str, Any]) -> None:
+    """Store keyed answers once, with the entry's mode (``paper`` or ``telephone``)."""
     measure = lib.load_measure(entry.measure_id)
     claimed = PaperEntry.objects.filter(pk=entry.pk, stored_at__isnull=True).update(
         stored_at=timezone.now(), stored_by=request.user)
@@ -69,7 +71,7 @@ def _store(request: HttpRequest, entry: PaperEntry, responses: dict[str, Any]) -
         raise Http404("already stored")
     try:
         record(request, entry.person, measure, _Answers(responses), episode=entry.episode,
-               timepoint=entry.timepoint, mode="paper", worker=request.user.get_username(),
+               timepoint=entry.timepoint, mode=entry.mode, worker=request.user.get_username(),
                date=entry.completed_on.isoformat(),
                responsible=entry.person.key_worker or request.user)
     except Exception:
@@ -78,19 +80,36 @@ def _store(request: HttpRequest, entry: PaperEntry, responses: dict[str, Any]) -
     PaperEntry.objects.filter(pk=entry.pk).update(first="", second="")
 
 
-def _refused(request: HttpRequest, exc: Any) -> HttpResponse:
-    """The store refused the form (both keyings are kept, so nothing is lost)."""
-    problems = [getattr(d, "message", str(d)) for d in getattr(exc, "errors", [])]
+_ANSWER_CODES = ("invalid-answer", "not-a-number", "answer-required", "form-wrong-measure")
+
+
+def problems_page(request: HttpRequest, exc: Any, measure: ml.Measure,
+                  title: str) -> HttpResponse:
+    """Why keyed answers cannot be used or stored (what was keyed is kept, so nothing is
+    lost).
+    """
+    errors = list(getattr(exc, "errors", []))
+    answers = [d for d in errors if d.code in _ANSWER_CODES]
+    # a keyed answer: its question by the number the keying screen shows; else (the store
+    # refused the form) the store's own words
+    problems = lib.form_problems(measure, answers, "en") if answers else []
+    problems += [d.message for d in errors if d.code not in _ANSWER_CODES]
     return render(request, "serve/message.html", {
-        "title": "These answers cannot be stored",
-        "text": " ".join(problems) or str(exc)}, status=400)
+        "title": title, "text": " ".join(dict.fromkeys(problems)) or str(exc)}, status=400)
+
+
+def _refused(request: HttpRequest, exc: Any, measure: ml.Measure) -> HttpResponse:
+    """The store refused the form (both keyings are kept, so nothing is lost)."""
+    return problems_page(request, exc, measure, "These answers cannot be stored")
 
 
 @role_required(*PEOPLE_ROLES)
 @require_http_methods(["GET", "POST"])
 def paper_key(request: HttpRequest, pk: int) -> HttpResponse:
     """The keying screen: the first keying, then the second."""
-    entry = _entry(request, pk)
+    entry = entry_for(request, pk)
+    if entry.mode == "telephone":
+        return redirect("serve:telephone_key", pk=entry.pk)
     if entry.stored_at is not None:
         return redirect("serve:person", respondent_id=entry.person.respondent_id)
     if entry.first and entry.second:
@@ -101,10 +120,7 @@ def paper_key(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             sub = lib.parse_form(measure, request.POST)
         except ml.DataError as exc:
-            problems = [getattr(d, "message", str(d)) for d in getattr(exc, "errors", [])]
-            return render(request, "serve/message.html", {
-                "title": "These answers cannot be used",
-                "text": " ".join(problems) or str(exc)}, status=400)
+            return problems_page(request, exc, measure, "These answers cannot be used")
         keyed = json.dumps(sub.responses, sort_keys=True)
         if which == "first":
             PaperEntry.objects.filter(pk=entry.pk).update(first=keyed, first_by=request.user)
@@ -114,9 +130,9 @@ def paper_key(request: HttpRequest, pk: int) -> HttpResponse:
         audit(request, "paper-keyed", person=entry.person, detail="second keying")
         if json.loads(entry.first) == sub.responses:
             try:
-                _store(request, entry, dict(sub.responses))
+                store_entry(request, entry, dict(sub.responses))
             except ml.DataError as exc:  # e.g. a timepoint the schedule does not declare
-                return _refused(request, exc)
+                return _refused(request, exc, measure)
             from django.contrib import messages
 
             messages.success(request, "Both keyings agree; the form is stored.")
@@ -130,7 +146,8 @@ def paper_key(request: HttpRequest, pk: int) -> HttpResponse:
     banner = format_html(
         '<p class="keying-banner"><strong>{} keying</strong> of the paper form of {}: {}, {}, '
         'dated {}. <a href="{}" target="_blank" rel="noopener">Read-aloud script</a> '
-        '(opens beside this screen, for answers given by telephone).</p>',
+        '(opens in a new tab; for answers given by telephone, start a telephone form on '
+        'the person\'s page instead: it shows the script beside the form).</p>',
         which.capitalize(), entry.person.respondent_id, entry.measure_id, entry.timepoint,
         entry.completed_on.isoformat(), script_url)
     page = page.replace("<main>", "<main>\n" + banner, 1)
@@ -143,8 +160,9 @@ def paper_key(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def paper_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
     """Side by side: the answers the two keyings disagree on; choose the one on paper."""
-    entry = _entry(request, pk)
-    if entry.stored_at is not None or not (entry.first and entry.second):
+    entry = entry_for(request, pk)
+    if entry.mode == "telephone" or entry.stored_at is not None or not (entry.first
+                                                                       and entry.second):
         return redirect("serve:paper_key", pk=entry.pk)
     first, second = json.loads(entry.first), json.loads(entry.second)
     measure = lib.load_measure(entry.measure_id)
@@ -161,9 +179,9 @@ def paper_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
             chosen[col] = first.get(col) if pick == "first" else second.get(col)
         if not error:
             try:
-                _store(request, entry, chosen)
+                store_entry(request, entry, chosen)
             except ml.DataError as exc:  # e.g. a timepoint the schedule does not declare
-                return _refused(request, exc)
+                return _refused(request, exc, measure)
             audit(request, "paper-reconciled", person=entry.person,
                   detail=f"{len(differ)} difference(s)")
             from django.contrib import messages

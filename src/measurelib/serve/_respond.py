@@ -69,11 +69,11 @@ def _submit(request: HttpRequest, collection: Collection, mode: str,
     """
     measure = lib.load_measure(collection.measure_id)
     try:
-        submission = lib.parse_form(measure, data)
-    except ml.DataError as exc:
-        problems = [getattr(d, "message", str(d)) for d in getattr(exc, "errors", [])]
+        submission = lib.parse_form(measure, data, check_required=True)
+    except ml.DataError as exc:  # told in the form's language, question by question
+        problems = lib.form_problems(measure, exc, words.lang_of(collection)[0])
         return render(request, "serve/respond_problem.html", words.context(
-            collection, problems=problems or [str(exc)], back=request.path), status=400)
+            collection, problems=problems, back=request.path), status=400)
     return store_claimed(request, collection, measure, submission, mode)
 
 
@@ -107,9 +107,11 @@ def store_claimed(request: HttpRequest, collection: Collection, measure: ml.Meas
                      f"{', '.join(d.code for d in errors)}")
         conflict = any(d.code == "store-form-conflict" for d in errors)
         lang = words.lang_of(collection)[0]
-        problems = [_plain_problem(d, lang) for d in errors] or [str(exc).splitlines()[0]]
-        if not conflict:
-            problems.append(words.plain("stored_kept", lang))
+        # the person is told in their form's language; what the store said otherwise
+        # (e.g. a timepoint the schedule lacks) is for the worker, in English, marked so
+        problems: list[Any] = [words.plain("stored_conflict", lang)] if conflict else [
+            words.english(str(d.message), lang) for d in errors] + [
+            words.plain("stored_kept", lang)]
         return render(request, "serve/respond_problem.html", words.context(
             collection, title=words.plain("stored_not_title", lang), problems=problems,
             back=request.path), status=409 if conflict else 400)
@@ -121,13 +123,6 @@ def store_claimed(request: HttpRequest, collection: Collection, measure: ml.Meas
     request.session[DONE_KEY] = {"pk": collection.pk,
                                  "alerts": [a.alert_id for a in stored.alerts]}
     return None
-
-
-def _plain_problem(diag: Any, lang: str) -> str:
-    """What a respondent is told when the store refuses a form (no ids, no answers)."""
-    if diag.code == "store-form-conflict":
-        return words.plain("stored_conflict", lang)
-    return str(diag.message)
 
 
 def _answer(request: HttpRequest, collection: Collection, mode: str) -> HttpResponse | str:
@@ -234,7 +229,8 @@ def record(request: HttpRequest, person: Any, measure: ml.Measure, submission: A
           detail=f"{measure.id} {timepoint} by {mode}: "
                  f"{'stored' if stored.created else 'already stored for that date'}; "
                  f"{len(alerts)} alert(s)",
-          username=user.get_username() if mode == "paper" and user is not None else "")
+          username=user.get_username() if mode in ("paper", "telephone") and user is not None
+          else "")
     return stored
 
 

@@ -48,6 +48,15 @@ def say(key: str, lang: str, **fields: Any) -> SafeString:
     return SafeString(body)
 
 
+def english(text: str, lang: str) -> SafeString:
+    """Text that only exists in English (e.g. a message of the store for the worker), marked
+    ``lang="en" dir="ltr"`` on a page in another language.
+    """
+    if lang.split("-")[0] == "en":
+        return SafeString(conditional_escape(text))
+    return format_html('<span lang="en" dir="ltr">{}</span>', text)
+
+
 class Words(dict[str, SafeString]):
     """The words of one language for a template, looked up as used: ``{{ t.nav_next }}``."""
 

@@ -308,6 +308,10 @@ class PaperEntry(models.Model):
     measure_id = models.CharField(max_length=64)
     timepoint = models.CharField(max_length=64)
     completed_on = models.DateField()
+    #: how the answers were given: on a paper form (keyed twice) or by telephone (keyed
+    #: once, as the person answers); the Store's mode of the administration
+    mode = models.CharField(max_length=16, default="paper",
+                            choices=(("paper", "paper"), ("telephone", "telephone")))
     first = models.TextField(blank=True, default="")
     first_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                  null=True, blank=True, related_name="+")
@@ -327,6 +331,8 @@ class PaperEntry(models.Model):
         """Where the keying is: first, second, differences, stored."""
         if self.stored_at is not None:
             return "stored"
+        if self.mode == "telephone":
+            return "telephone, to key"
         if not self.first:
             return "first keying"
         if not self.second:

@@ -17,6 +17,7 @@ from measurelib.serve import (
                              _retention,
                              _risk,
                              _send,
+                             _telephone,
                              views,
 )
 
@@ -43,6 +44,9 @@ urlpatterns = [
     path("people/<str:respondent_id>/collect/", views.collect, name="collect"),
     path("people/<str:respondent_id>/paper/", _paper.paper_start, name="paper_start"),
     path("people/<str:respondent_id>/script/<str:measure_id>/", _paper.script, name="script"),
+    path("people/<str:respondent_id>/telephone/", _telephone.telephone_start,
+         name="telephone_start"),
+    path("telephone/<int:pk>/", _telephone.telephone_key, name="telephone_key"),
     path("people/<str:respondent_id>/print/<str:measure_id>/", _paper.printable,
          name="print"),
     path("people/<str:respondent_id>/feedback/<str:measure_id>/", views.feedback,

@@ -36,6 +36,7 @@ from measurelib.serve._auth import (
 from measurelib.serve._due import due_for_team
 from measurelib.serve._middleware import TABLET_KEY
 from measurelib.serve._paper import paper_form
+from measurelib.serve._telephone import telephone_form
 from measurelib.serve.forms import (
     AccountForm,
     AlertActionForm,
@@ -215,6 +216,7 @@ def person(request: HttpRequest, respondent_id: str) -> HttpResponse:
         "episodes": p.episodes.all(), "collections": p.collections.all()[:50],
         "alerts": p.alerts.all()[:50], "collect": _collect_form(p),
         "paper": paper_form(p), "paper_entries": p.paper.filter(stored_at__isnull=True),
+        "telephone": telephone_form(p),
         "due": [d for d in due_for_team(p.team) if d.person.pk == p.pk],
         "episode_form": EpisodeForm(initial={"opened_on": timezone.localdate()}),
         "close_form": CloseEpisodeForm(initial={"closed_on": timezone.localdate()}),

@@ -1,4 +1,5 @@
-"""Every word of a form is translated into every shipped language (issue 15, point 8/12).
+"""Every word of a form is translated into every shipped language (issue 15, point 8/12),
+including what a respondent is told when a submitted form is refused (issue 17).
 
 The form's own words live in ``forms/_i18n.py``; templates may only print them through
 ``ctx.ui``/``ctx.ui_plain`` (or ``ui_text`` in Python). These tests fail when a key lacks a
@@ -14,6 +15,8 @@ import string
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import measurelib as ml
 from measurelib.forms._i18n import SERVICE, UI, ui_text
@@ -24,6 +27,8 @@ LANGS = sorted(UI)
 KEY_USE = re.compile(r"""\b(?:ui|ui_plain|ui_text)\(\s*["']([a-z_]+)["']""")
 KEY_ARG_USE = re.compile(r"""\bplaceholder\(\s*\w+,\s*["']([a-z_]+)["']""")
 KEY_PREFIX_USE = re.compile(r"""\b(?:ui|ui_plain|ui_text)\(\s*(?:f?["'])([a-z_]+)_(?:["']\s*~|\{)""")
+#: the respondent messages of a refused submission, chosen by key in forms/_submission.py
+KEY_MSG_USE = re.compile(r"""["'](msg_[a-z_]+)["']""")
 
 
 def fields(text: str) -> set[str]:
@@ -53,6 +58,7 @@ def used_keys() -> set[str]:
     for text in sources:
         keys |= {k for k in KEY_USE.findall(text) if not k.endswith("_")}
         keys |= set(KEY_ARG_USE.findall(text))
+        keys |= set(KEY_MSG_USE.findall(text))
         for prefix in KEY_PREFIX_USE.findall(text):  # status_~..., variant_{v}
             keys |= {k for k in UI["en"] if k.startswith(prefix + "_")}
     return keys
@@ -103,3 +109,93 @@ def test_new_form_words_render_translated(lang: str) -> None:
     for key in ("save", "about_you", "your_id", "choose"):
         assert UI["en"][key] not in page, key
     assert 'lang="en"' not in html.split("<footer")[0]  # no word fell back to English
+
+
+# ----------------------------------------------------------------- refused submissions
+STRICT = EXAMPLE.read_text(encoding="utf-8").replace(
+    "    scale: faces5\n", "    scale: faces5\n    required: true\n", 1).replace(
+    "    min: 0\n    max: 10\n", "    min: 0\n    max: 20\n", 1)
+#: a post with every kind of problem: 1 required and blank, 2 off the scale, 3 text, 4 out
+#: of the number box's range, and a field posted twice with different values
+BAD = {"mood": "", "calm": "9", "talk": "often", "coping": "25"}
+
+
+def strict_measure(tmp_path: Path) -> ml.Measure:
+    path = tmp_path / "strict.yaml"
+    path.write_text(STRICT, encoding="utf-8")
+    return ml.load(path)
+
+
+def refused(measure: ml.Measure, data: dict[str, object], **kwargs: object) -> ml.DataError:
+    with pytest.raises(ml.DataError) as info:
+        ml.parse_submission(measure, data, **kwargs)
+    return info.value
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_submission_messages_in_every_shipped_language(tmp_path: Path, lang: str) -> None:
+    m = strict_measure(tmp_path)
+    err = refused(m, BAD, check_required=True)
+    assert [d.code for d in err.errors] == ["invalid-answer", "not-a-number", "invalid-answer",
+                                            "answer-required"]
+    said = ml.forms.submission_messages(m, err, lang)
+    assert said == [UI[lang]["msg_choose"].format(n=2), UI[lang]["msg_choose"].format(n=3),
+                    UI[lang]["msg_number"].format(n=4, min=0, max=20),
+                    UI[lang]["msg_required"].format(n=1)]
+    twice = refused(m, {"calm": ["1", "2"]})
+    assert ml.forms.submission_messages(m, twice, lang) == [UI[lang]["msg_choose"].format(n=2)]
+    other = refused(m, {"measure_id": "phq-9"})
+    assert ml.forms.submission_messages(m, other, lang) == [UI[lang]["msg_other_form"]]
+    odd = refused(m, {"respondent_type": "robot"})
+    assert ml.forms.submission_messages(m, odd, lang) == [UI[lang]["msg_unreadable"]]
+    if lang != "en":
+        english = {UI["en"][k].split("{")[0] for k in UI["en"] if k.startswith("msg_")}
+        assert not any(e and text.startswith(e) for text in said for e in english)
+
+
+def test_required_is_checked_only_when_asked(tmp_path: Path) -> None:
+    m = strict_measure(tmp_path)
+    assert ml.parse_submission(m, {"calm": "2"}).responses["mood"] is None  # paper: as given
+    err = refused(m, {"calm": "2"}, check_required=True)
+    assert [(d.code, d.location.field) for d in err.errors] == [("answer-required", "mood")]
+    # "Don't know"-like answers and answers given are answers; blanks such as NA are not
+    assert ml.parse_submission(m, {"mood": "3"}, check_required=True).responses["mood"] == 3
+    assert refused(m, {"mood": " NA "}, check_required=True).errors[0].code == "answer-required"
+
+
+def test_submission_messages_name_the_questions_as_the_form_numbers_them(
+        tmp_path: Path) -> None:
+    """The number in a message is the number the form prints before the question."""
+    m = strict_measure(tmp_path)
+    page = str(ml.render(m, "html", lang="cy"))
+    for name, number in (("mood", "1"), ("calm", "2"), ("talk", "3"), ("coping", "4")):
+        legend = re.search(rf'<legend id="legend-{name}"><span class="item-num">(\S+?)\.</span>',
+                           page)
+        assert legend is not None and legend.group(1) == number, name
+
+
+@given(st.dictionaries(st.sampled_from(["mood", "calm", "talk", "coping", "comments",
+                                        "measure_id", "respondent_type"]),
+                       st.one_of(st.text(max_size=6), st.lists(st.text(max_size=3),
+                                                               max_size=3)),
+                       max_size=6),
+       st.sampled_from(LANGS))
+@settings(max_examples=150, deadline=None)
+def test_any_refused_post_is_explained_in_the_forms_language(data: dict[str, object],
+                                                             lang: str) -> None:
+    """Fuzz: whatever is posted, a refusal yields at least one sentence, each from the
+    language's own table (never a code, a column name or English in Welsh/Arabic)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        m = strict_measure(Path(folder))
+    try:
+        ml.parse_submission(m, data, check_required=True)
+    except ml.DataError as exc:
+        said = ml.forms.submission_messages(m, exc, lang)
+        assert said and len(said) == len(set(said))
+        allowed = [UI[lang][k] for k in UI[lang] if k.startswith("msg_")]
+        patterns = [re.escape(t).replace(r"\{n\}", r"[0-9]+(?:\.[0-9]+|[a-z])?")
+                    .replace(r"\{min\}", "0").replace(r"\{max\}", "20") for t in allowed]
+        for text in said:
+            assert any(re.fullmatch(p, text) for p in patterns), text

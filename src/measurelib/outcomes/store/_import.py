@@ -26,7 +26,8 @@ no faster)."""
 
 def prepare(measure: Measure, df: Any, *, anonymous: bool,
             defaults: Mapping[str, Any] | None,
-            timepoints: Any = None) -> tuple[Any, Any, Any, Any, Any]:
+            timepoints: Any = None,
+            alerts_out: list[Any] | None = None) -> tuple[Any, Any, Any, Any, Any]:
     """Check and score one chunk (index 0..n-1).
 
     Returns ``(meta, key, responses, scored, problems)``; ``problems`` has the positional
@@ -43,7 +44,7 @@ def prepare(measure: Measure, df: Any, *, anonymous: bool,
         df = _with_defaults(df, defaults)
     meta, problems = check_metadata(df, anonymous=anonymous, today=_dt.date.today(),
                                     timepoints=timepoints)
-    scored, score_problems, responses = score_frame(measure, df)
+    scored, score_problems, responses = score_frame(measure, df, alerts_out)
     problems = pd.concat([problems, score_problems], ignore_index=True)
     if anonymous:
         row_hash = pd.util.hash_pandas_object(
@@ -86,6 +87,11 @@ class ChunkedImport:
         self.anon_seen: dict[str, int] = {}  # anonymous forms: occurrences of each answer set
         self.failed = False
         self.columns = measure.response_columns()
+        #: for one form (``Store.add_submission``): the scoring tables of each chunk (their
+        #: ``alerts``), kept when this is a list, and the key the database gave each row
+        #: of the last chunk stored (-1: not inserted)
+        self.alert_tables: list[Any] | None = None
+        self.last_keys: Any = None
 
     # ------------------------------------------------------------------ transaction
     def _begin(self) -> None:
@@ -143,7 +149,7 @@ class ChunkedImport:
         self.n_rows += n
         meta, key, responses, scored, problems = prepare(
             self.measure, df, anonymous=self.anonymous, defaults=self.defaults,
-            timepoints=self.timepoints)
+            timepoints=self.timepoints, alerts_out=self.alert_tables)
         if self.anonymous:  # the k-th identical anonymous form of the file is its own form
             occ = key.groupby(key).cumcount().to_numpy()
             before = np.array([self.anon_seen.get(k, 0) for k in key.tolist()])
@@ -215,6 +221,7 @@ class ChunkedImport:
             encode_responses(responses, self.columns), [self.import_pk] * n,
             [self.anonymous] * n, *equity))
         pk_at, later = self._insert_administrations(conn, columns, rows, hashes)
+        self.last_keys = pk_at
         self.n_inserted += int((pk_at >= 0).sum())
         self.n_already += n - len(later) - int((pk_at >= 0).sum())
         if len(scored) and (pk_at >= 0).any():
@@ -245,13 +252,9 @@ class ChunkedImport:
         rids = pylist(named["respondent_id"].drop_duplicates())
         insert_rows_ignore(self.conn, "respondents", ["respondent_id", "added_at"],
                            [(r, now) for r in rids], ["respondent_id"], ["text", "timestamp"])
-        ep = named.groupby(["respondent_id", "episode"], sort=False).agg(
-            service=("service", "first"), start_date=("date", "min")).reset_index()
         insert_rows_ignore(
             self.conn, "episodes", ["respondent_id", "episode", "service", "start_date"],
-            list(zip(pylist(ep["respondent_id"]), pylist(ep["episode"]), pylist(ep["service"]),
-                     pylist(ep["start_date"].dt.strftime("%Y-%m-%d")))),
-            ["respondent_id", "episode"], ["text", "text", "text", "date"])
+            episode_rows(named), ["respondent_id", "episode"], ["text", "text", "text", "date"])
 
     def _insert_administrations(self, conn: Any, columns: list[str], rows: list[Any],
                                 hashes: list[bytes]) -> tuple[Any, Any]:
@@ -371,10 +374,38 @@ class ChunkedImport:
         self._end(commit=False)
 
 
+def episode_rows(named: Any) -> list[tuple[Any, Any, Any, str | None]]:
+    """One ``(respondent_id, episode, service, start date)`` per episode of a chunk's rows:
+    the first service given and the earliest date (``named``: rows with a respondent).
+
+    A chunk of a few rows (a form sent from the web) is grouped in plain Python, a large
+    one by pandas; both give the same rows in the same order (first appearance).
+    """
+    from measurelib.outcomes.store._bulk import pylist
+
+    if len(named) > 64:
+        ep = named.groupby(["respondent_id", "episode"], sort=False).agg(
+            service=("service", "first"), start_date=("date", "min")).reset_index()
+        return list(zip(pylist(ep["respondent_id"]), pylist(ep["episode"]),
+                        pylist(ep["service"]), pylist(ep["start_date"].dt.strftime("%Y-%m-%d"))))
+    groups: dict[tuple[Any, Any], list[Any]] = {}
+    for rid, ep, service, day in zip(pylist(named["respondent_id"]), pylist(named["episode"]),
+                                     pylist(named["service"]), named["date"].tolist()):
+        got = groups.setdefault((rid, ep), [None, None])
+        if got[0] is None and service is not None:
+            got[0] = service
+        if day == day and day is not None and (got[1] is None or day < got[1]):  # not NaT
+            got[1] = day
+    return [(rid, ep, service, day.strftime("%Y-%m-%d") if day is not None else None)
+            for (rid, ep), (service, day) in groups.items()]
+
+
 def run_import(store: Any, measure: Measure, chunks: Iterable[tuple[Any, Any]],
-               **options: Any) -> Any:
-    """Feed ``(frame, row numbers)`` chunks to one :class:`ChunkedImport` and finish it."""
-    job = ChunkedImport(store, measure, **options)
+               job: ChunkedImport | None = None, **options: Any) -> Any:
+    """Feed ``(frame, row numbers)`` chunks to one :class:`ChunkedImport` (``job``, else a
+    new one made with ``options``) and finish it.
+    """
+    job = job if job is not None else ChunkedImport(store, measure, **options)
     try:
         for frame, rows in chunks:
             job.add(frame, rows)

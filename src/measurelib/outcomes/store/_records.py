@@ -184,11 +184,17 @@ def fired_alerts(measure: Measure, df: Any) -> tuple[FiredAlert, ...]:
         return ()
     answers = df[[c for c in df.columns if c in set(measure.response_columns())]]
     result = measure.score(answers.iloc[:1])
+    return _fired(measure, [(result.scores.iloc[:1], result.rejected)])
+
+
+def _fired(measure: Measure, tables: Any) -> tuple[FiredAlert, ...]:
+    """The declared alerts named in the ``alerts`` columns of scoring tables."""
     ids: set[str] = set()
-    for table in (result.scores, result.rejected):
-        if "alerts" in getattr(table, "columns", ()):
-            for value in table["alerts"].dropna():
-                ids.update(a for a in str(value).split(";") if a)
+    for pair in tables:
+        for table in pair:
+            if "alerts" in getattr(table, "columns", ()):
+                for value in table["alerts"].dropna():
+                    ids.update(a for a in str(value).split(";") if a)
     return tuple(FiredAlert(alert_id=a.id, severity=a.severity,
                             text=measure.text(a.text) or a.id)
                  for a in measure.alerts if a.id in ids)
@@ -224,10 +230,20 @@ def _answers_of(measure: Measure, df: Any) -> dict[str, Any]:
 
 
 def finish_submission(store: Any, measure: Measure, df: Any, defaults: Mapping[str, Any],
-                      result: Any) -> AddSubmissionResult:
+                      result: Any, job: Any = None) -> AddSubmissionResult:
     """The result of ``add_submission``: the stored key and the alerts; a different form
     already stored for the same occasion is refused.
+
+    ``job`` is the one-row import that stored it: a new form's key and alerts are taken
+    from it (nothing read back, nothing scored again); a form that was stored before is
+    read back and compared.
     """
+    keys = getattr(job, "last_keys", None)
+    tables = getattr(job, "alert_tables", None)
+    if result.n_inserted == 1 and keys is not None and len(keys) == 1 and keys[0] >= 0 \
+            and tables is not None:
+        return AddSubmissionResult(**dict(result), administration=int(keys[0]), created=True,
+                                   alerts=_fired(measure, tables) if measure.alerts else ())
     full = _with_defaults(df, defaults)
     rid, episode, timepoint, day = _occasion(full)
     occasion = f"{rid}, episode {episode}, {timepoint}, {day}"
@@ -248,8 +264,10 @@ def finish_submission(store: Any, measure: Measure, df: Any, defaults: Mapping[s
                 Location(file="form submission", row=2, field="timepoint")),
                 title="form not stored")
     fields = dict(result)
+    alerts = (_fired(measure, tables) if measure.alerts else ()) if tables is not None \
+        else fired_alerts(measure, full)
     return AddSubmissionResult(**fields, administration=stored[0] if stored else None,
-                               created=created, alerts=fired_alerts(measure, full))
+                               created=created, alerts=alerts)
 
 
 def _occasion(full: Any) -> tuple[str, str, str, str]:

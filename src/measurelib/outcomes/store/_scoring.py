@@ -8,14 +8,17 @@ from measurelib.definition import Measure
 from measurelib.scoring import score_validated, validate_responses
 
 
-def score_frame(measure: Measure, df: Any) -> tuple[Any, Any, Any]:
+def score_frame(measure: Measure, df: Any,
+                alerts_out: list[Any] | None = None) -> tuple[Any, Any, Any]:
     """Validate and score ``df`` (index 0..n-1).
 
     Returns ``(scores, problems, responses)``: scores in long form (``index``, ``score_id``,
     ``value``, ``band``) for the rows kept — the standard error of an IRT score is a row of
     its own, ``score_id`` ``<score>_se`` without a band; ``problems`` (``index``, ``column``, ``code``,
     ``message``) for the rows rejected; and the validated answers of every row (canonical
-    column names, numbers; free-text answers as text) to store.
+    column names, numbers; free-text answers as text) to store. ``alerts_out`` (a list)
+    receives the scoring result's ``(scores, rejected)`` tables, whose ``alerts`` columns
+    name the alerts each row set off (what a stored form reports, without scoring it again).
     """
     import numpy as np
     import pandas as pd
@@ -23,6 +26,8 @@ def score_frame(measure: Measure, df: Any) -> tuple[Any, Any, Any]:
     checked = validate_responses(measure, df, None, "reject", first_row=2)
     result = score_validated(measure, df, checked, lang=measure.language, columns=None)
     rej = result.rejected
+    if alerts_out is not None:
+        alerts_out.append((result.scores, rej))
     problems = pd.DataFrame({
         "index": (rej["row"].to_numpy(dtype=int) - 2) if len(rej) else np.array([], dtype=int),
         "column": rej["column"].astype(str).to_numpy() if len(rej) else [],

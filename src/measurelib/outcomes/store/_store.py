@@ -590,15 +590,30 @@ class Store:
         administration, and nothing is stored. A timepoint is one measurement occasion:
         two different answer sets at it would make change from baseline ambiguous.
         """
+        import numpy as np
+
+        from measurelib.outcomes.store._import import ChunkedImport, run_import
         from measurelib.outcomes.store._records import finish_submission, submission_frame
 
-        df = submission_frame(measure, submission)
+        if not isinstance(measure, Measure):
+            raise TypeError(f"add_submission(measure=...): expected a measurelib.Measure, got "
+                            f"{type(measure).__name__}")
+        if measure.kind != "measure":
+            raise ValueError(f"add_submission(measure=...): {measure.id} is an item bank; "
+                             "store responses to a measure")
+        df = submission_frame(measure, submission).reset_index(drop=True)
         if "date" not in df.columns and "date" not in metadata:
             metadata["date"] = _dt.date.today().isoformat()
         if "mode" not in df.columns and "mode" not in metadata:
             metadata["mode"] = "online"
-        result = self.import_frame(measure, df, source="form submission", defaults=metadata)
-        return finish_submission(self, measure, df, metadata, result)
+        # the import of one row, keeping what it already knows — the key the database gave
+        # the form and the alerts its scoring found — so that nothing is read back or
+        # scored again when the form is new
+        job = ChunkedImport(self, measure, source="form submission", file_sha256=None,
+                            reject_bad_rows=False, anonymous=False, defaults=metadata)
+        job.alert_tables = []
+        result = run_import(self, measure, [(df, np.arange(len(df)) + 2)], job=job)
+        return finish_submission(self, measure, df, metadata, result, job)
 
     # ------------------------------------------------------------------ offers & episodes
     def record_offers(self, data: Any) -> int:
