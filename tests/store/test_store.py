@@ -348,8 +348,8 @@ def test_stored_answers_read_back_as_written(kind: str) -> None:
         cols = ["a", "b", "c"]
         df = pd.DataFrame(rows, columns=cols)
         for c in cols:  # numeric columns as the validator gives them; text stays text
-            num = pd.to_numeric(df[c], errors="coerce")
-            if num.notna().sum() == df[c].notna().sum():
+            num = pd.to_numeric(df[c], errors="coerce")  # ("INF" stays text, as validated)
+            if num.notna().sum() == df[c].notna().sum() and not num.abs().eq(float("inf")).any():
                 df[c] = num
         texts = encode_responses(df, [*cols, "absent"])
         if kind == "digits":
@@ -367,3 +367,11 @@ def test_stored_answers_read_back_as_written(kind: str) -> None:
                     assert float(got[c]) == float(v)
 
     check()
+
+def test_an_infinite_answer_is_refused_not_stored_as_broken_json() -> None:
+    """No number the validators refuse can be written as an answer the store cannot read."""
+    from measurelib.outcomes.store._frames import encode_responses
+
+    with pytest.raises(ValueError, match="infinite"):
+        encode_responses(pd.DataFrame({"a": [1.5, float("inf")]}), ["a"])
+    assert encode_responses(pd.DataFrame({"a": ["INF", None]}), ["a"]) == ['["INF"]', "[null]"]

@@ -340,6 +340,9 @@ def encode_responses(values: Any, columns: list[str]) -> list[str]:
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             arr = s.to_numpy(dtype=float, na_value=np.nan)
             ok = ~np.isnan(arr)
+            if np.isinf(arr).any():  # the validators refuse these; JSON has no spelling for them
+                raise ValueError(f"column {col!r} holds an infinite number, which is not an "
+                                 "answer: validate the rows before storing them")
             if bool((arr[ok] == np.round(arr[ok])).all()) and bool(
                     (np.abs(arr[ok]) < 2**53).all()):
                 text = np.where(ok, arr, 0).astype(np.int64).astype(str).astype(object)
