@@ -74,7 +74,8 @@ def test_lead_composes_and_publishes(browser: Any, server: dict[str, str]) -> No
     ctx = _context(browser, DESKTOP)
     page = ctx.new_page()
     _login(page, base, "lee")
-    page.click("nav >> text=Compose")
+    with page.expect_navigation():  # a form post or link: read the new page
+        page.click("nav >> text=Compose")
     assert page.url.endswith("/measures/compose/")
     check_axe(browser, page.url, ctx.storage_state())
     page.fill("#new-id", "riverside-check")
@@ -87,7 +88,8 @@ def test_lead_composes_and_publishes(browser: Any, server: dict[str, str]) -> No
     page.click("summary:has-text('Community wellbeing item bank')")
     page.check("label:has-text('How are you feeling today?')")
     page.check("label:has-text('I have someone I can talk to.')")
-    page.click("text=Add the ticked questions")
+    with page.expect_navigation():
+        page.click("text=Add the ticked questions")
     assert "How are you feeling today?" in page.inner_text("#questions ~ ul")
     # an own question with a shipped pictogram
     page.fill("#own-text", "<b>Do you</b> feel safe at home?")
@@ -95,7 +97,8 @@ def test_lead_composes_and_publishes(browser: Any, server: dict[str, str]) -> No
     page.select_option("#own-scale", "wellbeing-bank:agree5")
     page.check("input[name=graphic][value='faces/4']")
     page.fill("#own-alt", "A smiling face")
-    page.click("text=Add the question")
+    with page.expect_navigation():
+        page.click("text=Add the question")
     assert "The measure builds: no errors." in page.content()
     # the previews are sandboxed frames with the real forms
     frames = page.locator("iframe.preview")
@@ -118,31 +121,36 @@ def test_lead_composes_and_publishes(browser: Any, server: dict[str, str]) -> No
     page.goto(draft_url)
     page.click("summary:has-text('Patient Health Questionnaire')")
     page.check("label:has-text('Little interest or pleasure in doing things')")
-    page.click("text=Add the ticked questions")
+    with page.expect_navigation():
+        page.click("text=Add the ticked questions")
     assert "licence-modification" in page.content()
     assert page.locator("#publish ~ form button[disabled]").count() == 1
     page.goto(draft_url + "#findings")
     shot(page, "composer-licence")
     check_axe(browser, draft_url, ctx.storage_state())
-    page.click("form:has(input[name=item][value='phq-9@1.0.0:interest']) button")
+    with page.expect_navigation():
+        page.click("form:has(input[name=item][value='phq-9@1.0.0:interest']) button")
     assert "The measure builds: no errors." in page.content()
 
     # a YAML upload with a mistake: located, draft kept
     page.set_input_files("#yaml-file", files=[{
         "name": "broken.yaml", "mimeType": "application/yaml",
         "buffer": b"format: 1\nid: riverside-check\nitems: [\n"}])
-    page.click("form:has(#yaml-file) button")
+    with page.expect_navigation():
+        page.click("form:has(#yaml-file) button")
     assert "Not saved" in page.content() and "at line 4, column 1" in page.content()
     check_axe(browser, draft_url, ctx.storage_state())
 
     page.goto(draft_url)
-    page.click("#publish ~ form >> text=Publish")
+    with page.expect_navigation():
+        page.click("#publish ~ form >> text=Publish")
     assert page.url.endswith("/measures/compose/")
     assert "Published" in page.content() and "riverside-check" in page.content()
     check_axe(browser, page.url, ctx.storage_state())
     # the schedule takes the new measure
     page.goto(base + "/manage/teams/")
-    page.click("main >> text=Outreach")
+    with page.expect_navigation():
+        page.click("main >> text=Outreach")
     page.fill("#id_schedule", SCHEDULE)
     _submit(page)
     ctx.close()
