@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pandas as pd
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert
@@ -14,6 +15,7 @@ import measurelib as ml
 from measurelib.outcomes.store._tables import metadata
 
 PHQ9 = ml.load("phq-9")
+HEAD = "0008"  # the newest migration
 
 
 def test_migrated_schema_matches_the_tables(store: ml.Store) -> None:
@@ -48,7 +50,7 @@ def test_upgrade_from_first_migration_keeps_data(store_url: str) -> None:
             rule_sha256="b" * 64, measure_version="1.0.0", engine_version="0.0.1"))
     old.close()
     new = ml.Store(store_url)  # upgrades to the newest layout
-    assert new.revision == "0007"
+    assert new.revision == HEAD
     sc = new.scores("phq-9")
     assert sc["value"].tolist() == [17.0] and sc["anonymous"].tolist() == [False]
     # the old row and new imports live side by side; the natural key still de-duplicates
@@ -97,7 +99,7 @@ def test_upgrade_to_compact_keys_keeps_every_row_and_score(store_url: str) -> No
                     expected[(f"p{i}", tp, sid)] = value
     old.close()
     new = ml.Store(store_url)
-    assert new.revision == "0007"
+    assert new.revision == HEAD
     counts = new.counts()
     assert counts["administrations"] == 60 and counts["scores"] == 120
     assert counts["scoring_runs"] == 2  # one per engine version, not one per score
@@ -144,7 +146,7 @@ def test_upgrade_to_lean_indexes_keeps_every_row(store_url: str) -> None:
     before = old.scores("phq-9")
     old.close()
     new = ml.Store(store_url)
-    assert new.revision == "0007"
+    assert new.revision == HEAD
     names = {i["name"] for i in inspect(new.engine).get_indexes("administrations")}
     assert names == {"ux_administrations_key", "ix_administrations_respondent"}
     pd.testing.assert_frame_equal(new.scores("phq-9"), before)
@@ -155,3 +157,83 @@ def test_upgrade_to_lean_indexes_keeps_every_row(store_url: str) -> None:
     res = new.import_frame(PHQ9, df)
     assert (res.n_inserted, res.n_already_stored) == (0, 8)
     new.close()
+
+
+def _people_store(store_url: str, revision: str) -> tuple[ml.Store, dict[str, pd.DataFrame]]:
+    """A store at ``revision`` with people, episodes (one closed), forms, offers and an
+    anonymous form; returns it (closed) and what it reads back."""
+    old = ml.Store(store_url, upgrade=False)
+    old.upgrade(revision)
+    df = pd.DataFrame({"respondent_id": ["p2", "p1", "p2", "p10"],
+                       "episode": ["1", "1", "2", "1"],
+                       "timepoint": ["baseline", "baseline", "exit", "baseline"],
+                       "date": ["2025-01-06", "2025-01-07", "2025-03-01", "2025-02-01"],
+                       "service": ["North", "North", None, "South"]})
+    for i, it in enumerate(PHQ9.items[:9]):
+        df[it.id] = [i % 4, 1, 2, 3]
+    assert old.import_frame(PHQ9, df).n_inserted == 4
+    anon = df.drop(columns=["respondent_id", "episode"]).iloc[:1]
+    assert old.import_frame(PHQ9, anon, anonymous=True).n_inserted == 1
+    old.open_episode("p3", "1", service="North", start_date="2025-01-01")
+    old.close_episode("p1", "1", "2025-04-01")
+    old.record_offers(pd.DataFrame({"respondent_id": ["p3"], "measure_id": ["phq-9"],
+                                    "date": ["2025-01-02"], "status": ["declined"]}))
+    before = {"scores": old.scores(), "administrations": old.administrations(),
+              "respondents": old.table("respondents"), "episodes": old.table("episodes"),
+              "offers": old.offers()}
+    old.close()
+    return old, before
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values(list(df.columns[:2])).reset_index(drop=True)
+
+
+def test_upgrade_to_people_without_rowid_keeps_every_row(store_url: str) -> None:
+    """A 0007 store with people, episodes and offers upgrades to 0008 intact."""
+    _old, before = _people_store(store_url, "0007")
+    new = ml.Store(store_url)
+    assert new.revision == HEAD
+    for name in ("scores", "administrations", "offers"):
+        pd.testing.assert_frame_equal(getattr(new, name)(), before[name])
+    for name in ("respondents", "episodes"):  # WITHOUT ROWID: read in key order
+        pd.testing.assert_frame_equal(_sorted(new.table(name)), _sorted(before[name]))
+    if new.dialect == "sqlite":
+        with new.engine.connect() as conn:
+            ddl = dict(conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table'").all())
+            indexes = set(conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index'").scalars())
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert "WITHOUT ROWID" in ddl["respondents"] and "WITHOUT ROWID" in ddl["episodes"]
+        assert not {"sqlite_autoindex_respondents_1", "sqlite_autoindex_episodes_1"} & indexes
+    # the references to people still hold, and new people and forms go in
+    import sqlalchemy.exc
+
+    with pytest.raises(sqlalchemy.exc.IntegrityError), new.transaction() as conn:
+        conn.exec_driver_sql("INSERT INTO episodes (respondent_id, episode) "
+                             "VALUES ('nobody', '1')")
+    erased = new.erase_respondent("p2")
+    assert (erased.n_administrations, erased.n_episodes) == (2, 2)
+    df = pd.DataFrame({"respondent_id": ["p1", "p9"], "timepoint": "baseline",
+                       "date": "2025-01-07"})
+    for it in PHQ9.items[:9]:
+        df[it.id] = 1
+    res = new.import_frame(PHQ9, df)
+    assert (res.n_inserted, res.n_already_stored) == (1, 1)
+    assert sorted(new.table("respondents")["respondent_id"]) == ["p1", "p10", "p3", "p9"]
+    new.close()
+
+
+def test_people_without_rowid_downgrades(store_url: str) -> None:
+    """0008 can be undone: the tables are rebuilt with row ids, nothing lost."""
+    _old, before = _people_store(store_url, "0008")
+    from alembic import command
+
+    store = ml.Store(store_url, upgrade=False)
+    with store.engine.begin() as conn:
+        command.downgrade(store._alembic_config(conn), "0007")
+    assert store.revision == "0007"
+    for name in ("respondents", "episodes"):
+        pd.testing.assert_frame_equal(_sorted(store.table(name)), _sorted(before[name]))
+    store.close()

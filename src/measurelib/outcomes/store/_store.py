@@ -202,7 +202,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0007'
+    '0008'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,

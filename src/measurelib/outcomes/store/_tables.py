@@ -50,10 +50,13 @@ measures = Table(
     UniqueConstraint("measure_id", "version", "lock_sha256", name="uq_measures_version_hash"),
 )
 
+# migration 0008: respondents and episodes are WITHOUT ROWID tables on SQLite (the table is
+# its primary key's B-tree; no second tree repeating the key)
 respondents = Table(
     "respondents", metadata,
     Column("respondent_id", String(64), primary_key=True),
     Column("added_at", DateTime, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 episodes = Table(
@@ -64,6 +67,7 @@ episodes = Table(
     Column("service", String(128)),
     Column("start_date", Date),
     Column("end_date", Date),
+    sqlite_with_rowid=False,
 )
 
 imports = Table(
