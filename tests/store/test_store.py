@@ -11,7 +11,7 @@ import measurelib as ml
 from measurelib.outcomes.store import compare_entries
 
 PHQ9 = ml.load("phq-9")
-HEAD = "0008"  # the newest migration
+HEAD = "0009"  # the newest migration
 CODES = [it.code for it in PHQ9.items[:9]]
 
 
@@ -311,8 +311,11 @@ def test_import_leaves_every_reference_intact(store: ml.Store) -> None:
             "AND r.respondent_id IS NULL").scalar()
         assert orphans == 0
         assert conn.exec_driver_sql(
-            "SELECT COUNT(*) FROM scores s LEFT JOIN administrations a "
-            "ON a.pk = s.administration_pk WHERE a.pk IS NULL").scalar() == 0
+            "SELECT COUNT(*) FROM administrations a LEFT JOIN scoring_runs r "
+            "ON r.pk = a.run_pk WHERE a.run_pk IS NOT NULL AND r.pk IS NULL").scalar() == 0
+        assert conn.exec_driver_sql(  # every scored form names its scoring run
+            "SELECT COUNT(*) FROM administrations WHERE scores IS NOT NULL "
+            "AND run_pk IS NULL").scalar() == 0
     assert store.counts()["episodes"] == 30 and store.counts()["administrations"] == 63
     if store.dialect == "sqlite":
         from sqlalchemy.exc import IntegrityError

@@ -402,3 +402,61 @@ def decode_responses(texts: Any, columns_of: Any) -> list[str]:
             out.append(json.dumps(dict(zip(cols, [None if c == "." else int(c)
                                                   for c in text])), ensure_ascii=False))
     return out
+
+
+def band_labels(layout: list[list[Any]] | None, numbers: str | None) -> dict[str, str]:
+    """The band of each banded score of one row: its ``bands`` text read with its run's
+    labels (``[[score id, [label, ...]], ...]``).
+
+    >>> band_labels([["total", ["low", "high"]]], "1")
+    {'total': 'high'}
+    """
+    if not layout or not numbers:
+        return {}
+    out = {}
+    for (sid, labels), n in zip(layout, numbers.split(",")):
+        if n:
+            out[sid] = labels[int(n)]
+    return out
+
+
+def expand_scores(rows: Any, layouts: dict[int, list[list[Any]]], score: str | None) -> Any:
+    """One row per administration and score from rows holding ``scores``, ``bands``, ``run_pk``.
+
+    Adds ``score_id``, ``value``, ``band`` and ``se`` (an IRT score's standard error, the
+    entry ``<score>_se``), scores in the order of their ids; a standard error is not a row of
+    its own beside its score unless ``score`` asks for it.
+    """
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    picked: list[int] = []
+    ids: list[str] = []
+    values: list[float] = []
+    bands: list[str | None] = []
+    ses: list[float] = []
+    nan = float("nan")
+    for i, (text, numbers, run) in enumerate(zip(rows["scores"].tolist(),
+                                                 rows["bands"].tolist(),
+                                                 rows["run_pk"].tolist())):
+        got = text if isinstance(text, dict) else json.loads(text)
+        band_of = (band_labels(layouts.get(int(run)), numbers)
+                   if run is not None and run == run else {})
+        for sid in ([score] if score in got else []) if score is not None else sorted(got):
+            if score is None and sid.endswith("_se") and sid[:-3] in got:
+                continue
+            value, se = got[sid], got.get(sid + "_se")
+            picked.append(i)
+            ids.append(sid)
+            values.append(nan if value is None else float(value))
+            bands.append(band_of.get(sid))
+            ses.append(nan if se is None else float(se))
+    out = rows.drop(columns=["scores", "bands", "run_pk"]).iloc[
+        np.asarray(picked, dtype=np.int64)].reset_index(drop=True)
+    out["score_id"] = pd.Series(ids)  # inferred, as read from a table
+    out["value"] = np.asarray(values, dtype=float)
+    out["band"] = pd.Series(bands)
+    out["se"] = np.asarray(ses, dtype=float)
+    return out
