@@ -980,7 +980,8 @@ class Store:
                          .where(m.c.measure_id == measure.id, a.c.pk > last)
                          .order_by(a.c.pk).limit(chunksize))
                     res = conn.execute(q)
-                    chunk = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+                    chunk = pd.DataFrame([tuple(r) for r in res.fetchall()],  # plain tuples
+                                         columns=list(res.keys()))
                     if not len(chunk):
                         break
                     last = int(chunk["pk"].iloc[-1])
