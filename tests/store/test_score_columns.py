@@ -73,3 +73,14 @@ def test_scores_table_reads_as_it_did(store: ml.Store) -> None:
     assert table["run_pk"].nunique() == 1
     stored = store.table("administrations")
     assert stored["scores"].notna().all() and stored["run_pk"].notna().all()
+
+
+def test_non_finite_answers_are_valid_to_read_back() -> None:
+    """A non-finite number among the answers (``inf`` from a text cell) is written so that
+    the store's reader takes it back (``repr`` wrote ``inf``, which no JSON reader takes)."""
+    from measurelib.outcomes.store._frames import decode_responses, encode_responses
+
+    df = pd.DataFrame({"a": [float("inf"), 1.5], "b": [float("-inf"), None]})
+    texts = encode_responses(df, ["a", "b"])
+    back = [json.loads(t) for t in decode_responses(texts, [["a", "b"]] * 2)]
+    assert back == [{"a": float("inf"), "b": float("-inf")}, {"a": 1.5, "b": None}]

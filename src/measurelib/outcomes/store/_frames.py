@@ -344,7 +344,9 @@ def encode_responses(values: Any, columns: list[str]) -> list[str]:
                     (np.abs(arr[ok]) < 2**53).all()):
                 text = np.where(ok, arr, 0).astype(np.int64).astype(str).astype(object)
             else:
-                text = np.array([repr(float(v)) for v in arr], dtype=object)
+                # json.dumps: repr's digits, and Infinity (which Python's reader takes
+                # back) where repr would write "inf", which no JSON reader takes
+                text = np.array([json.dumps(float(v)) for v in arr], dtype=object)
             text[~ok] = "null"
             parts.append(text.tolist())
         else:
