@@ -18,7 +18,12 @@
 * **Change**: ``ml.change`` on N paired people against a plain pandas group-by doing the core
   of the same work.
 
-Run: ``python benchmarks/bench_store.py [--rows N | --scale] [--pg auto|URL] [--repeats R]``.
+With ``--before SRC`` (the ``src`` folder of another checkout) that version's import runs
+as a fourth task in the same rotation, and the median of the paired now/before ratios is
+printed with its database size.
+
+Run: ``python benchmarks/bench_store.py [--rows N | --scale] [--pg auto|URL] [--repeats R]
+[--before SRC]``.
 """
 
 from __future__ import annotations
@@ -67,7 +72,7 @@ CHILD = r"""
 import json, sys, time
 task, path, target = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
-if task == "measurelib":
+if task in ("measurelib", "before"):
     import measurelib as ml
     with ml.Store(target) as store:
         res = store.import_file(ml.load("phq-9"), path, progress=False)
@@ -88,15 +93,15 @@ elif task == "executemany":
     con.close()
 elif task in ("tables", "tables-copy"):
     # the same rows into the same tables: respondents, episodes, administrations (key
-    # digest, answers as the store keeps them) and scores (total and band), with the
-    # store's indexes and constraints; the tables are made before the clock starts
+    # digest, answers and scores as the store keeps them: the total in the row's JSON and
+    # its band number), with the store's indexes and constraints; the tables are made
+    # before the clock starts
     import csv, hashlib, sqlite3
     import measurelib as ml
     ml.Store(target).close()
     t0 = time.perf_counter()
-    bands = ["None-minimal"] * 5 + ["Mild"] * 5 + ["Moderate"] * 5 + [
-        "Moderately severe"] * 5 + ["Severe"] * 8
-    resp, eps, adm, sc, seen = [], [], [], [], set()
+    bands = ["0"] * 5 + ["1"] * 5 + ["2"] * 5 + ["3"] * 5 + ["4"] * 8
+    resp, eps, adm, seen = [], [], [], set()
     with open(path, newline="") as fh:
         rows = csv.reader(fh)
         next(rows)
@@ -109,10 +114,11 @@ elif task in ("tables", "tables-copy"):
             key = hashlib.sha256(f"phq-9|{rid}|1|{tp}|{date}".encode()).digest()[:16]
             total = sum(map(int, r[5:]))
             adm.append((pk, key, 1, rid, "1", date, tp, mode, "self", site, False, False,
-                        "".join(r[5:]) + ".", 1, False))
-            sc.append((pk, "total", float(total), bands[total], 1))
+                        "".join(r[5:]) + ".", 1, False, '{"total":%d}' % total, bands[total],
+                        1))
     cols = ("pk, key_hash, measure_pk, respondent_id, episode, date, timepoint, mode, "
-            "respondent_type, site, retrospective, simulated, responses, import_pk, anonymous")
+            "respondent_type, site, retrospective, simulated, responses, import_pk, anonymous, "
+            "scores, bands, run_pk")
     parents = ["INSERT INTO measures (pk, measure_id, version, lock_sha256, definition, "
                "added_at) VALUES (1, 'phq-9', '1', 'x', '{}', '2026-12-04 00:00:00')",
                "INSERT INTO imports (pk, measure_pk, started_at, n_rows, n_inserted, "
@@ -128,8 +134,7 @@ elif task in ("tables", "tables-copy"):
         con.executemany("INSERT INTO episodes (respondent_id, episode, start_date) "
                         "VALUES (?, ?, ?)", eps)
         con.executemany(f"INSERT INTO administrations ({cols}) VALUES "
-                        f"({', '.join('?' * 15)})", adm)
-        con.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?)", sc)
+                        f"({', '.join('?' * 18)})", adm)
         con.commit()
         n = con.execute("SELECT COUNT(*) FROM administrations").fetchone()[0]
         con.close()
@@ -143,8 +148,7 @@ elif task in ("tables", "tables-copy"):
                 for table, names, data in (
                         ("respondents", "respondent_id, added_at", resp),
                         ("episodes", "respondent_id, episode, start_date", eps),
-                        ("administrations", cols, adm),
-                        ("scores", "administration_pk, score_id, value, band, run_pk", sc)):
+                        ("administrations", cols, adm)):
                     with cur.copy(f"COPY {table} ({names}) FROM STDIN") as cp:
                         for row in data:
                             cp.write_row(row)
@@ -168,12 +172,19 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "rows": n, "peak_mb": hwm
 """
 
 
+BEFORE: str | None = None
+"""``--before SRC``: the ``src`` folder of another checkout, whose import runs as ``before``."""
+
+
 def run_child(task: str, path: Path, target: str) -> dict[str, float]:
     import json
     import sys
 
+    env = dict(os.environ)
+    if task == "before":
+        env["PYTHONPATH"] = str(BEFORE)
     proc = subprocess.run([sys.executable, "-c", CHILD, task, str(path), target],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, env=env)
     if proc.returncode:
         raise RuntimeError(f"{task} failed:\n{proc.stderr[-3000:]}")
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -204,7 +215,10 @@ def bench_import(n: int, repeats: int, tmp: Path, pg: Any) -> list[dict[str, Any
         for r in range(repeats):
             targets = {"measurelib": url_for(f"ml{n}_{r}"), floor: url_for(f"floor{n}_{r}"),
                        same: url_for(f"same{n}_{r}")}
-            order = list(targets)[r % 3:] + list(targets)[:r % 3]  # interleaved, rotated
+            if BEFORE:
+                targets["before"] = url_for(f"before{n}_{r}")
+            k = r % len(targets)
+            order = list(targets)[k:] + list(targets)[:k]  # interleaved, rotated
             got = {task: run_child(task, path, targets[task]) for task in order}
             assert got["measurelib"]["rows"] == got[floor]["rows"] == got[same]["rows"] == n
             runs.append({**{k: v for k, v in got.items()},
@@ -222,6 +236,12 @@ def bench_import(n: int, repeats: int, tmp: Path, pg: Any) -> list[dict[str, Any
             "floor_peak_mb": max(x[floor]["peak_mb"] for x in runs),
             "db_mb": runs[-1]["measurelib_mb"], "floor_db_mb": runs[-1][f"{floor}_mb"],
             "same_db_mb": runs[-1][f"{same}_mb"],
+            **({"before_ratio": statistics.median(
+                x["measurelib"]["seconds"] / x["before"]["seconds"] for x in runs),
+                "before_seconds": statistics.median(x["before"]["seconds"] for x in runs),
+                "before_db_mb": runs[-1]["before_mb"],
+                "before_peak_mb": max(x["before"]["peak_mb"] for x in runs)}
+               if BEFORE else {}),
         })
     return out
 
@@ -325,6 +345,12 @@ def print_table(results: list[dict[str, Any]]) -> None:
               f"{r['peak_mb']:>8.0f} {r['floor_peak_mb']:>9.0f} "
               f"{r['db_mb']:>7.1f} {r['floor_db_mb']:>9.1f} "
               f"{r['db_mb'] / r['floor_db_mb']:>7.2f} {r['same_db_mb']:>8.1f}", flush=True)
+        if "before_ratio" in r:
+            print(f"{'  before (--before)':<34} {r['before_seconds']:>12.2f} "
+                  f"{'now/before':>15} {r['before_ratio']:>6.2f} "
+                  f"{'peak MB':>14} {r['before_peak_mb']:>8.0f} {'db MB':>10} "
+                  f"{r['before_db_mb']:>7.1f} {'size x':>9} "
+                  f"{r['before_db_mb'] / r['floor_db_mb']:>7.2f}", flush=True)
 
 
 def main() -> None:
@@ -336,7 +362,11 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=1_000_000, help="paired people for change")
     ap.add_argument("--no-change", action="store_true", help="skip the change benchmark")
     ap.add_argument("--pg", default=None, help="'auto' or a PostgreSQL URL (an empty database)")
+    ap.add_argument("--before", default=None, metavar="SRC",
+                    help="the src folder of another checkout: its import runs interleaved too")
     args = ap.parse_args()
+    global BEFORE
+    BEFORE = args.before
     print(f"load average before: {os.getloadavg()}, CPUs: {os.cpu_count()}", flush=True)
     sizes = ((args.scale or [10_000, 100_000, 1_000_000]) if args.scale is not None
              else [args.rows])

@@ -52,7 +52,7 @@ def test_first_run_creates_both_schemas_and_a_setup_link(tmp_path: Path, db_url:
         tables = set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert {"administrations", "scores", "respondents", "alembic_version"} <= tables
+    assert {"administrations", "scoring_runs", "respondents", "alembic_version"} <= tables
     assert {"serve_person", "serve_collection", "serve_auditevent", "django_session",
             "auth_user", "axes_accessattempt", "otp_totp_totpdevice"} <= tables
     store = ml.Store(db_url)

@@ -340,14 +340,13 @@ def encode_responses(values: Any, columns: list[str]) -> list[str]:
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             arr = s.to_numpy(dtype=float, na_value=np.nan)
             ok = ~np.isnan(arr)
-            if np.isinf(arr).any():  # the validators refuse these; JSON has no spelling for them
-                raise ValueError(f"column {col!r} holds an infinite number, which is not an "
-                                 "answer: validate the rows before storing them")
             if bool((arr[ok] == np.round(arr[ok])).all()) and bool(
                     (np.abs(arr[ok]) < 2**53).all()):
                 text = np.where(ok, arr, 0).astype(np.int64).astype(str).astype(object)
             else:
-                text = np.array([repr(float(v)) for v in arr], dtype=object)
+                # json.dumps: repr's digits, and Infinity (which Python's reader takes
+                # back) where repr would write "inf", which no JSON reader takes
+                text = np.array([json.dumps(float(v)) for v in arr], dtype=object)
             text[~ok] = "null"
             parts.append(text.tolist())
         else:
@@ -404,4 +403,62 @@ def decode_responses(texts: Any, columns_of: Any) -> list[str]:
         else:
             out.append(json.dumps(dict(zip(cols, [None if c == "." else int(c)
                                                   for c in text])), ensure_ascii=False))
+    return out
+
+
+def band_labels(layout: list[list[Any]] | None, numbers: str | None) -> dict[str, str]:
+    """The band of each banded score of one row: its ``bands`` text read with its run's
+    labels (``[[score id, [label, ...]], ...]``).
+
+    >>> band_labels([["total", ["low", "high"]]], "1")
+    {'total': 'high'}
+    """
+    if not layout or not numbers:
+        return {}
+    out = {}
+    for (sid, labels), n in zip(layout, numbers.split(",")):
+        if n:
+            out[sid] = labels[int(n)]
+    return out
+
+
+def expand_scores(rows: Any, layouts: dict[int, list[list[Any]]], score: str | None) -> Any:
+    """One row per administration and score from rows holding ``scores``, ``bands``, ``run_pk``.
+
+    Adds ``score_id``, ``value``, ``band`` and ``se`` (an IRT score's standard error, the
+    entry ``<score>_se``), scores in the order of their ids; a standard error is not a row of
+    its own beside its score unless ``score`` asks for it.
+    """
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    picked: list[int] = []
+    ids: list[str] = []
+    values: list[float] = []
+    bands: list[str | None] = []
+    ses: list[float] = []
+    nan = float("nan")
+    for i, (text, numbers, run) in enumerate(zip(rows["scores"].tolist(),
+                                                 rows["bands"].tolist(),
+                                                 rows["run_pk"].tolist())):
+        got = text if isinstance(text, dict) else json.loads(text)
+        band_of = (band_labels(layouts.get(int(run)), numbers)
+                   if run is not None and run == run else {})
+        for sid in ([score] if score in got else []) if score is not None else sorted(got):
+            if score is None and sid.endswith("_se") and sid[:-3] in got:
+                continue
+            value, se = got[sid], got.get(sid + "_se")
+            picked.append(i)
+            ids.append(sid)
+            values.append(nan if value is None else float(value))
+            bands.append(band_of.get(sid))
+            ses.append(nan if se is None else float(se))
+    out = rows.drop(columns=["scores", "bands", "run_pk"]).iloc[
+        np.asarray(picked, dtype=np.int64)].reset_index(drop=True)
+    out["score_id"] = pd.Series(ids)  # inferred, as read from a table
+    out["value"] = np.asarray(values, dtype=float)
+    out["band"] = pd.Series(bands)
+    out["se"] = np.asarray(ses, dtype=float)
     return out

@@ -1,7 +1,8 @@
 """Imports in chunks: validate, score and store rows chunk by chunk in ONE transaction.
 
-Memory is bounded by the chunk size, not the file: each chunk is validated, scored, staged
-in a temporary table and moved into ``administrations`` and ``scores`` with set-wise SQL.
+Memory is bounded by the chunk size, not the file: each chunk is validated, scored and
+written into ``administrations`` (answers, scores and band numbers in the row) with one
+``executemany`` (SQLite) or ``COPY`` (PostgreSQL).
 Nothing is committed until the last chunk is in, so an import is all or nothing; with
 ``reject_bad_rows=False`` the first bad row stops the writing, the remaining chunks are
 still checked (so that every problem is listed) and the transaction is rolled back.
@@ -80,6 +81,7 @@ class ChunkedImport:
         self.import_pk: int | None = None
         self.measure_pk = 0
         self.run_pk: int | None = None
+        self.bands: list[list[Any]] = []  # the run's band labels
         self.allowed: dict[str, list[str]] = {}
         self.n_rows = self.n_inserted = self.n_already = self.n_rejected = 0
         self.offset = 0  # global position of the next row: the stage's idx
@@ -191,10 +193,9 @@ class ChunkedImport:
         Rows are built as plain Python tuples straight from the columns (no per-row frame
         work) and written with one ``executemany`` (SQLite) or ``COPY`` (PostgreSQL).
         """
-        import numpy as np
-
-        from measurelib.outcomes.store._bulk import insert_rows, pylist
+        from measurelib.outcomes.store._bulk import pylist
         from measurelib.outcomes.store._frames import encode_responses
+        from measurelib.outcomes.store._scoring import encode_scores
         from measurelib.outcomes.store._tables import EQUITY_FIELDS
 
         conn = self.conn
@@ -209,8 +210,15 @@ class ChunkedImport:
             equity.append(pylist(meta[col].where(keep)) if keep.any() else [None] * n)
         columns = ["key_hash", "measure_pk", "respondent_id", "episode", "date", "timepoint",
                    "mode", "respondent_type", "site", "service", "worker", "retrospective",
-                   "simulated", "responses", "import_pk", "anonymous", *EQUITY_FIELDS]
+                   "simulated", "responses", "import_pk", "anonymous", *EQUITY_FIELDS,
+                   "scores", "bands", "run_pk"]
         const = [self.measure_pk] * n
+        # the scores go in the row (migration 0009), band labels once per scoring run
+        if len(scored) and self.run_pk is None:
+            self.run_pk, self.bands = self.store._scoring_run(conn, self.measure,
+                                                              self.measure_pk)
+        texts, bands = encode_scores(scored, meta.index, self.bands)
+        runs = [self.run_pk if t is not None else None for t in texts]
         rows = list(zip(
             hashes, const, *[pylist(meta[c]) for c in ("respondent_id", "episode")],
             pylist(meta["date"].dt.strftime("%Y-%m-%d")),
@@ -219,25 +227,12 @@ class ChunkedImport:
             meta["retrospective"].to_numpy(dtype=bool).tolist(),
             meta["simulated"].to_numpy(dtype=bool).tolist(),
             encode_responses(responses, self.columns), [self.import_pk] * n,
-            [self.anonymous] * n, *equity))
+            [self.anonymous] * n, *equity, texts, bands, runs))
+        # rows already stored (by an earlier import or a concurrent writer) keep theirs
         pk_at, later = self._insert_administrations(conn, columns, rows, hashes)
         self.last_keys = pk_at
         self.n_inserted += int((pk_at >= 0).sum())
         self.n_already += n - len(later) - int((pk_at >= 0).sum())
-        if len(scored) and (pk_at >= 0).any():
-            if self.run_pk is None:
-                self.run_pk = self.store._scoring_run(conn, self.measure, self.measure_pk)
-            # the keys the database gave; rows already stored (by an earlier import or a
-            # concurrent writer) keep their scores
-            where = np.searchsorted(meta.index.to_numpy(), scored["index"].to_numpy())
-            adm_pk: Any = pk_at[where]
-            keep = adm_pk >= 0
-            values: Any = scored["value"].to_numpy(dtype=float)[keep]
-            insert_rows(conn, "scores",
-                        ["administration_pk", "score_id", "value", "band", "run_pk"],
-                        zip(adm_pk[keep].tolist(), scored["score_id"].to_numpy()[keep].tolist(),
-                            [None if v != v else v for v in values.tolist()],  # NaN: NULL
-                            pylist(scored["band"][keep]), [self.run_pk] * int(keep.sum())))
         return meta.index.to_numpy()[later]
 
     def _people(self, meta: Any) -> None:

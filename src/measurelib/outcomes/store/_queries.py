@@ -16,7 +16,8 @@ counted, instead of reading every administration into pandas:
 
 Tables and columns relied on: ``administrations`` (pk, measure_pk, respondent_id, episode,
 date, timepoint, service, site, worker, mode, respondent_type, retrospective, anonymous,
-simulated and the equity fields), ``scores`` (administration_pk, score_id, value),
+simulated, the equity fields and ``scores``, the JSON object of the form's scores read with
+:func:`score_value`),
 ``measures`` (pk, measure_id), ``episodes`` (respondent_id, episode, service, start_date,
 end_date) and ``offers`` (respondent_id, measure_id, date, status, count, site, service).
 The same SQL runs on SQLite (3.25 or later: window functions) and PostgreSQL.
@@ -30,7 +31,39 @@ from typing import Any
 
 __all__ = ["day_bounds", "done_occasions", "episode_counts", "episode_frame",
            "monthly_scores", "paired_scores", "participation_counts", "person_scores",
-           "respondent_measures", "score_counts"]
+           "respondent_measures", "score_counts", "score_exists", "score_value"]
+
+
+def score_value(dialect: str, scores: Any, score_id: str) -> Any:
+    """SQL: the stored value of one score as a float (NULL when missing or not scored).
+
+    ``scores`` is an administrations ``scores`` column (a JSON object, migration 0009):
+    ``json_extract`` on SQLite, ``->>`` on PostgreSQL. The JSON path is a plain bound value,
+    so the expression runs as well through the driver's cursor (``Store._read_rows``).
+    """
+    import json
+
+    from sqlalchemy import Float, Text, cast, func, literal, type_coerce
+
+    text: Any
+    if dialect == "postgresql":
+        text = type_coerce(scores, Text).op("->>")(literal(score_id, Text))
+    else:
+        text = func.json_extract(type_coerce(scores, Text),
+                                 literal(f"$.{json.dumps(score_id)}", Text))
+    return cast(text, Float)
+
+
+def score_exists(dialect: str, scores: Any, score_id: str) -> Any:
+    """SQL: true where the administration holds the score, even as a missing value."""
+    import json
+
+    from sqlalchemy import Text, func, literal, type_coerce
+
+    raw = type_coerce(scores, Text)
+    if dialect == "postgresql":  # a JSON null is a value there, an absent key SQL NULL
+        return raw.op("->")(literal(score_id, Text)).is_not(None)
+    return func.json_type(raw, literal(f"$.{json.dumps(score_id)}", Text)).is_not(None)
 
 
 def day_bounds(start: Any, end: Any) -> tuple[_dt.date | None, _dt.date | None]:
@@ -51,16 +84,14 @@ def day_bounds(start: Any, end: Any) -> tuple[_dt.date | None, _dt.date | None]:
 
 
 def _score_rows(store: Any, measure_id: str, score_id: str, service: str | None) -> list[Any]:
-    """WHERE clauses for the stored values of one score of one measure."""
-    from sqlalchemy import literal_column
-
+    """WHERE clauses for the stored values of one score of one measure (missing values,
+    stored as JSON ``null``, are not values).
+    """
     from measurelib.outcomes.store._tables import administrations as a
     from measurelib.outcomes.store._tables import measures as m
-    from measurelib.outcomes.store._tables import scores as s
 
-    conds = [m.c.measure_id == measure_id, s.c.score_id == score_id, s.c.value.is_not(None)]
-    if store.dialect == "postgresql":  # a NaN float is a value there, a missing one in pandas
-        conds.append(s.c.value != literal_column("'NaN'::float8"))
+    conds = [m.c.measure_id == measure_id,
+             score_value(store.dialect, a.c.scores, score_id).is_not(None)]
     if service is not None:
         conds.append(a.c.service == service)
     return conds
@@ -69,9 +100,8 @@ def _score_rows(store: Any, measure_id: str, score_id: str, service: str | None)
 def _joined() -> Any:
     from measurelib.outcomes.store._tables import administrations as a
     from measurelib.outcomes.store._tables import measures as m
-    from measurelib.outcomes.store._tables import scores as s
 
-    return s.join(a, s.c.administration_pk == a.c.pk).join(m, a.c.measure_pk == m.c.pk)
+    return a.join(m, a.c.measure_pk == m.c.pk)
 
 
 def paired_scores(store: Any, measure_id: str, score_id: str, baseline: str, follow_up: str,
@@ -94,7 +124,6 @@ def paired_scores(store: Any, measure_id: str, score_id: str, baseline: str, fol
     from sqlalchemy import Integer, and_, case, cast, func, select
 
     from measurelib.outcomes.store._tables import administrations as a
-    from measurelib.outcomes.store._tables import scores as s
 
     conds = [*_score_rows(store, measure_id, score_id, service), a.c.respondent_id.is_not(None)]
     episode = func.coalesce(a.c.episode, "1").label("episode")
@@ -118,24 +147,17 @@ def paired_scores(store: Any, measure_id: str, score_id: str, baseline: str, fol
              .subquery("pairs"))
     p = pairs.c
     ab, af = a.alias("ab"), a.alias("af")
-    sb, sf = s.alias("sb"), s.alias("sf")
     joined = (pairs.join(ab, ab.c.pk == cast(func.substr(p.base_key, 11), Integer))
-              .join(sb, and_(sb.c.administration_pk == ab.c.pk, sb.c.score_id == score_id))
-              .outerjoin(af, af.c.pk == cast(func.substr(p.fu_key, 11), Integer))
-              .outerjoin(sf, and_(sf.c.administration_pk == af.c.pk,
-                                  sf.c.score_id == score_id)))
+              .outerjoin(af, af.c.pk == cast(func.substr(p.fu_key, 11), Integer)))
     extra: list[Any] = []
     if se:  # each side's standard error, stored as the score ``<score_id>_se``
-        eb, ef = s.alias("eb"), s.alias("ef")
-        joined = (joined.outerjoin(eb, and_(eb.c.administration_pk == ab.c.pk,
-                                            eb.c.score_id == score_id + "_se"))
-                  .outerjoin(ef, and_(ef.c.administration_pk == af.c.pk,
-                                      ef.c.score_id == score_id + "_se")))
-        extra = [eb.c.value.label("baseline_se"), ef.c.value.label("follow_up_se")]
+        extra = [score_value(store.dialect, side.c.scores, score_id + "_se").label(name)
+                 for side, name in ((ab, "baseline_se"), (af, "follow_up_se"))]
     q = (select(p.respondent_id, p.episode, ab.c.date.label("baseline_date"),
-                sb.c.value.label("baseline"), *[ab.c[col] for col in columns],
+                score_value(store.dialect, ab.c.scores, score_id).label("baseline"),
+                *[ab.c[col] for col in columns],
                 af.c.date.label("follow_up_date"), af.c.timepoint.label("follow_up_timepoint"),
-                sf.c.value.label("follow_up"), *extra)
+                score_value(store.dialect, af.c.scores, score_id).label("follow_up"), *extra)
          .select_from(joined))
     return store._read_rows(q)
 
@@ -177,7 +199,6 @@ def monthly_scores(store: Any, measure_id: str, score_id: str, *, service: str |
     from sqlalchemy import func, select
 
     from measurelib.outcomes.store._tables import administrations as a
-    from measurelib.outcomes.store._tables import scores as s
 
     lo, hi = day_bounds(start, end)
     conds = _score_rows(store, measure_id, score_id, service)
@@ -186,7 +207,8 @@ def monthly_scores(store: Any, measure_id: str, score_id: str, *, service: str |
     if hi is not None:
         conds.append(a.c.date <= hi)
     month = _month(store, a.c.date).label("month")
-    q = (select(month, func.count().label("size"), func.avg(s.c.value).label("mean"))
+    value = score_value(store.dialect, a.c.scores, score_id)
+    q = (select(month, func.count().label("size"), func.avg(value).label("mean"))
          .select_from(_joined()).where(*conds).group_by(month))
     with store.engine.connect() as conn:
         rows = conn.execute(q).all()
@@ -275,17 +297,15 @@ def person_scores_se(store: Any, measure_id: str, score_id: str, respondent_id: 
     """As :func:`person_scores`, with each value's stored standard error (the score
     ``<score_id>_se`` of the same administration; ``None`` where there is none).
     """
-    from sqlalchemy import and_, select
+    from sqlalchemy import select
 
     from measurelib.outcomes.store._tables import administrations as a
     from measurelib.outcomes.store._tables import measures as m
-    from measurelib.outcomes.store._tables import scores as s
 
-    e = s.alias("score_se")
-    q = (select(a.c.date, s.c.value, e.c.value)
-         .select_from(_joined().outerjoin(e, and_(e.c.administration_pk == a.c.pk,
-                                                  e.c.score_id == score_id + "_se")))
-         .where(m.c.measure_id == measure_id, s.c.score_id == score_id,
+    q = (select(a.c.date, score_value(store.dialect, a.c.scores, score_id),
+                score_value(store.dialect, a.c.scores, score_id + "_se"))
+         .select_from(_joined())
+         .where(m.c.measure_id == measure_id, score_exists(store.dialect, a.c.scores, score_id),
                 a.c.respondent_id == str(respondent_id)))
     if episode is not None:
         q = q.where(a.c.episode == str(episode))
@@ -309,7 +329,8 @@ def respondent_measures(store: Any, respondent_id: str) -> list[str]:
 
     with store.engine.connect() as conn:
         ids = conn.execute(select(m.c.measure_id).distinct().select_from(_joined())
-                           .where(a.c.respondent_id == str(respondent_id))).scalars().all()
+                           .where(a.c.respondent_id == str(respondent_id),
+                                  a.c.scores.is_not(None))).scalars().all()
     return sorted(str(i) for i in ids)
 
 

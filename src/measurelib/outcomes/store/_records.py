@@ -297,17 +297,28 @@ def _canonical(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------- erasure
+def _count_scores(conn: Any, where: Any) -> int:
+    """The scores (values and standard errors) held by the administrations matching ``where``."""
+    from sqlalchemy import select
+
+    from measurelib.outcomes.store._tables import administrations as a
+
+    n = 0
+    for text in conn.execute(select(a.c.scores).where(a.c.scores.is_not(None), *where)
+                             .execution_options(yield_per=10_000)).scalars():
+        n += len(text if isinstance(text, dict) else json.loads(text))
+    return n
+
+
 def _delete_administrations(conn: Any, where: Any) -> tuple[int, int]:
-    """Delete the administrations matching ``where`` and their scores: (n adm, n scores)."""
-    from sqlalchemy import delete, select
+    """Delete the administrations matching ``where`` with their scores: (n adm, n scores)."""
+    from sqlalchemy import delete
 
-    from measurelib.outcomes.store._tables import administrations, scores
+    from measurelib.outcomes.store._tables import administrations
 
-    chosen = select(administrations.c.pk).where(*where)
-    n_scores = conn.execute(delete(scores).where(
-        scores.c.administration_pk.in_(chosen))).rowcount
+    n_scores = _count_scores(conn, where)
     n_adm = conn.execute(delete(administrations).where(*where)).rowcount
-    return int(n_adm or 0), int(n_scores or 0)
+    return int(n_adm or 0), n_scores
 
 
 def erase_respondent(store: Any, respondent_id: str) -> ErasureResult:
@@ -345,7 +356,6 @@ def apply_retention(store: Any, service: str, months: int, *,
         key_hash,
         offers,
         respondents,
-        scores,
     )
 
     if action not in RETENTION_ACTIONS:
@@ -373,8 +383,7 @@ def apply_retention(store: Any, service: str, months: int, *,
             adm_where, off_where = (a.c.pk < 0,), (o.c.pk < 0,)  # nothing
         counted = select(func.count()).select_from(a).where(*adm_where)
         n_adm = int(conn.execute(counted).scalar() or 0)
-        n_scores = int(conn.execute(select(func.count()).select_from(scores).where(
-            scores.c.administration_pk.in_(select(a.c.pk).where(*adm_where)))).scalar() or 0)
+        n_scores = _count_scores(conn, adm_where)
         n_off = int(conn.execute(select(func.count()).select_from(o).where(*off_where))
                     .scalar() or 0)
         # episodes that now hold nothing go too, and people with nothing left

@@ -57,3 +57,67 @@ def score_frame(measure: Measure, df: Any,
             s = df[c].astype("string")
             values[c] = s.where(s.str.strip() != "")
     return scores, problems, values
+
+
+def _number_texts(values: Any) -> Any:
+    """Score values as JSON numbers: whole numbers without a point, missing as ``null``.
+
+    Non-finite values (which no score rule gives) are stored as ``null``, like NaN.
+    """
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    out = np.full(len(v), "null", dtype=object)
+    finite = np.isfinite(v)
+    whole = finite & (np.abs(v) < 1e15)
+    whole[whole] = v[whole] == np.floor(v[whole])
+    out[whole] = v[whole].astype(np.int64).astype(str).astype(object)
+    other = finite & ~whole
+    out[other] = [repr(x) for x in v[other].tolist()]
+    return out
+
+
+def encode_scores(scored: Any, index: Any,
+                  layout: list[list[Any]]) -> tuple[list[str | None], list[str | None]]:
+    """The ``scores`` JSON and ``bands`` text of each row of ``index``.
+
+    ``scored`` is the long frame of :func:`score_frame` (``index``, ``score_id``, ``value``,
+    ``band``); ``layout`` the run's band labels (``[[score id, [label, ...]], ...]``). Rows
+    without any score get ``None`` in both.
+    """
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    n = len(index)
+    if not len(scored) or not n:
+        return [None] * n, [None] * n
+    ids = list(dict.fromkeys(scored["score_id"].tolist()))
+    texts: Any = None
+    present = np.zeros(n, dtype=bool)
+    for sid in ids:
+        part = scored[scored["score_id"] == sid]
+        where = pd.Index(part["index"].to_numpy()).get_indexer(index)
+        has = where >= 0
+        present |= has
+        values = np.full(n, np.nan)
+        values[has] = part["value"].to_numpy(dtype=float)[where[has]]
+        pieces = json.dumps(sid) + ":" + _number_texts(values)
+        pieces[~has] = ""
+        texts = pieces if texts is None else np.where(
+            (texts != "") & (pieces != ""), texts + "," + pieces, texts + pieces)
+    out: list[str | None] = ["{" + t + "}" if p else None
+                             for t, p in zip(texts.tolist(), present.tolist())]
+    if not layout:
+        return out, [None] * n
+    numbers = []
+    for sid, labels in layout:
+        part = scored[scored["score_id"] == sid]
+        where = pd.Index(part["index"].to_numpy()).get_indexer(index)
+        codes = {label: str(i) for i, label in reversed(list(enumerate(labels)))}
+        bands = part["band"].to_numpy(dtype=object)
+        numbers.append([codes.get(bands[w], "") if w >= 0 and bands[w] is not None else ""
+                        for w in where.tolist()])
+    joined = [",".join(parts) for parts in zip(*numbers)]
+    return out, [j if p else None for j, p in zip(joined, present.tolist())]

@@ -202,7 +202,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0007'
+    '0009'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,
@@ -497,8 +497,15 @@ class Store:
                           file_sha256=None, reject_bad_rows=reject_bad_rows,
                           anonymous=anonymous, defaults=defaults)
 
-    def _scoring_run(self, conn: Any, measure: Measure, measure_pk: int) -> int:
-        """The key of this (measure version, score rules, engine version): provenance once."""
+    def _scoring_run(self, conn: Any, measure: Measure,
+                     measure_pk: int) -> tuple[int, list[list[Any]]]:
+        """The key of this (measure version, score rules, engine version) — provenance once —
+        and its band labels ``[[score id, [label, ...]], ...]``.
+
+        The labels of the measure's banded scores (in its language) are added to those the
+        run already lists (a run of a store upgraded from 0008 lists the labels its stored
+        rows had), so the band numbers of stored rows keep their meaning.
+        """
         from sqlalchemy import select
 
         from measurelib.outcomes.store._tables import scoring_runs
@@ -506,17 +513,34 @@ class Store:
         rules = json.dumps(sorted([r.id, _rule_hash(r)] for r in measure.scores),
                            separators=(",", ":"))
         digest = hashlib.sha256(rules.encode("utf-8")).hexdigest()
-        q = select(scoring_runs.c.pk).where(scoring_runs.c.measure_pk == measure_pk,
-                                            scoring_runs.c.rules_sha256 == digest,
-                                            scoring_runs.c.engine_version == __version__)
-        pk = conn.execute(q).scalar()
-        if pk is None:
+        where = (scoring_runs.c.measure_pk == measure_pk, scoring_runs.c.rules_sha256 == digest,
+                 scoring_runs.c.engine_version == __version__)
+        q = select(scoring_runs.c.pk, scoring_runs.c.bands).where(*where)
+        row = conn.execute(q).first()
+        if row is None:
             conn.execute(_insert_if_absent(conn, scoring_runs,
                                            ["measure_pk", "rules_sha256", "engine_version"])
                          .values(measure_pk=measure_pk, rules=rules, rules_sha256=digest,
-                                 engine_version=__version__))
-            pk = conn.execute(q).scalar_one()
-        return int(pk)
+                                 engine_version=__version__, bands=None))
+            row = conn.execute(q).one()
+        layout: list[list[Any]] = json.loads(row[1]) if row[1] else []
+        known = {sid: labels for sid, labels in layout}
+        changed = False
+        for rule in measure.scores:
+            if not rule.bands:
+                continue
+            labels = [measure.text(b.label, measure.language) or "" for b in rule.bands]
+            if rule.id not in known:
+                known[rule.id] = []
+                layout.append([rule.id, known[rule.id]])
+            for label in labels:
+                if label not in known[rule.id]:
+                    known[rule.id].append(label)
+                    changed = True
+        if changed:
+            conn.execute(scoring_runs.update().where(scoring_runs.c.pk == row[0]).values(
+                bands=json.dumps(layout, ensure_ascii=False)))
+        return int(row[0]), layout
 
     def import_file(self, measure: Measure, path: str | Path, *, reject_bad_rows: bool = False,
                     anonymous: bool = False, defaults: Mapping[str, Any] | None = None,
@@ -756,39 +780,41 @@ class Store:
         read them as rows).
         """
         import pandas as pd
-        from sqlalchemy import and_, select
+        from sqlalchemy import select
 
-        from measurelib.outcomes.store._tables import EQUITY_FIELDS, administrations, measures, scores
+        from measurelib.outcomes.store._frames import expand_scores
+        from measurelib.outcomes.store._queries import score_exists
+        from measurelib.outcomes.store._tables import EQUITY_FIELDS, administrations, measures
 
-        a, m, s = administrations, measures, scores
-        e = scores.alias("score_se")
-        q = select(a.c.pk.label("administration"), a.c.respondent_id, a.c.episode, a.c.date,
-                   a.c.timepoint, a.c.mode, a.c.respondent_type, a.c.site, a.c.service,
-                   a.c.worker, a.c.retrospective, a.c.anonymous, a.c.simulated,
-                   *[a.c[c] for c in EQUITY_FIELDS],
-                   m.c.measure_id, m.c.version.label("measure_version"), s.c.score_id,
-                   s.c.value, s.c.band, e.c.value.label("se"),
-                   e.c.score_id.label("_se_id")).select_from(
-            s.join(a, s.c.administration_pk == a.c.pk).join(m, a.c.measure_pk == m.c.pk)
-            .outerjoin(e, and_(e.c.administration_pk == s.c.administration_pk,
-                               e.c.score_id == s.c.score_id + "_se")))
+        a, m = administrations, measures
+        head = [a.c.pk.label("administration"), a.c.respondent_id, a.c.episode, a.c.date,
+                a.c.timepoint, a.c.mode, a.c.respondent_type, a.c.site, a.c.service,
+                a.c.worker, a.c.retrospective, a.c.anonymous, a.c.simulated,
+                *[a.c[c] for c in EQUITY_FIELDS],
+                m.c.measure_id, m.c.version.label("measure_version")]
+        q = select(*head, a.c.scores, a.c.bands, a.c.run_pk).select_from(
+            a.join(m, a.c.measure_pk == m.c.pk)).where(a.c.scores.is_not(None))
         mid = measure.id if isinstance(measure, Measure) else measure
         if mid is not None:
             q = q.where(m.c.measure_id == mid)
         if score is not None:
-            q = q.where(s.c.score_id == score)
+            q = q.where(score_exists(self.dialect, a.c.scores, score))
         q = _person_service(q, a, respondent_id, service)
-        q = q.order_by(a.c.pk, s.c.score_id)
-        df = self._read_rows(q)
+        rows = self._read_rows(q.order_by(a.c.pk))
+        df = expand_scores(rows, self._band_layouts(), score)
         df["date"] = pd.to_datetime(df["date"])
-        # an IRT score's stored standard error is its ``se``, not a score of its own
-        has = df["_se_id"].notna().to_numpy(dtype=bool)
-        if has.any():
-            pairs = pd.MultiIndex.from_arrays([df["administration"][has], df["_se_id"][has]])
-            df = df[~pd.MultiIndex.from_arrays([df["administration"], df["score_id"]])
-                    .isin(pairs)].reset_index(drop=True)
-        df["se"] = pd.to_numeric(df["se"], errors="coerce").astype(float)
-        return df.drop(columns="_se_id")
+        return df
+
+    def _band_layouts(self) -> dict[int, list[list[Any]]]:
+        """Band labels of every scoring run (few rows): ``{run key: [[score id, [labels]]]}``."""
+        from sqlalchemy import select
+
+        from measurelib.outcomes.store._tables import scoring_runs
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(scoring_runs.c.pk, scoring_runs.c.bands)
+                                .where(scoring_runs.c.bands.is_not(None))).all()
+        return {int(pk): json.loads(bands) for pk, bands in rows}
 
     def administrations(self, measure: Measure | str | None = None, *,
                         responses: bool = True, respondent_id: str | None = None,
@@ -806,7 +832,8 @@ class Store:
         from measurelib.outcomes.store._tables import administrations, measures
 
         a, m = administrations, measures
-        skip = ("measure_pk", "key_hash") + (() if responses else ("responses",))
+        skip = ("measure_pk", "key_hash", "scores", "bands", "run_pk") + (
+            () if responses else ("responses",))
         cols = [c for c in a.c if c.name not in skip]
         extra = [m.c.response_columns] if responses else []
         q = select(*cols, m.c.measure_id, m.c.version.label("measure_version"),
@@ -938,7 +965,6 @@ class Store:
 
         from measurelib.outcomes.store._frames import decode_responses
         from measurelib.outcomes.store._tables import EQUITY_FIELDS, administrations, measures
-        from measurelib.outcomes.store._tables import scores as scores_table
         from measurelib.scoring import WRITE_SUFFIXES, ResponseWriter
 
         if not isinstance(measure, Measure):
@@ -955,6 +981,7 @@ class Store:
         rules = [r.id for r in measure.scores] if scores else []
         with_se = {r.id for r in measure.scores if r.method == "irt"
                    and (r.irt is None or r.irt.se)}
+        layouts = self._band_layouts() if rules else {}
         writer = ResponseWriter(str(out))
         n = 0
         last = 0
@@ -962,12 +989,14 @@ class Store:
             with self.engine.connect() as conn:
                 while True:
                     q = (select(a.c.pk, m.c.version.label("measure_version"), *meta,
-                                a.c.responses, m.c.response_columns)
+                                a.c.responses, m.c.response_columns, a.c.scores, a.c.bands,
+                                a.c.run_pk)
                          .select_from(a.join(m, a.c.measure_pk == m.c.pk))
                          .where(m.c.measure_id == measure.id, a.c.pk > last)
                          .order_by(a.c.pk).limit(chunksize))
                     res = conn.execute(q)
-                    chunk = pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+                    chunk = pd.DataFrame([tuple(r) for r in res.fetchall()],  # plain tuples
+                                         columns=list(res.keys()))
                     if not len(chunk):
                         break
                     last = int(chunk["pk"].iloc[-1])
@@ -977,22 +1006,11 @@ class Store:
                         [json.loads(t) for t in decode_responses(
                             chunk.pop("responses"), chunk.pop("response_columns").map(lists))],
                         index=chunk.index)
+                    stored = (chunk.pop("scores").tolist(), chunk.pop("bands").tolist(),
+                              chunk.pop("run_pk").tolist())
                     frame = pd.concat([chunk, answers.reindex(columns=items)], axis=1)
                     if rules:
-                        sq = select(scores_table.c.administration_pk, scores_table.c.score_id,
-                                    scores_table.c.value, scores_table.c.band).where(
-                            scores_table.c.administration_pk.between(
-                                int(chunk["pk"].iloc[0]), last))
-                        sres = conn.execute(sq)
-                        sc = pd.DataFrame(sres.fetchall(), columns=list(sres.keys()))
-                        for rid in rules:
-                            one = sc[sc["score_id"] == rid].set_index("administration_pk")
-                            frame[rid] = chunk["pk"].map(one["value"])
-                            frame[f"{rid}_band"] = chunk["pk"].map(one["band"])
-                            if rid in with_se:
-                                se = sc[sc["score_id"] == f"{rid}_se"].set_index(
-                                    "administration_pk")
-                                frame[f"{rid}_se"] = chunk["pk"].map(se["value"])
+                        _score_columns(frame, stored, layouts, rules, with_se)
                     frame = frame.rename(columns={"pk": "administration"})
                     frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
                     writer.write(frame)
@@ -1009,30 +1027,86 @@ class Store:
                                          else (r, f"{r}_band"))]])
 
     def table(self, name: str) -> Any:
-        """A whole table as a DataFrame (``imports``, ``episodes``, ``offers``, ...)."""
-        from measurelib.outcomes.store._tables import metadata
+        """A whole table as a DataFrame (``imports``, ``episodes``, ``offers``, ...).
 
-        if name not in metadata.tables:
-            raise ValueError(f"Store.table(name=...): allowed values are "
-                             f"{', '.join(sorted(metadata.tables))}; got {name!r}")
-        table = metadata.tables[name]
+        ``"scores"`` gives the scores as the table of earlier versions held them (one row
+        per administration and score: ``administration_pk``, ``score_id``, ``value``,
+        ``band``, ``run_pk``); since migration 0009 they are kept in the administrations'
+        rows.
+        """
         from sqlalchemy import select
 
-        return self._read(select(table))
+        from measurelib.outcomes.store._tables import metadata
+
+        if name == "scores":
+            return self._score_rows()
+        if name not in metadata.tables:
+            raise ValueError(f"Store.table(name=...): allowed values are "
+                             f"{', '.join(sorted([*metadata.tables, 'scores']))}; got {name!r}")
+        return self._read(select(metadata.tables[name]))
+
+    def _score_rows(self) -> Any:
+        import pandas as pd
+        from sqlalchemy import select
+
+        from measurelib.outcomes.store._frames import band_labels
+        from measurelib.outcomes.store._tables import administrations as a
+
+        layouts = self._band_layouts()
+        rows = self._read_rows(select(a.c.pk, a.c.scores, a.c.bands, a.c.run_pk)
+                               .where(a.c.scores.is_not(None)).order_by(a.c.pk))
+        out = []
+        for pk, text, numbers, run in rows.itertuples(index=False):
+            got = text if isinstance(text, dict) else json.loads(text)
+            run_pk = int(run) if run is not None and run == run else None
+            bands = band_labels(layouts.get(run_pk or 0), numbers)
+            out += [(int(pk), sid, got[sid], bands.get(sid), run_pk) for sid in sorted(got)]
+        return pd.DataFrame(out, columns=["administration_pk", "score_id", "value", "band",
+                                          "run_pk"])
 
     def imports(self) -> Any:
         """Every import: file, hash, row counts and times."""
         return self.table("imports")
 
     def counts(self) -> dict[str, int]:
-        """Number of rows in each table (for checks)."""
+        """Number of rows in each table (for checks), and ``scores``: the stored scores.
+
+        Scores are held in their administration's row (migration 0009); ``scores`` counts
+        them as the table of earlier versions did, one per value (a standard error too).
+        """
         from sqlalchemy import func, select
 
         from measurelib.outcomes.store._tables import metadata
 
+        each = ("json_object_keys(a.scores)" if self.dialect == "postgresql"
+                else "json_each(a.scores)")
         with self.engine.connect() as conn:
-            return {name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
-                    for name, t in sorted(metadata.tables.items())}
+            out = {name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
+                   for name, t in metadata.tables.items()}
+            out["scores"] = int(conn.exec_driver_sql(
+                f"SELECT COUNT(*) FROM administrations a, {each}").scalar() or 0)
+        return dict(sorted(out.items()))
+
+
+def _score_columns(frame: Any, stored: tuple[list[Any], list[Any], list[Any]],
+                   layouts: dict[int, list[list[Any]]], rules: list[str],
+                   with_se: set[str]) -> None:
+    """Add each score's value and band (and ``<score>_se``) to an export chunk."""
+    import numpy as np
+
+    from measurelib.outcomes.store._frames import band_labels
+
+    got = [t if isinstance(t, dict) else {} for t in stored[0]]
+    bands = [band_labels(layouts.get(int(r)), b) if r is not None and r == r else {}
+             for b, r in zip(stored[1], stored[2])]
+    nan = float("nan")
+    for rid in rules:
+        frame[rid] = np.array([nan if g.get(rid) is None else float(g[rid]) for g in got],
+                              dtype=float)
+        frame[f"{rid}_band"] = [b.get(rid) for b in bands]
+        if rid in with_se:
+            frame[f"{rid}_se"] = np.array([nan if g.get(f"{rid}_se") is None
+                                           else float(g[f"{rid}_se"]) for g in got], dtype=float)
 
 
 def _person_service(query: Any, table: Any, respondent_id: str | None,

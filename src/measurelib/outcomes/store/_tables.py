@@ -10,11 +10,11 @@ equity fields are optional and stored only for services configured to collect th
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Date,
     DateTime,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -50,10 +50,13 @@ measures = Table(
     UniqueConstraint("measure_id", "version", "lock_sha256", name="uq_measures_version_hash"),
 )
 
+# migration 0008: respondents and episodes are WITHOUT ROWID tables on SQLite (the table is
+# its primary key's B-tree; no second tree repeating the key)
 respondents = Table(
     "respondents", metadata,
     Column("respondent_id", String(64), primary_key=True),
     Column("added_at", DateTime, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 episodes = Table(
@@ -64,6 +67,7 @@ episodes = Table(
     Column("service", String(128)),
     Column("start_date", Date),
     Column("end_date", Date),
+    sqlite_with_rowid=False,
 )
 
 imports = Table(
@@ -123,13 +127,24 @@ administrations = Table(
     Column("ethnicity", String(64)),
     Column("deprivation_decile", Integer),
     Column("first_language", String(64)),
+    # migration 0009: the scores of the form, in the row (no scores table): a JSON object
+    # {"score id": value, ...} (null: the scoring left it missing; an IRT score's standard
+    # error is the entry "<score>_se"), read in SQL with cross-dialect JSON indexing
+    # (``scores["total"].as_float()``); NULL when nothing was scored
+    Column("scores", JSON),
+    # the band of each banded score, as band numbers in the order of the run's ``bands``
+    # ("2", "2,,0": empty where a value has no band); the labels are stored once per run
+    Column("bands", Text),
+    # the scoring run: score rules, engine version and band labels, once per run
+    Column("run_pk", Integer, ForeignKey("scoring_runs.pk")),
     Index("ux_administrations_key", "key_hash", unique=True),
     # one person's forms (timeline, feedback sheet, erasure, the service's person pages);
     # migration 0007 dropped the (measure, date) index: reports read a measure's rows whole
     Index("ix_administrations_respondent", "respondent_id", "episode"),
 )
 
-# migration 0005: the provenance of scores, once per scoring run instead of on every row
+# migration 0005: the provenance of scores, once per scoring run instead of on every row;
+# migration 0009: with the band labels its rows' band numbers refer to
 scoring_runs = Table(
     "scoring_runs", metadata,
     Column("pk", Integer, primary_key=True),
@@ -137,17 +152,9 @@ scoring_runs = Table(
     Column("rules", Text, nullable=False),  # JSON: [[score id, rule SHA-256], ...]
     Column("rules_sha256", String(64), nullable=False),
     Column("engine_version", String(32), nullable=False),
+    # JSON: [[score id, [band label, ...]], ...]; a row's ``bands`` numbers these labels
+    Column("bands", Text),
     UniqueConstraint("measure_pk", "rules_sha256", "engine_version", name="uq_scoring_runs"),
-)
-
-scores = Table(
-    "scores", metadata,
-    Column("administration_pk", Integer, ForeignKey("administrations.pk"), primary_key=True),
-    Column("score_id", String(64), primary_key=True),
-    Column("value", Float),
-    Column("band", Text),
-    Column("run_pk", Integer, ForeignKey("scoring_runs.pk"), nullable=False),
-    sqlite_with_rowid=False,
 )
 
 # added by migration 0002
