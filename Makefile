@@ -35,10 +35,10 @@ test: setup
 	$(VENV)/bin/mypy
 	$(PY) scripts/gen_api_docs.py --check
 	$(PY) -m sphinx -b html -q -W --keep-going docs build/docs
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 test-fast: venv
-	$(PY) -m pytest -q -m "not slow and not browser and not postgres"
+	$(PY) -m pytest -q -n auto --dist loadfile -m "not slow and not browser and not postgres"
 
 lint: venv
 	$(VENV)/bin/ruff check src tests benchmarks scripts
