@@ -276,8 +276,38 @@ def test_reports_suppress_small_numbers(world: Any, client_for: Any) -> None:
         c.post("/tablet/", answers())
         c.post("/tablet/unlock/", {"password": PASSWORD})
     page = client_for("viewer").get("/reports/").content.decode()
-    assert "&lt;5" in page and "Too few people" in page
+    assert "[c]" in page and "Too few people" in page
     assert world.person_a.respondent_id not in page
+
+
+def test_reports_page_hides_what_the_impact_report_hides(world: Any, client_for: Any,
+                                                         tmp_path: Path) -> None:
+    """The page's headline is the full impact report's: a count that the total and the
+    other categories would give away is hidden too, not only counts below the threshold."""
+    import measurelib as ml
+    from measurelib.serve import _library as lib
+
+    service = world.team_a.service
+    rows = ["respondent_id,episode,timepoint,date,service," + ",".join(
+        f"Q{i}" for i in range(1, 10))]
+    for n in range(7):  # six reliably improved, one unchanged, none deteriorated
+        rows.append(f"p{n},1,baseline,2026-01-05,{service}," + ",".join(["2"] * 9))
+        after = "2" if n == 6 else "0"
+        rows.append(f"p{n},1,review,2026-02-16,{service}," + ",".join([after] * 9))
+    path = tmp_path / "forms.csv"
+    path.write_text("\n".join(rows) + "\n")
+    lib.store().import_file(ml.load("phq-9"), path)
+
+    head = ml.impact_report(lib.store(), ml.load("phq-9"), service=service,
+                            min_cell=5).data["sections"][0]["headline"]
+    assert head["n_no_change"] == "[c]" and head["n_improved"] == "[c]"  # 7 - 6 - 0 = 1
+    page = client_for("viewer").get("/reports/").content.decode()
+    section = page.split(f"{world.team_a.name}: phq-9", 1)[1].split("</section>", 1)[0]
+    shown = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<(]+)", section))
+    assert shown["People with a baseline"].strip() == "7"
+    assert shown["Reliably improved"].strip() == "[c]"  # 6, shown as 6 before
+    assert shown["No reliable change"].strip() == "[c]"
+    assert shown["Reliably deteriorated"].strip() == "0"
 
 
 def test_audit_log_records_views_and_changes(world: Any, client_for: Any) -> None:

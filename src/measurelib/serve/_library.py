@@ -294,46 +294,43 @@ def record_published(schedule_yaml: str) -> None:
 
 
 def service_report(service: str, measure_id: str, min_cell: int) -> dict[str, Any]:
-    """Change from baseline for one service and measure (:func:`measurelib.change`), with
-    every count below ``min_cell`` suppressed and figures resting on them withheld.
+    """The headline of one service's impact report (:func:`measurelib.impact_report`, the
+    same call as the full report): its counts protected by the library's disclosure rule,
+    so a hidden count cannot be worked out from the ones shown (here or in the full report),
+    and the figures resting on hidden counts withheld.
     """
     measure = load_measure(measure_id)
     rule = measure.primary_score
     if rule is None or rule.higher_is_better is None:
         return {"available": False, "reason": "this measure's score has no direction"}
-    res = ml.change(store(), measure, service=service)
-    o: Mapping[str, Any] = res.overall
+    rep = ml.impact_report(store(), measure, service=service, min_cell=min_cell)
+    head: Mapping[str, Any] = rep.data["sections"][0]["headline"]
 
-    def count(n: Any) -> str:
-        v = _plain(n)
-        if v is None:
-            return "0"
-        return f"<{min_cell}" if 0 < int(v) < min_cell else str(int(v))
+    def count(v: Any) -> str:
+        return "0" if v is None else str(v)  # a hidden count is the report's marker, "[c]"
 
     def pct(v: Any) -> str:
-        v = _plain(v)
         return "" if v is None else f"{100 * float(v):.0f}%"
 
     def num(v: Any) -> str:
-        v = _plain(v)
         return "" if v is None else f"{float(v):+.1f}"
 
-    n_paired = int(_plain(o.get("n_paired")) or 0)
-    enough = n_paired >= min_cell
+    enough = head.get("mean_change") is not None
     figures = {
-        "n_baseline": count(res.n_baseline),
-        "n_paired": count(n_paired),
-        "completion": pct(o.get("completion_rate")) if res.n_baseline >= min_cell else "",
-        "mean_change": num(o.get("mean_change")) if enough else "",
-        "ci": (f"{num(o.get('change_ci_low'))} to {num(o.get('change_ci_high'))}"
+        "n_baseline": count(head.get("n_baseline")),
+        "n_paired": count(head.get("n_paired")),
+        "completion": pct(head.get("completion_rate")),
+        "mean_change": num(head.get("mean_change")) if enough else "",
+        "ci": (f"{num(head.get('change_ci_low'))} to {num(head.get('change_ci_high'))}"
                if enough else ""),
-        "n_improved": count(o.get("n_improved")) if enough else "",
-        "n_no_change": count(o.get("n_no_change")) if enough else "",
-        "n_deteriorated": count(o.get("n_deteriorated")) if enough else "",
+        "n_improved": count(head.get("n_improved")) if "n_improved" in head else "",
+        "n_no_change": count(head.get("n_no_change")) if "n_no_change" in head else "",
+        "n_deteriorated": (count(head.get("n_deteriorated")) if "n_deteriorated" in head
+                           else ""),
     }
     return {"available": True, "score": rule.id, "enough": enough, "min_cell": min_cell,
-            "figures": figures, "warnings": [] if not enough else list(res.warnings)}
-
+            "marker": rep.data.get("marker", "[c]"), "figures": figures,
+            "categories": "n_improved" in head}
 
 OFFER_STATUSES = (("offered", "Offered"), ("declined", "Declined"),
                   ("not_offered", "Not possible"))
