@@ -466,3 +466,41 @@ def test_fhir_answers_to_skipped_questions_cannot_change(cat_world: Any) -> None
     # the skipped question answered later: refused
     problem = _cat._take_answers(measure, test, {first: 2.0})
     assert problem is not None and "already skipped" in problem
+
+
+def test_next_question_skip_by_an_item_with_no_answer(cat_world: Any, token: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """SDC's way of leaving a question unanswered: the question sent back with no answer.
+    It is skipped (shown, not in the likelihood), kept in place in the returned response,
+    and refused for an item the measure requires."""
+    from django.test import Client
+
+    from measurelib.serve.models import CatAdministration
+
+    c, raw = Client(), token()
+    rid = cat_world.person_a.respondent_id
+    qr = _next(c, raw, _start(rid)).json()
+    first = qr["contained"][0]["item"][-1]["linkId"]
+    body = json.loads(json.dumps(qr))
+    body["item"].append({"linkId": first})  # shown, not answered
+    qr = _next(c, raw, body).json()
+    assert qr["item"] == [{"linkId": first, "text": qr["contained"][0]["item"][0]["text"]}]
+    assert qr["contained"][0]["item"][0]["linkId"] == first
+    assert qr["contained"][0]["item"][-1]["linkId"] != first  # the next question
+    admin = CatAdministration.objects.get(reference=qr["id"])
+    state = json.loads(admin.state)
+    assert state["engine"]["skipped"] == [first] and state["order"] == [first]
+    # the skip sent again with the next answer: taken once, in the order shown
+    while qr["status"] != "completed":
+        qr = _next(c, raw, _with_answer(qr, lambda opts: opts[0])).json()
+    assert [it["linkId"] for it in qr["item"]][0] == first and "answer" not in qr["item"][0]
+    stored = _stored(rid)
+    assert len(stored) == 1
+
+    # an item the measure requires cannot be skipped this way
+    _with(monkeypatch, lambda m: _items(m, lambda it: it.model_copy(update={"required": True})))
+    qr = _next(c, raw, _start(rid, "exit")).json()
+    body = json.loads(json.dumps(qr))
+    body["item"].append({"linkId": body["contained"][0]["item"][-1]["linkId"], "answer": []})
+    r = _next(c, raw, body)
+    assert r.status_code == 400 and "must be answered" in r.content.decode()

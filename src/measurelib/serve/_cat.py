@@ -115,10 +115,14 @@ class _Test:
     """
 
     def __init__(self, session: Any, answers: dict[str, float] | None = None,
-                 skipped: dict[str, float | None] | None = None) -> None:
+                 skipped: dict[str, float | None] | None = None,
+                 order: list[str] | None = None) -> None:
         self.session = session
         self.answers = dict(answers or {})
         self.skipped = dict(skipped or {})
+        # the questions in the order shown (a state kept before this was recorded: the
+        # answered ones, then the skipped ones)
+        self.order = list(order) if order is not None else [*self.answers, *self.skipped]
 
     def answer(self, measure: ml.Measure, item_id: str, raw: Any) -> str | None:
         """Give ``raw`` (an option value) to the session; a message when it cannot.
@@ -139,12 +143,14 @@ class _Test:
             return "Choose one of the answers to go on."
         self.session.answer(item_id, category)
         self.answers[item_id] = value
+        self.order.append(item_id)
         return None
 
     def skip(self, item_id: str, value: float | None = None) -> None:
         """The question shown and not answered (administered without a response)."""
         self.session.skip(item_id)
         self.skipped[item_id] = value
+        self.order.append(item_id)
 
     def submission(self, measure: ml.Measure) -> Any:
         """The answers given, as a parsed form (questions not asked or skipped are
@@ -169,12 +175,14 @@ class _Test:
         return cls(_session(measure, rule, state["engine"]),
                    {k: float(v) for k, v in state["answers"].items()},
                    {k: None if v is None else float(v)
-                    for k, v in state.get("skipped", {}).items()})
+                    for k, v in state.get("skipped", {}).items()},
+                   state.get("order"))
 
     def save(self, cat_admin: CatAdministration) -> None:
         """Keep the state (``Session.to_dict()``, answers, skips) in ``cat_admin``."""
         cat_admin.state = json.dumps({"engine": self.session.to_dict(),
-                                      "answers": self.answers, "skipped": self.skipped})
+                                      "answers": self.answers, "skipped": self.skipped,
+                                      "order": self.order})
         cat_admin.updated_at = timezone.now()
         cat_admin.save(update_fields=None if cat_admin.pk is None else
                        ["state", "updated_at"])
@@ -341,19 +349,21 @@ def _response(measure: ml.Measure, rule: Any, test: _Test, cat_admin: CatAdminis
     """
     items = _fhir_items(measure)
     session = test.session
-    asked = list(session.administered)
+    asked = list(test.order)
     pending = session.next_item()
     q_items = [items[measure.item(i).columns()[0]] for i in asked + ([pending] if pending
                                                                        else [])]
-    answers = []
+    answers: list[dict[str, Any]] = []
     for item_id in asked:
         column = measure.item(item_id).columns()[0]
-        value = test.answers[item_id]
-        option = next((o for o in items[column].get("answerOption", [])
-                       if _value_of(measure, column, o) == value), None)
-        ans = ({"valueCoding": option["valueCoding"]} if option is not None
-               else {"valueInteger": int(value)})
-        answers.append({"linkId": column, "text": items[column].get("text"), "answer": [ans]})
+        value = test.answers.get(item_id, test.skipped.get(item_id))
+        entry: dict[str, Any] = {"linkId": column, "text": items[column].get("text")}
+        if value is not None:  # a question skipped without an option has no answer
+            option = next((o for o in items[column].get("answerOption", [])
+                           if _value_of(measure, column, o) == value), None)
+            entry["answer"] = [{"valueCoding": option["valueCoding"]} if option is not None
+                               else {"valueInteger": int(value)}]
+        answers.append(entry)
     done = pending is None
     metric = measure.calibration.metric if measure.calibration is not None else None
     mean, sd = (metric.mean, metric.sd) if metric is not None else (0.0, 1.0)
@@ -463,7 +473,9 @@ def next_question(request: HttpRequest, client: ApiClient) -> HttpResponse:
                 measure_id=measure.id, score_id=rule.id, timepoint=timepoint,
                 episode=_extension(body, EXT_EPISODE) or "1")
             test = _Test(_session(measure, rule, seed=secrets.randbits(32)))
-        problem = _take_answers(measure, test, _given(measure, body))
+        given = _given(measure, body)
+        problem = _take_answers(measure, test, given) or _take_skip(measure, test, body,
+                                                                    given)
         if problem is not None:
             return _outcome(400, problem)
         test.save(cat_admin)
@@ -507,6 +519,25 @@ def _take_answers(measure: ml.Measure, test: _Test, given: dict[str, float]) -> 
                 f"got {sorted(new)}")
     problem = test.answer(measure, pending, new[pending])
     return None if problem is None else f"{pending!r}: {problem}"
+
+
+def _take_skip(measure: ml.Measure, test: _Test, body: dict[str, Any],
+               given: dict[str, float]) -> str | None:
+    """Skip the question last returned when the QuestionnaireResponse carries it with no
+    answer (SDC's way of leaving a question unanswered), if the measure allows that.
+    """
+    pending = test.session.next_item()
+    if pending is None or pending in given:
+        return None
+    column = measure.item(pending).columns()[0]
+    sent = [it for it in body.get("item") or [] if isinstance(it, dict)
+            and it.get("linkId") == column]
+    if not sent or any(it.get("answer") for it in sent):
+        return None
+    if not skippable(measure, pending):
+        return f"{pending!r} must be answered: the measure does not let it be skipped"
+    test.skip(pending)
+    return None
 
 
 def _outcome(status: int, message: str) -> JsonResponse:
