@@ -84,5 +84,28 @@ res = ml.psychometrics.dif(bfi[items + ["sex"]], "sex", anchors=["N3", "N4", "N5
 print(res.round(3).to_string())
 PY
 
+step "10. The calibrated bank as an adaptive test: one person (SIM0002's answers), then 1,000 simulated tests"
+# the engine behind the service's one-question-per-page form and FHIR $next-question
+.venv/bin/python - "$OUT/wellbeing-bank.calibrated.yaml" "$SIM" <<'PY'
+import sys
+import numpy as np
+import pandas as pd
+import measurelib as ml
+measure = ml.load(sys.argv[1])
+person = pd.read_csv(sys.argv[2]).set_index("respondent_id").loc["SIM0002"]
+bank = ml.psychometrics.measure_bank(measure)
+mean, sd = measure.calibration.metric.mean, measure.calibration.metric.sd
+session = ml.cat.Session(bank, stop="promis", seed=7)
+while (item := session.next_item()) is not None:
+    scored = ml.scoring.scored_item_values(measure, item, np.array([float(person[item])]))[0]
+    category = [float(v) for v in ml.definition.scored_values(measure, item)].index(scored)
+    session.answer(item, category)
+    print(f"  {item:18s} answer {person[item]}  T {mean + sd * session.theta:5.1f}  "
+          f"SE {sd * session.se:4.1f}")
+print(f"stopped after {len(session.administered)} of {len(bank.items)} calibrated questions "
+      "(PROMIS rule: at least 4; stop when the SE is below 0.3 SD, 3 T points, or at 12)")
+print(ml.cat.simulate(bank, 1000, seed=1, stop="promis").summary())
+PY
+
 printf '\nDone. Open the files in %s/:\n' "$OUT"
 ls -1 "$OUT"
