@@ -35,7 +35,7 @@ test: setup
 	$(VENV)/bin/mypy
 	$(PY) scripts/gen_api_docs.py --check
 	$(PY) -m sphinx -b html -q -W --keep-going docs build/docs
-	$(PY) -m pytest -q -n auto --dist loadfile
+	$(PY) -m pytest -q -n auto --dist loadfile --durations=30
 
 test-fast: venv
 	$(PY) -m pytest -q -n auto --dist loadfile -m "not slow and not browser and not postgres"
