@@ -413,13 +413,19 @@ _NULL_KEY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)  # no text key has all bits set (le
 _SMALL_NULL = 3 << 16  # the missing cell's slot among the keys of values of 0-2 bytes
 
 
-def _arrow_text(series: pd.Series) -> Any:
-    """The Arrow array behind an Arrow-backed text column (pandas' ``str``), or None."""
+def _is_arrow_text(series: pd.Series) -> bool:
+    """Whether the column is Arrow-backed text (``str``, ``string[pyarrow]``, or an
+    ``ArrowDtype`` of ``string``/``large_string``).
+    """
     dtype = series.dtype
-    arrow = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+    return (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
         isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype) in ("string",
                                                                           "large_string"))
-    if not arrow:
+
+
+def _arrow_text(series: pd.Series) -> Any:
+    """The Arrow array behind an Arrow-backed text column (pandas' ``str``), or None."""
+    if not _is_arrow_text(series):
         return None
     try:
         import pyarrow as pa
@@ -500,11 +506,7 @@ _ONE_BYTE_KEYS = 512  # key = length << 8 | first byte, for values of 0 or 1 byt
 
 def _arrow_chunks(series: pd.Series) -> list[Any] | None:
     """The Arrow chunks (string or large_string) behind an Arrow-backed text column."""
-    dtype = series.dtype
-    arrow = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
-        isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype) in ("string",
-                                                                          "large_string"))
-    if not arrow:
+    if not _is_arrow_text(series):
         return None
     import pyarrow as pa
 
