@@ -183,7 +183,7 @@ def _hostile(seed: int) -> None:
     if not _TEXTS:
         _TEXTS = seed_texts()
     text = mutant(seed, _TEXTS)
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         ml.loads(text, "fuzz.yaml")
     except DefinitionError as err:
@@ -191,7 +191,7 @@ def _hostile(seed: int) -> None:
         for d in err.errors:
             assert d.code and d.message and d.location.file is not None
         str(err)
-    assert time.perf_counter() - start < 10  # the nightly run holds it to 1 s
+    assert time.process_time() - start < 10  # the nightly run holds it to 1 s
 
 
 _TEXTS: list[str] = []

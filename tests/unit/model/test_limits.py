@@ -37,9 +37,9 @@ def errors_of(text: str) -> list[ml.Diagnostic]:
 
 
 def timed_errors(text: str) -> list[ml.Diagnostic]:
-    start = time.perf_counter()
+    start = time.process_time()
     errs = errors_of(text)
-    assert time.perf_counter() - start < 5  # generous on a loaded machine; typical < 0.1 s
+    assert time.process_time() - start < 5  # generous on a loaded machine; typical < 0.1 s
     return errs
 
 
@@ -99,10 +99,10 @@ def test_nesting_limit_can_be_raised() -> None:
 def test_definition_file_size(tmp_path: Path) -> None:
     path = tmp_path / "big.yaml"
     path.write_text(HEAD + "description: '" + "x" * (11 * 1024 * 1024) + "'\n")
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(DefinitionError) as info:
         ml.load(path)
-    assert time.perf_counter() - start < 1
+    assert time.process_time() - start < 1
     (err,) = info.value.errors
     assert err.code == "limit-exceeded" and "10 MB" in err.message
     assert "definition_bytes" in err.hint and "MEASURELIB_LIMIT_DEFINITION_BYTES" in err.hint
@@ -182,9 +182,9 @@ scores:
     items: all
     bands: [{max: 1000, label: low}, {min: 1001, max: 50000000, label: mid}, {min: 50000001, label: high}]
 """
-    start = time.perf_counter()
+    start = time.process_time()
     m = ml.loads(text)
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
     assert m.score_range("total") == (0, 100_000_000)
     gap = text.replace("min: 1001", "min: 1002")
     (err,) = errors_of(gap)
@@ -205,9 +205,9 @@ items:
 scores:
   - {id: total, items: all, bands: [{max: 10, label: low}, {label: high}]}
 """
-    start = time.perf_counter()
+    start = time.process_time()
     m = ml.loads(text)
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
     assert m.score_range("total") == (0, 2_000_000)
 
 
@@ -217,13 +217,15 @@ def test_many_items_are_checked_in_linear_time() -> None:
             "scores:\n  - {id: total, items: all, bands: [{max: 500, label: low}, "
             "{min: 501, label: high}]}\n  - id: some\n    items: ["
             + ", ".join(f"i{k}" for k in range(0, n, 2)) + "]\n")
-        start = time.perf_counter()
+        start = time.process_time()  # this process's CPU: other processes do not count
         with ml.limits(items=n):
             m = ml.loads(text)
         assert len(m.items) == n and m.item(f"i{n - 1}").id == f"i{n - 1}"
-        return time.perf_counter() - start
+        return time.process_time() - start
 
-    small, large = load(1_000), load(10_000)
+    # the best of a few runs each, so that a pause of the machine is not read as growth
+    small = min(load(1_000) for _ in range(3))
+    large = min(load(10_000) for _ in range(2))
     assert large / small < 30  # linear: ~10; quadratic checks (before the index) ~100
 
 
