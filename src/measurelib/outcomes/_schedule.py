@@ -333,6 +333,19 @@ def _completion_rows(plan: Any, ts: Any) -> Any:
     return out
 
 
+def _checked_plan(store: Any, schedule: Schedule | str | os.PathLike[str],
+                  on: _dt.date | str | None) -> tuple[Schedule, Any, Any]:
+    """The schedule (loaded and checked against the store) and its plan on ``on``."""
+    if not isinstance(schedule, Schedule):
+        schedule = load_schedule(schedule)
+    problems = check_schedule(schedule, store)
+    if problems:
+        raise DefinitionError(problems)
+    day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()
+    plan, ts = _plan(store, schedule, day)
+    return schedule, plan, ts
+
+
 def due(store: Any, schedule: Schedule | str | os.PathLike[str], *,
         on: _dt.date | str | None = None, worker: str | None = None) -> Any:
     """Who is due or overdue for which measure on date ``on`` (default today).
@@ -344,13 +357,7 @@ def due(store: Any, schedule: Schedule | str | os.PathLike[str], *,
     ``overdue`` after it) and ``days_overdue``. Only the latest occasion of a repeating
     timepoint is listed; earlier missed ones count in :func:`completion`.
     """
-    if not isinstance(schedule, Schedule):
-        schedule = load_schedule(schedule)
-    problems = check_schedule(schedule, store)
-    if problems:
-        raise DefinitionError(problems)
-    day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()
-    plan, ts = _plan(store, schedule, day)
+    schedule, plan, ts = _checked_plan(store, schedule, on)
     return _due_rows(plan, ts, schedule, worker)
 
 
@@ -359,13 +366,7 @@ def completion(store: Any, schedule: Schedule | str | os.PathLike[str], *,
     """Completion against the schedule: per measure and timepoint, the administrations
     expected (windows closed by ``on``), completed, and the rate.
     """
-    if not isinstance(schedule, Schedule):
-        schedule = load_schedule(schedule)
-    problems = check_schedule(schedule, store)
-    if problems:
-        raise DefinitionError(problems)
-    day = _dt.date.fromisoformat(str(on)) if on is not None else _dt.date.today()
-    plan, ts = _plan(store, schedule, day)
+    _, plan, ts = _checked_plan(store, schedule, on)
     return _completion_rows(plan, ts)
 
 
