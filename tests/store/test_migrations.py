@@ -17,7 +17,7 @@ import measurelib as ml
 from measurelib.outcomes.store._tables import metadata
 
 PHQ9 = ml.load("phq-9")
-HEAD = "0009"  # the newest migration
+HEAD = "0010"  # the newest migration
 
 
 def test_migrated_schema_matches_the_tables(store: ml.Store) -> None:
@@ -221,7 +221,7 @@ def test_upgrade_to_lean_indexes_keeps_every_row(store_url: str) -> None:
     new = ml.Store(store_url)
     assert new.revision == HEAD
     names = {i["name"] for i in inspect(new.engine).get_indexes("administrations")}
-    assert names == {"ux_administrations_key", "ix_administrations_respondent"}
+    assert names == {"ux_administrations_key", "ux_administrations_natural_key"}
     got = new.scores("phq-9")
     assert got["value"].tolist() == [18.0] * 8 and set(got["band"]) == {"Moderately severe"}
     answers = [json.loads(t) for t in new.administrations("phq-9")["responses"]]
@@ -245,11 +245,16 @@ def _people_store(store_url: str, revision: str) -> tuple[ml.Store, dict[str, pd
                  ("p2", "exit", "2025-03-01"), ("p10", "baseline", "2025-02-01"),
                  (None, "baseline", "2025-01-06")])]
     _old_forms(old, forms)
-    old.open_episode("p2", "2", service="North", start_date="2025-02-01")
-    old.open_episode("p3", "1", service="North", start_date="2025-01-01")
+    with old.engine.begin() as conn:  # as the versions of these layouts wrote them
+        conn.exec_driver_sql("INSERT INTO respondents (respondent_id, added_at) "
+                             "VALUES ('p3', '2025-01-01 00:00:00')")
+        conn.exec_driver_sql(
+            "INSERT INTO episodes (respondent_id, episode, service, start_date) VALUES "
+            "('p2', '2', 'North', '2025-02-01'), ('p3', '1', 'North', '2025-01-01')")
+        conn.exec_driver_sql("INSERT INTO offers (respondent_id, episode, measure_id, date, "
+                             "status, count) VALUES ('p3', '1', 'phq-9', '2025-01-02', "
+                             "'declined', 1)")
     old.close_episode("p1", "1", "2025-04-01")
-    old.record_offers(pd.DataFrame({"respondent_id": ["p3"], "measure_id": ["phq-9"],
-                                    "date": ["2025-01-02"], "status": ["declined"]}))
     before = {"respondents": old.table("respondents"), "episodes": old.table("episodes"),
               "offers": old.table("offers"),
               "scores": pd.DataFrame({"respondent_id": [f["rid"] for f in forms],
@@ -391,4 +396,60 @@ def test_upgrade_to_scores_in_rows_keeps_every_score(store_url: str, tmp_path: P
     erased = new.erase_respondent("p4")
     assert (erased.n_administrations, erased.n_scores) == (2, 3)
     fresh.close()
+    new.close()
+
+
+def test_upgrade_to_natural_key_columns_keeps_every_row(store_url: str) -> None:
+    """A 0009 store (every form with a ``key_hash`` digest, people with ``added_at``)
+    upgrades to 0010: the same rows, scores and people read back; the natural key is the
+    unique index on the form's columns, and the digest is kept only for forms without a
+    person; re-imports still find every stored form."""
+    from sqlalchemy import inspect
+
+    old, _before = _people_store(store_url, "0008")
+    old = ml.Store(store_url, upgrade=False)
+    old.upgrade("0009")
+    with old.engine.begin() as conn:  # a form of an old version stored without an episode
+        conn.exec_driver_sql("UPDATE administrations SET episode = NULL "
+                             "WHERE respondent_id = 'p10'")
+    before = {"administrations": old.administrations(), "scores": old.scores(),
+              "episodes": _sorted(old.table("episodes")), "offers": old.table("offers"),
+              "respondents": sorted(old.table("respondents")["respondent_id"])}
+    old.close()
+
+    new = ml.Store(store_url)
+    assert new.revision == HEAD
+    pd.testing.assert_frame_equal(new.administrations(), before["administrations"])
+    pd.testing.assert_frame_equal(new.scores(), before["scores"])
+    pd.testing.assert_frame_equal(_sorted(new.table("episodes")), before["episodes"])
+    pd.testing.assert_frame_equal(new.table("offers"), before["offers"])
+    people = new.table("respondents")
+    assert people.columns.tolist() == ["respondent_id"]
+    assert sorted(people["respondent_id"]) == before["respondents"]
+    names = {i["name"] for i in inspect(new.engine).get_indexes("administrations")}
+    assert names == {"ux_administrations_key", "ux_administrations_natural_key"}
+    assert new.table("measure_ids")["measure_id"].tolist() == ["phq-9"]
+    with new.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT respondent_id, episode, key_hash IS NOT NULL, measure_series "
+            "FROM administrations ORDER BY pk").all()
+        if new.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    # a digest only where the columns cannot be the key: no person, or no episode
+    assert [(r, e, bool(h)) for r, e, h, _s in rows] == [
+        ("p2", "1", False), ("p1", "1", False), ("p2", "1", False), ("p10", None, True),
+        (None, None, True)]
+    assert {s for *_x, s in rows} == {1}
+    # every stored form is found again: identified ones by their columns, the anonymous
+    # and the episode-less one by the digest (the old key's "" episode is not episode 1)
+    df = pd.DataFrame({"respondent_id": ["p2", "p1", "p2", "p7"],
+                       "timepoint": ["baseline", "baseline", "exit", "baseline"],
+                       "date": ["2025-01-06", "2025-01-07", "2025-03-01", "2025-01-08"]})
+    for it in PHQ9.items[:9]:
+        df[it.id] = 1
+    res = new.import_frame(PHQ9, df)
+    assert (res.n_inserted, res.n_already_stored) == (1, 3)
+    erased = new.erase_respondent("p2")
+    assert (erased.n_administrations, erased.n_episodes) == (2, 2)
+    assert len(new.administrations()) == 4
     new.close()

@@ -11,7 +11,7 @@ import measurelib as ml
 from measurelib.outcomes.store import compare_entries
 
 PHQ9 = ml.load("phq-9")
-HEAD = "0009"  # the newest migration
+HEAD = "0010"  # the newest migration
 CODES = [it.code for it in PHQ9.items[:9]]
 
 
@@ -50,6 +50,35 @@ def test_import_stores_rows_scores_and_the_import(store: ml.Store) -> None:
     assert imp[["n_rows", "n_inserted", "n_rejected"]].iloc[0].tolist() == [4, 4, 0]
     counts = store.counts()
     assert counts["respondents"] == 3 and counts["episodes"] == 3 and counts["measures"] == 1
+
+
+def test_natural_key_is_the_forms_columns(store: ml.Store) -> None:
+    """The natural key (migration 0010): a form given without an episode is episode 1, so
+    the same form imported twice with no episode (or once with episode 1) is stored once;
+    another version of the measure finds it too (the key names the measure id); the same
+    occasion with another episode, timepoint or date is another form; the digest column is
+    empty for forms with a person."""
+    first = store.import_frame(PHQ9, frame(ROWS[:2]))
+    again = store.import_frame(PHQ9, frame(ROWS[:2]))
+    assert (first.n_inserted, again.n_inserted, again.n_already_stored) == (2, 0, 2)
+    ep1 = store.import_frame(PHQ9, frame(ROWS[:2], episode="1"))
+    assert (ep1.n_inserted, ep1.n_already_stored) == (0, 2)
+    v2 = PHQ9.model_copy(update={"version": "9.9.9"})
+    other = store.import_frame(v2, frame(ROWS[:2] + [("p1", "exit", "2025-03-04", 1)]))
+    assert (other.n_inserted, other.n_already_stored) == (1, 2)
+    ep2 = store.import_frame(PHQ9, frame(ROWS[:1], episode="2"))
+    assert (ep2.n_inserted, ep2.n_already_stored) == (1, 0)
+    assert store.counts()["administrations"] == 4 and store.counts()["measures"] == 2
+    assert store.table("measure_ids")["measure_id"].tolist() == ["phq-9"]
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM administrations "
+                                    "WHERE key_hash IS NOT NULL").scalar() == 0
+        assert {r[0] for r in conn.exec_driver_sql(
+            "SELECT DISTINCT measure_series FROM administrations")} == {1}
+    # a form without a person keeps a digest: the k-th identical one of a file is its own
+    anon = frame([("", "baseline", "2025-01-06", 2)] * 2)
+    assert store.import_frame(PHQ9, anon, anonymous=True).n_inserted == 2
+    assert store.import_frame(PHQ9, anon, anonymous=True).n_already_stored == 2
 
 
 def test_reimport_does_not_duplicate(store: ml.Store) -> None:

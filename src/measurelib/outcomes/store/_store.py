@@ -58,6 +58,23 @@ def _insert_if_absent(conn: Any, table: Any, key: list[str]) -> Any:
     return sqlite_insert(table).on_conflict_do_nothing(index_elements=key)
 
 
+def _measure_series(conn: Any, measure_id: str) -> int:
+    """The number of a measure id (``measure_ids``), stored with each of its forms; given
+    when the id is first stored (insert-if-absent: concurrent writers agree on it).
+    """
+    from sqlalchemy import select
+
+    from measurelib.outcomes.store._tables import measure_ids
+
+    q = select(measure_ids.c.pk).where(measure_ids.c.measure_id == measure_id)
+    pk = conn.execute(q).scalar()
+    if pk is None:
+        conn.execute(_insert_if_absent(conn, measure_ids, ["measure_id"])
+                     .values(measure_id=measure_id))
+        pk = conn.execute(q).scalar_one()
+    return int(pk)
+
+
 def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
@@ -202,7 +219,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0009'
+    '0010'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,
@@ -689,9 +706,8 @@ class Store:
         with self.transaction() as conn:
             rids = frame["respondent_id"].dropna().unique() if "respondent_id" in df else []
             if len(rids):
-                insert_ignore(conn, respondents, pd.DataFrame(
-                    {"respondent_id": rids, "added_at": _now().isoformat(sep=" ")}),
-                    ["respondent_id"])
+                insert_ignore(conn, respondents, pd.DataFrame({"respondent_id": rids}),
+                              ["respondent_id"])
             bulk_insert(conn, offers, frame)  # keys given by the database
         return len(frame)
 
@@ -832,7 +848,7 @@ class Store:
         from measurelib.outcomes.store._tables import administrations, measures
 
         a, m = administrations, measures
-        skip = ("measure_pk", "key_hash", "scores", "bands", "run_pk") + (
+        skip = ("measure_pk", "measure_series", "key_hash", "scores", "bands", "run_pk") + (
             () if responses else ("responses",))
         cols = [c for c in a.c if c.name not in skip]
         extra = [m.c.response_columns] if responses else []
