@@ -11,7 +11,7 @@ import measurelib as ml
 from measurelib.outcomes.store import compare_entries
 
 PHQ9 = ml.load("phq-9")
-HEAD = "0010"  # the newest migration
+HEAD = "0011"  # the newest migration
 CODES = [it.code for it in PHQ9.items[:9]]
 
 
@@ -400,3 +400,26 @@ def test_stored_answers_read_back_as_written(kind: str) -> None:
                     assert float(got[c]) == float(v)
 
     check()
+
+
+def test_score_positions_are_per_scoring_run(store: ml.Store) -> None:
+    """Scores are JSON arrays named by their run's ``score_ids`` (migration 0011): a score
+    at another position in another run is read from there, in SQL and in Python alike."""
+    from measurelib.outcomes.store._queries import person_scores
+
+    store.import_frame(PHQ9, frame(ROWS[:2]))
+    with store.transaction() as conn:
+        assert conn.exec_driver_sql("SELECT score_ids FROM scoring_runs").scalar() == \
+            '["total"]'
+        conn.exec_driver_sql(
+            "INSERT INTO scoring_runs (measure_pk, rules, rules_sha256, engine_version, "
+            "score_ids) VALUES (1, '[]', 'other', 'other', '[\"extra\", \"total\"]')")
+        run = conn.exec_driver_sql("SELECT MAX(pk) FROM scoring_runs").scalar()
+        conn.exec_driver_sql(f"UPDATE administrations SET scores = '[1, 20]', run_pk = {run}, "
+                             "bands = NULL WHERE timepoint = 'exit'")
+    assert store.scores("phq-9", "total")["value"].tolist() == [18.0, 20.0]
+    assert store.scores("phq-9", "extra")["value"].tolist() == [1.0]
+    assert [v for _d, v in person_scores(store, "phq-9", "total", "p1")] == [18.0, 20.0]
+    assert [v for _d, v in person_scores(store, "phq-9", "extra", "p1")] == [1.0]
+    assert store.counts()["scores"] == 3
+    assert ml.change(store, PHQ9).people["change"].tolist() == [2.0]

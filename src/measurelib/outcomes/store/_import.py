@@ -83,6 +83,7 @@ class ChunkedImport:
         self.series = 0  # the measure id's number (migration 0010)
         self.run_pk: int | None = None
         self.bands: list[list[Any]] = []  # the run's band labels
+        self.score_ids: list[str] = []  # the positions of the run's score arrays
         self.allowed: dict[str, list[str]] = {}
         self.n_rows = self.n_inserted = self.n_already = self.n_rejected = 0
         self.offset = 0  # global position of the next row: the stage's idx
@@ -227,9 +228,17 @@ class ChunkedImport:
         const = [self.measure_pk] * n
         # the scores go in the row (migration 0009), band labels once per scoring run
         if len(scored) and self.run_pk is None:
+            from measurelib.outcomes.store._store import run_score_ids
+
             self.run_pk, self.bands = self.store._scoring_run(conn, self.measure,
                                                               self.measure_pk)
-        texts, bands = encode_scores(scored, meta.index, self.bands)
+            self.score_ids = run_score_ids(conn, self.run_pk)
+        known = len(self.score_ids)
+        texts, bands = encode_scores(scored, meta.index, self.bands, self.score_ids)
+        if len(self.score_ids) > known:  # positions named once per run (migration 0011)
+            from measurelib.outcomes.store._store import run_score_ids
+
+            run_score_ids(conn, self.run_pk, self.score_ids)
         runs = [self.run_pk if t is not None else None for t in texts]
         rows = list(zip(
             hashes, const, [self.series] * n,

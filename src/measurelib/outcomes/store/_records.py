@@ -306,10 +306,10 @@ def _count_scores(conn: Any, where: Any) -> int:
 
     from measurelib.outcomes.store._tables import administrations as a
 
-    n = 0
-    for text in conn.execute(select(a.c.scores).where(a.c.scores.is_not(None), *where)
-                             .execution_options(yield_per=10_000)).scalars():
-        n += len(text if isinstance(text, dict) else json.loads(text))
+    n = 0  # the entries of each row's array (migration 0011) or object
+    for value in conn.execute(select(a.c.scores).where(a.c.scores.is_not(None), *where)
+                              .execution_options(yield_per=10_000)).scalars():
+        n += len(json.loads(value) if isinstance(value, str) else value)
     return n
 
 

@@ -143,10 +143,12 @@ administrations = Table(
     Column("ethnicity", String(64)),
     Column("deprivation_decile", Integer),
     Column("first_language", String(64)),
-    # migration 0009: the scores of the form, in the row (no scores table): a JSON object
-    # {"score id": value, ...} (null: the scoring left it missing; an IRT score's standard
-    # error is the entry "<score>_se"), read in SQL with cross-dialect JSON indexing
-    # (``scores["total"].as_float()``); NULL when nothing was scored
+    # migration 0009: the scores of the form, in the row (no scores table); migration 0011:
+    # a JSON array of values in the order of its run's ``score_ids`` ([17]; null: the
+    # scoring left it missing; an IRT score's standard error is the score "<score>_se"),
+    # or, for rows whose scores are not a leading part of that order, a JSON object
+    # {"score id": value, ...}; read in SQL by position or key (``_queries.score_value``),
+    # in Python with ``_frames.score_dicts``; NULL when nothing was scored
     Column("scores", JSON),
     # the band of each banded score, as band numbers in the order of the run's ``bands``
     # ("2", "2,,0": empty where a value has no band); the labels are stored once per run
@@ -176,6 +178,8 @@ scoring_runs = Table(
     Column("engine_version", String(32), nullable=False),
     # JSON: [[score id, [band label, ...]], ...]; a row's ``bands`` numbers these labels
     Column("bands", Text),
+    # migration 0011: JSON list of score ids naming the positions of its rows' ``scores``
+    Column("score_ids", Text),
     UniqueConstraint("measure_pk", "rules_sha256", "engine_version", name="uq_scoring_runs"),
 )
 
