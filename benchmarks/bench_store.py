@@ -95,7 +95,7 @@ elif task == "executemany":
 elif task in ("tables", "tables-copy"):
     # the same rows into the same tables: respondents, episodes, administrations (natural
     # key columns, answers and scores as the store keeps them: the total in the row's JSON
-    # and its band number), with the store's indexes and constraints; the tables are made
+    # array and its band number), with the store's indexes and constraints; the tables are made
     # before the clock starts
     import csv, sqlite3
     import measurelib as ml
@@ -114,7 +114,7 @@ elif task in ("tables", "tables-copy"):
                 eps.append((rid, "1", date))
             total = sum(map(int, r[5:]))
             adm.append((pk, None, 1, 1, rid, "1", date, tp, mode, "self", site, False, False,
-                        "".join(r[5:]) + ".", 1, False, '{"total":%d}' % total, bands[total],
+                        "".join(r[5:]) + ".", 1, False, "[%d]" % total, bands[total],
                         1))
     cols = ("pk, key_hash, measure_pk, measure_series, respondent_id, episode, date, timepoint, mode, "
             "respondent_type, site, retrospective, simulated, responses, import_pk, anonymous, "
@@ -125,7 +125,7 @@ elif task in ("tables", "tables-copy"):
                "n_already_stored, n_rejected, engine_version) VALUES (1, 1, "
                "'2026-12-04 00:00:00', 0, 0, 0, 0, 'x')",
                "INSERT INTO scoring_runs (pk, measure_pk, rules, rules_sha256, "
-               "engine_version) VALUES (1, 1, '[]', 'x', 'x')",
+               "engine_version, score_ids) VALUES (1, 1, '[]', 'x', 'x', '[\"total\"]')",
                "INSERT INTO measure_ids (pk, measure_id) VALUES (1, 'phq-9')"]
     if task == "tables":
         con = sqlite3.connect(target)
