@@ -110,7 +110,7 @@ elif task in ("tables", "tables-copy"):
             rid, tp, date, site, mode = r[:5]
             if rid not in seen:
                 seen.add(rid)
-                resp.append((rid,))
+                resp.append((rid, 1764806400))
                 eps.append((rid, "1", date))
             total = sum(map(int, r[5:]))
             adm.append((pk, None, 1, 1, rid, "1", date, tp, mode, "self", site, False, False,
@@ -131,7 +131,7 @@ elif task in ("tables", "tables-copy"):
         con = sqlite3.connect(target)
         for q in parents:
             con.execute(q)
-        con.executemany("INSERT INTO respondents VALUES (?)", resp)
+        con.executemany("INSERT INTO respondents VALUES (?, ?)", resp)
         con.executemany("INSERT INTO episodes (respondent_id, episode, start_date) "
                         "VALUES (?, ?, ?)", eps)
         con.executemany(f"INSERT INTO administrations ({cols}) VALUES "
@@ -147,7 +147,7 @@ elif task in ("tables", "tables-copy"):
                 con.execute(q)
             with con.cursor() as cur:
                 for table, names, data in (
-                        ("respondents", "respondent_id", resp),
+                        ("respondents", "respondent_id, added_at", resp),
                         ("episodes", "respondent_id, episode, start_date", eps),
                         ("administrations", cols, adm)):
                     with cur.copy(f"COPY {table} ({names}) FROM STDIN") as cp:

@@ -279,8 +279,13 @@ def test_upgrade_to_people_without_rowid_keeps_every_row(store_url: str) -> None
     assert new.administrations()["responses"].map(lambda t: json.loads(t)["interest"]).tolist() \
         == [0, 1, 2, 3, 4]
     pd.testing.assert_frame_equal(new.table("offers"), before["offers"])
-    for name in ("respondents", "episodes"):  # WITHOUT ROWID: read in key order
-        pd.testing.assert_frame_equal(_sorted(new.table(name)), _sorted(before[name]))
+    # WITHOUT ROWID: read in key order; 0010 keeps added_at in seconds since 1970 UTC
+    people = _sorted(before["respondents"])
+    people["added_at"] = (pd.to_datetime(people["added_at"], format="ISO8601")
+                          - pd.Timestamp("1970-01-01")
+                          ) // pd.Timedelta(seconds=1)
+    pd.testing.assert_frame_equal(_sorted(new.table("respondents")), people)
+    pd.testing.assert_frame_equal(_sorted(new.table("episodes")), _sorted(before["episodes"]))
     if new.dialect == "sqlite":
         with new.engine.connect() as conn:
             ddl = dict(conn.exec_driver_sql(
@@ -400,8 +405,9 @@ def test_upgrade_to_scores_in_rows_keeps_every_score(store_url: str, tmp_path: P
 
 
 def test_upgrade_to_natural_key_columns_keeps_every_row(store_url: str) -> None:
-    """A 0009 store (every form with a ``key_hash`` digest, people with ``added_at``)
-    upgrades to 0010: the same rows, scores and people read back; the natural key is the
+    """A 0009 store (every form with a ``key_hash`` digest, people's ``added_at`` as a
+    timestamp) upgrades to 0010: the same rows, scores and people read back (``added_at``
+    in seconds since 1970 UTC); the natural key is the
     unique index on the form's columns, and the digest is kept only for forms without a
     person; re-imports still find every stored form."""
     from sqlalchemy import inspect
@@ -424,9 +430,10 @@ def test_upgrade_to_natural_key_columns_keeps_every_row(store_url: str) -> None:
     pd.testing.assert_frame_equal(got, people["scores"])
     pd.testing.assert_frame_equal(_sorted(new.table("episodes")), before["episodes"])
     pd.testing.assert_frame_equal(new.table("offers"), before["offers"])
-    people = new.table("respondents")
-    assert people.columns.tolist() == ["respondent_id"]
-    assert sorted(people["respondent_id"]) == before["respondents"]
+    people = new.table("respondents").set_index("respondent_id")["added_at"]
+    assert sorted(people.index) == before["respondents"]
+    noon = int(dt.datetime(2025, 1, 1, 12, tzinfo=dt.timezone.utc).timestamp())
+    assert people.to_dict() == {"p1": noon, "p10": noon, "p2": noon, "p3": noon - 12 * 3600}
     names = {i["name"] for i in inspect(new.engine).get_indexes("administrations")}
     assert names == {"ux_administrations_key", "ux_administrations_natural_key"}
     assert new.table("measure_ids")["measure_id"].tolist() == ["phq-9"]

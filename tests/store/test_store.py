@@ -69,6 +69,10 @@ def test_natural_key_is_the_forms_columns(store: ml.Store) -> None:
     ep2 = store.import_frame(PHQ9, frame(ROWS[:1], episode="2"))
     assert (ep2.n_inserted, ep2.n_already_stored) == (1, 0)
     assert store.counts()["administrations"] == 4 and store.counts()["measures"] == 2
+    import time
+
+    added = store.table("respondents")["added_at"].tolist()  # seconds since 1970 UTC
+    assert len(added) == 1 and abs(added[0] - time.time()) < 600
     assert store.table("measure_ids")["measure_id"].tolist() == ["phq-9"]
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM administrations "

@@ -259,13 +259,15 @@ class ChunkedImport:
     def _people(self, meta: Any) -> None:
         """Respondents and episodes of care first seen in this chunk (insert-if-absent)."""
         from measurelib.outcomes.store._bulk import insert_rows_ignore, pylist
+        from measurelib.outcomes.store._store import _epoch
 
         named = meta.dropna(subset=["respondent_id"])
         if not len(named):
             return
+        now = _epoch()
         rids = pylist(named["respondent_id"].drop_duplicates())
-        insert_rows_ignore(self.conn, "respondents", ["respondent_id"],
-                           [(r,) for r in rids], ["respondent_id"], ["text"])
+        insert_rows_ignore(self.conn, "respondents", ["respondent_id", "added_at"],
+                           [(r, now) for r in rids], ["respondent_id"], ["text", "bigint"])
         insert_rows_ignore(
             self.conn, "episodes", ["respondent_id", "episode", "service", "start_date"],
             episode_rows(named), ["respondent_id", "episode"], ["text", "text", "text", "date"])

@@ -97,6 +97,7 @@ def open_episode(store: Any, respondent_id: str, episode: str, *, service: str |
     from sqlalchemy import select, update
 
     from measurelib.outcomes.store._bulk import insert_ignore
+    from measurelib.outcomes.store._store import _epoch
     from measurelib.outcomes.store._tables import episodes, respondents
     from measurelib.scoring import invalid_respondent_ids
 
@@ -107,8 +108,8 @@ def open_episode(store: Any, respondent_id: str, episode: str, *, service: str |
                          f"{respondent_id!r}")
     rid, ep = respondent_id.strip(), str(episode).strip() or "1"
     with store.transaction() as conn:
-        insert_ignore(conn, respondents, pd.DataFrame({"respondent_id": [rid]}),
-                      ["respondent_id"])
+        insert_ignore(conn, respondents, pd.DataFrame(
+            {"respondent_id": [rid], "added_at": [_epoch()]}), ["respondent_id"])
         where = (episodes.c.respondent_id == rid, episodes.c.episode == ep)
         row = conn.execute(select(episodes.c.service, episodes.c.start_date)
                            .where(*where)).first()

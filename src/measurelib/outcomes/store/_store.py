@@ -97,6 +97,13 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+def _epoch() -> int:
+    """Now in whole seconds since 1970-01-01 UTC (``respondents.added_at``, migration 0010)."""
+    import time
+
+    return int(time.time())
+
+
 def _require_store_extra() -> None:
     import importlib.util
 
@@ -724,8 +731,8 @@ class Store:
         with self.transaction() as conn:
             rids = frame["respondent_id"].dropna().unique() if "respondent_id" in df else []
             if len(rids):
-                insert_ignore(conn, respondents, pd.DataFrame({"respondent_id": rids}),
-                              ["respondent_id"])
+                insert_ignore(conn, respondents, pd.DataFrame(
+                    {"respondent_id": rids, "added_at": _epoch()}), ["respondent_id"])
             bulk_insert(conn, offers, frame)  # keys given by the database
         return len(frame)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -60,11 +61,13 @@ measure_ids = Table(
 )
 
 # migration 0008: respondents and episodes are WITHOUT ROWID tables on SQLite (the table is
-# its primary key's B-tree; no second tree repeating the key); migration 0010 dropped the
-# ``added_at`` moment, which nothing read
+# its primary key's B-tree; no second tree repeating the key)
 respondents = Table(
     "respondents", metadata,
     Column("respondent_id", String(64), primary_key=True),
+    # migration 0010: when the person was first stored, in whole seconds since 1970-01-01
+    # UTC (was a timestamp: 26 characters of text on SQLite)
+    Column("added_at", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
 
