@@ -427,3 +427,39 @@ def test_score_positions_are_per_scoring_run(store: ml.Store) -> None:
     assert [v for _d, v in person_scores(store, "phq-9", "extra", "p1")] == [1.0]
     assert store.counts()["scores"] == 3
     assert ml.change(store, PHQ9).people["change"].tolist() == [2.0]
+
+
+def test_key_stored_between_lookup_and_copy_rolls_back(store: ml.Store,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL copies new forms with keys reserved after one look-up of the stored ones;
+    should another writer store one of their natural keys in between (one that does not
+    take the measure's lock), the natural-key index refuses the ``COPY`` and the whole
+    import rolls back."""
+    if store.dialect != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+    import psycopg.errors
+
+    from measurelib.outcomes.store import _bulk
+
+    store.import_frame(PHQ9, frame(ROWS[:1]))
+    before = store.counts()
+    real = _bulk.copy_rows
+
+    def writer_in_between(conn: object, name: str, columns: list[str], rows: object) -> None:
+        if name == "administrations":
+            with store.engine.begin() as other:  # committed before the COPY runs
+                other.exec_driver_sql(
+                    "INSERT INTO administrations (measure_pk, measure_series, respondent_id, "
+                    "episode, date, timepoint, retrospective, responses) VALUES "
+                    "(1, 1, 'p1', '1', '2025-02-01', 'review', false, '111111111.')")
+        real(conn, name, columns, rows)
+
+    monkeypatch.setattr(_bulk, "copy_rows", writer_in_between)
+    with pytest.raises(psycopg.errors.UniqueViolation, match="ux_administrations_natural_key"):
+        store.import_frame(PHQ9, frame([("p1", "review", "2025-02-01", 1),
+                                        ("p8", "baseline", "2025-01-06", 2)]))
+    after = store.counts()
+    assert after["administrations"] == before["administrations"] + 1  # the other writer's
+    assert {k: v for k, v in after.items() if k not in ("administrations", "scores")} == {
+        k: v for k, v in before.items() if k not in ("administrations", "scores")}
+    assert "p8" not in set(store.table("respondents")["respondent_id"])
