@@ -7,9 +7,10 @@
   scoring, natural keys, respondents, episodes, one transaction). Floors, on the same file
   in the same run: **SQLite**, Python's ``csv`` reader and one ``executemany`` into a plain
   table holding the same responses and the total score (no index, no check); **PostgreSQL**
-  (``--pg auto``: a throw-away cluster), ``COPY`` of the file into a plain table. A second
+  (``--pg auto``: a throw-away cluster), ``COPY`` of the file into a plain table holding
+  the same responses and the total (a stored generated column the server computes). A second
   floor, **same tables**: the same rows (respondents, episodes, administrations with their
-  key digests and answers, scores with bands), prepared in plain Python from the file and
+  natural-key columns and answers, scores with bands), prepared in plain Python from the file and
   written with ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) into the store's own
   tables, with their indexes and constraints (made before the clock starts). Each task
   runs in a fresh process (its peak resident memory, ``VmHWM``, is its own), the tasks interleaved,
@@ -92,11 +93,11 @@ elif task == "executemany":
     n = con.execute("SELECT COUNT(*) FROM plain").fetchone()[0]
     con.close()
 elif task in ("tables", "tables-copy"):
-    # the same rows into the same tables: respondents, episodes, administrations (key
-    # digest, answers and scores as the store keeps them: the total in the row's JSON and
-    # its band number), with the store's indexes and constraints; the tables are made
+    # the same rows into the same tables: respondents, episodes, administrations (natural
+    # key columns, answers and scores as the store keeps them: the total in the row's JSON
+    # array and its band number), with the store's indexes and constraints; the tables are made
     # before the clock starts
-    import csv, hashlib, sqlite3
+    import csv, sqlite3
     import measurelib as ml
     ml.Store(target).close()
     t0 = time.perf_counter()
@@ -109,14 +110,13 @@ elif task in ("tables", "tables-copy"):
             rid, tp, date, site, mode = r[:5]
             if rid not in seen:
                 seen.add(rid)
-                resp.append((rid, "2026-12-04 00:00:00"))
+                resp.append((rid, 1764806400))
                 eps.append((rid, "1", date))
-            key = hashlib.sha256(f"phq-9|{rid}|1|{tp}|{date}".encode()).digest()[:16]
             total = sum(map(int, r[5:]))
-            adm.append((pk, key, 1, rid, "1", date, tp, mode, "self", site, False, False,
-                        "".join(r[5:]) + ".", 1, False, '{"total":%d}' % total, bands[total],
+            adm.append((pk, None, 1, 1, rid, "1", date, tp, mode, "self", site, False, False,
+                        "".join(r[5:]) + ".", 1, False, "[%d]" % total, bands[total],
                         1))
-    cols = ("pk, key_hash, measure_pk, respondent_id, episode, date, timepoint, mode, "
+    cols = ("pk, key_hash, measure_pk, measure_series, respondent_id, episode, date, timepoint, mode, "
             "respondent_type, site, retrospective, simulated, responses, import_pk, anonymous, "
             "scores, bands, run_pk")
     parents = ["INSERT INTO measures (pk, measure_id, version, lock_sha256, definition, "
@@ -125,7 +125,8 @@ elif task in ("tables", "tables-copy"):
                "n_already_stored, n_rejected, engine_version) VALUES (1, 1, "
                "'2026-12-04 00:00:00', 0, 0, 0, 0, 'x')",
                "INSERT INTO scoring_runs (pk, measure_pk, rules, rules_sha256, "
-               "engine_version) VALUES (1, 1, '[]', 'x', 'x')"]
+               "engine_version, score_ids) VALUES (1, 1, '[]', 'x', 'x', '[\"total\"]')",
+               "INSERT INTO measure_ids (pk, measure_id) VALUES (1, 'phq-9')"]
     if task == "tables":
         con = sqlite3.connect(target)
         for q in parents:
@@ -134,7 +135,7 @@ elif task in ("tables", "tables-copy"):
         con.executemany("INSERT INTO episodes (respondent_id, episode, start_date) "
                         "VALUES (?, ?, ?)", eps)
         con.executemany(f"INSERT INTO administrations ({cols}) VALUES "
-                        f"({', '.join('?' * 18)})", adm)
+                        f"({', '.join('?' * 19)})", adm)
         con.commit()
         n = con.execute("SELECT COUNT(*) FROM administrations").fetchone()[0]
         con.close()
@@ -153,14 +154,18 @@ elif task in ("tables", "tables-copy"):
                         for row in data:
                             cp.write_row(row)
             n = con.execute("SELECT COUNT(*) FROM administrations").fetchone()[0]
-else:  # COPY into PostgreSQL
+else:  # COPY into PostgreSQL: the file as it is; the server adds the total
     import psycopg
     dsn = target.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn) as con:
         con.execute("CREATE TABLE plain (respondent_id text, timepoint text, date date, "
                     "site text, mode text, q1 smallint, q2 smallint, q3 smallint, q4 smallint, "
-                    "q5 smallint, q6 smallint, q7 smallint, q8 smallint, q9 smallint)")
-        with con.cursor() as cur, cur.copy("COPY plain FROM STDIN (FORMAT csv, HEADER true)") as cp:
+                    "q5 smallint, q6 smallint, q7 smallint, q8 smallint, q9 smallint, "
+                    "total real GENERATED ALWAYS AS (q1 + q2 + q3 + q4 + q5 + q6 + q7 + q8 + q9) "
+                    "STORED)")
+        with con.cursor() as cur, cur.copy(
+                "COPY plain (respondent_id, timepoint, date, site, mode, q1, q2, q3, q4, q5, q6, "
+                "q7, q8, q9) FROM STDIN (FORMAT csv, HEADER true)") as cp:
             with open(path, "rb") as fh:
                 while block := fh.read(1 << 20):
                     cp.write(block)
@@ -202,6 +207,39 @@ def size_mb(target: str) -> float:
         ).fetchone()[0]) / 1e6
 
 
+def size_parts(target: str) -> dict[str, int]:
+    """Bytes of each table and index: SQLite from ``dbstat`` (pages, free space included),
+    PostgreSQL ``pg_table_size`` (tables, with their TOAST and maps) and
+    ``pg_relation_size`` (indexes).
+    """
+    if "://" not in target:
+        import sqlite3
+
+        con = sqlite3.connect(target)
+        try:
+            return {str(k): int(v) for k, v in con.execute(
+                "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")}
+        finally:
+            con.close()
+    import psycopg
+
+    with psycopg.connect(target.replace("postgresql+psycopg://", "postgresql://")) as con:
+        return {str(k): int(v) for k, v in con.execute(
+            "SELECT c.relname, CASE c.relkind WHEN 'r' THEN pg_table_size(c.oid) "
+            "ELSE pg_relation_size(c.oid) END FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'i') AND n.nspname = 'public'")}
+
+
+def print_parts(n: int, label: str, parts: dict[str, dict[str, int]]) -> None:
+    """Bytes per form of each table and index above 0.5 byte a form, per task."""
+    names = sorted({k for p in parts.values() for k, v in p.items() if v / n >= 0.5})
+    print(f"bytes per form, {label}, {n:,} rows: " + ", ".join(parts), flush=True)
+    for name in names:
+        print(f"  {name:<44}" + "".join(f"{p.get(name, 0) / n:>10.1f}" for p in parts.values()))
+    print(f"  {'total':<44}" + "".join(f"{sum(p.values()) / n:>10.1f}" for p in parts.values()),
+          flush=True)
+
+
 def bench_import(n: int, repeats: int, tmp: Path, pg: Any) -> list[dict[str, Any]]:
     """Interleaved runs of measurelib and its floor on SQLite (and PostgreSQL)."""
     path = tmp / f"forms{n}.csv"
@@ -223,6 +261,8 @@ def bench_import(n: int, repeats: int, tmp: Path, pg: Any) -> list[dict[str, Any
             assert got["measurelib"]["rows"] == got[floor]["rows"] == got[same]["rows"] == n
             runs.append({**{k: v for k, v in got.items()},
                          **{f"{k}_mb": size_mb(t) for k, t in targets.items()}})
+            if r == repeats - 1:
+                print_parts(n, label, {k: size_parts(t) for k, t in targets.items()})
         out.append({
             "what": f"import {n:,} rows, {label}", "floor": floor,
             "seconds": statistics.median(x["measurelib"]["seconds"] for x in runs),

@@ -17,7 +17,7 @@ import measurelib as ml
 from measurelib.outcomes.store._tables import metadata
 
 PHQ9 = ml.load("phq-9")
-HEAD = "0009"  # the newest migration
+HEAD = "0011"  # the newest migration
 
 
 def test_migrated_schema_matches_the_tables(store: ml.Store) -> None:
@@ -221,7 +221,7 @@ def test_upgrade_to_lean_indexes_keeps_every_row(store_url: str) -> None:
     new = ml.Store(store_url)
     assert new.revision == HEAD
     names = {i["name"] for i in inspect(new.engine).get_indexes("administrations")}
-    assert names == {"ux_administrations_key", "ix_administrations_respondent"}
+    assert names == {"ux_administrations_key", "ux_administrations_natural_key"}
     got = new.scores("phq-9")
     assert got["value"].tolist() == [18.0] * 8 and set(got["band"]) == {"Moderately severe"}
     answers = [json.loads(t) for t in new.administrations("phq-9")["responses"]]
@@ -245,11 +245,16 @@ def _people_store(store_url: str, revision: str) -> tuple[ml.Store, dict[str, pd
                  ("p2", "exit", "2025-03-01"), ("p10", "baseline", "2025-02-01"),
                  (None, "baseline", "2025-01-06")])]
     _old_forms(old, forms)
-    old.open_episode("p2", "2", service="North", start_date="2025-02-01")
-    old.open_episode("p3", "1", service="North", start_date="2025-01-01")
+    with old.engine.begin() as conn:  # as the versions of these layouts wrote them
+        conn.exec_driver_sql("INSERT INTO respondents (respondent_id, added_at) "
+                             "VALUES ('p3', '2025-01-01 00:00:00')")
+        conn.exec_driver_sql(
+            "INSERT INTO episodes (respondent_id, episode, service, start_date) VALUES "
+            "('p2', '2', 'North', '2025-02-01'), ('p3', '1', 'North', '2025-01-01')")
+        conn.exec_driver_sql("INSERT INTO offers (respondent_id, episode, measure_id, date, "
+                             "status, count) VALUES ('p3', '1', 'phq-9', '2025-01-02', "
+                             "'declined', 1)")
     old.close_episode("p1", "1", "2025-04-01")
-    old.record_offers(pd.DataFrame({"respondent_id": ["p3"], "measure_id": ["phq-9"],
-                                    "date": ["2025-01-02"], "status": ["declined"]}))
     before = {"respondents": old.table("respondents"), "episodes": old.table("episodes"),
               "offers": old.table("offers"),
               "scores": pd.DataFrame({"respondent_id": [f["rid"] for f in forms],
@@ -274,8 +279,13 @@ def test_upgrade_to_people_without_rowid_keeps_every_row(store_url: str) -> None
     assert new.administrations()["responses"].map(lambda t: json.loads(t)["interest"]).tolist() \
         == [0, 1, 2, 3, 4]
     pd.testing.assert_frame_equal(new.table("offers"), before["offers"])
-    for name in ("respondents", "episodes"):  # WITHOUT ROWID: read in key order
-        pd.testing.assert_frame_equal(_sorted(new.table(name)), _sorted(before[name]))
+    # WITHOUT ROWID: read in key order; 0010 keeps added_at in seconds since 1970 UTC
+    people = _sorted(before["respondents"])
+    people["added_at"] = (pd.to_datetime(people["added_at"], format="ISO8601")
+                          - pd.Timestamp("1970-01-01")
+                          ) // pd.Timedelta(seconds=1)
+    pd.testing.assert_frame_equal(_sorted(new.table("respondents")), people)
+    pd.testing.assert_frame_equal(_sorted(new.table("episodes")), _sorted(before["episodes"]))
     if new.dialect == "sqlite":
         with new.engine.connect() as conn:
             ddl = dict(conn.exec_driver_sql(
@@ -392,3 +402,143 @@ def test_upgrade_to_scores_in_rows_keeps_every_score(store_url: str, tmp_path: P
     assert (erased.n_administrations, erased.n_scores) == (2, 3)
     fresh.close()
     new.close()
+
+
+def test_upgrade_to_natural_key_columns_keeps_every_row(store_url: str) -> None:
+    """A 0009 store (every form with a ``key_hash`` digest, people's ``added_at`` as a
+    timestamp) upgrades to 0010: the same rows, scores and people read back (``added_at``
+    in seconds since 1970 UTC); the natural key is the
+    unique index on the form's columns, and the digest is kept only for forms without a
+    person; re-imports still find every stored form."""
+    from sqlalchemy import inspect
+
+    old, people = _people_store(store_url, "0008")
+    old = ml.Store(store_url, upgrade=False)
+    old.upgrade("0009")
+    with old.engine.begin() as conn:  # a form of an old version stored without an episode
+        conn.exec_driver_sql("UPDATE administrations SET episode = NULL "
+                             "WHERE respondent_id = 'p10'")
+    before = {"administrations": old.administrations(),
+              "episodes": _sorted(old.table("episodes")), "offers": old.table("offers"),
+              "respondents": sorted(old.table("respondents")["respondent_id"])}
+    old.close()
+
+    new = ml.Store(store_url)
+    assert new.revision == HEAD
+    pd.testing.assert_frame_equal(new.administrations(), before["administrations"])
+    got = new.scores()[["respondent_id", "timepoint", "value", "band"]]
+    pd.testing.assert_frame_equal(got, people["scores"])
+    pd.testing.assert_frame_equal(_sorted(new.table("episodes")), before["episodes"])
+    pd.testing.assert_frame_equal(new.table("offers"), before["offers"])
+    people = new.table("respondents").set_index("respondent_id")["added_at"]
+    assert sorted(people.index) == before["respondents"]
+    noon = int(dt.datetime(2025, 1, 1, 12, tzinfo=dt.timezone.utc).timestamp())
+    assert people.to_dict() == {"p1": noon, "p10": noon, "p2": noon, "p3": noon - 12 * 3600}
+    names = {i["name"] for i in inspect(new.engine).get_indexes("administrations")}
+    assert names == {"ux_administrations_key", "ux_administrations_natural_key"}
+    assert new.table("measure_ids")["measure_id"].tolist() == ["phq-9"]
+    with new.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT respondent_id, episode, key_hash IS NOT NULL, measure_series "
+            "FROM administrations ORDER BY pk").all()
+        if new.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    # a digest only where the columns cannot be the key: no person, or no episode
+    assert [(r, e, bool(h)) for r, e, h, _s in rows] == [
+        ("p2", "1", False), ("p1", "1", False), ("p2", "1", False), ("p10", None, True),
+        (None, None, True)]
+    assert {s for *_x, s in rows} == {1}
+    # every stored form is found again: identified ones by their columns, the anonymous
+    # and the episode-less one by the digest (the old key's "" episode is not episode 1)
+    df = pd.DataFrame({"respondent_id": ["p2", "p1", "p2", "p7"],
+                       "timepoint": ["baseline", "baseline", "exit", "baseline"],
+                       "date": ["2025-01-06", "2025-01-07", "2025-03-01", "2025-01-08"]})
+    for it in PHQ9.items[:9]:
+        df[it.id] = 1
+    res = new.import_frame(PHQ9, df)
+    assert (res.n_inserted, res.n_already_stored) == (1, 3)
+    erased = new.erase_respondent("p2")
+    assert (erased.n_administrations, erased.n_episodes) == (2, 2)
+    assert len(new.administrations()) == 4
+    new.close()
+
+
+def test_upgrade_to_positional_scores_keeps_every_value(store_url: str,
+                                                        tmp_path: Path) -> None:
+    """A 0010 store (scores as JSON objects) upgrades to 0011: rows become arrays in the
+    order of their run's ``score_ids``, values as written; a row whose scores are not a
+    leading part of that order keeps its object; every read (Python and SQL) gives the
+    same values as before."""
+    from measurelib.outcomes.store._queries import paired_scores, person_scores
+
+    base, base_forms = _phq9_forms(6)
+    follow, follow_forms = _phq9_forms(6, tp="exit", date="2025-03-31")
+    base_forms[1]["scores"] = {"total": (None, None)}  # left missing by the scoring
+    base_forms[2]["scores"] = {"total": (0.1 + 0.2, "None-minimal"), "total_se": (2.25, None)}
+    follow_forms[3]["scores"] = {"total_se": (1.5, None)}  # no total: stays an object
+    old = ml.Store(store_url, upgrade=False)
+    old.upgrade("0008")
+    _old_forms(old, base_forms + follow_forms)
+    old.close()
+    old = ml.Store(store_url, upgrade=False)
+    old.upgrade("0010")
+    with old.engine.connect() as conn:
+        objects = conn.exec_driver_sql(
+            "SELECT respondent_id, timepoint, scores FROM administrations ORDER BY pk").all()
+    assert all(str(s).startswith("{") for *_k, s in objects)
+    old.close()
+
+    new = ml.Store(store_url)
+    assert new.revision == HEAD
+    with new.engine.connect() as conn:
+        stored = {(r, t): s for r, t, s in conn.exec_driver_sql(
+            "SELECT respondent_id, timepoint, CAST(scores AS TEXT) FROM administrations")}
+        ids = conn.exec_driver_sql("SELECT score_ids FROM scoring_runs").scalars().all()
+    assert ids == ['["total", "total_se"]']
+    assert stored[("p1", "baseline")] == "[null]"
+    assert stored[("p2", "baseline")] == "[0.30000000000000004,2.25]"  # the text as written
+    assert json.loads(stored[("p3", "exit")]) == {"total_se": 1.5}
+    v0 = base_forms[0]["scores"]["total"][0]  # type: ignore[index]
+    assert stored[("p0", "baseline")] == f"[{int(v0)}]"
+    assert new.counts()["scores"] == 13
+    # Python reads
+    got = new.scores("phq-9")
+    expected = {(f["rid"], f["tp"]): dict(f["scores"])  # type: ignore[call-overload]
+                for f in base_forms + follow_forms}
+    assert len(got) == 12
+    for r in got.itertuples():
+        want = expected[(r.respondent_id, r.timepoint)]
+        if r.score_id == "total":
+            assert (pd.isna(r.value) and want["total"][0] is None) or r.value == want["total"][0]
+            se = want.get("total_se", (None, None))[0]
+            assert (pd.isna(r.se) and se is None) or r.se == se
+        else:  # p3's exit form holds a standard error only
+            assert (r.respondent_id, r.timepoint, r.score_id, r.value) == (
+                "p3", "exit", "total_se", 1.5)
+    assert sorted(new.scores("phq-9", "total_se")["value"]) == [1.5, 2.25]
+    out = pd.read_csv(new.export_responses(PHQ9, tmp_path / "out.csv").output)
+    assert out["total"].isna().sum() == 2 and out["total"].sum() == pytest.approx(
+        sum(v["total"][0] or 0 for v in expected.values() if "total" in v))
+    # SQL reads: by position, and by key for the row left as an object
+    pairs = paired_scores(new, "phq-9", "total", "baseline", "last", se=True)
+    p2 = pairs.set_index("respondent_id").loc["p2"]
+    assert (p2["baseline"], p2["baseline_se"]) == (0.1 + 0.2, 2.25)
+    assert [(v, e) for _d, v, e in _person_se(new, "p3")] == [  # exit holds no total
+        (expected[("p3", "baseline")]["total"][0], None)]
+    assert [(v, e) for _d, v, e in _person_se(new, "p2")][0] == (0.1 + 0.2, 2.25)
+    assert [v for _d, v in person_scores(new, "phq-9", "total", "p1")] == [
+        None, expected[("p1", "exit")]["total"][0]]
+    # new imports beside them write arrays of the run's positions
+    res = new.import_frame(PHQ9, pd.concat([base, _phq9_forms(1, start=6)[0]]))
+    assert (res.n_inserted, res.n_already_stored) == (1, 6)
+    with new.engine.connect() as conn:
+        fresh = conn.exec_driver_sql("SELECT scores FROM administrations "
+                                     "WHERE respondent_id = 'p6'").scalar()
+    assert str(fresh).startswith("[")
+    new.close()
+
+
+def _person_se(store: ml.Store, rid: str) -> list[tuple[object, object, object]]:
+    from measurelib.outcomes.store._queries import person_scores_se
+
+    return list(person_scores_se(store, "phq-9", "total", rid))

@@ -11,7 +11,7 @@ import measurelib as ml
 from measurelib.outcomes.store import compare_entries
 
 PHQ9 = ml.load("phq-9")
-HEAD = "0009"  # the newest migration
+HEAD = "0011"  # the newest migration
 CODES = [it.code for it in PHQ9.items[:9]]
 
 
@@ -50,6 +50,39 @@ def test_import_stores_rows_scores_and_the_import(store: ml.Store) -> None:
     assert imp[["n_rows", "n_inserted", "n_rejected"]].iloc[0].tolist() == [4, 4, 0]
     counts = store.counts()
     assert counts["respondents"] == 3 and counts["episodes"] == 3 and counts["measures"] == 1
+
+
+def test_natural_key_is_the_forms_columns(store: ml.Store) -> None:
+    """The natural key (migration 0010): a form given without an episode is episode 1, so
+    the same form imported twice with no episode (or once with episode 1) is stored once;
+    another version of the measure finds it too (the key names the measure id); the same
+    occasion with another episode, timepoint or date is another form; the digest column is
+    empty for forms with a person."""
+    first = store.import_frame(PHQ9, frame(ROWS[:2]))
+    again = store.import_frame(PHQ9, frame(ROWS[:2]))
+    assert (first.n_inserted, again.n_inserted, again.n_already_stored) == (2, 0, 2)
+    ep1 = store.import_frame(PHQ9, frame(ROWS[:2], episode="1"))
+    assert (ep1.n_inserted, ep1.n_already_stored) == (0, 2)
+    v2 = PHQ9.model_copy(update={"version": "9.9.9"})
+    other = store.import_frame(v2, frame(ROWS[:2] + [("p1", "exit", "2025-03-04", 1)]))
+    assert (other.n_inserted, other.n_already_stored) == (1, 2)
+    ep2 = store.import_frame(PHQ9, frame(ROWS[:1], episode="2"))
+    assert (ep2.n_inserted, ep2.n_already_stored) == (1, 0)
+    assert store.counts()["administrations"] == 4 and store.counts()["measures"] == 2
+    import time
+
+    added = store.table("respondents")["added_at"].tolist()  # seconds since 1970 UTC
+    assert len(added) == 1 and abs(added[0] - time.time()) < 600
+    assert store.table("measure_ids")["measure_id"].tolist() == ["phq-9"]
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM administrations "
+                                    "WHERE key_hash IS NOT NULL").scalar() == 0
+        assert {r[0] for r in conn.exec_driver_sql(
+            "SELECT DISTINCT measure_series FROM administrations")} == {1}
+    # a form without a person keeps a digest: the k-th identical one of a file is its own
+    anon = frame([("", "baseline", "2025-01-06", 2)] * 2)
+    assert store.import_frame(PHQ9, anon, anonymous=True).n_inserted == 2
+    assert store.import_frame(PHQ9, anon, anonymous=True).n_already_stored == 2
 
 
 def test_reimport_does_not_duplicate(store: ml.Store) -> None:
@@ -371,3 +404,62 @@ def test_stored_answers_read_back_as_written(kind: str) -> None:
                     assert float(got[c]) == float(v)
 
     check()
+
+
+def test_score_positions_are_per_scoring_run(store: ml.Store) -> None:
+    """Scores are JSON arrays named by their run's ``score_ids`` (migration 0011): a score
+    at another position in another run is read from there, in SQL and in Python alike."""
+    from measurelib.outcomes.store._queries import person_scores
+
+    store.import_frame(PHQ9, frame(ROWS[:2]))
+    with store.transaction() as conn:
+        assert conn.exec_driver_sql("SELECT score_ids FROM scoring_runs").scalar() == \
+            '["total"]'
+        conn.exec_driver_sql(
+            "INSERT INTO scoring_runs (measure_pk, rules, rules_sha256, engine_version, "
+            "score_ids) VALUES (1, '[]', 'other', 'other', '[\"extra\", \"total\"]')")
+        run = conn.exec_driver_sql("SELECT MAX(pk) FROM scoring_runs").scalar()
+        conn.exec_driver_sql(f"UPDATE administrations SET scores = '[1, 20]', run_pk = {run}, "
+                             "bands = NULL WHERE timepoint = 'exit'")
+    assert store.scores("phq-9", "total")["value"].tolist() == [18.0, 20.0]
+    assert store.scores("phq-9", "extra")["value"].tolist() == [1.0]
+    assert [v for _d, v in person_scores(store, "phq-9", "total", "p1")] == [18.0, 20.0]
+    assert [v for _d, v in person_scores(store, "phq-9", "extra", "p1")] == [1.0]
+    assert store.counts()["scores"] == 3
+    assert ml.change(store, PHQ9).people["change"].tolist() == [2.0]
+
+
+def test_key_stored_between_lookup_and_copy_rolls_back(store: ml.Store,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL copies new forms with keys reserved after one look-up of the stored ones;
+    should another writer store one of their natural keys in between (one that does not
+    take the measure's lock), the natural-key index refuses the ``COPY`` and the whole
+    import rolls back."""
+    if store.dialect != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+    import psycopg.errors
+
+    from measurelib.outcomes.store import _bulk
+
+    store.import_frame(PHQ9, frame(ROWS[:1]))
+    before = store.counts()
+    real = _bulk.copy_rows
+
+    def writer_in_between(conn: object, name: str, columns: list[str], rows: object) -> None:
+        if name == "administrations":
+            with store.engine.begin() as other:  # committed before the COPY runs
+                other.exec_driver_sql(
+                    "INSERT INTO administrations (measure_pk, measure_series, respondent_id, "
+                    "episode, date, timepoint, retrospective, responses) VALUES "
+                    "(1, 1, 'p1', '1', '2025-02-01', 'review', false, '111111111.')")
+        real(conn, name, columns, rows)
+
+    monkeypatch.setattr(_bulk, "copy_rows", writer_in_between)
+    with pytest.raises(psycopg.errors.UniqueViolation, match="ux_administrations_natural_key"):
+        store.import_frame(PHQ9, frame([("p1", "review", "2025-02-01", 1),
+                                        ("p8", "baseline", "2025-01-06", 2)]))
+    after = store.counts()
+    assert after["administrations"] == before["administrations"] + 1  # the other writer's
+    assert {k: v for k, v in after.items() if k not in ("administrations", "scores")} == {
+        k: v for k, v in before.items() if k not in ("administrations", "scores")}
+    assert "p8" not in set(store.table("respondents")["respondent_id"])

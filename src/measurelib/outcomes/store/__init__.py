@@ -3,7 +3,7 @@
 >>> import measurelib as ml
 >>> store = ml.Store(":memory:")          # or ml.Store() for ./measurelib.db
 >>> store.revision
-'0009'
+'0011'
 
 SQLAlchemy and Alembic load when a :class:`Store` is first made (``pip install
 'measurelib[store]'``; PostgreSQL also needs ``psycopg``).

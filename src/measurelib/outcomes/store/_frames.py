@@ -422,15 +422,36 @@ def band_labels(layout: list[list[Any]] | None, numbers: str | None) -> dict[str
     return out
 
 
-def expand_scores(rows: Any, layouts: dict[int, list[list[Any]]], score: str | None) -> Any:
+def score_dict(value: Any, ids: list[str] | None) -> dict[str, Any]:
+    """One row's stored ``scores`` as ``{score id: value}``.
+
+    A JSON array (migration 0011) is read with its run's ``score_ids`` (``ids``); a JSON
+    object (rows of earlier layouts the migration left as they were) as it is; NULL as
+    no score.
+
+    >>> score_dict("[17, null]", ["total", "total_se"]), score_dict('{"total": 3}', None)
+    ({'total': 17, 'total_se': None}, {'total': 3})
+    """
+    import json
+
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        value = json.loads(value)
+    if isinstance(value, dict):
+        return value
+    return dict(zip(ids or [], value))
+
+
+def expand_scores(rows: Any, layouts: dict[int, list[list[Any]]], score: str | None,
+                  score_ids: dict[int, list[str]] | None = None) -> Any:
     """One row per administration and score from rows holding ``scores``, ``bands``, ``run_pk``.
 
     Adds ``score_id``, ``value``, ``band`` and ``se`` (an IRT score's standard error, the
     entry ``<score>_se``), scores in the order of their ids; a standard error is not a row of
-    its own beside its score unless ``score`` asks for it.
+    its own beside its score unless ``score`` asks for it. ``score_ids``: the positions of
+    each run's score arrays (``{run key: [score id, ...]}``).
     """
-    import json
-
     import numpy as np
     import pandas as pd
 
@@ -443,9 +464,9 @@ def expand_scores(rows: Any, layouts: dict[int, list[list[Any]]], score: str | N
     for i, (text, numbers, run) in enumerate(zip(rows["scores"].tolist(),
                                                  rows["bands"].tolist(),
                                                  rows["run_pk"].tolist())):
-        got = text if isinstance(text, dict) else json.loads(text)
-        band_of = (band_labels(layouts.get(int(run)), numbers)
-                   if run is not None and run == run else {})
+        has_run = run is not None and run == run
+        got = score_dict(text, (score_ids or {}).get(int(run)) if has_run else None)
+        band_of = band_labels(layouts.get(int(run)), numbers) if has_run else {}
         for sid in ([score] if score in got else []) if score is not None else sorted(got):
             if score is None and sid.endswith("_se") and sid[:-3] in got:
                 continue

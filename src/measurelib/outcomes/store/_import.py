@@ -80,8 +80,10 @@ class ChunkedImport:
         self.trans: Any = None
         self.import_pk: int | None = None
         self.measure_pk = 0
+        self.series = 0  # the measure id's number (migration 0010)
         self.run_pk: int | None = None
         self.bands: list[list[Any]] = []  # the run's band labels
+        self.score_ids: list[str] = []  # the positions of the run's score arrays
         self.allowed: dict[str, list[str]] = {}
         self.n_rows = self.n_inserted = self.n_already = self.n_rejected = 0
         self.offset = 0  # global position of the next row: the stage's idx
@@ -97,7 +99,7 @@ class ChunkedImport:
 
     # ------------------------------------------------------------------ transaction
     def _begin(self) -> None:
-        from measurelib.outcomes.store._store import _now
+        from measurelib.outcomes.store._store import _measure_series, _now
         from measurelib.outcomes.store._tables import imports
 
         self.conn = self.store.engine.connect()
@@ -115,6 +117,7 @@ class ChunkedImport:
                                   signed=True)
             self.conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({lock})")
         self.measure_pk = self.store.add_measure(self.measure, self.conn)
+        self.series = _measure_series(self.conn, self.measure.id)
         res = self.conn.execute(imports.insert().values(
             measure_pk=self.measure_pk, source=self.source, file_sha256=self.file_sha256,
             started_at=_now(), finished_at=None, n_rows=0, n_inserted=0, n_already_stored=0,
@@ -200,28 +203,46 @@ class ChunkedImport:
 
         conn = self.conn
         self._people(meta)
-        h = hashlib.sha256
-        hashes = [h(k.encode("utf-8")).digest()[:16] for k in key.tolist()]
-        n = len(hashes)
+        n = len(meta)
+        dates = pylist(meta["date"].dt.strftime("%Y-%m-%d"))
+        # the natural key (migration 0010): a form with a person is its own columns (unique
+        # index), a form without one a digest in ``key_hash``; ``idents`` tells rows apart
+        idents: list[Any]
+        if self.anonymous:
+            h = hashlib.sha256
+            hashes: list[Any] = [h(k.encode("utf-8")).digest()[:16] for k in key.tolist()]
+            idents = hashes
+        else:
+            hashes = [None] * n
+            idents = list(zip(*[pylist(meta[c]) for c in ("respondent_id", "episode",
+                                                          "timepoint")], dates))
         services = meta["service"]
         equity = []
         for col in EQUITY_FIELDS:  # only for services configured to collect them
             keep = services.isin([s for s, f in self.allowed.items() if col in f])
             equity.append(pylist(meta[col].where(keep)) if keep.any() else [None] * n)
-        columns = ["key_hash", "measure_pk", "respondent_id", "episode", "date", "timepoint",
-                   "mode", "respondent_type", "site", "service", "worker", "retrospective",
-                   "simulated", "responses", "import_pk", "anonymous", *EQUITY_FIELDS,
+        columns = ["key_hash", "measure_pk", "measure_series", "respondent_id", "episode",
+                   "date", "timepoint", "mode", "respondent_type", "site", "service", "worker",
+                   "retrospective", "simulated", "responses", "import_pk", "anonymous", *EQUITY_FIELDS,
                    "scores", "bands", "run_pk"]
         const = [self.measure_pk] * n
         # the scores go in the row (migration 0009), band labels once per scoring run
         if len(scored) and self.run_pk is None:
+            from measurelib.outcomes.store._store import run_score_ids
+
             self.run_pk, self.bands = self.store._scoring_run(conn, self.measure,
                                                               self.measure_pk)
-        texts, bands = encode_scores(scored, meta.index, self.bands)
+            self.score_ids = run_score_ids(conn, self.run_pk)
+        known = len(self.score_ids)
+        texts, bands = encode_scores(scored, meta.index, self.bands, self.score_ids)
+        if len(self.score_ids) > known:  # positions named once per run (migration 0011)
+            from measurelib.outcomes.store._store import run_score_ids
+
+            run_score_ids(conn, self.run_pk, self.score_ids)
         runs = [self.run_pk if t is not None else None for t in texts]
         rows = list(zip(
-            hashes, const, *[pylist(meta[c]) for c in ("respondent_id", "episode")],
-            pylist(meta["date"].dt.strftime("%Y-%m-%d")),
+            hashes, const, [self.series] * n,
+            *[pylist(meta[c]) for c in ("respondent_id", "episode")], dates,
             *[pylist(meta[c]) for c in ("timepoint", "mode", "respondent_type", "site",
                                         "service", "worker")],
             meta["retrospective"].to_numpy(dtype=bool).tolist(),
@@ -229,7 +250,7 @@ class ChunkedImport:
             encode_responses(responses, self.columns), [self.import_pk] * n,
             [self.anonymous] * n, *equity, texts, bands, runs))
         # rows already stored (by an earlier import or a concurrent writer) keep theirs
-        pk_at, later = self._insert_administrations(conn, columns, rows, hashes)
+        pk_at, later = self._insert_administrations(conn, columns, rows, idents)
         self.last_keys = pk_at
         self.n_inserted += int((pk_at >= 0).sum())
         self.n_already += n - len(later) - int((pk_at >= 0).sum())
@@ -238,23 +259,25 @@ class ChunkedImport:
     def _people(self, meta: Any) -> None:
         """Respondents and episodes of care first seen in this chunk (insert-if-absent)."""
         from measurelib.outcomes.store._bulk import insert_rows_ignore, pylist
-        from measurelib.outcomes.store._store import _now
+        from measurelib.outcomes.store._store import _epoch
 
         named = meta.dropna(subset=["respondent_id"])
         if not len(named):
             return
-        now = _now().isoformat(sep=" ")
+        now = _epoch()
         rids = pylist(named["respondent_id"].drop_duplicates())
         insert_rows_ignore(self.conn, "respondents", ["respondent_id", "added_at"],
-                           [(r, now) for r in rids], ["respondent_id"], ["text", "timestamp"])
+                           [(r, now) for r in rids], ["respondent_id"], ["text", "bigint"])
         insert_rows_ignore(
             self.conn, "episodes", ["respondent_id", "episode", "service", "start_date"],
             episode_rows(named), ["respondent_id", "episode"], ["text", "text", "text", "date"])
 
     def _insert_administrations(self, conn: Any, columns: list[str], rows: list[Any],
-                                hashes: list[bytes]) -> tuple[Any, Any]:
+                                idents: list[Any]) -> tuple[Any, Any]:
         """Insert-if-absent in the file's order.
 
+        ``idents`` are the rows' natural keys as Python values: ``(respondent, episode,
+        timepoint, date text)``, or the ``key_hash`` digest of a form without a person.
         Returns ``(pk_at, later)``: the key the database gave each row (-1 where the row was
         not inserted) and the positions whose natural key an earlier chunk of this import
         already stored (a repeated form, reported as a duplicate row).
@@ -264,48 +287,53 @@ class ChunkedImport:
         n = len(rows)
         pk_at = np.full(n, -1, dtype=np.int64)
         if conn.dialect.name == "postgresql":
-            return self._insert_pg(conn, columns, rows, hashes)
+            return self._insert_pg(conn, columns, rows, idents)
         # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so the rows
         # given keys after the largest key so far are this chunk's, in the order inserted
         raw = conn.connection.driver_connection
         before = int(raw.execute("SELECT COALESCE(MAX(pk), 0) FROM administrations")
                      .fetchone()[0])
         cur = raw.cursor()
-        try:
+        try:  # no conflict target: either unique index (natural key, digest) refuses a row
             cur.executemany(
                 f"INSERT INTO administrations ({', '.join(columns)}) VALUES "
-                f"({', '.join('?' for _ in columns)}) ON CONFLICT (key_hash) DO NOTHING", rows)
+                f"({', '.join('?' for _ in columns)}) ON CONFLICT DO NOTHING", rows)
             inserted = int(cur.rowcount)
         finally:
             cur.close()
         if inserted == n:  # nothing was stored already: keys in order, no read-back
             pk_at[:] = np.arange(before + 1, before + 1 + n)
             return pk_at, np.array([], dtype=int)
-        got = dict((bytes(k), int(p)) for p, k in raw.execute(
-            "SELECT pk, key_hash FROM administrations WHERE pk > ?", (before,)))
-        pk_at[:] = [got.get(k, -1) for k in hashes]
-        missing = [k for k, p in zip(hashes, pk_at.tolist()) if p < 0]
+        got = {_ident(r[1:]): int(r[0]) for r in raw.execute(
+            f"SELECT pk, {_IDENT_COLUMNS} FROM administrations WHERE pk > ?", (before,))}
+        pk_at[:] = [got.get(k, -1) for k in idents]
+        missing = [k for k, p in zip(idents, pk_at.tolist()) if p < 0]
         if not missing or not self.n_inserted:
             return pk_at, np.array([], dtype=int)
         # rows not inserted: stored before (already stored) or by an earlier chunk of
         # this import (the same form twice in one file)
-        ours: set[bytes] = set()
-        for i in range(0, len(missing), 30_000):
-            part = missing[i:i + 30_000]
-            ours.update(bytes(r[0]) for r in raw.execute(
-                "SELECT key_hash FROM administrations WHERE import_pk = ? AND key_hash IN "
-                f"({', '.join('?' for _ in part)})", [self.import_pk, *part]))
-        return pk_at, np.flatnonzero([k in ours for k in hashes])
+        ours: set[Any] = set()
+        if self.anonymous:
+            where, args = "key_hash IN", missing
+        else:
+            where, args = "respondent_id IN", sorted({k[0] for k in missing})
+        for i in range(0, len(args), 30_000):
+            part = args[i:i + 30_000]
+            ours.update(_ident(r) for r in raw.execute(
+                f"SELECT {_IDENT_COLUMNS} FROM administrations WHERE import_pk = ? AND "
+                f"measure_series = ? AND {where} ({', '.join('?' for _ in part)})",
+                [self.import_pk, self.series, *part]))
+        return pk_at, np.flatnonzero([k in ours for k in idents])
 
     def _insert_pg(self, conn: Any, columns: list[str], rows: list[Any],
-                   hashes: list[bytes]) -> tuple[Any, Any]:
+                   idents: list[Any]) -> tuple[Any, Any]:
         """PostgreSQL: ``COPY`` of the new rows straight into ``administrations``.
 
         The transaction holds this measure's advisory lock, and a natural key names its
         measure, so no other writer can store one of these keys until we commit: the rows
         already stored are found with one indexed look-up, the others get keys reserved
         from the table's identity sequence and are copied in with them (no temporary
-        table, no row-by-row conflict handling). Should a key be stored all the same, the
+        table, no row-by-row conflict handling). Should a key be stored all the same, a
         unique index refuses it and the whole import rolls back.
         """
         import numpy as np
@@ -316,10 +344,18 @@ class ChunkedImport:
         n = len(rows)
         pk_at = np.full(n, -1, dtype=np.int64)
         with raw.cursor() as cur:
-            cur.execute("SELECT key_hash, import_pk FROM administrations "
-                        "WHERE key_hash = ANY(%s)", (hashes,))
-            stored = {bytes(k): imp for k, imp in cur.fetchall()}
-            new = [i for i, k in enumerate(hashes) if k not in stored] if stored else range(n)
+            if self.anonymous:
+                cur.execute(f"SELECT {_IDENT_COLUMNS}, import_pk FROM administrations "
+                            "WHERE key_hash = ANY(%s)", (idents,))
+            else:  # the natural-key index, probed once per row of the chunk
+                cur.execute(
+                    f"SELECT {_IDENT_COLUMNS}, import_pk FROM unnest(%s::text[], %s::text[], "
+                    "%s::text[], %s::date[]) AS k(r, e, t, d) JOIN administrations "
+                    "ON respondent_id = k.r AND episode = k.e AND measure_series = %s "
+                    "AND timepoint = k.t AND date = k.d",
+                    [*map(list, zip(*idents)), self.series])
+            stored = {_ident(r[:-1]): r[-1] for r in cur.fetchall()}
+            new = [i for i, k in enumerate(idents) if k not in stored] if stored else range(n)
             cur.execute("SELECT nextval(pg_get_serial_sequence('administrations', 'pk')) "
                         "FROM generate_series(1, %s)", (len(new),))
             keys = [int(r[0]) for r in cur.fetchall()]
@@ -331,7 +367,7 @@ class ChunkedImport:
             pk_at[:] = keys
             copy_rows(conn, "administrations", ["pk", *columns],
                       ((pk, *row) for pk, row in zip(keys, rows)))
-        ours = [i for i, k in enumerate(hashes) if stored.get(k, -1) == self.import_pk]
+        ours = [i for i, k in enumerate(idents) if stored.get(k, -1) == self.import_pk]
         return pk_at, np.asarray(ours, dtype=int)
 
     # ------------------------------------------------------------------ end
@@ -408,6 +444,20 @@ def run_import(store: Any, measure: Measure, chunks: Iterable[tuple[Any, Any]],
     except BaseException:
         job.abort()
         raise
+
+
+_IDENT_COLUMNS = "key_hash, respondent_id, episode, timepoint, date"
+
+
+def _ident(row: Any) -> Any:
+    """A stored form's natural key as :meth:`ChunkedImport._store` gives it: the digest of a
+    form without a person, else ``(respondent, episode, timepoint, date text)`` (row: the
+    values of ``_IDENT_COLUMNS``).
+    """
+    digest, rid, episode, timepoint, day = row
+    if digest is not None:
+        return bytes(digest)
+    return (rid, episode, timepoint, day if isinstance(day, str) else day.isoformat())
 
 
 def _dup_problems(positions: Any) -> Any:

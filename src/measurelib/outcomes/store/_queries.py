@@ -16,8 +16,8 @@ counted, instead of reading every administration into pandas:
 
 Tables and columns relied on: ``administrations`` (pk, measure_pk, respondent_id, episode,
 date, timepoint, service, site, worker, mode, respondent_type, retrospective, anonymous,
-simulated, the equity fields and ``scores``, the JSON object of the form's scores read with
-:func:`score_value`),
+simulated, the equity fields, ``scores``, the JSON array of the form's scores, and
+``run_pk``, read with :func:`score_value`), ``scoring_runs`` (pk, score_ids),
 ``measures`` (pk, measure_id), ``episodes`` (respondent_id, episode, service, start_date,
 end_date) and ``offers`` (respondent_id, measure_id, date, status, count, site, service).
 The same SQL runs on SQLite (3.25 or later: window functions) and PostgreSQL.
@@ -34,36 +34,53 @@ __all__ = ["day_bounds", "done_occasions", "episode_counts", "episode_frame",
            "respondent_measures", "score_counts", "score_exists", "score_value"]
 
 
-def score_value(dialect: str, scores: Any, score_id: str) -> Any:
-    """SQL: the stored value of one score as a float (NULL when missing or not scored).
+def _score_json(store: Any, table: Any, score_id: str, text: bool) -> Any:
+    """SQL: one score of each row of ``table`` (``administrations`` or an alias of it) as
+    text (``text``) or as a JSON type name / JSON value (to test that the row holds it).
 
-    ``scores`` is an administrations ``scores`` column (a JSON object, migration 0009):
-    ``json_extract`` on SQLite, ``->>`` on PostgreSQL. The JSON path is a plain bound value,
+    A row's ``scores`` is a JSON array in the order of its run's ``score_ids`` (migration
+    0011): the position of the score in each run is looked up once (few runs) and picked
+    by ``run_pk``; rows still holding a JSON object are read by key. ``json_extract`` /
+    ``json_type`` on SQLite, ``->>`` / ``->`` on PostgreSQL (a position on an object, or a
+    key on an array, is NULL on both). Paths and positions are plain values in the SQL,
     so the expression runs as well through the driver's cursor (``Store._read_rows``).
     """
     import json
 
-    from sqlalchemy import Float, Text, cast, func, literal, type_coerce
+    from sqlalchemy import Integer, Text, case, func, literal, literal_column, type_coerce
 
-    text: Any
-    if dialect == "postgresql":
-        text = type_coerce(scores, Text).op("->>")(literal(score_id, Text))
-    else:
-        text = func.json_extract(type_coerce(scores, Text),
-                                 literal(f"$.{json.dumps(score_id)}", Text))
-    return cast(text, Float)
+    raw = type_coerce(table.c.scores, Text)
+
+    def at(path: str | int) -> Any:
+        if store.dialect == "postgresql":
+            return raw.op("->>" if text else "->")(
+                literal(path, Integer if isinstance(path, int) else Text))
+        where = f"$[{path}]" if isinstance(path, int) else f"$.{json.dumps(path)}"
+        return (func.json_extract if text else func.json_type)(raw, literal(where, Text))
+
+    positions = store._score_positions(score_id)
+    if not positions:
+        return at(score_id)
+    whens = [(table.c.run_pk.in_([literal_column(str(int(r))) for r in runs]), at(pos))
+             for pos, runs in sorted(positions.items())]
+    return func.coalesce(case(*whens), at(score_id))
 
 
-def score_exists(dialect: str, scores: Any, score_id: str) -> Any:
+def score_value(store: Any, table: Any, score_id: str) -> Any:
+    """SQL: the stored value of one score as a float (NULL when missing or not scored).
+
+    ``table`` is ``administrations`` or an alias of it; see :func:`_score_json`.
+    """
+    from sqlalchemy import Float, cast
+
+    return cast(_score_json(store, table, score_id, text=True), Float)
+
+
+def score_exists(store: Any, table: Any, score_id: str) -> Any:
     """SQL: true where the administration holds the score, even as a missing value."""
-    import json
-
-    from sqlalchemy import Text, func, literal, type_coerce
-
-    raw = type_coerce(scores, Text)
-    if dialect == "postgresql":  # a JSON null is a value there, an absent key SQL NULL
-        return raw.op("->")(literal(score_id, Text)).is_not(None)
-    return func.json_type(raw, literal(f"$.{json.dumps(score_id)}", Text)).is_not(None)
+    # a JSON null is a value (SQLite's json_type 'null', PostgreSQL's -> a JSON null); an
+    # absent key or position is SQL NULL
+    return _score_json(store, table, score_id, text=False).is_not(None)
 
 
 def day_bounds(start: Any, end: Any) -> tuple[_dt.date | None, _dt.date | None]:
@@ -91,7 +108,7 @@ def _score_rows(store: Any, measure_id: str, score_id: str, service: str | None)
     from measurelib.outcomes.store._tables import measures as m
 
     conds = [m.c.measure_id == measure_id,
-             score_value(store.dialect, a.c.scores, score_id).is_not(None)]
+             score_value(store, a, score_id).is_not(None)]
     if service is not None:
         conds.append(a.c.service == service)
     return conds
@@ -151,13 +168,13 @@ def paired_scores(store: Any, measure_id: str, score_id: str, baseline: str, fol
               .outerjoin(af, af.c.pk == cast(func.substr(p.fu_key, 11), Integer)))
     extra: list[Any] = []
     if se:  # each side's standard error, stored as the score ``<score_id>_se``
-        extra = [score_value(store.dialect, side.c.scores, score_id + "_se").label(name)
+        extra = [score_value(store, side, score_id + "_se").label(name)
                  for side, name in ((ab, "baseline_se"), (af, "follow_up_se"))]
     q = (select(p.respondent_id, p.episode, ab.c.date.label("baseline_date"),
-                score_value(store.dialect, ab.c.scores, score_id).label("baseline"),
+                score_value(store, ab, score_id).label("baseline"),
                 *[ab.c[col] for col in columns],
                 af.c.date.label("follow_up_date"), af.c.timepoint.label("follow_up_timepoint"),
-                score_value(store.dialect, af.c.scores, score_id).label("follow_up"), *extra)
+                score_value(store, af, score_id).label("follow_up"), *extra)
          .select_from(joined))
     return store._read_rows(q)
 
@@ -207,7 +224,7 @@ def monthly_scores(store: Any, measure_id: str, score_id: str, *, service: str |
     if hi is not None:
         conds.append(a.c.date <= hi)
     month = _month(store, a.c.date).label("month")
-    value = score_value(store.dialect, a.c.scores, score_id)
+    value = score_value(store, a, score_id)
     q = (select(month, func.count().label("size"), func.avg(value).label("mean"))
          .select_from(_joined()).where(*conds).group_by(month))
     with store.engine.connect() as conn:
@@ -302,10 +319,10 @@ def person_scores_se(store: Any, measure_id: str, score_id: str, respondent_id: 
     from measurelib.outcomes.store._tables import administrations as a
     from measurelib.outcomes.store._tables import measures as m
 
-    q = (select(a.c.date, score_value(store.dialect, a.c.scores, score_id),
-                score_value(store.dialect, a.c.scores, score_id + "_se"))
+    q = (select(a.c.date, score_value(store, a, score_id),
+                score_value(store, a, score_id + "_se"))
          .select_from(_joined())
-         .where(m.c.measure_id == measure_id, score_exists(store.dialect, a.c.scores, score_id),
+         .where(m.c.measure_id == measure_id, score_exists(store, a, score_id),
                 a.c.respondent_id == str(respondent_id)))
     if episode is not None:
         q = q.where(a.c.episode == str(episode))

@@ -97,7 +97,7 @@ def open_episode(store: Any, respondent_id: str, episode: str, *, service: str |
     from sqlalchemy import select, update
 
     from measurelib.outcomes.store._bulk import insert_ignore
-    from measurelib.outcomes.store._store import _now
+    from measurelib.outcomes.store._store import _epoch
     from measurelib.outcomes.store._tables import episodes, respondents
     from measurelib.scoring import invalid_respondent_ids
 
@@ -109,8 +109,7 @@ def open_episode(store: Any, respondent_id: str, episode: str, *, service: str |
     rid, ep = respondent_id.strip(), str(episode).strip() or "1"
     with store.transaction() as conn:
         insert_ignore(conn, respondents, pd.DataFrame(
-            {"respondent_id": [rid], "added_at": [_now().isoformat(sep=" ")]}),
-            ["respondent_id"])
+            {"respondent_id": [rid], "added_at": [_epoch()]}), ["respondent_id"])
         where = (episodes.c.respondent_id == rid, episodes.c.episode == ep)
         row = conn.execute(select(episodes.c.service, episodes.c.start_date)
                            .where(*where)).first()
@@ -200,16 +199,22 @@ def _fired(measure: Measure, tables: Any) -> tuple[FiredAlert, ...]:
                  for a in measure.alerts if a.id in ids)
 
 
-def _stored_row(store: Any, natural_key: str) -> tuple[int, dict[str, Any]] | None:
+def _stored_row(store: Any, measure_id: str, occasion: tuple[str, str, str, str]
+                ) -> tuple[int, dict[str, Any]] | None:
+    """The key and answers of the form stored for ``occasion`` (respondent, episode,
+    timepoint, date text) of a measure id, if any: its natural key (migration 0010).
+    """
     from sqlalchemy import select
 
     from measurelib.outcomes.store._frames import decode_responses
-    from measurelib.outcomes.store._tables import administrations, key_hash, measures
+    from measurelib.outcomes.store._tables import administrations, measures
 
     a, m = administrations, measures
+    rid, episode, timepoint, day = occasion
     q = (select(a.c.pk, a.c.responses, m.c.response_columns)
          .select_from(a.join(m, a.c.measure_pk == m.c.pk))
-         .where(a.c.key_hash == key_hash(natural_key)))
+         .where(a.c.respondent_id == rid, a.c.episode == episode, m.c.measure_id == measure_id,
+                a.c.timepoint == timepoint, a.c.date == _dt.date.fromisoformat(day)))
     with store.engine.connect() as conn:
         row = conn.execute(q).first()
     if row is None:
@@ -247,8 +252,7 @@ def finish_submission(store: Any, measure: Measure, df: Any, defaults: Mapping[s
     full = _with_defaults(df, defaults)
     rid, episode, timepoint, day = _occasion(full)
     occasion = f"{rid}, episode {episode}, {timepoint}, {day}"
-    natural = f"{measure.id}|{rid}|{episode}|{timepoint}|{day}"
-    stored = _stored_row(store, natural)
+    stored = _stored_row(store, measure.id, (rid, episode, timepoint, day))
     created = bool(result.n_inserted)
     if stored is not None and not created:
         mine = _answers_of(measure, full)
@@ -303,10 +307,10 @@ def _count_scores(conn: Any, where: Any) -> int:
 
     from measurelib.outcomes.store._tables import administrations as a
 
-    n = 0
-    for text in conn.execute(select(a.c.scores).where(a.c.scores.is_not(None), *where)
-                             .execution_options(yield_per=10_000)).scalars():
-        n += len(text if isinstance(text, dict) else json.loads(text))
+    n = 0  # the entries of each row's array (migration 0011) or object
+    for value in conn.execute(select(a.c.scores).where(a.c.scores.is_not(None), *where)
+                              .execution_options(yield_per=10_000)).scalars():
+        n += len(json.loads(value) if isinstance(value, str) else value)
     return n
 
 

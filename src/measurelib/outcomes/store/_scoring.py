@@ -77,13 +77,19 @@ def _number_texts(values: Any) -> Any:
     return out
 
 
-def encode_scores(scored: Any, index: Any,
-                  layout: list[list[Any]]) -> tuple[list[str | None], list[str | None]]:
+def encode_scores(scored: Any, index: Any, layout: list[list[Any]],
+                  score_ids: list[str] | None = None
+                  ) -> tuple[list[str | None], list[str | None]]:
     """The ``scores`` JSON and ``bands`` text of each row of ``index``.
 
     ``scored`` is the long frame of :func:`score_frame` (``index``, ``score_id``, ``value``,
     ``band``); ``layout`` the run's band labels (``[[score id, [label, ...]], ...]``). Rows
     without any score get ``None`` in both.
+
+    ``score_ids`` (a list, extended in place with score ids it lacks) names the positions
+    of the run's arrays: a row holding a leading part of them is stored as a JSON array of
+    values (``[17]``, migration 0011); any other row, or every row when ``score_ids`` is
+    None, as a JSON object (``{"total":17}``).
     """
     import json
 
@@ -94,21 +100,32 @@ def encode_scores(scored: Any, index: Any,
     if not len(scored) or not n:
         return [None] * n, [None] * n
     ids = list(dict.fromkeys(scored["score_id"].tolist()))
+    order = ids if score_ids is None else score_ids
+    if score_ids is not None:
+        score_ids.extend(s for s in ids if s not in score_ids)
     texts: Any = None
-    present = np.zeros(n, dtype=bool)
-    for sid in ids:
+    arrays: Any = np.full(n, "", dtype=object)
+    held = np.zeros((n, len(order)), dtype=bool)
+    for j, sid in enumerate(order):
         part = scored[scored["score_id"] == sid]
         where = pd.Index(part["index"].to_numpy()).get_indexer(index)
-        has = where >= 0
-        present |= has
+        has = held[:, j] = where >= 0
         values = np.full(n, np.nan)
         values[has] = part["value"].to_numpy(dtype=float)[where[has]]
-        pieces = json.dumps(sid) + ":" + _number_texts(values)
+        numbers = _number_texts(values)
+        arrays = numbers if j == 0 else np.where(has, arrays + "," + numbers, arrays)
+        pieces = json.dumps(sid) + ":" + numbers
         pieces[~has] = ""
         texts = pieces if texts is None else np.where(
             (texts != "") & (pieces != ""), texts + "," + pieces, texts + pieces)
-    out: list[str | None] = ["{" + t + "}" if p else None
-                             for t, p in zip(texts.tolist(), present.tolist())]
+    present: Any = held.any(axis=1)
+    count = held.sum(axis=1)
+    positional = (held == (np.arange(len(order)) < count[:, None])).all(axis=1) & (
+        score_ids is not None)
+    out: list[str | None] = [
+        None if not p else "[" + a + "]" if pos else "{" + t + "}"
+        for t, a, p, pos in zip(texts.tolist(), arrays.tolist(), present.tolist(),
+                                positional.tolist())]
     if not layout:
         return out, [None] * n
     numbers = []

@@ -58,8 +58,50 @@ def _insert_if_absent(conn: Any, table: Any, key: list[str]) -> Any:
     return sqlite_insert(table).on_conflict_do_nothing(index_elements=key)
 
 
+def _measure_series(conn: Any, measure_id: str) -> int:
+    """The number of a measure id (``measure_ids``), stored with each of its forms; given
+    when the id is first stored (insert-if-absent: concurrent writers agree on it).
+    """
+    from sqlalchemy import select
+
+    from measurelib.outcomes.store._tables import measure_ids
+
+    q = select(measure_ids.c.pk).where(measure_ids.c.measure_id == measure_id)
+    pk = conn.execute(q).scalar()
+    if pk is None:
+        conn.execute(_insert_if_absent(conn, measure_ids, ["measure_id"])
+                     .values(measure_id=measure_id))
+        pk = conn.execute(q).scalar_one()
+    return int(pk)
+
+
+def run_score_ids(conn: Any, run_pk: Any, ids: list[str] | None = None) -> list[str]:
+    """The score ids naming the positions of a scoring run's score arrays (migration 0011);
+    with ``ids``, records them (a run only ever appends ids, so stored arrays keep their
+    meaning).
+    """
+    from sqlalchemy import select
+
+    from measurelib.outcomes.store._tables import scoring_runs
+
+    if ids is not None:
+        conn.execute(scoring_runs.update().where(scoring_runs.c.pk == run_pk)
+                     .values(score_ids=json.dumps(ids, ensure_ascii=False)))
+        return ids
+    text = conn.execute(select(scoring_runs.c.score_ids)
+                        .where(scoring_runs.c.pk == run_pk)).scalar()
+    return list(json.loads(text)) if text else []
+
+
 def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _epoch() -> int:
+    """Now in whole seconds since 1970-01-01 UTC (``respondents.added_at``, migration 0010)."""
+    import time
+
+    return int(time.time())
 
 
 def _require_store_extra() -> None:
@@ -202,7 +244,7 @@ class Store:
     >>> import measurelib as ml
     >>> store = ml.Store(":memory:")
     >>> store.revision
-    '0009'
+    '0011'
     """
 
     def __init__(self, url: str | Path | None = None, *, upgrade: bool = True,
@@ -690,8 +732,7 @@ class Store:
             rids = frame["respondent_id"].dropna().unique() if "respondent_id" in df else []
             if len(rids):
                 insert_ignore(conn, respondents, pd.DataFrame(
-                    {"respondent_id": rids, "added_at": _now().isoformat(sep=" ")}),
-                    ["respondent_id"])
+                    {"respondent_id": rids, "added_at": _epoch()}), ["respondent_id"])
             bulk_insert(conn, offers, frame)  # keys given by the database
         return len(frame)
 
@@ -798,10 +839,10 @@ class Store:
         if mid is not None:
             q = q.where(m.c.measure_id == mid)
         if score is not None:
-            q = q.where(score_exists(self.dialect, a.c.scores, score))
+            q = q.where(score_exists(self, a, score))
         q = _person_service(q, a, respondent_id, service)
         rows = self._read_rows(q.order_by(a.c.pk))
-        df = expand_scores(rows, self._band_layouts(), score)
+        df = expand_scores(rows, self._band_layouts(), score, self._score_ids())
         df["date"] = pd.to_datetime(df["date"])
         return df
 
@@ -815,6 +856,25 @@ class Store:
             rows = conn.execute(select(scoring_runs.c.pk, scoring_runs.c.bands)
                                 .where(scoring_runs.c.bands.is_not(None))).all()
         return {int(pk): json.loads(bands) for pk, bands in rows}
+
+    def _score_ids(self) -> dict[int, list[str]]:
+        """The positions of every scoring run's score arrays: ``{run key: [score id, ...]}``."""
+        from sqlalchemy import select
+
+        from measurelib.outcomes.store._tables import scoring_runs
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(scoring_runs.c.pk, scoring_runs.c.score_ids)
+                                .where(scoring_runs.c.score_ids.is_not(None))).all()
+        return {int(pk): json.loads(ids) for pk, ids in rows}
+
+    def _score_positions(self, score_id: str) -> dict[int, list[int]]:
+        """Where the runs keep one score in their arrays: ``{position: [run key, ...]}``."""
+        out: dict[int, list[int]] = {}
+        for run, ids in sorted(self._score_ids().items()):
+            if score_id in ids:
+                out.setdefault(ids.index(score_id), []).append(run)
+        return out
 
     def administrations(self, measure: Measure | str | None = None, *,
                         responses: bool = True, respondent_id: str | None = None,
@@ -832,7 +892,7 @@ class Store:
         from measurelib.outcomes.store._tables import administrations, measures
 
         a, m = administrations, measures
-        skip = ("measure_pk", "key_hash", "scores", "bands", "run_pk") + (
+        skip = ("measure_pk", "measure_series", "key_hash", "scores", "bands", "run_pk") + (
             () if responses else ("responses",))
         cols = [c for c in a.c if c.name not in skip]
         extra = [m.c.response_columns] if responses else []
@@ -982,6 +1042,7 @@ class Store:
         with_se = {r.id for r in measure.scores if r.method == "irt"
                    and (r.irt is None or r.irt.se)}
         layouts = self._band_layouts() if rules else {}
+        score_ids = self._score_ids() if rules else {}
         writer = ResponseWriter(str(out))
         n = 0
         last = 0
@@ -1010,7 +1071,7 @@ class Store:
                               chunk.pop("run_pk").tolist())
                     frame = pd.concat([chunk, answers.reindex(columns=items)], axis=1)
                     if rules:
-                        _score_columns(frame, stored, layouts, rules, with_se)
+                        _score_columns(frame, stored, layouts, score_ids, rules, with_se)
                     frame = frame.rename(columns={"pk": "administration"})
                     frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d")
                     writer.write(frame)
@@ -1049,16 +1110,16 @@ class Store:
         import pandas as pd
         from sqlalchemy import select
 
-        from measurelib.outcomes.store._frames import band_labels
+        from measurelib.outcomes.store._frames import band_labels, score_dict
         from measurelib.outcomes.store._tables import administrations as a
 
-        layouts = self._band_layouts()
+        layouts, score_ids = self._band_layouts(), self._score_ids()
         rows = self._read_rows(select(a.c.pk, a.c.scores, a.c.bands, a.c.run_pk)
                                .where(a.c.scores.is_not(None)).order_by(a.c.pk))
         out = []
         for pk, text, numbers, run in rows.itertuples(index=False):
-            got = text if isinstance(text, dict) else json.loads(text)
             run_pk = int(run) if run is not None and run == run else None
+            got = score_dict(text, score_ids.get(run_pk or 0))
             bands = band_labels(layouts.get(run_pk or 0), numbers)
             out += [(int(pk), sid, got[sid], bands.get(sid), run_pk) for sid in sorted(got)]
         return pd.DataFrame(out, columns=["administration_pk", "score_id", "value", "band",
@@ -1078,27 +1139,31 @@ class Store:
 
         from measurelib.outcomes.store._tables import metadata
 
-        each = ("json_object_keys(a.scores)" if self.dialect == "postgresql"
-                else "json_each(a.scores)")
+        # a row's scores: the entries of its array (migration 0011) or object
+        each = ("SELECT SUM(CASE json_typeof(scores) WHEN 'array' THEN "
+                "json_array_length(scores) ELSE (SELECT COUNT(*) FROM json_object_keys(scores)) "
+                "END) FROM administrations" if self.dialect == "postgresql"
+                else "SELECT COUNT(*) FROM administrations a, json_each(a.scores)")
         with self.engine.connect() as conn:
             out = {name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
                    for name, t in metadata.tables.items()}
-            out["scores"] = int(conn.exec_driver_sql(
-                f"SELECT COUNT(*) FROM administrations a, {each}").scalar() or 0)
+            out["scores"] = int(conn.exec_driver_sql(each).scalar() or 0)
         return dict(sorted(out.items()))
 
 
 def _score_columns(frame: Any, stored: tuple[list[Any], list[Any], list[Any]],
-                   layouts: dict[int, list[list[Any]]], rules: list[str],
-                   with_se: set[str]) -> None:
+                   layouts: dict[int, list[list[Any]]], score_ids: dict[int, list[str]],
+                   rules: list[str], with_se: set[str]) -> None:
     """Add each score's value and band (and ``<score>_se``) to an export chunk."""
     import numpy as np
 
-    from measurelib.outcomes.store._frames import band_labels
+    from measurelib.outcomes.store._frames import band_labels, score_dict
 
-    got = [t if isinstance(t, dict) else {} for t in stored[0]]
-    bands = [band_labels(layouts.get(int(r)), b) if r is not None and r == r else {}
-             for b, r in zip(stored[1], stored[2])]
+    runs = [int(r) if r is not None and r == r else None for r in stored[2]]
+    got = [score_dict(t, score_ids.get(r) if r is not None else None)
+           for t, r in zip(stored[0], runs)]
+    bands = [band_labels(layouts.get(r), b) if r is not None else {}
+             for b, r in zip(stored[1], runs)]
     nan = float("nan")
     for rid in rules:
         frame[rid] = np.array([nan if g.get(rid) is None else float(g[rid]) for g in got],

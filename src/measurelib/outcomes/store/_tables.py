@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 metadata = MetaData()
@@ -50,12 +52,22 @@ measures = Table(
     UniqueConstraint("measure_id", "version", "lock_sha256", name="uq_measures_version_hash"),
 )
 
+# migration 0010: one number per measure id (all its versions), named by each form's
+# ``measure_series``: the natural key names the measure, not its version
+measure_ids = Table(
+    "measure_ids", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("measure_id", String(64), nullable=False, unique=True),
+)
+
 # migration 0008: respondents and episodes are WITHOUT ROWID tables on SQLite (the table is
 # its primary key's B-tree; no second tree repeating the key)
 respondents = Table(
     "respondents", metadata,
     Column("respondent_id", String(64), primary_key=True),
-    Column("added_at", DateTime, nullable=False),
+    # migration 0010: when the person was first stored, in whole seconds since 1970-01-01
+    # UTC (was a timestamp: 26 characters of text on SQLite)
+    Column("added_at", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
 
@@ -86,11 +98,12 @@ imports = Table(
 )
 
 def key_hash(natural_key: str) -> bytes:
-    """The stored form of an administration's natural key: 16 bytes of its SHA-256.
+    """The stored key of a form without a person: 16 bytes of its natural key's SHA-256.
 
-    The natural key is ``measure id|respondent|episode|timepoint|date`` (anonymous forms:
-    ``measure id|anon|row hash|occurrence``); its fields are also columns of the row, so
-    only this fixed-size digest is kept, unique-indexed (migration 0005).
+    An identified form's natural key (measure id, respondent, episode, timepoint, date) is
+    its own columns, unique-indexed together (migration 0010); a form without a person
+    (anonymous: ``measure id|anon|row hash|occurrence``; anonymised by retention:
+    ``retained|pk``) keeps this fixed-size digest instead, in a partial unique index.
     """
     import hashlib
 
@@ -100,9 +113,15 @@ def key_hash(natural_key: str) -> bytes:
 administrations = Table(
     "administrations", metadata,
     Column("pk", Integer, primary_key=True),  # given by the database (migration 0004)
-    # migration 0005: a 16-byte digest of the natural key replaces the 400-character text
-    Column("key_hash", LargeBinary(16), nullable=False),
+    # migration 0005: a 16-byte digest of the natural key replaced the 400-character text;
+    # migration 0010: kept only for forms without a person (respondent or episode NULL),
+    # NULL for the others, whose natural key is the unique index on their own columns
+    Column("key_hash", LargeBinary(16)),
     Column("measure_pk", Integer, ForeignKey("measures.pk"), nullable=False),
+    # migration 0010: the measure id's number (``measure_ids.pk``), so that the natural key
+    # names the measure, not its version (no foreign key: ``measure_pk`` has one, and the
+    # import writes both from the same measure)
+    Column("measure_series", Integer, nullable=False),
     Column("respondent_id", String(64), ForeignKey("respondents.respondent_id")),
     Column("episode", String(64)),
     Column("date", Date, nullable=False),
@@ -127,20 +146,28 @@ administrations = Table(
     Column("ethnicity", String(64)),
     Column("deprivation_decile", Integer),
     Column("first_language", String(64)),
-    # migration 0009: the scores of the form, in the row (no scores table): a JSON object
-    # {"score id": value, ...} (null: the scoring left it missing; an IRT score's standard
-    # error is the entry "<score>_se"), read in SQL with cross-dialect JSON indexing
-    # (``scores["total"].as_float()``); NULL when nothing was scored
+    # migration 0009: the scores of the form, in the row (no scores table); migration 0011:
+    # a JSON array of values in the order of its run's ``score_ids`` ([17]; null: the
+    # scoring left it missing; an IRT score's standard error is the score "<score>_se"),
+    # or, for rows whose scores are not a leading part of that order, a JSON object
+    # {"score id": value, ...}; read in SQL by position or key (``_queries.score_value``),
+    # in Python with ``_frames.score_dicts``; NULL when nothing was scored
     Column("scores", JSON),
     # the band of each banded score, as band numbers in the order of the run's ``bands``
     # ("2", "2,,0": empty where a value has no band); the labels are stored once per run
     Column("bands", Text),
     # the scoring run: score rules, engine version and band labels, once per run
     Column("run_pk", Integer, ForeignKey("scoring_runs.pk")),
-    Index("ux_administrations_key", "key_hash", unique=True),
-    # one person's forms (timeline, feedback sheet, erasure, the service's person pages);
-    # migration 0007 dropped the (measure, date) index: reports read a measure's rows whole
-    Index("ix_administrations_respondent", "respondent_id", "episode"),
+    # migration 0010: the natural key of an identified form, which also finds one person's
+    # forms (timeline, feedback sheet, erasure, the service's person pages); it replaces the
+    # digest's index and the (respondent, episode) index. NULLs never collide in a unique
+    # index: forms without a respondent or episode are kept unique by ``key_hash``.
+    # (Migration 0007 dropped the (measure, date) index: reports read a measure's rows whole.)
+    Index("ux_administrations_natural_key", "respondent_id", "episode", "measure_series",
+          "timepoint", "date", unique=True),
+    Index("ux_administrations_key", "key_hash", unique=True,
+          sqlite_where=text("key_hash IS NOT NULL"),
+          postgresql_where=text("key_hash IS NOT NULL")),
 )
 
 # migration 0005: the provenance of scores, once per scoring run instead of on every row;
@@ -154,6 +181,8 @@ scoring_runs = Table(
     Column("engine_version", String(32), nullable=False),
     # JSON: [[score id, [band label, ...]], ...]; a row's ``bands`` numbers these labels
     Column("bands", Text),
+    # migration 0011: JSON list of score ids naming the positions of its rows' ``scores``
+    Column("score_ids", Text),
     UniqueConstraint("measure_pk", "rules_sha256", "engine_version", name="uq_scoring_runs"),
 )
 
