@@ -305,6 +305,7 @@ def _parse_counted(series: pd.Series, memo: _Memo | None = None) -> _Counted:
 _CPYTHON = sys.implementation.name == "cpython"
 _HEAD = 4096
 _SLOTS = 1 << 16  # address range (in 8-byte steps) parsed by direct look-up
+_CELLS = 1 << 15  # cells per block of a column read block by block (stays in the cache)
 # a NaN with a payload no parse produces (parsed NaNs are made canonical): "not seen yet"
 _UNSEEN_BITS = np.uint64(0x7FF8_0000_5EE1_0001)
 _UNSEEN = np.array([_UNSEEN_BITS]).view(np.float64)[0]
@@ -357,8 +358,39 @@ def _parse_distinct(objects: np.ndarray, memo: _Memo) -> tuple[np.ndarray, np.nd
     return vals, (bad if bad.any() else None)
 
 
+def _gather_slots(addr: np.ndarray, lo: int, value_of: np.ndarray,
+                  out: np.ndarray) -> tuple[np.ndarray, int]:
+    """``out = value_of[(addr - lo) >> 3]`` (indices clipped), block by block.
+
+    Each block's slots, values and NaN test stay in the CPU's cache: the column is read
+    once and written once. Returns the cells that read the "not seen" marker and the
+    number of NaN cells (the marker included: it is a NaN).
+    """
+    n = len(addr)
+    size = min(n, _CELLS)
+    slot = np.empty(size, dtype=np.uintp)
+    nan = np.empty(size, dtype=bool)
+    base = np.uintp(lo)
+    pending: list[np.ndarray] = []
+    n_nan = 0
+    for s0 in range(0, n, _CELLS):
+        e = min(s0 + _CELLS, n)
+        sl, m, dst = slot[:e - s0], nan[:e - s0], out[s0:e]
+        np.subtract(addr[s0:e], base, out=sl)  # below lo wraps to a huge (clipped) index
+        np.right_shift(sl, np.uintp(3), out=sl)
+        np.take(value_of, sl.view(np.intp), out=dst, mode="clip")
+        np.isnan(dst, out=m)
+        k = int(np.count_nonzero(m))
+        if k:
+            n_nan += k
+            unseen = np.flatnonzero(dst.view(np.uint64) == _UNSEEN_BITS)
+            if unseen.size:
+                pending.append(unseen + s0)
+    return (np.concatenate(pending) if pending else np.empty(0, dtype=np.intp)), n_nan
+
+
 def _parse_by_slots(arr: np.ndarray, addr: np.ndarray, limit: int,
-                    memo: _Memo) -> _Parsed | None:
+                    memo: _Memo) -> _Counted | None:
     """Parse an object column whose objects lie close together in memory, by table look-up.
 
     Live objects are 8-byte aligned and never overlap, so ``(address - lowest) / 8`` tells
@@ -367,12 +399,14 @@ def _parse_by_slots(arr: np.ndarray, addr: np.ndarray, limit: int,
     directly: one gather per column, no hashing. The table is built from the objects of
     the first cells and ends in a marker entry ("not seen") that every out-of-range
     address reads too; cells that read the marker have their objects parsed, the table is
-    widened and the gather repeated. None when the range is wide or there are more than
-    ``limit`` distinct objects.
+    widened and the gather repeated. The gather counts the NaN cells as it goes (see
+    :func:`_parse_counted`). None when the range is wide or there are more than ``limit``
+    distinct objects.
     """
     known: dict[int, tuple[float, bool]] = {}  # address -> parse
     pending = np.arange(min(len(addr), _HEAD))  # cells whose object is not parsed yet
     lo, hi = int(addr[pending].min()), int(addr[pending].max())
+    vals = np.empty(len(addr))
     while True:
         new, at = np.unique(addr[pending], return_index=True)
         objects = arr[pending[at]]
@@ -391,16 +425,16 @@ def _parse_by_slots(arr: np.ndarray, addr: np.ndarray, limit: int,
         k_slot = ((k_addr - np.uint64(lo)) >> np.uint64(3)).astype(np.intp)
         value_of[k_slot] = [v for v, _ in known.values()]
         bad_of[k_slot] = [b for _, b in known.values()]
-        slot = np.subtract(addr, np.uintp(lo))  # below lo wraps to a huge (clipped) index
-        slot >>= np.uintp(3)
-        slot_i = slot.view(np.intp)
-        vals = np.take(value_of, slot_i, mode="clip")
-        pending = np.flatnonzero(vals.view(np.uint64) == _UNSEEN_BITS)
+        pending, n_nan = _gather_slots(addr, lo, value_of, vals)
         if not pending.size:
             break
-    bad = np.take(bad_of, slot_i, mode="clip") if bad_of.any() else None
+    bad = None
+    if bad_of.any():
+        slot = np.subtract(addr, np.uintp(lo))
+        slot >>= np.uintp(3)
+        bad = np.take(bad_of, slot.view(np.intp), mode="clip")
     return vals, bad, np.fromiter((v for v, _ in known.values()), dtype=np.float64,
-                                  count=len(known))
+                                  count=len(known)), n_nan
 
 
 def _factorize_addresses(arr: np.ndarray, addr: np.ndarray,
@@ -727,7 +761,7 @@ def _parse_by_codes(series: pd.Series, memo: _Memo) -> _Counted | None:
         if addr is not None:
             direct = _parse_by_slots(arr, addr, limit, memo)
             if direct is not None:
-                return (*direct, None)
+                return direct
             fact = _factorize_addresses(arr, addr, limit)
     else:
         one_byte = _parse_arrow_one_byte(series, memo)
