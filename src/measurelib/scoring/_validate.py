@@ -677,9 +677,10 @@ def _distinct_bytes(body: np.ndarray, lo: int, hi: int) -> list[int]:
     """
     if not body.size:
         return []
-    if hi - lo <= 16:
-        return [lo] + [v for v in range(lo + 1, hi) if (body == v).any()] + \
-            ([hi] if hi > lo else [])
+    if hi - lo <= 16:  # each byte in between: found in the first cells, else looked for
+        head = body[:_HEAD]
+        return [lo] + [v for v in range(lo + 1, hi) if (head == v).any() or
+                       (body == v).any()] + ([hi] if hi > lo else [])
     return np.flatnonzero(np.bincount(body, minlength=256)).tolist()
 
 

@@ -263,3 +263,20 @@ def test_a_longer_value_in_a_later_block_is_found(monkeypatch: pytest.MonkeyPatc
     vals, bad, _ = check(pd.Series(cells, dtype="str"))
     assert taken == [False]
     assert vals[4000] == 12.0 and np.isnan(vals[4001]) and bad is None
+
+
+def test_a_value_first_seen_late_is_among_the_distinct_values() -> None:
+    """A code that occurs only far down the column (past the first cells, which are looked
+    at first) is still found, and so screened: "3" is valid, "0" is not on the scale."""
+    for late in ("3", "0"):
+        cells = ["1", "5"] * 3000
+        cells[5501] = late
+        vals, bad, distinct = check(pd.Series(cells, dtype="str"))
+        assert distinct is not None and float(late) in distinct.tolist()
+    measure = ml.loads(YAML.replace("{value: 3, label: c}", "{value: 3, label: c}, "
+                                    "{value: 4, label: d}, {value: 5, label: e}"))
+    frame = pd.DataFrame({q: pd.Series(cells, dtype="str") for q in ("q1", "q2", "q3")})
+    res = measure.score(frame, on_invalid="reject")
+    assert res.rejected["row"].tolist() == [5503] * 3  # one line per column
+    assert res.rejected["column"].tolist() == ["q1", "q2", "q3"]
+    assert res.rejected["reason"].tolist() == ["invalid-answer"] * 3
