@@ -381,11 +381,11 @@ def _gather_slots(addr: np.ndarray, lo: int, value_of: np.ndarray,
         np.take(value_of, sl.view(np.intp), out=dst, mode="clip")
         np.isnan(dst, out=m)
         k = int(np.count_nonzero(m))
-        if k:
+        if k:  # the marker is a NaN: look for it only among blocks with NaN cells
             n_nan += k
-            unseen = np.flatnonzero(dst.view(np.uint64) == _UNSEEN_BITS)
-            if unseen.size:
-                pending.append(unseen + s0)
+            np.equal(dst.view(np.uint64), _UNSEEN_BITS, out=m)
+            if m.any():
+                pending.append(np.flatnonzero(m) + s0)
     return (np.concatenate(pending) if pending else np.empty(0, dtype=np.intp)), n_nan
 
 
