@@ -270,7 +270,8 @@ def _parse_counted(series: pd.Series, memo: _Memo | None = None) -> _Counted:
     """:func:`_parse`, and the number of NaN cells where the reader knows it for free.
 
     The one-byte Arrow reader knows how many cells are empty or missing from the offsets
-    it reads anyway, which spares validation a pass over the column to count them.
+    it reads anyway, and the object reader counts them block by block as it gathers,
+    which spares validation a pass over the column to count them.
     """
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
