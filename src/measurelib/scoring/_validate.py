@@ -251,6 +251,8 @@ def resolve_columns(
 
 # ----------------------------------------------------------------------------- parsing
 _Parsed = tuple[np.ndarray, "np.ndarray | None", "np.ndarray | None"]
+# the same, and the number of NaN cells when the reader knows it without counting (or None)
+_Counted = tuple[np.ndarray, "np.ndarray | None", "np.ndarray | None", "int | None"]
 _Memo = dict[tuple[type, Any], tuple[float, bool]]
 
 
@@ -260,17 +262,28 @@ def _parse(series: pd.Series, memo: _Memo | None = None) -> _Parsed:
 
     ``memo`` keeps the parse of distinct cells between the columns of one table.
     """
+    vals, notnum, distinct, _ = _parse_counted(series, memo)
+    return vals, notnum, distinct
+
+
+def _parse_counted(series: pd.Series, memo: _Memo | None = None) -> _Counted:
+    """:func:`_parse`, and the number of NaN cells where the reader knows it for free.
+
+    The one-byte Arrow reader knows how many cells are empty or missing from the offsets
+    it reads anyway, and the object reader counts them block by block as it gathers,
+    which spares validation a pass over the column to count them.
+    """
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        return series.to_numpy(dtype=np.float64, na_value=np.nan), None, None
+        return series.to_numpy(dtype=np.float64, na_value=np.nan), None, None, None
     if dtype == np.float64:  # numpy-backed floats: a view, no copy (never written to)
-        return series.to_numpy(), None, None
+        return series.to_numpy(), None, None, None
     if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         vals = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return vals, None, None
+        return vals, None, None, None
     if pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
         na = series.isna().to_numpy()
-        return np.full(len(series), np.nan), ~na, None
+        return np.full(len(series), np.nan), ~na, None, None
     if isinstance(dtype, pd.CategoricalDtype):
         series = series.astype(object)
     if len(series) >= 4096:
@@ -282,17 +295,18 @@ def _parse(series: pd.Series, memo: _Memo | None = None) -> _Parsed:
     na = series.isna().to_numpy()
     suspect = np.flatnonzero(np.isnan(vals) & ~na)
     if suspect.size == 0:
-        return vals, None, None
+        return vals, None, None, None
     texts = series.iloc[suspect].astype(str).str.strip()
     blank = texts.str.casefold().isin(BLANKS).to_numpy()
     bad = np.zeros(len(series), dtype=bool)
     bad[suspect[~blank]] = True
-    return vals, (bad if bad.any() else None), None
+    return vals, (bad if bad.any() else None), None, None
 
 
 _CPYTHON = sys.implementation.name == "cpython"
 _HEAD = 4096
 _SLOTS = 1 << 16  # address range (in 8-byte steps) parsed by direct look-up
+_CELLS = 1 << 15  # cells per block of a column read block by block (stays in the cache)
 # a NaN with a payload no parse produces (parsed NaNs are made canonical): "not seen yet"
 _UNSEEN_BITS = np.uint64(0x7FF8_0000_5EE1_0001)
 _UNSEEN = np.array([_UNSEEN_BITS]).view(np.float64)[0]
@@ -345,8 +359,39 @@ def _parse_distinct(objects: np.ndarray, memo: _Memo) -> tuple[np.ndarray, np.nd
     return vals, (bad if bad.any() else None)
 
 
+def _gather_slots(addr: np.ndarray, lo: int, value_of: np.ndarray,
+                  out: np.ndarray) -> tuple[np.ndarray, int]:
+    """``out = value_of[(addr - lo) >> 3]`` (indices clipped), block by block.
+
+    Each block's slots, values and NaN test stay in the CPU's cache: the column is read
+    once and written once. Returns the cells that read the "not seen" marker and the
+    number of NaN cells (the marker included: it is a NaN).
+    """
+    n = len(addr)
+    size = min(n, _CELLS)
+    slot = np.empty(size, dtype=np.uintp)
+    nan = np.empty(size, dtype=bool)
+    base = np.uintp(lo)
+    pending: list[np.ndarray] = []
+    n_nan = 0
+    for s0 in range(0, n, _CELLS):
+        e = min(s0 + _CELLS, n)
+        sl, m, dst = slot[:e - s0], nan[:e - s0], out[s0:e]
+        np.subtract(addr[s0:e], base, out=sl)  # below lo wraps to a huge (clipped) index
+        np.right_shift(sl, np.uintp(3), out=sl)
+        np.take(value_of, sl.view(np.intp), out=dst, mode="clip")
+        np.isnan(dst, out=m)
+        k = int(np.count_nonzero(m))
+        if k:  # the marker is a NaN: look for it only among blocks with NaN cells
+            n_nan += k
+            np.equal(dst.view(np.uint64), _UNSEEN_BITS, out=m)
+            if m.any():
+                pending.append(np.flatnonzero(m) + s0)
+    return (np.concatenate(pending) if pending else np.empty(0, dtype=np.intp)), n_nan
+
+
 def _parse_by_slots(arr: np.ndarray, addr: np.ndarray, limit: int,
-                    memo: _Memo) -> _Parsed | None:
+                    memo: _Memo) -> _Counted | None:
     """Parse an object column whose objects lie close together in memory, by table look-up.
 
     Live objects are 8-byte aligned and never overlap, so ``(address - lowest) / 8`` tells
@@ -355,12 +400,14 @@ def _parse_by_slots(arr: np.ndarray, addr: np.ndarray, limit: int,
     directly: one gather per column, no hashing. The table is built from the objects of
     the first cells and ends in a marker entry ("not seen") that every out-of-range
     address reads too; cells that read the marker have their objects parsed, the table is
-    widened and the gather repeated. None when the range is wide or there are more than
-    ``limit`` distinct objects.
+    widened and the gather repeated. The gather counts the NaN cells as it goes (see
+    :func:`_parse_counted`). None when the range is wide or there are more than ``limit``
+    distinct objects.
     """
     known: dict[int, tuple[float, bool]] = {}  # address -> parse
     pending = np.arange(min(len(addr), _HEAD))  # cells whose object is not parsed yet
     lo, hi = int(addr[pending].min()), int(addr[pending].max())
+    vals = np.empty(len(addr))
     while True:
         new, at = np.unique(addr[pending], return_index=True)
         objects = arr[pending[at]]
@@ -379,16 +426,16 @@ def _parse_by_slots(arr: np.ndarray, addr: np.ndarray, limit: int,
         k_slot = ((k_addr - np.uint64(lo)) >> np.uint64(3)).astype(np.intp)
         value_of[k_slot] = [v for v, _ in known.values()]
         bad_of[k_slot] = [b for _, b in known.values()]
-        slot = np.subtract(addr, np.uintp(lo))  # below lo wraps to a huge (clipped) index
-        slot >>= np.uintp(3)
-        slot_i = slot.view(np.intp)
-        vals = np.take(value_of, slot_i, mode="clip")
-        pending = np.flatnonzero(vals.view(np.uint64) == _UNSEEN_BITS)
+        pending, n_nan = _gather_slots(addr, lo, value_of, vals)
         if not pending.size:
             break
-    bad = np.take(bad_of, slot_i, mode="clip") if bad_of.any() else None
+    bad = None
+    if bad_of.any():
+        slot = np.subtract(addr, np.uintp(lo))
+        slot >>= np.uintp(3)
+        bad = np.take(bad_of, slot.view(np.intp), mode="clip")
     return vals, bad, np.fromiter((v for v, _ in known.values()), dtype=np.float64,
-                                  count=len(known))
+                                  count=len(known)), n_nan
 
 
 def _factorize_addresses(arr: np.ndarray, addr: np.ndarray,
@@ -502,6 +549,7 @@ def _factorize_short_text(arr: Any, limit: int) -> tuple[np.ndarray, np.ndarray]
 
 _BLOCK = 1 << 15  # cells per block: the block's temporaries stay in the CPU's cache
 _ONE_BYTE_KEYS = 512  # key = length << 8 | first byte, for values of 0 or 1 byte
+_ZERO, _NINE = 0x30, 0x39  # the bytes of "0" and "9"
 
 
 def _arrow_chunks(series: pd.Series) -> list[Any] | None:
@@ -538,6 +586,16 @@ def _one_byte_table() -> tuple[np.ndarray, np.ndarray]:
     return table, bad_of
 
 
+@functools.lru_cache(maxsize=1)
+def _digits_are_their_numbers() -> bool:
+    """Whether the parse of ``"0"``..``"9"`` is 0..9 (it is; checked, not assumed), so that a
+    block of digit bytes converts to numbers by ``byte - 48`` instead of a table look-up.
+    """
+    table, bad_of = _one_byte_table()
+    keys = 256 + np.arange(_ZERO, _NINE + 1)
+    return bool(np.array_equal(table[keys], np.arange(10.0)) and not bad_of[keys].any())
+
+
 def _offsets(arr: Any) -> np.ndarray:
     """The value offsets of an Arrow string or large_string array (a view)."""
     import pyarrow as pa
@@ -546,64 +604,98 @@ def _offsets(arr: Any) -> np.ndarray:
     return np.frombuffer(arr.buffers()[1], dtype=off_type)[arr.offset:arr.offset + len(arr) + 1]
 
 
-def _one_byte_pass(arr: Any, table: np.ndarray, out: np.ndarray) -> np.ndarray | None:
-    """Gather the parse of every cell of one Arrow chunk whose values are at most one byte.
+@dataclass
+class _OneByte:
+    """What one pass over an Arrow chunk of values of at most one byte found."""
 
-    Per block: lengths from the offsets, each cell's first byte, the key
-    ``length << 8 | byte`` and the table look-up: five NumPy calls on a block that stays
-    in cache. Returns the values' bytes (the data buffer: every byte is one whole value),
-    or None as soon as a value is longer than one byte.
+    body: np.ndarray  # the values' bytes (the data buffer: every byte is one whole value)
+    lo: int  # smallest and largest byte (0, -1 when there are none)
+    hi: int
+    empty: int  # cells without a byte: empty values and missing cells
+
+
+def _one_byte_pass(arr: Any, table: np.ndarray, out: np.ndarray) -> _OneByte | None:
+    """Write the parse of every cell of one Arrow chunk whose values are at most one byte.
+
+    Per block of cells (which stays in the CPU's cache): which cells have no byte (equal
+    neighbouring offsets), and with it the test that no value is longer than one byte (a
+    block of ``m`` cells of which ``k`` are empty holds ``m - k`` bytes exactly when every
+    other cell holds one, the offsets never decreasing, as Arrow's format requires); then
+    each cell's byte (the data itself when no cell of the block is empty; else gathered
+    through the offsets), turned into its number straight into ``out`` — ``byte - 48``
+    when every byte of the chunk is a digit, else a look-up in the table of the parse of
+    the 128 one-byte values — and the parse of ``""`` written over the empty cells.
+    Returns what was found, or None as soon as a value is longer than one byte.
     """
     n = len(arr)
-    data = arr.buffers()[2]
     off = _offsets(arr)
     first, end = int(off[0]), int(off[-1])
+    if end - first > n:  # more bytes than cells: some value is longer than one byte
+        return None
     if end == first:  # no bytes: every value empty or missing
         out[:] = table[0]
-        return np.zeros(0, dtype=np.uint8)
+        return _OneByte(np.zeros(0, dtype=np.uint8), 0, -1, n)
     # indexed by the offsets themselves; an empty last value reads index `end`, clipped to
-    # the last byte (any byte: keys of length 0 ignore it)
-    raw = np.frombuffer(data, dtype=np.uint8, count=end)
+    # the last byte (any byte of the chunk: the empty cells are overwritten)
+    raw = np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=end)
     body = raw[first:]
-    lens = np.empty(_BLOCK, dtype=np.uint16)
-    byte = np.empty(_BLOCK, dtype=np.uint8)
+    lo, hi = int(body.min()), int(body.max())
+    digits = lo >= _ZERO and hi <= _NINE and _digits_are_their_numbers()
+    by_byte = table[256:512]  # the parse of each one-byte value
+    empty_value = table[0]  # the parse of ""
+    size = min(n, _BLOCK)
+    none = np.empty(size, dtype=bool)
+    byte = np.empty(size, dtype=np.uint8)
+    empty = 0
     for s0 in range(0, n, _BLOCK):
         e = min(s0 + _BLOCK, n)
-        o = off[s0:e + 1]
-        if int(o[-1]) - int(o[0]) > e - s0:  # more bytes than cells: some value is longer
-            return None
         m = e - s0
-        ln, b = lens[:m], byte[:m]
-        np.subtract(o[1:], o[:-1], out=ln, casting="unsafe")  # < 2**15: exact in uint16
-        if int(ln.max()) > 1:
+        o = off[s0:e + 1]
+        no, dst = none[:m], out[s0:e]
+        np.equal(o[1:], o[:-1], out=no)
+        k = int(np.count_nonzero(no))
+        o0 = int(o[0])
+        if int(o[-1]) - o0 != m - k:  # some value is longer than one byte
             return None
-        np.take(raw, o[:-1], out=b, mode="clip")
-        np.left_shift(ln, 8, out=ln)
-        np.bitwise_or(ln, b, out=ln)  # the key, length << 8 | byte
-        np.take(table, ln, out=out[s0:e], mode="clip")
-    return body
+        if k:
+            b = byte[:m]
+            np.take(raw, o[:-1], out=b, mode="clip")
+        else:  # every cell one byte: the block's bytes are its values, in order
+            b = raw[o0:o0 + m]
+        if digits:
+            np.subtract(b, _ZERO, out=dst, casting="unsafe")  # exact: small whole numbers
+        else:
+            np.take(by_byte, b, out=dst, mode="clip")  # in range: clip skips the checks
+        if k:
+            np.copyto(dst, empty_value, where=no)
+            empty += k
+    return _OneByte(body, lo, hi, empty)
 
 
-def _distinct_bytes(body: np.ndarray) -> list[int]:
-    """The distinct bytes of a buffer (answer codes: a handful, close together)."""
+def _distinct_bytes(body: np.ndarray, lo: int, hi: int) -> list[int]:
+    """The distinct bytes of a buffer whose smallest and largest are ``lo`` and ``hi``
+    (answer codes: a handful, close together).
+    """
     if not body.size:
         return []
-    lo, hi = int(body.min()), int(body.max())
-    if hi - lo <= 16:
-        return [v for v in range(lo, hi + 1) if (body == v).any()]
+    if hi - lo <= 16:  # each byte in between: found in the first cells, else looked for
+        head = body[:_HEAD]
+        return [lo] + [v for v in range(lo + 1, hi) if (head == v).any() or
+                       (body == v).any()] + ([hi] if hi > lo else [])
     return np.flatnonzero(np.bincount(body, minlength=256)).tolist()
 
 
-def _parse_arrow_one_byte(series: pd.Series, memo: _Memo) -> _Parsed | None:
-    """:func:`_parse` of an Arrow text column whose values are at most one byte long.
+def _parse_arrow_one_byte(series: pd.Series, memo: _Memo) -> _Counted | None:
+    """:func:`_parse_counted` of an Arrow text column whose values are at most one byte long.
 
     Answer codes ``"1"``..``"9"``, ``""`` and missing cells are read straight from the
-    Arrow buffers by a table of the 129 possible values (parsed once per table, through
-    the same parser as every other cell): no hashing, no Python strings. The values that
-    occur are the distinct bytes of the data buffer, and ``""`` when there are fewer bytes
-    than cells that are not missing. None (the general path takes over) for longer values,
-    a value that is not a number (its message is the general path's), or a missing cell
-    with bytes behind it.
+    Arrow buffers (:func:`_one_byte_pass`): no hashing, no Python strings; every value is
+    parsed once, through the same parser as every other cell. The values that occur are
+    the distinct bytes of the data buffer, and ``""`` when there are fewer bytes than cells
+    that are not missing; the number of NaN cells follows from the empty and missing
+    cells and the count of each byte that parses as NaN. None (the general path takes
+    over) for longer values, a value that is not a number (its message is the general
+    path's), or a missing cell with bytes behind it.
     """
     chunks = _arrow_chunks(series)
     if not chunks:
@@ -613,14 +705,20 @@ def _parse_arrow_one_byte(series: pd.Series, memo: _Memo) -> _Parsed | None:
     start = 0
     nulls: list[np.ndarray] = []
     used: set[int] = set()
+    n_empty = 0  # cells without a byte (empty or missing)
+    n_nan = 0  # cells whose byte parses as NaN (".", "-", " ")
     for arr in chunks:
         m = len(arr)
-        body = _one_byte_pass(arr, table, vals[start:start + m])
-        if body is None:
+        got = _one_byte_pass(arr, table, vals[start:start + m])
+        if got is None:
             return None
-        used.update(256 | b for b in _distinct_bytes(body))
-        if body.size + arr.null_count < m:
+        for b in _distinct_bytes(got.body, got.lo, got.hi):
+            used.add(256 | b)
+            if np.isnan(table[256 | b]) and not bad_of[256 | b]:
+                n_nan += int(np.count_nonzero(got.body == b))
+        if got.body.size + arr.null_count < m:
             used.add(0)  # an empty value
+        n_empty += got.empty
         if arr.null_count:
             at = np.flatnonzero(np.asarray(arr.is_null(), dtype=bool))
             off = _offsets(arr)
@@ -632,6 +730,7 @@ def _parse_arrow_one_byte(series: pd.Series, memo: _Memo) -> _Parsed | None:
     if bad_of[keys].any() or (table[keys].view(np.uint64) == _UNSEEN_BITS).any():
         return None
     present = table[keys]
+    n_null = 0
     if nulls:
         at = np.concatenate(nulls)
         null_val, null_bad = _parse_distinct(np.array([None], dtype=object), memo)
@@ -639,10 +738,13 @@ def _parse_arrow_one_byte(series: pd.Series, memo: _Memo) -> _Parsed | None:
             return None
         vals[at] = null_val[0]
         present = np.append(present, null_val)
-    return vals, None, np.unique(present)
+        n_null = len(at)
+        n_nan += n_null if np.isnan(null_val[0]) else 0
+    n_nan += (n_empty - n_null) if np.isnan(table[0]) else 0
+    return vals, None, np.unique(present), n_nan
 
 
-def _parse_by_codes(series: pd.Series, memo: _Memo) -> _Parsed | None:
+def _parse_by_codes(series: pd.Series, memo: _Memo) -> _Counted | None:
     """:func:`_parse` of a text column through its distinct values (answer codes are few).
 
     Only the distinct values are parsed, and the numbers are gathered back: the same
@@ -682,9 +784,9 @@ def _parse_by_codes(series: pd.Series, memo: _Memo) -> _Parsed | None:
     # the values that occur: every distinct one, and NaN if a cell was missing (code -1)
     present = u_vals if fact is not None or not (codes < 0).any() else table
     if u_bad is None:
-        return vals, None, present
+        return vals, None, present, None
     bad = np.append(u_bad, False)[codes]
-    return vals, (bad if bad.any() else None), present
+    return vals, (bad if bad.any() else None), present, None
 
 
 def _fmt(v: float) -> str:
@@ -1095,12 +1197,13 @@ def validate_responses(  # noqa: C901 - every validation rule of a response cell
             continue
         if spec.scale_id not in checks:
             checks[spec.scale_id] = scale_check(measure.scales[spec.scale_id], lang)
-        parsed[spec.name] = _parse(df[heading], memo)
-        vals, notnum, distinct = parsed[spec.name]
+        vals, notnum, distinct, known_nan = _parse_counted(df[heading], memo)
+        parsed[spec.name] = vals, notnum, distinct
         if distinct is not None and n:  # parsed through its distinct values: screen those
             n_nan, mn, mx, whole = screen(distinct, checks[spec.scale_id])
             if n_nan:
-                n_nan = int(np.count_nonzero(np.isnan(vals)))
+                n_nan = known_nan if known_nan is not None else \
+                    int(np.count_nonzero(np.isnan(vals)))
             screened[spec.name] = (n_nan, mn, mx, whole)
         elif notnum is None:
             groups.setdefault(spec.scale_id, []).append(spec.name)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import measurelib as ml
 from measurelib.scoring import _validate
-from measurelib.scoring._validate import _parse
+from measurelib.scoring._validate import _parse, _parse_counted
 
 N = 5000  # above the size from which columns are parsed through their distinct values
 
@@ -60,8 +60,10 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 
 def check(series: pd.Series) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    vals, bad, distinct = _parse(series)
+    vals, bad, distinct, n_nan = _parse_counted(series, {})
     exp_vals, exp_bad = one_by_one(cells_of(series))
+    if n_nan is not None:  # the NaN count the reader gives instead of counting
+        assert n_nan == int(np.isnan(exp_vals).sum())
     np.testing.assert_array_equal(vals, exp_vals)  # NaN == NaN here
     np.testing.assert_array_equal(bad if bad is not None else np.zeros(len(series), bool),
                                   exp_bad)
@@ -174,3 +176,107 @@ def test_scores_rows_and_messages_equal_the_object_column(pool: list[Any], seed:
                 res.rejected.to_dict("list") if res.rejected is not None else None)
 
     assert repr(run(arrow)) == repr(run(objects))
+
+
+def arrow_series(chunks: list[list[Any]], dtype: Any, cut: int = 0) -> pd.Series:
+    """A column of ``dtype`` made of these chunks, the first ``cut`` cells sliced off (so
+    the first chunk's offsets do not start at 0)."""
+    typ = pa.large_string() if dtype in ("str", "string[pyarrow]") or \
+        dtype.pyarrow_dtype == pa.large_string() else pa.string()
+    arrays = [pa.array(c, type=typ) for c in chunks if c]
+    if cut:
+        arrays[0] = arrays[0].slice(min(cut, len(arrays[0]) - 1))
+    chunked = pa.chunked_array(arrays, type=typ)
+    if isinstance(dtype, pd.ArrowDtype):
+        return pd.Series(pd.arrays.ArrowExtensionArray(chunked))
+    return pd.Series(pd.arrays.ArrowStringArray(chunked))
+
+
+# chunk kinds: every cell one digit (the contiguous path), digits with empty and missing
+# cells (the gathered path), other one-byte values ("-", "." and " " read as blank: the
+# table path), nothing but empty or missing cells
+KINDS: dict[str, list[Any]] = {
+    "digits": ["1", "2", "3", "4", "5"],
+    "digits-gaps": ["0", "3", "9", "", None],
+    "other": ["1", "2", "-", ".", " ", "", None],
+    "blank": ["", None],
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(sorted(KINDS)), st.integers(1, 300)), min_size=1,
+                max_size=5),
+       st.integers(0, 2**32 - 1), st.sampled_from(DTYPES), st.integers(0, 7),
+       st.sampled_from([16, 64, 1 << 15]), st.booleans())
+def test_blocks_and_chunks_of_every_kind_parse_as_cell_by_cell(
+        parts: list[tuple[str, int]], seed: int, dtype: Any, cut: int, block: int,
+        one_null: bool) -> None:
+    """Chunks that differ in kind, sliced first chunks, blocks that are all one byte next
+    to blocks with empty cells (small blocks put every kind of block boundary in reach: an
+    empty last cell reading the next block's byte), one missing cell amid one-byte digits.
+    """
+    rng = np.random.default_rng(seed)
+    chunks = []
+    for kind, size in parts:
+        pool = KINDS[kind]
+        chunks.append([pool[i] for i in rng.integers(0, len(pool), size * 20)])
+    short = N + cut - sum(map(len, chunks))
+    if short > 0:  # columns this long are read through their distinct values
+        pool = KINDS[parts[0][0]]
+        chunks.append([pool[i] for i in rng.integers(0, len(pool), short)])
+    if one_null:
+        big = max(chunks, key=len)
+        big[len(big) // 2] = None
+    series = arrow_series(chunks, dtype, cut)
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setattr(_validate, "_BLOCK", block)
+        taken = spy(mp)
+        check(series)
+    finally:
+        mp.undo()
+    assert taken == [True]
+
+
+def test_exactly_one_byte_columns_with_one_missing_cell() -> None:
+    """All cells one digit but one missing cell in the middle; and the same without it."""
+    for dtype in DTYPES:
+        cells: list[Any] = [str(d) for d in np.arange(6000) % 5 + 1]
+        vals, bad, distinct = check(pd.Series(cells, dtype=dtype))
+        assert bad is None and not np.isnan(vals).any()
+        assert distinct is not None and distinct.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+        cells[3000] = None
+        vals, bad, distinct = check(pd.Series(cells, dtype=dtype).iloc[7:])
+        assert np.isnan(vals[3000 - 7]) and int(np.isnan(vals).sum()) == 1
+        assert distinct is not None and np.isnan(distinct).sum() == 1
+        assert _parse_counted(pd.Series(cells, dtype=dtype), {})[3] == 1
+
+
+def test_a_longer_value_in_a_later_block_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A two-byte value next to an empty cell keeps a block's byte count equal to its
+    cell count minus one per empty cell only when every other cell holds one byte: the
+    count cannot be fooled, and the column goes to the general path."""
+    taken = spy(monkeypatch)
+    monkeypatch.setattr(_validate, "_BLOCK", 64)
+    cells = ["1"] * 5000
+    cells[4000], cells[4001] = "12", ""  # as many bytes as cells, yet not one byte each
+    vals, bad, _ = check(pd.Series(cells, dtype="str"))
+    assert taken == [False]
+    assert vals[4000] == 12.0 and np.isnan(vals[4001]) and bad is None
+
+
+def test_a_value_first_seen_late_is_among_the_distinct_values() -> None:
+    """A code that occurs only far down the column (past the first cells, which are looked
+    at first) is still found, and so screened: "3" is valid, "0" is not on the scale."""
+    for late in ("3", "0"):
+        cells = ["1", "5"] * 3000
+        cells[5501] = late
+        vals, bad, distinct = check(pd.Series(cells, dtype="str"))
+        assert distinct is not None and float(late) in distinct.tolist()
+    measure = ml.loads(YAML.replace("{value: 3, label: c}", "{value: 3, label: c}, "
+                                    "{value: 4, label: d}, {value: 5, label: e}"))
+    frame = pd.DataFrame({q: pd.Series(cells, dtype="str") for q in ("q1", "q2", "q3")})
+    res = measure.score(frame, on_invalid="reject")
+    assert res.rejected["row"].tolist() == [5503] * 3  # one line per column
+    assert res.rejected["column"].tolist() == ["q1", "q2", "q3"]
+    assert res.rejected["reason"].tolist() == ["invalid-answer"] * 3
