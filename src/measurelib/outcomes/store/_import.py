@@ -158,13 +158,7 @@ class ChunkedImport:
             for k, c in key.value_counts().items():
                 self.anon_seen[k] = self.anon_seen.get(k, 0) + int(c)
             key = key + "|" + pd.Series(occ + before, index=key.index).astype("string")
-        bad = np.zeros(n, dtype=bool)
-        bad[problems["index"].to_numpy(dtype=int)] = True
-        dup = key.duplicated(keep="first").to_numpy() & ~bad
-        if dup.any():
-            problems = pd.concat([problems, _dup_problems(np.flatnonzero(dup))],
-                                 ignore_index=True)
-            bad |= dup
+        bad, problems = mark_bad_rows(key, problems)
         good = ~bad
         if good.any() and not (self.failed and not self.reject_bad_rows):
             if self.conn is None:
@@ -193,41 +187,17 @@ class ChunkedImport:
         Rows are built as plain Python tuples straight from the columns (no per-row frame
         work) and written with one ``executemany`` (SQLite) or ``COPY`` (PostgreSQL).
         """
-        from measurelib.outcomes.store._bulk import pylist
-        from measurelib.outcomes.store._frames import encode_responses
-        from measurelib.outcomes.store._scoring import encode_scores
-        from measurelib.outcomes.store._tables import EQUITY_FIELDS
-
         conn = self.conn
         self._people(meta)
-        h = hashlib.sha256
-        hashes = [h(k.encode("utf-8")).digest()[:16] for k in key.tolist()]
-        n = len(hashes)
-        services = meta["service"]
-        equity = []
-        for col in EQUITY_FIELDS:  # only for services configured to collect them
-            keep = services.isin([s for s, f in self.allowed.items() if col in f])
-            equity.append(pylist(meta[col].where(keep)) if keep.any() else [None] * n)
-        columns = ["key_hash", "measure_pk", "respondent_id", "episode", "date", "timepoint",
-                   "mode", "respondent_type", "site", "service", "worker", "retrospective",
-                   "simulated", "responses", "import_pk", "anonymous", *EQUITY_FIELDS,
-                   "scores", "bands", "run_pk"]
-        const = [self.measure_pk] * n
         # the scores go in the row (migration 0009), band labels once per scoring run
         if len(scored) and self.run_pk is None:
             self.run_pk, self.bands = self.store._scoring_run(conn, self.measure,
                                                               self.measure_pk)
-        texts, bands = encode_scores(scored, meta.index, self.bands)
-        runs = [self.run_pk if t is not None else None for t in texts]
-        rows = list(zip(
-            hashes, const, *[pylist(meta[c]) for c in ("respondent_id", "episode")],
-            pylist(meta["date"].dt.strftime("%Y-%m-%d")),
-            *[pylist(meta[c]) for c in ("timepoint", "mode", "respondent_type", "site",
-                                        "service", "worker")],
-            meta["retrospective"].to_numpy(dtype=bool).tolist(),
-            meta["simulated"].to_numpy(dtype=bool).tolist(),
-            encode_responses(responses, self.columns), [self.import_pk] * n,
-            [self.anonymous] * n, *equity, texts, bands, runs))
+        columns, rows, hashes = administration_rows(
+            meta, key, responses, scored, columns=self.columns, measure_pk=self.measure_pk,
+            import_pk=self.import_pk, anonymous=self.anonymous, allowed=self.allowed,
+            run_pk=self.run_pk, bands=self.bands)
+        n = len(rows)
         # rows already stored (by an earlier import or a concurrent writer) keep theirs
         pk_at, later = self._insert_administrations(conn, columns, rows, hashes)
         self.last_keys = pk_at
@@ -367,6 +337,68 @@ class ChunkedImport:
 
     def abort(self) -> None:
         self._end(commit=False)
+
+
+def mark_bad_rows(key: Any, problems: Any) -> tuple[Any, Any]:
+    """The bad rows of one chunk: those with a problem, and those repeating an earlier row's
+    natural key in the chunk (a ``store-duplicate-row`` problem is added for each).
+
+    Returns ``(bad, problems)``: a boolean array over the chunk's positions and the
+    problems with the repeats added.
+    """
+    import numpy as np
+    import pandas as pd
+
+    bad = np.zeros(len(key), dtype=bool)
+    bad[problems["index"].to_numpy(dtype=int)] = True
+    dup = key.duplicated(keep="first").to_numpy() & ~bad
+    if dup.any():
+        problems = pd.concat([problems, _dup_problems(np.flatnonzero(dup))], ignore_index=True)
+        bad |= dup
+    return bad, problems
+
+
+def administration_rows(meta: Any, key: Any, responses: Any, scored: Any, *,
+                        columns: list[str], measure_pk: int, import_pk: int | None,
+                        anonymous: bool, allowed: Mapping[str, list[str]],
+                        run_pk: int | None, bands: list[list[Any]],
+                        ) -> tuple[list[str], list[tuple[Any, ...]], list[bytes]]:
+    """The ``administrations`` rows of a chunk's good rows, as plain Python tuples.
+
+    Built straight from the columns (no per-row frame work). ``columns`` are the measure's
+    response columns, ``allowed`` the equity fields each service collects, ``run_pk`` and
+    ``bands`` the scoring run and its band labels. Returns ``(names, rows, key hashes)``.
+    """
+    from measurelib.outcomes.store._bulk import pylist
+    from measurelib.outcomes.store._frames import encode_responses
+    from measurelib.outcomes.store._scoring import encode_scores
+    from measurelib.outcomes.store._tables import EQUITY_FIELDS
+
+    h = hashlib.sha256
+    hashes = [h(k.encode("utf-8")).digest()[:16] for k in key.tolist()]
+    n = len(hashes)
+    services = meta["service"]
+    equity = []
+    for col in EQUITY_FIELDS:  # only for services configured to collect them
+        keep = services.isin([s for s, f in allowed.items() if col in f])
+        equity.append(pylist(meta[col].where(keep)) if keep.any() else [None] * n)
+    names = ["key_hash", "measure_pk", "respondent_id", "episode", "date", "timepoint",
+             "mode", "respondent_type", "site", "service", "worker", "retrospective",
+             "simulated", "responses", "import_pk", "anonymous", *EQUITY_FIELDS,
+             "scores", "bands", "run_pk"]
+    const = [measure_pk] * n
+    texts, band_numbers = encode_scores(scored, meta.index, bands)
+    runs = [run_pk if t is not None else None for t in texts]
+    rows = list(zip(
+        hashes, const, *[pylist(meta[c]) for c in ("respondent_id", "episode")],
+        pylist(meta["date"].dt.strftime("%Y-%m-%d")),
+        *[pylist(meta[c]) for c in ("timepoint", "mode", "respondent_type", "site",
+                                    "service", "worker")],
+        meta["retrospective"].to_numpy(dtype=bool).tolist(),
+        meta["simulated"].to_numpy(dtype=bool).tolist(),
+        encode_responses(responses, columns), [import_pk] * n,
+        [anonymous] * n, *equity, texts, band_numbers, runs))
+    return names, rows, hashes
 
 
 def episode_rows(named: Any) -> list[tuple[Any, Any, Any, str | None]]:
