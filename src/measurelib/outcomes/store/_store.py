@@ -456,14 +456,25 @@ class Store:
 
     def import_dask(self, measure: Measure, data: Any, *, source: str | None = None,
                     reject_bad_rows: bool = False, anonymous: bool = False,
-                    defaults: Mapping[str, Any] | None = None, window: int = 4) -> ImportResult:
-        """Import a Dask DataFrame: partitions computed in parallel, stored in one transaction.
+                    defaults: Mapping[str, Any] | None = None, window: int = 4,
+                    parallel: bool | None = None) -> ImportResult:
+        """Import a Dask DataFrame: all or nothing, and a second run stores nothing twice.
 
-        The partitions are computed on the Dask cluster (``window`` at a time, so memory
-        holds at most that many), then each is checked, scored and written in order by
-        this process within the one transaction of :meth:`import_frame`: the import is
-        all or nothing, and a second run of the same data stores nothing twice. Row numbers
-        in messages count rows from the first partition (the heading is row 1).
+        PostgreSQL (``parallel`` not False): each partition is checked, scored and written
+        by a Dask worker, in parallel, through its own connection into a staging table of
+        this import; then one transaction in this process, holding the measure's lock as
+        every import does, moves the staged rows into the store's tables, records the
+        import and drops the staging table. A failure anywhere (a bad row without
+        ``reject_bad_rows``, a worker error, a lost worker) leaves the store's tables as
+        they were; a staging table left by a killed run is dropped by the next one.
+
+        SQLite (one writer), or ``parallel=False``: the partitions are computed on the
+        cluster (``window`` at a time, so memory holds at most that many), then each is
+        checked, scored and written in order by this process in the one transaction of
+        :meth:`import_frame`.
+
+        Both give the same result. Row numbers in messages count rows from the first
+        partition (the heading is row 1).
         """
         from measurelib.outcomes.store._import import run_import
 
@@ -481,6 +492,15 @@ class Store:
                             f"{type(data).__name__}")
         if window < 1:
             raise ValueError(f"import_dask(window=...): must be 1 or more, got {window}")
+        if parallel and self.dialect != "postgresql":
+            raise ValueError("import_dask(parallel=True): only a PostgreSQL store takes "
+                             "writes in parallel; SQLite has one writer (leave parallel unset)")
+        if parallel is not False and self.dialect == "postgresql":
+            from measurelib.outcomes.store._parallel import import_parallel
+
+            return import_parallel(self, measure, data, source=source,  # type: ignore[no-any-return]
+                                   reject_bad_rows=reject_bad_rows, anonymous=anonymous,
+                                   defaults=defaults)
         parts = data.to_delayed()
 
         def chunks() -> Iterator[tuple[Any, Any]]:
