@@ -45,6 +45,9 @@ STAGE_LOCK_SPACE = 0x6D6C5354
 """First key of the two-key session advisory lock that marks a staging table in use (the
 two-key and one-key advisory lock spaces of PostgreSQL do not overlap)."""
 
+MOVE_WORK_MEM = "128MB"
+"""PostgreSQL ``work_mem`` of the move's transaction (its sorts of the staged rows)."""
+
 _EXTRA = {"part": "integer", "pos": "integer", "natural_key": "text", "good": "boolean"}
 _RUN_MARK = -1  # staged rows with scores carry this run key; the move gives the real one
 
@@ -241,6 +244,9 @@ def _move(job: Any, stage: str, reports: list[dict[str, Any]],
     job._begin()
     conn = job.conn
     conn.exec_driver_sql(f"LOCK TABLE {stage} IN EXCLUSIVE MODE")  # no late writer
+    # the move sorts and joins every staged row: in memory, planned on the table's numbers
+    conn.exec_driver_sql(f"SET LOCAL work_mem = '{MOVE_WORK_MEM}'")
+    conn.exec_driver_sql(f"ANALYZE {stage}")
     if job.allowed != allowed:
         raise RuntimeError("the services' equity fields changed while the partitions were "
                            "staged; run the import again")
@@ -350,8 +356,8 @@ def _move_administrations(conn: Any, stage: str, names: list[str], job: Any, upt
         f"WITH ins AS (INSERT INTO administrations ({', '.join(columns)}) SELECT {select} "
         f"FROM {stage} s JOIN {order} o USING (part, pos) WHERE o.pk IS NOT NULL "
         "ORDER BY o.pk ON CONFLICT DO NOTHING RETURNING pk) "
-        "SELECT count(*), array_agg(o.natural_key) FILTER (WHERE o.multi) "
-        f"FROM ins JOIN {order} o ON o.pk = ins.pk").one()
+        "SELECT (SELECT count(*) FROM ins), (SELECT array_agg(o.natural_key) FROM "
+        f"{order} o WHERE o.multi AND o.pk IN (SELECT pk FROM ins))").one()
     if job.anonymous or not multi:
         return int(n), []
     ours = set(multi)
