@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import measurelib as ml
 
@@ -334,3 +336,65 @@ def test_sqlite_keeps_one_writer(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="SQLite has one writer"):
         store.import_dask(PHQ9, dd.from_pandas(forms(4), npartitions=2), parallel=True)
     assert store.import_dask(PHQ9, dd.from_pandas(forms(4), npartitions=2)).n_inserted == 4
+
+
+@st.composite
+def frames(draw: Any) -> tuple[pd.DataFrame, int, bool, bool]:
+    """Forms of a small pool of people (so forms repeat within the data and across runs),
+    with bad answers, bad dates and copied rows."""
+    n = draw(st.integers(1, 40))
+    anonymous = draw(st.booleans())
+    ids = draw(st.lists(st.integers(0, 12), min_size=n, max_size=n))
+    df = pd.DataFrame({
+        "respondent_id": [f"h{i}" for i in ids],
+        "timepoint": draw(st.lists(st.sampled_from(["baseline", "review"]), min_size=n,
+                                   max_size=n)),
+        "date": draw(st.lists(st.sampled_from(["2025-01-06", "2025-02-03", "2025-13-01"]),
+                              min_size=n, max_size=n)),
+        "service": draw(st.lists(st.sampled_from(["North", "South", None]), min_size=n,
+                                 max_size=n))})
+    answers = draw(st.lists(st.lists(st.sampled_from(["0", "1", "2", "3", "", "7"]),
+                                     min_size=9, max_size=9), min_size=n, max_size=n))
+    for k, it in enumerate(PHQ9.items[:9]):
+        df[it.code] = [a[k] for a in answers]
+    for i, j in draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)),
+                              max_size=4)):
+        df.loc[j] = df.loc[i]
+    if anonymous:
+        df = df.drop(columns=["respondent_id"])
+    return df, draw(st.integers(1, 6)), anonymous, draw(st.booleans())
+
+
+def test_property_parallel_equals_sequential(postgres: Any, client: Any) -> None:
+    """Random data, partitions and options, run after run into two stores kept equal."""
+    stores = [ml.Store(postgres.create_database()) for _ in range(2)]
+    runs = {"n": 0}
+
+    @settings(max_examples=25, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(frames())
+    def check(case: tuple[pd.DataFrame, int, bool, bool]) -> None:
+        df, parts, anonymous, reject = case
+        got = []
+        for store, parallel in zip(stores, (True, False)):
+            try:
+                got.append(store.import_dask(
+                    PHQ9, dd.from_pandas(df, npartitions=parts, sort=False),
+                    anonymous=anonymous, reject_bad_rows=reject, parallel=parallel))
+            except ml.DataError as err:
+                got.append([err.title, *[(d.code, d.location.row, d.message)
+                                         for d in err.errors]])
+        if isinstance(got[0], list):
+            assert got[0] == got[1]
+        else:
+            same_result(got[0], got[1])
+        same_store(stores[0], stores[1])
+        assert stage_tables(stores[0]) == []
+        runs["n"] += 1
+
+    try:
+        check()
+    finally:
+        for s in stores:
+            s.close()
+    assert runs["n"] == 25

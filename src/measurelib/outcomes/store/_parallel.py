@@ -257,7 +257,7 @@ def _move(job: Any, stage: str, reports: list[dict[str, Any]],
         run_pk, layout = job.store._scoring_run(conn, job.measure, job.measure_pk)
         _check_bands(bands, layout)
     _move_people(conn, stage, upto)
-    names = next((r["names"] for r in reports if r["names"]), None)
+    names = next((r["names"] for r in reports[:upto + 1] if r["n_good"]), None)
     n_inserted, repeats = (_move_administrations(conn, stage, names, job, upto, run_pk)
                            if names else (0, []))
     # a form repeating one this import stored from an earlier partition is a duplicate row
@@ -344,7 +344,8 @@ def _move_administrations(conn: Any, stage: str, names: list[str], job: Any, upt
         f"FROM {stage} ORDER BY part, pos) q")
     given = {"pk": "o.pk", "measure_pk": str(int(job.measure_pk)),
              "import_pk": str(int(job.import_pk)),
-             "run_pk": f"CASE WHEN s.run_pk IS NULL THEN NULL ELSE {run_pk or 'NULL'} END"}
+             "run_pk": "CASE WHEN s.run_pk IS NULL THEN NULL ELSE "
+                       f"{int(run_pk) if run_pk is not None else 'NULL'}::integer END"}
     if job.anonymous:
         # the k-th identical anonymous form of the data is its own form: its key is the
         # digest of "<key>|<k>" (as _tables.key_hash), k counted over all partitions
