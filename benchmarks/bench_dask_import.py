@@ -20,6 +20,7 @@ ratios. Run: ``python benchmarks/bench_dask_import.py [--rows N] [--repeats R]
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import statistics
 import sys
@@ -56,7 +57,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--partitions", type=int, default=20, help="about this many partitions")
     args = ap.parse_args()
-    import distributed
+    distributed: Any = importlib.import_module("distributed")
 
     print(f"load average before: {os.getloadavg()}, CPUs: {os.cpu_count()}", flush=True)
     cluster = _Cluster()

@@ -375,7 +375,7 @@ def test_property_parallel_equals_sequential(postgres: Any, client: Any) -> None
     @given(frames())
     def check(case: tuple[pd.DataFrame, int, bool, bool]) -> None:
         df, parts, anonymous, reject = case
-        got = []
+        got: list[Any] = []
         for store, parallel in zip(stores, (True, False)):
             try:
                 got.append(store.import_dask(
