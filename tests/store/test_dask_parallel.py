@@ -322,13 +322,26 @@ def test_concurrent_file_import_of_the_measure_is_serialised(pg: ml.Store, clien
     assert pg.counts()["administrations"] == 41
 
 
-def test_process_workers_get_the_measure_pickled(pg: ml.Store) -> None:
+def test_process_workers_and_a_lost_worker(pg: ml.Store, tmp_path: Path) -> None:
+    """Worker processes get the measure pickled; a worker process that dies is replaced
+    and its partition computed again, and every row is stored once."""
     assert pickle.loads(pickle.dumps(PHQ9)) == PHQ9
+    marker = str(tmp_path / "died-once")
+
+    def dies_once(part: pd.DataFrame) -> pd.DataFrame:
+        if "p12" in set(part["respondent_id"]) and not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)  # the worker process is lost mid-import
+        return part
+
+    ddf = dd.from_pandas(forms(50), npartitions=4)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster, \
             distributed.Client(cluster):
-        res = pg.import_dask(PHQ9, dd.from_pandas(forms(50), npartitions=4))
-    assert res.n_inserted == 50 and stage_tables(pg) == []
+        res = pg.import_dask(PHQ9, ddf.map_partitions(dies_once, meta=ddf._meta))
+    assert os.path.exists(marker)
+    assert (res.n_rows, res.n_inserted) == (50, 50)
+    assert pg.counts()["administrations"] == 50 and stage_tables(pg) == []
 
 
 def test_sqlite_keeps_one_writer(tmp_path: Path) -> None:
