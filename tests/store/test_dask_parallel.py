@@ -142,6 +142,8 @@ def test_parallel_equals_sequential_row_for_row(pg: ml.Store, pg2: ml.Store,
     assert par.n_rows == par.n_inserted + par.n_already_stored + par.n_rejected
     assert par.n_rejected == 5 and par.n_already_stored > 0
     assert set(par.rejected["row"]) == {9, 52, 23, 97, 112}
+    assert dict(zip(par.rejected["row"], par.rejected["partition"])) == {
+        9: 0, 23: 1, 52: 3, 97: 6, 112: 7}  # 15 rows a partition
     same_store(pg, pg2)
     assert stage_tables(pg) == []
     # a second run stores nothing twice, and says so as the sequential one does
@@ -184,6 +186,9 @@ def test_bad_rows_store_nothing_and_name_partition_rows(pg: ml.Store, pg2: ml.St
         [(d.code, d.location.row, d.message) for d in seq.value.errors]
     # the rows named count from the first partition; later partitions are still checked
     assert [d.location.row for d in par.value.errors] == [9, 23, 52, 112]
+    assert [d.location.file for d in par.value.errors] == [
+        "partition 0", "partition 1", "partition 3", "partition 7"]
+    assert "partition 3: row 52, column 'date'" in str(par.value)
     after = snapshot(pg)
     pd.testing.assert_frame_equal(after.pop("administrations"), empty.pop("administrations"))
     pd.testing.assert_frame_equal(after.pop("scores"), empty.pop("scores"))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +124,40 @@ def stage_partition(frame: Any, part: int, job: PartitionJob) -> dict[str, Any]:
     return report
 
 
+def in_partitions(run: Callable[[], Any], lengths: list[int], source: str | None) -> Any:
+    """Run an import of a Dask DataFrame (``run``) and name the partition of each problem.
+
+    ``lengths`` holds the partitions' lengths once ``run`` has read them. The rejected rows
+    get a ``partition`` column (0 for the first); the diagnostics of a failed import are
+    located at ``"<source>, partition N"`` (``"partition N"`` without a source), row and
+    column as before.
+    """
+    import dataclasses
+
+    from measurelib.errors import DataError
+
+    def partition(rows: Any) -> Any:
+        import numpy as np
+
+        ends = np.cumsum(np.asarray(lengths, dtype=np.int64))
+        return np.searchsorted(ends, np.asarray(rows, dtype=np.int64) - 2, side="right")
+
+    try:
+        result = run()
+    except DataError as err:
+        named = []
+        for d in err.errors:
+            if d.location is not None and d.location.row is not None:
+                p = int(partition([d.location.row])[0])
+                where = f"{source}, partition {p}" if source else f"partition {p}"
+                d = dataclasses.replace(d, location=dataclasses.replace(d.location, file=where))
+            named.append(d)
+        raise DataError(named, title=err.title) from None
+    rejected = result.rejected.copy()
+    rejected["partition"] = partition(rejected["row"]).astype(int)
+    return result.model_copy(update={"rejected": rejected})
+
+
 # ---------------------------------------------------------------------- staging table
 def _autocommit(store: Any) -> Any:
     return store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -195,8 +229,11 @@ def _probe(store: Any, measure: Measure) -> tuple[dict[str, list[str]], list[lis
 # ---------------------------------------------------------------------- coordinator
 def import_parallel(store: Any, measure: Measure, data: Any, *, source: str | None,
                     reject_bad_rows: bool, anonymous: bool,
-                    defaults: Mapping[str, Any] | None) -> Any:
-    """Stage ``data``'s partitions on the Dask workers, then move them in one transaction."""
+                    defaults: Mapping[str, Any] | None, lengths: list[int]) -> Any:
+    """Stage ``data``'s partitions on the Dask workers, then move them in one transaction.
+
+    ``lengths`` receives the partitions' lengths, as the workers report them.
+    """
     import importlib
 
     dask: Any = importlib.import_module("dask")
@@ -219,6 +256,7 @@ def import_parallel(store: Any, measure: Measure, data: Any, *, source: str | No
             tasks = [dask.delayed(stage_partition, pure=False)(frame, i, spec)
                      for i, frame in enumerate(data.to_delayed())]
             reports = sorted(dask.compute(*tasks), key=lambda r: int(r["part"]))
+            lengths.extend(int(r["n"]) for r in reports)
             try:
                 return _move(job, stage, reports, allowed, bands)
             except BaseException:

@@ -474,7 +474,9 @@ class Store:
         :meth:`import_frame`.
 
         Both give the same result. Row numbers in messages count rows from the first
-        partition (the heading is row 1).
+        partition (the heading is row 1), and each problem also names its partition (0 for
+        the first): the ``partition`` column of ``result.rejected``, and the location
+        ``"partition N"`` (``"<source>, partition N"``) of each error.
         """
         from measurelib.outcomes.store._import import run_import
 
@@ -495,12 +497,13 @@ class Store:
         if parallel and self.dialect != "postgresql":
             raise ValueError("import_dask(parallel=True): only a PostgreSQL store takes "
                              "writes in parallel; SQLite has one writer (leave parallel unset)")
-        if parallel is not False and self.dialect == "postgresql":
-            from measurelib.outcomes.store._parallel import import_parallel
+        from measurelib.outcomes.store._parallel import import_parallel, in_partitions
 
-            return import_parallel(self, measure, data, source=source,  # type: ignore[no-any-return]
-                                   reject_bad_rows=reject_bad_rows, anonymous=anonymous,
-                                   defaults=defaults)
+        lengths: list[int] = []  # of the partitions, as they are read
+        if parallel is not False and self.dialect == "postgresql":
+            return in_partitions(lambda: import_parallel(  # type: ignore[no-any-return]
+                self, measure, data, source=source, reject_bad_rows=reject_bad_rows,
+                anonymous=anonymous, defaults=defaults, lengths=lengths), lengths, source)
         parts = data.to_delayed()
 
         def chunks() -> Iterator[tuple[Any, Any]]:
@@ -510,12 +513,14 @@ class Store:
             for i in range(0, len(parts), window):
                 for frame in compute(*parts[i:i + window]):
                     frame = frame.reset_index(drop=True)
+                    lengths.append(len(frame))
                     yield frame, np.arange(start, start + len(frame)) + 2
                     start += len(frame)
 
-        return run_import(self, measure, chunks(), source=source,  # type: ignore[no-any-return]
-                          file_sha256=None, reject_bad_rows=reject_bad_rows,
-                          anonymous=anonymous, defaults=defaults)
+        return in_partitions(lambda: run_import(  # type: ignore[no-any-return]
+            self, measure, chunks(), source=source, file_sha256=None,
+            reject_bad_rows=reject_bad_rows, anonymous=anonymous, defaults=defaults),
+            lengths, source)
 
     def _scoring_run(self, conn: Any, measure: Measure,
                      measure_pk: int) -> tuple[int, list[list[Any]]]:
