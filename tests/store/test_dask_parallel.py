@@ -238,8 +238,11 @@ def test_a_task_run_twice_stages_its_rows_once(pg: ml.Store) -> None:
                                    timepoints=None, allowed=allowed, bands=bands)
             for _ in range(2):  # a lost worker's task, run again by the scheduler
                 report = par.stage_partition(forms(30), 3, job)
+                par.stage_partition(forms(10, seed=2), 4, job)
             assert report["n_good"] == 30
-            assert conn.exec_driver_sql(f"SELECT count(*) FROM {stage}").scalar() == 30
+            assert conn.exec_driver_sql(
+                f"SELECT part, count(*) FROM {stage} GROUP BY part ORDER BY part").all() == \
+                [(3, 30), (4, 10)]
         finally:
             par.drop_stage(conn, stage, token)
     assert stage_tables(pg) == []
@@ -255,10 +258,11 @@ def test_leftover_stage_of_a_dead_run_is_dropped_live_one_kept(pg: ml.Store) -> 
     live = par._autocommit(pg)
     live_stage, live_token = par.create_stage(live)
     try:
-        assert sorted(stage_tables(pg)) == sorted([dead_stage, live_stage])
+        assert sorted(stage_tables(pg)) == sorted([dead_stage, f"{dead_stage}_parts",
+                                                   live_stage, f"{live_stage}_parts"])
         res = pg.import_dask(PHQ9, dd.from_pandas(forms(20), npartitions=2))
         assert res.n_inserted == 20
-        assert stage_tables(pg) == [live_stage]
+        assert sorted(stage_tables(pg)) == [live_stage, f"{live_stage}_parts"]
     finally:
         par.drop_stage(live, live_stage, live_token)
         live.close()
@@ -285,10 +289,11 @@ def test_killed_coordinator_leaves_nothing_and_next_run_cleans_up(pg: ml.Store) 
     proc = subprocess.run([sys.executable, "-c", KILLED, url], env=env, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 9, proc.stderr
-    left = stage_tables(pg)
-    assert len(left) == 1  # staged, never moved
+    left = sorted(stage_tables(pg))
+    assert len(left) == 2 and left[1] == f"{left[0]}_parts"  # staged, never moved
     with pg.engine.connect() as conn:
         assert conn.exec_driver_sql(f"SELECT count(*) FROM {left[0]}").scalar() == 30
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM {left[1]}").scalar() == 3
     assert pg.counts()["administrations"] == pg.counts()["imports"] == 0
     res = pg.import_dask(PHQ9, dd.from_pandas(forms(10), npartitions=2))
     assert res.n_inserted == 10 and stage_tables(pg) == []

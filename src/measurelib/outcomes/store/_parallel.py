@@ -5,8 +5,9 @@ file import's own checks) and its rows are written by the worker, through its ow
 connection (``COPY``), into a staging table of this import: an UNLOGGED table shaped like
 ``administrations`` (``LIKE administrations INCLUDING DEFAULTS``) plus the partition
 number, the row's position in it and its natural key. Each partition is staged in one
-transaction that first deletes what an earlier attempt of the same task staged, so a task
-that Dask runs again (a lost worker) does not stage its rows twice.
+transaction that also records it in ``<stage>_parts``; a task that Dask runs again (a lost
+worker) finds its partition there and replaces the rows of the earlier attempt, so no
+partition is staged twice.
 
 Phase 2, in this process: ONE transaction, holding the measure's advisory lock as every
 import does, moves the staged rows into ``respondents``, ``episodes`` and
@@ -115,7 +116,10 @@ def stage_partition(frame: Any, part: int, job: PartitionJob) -> dict[str, Any]:
         with engine.begin() as conn:
             # one stager of a partition at a time; a rerun replaces what a lost attempt staged
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_partition_lock(job.stage, part)})")
-            conn.exec_driver_sql(f"DELETE FROM {job.stage} WHERE part = {int(part)}")
+            if not conn.exec_driver_sql(
+                    f"INSERT INTO {job.stage}_parts VALUES ({int(part)}) ON CONFLICT DO NOTHING "
+                    "RETURNING part").first():  # staged before by a lost attempt
+                conn.exec_driver_sql(f"DELETE FROM {job.stage} WHERE part = {int(part)}")
             copy_rows(conn, job.stage, [*names, *_EXTRA],
                       ((*row, part, pos, keys[pos], True)
                        for row, pos in zip(rows, where.tolist())))
@@ -178,7 +182,7 @@ def remove_leftover_stages(conn: Any) -> list[str]:
         {"n": len(STAGE_PREFIX), "prefix": STAGE_PREFIX}).all()
     dropped = []
     for (name,) in rows:
-        token = name[len(STAGE_PREFIX):]
+        token = name[len(STAGE_PREFIX):].removesuffix("_parts")
         if not token.isdigit():
             continue
         lock = f"{STAGE_LOCK_SPACE}, {int(token)}"
@@ -208,13 +212,15 @@ def create_stage(conn: Any) -> tuple[str, int]:
     for col in cols:
         conn.exec_driver_sql(f'ALTER TABLE {name} ALTER COLUMN "{col}" DROP NOT NULL')
     conn.exec_driver_sql(f"ALTER TABLE {name} ALTER COLUMN pk DROP DEFAULT")  # keys: the move's
+    # the partitions staged so far: a task run again finds its partition here (no scan)
+    conn.exec_driver_sql(f"CREATE UNLOGGED TABLE {name}_parts (part integer PRIMARY KEY)")
     return name, token
 
 
 def drop_stage(conn: Any, name: str, token: int) -> None:
     """Drop the staging table (if still there) and release its lock."""
     try:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}, {name}_parts")
     finally:
         conn.exec_driver_sql(f"SELECT pg_advisory_unlock({STAGE_LOCK_SPACE}, {token})")
 
@@ -324,7 +330,7 @@ def _move(job: Any, stage: str, reports: list[dict[str, Any]],
     job.rejected = _rejected(reports, dups, offsets)
     job.failed = bool(job.n_rejected) and not job.reject_bad_rows
     if not job.failed:
-        conn.exec_driver_sql(f"DROP TABLE {stage}")
+        conn.exec_driver_sql(f"DROP TABLE {stage}, {stage}_parts")
     return job.finish()
 
 
