@@ -145,7 +145,8 @@ class ImportResult(Result):
     n_already_stored: int
     n_rejected: int
     rejected: Any
-    """DataFrame: ``row`` (spreadsheet row, header = 1), ``column``, ``code``, ``message``."""
+    """DataFrame: ``row`` (spreadsheet row, header = 1), ``column``, ``code``, ``message``
+    (and ``partition``, from :meth:`Store.import_dask`)."""
 
     @property
     def n_stored(self) -> int:
