@@ -207,8 +207,19 @@ class ChunkedImport:
 
     def _people(self, meta: Any) -> None:
         """Respondents and episodes of care first seen in this chunk (insert-if-absent)."""
-        rids, episodes = people_rows(meta)
-        insert_people(self.conn, rids, episodes)
+        from measurelib.outcomes.store._bulk import insert_rows_ignore, pylist
+        from measurelib.outcomes.store._store import _now
+
+        named = meta.dropna(subset=["respondent_id"])
+        if not len(named):
+            return
+        now = _now().isoformat(sep=" ")
+        rids = pylist(named["respondent_id"].drop_duplicates())
+        insert_rows_ignore(self.conn, "respondents", ["respondent_id", "added_at"],
+                           [(r, now) for r in rids], ["respondent_id"], ["text", "timestamp"])
+        insert_rows_ignore(
+            self.conn, "episodes", ["respondent_id", "episode", "service", "start_date"],
+            episode_rows(named), ["respondent_id", "episode"], ["text", "text", "text", "date"])
 
     def _insert_administrations(self, conn: Any, columns: list[str], rows: list[Any],
                                 hashes: list[bytes]) -> tuple[Any, Any]:
@@ -388,31 +399,6 @@ def administration_rows(meta: Any, key: Any, responses: Any, scored: Any, *,
         encode_responses(responses, columns), [import_pk] * n,
         [anonymous] * n, *equity, texts, band_numbers, runs))
     return names, rows, hashes
-
-
-def people_rows(meta: Any) -> tuple[list[Any], list[Any]]:
-    """The respondent ids (first appearance) and :func:`episode_rows` of a chunk's rows."""
-    from measurelib.outcomes.store._bulk import pylist
-
-    named = meta.dropna(subset=["respondent_id"])
-    if not len(named):
-        return [], []
-    return pylist(named["respondent_id"].drop_duplicates()), episode_rows(named)
-
-
-def insert_people(conn: Any, rids: list[Any], episodes: list[Any]) -> None:
-    """Insert the respondents and episodes not stored yet (insert-if-absent)."""
-    from measurelib.outcomes.store._bulk import insert_rows_ignore
-    from measurelib.outcomes.store._store import _now
-
-    if not rids:
-        return
-    now = _now().isoformat(sep=" ")
-    insert_rows_ignore(conn, "respondents", ["respondent_id", "added_at"],
-                       [(r, now) for r in rids], ["respondent_id"], ["text", "timestamp"])
-    insert_rows_ignore(
-        conn, "episodes", ["respondent_id", "episode", "service", "start_date"],
-        episodes, ["respondent_id", "episode"], ["text", "text", "text", "date"])
 
 
 def episode_rows(named: Any) -> list[tuple[Any, Any, Any, str | None]]:

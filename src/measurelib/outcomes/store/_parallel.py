@@ -83,17 +83,12 @@ def stage_partition(frame: Any, part: int, job: PartitionJob) -> dict[str, Any]:
     from sqlalchemy.pool import NullPool
 
     from measurelib.outcomes.store._bulk import copy_rows
-    from measurelib.outcomes.store._import import (
-        administration_rows,
-        mark_bad_rows,
-        people_rows,
-        prepare,
-    )
+    from measurelib.outcomes.store._import import administration_rows, mark_bad_rows, prepare
 
     frame = frame.reset_index(drop=True)
     n = len(frame)
     report: dict[str, Any] = {"part": part, "n": n, "n_bad": 0, "n_good": 0, "names": None,
-                              "problems": None, "rids": [], "episodes": []}
+                              "problems": None}
     if not n:
         return report
     measure = job.measure
@@ -128,9 +123,7 @@ def stage_partition(frame: Any, part: int, job: PartitionJob) -> dict[str, Any]:
                           ((part, pos, keys[pos], False) for pos in np.flatnonzero(bad).tolist()))
     finally:
         engine.dispose()
-    rids, episodes = people_rows(meta[good])
-    report.update(n_bad=int(bad.sum()), n_good=len(rows), names=names, rids=rids,
-                  episodes=episodes,
+    report.update(n_bad=int(bad.sum()), n_good=len(rows), names=names,
                   problems=problems.sort_values("index", kind="stable").reset_index(drop=True))
     return report
 
@@ -286,8 +279,6 @@ def _move(job: Any, stage: str, reports: list[dict[str, Any]],
     """Phase 2: the one transaction that moves the staged rows and records the import."""
     import numpy as np
 
-    from measurelib.outcomes.store._import import insert_people
-
     n_parts = len(reports)
     worker_bad = [p for p, r in enumerate(reports) if r["n_bad"]]
     # without reject_bad_rows the sequential import stops storing after the first bad
@@ -309,8 +300,7 @@ def _move(job: Any, stage: str, reports: list[dict[str, Any]],
                             f"AND part <= {upto})").scalar():
         run_pk, layout = job.store._scoring_run(conn, job.measure, job.measure_pk)
         _check_bands(bands, layout)
-    for r in reports[:upto + 1]:  # partition by partition, as the sequential import
-        insert_people(conn, r["rids"], r["episodes"])
+    _move_people(conn, stage, upto)
     names = next((r["names"] for r in reports[:upto + 1] if r["n_good"]), None)
     n_inserted, repeats = (_move_administrations(conn, stage, names, job, upto, run_pk)
                            if names else (0, []))
@@ -352,6 +342,30 @@ def _check_bands(probed: list[list[Any]], layout: list[list[Any]]) -> None:
     if len(layout) < len(probed):
         raise RuntimeError("the scoring run's band labels changed while the partitions were "
                            "staged; run the import again")
+
+
+def _move_people(conn: Any, stage: str, upto: int) -> None:
+    """Respondents and episodes first seen in the staged rows (insert-if-absent); an
+    episode's service and start date come from the first partition it appears in, as the
+    sequential import takes them from the first chunk.
+    """
+    from measurelib.outcomes.store._store import _now
+
+    now = _now().isoformat(sep=" ")
+    named = f"good AND respondent_id IS NOT NULL AND part <= {upto}"
+    conn.exec_driver_sql(
+        f"INSERT INTO respondents (respondent_id, added_at) SELECT DISTINCT respondent_id, "
+        f"%(now)s::timestamp FROM {stage} WHERE {named} ORDER BY respondent_id "
+        "ON CONFLICT (respondent_id) DO NOTHING", {"now": now})
+    conn.exec_driver_sql(
+        "INSERT INTO episodes (respondent_id, episode, service, start_date) "
+        "SELECT s.respondent_id, s.episode, "
+        "(array_agg(s.service ORDER BY s.pos) FILTER (WHERE s.service IS NOT NULL))[1], "
+        f"min(s.date) FROM {stage} s JOIN (SELECT respondent_id, episode, min(part) AS part "
+        f"FROM {stage} WHERE {named} GROUP BY respondent_id, episode) f "
+        "USING (respondent_id, episode, part) WHERE s.good "
+        "GROUP BY s.respondent_id, s.episode ORDER BY s.respondent_id, s.episode "
+        "ON CONFLICT (respondent_id, episode) DO NOTHING")
 
 
 def _move_administrations(conn: Any, stage: str, names: list[str], job: Any, upto: int,
