@@ -18,7 +18,7 @@ PHQ9 = ml.load("phq-9")
 @pytest.fixture(scope="module")
 def client() -> Iterator[object]:
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       dashboard_address=None)
+                                       dashboard_address="127.0.0.1:0")
     c = distributed.Client(cluster)
     try:
         yield c

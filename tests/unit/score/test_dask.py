@@ -26,7 +26,7 @@ def test_local_cluster_matches_in_memory(phq9_responses):
     df = phq9_responses(2000)
     expected = m.score(df).scores
     with distributed.LocalCluster(processes=False, n_workers=2, threads_per_worker=1,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address="127.0.0.1:0") as cluster, \
             distributed.Client(cluster) as client:
         ddf = dd.from_pandas(df, npartitions=4)
         got = client.compute(ml.score_partitions(ddf, m)).result()

@@ -161,13 +161,7 @@ class ChunkedImport:
             for k, c in key.value_counts().items():
                 self.anon_seen[k] = self.anon_seen.get(k, 0) + int(c)
             key = key + "|" + pd.Series(occ + before, index=key.index).astype("string")
-        bad = np.zeros(n, dtype=bool)
-        bad[problems["index"].to_numpy(dtype=int)] = True
-        dup = key.duplicated(keep="first").to_numpy() & ~bad
-        if dup.any():
-            problems = pd.concat([problems, _dup_problems(np.flatnonzero(dup))],
-                                 ignore_index=True)
-            bad |= dup
+        bad, problems = mark_bad_rows(key, problems)
         good = ~bad
         if good.any() and not (self.failed and not self.reject_bad_rows):
             if self.conn is None:
@@ -196,36 +190,8 @@ class ChunkedImport:
         Rows are built as plain Python tuples straight from the columns (no per-row frame
         work) and written with one ``executemany`` (SQLite) or ``COPY`` (PostgreSQL).
         """
-        from measurelib.outcomes.store._bulk import pylist
-        from measurelib.outcomes.store._frames import encode_responses
-        from measurelib.outcomes.store._scoring import encode_scores
-        from measurelib.outcomes.store._tables import EQUITY_FIELDS
-
         conn = self.conn
         self._people(meta)
-        n = len(meta)
-        dates = pylist(meta["date"].dt.strftime("%Y-%m-%d"))
-        # the natural key (migration 0010): a form with a person is its own columns (unique
-        # index), a form without one a digest in ``key_hash``; ``idents`` tells rows apart
-        idents: list[Any]
-        if self.anonymous:
-            h = hashlib.sha256
-            hashes: list[Any] = [h(k.encode("utf-8")).digest()[:16] for k in key.tolist()]
-            idents = hashes
-        else:
-            hashes = [None] * n
-            idents = list(zip(*[pylist(meta[c]) for c in ("respondent_id", "episode",
-                                                          "timepoint")], dates))
-        services = meta["service"]
-        equity = []
-        for col in EQUITY_FIELDS:  # only for services configured to collect them
-            keep = services.isin([s for s, f in self.allowed.items() if col in f])
-            equity.append(pylist(meta[col].where(keep)) if keep.any() else [None] * n)
-        columns = ["key_hash", "measure_pk", "measure_series", "respondent_id", "episode",
-                   "date", "timepoint", "mode", "respondent_type", "site", "service", "worker",
-                   "retrospective", "simulated", "responses", "import_pk", "anonymous", *EQUITY_FIELDS,
-                   "scores", "bands", "run_pk"]
-        const = [self.measure_pk] * n
         # the scores go in the row (migration 0009), band labels once per scoring run
         if len(scored) and self.run_pk is None:
             from measurelib.outcomes.store._store import run_score_ids
@@ -234,21 +200,16 @@ class ChunkedImport:
                                                               self.measure_pk)
             self.score_ids = run_score_ids(conn, self.run_pk)
         known = len(self.score_ids)
-        texts, bands = encode_scores(scored, meta.index, self.bands, self.score_ids)
+        columns, rows, idents = administration_rows(
+            meta, key, responses, scored, columns=self.columns, measure_pk=self.measure_pk,
+            series=self.series, import_pk=self.import_pk, anonymous=self.anonymous,
+            allowed=self.allowed, run_pk=self.run_pk, bands=self.bands,
+            score_ids=self.score_ids)
         if len(self.score_ids) > known:  # positions named once per run (migration 0011)
             from measurelib.outcomes.store._store import run_score_ids
 
             run_score_ids(conn, self.run_pk, self.score_ids)
-        runs = [self.run_pk if t is not None else None for t in texts]
-        rows = list(zip(
-            hashes, const, [self.series] * n,
-            *[pylist(meta[c]) for c in ("respondent_id", "episode")], dates,
-            *[pylist(meta[c]) for c in ("timepoint", "mode", "respondent_type", "site",
-                                        "service", "worker")],
-            meta["retrospective"].to_numpy(dtype=bool).tolist(),
-            meta["simulated"].to_numpy(dtype=bool).tolist(),
-            encode_responses(responses, self.columns), [self.import_pk] * n,
-            [self.anonymous] * n, *equity, texts, bands, runs))
+        n = len(rows)
         # rows already stored (by an earlier import or a concurrent writer) keep theirs
         pk_at, later = self._insert_administrations(conn, columns, rows, idents)
         self.last_keys = pk_at
@@ -403,6 +364,81 @@ class ChunkedImport:
 
     def abort(self) -> None:
         self._end(commit=False)
+
+
+def mark_bad_rows(key: Any, problems: Any) -> tuple[Any, Any]:
+    """The bad rows of one chunk: those with a problem, and those repeating an earlier row's
+    natural key in the chunk (a ``store-duplicate-row`` problem is added for each).
+
+    Returns ``(bad, problems)``: a boolean array over the chunk's positions and the
+    problems with the repeats added.
+    """
+    import numpy as np
+    import pandas as pd
+
+    bad = np.zeros(len(key), dtype=bool)
+    bad[problems["index"].to_numpy(dtype=int)] = True
+    dup = key.duplicated(keep="first").to_numpy() & ~bad
+    if dup.any():
+        problems = pd.concat([problems, _dup_problems(np.flatnonzero(dup))], ignore_index=True)
+        bad |= dup
+    return bad, problems
+
+
+def administration_rows(meta: Any, key: Any, responses: Any, scored: Any, *,
+                        columns: list[str], measure_pk: int, series: int,
+                        import_pk: int | None, anonymous: bool,
+                        allowed: Mapping[str, list[str]], run_pk: int | None,
+                        bands: list[list[Any]], score_ids: list[str] | None,
+                        ) -> tuple[list[str], list[tuple[Any, ...]], list[Any]]:
+    """The ``administrations`` rows of a chunk's good rows, as plain Python tuples.
+
+    Built straight from the columns (no per-row frame work). ``columns`` are the measure's
+    response columns, ``series`` the measure id's number, ``allowed`` the equity fields
+    each service collects, ``run_pk`` and ``bands`` the scoring run and its band labels,
+    ``score_ids`` the positions of the run's score arrays (extended in place by
+    :func:`encode_scores`). Returns ``(names, rows, idents)``: ``idents`` are the rows'
+    natural keys as Python values, ``(respondent, episode, timepoint, date text)`` for a
+    form with a person (the unique index on those columns, migration 0010), the
+    ``key_hash`` digest of a form without one.
+    """
+    from measurelib.outcomes.store._bulk import pylist
+    from measurelib.outcomes.store._frames import encode_responses
+    from measurelib.outcomes.store._scoring import encode_scores
+    from measurelib.outcomes.store._tables import EQUITY_FIELDS
+
+    n = len(meta)
+    dates = pylist(meta["date"].dt.strftime("%Y-%m-%d"))
+    idents: list[Any]
+    if anonymous:
+        h = hashlib.sha256
+        hashes: list[Any] = [h(k.encode("utf-8")).digest()[:16] for k in key.tolist()]
+        idents = hashes
+    else:
+        hashes = [None] * n
+        idents = list(zip(*[pylist(meta[c]) for c in ("respondent_id", "episode",
+                                                      "timepoint")], dates))
+    services = meta["service"]
+    equity = []
+    for col in EQUITY_FIELDS:  # only for services configured to collect them
+        keep = services.isin([s for s, f in allowed.items() if col in f])
+        equity.append(pylist(meta[col].where(keep)) if keep.any() else [None] * n)
+    names = ["key_hash", "measure_pk", "measure_series", "respondent_id", "episode", "date",
+             "timepoint", "mode", "respondent_type", "site", "service", "worker",
+             "retrospective", "simulated", "responses", "import_pk", "anonymous",
+             *EQUITY_FIELDS, "scores", "bands", "run_pk"]
+    texts, band_numbers = encode_scores(scored, meta.index, bands, score_ids)
+    runs = [run_pk if t is not None else None for t in texts]
+    rows = list(zip(
+        hashes, [measure_pk] * n, [series] * n,
+        *[pylist(meta[c]) for c in ("respondent_id", "episode")], dates,
+        *[pylist(meta[c]) for c in ("timepoint", "mode", "respondent_type", "site",
+                                    "service", "worker")],
+        meta["retrospective"].to_numpy(dtype=bool).tolist(),
+        meta["simulated"].to_numpy(dtype=bool).tolist(),
+        encode_responses(responses, columns), [import_pk] * n,
+        [anonymous] * n, *equity, texts, band_numbers, runs))
+    return names, rows, idents
 
 
 def episode_rows(named: Any) -> list[tuple[Any, Any, Any, str | None]]:

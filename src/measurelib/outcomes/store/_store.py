@@ -187,7 +187,8 @@ class ImportResult(Result):
     n_already_stored: int
     n_rejected: int
     rejected: Any
-    """DataFrame: ``row`` (spreadsheet row, header = 1), ``column``, ``code``, ``message``."""
+    """DataFrame: ``row`` (spreadsheet row, header = 1), ``column``, ``code``, ``message``
+    (and ``partition``, from :meth:`Store.import_dask`)."""
 
     @property
     def n_stored(self) -> int:
@@ -498,14 +499,27 @@ class Store:
 
     def import_dask(self, measure: Measure, data: Any, *, source: str | None = None,
                     reject_bad_rows: bool = False, anonymous: bool = False,
-                    defaults: Mapping[str, Any] | None = None, window: int = 4) -> ImportResult:
-        """Import a Dask DataFrame: partitions computed in parallel, stored in one transaction.
+                    defaults: Mapping[str, Any] | None = None, window: int = 4,
+                    parallel: bool | None = None) -> ImportResult:
+        """Import a Dask DataFrame: all or nothing, and a second run stores nothing twice.
 
-        The partitions are computed on the Dask cluster (``window`` at a time, so memory
-        holds at most that many), then each is checked, scored and written in order by
-        this process within the one transaction of :meth:`import_frame`: the import is
-        all or nothing, and a second run of the same data stores nothing twice. Row numbers
-        in messages count rows from the first partition (the heading is row 1).
+        PostgreSQL (``parallel`` not False): each partition is checked, scored and written
+        by a Dask worker, in parallel, through its own connection into a staging table of
+        this import; then one transaction in this process, holding the measure's lock as
+        every import does, moves the staged rows into the store's tables, records the
+        import and drops the staging table. A failure anywhere (a bad row without
+        ``reject_bad_rows``, a worker error, a lost worker) leaves the store's tables as
+        they were; a staging table left by a killed run is dropped by the next one.
+
+        SQLite (one writer), or ``parallel=False``: the partitions are computed on the
+        cluster (``window`` at a time, so memory holds at most that many), then each is
+        checked, scored and written in order by this process in the one transaction of
+        :meth:`import_frame`.
+
+        Both give the same result. Row numbers in messages count rows from the first
+        partition (the heading is row 1), and each problem also names its partition (0 for
+        the first): the ``partition`` column of ``result.rejected``, and the location
+        ``"partition N"`` (``"<source>, partition N"``) of each error.
         """
         from measurelib.outcomes.store._import import run_import
 
@@ -523,6 +537,16 @@ class Store:
                             f"{type(data).__name__}")
         if window < 1:
             raise ValueError(f"import_dask(window=...): must be 1 or more, got {window}")
+        if parallel and self.dialect != "postgresql":
+            raise ValueError("import_dask(parallel=True): only a PostgreSQL store takes "
+                             "writes in parallel; SQLite has one writer (leave parallel unset)")
+        from measurelib.outcomes.store._parallel import import_parallel, in_partitions
+
+        lengths: list[int] = []  # of the partitions, as they are read
+        if parallel is not False and self.dialect == "postgresql":
+            return in_partitions(lambda: import_parallel(  # type: ignore[no-any-return]
+                self, measure, data, source=source, reject_bad_rows=reject_bad_rows,
+                anonymous=anonymous, defaults=defaults, lengths=lengths), lengths, source)
         parts = data.to_delayed()
 
         def chunks() -> Iterator[tuple[Any, Any]]:
@@ -532,12 +556,14 @@ class Store:
             for i in range(0, len(parts), window):
                 for frame in compute(*parts[i:i + window]):
                     frame = frame.reset_index(drop=True)
+                    lengths.append(len(frame))
                     yield frame, np.arange(start, start + len(frame)) + 2
                     start += len(frame)
 
-        return run_import(self, measure, chunks(), source=source,  # type: ignore[no-any-return]
-                          file_sha256=None, reject_bad_rows=reject_bad_rows,
-                          anonymous=anonymous, defaults=defaults)
+        return in_partitions(lambda: run_import(  # type: ignore[no-any-return]
+            self, measure, chunks(), source=source, file_sha256=None,
+            reject_bad_rows=reject_bad_rows, anonymous=anonymous, defaults=defaults),
+            lengths, source)
 
     def _scoring_run(self, conn: Any, measure: Measure,
                      measure_pk: int) -> tuple[int, list[list[Any]]]:
