@@ -131,3 +131,18 @@ def store(store_url: str) -> Iterator[object]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[object]:
+    """A Dask client on a LocalCluster of two in-process workers (dashboard on a free
+    loopback port), for the Dask import tests of one module."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address="127.0.0.1:0")
+    c = distributed.Client(cluster)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()

@@ -35,18 +35,6 @@ PHQ9 = ml.load("phq-9")
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       dashboard_address="127.0.0.1:0")
-    c = distributed.Client(cluster)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
-
-
 @pytest.fixture
 def pg(postgres: Any) -> Iterator[ml.Store]:
     s = ml.Store(postgres.create_database())
