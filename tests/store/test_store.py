@@ -463,3 +463,27 @@ def test_key_stored_between_lookup_and_copy_rolls_back(store: ml.Store,
     assert {k: v for k, v in after.items() if k not in ("administrations", "scores")} == {
         k: v for k, v in before.items() if k not in ("administrations", "scores")}
     assert "p8" not in set(store.table("respondents")["respondent_id"])
+
+
+def test_text_longer_than_its_column_is_a_located_problem(store: ml.Store) -> None:
+    """Every free-text column is held to the store's own limits on both databases (before,
+    PostgreSQL refused a long episode with an internal error and SQLite kept it)."""
+    bad = frame(ROWS, site="North")
+    bad["episode"] = ["1", "e" * 65, "1", "1"]
+    bad.loc[2, "site"] = "s" * 129
+    bad.loc[3, "worker"] = "w" * 5000
+    before = store.counts()
+    with pytest.raises(ml.DataError) as err:
+        store.import_frame(PHQ9, bad, source="forms.csv")
+    assert store.counts() == before
+    text = str(err.value)
+    assert "row 3, column 'episode'" in text and "longer than the 64 characters" in text
+    assert "row 4, column 'site'" in text and "longer than the 128 characters" in text
+    assert "row 5, column 'worker'" in text
+    res = store.import_frame(PHQ9, bad, reject_bad_rows=True)
+    assert (res.n_inserted, res.n_rejected) == (1, 3)
+    assert set(res.rejected["code"]) == {"invalid-value"}
+    ok = frame(ROWS, site="s" * 128)  # at the limit: kept whole
+    ok["episode"] = "e" * 64
+    assert store.import_frame(PHQ9, ok).n_inserted == 4
+    assert set(store.administrations("phq-9")["site"].dropna()) >= {"s" * 128}

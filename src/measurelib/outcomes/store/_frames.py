@@ -48,6 +48,25 @@ def parse_bools(values: Any) -> tuple[Any, Any]:
     return true, bad
 
 
+def _flag_too_long(out: Any, flag: Any) -> None:
+    """Flag text longer than its column holds (episode, timepoint, site, service, worker,
+    the equity fields), with the limits of the store's own table definitions: PostgreSQL
+    refuses a longer value and SQLite would keep it, so the import says so first.
+    """
+    from measurelib.outcomes.store._tables import administrations
+
+    for col in out.columns:
+        if col in ("respondent_id", "mode", "respondent_type") or col not in administrations.c:
+            continue
+        limit = getattr(administrations.c[col].type, "length", None)
+        values = out[col]
+        if limit is None or values.dtype != "string":
+            continue
+        lengths = values.str.len()
+        flag(lengths.gt(limit).fillna(False), col, "invalid-value",
+             f"{col} is longer than the {limit} characters the store keeps: shorten it")
+
+
 def check_metadata(df: Any, *, anonymous: bool, timepoints: Any = None,
                    today: Any = None) -> tuple[Any, Any]:
     """Normalise the metadata columns; return (frame, problems).
@@ -136,6 +155,7 @@ def check_metadata(df: Any, *, anonymous: bool, timepoints: Any = None,
             out[col] = num.where(num.isin(list(range(1, 11)))).astype("Int64")
         else:
             out[col] = text(col)
+    _flag_too_long(out, flag)
     table = (pd.concat(problems, ignore_index=True) if problems
              else pd.DataFrame(columns=["index", "column", "code", "message"]))
     return out, table
