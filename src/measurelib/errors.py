@@ -505,6 +505,11 @@ register("invalid-respondent-id", "Respondent id not allowed", "A respondent id 
          "holds control characters (line breaks, tabs) that would corrupt files and reports.",
          "Use short pseudonymous ids of letters, digits and - _ . / : (at most 64 characters).",
          area="data")
+register("value-too-long", "Text longer than the store keeps", "An episode, timepoint, site, "
+         "service, worker or equity field is longer than its column in the outcomes store "
+         "(64 or 128 characters; 32 or 64 for equity fields).",
+         "Shorten it to the number of characters named, e.g. a site's code instead of its full "
+         "name.", area="data")
 register("column-replaced", "Data column replaced by a score", "The data already had a column "
          "with the name of a computed column (e.g. from an earlier scoring); it was replaced.",
          "Rename the data's column to keep both.", area="data")

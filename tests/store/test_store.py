@@ -482,7 +482,7 @@ def test_text_longer_than_its_column_is_a_located_problem(store: ml.Store) -> No
     assert "row 5, column 'worker'" in text
     res = store.import_frame(PHQ9, bad, reject_bad_rows=True)
     assert (res.n_inserted, res.n_rejected) == (1, 3)
-    assert set(res.rejected["code"]) == {"invalid-value"}
+    assert set(res.rejected["code"]) == {"value-too-long"}
     ok = frame(ROWS, site="s" * 128)  # at the limit: kept whole
     ok["episode"] = "e" * 64
     assert store.import_frame(PHQ9, ok).n_inserted == 4

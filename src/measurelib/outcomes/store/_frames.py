@@ -63,7 +63,7 @@ def _flag_too_long(out: Any, flag: Any) -> None:
         if limit is None or values.dtype != "string":
             continue
         lengths = values.str.len()
-        flag(lengths.gt(limit).fillna(False), col, "invalid-value",
+        flag(lengths.gt(limit).fillna(False), col, "value-too-long",
              f"{col} is longer than the {limit} characters the store keeps: shorten it")
 
 

@@ -46,6 +46,12 @@ def prepare(measure: Measure, df: Any, *, anonymous: bool,
     meta, problems = check_metadata(df, anonymous=anonymous, today=_dt.date.today(),
                                     timepoints=timepoints)
     scored, score_problems, responses = score_frame(measure, df, alerts_out)
+    if len(problems) and len(score_problems):
+        # a cell the scoring's checks also flagged (a respondent id) is told once, in
+        # their words, which quote the value
+        said = pd.MultiIndex.from_frame(score_problems[["index", "column", "code"]])
+        again = pd.MultiIndex.from_frame(problems[["index", "column", "code"]]).isin(said)
+        problems = problems[~again]
     problems = pd.concat([problems, score_problems], ignore_index=True)
     if anonymous:
         row_hash = pd.util.hash_pandas_object(
