@@ -35,22 +35,23 @@ PHQ9 = ml.load("phq-9")
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
-@pytest.fixture
-def pg(postgres: Any) -> Iterator[ml.Store]:
+def _new_store(postgres: Any) -> Iterator[ml.Store]:
     s = ml.Store(postgres.create_database())
     try:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture
+def pg(postgres: Any) -> Iterator[ml.Store]:
+    yield from _new_store(postgres)
 
 
 @pytest.fixture
 def pg2(postgres: Any) -> Iterator[ml.Store]:
-    s = ml.Store(postgres.create_database())
-    try:
-        yield s
-    finally:
-        s.close()
+    """A second, separate store (the sequential import's, to compare with)."""
+    yield from _new_store(postgres)
 
 
 def forms(n: int, seed: int = 0) -> pd.DataFrame:

@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from measurelib._progress import progress as progress_bar
-from measurelib.outcomes.store._tables import EQUITY_FIELDS, MODES, RESPONDENT_TYPES
+from measurelib.outcomes.store._tables import (
+    EQUITY_FIELDS,
+    MODES,
+    RESPONDENT_TYPES,
+    administrations,
+)
 
 META_COLUMNS = ("respondent_id", "episode", "date", "timepoint", "mode", "respondent_type",
                 "site", "service", "worker", "retrospective", "simulated")
@@ -53,8 +58,6 @@ def _flag_too_long(out: Any, flag: Any) -> None:
     the equity fields), with the limits of the store's own table definitions: PostgreSQL
     refuses a longer value and SQLite would keep it, so the import says so first.
     """
-    from measurelib.outcomes.store._tables import administrations
-
     for col in out.columns:
         if col in ("respondent_id", "mode", "respondent_type") or col not in administrations.c:
             continue
