@@ -520,12 +520,12 @@ def _alpha_raw_batch(Cs: Any) -> Any:
 
 
 def _feldt(alpha: float, n: int, k: int, level: float) -> tuple[float, float]:
-    from scipy import stats
+    from measurelib.psychometrics._numeric import f_ppf
 
     p = 1 - level
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    lower = 1 - (1 - alpha) * stats.f.ppf(1 - p / 2, df1, df2)
-    upper = 1 - (1 - alpha) * stats.f.ppf(p / 2, df1, df2)
+    lower = 1 - (1 - alpha) * f_ppf(1 - p / 2, df1, df2)
+    upper = 1 - (1 - alpha) * f_ppf(p / 2, df1, df2)
     return float(lower), float(upper)
 
 
@@ -533,9 +533,9 @@ def _z(level: float) -> float:
     # psych::alpha prints Duhachek's interval with 1.96; use exactly that at 95 %.
     if abs(level - 0.95) < 1e-12:
         return 1.96
-    from scipy import stats
+    from measurelib.psychometrics._numeric import norm_ppf
 
-    return float(stats.norm.ppf(1 - (1 - level) / 2))
+    return float(norm_ppf(1 - (1 - level) / 2))
 
 
 def _bootstrap_alpha(X: Any, n_boot: int, seed: int | None, level: float) -> tuple[Any, Any]:

@@ -184,11 +184,11 @@ def dif(
             s_es, u_es = _effect(fr, ref, foc, item)
             rows.append({"item": item, "stat": stat, "df": df, "esd_signed": s_es,
                          "esd_unsigned": u_es})
-    from scipy import stats
+    from .._numeric import chi2_sf
 
     out = pd.DataFrame(rows).set_index("item")
     out["stat"] = out["stat"].clip(lower=0.0)
-    out["p"] = stats.chi2.sf(out["stat"], out["df"])
+    out["p"] = chi2_sf(out["stat"], out["df"])
     out["p_adjusted"] = _bh(out["p"].to_numpy())
     out["flag"] = out["p_adjusted"] < alpha
     out.attrs.update({"method": method, "anchors": anchors, "test": list(test),
@@ -289,7 +289,8 @@ def _lordif(data: Any, names: list[str], labels: Any, codes: Any, used: Any, mod
 
 def _lordif_tests(names: list[str], codes: Any, theta: Any, g: Any, alpha: float) -> Any:
     import pandas as pd
-    from scipy import stats
+
+    from .._numeric import chi2_sf
 
     rows = []
     for j, item in enumerate(names):
@@ -302,9 +303,9 @@ def _lordif_tests(names: list[str], codes: Any, theta: Any, g: Any, alpha: float
         ll3 = _cumlogit(y, np.column_stack([t, gg, t * gg]))
         r2 = [1 - ll / ll0 for ll in (ll1, ll2, ll3)]
         c12, c13, c23 = 2 * (ll2 - ll1), 2 * (ll3 - ll1), 2 * (ll3 - ll2)
-        rows.append({"item": item, "chi2_12": c12, "p_12": stats.chi2.sf(c12, 1),
-                     "chi2_13": c13, "p_13": stats.chi2.sf(c13, 2),
-                     "chi2_23": c23, "p_23": stats.chi2.sf(c23, 1),
+        rows.append({"item": item, "chi2_12": c12, "p_12": chi2_sf(c12, 1),
+                     "chi2_13": c13, "p_13": chi2_sf(c13, 2),
+                     "chi2_23": c23, "p_23": chi2_sf(c23, 1),
                      "r2_12": r2[1] - r2[0], "r2_13": r2[2] - r2[0], "r2_23": r2[2] - r2[1]})
     out = pd.DataFrame(rows).set_index("item")
     out["p_adjusted"] = _bh(out["p_13"].to_numpy())

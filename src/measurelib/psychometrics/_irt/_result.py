@@ -388,8 +388,8 @@ class IRTResult(Result):
         """
         import numpy as np
         import pandas as pd
-        from scipy import stats
 
+        from .._numeric import chi2_sf
         from ._scoring import lord_wingersky
 
         theta, w, _ = self._grid()
@@ -446,7 +446,7 @@ class IRTResult(Result):
         x2 = float(((o - e) ** 2 / e).sum())
         df = len(o) - 1
         frame.attrs.update({"rxx": rxx, "X2": x2, "df": df,
-                            "p": float(stats.chi2.sf(x2, df)) if df > 0 else float("nan"),
+                            "p": float(chi2_sf(x2, df)) if df > 0 else float("nan"),
                             "n": ncomp})
         return frame
 
@@ -493,8 +493,8 @@ class IRTResult(Result):
         """
         import numpy as np
         import pandas as pd
-        from scipy import stats
 
+        from .._numeric import chi2_sf
         from ._fit import collapse_cells, s_x2_tables
 
         self._need_data("itemfit")
@@ -513,7 +513,7 @@ class IRTResult(Result):
             df = max(df, 0)
             if df == 0:
                 x2 = float("nan")
-            p = float(stats.chi2.sf(x2, df)) if df > 0 else float("nan")
+            p = float(chi2_sf(x2, df)) if df > 0 else float("nan")
             rmsea = math.sqrt(max((x2 - df) / (df * (n - 1)), 0)) if df > 0 else float("nan")
             rows.append({"item": self.items[j], "S_X2": x2, "df": df, "RMSEA": rmsea, "p": p})
         return pd.DataFrame(rows).set_index("item")
@@ -551,8 +551,8 @@ class IRTResult(Result):
         """
         import numpy as np
         import pandas as pd
-        from scipy import stats
 
+        from .._numeric import chi2_sf
         from ._fit import m2_statistic
 
         _check_choice("type", type, ("M2", "M2*", "C2"), "IRTResult.m2")
@@ -588,7 +588,7 @@ class IRTResult(Result):
         srmsr = self._srmsr(codes, freq, theta, w)
         out = pd.DataFrame([{
             "type": type, "stat": stat, "df": df,
-            "p": float(stats.chi2.sf(stat, df)) if df > 0 else float("nan"),
+            "p": float(chi2_sf(stat, df)) if df > 0 else float("nan"),
             "RMSEA": rmsea, "SRMSR": srmsr, "CFI": cfi, "TLI": tli, "n": n,
         }])
         # the condition number of the moments' Jacobian: above ~1e7 the statistic depends
@@ -638,8 +638,8 @@ class IRTResult(Result):
         """
         import numpy as np
         import pandas as pd
-        from scipy import stats
 
+        from .._numeric import chi2_sf
         from ._fit import ld_pairs
         from ._models import item_probs
 
@@ -649,7 +649,7 @@ class IRTResult(Result):
         if type == "LD":
             rows = ld_pairs(self.design_, self.beta_, theta, w, self.codes_, self.freq_)
             frame = pd.DataFrame(rows)
-            frame["p"] = stats.chi2.sf(frame["X2"], frame["df"])
+            frame["p"] = chi2_sf(frame["X2"], frame["df"])
             return frame
         sc = self.scores()
         th = ((sc["theta"].to_numpy() - self.group_means[0]) / self.scale_)[self.used_]

@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from measurelib.psychometrics._numeric import DBL_EPSILON, FloatArray, cor_smooth, smc
+from measurelib.psychometrics._numeric import (
+    DBL_EPSILON,
+    FloatArray,
+    chi2_cdf,
+    chi2_sf,
+    cor_smooth,
+    smc,
+)
 from measurelib.psychometrics.efa._rotation import rotate as _rotate
 
 METHODS = ("minres", "ml", "pa")
@@ -359,12 +366,12 @@ def fit_fa(
 # ------------------------------------------------------------------ fit statistics
 def _rmsea_bound(chisq: float, df: float, n_obs: float, target: float) -> float:
     from scipy.optimize import brentq
-    from scipy.stats import ncx2
+    from scipy.special import chndtr  # scipy.stats.ncx2.cdf's values, without scipy.stats
 
     hi = max(n_obs, chisq) + 2 * n_obs
 
     def g(x: float) -> float:
-        return float(ncx2.cdf(chisq, df, x) if x > 0 else _chi2_cdf(chisq, df)) - target
+        return float(chndtr(chisq, df, x) if x > 0 else _chi2_cdf(chisq, df)) - target
 
     if g(0.0) * g(hi) > 0:
         return float("nan")
@@ -373,15 +380,11 @@ def _rmsea_bound(chisq: float, df: float, n_obs: float, target: float) -> float:
 
 
 def _chi2_cdf(x: float, df: float) -> float:
-    from scipy.stats import chi2
-
-    return float(chi2.cdf(x, df))
+    return float(chi2_cdf(x, df))
 
 
 def _chi2_sf(x: float, df: float) -> float:
-    from scipy.stats import chi2
-
-    return float(chi2.sf(x, df))
+    return float(chi2_sf(x, df))
 
 
 def factor_stats(

@@ -246,7 +246,8 @@ def bartlett_sphericity(r: Any, n: int) -> dict[str, float]:
         \chi^2 = -\ln|R|\,\Bigl(n - 1 - \frac{2p + 5}{6}\Bigr),\qquad df = \frac{p(p-1)}{2}.
     """
     import numpy as np
-    from scipy.stats import chi2
+
+    from measurelib.psychometrics._numeric import chi2_sf
 
     p = r.shape[0]
     rr = r.copy()
@@ -254,7 +255,7 @@ def bartlett_sphericity(r: Any, n: int) -> dict[str, float]:
     sign, logdet = np.linalg.slogdet(rr)
     stat = -logdet * (n - 1 - (2 * p + 5) / 6) if sign > 0 else math.inf
     df = p * (p - 1) / 2
-    return {"chi2": float(stat), "df": float(df), "p": float(chi2.sf(stat, df))}
+    return {"chi2": float(stat), "df": float(df), "p": float(chi2_sf(stat, df))}
 
 
 # --------------------------------------------------------------------------- parallel analysis

@@ -979,7 +979,8 @@ def invariance(
     40.059
     """
     import pandas as pd
-    from scipy import stats as sst
+
+    from measurelib.psychometrics._numeric import chi2_sf
 
     if not isinstance(group, str):
         raise TypeError(f"invariance(): parameter 'group' must be a column name, got {group!r}")
@@ -1021,7 +1022,7 @@ def invariance(
             else:
                 d = f["chisq"] - pf["chisq"]
                 ddf = f["df"] - pf["df"]
-                pv = float(sst.chi2.sf(d, ddf)) if ddf > 0 else math.nan
+                pv = float(chi2_sf(d, ddf)) if ddf > 0 else math.nan
             dcfi = f["cfi" + key] - pf["cfi" + key]
             drmsea = f["rmsea" + key] - pf["rmsea" + key]
             dsrmr = f["srmr"] - pf["srmr"]

@@ -9,9 +9,9 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy import stats as sst
 
 from measurelib.errors import ConvergenceWarning, HeywoodWarning
+from measurelib.psychometrics._numeric import chi2_sf
 from measurelib.psychometrics.sem._cfa import (
     CFAResult,
     _build_model,
@@ -136,14 +136,14 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
     chisq = max(chisq, 0.0) if chisq > -1e-10 else chisq
     fit["chisq"] = chisq
     fit["df"] = df
-    fit["pvalue"] = float(sst.chi2.sf(chisq, df)) if df > 0 else math.nan
+    fit["pvalue"] = float(chi2_sf(chisq, df)) if df > 0 else math.nan
     fit.update({k: v for k, v in extra_fit.items() if not k.startswith("_")})
     fit.pop("_needs_chisq", None)
 
     x2b, dfb = _baseline(model, stats, missing, categorical, h1_logl, extra_fit)
     fit["baseline_chisq"] = x2b
     fit["baseline_df"] = dfb
-    fit["baseline_pvalue"] = float(sst.chi2.sf(x2b, dfb))
+    fit["baseline_pvalue"] = float(chi2_sf(x2b, dfb))
     fit["cfi"] = _cfi(chisq, df, x2b, dfb)
     fit["tli"] = _tli(chisq, df, x2b, dfb)
     fit.update(_other_incremental(chisq, df, x2b, dfb, q,
@@ -154,7 +154,7 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
         c_mlr = extra_fit["_c_hat"]
         fit["chisq_scaled"] = extra_fit["chisq_scaled"] = chisq / c_mlr
         fit["df_scaled"] = df
-        fit["pvalue_scaled"] = float(sst.chi2.sf(chisq / c_mlr, df))
+        fit["pvalue_scaled"] = float(chi2_sf(chisq / c_mlr, df))
         fit["chisq_scaling_factor"] = c_mlr
         extra_fit["_baseline_chisq_scaled"] = x2b / extra_fit["_cb"]
     if missing == "fiml" and estimator == "ml":
@@ -177,7 +177,7 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
         dfbs = extra_fit["_baseline_df_scaled"]
         fit["baseline_chisq_scaled"] = x2bs
         fit["baseline_df_scaled"] = dfbs
-        fit["baseline_pvalue_scaled"] = float(sst.chi2.sf(x2bs, dfbs))
+        fit["baseline_pvalue_scaled"] = float(chi2_sf(x2bs, dfbs))
         fit["baseline_chisq_scaling_factor"] = extra_fit["_baseline_scaling"]
         fit["cfi_scaled"] = _cfi(fit["chisq_scaled"], fit["df_scaled"], x2bs, dfbs)
         fit["tli_scaled"] = _tli(fit["chisq_scaled"], fit["df_scaled"], x2bs, dfbs)
@@ -542,4 +542,4 @@ def satorra_bentler_2001(m0: CFAResult, m1: CFAResult) -> tuple[float, float, fl
     ddf = d1 - d0
     cd = (d1 * c1 - d0 * c0) / ddf
     stat = (t1 - t0) / cd
-    return float(stat), float(ddf), float(sst.chi2.sf(stat, ddf))
+    return float(stat), float(ddf), float(chi2_sf(stat, ddf))

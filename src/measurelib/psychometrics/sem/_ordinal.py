@@ -448,9 +448,9 @@ def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
         "_scaled_shifted": 1.0,
         "_c_hat": (1.0 / a) * (df - b) / df,
     }
-    from scipy import stats as sst
+    from measurelib.psychometrics._numeric import chi2_sf
 
-    out["pvalue_scaled"] = float(sst.chi2.sf(out["chisq_scaled"], df))
+    out["pvalue_scaled"] = float(chi2_sf(out["chisq_scaled"], df))
     # baseline: thresholds free, correlations zero
     x2b = 0.0
     ub_blocks = []
@@ -579,7 +579,8 @@ def satorra_2000(fit1: Any, fit0: Any) -> tuple[float, float, float]:
     (Satorra 2000; Asparouhov & Muthén 2006). Returns (statistic, df, p-value).
     """
     from scipy import linalg
-    from scipy import stats as sst
+
+    from measurelib.psychometrics._numeric import chi2_sf
 
     info1, info0 = fit1._wls, fit0._wls
     if info1 is None or info0 is None:
@@ -611,4 +612,4 @@ def satorra_2000(fit1: Any, fit0: Any) -> tuple[float, float, float]:
     a = math.sqrt(m / tr2)
     b = m - a * tr1
     stat = (t0 - t1) * a + b
-    return float(stat), float(m), float(sst.chi2.sf(stat, m))
+    return float(stat), float(m), float(chi2_sf(stat, m))

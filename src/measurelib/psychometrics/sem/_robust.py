@@ -23,8 +23,8 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import stats as sst
 
+from measurelib.psychometrics._numeric import chi2_sf
 from measurelib.psychometrics.sem._engine import Model, numeric_hessian, vech_idx
 
 
@@ -119,7 +119,7 @@ def mlr_robust(model: Model, stats: list[Any], theta: np.ndarray, obj: Any, a_ma
     out: dict[str, float] = {
         "chisq_scaled": chisq / c,
         "df_scaled": df,
-        "pvalue_scaled": float(sst.chi2.sf(chisq / c, df)),
+        "pvalue_scaled": float(chi2_sf(chisq / c, df)),
         "chisq_scaling_factor": c,
         "_trace_ugamma": trace_ug,
         "_c_hat": c,
