@@ -498,6 +498,10 @@ register("data-not-utf8", "Data file is not UTF-8", "A text data file holds byte
 register("data-unreadable", "Data file cannot be read", "The file could not be parsed as CSV, "
          "Excel or Parquet.", "Open it in the program that made it and save it again.",
          area="usage")
+register("output-path", "Output cannot be written there", "An output file is a folder, lies "
+         "in a folder that does not exist, is the file being read, or is also given as another "
+         "output of the same run (nothing is read or written).", "Give a new file name in a "
+         "folder that exists, different from the input and the other outputs.", area="usage")
 register("data-too-many-fields", "Row with too many fields", "A row of a CSV file has more "
          "fields than the heading row (often an unquoted separator inside a cell).",
          "Remove the extra separators, or put the cell in double quotes.", area="data")

@@ -30,6 +30,10 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         LOGO_MAX_BYTES,
         read_logo,
     )
+    from measurelib._output._paths import (
+        check_output,
+        same_file,
+    )
     from measurelib._output._render import (
         asset,
         environment,
@@ -52,6 +56,8 @@ _LAZY = {
     "Cells": "_disclosure",
     "Protected": "_disclosure",
     "protect": "_disclosure",
+    "check_output": "_paths",
+    "same_file": "_paths",
     "LOGO_MAX_BYTES": "_logo",
     "read_logo": "_logo",
     "environment": "_render",
@@ -82,6 +88,7 @@ __all__ = [
     "XlsxStream",
     "asset",
     "bar_chart",
+    "check_output",
     "environment",
     "hbar_chart",
     "heatmap",
@@ -95,6 +102,7 @@ __all__ = [
     "read_logo",
     "render_template",
     "run_chart",
+    "same_file",
     "write_csv",
     "write_pdf",
     "write_xlsx",

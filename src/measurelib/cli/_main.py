@@ -327,13 +327,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         codes = {d.code for d in err.errors}
         usage = codes <= {"file-not-found", "catalog-unknown", "catalog-version", "usage",
                           "store-not-found", "store-url-invalid", "data-file-type",
-                          "data-not-utf8", "data-unreadable", "schedule-missing"}
+                          "data-not-utf8", "data-unreadable", "schedule-missing",
+                          "output-path"}
         return EXIT_USAGE if usage else EXIT_INVALID
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # the file system refused a path given: not a bug, say which
+        if args.debug:
+            raise
+        where = exc.filename if exc.filename is not None else ""
+        sys.stderr.write(
+            f"measurelib {args.command}: error: {where}{': ' if where else ''}"
+            f"{exc.strerror or exc}\n"
+            "    hint: Check the path: the folder must exist, and you must be allowed to "
+            "read (an input) or write (an output) there.\n")
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - last resort: never a traceback for users
         if args.debug:
             raise

@@ -84,10 +84,11 @@ def _column_map(args: argparse.Namespace) -> dict[str, str] | None | int:
 
 def run(args: argparse.Namespace) -> int:
 
+    from measurelib._output import check_output
     from measurelib.scoring._io import (
-        READ_SUFFIXES,
         WRITE_SUFFIXES,
         FileUsageError,
+        check_data_file,
         records,
         score_file,
         summary_text,
@@ -99,11 +100,11 @@ def run(args: argparse.Namespace) -> int:
     if args.chunksize < 1:
         return _fail(f"--chunksize must be a positive number of rows; got {args.chunksize}")
     data_path = Path(args.data)
-    if not data_path.is_file():
-        return _fail(f"{args.data}: no such file", "Check the path of the data file.")
-    if data_path.suffix.lower() not in READ_SUFFIXES:
-        return _fail(f"{args.data}: cannot read {data_path.suffix or 'files without an extension'}",
-                     "Use .csv, .tsv, .xlsx or .parquet.")
+    check_data_file(data_path)  # missing, a folder, a type not read, not what its name says
+    if args.output:
+        check_output(args.output, inputs=[data_path], others=[("--rejected", args.rejected)])
+    if args.rejected:
+        check_output(args.rejected, inputs=[data_path], option="--rejected")
     for opt, path in (("-o", args.output), ("--rejected", args.rejected)):
         allowed_suffixes = WRITE_SUFFIXES if opt == "-o" else (".csv", ".tsv", ".xlsx")
         if path and Path(path).suffix.lower() not in allowed_suffixes:
@@ -126,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
                             quiet=args.quiet or args.format == "json")
     except FileUsageError as err:
         return _fail(err.message, err.hint)
-    except (OSError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
         return _fail(f"{args.data}: cannot read the file ({err})",
                      "Check that it is a valid, UTF-8 encoded data file.")
     except ValueError as err:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from measurelib._output import XlsxStream, neutralise_frame, write_csv
+from measurelib._output import XlsxStream, check_output, neutralise_frame, write_csv
 from measurelib._progress import progress
 from measurelib._results import to_jsonable
 from measurelib.compose import as_measure
@@ -70,6 +70,10 @@ def check_data_file(path: str | os.PathLike[str]) -> str:
     """
     p = Path(path)
     shown = _where(p)
+    if p.is_dir():
+        raise DataError([Diagnostic("usage", f"{shown} is a folder, not a data file",
+                                    "Give the path of a .csv, .tsv, .xlsx or .parquet file "
+                                    "inside it.", Location(shown))])
     if not p.is_file():
         raise DataError([Diagnostic("file-not-found", f"{shown}: no such file",
                                     "Check the path of the data file.", Location(shown))])
@@ -465,13 +469,29 @@ def _check_arrow_cells(batch: Any, first: int, shown: str) -> None:
         raise cell_too_long(shown, *found)
 
 
-def _parquet_chunks(path: Path, chunksize: int) -> Any:
+def _parquet_file(path: Path) -> Any:
+    """The Parquet file opened for reading (its footer read): a damaged file is a located
+    ``data-unreadable`` problem, as a damaged workbook is.
+    """
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise FileUsageError("reading Parquet needs pyarrow", "pip install 'measurelib[dask]' "
                              "(or pyarrow)") from None
-    pf = pq.ParquetFile(path)
+    try:
+        return pq.ParquetFile(path)
+    except Exception as exc:  # noqa: BLE001 - any failure of the reader is a damaged file
+        raise _unreadable_parquet(_where(path), exc) from None
+
+
+def _unreadable_parquet(what: str, exc: BaseException) -> DataError:
+    return DataError([Diagnostic(
+        "data-unreadable", f"{what} cannot be read as a Parquet file ({type(exc).__name__})",
+        "Write it again with the program that made it, or save the data as CSV UTF-8.",
+        Location(what.split(": ")[0]))])
+
+
+def _parquet_chunks(path: Path, chunksize: int, pf: Any) -> Any:
     shown = _where(path)
     check_columns(len(pf.schema_arrow.names), shown)
     _check_headings(list(pf.schema_arrow.names), shown)
@@ -483,7 +503,14 @@ def _parquet_chunks(path: Path, chunksize: int) -> Any:
                               f"{size:,} bytes, more than {format_limit('unzipped_bytes')}",
                               Location(shown))
     first, done = 2, 0
-    for batch in pf.iter_batches(batch_size=chunksize):
+    batches = pf.iter_batches(batch_size=chunksize)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except Exception as exc:  # noqa: BLE001 - a damaged page or row group
+            raise _unreadable_parquet(f"{shown}: rows from {first}", exc) from None
         _check_arrow_cells(batch, first, shown)
         frame = batch.to_pandas()
         n = len(frame)
@@ -501,10 +528,8 @@ def _chunks(path: Path, chunksize: int, sheet: str | None = None,
     if kind == "excel":
         return _excel_chunks(path, chunksize, sheet), None, "rows"
     if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        total = pq.ParquetFile(path).metadata.num_rows
-        return _parquet_chunks(path, chunksize), total, "rows"
+        pf = _parquet_file(path)
+        return _parquet_chunks(path, chunksize, pf), pf.metadata.num_rows, "rows"
     return _text_chunks(path, chunksize, numeric), path.stat().st_size, "B"
 
 
@@ -872,6 +897,10 @@ def score_file(measure: Any, data: str | os.PathLike[str], output: str | None = 
     m = as_measure(measure, build=False, caller="score_file(measure=...)")
     data_path = Path(data)
     kind = check_data_file(data_path)
+    for name, target in (("output", output), ("rejected", rejected)):
+        if target is not None and target != "collect":  # nothing read or written yet
+            check_output(target, inputs=[data_path], option=name, error=DataError,
+                         others=[("rejected", rejected)] if name == "output" else [])
     numeric: set[str] | None = None
     if kind == "text":
         try:

@@ -136,6 +136,8 @@ def test_missing_column_is_exit_1_with_did_you_mean(tmp_path):
     (["nonexistent-measure", "data.csv"], "neither a file nor a catalog id"),
     (["phq-9", "nothere.csv"], "nothere.csv: no such file"),
     (["phq-9", "data.json"], "cannot read .json"),
+    (["phq-9", "."], "is a folder, not a data file"),
+    (["phq-9", "bad.parquet"], "bad.parquet cannot be read as a Parquet file (ArrowInvalid)"),
     (["phq-9", "data.csv", "-o", "out.pdf"], "unsupported file type"),
     (["phq-9", "data.csv", "--column", "Q1"], "is not HEADING=ITEM"),
     (["phq-9", "data.csv", "--chunksize", "0"], "--chunksize must be a positive"),
@@ -143,6 +145,7 @@ def test_missing_column_is_exit_1_with_did_you_mean(tmp_path):
 def test_usage_errors_exit_2(tmp_path, args, needle):
     write(tmp_path, GOOD)
     (tmp_path / "data.json").write_text("{}")
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not a Parquet file")
     r = run(*args, cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     assert needle in r.stderr

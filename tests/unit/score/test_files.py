@@ -366,3 +366,32 @@ def test_text_codes_parse_through_distinct_values_as_cell_by_cell(cells, n):
     assert (fast[1] is None) == (slow[1] is None)
     if fast[1] is not None:
         assert np.array_equal(fast[1], slow[1])
+
+
+def test_damaged_parquet_is_a_located_problem(tmp_path):
+    """A damaged footer or a damaged row group is `data-unreadable`, naming where it failed."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    items = [i.id for i in ml.as_measure("phq-9").items]
+    n = 40
+    table = pa.table({"respondent_id": [f"R{i}" for i in range(n)],
+                      **{c: pa.array(np.arange(n) % 4) for c in items}})
+    good = tmp_path / "good.parquet"
+    pq.write_table(table, good, row_group_size=20)
+    data = bytearray(good.read_bytes())
+    start = pq.ParquetFile(good).metadata.row_group(1).column(1).data_page_offset
+    data[start:start + 8] = b"\xff" * 8  # the page header of a column of the second group
+    (tmp_path / "group.parquet").write_bytes(bytes(data))
+    (tmp_path / "footer.parquet").write_bytes(good.read_bytes()[:-12] + b"\0" * 8 + b"PAR1")
+
+    for name, where in (("group.parquet", "group.parquet: rows from 22 cannot be read"),
+                        ("footer.parquet", "footer.parquet cannot be read")):
+        with pytest.raises(DataError) as exc:
+            score_file("phq-9", tmp_path / name, tmp_path / "out.csv", chunksize=20)
+        (d,) = exc.value.errors
+        assert d.code == "data-unreadable"
+        assert where in d.message and "as a Parquet file" in d.message
+        assert d.location.file == str(tmp_path / name)
+    assert score_file("phq-9", good, tmp_path / "ok.csv", chunksize=20).account.rows_scored == n
