@@ -29,12 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import warnings
 
-    from measurelib._output import check_output
     from measurelib.cli._main import print_json
     from measurelib.linting import burden as estimate_burden
-
-    if args.output:  # never over the definition or an overlay being built
-        check_output(args.output, inputs=[args.path, *args.overlay])
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LicenceWarning)

@@ -49,12 +49,8 @@ def _metric(text: str | None) -> dict[str, object] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from measurelib._output import check_output
     from measurelib.assessment import calibrate
     from measurelib.cli._main import EXIT_USAGE, print_json
-
-    if args.output:  # never over the bank or the responses it is calibrated on
-        check_output(args.output, inputs=[args.bank, args.data])
 
     try:
         result = calibrate(args.bank, args.data, traits=args.trait or None, model=args.model,

@@ -300,6 +300,37 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+#: the options that name files a command writes (every other option naming a file is read)
+OUTPUT_OPTIONS = {"output": "-o", "rejected": "--rejected", "write_rci": "--write-rci",
+                  "report": "--report"}
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before a command starts, an output that would replace a file it reads.
+
+    Every option value naming an existing file is an input of the command (the definition,
+    the data, overlays, the store, a schedule); each output (:data:`OUTPUT_OPTIONS`) must be
+    none of them, none of the other outputs, not a folder, and in a folder that exists
+    (``output-path``, exit 2): one check for every command.
+    """
+    import os
+
+    from measurelib._output import check_output
+
+    values = vars(args)
+    outputs = [(flag, values[dest]) for dest, flag in OUTPUT_OPTIONS.items()
+               if isinstance(values.get(dest), str) and values[dest]]
+    inputs: list[str] = []
+    for dest, value in values.items():
+        if dest in OUTPUT_OPTIONS or dest.startswith("_"):
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) and v and os.path.isfile(v):
+                inputs.append(v)
+    for i, (flag, path) in enumerate(outputs):
+        check_output(path, inputs=inputs, others=outputs[i + 1:], option=flag)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     command = _command_in(argv)
@@ -319,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(str(exc).replace("limits: ", "--limit: "))
     try:
         with limits(allow_folders=args.allow_folder, **overrides):
+            check_outputs(args)
             return int(args._run(args))
     except MeasurelibError as err:
         print_diagnostics(err.errors)

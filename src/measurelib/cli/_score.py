@@ -84,7 +84,6 @@ def _column_map(args: argparse.Namespace) -> dict[str, str] | None | int:
 
 def run(args: argparse.Namespace) -> int:
 
-    from measurelib._output import check_output
     from measurelib.scoring._io import (
         WRITE_SUFFIXES,
         FileUsageError,
@@ -101,10 +100,6 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"--chunksize must be a positive number of rows; got {args.chunksize}")
     data_path = Path(args.data)
     check_data_file(data_path)  # missing, a folder, a type not read, not what its name says
-    if args.output:
-        check_output(args.output, inputs=[data_path], others=[("--rejected", args.rejected)])
-    if args.rejected:
-        check_output(args.rejected, inputs=[data_path], option="--rejected")
     for opt, path in (("-o", args.output), ("--rejected", args.rejected)):
         allowed_suffixes = WRITE_SUFFIXES if opt == "-o" else (".csv", ".tsv", ".xlsx")
         if path and Path(path).suffix.lower() not in allowed_suffixes:

@@ -32,12 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from measurelib._output import check_output
     from measurelib.cli._main import EXIT_USAGE, print_json
     from measurelib.psychometrics import short_form_measure
-
-    if args.output:
-        check_output(args.output, inputs=[args.bank])
 
     bank = as_measure(args.bank, caller="shortform")
     if os.path.exists(args.bank) and args.output:

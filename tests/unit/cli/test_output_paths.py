@@ -90,6 +90,27 @@ def test_build_never_writes_over_its_definition(tmp_path):
     assert run("build", "mine.yaml", "-o", "built.yaml", cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.parametrize("argv, target", [
+    (["import-definition", "q.json", "-o", "q.json"], "q.json"),
+    (["export", "mine.yaml", "--to", "redcap", "-o", "mine.yaml"], "mine.yaml"),
+    (["render", "mine.yaml", "--format", "html", "-o", "./mine.yaml"], "mine.yaml"),
+    (["assess", "phq-9", "data.csv", "--report", "data.csv"], "data.csv"),
+    (["export", "mine.yaml", "--to", "fhir", "--overlay", "data.csv", "-o", "data.csv"],
+     "data.csv"),
+])
+def test_no_command_writes_over_a_file_it_reads(tmp_path, argv, target):
+    from measurelib.definition import resolve
+
+    _data(tmp_path)
+    (tmp_path / "mine.yaml").write_bytes(resolve("phq-9").read_bytes())
+    assert run("export", "phq-9", "--to", "fhir", "-o", "q.json", cwd=tmp_path).returncode == 0
+    before = (tmp_path / target).read_bytes()
+    r = run(*argv, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "error[output-path]" in r.stderr and "is the file being read" in r.stderr
+    assert (tmp_path / target).read_bytes() == before
+
+
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
 def test_a_file_system_refusal_names_the_path(tmp_path):
     # /proc is a folder that exists but takes no new files: found only when writing

@@ -44,7 +44,7 @@ def test_export_usage_errors(tmp_path: Path) -> None:
     p = run("export", "phq-9", "--to", "fhir", "--lang", "xx")
     assert p.returncode == 2 and "lang" in p.stderr
     p = run("export", "phq-9", "--to", "fhir", "-o", str(tmp_path / "nope" / "x.json"))
-    assert p.returncode == 2 and "cannot write" in p.stderr
+    assert p.returncode == 2 and "error[output-path]" in p.stderr and "does not exist" in p.stderr
 
 
 def test_import_definition_round_trip(tmp_path: Path) -> None:
