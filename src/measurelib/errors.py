@@ -110,8 +110,8 @@ class Location:
         extra = []
         if self.row is not None:
             extra.append(f"row {self.row}")
-        if self.field is not None:
-            extra.append(f"column {self.field!r}")
+        if self.field is not None:  # a data column, or a command-line option as typed
+            extra.append(self.field if self.field.startswith("-") else f"column {self.field!r}")
         if self.path and not extra:
             extra.append(self.path)
         if head and extra:

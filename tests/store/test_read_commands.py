@@ -153,6 +153,19 @@ def test_report_resolves_a_measure_from_the_store(hub_store: Path) -> None:
             s.measure("hub-check", "9.9.9")
 
 
+def test_messages_about_options_name_the_option(hub_store: Path) -> None:
+    res = run("feedback", "--db", "s.db", "--respondent", "nobody", "-o", "me.html",
+              cwd=hub_store)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith("--respondent: error[usage]: no forms are stored for "
+                                 "respondent 'nobody'")
+    assert "export-responses" in res.stderr and not (hub_store / "me.html").exists()
+    res = run("due", "--db", "s.db", "--on", "2026-13-45", cwd=hub_store)
+    assert res.returncode == 2
+    assert res.stderr.startswith("--on: error[usage]: --on '2026-13-45' is not a date")
+    assert "column '--on'" not in res.stderr
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
 def test_export_responses(hub_store: Path, suffix: str) -> None:
     out = f"out{suffix}"

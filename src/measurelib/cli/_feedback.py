@@ -33,6 +33,12 @@ def run(args: argparse.Namespace) -> int:
             measure = store.find_measure(args.measure)
         else:
             ids = store.respondent_measures(args.respondent)
+            if not ids:
+                raise DataError(Diagnostic(
+                    "usage", f"no forms are stored for respondent {args.respondent!r}",
+                    "Check the id: it is the pseudonymous id as imported (see "
+                    "`measurelib export-responses`), and --db the store it went into.",
+                    Location(field="--respondent")))
             if len(ids) != 1:
                 raise DataError(Diagnostic(
                     "usage", f"{args.respondent!r} has scores of {len(ids)} measures "

@@ -524,6 +524,9 @@ def _parquet_chunks(path: Path, chunksize: int, pf: Any) -> Any:
 def _chunks(path: Path, chunksize: int, sheet: str | None = None,
             numeric: set[str] | None = None) -> tuple[Any, int | None, str]:
     """The chunk generator of a file, the total for a progress bar, and its unit."""
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be 1 or more, got {chunksize}")
+    chunksize = min(chunksize, 2**31 - 1)  # "at most N rows": more than any file holds
     kind = check_data_file(path)
     if kind == "excel":
         return _excel_chunks(path, chunksize, sheet), None, "rows"

@@ -152,6 +152,13 @@ def test_usage_errors_exit_2(tmp_path, args, needle):
     assert "Traceback" not in r.stderr
 
 
+def test_a_chunk_larger_than_any_file_is_the_whole_file(tmp_path):
+    write(tmp_path, GOOD)
+    r = run("phq-9", "data.csv", "-o", "out.csv", "--chunksize", str(10**20), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "rows: 4 in, 4 scored" in r.stdout
+
+
 def test_scores_to_stdout_without_output(tmp_path):
     write(tmp_path, GOOD)
     r = run("phq-9", "data.csv", cwd=tmp_path)
