@@ -99,7 +99,10 @@ def run(args: argparse.Namespace) -> int:
     if args.chunksize < 1:
         return _fail(f"--chunksize must be a positive number of rows; got {args.chunksize}")
     data_path = Path(args.data)
-    check_data_file(data_path)  # missing, a folder, a type not read, not what its name says
+    kind = check_data_file(data_path)  # missing, a folder, a type not read, not as named
+    if args.sheet is not None and kind != "excel":
+        return _fail(f"--sheet {args.sheet}: {args.data} is not an Excel workbook",
+                     "Leave out --sheet, or give the .xlsx file.")
     for opt, path in (("-o", args.output), ("--rejected", args.rejected)):
         allowed_suffixes = WRITE_SUFFIXES if opt == "-o" else (".csv", ".tsv", ".xlsx")
         if path and Path(path).suffix.lower() not in allowed_suffixes:

@@ -137,6 +137,7 @@ def test_missing_column_is_exit_1_with_did_you_mean(tmp_path):
     (["phq-9", "nothere.csv"], "nothere.csv: no such file"),
     (["phq-9", "data.json"], "cannot read .json"),
     (["phq-9", "."], "is a folder, not a data file"),
+    (["phq-9", "data.csv", "--sheet", "S1"], "--sheet S1: data.csv is not an Excel workbook"),
     (["phq-9", "bad.parquet"], "bad.parquet cannot be read as a Parquet file (ArrowInvalid)"),
     (["phq-9", "data.csv", "-o", "out.pdf"], "unsupported file type"),
     (["phq-9", "data.csv", "--column", "Q1"], "is not HEADING=ITEM"),
