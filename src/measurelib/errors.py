@@ -506,8 +506,15 @@ register("data-too-many-fields", "Row with too many fields", "A row of a CSV fil
          "fields than the heading row (often an unquoted separator inside a cell).",
          "Remove the extra separators, or put the cell in double quotes.", area="data")
 register("invalid-respondent-id", "Respondent id not allowed", "A respondent id is too long or "
-         "holds control characters (line breaks, tabs) that would corrupt files and reports.",
+         "holds control characters (line breaks, tabs) that would corrupt files and reports, "
+         "or invisible ones (zero-width spaces, direction marks) that make two ids look alike.",
          "Use short pseudonymous ids of letters, digits and - _ . / : (at most 64 characters).",
+         area="data")
+register("hidden-character", "Text holds a hidden character", "A label (episode, timepoint, "
+         "site, service, worker, an equity field) holds a control character (line break, tab) "
+         "or an invisible one (zero-width space, direction mark): it would show otherwise than "
+         "it is, or count apart from the same label typed plainly.", "Retype the cell (or delete "
+         "the hidden character); copying from web pages or messages often brings them in.",
          area="data")
 register("value-too-long", "Text longer than the store keeps", "An episode, timepoint, site, "
          "service, worker or equity field is longer than its column in the outcomes store "

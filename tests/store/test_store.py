@@ -487,3 +487,25 @@ def test_text_longer_than_its_column_is_a_located_problem(store: ml.Store) -> No
     ok["episode"] = "e" * 64
     assert store.import_frame(PHQ9, ok).n_inserted == 4
     assert set(store.administrations("phq-9")["site"].dropna()) >= {"s" * 128}
+
+
+def test_hidden_characters_in_labels_and_ids_are_located_problems(store: ml.Store) -> None:
+    """A zero-width space makes "North" two sites in every report, a direction override
+    shows an id reversed: both are refused where data comes in, on both databases; the
+    zero-width (non-)joiners that Persian and Indic words need stay allowed in labels."""
+    bad = frame(ROWS, site="North")
+    bad.loc[0, "site"] = "North\u200b"
+    bad.loc[1, "worker"] = "Sam\u202eX"
+    bad.loc[2, "timepoint"] = "baseline\ufeff"
+    bad.loc[3, "respondent_id"] = "p\u200d9"
+    before = store.counts()
+    with pytest.raises(ml.DataError) as err:
+        store.import_frame(PHQ9, bad, source="forms.csv")
+    assert store.counts() == before
+    codes = {(d.location.row, d.location.field, d.code) for d in err.value.errors}
+    assert codes >= {(2, "site", "hidden-character"), (3, "worker", "hidden-character"),
+                     (5, "respondent_id", "invalid-respondent-id")}
+    assert any(d.location.row == 4 and d.location.field == "timepoint"
+               for d in err.value.errors)
+    ok = frame(ROWS, site="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")  # a ZWNJ in a word
+    assert store.import_frame(PHQ9, ok).n_inserted == 4

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
         ColumnSpec,
         ValidationResult,
         column_specs,
+        hidden_characters,
         invalid_respondent_ids,
         validate_responses,
     )
@@ -51,6 +52,7 @@ if TYPE_CHECKING:  # the names as type checkers and editors see them
 _LAZY = {
     "BLANKS": "_validate",
     "MAX_RESPONDENT_ID": "_validate",
+    "hidden_characters": "_validate",
     "invalid_respondent_ids": "_validate",
     "check_data_file": "_io",
     "check_workbook": "_guard",
@@ -101,6 +103,7 @@ __all__ = [
     "check_workbook",
     "column_specs",
     "detect_separator",
+    "hidden_characters",
     "invalid_respondent_ids",
     "item_value_map",
     "iter_response_chunks",

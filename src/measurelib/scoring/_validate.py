@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from measurelib.definition import Measure
 
 __all__ = ["BLANKS", "MAX_RESPONDENT_ID", "OnInvalid", "ValidationResult",
-           "invalid_respondent_ids", "validate_responses"]
+           "hidden_characters", "invalid_respondent_ids", "validate_responses"]
 
 OnInvalid = Literal["error", "reject", "missing"]
 ON_INVALID = ("error", "reject", "missing")
@@ -46,29 +46,59 @@ RESPONDENT_ID_COLUMNS = ("respondent_id",)
 #: The longest respondent id accepted.
 MAX_RESPONDENT_ID = 64
 _ID = "\0respondent id"
-_CONTROL = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"
+# Control characters (a line break or tab splits a row of every CSV written from the value)
+# and the invisible formatting ones: soft hyphen, zero-width spaces and joiners, direction
+# marks, embeddings, overrides and isolates, invisible operators, the byte-order mark. With
+# those, two ids that look the same are two people, or an id shows reversed.
+_CONTROL = ("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+            "\u2060-\u2064\u2066-\u206f\ufeff]")
+#: How a hidden character is described in messages.
+HIDDEN_CHARACTERS = ("a control or invisible character (a line break, tab, zero-width space "
+                     "or direction mark)")
 CODES_HINT_ID = ("Use short pseudonymous ids (at most 64 characters) without line breaks, "
-                 "tabs or other control characters; correct the id in the file.")
+                 "tabs, zero-width or direction characters; correct the id in the file.")
+
+
+# the same without the zero-width non-joiner and joiner, which Persian, Urdu and Indic
+# scripts need inside words
+_CONTROL_IN_WORDS = _CONTROL.replace("\u200b-\u200f", "\u200b\u200e\u200f")
+
+
+def hidden_characters(values: Any, *, allow_joiners: bool = False) -> np.ndarray:
+    """Which values hold a control or invisible character (vectorised; missing: False).
+
+    Line breaks, tabs and other control characters, and the invisible formatting
+    characters (zero-width spaces and joiners, direction marks and overrides, the
+    byte-order mark): identifiers and labels that hold one would corrupt files, show
+    otherwise than they are, or look the same as another value while differing from it.
+    ``allow_joiners=True`` accepts the zero-width non-joiner and joiner (U+200C, U+200D),
+    which words of some scripts need (for labels; never in identifiers).
+    """
+    s = pd.Series(values).astype("string")
+    bad = s.str.contains(_CONTROL_IN_WORDS if allow_joiners else _CONTROL, regex=True)
+    return np.asarray(bad.fillna(False).to_numpy(dtype=bool), dtype=bool)
 
 
 def invalid_respondent_ids(values: Any) -> np.ndarray:
-    """Which respondent ids are not allowed (vectorised): too long or with control characters.
+    """Which respondent ids are not allowed (vectorised): too long, or holding a control or
+    invisible character (see :func:`hidden_characters`).
 
     Blank ids are not flagged here (whether an id is required is the caller's rule). A
     control character (a line break, a tab, a bare carriage return) in an id would split a
     row of every CSV written from it and can smuggle a spreadsheet formula past the
-    neutraliser, so ids are checked where data comes in: scoring and the store's import.
+    neutraliser; an invisible one makes two people of one id as people read it, so ids are
+    checked where data comes in: scoring and the store's import.
     """
     s = pd.Series(values).astype("string")
-    bad = (s.str.len() > MAX_RESPONDENT_ID) | s.str.contains(_CONTROL, regex=True)
-    return np.asarray(bad.fillna(False).to_numpy(dtype=bool), dtype=bool)
+    long = np.asarray((s.str.len() > MAX_RESPONDENT_ID).fillna(False).to_numpy(dtype=bool))
+    return np.asarray(long | hidden_characters(s), dtype=bool)
 
 
 def respondent_id_problem(value: Any) -> str:
     """What is wrong with one respondent id, for messages."""
     text = str(value)
     if re.search(_CONTROL, text):
-        return "holds a control character (a line break, tab or carriage return)"
+        return f"holds {HIDDEN_CHARACTERS}"
     return f"is longer than {MAX_RESPONDENT_ID} characters ({len(text)})"
 
 

@@ -395,3 +395,23 @@ def test_damaged_parquet_is_a_located_problem(tmp_path):
         assert where in d.message and "as a Parquet file" in d.message
         assert d.location.file == str(tmp_path / name)
     assert score_file("phq-9", good, tmp_path / "ok.csv", chunksize=20).account.rows_scored == n
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=12))
+def test_hidden_characters_are_exactly_control_and_invisible_ones(text):
+    import re
+    import unicodedata
+
+    from measurelib.scoring import hidden_characters, invalid_respondent_ids
+
+    invisible = {"\u00ad", "\u061c", "\u180e", "\ufeff", *map(chr, range(0x200b, 0x2010)),
+                 *map(chr, range(0x2028, 0x202f)), *map(chr, range(0x2060, 0x2065)),
+                 *map(chr, range(0x2066, 0x2070))}
+    expected = any(unicodedata.category(c) == "Cc" or c in invisible for c in text)
+    assert bool(hidden_characters([text])[0]) is expected
+    joiners_ok = any(unicodedata.category(c) == "Cc" or (c in invisible and c not in
+                     "\u200c\u200d") for c in text)
+    assert bool(hidden_characters([text], allow_joiners=True)[0]) is joiners_ok
+    assert bool(invalid_respondent_ids([text])[0]) is (expected or len(text) > 64)
+    assert not re.search("[\u200b\u202e]", "plain") and not hidden_characters([None])[0]

@@ -53,6 +53,24 @@ def parse_bools(values: Any) -> tuple[Any, Any]:
     return true, bad
 
 
+def _flag_hidden(out: Any, flag: Any) -> None:
+    """Flag labels (episode, timepoint, site, service, worker, the equity fields) holding a
+    control or invisible character: "North" and "North" with a zero-width space would be
+    two sites in every report, and a direction override shows a label reversed.
+    """
+    import pandas as pd
+
+    from measurelib.scoring import hidden_characters
+
+    for col in out.columns:
+        if col == "respondent_id" or out[col].dtype != "string":
+            continue  # the id has its own check and code
+        hidden = hidden_characters(out[col], allow_joiners=True)
+        flag(pd.Series(hidden, index=out.index), col, "hidden-character",
+             f"{col} holds a control or invisible character (line break, tab, zero-width "
+             "space, direction mark): remove it")
+
+
 def _flag_too_long(out: Any, flag: Any) -> None:
     """Flag text longer than its column holds (episode, timepoint, site, service, worker,
     the equity fields), with the limits of the store's own table definitions: PostgreSQL
@@ -108,7 +126,8 @@ def check_metadata(df: Any, *, anonymous: bool, timepoints: Any = None,
         raw_id = df["respondent_id"] if "respondent_id" in df.columns else rid
         flag(pd.Series(invalid_respondent_ids(raw_id), index=df.index), "respondent_id",
              "invalid-respondent-id", "respondent id is longer than 64 characters or holds a "
-             "control character (line break, tab, carriage return)")
+             "control or invisible character (line break, tab, zero-width space, direction "
+             "mark)")
         out["respondent_id"] = rid
     out["episode"] = text("episode").fillna("1") if not anonymous else text("episode")
     dates = parse_dates(df["date"]) if "date" in df.columns else pd.Series(
@@ -159,6 +178,7 @@ def check_metadata(df: Any, *, anonymous: bool, timepoints: Any = None,
         else:
             out[col] = text(col)
     _flag_too_long(out, flag)
+    _flag_hidden(out, flag)
     table = (pd.concat(problems, ignore_index=True) if problems
              else pd.DataFrame(columns=["index", "column", "code", "message"]))
     return out, table
