@@ -219,6 +219,19 @@ def _item_matrix(measure: Measure, frame: pd.DataFrame, columns: Mapping[str, st
     return pd.DataFrame(out, index=values.index), checked
 
 
+def _flat_items(items: pd.DataFrame) -> dict[str, str]:
+    """Items with no answers or a single answer value, each with why (for the note)."""
+    flat: dict[str, str] = {}
+    for item in items.columns:
+        answers = items[item].dropna()
+        if answers.empty:
+            flat[str(item)] = "has no answers"
+        elif answers.nunique() == 1:
+            flat[str(item)] = f"has no variance (all {len(answers)} answers are " \
+                              f"{float(answers.iloc[0]):g})"
+    return flat
+
+
 def _scored_range(measure: Measure, item_id: str) -> tuple[float, float]:
 
     vals = np.array(measure.scale_of(item_id).values(), dtype=float)
@@ -450,12 +463,22 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
                          f"{on_invalid!r}")
     file = str(responses) if not isinstance(responses, pd.DataFrame) else None
     items_df, checked = _item_matrix(m, frame, columns, on_invalid, file)
+    # an item nobody answered, or everybody answered alike, can correlate with nothing: like
+    # psych::alpha, leave it out of every statistic (with a note) instead of stopping
+    flat = _flat_items(items_df)
+    items_df = items_df.drop(columns=list(flat))
     if items_df.shape[1] < 2:
+        flat_text = "".join(f"; {item!r} {why}" for item, why in flat.items())
         raise DataError([Diagnostic(
             "assess-too-few-items", f"{m.id} has {items_df.shape[1]} scorable item(s) in the "
-            "data: nothing to assess", "Check that the data's columns are the measure's items.",
-            Location())])
-    warns: list[str] = []
+            f"data that vary: nothing to assess{flat_text}",
+            "Check that the data's columns are the measure's items, and that the responses "
+            "are the real ones (every answer alike is often a test file).", Location())])
+    warns: list[str] = [
+        f"item {item!r} {why}: it is left out of reliability, factor analysis and CFA (it "
+        "cannot correlate with anything)"
+        + ("" if why == "has no answers" else "; its answers still count in the scores")
+        for item, why in flat.items()]
     frame, dup = _deduplicate(frame, id_column)
     if dup["n_same_id"] or dup["n_identical"]:
         items_df = items_df.loc[items_df.index.intersection(frame.index)]
@@ -467,7 +490,7 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
     sample: dict[str, Any] = {
         "n_rows": n_rows, "n_used": int(len(items_df)), "n_complete": complete,
         "n_rejected": int(n_rows - len(items_df)), "missing_share": missing_share,
-        "simulated": simulated, **dup,
+        "simulated": simulated, "items_left_out": flat, **dup,
     }
     verdicts: list[Verdict] = []
     structure = declared_structure(m)

@@ -207,3 +207,34 @@ def test_cli_bad_input(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "measurelib", "assess", "phq-9", str(BFI),
                           "--report", "x.docx"], capture_output=True, text=True, timeout=300)
     assert out.returncode == 2
+
+
+def test_items_without_variance_or_answers_are_left_out_with_a_note() -> None:
+    """An item everybody answered alike (no one endorsed self-harm in a small sample) or
+    nobody answered stopped the whole assessment; like psych::alpha, it is left out of the
+    statistics with a note, and the rest is assessed as without it."""
+    rng = np.random.default_rng(11)
+    items = [i.id for i in ml.load("phq-9").items][:9]
+    latent = rng.normal(size=(150, 1))
+    raw = np.clip(np.rint(1.2 + latent + rng.normal(scale=0.8, size=(150, 9))), 0, 3)
+    df = pd.DataFrame(raw, columns=items)
+    df["self_harm"] = 0.0
+    df["psychomotor"] = np.nan
+    df.insert(0, "respondent_id", [f"r{i}" for i in range(150)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = assess("phq-9", df, on_invalid="missing", n_iter=10, seed=3)
+    assert res.sample["items_left_out"] == {
+        "psychomotor": "has no answers",
+        "self_harm": "has no variance (all 150 answers are 0)"}
+    kept = [i for i in items if i not in ("psychomotor", "self_harm")]
+    direct = pm.reliability(df[kept], ci="feldt", scale_range=(0, 3))
+    assert res.reliability["total"].alpha == pytest.approx(direct.alpha, abs=1e-12)
+    assert res.reliability["total"].n_items == 7
+    notes = " ".join(res.warnings)
+    assert "item 'self_harm' has no variance" in notes and "'psychomotor' has no answers" in notes
+    df[kept] = 1.0
+    with pytest.raises(ml.DataError) as err:
+        assess("phq-9", df, on_invalid="missing", n_iter=10)
+    (d,) = err.value.errors
+    assert d.code == "assess-too-few-items" and "'interest' has no variance" in d.message
