@@ -536,8 +536,11 @@ def assess(  # noqa: C901 - one pass of checks in report order; split in the ass
         with _warnings.catch_warnings(record=True) as caught:
             _warnings.simplefilter("always")
             rel = pm.reliability(items_df[ids], ci="feldt", seed=seed, scale_range=scale_range)
-        warns.extend(f"{rule.id}: {w.message}" for w in caught
-                     if issubclass(w.category, (MeasurelibWarning, RuntimeWarning, UserWarning)))
+        # the items come keyed by the definition: the fix is there, not in keys=
+        warns.extend(f"{rule.id}: {w.message}".replace(
+            "(pass keys=)", "(check their `reverse:` flags in the definition)").replace(
+            "(keys=)", "(`reverse:` in the definition)") for w in caught
+            if issubclass(w.category, (MeasurelibWarning, RuntimeWarning, UserWarning)))
         reliability[rule.id] = rel
         topic = f"Internal consistency — {rule.id}"
         a = rel.alpha
