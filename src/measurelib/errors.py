@@ -252,7 +252,7 @@ register("unknown-field", "Unknown field", "A field name the format does not kno
 register("wrong-type", "Wrong type", "A value has the wrong type (e.g. text where a number is "
          "expected).", "Change the value to the type named.")
 register("invalid-value", "Invalid value", "A value is not one of those allowed or is out of "
-         "range.", "Use one of the values named.")
+         "range.", "Use a value the message allows (one of those named, or within the limits given).")
 register("invalid-id", "Invalid identifier", "Ids are lowercase letters, digits, `_` and `-`.",
          "Rename it, e.g. `feeling_optimistic`.")
 register("invalid-version", "Invalid version", "Versions follow semantic versioning: MAJOR.MINOR.PATCH.",
