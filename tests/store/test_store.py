@@ -30,6 +30,15 @@ ROWS = [("p1", "baseline", "2025-01-06", 2), ("p1", "exit", "2025-03-03", 1),
         ("p2", "baseline", "2025-01-07", 3), ("p3", "baseline", "13/01/2025", 1)]
 
 
+def refused(store: ml.Store, df: pd.DataFrame) -> ml.DataError:
+    """Import ``df``, which must be refused whole: the error, with nothing stored."""
+    before = store.counts()
+    with pytest.raises(ml.DataError) as err:
+        store.import_frame(PHQ9, df, source="forms.csv")
+    assert store.counts() == before
+    return err.value
+
+
 def test_new_store_is_at_newest_migration(store: ml.Store) -> None:
     assert store.revision == HEAD
     assert set(store.counts().values()) == {0}
@@ -98,11 +107,8 @@ def test_bad_row_stops_the_whole_import(store: ml.Store) -> None:
     bad = frame(ROWS)
     bad.loc[2, "Q3"] = "7"
     bad.loc[3, "date"] = "31/02/2025"
-    before = store.counts()
-    with pytest.raises(ml.DataError) as err:
-        store.import_frame(PHQ9, bad, source="forms.csv")
-    assert store.counts() == before
-    text = str(err.value)
+    error = refused(store, bad)
+    text = str(error)
     assert "forms.csv: row 4, column 'Q3'" in text
     assert "row 5, column 'date'" in text and "nothing was stored" in text
 
@@ -472,11 +478,8 @@ def test_text_longer_than_its_column_is_a_located_problem(store: ml.Store) -> No
     bad["episode"] = ["1", "e" * 65, "1", "1"]
     bad.loc[2, "site"] = "s" * 129
     bad.loc[3, "worker"] = "w" * 5000
-    before = store.counts()
-    with pytest.raises(ml.DataError) as err:
-        store.import_frame(PHQ9, bad, source="forms.csv")
-    assert store.counts() == before
-    text = str(err.value)
+    error = refused(store, bad)
+    text = str(error)
     assert "row 3, column 'episode'" in text and "longer than the 64 characters" in text
     assert "row 4, column 'site'" in text and "longer than the 128 characters" in text
     assert "row 5, column 'worker'" in text
@@ -498,14 +501,11 @@ def test_hidden_characters_in_labels_and_ids_are_located_problems(store: ml.Stor
     bad.loc[1, "worker"] = "Sam\u202eX"
     bad.loc[2, "timepoint"] = "baseline\ufeff"
     bad.loc[3, "respondent_id"] = "p\u200d9"
-    before = store.counts()
-    with pytest.raises(ml.DataError) as err:
-        store.import_frame(PHQ9, bad, source="forms.csv")
-    assert store.counts() == before
-    codes = {(d.location.row, d.location.field, d.code) for d in err.value.errors}
+    error = refused(store, bad)
+    codes = {(d.location.row, d.location.field, d.code) for d in error.errors}
     assert codes >= {(2, "site", "hidden-character"), (3, "worker", "hidden-character"),
                      (5, "respondent_id", "invalid-respondent-id")}
     assert any(d.location.row == 4 and d.location.field == "timepoint"
-               for d in err.value.errors)
+               for d in error.errors)
     ok = frame(ROWS, site="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")  # a ZWNJ in a word
     assert store.import_frame(PHQ9, ok).n_inserted == 4
