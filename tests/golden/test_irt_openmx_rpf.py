@@ -99,7 +99,7 @@ def test_references_are_polished_maxima() -> None:
     # the polished log-likelihood is never below the EM's and its gradient is near zero
     # (-2 log L, summed over 400 or 1,000 respondents)
     for key in ("lsat7_2pl", "lsat6_rasch", "synthetic_graded", "synthetic_gpcm",
-                "synthetic_mixed"):
+                "synthetic_mixed", "steep_2pl"):
         ref = REF[key]
         assert float(ref["loglik"]) >= float(ref["loglik_em"]), key
         assert ref["max_gradient"] < 1e-4, key
@@ -165,3 +165,26 @@ def test_rasch_matches_openmx_common_slope() -> None:
     assert fit.group_vars[0] == pytest.approx(slope**2, abs=2e-6)
     np.testing.assert_allclose(fit.se["d1"], ref["se_d"], atol=2e-6)
     assert fit.group_vars_se[0] == pytest.approx(2 * slope * ref["se_slope"], abs=2e-6)
+
+
+def test_steep_item_reaches_openmx_maximum() -> None:
+    # A 2PL item with slope about 8: at the far grid points both boundary curves of its
+    # categories round to 1, and a category probability computed as their difference was
+    # exactly 0 there; the M-step's line search then refused every larger slope and the
+    # calibration stopped at 5.8, 0.0026 below OpenMx's maximum, reporting convergence.
+    ref = REF["steep_2pl"]
+    data = pd.DataFrame(np.asarray(ref["data"]), columns=[f"i{j}" for j in range(1, 6)])
+    fit = ml.psychometrics.irt(data, model="2pl")
+    a = np.asarray(ref["a"])
+    d = np.asarray(ref["d"]).ravel()
+    assert fit.converged
+    assert _loglik_at(fit, np.column_stack([a, d]).ravel()) == pytest.approx(
+        float(ref["loglik"]), abs=1e-9)
+    assert fit.loglik >= float(ref["loglik"]) - 1e-9
+    # the likelihood is flat along the steep slope (OpenMx's SE of it: 61), so the
+    # estimates agree to what that ridge allows
+    assert a[4] > 8
+    np.testing.assert_allclose(fit.coef["a"], a, atol=1e-3)
+    np.testing.assert_allclose(fit.coef["d1"], d, atol=1e-3)
+    # the well-determined items' standard errors agree with OpenMx's Oakes SEs
+    np.testing.assert_allclose(fit.se["a"][1:4], np.asarray(ref["se_a"])[1:4], rtol=5e-3)

@@ -201,3 +201,41 @@ def test_a_calibration_survives_json(fit: ml.psychometrics.IRTResult, sim: pd.Da
     np.testing.assert_allclose(again.scores(sim.head(10)), pcm.scores(sim.head(10)), atol=1e-10)
     with pytest.raises(ValueError, match="needs the 'coef'"):
         ml.psychometrics.IRTResult.from_dict({"coef": []})
+
+
+def test_graded_probabilities_keep_precision_for_steep_items() -> None:
+    # Both boundary curves of a middle category round to 1 at the far grid points of a
+    # steep item; the category probability must still be positive and accurate (it was
+    # computed as their difference, exactly 0), and no slope overflows the exponential.
+    from decimal import Decimal, getcontext
+
+    from measurelib.psychometrics._irt._models import (
+        graded_newton,
+        item_derivatives,
+        item_probs,
+        item_theta_derivatives,
+    )
+
+    getcontext().prec = 60
+    beta = np.array([[8.0, 4.0, 1.0, -2.0], [400.0, 10.0, 0.0, -10.0]])
+    theta = np.linspace(-6, 6, 61)
+
+    def exact(a: float, ds: list[float], t: float) -> list[float]:
+        star = [Decimal(1)] + [1 / (1 + (-(Decimal(a) * Decimal(t) + Decimal(d))).exp())
+                               for d in ds] + [Decimal(0)]
+        return [float(star[c] - star[c + 1]) for c in range(len(ds) + 1)]
+
+    p = item_probs("graded", beta, theta)
+    for q in (0, 30, 45, 60):
+        np.testing.assert_allclose(p[0, :, q], exact(8.0, [4.0, 1.0, -2.0], theta[q]),
+                                   rtol=1e-12, atol=0)
+    assert p[0, 1, 60] > 0  # about 1e-21: both curves round to 1 at theta = 6
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-15)
+    # slope 400: no overflow warning (warnings are errors), probabilities in [0, 1]
+    for fn in (item_probs, item_theta_derivatives):
+        out = fn("graded", beta, theta)
+        assert np.all(np.isfinite(out[0] if isinstance(out, tuple) else out))
+    _, dlog, d2 = item_derivatives("graded", beta, theta)
+    assert np.all(np.isfinite(dlog)) and np.all(np.isfinite(d2))
+    val, g, h = graded_newton(beta, theta, np.ones((2, 4, 61)))
+    assert np.all(np.isfinite(val)) and np.all(np.isfinite(g)) and np.all(np.isfinite(h))
