@@ -239,3 +239,16 @@ def test_graded_probabilities_keep_precision_for_steep_items() -> None:
     assert np.all(np.isfinite(dlog)) and np.all(np.isfinite(d2))
     val, g, h = graded_newton(beta, theta, np.ones((2, 4, 61)))
     assert np.all(np.isfinite(val)) and np.all(np.isfinite(g)) and np.all(np.isfinite(h))
+
+
+def test_graded_probabilities_of_disordered_intercepts_are_the_plain_difference() -> None:
+    # a line search may try disordered intercepts; their "probabilities" are the plain
+    # (negative) differences, without overflow or NaN
+    from measurelib.psychometrics._irt._models import item_probs
+
+    beta = np.array([[1.0, -400.0, 400.0], [2.0, 1.0, 3.0]])
+    theta = np.linspace(-6, 6, 61)
+    p = item_probs("graded", beta, theta)
+    star = 1 / (1 + np.exp(-(beta[:, :1, None] * theta + beta[:, 1:, None])))
+    np.testing.assert_allclose(p[:, 1], star[:, 0] - star[:, 1], rtol=1e-12, atol=1e-300)
+    assert np.all(np.isfinite(p))

@@ -58,7 +58,10 @@ def _graded_parts(beta: Any, theta: Any) -> tuple[Any, Any, Any, Any]:
     p[:, 0] = qs[:, 1]
     p[:, k - 1] = ps[:, k - 1]
     if k > 2:
-        p[:, 1:k - 1] = ps[:, 1:k - 1] * qs[:, 2:k] * -np.expm1(z[:, 1:] - z[:, :-1])
+        gap = z[:, 1:] - z[:, :-1]  # <= 0 when the intercepts are ordered
+        mid = ps[:, 1:k - 1] * qs[:, 2:k] * -np.expm1(np.minimum(gap, 0.0))
+        # disordered intercepts (a line search's trial point): the plain, negative difference
+        p[:, 1:k - 1] = np.where(gap > 0, ps[:, 1:k - 1] - ps[:, 2:k], mid)
     return ps, qs, ps * qs, p
 
 
