@@ -252,3 +252,30 @@ def test_graded_probabilities_of_disordered_intercepts_are_the_plain_difference(
     star = 1 / (1 + np.exp(-(beta[:, :1, None] * theta + beta[:, 1:, None])))
     np.testing.assert_allclose(p[:, 1], star[:, 0] - star[:, 1], rtol=1e-12, atol=1e-300)
     assert np.all(np.isfinite(p))
+
+
+@pytest.mark.parametrize("seed", [15])
+def test_runaway_slope_gives_no_nan_newton_step(seed: int) -> None:
+    # A skewed sample of 100 with a six-category item whose slope runs away on a flat
+    # likelihood: the item's Newton system is numerically singular and np.linalg.solve
+    # returned an infinite step without an error, so the line search evaluated NaN trial
+    # points (RuntimeWarnings, errors here). The item now takes a gradient step instead.
+    import warnings
+
+    from scipy.special import expit
+
+    rng = np.random.default_rng(seed)
+    theta = (rng.gamma(2, 1, 100) - 2) / 1.4
+    cols = {}
+    for j, k in enumerate((6, 2, 2)):
+        a = rng.lognormal(0.2, 0.4)
+        b = np.sort(rng.normal(0, 1.2, k - 1))
+        p = expit(a * theta[:, None] - a * b[None, :])
+        cols[f"q{j + 1}"] = (rng.random(100)[:, None] < p).sum(axis=1)
+    data = pd.DataFrame(cols)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ml.errors.ConvergenceWarning)
+        fit = ml.psychometrics.irt(data, model="graded", max_iter=200)
+    assert np.isfinite(fit.loglik)
+    assert np.all(np.isfinite(fit.coef["a"]))
