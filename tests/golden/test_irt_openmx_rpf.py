@@ -219,7 +219,7 @@ def test_ml_map_wle_with_a_steep_item_are_the_maxima() -> None:
     for method, crit in criteria.items():
         ours = fit.scores(inner, method=method)["theta"].to_numpy()
         for x, t in zip(inner.to_numpy(), ours, strict=True):
-            best = minimize_scalar(lambda u, x=x: -crit(u, x), bounds=(-10, 10),
+            best = minimize_scalar(lambda u, x=x, f=crit: -f(u, x), bounds=(-10, 10),
                                    method="bounded", options={"xatol": 1e-10})
             # ours is a maximum at least as high as scipy's, and at the same place
             assert crit(t, x) >= -best.fun - 1e-9, (method, x)
