@@ -138,3 +138,20 @@ def test_s_x2_without_complete_rows_says_why() -> None:
     fit = ml.psychometrics.irt(data, model="2pl", se=None)
     with pytest.raises(ValueError, match="S-X2 uses the rows that answered every item"):
         fit.itemfit()
+
+
+def test_too_few_moments_suggests_only_what_helps() -> None:
+    # three dichotomous items: 6 moments for 6 parameters under every type (mirt: "too
+    # few degrees of freedom"); the message no longer suggests C2 or M2 there
+    data = ml.psychometrics.simulate_irt(300, a=np.ones(3), d=np.zeros((3, 1)), start=0,
+                                         seed=2)
+    fit = ml.psychometrics.irt(data, model="2pl", se=None)
+    with pytest.raises(ValueError, match="too few items for a limited-information") as exc:
+        fit.m2("M2")
+    assert "use type=" not in str(exc.value)
+    # three 4-category items: M2* has 6 moments for 12 parameters, C2 has 12, M2 36
+    poly = ml.psychometrics.simulate_irt(300, a=np.ones(3), d=np.tile([1.0, 0.0, -1.0], (3, 1)),
+                                         start=1, seed=2)
+    pfit = ml.psychometrics.irt(poly, se=None)
+    with pytest.raises(ValueError, match="use type='M2'"):
+        pfit.m2("M2*")

@@ -343,9 +343,17 @@ def m2_statistic(design: Design, beta: Any, M: Any, theta: Any, w: Any, codes: A
                 "answered by someone (fit the items that were asked together)")
         obs[a] = (val * freq)[avail].sum() / nstar[a]
     if m <= delta.shape[1]:
+        # the full M2 has the most moments; when even it has no degrees of freedom (three
+        # dichotomous items: 6 moments for 6 parameters) no type helps (mirt: "Statistic
+        # cannot be calculated (too few degrees of freedom)")
+        others = [t for t in ("C2", "M2") if t != kind
+                  and len(_moment_spec(design, t)) > delta.shape[1]]
+        hint = (f"use type={others[0]!r}" if others else "the test has too few items for a "
+                "limited-information statistic; use the item-level checks (itemfit(), "
+                "residuals())")
         raise ValueError(
             f"IRTResult.m2(): type={kind!r} has {m} moments for {delta.shape[1]} parameters, "
-            "so no degrees of freedom; use type='C2' (or 'M2', which keeps every category)")
+            f"so no degrees of freedom; {hint}")
     # the orthogonal complement of the column space of Delta, its rank found at machine
     # precision (numpy's matrix_rank rule), not at R's qr() tolerance of 1e-7 that mirt
     # uses (see docs/irt.md on M2*); exactly dependent columns (the independence model's
