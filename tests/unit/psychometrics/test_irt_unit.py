@@ -279,3 +279,23 @@ def test_runaway_slope_gives_no_nan_newton_step(seed: int) -> None:
         fit = ml.psychometrics.irt(data, model="graded", max_iter=200)
     assert np.isfinite(fit.loglik)
     assert np.all(np.isfinite(fit.coef["a"]))
+
+
+def test_runaway_slope_is_reported() -> None:
+    # item6 copies item1 but for 3% of answers: the likelihood grows without bound with
+    # the slopes (OpenMx reaches slopes in the hundreds or thousands, each EM stops where
+    # its tolerance says); the calibration says so rather than report arbitrary numbers
+    data = ml.psychometrics.simulate_irt(100, a=np.array([1.0, 1.2, 0.8, 1.5, 1.0]),
+                                         d=np.tile([1.5, 0.3, -0.8, -2.0], (5, 1)), start=1,
+                                         seed=0)
+    rng = np.random.default_rng(0)
+    data["item6"] = np.where(rng.random(100) < 0.03, data["item2"], data["item1"])
+    with pytest.warns(ml.errors.ConvergenceWarning, match=r"slope above 20 for 'item6'"):
+        fit = ml.psychometrics.irt(data, se=None)
+    assert any("slope above 20" in m for m in fit.warnings)
+    # an ordinary calibration says nothing
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ml.errors.ConvergenceWarning)
+        ml.psychometrics.irt(data.drop(columns="item6"), se=None)
