@@ -99,7 +99,7 @@ def test_references_are_polished_maxima() -> None:
     # the polished log-likelihood is never below the EM's and its gradient is near zero
     # (-2 log L, summed over 400 or 1,000 respondents)
     for key in ("lsat7_2pl", "lsat6_rasch", "synthetic_graded", "synthetic_gpcm",
-                "synthetic_mixed"):
+                "synthetic_mixed", "steep_2pl"):
         ref = REF[key]
         assert float(ref["loglik"]) >= float(ref["loglik_em"]), key
         assert ref["max_gradient"] < 1e-4, key
@@ -165,3 +165,62 @@ def test_rasch_matches_openmx_common_slope() -> None:
     assert fit.group_vars[0] == pytest.approx(slope**2, abs=2e-6)
     np.testing.assert_allclose(fit.se["d1"], ref["se_d"], atol=2e-6)
     assert fit.group_vars_se[0] == pytest.approx(2 * slope * ref["se_slope"], abs=2e-6)
+
+
+def test_steep_item_reaches_openmx_maximum() -> None:
+    # A 2PL item with slope about 8: at the far grid points both boundary curves of its
+    # categories round to 1, and a category probability computed as their difference was
+    # exactly 0 there; the M-step's line search then refused every larger slope and the
+    # calibration stopped at 5.8, 0.0026 below OpenMx's maximum, reporting convergence.
+    ref = REF["steep_2pl"]
+    data = pd.DataFrame(np.asarray(ref["data"]), columns=[f"i{j}" for j in range(1, 6)])
+    fit = ml.psychometrics.irt(data, model="2pl")
+    a = np.asarray(ref["a"])
+    d = np.asarray(ref["d"]).ravel()
+    assert fit.converged
+    assert _loglik_at(fit, np.column_stack([a, d]).ravel()) == pytest.approx(
+        float(ref["loglik"]), abs=1e-9)
+    assert fit.loglik >= float(ref["loglik"]) - 1e-9
+    # the likelihood is flat along the steep slope (OpenMx's SE of it: 61), so the
+    # estimates agree to what that ridge allows
+    assert a[4] > 8
+    np.testing.assert_allclose(fit.coef["a"], a, atol=1e-3)
+    np.testing.assert_allclose(fit.coef["d1"], d, atol=1e-3)
+    # the well-determined items' standard errors agree with OpenMx's Oakes SEs
+    np.testing.assert_allclose(fit.se["a"][1:4], np.asarray(ref["se_a"])[1:4], rtol=5e-3)
+
+
+def test_ml_map_wle_with_a_steep_item_are_the_maxima() -> None:
+    # Newton's method without a line search cycled around the maximum of log L when the
+    # steep item (slope 8.2) changed the curvature quickly, and after 100 steps returned
+    # a point away from it (for one pattern 0.119 where the maximum is at -0.263, which R's
+    # optimize() finds). The criteria below are computed independently with scipy.
+    from scipy.optimize import minimize_scalar
+    from scipy.special import expit
+
+    ref = REF["steep_2pl"]
+    data = pd.DataFrame(np.asarray(ref["data"]), columns=[f"i{j}" for j in range(1, 6)])
+    fit = ml.psychometrics.irt(data, model="2pl")
+    beta = fit.beta_.reshape(5, 2)
+    patterns = data.drop_duplicates()
+    inner = patterns[(patterns.sum(axis=1) > 0) & (patterns.sum(axis=1) < 5)]
+
+    def loglik(t: float, x: np.ndarray) -> float:
+        z = beta[:, 0] * t + beta[:, 1]
+        return float(np.sum(np.where(x == 1, np.log(expit(z)), np.log(expit(-z)))))
+
+    def info(t: float) -> float:
+        p = expit(beta[:, 0] * t + beta[:, 1])
+        return float(np.sum(beta[:, 0] ** 2 * p * (1 - p)))
+
+    criteria = {"ML": lambda t, x: loglik(t, x),
+                "MAP": lambda t, x: loglik(t, x) - 0.5 * t * t,
+                "WLE": lambda t, x: loglik(t, x) + 0.5 * np.log(info(t))}
+    for method, crit in criteria.items():
+        ours = fit.scores(inner, method=method)["theta"].to_numpy()
+        for x, t in zip(inner.to_numpy(), ours, strict=True):
+            best = minimize_scalar(lambda u, x=x, f=crit: -f(u, x), bounds=(-10, 10),
+                                   method="bounded", options={"xatol": 1e-10})
+            # ours is a maximum at least as high as scipy's, and at the same place
+            assert crit(t, x) >= -best.fun - 1e-9, (method, x)
+            assert t == pytest.approx(best.x, abs=1e-5), (method, x)

@@ -87,6 +87,24 @@ out$lsat6_rasch <- c(list(slope = f$par[1, 1], d = unname(f$par[2, ]),
                         se_d = unname(se[names(se) != "slope"])),
                         fit_info(f))
 
+# A steep 2PL item (true slope 8, estimate about 8.2; 100 respondents, data simulated here
+# with R's generator and stored in the JSON). At such slopes both boundary curves of a
+# category round to 1 at the far quadrature points; measurelib once computed the category
+# probability as their difference, got exactly 0 there and stopped at a slope of 5.8
+# (log-likelihood 0.0026 below the maximum).
+set.seed(20261205)
+th <- rnorm(100)
+a_true <- c(0.8, 0.6, 1.8, 0.5, 8)
+d_true <- c(0, -1.9, -4.4, -1.3, 4.5)
+steep <- as.data.frame(sapply(1:5, function(j) as.integer(runif(100) < plogis(a_true[j] * th + d_true[j]))))
+spec <- lapply(1:5, function(j) rpf.grm(outcomes = 2))
+f <- fit_ifa(steep, spec, matrix(c(1, 0), 2, 5))
+se <- matrix(sqrt(diag(f$vcov)), 2)
+out$steep_2pl <- c(list(data = unname(as.matrix(steep)), a = f$par[1, ],
+                        d = unname(t(f$par[-1, , drop = FALSE])),
+                        se_a = se[1, ], se_d = unname(t(se[-1, , drop = FALSE]))),
+                   fit_info(f))
+
 # Synthetic graded data (tests/data/irt_graded_synthetic.csv, 400 x 4, categories 1..4,
 # written by tests/reference/make_irt_synthetic.py), graded
 syn <- read.csv("tests/data/irt_graded_synthetic.csv")

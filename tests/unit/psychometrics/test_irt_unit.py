@@ -201,3 +201,101 @@ def test_a_calibration_survives_json(fit: ml.psychometrics.IRTResult, sim: pd.Da
     np.testing.assert_allclose(again.scores(sim.head(10)), pcm.scores(sim.head(10)), atol=1e-10)
     with pytest.raises(ValueError, match="needs the 'coef'"):
         ml.psychometrics.IRTResult.from_dict({"coef": []})
+
+
+def test_graded_probabilities_keep_precision_for_steep_items() -> None:
+    # Both boundary curves of a middle category round to 1 at the far grid points of a
+    # steep item; the category probability must still be positive and accurate (it was
+    # computed as their difference, exactly 0), and no slope overflows the exponential.
+    from decimal import Decimal, getcontext
+
+    from measurelib.psychometrics._irt._models import (
+        graded_newton,
+        item_derivatives,
+        item_probs,
+        item_theta_derivatives,
+    )
+
+    getcontext().prec = 60
+    beta = np.array([[8.0, 4.0, 1.0, -2.0], [400.0, 10.0, 0.0, -10.0]])
+    theta = np.linspace(-6, 6, 61)
+
+    def exact(a: float, ds: list[float], t: float) -> list[float]:
+        star = [Decimal(1)] + [1 / (1 + (-(Decimal(a) * Decimal(t) + Decimal(d))).exp())
+                               for d in ds] + [Decimal(0)]
+        return [float(star[c] - star[c + 1]) for c in range(len(ds) + 1)]
+
+    p = item_probs("graded", beta, theta)
+    for q in (0, 30, 45, 60):
+        np.testing.assert_allclose(p[0, :, q], exact(8.0, [4.0, 1.0, -2.0], theta[q]),
+                                   rtol=1e-12, atol=0)
+    assert p[0, 1, 60] > 0  # about 1e-21: both curves round to 1 at theta = 6
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-15)
+    # slope 400: no overflow warning (warnings are errors), probabilities in [0, 1]
+    for fn in (item_probs, item_theta_derivatives):
+        out = fn("graded", beta, theta)
+        assert np.all(np.isfinite(out[0] if isinstance(out, tuple) else out))
+    _, dlog, d2 = item_derivatives("graded", beta, theta)
+    assert np.all(np.isfinite(dlog)) and np.all(np.isfinite(d2))
+    val, g, h = graded_newton(beta, theta, np.ones((2, 4, 61)))
+    assert np.all(np.isfinite(val)) and np.all(np.isfinite(g)) and np.all(np.isfinite(h))
+
+
+def test_graded_probabilities_of_disordered_intercepts_are_the_plain_difference() -> None:
+    # a line search may try disordered intercepts; their "probabilities" are the plain
+    # (negative) differences, without overflow or NaN
+    from measurelib.psychometrics._irt._models import item_probs
+
+    beta = np.array([[1.0, -400.0, 400.0], [2.0, 1.0, 3.0]])
+    theta = np.linspace(-6, 6, 61)
+    p = item_probs("graded", beta, theta)
+    star = 1 / (1 + np.exp(-(beta[:, :1, None] * theta + beta[:, 1:, None])))
+    np.testing.assert_allclose(p[:, 1], star[:, 0] - star[:, 1], rtol=1e-12, atol=1e-300)
+    assert np.all(np.isfinite(p))
+
+
+@pytest.mark.parametrize("seed", [15])
+def test_runaway_slope_gives_no_nan_newton_step(seed: int) -> None:
+    # A skewed sample of 100 with a six-category item whose slope runs away on a flat
+    # likelihood: the item's Newton system is numerically singular and np.linalg.solve
+    # returned an infinite step without an error, so the line search evaluated NaN trial
+    # points (RuntimeWarnings, errors here). The item now takes a gradient step instead.
+    import warnings
+
+    from scipy.special import expit
+
+    rng = np.random.default_rng(seed)
+    theta = (rng.gamma(2, 1, 100) - 2) / 1.4
+    cols = {}
+    for j, k in enumerate((6, 2, 2)):
+        a = rng.lognormal(0.2, 0.4)
+        b = np.sort(rng.normal(0, 1.2, k - 1))
+        p = expit(a * theta[:, None] - a * b[None, :])
+        cols[f"q{j + 1}"] = (rng.random(100)[:, None] < p).sum(axis=1)
+    data = pd.DataFrame(cols)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ml.errors.ConvergenceWarning)
+        fit = ml.psychometrics.irt(data, model="graded", max_iter=200)
+    assert np.isfinite(fit.loglik)
+    assert np.all(np.isfinite(fit.coef["a"]))
+
+
+def test_runaway_slope_is_reported() -> None:
+    # item6 copies item1 but for 3% of answers: the likelihood grows without bound with
+    # the slopes (OpenMx reaches slopes in the hundreds or thousands, each EM stops where
+    # its tolerance says); the calibration says so rather than report arbitrary numbers
+    data = ml.psychometrics.simulate_irt(100, a=np.array([1.0, 1.2, 0.8, 1.5, 1.0]),
+                                         d=np.tile([1.5, 0.3, -0.8, -2.0], (5, 1)), start=1,
+                                         seed=0)
+    rng = np.random.default_rng(0)
+    data["item6"] = np.where(rng.random(100) < 0.03, data["item2"], data["item1"])
+    with pytest.warns(ml.errors.ConvergenceWarning, match=r"slope above 20 for 'item6'"):
+        fit = ml.psychometrics.irt(data, se=None)
+    assert any("slope above 20" in m for m in fit.warnings)
+    # an ordinary calibration says nothing
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ml.errors.ConvergenceWarning)
+        ml.psychometrics.irt(data.drop(columns="item6"), se=None)

@@ -167,6 +167,7 @@ def irt(
     n = int(used.sum())
     nfree = int(design.M.shape[1])
     beta = cal.beta
+    _warn_runaway_slopes(design, beta, cal.messages)
     scale = 1.0
     var = 1.0
     var_se = float("nan")
@@ -229,6 +230,40 @@ def irt(
         simulated=simulated, warnings=cal.messages, design_=design, beta_=beta,
         scale_=scale, codes_=pats.codes, freq_=pats.freq, inverse_=pats.inverse, used_=used,
     )
+
+
+#: a slope beyond which the likelihood is taken to have no finite maximum along it
+RUNAWAY_SLOPE = 20.0
+
+
+def _warn_runaway_slopes(design: Any, beta: Any, messages: list[str]) -> None:
+    """Warn about slopes beyond :data:`RUNAWAY_SLOPE` (a Heywood-like case).
+
+    The differential check against OpenMx found that such fits (a near-duplicate item,
+    answers that separate people perfectly) have no finite maximum: EM (ours, OpenMx's,
+    mirt's) crawls along a ridge and stops wherever its tolerance says, at slopes of 20 to
+    thousands with log-likelihoods that differ by up to 0.02. The numbers are then
+    arbitrary, so the calibration says so instead of reporting them silently.
+    """
+    import warnings
+
+    from measurelib.errors import ConvergenceWarning
+
+    if design.shared_slope:
+        return
+    big = {design.items[j]: float(design.item_beta(beta, j)[0])
+           for j in range(len(design.items))
+           if abs(float(design.item_beta(beta, j)[0])) > RUNAWAY_SLOPE}
+    if not big:
+        return
+    listed = ", ".join(f"{name!r} (a = {a:.1f})" for name, a in big.items())
+    msg = (f"slope above {RUNAWAY_SLOPE:g} for {listed}: the likelihood keeps increasing as "
+           "the slope grows (an item that nearly duplicates another, or answers that "
+           "separate people perfectly), so these items' parameters, their standard errors "
+           "and the fit statistics are arbitrary; drop or merge the item, or collapse "
+           "sparse categories")
+    messages.append(msg)
+    warnings.warn(f"irt(): {msg}", ConvergenceWarning, stacklevel=3)
 
 
 def _threshold_se(v: Any, a: float, d: Any, kind: str, shared_slope: bool) -> Any:

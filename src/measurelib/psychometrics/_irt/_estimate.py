@@ -547,12 +547,24 @@ class Engine:
             b = beta[rows]
             val, g, h = self._newton_terms(kind, b, rg)
             for it in range(max_newton):
-                try:
-                    step = np.linalg.solve(-h, g[..., None])[..., 0]
-                except np.linalg.LinAlgError:
-                    step = g / np.maximum(np.abs(np.einsum("nbb->nb", h)), 1e-8)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    try:
+                        step = np.linalg.solve(-h, g[..., None])[..., 0]
+                    except np.linalg.LinAlgError:
+                        step = g / np.maximum(np.abs(np.einsum("nbb->nb", h)), 1e-8)
+                # a numerically singular Hessian (a slope running away on a flat
+                # likelihood) can give an infinite Newton step without an error: such an
+                # item takes a gradient step scaled by the Hessian's diagonal instead, or
+                # none, rather than a NaN trial point
+                stuck = ~np.all(np.isfinite(step), axis=1)
+                if stuck.any():
+                    with np.errstate(invalid="ignore", over="ignore"):
+                        step[stuck] = g[stuck] / np.maximum(
+                            np.abs(np.einsum("nbb->nb", h[stuck])), 1e-8)
+                    stuck = ~np.all(np.isfinite(step), axis=1)
+                    step[stuck] = 0.0
                 t = np.ones(len(idx))
-                todo = np.ones(len(idx), dtype=bool)
+                todo = ~stuck
                 new = b.copy()
                 for _h in range(30):
                     cand = b + t[:, None] * step

@@ -94,6 +94,8 @@ def collapse_cells(o: Any, e: Any, mincell: float = 1.0) -> tuple[Any, Any]:
         keep = np.setdiff1d(np.arange(o.shape[0]), dropped)
         o, e = o[keep], e[keep]
         small = small[keep]
+    if o.shape[0] == 0:
+        return o, e
     if o[-1].sum() == 1 and o.shape[0] > 1:
         o[-2] += o[-1]
         e[-2] += e[-1]
@@ -232,7 +234,11 @@ def _fvals(k: int, f: int) -> Any:
 def m2_statistic(design: Design, beta: Any, M: Any, theta: Any, w: Any, codes: Any,
                  freq: Any, kind: str, free: Any | None = None) -> dict[str, float]:
     """M2 (Maydeu-Olivares & Joe, 2006), M2* (Cai & Hansen, 2013: item means and
-    cross-products) or C2 (Cai & Monroe, 2014) for complete data.
+    cross-products) or C2 (Cai & Monroe, 2014).
+
+    ``codes`` may have missing answers (-1): each observed moment is then taken over the
+    rows that answered its items, and the statistic weights the residuals by those
+    numbers of rows as mirt's ``M2()`` does.
     """
     n_items = len(design.items)
     moments = _moment_spec(design, kind)
@@ -316,18 +322,38 @@ def m2_statistic(design: Design, beta: Any, M: Any, theta: Any, w: Any, codes: A
             prod[rest] *= cond[f_of[rest, s]]
         xi[a] = prod @ w
     xi -= np.outer(pi, pi)
-    # observed moments
+    # observed moments, each over the rows that answered its items (mirt's M2(): item
+    # means over an item's answers, cross-products over the pairs answered together);
+    # nstar is that number of rows per moment, n every row
     n = freq.sum()
     obs = np.zeros(m)
+    nstar = np.zeros(m)
     for a, mom in enumerate(moments):
         val = np.ones(codes.shape[0])
+        avail = np.ones(codes.shape[0], dtype=bool)
         for j, f in mom:
+            avail &= codes[:, j] >= 0
             val = val * (codes[:, j] if f == -1 else (codes[:, j] == f))
-        obs[a] = (val * freq).sum() / n
+        nstar[a] = freq[avail].sum()
+        if nstar[a] == 0:
+            names = " and ".join(repr(design.items[j]) for j, _ in mom)
+            raise ValueError(
+                f"IRTResult.m2(): no respondent answered {names} together, so their "
+                "moments have no observed value; limited-information fit needs every pair "
+                "answered by someone (fit the items that were asked together)")
+        obs[a] = (val * freq)[avail].sum() / nstar[a]
     if m <= delta.shape[1]:
+        # the full M2 has the most moments; when even it has no degrees of freedom (three
+        # dichotomous items: 6 moments for 6 parameters) no type helps (mirt: "Statistic
+        # cannot be calculated (too few degrees of freedom)")
+        others = [t for t in ("C2", "M2") if t != kind
+                  and len(_moment_spec(design, t)) > delta.shape[1]]
+        hint = (f"use type={others[0]!r}" if others else "the test has too few items for a "
+                "limited-information statistic; use the item-level checks (itemfit(), "
+                "residuals())")
         raise ValueError(
             f"IRTResult.m2(): type={kind!r} has {m} moments for {delta.shape[1]} parameters, "
-            "so no degrees of freedom; use type='C2' (or 'M2', which keeps every category)")
+            f"so no degrees of freedom; {hint}")
     # the orthogonal complement of the column space of Delta, its rank found at machine
     # precision (numpy's matrix_rank rule), not at R's qr() tolerance of 1e-7 that mirt
     # uses (see docs/irt.md on M2*); exactly dependent columns (the independence model's
@@ -336,8 +362,18 @@ def m2_statistic(design: Design, beta: Any, M: Any, theta: Any, w: Any, codes: A
     tol = sv[0] * max(delta.shape) * np.finfo(np.float64).eps if sv.size else 0.0
     rank = int((sv > tol).sum())
     dc = u[:, rank:]
-    cmat = dc @ np.linalg.solve(dc.T @ xi @ dc, dc.T)
-    e = obs - pi
+    try:
+        cmat = dc @ np.linalg.solve(dc.T @ xi @ dc, dc.T)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"IRTResult.m2(): the model's covariance of the {kind} moments is singular on "
+            "the orthogonal complement of their derivatives (mirt: 'Could not invert "
+            "orthogonal complement matrix'), usually because some answer probabilities are "
+            "0 or 1 on the grid (a very steep item, or an estimate that did not converge); "
+            "check the calibration's slopes and warnings, or use type='C2'") from None
+    # mirt's weighting for moments observed on different numbers of rows:
+    # (1/n) sum_ab nstar_a e_a C_ab nstar_b e_b, which is n e'Ce for complete data
+    e = (obs - pi) * (nstar / n)
     stat = float(n * e @ cmat @ e)
     df = m - rank
     condition = float(sv[0] / sv[rank - 1]) if rank else float("inf")

@@ -29,6 +29,42 @@ KINDS = ("graded", "gpcm")
 _TINY = 1e-300
 
 
+def _graded_parts(beta: Any, theta: Any) -> tuple[Any, Any, Any, Any]:
+    r"""Boundary curves and category probabilities of graded items, without cancellation.
+
+    Returns ``ps`` (n, K+1, Q) with :math:`P^*_0 = 1`, :math:`P^*_K = 0`, ``qs`` its
+    complement :math:`1 - P^*` computed as :math:`\sigma(-z)` (not as a difference),
+    ``w`` :math:`= P^*(1 - P^*)` and ``p`` (n, K, Q). A middle category's probability is
+    :math:`P^*_c - P^*_{c+1} = \sigma(z_c)\,\sigma(-z_{c+1})\,(1 - e^{z_{c+1} - z_c})`,
+    which keeps its relative precision where both curves round to 1 (steep items, the
+    ends of the grid): the plain difference is then exactly 0, which made calibrations
+    stop short of the maximum (a category "impossible" at a far quadrature point).
+    The logistic is ``scipy.special.expit`` (no overflow for any slope).
+    """
+    from scipy.special import expit
+
+    beta = np.asarray(beta, dtype=np.float64)
+    theta = np.asarray(theta, dtype=np.float64)
+    n, k = beta.shape
+    q = theta.shape[-1]
+    z = beta[:, 0][:, None, None] * theta + beta[:, 1:][:, :, None]
+    ps = np.empty((n, k + 1, q))
+    qs = np.empty((n, k + 1, q))
+    ps[:, 0], qs[:, 0] = 1.0, 0.0
+    ps[:, k], qs[:, k] = 0.0, 1.0
+    ps[:, 1:k] = expit(z)
+    qs[:, 1:k] = expit(-z)
+    p = np.empty((n, k, q))
+    p[:, 0] = qs[:, 1]
+    p[:, k - 1] = ps[:, k - 1]
+    if k > 2:
+        gap = z[:, 1:] - z[:, :-1]  # <= 0 when the intercepts are ordered
+        mid = ps[:, 1:k - 1] * qs[:, 2:k] * -np.expm1(np.minimum(gap, 0.0))
+        # disordered intercepts (a line search's trial point): the plain, negative difference
+        p[:, 1:k - 1] = np.where(gap > 0, ps[:, 1:k - 1] - ps[:, 2:k], mid)
+    return ps, qs, ps * qs, p
+
+
 def _z_design(kind: str, k: int, theta: Any) -> Any:
     """dz/dbeta as an array (n_z, Q, K): z linear in beta = (a, d_1..d_{K-1})."""
     q = theta.shape[0]
@@ -55,11 +91,7 @@ def item_probs(kind: str, beta: Any, theta: Any) -> Any:
     a = beta[:, 0][:, None, None]
     d = beta[:, 1:][:, :, None]
     if kind == "graded":
-        ps = np.empty((n, k + 1, theta.shape[0]))
-        ps[:, 0] = 1.0
-        ps[:, k] = 0.0
-        ps[:, 1:k] = 1.0 / (1.0 + np.exp(-(a * theta + d)))
-        return ps[:, :-1] - ps[:, 1:]
+        return _graded_parts(beta, theta)[3]
     cs = np.arange(k, dtype=np.float64)[None, :, None]
     z = cs * a * theta
     z[:, 1:] += d
@@ -77,26 +109,21 @@ def item_derivatives(kind: str, beta: Any, theta: Any, second: bool = True) -> t
     theta = np.asarray(theta, dtype=np.float64)
     n, k = beta.shape
     zd = _z_design(kind, k, theta)
-    p = item_probs(kind, beta, theta)
-    psafe = np.maximum(p, _TINY)
     if kind == "graded":
-        a = beta[:, 0][:, None, None]
-        d = beta[:, 1:][:, :, None]
-        ps = np.zeros((n, k + 1, theta.shape[0]))
-        ps[:, 0] = 1.0
-        ps[:, 1:k] = 1.0 / (1.0 + np.exp(-(a * theta + d)))
-        w = ps * (1.0 - ps)  # zero at both ends
+        ps, qs, w, p = _graded_parts(beta, theta)  # w is zero at both ends
+        psafe = np.maximum(p, _TINY)
         # dP_c = w_c dz_c - w_{c+1} dz_{c+1}
         dp = w[:, :-1, :, None] * zd[None, :-1] - w[:, 1:, :, None] * zd[None, 1:]
         dlog = dp / psafe[..., None]
         d2 = None
         if second:
-            w2 = w * (1.0 - 2.0 * ps)
+            w2 = w * (qs - ps)
             zz = zd[:, :, :, None] * zd[:, :, None, :]
             d2p = (w2[:, :-1, :, None, None] * zz[None, :-1]
                    - w2[:, 1:, :, None, None] * zz[None, 1:])
             d2 = d2p / psafe[..., None, None] - dlog[..., :, None] * dlog[..., None, :]
         return p, dlog, d2
+    p = item_probs(kind, beta, theta)
     zbar = np.einsum("nkq,kqb->nqb", p, zd)
     dlog = zd[None] - zbar[:, None]
     d2 = None
@@ -120,11 +147,8 @@ def graded_newton(beta: Any, theta: Any, r: Any) -> tuple[Any, Any, Any]:
     beta = np.asarray(beta, dtype=np.float64)
     n, k = beta.shape
     q = theta.shape[0]
-    ps = np.zeros((n, k + 1, q))
-    ps[:, 0] = 1.0
-    ps[:, 1:k] = 1.0 / (1.0 + np.exp(-(beta[:, 0][:, None, None] * theta + beta[:, 1:, None])))
-    p = np.maximum(ps[:, :-1] - ps[:, 1:], _TINY)
-    w = ps * (1.0 - ps)  # zero at both ends
+    ps, qs, w, p = _graded_parts(beta, theta)  # w is zero at both ends
+    p = np.maximum(p, _TINY)
     u = r / p
     val = (r * np.log(p)).sum(axis=(1, 2))
     # dP (n, K, Q, K): column 0 is d/da, column m is d/dd_m
@@ -139,7 +163,7 @@ def graded_newton(beta: Any, theta: Any, r: Any) -> tuple[Any, Any, Any]:
     rd = rflat.transpose(0, 2, 1) * dlog
     h = -np.matmul(rd.transpose(0, 2, 1), dlog)  # batched (k x kq) @ (kq x k)
     # u_c d2P_c summed over c: each P*_m enters P_m (+) and P_{m-1} (-)
-    s = (w * (1.0 - 2.0 * ps))[:, 1:k] * (u[:, 1:] - u[:, :-1])  # (n, K-1, Q)
+    s = (w * (qs - ps))[:, 1:k] * (u[:, 1:] - u[:, :-1])  # (n, K-1, Q)
     st = s @ theta
     h[:, 0, 0] += s.sum(axis=1) @ (theta * theta)
     h[:, 0, 1:] += st
@@ -155,17 +179,13 @@ def item_theta_derivatives(kind: str, beta: Any, theta: Any) -> tuple[Any, Any, 
     theta = np.asarray(theta, dtype=np.float64)
     n, k = beta.shape
     a = beta[:, 0][:, None, None]
-    p = item_probs(kind, beta, theta)
     if kind == "graded":
-        d = beta[:, 1:][:, :, None]
-        ps = np.zeros((n, k + 1, theta.shape[0]))
-        ps[:, 0] = 1.0
-        ps[:, 1:k] = 1.0 / (1.0 + np.exp(-(a * theta + d)))
-        w = ps * (1.0 - ps)
-        w2 = w * (1.0 - 2.0 * ps)
+        ps, qs, w, p = _graded_parts(beta, theta)
+        w2 = w * (qs - ps)
         d1 = a * (w[:, :-1] - w[:, 1:])
         d2 = a * a * (w2[:, :-1] - w2[:, 1:])
         return p, d1, d2
+    p = item_probs(kind, beta, theta)
     cs = np.arange(k, dtype=np.float64)[None, :, None]
     mean = (p * cs).sum(axis=1, keepdims=True)
     var = (p * (cs - mean) ** 2).sum(axis=1, keepdims=True)

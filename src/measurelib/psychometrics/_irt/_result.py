@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Literal
 
 from measurelib._results import Result, to_jsonable
+from measurelib.errors import ConvergenceWarning
 from measurelib.psychometrics._reliability import _check_choice
 
 __all__ = ["IRTResult"]
@@ -499,6 +501,12 @@ class IRTResult(Result):
 
         self._need_data("itemfit")
         complete = (self.codes_ >= 0).all(axis=1)
+        if self.freq_[complete].sum() < 2:
+            raise ValueError(
+                f"IRTResult.itemfit(): S-X2 uses the rows that answered every item, and "
+                f"{int(self.freq_[complete].sum())} of {int(self.freq_.sum())} did; mirt "
+                "refuses S-X2 with missing answers too — use residuals() or m2(), which use "
+                "the answers given")
         theta, w, _ = self._grid()
         tabs = s_x2_tables(self.design_, self.beta_, theta, w, self.codes_[complete],
                            self.freq_[complete])
@@ -542,7 +550,9 @@ class IRTResult(Result):
         cross-products of item scores, mirt's default for polytomous items; C2:
         univariate categories and the cross-products), ``Xi`` their asymptotic covariance under the
         model and ``Delta_c`` the orthogonal complement of their derivatives. CFI and TLI
-        compare with the independence model (slopes zero). Complete rows only.
+        compare with the independence model (slopes zero). With missing answers, each
+        observed moment is taken over the rows that answered its items and weighted by
+        their number, as mirt's ``M2()`` does (SRMSR from pairwise correlations likewise).
         Same numbers as ``mirt::M2(x, type = "M2" | "M2*" | "C2")`` (for dichotomous
         items the three coincide with mirt's ``M2``) while the Jacobian of the moments has
         full numerical rank; ``attrs["condition"]`` gives its condition number. Above about
@@ -557,9 +567,11 @@ class IRTResult(Result):
 
         _check_choice("type", type, ("M2", "M2*", "C2"), "IRTResult.m2")
         self._need_data("m2")
-        complete = (self.codes_ >= 0).all(axis=1)
-        codes = self.codes_[complete]
-        freq = self.freq_[complete]
+        # every row, missing answers included: moments over the rows that answered their
+        # items, as mirt's M2() (complete rows only dropped answers and, with a category
+        # that no complete row chose, made the independence model singular)
+        codes = self.codes_
+        freq = self.freq_
         theta, w, _ = self._grid()
         d = self.design_
         res = m2_statistic(d, self.beta_, d.M, theta, w, codes, freq, type)
@@ -567,7 +579,8 @@ class IRTResult(Result):
         beta0 = np.zeros(d.n_beta)
         for j in range(len(d.items)):
             k = d.ncat[j]
-            cnt = np.bincount(codes[:, j], weights=freq, minlength=k)
+            ok = codes[:, j] >= 0
+            cnt = np.bincount(codes[ok, j], weights=freq[ok], minlength=k)
             p = cnt / cnt.sum()
             s = d.start[j]
             if d.kinds[j] == "graded":
@@ -577,10 +590,16 @@ class IRTResult(Result):
                 beta0[s + 1: s + k] = np.log(np.maximum(p[1:], 1e-12) / max(p[0], 1e-12))
         eye = np.eye(d.n_beta)
         free0 = np.array([i for i in range(d.n_beta) if i not in d.start])
-        null = m2_statistic(d, beta0, eye, theta, w, codes, freq, type, free=free0)
         stat, df, n = res["stat"], res["df"], res["n"]
-        s0, df0 = null["stat"], null["df"]
-        rmsea = math.sqrt(max(stat - df, 0) / (df * (n - 1))) if df > 0 else float("nan")
+        try:
+            null = m2_statistic(d, beta0, eye, theta, w, codes, freq, type, free=free0)
+            s0, df0 = null["stat"], null["df"]
+        except ValueError as exc:
+            warnings.warn(f"IRTResult.m2(): no CFI or TLI: the independence model's statistic "
+                          f"could not be computed ({exc})", ConvergenceWarning, stacklevel=2)
+            s0, df0 = float("nan"), 0.0
+        rmsea = (math.sqrt(max(stat - df, 0) / (df * (n - 1))) if df > 0 and n > 1
+                 else float("nan"))
         # mirt's cfi(): 1 - (M2 - df) / (M2_0 - df_0), clamped to [0, 1]
         cfi = (min(max(1 - (stat - df) / (s0 - df0), 0.0), 1.0)
                if df0 > 0 and s0 != df0 else float("nan"))
@@ -616,11 +635,14 @@ class IRTResult(Result):
         np.fill_diagonal(cov, var)
         sd = np.sqrt(var)
         r_model = cov / np.outer(sd, sd)
-        x = codes.astype(np.float64)
-        n = freq.sum()
-        m = (freq @ x) / n
-        xc = x - m
-        c_obs = (xc * freq[:, None]).T @ xc / n
+        # mirt's observed correlations: cov2cor(cross / cN - outer(means)), the cross
+        # products over the rows that answered both items and the means over each item's
+        # answers (the usual covariance for complete data)
+        ok = (codes >= 0).astype(np.float64)
+        x = np.where(codes >= 0, codes, 0).astype(np.float64)
+        fx = x * freq[:, None]
+        m = (freq @ x) / (freq @ ok)
+        c_obs = (fx.T @ x) / ((ok * freq[:, None]).T @ ok) - np.outer(m, m)
         so = np.sqrt(np.diag(c_obs))
         r_obs = c_obs / np.outer(so, so)
         iu = np.triu_indices(len(d.items), 1)

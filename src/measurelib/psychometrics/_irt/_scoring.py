@@ -40,9 +40,10 @@ def eap(design: Design, beta: Any, onehot: Any, theta: Any, logw: Any,
     return mean, sd
 
 
-def _pattern_derivs(design: Design, beta: Any, onehot: Any, th: Any) -> tuple[Any, Any, Any, Any]:
-    """Per pattern at its own theta: dlogL, d2logL, test information I and dI/dtheta
-    (answered items only).
+def _pattern_derivs(design: Design, beta: Any, onehot: Any,
+                    th: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """Per pattern at its own theta: dlogL, d2logL, test information I, dI/dtheta and
+    log L (answered items only).
     """
     n = th.shape[0]
     c = design.n_beta
@@ -74,7 +75,8 @@ def _pattern_derivs(design: Design, beta: Any, onehot: Any, th: Any) -> tuple[An
     info = (answered * d1 * r1).sum(axis=0)
     # dI/dtheta = sum (2 P' P'' / P - P'^3 / P^2)
     dinfo = (answered * (2 * r1 * d2 - r1 * r1 * d1)).sum(axis=0)
-    return g, h, info, dinfo
+    logl = (x * np.log(ps)).sum(axis=0)
+    return g, h, info, dinfo, logl
 
 
 def newton_scores(design: Design, beta: Any, onehot: Any, method: str, start: Any,
@@ -82,35 +84,48 @@ def newton_scores(design: Design, beta: Any, onehot: Any, method: str, start: An
                   tol: float = 1e-10) -> tuple[Any, Any, Any]:
     """ML, MAP (N(0,1) prior) or WLE (Warm, 1989: maximise log L + log sqrt(I)).
 
-    Returns theta, se and a convergence flag per pattern.
+    Newton's method from ``start`` with steps of at most 1 that are halved until the
+    criterion does not decrease (a plain Newton step can cycle around the maximum when a
+    steep item makes the curvature change quickly, and stopped after ``max_iter`` steps
+    away from it). Returns theta, se and a convergence flag per pattern.
     """
     th = np.clip(np.asarray(start, dtype=np.float64).copy(), -max_theta, max_theta)
     done = np.zeros(th.shape[0], dtype=bool)
 
-    def grad_hess(t: Any) -> tuple[Any, Any]:
-        g, h, info, dinfo = _pattern_derivs(design, beta, onehot, t)
+    def criterion(t: Any) -> tuple[Any, Any, Any]:
+        """The criterion, its gradient and its curvature at t."""
+        g, h, info, dinfo, logl = _pattern_derivs(design, beta, onehot, t)
         if method == "MAP":
-            return g - t, h - 1.0
+            return logl - 0.5 * t * t, g - t, h - 1.0
         if method == "ML":
-            return g, h
+            return logl, g, h
+        with np.errstate(divide="ignore"):
+            val = logl + 0.5 * np.log(info)
         gw = g + dinfo / (2 * np.maximum(info, 1e-300))
         eps = 1e-5
-        gp, _, ip, dip = _pattern_derivs(design, beta, onehot, t + eps)
-        gm, _, im, dim_ = _pattern_derivs(design, beta, onehot, t - eps)
+        gp, _, ip, dip, _ = _pattern_derivs(design, beta, onehot, t + eps)
+        gm, _, im, dim_, _ = _pattern_derivs(design, beta, onehot, t - eps)
         hw = ((gp + dip / (2 * np.maximum(ip, 1e-300)))
               - (gm + dim_ / (2 * np.maximum(im, 1e-300)))) / (2 * eps)
-        return gw, hw
+        return val, gw, hw
 
+    val, g, h = criterion(th)
     for _ in range(max_iter):
-        g, h = grad_hess(th)
         hh = np.where(h < -1e-8, h, -np.maximum(np.abs(h), 1e-2))
         step = np.clip(-g / hh, -1.0, 1.0)
         step[done] = 0.0
-        th = np.clip(th + step, -max_theta, max_theta)
+        # halve the steps that decrease the criterion (at most 40 times)
+        for _h in range(40):
+            cand = np.clip(th + step, -max_theta, max_theta)
+            cval, cg, ch = criterion(cand)
+            worse = ~done & ~(cval >= val - 1e-12 * np.maximum(1.0, np.abs(val)))
+            if not worse.any():
+                break
+            step[worse] *= 0.5
+        th, val, g, h = cand, cval, cg, ch
         done |= np.abs(step) < tol
         if done.all():
             break
-    g, h = grad_hess(th)
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.where(h < 0, np.sqrt(-1.0 / h), np.nan)
     return th, se, done
