@@ -138,6 +138,13 @@ mixed <- bfi[, 1:6]
 mixed$A1[mixed$A1 == 6] <- 5
 p <- suppressWarnings(polychoric(mixed))
 polys[["bfi_unequal"]] <- list(rho = p$rho, tau = p$tau, n = p$n.obs)
+# A 2x2 table with an empty corner cell: the likelihood rises towards -1 but is flat to the
+# last bit long before it, and optimize() stops where the last bits of polyF's sum (R sums
+# in long double) send it.
+flat <- data.frame(x = c(rep(1, 182), rep(1, 9), rep(2, 9)),
+                   y = c(rep(1, 182), rep(2, 9), rep(1, 9)))
+p <- suppressWarnings(polychoric(flat, smooth = FALSE))
+polys[["flat_2x2"]] <- list(rho = p$rho, tau = p$tau, n = p$n.obs)
 out$polychoric <- polys
 
 # factor analysis of polychoric correlations
@@ -163,6 +170,53 @@ oms$ability_4_poly <- omega_record(o, 4)
 o <- suppressMessages(suppressWarnings(omega(epi, nfactors = 3, plot = FALSE)))
 oms$epi_3 <- omega_record(o, 3)
 out$omega <- oms
+
+# Fresh seeded data with uniquenesses at the optimiser's bound (Heywood cases), weak and
+# binary items, and fewer respondents than items: where a uniqueness sits at the bound,
+# optim's L-BFGS-B stops at another point of its tolerance than scipy's.  The data are
+# generated here and stored with the results.
+make_fresh <- function(seed, n, L, phi = NULL, binary = FALSE) {
+  set.seed(seed)
+  L <- as.matrix(L); p <- nrow(L); k <- ncol(L)
+  if (is.null(phi)) phi <- diag(k)
+  f <- matrix(rnorm(n * k), n, k) %*% chol(phi)
+  h2 <- pmin(rowSums((L %*% phi) * L), 0.995)
+  x <- f %*% t(L) + matrix(rnorm(n * p), n, p) %*% diag(sqrt(1 - h2))
+  x <- if (binary) (x > 0.3) * 1 else round(x * 10 + 50, 1)
+  colnames(x) <- paste0("V", 1:p)
+  x
+}
+fresh_specs <- list(
+  heywood_1f = list(x = make_fresh(11, 200, c(.99, .3, .25, .35)), nf = 1),
+  heywood_2f = list(x = make_fresh(12, 60, cbind(c(.95, .5, .4, 0, 0, .1), c(0, 0, .1, .6, .5, .45)),
+                                   phi = matrix(c(1, .3, .3, 1), 2)), nf = 2),
+  weak_3f = list(x = make_fresh(13, 100, cbind(c(.4, .35, .3, rep(0, 9)),
+                                               c(0, 0, 0, .4, .35, .3, .3, rep(0, 5)),
+                                               c(rep(0, 7), .45, .4, .35, .3, .3))), nf = 3),
+  binary_2f = list(x = make_fresh(14, 100, cbind(c(.8, .7, .6, 0, 0, 0, .1, 0),
+                                                 c(0, 0, 0, .7, .6, .5, .5, .9)), binary = TRUE), nf = 2),
+  small_n = list(x = make_fresh(15, 10, cbind(c(.8, .7, .6, .5, .5, .4, rep(0, 6)),
+                                              c(rep(0, 6), .8, .7, .6, .5, .5, .4))), nf = 2)
+)
+fresh <- list()
+for (nm in names(fresh_specs)) {
+  cat("fresh", nm, "\n")
+  x <- as.data.frame(fresh_specs[[nm]]$x); nf <- fresh_specs[[nm]]$nf
+  rec <- list(nf = nf, data = fresh_specs[[nm]]$x)
+  fits <- list()
+  for (fm in c("minres", "ml")) for (rot in c("none", "oblimin")) {
+    f <- tryCatch(suppressWarnings(fa(x, nfactors = nf, fm = fm, rotate = rot)),
+                  error = function(e) conditionMessage(e))
+    fits[[paste(fm, rot, sep = "_")]] <- if (is.character(f)) list(error = f) else fa_record(f)
+  }
+  rec$fa <- fits
+  if (ncol(x) >= 6) {
+    o <- suppressMessages(suppressWarnings(omega(x, nfactors = 3, plot = FALSE)))
+    rec$omega <- omega_record(o, 3)
+  }
+  fresh[[nm]] <- rec
+}
+out$fresh <- fresh
 
 writeLines(to_json(out), "tests/reference/psych_factors.json")
 cat("wrote tests/reference/psych_factors.json\n")

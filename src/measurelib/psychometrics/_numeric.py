@@ -3,6 +3,8 @@
 * :func:`brent_fmin` — R's ``optimize()`` (Brent's ``fmin`` as in R's
   ``src/library/stats/src/optimize.c``), vectorised so that many independent
   one-dimensional problems advance in lock step with exactly the iterates R makes.
+* :func:`r_uniroot` — R's ``uniroot()``: Brent's zero finder (Brent 1973, ch. 4) in the
+  form of netlib's public-domain C ``zeroin``, with ``uniroot``'s defaults.
 * :func:`bvn_rect` — bivariate normal rectangle probabilities with Genz's ``BVNU``
   (Drezner–Wesolowsky with Gauss–Legendre quadrature, ~1e-15 accuracy), the routine
   that ``mnormt::sadmvn`` calls (through ``biv.nt.prob``) for two dimensions.
@@ -36,6 +38,87 @@ DBL_MAX = float(np.finfo(np.float64).max)
 R_OPTIMIZE_TOL = DBL_EPSILON**0.25
 
 _TWOPI = 2.0 * math.pi
+
+
+def r_uniroot(f: Callable[[float], float], lower: float, upper: float,
+              tol: float = R_OPTIMIZE_TOL, maxiter: int = 1000) -> float:
+    """A zero of ``f`` in ``[lower, upper]`` by Brent's method, as R's ``uniroot()`` finds it.
+
+    The algorithm is Brent's (R. P. Brent, *Algorithms for Minimization without
+    Derivatives*, Prentice-Hall 1973, ch. 4, procedure ``zero``), in the form of the
+    public-domain netlib C ``zeroin`` (netlib ``c/brent.shar``): keep a bracket ``[b, c]``
+    with ``f(b)`` and ``f(c)`` of opposite signs and ``b`` the better end; each step is the
+    secant (two distinct points) or inverse quadratic interpolation (three) through the last
+    points, accepted only if it falls well inside the bracket and is less than half of the
+    previous step, and otherwise bisection; no step is shorter than the actual tolerance
+    ``2 eps |b| + tol / 2``.  R's ``uniroot`` uses this form with the documented defaults
+    ``tol = .Machine$double.eps^0.25`` and ``maxiter = 1000``, and returns an end point at
+    which ``f`` is exactly zero.  That tolerance is loose (~1e-4), so the root agrees with
+    R's to rounding only because the steps are the same ones.
+
+    Returns NaN where ``uniroot`` stops with an error: ``f`` not finite at an end point,
+    or of the same sign at both.
+    """
+    f_lo, f_hi = f(lower), f(upper)
+    if not (math.isfinite(f_lo) and math.isfinite(f_hi)) or f_lo * f_hi > 0:
+        return float("nan")
+    if f_lo == 0.0:
+        return lower
+    if f_hi == 0.0:
+        return upper
+    # b: current estimate; a: the previous one; c: the end of the bracket opposite to b
+    a, fa, b, fb = lower, f_lo, upper, f_hi
+    c, fc = a, fa
+    for _ in range(maxiter + 1):
+        step_before = b - a
+        if abs(fc) < abs(fb):  # b must be the end with the smaller residual
+            a, fa = b, fb
+            b, fb = c, fc
+            c, fc = a, fa
+        tol_b = 2 * DBL_EPSILON * abs(b) + tol / 2
+        half = (c - b) / 2
+        if abs(half) <= tol_b or fb == 0.0:
+            return b
+        step = half  # bisection unless interpolation is acceptable
+        if abs(step_before) >= tol_b and abs(fa) > abs(fb):
+            step = _interpolation_step(a, fa, b, fb, c, fc, step_before, tol_b, half)
+        if abs(step) < tol_b:
+            step = tol_b if step > 0 else -tol_b
+        a, fa = b, fb
+        b += step
+        fb = f(b)
+        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
+            c, fc = a, fa
+    return b
+
+
+def _interpolation_step(a: float, fa: float, b: float, fb: float, c: float, fc: float,
+                        step_before: float, tol_b: float, half: float) -> float:
+    """Brent's interpolation step from ``b``, or ``half`` (bisection) if it is rejected.
+
+    Secant when ``a == c``, otherwise inverse quadratic interpolation through ``(a, fa)``,
+    ``(b, fb)``, ``(c, fc)``; the step ``p / q`` is kept with ``p >= 0`` and is accepted
+    only if ``2p < 3 (c - b) q - |tol q|`` (it lands well inside the bracket) and
+    ``p < |step_before q / 2|`` (it is less than half the previous step).
+    """
+    cb = c - b
+    if a == c:
+        s = fb / fa
+        p = cb * s
+        q = 1.0 - s
+    else:
+        qa = fa / fc
+        r = fb / fc
+        s = fb / fa
+        p = s * (cb * qa * (qa - r) - (b - a) * (r - 1.0))
+        q = (qa - 1.0) * (r - 1.0) * (s - 1.0)
+    if p > 0:
+        q = -q
+    else:
+        p = -p
+    if p < (0.75 * cb * q - abs(tol_b * q) / 2) and p < abs(step_before * q / 2):
+        return p / q
+    return half
 
 
 def brent_fmin(

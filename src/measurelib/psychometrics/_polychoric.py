@@ -135,7 +135,14 @@ def _bvn_cells(rho: Any, rc: Any, cc: Any) -> Any:
 
 
 def _poly_objective(rho: Any, rc: Any, cc: Any, tab: Any) -> Any:
-    """``psych:::polyF``: minus the log-likelihood of the (proportion) table."""
+    """``psych:::polyF``: minus the log-likelihood of the (proportion) table.
+
+    ``-sum(tab * lP, na.rm = TRUE)`` is summed as R's ``sum`` does: in column-major order,
+    one term after another, in extended precision (``long double``), rounded once.  Near
+    ``rho = ±1`` (a table with an empty corner cell) the likelihood is flat to the last bit,
+    and ``optimize`` then follows those last bits: a sum in another order or precision
+    ends elsewhere on the flat stretch (up to 0.06 away on fresh data).
+    """
     import numpy as np
 
     P = _bvn_cells(rho, rc, cc)
@@ -143,7 +150,9 @@ def _poly_objective(rho: Any, rc: Any, cc: Any, tab: Any) -> Any:
         lP = np.log(np.where(P > 0, P, np.nan))
         lP = np.where(np.isfinite(lP), lP, np.nan)
         terms = tab * lP
-    return -np.nansum(terms, axis=(1, 2))
+    flat = np.swapaxes(terms, 1, 2).reshape(terms.shape[0], -1)
+    flat = np.where(np.isnan(flat), 0.0, flat).astype(np.longdouble)
+    return -np.cumsum(flat, axis=1)[:, -1].astype(np.float64)
 
 
 def _fit_pairs(tabs: Any, rcs: Any, ccs: Any) -> tuple[Any, Any]:
@@ -156,6 +165,30 @@ def _fit_pairs(tabs: Any, rcs: Any, ccs: Any) -> tuple[Any, Any]:
         return _poly_objective(x, rcs[idx], ccs[idx], tabs[idx])
 
     return brent_fmin(f, tabs.shape[0], -1.0, 1.0) if tabs.shape[0] else (np.zeros(0), np.zeros(0))
+
+
+def _at_boundary(tabs: Any, rcs: Any, ccs: Any, est: Any) -> Any:
+    """Pairs whose likelihood is flat between the estimate and ±1 (the MLE is ±1).
+
+    With an empty cell in a corner of the table the likelihood increases towards
+    ``rho = ±1`` but flattens to the last bit well before it; R's ``optimize`` stops
+    somewhere on that stretch, depending on the last bits of the probabilities.
+    """
+    import numpy as np
+
+    cand = np.nonzero(np.abs(est) > 0.8)[0]
+    out = np.zeros(est.shape, dtype=bool)
+    if cand.size == 0:
+        return out
+    edge = np.sign(est[cand]) * (1.0 - 1e-6)
+    f_est = _poly_objective(est[cand], rcs[cand], ccs[cand], tabs[cand])
+    f_edge = _poly_objective(edge, rcs[cand], ccs[cand], tabs[cand])
+    # psych drops cells of probability 0 from the likelihood; near ±1 that would make the
+    # edge look better for the wrong reason, so every observed cell must keep a probability
+    p_edge = _bvn_cells(edge, rcs[cand], ccs[cand])
+    observed_ok = np.all((tabs[cand] == 0) | (p_edge > 0), axis=(1, 2))
+    out[cand] = observed_ok & (f_edge <= f_est + 1e-9 * np.maximum(1.0, np.abs(f_est)))
+    return out
 
 
 def _check_data(data: Any, max_categories: int) -> tuple[Any, list[str]]:
@@ -266,7 +299,12 @@ def polychoric(
     * the optimiser is R's ``optimize()`` on ``[-1, 1]`` with its default tolerance
       ``.Machine$double.eps^0.25``: Brent's method is replicated step for step, so the
       estimates agree with R's to ~1e-12 rather than only to the tolerance;
-    * bivariate normal probabilities use Genz's ``BVNU`` (as ``mnormt::sadmvn`` does);
+    * bivariate normal probabilities use Genz's ``BVNU`` (as ``mnormt::sadmvn`` does), and
+      the log-likelihood is summed as R's ``sum()`` does (extended precision), so that
+      ``optimize()``'s path is R's where the likelihood is flat to the last bit;
+    * a pair whose likelihood keeps rising to ±1 (an empty cell in a corner of its table)
+      has no finite maximum: it is named in a warning (its value is where the optimiser
+      stopped, in R too);
     * a matrix that is not positive definite is smoothed with ``psych::cor.smooth``.
 
     Parameters
@@ -291,6 +329,11 @@ def polychoric(
     ------
     DataError
         Non-integer codes, constant items, fewer than two items, or too many categories.
+
+    Warns
+    -----
+    MeasurelibWarning
+        The matrix was smoothed, or some correlations are not determined by the data.
 
     Notes
     -----
@@ -380,6 +423,19 @@ def polychoric(
         cc = taut[jl[idx], : gmax - 1]
         est, _ = _fit_pairs(tabsn[idx], rc, cc)
         rho[idx] = est
+        flat = idx[_at_boundary(tabsn[idx], rc, cc, est)]
+        if flat.size:
+            pairs = ", ".join(f"{names[il[k]]!r}-{names[jl[k]]!r}" for k in flat[:5])
+            more = f" and {flat.size - 5} more" if flat.size > 5 else ""
+            msg = (
+                f"{flat.size} polychoric correlation(s) are not determined by the data "
+                f"({pairs}{more}): the likelihood keeps rising to ±1 (an empty cell in a "
+                "corner of the table), so the value is where the optimiser stopped on a flat "
+                "stretch (R's too, which can differ in the 2nd decimal). Merge sparse "
+                "categories or read these correlations as 'near ±1'."
+            )
+            msgs.append(msg)
+            warnings.warn(msg, MeasurelibWarning, stacklevel=2)
     else:
         groups: dict[tuple[int, int], list[tuple[int, Any, Any, Any]]] = {}
         for k in range(npair):

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from measurelib.errors import DataError, Diagnostic
 from measurelib.psychometrics._numeric import (
     DBL_EPSILON,
     FloatArray,
@@ -173,8 +174,16 @@ def _fa_fn(psi: FloatArray, S: FloatArray, nf: int) -> float:
     sc = 1.0 / np.sqrt(psi)
     Sstar = S * sc[:, None] * sc[None, :]
     e = np.linalg.eigvalsh(Sstar)[::-1][nf:]
-    val = np.sum(np.log(e) - e) - nf + S.shape[0]
+    val = r_sum(np.log(e) - e) - nf + S.shape[0]
     return float(-val)
+
+
+def r_sum(x: FloatArray) -> float:
+    """R's ``sum()``: the terms added one after another in extended precision, rounded once.
+
+    psych's objectives are R sums; on flat stretches the optimiser follows their last bits.
+    """
+    return float(np.cumsum(x, dtype=np.longdouble)[-1]) if x.size else 0.0
 
 
 def _fa_gr(psi: FloatArray, S: FloatArray, nf: int) -> FloatArray:
@@ -187,17 +196,31 @@ def _fa_gr(psi: FloatArray, S: FloatArray, nf: int) -> FloatArray:
     return np.asarray(np.diag(g) / psi**2, dtype=np.float64)
 
 
+class _NonFiniteObjective(ArithmeticError):
+    """The objective was not finite at a point the optimiser asked for."""
+
+
 def _lbfgsb(
     fn: Any, gr: Any, start: FloatArray, upper: float, args: tuple[Any, ...]
 ) -> tuple[FloatArray, bool, int]:
     """R's ``optim(start, fn, gr, method = "L-BFGS-B", lower = 0.005, upper = upper,
-    control = list(parscale = rep(0.01, p)))``.
+    control = list(parscale = rep(0.01, p)))``, with scipy's L-BFGS-B (version 3.0).
+
+    Raises :class:`_NonFiniteObjective` where R stops with "L-BFGS-B needs finite values
+    of 'fn'" (an objective that is not finite at a point asked for).
     """
     from scipy.optimize import minimize
 
     ps = 0.01
+
+    def f(z: FloatArray) -> float:
+        val = float(fn(z * ps, *args))
+        if not math.isfinite(val):
+            raise _NonFiniteObjective
+        return val
+
     res = minimize(
-        lambda z: fn(z * ps, *args),
+        f,
         start / ps,
         jac=lambda z: gr(z * ps, *args) * ps,
         method="L-BFGS-B",
@@ -218,6 +241,22 @@ def _lbfgsb(
 
 
 # ------------------------------------------------------------------ extraction
+def _ml_undefined(r: FloatArray) -> DataError:
+    """R stops here with "L-BFGS-B needs finite values of 'fn'"; say why and what to do."""
+    low = float(np.linalg.eigvalsh(r)[0])
+    return DataError(
+        Diagnostic(
+            "singular-correlation",
+            "the maximum-likelihood fit is not defined: the correlation matrix is not "
+            f"positive definite (smallest eigenvalue {low:.3g}), so its log-determinant is "
+            "not finite (R's psych::fa stops with \"L-BFGS-B needs finite values of 'fn'\")",
+            "Use method='minres' or 'pa', which do not need the inverse; or remove redundant "
+            "items and collect more respondents than items.",
+        ),
+        title="maximum-likelihood factor analysis cannot be fitted",
+    )
+
+
 def extract(
     r: FloatArray, nf: int, fm: str, *, min_err: float = 0.001, max_iter: int = 50
 ) -> tuple[FloatArray, FloatArray, FloatArray | None, bool, int, list[str]]:
@@ -273,7 +312,10 @@ def extract(
         load = vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
     elif fm == "ml":
         start = np.full(nf, 0.5) if np.sum(s_smc) == nf and nf > 1 else np.diag(r) - s_smc
-        psi, conv, nit = _lbfgsb(_fa_fn, _fa_gr, start, upper, (r, nf))
+        try:
+            psi, conv, nit = _lbfgsb(_fa_fn, _fa_gr, start, upper, (r, nf))
+        except _NonFiniteObjective:
+            raise _ml_undefined(r) from None
         sc = 1.0 / np.sqrt(psi)
         Sstar = r * sc[:, None] * sc[None, :]
         vals, vecs = eigen_desc(Sstar)
@@ -365,17 +407,23 @@ def fit_fa(
 
 # ------------------------------------------------------------------ fit statistics
 def _rmsea_bound(chisq: float, df: float, n_obs: float, target: float) -> float:
-    from scipy.optimize import brentq
+    """The RMSEA bound as psych finds it, with R's ``uniroot``.
+
+    psych: ``uniroot(function(x) pchisq(chisq, df, ncp = x) - target, c(0, max))``.
+    R's ``uniroot`` stops at its default tolerance (~1e-4 on the non-centrality scale);
+    its steps are followed (:func:`r_uniroot`), so the bound is R's, not a more precise
+    root.  NaN where R's ``uniroot`` stops with an error.
+    """
     from scipy.special import chndtr  # scipy.stats.ncx2.cdf's values, without scipy.stats
+
+    from measurelib.psychometrics._numeric import r_uniroot
 
     hi = max(n_obs, chisq) + 2 * n_obs
 
     def g(x: float) -> float:
         return float(chndtr(chisq, df, x) if x > 0 else _chi2_cdf(chisq, df)) - target
 
-    if g(0.0) * g(hi) > 0:
-        return float("nan")
-    root = brentq(g, 0.0, hi, xtol=1e-12, rtol=1e-14)
+    root = r_uniroot(g, 0.0, hi)
     return math.sqrt(root / (n_obs - 1) / df)
 
 
@@ -495,6 +543,8 @@ def factor_stats(
             upper = 0.0
             if _chi2_cdf(chisq, dof) > tail:
                 upper = _rmsea_bound(chisq, dof, nn, tail)
+                if math.isnan(upper) and rmsea <= 0:  # psych: a failed search with RMSEA 0
+                    upper = 0.0
             lower = 0.0
             if _chi2_cdf(chisq, dof) > 1 - tail:
                 lower = _rmsea_bound(chisq, dof, nn, 1 - tail)

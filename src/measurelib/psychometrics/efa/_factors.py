@@ -15,6 +15,7 @@ from measurelib.errors import (
     Diagnostic,
     HeywoodWarning,
     Location,
+    MeasurelibWarning,
     SmallSampleWarning,
     register,
 )
@@ -928,6 +929,35 @@ def _prepare(
     return r, npo, names, int(arr.shape[0]), arr, msgs, False
 
 
+def _warn_singular(r: Any, names: list[str], n: int | None, caller: str, msgs: list[str]) -> None:
+    """Warn that the likelihood statistics of a singular correlation matrix mean nothing.
+
+    psych computes them from ``log(det(.))`` of the matrix (smoothed by ``cor.smooth`` when
+    an eigenvalue falls below machine epsilon), so for a singular matrix they are set by
+    rounding: R's own values change with the platform's eigen solver.
+    """
+    import numpy as np
+
+    vals, vecs = np.linalg.eigh(r)
+    if vals[0] >= 1e-10 * max(float(vals[-1]), 1.0):
+        return
+    v = vecs[:, 0]
+    involved = [names[i] for i in np.argsort(-np.abs(v)) if abs(v[i]) > 0.1][:6]
+    why = (
+        f"only {n} respondents for {len(names)} items"
+        if n is not None and n <= len(names)
+        else f"a dependency among {', '.join(repr(x) for x in involved)}"
+    )
+    m = (
+        f"the correlation matrix is singular ({why}): the likelihood statistics (objective, "
+        "chi2, p, TLI, RMSEA, BIC, null chi2) rest on its determinant, which rounding sets; "
+        "do not interpret them (the loadings and residual statistics are unaffected). "
+        "Remove a redundant item or collect more responses."
+    )
+    msgs.append(m)
+    warnings.warn(f"{caller}(): {m}", MeasurelibWarning, stacklevel=4)
+
+
 def _fa_from_r(
     r: Any,
     npo: Any,
@@ -956,6 +986,7 @@ def _fa_from_r(
     with np.errstate(all="ignore"), single_thread():
         f = fit_fa(r, n_factors, method, rotation, n_obs=n, np_obs=npo)
     msgs = list(msgs) + f.messages
+    _warn_singular(r, names, n, caller, msgs)
     converged = f.converged and f.rotation_converged
     if not converged:
         for m in f.messages:
@@ -1095,12 +1126,20 @@ def fa(
     -------
     FactorAnalysisResult
 
+    Raises
+    ------
+    DataError
+        ``method="ml"`` on a correlation matrix that is not positive definite (R stops
+        with "L-BFGS-B needs finite values of 'fn'").
+
     Warns
     -----
     ConvergenceWarning
         The extraction or the rotation did not converge.
     HeywoodWarning
         A communality exceeds 1, or a uniqueness sits at its lower bound.
+    MeasurelibWarning
+        The correlation matrix is singular: the likelihood statistics mean nothing.
 
     Notes
     -----
