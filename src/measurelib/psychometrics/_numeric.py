@@ -1,7 +1,8 @@
 """Numerical kernels shared by the factor-analysis modules.
 
-* :func:`brent_fmin` — R's ``optimize()`` (Brent's ``fmin`` as in R's
-  ``src/library/stats/src/optimize.c``), vectorised so that many independent
+* :func:`brent_fmin` — R's ``optimize()``: Brent's minimiser (Brent 1973, *Algorithms for
+  Minimization without Derivatives*, ch. 5; the public-domain netlib ``fmin`` of Forsythe,
+  Malcolm & Moler 1977, which R's ``optimize()`` uses), vectorised so that many independent
   one-dimensional problems advance in lock step with exactly the iterates R makes.
 * :func:`r_uniroot` — R's ``uniroot()``: Brent's zero finder (Brent 1973, ch. 4) in the
   form of netlib's public-domain C ``zeroin``, with ``uniroot``'s defaults.
