@@ -159,13 +159,17 @@ class CFAResult(Result):
 
 
 def _verdicts(f: Mapping[str, float], key: str) -> list[str]:
-    out = []
+    """Hu & Bentler's guidelines; an index that is not available (NaN) gets no verdict."""
+    def verdict(name: str, value: float, ok: bool, bad: str, cut: str) -> str:
+        if math.isnan(value):
+            return f"{name} not available"
+        return f"{name} {'meets' if ok else bad} {cut}"
+
     cfi, tli, rmsea, srmr = f["cfi" + key], f["tli" + key], f["rmsea" + key], f["srmr"]
-    out.append(f"CFI {'meets' if cfi >= 0.95 else 'below'} .95")
-    out.append(f"TLI {'meets' if tli >= 0.95 else 'below'} .95")
-    out.append(f"RMSEA {'meets' if rmsea <= 0.06 else 'above'} .06")
-    out.append(f"SRMR {'meets' if srmr <= 0.08 else 'above'} .08 (Hu & Bentler 1999)")
-    return out
+    return [verdict("CFI", cfi, cfi >= 0.95, "below", ".95"),
+            verdict("TLI", tli, tli >= 0.95, "below", ".95"),
+            verdict("RMSEA", rmsea, rmsea <= 0.06, "above", ".06"),
+            verdict("SRMR", srmr, srmr <= 0.08, "above", ".08") + " (Hu & Bentler 1999)"]
 
 
 class InvarianceResult(Result):
@@ -278,6 +282,20 @@ def _spec_to_dict(spec: ModelSpec) -> dict[str, list[str]]:
     return {f: [t.name for t in terms] for f, terms in spec.factors.items()}
 
 
+def _user_covariances(spec: ModelSpec, lv: list[str], ov: list[str]) -> dict[tuple[str, str], Any]:
+    """The model's `~~` terms keyed (lhs, rhs) as lavaan names them.
+
+    lavaan (``lav_partable_covariance_reorder``) puts the variable that comes first
+    (factors, then items, each in model order) on the left: `y6 ~~ y1` is `y1 ~~ y6`.
+    """
+    order = {n: i for i, n in enumerate([*lv, *ov])}
+    out: dict[tuple[str, str], Any] = {}
+    for lhs, term in spec.covariances:
+        a, b = (lhs, term.name) if order[lhs] <= order[term.name] else (term.name, lhs)
+        out[(a, b)] = term
+    return out
+
+
 def _build_model(  # noqa: C901 - lavaan's model-syntax rules (fixed, free, equal, std.lv, groups)
     spec: ModelSpec,
     ov: list[str],
@@ -316,9 +334,7 @@ def _build_model(  # noqa: C901 - lavaan's model-syntax rules (fixed, free, equa
                     first_free[key] = idx
         rows.append(ParRow(lhs, op, rhs, g, mat, i, j, idx, value))
 
-    user_cov = {}
-    for lhs, term in spec.covariances:
-        user_cov[(lhs, term.name)] = term
+    user_cov = _user_covariances(spec, lv, ov)
     th_item: list[int] = []
     for k, n in enumerate(nthresholds):
         th_item.extend([k] * n)
@@ -629,6 +645,9 @@ def _rmsea_block(x2: float, df: float, n: int, g: int, c_hat: float = 1.0) -> di
     from scipy.special import chdtr, chndtr
 
     out: dict[str, float] = {}
+    if not (math.isfinite(x2) and math.isfinite(df)):  # lavaan: NA in, NA out
+        return dict.fromkeys(("rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
+                              "rmsea_notclose_pvalue"), math.nan)
     if df > 0:
         out["rmsea"] = math.sqrt(max((x2 / n) / df - c_hat / n, 0.0)) * math.sqrt(g)
     else:
@@ -669,6 +688,8 @@ def _rmsea_block(x2: float, df: float, n: int, g: int, c_hat: float = 1.0) -> di
 
 
 def _cfi(x2: float, df: float, x2b: float, dfb: float, c: float = 1.0, cb: float = 1.0) -> float:
+    if any(math.isnan(v) for v in (x2, df, x2b, dfb, c, cb)):  # lavaan: anyNA -> NA
+        return math.nan
     if df > 0 and c != 1.0 and cb != 1.0:
         t1 = max(x2 - c * df, 0.0)
         t2 = max(x2 - c * df, x2b - cb * dfb, 0.0)
@@ -681,6 +702,8 @@ def _cfi(x2: float, df: float, x2b: float, dfb: float, c: float = 1.0, cb: float
 
 
 def _tli(x2: float, df: float, x2b: float, dfb: float, c: float = 1.0, cb: float = 1.0) -> float:
+    if any(math.isnan(v) for v in (x2, df, x2b, dfb, c, cb)):  # lavaan: anyNA -> NA
+        return math.nan
     if df > 0 and c != 1.0 and cb != 1.0:
         t1 = (x2 - c * df) * dfb
         t2 = (x2b - cb * dfb) * df

@@ -252,7 +252,10 @@ class _Pair:
     def score_rho(self, r: float) -> float:
         p = self.probs(r)
         dp = self.dprob_drho(r)
-        return float(np.sum(self.freq * dp / p))
+        # only observed cells enter the likelihood: an empty cell whose probability
+        # underflows to 0 near |rho| = 1 must add 0, not 0/0
+        obs = self.freq > 0
+        return float(np.sum(self.freq[obs] * dp[obs] / p[obs]))
 
     def fit(self) -> float:
         """ML polychoric correlation with fixed thresholds (root of the score)."""
@@ -436,21 +439,26 @@ def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
     tr1 = float(np.trace(ug))
     tr2 = float(np.sum(ug * ug.T))
     chisq = 2.0 * ntotal * obj.value(theta)
-    a = math.sqrt(df / tr2)
-    b = df - a * tr1
+    if df > 0:
+        a = math.sqrt(df / tr2)
+        b = df - a * tr1
+        scaled, factor, c_hat = a * chisq + b, 1.0 / a, (1.0 / a) * (df - b) / df
+    else:  # lavaan (lav_test_satorra_bentler): df = 0 keeps the standard test, factor NA
+        b = factor = c_hat = math.nan
+        scaled = chisq
     out: dict[str, float] = {
-        "chisq_scaled": a * chisq + b,
+        "chisq_scaled": scaled,
         "df_scaled": df,
-        "chisq_scaling_factor": 1.0 / a,
+        "chisq_scaling_factor": factor,
         "chisq_shift_parameter": b,
         "_trace_ugamma": tr1,
         "_trace_ugamma2": tr2,
         "_scaled_shifted": 1.0,
-        "_c_hat": (1.0 / a) * (df - b) / df,
+        "_c_hat": c_hat,
     }
     from measurelib.psychometrics._numeric import chi2_sf
 
-    out["pvalue_scaled"] = float(chi2_sf(out["chisq_scaled"], df))
+    out["pvalue_scaled"] = float(chi2_sf(scaled, df)) if df > 0 else math.nan
     # baseline: thresholds free, correlations zero
     x2b = 0.0
     ub_blocks = []
@@ -493,7 +501,11 @@ def _catml_robust(model: Any, stats: list[Any], theta: np.ndarray, deltas: list[
     """
     th_rows = [r_ for r_ in model.rows if r_.op == "|" and r_.free > 0]
     th_params = {r_.free for r_ in th_rows}
-    if len(th_params) < len(th_rows):  # a threshold shared by groups
+    # lavaan (check.pd): NA when a polychoric matrix is not positive definite (an eigenvalue
+    # below sqrt(machine epsilon)), where the ML discrepancy to it is undefined
+    not_pd = any(float(np.linalg.eigvalsh(st.cov)[0]) < math.sqrt(np.finfo(float).eps)
+                 for st in stats)
+    if not_pd or len(th_params) < len(th_rows):  # or a threshold shared by groups
         nan = math.nan
         return {"_xx3": nan, "_df3": nan, "_c_hat3": nan, "_xx3_scaled": nan,
                 "_xx3_null": nan, "_c_hat3_null": nan}
@@ -528,7 +540,7 @@ def _catml_robust(model: Any, stats: list[Any], theta: np.ndarray, deltas: list[
     dropped = {r_.free for r_ in model.rows if r_.op in ("|", "~1") and r_.free > 0}
     df3 = float(len(stats) * len(ri) - (model.npar - len(dropped)))
     ks = float(np.trace(wiu.T @ v_all @ wiu @ g_all))
-    c3 = ks / df3
+    c3 = ks / df3 if df3 > 0 else math.inf  # R: the trace's rounding residue / 0
     df3_null = float(len(stats) * len(ri))
     c3_null = float(np.trace(g_all)) / df3_null
     return {"_xx3": xx3, "_df3": df3, "_c_hat3": c3, "_xx3_scaled": xx3 / c3,
