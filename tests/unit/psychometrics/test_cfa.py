@@ -111,6 +111,33 @@ def test_listwise_reports_dropped_rows(hs: pd.DataFrame) -> None:
     assert res.n_rows_dropped == 3
 
 
+
+@pytest.mark.parametrize("estimator", ["ml", "mlr"])
+def test_singular_covariance_is_a_located_data_error(hs: pd.DataFrame, estimator: str) -> None:
+    """lavaan stops ("sample covariance matrix is not positive-definite"); so does cfa(),
+    naming the items, instead of a silent fit, a math domain error or a LinAlgError."""
+    dup = hs.copy()
+    dup["x10"] = dup["x4"] + dup["x5"]  # a total score entered as an item
+    with pytest.raises(DataError) as e:
+        cfa(dup, HS_MODEL + " + x10", estimator=estimator)
+    d = e.value.errors[0]
+    assert d.code == "cfa-covariance-not-positive-definite"
+    assert "x4, x5" in d.message and "x10" in d.message and "linearly dependent" in d.message
+    const = hs.copy()
+    const["x2"] = 3.0
+    with pytest.raises(DataError, match="x2 has no variance"):
+        cfa(const, HS_MODEL, estimator=estimator)
+    with pytest.raises(DataError, match="fewer complete rows than items"):
+        cfa(hs.head(8), HS_MODEL, estimator=estimator)
+
+
+def test_singular_covariance_within_a_group_is_named(hs: pd.DataFrame) -> None:
+    data = hs.copy()
+    data.loc[data.school == "Pasteur", "x3"] = 1.0
+    with pytest.raises(DataError, match="in group 'Pasteur'"):
+        cfa(data, HS_MODEL, group="school")
+
+
 # ----------------------------------------------------------------------------- identification
 def test_single_indicator_factor_is_named(hs: pd.DataFrame) -> None:
     with pytest.raises(DefinitionError) as info:

@@ -43,6 +43,14 @@ CODE_TOO_FEW_ROWS = register(
     "After removing incomplete rows there are too few respondents to fit the model.",
     "Use missing='fiml', or collect more responses.", area="data",
 )
+CODE_NOT_PD = register(
+    "cfa-covariance-not-positive-definite", "Sample covariance matrix not positive definite",
+    "The items' sample covariance matrix (after listwise deletion, per group) is singular: "
+    "an item has no variance or is a linear combination of others, or there are fewer "
+    "complete rows than items. Maximum likelihood is undefined (lavaan stops too).",
+    "Remove the constant or redundant item (a duplicate, a total score), or use more "
+    "complete rows (missing='fiml').", area="data",
+)
 
 ESTIMATORS = ("ml", "mlr", "wlsmv")
 MISSING = ("listwise", "fiml")
@@ -563,6 +571,45 @@ def _group_stats(
             stats.append(GroupStats(n=n, cov=cov, mean=mean, patterns=patterns,
                                     rows=x if need_rows else None, label=str(lab)))
     return stats, [str(lab) for lab in labels], dropped
+
+
+def _check_positive_definite(stats: list[Any], ov: list[str]) -> None:
+    """Stop, as lavaan (``lav_samplestats_icov``), when a sample covariance matrix has no
+    Cholesky factor; name the items of its (near-)null direction.
+    """
+    import numpy as np
+
+    diags = []
+    for st in stats:
+        try:
+            np.linalg.cholesky(st.cov)
+            continue
+        except np.linalg.LinAlgError:
+            pass
+        sd = np.sqrt(np.clip(np.diag(st.cov), 0.0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = st.cov / np.outer(sd, sd)
+        flat = [ov[j] for j in np.nonzero(sd <= 0)[0]]
+        items = list(ov)
+        if st.n <= len(ov):
+            what = f"there are fewer complete rows than items ({len(ov)})"
+        elif flat:
+            what = f"{', '.join(flat)} {'has' if len(flat) == 1 else 'have'} no variance"
+        else:
+            vec = np.linalg.eigh(corr)[1][:, 0]
+            items = [ov[j] for j in np.nonzero(np.abs(vec) > 0.1)[0]]
+            what = f"{', '.join(items)} are linearly dependent"
+        grp = f" in group {st.label!r}" if st.label else ""
+        diags.append(Diagnostic(
+            CODE_NOT_PD,
+            f"the sample covariance matrix of the {st.n} complete row(s){grp} is not "
+            f"positive definite: {what}",
+            "Remove the constant or redundant item (a duplicate, a total score), or use "
+            "more complete rows (missing='fiml').",
+            Location(field=(flat or items)[0]),
+        ))
+    if diags:
+        raise DataError(diags, title="The items' covariance matrix is not positive definite")
 
 
 def _mean_cov(x: Any, mean: Any) -> tuple[Any, Any]:

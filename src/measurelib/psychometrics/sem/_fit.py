@@ -17,6 +17,7 @@ from measurelib.psychometrics.sem._cfa import (
     _build_model,
     _cfi,
     _check_identified,
+    _check_positive_definite,
     _em_h1,
     _group_stats,
     _rmsea_block,
@@ -53,6 +54,8 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
     stats, labels, dropped = _group_stats(frame, ov, missing, need_rows=estimator in ("mlr",)
                                           or categorical)
     ngroups = len(stats)
+    if not categorical and missing == "listwise":
+        _check_positive_definite(stats, ov)
     meanstructure = ngroups > 1 or missing == "fiml" or categorical
     nth: list[int] = []
     if categorical:
