@@ -41,6 +41,13 @@ def _csv(name: str) -> pd.DataFrame:
     return pd.read_csv(DATA / name)
 
 
+def _hs_miss() -> pd.DataFrame:
+    hs = _csv("holzinger_swineford_1939.csv")
+    miss = _csv("hs_x1x3_missing.csv")
+    hs["x1"], hs["x2"] = miss["x1"], miss["x2"]
+    return hs
+
+
 CASES: dict[str, Any] = {
     "hs_ml_cov_order": lambda: cfa(_csv("holzinger_swineford_1939.csv"), HS_MODEL + "\nx9 ~~ x7"),
     "hs3_ml_df0": lambda: cfa(_csv("holzinger_swineford_1939.csv"), M3),
@@ -53,12 +60,17 @@ CASES: dict[str, Any] = {
     "sim_flat": lambda: cfa(_csv("sim_one_factor_flat.csv"), M6),
     "bfi_n_dup_wlsmv": lambda: cfa(_bfi_dup(), "neuro =~ N1 + N2 + N3 + N4 + N5 + N6",
                                    estimator="wlsmv", ordered=True),
+    "hs_ml_fixed_cov": lambda: cfa(_csv("holzinger_swineford_1939.csv"),
+                                   HS_MODEL + "\nvisual ~~ 0*speed\nx1 ~~ 0*x4"),
+    "hs_mlr_fiml_fixed_cov": lambda: cfa(_hs_miss(), HS_MODEL + "\nvisual ~~ 0*speed",
+                                         missing="fiml", estimator="mlr"),
 }
 # rmsea.ci.level, rmsea.close.h0 and the like are settings, not results; CN, RMR/CRMR,
-# srmr_mplus and the scaled/robust NNFI, RFI, NFI, PNFI, IFI and RNI are not computed by
-# measurelib (docs/cfa.md)
+# srmr_mplus, the MLR scaling factors of H0 and H1 and the scaled/robust NNFI, RFI, NFI,
+# PNFI, IFI and RNI are not computed by measurelib (docs/cfa.md)
 NOT_RESULTS = {"rmsea_ci_level", "rmsea_close_h0", "rmsea_notclose_h0", "cn_05", "cn_01",
                "rmr", "rmr_nomean", "crmr", "crmr_nomean", "srmr_mplus", "srmr_mplus_nomean",
+               "scaling_factor_h1", "scaling_factor_h0",
                *(f"{i}_{v}" for i in ("nnfi", "rfi", "nfi", "pnfi", "ifi", "rni")
                  for v in ("scaled", "robust"))}
 
@@ -95,7 +107,7 @@ def test_fit_measure(name: str, key: str, rkey: str) -> None:
         # df = 0 statistics are rounding residues of order 1e-13 in both programs. With
         # MLR + FIML the baseline scaling comes from lavaan's EM estimates of the saturated
         # model (stopped at its tolerance): 2.6e-7 relative on a baseline chi-square of 98
-        rel = 1e-6 if name == "hs3_fiml_mlr_df0" else 2e-7
+        rel = 1e-6 if name in ("hs3_fiml_mlr_df0", "hs_mlr_fiml_fixed_cov") else 2e-7
         assert got == pytest.approx(expected, abs=1e-6, rel=rel), (rkey, got, expected)
 
 
@@ -123,3 +135,19 @@ def test_edge_rules_hold() -> None:
     assert flat["baseline_chisq"] < flat["df"] and flat["ifi"] == 1.0
     assert fitted("hs3_mlr_df0").fit["df"] == 0
     assert math.isnan(fitted("hs3_mlr_df0").fit["chisq_scaling_factor"])
+
+
+@pytest.mark.parametrize("name", ["hs_ml_fixed_cov", "hs_mlr_fiml_fixed_cov"])
+def test_modification_indices_include_fixed_covariances(name: str) -> None:
+    """modindices() lists the covariances the model fixes (`visual ~~ 0*speed`,
+    `x1 ~~ 0*x4`) next to the cross-loadings and residual covariances."""
+    mi = fitted(name).modification_indices.set_index(["lhs", "op", "rhs", "group"])
+    ref = REF[name]["modindices"]
+    assert len(mi) == len(ref)
+    assert ("visual", "~~", "speed", 1) in mi.index
+    for row in ref:
+        key = (row["lhs"], row["op"], row["rhs"], row["group"])
+        got = mi.loc[key]
+        assert got["mi"] == pytest.approx(row["mi"], abs=1e-3, rel=1e-4), key
+        assert got["epc"] == pytest.approx(row["epc"], abs=5e-4), key
+        assert got["sepc_all"] == pytest.approx(row["sepc.all"], abs=5e-4), key

@@ -154,6 +154,9 @@ hs_miss$x2[sample(nrow(hs), 40)] <- NA
 write.csv(hs_miss[, c("x1", "x2", "x3")], "tests/data/hs_x1x3_missing.csv", row.names = FALSE,
           na = "")
 m3 <- "visual =~ x1 + x2 + x3"
+hs_miss_all <- hs
+hs_miss_all$x1 <- hs_miss$x1
+hs_miss_all$x2 <- hs_miss$x2
 out$hs3_ml_df0 <- fit_entry(cfa(m3, data = hs), mi = FALSE)
 out$hs3_mlr_df0 <- fit_entry(cfa(m3, data = hs, estimator = "MLR"), mi = FALSE)
 out$hs3_fiml_df0 <- fit_entry(cfa(m3, data = hs_miss, missing = "ml"), mi = FALSE)
@@ -184,6 +187,12 @@ bfi_dup$N6 <- bfi_dup$N1
 out$bfi_n_dup_wlsmv <- fit_entry(cfa("neuro =~ N1 + N2 + N3 + N4 + N5 + N6", data = bfi_dup,
                                      ordered = paste0("N", 1:6), estimator = "WLSMV"),
                                  mi = FALSE)
+# fixed covariances (factor and residual): modindices() tests freeing them
+out$hs_ml_fixed_cov <- fit_entry(cfa(paste(hs_model, "visual ~~ 0*speed", "x1 ~~ 0*x4",
+                                           sep = "\n"), data = hs))
+out$hs_mlr_fiml_fixed_cov <- fit_entry(cfa(paste(hs_model, "visual ~~ 0*speed", sep = "\n"),
+                                           data = hs_miss_all, missing = "ml",
+                                           estimator = "MLR"))
 
 meta <- paste0('{"R": ', str_json(paste(R.version$major, R.version$minor, sep = ".")),
                ', "lavaan": ', str_json(as.character(packageVersion("lavaan"))), "}")

@@ -478,7 +478,7 @@ def _lean_stats(stats: list[Any]) -> list[Any]:
 
 def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list[Any],
                 ntotal: int, spec: ModelSpec, kind: str = "ml") -> Any:
-    """Score tests for fixed-to-zero cross-loadings and residual covariances (modindices).
+    """Score tests for fixed cross-loadings, residual and factor covariances (modindices).
 
     As lavaan's ``modindices()``: the expected information of the model extended by the
     fixed parameters, evaluated at the estimates (``kind`` "ml": complete data; "fiml":
@@ -502,6 +502,13 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
             if r.group == g and r.op == "=~" and r.free == 0:
                 k += 1
                 extra_rows.append(ParRow(r.lhs, "=~", r.rhs, g, "lambda", r.row, r.col, k,
+                                         r.value))
+                extra_start.append(r.value)
+        # covariances the model fixes (`f1 ~~ 0*f2`, `y1 ~~ 0*y2`): lavaan tests freeing them
+        for r in model.rows:
+            if r.group == g and r.op == "~~" and r.free == 0 and r.lhs != r.rhs:
+                k += 1
+                extra_rows.append(ParRow(r.lhs, "~~", r.rhs, g, r.mat, r.row, r.col, k,
                                          r.value))
                 extra_start.append(r.value)
         for f in model.lv:
@@ -549,8 +556,8 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
         if r.op == "=~":
             scale = mats["psi"][r.col, r.col] / sigma[r.row, r.row]
             s = e * math.sqrt(scale) if scale > 0 else math.nan
-        else:
-            prod = mats["theta"][r.row, r.row] * mats["theta"][r.col, r.col]
+        else:  # covariance: std.all divides by the two variances (theta or psi)
+            prod = mats[r.mat][r.row, r.row] * mats[r.mat][r.col, r.col]
             s = e / math.sqrt(prod) if prod > 0 else math.nan
         if not np.isfinite(m_):
             continue
