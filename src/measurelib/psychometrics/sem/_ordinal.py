@@ -319,10 +319,12 @@ def prepare_ordinal(stats: list[Any], ov: list[str]) -> list[int]:
     nth_all: list[int] | None = None
     p = len(ov)
     ri, ci = vech_offdiag_idx(p)
+    # the categories of an item are those observed in all the data (lavaan's levels); each
+    # group must observe every one of them, or its thresholds would mean other cut-points
+    pooled = [np.unique(np.concatenate([st.rows[:, j] for st in stats])) for j in range(p)]
     for st in stats:
         x = st.rows
         codes = []
-        levels = []
         for j in range(p):
             vals = np.unique(x[:, j])
             if len(vals) < 2:
@@ -331,16 +333,16 @@ def prepare_ordinal(stats: list[Any], ov: list[str]) -> list[int]:
                     f"({vals[0]:g}) in {'group ' + st.label if st.label else 'the data'}",
                     "An ordinal item needs at least two observed categories.",
                     Location(field=ov[j])), title="An ordinal item does not vary")
-            levels.append(vals)
-            codes.append(np.searchsorted(vals, x[:, j]))
-        nth = [len(v) - 1 for v in levels]
-        if nth_all is None:
-            nth_all = nth
-        elif nth != nth_all:
-            raise DataError(Diagnostic(
-                "cfa-non-numeric", "the items do not have the same observed categories in "
-                "every group", "Collapse empty categories so that each group observes all "
-                "categories of each item.", Location()), title="Categories differ by group")
+            if len(vals) < len(pooled[j]):
+                empty = ", ".join(f"{v:g}" for v in np.setdiff1d(pooled[j], vals))
+                raise DataError(Diagnostic(
+                    "cfa-non-numeric", f"item {ov[j]!r} has no response in category {empty} "
+                    f"in group {st.label}, which other groups use",
+                    "Collapse empty categories so that each group observes all categories "
+                    "of each item.", Location(field=ov[j])), title="Categories differ by group")
+            codes.append(np.searchsorted(pooled[j], x[:, j]))
+        nth = [len(v) - 1 for v in pooled]
+        nth_all = nth
         n = x.shape[0]
         th = []
         sc_th = []
@@ -393,7 +395,7 @@ def prepare_ordinal(stats: list[Any], ov: list[str]) -> list[int]:
         st.wls_w = 1.0 / np.diag(gamma)
         st.cov = cor
         st.mean = np.zeros(p)
-        st.levels = levels
+        st.levels = pooled
     return list(nth_all or [])
 
 
