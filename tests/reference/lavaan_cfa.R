@@ -193,6 +193,17 @@ out$hs_ml_fixed_cov <- fit_entry(cfa(paste(hs_model, "visual ~~ 0*speed", "x1 ~~
 out$hs_mlr_fiml_fixed_cov <- fit_entry(cfa(paste(hs_model, "visual ~~ 0*speed", sep = "\n"),
                                            data = hs_miss_all, missing = "ml",
                                            estimator = "MLR"))
+# binary items whose 2x2 tables have one empty cell: lavaan adds 0.5 there (zero.add)
+set.seed(3)
+eta <- rnorm(80)
+bin <- data.frame(y1 = as.integer(eta + rnorm(80, 0, .5) > 1.2),
+                  y2 = as.integer(eta + rnorm(80, 0, .5) > -1.0),
+                  y3 = as.integer(eta + rnorm(80, 0, .7) > 0),
+                  y4 = as.integer(eta + rnorm(80, 0, .7) > 0.3))
+write.csv(bin, "tests/data/binary_empty_cells.csv", row.names = FALSE)
+out$binary_empty_cells <- fit_entry(cfa("f =~ y1 + y2 + y3 + y4", data = bin,
+                                        ordered = names(bin), estimator = "WLSMV"),
+                                    mi = FALSE)
 
 meta <- paste0('{"R": ', str_json(paste(R.version$major, R.version$minor, sep = ".")),
                ', "lavaan": ', str_json(as.character(packageVersion("lavaan"))), "}")

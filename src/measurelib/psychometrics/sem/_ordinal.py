@@ -227,6 +227,12 @@ class _Pair:
         self.y1, self.y2 = y1, y2
         self.freq = np.zeros((self.k1, self.k2))
         np.add.at(self.freq, (y1, y2), 1.0)
+        if self.k1 == 2 and self.k2 == 2 and int((self.freq == 0).sum()) == 1:
+            # lavaan's default zero.add = c(0.5, 0) with zero.keep.margins: a 2x2 table with
+            # one empty cell gets 0.5 added to that cell and its diagonal partner and 0.5
+            # taken from the other two (margins kept) before rho is estimated
+            sign = 1.0 if self.freq[0, 0] == 0 or self.freq[1, 1] == 0 else -1.0
+            self.freq = self.freq + sign * 0.5 * np.array([[1.0, -1.0], [-1.0, 1.0]])
         self.t1 = np.concatenate([[-np.inf], th1, [np.inf]])
         self.t2 = np.concatenate([[-np.inf], th2, [np.inf]])
 
@@ -260,6 +266,9 @@ class _Pair:
     def fit(self) -> float:
         """ML polychoric correlation with fixed thresholds (root of the score)."""
         grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
+        tab = self.freq
+        if tab.shape == (2, 2) and tab[0, 0] * tab[1, 1] == tab[0, 1] * tab[1, 0]:
+            return 0.0  # independence in a 2x2 table (lavaan)
         f0 = self.score_rho(0.0)
         if f0 == 0:
             return 0.0
