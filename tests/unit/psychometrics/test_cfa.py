@@ -131,6 +131,21 @@ def test_singular_covariance_is_a_located_data_error(hs: pd.DataFrame, estimator
         cfa(hs.head(8), HS_MODEL, estimator=estimator)
 
 
+
+@pytest.mark.parametrize("n", [5, 8])
+def test_singular_em_covariance_under_fiml_is_a_data_error(hs: pd.DataFrame, n: int) -> None:
+    """Nine items, n rows, FIML: the saturated (EM) covariance matrix is singular. lavaan
+    warns and does not converge; cfa() stops with the located data error instead of a
+    LinAlgError, a math domain error or a silent fit."""
+    data = hs.head(n).copy()
+    data.loc[0, "x1"] = np.nan
+    data.loc[1, "x5"] = np.nan
+    with pytest.raises(DataError) as e:
+        cfa(data, HS_MODEL, missing="fiml")
+    d = e.value.errors[0]
+    assert d.code == "cfa-covariance-not-positive-definite"
+    assert f"of the {n} row(s)" in d.message and "(EM)" in d.message
+
 def test_singular_covariance_within_a_group_is_named(hs: pd.DataFrame) -> None:
     data = hs.copy()
     data.loc[data.school == "Pasteur", "x3"] = 1.0

@@ -76,7 +76,11 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
     h1_logl = 0.0
     if missing == "fiml":
         for st in stats:
-            mu, sig, ll = _em_h1(st)
+            try:
+                mu, sig, ll = _em_h1(st)
+                np.linalg.cholesky(sig)
+            except (np.linalg.LinAlgError, ValueError):
+                _singular_em(st, ov)
             st.mean, st.cov = mu, sig
             h1_logl += ll
         obj: Any = FIMLObjective(model, stats)
@@ -325,6 +329,23 @@ def _pairwise_moments(patterns: list[Any], p: int) -> tuple[np.ndarray, np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = cross / (cnt - 1)
     return np.diag(mean_ij).copy(), cov
+
+
+def _singular_em(st: Any, ov: list[str]) -> None:
+    """Stop with a located error when the EM estimate of the saturated model is singular
+    (lavaan warns that its smallest eigenvalue is below 1e-5 and does not converge).
+    """
+    from measurelib.errors import DataError, Diagnostic, Location
+    from measurelib.psychometrics.sem._cfa import CODE_NOT_PD
+
+    grp = f" in group {st.label!r}" if st.label else ""
+    raise DataError(Diagnostic(
+        CODE_NOT_PD,
+        f"the maximum-likelihood (EM) covariance matrix of the {st.n} row(s){grp} is "
+        f"singular: too few rows observe the {len(ov)} items together, or items are "
+        "linearly dependent",
+        "Remove the redundant item, or use more rows.", Location(field=ov[0]),
+    ), title="The items' covariance matrix is not positive definite")
 
 
 def _near_zero(x: float) -> bool:
