@@ -158,3 +158,23 @@ def test_modification_indices_include_fixed_covariances(name: str) -> None:
         assert got["mi"] == pytest.approx(row["mi"], abs=1e-3, rel=1e-4), key
         assert got["epc"] == pytest.approx(row["epc"], abs=5e-4), key
         assert got["sepc_all"] == pytest.approx(row["sepc.all"], abs=5e-4), key
+
+
+@pytest.mark.parametrize("scale", [0.01, 0.1, 100.0])
+def test_mlr_scaled_statistic_does_not_depend_on_the_data_scale(scale: float) -> None:
+    """The observed information of MLR is a numerical Hessian; its step is relative to each
+    parameter, so items measured in other units (residual variances of 1e-5 here) give
+    lavaan's scaled statistic and scaling factor for the HS model, and SEs in those units."""
+    hs = _csv("holzinger_swineford_1939.csv")
+    items = [f"x{i}" for i in range(1, 10)]
+    hs[items] = hs[items] * scale
+    res = cfa(hs, HS_MODEL, estimator="mlr")
+    ref = REF["hs_mlr"]["fit"]
+    assert res.fit["chisq_scaled"] == pytest.approx(ref["chisq.scaled"], rel=2e-7)
+    assert res.fit["chisq_scaling_factor"] == pytest.approx(ref["chisq.scaling.factor"],
+                                                            rel=2e-7)
+    est = res.estimates.set_index(["lhs", "op", "rhs"])
+    for row in REF["hs_mlr"]["estimates"]:
+        if row["op"] == "~~" and row["se"]:
+            got = est.loc[(row["lhs"], row["op"], row["rhs"]), "se"]
+            assert got == pytest.approx(row["se"] * scale**2, rel=1e-4)
