@@ -304,3 +304,17 @@ def test_wlsmv_rejects_constant_item() -> None:
     d["c"] = 2
     with pytest.raises(DataError, match="single response category"):
         cfa(d, {"f": ["a", "b", "c"]}, estimator="wlsmv", ordered=True)
+
+
+def test_rmsea_with_a_negative_scaling_factor_is_nan_not_an_error() -> None:
+    """A fit far from its optimum can give a negative trace of UGamma; lavaan reports the
+    scaling factor as NA and R's sqrt of a negative number is NaN. The RMSEA block (and so
+    cfa()) returns NaN there instead of raising 'math domain error'."""
+    import math
+
+    from measurelib.psychometrics.sem._cfa import _rmsea_block
+
+    out = _rmsea_block(30.0, 10.0, 100, 1, c_hat=-1.0)
+    assert math.isnan(out["rmsea_ci_lower"]) and math.isnan(out["rmsea_ci_upper"])
+    ok = _rmsea_block(30.0, 10.0, 100, 1)
+    assert 0 < ok["rmsea_ci_lower"] < ok["rmsea"] < ok["rmsea_ci_upper"]

@@ -687,6 +687,11 @@ def _em_h1(stats: Any, max_iter: int = 10000, tol: float = 1e-12) -> tuple[Any, 
 
 
 # ============================================================================ fit measures
+def _sqrt_nan(x: float) -> float:
+    """R's sqrt: NaN (not an error) for a negative argument, e.g. a negative scaling."""
+    return math.sqrt(x) if x >= 0 else math.nan
+
+
 def _rmsea_block(x2: float, df: float, n: int, g: int, c_hat: float = 1.0) -> dict[str, float]:
     from scipy import optimize
     from scipy.special import chdtr, chndtr
@@ -714,13 +719,13 @@ def _rmsea_block(x2: float, df: float, n: int, g: int, c_hat: float = 1.0) -> di
         lo = 0.0
     else:
         lam = optimize.brentq(lower_f, 0.0, x2, xtol=1e-12, rtol=1e-14)
-        lo = math.sqrt(c_hat * lam / (n * df)) * (math.sqrt(g) if g > 1 else 1.0)
+        lo = _sqrt_nan(c_hat * lam / (n * df)) * (math.sqrt(g) if g > 1 else 1.0)
     n_rmsea = max(n, x2 * 4)
     if df < 1 or upper_f(n_rmsea) > 0 or upper_f(0.0) < 0:
         hi = 0.0
     else:
         lam = optimize.brentq(upper_f, 0.0, n_rmsea, xtol=1e-12, rtol=1e-14)
-        hi = math.sqrt(c_hat * lam / (n * df)) * (math.sqrt(g) if g > 1 else 1.0)
+        hi = _sqrt_nan(c_hat * lam / (n * df)) * (math.sqrt(g) if g > 1 else 1.0)
     out["rmsea_ci_lower"] = lo
     out["rmsea_ci_upper"] = hi
     if df > 0:

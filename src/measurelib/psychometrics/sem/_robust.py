@@ -117,6 +117,8 @@ def mlr_robust(model: Model, stats: list[Any], theta: np.ndarray, obj: Any, a_ma
     chisq = 2.0 * ntotal * obj.value(theta)
     # lavaan with df = 0: no scaling factor (NA), the scaled statistic is the unscaled one
     c = trace_ug / df if df > 0 else math.nan
+    if c < 0:  # lavaan: a negative scaling factor (a fit far from its optimum) is NA
+        c = math.nan
     chisq_scaled = chisq / c if df > 0 else chisq
     out: dict[str, float] = {
         "chisq_scaled": chisq_scaled,
@@ -471,7 +473,7 @@ def mlr_fiml(model: Model, stats: list[Any], theta: np.ndarray, a_mat: np.ndarra
         eb_blocks.append(fg * dB.T @ _missing_h1_info_observed(st, np.diag(vb), mb) @ dB)
     vcov = e_inv @ meat @ e_inv / ntotal
     trace_ug = trace_h1 - trace_h0
-    c = trace_ug / df if df > 0 else math.nan
+    c = trace_ug / df if df > 0 and trace_ug >= 0 else math.nan  # lavaan: negative -> NA
     from scipy.linalg import block_diag
 
     eb_inv = np.linalg.inv(block_diag(*eb_blocks))
