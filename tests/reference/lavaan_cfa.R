@@ -144,6 +144,67 @@ anmodel <- "agree =~ A1 + A2 + A3 + A4 + A5\nneuro =~ N1 + N2 + N3 + N4 + N5"
 out$bfi_an_wlsmv_gender_thl_stdlv <- fit_entry(
   wlsmv_g(anmodel, c(aitems, nitems), c("thresholds", "loadings"), std.lv = TRUE), mi = FALSE)
 
+# Edge cases found by comparing with lavaan on generated data (fit-measure edge rules,
+# df = 0, covariance naming, polychoric correlations at the bound).
+out$hs_ml_cov_order <- fit_entry(cfa(paste(hs_model, "x9 ~~ x7", sep = "\n"), data = hs))
+set.seed(20261205)
+hs_miss <- hs
+hs_miss$x1[sample(nrow(hs), 40)] <- NA
+hs_miss$x2[sample(nrow(hs), 40)] <- NA
+write.csv(hs_miss[, c("x1", "x2", "x3")], "tests/data/hs_x1x3_missing.csv", row.names = FALSE,
+          na = "")
+m3 <- "visual =~ x1 + x2 + x3"
+hs_miss_all <- hs
+hs_miss_all$x1 <- hs_miss$x1
+hs_miss_all$x2 <- hs_miss$x2
+out$hs3_ml_df0 <- fit_entry(cfa(m3, data = hs), mi = FALSE)
+out$hs3_mlr_df0 <- fit_entry(cfa(m3, data = hs, estimator = "MLR"), mi = FALSE)
+out$hs3_fiml_df0 <- fit_entry(cfa(m3, data = hs_miss, missing = "ml"), mi = FALSE)
+out$hs3_fiml_mlr_df0 <- fit_entry(cfa(m3, data = hs_miss, missing = "ml", estimator = "MLR"),
+                                  mi = FALSE)
+out$bfi_n3_wlsmv_df0 <- fit_entry(cfa("neuro =~ N1 + N2 + N3", data = bfi,
+                                      ordered = c("N1", "N2", "N3"), estimator = "WLSMV"),
+                                  mi = FALSE)
+# one factor, six items: data simulated from the model (chisq < df: RNI and TLI above 1)
+# and nearly uncorrelated items (baseline chisq < df: IFI and RFI at lavaan's bound 1)
+sim_one <- function(seed, n, l) {
+  set.seed(seed)
+  eta <- rnorm(n)
+  x <- sapply(l, function(li) li * eta + sqrt(1 - li^2) * rnorm(n))
+  colnames(x) <- paste0("y", seq_along(l))
+  as.data.frame(x)
+}
+m6 <- "f =~ y1 + y2 + y3 + y4 + y5 + y6"
+sim_good <- sim_one(1, 200, c(.7, .6, .5, .7, .6, .5))
+sim_flat <- sim_one(3, 60, rep(.15, 6))
+write.csv(sim_good, "tests/data/sim_one_factor_good.csv", row.names = FALSE)
+write.csv(sim_flat, "tests/data/sim_one_factor_flat.csv", row.names = FALSE)
+out$sim_good <- fit_entry(cfa(m6, data = sim_good), mi = FALSE)
+out$sim_flat <- fit_entry(cfa(m6, data = sim_flat), mi = FALSE)
+# an item entered twice: its polychoric correlation with itself is held at lavaan's bound .999
+bfi_dup <- bfi
+bfi_dup$N6 <- bfi_dup$N1
+out$bfi_n_dup_wlsmv <- fit_entry(cfa("neuro =~ N1 + N2 + N3 + N4 + N5 + N6", data = bfi_dup,
+                                     ordered = paste0("N", 1:6), estimator = "WLSMV"),
+                                 mi = FALSE)
+# fixed covariances (factor and residual): modindices() tests freeing them
+out$hs_ml_fixed_cov <- fit_entry(cfa(paste(hs_model, "visual ~~ 0*speed", "x1 ~~ 0*x4",
+                                           sep = "\n"), data = hs))
+out$hs_mlr_fiml_fixed_cov <- fit_entry(cfa(paste(hs_model, "visual ~~ 0*speed", sep = "\n"),
+                                           data = hs_miss_all, missing = "ml",
+                                           estimator = "MLR"))
+# binary items whose 2x2 tables have one empty cell: lavaan adds 0.5 there (zero.add)
+set.seed(3)
+eta <- rnorm(80)
+bin <- data.frame(y1 = as.integer(eta + rnorm(80, 0, .5) > 1.2),
+                  y2 = as.integer(eta + rnorm(80, 0, .5) > -1.0),
+                  y3 = as.integer(eta + rnorm(80, 0, .7) > 0),
+                  y4 = as.integer(eta + rnorm(80, 0, .7) > 0.3))
+write.csv(bin, "tests/data/binary_empty_cells.csv", row.names = FALSE)
+out$binary_empty_cells <- fit_entry(cfa("f =~ y1 + y2 + y3 + y4", data = bin,
+                                        ordered = names(bin), estimator = "WLSMV"),
+                                    mi = FALSE)
+
 meta <- paste0('{"R": ', str_json(paste(R.version$major, R.version$minor, sep = ".")),
                ', "lavaan": ', str_json(as.character(packageVersion("lavaan"))), "}")
 body <- paste0(str_json(names(out)), ": ", unlist(out), collapse = ",\n")

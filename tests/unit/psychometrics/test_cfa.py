@@ -111,6 +111,48 @@ def test_listwise_reports_dropped_rows(hs: pd.DataFrame) -> None:
     assert res.n_rows_dropped == 3
 
 
+
+@pytest.mark.parametrize("estimator", ["ml", "mlr"])
+def test_singular_covariance_is_a_located_data_error(hs: pd.DataFrame, estimator: str) -> None:
+    """lavaan stops ("sample covariance matrix is not positive-definite"); so does cfa(),
+    naming the items, instead of a silent fit, a math domain error or a LinAlgError."""
+    dup = hs.copy()
+    dup["x10"] = dup["x4"] + dup["x5"]  # a total score entered as an item
+    with pytest.raises(DataError) as e:
+        cfa(dup, HS_MODEL + " + x10", estimator=estimator)
+    d = e.value.errors[0]
+    assert d.code == "cfa-covariance-not-positive-definite"
+    assert "x4, x5" in d.message and "x10" in d.message and "linearly dependent" in d.message
+    const = hs.copy()
+    const["x2"] = 3.0
+    with pytest.raises(DataError, match="x2 has no variance"):
+        cfa(const, HS_MODEL, estimator=estimator)
+    with pytest.raises(DataError, match="fewer complete rows than items"):
+        cfa(hs.head(8), HS_MODEL, estimator=estimator)
+
+
+
+@pytest.mark.parametrize("n", [5, 8])
+def test_singular_em_covariance_under_fiml_is_a_data_error(hs: pd.DataFrame, n: int) -> None:
+    """Nine items, n rows, FIML: the saturated (EM) covariance matrix is singular. lavaan
+    warns and does not converge; cfa() stops with the located data error instead of a
+    LinAlgError, a math domain error or a silent fit."""
+    data = hs.head(n).copy()
+    data.loc[0, "x1"] = np.nan
+    data.loc[1, "x5"] = np.nan
+    with pytest.raises(DataError) as e:
+        cfa(data, HS_MODEL, missing="fiml")
+    d = e.value.errors[0]
+    assert d.code == "cfa-covariance-not-positive-definite"
+    assert f"of the {n} row(s)" in d.message and "(EM)" in d.message
+
+def test_singular_covariance_within_a_group_is_named(hs: pd.DataFrame) -> None:
+    data = hs.copy()
+    data.loc[data.school == "Pasteur", "x3"] = 1.0
+    with pytest.raises(DataError, match="in group 'Pasteur'"):
+        cfa(data, HS_MODEL, group="school")
+
+
 # ----------------------------------------------------------------------------- identification
 def test_single_indicator_factor_is_named(hs: pd.DataFrame) -> None:
     with pytest.raises(DefinitionError) as info:
@@ -262,3 +304,17 @@ def test_wlsmv_rejects_constant_item() -> None:
     d["c"] = 2
     with pytest.raises(DataError, match="single response category"):
         cfa(d, {"f": ["a", "b", "c"]}, estimator="wlsmv", ordered=True)
+
+
+def test_rmsea_with_a_negative_scaling_factor_is_nan_not_an_error() -> None:
+    """A fit far from its optimum can give a negative trace of UGamma; lavaan reports the
+    scaling factor as NA and R's sqrt of a negative number is NaN. The RMSEA block (and so
+    cfa()) returns NaN there instead of raising 'math domain error'."""
+    import math
+
+    from measurelib.psychometrics.sem._cfa import _rmsea_block
+
+    out = _rmsea_block(30.0, 10.0, 100, 1, c_hat=-1.0)
+    assert math.isnan(out["rmsea_ci_lower"]) and math.isnan(out["rmsea_ci_upper"])
+    ok = _rmsea_block(30.0, 10.0, 100, 1)
+    assert 0 < ok["rmsea_ci_lower"] < ok["rmsea"] < ok["rmsea_ci_upper"]

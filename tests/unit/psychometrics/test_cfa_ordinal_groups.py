@@ -149,3 +149,23 @@ def test_invariance_wlsmv_steps(ordinal: pd.DataFrame) -> None:
     assert "scaled chisq" in res.summary()
     with pytest.raises(ValueError, match="needs estimator='wlsmv'"):
         invariance(ordinal, {"f": ITEMS}, group="g", ordered=True)
+
+
+def test_groups_with_the_same_number_of_different_categories_are_refused() -> None:
+    """Each group observes six of an item's seven categories, but not the same six: the
+    thresholds would mean different cut-points. lavaan stops ("some categories of variable
+    `y2' are empty in group 1"); so does cfa(), naming the item, category and group."""
+    from measurelib.errors import DataError
+
+    rng = np.random.default_rng(5)
+    n = 200
+    data = pd.DataFrame(rng.integers(1, 8, size=(2 * n, 4)).astype(float),
+                        columns=["y1", "y2", "y3", "y4"])
+    data["grp"] = ["a"] * n + ["b"] * n
+    data.loc[:n - 1, "y2"] = data.loc[:n - 1, "y2"].replace(5.0, 4.0)  # a: no 5
+    data.loc[n:, "y2"] = data.loc[n:, "y2"].replace(6.0, 7.0)  # b: no 6
+    with pytest.raises(DataError) as e:
+        cfa(data, "f =~ y1 + y2 + y3 + y4", estimator="wlsmv", ordered=True, group="grp")
+    d = e.value.errors[0]
+    assert d.location.field == "y2"
+    assert "category 5 in group a" in d.message

@@ -43,6 +43,14 @@ CODE_TOO_FEW_ROWS = register(
     "After removing incomplete rows there are too few respondents to fit the model.",
     "Use missing='fiml', or collect more responses.", area="data",
 )
+CODE_NOT_PD = register(
+    "cfa-covariance-not-positive-definite", "Sample covariance matrix not positive definite",
+    "The items' sample covariance matrix (after listwise deletion, per group) is singular: "
+    "an item has no variance or is a linear combination of others, or there are fewer "
+    "complete rows than items. Maximum likelihood is undefined (lavaan stops too).",
+    "Remove the constant or redundant item (a duplicate, a total score), or use more "
+    "complete rows (missing='fiml').", area="data",
+)
 
 ESTIMATORS = ("ml", "mlr", "wlsmv")
 MISSING = ("listwise", "fiml")
@@ -159,13 +167,17 @@ class CFAResult(Result):
 
 
 def _verdicts(f: Mapping[str, float], key: str) -> list[str]:
-    out = []
+    """Hu & Bentler's guidelines; an index that is not available (NaN) gets no verdict."""
+    def verdict(name: str, value: float, ok: bool, bad: str, cut: str) -> str:
+        if math.isnan(value):
+            return f"{name} not available"
+        return f"{name} {'meets' if ok else bad} {cut}"
+
     cfi, tli, rmsea, srmr = f["cfi" + key], f["tli" + key], f["rmsea" + key], f["srmr"]
-    out.append(f"CFI {'meets' if cfi >= 0.95 else 'below'} .95")
-    out.append(f"TLI {'meets' if tli >= 0.95 else 'below'} .95")
-    out.append(f"RMSEA {'meets' if rmsea <= 0.06 else 'above'} .06")
-    out.append(f"SRMR {'meets' if srmr <= 0.08 else 'above'} .08 (Hu & Bentler 1999)")
-    return out
+    return [verdict("CFI", cfi, cfi >= 0.95, "below", ".95"),
+            verdict("TLI", tli, tli >= 0.95, "below", ".95"),
+            verdict("RMSEA", rmsea, rmsea <= 0.06, "above", ".06"),
+            verdict("SRMR", srmr, srmr <= 0.08, "above", ".08") + " (Hu & Bentler 1999)"]
 
 
 class InvarianceResult(Result):
@@ -278,6 +290,20 @@ def _spec_to_dict(spec: ModelSpec) -> dict[str, list[str]]:
     return {f: [t.name for t in terms] for f, terms in spec.factors.items()}
 
 
+def _user_covariances(spec: ModelSpec, lv: list[str], ov: list[str]) -> dict[tuple[str, str], Any]:
+    """The model's `~~` terms keyed (lhs, rhs) as lavaan names them.
+
+    lavaan (``lav_partable_covariance_reorder``) puts the variable that comes first
+    (factors, then items, each in model order) on the left: `y6 ~~ y1` is `y1 ~~ y6`.
+    """
+    order = {n: i for i, n in enumerate([*lv, *ov])}
+    out: dict[tuple[str, str], Any] = {}
+    for lhs, term in spec.covariances:
+        a, b = (lhs, term.name) if order[lhs] <= order[term.name] else (term.name, lhs)
+        out[(a, b)] = term
+    return out
+
+
 def _build_model(  # noqa: C901 - lavaan's model-syntax rules (fixed, free, equal, std.lv, groups)
     spec: ModelSpec,
     ov: list[str],
@@ -316,9 +342,7 @@ def _build_model(  # noqa: C901 - lavaan's model-syntax rules (fixed, free, equa
                     first_free[key] = idx
         rows.append(ParRow(lhs, op, rhs, g, mat, i, j, idx, value))
 
-    user_cov = {}
-    for lhs, term in spec.covariances:
-        user_cov[(lhs, term.name)] = term
+    user_cov = _user_covariances(spec, lv, ov)
     th_item: list[int] = []
     for k, n in enumerate(nthresholds):
         th_item.extend([k] * n)
@@ -549,6 +573,45 @@ def _group_stats(
     return stats, [str(lab) for lab in labels], dropped
 
 
+def _check_positive_definite(stats: list[Any], ov: list[str]) -> None:
+    """Stop, as lavaan (``lav_samplestats_icov``), when a sample covariance matrix has no
+    Cholesky factor; name the items of its (near-)null direction.
+    """
+    import numpy as np
+
+    diags = []
+    for st in stats:
+        try:
+            np.linalg.cholesky(st.cov)
+            continue
+        except np.linalg.LinAlgError:
+            pass
+        sd = np.sqrt(np.clip(np.diag(st.cov), 0.0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = st.cov / np.outer(sd, sd)
+        flat = [ov[j] for j in np.nonzero(sd <= 0)[0]]
+        items = list(ov)
+        if st.n <= len(ov):
+            what = f"there are fewer complete rows than items ({len(ov)})"
+        elif flat:
+            what = f"{', '.join(flat)} {'has' if len(flat) == 1 else 'have'} no variance"
+        else:
+            vec = np.linalg.eigh(corr)[1][:, 0]
+            items = [ov[j] for j in np.nonzero(np.abs(vec) > 0.1)[0]]
+            what = f"{', '.join(items)} are linearly dependent"
+        grp = f" in group {st.label!r}" if st.label else ""
+        diags.append(Diagnostic(
+            CODE_NOT_PD,
+            f"the sample covariance matrix of the {st.n} complete row(s){grp} is not "
+            f"positive definite: {what}",
+            "Remove the constant or redundant item (a duplicate, a total score), or use "
+            "more complete rows (missing='fiml').",
+            Location(field=(flat or items)[0]),
+        ))
+    if diags:
+        raise DataError(diags, title="The items' covariance matrix is not positive definite")
+
+
 def _mean_cov(x: Any, mean: Any) -> tuple[Any, Any]:
     r"""Mean and covariance (divisor n) of the rows of ``x`` given its column means.
 
@@ -624,11 +687,19 @@ def _em_h1(stats: Any, max_iter: int = 10000, tol: float = 1e-12) -> tuple[Any, 
 
 
 # ============================================================================ fit measures
+def _sqrt_nan(x: float) -> float:
+    """R's sqrt: NaN (not an error) for a negative argument, e.g. a negative scaling."""
+    return math.sqrt(x) if x >= 0 else math.nan
+
+
 def _rmsea_block(x2: float, df: float, n: int, g: int, c_hat: float = 1.0) -> dict[str, float]:
     from scipy import optimize
     from scipy.special import chdtr, chndtr
 
     out: dict[str, float] = {}
+    if not (math.isfinite(x2) and math.isfinite(df)):  # lavaan: NA in, NA out
+        return dict.fromkeys(("rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
+                              "rmsea_notclose_pvalue"), math.nan)
     if df > 0:
         out["rmsea"] = math.sqrt(max((x2 / n) / df - c_hat / n, 0.0)) * math.sqrt(g)
     else:
@@ -648,13 +719,13 @@ def _rmsea_block(x2: float, df: float, n: int, g: int, c_hat: float = 1.0) -> di
         lo = 0.0
     else:
         lam = optimize.brentq(lower_f, 0.0, x2, xtol=1e-12, rtol=1e-14)
-        lo = math.sqrt(c_hat * lam / (n * df)) * (math.sqrt(g) if g > 1 else 1.0)
+        lo = _sqrt_nan(c_hat * lam / (n * df)) * (math.sqrt(g) if g > 1 else 1.0)
     n_rmsea = max(n, x2 * 4)
     if df < 1 or upper_f(n_rmsea) > 0 or upper_f(0.0) < 0:
         hi = 0.0
     else:
         lam = optimize.brentq(upper_f, 0.0, n_rmsea, xtol=1e-12, rtol=1e-14)
-        hi = math.sqrt(c_hat * lam / (n * df)) * (math.sqrt(g) if g > 1 else 1.0)
+        hi = _sqrt_nan(c_hat * lam / (n * df)) * (math.sqrt(g) if g > 1 else 1.0)
     out["rmsea_ci_lower"] = lo
     out["rmsea_ci_upper"] = hi
     if df > 0:
@@ -669,6 +740,8 @@ def _rmsea_block(x2: float, df: float, n: int, g: int, c_hat: float = 1.0) -> di
 
 
 def _cfi(x2: float, df: float, x2b: float, dfb: float, c: float = 1.0, cb: float = 1.0) -> float:
+    if any(math.isnan(v) for v in (x2, df, x2b, dfb, c, cb)):  # lavaan: anyNA -> NA
+        return math.nan
     if df > 0 and c != 1.0 and cb != 1.0:
         t1 = max(x2 - c * df, 0.0)
         t2 = max(x2 - c * df, x2b - cb * dfb, 0.0)
@@ -681,6 +754,8 @@ def _cfi(x2: float, df: float, x2b: float, dfb: float, c: float = 1.0, cb: float
 
 
 def _tli(x2: float, df: float, x2b: float, dfb: float, c: float = 1.0, cb: float = 1.0) -> float:
+    if any(math.isnan(v) for v in (x2, df, x2b, dfb, c, cb)):  # lavaan: anyNA -> NA
+        return math.nan
     if df > 0 and c != 1.0 and cb != 1.0:
         t1 = (x2 - c * df) * dfb
         t2 = (x2b - cb * dfb) * df

@@ -17,6 +17,7 @@ from measurelib.psychometrics.sem._cfa import (
     _build_model,
     _cfi,
     _check_identified,
+    _check_positive_definite,
     _em_h1,
     _group_stats,
     _rmsea_block,
@@ -53,6 +54,8 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
     stats, labels, dropped = _group_stats(frame, ov, missing, need_rows=estimator in ("mlr",)
                                           or categorical)
     ngroups = len(stats)
+    if not categorical and missing == "listwise":
+        _check_positive_definite(stats, ov)
     meanstructure = ngroups > 1 or missing == "fiml" or categorical
     nth: list[int] = []
     if categorical:
@@ -73,7 +76,11 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
     h1_logl = 0.0
     if missing == "fiml":
         for st in stats:
-            mu, sig, ll = _em_h1(st)
+            try:
+                mu, sig, ll = _em_h1(st)
+                np.linalg.cholesky(sig)
+            except (np.linalg.LinAlgError, ValueError):
+                _singular_em(st, ov)
             st.mean, st.cov = mu, sig
             h1_logl += ll
         obj: Any = FIMLObjective(model, stats)
@@ -148,13 +155,13 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
     fit["tli"] = _tli(chisq, df, x2b, dfb)
     fit.update(_other_incremental(chisq, df, x2b, dfb, q,
                                   ntotal - ngroups if categorical else ntotal,
-                                  fit["cfi"], fit["tli"],
-                                  n_wls=(len(stats[0].wls_obs) if categorical else 0)))
+                                  fit["tli"], n_wls=(len(stats[0].wls_obs) if categorical else 0)))
     if "_needs_chisq" in extra_fit:  # MLR with FIML: the statistic is known only now
         c_mlr = extra_fit["_c_hat"]
-        fit["chisq_scaled"] = extra_fit["chisq_scaled"] = chisq / c_mlr
+        x2s = chisq / c_mlr if df > 0 else chisq  # lavaan: unscaled when df = 0
+        fit["chisq_scaled"] = extra_fit["chisq_scaled"] = x2s
         fit["df_scaled"] = df
-        fit["pvalue_scaled"] = float(chi2_sf(chisq / c_mlr, df))
+        fit["pvalue_scaled"] = float(chi2_sf(x2s, df)) if df > 0 else math.nan
         fit["chisq_scaling_factor"] = c_mlr
         extra_fit["_baseline_chisq_scaled"] = x2b / extra_fit["_cb"]
     if missing == "fiml" and estimator == "ml":
@@ -196,6 +203,8 @@ def fit_model(  # noqa: C901 - lavaan's estimator/missing/test combinations in o
             xx2, df2 = fit["chisq_scaled"], df
         else:
             xx2, df2 = chisq, extra_fit["_trace_ugamma"]
+            if df == 0 or not math.isfinite(df2) or df2 == 0:
+                df2 = math.nan  # lavaan: NA when the trace is 0 (df = 0)
         blk = _rmsea_block(xx2, df2, n_fit, ngroups)
         for k in ("rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
                   "rmsea_notclose_pvalue"):
@@ -322,15 +331,53 @@ def _pairwise_moments(patterns: list[Any], p: int) -> tuple[np.ndarray, np.ndarr
     return np.diag(mean_ij).copy(), cov
 
 
+def _singular_em(st: Any, ov: list[str]) -> None:
+    """Stop with a located error when the EM estimate of the saturated model is singular
+    (lavaan warns that its smallest eigenvalue is below 1e-5 and does not converge).
+    """
+    from measurelib.errors import DataError, Diagnostic, Location
+    from measurelib.psychometrics.sem._cfa import CODE_NOT_PD
+
+    grp = f" in group {st.label!r}" if st.label else ""
+    raise DataError(Diagnostic(
+        CODE_NOT_PD,
+        f"the maximum-likelihood (EM) covariance matrix of the {st.n} row(s){grp} is "
+        f"singular: too few rows observe the {len(ov)} items together, or items are "
+        "linearly dependent",
+        "Remove the redundant item, or use more rows.", Location(field=ov[0]),
+    ), title="The items' covariance matrix is not positive definite")
+
+
+def _near_zero(x: float) -> bool:
+    """R's ``isTRUE(all.equal(x, 0))``: within 1.5e-8 of zero."""
+    return abs(x) < 1.5e-8
+
+
 def _other_incremental(x2: float, df: float, x2b: float, dfb: float, npar: int, n: int,
-                       cfi: float, tli: float, n_wls: int) -> dict[str, float]:
-    """NNFI, RFI, NFI, PNFI, IFI, RNI, McDonald's MFI, ECVI and WRMR (lavaan's formulas)."""
-    out = {"nnfi": tli, "rni": cfi}
-    # lavaan: NFI and RFI are NA when the model has more df than the baseline
-    out["nfi"] = (x2b - x2) / x2b if x2b > 0 and df <= dfb else math.nan
-    out["rfi"] = ((x2b / dfb) - (x2 / df)) / (x2b / dfb) if 0 < df <= dfb and x2b > 0 else math.nan
+                       tli: float, n_wls: int) -> dict[str, float]:
+    """NNFI, RFI, NFI, PNFI, IFI, RNI, McDonald's MFI, ECVI and WRMR.
+
+    Each follows lavaan 0.6.14's ``lav_fit_*`` function, edge cases included: RNI is not
+    truncated (it exceeds 1 when T < d); RFI is 1 when either of its terms is negative or
+    when d = 0; IFI is 1 when T_b < d; NFI is 1 when d = 0.
+    """
+    out = {"nnfi": tli}
+    t2 = x2b - dfb
+    out["rni"] = math.nan if _near_zero(t2) or not math.isfinite(t2) else 1.0 - (x2 - df) / t2
+    if df > dfb or _near_zero(x2b):
+        out["nfi"] = math.nan
+    else:
+        out["nfi"] = (x2b - x2) / x2b if df > 0 else 1.0
+    if df > dfb:
+        out["rfi"] = math.nan
+    elif df > 0 and dfb > 0:
+        r1, r2 = x2b / dfb - x2 / df, x2b / dfb
+        out["rfi"] = 1.0 if r1 < 0 or r2 < 0 else r1 / r2
+    else:
+        out["rfi"] = 1.0
     out["pnfi"] = (df / dfb) * (x2b - x2) / x2b if dfb > 0 and x2b > 0 else math.nan
-    out["ifi"] = (x2b - x2) / (x2b - df) if x2b != df else math.nan
+    i2 = x2b - df
+    out["ifi"] = 1.0 if i2 < 0 else (math.nan if _near_zero(i2) else (x2b - x2) / i2)
     out["mfi"] = math.exp(-0.5 * (x2 - df) / n)
     if n_wls:  # least squares: WRMR instead of ECVI; N is N - G there (lavaan)
         out["wrmr"] = math.sqrt(x2 / n_wls)
@@ -452,7 +499,7 @@ def _lean_stats(stats: list[Any]) -> list[Any]:
 
 def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list[Any],
                 ntotal: int, spec: ModelSpec, kind: str = "ml") -> Any:
-    """Score tests for fixed-to-zero cross-loadings and residual covariances (modindices).
+    """Score tests for fixed cross-loadings, residual and factor covariances (modindices).
 
     As lavaan's ``modindices()``: the expected information of the model extended by the
     fixed parameters, evaluated at the estimates (``kind`` "ml": complete data; "fiml":
@@ -476,6 +523,13 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
             if r.group == g and r.op == "=~" and r.free == 0:
                 k += 1
                 extra_rows.append(ParRow(r.lhs, "=~", r.rhs, g, "lambda", r.row, r.col, k,
+                                         r.value))
+                extra_start.append(r.value)
+        # covariances the model fixes (`f1 ~~ 0*f2`, `y1 ~~ 0*y2`): lavaan tests freeing them
+        for r in model.rows:
+            if r.group == g and r.op == "~~" and r.free == 0 and r.lhs != r.rhs:
+                k += 1
+                extra_rows.append(ParRow(r.lhs, "~~", r.rhs, g, r.mat, r.row, r.col, k,
                                          r.value))
                 extra_start.append(r.value)
         for f in model.lv:
@@ -523,8 +577,8 @@ def _modindices(model: Model, stats: list[Any], theta: np.ndarray, implied: list
         if r.op == "=~":
             scale = mats["psi"][r.col, r.col] / sigma[r.row, r.row]
             s = e * math.sqrt(scale) if scale > 0 else math.nan
-        else:
-            prod = mats["theta"][r.row, r.row] * mats["theta"][r.col, r.col]
+        else:  # covariance: std.all divides by the two variances (theta or psi)
+            prod = mats[r.mat][r.row, r.row] * mats[r.mat][r.col, r.col]
             s = e / math.sqrt(prod) if prod > 0 else math.nan
         if not np.isfinite(m_):
             continue

@@ -227,6 +227,12 @@ class _Pair:
         self.y1, self.y2 = y1, y2
         self.freq = np.zeros((self.k1, self.k2))
         np.add.at(self.freq, (y1, y2), 1.0)
+        if self.k1 == 2 and self.k2 == 2 and int((self.freq == 0).sum()) == 1:
+            # lavaan's default zero.add = c(0.5, 0) with zero.keep.margins: a 2x2 table with
+            # one empty cell gets 0.5 added to that cell and its diagonal partner and 0.5
+            # taken from the other two (margins kept) before rho is estimated
+            sign = 1.0 if self.freq[0, 0] == 0 or self.freq[1, 1] == 0 else -1.0
+            self.freq = self.freq + sign * 0.5 * np.array([[1.0, -1.0], [-1.0, 1.0]])
         self.t1 = np.concatenate([[-np.inf], th1, [np.inf]])
         self.t2 = np.concatenate([[-np.inf], th2, [np.inf]])
 
@@ -252,11 +258,17 @@ class _Pair:
     def score_rho(self, r: float) -> float:
         p = self.probs(r)
         dp = self.dprob_drho(r)
-        return float(np.sum(self.freq * dp / p))
+        # only observed cells enter the likelihood: an empty cell whose probability
+        # underflows to 0 near |rho| = 1 must add 0, not 0/0
+        obs = self.freq > 0
+        return float(np.sum(self.freq[obs] * dp[obs] / p[obs]))
 
     def fit(self) -> float:
         """ML polychoric correlation with fixed thresholds (root of the score)."""
         grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
+        tab = self.freq
+        if tab.shape == (2, 2) and tab[0, 0] * tab[1, 1] == tab[0, 1] * tab[1, 0]:
+            return 0.0  # independence in a 2x2 table (lavaan)
         f0 = self.score_rho(0.0)
         if f0 == 0:
             return 0.0
@@ -316,10 +328,12 @@ def prepare_ordinal(stats: list[Any], ov: list[str]) -> list[int]:
     nth_all: list[int] | None = None
     p = len(ov)
     ri, ci = vech_offdiag_idx(p)
+    # the categories of an item are those observed in all the data (lavaan's levels); each
+    # group must observe every one of them, or its thresholds would mean other cut-points
+    pooled = [np.unique(np.concatenate([st.rows[:, j] for st in stats])) for j in range(p)]
     for st in stats:
         x = st.rows
         codes = []
-        levels = []
         for j in range(p):
             vals = np.unique(x[:, j])
             if len(vals) < 2:
@@ -328,16 +342,16 @@ def prepare_ordinal(stats: list[Any], ov: list[str]) -> list[int]:
                     f"({vals[0]:g}) in {'group ' + st.label if st.label else 'the data'}",
                     "An ordinal item needs at least two observed categories.",
                     Location(field=ov[j])), title="An ordinal item does not vary")
-            levels.append(vals)
-            codes.append(np.searchsorted(vals, x[:, j]))
-        nth = [len(v) - 1 for v in levels]
-        if nth_all is None:
-            nth_all = nth
-        elif nth != nth_all:
-            raise DataError(Diagnostic(
-                "cfa-non-numeric", "the items do not have the same observed categories in "
-                "every group", "Collapse empty categories so that each group observes all "
-                "categories of each item.", Location()), title="Categories differ by group")
+            if len(vals) < len(pooled[j]):
+                empty = ", ".join(f"{v:g}" for v in np.setdiff1d(pooled[j], vals))
+                raise DataError(Diagnostic(
+                    "cfa-non-numeric", f"item {ov[j]!r} has no response in category {empty} "
+                    f"in group {st.label}, which other groups use",
+                    "Collapse empty categories so that each group observes all categories "
+                    "of each item.", Location(field=ov[j])), title="Categories differ by group")
+            codes.append(np.searchsorted(pooled[j], x[:, j]))
+        nth = [len(v) - 1 for v in pooled]
+        nth_all = nth
         n = x.shape[0]
         th = []
         sc_th = []
@@ -390,7 +404,7 @@ def prepare_ordinal(stats: list[Any], ov: list[str]) -> list[int]:
         st.wls_w = 1.0 / np.diag(gamma)
         st.cov = cor
         st.mean = np.zeros(p)
-        st.levels = levels
+        st.levels = pooled
     return list(nth_all or [])
 
 
@@ -436,21 +450,26 @@ def wlsmv_robust(model: Any, stats: list[Any], theta: np.ndarray, obj: Any,
     tr1 = float(np.trace(ug))
     tr2 = float(np.sum(ug * ug.T))
     chisq = 2.0 * ntotal * obj.value(theta)
-    a = math.sqrt(df / tr2)
-    b = df - a * tr1
+    if df > 0:
+        a = math.sqrt(df / tr2)
+        b = df - a * tr1
+        scaled, factor, c_hat = a * chisq + b, 1.0 / a, (1.0 / a) * (df - b) / df
+    else:  # lavaan (lav_test_satorra_bentler): df = 0 keeps the standard test, factor NA
+        b = factor = c_hat = math.nan
+        scaled = chisq
     out: dict[str, float] = {
-        "chisq_scaled": a * chisq + b,
+        "chisq_scaled": scaled,
         "df_scaled": df,
-        "chisq_scaling_factor": 1.0 / a,
+        "chisq_scaling_factor": factor,
         "chisq_shift_parameter": b,
         "_trace_ugamma": tr1,
         "_trace_ugamma2": tr2,
         "_scaled_shifted": 1.0,
-        "_c_hat": (1.0 / a) * (df - b) / df,
+        "_c_hat": c_hat,
     }
     from measurelib.psychometrics._numeric import chi2_sf
 
-    out["pvalue_scaled"] = float(chi2_sf(out["chisq_scaled"], df))
+    out["pvalue_scaled"] = float(chi2_sf(scaled, df)) if df > 0 else math.nan
     # baseline: thresholds free, correlations zero
     x2b = 0.0
     ub_blocks = []
@@ -493,7 +512,11 @@ def _catml_robust(model: Any, stats: list[Any], theta: np.ndarray, deltas: list[
     """
     th_rows = [r_ for r_ in model.rows if r_.op == "|" and r_.free > 0]
     th_params = {r_.free for r_ in th_rows}
-    if len(th_params) < len(th_rows):  # a threshold shared by groups
+    # lavaan (check.pd): NA when a polychoric matrix is not positive definite (an eigenvalue
+    # below sqrt(machine epsilon)), where the ML discrepancy to it is undefined
+    not_pd = any(float(np.linalg.eigvalsh(st.cov)[0]) < math.sqrt(np.finfo(float).eps)
+                 for st in stats)
+    if not_pd or len(th_params) < len(th_rows):  # or a threshold shared by groups
         nan = math.nan
         return {"_xx3": nan, "_df3": nan, "_c_hat3": nan, "_xx3_scaled": nan,
                 "_xx3_null": nan, "_c_hat3_null": nan}
@@ -528,7 +551,7 @@ def _catml_robust(model: Any, stats: list[Any], theta: np.ndarray, deltas: list[
     dropped = {r_.free for r_ in model.rows if r_.op in ("|", "~1") and r_.free > 0}
     df3 = float(len(stats) * len(ri) - (model.npar - len(dropped)))
     ks = float(np.trace(wiu.T @ v_all @ wiu @ g_all))
-    c3 = ks / df3
+    c3 = ks / df3 if df3 > 0 else math.inf  # R: the trace's rounding residue / 0
     df3_null = float(len(stats) * len(ri))
     c3_null = float(np.trace(g_all)) / df3_null
     return {"_xx3": xx3, "_df3": df3, "_c_hat3": c3, "_xx3_scaled": xx3 / c3,

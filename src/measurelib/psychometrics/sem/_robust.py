@@ -115,11 +115,15 @@ def mlr_robust(model: Model, stats: list[Any], theta: np.ndarray, obj: Any, a_ma
     trace_ug, meat, _ = _yb_trace(dl, e_inv, stats, implied, model.meanstructure, ntotal)
     vcov = e_inv @ meat @ e_inv / ntotal
     chisq = 2.0 * ntotal * obj.value(theta)
+    # lavaan with df = 0: no scaling factor (NA), the scaled statistic is the unscaled one
     c = trace_ug / df if df > 0 else math.nan
+    if c < 0:  # lavaan: a negative scaling factor (a fit far from its optimum) is NA
+        c = math.nan
+    chisq_scaled = chisq / c if df > 0 else chisq
     out: dict[str, float] = {
-        "chisq_scaled": chisq / c,
+        "chisq_scaled": chisq_scaled,
         "df_scaled": df,
-        "pvalue_scaled": float(chi2_sf(chisq / c, df)),
+        "pvalue_scaled": float(chi2_sf(chisq_scaled, df)) if df > 0 else math.nan,
         "chisq_scaling_factor": c,
         "_trace_ugamma": trace_ug,
         "_c_hat": c,
@@ -172,7 +176,7 @@ def mlr_robust(model: Model, stats: list[Any], theta: np.ndarray, obj: Any, a_ma
     out["_baseline_df_scaled"] = dfb
     out["_baseline_scaling"] = cb
     out["_c_hat_null"] = cb
-    out.update({"_xx3": chisq, "_df3": df, "_xx3_scaled": chisq / c, "_xx3_null": x2b,
+    out.update({"_xx3": chisq, "_df3": df, "_xx3_scaled": chisq_scaled, "_xx3_null": x2b,
                 "_c_hat3_null": cb, "_c_hat_ci": c})
     return vcov, out
 
@@ -324,7 +328,9 @@ def fiml_corrected(model: Model, stats: list[Any], theta: np.ndarray, df: float,
         k_fimlc = float(np.trace(u @ wmi_all @ wc_all @ wmi_all @ u @ gam_all))
     else:
         k_fimlc = float(np.trace(wc_all @ wmi_all @ u @ wmi_all))
-    c3 = k_fimlc / df
+    # df = 0: lavaan divides the rounding residue of the trace by 0 and gets Inf, which makes
+    # the robust CFI and TLI 1 and the robust RMSEA 0 (as for any just-identified model)
+    c3 = k_fimlc / df if df > 0 else math.inf
     dB_all = block_diag(*db_blocks)
     eb_inv = np.linalg.inv(dB_all.T @ wm_all @ dB_all)
     ub = wm_all - wm_all @ dB_all @ eb_inv @ dB_all.T @ wm_all
@@ -467,7 +473,7 @@ def mlr_fiml(model: Model, stats: list[Any], theta: np.ndarray, a_mat: np.ndarra
         eb_blocks.append(fg * dB.T @ _missing_h1_info_observed(st, np.diag(vb), mb) @ dB)
     vcov = e_inv @ meat @ e_inv / ntotal
     trace_ug = trace_h1 - trace_h0
-    c = trace_ug / df
+    c = trace_ug / df if df > 0 and trace_ug >= 0 else math.nan  # lavaan: negative -> NA
     from scipy.linalg import block_diag
 
     eb_inv = np.linalg.inv(block_diag(*eb_blocks))
