@@ -510,6 +510,11 @@ register("invalid-respondent-id", "Respondent id not allowed", "A respondent id 
          "or invisible ones (zero-width spaces, direction marks) that make two ids look alike.",
          "Use short pseudonymous ids of letters, digits and - _ . / : (at most 64 characters).",
          area="data")
+register("text-hidden-character", "Invisible character in a text", "A text of the definition "
+         "holds a zero-width space, word joiner, byte-order mark or direction override: invisible "
+         "in an editor, it changes how the text shows (a right-to-left override reverses what "
+         "follows) or how a screen reader reads it.", "Delete the character (retyping the text "
+         "removes it); direction marks and the joiners a script needs are not flagged.")
 register("hidden-character", "Text holds a hidden character", "A label (episode, timepoint, "
          "site, service, worker, an equity field) holds a control character (line break, tab) "
          "or an invisible one (zero-width space, direction mark): it would show otherwise than "

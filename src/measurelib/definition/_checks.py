@@ -9,13 +9,14 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import re
 import typing
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from measurelib.definition._types import Text
-from measurelib.errors import Diagnostic, Location
+from measurelib.errors import CODES, Diagnostic, Location
 
 if TYPE_CHECKING:
     from measurelib.definition._model import Band, Measure, ScoreRule
@@ -487,6 +488,32 @@ def _walk_texts(obj: Any, path: str) -> Iterator[tuple[str, Any]]:
                 yield from _walk_texts(v, f"{path}.{k}")
 
 
+# Invisible characters that have no place in questionnaire text: zero-width spaces and the
+# word joiner family, the byte-order mark, and the direction embeddings, overrides and
+# isolates (a right-to-left override shows the words after it reversed). The direction
+# marks (U+200E, U+200F, U+061C) and the zero-width (non-)joiners that Arabic, Persian and
+# Indic text need are not among them.
+_HIDDEN_IN_TEXT = re.compile("[\u180e\u200b\u2060-\u2064\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _check_hidden_text(measure: Measure) -> Iterator[Diagnostic]:
+    import unicodedata
+
+    for path, value in _walk_texts(measure, ""):
+        pairs = value.items() if isinstance(value, dict) else [("", value)]
+        for lang, text in pairs:
+            found = _HIDDEN_IN_TEXT.search(text) if isinstance(text, str) else None
+            if found is None:
+                continue
+            char = found.group()
+            where = f"{path}.{lang}" if lang else path
+            yield _d("text-hidden-character",
+                     f"the text holds {unicodedata.name(char, 'an invisible character')} "
+                     f"(U+{ord(char):04X}) after {text[:found.start()][-20:]!r}: invisible, it "
+                     "changes how the text shows or is read aloud", where,
+                     CODES["text-hidden-character"].hint, "warning")
+
+
 def _check_translations(measure: Measure) -> Iterator[Diagnostic]:
     langs = measure.all_languages
     declared = set(langs)
@@ -641,6 +668,7 @@ def check_measure(measure: Measure) -> list[Diagnostic]:  # noqa: C901 - the cro
         # An unbuilt composer: scores and alerts may refer to items it takes from other
         # measures; `measurelib build` checks them on the flat, built measure.
         out.extend(_check_translations(measure))
+        out.extend(_check_hidden_text(measure))
         return out
 
     # scores
@@ -781,4 +809,5 @@ def check_measure(measure: Measure) -> list[Diagnostic]:  # noqa: C901 - the cro
                           _unknown_hint(cond.score, score_ids, "scores")))
 
     out.extend(_check_translations(measure))
+    out.extend(_check_hidden_text(measure))
     return out

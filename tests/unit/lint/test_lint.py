@@ -313,3 +313,17 @@ compose:
     assert unpinned["location"]["line"] == 18 and "wellbeing-bank@1.0.0" in unpinned["hint"]
     (dbl,) = find(res, "lint-double-barrelled")
     assert dbl["location"]["line"] == 16  # the composer's own item, in the composer's file
+
+
+def test_invisible_characters_are_found_and_located(tmp_path: Path) -> None:
+    res = lint_text(tmp_path, """\
+        items:
+          - {id: a, text: "I feel \\u200bcalm", scale: agree5}
+          - {id: b, text: I feel rested, scale: agree5}
+          - {id: c, text: I feel hopeful, scale: agree5}
+        scores:
+          - {id: total, items: all, method: sum}
+        """)
+    (f,) = [f for f in res.findings if f["code"] == "text-hidden-character"]
+    assert f["severity"] == "warning" and "ZERO WIDTH SPACE (U+200B) after 'I feel '" in f["message"]
+    assert f["location"]["line"] == 16

@@ -188,6 +188,25 @@ def test_graphic_without_alt_is_a_warning(minimal_yaml: str) -> None:
     assert len(warnings) == 1 and warnings[0].severity == "warning"
 
 
+def test_invisible_characters_in_texts_are_warned(minimal_yaml: str) -> None:
+    """A right-to-left override reverses what follows it on screen, a zero-width space
+    splits a word for screen readers: texts holding them are warned about, located; the
+    direction marks and joiners that Arabic, Persian and Indic text need are not."""
+    from measurelib.definition import check_measure
+
+    text = minimal_yaml.replace("title: Test measure", "title: \"Test\u200f measure\"")
+    text = text.replace("text: Second question", "text: \"Second \u202equestion\"")
+    text = text.replace("label: Never", "label: \"Ne\u200bver\"")
+    text = text.replace("text: Third question", "text: \"Third \u0642\u0631\u200c\u0627\"")
+    m = ml.loads(text)
+    found = sorted((d.location.path, d.severity) for d in check_measure(m)
+                   if d.code == "text-hidden-character")
+    assert found == [("items[1].text", "warning"), ("scales.freq.options[0].label", "warning")]
+    (msg,) = [d.message for d in check_measure(m) if d.location.path == "items[1].text"
+              and d.code == "text-hidden-character"]
+    assert "RIGHT-TO-LEFT OVERRIDE (U+202E) after 'Second '" in msg
+
+
 def test_score_range_and_reachable(minimal_yaml: str) -> None:
     m = ml.loads(minimal_yaml)
     assert m.score_range("total") == (0, 9)
