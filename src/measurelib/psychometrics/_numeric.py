@@ -231,6 +231,19 @@ def _phi(z: FloatArray) -> FloatArray:
     return np.asarray(ndtr(z), dtype=np.float64)
 
 
+def r_sum(x: Any) -> Any:
+    """R's ``sum()`` over the last axis: the terms added one after another in extended
+    precision (``long double``), rounded once to a double (0 for no terms).
+
+    psych's objectives are R sums; on flat stretches an optimiser follows their last bits.
+    """
+    x = np.asarray(x)
+    if x.shape[-1] == 0:
+        return np.zeros(x.shape[:-1]) if x.ndim > 1 else 0.0
+    out = np.cumsum(x, axis=-1, dtype=np.longdouble)[..., -1].astype(np.float64)
+    return float(out) if out.ndim == 0 else out
+
+
 def chi2_sf(x: Any, df: Any) -> Any:
     """``scipy.stats.chi2.sf(x, df)``: the same values and edges (``x < 0`` gives 1, ``df``
     not above 0 gives NaN); a float for scalars, an array otherwise.

@@ -145,14 +145,15 @@ def _poly_objective(rho: Any, rc: Any, cc: Any, tab: Any) -> Any:
     """
     import numpy as np
 
+    from measurelib.psychometrics._numeric import r_sum
+
     P = _bvn_cells(rho, rc, cc)
     with np.errstate(divide="ignore", invalid="ignore"):
         lP = np.log(np.where(P > 0, P, np.nan))
         lP = np.where(np.isfinite(lP), lP, np.nan)
         terms = tab * lP
     flat = np.swapaxes(terms, 1, 2).reshape(terms.shape[0], -1)
-    flat = np.where(np.isnan(flat), 0.0, flat).astype(np.longdouble)
-    return -np.cumsum(flat, axis=1)[:, -1].astype(np.float64)
+    return -r_sum(np.where(np.isnan(flat), 0.0, flat))
 
 
 def _fit_pairs(tabs: Any, rcs: Any, ccs: Any) -> tuple[Any, Any]:

@@ -29,6 +29,7 @@ from measurelib.psychometrics._numeric import (
     chi2_cdf,
     chi2_sf,
     cor_smooth,
+    r_sum,
     smc,
 )
 from measurelib.psychometrics.efa._rotation import rotate as _rotate
@@ -174,16 +175,8 @@ def _fa_fn(psi: FloatArray, S: FloatArray, nf: int) -> float:
     sc = 1.0 / np.sqrt(psi)
     Sstar = S * sc[:, None] * sc[None, :]
     e = np.linalg.eigvalsh(Sstar)[::-1][nf:]
-    val = r_sum(np.log(e) - e) - nf + S.shape[0]
+    val = float(r_sum(np.log(e) - e)) - nf + S.shape[0]
     return float(-val)
-
-
-def r_sum(x: FloatArray) -> float:
-    """R's ``sum()``: the terms added one after another in extended precision, rounded once.
-
-    psych's objectives are R sums; on flat stretches the optimiser follows their last bits.
-    """
-    return float(np.cumsum(x, dtype=np.longdouble)[-1]) if x.size else 0.0
 
 
 def _fa_gr(psi: FloatArray, S: FloatArray, nf: int) -> FloatArray:
