@@ -496,7 +496,10 @@ def _walk_texts(obj: Any, path: str) -> Iterator[tuple[str, Any]]:
 _HIDDEN_IN_TEXT = re.compile("[\u180e\u200b\u2060-\u2064\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
-def _check_hidden_text(measure: Measure) -> Iterator[Diagnostic]:
+def hidden_text_warnings(measure: Measure) -> Iterator[Diagnostic]:
+    """``text-hidden-character`` warnings: each text of ``measure`` (every language) holding
+    an invisible character that changes how it shows or is read aloud, located by path.
+    """
     import unicodedata
 
     for path, value in _walk_texts(measure, ""):
@@ -668,7 +671,7 @@ def check_measure(measure: Measure) -> list[Diagnostic]:  # noqa: C901 - the cro
         # An unbuilt composer: scores and alerts may refer to items it takes from other
         # measures; `measurelib build` checks them on the flat, built measure.
         out.extend(_check_translations(measure))
-        out.extend(_check_hidden_text(measure))
+        out.extend(hidden_text_warnings(measure))
         return out
 
     # scores
@@ -809,5 +812,5 @@ def check_measure(measure: Measure) -> list[Diagnostic]:  # noqa: C901 - the cro
                           _unknown_hint(cond.score, score_ids, "scores")))
 
     out.extend(_check_translations(measure))
-    out.extend(_check_hidden_text(measure))
+    out.extend(hidden_text_warnings(measure))
     return out

@@ -44,7 +44,13 @@ from typing import Any
 from measurelib._results import Result
 from measurelib.compose import assemble, global_overlays, locked_findings, plan
 from measurelib.compose._licence import assess as assess_licences
-from measurelib.definition import Measure, check_measure, format_path, parse_path, text_in
+from measurelib.definition import (
+    Measure,
+    format_path,
+    hidden_text_warnings,
+    parse_path,
+    text_in,
+)
 from measurelib.errors import CODES, DefinitionError, Diagnostic, LicenceError, Location
 
 __all__ = ["SEVERITIES", "LintResult", "lint"]
@@ -347,10 +353,9 @@ def lint(measure: Any, *, reading_age: float = 11, max_minutes: float = 10,
     _check_scales(ctx)
     _check_scores(ctx)
     _check_information(ctx)
-    for d in check_measure(flat):  # invisible characters pasted into a text
-        if d.code == "text-hidden-character" and d.location.path:
-            ctx.add(d.code, d.message, ctx.locate(*parse_path(d.location.path)), d.severity,
-                    d.hint)
+    for d in hidden_text_warnings(flat):  # invisible characters pasted into a text
+        ctx.add(d.code, d.message, ctx.locate(*parse_path(d.location.path or "")), d.severity,
+                d.hint)
     load = burden(flat)
     sev = "warning" if load["minutes"] > max_minutes else "info"
     ctx.add("lint-burden", f"estimated completion time {load['minutes']:.1f} minutes "

@@ -47,21 +47,20 @@ RESPONDENT_ID_COLUMNS = ("respondent_id",)
 MAX_RESPONDENT_ID = 64
 _ID = "\0respondent id"
 # Control characters (a line break or tab splits a row of every CSV written from the value)
-# and the invisible formatting ones: soft hyphen, zero-width spaces and joiners, direction
-# marks, embeddings, overrides and isolates, invisible operators, the byte-order mark. With
-# those, two ids that look the same are two people, or an id shows reversed.
-_CONTROL = ("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
-            "\u2060-\u2064\u2066-\u206f\ufeff]")
+# and the invisible formatting ones: soft hyphen, zero-width space, direction marks,
+# embeddings, overrides and isolates, invisible operators, the byte-order mark. With those,
+# two ids that look the same are two people, or an id shows reversed. The zero-width
+# non-joiner and joiner are apart: Persian, Urdu and Indic words need them (in labels).
+_CONTROL_CHARS = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+_INVISIBLE = "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_JOINERS = "\u200c\u200d"
+_CONTROL = f"[{_CONTROL_CHARS}{_INVISIBLE}{_JOINERS}]"
+_CONTROL_IN_WORDS = f"[{_CONTROL_CHARS}{_INVISIBLE}]"
 #: How a hidden character is described in messages.
 HIDDEN_CHARACTERS = ("a control or invisible character (a line break, tab, zero-width space "
                      "or direction mark)")
 CODES_HINT_ID = ("Use short pseudonymous ids (at most 64 characters) without line breaks, "
                  "tabs, zero-width or direction characters; correct the id in the file.")
-
-
-# the same without the zero-width non-joiner and joiner, which Persian, Urdu and Indic
-# scripts need inside words
-_CONTROL_IN_WORDS = _CONTROL.replace("\u200b-\u200f", "\u200b\u200e\u200f")
 
 
 def hidden_characters(values: Any, *, allow_joiners: bool = False) -> np.ndarray:
